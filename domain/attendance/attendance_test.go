@@ -1,0 +1,269 @@
+package attendance
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/google/go-cmp/cmp"
+)
+
+var (
+	monToFri = []int{1, 2, 3, 4, 5}
+	everyDay = []int{1, 2, 3, 4, 5, 6, 7}
+)
+
+func schedule(tz string, grace int, workdays []int) employee.Schedule {
+	return employee.Schedule{Timezone: tz, WorkStart: 8 * 60, WorkEnd: 17 * 60, GraceMinutes: grace, Workdays: workdays}
+}
+
+func utc(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t.UTC()
+}
+
+func date(y int, m time.Month, d int) calendar.Date { return calendar.Date{Year: y, Month: m, Day: d} }
+
+func TestCheckIn(t *testing.T) {
+	t.Parallel()
+	istanbul := schedule("Europe/Istanbul", 5, monToFri)
+	istanbulNoGrace := schedule("Europe/Istanbul", 0, monToFri)
+	newYork := schedule("America/New_York", 0, everyDay) // the DST days of 2024 are Sundays
+	kiritimati := schedule("Pacific/Kiritimati", 0, monToFri)
+	pagoPago := schedule("Pacific/Pago_Pago", 0, monToFri)
+	dec2 := date(2024, time.December, 2) // a Monday
+
+	tests := []struct {
+		name     string
+		state    State
+		schedule employee.Schedule
+		holidays calendar.Holidays
+		now      time.Time
+		want     CheckedIn
+	}{
+		{
+			name: "within grace", schedule: istanbul, now: utc("2024-12-02T05:05:59Z"), // 08:05:59 local
+			want: CheckedIn{At: utc("2024-12-02T05:05:59Z"), LocalDate: dec2, Workday: true, ScheduledStart: utc("2024-12-02T05:00:00Z")},
+		},
+		{
+			name: "first minute past grace", schedule: istanbul, now: utc("2024-12-02T05:06:00Z"),
+			want: CheckedIn{At: utc("2024-12-02T05:06:00Z"), LocalDate: dec2, Workday: true, Late: true, LateMinutes: 6, ScheduledStart: utc("2024-12-02T05:00:00Z")},
+		},
+		{
+			name: "no grace, under a minute late", schedule: istanbulNoGrace, now: utc("2024-12-02T05:00:59Z"),
+			want: CheckedIn{At: utc("2024-12-02T05:00:59Z"), LocalDate: dec2, Workday: true, ScheduledStart: utc("2024-12-02T05:00:00Z")},
+		},
+		{
+			name: "no grace, one minute late", schedule: istanbulNoGrace, now: utc("2024-12-02T05:01:00Z"),
+			want: CheckedIn{At: utc("2024-12-02T05:01:00Z"), LocalDate: dec2, Workday: true, Late: true, LateMinutes: 1, ScheduledStart: utc("2024-12-02T05:00:00Z")},
+		},
+		{
+			name: "early", schedule: istanbulNoGrace, now: utc("2024-12-02T04:45:00Z"),
+			want: CheckedIn{At: utc("2024-12-02T04:45:00Z"), LocalDate: dec2, Workday: true, ScheduledStart: utc("2024-12-02T05:00:00Z")},
+		},
+		{
+			name: "saturday is recorded, never late", schedule: istanbulNoGrace, now: utc("2024-12-07T10:00:00Z"),
+			want: CheckedIn{At: utc("2024-12-07T10:00:00Z"), LocalDate: date(2024, time.December, 7)},
+		},
+		{
+			name: "holiday is recorded, never late", schedule: istanbulNoGrace, holidays: calendar.Holidays{dec2: "Founders' Day"}, now: utc("2024-12-02T09:00:00Z"),
+			want: CheckedIn{At: utc("2024-12-02T09:00:00Z"), LocalDate: dec2},
+		},
+		{
+			name: "second check-in of the day is never late", schedule: istanbulNoGrace, state: State{LastCheckInDate: dec2}, now: utc("2024-12-02T11:00:00Z"),
+			want: CheckedIn{At: utc("2024-12-02T11:00:00Z"), LocalDate: dec2, Workday: true, ScheduledStart: utc("2024-12-02T05:00:00Z")},
+		},
+		{
+			name: "first check-in of the next day can be late", schedule: istanbulNoGrace, state: State{LastCheckInDate: date(2024, time.November, 29)}, now: utc("2024-12-02T05:30:00Z"),
+			want: CheckedIn{At: utc("2024-12-02T05:30:00Z"), LocalDate: dec2, Workday: true, Late: true, LateMinutes: 30, ScheduledStart: utc("2024-12-02T05:00:00Z")},
+		},
+		{
+			name: "istanbul keeps +03 after europe falls back", schedule: istanbulNoGrace, now: utc("2024-10-28T05:20:00Z"),
+			want: CheckedIn{At: utc("2024-10-28T05:20:00Z"), LocalDate: date(2024, time.October, 28), Workday: true, Late: true, LateMinutes: 20, ScheduledStart: utc("2024-10-28T05:00:00Z")},
+		},
+		{
+			name: "new york day before spring forward (EST)", schedule: newYork, now: utc("2024-03-09T13:10:00Z"),
+			want: CheckedIn{At: utc("2024-03-09T13:10:00Z"), LocalDate: date(2024, time.March, 9), Workday: true, Late: true, LateMinutes: 10, ScheduledStart: utc("2024-03-09T13:00:00Z")},
+		},
+		{
+			name: "new york spring forward day (EDT)", schedule: newYork, now: utc("2024-03-10T12:10:00Z"),
+			want: CheckedIn{At: utc("2024-03-10T12:10:00Z"), LocalDate: date(2024, time.March, 10), Workday: true, Late: true, LateMinutes: 10, ScheduledStart: utc("2024-03-10T12:00:00Z")},
+		},
+		{
+			name: "new york fall back day (EST): 07:30 local is early", schedule: newYork, now: utc("2024-11-03T12:30:00Z"),
+			want: CheckedIn{At: utc("2024-11-03T12:30:00Z"), LocalDate: date(2024, time.November, 3), Workday: true, ScheduledStart: utc("2024-11-03T13:00:00Z")},
+		},
+		{
+			name: "kiritimati: sunday in UTC, monday locally", schedule: kiritimati, now: utc("2024-12-01T18:30:00Z"),
+			want: CheckedIn{At: utc("2024-12-01T18:30:00Z"), LocalDate: dec2, Workday: true, Late: true, LateMinutes: 30, ScheduledStart: utc("2024-12-01T18:00:00Z")},
+		},
+		{
+			name: "kiritimati: sunday night locally", schedule: kiritimati, now: utc("2024-12-01T09:00:00Z"),
+			want: CheckedIn{At: utc("2024-12-01T09:00:00Z"), LocalDate: date(2024, time.December, 1)},
+		},
+		{
+			name: "pago pago: tuesday in UTC, monday locally", schedule: pagoPago, now: utc("2024-12-03T00:30:00Z"),
+			want: CheckedIn{At: utc("2024-12-03T00:30:00Z"), LocalDate: dec2, Workday: true, Late: true, LateMinutes: 330, ScheduledStart: utc("2024-12-02T19:00:00Z")},
+		},
+		{
+			name: "pago pago: monday in UTC, sunday locally", schedule: pagoPago, now: utc("2024-12-02T05:00:00Z"),
+			want: CheckedIn{At: utc("2024-12-02T05:00:00Z"), LocalDate: date(2024, time.December, 1)},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			events, err := Decide(tt.state, CheckIn{EmployeeID: "e1", Schedule: tt.schedule, Holidays: tt.holidays}, tt.now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tt.want
+			want.EmployeeID, want.Timezone = "e1", tt.schedule.Timezone
+			if diff := cmp.Diff([]any{want}, events); diff != "" {
+				t.Errorf("events (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCheckInRefusals(t *testing.T) {
+	t.Parallel()
+	open := Replay([]any{CheckedIn{EmployeeID: "e1", At: utc("2024-12-02T05:00:00Z"), LocalDate: date(2024, 12, 2)}})
+	now := utc("2024-12-02T06:00:00Z")
+	if _, err := Decide(open, CheckIn{EmployeeID: "e1", Schedule: schedule("Europe/Istanbul", 0, monToFri)}, now); !errors.Is(err, ErrAlreadyCheckedIn) {
+		t.Errorf("second check-in: got %v, want ErrAlreadyCheckedIn", err)
+	}
+	var ve *employee.ValidationError
+	_, err := Decide(State{}, CheckIn{EmployeeID: "e1", Schedule: schedule("Nowhere/City", 0, monToFri)}, now)
+	if !errors.As(err, &ve) || ve.Fields["schedule.timezone"] == "" {
+		t.Errorf("unknown zone: got %v, want a validation error on schedule.timezone", err)
+	}
+	_, err = Decide(State{}, CheckIn{Schedule: schedule("Europe/Istanbul", 0, monToFri)}, now)
+	if !errors.As(err, &ve) || ve.Fields["employee_id"] == "" {
+		t.Errorf("no employee: got %v, want a validation error on employee_id", err)
+	}
+}
+
+func TestCheckOut(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		in      CheckedIn
+		now     time.Time
+		want    CheckedOut
+		wantErr error
+	}{
+		{
+			name: "same day", in: CheckedIn{At: utc("2024-12-02T05:00:00Z"), LocalDate: date(2024, 12, 2)}, now: utc("2024-12-02T14:30:59Z"),
+			want: CheckedOut{At: utc("2024-12-02T14:30:59Z"), LocalDate: date(2024, 12, 2), CheckedInAt: utc("2024-12-02T05:00:00Z"), WorkedMinutes: 570},
+		},
+		{
+			name: "after midnight counts to the check-in's day", in: CheckedIn{At: utc("2024-12-02T17:00:00Z"), LocalDate: date(2024, 12, 2)}, now: utc("2024-12-02T23:00:00Z"), // 20:00 to 02:00 Istanbul
+			want: CheckedOut{At: utc("2024-12-02T23:00:00Z"), LocalDate: date(2024, 12, 2), CheckedInAt: utc("2024-12-02T17:00:00Z"), WorkedMinutes: 360},
+		},
+		{
+			name: "night across new york fall back is 9 hours, not 8", in: CheckedIn{At: utc("2024-11-03T02:00:00Z"), LocalDate: date(2024, 11, 2)}, now: utc("2024-11-03T11:00:00Z"), // 22:00 EDT to 06:00 EST
+			want: CheckedOut{At: utc("2024-11-03T11:00:00Z"), LocalDate: date(2024, 11, 2), CheckedInAt: utc("2024-11-03T02:00:00Z"), WorkedMinutes: 540},
+		},
+		{
+			name: "clock stepped back", in: CheckedIn{At: utc("2024-12-02T05:00:00Z"), LocalDate: date(2024, 12, 2)}, now: utc("2024-12-02T04:59:00Z"),
+			want: CheckedOut{At: utc("2024-12-02T04:59:00Z"), LocalDate: date(2024, 12, 2), CheckedInAt: utc("2024-12-02T05:00:00Z")},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.in.EmployeeID = "e1"
+			events, err := Decide(Replay([]any{tt.in}), CheckOut{EmployeeID: "e1"}, tt.now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.want.EmployeeID = "e1"
+			if diff := cmp.Diff([]any{tt.want}, events); diff != "" {
+				t.Errorf("events (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCheckOutWithoutCheckIn(t *testing.T) {
+	t.Parallel()
+	closed := Replay([]any{
+		CheckedIn{EmployeeID: "e1", At: utc("2024-12-02T05:00:00Z"), LocalDate: date(2024, 12, 2)},
+		CheckedOut{EmployeeID: "e1", At: utc("2024-12-02T14:00:00Z"), LocalDate: date(2024, 12, 2)},
+	})
+	for name, s := range map[string]State{"never checked in": {}, "already checked out": closed} {
+		if _, err := Decide(s, CheckOut{EmployeeID: "e1"}, utc("2024-12-02T15:00:00Z")); !errors.Is(err, ErrNotCheckedIn) {
+			t.Errorf("%s: got %v, want ErrNotCheckedIn", name, err)
+		}
+	}
+}
+
+// TestDay runs a whole day through Decide and Apply, as the command path does.
+func TestDay(t *testing.T) {
+	t.Parallel()
+	sched := schedule("Europe/Istanbul", 5, monToFri)
+	var s State
+	step := func(cmd Command, now string) any {
+		t.Helper()
+		events, err := Decide(s, cmd, utc(now))
+		if err != nil {
+			t.Fatalf("%T at %s: %v", cmd, now, err)
+		}
+		for _, ev := range events {
+			s.Apply(ev)
+		}
+		return events[0]
+	}
+	in := CheckIn{EmployeeID: "e1", Schedule: sched}
+	out := CheckOut{EmployeeID: "e1"}
+
+	if ev := step(in, "2024-12-02T05:17:00Z").(CheckedIn); !ev.Late || ev.LateMinutes != 17 {
+		t.Errorf("morning check-in: got late=%v minutes=%d, want late 17", ev.Late, ev.LateMinutes)
+	}
+	if s.Open == nil {
+		t.Fatal("no open check-in after CheckedIn")
+	}
+	step(out, "2024-12-02T09:00:00Z")
+	if s.Open != nil {
+		t.Fatal("check-in still open after CheckedOut")
+	}
+	if ev := step(in, "2024-12-02T10:00:00Z").(CheckedIn); ev.Late {
+		t.Error("back from lunch counted as late")
+	}
+	if ev := step(out, "2024-12-02T14:00:00Z").(CheckedOut); ev.WorkedMinutes != 240 {
+		t.Errorf("afternoon: got %d minutes, want 240", ev.WorkedMinutes)
+	}
+	if ev := step(in, "2024-12-03T05:10:00Z").(CheckedIn); !ev.Late || ev.LateMinutes != 10 {
+		t.Errorf("next morning: got late=%v minutes=%d, want late 10", ev.Late, ev.LateMinutes)
+	}
+}
+
+func TestWireFormat(t *testing.T) {
+	t.Parallel()
+	events, err := Decide(State{}, CheckIn{EmployeeID: "e1", Schedule: schedule("Europe/Istanbul", 0, monToFri)}, utc("2024-12-07T10:00:00Z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(events[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"employee_id":"e1","at":"2024-12-07T10:00:00Z","local_date":"2024-12-07","timezone":"Europe/Istanbul","workday":false,"late":false,"late_minutes":0}`
+	if string(b) != want {
+		t.Errorf("got %s\nwant %s", b, want)
+	}
+	var back CheckedIn
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(events[0], back); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,104 @@
+package leave
+
+import (
+	"time"
+
+	"github.com/acme/employee-tracking/domain/calendar"
+)
+
+// Granted is the annual grant for a leave year. It sets the year's
+// entitlement unless an EntitlementSet came first.
+type Granted struct {
+	EmployeeID string `json:"employee_id"`
+	Year       int    `json:"year"`
+	Amount     Amount `json:"amount"`
+	Reason     string `json:"reason"`
+}
+
+// EntitlementSet defines a year's entitlement explicitly.
+type EntitlementSet struct {
+	EmployeeID string `json:"employee_id"`
+	Year       int    `json:"year"`
+	Amount     Amount `json:"amount"`
+	Previous   Amount `json:"previous"`
+	Reason     string `json:"reason"`
+	SetBy      string `json:"set_by"`
+}
+
+type Requested struct {
+	RequestID  string        `json:"request_id"`
+	EmployeeID string        `json:"employee_id"`
+	StartDate  calendar.Date `json:"start_date"`
+	EndDate    calendar.Date `json:"end_date"`
+	Days       int           `json:"days"`
+	// Dates are the workdays the request charges, Days of them, so that
+	// read models can place leave on a calendar.
+	Dates       []calendar.Date `json:"dates"`
+	Amount      Amount          `json:"amount"`
+	Year        int             `json:"year"`
+	Reason      string          `json:"reason"`
+	RequestedAt time.Time       `json:"requested_at"`
+}
+
+type Approved struct {
+	RequestID  string    `json:"request_id"`
+	EmployeeID string    `json:"employee_id"`
+	Year       int       `json:"year"`
+	Amount     Amount    `json:"amount"`
+	DecidedBy  string    `json:"decided_by"`
+	Note       string    `json:"note"`
+	DecidedAt  time.Time `json:"decided_at"`
+}
+
+type Rejected struct {
+	RequestID  string    `json:"request_id"`
+	EmployeeID string    `json:"employee_id"`
+	Year       int       `json:"year"`
+	Amount     Amount    `json:"amount"`
+	DecidedBy  string    `json:"decided_by"`
+	Note       string    `json:"note"`
+	DecidedAt  time.Time `json:"decided_at"`
+}
+
+// Cancelled withdraws a pending request or gives back an approved one.
+type Cancelled struct {
+	RequestID      string    `json:"request_id"`
+	EmployeeID     string    `json:"employee_id"`
+	Year           int       `json:"year"`
+	Amount         Amount    `json:"amount"`
+	PreviousStatus Status    `json:"previous_status"`
+	CancelledBy    string    `json:"cancelled_by"`
+	CancelledAt    time.Time `json:"cancelled_at"`
+}
+
+// LatenessDeducted takes a late check-in's minutes off the year's leave.
+type LatenessDeducted struct {
+	EmployeeID  string        `json:"employee_id"`
+	Year        int           `json:"year"`
+	Date        calendar.Date `json:"date"`
+	LateMinutes int           `json:"late_minutes"`
+	Amount      Amount        `json:"amount"`
+}
+
+// LowBalanceReached follows, in the same append, the event that took the
+// remaining balance from at or above Threshold to below it.
+type LowBalanceReached struct {
+	EmployeeID string `json:"employee_id"`
+	Year       int    `json:"year"`
+	Remaining  Amount `json:"remaining"`
+	Threshold  Amount `json:"threshold"`
+}
+
+func (Granted) EventName() string           { return "leave.granted" }
+func (EntitlementSet) EventName() string    { return "leave.entitlement_set" }
+func (Requested) EventName() string         { return "leave.requested" }
+func (Approved) EventName() string          { return "leave.approved" }
+func (Rejected) EventName() string          { return "leave.rejected" }
+func (Cancelled) EventName() string         { return "leave.cancelled" }
+func (LatenessDeducted) EventName() string  { return "leave.lateness_deducted" }
+func (LowBalanceReached) EventName() string { return "leave.low_balance_reached" }
+
+// Events lists a zero value of each event type, for the codec registry.
+func Events() []any {
+	return []any{Granted{}, EntitlementSet{}, Requested{}, Approved{}, Rejected{}, Cancelled{}, LatenessDeducted{}, LowBalanceReached{}}
+}

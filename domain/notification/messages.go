@@ -1,0 +1,116 @@
+package notification
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/acme/employee-tracking/domain/calendar"
+)
+
+// The builders below return a message in English naming the employee and
+// the figures, and its data. Numbers in data are float64 and times RFC 3339
+// strings, so the map decodes from JSON exactly as it was built.
+
+// Lateness: "Ayşe Yılmaz checked in 17 minutes late on 2024-12-02."
+func Lateness(employeeName, employeeID string, date calendar.Date, lateMinutes int, checkedInAt time.Time) (string, map[string]any) {
+	msg := fmt.Sprintf("%s checked in %s late on %s.", employeeName, plural(lateMinutes, "minute"), date)
+	return msg, map[string]any{
+		"employee_id":   employeeID,
+		"employee_name": employeeName,
+		"date":          date.String(),
+		"late_minutes":  float64(lateMinutes),
+		"checked_in_at": rfc3339(checkedInAt),
+	}
+}
+
+// Absence: "Ayşe Yılmaz did not check in on 2024-12-02."
+func Absence(employeeName, employeeID string, date calendar.Date) (string, map[string]any) {
+	msg := fmt.Sprintf("%s did not check in on %s.", employeeName, date)
+	return msg, map[string]any{
+		"employee_id":   employeeID,
+		"employee_name": employeeName,
+		"date":          date.String(),
+	}
+}
+
+// LowLeaveBalance: "Ayşe Yılmaz has 2.5 days of annual leave left for 2024 (below 3)."
+func LowLeaveBalance(employeeName, employeeID string, year int, remainingDays, thresholdDays float64) (string, map[string]any) {
+	msg := fmt.Sprintf("%s has %s of annual leave left for %d (below %s).",
+		employeeName, pluralDays(remainingDays), year, number(thresholdDays))
+	return msg, map[string]any{
+		"employee_id":    employeeID,
+		"employee_name":  employeeName,
+		"year":           float64(year),
+		"remaining_days": remainingDays,
+		"threshold_days": thresholdDays,
+	}
+}
+
+// LeaveRequested: "Ayşe Yılmaz requested 4 days of leave from 2024-12-01 to 2024-12-05."
+func LeaveRequested(employeeName, employeeID, requestID string, start, end calendar.Date, days int) (string, map[string]any) {
+	msg := fmt.Sprintf("%s requested %s of leave from %s to %s.", employeeName, plural(days, "day"), start, end)
+	return msg, map[string]any{
+		"employee_id":   employeeID,
+		"employee_name": employeeName,
+		"request_id":    requestID,
+		"start_date":    start.String(),
+		"end_date":      end.String(),
+		"days":          float64(days),
+	}
+}
+
+// LeaveDecided, to the employee: "Your leave from 2024-12-01 to 2024-12-05
+// was approved by Mehmet Demir. Note: enjoy". status is approved, rejected
+// or cancelled; an empty name or note is left out.
+func LeaveDecided(requestID, status string, start, end calendar.Date, decidedByName, note string) (string, map[string]any) {
+	msg := fmt.Sprintf("Your leave from %s to %s was %s", start, end, status)
+	if decidedByName != "" {
+		msg += " by " + decidedByName
+	}
+	msg += "."
+	if note != "" {
+		msg += " Note: " + note
+	}
+	return msg, map[string]any{
+		"request_id":      requestID,
+		"status":          status,
+		"start_date":      start.String(),
+		"end_date":        end.String(),
+		"decided_by_name": decidedByName,
+		"note":            note,
+	}
+}
+
+// OpenCheckIn: "Ayşe Yılmaz checked in on 2024-12-02 at 05:03 UTC and has not checked out."
+func OpenCheckIn(employeeName, employeeID string, date calendar.Date, checkedInAt time.Time) (string, map[string]any) {
+	msg := fmt.Sprintf("%s checked in on %s at %s UTC and has not checked out.", employeeName, date, checkedInAt.UTC().Format("15:04"))
+	return msg, map[string]any{
+		"employee_id":   employeeID,
+		"employee_name": employeeName,
+		"date":          date.String(),
+		"checked_in_at": rfc3339(checkedInAt),
+	}
+}
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// number writes a figure with at most two decimals: 2.5, 3, 0.04.
+func number(v float64) string {
+	return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
+}
+
+func pluralDays(v float64) string {
+	if s := number(v); s != "1" {
+		return s + " days"
+	}
+	return "1 day"
+}

@@ -1,0 +1,195 @@
+package notification
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/google/go-cmp/cmp"
+)
+
+var (
+	now   = time.Date(2024, time.December, 2, 5, 20, 0, 0, time.UTC)
+	later = now.Add(time.Hour)
+	dec2  = calendar.Date{Year: 2024, Month: time.December, Day: 2}
+)
+
+func raise(id string) Raise {
+	return Raise{NotificationID: id, RecipientID: "m1", Type: TypeLateness, Message: "Ayşe Yılmaz checked in 17 minutes late on 2024-12-02.",
+		Data: map[string]any{"late_minutes": float64(17)}, CauseEventID: "ev-" + id}
+}
+
+func TestRaise(t *testing.T) {
+	t.Parallel()
+	events, err := Decide(Inbox{}, raise("n1"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []any{Raised{NotificationID: "n1", RecipientID: "m1", Type: TypeLateness, Message: "Ayşe Yılmaz checked in 17 minutes late on 2024-12-02.",
+		Data: map[string]any{"late_minutes": float64(17)}, CauseEventID: "ev-n1", RaisedAt: now}}
+	if diff := cmp.Diff(want, events); diff != "" {
+		t.Fatalf("events (-want +got):\n%s", diff)
+	}
+
+	in := Replay(events)
+	if again, err := Decide(in, raise("n1"), later); err != nil || again != nil {
+		t.Errorf("raising n1 again = %v, %v; want no events", again, err)
+	}
+	if in.Unread() != 1 {
+		t.Errorf("got %d unread, want 1", in.Unread())
+	}
+}
+
+func TestRaiseRefusals(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		edit  func(*Raise)
+		field string
+	}{
+		{name: "no id", edit: func(r *Raise) { r.NotificationID = "" }, field: "notification_id"},
+		{name: "no recipient", edit: func(r *Raise) { r.RecipientID = "" }, field: "recipient_id"},
+		{name: "unknown type", edit: func(r *Raise) { r.Type = "gossip" }, field: "type"},
+		{name: "no message", edit: func(r *Raise) { r.Message = "" }, field: "message"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cmd := raise("n1")
+			tt.edit(&cmd)
+			events, err := Decide(Inbox{}, cmd, now)
+			var ve *ValidationError
+			if events != nil || !errors.As(err, &ve) || ve.Fields[tt.field] == "" {
+				t.Errorf("got %v, %v; want a validation error on %q", events, err, tt.field)
+			}
+		})
+	}
+}
+
+func TestMarkRead(t *testing.T) {
+	t.Parallel()
+	in := Replay([]any{
+		Raised{NotificationID: "n1", RecipientID: "m1", Type: TypeLateness, Message: "one", RaisedAt: now},
+		Raised{NotificationID: "n2", RecipientID: "m1", Type: TypeAbsence, Message: "two", RaisedAt: now},
+	})
+	if _, err := Decide(in, MarkRead{NotificationID: "n9"}, later); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown id: got %v, want ErrNotFound", err)
+	}
+	events, err := Decide(in, MarkRead{NotificationID: "n2"}, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]any{Read{NotificationID: "n2", RecipientID: "m1", ReadAt: later}}, events); diff != "" {
+		t.Fatalf("events (-want +got):\n%s", diff)
+	}
+	in.Apply(events[0])
+	if again, err := Decide(in, MarkRead{NotificationID: "n2"}, later); err != nil || again != nil {
+		t.Errorf("marking read again = %v, %v; want no events", again, err)
+	}
+	want := []Notification{
+		{ID: "n1", Type: TypeLateness, Message: "one", RaisedAt: now},
+		{ID: "n2", Type: TypeAbsence, Message: "two", RaisedAt: now, Read: true, ReadAt: later},
+	}
+	if diff := cmp.Diff(want, in.Notifications()); diff != "" {
+		t.Errorf("inbox (-want +got):\n%s", diff)
+	}
+	if in.Unread() != 1 {
+		t.Errorf("got %d unread, want 1", in.Unread())
+	}
+	if n, ok := in.Notification("n2"); !ok || !n.Read {
+		t.Errorf("Notification(n2) = %+v, %v", n, ok)
+	}
+}
+
+func TestMessages(t *testing.T) {
+	t.Parallel()
+	checkedIn := time.Date(2024, time.December, 2, 5, 17, 0, 0, time.UTC)
+	start, end := calendar.Date{Year: 2024, Month: 12, Day: 1}, calendar.Date{Year: 2024, Month: 12, Day: 5}
+	type built struct {
+		msg  string
+		data map[string]any
+	}
+	b := func(msg string, data map[string]any) built { return built{msg, data} }
+	tests := []struct {
+		name     string
+		got      built
+		wantMsg  string
+		wantData map[string]any
+	}{
+		{
+			name: "lateness", got: b(Lateness("Ayşe Yılmaz", "e1", dec2, 17, checkedIn)),
+			wantMsg:  "Ayşe Yılmaz checked in 17 minutes late on 2024-12-02.",
+			wantData: map[string]any{"employee_id": "e1", "employee_name": "Ayşe Yılmaz", "date": "2024-12-02", "late_minutes": float64(17), "checked_in_at": "2024-12-02T05:17:00Z"},
+		},
+		{
+			name: "lateness of one minute", got: b(Lateness("Ayşe Yılmaz", "e1", dec2, 1, checkedIn)),
+			wantMsg:  "Ayşe Yılmaz checked in 1 minute late on 2024-12-02.",
+			wantData: map[string]any{"employee_id": "e1", "employee_name": "Ayşe Yılmaz", "date": "2024-12-02", "late_minutes": float64(1), "checked_in_at": "2024-12-02T05:17:00Z"},
+		},
+		{
+			name: "absence", got: b(Absence("Ayşe Yılmaz", "e1", dec2)),
+			wantMsg:  "Ayşe Yılmaz did not check in on 2024-12-02.",
+			wantData: map[string]any{"employee_id": "e1", "employee_name": "Ayşe Yılmaz", "date": "2024-12-02"},
+		},
+		{
+			name: "low leave balance", got: b(LowLeaveBalance("Ayşe Yılmaz", "e1", 2024, 2.5, 3)),
+			wantMsg:  "Ayşe Yılmaz has 2.5 days of annual leave left for 2024 (below 3).",
+			wantData: map[string]any{"employee_id": "e1", "employee_name": "Ayşe Yılmaz", "year": float64(2024), "remaining_days": 2.5, "threshold_days": float64(3)},
+		},
+		{
+			name: "low leave balance of one day", got: b(LowLeaveBalance("Ayşe Yılmaz", "e1", 2024, 1, 3)),
+			wantMsg:  "Ayşe Yılmaz has 1 day of annual leave left for 2024 (below 3).",
+			wantData: map[string]any{"employee_id": "e1", "employee_name": "Ayşe Yılmaz", "year": float64(2024), "remaining_days": float64(1), "threshold_days": float64(3)},
+		},
+		{
+			name: "low leave balance after lateness minutes", got: b(LowLeaveBalance("Ayşe Yılmaz", "e1", 2024, 2.9645833, 3)),
+			wantMsg:  "Ayşe Yılmaz has 2.96 days of annual leave left for 2024 (below 3).",
+			wantData: map[string]any{"employee_id": "e1", "employee_name": "Ayşe Yılmaz", "year": float64(2024), "remaining_days": 2.9645833, "threshold_days": float64(3)},
+		},
+		{
+			name: "leave requested", got: b(LeaveRequested("Ayşe Yılmaz", "e1", "r1", start, end, 4)),
+			wantMsg:  "Ayşe Yılmaz requested 4 days of leave from 2024-12-01 to 2024-12-05.",
+			wantData: map[string]any{"employee_id": "e1", "employee_name": "Ayşe Yılmaz", "request_id": "r1", "start_date": "2024-12-01", "end_date": "2024-12-05", "days": float64(4)},
+		},
+		{
+			name: "leave approved with note", got: b(LeaveDecided("r1", "approved", start, end, "Mehmet Demir", "enjoy")),
+			wantMsg:  "Your leave from 2024-12-01 to 2024-12-05 was approved by Mehmet Demir. Note: enjoy",
+			wantData: map[string]any{"request_id": "r1", "status": "approved", "start_date": "2024-12-01", "end_date": "2024-12-05", "decided_by_name": "Mehmet Demir", "note": "enjoy"},
+		},
+		{
+			name: "leave rejected without name or note", got: b(LeaveDecided("r1", "rejected", start, end, "", "")),
+			wantMsg:  "Your leave from 2024-12-01 to 2024-12-05 was rejected.",
+			wantData: map[string]any{"request_id": "r1", "status": "rejected", "start_date": "2024-12-01", "end_date": "2024-12-05", "decided_by_name": "", "note": ""},
+		},
+		{
+			name: "open check-in", got: b(OpenCheckIn("Ayşe Yılmaz", "e1", dec2, checkedIn.In(time.FixedZone("+03", 3*3600)))),
+			wantMsg:  "Ayşe Yılmaz checked in on 2024-12-02 at 05:17 UTC and has not checked out.",
+			wantData: map[string]any{"employee_id": "e1", "employee_name": "Ayşe Yılmaz", "date": "2024-12-02", "checked_in_at": "2024-12-02T05:17:00Z"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if tt.got.msg != tt.wantMsg {
+				t.Errorf("got %q, want %q", tt.got.msg, tt.wantMsg)
+			}
+			if diff := cmp.Diff(tt.wantData, tt.got.data); diff != "" {
+				t.Errorf("data (-want +got):\n%s", diff)
+			}
+			// The data must come back from the event store unchanged.
+			raw, err := json.Marshal(tt.got.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back map[string]any
+			if err := json.Unmarshal(raw, &back); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.got.data, back); diff != "" {
+				t.Errorf("JSON round trip (-built +decoded):\n%s", diff)
+			}
+		})
+	}
+}

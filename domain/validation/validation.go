@@ -1,0 +1,36 @@
+// Package validation carries field-level input errors out of the domain so
+// that every package reports them with one type and the API maps them to a
+// 400 naming each field once.
+package validation
+
+import (
+	"slices"
+	"strings"
+)
+
+// Error names each invalid field with a short, lower-case message.
+type Error struct {
+	Fields map[string]string
+}
+
+func (e *Error) Error() string {
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + e.Fields[k]
+	}
+	return "invalid input: " + strings.Join(parts, ", ")
+}
+
+// Check returns an *Error for fields, or nil when fields is empty, so a
+// decision can collect messages into a map and return Check(map).
+func Check(fields map[string]string) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	return &Error{Fields: fields}
+}

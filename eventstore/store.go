@@ -1,0 +1,234 @@
+package eventstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// MaxUpdateAttempts bounds how often Update decides again after a conflict.
+const MaxUpdateAttempts = 5
+
+// Store is the Postgres event store. It is safe for concurrent use.
+type Store struct {
+	pool  *pgxpool.Pool
+	codec *Codec
+
+	mu    sync.RWMutex
+	hooks []func(AppendResult)
+}
+
+// New returns a store on pool, whose database is migrated, decoding events
+// with codec.
+func New(pool *pgxpool.Pool, codec *Codec) *Store {
+	return &Store{pool: pool, codec: codec}
+}
+
+// Codec returns the codec of s.
+func (s *Store) Codec() *Codec { return s.codec }
+
+// OnAppend registers fn to be called after each append that stored events (not
+// after an idempotent repeat), for example to wake a feed reader without
+// polling. fn runs on the appending goroutine and must not block.
+func (s *Store) OnAppend(fn func(AppendResult)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hooks = append(s.hooks, fn)
+}
+
+const appendSQL = `SELECT first_version, last_version, duplicate FROM append_events($1, $2, $3, $4, $5, $6, $7)`
+
+// queryRower is the part of a pool or transaction that append needs.
+type queryRower interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Append appends events to stream in one round trip, provided the stream is at
+// version expected (AnyVersion skips the check, NoStream requires a new
+// stream); otherwise it returns a *ConflictError. If the first event's ID is
+// already stored in stream, the append is a repeat: nothing is stored and the
+// result has Duplicate set.
+func (s *Store) Append(ctx context.Context, stream string, expected int64, events ...EventData) (AppendResult, error) {
+	res, err := s.append(ctx, s.pool, stream, expected, events)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	if !res.Duplicate {
+		s.mu.RLock()
+		hooks := s.hooks
+		s.mu.RUnlock()
+		for _, fn := range hooks {
+			fn(res)
+		}
+	}
+	return res, nil
+}
+
+// append must be the first write of the transaction behind q: the stream lock
+// taken by append_events must come before the transaction's xid is assigned.
+func (s *Store) append(ctx context.Context, q queryRower, stream string, expected int64, events []EventData) (AppendResult, error) {
+	if len(events) == 0 {
+		return AppendResult{}, fmt.Errorf("eventstore: append to %q: no events", stream)
+	}
+	if stream == "" {
+		return AppendResult{}, errors.New("eventstore: append: empty stream id")
+	}
+	if expected < AnyVersion {
+		return AppendResult{}, fmt.Errorf("eventstore: append to %q: invalid expected version %d", stream, expected)
+	}
+	// [16]byte takes pgx's binary uuid path; uuid.UUID would go through its
+	// driver.Valuer, as text.
+	ids := make([][16]byte, len(events))
+	types := make([]string, len(events))
+	versions := make([]int32, len(events))
+	data := make([][]byte, len(events))
+	metadata := make([][]byte, len(events))
+	for i, e := range events {
+		if e.ID == uuid.Nil {
+			return AppendResult{}, fmt.Errorf("eventstore: append to %q: event %d has no id", stream, i)
+		}
+		name, version, b, err := s.codec.Encode(e.Payload)
+		if err != nil {
+			return AppendResult{}, err
+		}
+		md, err := json.Marshal(e.Metadata)
+		if err != nil {
+			return AppendResult{}, fmt.Errorf("eventstore: encode metadata: %w", err)
+		}
+		ids[i], types[i], versions[i], data[i], metadata[i] = e.ID, name, int32(version), b, md
+	}
+
+	res := AppendResult{StreamID: stream}
+	err := q.QueryRow(ctx, appendSQL, stream, expected, ids, types, versions, data, metadata).
+		Scan(&res.FirstVersion, &res.LastVersion, &res.Duplicate)
+	if err != nil {
+		return AppendResult{}, appendError(stream, expected, err)
+	}
+	return res, nil
+}
+
+// appendError turns the errors raised by append_events into the package's.
+func appendError(stream string, expected int64, err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return fmt.Errorf("eventstore: append to %q: %w", stream, err)
+	}
+	switch {
+	case pgErr.Code == "ES001":
+		var actual int64
+		if _, serr := fmt.Sscanf(pgErr.Detail, "actual version %d", &actual); serr != nil {
+			return fmt.Errorf("eventstore: append to %q: unreadable conflict detail %q: %w", stream, pgErr.Detail, err)
+		}
+		return &ConflictError{Stream: stream, Expected: expected, Actual: actual}
+	case pgErr.Code == "ES002":
+		return fmt.Errorf("%w: %s", ErrIDInOtherStream, pgErr.Message)
+	case pgErr.Code == "23505" && pgErr.ConstraintName == "events_event_id_key":
+		return fmt.Errorf("%w: append to %q: %s", ErrDuplicateID, stream, pgErr.Detail)
+	default:
+		return fmt.Errorf("eventstore: append to %q: %w", stream, err)
+	}
+}
+
+// selectEvents reads the metadata fields in Postgres: jsonb field access is
+// cheaper there than rendering jsonb as text and parsing it again in Go. Keep
+// it in step with Metadata.
+const selectEvents = `SELECT position, tx_id, event_id, stream_id, version, type, schema_version, data,
+	coalesce(metadata->>'actor', ''), coalesce(metadata->>'request_id', ''), coalesce(metadata->>'idempotency_key', ''),
+	coalesce(metadata->>'causation_id', ''), coalesce(metadata->>'correlation_id', ''), recorded_at
+	FROM events `
+
+// Load returns the events of stream ordered by version; none if it does not
+// exist.
+func (s *Store) Load(ctx context.Context, stream string) ([]Event, error) {
+	return s.LoadFrom(ctx, stream, 0)
+}
+
+// LoadFrom returns the events of stream after version afterVersion, ordered
+// by version.
+func (s *Store) LoadFrom(ctx context.Context, stream string, afterVersion int64) ([]Event, error) {
+	rows, err := s.pool.Query(ctx, selectEvents+`WHERE stream_id = $1 AND version > $2 ORDER BY version`, stream, afterVersion)
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: load %q: %w", stream, err)
+	}
+	return s.collect(rows, 0)
+}
+
+// LoadUntil returns the events of stream recorded at or before until, ordered
+// by version: the stream as it was then. recorded_at never decreases along a
+// stream, so the result is a prefix of the stream.
+func (s *Store) LoadUntil(ctx context.Context, stream string, until time.Time) ([]Event, error) {
+	rows, err := s.pool.Query(ctx, selectEvents+`WHERE stream_id = $1 AND recorded_at <= $2 ORDER BY version`, stream, until)
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: load %q until %v: %w", stream, until, err)
+	}
+	return s.collect(rows, 0)
+}
+
+// collect scans and decodes the rows of a selectEvents query; want is the
+// number of rows expected, if known.
+func (s *Store) collect(rows pgx.Rows, want int) ([]Event, error) {
+	defer rows.Close()
+	events := make([]Event, 0, min(want, 1024))
+	for rows.Next() {
+		var e Event
+		m := &e.Metadata
+		// Scanning into the underlying types takes pgx's binary fast paths
+		// (uuid.UUID would go through sql.Scanner and text, json.RawMessage
+		// through json.Unmarshal); jsonb from Postgres is valid JSON.
+		if err := rows.Scan(&e.Position, &e.TxID, (*[16]byte)(&e.ID), &e.StreamID, &e.Version, &e.Type,
+			&e.SchemaVersion, (*[]byte)(&e.Data), &m.Actor, &m.RequestID, &m.IdempotencyKey,
+			&m.CausationID, &m.CorrelationID, &e.RecordedAt); err != nil {
+			return nil, fmt.Errorf("eventstore: scan event: %w", err)
+		}
+		p, err := s.codec.Decode(e.Type, e.SchemaVersion, e.Data)
+		if err != nil {
+			return nil, fmt.Errorf("eventstore: event %d (%s v%d): %w", e.Position, e.StreamID, e.Version, err)
+		}
+		e.Payload = p
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("eventstore: read events: %w", err)
+	}
+	return events, nil
+}
+
+// Update loads stream, lets decide choose the events to append given its
+// history, and appends them at the loaded version. On a conflict it loads and
+// decides again, up to MaxUpdateAttempts times, then returns the conflict.
+// When decide returns no events, nothing is appended and the result is zero.
+// Errors from decide are returned as they are.
+func (s *Store) Update(ctx context.Context, stream string, decide func(history []Event) ([]EventData, error)) (AppendResult, error) {
+	var conflict error
+	for range MaxUpdateAttempts {
+		history, err := s.Load(ctx, stream)
+		if err != nil {
+			return AppendResult{}, err
+		}
+		events, err := decide(history)
+		if err != nil {
+			return AppendResult{}, err
+		}
+		if len(events) == 0 {
+			return AppendResult{}, nil
+		}
+		expected := NoStream
+		if n := len(history); n > 0 {
+			expected = history[n-1].Version
+		}
+		res, err := s.Append(ctx, stream, expected, events...)
+		if !errors.Is(err, ErrConflict) {
+			return res, err
+		}
+		conflict = err
+	}
+	return AppendResult{}, conflict
+}

@@ -1,0 +1,97 @@
+package config
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"DatabaseURL", c.DatabaseURL, "postgres://postgres@127.0.0.1:5432/employee_tracking?sslmode=disable"},
+		{"RedisURL", c.RedisURL, "redis://127.0.0.1:6379/0"},
+		{"HTTPAddr", c.HTTPAddr, ":8000"},
+		{"CompanyTimezone", c.CompanyTimezone, "Europe/Istanbul"},
+		{"DefaultWorkStart", c.DefaultWorkStart, "08:00"},
+		{"DefaultWorkEnd", c.DefaultWorkEnd, "17:00"},
+		{"LateGraceMinutes", c.LateGraceMinutes, 0},
+		{"AnnualLeaveDays", c.AnnualLeaveDays, 15},
+		{"LowLeaveThresholdDays", c.LowLeaveThresholdDays, 3},
+		{"LatenessDeductsLeave", c.LatenessDeductsLeave, false},
+		{"DailyCheckAt", c.DailyCheckAt, "10:00"},
+		{"LogLevel", c.LogLevel, slog.LevelInfo},
+		{"MigrateOnStart", c.MigrateOnStart, true},
+		{"AccessTokenTTL", c.AccessTokenTTL, 15 * time.Minute},
+		{"JWTSecretIsRandom", c.JWTSecretIsRandom, true},
+	}
+	for _, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("%s = %v, want %v", ch.name, ch.got, ch.want)
+		}
+	}
+	if len(c.JWTSecret) < 32 {
+		t.Errorf("random JWT secret has %d bytes, want at least 32", len(c.JWTSecret))
+	}
+}
+
+func TestLoadOverrides(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{
+		"REDIS_URL":              "memory",
+		"JWT_SECRET":             "s3cret",
+		"LATE_GRACE_MINUTES":     "10",
+		"LATENESS_DEDUCTS_LEAVE": "true",
+		"DAILY_CHECK_AT":         "9:30",
+		"LOG_LEVEL":              "debug",
+		"MIGRATE_ON_START":       "false",
+		"CORS_ALLOW_ORIGINS":     "https://a.example, https://b.example",
+	}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if c.RedisURL != MemoryBus || string(c.JWTSecret) != "s3cret" || c.JWTSecretIsRandom ||
+		c.LateGraceMinutes != 10 || !c.LatenessDeductsLeave || c.DailyCheckAt != "09:30" ||
+		c.LogLevel != slog.LevelDebug || c.MigrateOnStart || len(c.CORSOrigins) != 2 || c.CORSOrigins[1] != "https://b.example" {
+		t.Errorf("overrides not applied: %+v", c)
+	}
+}
+
+func TestLoadRejectsBadValues(t *testing.T) {
+	t.Parallel()
+	_, err := Load(env(map[string]string{
+		"COMPANY_TIMEZONE":   "Mars/Olympus",
+		"LATE_GRACE_MINUTES": "-1",
+		"ANNUAL_LEAVE_DAYS":  "fifteen",
+		"DAILY_CHECK_AT":     "25:00",
+		"ADMIN_EMAIL":        "admin@example.com",
+	}))
+	if err == nil {
+		t.Fatal("Load accepted bad values")
+	}
+	for _, name := range []string{"COMPANY_TIMEZONE", "LATE_GRACE_MINUTES", "ANNUAL_LEAVE_DAYS", "DAILY_CHECK_AT", "ADMIN_PASSWORD"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error %q does not name %s", err, name)
+		}
+	}
+}
+
+func TestLoadRejectsInvertedSchedule(t *testing.T) {
+	t.Parallel()
+	_, err := Load(env(map[string]string{"DEFAULT_WORK_START": "18:00", "DEFAULT_WORK_END": "09:00"}))
+	if err == nil || !strings.Contains(err.Error(), "DEFAULT_WORK_START") {
+		t.Fatalf("got %v, want an error naming DEFAULT_WORK_START", err)
+	}
+}
