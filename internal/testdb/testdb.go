@@ -142,7 +142,7 @@ func prepare() (*pgxpool.Pool, *url.URL, string, error) {
 		cancelPing()
 		if err != nil {
 			admin.Close()
-			return nil, nil, "", fmt.Errorf("Postgres is unreachable at %s (set TEST_DATABASE_URL to use another server): %w", base.Redacted(), err)
+			return nil, nil, "", fmt.Errorf("testdb: postgres is unreachable at %s (set TEST_DATABASE_URL to use another server): %w", base.Redacted(), err)
 		}
 		server.admin = admin
 	}

@@ -1,0 +1,303 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+	"github.com/redis/go-redis/v9"
+)
+
+// MemoryBus is the bus URL that selects Watermill's in-process GoChannel.
+const MemoryBus = "memory"
+
+// Defaults of the bus topology. Changing DefaultPartitions moves streams to
+// other partitions: stop every process first.
+const (
+	DefaultTopicPrefix = "et."
+	DefaultPartitions  = 4
+)
+
+// Bus carries the events published by the relay to the projectors, the sagas
+// and the live notification hubs: Redis Streams, or Watermill's GoChannel in a
+// single process.
+//
+// Topics: "<prefix>events.<n>" for each partition n (a stream always goes to
+// the same partition, so its events stay in order), and
+// "<prefix>notifications", which carries only notification.raised events for
+// the hubs that read it in fan-out mode.
+type Bus struct {
+	prefix     string
+	partitions int
+	claimAfter time.Duration
+	logger     watermill.LoggerAdapter
+	slog       *slog.Logger
+
+	redisOpts *redis.Options // nil in memory mode
+	client    *redis.Client  // the publisher's and the relay's
+	publisher message.Publisher
+	memory    *gochannel.GoChannel
+
+	mu        sync.Mutex
+	closers   []func() error
+	closed    bool
+	closeOnce sync.Once
+}
+
+// BusOption adjusts NewBus.
+type BusOption func(*Bus)
+
+// WithTopicPrefix names every topic and key of the bus with prefix, so that
+// several systems (or tests) share one Redis.
+func WithTopicPrefix(prefix string) BusOption { return func(b *Bus) { b.prefix = prefix } }
+
+// WithPartitions sets the number of event partitions (at least 1).
+func WithPartitions(n int) BusOption {
+	return func(b *Bus) { b.partitions = max(n, 1) }
+}
+
+// WithClaimAfter sets how long a message stays with a consumer that does not
+// acknowledge it (one that died, say) before another member of its group
+// takes it over.
+func WithClaimAfter(d time.Duration) BusOption { return func(b *Bus) { b.claimAfter = d } }
+
+// NewBus connects to the Redis at redisURL (redis://host:port/db), or makes an
+// in-process bus when redisURL is MemoryBus.
+func NewBus(redisURL string, logger *slog.Logger, opts ...BusOption) (*Bus, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	b := &Bus{
+		prefix:     DefaultTopicPrefix,
+		partitions: DefaultPartitions,
+		claimAfter: 30 * time.Second,
+		slog:       logger,
+		logger:     watermillLogger(logger),
+	}
+	for _, o := range opts {
+		o(b)
+	}
+	if redisURL == MemoryBus {
+		// Publish waits for every subscriber's ack, so each subscriber sees a
+		// topic's messages one at a time and in order, as with Redis.
+		b.memory = gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true}, b.logger)
+		b.publisher = b.memory
+		return b, nil
+	}
+	ro, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return nil, fmt.Errorf("projections: bus: %w", err)
+	}
+	b.redisOpts = ro
+	b.client = redis.NewClient(ro)
+	b.publisher = &pipelinedPublisher{client: b.client}
+	return b, nil
+}
+
+// pipelinedPublisher publishes like watermill-redisstream's Publisher, in
+// the same wire format (its marshaller), but sends a batch of messages in one
+// round trip: the relay publishes whole batches, and one XADD per round trip
+// would bound it to a few thousand events a second.
+type pipelinedPublisher struct {
+	client    *redis.Client
+	marshaler redisstream.DefaultMarshallerUnmarshaller
+}
+
+func (p *pipelinedPublisher) Publish(topic string, msgs ...*message.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	pipe := p.client.Pipeline()
+	for _, msg := range msgs {
+		values, err := p.marshaler.Marshal(topic, msg)
+		if err != nil {
+			return fmt.Errorf("marshal message %s: %w", msg.UUID, err)
+		}
+		pipe.XAdd(msg.Context(), &redis.XAddArgs{Stream: topic, Values: values})
+	}
+	if _, err := pipe.Exec(msgs[0].Context()); err != nil {
+		return fmt.Errorf("xadd to %s: %w", topic, err)
+	}
+	return nil
+}
+
+func (p *pipelinedPublisher) Close() error { return p.client.Close() }
+
+// Memory reports whether b is the in-process bus.
+func (b *Bus) Memory() bool { return b.memory != nil }
+
+// Partitions is the number of event partitions.
+func (b *Bus) Partitions() int { return b.partitions }
+
+// EventTopic is the topic of partition p.
+func (b *Bus) EventTopic(p int) string { return b.prefix + "events." + strconv.Itoa(p) }
+
+// NotificationTopic is the fan-out topic of notification.raised events.
+func (b *Bus) NotificationTopic() string { return b.prefix + "notifications" }
+
+// aliveKey is written by the relay; its absence means Redis lost its data.
+func (b *Bus) aliveKey() string { return b.prefix + "relay.alive" }
+
+// Ping checks that the bus is reachable, for readiness probes.
+func (b *Bus) Ping(ctx context.Context) error {
+	if b.client == nil {
+		return nil
+	}
+	return b.client.Ping(ctx).Err()
+}
+
+// Publisher publishes to the bus.
+func (b *Bus) Publisher() message.Publisher { return b.publisher }
+
+// groupSubscriber returns a subscriber in consumer group group: each message
+// of a topic goes to one member of the group. Closing it leaves the bus open.
+func (b *Bus) groupSubscriber(group string) (message.Subscriber, error) {
+	if b.memory != nil {
+		// Every GoChannel subscription receives every message: one
+		// subscription per group is a consumer group of one.
+		return noClose{b.memory}, nil
+	}
+	return b.redisSubscriber(group)
+}
+
+// fanOutSubscriber returns a subscriber that receives every message published
+// after it subscribed, independently of any other process.
+func (b *Bus) fanOutSubscriber() (message.Subscriber, error) {
+	return b.groupSubscriber("")
+}
+
+func (b *Bus) redisSubscriber(group string) (message.Subscriber, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil, errors.New("projections: bus closed")
+	}
+	// A client per subscriber: blocking reads hold a connection each, and
+	// closing a subscriber closes its client.
+	client := redis.NewClient(b.redisOpts)
+	sub, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{
+		Client:                        client,
+		ConsumerGroup:                 group,
+		Consumer:                      group + "-" + watermill.NewShortUUID(),
+		NackResendSleep:               200 * time.Millisecond,
+		BlockTime:                     100 * time.Millisecond,
+		MaxIdleTime:                   b.claimAfter,
+		ClaimInterval:                 min(5*time.Second, b.claimAfter),
+		DisableIndefiniteInitialBlock: true,
+		// Redis that lost its data (FLUSHALL, restart without persistence)
+		// has no consumer group any more: stop reading so that
+		// resubscribingSubscriber creates the group again.
+		ShouldStopOnReadErrors: func(err error) bool { return strings.HasPrefix(err.Error(), "NOGROUP") },
+	}, b.logger)
+	if err != nil {
+		client.Close()
+		return nil, fmt.Errorf("projections: bus subscriber: %w", err)
+	}
+	s := &resubscribingSubscriber{inner: sub, logger: b.slog, closing: make(chan struct{})}
+	b.closers = append(b.closers, s.Close)
+	return s, nil
+}
+
+// Close closes the bus and every subscriber made from it.
+func (b *Bus) Close() error {
+	var errs []error
+	b.closeOnce.Do(func() {
+		b.mu.Lock()
+		b.closed = true
+		closers := b.closers
+		b.mu.Unlock()
+		for _, c := range closers {
+			errs = append(errs, c())
+		}
+		if b.memory != nil {
+			errs = append(errs, b.memory.Close())
+		} else {
+			errs = append(errs, b.publisher.Close())
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// noClose shares the in-process GoChannel: the router closes its handlers'
+// subscribers when it stops, which must not close the whole bus.
+type noClose struct{ message.Subscriber }
+
+func (noClose) Close() error { return nil }
+
+// resubscribingSubscriber subscribes again whenever the Redis subscription
+// ends while nobody asked it to, which happens when the stream and its
+// consumer group vanished.
+type resubscribingSubscriber struct {
+	inner     *redisstream.Subscriber
+	logger    *slog.Logger
+	closing   chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+}
+
+func (s *resubscribingSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	first, err := s.inner.Subscribe(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan *message.Message)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(out)
+		in := first
+		for {
+			for msg := range in {
+				select {
+				case out <- msg:
+				case <-ctx.Done():
+					return
+				case <-s.closing:
+					return
+				}
+			}
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-s.closing:
+					return
+				case <-time.After(200 * time.Millisecond):
+				}
+				if in, err = s.inner.Subscribe(ctx, topic); err == nil {
+					s.logger.Warn("bus: subscribed again after the stream was lost", "topic", topic)
+					break
+				}
+				s.logger.Warn("bus: subscribe again", "topic", topic, "err", err)
+			}
+		}
+	}()
+	return out, nil
+}
+
+func (s *resubscribingSubscriber) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		err = s.inner.Close()
+		s.wg.Wait()
+	})
+	return err
+}
+
+func watermillLogger(l *slog.Logger) watermill.LoggerAdapter {
+	// Watermill logs every subscription at info; keep the program's log for
+	// what matters.
+	return watermill.NewSlogLoggerWithLevelMapping(l, map[slog.Level]slog.Level{
+		slog.LevelInfo: slog.LevelDebug,
+	})
+}

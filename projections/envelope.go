@@ -1,0 +1,129 @@
+package projections
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
+
+	"github.com/acme/employee-tracking/eventstore"
+)
+
+// Message metadata keys set by the relay.
+const (
+	metaStream    = "stream"
+	metaVersion   = "version"
+	metaType      = "type"
+	metaCursor    = "cursor"
+	metaWatermark = "watermark" // set on watermark messages, whose payload is a cursor
+)
+
+// envelope is the payload of an event message: the stored event as JSON.
+type envelope struct {
+	EventID       uuid.UUID           `json:"event_id"`
+	Position      int64               `json:"position"`
+	TxID          uint64              `json:"tx_id"`
+	Stream        string              `json:"stream"`
+	Version       int64               `json:"version"`
+	Type          string              `json:"type"`
+	SchemaVersion int                 `json:"schema_version"`
+	Data          json.RawMessage     `json:"data"`
+	Metadata      eventstore.Metadata `json:"metadata"`
+	RecordedAt    time.Time           `json:"recorded_at"`
+}
+
+// eventMessage makes the bus message of e; its UUID is the event id, so a
+// duplicate publish is recognisable downstream.
+func eventMessage(e eventstore.Event) (*message.Message, error) {
+	payload, err := eventMessagePayload(e)
+	if err != nil {
+		return nil, err
+	}
+	msg := message.NewMessage(e.ID.String(), payload)
+	msg.Metadata.Set(metaStream, e.StreamID)
+	msg.Metadata.Set(metaVersion, strconv.FormatInt(e.Version, 10))
+	msg.Metadata.Set(metaType, e.Type)
+	// Consumers that ignore the stream still advance their checkpoint.
+	msg.Metadata.Set(metaCursor, e.Cursor().String())
+	return msg, nil
+}
+
+// eventMessagePayload writes the envelope of e by hand: the relay encodes
+// every event, and json.Marshal would validate and compact the stored data,
+// which Postgres has already checked, every time.
+func eventMessagePayload(e eventstore.Event) ([]byte, error) {
+	meta, err := json.Marshal(e.Metadata)
+	if err != nil {
+		return nil, fmt.Errorf("projections: encode event %s: %w", e.ID, err)
+	}
+	stream, _ := json.Marshal(e.StreamID) // strings always marshal
+	typ, _ := json.Marshal(e.Type)
+	data := []byte(e.Data)
+	if len(data) == 0 {
+		data = []byte("null")
+	}
+	b := make([]byte, 0, 200+len(stream)+len(typ)+len(data)+len(meta))
+	b = append(b, `{"event_id":"`...)
+	b = append(b, e.ID.String()...)
+	b = append(b, `","position":`...)
+	b = strconv.AppendInt(b, e.Position, 10)
+	b = append(b, `,"tx_id":`...)
+	b = strconv.AppendUint(b, e.TxID, 10)
+	b = append(b, `,"stream":`...)
+	b = append(b, stream...)
+	b = append(b, `,"version":`...)
+	b = strconv.AppendInt(b, e.Version, 10)
+	b = append(b, `,"type":`...)
+	b = append(b, typ...)
+	b = append(b, `,"schema_version":`...)
+	b = strconv.AppendInt(b, int64(e.SchemaVersion), 10)
+	b = append(b, `,"data":`...)
+	b = append(b, data...)
+	b = append(b, `,"metadata":`...)
+	b = append(b, meta...)
+	b = append(b, `,"recorded_at":"`...)
+	b = e.RecordedAt.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `"}`...)
+	return b, nil
+}
+
+// watermarkMessage tells a partition's consumers that the relay has published
+// everything of the partition up to c.
+func watermarkMessage(c eventstore.Cursor) *message.Message {
+	msg := message.NewMessage(uuid.NewString(), []byte(c.String()))
+	msg.Metadata.Set(metaWatermark, "1")
+	return msg
+}
+
+// decodeEvent turns an event message back into a stored event, decoding its
+// payload with codec.
+func decodeEvent(codec *eventstore.Codec, payload []byte) (eventstore.Event, error) {
+	var env envelope
+	if err := json.Unmarshal(payload, &env); err != nil {
+		return eventstore.Event{}, fmt.Errorf("decode envelope: %w", err)
+	}
+	if env.Stream == "" || env.Version < 1 || env.Type == "" {
+		return eventstore.Event{}, fmt.Errorf("decode envelope: stream %q, version %d, type %q", env.Stream, env.Version, env.Type)
+	}
+	p, err := codec.Decode(env.Type, env.SchemaVersion, env.Data)
+	if err != nil {
+		return eventstore.Event{}, fmt.Errorf("decode %s: %w", env.Type, err)
+	}
+	return eventstore.Event{
+		Position: env.Position, TxID: env.TxID, ID: env.EventID, StreamID: env.Stream, Version: env.Version,
+		Type: env.Type, SchemaVersion: env.SchemaVersion, Data: env.Data, Metadata: env.Metadata,
+		RecordedAt: env.RecordedAt, Payload: p,
+	}, nil
+}
+
+// partitionOf spreads streams over n partitions; every event of a stream goes
+// to the same one.
+func partitionOf(stream string, n int) int {
+	h := fnv.New32a()
+	h.Write([]byte(stream))
+	return int(h.Sum32() % uint32(n))
+}

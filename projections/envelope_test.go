@@ -1,0 +1,50 @@
+package projections
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+
+	"github.com/acme/employee-tracking/domain/attendance"
+	"github.com/acme/employee-tracking/domain/catalog"
+	"github.com/acme/employee-tracking/eventstore"
+)
+
+func TestEnvelopeRoundTrip(t *testing.T) {
+	t.Parallel()
+	codec, err := eventstore.NewCodec(catalog.Events()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := attendance.CheckedIn{EmployeeID: "e\"1", At: time.Date(2024, 12, 2, 5, 17, 0, 0, time.UTC), LocalDate: date("2024-12-02"),
+		Timezone: "Europe/Istanbul", Workday: true, Late: true, LateMinutes: 17}
+	data, err := json.Marshal(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := eventstore.Event{
+		Position: 42, TxID: 7, ID: uuid.New(), StreamID: "attendance-e\"1", Version: 3, Type: payload.EventName(), SchemaVersion: 1,
+		Data: data, Metadata: eventstore.Metadata{Actor: "ayşe", CausationID: "c", CorrelationID: "r"},
+		RecordedAt: time.Date(2024, 12, 2, 5, 17, 0, 123456000, time.UTC), Payload: payload,
+	}
+	msg, err := eventMessage(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg.UUID != want.ID.String() || msg.Metadata.Get(metaStream) != want.StreamID || msg.Metadata.Get(metaVersion) != "3" {
+		t.Errorf("message: got uuid %s, metadata %v; want the event id, stream and version", msg.UUID, msg.Metadata)
+	}
+	got, err := decodeEvent(codec, msg.Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	if _, err := decodeEvent(codec, []byte(`{"stream":"x-1","version":1,"type":"no.such_event","data":{}}`)); err == nil {
+		t.Error("decoding an unknown event type: got no error")
+	}
+}

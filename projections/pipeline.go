@@ -1,0 +1,272 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/leave"
+	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/internal/config"
+)
+
+// checkpointFlushEvery is how often the consumers' checkpoints are saved.
+const checkpointFlushEvery = time.Second
+
+// Deps are what the pipeline runs on.
+type Deps struct {
+	// Config gives the leave policy and DAILY_CHECK_AT.
+	Config config.Config
+	Pool   *pgxpool.Pool
+	Store  *eventstore.Store
+	Bus    *Bus
+	// Queries reads the admins to notify; NewQueries(Pool) when nil.
+	Queries *Queries
+	Logger  *slog.Logger
+	// Now is the clock of the sagas and the daily sweep; time.Now when nil.
+	Now func() time.Time
+	// Registry receives the pipeline's metrics; nil registers none.
+	Registry prometheus.Registerer
+}
+
+// Pipeline runs the relay, the projectors, the sagas and the daily sweep.
+type Pipeline struct {
+	pool    *pgxpool.Pool
+	store   *eventstore.Store
+	bus     *Bus
+	logger  *slog.Logger
+	now     func() time.Time
+	policy  leave.Policy
+	checkAt calendar.Clock
+	queries *Queries
+	metrics *metrics
+	relay   *Relay
+	// consumers are the read models then the sagas.
+	consumers []consumer
+
+	// afterApply, when set by tests, runs after a consumer handled an event
+	// and before its message is acknowledged; an error fails the handling.
+	afterApply func(consumer string, e eventstore.Event) error
+}
+
+// Run runs the pipeline of d until ctx ends.
+func Run(ctx context.Context, d Deps) error {
+	p, err := New(d)
+	if err != nil {
+		return err
+	}
+	return p.Run(ctx)
+}
+
+// New returns a pipeline; Run starts it.
+func New(d Deps) (*Pipeline, error) {
+	checkAt, err := calendar.ParseClock(d.Config.DailyCheckAt)
+	if err != nil {
+		return nil, fmt.Errorf("projections: DAILY_CHECK_AT: %w", err)
+	}
+	p := &Pipeline{
+		pool: d.Pool, store: d.Store, bus: d.Bus, logger: d.Logger, now: d.Now, queries: d.Queries, checkAt: checkAt,
+		policy: leave.Policy{
+			AnnualDays: d.Config.AnnualLeaveDays, LowThresholdDays: d.Config.LowLeaveThresholdDays,
+			LatenessDeductsLeave: d.Config.LatenessDeductsLeave,
+		},
+		metrics: newMetrics(),
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.logger == nil {
+		p.logger = slog.New(slog.DiscardHandler)
+	}
+	if p.queries == nil {
+		p.queries = NewQueries(d.Pool)
+	}
+	for _, m := range readModels() {
+		p.consumers = append(p.consumers, &liveModel{readModel: m, pool: d.Pool})
+	}
+	for _, s := range sagas(d.Pool, p.notifier(), p.policy) {
+		p.consumers = append(p.consumers, s)
+	}
+	names := make([]string, len(p.consumers))
+	for i, c := range p.consumers {
+		names[i] = c.name()
+	}
+	p.relay = NewRelay(d.Pool, d.Store, d.Bus, p.logger, names)
+	p.relay.metrics = p.metrics
+	if d.Registry != nil {
+		if err := p.metrics.register(d.Registry, p.queries); err != nil {
+			return nil, fmt.Errorf("projections: register metrics: %w", err)
+		}
+	}
+	return p, nil
+}
+
+func (p *Pipeline) notifier() *notifier {
+	return &notifier{store: p.store, queries: p.queries, now: p.now, logger: p.logger}
+}
+
+// Status reports how far behind the feed each consumer is.
+func (p *Pipeline) Status(ctx context.Context) (ProjectionStatus, error) {
+	return p.queries.Status(ctx)
+}
+
+// Queries returns the read side.
+func (p *Pipeline) Queries() *Queries { return p.queries }
+
+// Run runs everything until ctx ends. The consumers subscribe before the
+// relay starts, so the in-process bus loses nothing at start.
+func (p *Pipeline) Run(ctx context.Context) error {
+	marks := newCheckpointMarks()
+	rt := &runtime{pool: p.pool, store: p.store, logger: p.logger, metrics: p.metrics, marks: marks}
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, p.bus.logger)
+	if err != nil {
+		return fmt.Errorf("projections: router: %w", err)
+	}
+	for _, c := range p.consumers {
+		sub, err := p.bus.groupSubscriber(c.name())
+		if err != nil {
+			return err
+		}
+		for part := range p.bus.Partitions() {
+			router.AddConsumerHandler(c.name()+"/"+strconv.Itoa(part), p.bus.EventTopic(part), sub, rt.handler(p.hooked(c), part))
+		}
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	routerDone := make(chan error, 1)
+	go func() { routerDone <- router.Run(ctx) }()
+	select {
+	case <-router.Running():
+	case err := <-routerDone:
+		return fmt.Errorf("projections: router: %w", err)
+	case <-ctx.Done():
+		<-routerDone
+		return nil
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return p.relay.Run(gctx) })
+	g.Go(func() error {
+		return p.sweep().run(gctx)
+	})
+	g.Go(func() error {
+		t := time.NewTicker(checkpointFlushEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-t.C:
+				if err := marks.flush(gctx, p.pool); err != nil && gctx.Err() == nil {
+					p.logger.Warn("projections: save checkpoints", "err", err)
+				}
+			}
+		}
+	})
+	g.Go(func() error {
+		select {
+		case err := <-routerDone:
+			if ctx.Err() == nil {
+				return fmt.Errorf("projections: router stopped: %w", errors.Join(err, errors.New("all handlers stopped")))
+			}
+			return nil
+		case <-gctx.Done():
+			router.Close()
+			<-routerDone
+			return nil
+		}
+	})
+	err = g.Wait()
+	if ferr := marks.flush(context.WithoutCancel(ctx), p.pool); ferr != nil {
+		p.logger.Warn("projections: save checkpoints at shutdown", "err", ferr)
+	}
+	return err
+}
+
+func (p *Pipeline) sweep() *sweep {
+	return &sweep{pool: p.pool, store: p.store, n: p.notifier(), policy: p.policy, checkAt: p.checkAt, now: p.now}
+}
+
+// hooked wraps c with the test hook, if any.
+func (p *Pipeline) hooked(c consumer) consumer {
+	if p.afterApply == nil {
+		return c
+	}
+	return hookedConsumer{c, p.afterApply}
+}
+
+type hookedConsumer struct {
+	consumer
+	after func(string, eventstore.Event) error
+}
+
+func (h hookedConsumer) handleOne(ctx context.Context, e eventstore.Event) error {
+	if err := h.consumer.handleOne(ctx, e); err != nil {
+		return err
+	}
+	return h.after(h.name(), e)
+}
+
+// liveModel runs a read model's fold on the live tables.
+type liveModel struct {
+	*readModel
+	pool *pgxpool.Pool
+}
+
+func (m *liveModel) name() string { return m.readModel.name }
+
+// handleOne applies e in one transaction with the record of its version. The
+// transaction first takes the projection's lock shared (a rebuild takes it
+// exclusively to swap tables) and then the stream's lock, so that two
+// consumers of one group never apply a stream's events side by side.
+func (m *liveModel) handleOne(ctx context.Context, e eventstore.Event) error {
+	return pgx.BeginFunc(ctx, m.pool, func(tx pgx.Tx) error {
+		var last int64
+		b := &pgx.Batch{}
+		b.Queue(asyncCommit)
+		b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, projectionLockKey(m.readModel.name))
+		b.Queue(`SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`, m.readModel.name, e.StreamID)
+		b.Queue(`SELECT coalesce((SELECT version FROM projection_versions WHERE projection = $1 AND stream_id = $2), 0)`,
+			m.readModel.name, e.StreamID).QueryRow(func(row pgx.Row) error { return row.Scan(&last) })
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("%s: lock %s: %w", m.readModel.name, e.StreamID, err)
+		}
+		switch {
+		case e.Version <= last:
+			return nil
+		case e.Version > last+1:
+			return &gapError{Last: last}
+		}
+		if err := m.live(tx)(ctx, e); err != nil {
+			return fmt.Errorf("%s: apply %s %s v%d: %w", m.readModel.name, e.Type, e.StreamID, e.Version, err)
+		}
+		return saveVersion(ctx, tx, m.readModel.name, e.StreamID, e.Version)
+	})
+}
+
+// asyncCommit makes the transaction it runs in commit without waiting for
+// its WAL to reach the disk. Read models are derived data: a Postgres crash
+// may lose the last few hundred milliseconds of applied events (their rows and
+// their recorded versions together, so nothing is half applied), which the
+// gap filling of the next event of the stream, or `etctl verify` and
+// `rebuild`, restore; in exchange a projector commit costs no disk flush.
+const asyncCommit = `SELECT set_config('synchronous_commit', 'off', true)`
+
+// projectionLockKey is the advisory lock of a projection's tables.
+func projectionLockKey(name string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("projection:" + name))
+	return int64(h.Sum64())
+}

@@ -1,0 +1,160 @@
+package projections
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/google/uuid"
+
+	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/leave"
+	"github.com/acme/employee-tracking/domain/notification"
+)
+
+// company is the cast of most pipeline tests: an admin, a manager and one of
+// the manager's reports, all in Istanbul (UTC+3).
+type company struct {
+	admin, manager, emp string
+	sched               employee.Schedule
+}
+
+func (e *env) company() company {
+	s := schedule("Europe/Istanbul")
+	c := company{sched: s}
+	c.admin = e.register("Ada Admin", employee.RoleAdmin, "", s, "2024-01-01")
+	c.manager = e.register("Mehmet Demir", employee.RoleManager, "", s, "2024-01-01")
+	c.emp = e.register("Ayşe Yılmaz", employee.RoleEmployee, c.manager, s, "2024-01-01")
+	// The sagas find the admins in the directory.
+	eventually(e.t, "directory", func() (bool, error) { return e.count(`SELECT count(*) FROM employees`) == 3, nil })
+	return c
+}
+
+// workday appends a late check-in (08:17 local, 17 minutes late) and a
+// check-out at 17:00 local on Monday 2024-12-02: 523 minutes worked.
+func (e *env) workday(c company) {
+	e.checkIn(c.emp, c.sched, time.Date(2024, 12, 2, 5, 17, 0, 0, time.UTC))
+	e.checkOut(c.emp, time.Date(2024, 12, 2, 14, 0, 0, 0, time.UTC))
+}
+
+func TestEventReachesEveryReadModel(t *testing.T) {
+	t.Parallel()
+	for _, bus := range []string{MemoryBus, testRedisURL()} {
+		t.Run(map[bool]string{true: "memory", false: "redis"}[bus == MemoryBus], func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, bus)
+			e.start(e.pipeline(testConfig(), quietClock))
+			c := e.company()
+			e.declareHoliday("2024-12-25", "Christmas")
+			e.workday(c)
+			request := uuid.NewString()
+			e.leave(c.emp, leave.Grant{EmployeeID: c.emp, Year: 2024})
+			e.leave(c.emp, leave.Request{RequestID: request, EmployeeID: c.emp, Start: date("2024-12-09"), End: date("2024-12-10"),
+				Reason: "family visit", Workdays: c.sched.Workdays, HireDate: date("2024-01-01")})
+			e.leave(c.emp, leave.Approve{RequestID: request, By: c.manager, Note: "enjoy", At: time.Date(2024, 11, 2, 9, 0, 0, 0, time.UTC)})
+
+			eventually(t, "read models caught up", e.caughtUp)
+			// The sagas' notifications are events too: wait for them and their rows.
+			eventually(t, "notifications projected", func() (bool, error) {
+				return e.count(`SELECT count(*) FROM notifications`) == 4, nil
+			})
+			eventually(t, "read models caught up", e.caughtUp)
+
+			ctx := context.Background()
+			q := NewQueries(e.pool)
+			gotEmp, err := q.Employee(ctx, c.emp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			manager := c.manager
+			wantEmp := EmployeeView{ID: c.emp, Email: c.emp[:8] + "@example.com", FullName: "Ayşe Yılmaz", Role: "employee",
+				ManagerID: &manager, Position: "engineer", HireDate: date("2024-01-01"), Schedule: c.sched, Active: true}
+			if diff := cmp.Diff(wantEmp, gotEmp); diff != "" {
+				t.Errorf("employee (-want +got):\n%s", diff)
+			}
+
+			days, err := q.AttendanceDays(ctx, c.emp, date("2024-12-01"), date("2024-12-31"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := time.Date(2024, 12, 2, 14, 0, 0, 0, time.UTC)
+			wantDays := []AttendanceDay{{EmployeeID: c.emp, Date: date("2024-12-02"), CheckIn: time.Date(2024, 12, 2, 5, 17, 0, 0, time.UTC),
+				CheckOut: &out, WorkedMinutes: 523, LateMinutes: 17, Status: StatusLate}}
+			if diff := cmp.Diff(wantDays, days, cmpopts.EquateApproxTime(0)); diff != "" {
+				t.Errorf("attendance days (-want +got):\n%s", diff)
+			}
+
+			req, err := q.LeaveRequest(ctx, request)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if req.Status != "approved" || req.Days != 2 || req.DecidedBy == nil || *req.DecidedBy != c.manager || req.Note != "enjoy" {
+				t.Errorf("leave request: got %+v, want approved, 2 days, decided by %s with note", req, c.manager)
+			}
+			if got := e.count(`SELECT count(*) FROM leave_days WHERE employee_id = $1`, c.emp); got != 2 {
+				t.Errorf("leave days: got %d, want 2", got)
+			}
+			var entitlement, used, pending int64
+			if err := e.pool.QueryRow(ctx, `SELECT entitlement, used, pending FROM leave_balances WHERE employee_id = $1 AND year = 2024`, c.emp).
+				Scan(&entitlement, &used, &pending); err != nil {
+				t.Fatal(err)
+			}
+			if entitlement != int64(leave.Days(15)) || used != int64(leave.Days(2)) || pending != 0 {
+				t.Errorf("balance: got entitlement %d, used %d, pending %d; want %d, %d, 0", entitlement, used, pending, leave.Days(15), leave.Days(2))
+			}
+
+			hols, err := q.Holidays(ctx, 2024)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]Holiday{{Date: date("2024-12-25"), Name: "Christmas"}}, hols); diff != "" {
+				t.Errorf("holidays (-want +got):\n%s", diff)
+			}
+
+			report, err := q.MonthlyWork(ctx, 2024, 12, ReportFilter{EmployeeID: c.emp}, date("2024-12-04"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// December 2024 has 22 weekdays; Christmas and two days of leave
+			// leave 19 expected days of 9 hours. 2024-12-03 passed without a
+			// check-in.
+			wantRows := []MonthlyRow{{EmployeeID: c.emp, FullName: "Ayşe Yılmaz", DaysWorked: 1, WorkedMinutes: 523, WorkedHours: 8.72,
+				ExpectedMinutes: 19 * 540, LateDays: 1, LateMinutes: 17, LeaveDays: 2, AbsentDays: 1}}
+			if diff := cmp.Diff(wantRows, report.Employees); diff != "" {
+				t.Errorf("monthly work (-want +got):\n%s", diff)
+			}
+
+			wantTypes := map[string][]string{
+				c.manager: {string(notification.TypeLateness), string(notification.TypeLeaveRequested)},
+				c.admin:   {string(notification.TypeLateness)},
+				c.emp:     {string(notification.TypeLeaveDecided)},
+			}
+			for user, want := range wantTypes {
+				list, err := q.Notifications(ctx, user, false, 0, 50)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for i, n := range list {
+					got = append(got, n.Type)
+					if n.Seq != int64(i+1) {
+						t.Errorf("notification %d of %s: got seq %d, want %d", i, user, n.Seq, i+1)
+					}
+				}
+				// The sagas run side by side: the order of two causes is free.
+				if diff := cmp.Diff(want, got, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+					t.Errorf("notification types of %s (-want +got):\n%s", user, diff)
+				}
+			}
+			late, err := q.Notifications(ctx, c.admin, false, 0, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := "Ayşe Yılmaz checked in 17 minutes late on 2024-12-02."; len(late) != 1 || late[0].Message != want {
+				t.Errorf("lateness notification: got %+v, want message %q", late, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,510 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/eventstore"
+)
+
+// ErrNotFound is returned for an id the read models do not hold (including a
+// malformed one).
+var ErrNotFound = errors.New("projections: not found")
+
+// Paging limits of the list queries.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 500
+)
+
+func clampLimit(n int) int {
+	switch {
+	case n <= 0:
+		return DefaultLimit
+	case n > MaxLimit:
+		return MaxLimit
+	}
+	return n
+}
+
+func isUUID(s string) bool {
+	_, err := uuid.Parse(s)
+	return err == nil
+}
+
+// Queries answers from the read models.
+type Queries struct {
+	pool *pgxpool.Pool
+}
+
+// NewQueries returns the read side on pool.
+func NewQueries(pool *pgxpool.Pool) *Queries { return &Queries{pool: pool} }
+
+// EmployeeView is an employee of the directory.
+type EmployeeView struct {
+	ID        string            `json:"id"`
+	Email     string            `json:"email"`
+	FullName  string            `json:"full_name"`
+	Role      string            `json:"role"`
+	ManagerID *string           `json:"manager_id"`
+	Position  string            `json:"position"`
+	HireDate  calendar.Date     `json:"hire_date"`
+	Schedule  employee.Schedule `json:"schedule"`
+	Active    bool              `json:"active"`
+}
+
+func viewOf(r employeeRow) EmployeeView {
+	return EmployeeView{ID: r.ID, Email: r.Email, FullName: r.FullName, Role: r.Role, ManagerID: r.ManagerID,
+		Position: r.Position, HireDate: r.HireDate, Schedule: r.Schedule, Active: r.Active}
+}
+
+// Employee returns one employee.
+func (q *Queries) Employee(ctx context.Context, id string) (EmployeeView, error) {
+	if !isUUID(id) {
+		return EmployeeView{}, ErrNotFound
+	}
+	r, err := employeesTable.scan(q.pool.QueryRow(ctx, employeesTable.selectSQL, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return EmployeeView{}, ErrNotFound
+	}
+	if err != nil {
+		return EmployeeView{}, fmt.Errorf("projections: employee: %w", err)
+	}
+	return viewOf(r), nil
+}
+
+// EmployeeFilter narrows ListEmployees; empty fields do not filter.
+type EmployeeFilter struct {
+	ManagerID string // only this manager's reports
+	After     string // the next page after this cursor
+	Limit     int
+}
+
+// ListEmployees returns employees by id, a page at a time; next is the cursor
+// of the next page, "" after the last.
+func (q *Queries) ListEmployees(ctx context.Context, f EmployeeFilter) ([]EmployeeView, string, error) {
+	if (f.ManagerID != "" && !isUUID(f.ManagerID)) || (f.After != "" && !isUUID(f.After)) {
+		return []EmployeeView{}, "", nil
+	}
+	limit := clampLimit(f.Limit)
+	rows, err := q.pool.Query(ctx, `SELECT `+columnList(employeesTable.columns)+` FROM employees
+		WHERE ($1 = '' OR manager_id = $1::uuid) AND ($2 = '' OR id > $2::uuid)
+		ORDER BY id LIMIT $3`, f.ManagerID, f.After, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("projections: list employees: %w", err)
+	}
+	list, err := collectRows(rows, employeesTable.scan)
+	if err != nil {
+		return nil, "", fmt.Errorf("projections: list employees: %w", err)
+	}
+	out := make([]EmployeeView, 0, len(list))
+	for _, r := range list {
+		out = append(out, viewOf(r))
+	}
+	return page(out, limit, func(v EmployeeView) string { return v.ID })
+}
+
+// Admins returns the ids of the active admins.
+func (q *Queries) Admins(ctx context.Context) ([]string, error) {
+	rows, err := q.pool.Query(ctx, `SELECT id::text FROM employees WHERE active AND role = $1 ORDER BY id`, string(employee.RoleAdmin))
+	if err != nil {
+		return nil, fmt.Errorf("projections: admins: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("projections: admins: %w", err)
+	}
+	return ids, nil
+}
+
+// AttendanceDay is an employee's attendance on one local date.
+type AttendanceDay struct {
+	EmployeeID    string        `json:"employee_id"`
+	Date          calendar.Date `json:"date"`
+	CheckIn       time.Time     `json:"check_in"`
+	CheckOut      *time.Time    `json:"check_out"`
+	WorkedMinutes int           `json:"worked_minutes"`
+	LateMinutes   int           `json:"late_minutes"`
+	Status        string        `json:"status"`
+}
+
+// AttendanceDays returns an employee's days from from to to, both included,
+// in date order.
+func (q *Queries) AttendanceDays(ctx context.Context, employeeID string, from, to calendar.Date) ([]AttendanceDay, error) {
+	if !isUUID(employeeID) {
+		return []AttendanceDay{}, nil
+	}
+	rows, err := q.pool.Query(ctx, `SELECT `+columnList(attendanceTable.columns)+` FROM attendance_days
+		WHERE employee_id = $1 AND date BETWEEN $2 AND $3 ORDER BY date`, employeeID, pgDate(from), pgDate(to))
+	if err != nil {
+		return nil, fmt.Errorf("projections: attendance days: %w", err)
+	}
+	list, err := collectRows(rows, attendanceTable.scan)
+	if err != nil {
+		return nil, fmt.Errorf("projections: attendance days: %w", err)
+	}
+	out := make([]AttendanceDay, 0, len(list))
+	for _, r := range list {
+		out = append(out, AttendanceDay{EmployeeID: r.EmployeeID, Date: r.Date, CheckIn: r.CheckIn, CheckOut: r.CheckOut,
+			WorkedMinutes: r.WorkedMinutes, LateMinutes: r.LateMinutes, Status: r.Status})
+	}
+	return out, nil
+}
+
+// LeaveRequestView is a leave request.
+type LeaveRequestView struct {
+	ID         string        `json:"id"`
+	EmployeeID string        `json:"employee_id"`
+	StartDate  calendar.Date `json:"start_date"`
+	EndDate    calendar.Date `json:"end_date"`
+	Days       int           `json:"days"`
+	Reason     string        `json:"reason"`
+	Status     string        `json:"status"`
+	CreatedAt  time.Time     `json:"created_at"`
+	DecidedBy  *string       `json:"decided_by"`
+	DecidedAt  *time.Time    `json:"decided_at"`
+	Note       string        `json:"note"`
+}
+
+func leaveViewOf(r leaveRequestRow) LeaveRequestView {
+	return LeaveRequestView{ID: r.ID, EmployeeID: r.EmployeeID, StartDate: r.Start, EndDate: r.End, Days: r.Days,
+		Reason: r.Reason, Status: r.Status, CreatedAt: r.CreatedAt, DecidedBy: r.DecidedBy, DecidedAt: r.DecidedAt, Note: r.Note}
+}
+
+// LeaveRequest returns one leave request.
+func (q *Queries) LeaveRequest(ctx context.Context, id string) (LeaveRequestView, error) {
+	if !isUUID(id) {
+		return LeaveRequestView{}, ErrNotFound
+	}
+	r, err := leaveRequestsTable.scan(q.pool.QueryRow(ctx, leaveRequestsTable.selectSQL, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return LeaveRequestView{}, ErrNotFound
+	}
+	if err != nil {
+		return LeaveRequestView{}, fmt.Errorf("projections: leave request: %w", err)
+	}
+	return leaveViewOf(r), nil
+}
+
+// LeaveFilter narrows ListLeaveRequests; empty fields do not filter.
+type LeaveFilter struct {
+	Status     string
+	EmployeeID string
+	ManagerID  string // only requests of this manager's reports
+	After      string
+	Limit      int
+}
+
+// ListLeaveRequests returns leave requests by id, a page at a time.
+func (q *Queries) ListLeaveRequests(ctx context.Context, f LeaveFilter) ([]LeaveRequestView, string, error) {
+	for _, id := range []string{f.EmployeeID, f.ManagerID, f.After} {
+		if id != "" && !isUUID(id) {
+			return []LeaveRequestView{}, "", nil
+		}
+	}
+	limit := clampLimit(f.Limit)
+	rows, err := q.pool.Query(ctx, `SELECT `+columnList(prefixed("r.", leaveRequestsTable.columns))+` FROM leave_requests r
+		WHERE ($1 = '' OR r.status = $1) AND ($2 = '' OR r.employee_id = $2::uuid)
+		  AND ($3 = '' OR r.employee_id IN (SELECT id FROM employees WHERE manager_id = $3::uuid))
+		  AND ($4 = '' OR r.id > $4::uuid)
+		ORDER BY r.id LIMIT $5`, f.Status, f.EmployeeID, f.ManagerID, f.After, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("projections: list leave requests: %w", err)
+	}
+	list, err := collectRows(rows, leaveRequestsTable.scan)
+	if err != nil {
+		return nil, "", fmt.Errorf("projections: list leave requests: %w", err)
+	}
+	out := make([]LeaveRequestView, 0, len(list))
+	for _, r := range list {
+		out = append(out, leaveViewOf(r))
+	}
+	return page(out, limit, func(v LeaveRequestView) string { return v.ID })
+}
+
+// Holiday is a company holiday.
+type Holiday struct {
+	Date calendar.Date `json:"date"`
+	Name string        `json:"name"`
+}
+
+// Holidays returns a year's holidays in date order.
+func (q *Queries) Holidays(ctx context.Context, year int) ([]Holiday, error) {
+	rows, err := q.pool.Query(ctx, `SELECT date, name FROM holidays WHERE date >= $1 AND date < $2 ORDER BY date`,
+		pgDate(calendar.Date{Year: year, Month: time.January, Day: 1}), pgDate(calendar.Date{Year: year + 1, Month: time.January, Day: 1}))
+	if err != nil {
+		return nil, fmt.Errorf("projections: holidays: %w", err)
+	}
+	list, err := collectRows(rows, holidaysTable.scan)
+	if err != nil {
+		return nil, fmt.Errorf("projections: holidays: %w", err)
+	}
+	out := make([]Holiday, 0, len(list))
+	for _, h := range list {
+		out = append(out, Holiday(h))
+	}
+	return out, nil
+}
+
+// MonthlyRow is one employee's month.
+type MonthlyRow struct {
+	EmployeeID      string  `json:"employee_id"`
+	FullName        string  `json:"full_name"`
+	DaysWorked      int     `json:"days_worked"`
+	WorkedMinutes   int     `json:"worked_minutes"`
+	WorkedHours     float64 `json:"worked_hours"`
+	ExpectedMinutes int     `json:"expected_minutes"`
+	LateDays        int     `json:"late_days"`
+	LateMinutes     int     `json:"late_minutes"`
+	LeaveDays       int     `json:"leave_days"`
+	AbsentDays      int     `json:"absent_days"`
+	OvertimeMinutes int     `json:"overtime_minutes"`
+}
+
+// MonthlyReport is the monthly working hours report.
+type MonthlyReport struct {
+	Year         int          `json:"year"`
+	Month        int          `json:"month"`
+	AsOfPosition string       `json:"as_of_position"`
+	Employees    []MonthlyRow `json:"employees"`
+}
+
+// ReportFilter narrows MonthlyWork; empty fields do not filter.
+type ReportFilter struct {
+	EmployeeID string
+	ManagerID  string
+}
+
+// ErrInvalidMonth is returned by MonthlyWork for a month outside 1..12 or a
+// year outside 1..9999.
+var ErrInvalidMonth = errors.New("projections: invalid year or month")
+
+// MonthlyWork reports the month of every active employee (and of inactive ones
+// with recorded work that month). Expected minutes count the schedule's
+// workdays of the month from the hire date on, less holidays and approved
+// leave; absent days are those expected workdays before today without a
+// check-in; overtime is worked minutes beyond the expected ones.
+func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f ReportFilter, today calendar.Date) (MonthlyReport, error) {
+	first := calendar.Date{Year: year, Month: time.Month(month), Day: 1}
+	if !first.Valid() {
+		return MonthlyReport{}, ErrInvalidMonth
+	}
+	report := MonthlyReport{Year: year, Month: month, Employees: []MonthlyRow{}}
+	if (f.EmployeeID != "" && !isUUID(f.EmployeeID)) || (f.ManagerID != "" && !isUUID(f.ManagerID)) {
+		return report, nil
+	}
+	next := calendar.Date{Year: year, Month: time.Month(month) + 1, Day: 1}
+	if month == 12 {
+		next = calendar.Date{Year: year + 1, Month: time.January, Day: 1}
+	}
+	last := next.AddDays(-1)
+
+	tx, err := q.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+	}
+	defer tx.Rollback(ctx)
+
+	type emp struct {
+		row      MonthlyRow
+		hire     calendar.Date
+		schedule employee.Schedule
+	}
+	var emps []*emp
+	byID := map[string]*emp{}
+	rows, err := tx.Query(ctx, `SELECT e.id::text, e.full_name, e.hire_date, e.schedule,
+			coalesce(m.days_worked, 0), coalesce(m.worked_minutes, 0), coalesce(m.late_days, 0), coalesce(m.late_minutes, 0)
+		FROM employees e LEFT JOIN monthly_hours m ON m.employee_id = e.id AND m.year = $1 AND m.month = $2
+		WHERE (e.active OR m.employee_id IS NOT NULL)
+		  AND ($3 = '' OR e.id = $3::uuid) AND ($4 = '' OR e.manager_id = $4::uuid)
+		ORDER BY e.full_name, e.id`, year, month, f.EmployeeID, f.ManagerID)
+	if err != nil {
+		return MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+	}
+	for rows.Next() {
+		e := &emp{}
+		var hire pgtype.Date
+		if err := rows.Scan(&e.row.EmployeeID, &e.row.FullName, &hire, &e.schedule,
+			&e.row.DaysWorked, &e.row.WorkedMinutes, &e.row.LateDays, &e.row.LateMinutes); err != nil {
+			rows.Close()
+			return MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+		}
+		e.hire = dateOf(hire)
+		emps = append(emps, e)
+		byID[e.row.EmployeeID] = e
+	}
+	if err := rows.Err(); err != nil {
+		return MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+	}
+
+	ids := make([]string, 0, len(emps))
+	for _, e := range emps {
+		ids = append(ids, e.row.EmployeeID)
+	}
+	holidays := calendar.Holidays{}
+	attended := map[dayKey]bool{}
+	onLeave := map[dayKey]bool{}
+	err = queryDates(ctx, tx, func(_ string, d calendar.Date) { holidays[d] = "" },
+		`SELECT '', date FROM holidays WHERE date BETWEEN $1 AND $2`, pgDate(first), pgDate(last))
+	if err == nil {
+		err = queryDates(ctx, tx, func(id string, d calendar.Date) { attended[dayKey{id, d}] = true },
+			`SELECT employee_id::text, date FROM attendance_days WHERE date BETWEEN $1 AND $2 AND employee_id = ANY($3)`, pgDate(first), pgDate(last), ids)
+	}
+	if err == nil {
+		err = queryDates(ctx, tx, func(id string, d calendar.Date) { onLeave[dayKey{id, d}] = true },
+			`SELECT employee_id::text, date FROM leave_days WHERE date BETWEEN $1 AND $2 AND employee_id = ANY($3)`, pgDate(first), pgDate(last), ids)
+	}
+	if err != nil {
+		return MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+	}
+	var asOf eventstore.Cursor
+	var txID *uint64
+	var pos *int64
+	if err := tx.QueryRow(ctx, `SELECT tx_id, position FROM projection_checkpoints WHERE projection = $1
+		ORDER BY tx_id, position LIMIT 1`, MonthlyHours).Scan(&txID, &pos); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+	}
+	if txID != nil {
+		asOf = eventstore.Cursor{TxID: *txID, Position: *pos}
+	}
+	report.AsOfPosition = asOf.String()
+
+	for _, e := range emps {
+		r := &e.row
+		daily := int(e.schedule.WorkEnd - e.schedule.WorkStart)
+		for d := first; !d.After(last); d = d.AddDays(1) {
+			k := dayKey{r.EmployeeID, d}
+			if onLeave[k] {
+				r.LeaveDays++
+				continue
+			}
+			if d.Before(e.hire) || !e.schedule.IsWorkday(d) || holidays.Contains(d) {
+				continue
+			}
+			r.ExpectedMinutes += daily
+			if d.Before(today) && !attended[k] {
+				r.AbsentDays++
+			}
+		}
+		r.WorkedHours = math.Round(float64(r.WorkedMinutes)/60*100) / 100
+		r.OvertimeMinutes = max(0, r.WorkedMinutes-r.ExpectedMinutes)
+		report.Employees = append(report.Employees, *r)
+	}
+	return report, nil
+}
+
+// queryDates calls each with the (id, date) rows of sql.
+func queryDates(ctx context.Context, tx pgx.Tx, each func(string, calendar.Date), sql string, args ...any) error {
+	rows, err := tx.Query(ctx, sql, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var d pgtype.Date
+		if err := rows.Scan(&id, &d); err != nil {
+			return err
+		}
+		each(id, dateOf(d))
+	}
+	return rows.Err()
+}
+
+// NotificationView is a notification of a user's inbox.
+type NotificationView struct {
+	ID        string         `json:"id"`
+	Seq       int64          `json:"seq"`
+	Type      string         `json:"type"`
+	Message   string         `json:"message"`
+	Data      map[string]any `json:"data"`
+	CreatedAt time.Time      `json:"created_at"`
+	Read      bool           `json:"read"`
+}
+
+func notificationViewOf(r notificationRow) NotificationView {
+	return NotificationView{ID: r.ID, Seq: r.Seq, Type: r.Type, Message: r.Message, Data: r.Data, CreatedAt: r.CreatedAt, Read: r.Read}
+}
+
+// Notifications returns a user's notifications with a seq above afterSeq, in
+// seq order, at most limit of them.
+func (q *Queries) Notifications(ctx context.Context, recipientID string, unreadOnly bool, afterSeq int64, limit int) ([]NotificationView, error) {
+	if !isUUID(recipientID) {
+		return []NotificationView{}, nil
+	}
+	rows, err := q.pool.Query(ctx, `SELECT `+columnList(notificationsTable.columns)+` FROM notifications
+		WHERE recipient_id = $1 AND seq > $2 AND (NOT $3 OR NOT read) ORDER BY seq LIMIT $4`,
+		recipientID, afterSeq, unreadOnly, clampLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("projections: notifications: %w", err)
+	}
+	list, err := collectRows(rows, notificationsTable.scan)
+	if err != nil {
+		return nil, fmt.Errorf("projections: notifications: %w", err)
+	}
+	out := make([]NotificationView, 0, len(list))
+	for _, r := range list {
+		out = append(out, notificationViewOf(r))
+	}
+	return out, nil
+}
+
+// Notification returns one notification of the recipient's inbox; another
+// user's notification is not found.
+func (q *Queries) Notification(ctx context.Context, recipientID, id string) (NotificationView, error) {
+	if !isUUID(id) || !isUUID(recipientID) {
+		return NotificationView{}, ErrNotFound
+	}
+	r, err := notificationsTable.scan(q.pool.QueryRow(ctx, notificationsTable.selectSQL, id))
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && r.RecipientID != recipientID) {
+		return NotificationView{}, ErrNotFound
+	}
+	if err != nil {
+		return NotificationView{}, fmt.Errorf("projections: notification: %w", err)
+	}
+	return notificationViewOf(r), nil
+}
+
+func collectRows[R any](rows pgx.Rows, scan func(pgx.Row) (R, error)) ([]R, error) {
+	defer rows.Close()
+	var out []R
+	for rows.Next() {
+		r, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// page trims a list fetched with one row more than limit and returns the
+// cursor of the next page when there is one.
+func page[T any](list []T, limit int, cursor func(T) string) ([]T, string, error) {
+	if len(list) <= limit {
+		return list, "", nil
+	}
+	list = list[:limit]
+	return list, cursor(list[limit-1]), nil
+}
+
+func columnList(cols []string) string { return strings.Join(cols, ", ") }
+
+func prefixed(p string, cols []string) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = p + c
+	}
+	return out
+}

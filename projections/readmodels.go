@@ -1,0 +1,688 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/acme/employee-tracking/domain/attendance"
+	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/holiday"
+	"github.com/acme/employee-tracking/domain/leave"
+	"github.com/acme/employee-tracking/domain/notification"
+	"github.com/acme/employee-tracking/eventstore"
+)
+
+// Names of the read-model projections. They are consumer group names and
+// keys of the bookkeeping tables: renaming one replays everything.
+const (
+	Directory     = "directory"
+	Attendance    = "attendance"
+	Leave         = "leave"
+	MonthlyHours  = "monthly_hours"
+	Holidays      = "holidays"
+	Notifications = "notifications"
+)
+
+const notificationRaised = "notification.raised"
+
+type applyFunc func(ctx context.Context, e eventstore.Event) error
+
+// tableInfo is what rebuild and verify need to know of a table.
+type tableInfo interface {
+	tableName() string
+	columnNames() []string
+	keyColumns() []string
+}
+
+// readModel is a projection: the fold of some stream categories into tables.
+type readModel struct {
+	name       string
+	categories []string
+	tables     []tableInfo
+	// live folds into the tables as tx sees them.
+	live func(tx pgx.Tx) applyFunc
+	// memory folds into new tables held in memory.
+	memory func() (applyFunc, []memTable)
+}
+
+func (m *readModel) wants(stream string) bool {
+	c := streamCategory(stream)
+	for _, want := range m.categories {
+		if c == want {
+			return true
+		}
+	}
+	return false
+}
+
+// readModels returns every projection, in the order rebuild runs them.
+func readModels() []*readModel {
+	return []*readModel{directoryModel(), attendanceModel(), leaveModel(), monthlyModel(), holidaysModel(), notificationsModel()}
+}
+
+// ReadModelNames lists the projections that rebuild and verify know.
+func ReadModelNames() []string { return namesOf(readModels()) }
+
+func pgDate(d calendar.Date) pgtype.Date {
+	if d.IsZero() {
+		return pgtype.Date{}
+	}
+	return pgtype.Date{Time: d.In(time.UTC), Valid: true}
+}
+
+func dateOf(d pgtype.Date) calendar.Date {
+	if !d.Valid {
+		return calendar.Date{}
+	}
+	return calendar.DateOf(d.Time, time.UTC)
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func optionalTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+// Directory of employees.
+
+type employeeRow struct {
+	ID, Email, FullName, Role string
+	ManagerID                 *string
+	Position                  string
+	HireDate                  calendar.Date
+	Schedule                  employee.Schedule
+	Active                    bool
+	RegisteredAt              time.Time
+}
+
+var employeesTable = newTable(table[string, employeeRow]{
+	name:    "employees",
+	columns: []string{"id", "email", "full_name", "role", "manager_id", "position", "hire_date", "schedule", "active", "registered_at"},
+	keys:    1,
+	key:     func(r employeeRow) string { return r.ID },
+	keyArgs: func(k string) []any { return []any{k} },
+	values: func(r employeeRow) []any {
+		return []any{r.ID, r.Email, r.FullName, r.Role, r.ManagerID, r.Position, pgDate(r.HireDate), r.Schedule, r.Active, r.RegisteredAt}
+	},
+	scan: func(row pgx.Row) (employeeRow, error) {
+		var r employeeRow
+		var hire pgtype.Date
+		err := row.Scan(&r.ID, &r.Email, &r.FullName, &r.Role, &r.ManagerID, &r.Position, &hire, &r.Schedule, &r.Active, &r.RegisteredAt)
+		r.HireDate = dateOf(hire)
+		return r, err
+	},
+})
+
+func directoryModel() *readModel {
+	apply := func(employees rows[string, employeeRow]) applyFunc {
+		return func(ctx context.Context, e eventstore.Event) error {
+			if ev, ok := e.Payload.(employee.Registered); ok {
+				return employees.put(ctx, employeeRow{
+					ID: ev.EmployeeID, Email: ev.Email, FullName: ev.FullName, Role: string(ev.Role),
+					ManagerID: optional(ev.ManagerID), Position: ev.Position, HireDate: ev.HireDate,
+					Schedule: ev.Schedule, Active: true, RegisteredAt: e.RecordedAt.UTC(),
+				})
+			}
+			id := e.StreamID[len("employee-"):]
+			r, ok, err := employees.get(ctx, id)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return permanent(fmt.Errorf("%s %s: employee %s is not registered", e.Type, e.ID, id))
+			}
+			switch ev := e.Payload.(type) {
+			case employee.ScheduleChanged:
+				r.Schedule = ev.Schedule
+			case employee.ManagerChanged:
+				r.ManagerID = optional(ev.ManagerID)
+			case employee.RoleChanged:
+				r.Role = string(ev.Role)
+			case employee.PositionChanged:
+				r.Position = ev.Position
+			case employee.Deactivated:
+				r.Active = false
+			case employee.Reactivated:
+				r.Active = true
+			default:
+				return nil
+			}
+			return employees.put(ctx, r)
+		}
+	}
+	return &readModel{
+		name:       Directory,
+		categories: []string{"employee"},
+		tables:     []tableInfo{employeesTable},
+		live:       func(tx pgx.Tx) applyFunc { return apply(employeesTable.inTx(tx)) },
+		memory: func() (applyFunc, []memTable) {
+			m := employeesTable.inMemory()
+			return apply(m), []memTable{m}
+		},
+	}
+}
+
+// Attendance days.
+
+type dayKey struct {
+	EmployeeID string
+	Date       calendar.Date
+}
+
+type attendanceRow struct {
+	EmployeeID                 string
+	Date                       calendar.Date
+	CheckIn                    time.Time
+	CheckOut                   *time.Time
+	WorkedMinutes, LateMinutes int
+	Workday                    bool
+	Status                     string
+}
+
+// Attendance statuses.
+const (
+	StatusOpen    = "open"
+	StatusLate    = "late"
+	StatusPresent = "present"
+)
+
+var attendanceTable = newTable(table[dayKey, attendanceRow]{
+	name:    "attendance_days",
+	columns: []string{"employee_id", "date", "check_in", "check_out", "worked_minutes", "late_minutes", "workday", "status"},
+	keys:    2,
+	key:     func(r attendanceRow) dayKey { return dayKey{r.EmployeeID, r.Date} },
+	keyArgs: func(k dayKey) []any { return []any{k.EmployeeID, pgDate(k.Date)} },
+	values: func(r attendanceRow) []any {
+		return []any{r.EmployeeID, pgDate(r.Date), r.CheckIn, r.CheckOut, r.WorkedMinutes, r.LateMinutes, r.Workday, r.Status}
+	},
+	scan: func(row pgx.Row) (attendanceRow, error) {
+		var r attendanceRow
+		var d pgtype.Date
+		err := row.Scan(&r.EmployeeID, &d, &r.CheckIn, &r.CheckOut, &r.WorkedMinutes, &r.LateMinutes, &r.Workday, &r.Status)
+		r.Date = dateOf(d)
+		return r, err
+	},
+})
+
+func attendanceModel() *readModel {
+	apply := func(days rows[dayKey, attendanceRow]) applyFunc {
+		return func(ctx context.Context, e eventstore.Event) error {
+			switch ev := e.Payload.(type) {
+			case attendance.CheckedIn:
+				r, ok, err := days.get(ctx, dayKey{ev.EmployeeID, ev.LocalDate})
+				if err != nil {
+					return err
+				}
+				if !ok {
+					// Only the day's first check-in can be late.
+					r = attendanceRow{EmployeeID: ev.EmployeeID, Date: ev.LocalDate, CheckIn: ev.At.UTC(), Workday: ev.Workday}
+					if ev.Late {
+						r.LateMinutes = ev.LateMinutes
+					}
+				}
+				r.CheckOut, r.Status = nil, StatusOpen
+				return days.put(ctx, r)
+			case attendance.CheckedOut:
+				r, ok, err := days.get(ctx, dayKey{ev.EmployeeID, ev.LocalDate})
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return permanent(fmt.Errorf("%s %s: no check-in on %s", e.Type, e.ID, ev.LocalDate))
+				}
+				r.CheckOut = optionalTime(ev.At)
+				r.WorkedMinutes += ev.WorkedMinutes
+				r.Status = StatusPresent
+				if r.LateMinutes > 0 {
+					r.Status = StatusLate
+				}
+				return days.put(ctx, r)
+			}
+			return nil
+		}
+	}
+	return &readModel{
+		name:       Attendance,
+		categories: []string{"attendance"},
+		tables:     []tableInfo{attendanceTable},
+		live:       func(tx pgx.Tx) applyFunc { return apply(attendanceTable.inTx(tx)) },
+		memory: func() (applyFunc, []memTable) {
+			m := attendanceTable.inMemory()
+			return apply(m), []memTable{m}
+		},
+	}
+}
+
+// Monthly hours.
+
+type monthKey struct {
+	EmployeeID  string
+	Year, Month int
+}
+
+type monthlyRow struct {
+	EmployeeID                                       string
+	Year, Month                                      int
+	DaysWorked, WorkedMinutes, LateDays, LateMinutes int
+	LastDate                                         calendar.Date
+}
+
+var monthlyTable = newTable(table[monthKey, monthlyRow]{
+	name:    "monthly_hours",
+	columns: []string{"employee_id", "year", "month", "days_worked", "worked_minutes", "late_days", "late_minutes", "last_date"},
+	keys:    3,
+	key:     func(r monthlyRow) monthKey { return monthKey{r.EmployeeID, r.Year, r.Month} },
+	keyArgs: func(k monthKey) []any { return []any{k.EmployeeID, k.Year, k.Month} },
+	values: func(r monthlyRow) []any {
+		return []any{r.EmployeeID, r.Year, r.Month, r.DaysWorked, r.WorkedMinutes, r.LateDays, r.LateMinutes, pgDate(r.LastDate)}
+	},
+	scan: func(row pgx.Row) (monthlyRow, error) {
+		var r monthlyRow
+		var d pgtype.Date
+		err := row.Scan(&r.EmployeeID, &r.Year, &r.Month, &r.DaysWorked, &r.WorkedMinutes, &r.LateDays, &r.LateMinutes, &d)
+		r.LastDate = dateOf(d)
+		return r, err
+	},
+})
+
+func monthlyModel() *readModel {
+	apply := func(months rows[monthKey, monthlyRow]) applyFunc {
+		month := func(ctx context.Context, emp string, d calendar.Date) (monthlyRow, error) {
+			k := monthKey{emp, d.Year, int(d.Month)}
+			r, ok, err := months.get(ctx, k)
+			if !ok {
+				r = monthlyRow{EmployeeID: emp, Year: k.Year, Month: k.Month}
+			}
+			return r, err
+		}
+		return func(ctx context.Context, e eventstore.Event) error {
+			switch ev := e.Payload.(type) {
+			case attendance.CheckedIn:
+				r, err := month(ctx, ev.EmployeeID, ev.LocalDate)
+				if err != nil {
+					return err
+				}
+				// Events of a stream arrive in order, so dates only grow.
+				if r.LastDate.Before(ev.LocalDate) {
+					r.DaysWorked++
+					r.LastDate = ev.LocalDate
+				}
+				if ev.Late {
+					r.LateDays++
+					r.LateMinutes += ev.LateMinutes
+				}
+				return months.put(ctx, r)
+			case attendance.CheckedOut:
+				r, err := month(ctx, ev.EmployeeID, ev.LocalDate)
+				if err != nil {
+					return err
+				}
+				r.WorkedMinutes += ev.WorkedMinutes
+				return months.put(ctx, r)
+			}
+			return nil
+		}
+	}
+	return &readModel{
+		name:       MonthlyHours,
+		categories: []string{"attendance"},
+		tables:     []tableInfo{monthlyTable},
+		live:       func(tx pgx.Tx) applyFunc { return apply(monthlyTable.inTx(tx)) },
+		memory: func() (applyFunc, []memTable) {
+			m := monthlyTable.inMemory()
+			return apply(m), []memTable{m}
+		},
+	}
+}
+
+// Leave requests, leave days and balances.
+
+type leaveRequestRow struct {
+	ID, EmployeeID string
+	Start, End     calendar.Date
+	Days           int
+	Dates          []calendar.Date
+	Amount         int64
+	Year           int
+	Reason, Status string
+	CreatedAt      time.Time
+	DecidedBy      *string
+	DecidedAt      *time.Time
+	Note           string
+}
+
+var leaveRequestsTable = newTable(table[string, leaveRequestRow]{
+	name: "leave_requests",
+	columns: []string{"id", "employee_id", "start_date", "end_date", "days", "dates", "amount", "year", "reason", "status",
+		"created_at", "decided_by", "decided_at", "note"},
+	keys:    1,
+	key:     func(r leaveRequestRow) string { return r.ID },
+	keyArgs: func(k string) []any { return []any{k} },
+	values: func(r leaveRequestRow) []any {
+		dates := make([]pgtype.Date, len(r.Dates))
+		for i, d := range r.Dates {
+			dates[i] = pgDate(d)
+		}
+		return []any{r.ID, r.EmployeeID, pgDate(r.Start), pgDate(r.End), r.Days, dates, r.Amount, r.Year, r.Reason, r.Status,
+			r.CreatedAt, r.DecidedBy, r.DecidedAt, r.Note}
+	},
+	scan: func(row pgx.Row) (leaveRequestRow, error) {
+		var r leaveRequestRow
+		var start, end pgtype.Date
+		var dates []pgtype.Date
+		err := row.Scan(&r.ID, &r.EmployeeID, &start, &end, &r.Days, &dates, &r.Amount, &r.Year, &r.Reason, &r.Status,
+			&r.CreatedAt, &r.DecidedBy, &r.DecidedAt, &r.Note)
+		r.Start, r.End = dateOf(start), dateOf(end)
+		r.Dates = make([]calendar.Date, len(dates))
+		for i, d := range dates {
+			r.Dates[i] = dateOf(d)
+		}
+		return r, err
+	},
+})
+
+type leaveDayRow struct {
+	EmployeeID string
+	Date       calendar.Date
+	RequestID  string
+}
+
+var leaveDaysTable = newTable(table[dayKey, leaveDayRow]{
+	name:    "leave_days",
+	columns: []string{"employee_id", "date", "request_id"},
+	keys:    2,
+	key:     func(r leaveDayRow) dayKey { return dayKey{r.EmployeeID, r.Date} },
+	keyArgs: func(k dayKey) []any { return []any{k.EmployeeID, pgDate(k.Date)} },
+	values:  func(r leaveDayRow) []any { return []any{r.EmployeeID, pgDate(r.Date), r.RequestID} },
+	scan: func(row pgx.Row) (leaveDayRow, error) {
+		var r leaveDayRow
+		var d pgtype.Date
+		err := row.Scan(&r.EmployeeID, &d, &r.RequestID)
+		r.Date = dateOf(d)
+		return r, err
+	},
+})
+
+type yearKey struct {
+	EmployeeID string
+	Year       int
+}
+
+type leaveBalanceRow struct {
+	EmployeeID         string
+	Year               int
+	Entitlement        int64
+	EntitlementDefined bool
+	Used, Pending      int64
+}
+
+var leaveBalancesTable = newTable(table[yearKey, leaveBalanceRow]{
+	name:    "leave_balances",
+	columns: []string{"employee_id", "year", "entitlement", "entitlement_defined", "used", "pending"},
+	keys:    2,
+	key:     func(r leaveBalanceRow) yearKey { return yearKey{r.EmployeeID, r.Year} },
+	keyArgs: func(k yearKey) []any { return []any{k.EmployeeID, k.Year} },
+	values: func(r leaveBalanceRow) []any {
+		return []any{r.EmployeeID, r.Year, r.Entitlement, r.EntitlementDefined, r.Used, r.Pending}
+	},
+	scan: func(row pgx.Row) (leaveBalanceRow, error) {
+		var r leaveBalanceRow
+		err := row.Scan(&r.EmployeeID, &r.Year, &r.Entitlement, &r.EntitlementDefined, &r.Used, &r.Pending)
+		return r, err
+	},
+})
+
+// leaveFold mirrors leave.Account's arithmetic so that the balances need no
+// replay of the stream.
+type leaveFold struct {
+	requests rows[string, leaveRequestRow]
+	days     rows[dayKey, leaveDayRow]
+	balances rows[yearKey, leaveBalanceRow]
+}
+
+func (f leaveFold) balance(ctx context.Context, emp string, year int, change func(*leaveBalanceRow)) error {
+	b, ok, err := f.balances.get(ctx, yearKey{emp, year})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		b = leaveBalanceRow{EmployeeID: emp, Year: year}
+	}
+	change(&b)
+	return f.balances.put(ctx, b)
+}
+
+func (f leaveFold) request(ctx context.Context, e eventstore.Event, id string, change func(*leaveRequestRow) error) error {
+	r, ok, err := f.requests.get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return permanent(fmt.Errorf("%s %s: unknown leave request %s", e.Type, e.ID, id))
+	}
+	if err := change(&r); err != nil {
+		return err
+	}
+	return f.requests.put(ctx, r)
+}
+
+func (f leaveFold) apply(ctx context.Context, e eventstore.Event) error {
+	switch ev := e.Payload.(type) {
+	case leave.Granted:
+		return f.balance(ctx, ev.EmployeeID, ev.Year, func(b *leaveBalanceRow) {
+			if !b.EntitlementDefined {
+				b.Entitlement, b.EntitlementDefined = int64(ev.Amount), true
+			}
+		})
+	case leave.EntitlementSet:
+		return f.balance(ctx, ev.EmployeeID, ev.Year, func(b *leaveBalanceRow) {
+			b.Entitlement, b.EntitlementDefined = int64(ev.Amount), true
+		})
+	case leave.Requested:
+		err := f.requests.put(ctx, leaveRequestRow{
+			ID: ev.RequestID, EmployeeID: ev.EmployeeID, Start: ev.StartDate, End: ev.EndDate, Days: ev.Days,
+			Dates: ev.Dates, Amount: int64(ev.Amount), Year: ev.Year, Reason: ev.Reason, Status: string(leave.StatusPending),
+			CreatedAt: ev.RequestedAt.UTC(),
+		})
+		if err != nil {
+			return err
+		}
+		return f.balance(ctx, ev.EmployeeID, ev.Year, func(b *leaveBalanceRow) { b.Pending += int64(ev.Amount) })
+	case leave.Approved:
+		err := f.request(ctx, e, ev.RequestID, func(r *leaveRequestRow) error {
+			r.Status, r.DecidedBy, r.DecidedAt, r.Note = string(leave.StatusApproved), optional(ev.DecidedBy), optionalTime(ev.DecidedAt), ev.Note
+			for _, d := range r.Dates {
+				if err := f.days.put(ctx, leaveDayRow{EmployeeID: r.EmployeeID, Date: d, RequestID: r.ID}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return f.balance(ctx, ev.EmployeeID, ev.Year, func(b *leaveBalanceRow) {
+			b.Pending -= int64(ev.Amount)
+			b.Used += int64(ev.Amount)
+		})
+	case leave.Rejected:
+		err := f.request(ctx, e, ev.RequestID, func(r *leaveRequestRow) error {
+			r.Status, r.DecidedBy, r.DecidedAt, r.Note = string(leave.StatusRejected), optional(ev.DecidedBy), optionalTime(ev.DecidedAt), ev.Note
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return f.balance(ctx, ev.EmployeeID, ev.Year, func(b *leaveBalanceRow) { b.Pending -= int64(ev.Amount) })
+	case leave.Cancelled:
+		err := f.request(ctx, e, ev.RequestID, func(r *leaveRequestRow) error {
+			r.Status = string(leave.StatusCancelled)
+			if ev.PreviousStatus != leave.StatusApproved {
+				return nil
+			}
+			for _, d := range r.Dates {
+				if err := f.days.del(ctx, dayKey{r.EmployeeID, d}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return f.balance(ctx, ev.EmployeeID, ev.Year, func(b *leaveBalanceRow) {
+			switch ev.PreviousStatus {
+			case leave.StatusPending:
+				b.Pending -= int64(ev.Amount)
+			case leave.StatusApproved:
+				b.Used -= int64(ev.Amount)
+			}
+		})
+	case leave.LatenessDeducted:
+		return f.balance(ctx, ev.EmployeeID, ev.Year, func(b *leaveBalanceRow) { b.Used += int64(ev.Amount) })
+	}
+	return nil
+}
+
+func leaveModel() *readModel {
+	return &readModel{
+		name:       Leave,
+		categories: []string{"leave"},
+		tables:     []tableInfo{leaveRequestsTable, leaveDaysTable, leaveBalancesTable},
+		live: func(tx pgx.Tx) applyFunc {
+			return leaveFold{leaveRequestsTable.inTx(tx), leaveDaysTable.inTx(tx), leaveBalancesTable.inTx(tx)}.apply
+		},
+		memory: func() (applyFunc, []memTable) {
+			r, d, b := leaveRequestsTable.inMemory(), leaveDaysTable.inMemory(), leaveBalancesTable.inMemory()
+			return leaveFold{r, d, b}.apply, []memTable{r, d, b}
+		},
+	}
+}
+
+// Holidays.
+
+type holidayRow struct {
+	Date calendar.Date
+	Name string
+}
+
+var holidaysTable = newTable(table[calendar.Date, holidayRow]{
+	name:    "holidays",
+	columns: []string{"date", "name"},
+	keys:    1,
+	key:     func(r holidayRow) calendar.Date { return r.Date },
+	keyArgs: func(k calendar.Date) []any { return []any{pgDate(k)} },
+	values:  func(r holidayRow) []any { return []any{pgDate(r.Date), r.Name} },
+	scan: func(row pgx.Row) (holidayRow, error) {
+		var r holidayRow
+		var d pgtype.Date
+		err := row.Scan(&d, &r.Name)
+		r.Date = dateOf(d)
+		return r, err
+	},
+})
+
+func holidaysModel() *readModel {
+	apply := func(days rows[calendar.Date, holidayRow]) applyFunc {
+		return func(ctx context.Context, e eventstore.Event) error {
+			switch ev := e.Payload.(type) {
+			case holiday.Declared:
+				return days.put(ctx, holidayRow{Date: ev.Date, Name: ev.Name})
+			case holiday.Withdrawn:
+				return days.del(ctx, ev.Date)
+			}
+			return nil
+		}
+	}
+	return &readModel{
+		name:       Holidays,
+		categories: []string{"holidays"},
+		tables:     []tableInfo{holidaysTable},
+		live:       func(tx pgx.Tx) applyFunc { return apply(holidaysTable.inTx(tx)) },
+		memory: func() (applyFunc, []memTable) {
+			m := holidaysTable.inMemory()
+			return apply(m), []memTable{m}
+		},
+	}
+}
+
+// Notification inboxes.
+
+type notificationRow struct {
+	ID, RecipientID string
+	Seq             int64
+	Type, Message   string
+	Data            map[string]any
+	CreatedAt       time.Time
+	Read            bool
+	ReadAt          *time.Time
+}
+
+var notificationsTable = newTable(table[string, notificationRow]{
+	name:    "notifications",
+	columns: []string{"id", "recipient_id", "seq", "type", "message", "data", "created_at", "read", "read_at"},
+	keys:    1,
+	key:     func(r notificationRow) string { return r.ID },
+	keyArgs: func(k string) []any { return []any{k} },
+	values: func(r notificationRow) []any {
+		return []any{r.ID, r.RecipientID, r.Seq, r.Type, r.Message, r.Data, r.CreatedAt, r.Read, r.ReadAt}
+	},
+	scan: func(row pgx.Row) (notificationRow, error) {
+		var r notificationRow
+		err := row.Scan(&r.ID, &r.RecipientID, &r.Seq, &r.Type, &r.Message, &r.Data, &r.CreatedAt, &r.Read, &r.ReadAt)
+		return r, err
+	},
+})
+
+func notificationsModel() *readModel {
+	apply := func(inbox rows[string, notificationRow]) applyFunc {
+		return func(ctx context.Context, e eventstore.Event) error {
+			switch ev := e.Payload.(type) {
+			case notification.Raised:
+				data := ev.Data
+				if data == nil {
+					data = map[string]any{}
+				}
+				return inbox.put(ctx, notificationRow{
+					ID: ev.NotificationID, RecipientID: ev.RecipientID, Seq: e.Version, Type: string(ev.Type),
+					Message: ev.Message, Data: data, CreatedAt: ev.RaisedAt.UTC(),
+				})
+			case notification.Read:
+				r, ok, err := inbox.get(ctx, ev.NotificationID)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return permanent(fmt.Errorf("%s %s: unknown notification %s", e.Type, e.ID, ev.NotificationID))
+				}
+				r.Read, r.ReadAt = true, optionalTime(ev.ReadAt)
+				return inbox.put(ctx, r)
+			}
+			return nil
+		}
+	}
+	return &readModel{
+		name:       Notifications,
+		categories: []string{"notify"},
+		tables:     []tableInfo{notificationsTable},
+		live:       func(tx pgx.Tx) applyFunc { return apply(notificationsTable.inTx(tx)) },
+		memory: func() (applyFunc, []memTable) {
+			m := notificationsTable.inMemory()
+			return apply(m), []memTable{m}
+		},
+	}
+}

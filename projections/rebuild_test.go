@@ -1,0 +1,143 @@
+package projections
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/holiday"
+	"github.com/acme/employee-tracking/domain/leave"
+	"github.com/acme/employee-tracking/domain/notification"
+)
+
+// randomWorkload appends a month of random attendance, leave, holidays and
+// reads of notifications for a few employees.
+func (e *env) randomWorkload(rng *rand.Rand, c company, emps []string) {
+	e.t.Helper()
+	for _, d := range []string{"2024-12-25", "2024-12-26"} {
+		e.declareHoliday(d, "Holiday "+d)
+	}
+	e.update(holiday.Stream(2024), func(h []any) ([]any, error) {
+		return holiday.Decide(holiday.Replay(h), holiday.Withdraw{Date: date("2024-12-26")}, time.Now())
+	})
+	for _, emp := range emps {
+		e.leave(emp, leave.Grant{EmployeeID: emp, Year: 2024})
+		open := false
+		for day := 2; day <= 20; day++ {
+			if rng.IntN(3) == 0 {
+				continue
+			}
+			in := time.Date(2024, 12, day, 4+rng.IntN(3), rng.IntN(60), 0, 0, time.UTC)
+			if open { // left open: closed after midnight, counted to its own day
+				e.checkOut(emp, in.Add(-time.Hour))
+			}
+			e.checkIn(emp, c.sched, in)
+			if open = rng.IntN(5) == 0; open {
+				continue
+			}
+			e.checkOut(emp, in.Add(time.Duration(60+rng.IntN(600))*time.Minute))
+			if rng.IntN(4) == 0 { // a second session on some days
+				e.checkIn(emp, c.sched, in.Add(11*time.Hour))
+				e.checkOut(emp, in.Add(12*time.Hour))
+			}
+		}
+		if open {
+			e.checkOut(emp, time.Date(2024, 12, 21, 3, 0, 0, 0, time.UTC))
+		}
+		for i := range 3 {
+			id := uuid.NewString()
+			start := date("2024-12-02").AddDays(7 * i)
+			e.leave(emp, leave.Request{RequestID: id, EmployeeID: emp, Start: start, End: start.AddDays(rng.IntN(3)),
+				Reason: "rest", Workdays: c.sched.Workdays, HireDate: date("2024-01-01")})
+			switch rng.IntN(4) {
+			case 0:
+				e.leave(emp, leave.Approve{RequestID: id, By: c.manager})
+			case 1:
+				e.leave(emp, leave.Reject{RequestID: id, By: c.manager, Note: "busy"})
+			case 2:
+				e.leave(emp, leave.Approve{RequestID: id, By: c.manager})
+				e.leave(emp, leave.Cancel{RequestID: id, By: c.manager})
+			}
+		}
+	}
+	eventually(e.t, "notifications", func() (bool, error) { return len(e.inbox(c.manager)) > 0, nil })
+	for _, n := range e.inbox(c.manager)[:1] {
+		e.update(notification.Stream(c.manager), func(h []any) ([]any, error) {
+			return notification.Decide(notification.Replay(h), notification.MarkRead{NotificationID: n.NotificationID}, time.Now())
+		})
+	}
+}
+
+func TestRebuildEqualsLive(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, MemoryBus)
+	e.start(e.pipeline(testConfig(), quietClock))
+	c := e.company()
+	emps := []string{c.emp}
+	for range 3 {
+		emps = append(emps, e.register("Worker", employee.RoleEmployee, c.manager, c.sched, "2024-01-01"))
+	}
+	e.randomWorkload(rand.New(rand.NewPCG(1, 2)), c, emps)
+	eventually(t, "caught up", e.caughtUp)
+	ctx := context.Background()
+
+	var out bytes.Buffer
+	diffs, err := Verify(ctx, e.pool, e.store, nil, &out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diffs != 0 {
+		t.Fatalf("verify after a random workload: got %d differences, want 0:\n%s", diffs, out.String())
+	}
+
+	// Verify sees a live row that went wrong, and a rebuild repairs it.
+	if _, err := e.pool.Exec(ctx, `UPDATE monthly_hours SET worked_minutes = worked_minutes + 1 WHERE employee_id = $1`, c.emp); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	diffs, err = Verify(ctx, e.pool, e.store, []string{MonthlyHours}, &out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diffs != 1 || !strings.Contains(out.String(), "monthly_hours") || !strings.Contains(out.String(), c.emp) {
+		t.Fatalf("verify of a corrupted row: got %d differences, want 1 naming monthly_hours and the employee:\n%s", diffs, out.String())
+	}
+
+	// Rebuild while events keep arriving: nothing is lost at the swap.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 10 {
+			in := time.Date(2024, 12, 23, 5, i, 0, 0, time.UTC)
+			e.checkIn(c.emp, c.sched, in)
+			e.checkOut(c.emp, in.Add(30*time.Second))
+		}
+	}()
+	var progress bytes.Buffer
+	if err := Rebuild(ctx, e.pool, e.store, nil, &progress); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if !strings.Contains(progress.String(), "events") {
+		t.Errorf("progress: got %q, want a progress bar counting events", progress.String())
+	}
+	eventually(t, "caught up after the rebuild", e.caughtUp)
+	out.Reset()
+	if diffs, err = Verify(ctx, e.pool, e.store, nil, &out, nil); err != nil || diffs != 0 {
+		t.Fatalf("verify after the rebuild: got %d differences (err %v), want 0:\n%s", diffs, err, out.String())
+	}
+	if got := e.count(`SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'rebuild_%'`); got != 0 {
+		t.Errorf("scratch schemas left: got %d, want 0", got)
+	}
+
+	if _, err := Verify(ctx, e.pool, e.store, []string{"payroll"}, &out, nil); !errors.Is(err, ErrUnknownProjection) {
+		t.Errorf("verify of an unknown projection: got %v, want ErrUnknownProjection", err)
+	}
+}

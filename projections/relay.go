@@ -1,0 +1,335 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/acme/employee-tracking/eventstore"
+)
+
+// RelayCheckpoint is the name of the relay's checkpoint in the checkpoints table.
+const RelayCheckpoint = "relay"
+
+// relayLockID is the session advisory lock held by the one active relay.
+const relayLockID int64 = 0x45545f52454c4159 // "ET_RELAY"
+
+const (
+	relayBatch       = 5000
+	relayPoll        = time.Second
+	watermarkEvery   = time.Second
+	relayLeaderRetry = time.Second
+)
+
+// Relay tails the event store's gap-free feed from its checkpoint and
+// publishes every event to the bus. The events table is the outbox: nothing is
+// published from the request path. The checkpoint is saved after the publish,
+// so a crash in between publishes some events twice, which the consumers
+// ignore, and loses none.
+//
+// Only one relay is active across processes: it holds a Postgres advisory lock
+// on a dedicated connection; the others wait and take over when its session
+// ends.
+type Relay struct {
+	pool      *pgxpool.Pool
+	store     *eventstore.Store
+	bus       *Bus
+	logger    *slog.Logger
+	consumers []string
+	metrics   *metrics
+	wake      chan struct{}
+
+	// afterPublish, when set by tests, runs between a publish and the
+	// checkpoint that records it.
+	afterPublish func()
+}
+
+// NewRelay returns a relay. consumers are the consumer groups whose
+// checkpoints bound a re-publish after the bus lost its streams. Pipeline
+// makes its own; a relay alone serves to measure it.
+func NewRelay(pool *pgxpool.Pool, store *eventstore.Store, bus *Bus, logger *slog.Logger, consumers []string) *Relay {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Relay{
+		pool: pool, store: store, bus: bus, logger: logger, consumers: consumers, metrics: newMetrics(),
+		wake: make(chan struct{}, 1),
+	}
+	store.OnAppend(func(eventstore.AppendResult) { r.Wake() })
+	return r
+}
+
+// Wake makes the relay read the feed now rather than at its next poll.
+func (r *Relay) Wake() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run relays until ctx ends. While another process holds the relay lock, it
+// stands by.
+func (r *Relay) Run(ctx context.Context) error {
+	for {
+		err := r.lead(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			r.logger.Warn("relay: lost or could not take the lead", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(relayLeaderRetry):
+		}
+	}
+}
+
+// lead takes the relay lock if it is free and relays while holding it.
+func (r *Relay) lead(ctx context.Context) error {
+	conn, err := pgx.ConnectConfig(ctx, r.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var got bool
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", relayLockID).Scan(&got); err != nil {
+		return fmt.Errorf("lock: %w", err)
+	}
+	if !got {
+		return nil // another relay is active
+	}
+	r.logger.Info("relay: active")
+	return r.relay(ctx, conn)
+}
+
+// relayState is the relay's position and, after the bus lost its streams,
+// what must not be published again.
+type relayState struct {
+	cursor eventstore.Cursor
+	// floors[p] is the cursor up to which every consumer has handled
+	// partition p; set by a rewind.
+	floors []eventstore.Cursor
+	// resumeAt is where the relay was when it rewound: events up to there
+	// were already fanned out to the notification hubs.
+	resumeAt      eventstore.Cursor
+	lastWatermark []time.Time
+	watermarkAt   []eventstore.Cursor
+}
+
+func (r *Relay) relay(ctx context.Context, lock *pgx.Conn) error {
+	cursor, err := r.store.LoadCheckpoint(ctx, RelayCheckpoint)
+	if err != nil {
+		return err
+	}
+	n := r.bus.Partitions()
+	st := &relayState{cursor: cursor, lastWatermark: make([]time.Time, n), watermarkAt: make([]eventstore.Cursor, n)}
+	poll := time.NewTicker(relayPoll)
+	defer poll.Stop()
+	// With a backlog, the next batch is read while this one is published.
+	type read struct {
+		from   eventstore.Cursor
+		events []eventstore.Event
+		next   eventstore.Cursor
+		err    error
+	}
+	var ahead chan read
+	for {
+		if err := r.checkBus(ctx, st); err != nil {
+			return err
+		}
+		var res read
+		if ahead != nil {
+			res = <-ahead
+			ahead = nil
+		}
+		if res.from != st.cursor || res.events == nil {
+			res.events, res.next, res.err = r.store.ReadFeed(ctx, st.cursor, relayBatch)
+		}
+		events, next, err := res.events, res.next, res.err
+		if err != nil {
+			return err
+		}
+		if len(events) == relayBatch {
+			ahead = make(chan read, 1)
+			go func(from eventstore.Cursor) {
+				evs, nx, err := r.store.ReadFeed(ctx, from, relayBatch)
+				ahead <- read{from: from, events: evs, next: nx, err: err}
+			}(next)
+		}
+		if len(events) > 0 {
+			if err := r.publish(ctx, st, events); err != nil {
+				return err
+			}
+			if r.afterPublish != nil {
+				r.afterPublish()
+			}
+			if err := r.store.SaveCheckpoint(ctx, r.pool, RelayCheckpoint, next); err != nil {
+				return err
+			}
+			st.cursor = next
+			r.metrics.relayCursor.Set(float64(next.Position))
+		}
+		if err := r.publishWatermarks(st); err != nil {
+			return err
+		}
+		if len(events) == relayBatch {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-r.wake:
+		case <-poll.C:
+			// The lock lives as long as its session: make sure it still does.
+			if _, err := lock.Exec(ctx, "SELECT 1"); err != nil {
+				return fmt.Errorf("relay lock session: %w", err)
+			}
+		}
+	}
+}
+
+// checkBus detects a Redis that lost its streams (FLUSHALL, a restart without
+// persistence) by the absence of the key the relay keeps there, and rewinds
+// to the lowest checkpoint of the consumers so that nothing is lost.
+func (r *Relay) checkBus(ctx context.Context, st *relayState) error {
+	if r.bus.client == nil {
+		return nil
+	}
+	n, err := r.bus.client.Exists(ctx, r.bus.aliveKey()).Result()
+	if err != nil {
+		return fmt.Errorf("relay: bus: %w", err)
+	}
+	if n == 1 {
+		return nil
+	}
+	if len(r.consumers) == 0 { // nobody to publish again for
+		return r.bus.client.Set(ctx, r.bus.aliveKey(), "1", 0).Err()
+	}
+	floors, err := lowWaterMarks(ctx, r.pool, r.consumers, r.bus.Partitions())
+	if err != nil {
+		return err
+	}
+	from := floors[0]
+	for _, f := range floors[1:] {
+		if cursorLess(f, from) {
+			from = f
+		}
+	}
+	if cursorLess(from, st.cursor) {
+		r.logger.Warn("relay: the bus lost its streams; publishing again from the consumers' checkpoints",
+			"from", from.String(), "was_at", st.cursor.String())
+		r.metrics.relayRewinds.Inc()
+		st.resumeAt, st.floors, st.cursor = st.cursor, floors, from
+	}
+	return r.bus.client.Set(ctx, r.bus.aliveKey(), "1", 0).Err()
+}
+
+// publish sends events to their partitions, each partition in order and the
+// partitions in parallel.
+func (r *Relay) publish(ctx context.Context, st *relayState, events []eventstore.Event) error {
+	n := r.bus.Partitions()
+	parts := make([][]*message.Message, n)
+	var notes []*message.Message
+	for _, e := range events {
+		p := partitionOf(e.StreamID, n)
+		if st.floors != nil && !cursorLess(st.floors[p], e.Cursor()) {
+			continue // every consumer already has it
+		}
+		msg, err := eventMessage(e)
+		if err != nil {
+			return err
+		}
+		msg.SetContext(ctx)
+		parts[p] = append(parts[p], msg)
+		if e.Type == notificationRaised && cursorLess(st.resumeAt, e.Cursor()) {
+			notes = append(notes, msg.Copy())
+		}
+	}
+	now := time.Now()
+	var g errgroup.Group
+	pub := r.bus.Publisher()
+	for p, msgs := range parts {
+		if len(msgs) == 0 {
+			continue
+		}
+		st.lastWatermark[p] = now
+		g.Go(func() error { return pub.Publish(r.bus.EventTopic(p), msgs...) })
+	}
+	if len(notes) > 0 {
+		g.Go(func() error { return pub.Publish(r.bus.NotificationTopic(), notes...) })
+	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("relay: publish: %w", err)
+	}
+	last := events[len(events)-1].Cursor()
+	if st.floors != nil && !cursorLess(last, st.resumeAt) {
+		st.floors = nil // caught up with where the rewind started
+	}
+	r.metrics.relayPublished.Add(float64(len(events)))
+	return nil
+}
+
+// publishWatermarks tells the consumers of each quiet partition how far the
+// relay has come, so that their checkpoints, and the lag computed from them,
+// advance even when no event of theirs passes.
+func (r *Relay) publishWatermarks(st *relayState) error {
+	now := time.Now()
+	for p := range st.lastWatermark {
+		if st.watermarkAt[p] == st.cursor || now.Sub(st.lastWatermark[p]) < watermarkEvery {
+			continue
+		}
+		if err := r.bus.Publisher().Publish(r.bus.EventTopic(p), watermarkMessage(st.cursor)); err != nil {
+			return fmt.Errorf("relay: publish watermark: %w", err)
+		}
+		st.lastWatermark[p], st.watermarkAt[p] = now, st.cursor
+	}
+	return nil
+}
+
+// lowWaterMarks returns, for each partition, the lowest checkpoint among
+// consumers (the start of the feed for one that has none).
+func lowWaterMarks(ctx context.Context, pool *pgxpool.Pool, consumers []string, partitions int) ([]eventstore.Cursor, error) {
+	type key struct {
+		name string
+		p    int
+	}
+	saved := map[key]eventstore.Cursor{}
+	rows, err := pool.Query(ctx, `SELECT projection, partition, tx_id, position FROM projection_checkpoints WHERE projection = ANY($1)`, consumers)
+	if err != nil {
+		return nil, fmt.Errorf("projections: load checkpoints: %w", err)
+	}
+	for rows.Next() {
+		var k key
+		var c eventstore.Cursor
+		if err := rows.Scan(&k.name, &k.p, &c.TxID, &c.Position); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("projections: load checkpoints: %w", err)
+		}
+		saved[k] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("projections: load checkpoints: %w", err)
+	}
+	floors := make([]eventstore.Cursor, partitions)
+	for p := range floors {
+		for i, name := range consumers {
+			c := saved[key{name, p}]
+			if i == 0 || cursorLess(c, floors[p]) {
+				floors[p] = c
+			}
+		}
+	}
+	return floors, nil
+}
+
+func cursorLess(a, b eventstore.Cursor) bool {
+	return a.TxID < b.TxID || (a.TxID == b.TxID && a.Position < b.Position)
+}

@@ -1,0 +1,333 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/acme/employee-tracking/domain/attendance"
+	"github.com/acme/employee-tracking/domain/notification"
+	"github.com/acme/employee-tracking/eventstore"
+)
+
+// monthlyMinutes is the worked minutes of December 2024, which a duplicate
+// application of a check-out would double.
+func (e *env) monthlyMinutes(emp string) int {
+	return e.count(`SELECT coalesce((SELECT worked_minutes FROM monthly_hours WHERE employee_id = $1 AND year = 2024 AND month = 12), 0)`, emp)
+}
+
+// wantOnce checks the outcome of company c's workday: applied exactly once,
+// and one lateness notification to the manager and the admin.
+func (e *env) wantOnce(c company) {
+	e.t.Helper()
+	if got := e.monthlyMinutes(c.emp); got != 523 {
+		e.t.Errorf("worked minutes: got %d, want 523", got)
+	}
+	if got := e.count(`SELECT worked_minutes FROM attendance_days WHERE employee_id = $1`, c.emp); got != 523 {
+		e.t.Errorf("attendance worked minutes: got %d, want 523", got)
+	}
+	about := func(user string) []notification.Raised {
+		var got []notification.Raised
+		for _, n := range e.inbox(user) {
+			if n.Data["employee_id"] == c.emp {
+				got = append(got, n)
+			}
+		}
+		return got
+	}
+	for _, user := range []string{c.manager, c.admin} {
+		eventually(e.t, "lateness notification", func() (bool, error) { return len(about(user)) > 0, nil })
+		// Ids derive from the cause: a second one could only be a bug.
+		if got := about(user); len(got) != 1 {
+			e.t.Errorf("notifications of %s about %s: got %+v, want 1", user, c.emp, got)
+		}
+	}
+}
+
+func TestDuplicateDeliveryChangesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testRedisURL())
+	p := e.pipeline(testConfig(), quietClock)
+	var handled sync.Map // consumer + event id -> times handled
+	p.afterApply = func(consumer string, ev eventstore.Event) error {
+		n, _ := handled.LoadOrStore(consumer+ev.ID.String(), new(atomic.Int32))
+		n.(*atomic.Int32).Add(1)
+		return nil
+	}
+	e.start(p)
+	c := e.company()
+	e.workday(c)
+	eventually(t, "caught up", e.caughtUp)
+	eventually(t, "lateness notifications", func() (bool, error) { return len(e.inbox(c.admin)) == 1, nil })
+
+	history, err := e.store.Load(context.Background(), attendance.Stream(c.emp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Publish both events of the day twice more, as a relay that crashed
+	// before its checkpoint would.
+	for range 2 {
+		for _, ev := range history {
+			msg, err := eventMessage(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.bus.Publisher().Publish(e.bus.EventTopic(partitionOf(ev.StreamID, e.bus.Partitions())), msg); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, consumer := range []string{MonthlyHours, Attendance, NotifyLatenessOnCheckedIn} {
+		eventually(t, consumer+" got the duplicates", func() (bool, error) {
+			n, ok := handled.Load(consumer + history[len(history)-1].ID.String())
+			return ok && n.(*atomic.Int32).Load() == 3, nil
+		})
+	}
+	e.wantOnce(c)
+}
+
+func TestRelayKilledBetweenPublishAndCheckpointResumes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testRedisURL())
+	p := e.pipeline(testConfig(), quietClock)
+	var kills atomic.Int32
+	stop := func() {}
+	p.relay.afterPublish = func() {
+		// Die after publishing the day's events, before the checkpoint.
+		if kills.Load() == 0 && e.count(`SELECT count(*) FROM events WHERE stream_id LIKE 'attendance-%'`) == 2 {
+			kills.Add(1)
+			go stop()
+			// The checkpoint must not be saved: wait for the context to end.
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	stop = e.start(p)
+	c := e.company()
+	e.workday(c)
+	eventually(t, "relay killed", func() (bool, error) { return kills.Load() == 1, nil })
+	stop()
+	relayAt, err := e.store.LoadCheckpoint(context.Background(), RelayCheckpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	history, err := e.store.Load(context.Background(), attendance.Stream(c.emp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cursorLess(relayAt, history[1].Cursor()) {
+		t.Fatalf("relay checkpoint %s is past the check-out %s: it was not killed before its checkpoint", relayAt, history[1].Cursor())
+	}
+
+	e.start(e.pipeline(testConfig(), quietClock))
+	eventually(t, "caught up", e.caughtUp)
+	eventually(t, "lateness notifications", func() (bool, error) { return len(e.inbox(c.admin)) == 1, nil })
+	eventually(t, "relay checkpoint at the head", func() (bool, error) {
+		c, err := e.store.LoadCheckpoint(context.Background(), RelayCheckpoint)
+		return c.Position >= int64(e.count(`SELECT max(position) FROM events`)), err
+	})
+	e.wantOnce(c)
+}
+
+func TestProjectorKilledBetweenApplyAndAckResumes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testRedisURL())
+	p := e.pipeline(testConfig(), quietClock)
+	var killed atomic.Bool
+	var stop func()
+	p.afterApply = func(consumer string, ev eventstore.Event) error {
+		if _, ok := ev.Payload.(attendance.CheckedOut); ok && consumer == MonthlyHours && killed.CompareAndSwap(false, true) {
+			go stop()
+			return context.Canceled // never acknowledged
+		}
+		return nil
+	}
+	stop = e.start(p)
+	c := e.company()
+	e.workday(c)
+	eventually(t, "projector killed", func() (bool, error) { return killed.Load(), nil })
+	stop()
+	if got := e.monthlyMinutes(c.emp); got != 523 {
+		t.Fatalf("worked minutes before the restart: got %d, want 523 (applied, not acknowledged)", got)
+	}
+
+	// The unacknowledged message is claimed by the new consumer and skipped.
+	p2 := e.pipeline(testConfig(), quietClock)
+	var redelivered atomic.Bool
+	p2.afterApply = func(consumer string, ev eventstore.Event) error {
+		if _, ok := ev.Payload.(attendance.CheckedOut); ok && consumer == MonthlyHours {
+			redelivered.Store(true)
+		}
+		return nil
+	}
+	e.start(p2)
+	eventually(t, "check-out redelivered", func() (bool, error) { return redelivered.Load(), nil })
+	eventually(t, "caught up", e.caughtUp)
+	eventually(t, "lateness notifications", func() (bool, error) { return len(e.inbox(c.admin)) == 1, nil })
+	e.wantOnce(c)
+}
+
+func TestRedisLosingItsStreamsLosesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testRedisURL())
+	p := e.pipeline(testConfig(), quietClock)
+	var hold atomic.Bool
+	release := make(chan struct{})
+	p.afterApply = func(consumer string, ev eventstore.Event) error {
+		if hold.Load() && consumer == MonthlyHours {
+			<-release
+		}
+		return nil
+	}
+	e.start(p)
+	c := e.company()
+
+	// Several employees check in while the monthly projector is stuck, so
+	// their messages wait in Redis when it loses everything.
+	hold.Store(true)
+	var emps []string
+	for i := range 6 {
+		emp := e.register("Worker", "employee", c.manager, c.sched, "2024-01-01")
+		emps = append(emps, emp)
+		e.checkIn(emp, c.sched, time.Date(2024, 12, 2, 5, i, 0, 0, time.UTC))
+	}
+	eventually(t, "relay published the check-ins", func() (bool, error) {
+		at, err := e.store.LoadCheckpoint(context.Background(), RelayCheckpoint)
+		return at.Position >= int64(e.count(`SELECT max(position) FROM events WHERE stream_id LIKE 'attendance-%'`)), err
+	})
+	e.dropRedisKeys()
+	hold.Store(false)
+	close(release)
+
+	eventually(t, "caught up after the loss", e.caughtUp)
+	if got := e.count(`SELECT count(*) FROM monthly_hours WHERE employee_id = ANY($1) AND days_worked = 1`, emps); got != len(emps) {
+		t.Errorf("monthly rows: got %d, want %d", got, len(emps))
+	}
+	if got := counterValue(p.metrics.relayRewinds); got < 1 {
+		t.Errorf("relay rewinds: got %v, want at least 1", got)
+	}
+	// New events still flow through the recreated streams and groups.
+	e.workday(c)
+	eventually(t, "caught up after new events", e.caughtUp)
+	e.wantOnce(c)
+}
+
+func TestPoisonMessageIsParkedAndThePartitionMovesOn(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testRedisURL())
+	e.start(e.pipeline(testConfig(), quietClock))
+	// A message no codec can read, on every partition.
+	for part := range e.bus.Partitions() {
+		msg := message.NewMessage("poison", []byte(`{"stream":"attendance-x","version":1,"type":"attendance.exploded","data":{}}`))
+		msg.Metadata.Set(metaStream, "attendance-x")
+		if err := e.bus.Publisher().Publish(e.bus.EventTopic(part), msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := e.company()
+	e.workday(c)
+	eventually(t, "caught up", e.caughtUp)
+	if got, want := e.count(`SELECT count(*) FROM parked_messages WHERE projection = $1`, Attendance), e.bus.Partitions(); got != want {
+		t.Errorf("parked by %s: got %d, want %d", Attendance, got, want)
+	}
+	st, err := NewQueries(e.pool).Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cs := range st.Consumers {
+		if cs.Name == Attendance && cs.Parked != int64(e.bus.Partitions()) {
+			t.Errorf("status of %s: got %d parked, want %d", Attendance, cs.Parked, e.bus.Partitions())
+		}
+	}
+	if got := e.monthlyMinutes(c.emp); got != 523 {
+		t.Errorf("worked minutes after the poison: got %d, want 523", got)
+	}
+}
+
+func TestSagasNotifyOnceUnderRedelivery(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, MemoryBus)
+	p := e.pipeline(testConfig(), quietClock)
+	e.start(p)
+	c := e.company()
+	e.workday(c)
+	eventually(t, "lateness notifications", func() (bool, error) { return len(e.inbox(c.admin)) == 1, nil })
+
+	// Forget what the saga handled and hand it the check-in again, twice and
+	// at once, as a redelivery after lost bookkeeping would.
+	if _, err := e.pool.Exec(context.Background(), `DELETE FROM projection_versions WHERE projection = $1`, NotifyLatenessOnCheckedIn); err != nil {
+		t.Fatal(err)
+	}
+	history, err := e.store.Load(context.Background(), attendance.Stream(c.emp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lateness *saga
+	for _, cons := range p.consumers {
+		if s, ok := cons.(*saga); ok && s.name() == NotifyLatenessOnCheckedIn {
+			lateness = s
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for range 2 {
+		wg.Go(func() { errs <- lateness.handleOne(context.Background(), history[0]) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil && !errors.Is(err, eventstore.ErrConflict) {
+			t.Fatal(err)
+		}
+	}
+	for _, user := range []string{c.manager, c.admin} {
+		inbox := e.inbox(user)
+		if len(inbox) != 1 || inbox[0].Type != notification.TypeLateness {
+			t.Errorf("inbox of %s: got %+v, want one lateness notification", user, inbox)
+		}
+	}
+	if got := len(e.inbox(c.emp)); got != 0 {
+		t.Errorf("inbox of the late employee: got %d notifications, want 0", got)
+	}
+}
+
+func TestOneRelayIsActive(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, MemoryBus)
+	r1 := NewRelay(e.pool, e.store, e.bus, testLogger(t), nil)
+	r2 := NewRelay(e.pool, e.store, e.bus, testLogger(t), nil)
+	m1, m2 := r1.metrics, r2.metrics
+	ctx1, stop1 := context.WithCancel(context.Background())
+	ctx2, stop2 := context.WithCancel(context.Background())
+	defer stop2()
+	done1 := make(chan error, 1)
+	go func() { done1 <- r1.Run(ctx1) }()
+	e.register("First", "employee", "", schedule("UTC"), "2024-01-01")
+	eventually(t, "first relay publishes", func() (bool, error) { return counterValue(m1.relayPublished) == 1, nil })
+	go r2.Run(ctx2)
+	e.register("Second", "employee", "", schedule("UTC"), "2024-01-01")
+	eventually(t, "first relay publishes again", func() (bool, error) { return counterValue(m1.relayPublished) == 2, nil })
+	if got := counterValue(m2.relayPublished); got != 0 {
+		t.Fatalf("standby relay published %v events, want 0", got)
+	}
+	stop1()
+	if err := <-done1; err != nil {
+		t.Fatal(err)
+	}
+	e.register("Third", "employee", "", schedule("UTC"), "2024-01-01")
+	eventually(t, "standby takes over", func() (bool, error) { return counterValue(m2.relayPublished) == 1, nil })
+}
+
+func counterValue(c prometheus.Counter) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		panic(err)
+	}
+	return m.GetCounter().GetValue()
+}

@@ -1,0 +1,318 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/acme/employee-tracking/domain/attendance"
+	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/leave"
+	"github.com/acme/employee-tracking/domain/notification"
+	"github.com/acme/employee-tracking/eventstore"
+)
+
+// Names of the sagas: consumer groups, like the projections' names.
+const (
+	NotifyLatenessOnCheckedIn           = "saga.notify_lateness_on_checked_in"
+	NotifyLowBalanceOnLowBalanceReached = "saga.notify_low_balance_on_low_balance_reached"
+	NotifyManagerOnLeaveRequested       = "saga.notify_manager_on_leave_requested"
+	NotifyEmployeeOnLeaveDecided        = "saga.notify_employee_on_leave_decided"
+	DeductLeaveOnLateCheckIn            = "saga.deduct_leave_on_late_check_in"
+)
+
+// idNamespace derives the ids of events appended by sagas and the sweep from
+// what caused them, so that doing the same work twice appends nothing.
+var idNamespace = uuid.MustParse("6f1d7c56-4c1e-4d0a-9a57-2f0d3b8e5a11")
+
+func derivedID(parts ...string) uuid.UUID {
+	var b []byte
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		b = append(b, p...)
+	}
+	return uuid.NewSHA1(idNamespace, b)
+}
+
+// saga reacts to the events of some stream categories by appending events.
+// It tracks the versions it handled like a projection does, but reacts
+// outside any transaction: its appends are idempotent by their derived ids,
+// so reacting twice to one event changes nothing.
+type saga struct {
+	sagaName   string
+	categories []string
+	pool       *pgxpool.Pool
+	react      func(ctx context.Context, e eventstore.Event) error
+}
+
+func (s *saga) name() string { return s.sagaName }
+
+func (s *saga) wants(stream string) bool {
+	return slices.Contains(s.categories, streamCategory(stream))
+}
+
+func (s *saga) handleOne(ctx context.Context, e eventstore.Event) error {
+	var last int64
+	err := s.pool.QueryRow(ctx, `SELECT coalesce((SELECT version FROM projection_versions WHERE projection = $1 AND stream_id = $2), 0)`,
+		s.sagaName, e.StreamID).Scan(&last)
+	if err != nil {
+		return fmt.Errorf("%s: load version: %w", s.sagaName, err)
+	}
+	switch {
+	case e.Version <= last:
+		return nil
+	case e.Version > last+1:
+		return &gapError{Last: last}
+	}
+	if err := s.react(ctx, e); err != nil {
+		return err
+	}
+	// One implicit transaction, committed without waiting for the disk: a
+	// lost version only makes the saga react again, which appends nothing.
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, asyncCommit); err != nil {
+			return err
+		}
+		return saveVersion(ctx, tx, s.sagaName, e.StreamID, e.Version)
+	})
+}
+
+// notifier appends notifications and reads what they need to name people.
+type notifier struct {
+	store   *eventstore.Store
+	queries *Queries
+	now     func() time.Time
+	logger  *slog.Logger
+}
+
+// person is an employee as the notifications name them.
+type person struct {
+	ID, Name, ManagerID string
+}
+
+func (n *notifier) person(ctx context.Context, id string) (person, error) {
+	history, err := n.store.Load(ctx, employee.Stream(id))
+	if err != nil {
+		return person{}, err
+	}
+	emp := employee.Replay(payloads(history))
+	if !emp.Exists {
+		return person{ID: id, Name: id}, nil
+	}
+	return person{ID: id, Name: emp.FullName, ManagerID: emp.ManagerID}, nil
+}
+
+// supervisors are who is told about an employee: their manager and every
+// admin, never the employee themself.
+func (n *notifier) supervisors(ctx context.Context, p person) ([]string, error) {
+	admins, err := n.queries.Admins(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	if p.ManagerID != "" {
+		out = append(out, p.ManagerID)
+	}
+	for _, a := range admins {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return slices.DeleteFunc(out, func(id string) bool { return id == p.ID }), nil
+}
+
+// notify raises a notification for recipient caused by cause (an event id, or
+// a key such as "absence/<employee>/<date>" for the sweep). The notification
+// and event id derive from the cause, the recipient and the type, so a second
+// call appends nothing.
+func (n *notifier) notify(ctx context.Context, cause string, meta eventstore.Metadata, recipient string, typ notification.Type, msg string, data map[string]any) error {
+	id := derivedID("notification", cause, recipient, string(typ))
+	events, err := notification.Decide(notification.Inbox{}, notification.Raise{
+		NotificationID: id.String(), RecipientID: recipient, Type: typ, Message: msg, Data: data, CauseEventID: cause,
+	}, n.now())
+	if err != nil {
+		return permanent(err)
+	}
+	// The id makes the append idempotent; the stream's order is the seq.
+	_, err = n.store.Append(ctx, notification.Stream(recipient), eventstore.AnyVersion,
+		eventstore.EventData{ID: id, Payload: events[0].(eventstore.Payload), Metadata: meta})
+	return err
+}
+
+// causedBy is the metadata of an event appended in reaction to e.
+func causedBy(e eventstore.Event, actor string) eventstore.Metadata {
+	corr := e.Metadata.CorrelationID
+	if corr == "" {
+		corr = e.ID.String()
+	}
+	return eventstore.Metadata{Actor: actor, CausationID: e.ID.String(), CorrelationID: corr}
+}
+
+func payloads(history []eventstore.Event) []any {
+	out := make([]any, len(history))
+	for i, e := range history {
+		out[i] = e.Payload
+	}
+	return out
+}
+
+// sagas returns every saga with its reaction.
+func sagas(pool *pgxpool.Pool, n *notifier, policy leave.Policy) []*saga {
+	all := []*saga{
+		{sagaName: NotifyLatenessOnCheckedIn, categories: []string{"attendance"}, react: n.onCheckedInLate},
+		{sagaName: NotifyLowBalanceOnLowBalanceReached, categories: []string{"leave"}, react: n.onLowBalance},
+		{sagaName: NotifyManagerOnLeaveRequested, categories: []string{"leave"}, react: n.onLeaveRequested},
+		{sagaName: NotifyEmployeeOnLeaveDecided, categories: []string{"leave"}, react: n.onLeaveDecided},
+	}
+	if policy.LatenessDeductsLeave {
+		all = append(all, &saga{sagaName: DeductLeaveOnLateCheckIn, categories: []string{"attendance"},
+			react: func(ctx context.Context, e eventstore.Event) error { return deductLateness(ctx, n.store, policy, e) }})
+	}
+	for _, s := range all {
+		s.pool = pool
+	}
+	return all
+}
+
+func (n *notifier) onCheckedInLate(ctx context.Context, e eventstore.Event) error {
+	ev, ok := e.Payload.(attendance.CheckedIn)
+	if !ok || !ev.Late {
+		return nil
+	}
+	emp, err := n.person(ctx, ev.EmployeeID)
+	if err != nil {
+		return err
+	}
+	to, err := n.supervisors(ctx, emp)
+	if err != nil {
+		return err
+	}
+	msg, data := notification.Lateness(emp.Name, emp.ID, ev.LocalDate, ev.LateMinutes, ev.At)
+	for _, r := range to {
+		if err := n.notify(ctx, e.ID.String(), causedBy(e, NotifyLatenessOnCheckedIn), r, notification.TypeLateness, msg, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (n *notifier) onLowBalance(ctx context.Context, e eventstore.Event) error {
+	ev, ok := e.Payload.(leave.LowBalanceReached)
+	if !ok {
+		return nil
+	}
+	emp, err := n.person(ctx, ev.EmployeeID)
+	if err != nil {
+		return err
+	}
+	to, err := n.supervisors(ctx, emp)
+	if err != nil {
+		return err
+	}
+	msg, data := notification.LowLeaveBalance(emp.Name, emp.ID, ev.Year, ev.Remaining.Days(), ev.Threshold.Days())
+	for _, r := range to {
+		if err := n.notify(ctx, e.ID.String(), causedBy(e, NotifyLowBalanceOnLowBalanceReached), r, notification.TypeLowLeaveBalance, msg, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (n *notifier) onLeaveRequested(ctx context.Context, e eventstore.Event) error {
+	ev, ok := e.Payload.(leave.Requested)
+	if !ok {
+		return nil
+	}
+	emp, err := n.person(ctx, ev.EmployeeID)
+	if err != nil {
+		return err
+	}
+	// The manager decides; with none, the admins do.
+	to := []string{emp.ManagerID}
+	if emp.ManagerID == "" {
+		if to, err = n.supervisors(ctx, emp); err != nil {
+			return err
+		}
+	}
+	msg, data := notification.LeaveRequested(emp.Name, emp.ID, ev.RequestID, ev.StartDate, ev.EndDate, ev.Days)
+	for _, r := range to {
+		if err := n.notify(ctx, e.ID.String(), causedBy(e, NotifyManagerOnLeaveRequested), r, notification.TypeLeaveRequested, msg, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (n *notifier) onLeaveDecided(ctx context.Context, e eventstore.Event) error {
+	var requestID, status, by, note, emp string
+	switch ev := e.Payload.(type) {
+	case leave.Approved:
+		requestID, status, by, note, emp = ev.RequestID, string(leave.StatusApproved), ev.DecidedBy, ev.Note, ev.EmployeeID
+	case leave.Rejected:
+		requestID, status, by, note, emp = ev.RequestID, string(leave.StatusRejected), ev.DecidedBy, ev.Note, ev.EmployeeID
+	default:
+		return nil
+	}
+	history, err := n.store.LoadFrom(ctx, e.StreamID, 0)
+	if err != nil {
+		return err
+	}
+	var upTo []any
+	for _, h := range history {
+		if h.Version <= e.Version {
+			upTo = append(upTo, h.Payload)
+		}
+	}
+	req, ok := leave.Replay(upTo).Request(requestID)
+	if !ok {
+		return permanent(fmt.Errorf("%s %s: unknown leave request %s", e.Type, e.ID, requestID))
+	}
+	var byName string
+	if by != "" {
+		decider, err := n.person(ctx, by)
+		if err != nil {
+			return err
+		}
+		byName = decider.Name
+	}
+	msg, data := notification.LeaveDecided(requestID, status, req.Start, req.End, byName, note)
+	return n.notify(ctx, e.ID.String(), causedBy(e, NotifyEmployeeOnLeaveDecided), emp, notification.TypeLeaveDecided, msg, data)
+}
+
+// deductLateness takes a late check-in's minutes off the employee's leave,
+// once per date (the leave account refuses a second deduction for a date).
+func deductLateness(ctx context.Context, store *eventstore.Store, policy leave.Policy, e eventstore.Event) error {
+	ev, ok := e.Payload.(attendance.CheckedIn)
+	if !ok || !ev.Late {
+		return nil
+	}
+	return decideLeave(ctx, store, policy, e.ID.String(), causedBy(e, DeductLeaveOnLateCheckIn), leave.DeductLateness{
+		EmployeeID: ev.EmployeeID, Date: ev.LocalDate, LateMinutes: ev.LateMinutes,
+	}, ev.EmployeeID, ev.At)
+}
+
+// decideLeave runs a leave command on an employee's account with event ids
+// derived from cause.
+func decideLeave(ctx context.Context, store *eventstore.Store, policy leave.Policy, cause string, meta eventstore.Metadata, cmd leave.Command, employeeID string, now time.Time) error {
+	_, err := store.Update(ctx, leave.Stream(employeeID), func(history []eventstore.Event) ([]eventstore.EventData, error) {
+		events, err := leave.Decide(leave.Replay(payloads(history)), cmd, policy, now)
+		if err != nil {
+			return nil, permanent(err)
+		}
+		out := make([]eventstore.EventData, len(events))
+		for i, ev := range events {
+			out[i] = eventstore.EventData{ID: derivedID("leave", cause, strconv.Itoa(i)), Payload: ev.(eventstore.Payload), Metadata: meta}
+		}
+		return out, nil
+	})
+	return err
+}

@@ -1,0 +1,160 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/leave"
+	"github.com/acme/employee-tracking/domain/notification"
+	"github.com/acme/employee-tracking/eventstore"
+)
+
+// sweepEvery is how often the sweep looks for employees whose day is due.
+const sweepEvery = time.Minute
+
+// sweep is the daily check at checkAt in each employee's own time zone: an
+// absence on a workday without leave or holiday, a check-in left open from an
+// earlier day, and the yearly leave grant. Each (employee, local date) is swept
+// once; the events it appends have ids derived from the employee, the date and
+// the recipient, so two processes sweeping at once notify nobody twice.
+type sweep struct {
+	pool    *pgxpool.Pool
+	store   *eventstore.Store
+	n       *notifier
+	policy  leave.Policy
+	checkAt calendar.Clock
+	now     func() time.Time
+}
+
+func (s *sweep) run(ctx context.Context) error {
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		if err := s.once(ctx); err != nil && ctx.Err() == nil {
+			s.n.logger.Error("daily sweep failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// once sweeps every active employee whose local time has passed checkAt today
+// and whose local today is not swept yet.
+func (s *sweep) once(ctx context.Context) error {
+	rows, err := s.pool.Query(ctx, `SELECT id, full_name, manager_id, hire_date, schedule FROM employees WHERE active`)
+	if err != nil {
+		return fmt.Errorf("sweep: list employees: %w", err)
+	}
+	type due struct {
+		person
+		hire     pgtype.Date
+		schedule employee.Schedule
+	}
+	var all []due
+	for rows.Next() {
+		var d due
+		var manager *string
+		if err := rows.Scan(&d.ID, &d.Name, &manager, &d.hire, &d.schedule); err != nil {
+			rows.Close()
+			return fmt.Errorf("sweep: list employees: %w", err)
+		}
+		if manager != nil {
+			d.ManagerID = *manager
+		}
+		all = append(all, d)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sweep: list employees: %w", err)
+	}
+	now := s.now()
+	var errs []error
+	for _, d := range all {
+		loc, err := d.schedule.Location()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sweep: employee %s: %w", d.ID, err))
+			continue
+		}
+		local := now.In(loc)
+		// Compared as wall-clock minutes: on a day the clocks skip checkAt
+		// (02:30 on a spring-forward night), the first minute after it counts.
+		if calendar.Clock(local.Hour()*60+local.Minute()) < s.checkAt {
+			continue
+		}
+		today := calendar.DateOf(now, loc)
+		if hire := dateOf(d.hire); !hire.IsZero() && today.Before(hire) {
+			continue
+		}
+		if err := s.employee(ctx, d.person, d.schedule, today); err != nil {
+			errs = append(errs, fmt.Errorf("sweep: employee %s on %s: %w", d.ID, today, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule, today calendar.Date) error {
+	var swept bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sweeps WHERE employee_id = $1 AND local_date = $2)`, p.ID, pgDate(today)).Scan(&swept)
+	if err != nil || swept {
+		return err
+	}
+	meta := eventstore.Metadata{Actor: "daily-sweep", CorrelationID: derivedID("sweep", p.ID, today.String()).String()}
+
+	// The leave year's grant, on the employee's first sweep of the year.
+	grantCause := "grant/" + p.ID + "/" + strconv.Itoa(today.Year)
+	if err := decideLeave(ctx, s.store, s.policy, grantCause, meta, leave.Grant{EmployeeID: p.ID, Year: today.Year}, p.ID, s.now()); err != nil {
+		return err
+	}
+
+	var checkedIn, onLeave, holiday bool
+	var openDate pgtype.Date
+	var openAt *time.Time
+	err = s.pool.QueryRow(ctx, `SELECT
+			EXISTS (SELECT 1 FROM attendance_days WHERE employee_id = $1 AND date = $2),
+			EXISTS (SELECT 1 FROM leave_days WHERE employee_id = $1 AND date = $2),
+			EXISTS (SELECT 1 FROM holidays WHERE date = $2)`, p.ID, pgDate(today)).Scan(&checkedIn, &onLeave, &holiday)
+	if err != nil {
+		return err
+	}
+	err = s.pool.QueryRow(ctx, `SELECT date, check_in FROM attendance_days WHERE employee_id = $1 AND status = 'open' AND date < $2
+		ORDER BY date LIMIT 1`, p.ID, pgDate(today)).Scan(&openDate, &openAt)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return err
+	}
+
+	absent := sched.IsWorkday(today) && !holiday && !onLeave && !checkedIn
+	if absent || openAt != nil {
+		to, err := s.n.supervisors(ctx, p)
+		if err != nil {
+			return err
+		}
+		for _, r := range to {
+			if absent {
+				msg, data := notification.Absence(p.Name, p.ID, today)
+				if err := s.n.notify(ctx, "absence/"+p.ID+"/"+today.String(), meta, r, notification.TypeAbsence, msg, data); err != nil {
+					return err
+				}
+			}
+			if openAt != nil {
+				d := dateOf(openDate)
+				msg, data := notification.OpenCheckIn(p.Name, p.ID, d, *openAt)
+				if err := s.n.notify(ctx, "open_check_in/"+p.ID+"/"+d.String(), meta, r, notification.TypeOpenCheckIn, msg, data); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO sweeps (employee_id, local_date) VALUES ($1, $2) ON CONFLICT DO NOTHING`, p.ID, pgDate(today))
+	return err
+}

@@ -1,0 +1,122 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/leave"
+)
+
+func TestDailySweepAcrossDSTAndTimezones(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, MemoryBus)
+	var clock atomic.Pointer[time.Time]
+	setClock := func(t time.Time) { clock.Store(&t) }
+	setClock(quietClock())
+	now := func() time.Time { return *clock.Load() }
+	p := e.pipeline(testConfig(), now)
+	e.start(p)
+
+	manager := e.register("Mehmet Demir", employee.RoleManager, "", schedule("Europe/Istanbul"), "2024-01-01")
+	ny := e.register("Nora York", employee.RoleEmployee, manager, schedule("America/New_York"), "2024-01-01")
+	tokyo := schedule("Asia/Tokyo")
+	tk := e.register("Kenji Tanaka", employee.RoleEmployee, manager, tokyo, "2024-01-01")
+	eventually(t, "directory", e.caughtUp)
+
+	sweepAt := func(at time.Time) {
+		t.Helper()
+		setClock(at)
+		// Two processes sweeping at once notify nobody twice.
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Go(func() {
+				if err := p.sweep().once(context.Background()); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	utc := func(month time.Month, day, hour, minute int) time.Time {
+		return time.Date(2024, month, day, hour, minute, 0, 0, time.UTC)
+	}
+	names := map[string]string{ny: "ny", tk: "tokyo"}
+	type note struct{ Type, Who, Date string }
+	inbox := func() []note {
+		var out []note
+		for _, n := range e.inbox(manager) {
+			if n.Type == "leave_requested" {
+				continue // the leave of the "on leave" step
+			}
+			out = append(out, note{string(n.Type), names[n.Data["employee_id"].(string)], fmt.Sprint(n.Data["date"])})
+		}
+		return out
+	}
+	steps := []struct {
+		name string
+		at   time.Time
+		do   func()
+		want []note // new notifications of the manager
+	}{
+		// Friday 2024-03-08, New York on EST (UTC-5), Tokyo UTC+9.
+		{name: "09:59 in New York, 23:59 in Tokyo", at: utc(3, 8, 14, 59),
+			want: []note{{"absence", "tokyo", "2024-03-08"}}},
+		{name: "10:00 in New York", at: utc(3, 8, 15, 0),
+			want: []note{{"absence", "ny", "2024-03-08"}}},
+		{name: "again the same day", at: utc(3, 8, 20, 0)},
+		// Sunday 2024-03-10 is the weekend in both places (and the DST change).
+		{name: "sunday", at: utc(3, 10, 16, 0)},
+		// Monday 2024-03-11, New York on EDT (UTC-4): 10:00 is 14:00 UTC.
+		{name: "09:59 EDT", at: utc(3, 11, 13, 59),
+			want: []note{{"absence", "tokyo", "2024-03-11"}}},
+		{name: "10:00 EDT", at: utc(3, 11, 14, 0),
+			want: []note{{"absence", "ny", "2024-03-11"}}},
+		// Tuesday 2024-03-12: Tokyo checks in at 07:55 and never checks out.
+		{name: "tokyo present", at: utc(3, 12, 1, 0), do: func() {
+			e.checkIn(tk, tokyo, utc(3, 11, 22, 55))
+			eventually(t, "check-in projected", e.caughtUp)
+		}},
+		// Wednesday 2024-03-13 10:00 in Tokyo is Tuesday 21:00 in New York.
+		{name: "next morning in tokyo", at: utc(3, 13, 1, 0),
+			want: []note{{"absence", "tokyo", "2024-03-13"}, {"open_check_in", "tokyo", "2024-03-12"}, {"absence", "ny", "2024-03-12"}}},
+		// Thursday 2024-03-14: New York has approved leave; in Tokyo it is
+		// already Friday 00:00, before the sweep.
+		{name: "on leave", at: utc(3, 14, 15, 0), do: func() {
+			e.leave(ny, leave.Grant{EmployeeID: ny, Year: 2024})
+			e.leave(ny, leave.Request{RequestID: "00000000-0000-4000-8000-000000000001", EmployeeID: ny, Start: date("2024-03-14"),
+				End: date("2024-03-14"), Workdays: []int{1, 2, 3, 4, 5}, HireDate: date("2024-01-01")})
+			e.leave(ny, leave.Approve{RequestID: "00000000-0000-4000-8000-000000000001", By: manager})
+			eventually(t, "leave projected", e.caughtUp)
+		}},
+		// Friday 2024-03-15 is a company holiday.
+		{name: "holiday", at: utc(3, 15, 15, 0), do: func() {
+			e.declareHoliday("2024-03-15", "Spring Day")
+			eventually(t, "holiday projected", e.caughtUp)
+		}},
+	}
+	var want []note
+	for _, st := range steps {
+		if st.do != nil {
+			st.do()
+		}
+		sweepAt(st.at)
+		want = append(want, st.want...)
+		if diff := cmp.Diff(want, inbox(), cmpopts.SortSlices(func(a, b note) bool { return fmt.Sprint(a) < fmt.Sprint(b) })); diff != "" {
+			t.Fatalf("after %s: manager's notifications (-want +got):\n%s", st.name, diff)
+		}
+	}
+	// The yearly grant came with the first sweep of 2024.
+	for _, id := range []string{ny, tk} {
+		if got := e.count(`SELECT count(*) FROM events WHERE stream_id = $1 AND type = 'leave.granted'`, leave.Stream(id)); got != 1 {
+			t.Errorf("grants of %s: got %d, want 1", names[id], got)
+		}
+	}
+}

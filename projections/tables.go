@@ -1,0 +1,140 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// A read model's tables are written through rows, so that one fold serves
+// both the live projector (rows of the real tables, inside the transaction
+// that also records the applied version) and a rebuild (rows in memory,
+// copied into fresh tables at the end).
+type rows[K comparable, R any] interface {
+	get(ctx context.Context, k K) (R, bool, error)
+	put(ctx context.Context, r R) error
+	del(ctx context.Context, k K) error
+}
+
+// table describes a read-model table: its columns (the key columns first),
+// how a row maps to them, and its key.
+type table[K comparable, R any] struct {
+	name    string
+	columns []string
+	keys    int
+	key     func(R) K
+	keyArgs func(K) []any
+	values  func(R) []any // in column order
+	scan    func(pgx.Row) (R, error)
+
+	selectSQL, upsertSQL, deleteSQL string
+}
+
+func newTable[K comparable, R any](t table[K, R]) *table[K, R] {
+	where := make([]string, t.keys)
+	for i, c := range t.columns[:t.keys] {
+		where[i] = c + " = $" + strconv.Itoa(i+1)
+	}
+	params := make([]string, len(t.columns))
+	for i := range params {
+		params[i] = "$" + strconv.Itoa(i+1)
+	}
+	var sets []string
+	for _, c := range t.columns[t.keys:] {
+		sets = append(sets, c+" = excluded."+c)
+	}
+	t.selectSQL = "SELECT " + strings.Join(t.columns, ", ") + " FROM " + t.name + " WHERE " + strings.Join(where, " AND ")
+	t.upsertSQL = "INSERT INTO " + t.name + " (" + strings.Join(t.columns, ", ") + ") VALUES (" + strings.Join(params, ", ") +
+		") ON CONFLICT (" + strings.Join(t.columns[:t.keys], ", ") + ") DO UPDATE SET " + strings.Join(sets, ", ")
+	t.deleteSQL = "DELETE FROM " + t.name + " WHERE " + strings.Join(where, " AND ")
+	return &t
+}
+
+func (t *table[K, R]) tableName() string     { return t.name }
+func (t *table[K, R]) columnNames() []string { return t.columns }
+func (t *table[K, R]) keyColumns() []string  { return t.columns[:t.keys] }
+
+// inTx returns the rows of the table as seen by tx. Unqualified, the table
+// name resolves through the search path, which is how a rebuild catches up
+// its fresh tables with the same code.
+func (t *table[K, R]) inTx(tx pgx.Tx) rows[K, R] { return txRows[K, R]{t, tx} }
+
+// inMemory returns empty rows held in memory.
+func (t *table[K, R]) inMemory() *memRows[K, R] { return &memRows[K, R]{t: t, m: map[K]R{}} }
+
+type txRows[K comparable, R any] struct {
+	t  *table[K, R]
+	tx pgx.Tx
+}
+
+func (r txRows[K, R]) get(ctx context.Context, k K) (R, bool, error) {
+	row, err := r.t.scan(r.tx.QueryRow(ctx, r.t.selectSQL, r.t.keyArgs(k)...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return row, false, nil
+	}
+	if err != nil {
+		return row, false, fmt.Errorf("%s: get: %w", r.t.name, err)
+	}
+	return row, true, nil
+}
+
+func (r txRows[K, R]) put(ctx context.Context, row R) error {
+	if _, err := r.tx.Exec(ctx, r.t.upsertSQL, r.t.values(row)...); err != nil {
+		return fmt.Errorf("%s: put: %w", r.t.name, err)
+	}
+	return nil
+}
+
+func (r txRows[K, R]) del(ctx context.Context, k K) error {
+	if _, err := r.tx.Exec(ctx, r.t.deleteSQL, r.t.keyArgs(k)...); err != nil {
+		return fmt.Errorf("%s: delete: %w", r.t.name, err)
+	}
+	return nil
+}
+
+type memRows[K comparable, R any] struct {
+	t *table[K, R]
+	m map[K]R
+}
+
+func (r *memRows[K, R]) get(_ context.Context, k K) (R, bool, error) {
+	row, ok := r.m[k]
+	return row, ok, nil
+}
+
+func (r *memRows[K, R]) put(_ context.Context, row R) error {
+	r.m[r.t.key(row)] = row
+	return nil
+}
+
+func (r *memRows[K, R]) del(_ context.Context, k K) error {
+	delete(r.m, k)
+	return nil
+}
+
+// memTable is a table folded in memory by a rebuild.
+type memTable interface {
+	tableName() string
+	columnNames() []string
+	// copyTo writes every row into the table of the same name in schema.
+	copyTo(ctx context.Context, tx pgx.Tx, schema string) (int64, error)
+}
+
+func (r *memRows[K, R]) tableName() string     { return r.t.name }
+func (r *memRows[K, R]) columnNames() []string { return r.t.columns }
+
+func (r *memRows[K, R]) copyTo(ctx context.Context, tx pgx.Tx, schema string) (int64, error) {
+	src := make([][]any, 0, len(r.m))
+	for _, row := range r.m {
+		src = append(src, r.t.values(row))
+	}
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{schema, r.t.name}, r.t.columns, pgx.CopyFromRows(src))
+	if err != nil {
+		return n, fmt.Errorf("copy %s: %w", r.t.name, err)
+	}
+	return n, nil
+}
