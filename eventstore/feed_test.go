@@ -425,3 +425,46 @@ func TestCursorText(t *testing.T) {
 		}
 	}
 }
+
+func TestReadFeedDecodesLargePages(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	s := eventstore.New(pool, newCodec(t))
+	const n = 1000
+	for a := range n / 100 {
+		batch := make([]eventstore.EventData, 100)
+		for i := range batch {
+			batch[i] = event(checkedIn{Minute: a*100 + i})
+		}
+		if a == 9 {
+			batch[50] = event(checkedOut{EmployeeID: "the odd one"})
+		}
+		mustAppend(t, s, "big", eventstore.AnyVersion, batch...)
+	}
+
+	got, _ := readFeed(t, s, eventstore.Cursor{}, n, eventstore.FeedFilter{}, n)
+	if len(got) != n {
+		t.Fatalf("got %d events, want %d", len(got), n)
+	}
+	for i, e := range got {
+		var want eventstore.Payload = checkedIn{Minute: i}
+		if i == 950 {
+			want = checkedOut{EmployeeID: "the odd one"}
+		}
+		if diff := cmp.Diff(want, e.Payload); diff != "" {
+			t.Fatalf("event %d payload (-want +got):\n%s", i, diff)
+		}
+	}
+
+	// A reader that does not know one of the events fails, whichever part of
+	// the page it is in.
+	onlyCheckIns, err := eventstore.NewCodec(checkedIn{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = eventstore.New(pool, onlyCheckIns).ReadFeed(ctx, eventstore.Cursor{}, n)
+	if !errors.Is(err, eventstore.ErrUnknownEvent) {
+		t.Errorf("got error %v, want ErrUnknownEvent", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -188,17 +189,54 @@ func (s *Store) collect(rows pgx.Rows, want int) ([]Event, error) {
 			&m.CausationID, &m.CorrelationID, &e.RecordedAt); err != nil {
 			return nil, fmt.Errorf("eventstore: scan event: %w", err)
 		}
-		p, err := s.codec.Decode(e.Type, e.SchemaVersion, e.Data)
-		if err != nil {
-			return nil, fmt.Errorf("eventstore: event %d (%s v%d): %w", e.Position, e.StreamID, e.Version, err)
-		}
-		e.Payload = p
 		events = append(events, e)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("eventstore: read events: %w", err)
 	}
+	if err := s.decode(events); err != nil {
+		return nil, err
+	}
 	return events, nil
+}
+
+// decodeChunk is the number of events below which decoding in parallel does
+// not pay.
+const decodeChunk = 256
+
+// decode sets the Payload of each event. JSON decoding is most of the cost of
+// reading, and Postgres is idle once a query has returned, so large reads are
+// decoded on several cores.
+func (s *Store) decode(events []Event) error {
+	workers := min(runtime.GOMAXPROCS(0), len(events)/decodeChunk)
+	if workers <= 1 {
+		return s.decodeRange(events)
+	}
+	part := (len(events) + workers - 1) / workers
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() { errs[w] = s.decodeRange(events[w*part : min((w+1)*part, len(events))]) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err // the first failing event's
+		}
+	}
+	return nil
+}
+
+func (s *Store) decodeRange(events []Event) error {
+	for i := range events {
+		e := &events[i]
+		p, err := s.codec.Decode(e.Type, e.SchemaVersion, e.Data)
+		if err != nil {
+			return fmt.Errorf("eventstore: event %d (%s v%d): %w", e.Position, e.StreamID, e.Version, err)
+		}
+		e.Payload = p
+	}
+	return nil
 }
 
 // Update loads stream, lets decide choose the events to append given its

@@ -1,0 +1,211 @@
+// Command bench measures the event store against plain Postgres.
+//
+//	go run ./cmd/bench append   # (a)-(c): appends vs single INSERTs
+//	go run ./cmd/bench feed     # (d): reading and decoding the global feed
+//	go run ./cmd/bench http     # (e)-(g): the API through the server binary, and its memory
+//	go run ./cmd/bench all
+//
+// It uses BENCH_DATABASE_URL, which must name a scratch database (events can
+// not be deleted), or else creates a fresh database et_bench on the local
+// server and drops it afterwards unless -keep is given.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/migrations"
+)
+
+const defaultServerURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	duration   time.Duration
+	events     int
+	keep       bool
+	cpuProfile string
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("usage: bench append|feed|http|all [-duration 10s] [-events 1000000] [-keep]")
+	}
+	sub := args[0]
+	if _, ok := pipelineBenches[sub]; ok {
+		return runPipelineBench(ctx, sub, args[1:], getenv, stdout)
+	}
+	if sub != "append" && sub != "feed" && sub != "http" && sub != "all" {
+		return fmt.Errorf("unknown benchmark %q, want append, feed, http or all", sub)
+	}
+	fs := flag.NewFlagSet("bench "+sub, flag.ContinueOnError)
+	var cfg config
+	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "measured time of each append scenario, per path")
+	fs.IntVar(&cfg.events, "events", 1_000_000, "number of events in the feed scenario")
+	fs.BoolVar(&cfg.keep, "keep", false, "keep the et_bench database")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the benchmark client to this file")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if cfg.duration <= 0 || cfg.events <= 0 {
+		return errors.New("-duration and -events must be positive")
+	}
+
+	dbURL, drop, err := openDatabase(ctx, getenv("BENCH_DATABASE_URL"), cfg.keep)
+	if err != nil {
+		return err
+	}
+	defer drop()
+	poolCfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return err
+	}
+	poolCfg.MaxConns = writers + 4
+	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := migrations.Up(ctx, pool); err != nil {
+		return err
+	}
+	if _, err := pool.Exec(ctx, baselineDDL); err != nil {
+		return fmt.Errorf("create baseline table: %w", err)
+	}
+	codec, err := eventstore.NewCodec(benchEvent{})
+	if err != nil {
+		return err
+	}
+	b := &bench{cfg: cfg, pool: pool, store: eventstore.New(pool, codec), log: os.Stderr}
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	var rows []row
+	if sub == "append" || sub == "all" {
+		r, err := b.appendScenarios(ctx)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r...)
+	}
+	if sub == "feed" || sub == "all" {
+		r, err := b.feedScenario(ctx)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r...)
+	}
+	var notes []string
+	if sub == "http" || sub == "all" {
+		r, n, err := b.httpScenarios(ctx, dbURL)
+		if err != nil {
+			return err
+		}
+		rows, notes = append(rows, r...), n
+	}
+
+	var pgVersion, fsync, syncCommit string
+	if err := pool.QueryRow(ctx, "SELECT current_setting('server_version'), current_setting('fsync'), current_setting('synchronous_commit')").
+		Scan(&pgVersion, &fsync, &syncCommit); err != nil {
+		return err
+	}
+	command := fmt.Sprintf("go run ./cmd/bench %s -duration %s -events %d", sub, cfg.duration, cfg.events)
+	if cfg.keep {
+		command += " -keep"
+	}
+	if u := getenv("BENCH_DATABASE_URL"); u != "" {
+		command = "BENCH_DATABASE_URL=" + redact(u) + " " + command
+	}
+	fmt.Fprintf(stdout, "command:  %s\n", command)
+	fmt.Fprintf(stdout, "machine:  %d cores (%s), %s %s/%s, PostgreSQL %s (fsync=%s, synchronous_commit=%s), same host\n",
+		runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH, pgVersion, fsync, syncCommit)
+	printTable(stdout, rows)
+	for _, n := range notes {
+		fmt.Fprintln(stdout, n)
+	}
+	return nil
+}
+
+// openDatabase returns the URL to benchmark and a function that cleans up.
+func openDatabase(ctx context.Context, benchURL string, keep bool) (string, func(), error) {
+	if benchURL != "" {
+		return benchURL, func() {}, migrations.EnsureDatabase(ctx, benchURL)
+	}
+	admin, err := pgx.Connect(ctx, defaultServerURL)
+	if err != nil {
+		return "", nil, fmt.Errorf("connect to %s: %w", defaultServerURL, err)
+	}
+	dropDB := func() error {
+		_, err := admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS et_bench WITH (FORCE)")
+		return err
+	}
+	if err := dropDB(); err != nil {
+		return "", nil, err
+	}
+	if _, err := admin.Exec(ctx, "CREATE DATABASE et_bench"); err != nil {
+		return "", nil, err
+	}
+	u, _ := url.Parse(defaultServerURL)
+	u.Path = "/et_bench"
+	return u.String(), func() {
+		defer admin.Close(context.WithoutCancel(ctx))
+		if keep {
+			return
+		}
+		if err := dropDB(); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: drop et_bench:", err)
+		}
+	}, nil
+}
+
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<unparsable url>"
+	}
+	return u.Redacted()
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "cpu unknown"
+	}
+	for line := range strings.Lines(string(b)) {
+		if name, ok := strings.CutPrefix(line, "model name"); ok {
+			return strings.TrimSpace(strings.TrimLeft(name, " \t:"))
+		}
+	}
+	return "cpu unknown"
+}

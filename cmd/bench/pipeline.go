@@ -1,0 +1,328 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/acme/employee-tracking/domain/attendance"
+	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/catalog"
+	"github.com/acme/employee-tracking/eventstore"
+	appconfig "github.com/acme/employee-tracking/internal/config"
+	"github.com/acme/employee-tracking/migrations"
+	"github.com/acme/employee-tracking/projections"
+)
+
+// pipelineBenches are the benchmarks of the relay, the projectors and the
+// rebuild, which need Redis besides Postgres (BENCH_REDIS_URL, default the
+// local one; each run uses streams of its own and deletes them).
+var pipelineBenches = map[string]func(p *pipelineBench, ctx context.Context) error{
+	"lag":     (*pipelineBench).lag,
+	"relay":   (*pipelineBench).relay,
+	"rebuild": (*pipelineBench).rebuild,
+}
+
+type pipelineBench struct {
+	name     string
+	duration time.Duration
+	rate     int
+	events   int
+	pool     *pgxpool.Pool
+	store    *eventstore.Store
+	redisURL string
+	prefix   string
+	stdout   io.Writer
+}
+
+func runPipelineBench(ctx context.Context, name string, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench "+name, flag.ContinueOnError)
+	b := &pipelineBench{name: name, stdout: stdout, redisURL: getenv("BENCH_REDIS_URL"), prefix: "etbench." + uuid.NewString()[:8] + "."}
+	fs.DurationVar(&b.duration, "duration", 60*time.Second, "lag: how long to sustain the rate")
+	fs.IntVar(&b.rate, "rate", 1000, "lag: appended events per second")
+	fs.IntVar(&b.events, "events", map[string]int{"relay": 200_000, "rebuild": 1_000_000}[name], "relay, rebuild: events in the store")
+	keep := fs.Bool("keep", false, "keep the et_bench database")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if b.redisURL == "" {
+		b.redisURL = "redis://127.0.0.1:6379/0"
+	}
+	dbURL, drop, err := openDatabase(ctx, getenv("BENCH_DATABASE_URL"), *keep)
+	if err != nil {
+		return err
+	}
+	defer drop()
+	poolCfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return err
+	}
+	poolCfg.MaxConns = 32
+	if b.pool, err = pgxpool.NewWithConfig(ctx, poolCfg); err != nil {
+		return err
+	}
+	defer b.pool.Close()
+	if err := migrations.Up(ctx, b.pool); err != nil {
+		return err
+	}
+	codec, err := eventstore.NewCodec(catalog.Events()...)
+	if err != nil {
+		return err
+	}
+	b.store = eventstore.New(b.pool, codec)
+	defer b.dropStreams()
+
+	var pgVersion string
+	if err := b.pool.QueryRow(ctx, "SELECT current_setting('server_version')").Scan(&pgVersion); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "command:  go run ./cmd/bench %s %s\n", name, map[string]string{
+		"lag": fmt.Sprintf("-duration %s -rate %d", b.duration, b.rate), "relay": fmt.Sprintf("-events %d", b.events),
+		"rebuild": fmt.Sprintf("-events %d", b.events),
+	}[name])
+	fmt.Fprintf(stdout, "machine:  %d cores (%s), %s, PostgreSQL %s, Redis at %s, same host\n",
+		runtime.NumCPU(), cpuModel(), runtime.Version(), pgVersion, redact(b.redisURL))
+	return pipelineBenches[name](b, ctx)
+}
+
+func (b *pipelineBench) bus() (*projections.Bus, error) {
+	return projections.NewBus(b.redisURL, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		projections.WithTopicPrefix(b.prefix))
+}
+
+func (b *pipelineBench) dropStreams() {
+	opts, err := redis.ParseURL(b.redisURL)
+	if err != nil {
+		return
+	}
+	c := redis.NewClient(opts)
+	defer c.Close()
+	ctx := context.Background()
+	if keys, err := c.Keys(ctx, b.prefix+"*").Result(); err == nil && len(keys) > 0 {
+		c.Del(ctx, keys...)
+	}
+}
+
+// attendanceFillSQL writes events straight into the store, fast: $1 events over $2
+// employees' attendance streams, alternating check-ins and check-outs.
+const attendanceFillSQL = `INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata)
+SELECT gen_random_uuid(), 'attendance-' || emp, v,
+       CASE WHEN v % 2 = 1 THEN 'attendance.checked_in' ELSE 'attendance.checked_out' END, 1,
+       CASE WHEN v % 2 = 1
+         THEN jsonb_build_object('employee_id', emp, 'at', to_char(day + time '08:00', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+              'local_date', to_char(day, 'YYYY-MM-DD'), 'timezone', 'UTC', 'workday', true, 'late', false, 'late_minutes', 0)
+         ELSE jsonb_build_object('employee_id', emp, 'at', to_char(day + time '17:00', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+              'local_date', to_char(day, 'YYYY-MM-DD'), 'checked_in_at', to_char(day + time '08:00', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+              'worked_minutes', 540)
+       END,
+       '{"actor":"bench"}'
+FROM (SELECT md5((i % $2)::text)::uuid::text AS emp, i / $2 + 1 AS v, date '2000-01-01' + ((i / $2) / 2)::int AS day
+      FROM generate_series(0, $1 - 1) AS i) s`
+
+func (b *pipelineBench) fill(ctx context.Context) error {
+	start := time.Now()
+	if _, err := b.pool.Exec(ctx, attendanceFillSQL, b.events, 2000); err != nil {
+		return fmt.Errorf("fill: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "filled %d events in %s\n", b.events, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// relay measures publishing a backlog of events to Redis.
+func (b *pipelineBench) relay(ctx context.Context) error {
+	if err := b.fill(ctx); err != nil {
+		return err
+	}
+	bus, err := b.bus()
+	if err != nil {
+		return err
+	}
+	defer bus.Close()
+	var head int64
+	if err := b.pool.QueryRow(ctx, `SELECT max(position) FROM events`).Scan(&head); err != nil {
+		return err
+	}
+	r := projections.NewRelay(b.pool, b.store, bus, nil, nil)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	start := time.Now()
+	go r.Run(ctx)
+	for {
+		c, err := b.store.LoadCheckpoint(ctx, projections.RelayCheckpoint)
+		if err != nil {
+			return err
+		}
+		if c.Position >= head {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	rate := float64(b.events) / time.Since(start).Seconds()
+	b.table([][3]string{{"relay: feed -> Redis Streams", fmt.Sprintf("%.0f events/s", rate), verdict(">= 20000 events/s", rate >= 20000)}})
+	return nil
+}
+
+// rebuild measures rebuilding every read model from the store.
+func (b *pipelineBench) rebuild(ctx context.Context) error {
+	if err := b.fill(ctx); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := projections.Rebuild(ctx, b.pool, b.store, nil, os.Stderr); err != nil {
+		return err
+	}
+	rate := float64(b.events) / time.Since(start).Seconds()
+	b.table([][3]string{{"rebuild: all read models", fmt.Sprintf("%.0f events/s", rate), verdict(">= 25000 events/s", rate >= 25000)}})
+	return nil
+}
+
+// lagDDL records when each attendance event becomes visible in the read model.
+const lagDDL = `
+CREATE TABLE bench_seen (stream_id text NOT NULL, version bigint NOT NULL, seen_at timestamptz NOT NULL);
+CREATE FUNCTION bench_seen() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.projection = 'attendance' THEN
+        INSERT INTO bench_seen VALUES (NEW.stream_id, NEW.version, clock_timestamp());
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER bench_seen AFTER INSERT OR UPDATE ON projection_versions FOR EACH ROW EXECUTE FUNCTION bench_seen();`
+
+// lag measures the time from an append's commit to its read model row, with
+// the whole pipeline running in this process at a sustained rate.
+func (b *pipelineBench) lag(ctx context.Context) error {
+	if _, err := b.pool.Exec(ctx, lagDDL); err != nil {
+		return err
+	}
+	bus, err := b.bus()
+	if err != nil {
+		return err
+	}
+	defer bus.Close()
+	pctx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() {
+		done <- projections.Run(pctx, projections.Deps{
+			Config: appconfig.Config{AnnualLeaveDays: 15, LowLeaveThresholdDays: 3, DailyCheckAt: "23:59"},
+			Pool:   b.pool, Store: b.store, Bus: bus,
+			Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		})
+	}()
+
+	const employees = 500
+	type key struct {
+		stream  string
+		version int64
+	}
+	var mu sync.Mutex
+	committed := map[key]time.Time{}
+	interval := time.Second / time.Duration(b.rate)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	versions := make([]int64, employees)
+	ids := make([]string, employees)
+	for i := range ids {
+		ids[i] = uuid.NewString()
+	}
+	sem := make(chan struct{}, 32)
+	var wg sync.WaitGroup
+	var appendErr error
+	end := time.Now().Add(b.duration)
+	for n := 0; time.Now().Before(end); n++ {
+		<-tick.C
+		i := n % employees
+		versions[i]++
+		v := versions[i]
+		ev := lagEvent(ids[i], v)
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			// Each employee's events are spaced by `employees` ticks, so they
+			// are appended in order.
+			_, err := b.store.Append(ctx, attendance.Stream(ids[i]), v-1, eventstore.EventData{ID: uuid.New(), Payload: ev})
+			at := time.Now()
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && appendErr == nil {
+				appendErr = err
+			}
+			committed[key{attendance.Stream(ids[i]), v}] = at
+		}()
+	}
+	wg.Wait()
+	if appendErr != nil {
+		return appendErr
+	}
+	// Let the pipeline drain, then read when each event became visible.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var seen int
+		if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM bench_seen`).Scan(&seen); err != nil {
+			return err
+		}
+		if seen >= len(committed) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stop()
+	if err := <-done; err != nil {
+		return err
+	}
+	rows, err := b.pool.Query(ctx, `SELECT stream_id, version, seen_at FROM bench_seen`)
+	if err != nil {
+		return err
+	}
+	var lags []time.Duration
+	for rows.Next() {
+		var k key
+		var seen time.Time
+		if err := rows.Scan(&k.stream, &k.version, &seen); err != nil {
+			return err
+		}
+		if at, ok := committed[k]; ok {
+			lags = append(lags, max(0, seen.Sub(at)))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(lags) < len(committed) {
+		return fmt.Errorf("lag: only %d of %d events reached the read model", len(lags), len(committed))
+	}
+	slices.Sort(lags)
+	p := func(q int) time.Duration { return lags[(len(lags)-1)*q/100] }
+	b.table([][3]string{
+		{fmt.Sprintf("lag p50 (%d events at %d/s)", len(lags), b.rate), p(50).Round(10 * time.Microsecond).String(), ""},
+		{fmt.Sprintf("lag p99 (%d events at %d/s)", len(lags), b.rate), p(99).Round(10 * time.Microsecond).String(), verdict("p99 <= 50ms", p(99) <= 50*time.Millisecond)},
+	})
+	return nil
+}
+
+func lagEvent(emp string, v int64) eventstore.Payload {
+	day := calendar.Date{Year: 2024, Month: time.January, Day: 1}.AddDays(int((v - 1) / 2))
+	in := day.In(time.UTC).Add(8 * time.Hour)
+	if v%2 == 1 {
+		return attendance.CheckedIn{EmployeeID: emp, At: in, LocalDate: day, Timezone: "UTC"}
+	}
+	return attendance.CheckedOut{EmployeeID: emp, At: in.Add(9 * time.Hour), LocalDate: day, CheckedInAt: in, WorkedMinutes: 540}
+}
+
+func (b *pipelineBench) table(rows [][3]string) {
+	for _, r := range rows {
+		fmt.Fprintf(b.stdout, "%-40s %-20s %s\n", r[0], r[1], r[2])
+	}
+}

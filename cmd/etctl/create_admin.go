@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/acme/employee-tracking/domain/catalog"
+	"github.com/acme/employee-tracking/eventstore"
+	apihttp "github.com/acme/employee-tracking/http"
+	"github.com/acme/employee-tracking/internal/config"
+	"github.com/acme/employee-tracking/migrations"
+)
+
+func init() {
+	commands["create-admin"] = command{
+		summary: "register an admin: -email, -name; the password comes from ADMIN_PASSWORD or -password",
+		run:     createAdmin,
+	}
+}
+
+func createAdmin(ctx context.Context, getenv func(string) string, stdout io.Writer, args []string) error {
+	fs := flag.NewFlagSet("create-admin", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	email := fs.String("email", getenv("ADMIN_EMAIL"), "email of the admin (default ADMIN_EMAIL)")
+	name := fs.String("name", "Administrator", "full name")
+	password := fs.String("password", "", "password (default ADMIN_PASSWORD; the flag shows in process lists)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *password == "" {
+		*password = getenv("ADMIN_PASSWORD")
+	}
+	if *email == "" || *password == "" {
+		return errors.New("create-admin: -email (or ADMIN_EMAIL) and a password (ADMIN_PASSWORD or -password) are required")
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	if err := migrations.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := migrations.Up(ctx, pool); err != nil {
+		return err
+	}
+	codec, err := eventstore.NewCodec(catalog.Events()...)
+	if err != nil {
+		return err
+	}
+	accounts := apihttp.NewAccounts(pool, eventstore.New(pool, codec), cfg, time.Now)
+	admin, err := accounts.CreateAdmin(ctx, *email, *password, *name)
+	if err != nil {
+		return fmt.Errorf("create-admin: %w", err)
+	}
+	fmt.Fprintf(stdout, "created admin %s (%s)\n", admin.Email, admin.EmployeeID)
+	return nil
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/acme/employee-tracking/domain/catalog"
+	"github.com/acme/employee-tracking/eventstore"
+	apihttp "github.com/acme/employee-tracking/http"
+	"github.com/acme/employee-tracking/internal/config"
+	"github.com/acme/employee-tracking/migrations"
+	"github.com/acme/employee-tracking/projections"
+)
+
+// shutdownTimeout bounds draining requests and sessions at exit.
+const shutdownTimeout = 15 * time.Second
+
+// run is the whole program; main only calls it, tests call it too.
+func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args []string) error {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	healthcheck := fs.Bool("healthcheck", false, "check /healthz of the server on HTTP_ADDR and exit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	if *healthcheck {
+		return checkHealth(ctx, cfg.HTTPAddr)
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if cfg.JWTSecretIsRandom {
+		log.Warn("JWT_SECRET is not set: using a random key, tokens end with this process")
+	}
+
+	if err := migrations.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("connect to database: %w", err)
+	}
+	defer pool.Close()
+	if cfg.MigrateOnStart {
+		if err := migrations.Up(ctx, pool); err != nil {
+			return err
+		}
+	}
+	codec, err := eventstore.NewCodec(catalog.Events()...)
+	if err != nil {
+		return err
+	}
+	store := eventstore.New(pool, codec)
+	bus, err := projections.NewBus(cfg.RedisURL, log, projections.WithTopicPrefix(cfg.RedisPrefix))
+	if err != nil {
+		return err
+	}
+	defer bus.Close()
+
+	now := time.Now
+	accounts := apihttp.NewAccounts(pool, store, cfg, now)
+	if cfg.AdminEmail != "" {
+		created, err := accounts.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
+		if err != nil {
+			return fmt.Errorf("bootstrap admin: %w", err)
+		}
+		if created {
+			log.Info("created the admin from ADMIN_EMAIL", "email", cfg.AdminEmail)
+		}
+	}
+
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	queries := projections.NewQueries(pool)
+	api := apihttp.New(apihttp.Deps{
+		Config: cfg, Logger: log, Pool: pool, Store: store, Queries: queries, Accounts: accounts,
+		Bus: bus.Ping, Registry: registry, Now: now,
+	})
+
+	// The pipeline and the hub's subscription live until ctx ends.
+	pipeCtx, stopPipeline := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopPipeline()
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	wg.Go(func() {
+		if err := projections.Run(pipeCtx, projections.Deps{
+			Config: cfg, Pool: pool, Store: store, Bus: bus, Queries: queries, Logger: log, Now: now, Registry: registry,
+		}); err != nil && !errors.Is(err, context.Canceled) {
+			errc <- fmt.Errorf("pipeline: %w", err)
+		}
+	})
+	wg.Go(func() {
+		if err := projections.SubscribeNotifications(pipeCtx, bus, codec, api.Notify); err != nil && !errors.Is(err, context.Canceled) {
+			errc <- fmt.Errorf("notification hub: %w", err)
+		}
+	})
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	log.Info("listening", "addr", ln.Addr().String())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+		log.Error("stopping", "err", runErr)
+	}
+
+	// Stop taking work, close WebSocket sessions (Shutdown ignores hijacked
+	// connections), drain requests, then stop the pipeline.
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	log.Info("shutting down")
+	if err := api.CloseSessions(); err != nil {
+		log.Warn("close websocket sessions", "err", err)
+	}
+	if err := srv.Shutdown(shutCtx); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("drain requests: %w", err))
+	}
+	stopPipeline()
+	wg.Wait()
+	return runErr
+}
+
+// checkHealth asks the server on addr (":8000" or "host:port") for /healthz.
+func checkHealth(ctx context.Context, addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR %q: %w", addr, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+port+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthz answered %s", res.Status)
+	}
+	return nil
+}

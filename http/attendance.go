@@ -1,0 +1,218 @@
+package http
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/acme/employee-tracking/domain/attendance"
+	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/projections"
+)
+
+// Attendance record types of POST /api/attendance/.
+const (
+	typeCheckIn  = "check-in"
+	typeCheckOut = "check-out"
+)
+
+type attendanceRequest struct {
+	Type string `json:"type" enums:"check-in,check-out" example:"check-in"`
+}
+
+func (r *attendanceRequest) Valid(context.Context) map[string]string {
+	if r.Type != typeCheckIn && r.Type != typeCheckOut {
+		return map[string]string{"type": `must be "check-in" or "check-out"`}
+	}
+	return nil
+}
+
+// AttendanceRecordJSON is one check-in or check-out as recorded.
+type AttendanceRecordJSON struct {
+	ID          string    `json:"id"`
+	EmployeeID  string    `json:"employee_id"`
+	Type        string    `json:"type" enums:"check-in,check-out"`
+	At          time.Time `json:"at"`
+	LocalDate   string    `json:"local_date" example:"2024-12-02"`
+	Late        bool      `json:"late"`
+	LateMinutes int       `json:"late_minutes"`
+}
+
+// handleAttendance godoc
+//
+//	@Summary		Check in or out
+//	@Description	Records the caller's check-in or check-out at the server's clock. The first check-in of a workday past the schedule's start plus grace is late.
+//	@Tags			attendance
+//	@Accept			json
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Param			Idempotency-Key	header		string				false	"makes a retry safe"
+//	@Param			body			body		attendanceRequest	true	"check-in or check-out"
+//	@Success		201				{object}	AttendanceRecordJSON
+//	@Failure		400				{object}	Problem
+//	@Failure		401				{object}	Problem
+//	@Failure		409				{object}	Problem
+//	@Router			/api/attendance/ [post]
+func handleAttendance(store EventStore, states *attendanceStates, now func() time.Time) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p := mustPrincipal(c)
+		req, err := decode[attendanceRequest](c)
+		if err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		at := now()
+		var cmd attendance.Command = attendance.CheckOut{EmployeeID: p.EmployeeID}
+		if req.Type == typeCheckIn {
+			holidays, err := holidaysAround(ctx, store, p.Schedule, at)
+			if err != nil {
+				return err
+			}
+			cmd = attendance.CheckIn{EmployeeID: p.EmployeeID, Schedule: p.Schedule, Holidays: holidays}
+		}
+		d, err := decideAttendance(ctx, store, states, originOf(c), attendance.Stream(p.EmployeeID), func(s attendance.State) ([]any, error) {
+			return attendance.Decide(s, cmd, at)
+		})
+		if err != nil {
+			return err
+		}
+		out := AttendanceRecordJSON{ID: d.eventID(0).String(), EmployeeID: p.EmployeeID, Type: req.Type}
+		switch ev := d.events[0].(type) {
+		case attendance.CheckedIn:
+			out.At, out.LocalDate, out.Late, out.LateMinutes = ev.At, ev.LocalDate.String(), ev.Late, ev.LateMinutes
+		case attendance.CheckedOut:
+			out.At, out.LocalDate = ev.At, ev.LocalDate.String()
+		}
+		return created(c, out)
+	}
+}
+
+// holidaysAround returns the holidays of the year of the local date at t.
+func holidaysAround(ctx context.Context, store EventStore, s employee.Schedule, t time.Time) (calendar.Holidays, error) {
+	loc, err := s.Location()
+	if err != nil {
+		return nil, err
+	}
+	return loadHolidays(ctx, store, calendar.DateOf(t, loc).Year)
+}
+
+// today is the caller's local date.
+func today(s employee.Schedule, now time.Time) calendar.Date {
+	loc, err := s.Location()
+	if err != nil {
+		loc = time.UTC
+	}
+	return calendar.DateOf(now, loc)
+}
+
+// AttendanceDayJSON is one employee's day.
+type AttendanceDayJSON struct {
+	EmployeeID    string     `json:"employee_id"`
+	Date          string     `json:"date" example:"2024-12-02"`
+	CheckIn       *time.Time `json:"check_in"`
+	CheckOut      *time.Time `json:"check_out"`
+	WorkedMinutes int        `json:"worked_minutes"`
+	LateMinutes   int        `json:"late_minutes"`
+	Status        string     `json:"status" enums:"open,present,late,not_checked_in"`
+}
+
+func attendanceDayJSON(d projections.AttendanceDay) AttendanceDayJSON {
+	in := d.CheckIn
+	return AttendanceDayJSON{
+		EmployeeID: d.EmployeeID, Date: d.Date.String(), CheckIn: &in, CheckOut: d.CheckOut,
+		WorkedMinutes: d.WorkedMinutes, LateMinutes: d.LateMinutes, Status: d.Status,
+	}
+}
+
+// AttendancePage is a list of days.
+type AttendancePage struct {
+	Items     []AttendanceDayJSON `json:"items"`
+	NextAfter *string             `json:"next_after"`
+}
+
+// maxAttendanceSpan bounds one attendance query.
+const maxAttendanceSpan = 366
+
+// handleListAttendance godoc
+//
+//	@Summary		Attendance days
+//	@Description	Days of one employee (the caller by default) from from to to (this month by default), at most 366 days.
+//	@Tags			attendance
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Param			employee_id	query		string	false	"employee id"
+//	@Param			from		query		string	false	"first date YYYY-MM-DD"
+//	@Param			to			query		string	false	"last date YYYY-MM-DD"
+//	@Success		200			{object}	AttendancePage
+//	@Failure		400			{object}	Problem
+//	@Failure		401			{object}	Problem
+//	@Failure		404			{object}	Problem
+//	@Router			/api/attendance/ [get]
+func handleListAttendance(store EventStore, q Queries, now func() time.Time) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		fields := map[string]string{}
+		id := checkUUID(fields, "employee_id", c.QueryParam("employee_id"))
+		from := checkDate(fields, "from", c.QueryParam("from"), false)
+		to := checkDate(fields, "to", c.QueryParam("to"), false)
+		if err := queryError(fields); err != nil {
+			return err
+		}
+		p := mustPrincipal(c)
+		if id == "" {
+			id = p.EmployeeID
+		}
+		e, err := visibleEmployeeID(c, store, id)
+		if err != nil {
+			return err
+		}
+		t := today(e.Schedule, now())
+		if to.IsZero() {
+			to = t
+		}
+		if from.IsZero() {
+			from = calendar.Date{Year: to.Year, Month: to.Month, Day: 1}
+		}
+		if to.Before(from) {
+			return badRequest("invalid query parameters", map[string]string{"to": "must not be before from"})
+		}
+		if from.AddDays(maxAttendanceSpan).Before(to) {
+			return badRequest("invalid query parameters", map[string]string{"to": "must be at most 366 days after from"})
+		}
+		days, err := q.AttendanceDays(c.Request().Context(), id, from, to)
+		if err != nil {
+			return err
+		}
+		page := AttendancePage{Items: make([]AttendanceDayJSON, len(days))}
+		for i, d := range days {
+			page.Items[i] = attendanceDayJSON(d)
+		}
+		return c.JSON(http.StatusOK, page)
+	}
+}
+
+// handleAttendanceToday godoc
+//
+//	@Summary	The caller's day today
+//	@Tags		attendance
+//	@Produce	json
+//	@Security	BearerAuth
+//	@Success	200	{object}	AttendanceDayJSON
+//	@Failure	401	{object}	Problem
+//	@Router		/api/attendance/today/ [get]
+func handleAttendanceToday(q Queries, now func() time.Time) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p := mustPrincipal(c)
+		t := today(p.Schedule, now())
+		days, err := q.AttendanceDays(c.Request().Context(), p.EmployeeID, t, t)
+		if err != nil {
+			return err
+		}
+		if len(days) == 0 {
+			return c.JSON(http.StatusOK, AttendanceDayJSON{EmployeeID: p.EmployeeID, Date: t.String(), Status: "not_checked_in"})
+		}
+		return c.JSON(http.StatusOK, attendanceDayJSON(days[0]))
+	}
+}

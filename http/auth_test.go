@@ -1,0 +1,145 @@
+package http
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/acme/employee-tracking/domain/attendance"
+	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/leave"
+	"github.com/acme/employee-tracking/domain/validation"
+	"github.com/acme/employee-tracking/eventstore"
+)
+
+func TestLockoutFor(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		failures int
+		want     time.Duration
+	}{
+		{0, 0}, {4, 0}, {5, 30 * time.Second}, {6, time.Minute}, {7, 2 * time.Minute},
+		{9, 8 * time.Minute}, {10, 15 * time.Minute}, {1000, 15 * time.Minute},
+	}
+	for _, tt := range tests {
+		if got := lockoutFor(tt.failures); got != tt.want {
+			t.Errorf("lockoutFor(%d) = %v, want %v", tt.failures, got, tt.want)
+		}
+	}
+}
+
+func TestTokens(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2024, 12, 2, 9, 0, 0, 0, time.UTC)
+	tok := tokens{secret: []byte("k"), accessTTL: 15 * time.Minute, refreshTTL: time.Hour, now: func() time.Time { return now }}
+	user := employee.Employee{EmployeeID: "0b7f6c1e-8f0a-5d8e-9a51-3c1f2e4d5a6b", Role: employee.RoleEmployee}
+	pair, err := tok.issue(user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := tok.parse(pair.AccessToken, tokenAccess); err != nil || got != user.EmployeeID {
+		t.Errorf("parse(access) = %q, %v, want %q", got, err, user.EmployeeID)
+	}
+
+	other := tok
+	other.secret = []byte("other")
+	later := tok
+	later.now = func() time.Time { return now.Add(16 * time.Minute) }
+	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, tokenClaims{Kind: tokenAccess,
+		RegisteredClaims: jwt.RegisteredClaims{Subject: user.EmployeeID, ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))}}).
+		SignedString(jwt.UnsafeAllowNoneSignatureType)
+	refused := []struct {
+		name string
+		tok  tokens
+		raw  string
+		kind string
+	}{
+		{"refresh token used as access token", tok, pair.RefreshToken, tokenAccess},
+		{"access token used as refresh token", tok, pair.AccessToken, tokenRefresh},
+		{"other key", other, pair.AccessToken, tokenAccess},
+		{"expired", later, pair.AccessToken, tokenAccess},
+		{"alg none", tok, none, tokenAccess},
+		{"garbage", tok, "a.b.c", tokenAccess},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := tt.tok.parse(tt.raw, tt.kind); !errors.Is(err, errUnauthorized) {
+				t.Errorf("parse = %v, want errUnauthorized", err)
+			}
+		})
+	}
+}
+
+func TestProblemFor(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err  error
+		want int
+	}{
+		{badRequest("x", map[string]string{"a": "b"}), 400},
+		{&validation.Error{Fields: map[string]string{"email": "required"}}, 400},
+		{employee.ErrSelfManaged, 400},
+		{leave.ErrEndBeforeStart, 400},
+		{errUnauthorized, 401},
+		{errBadCredentials, 401},
+		{errForbidden, 403},
+		{errNotFound, 404},
+		{leave.ErrRequestNotFound, 404},
+		{attendance.ErrAlreadyCheckedIn, 409},
+		{attendance.ErrNotCheckedIn, 409},
+		{leave.ErrNotPending, 409},
+		{ErrEmailTaken, 409},
+		{errKeyReused, 409},
+		{fmt.Errorf("update: %w", &eventstore.ConflictError{Stream: "s", Expected: 1, Actual: 2}), 409},
+		{&leave.InsufficientBalanceError{Requested: 1, Available: 0}, 422},
+		{&leave.OverlapError{With: "x"}, 422},
+		{leave.ErrNoWorkdays, 422},
+		{&lockedError{retryAfterSeconds: 30}, 429},
+		{errors.New("connection reset by peer"), 500},
+	}
+	for _, tt := range tests {
+		p, internal := problemFor(tt.err)
+		if p.Status != tt.want {
+			t.Errorf("problemFor(%v).Status = %d, want %d", tt.err, p.Status, tt.want)
+		}
+		if internal != (tt.want == 500) {
+			t.Errorf("problemFor(%v) internal = %v, want %v", tt.err, internal, tt.want == 500)
+		}
+		if tt.want == 500 && p.Detail == tt.err.Error() {
+			t.Errorf("problemFor(%v) leaks the internal message", tt.err)
+		}
+	}
+}
+
+func TestCheckOrigin(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		allowed []string
+		origin  string
+		want    bool
+	}{
+		{"no origin: not a browser", nil, "", true},
+		{"same origin by default", nil, "http://api.example.com", true},
+		{"other origin by default", nil, "http://evil.example.com", false},
+		{"listed origin", []string{"https://ui.example.com"}, "https://ui.example.com", true},
+		{"unlisted origin", []string{"https://ui.example.com"}, "http://api.example.com", false},
+		{"wildcard", []string{"*"}, "https://anything.example", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "http://api.example.com/ws/notifications", nil)
+			if tt.origin != "" {
+				r.Header.Set("Origin", tt.origin)
+			}
+			if got := checkOrigin(tt.allowed)(r); got != tt.want {
+				t.Errorf("checkOrigin(%v)(Origin %q) = %v, want %v", tt.allowed, tt.origin, got, tt.want)
+			}
+		})
+	}
+}

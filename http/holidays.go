@@ -1,0 +1,148 @@
+package http
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/holiday"
+)
+
+// HolidayJSON is a company holiday.
+type HolidayJSON struct {
+	Date string `json:"date" example:"2024-10-29"`
+	Name string `json:"name" example:"Republic Day"`
+}
+
+// HolidayPage lists a year's holidays.
+type HolidayPage struct {
+	Items     []HolidayJSON `json:"items"`
+	NextAfter *string       `json:"next_after"`
+}
+
+// handleListHolidays godoc
+//
+//	@Summary	List holidays
+//	@Tags		holidays
+//	@Produce	json
+//	@Security	BearerAuth
+//	@Param		year	query		int	false	"year (the caller's current year by default)"
+//	@Success	200		{object}	HolidayPage
+//	@Failure	400		{object}	Problem
+//	@Failure	401		{object}	Problem
+//	@Router		/api/holidays/ [get]
+func handleListHolidays(store EventStore, now func() time.Time) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p := mustPrincipal(c)
+		fields := map[string]string{}
+		year := checkInt(fields, "year", c.QueryParam("year"), today(p.Schedule, now()).Year, 1, 9999)
+		if err := queryError(fields); err != nil {
+			return err
+		}
+		days, err := loadHolidays(c.Request().Context(), store, year)
+		if err != nil {
+			return err
+		}
+		page := HolidayPage{Items: make([]HolidayJSON, 0, len(days))}
+		for d, name := range days {
+			page.Items = append(page.Items, HolidayJSON{Date: d.String(), Name: name})
+		}
+		slices.SortFunc(page.Items, func(a, b HolidayJSON) int {
+			switch {
+			case a.Date < b.Date:
+				return -1
+			case a.Date > b.Date:
+				return 1
+			}
+			return 0
+		})
+		return c.JSON(http.StatusOK, page)
+	}
+}
+
+type holidayRequest struct {
+	Date string `json:"date" example:"2024-10-29"`
+	Name string `json:"name" example:"Republic Day"`
+
+	date calendar.Date
+}
+
+func (r *holidayRequest) Valid(context.Context) map[string]string {
+	fields := map[string]string{}
+	r.date = checkDate(fields, "date", r.Date, true)
+	if r.Name == "" {
+		fields["name"] = "required"
+	}
+	return fields
+}
+
+// handleDeclareHoliday godoc
+//
+//	@Summary	Declare a holiday
+//	@Tags		holidays
+//	@Accept		json
+//	@Produce	json
+//	@Security	BearerAuth
+//	@Param		body	body		holidayRequest	true	"the holiday"
+//	@Success	201		{object}	HolidayJSON
+//	@Failure	400		{object}	Problem
+//	@Failure	401		{object}	Problem
+//	@Failure	403		{object}	Problem
+//	@Failure	409		{object}	Problem
+//	@Router		/api/holidays/ [post]
+func handleDeclareHoliday(store EventStore, now func() time.Time) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := requireRole(mustPrincipal(c), employee.RoleAdmin); err != nil {
+			return err
+		}
+		req, err := decode[holidayRequest](c)
+		if err != nil {
+			return err
+		}
+		at := now()
+		d, err := update(c.Request().Context(), store, originOf(c), holiday.Stream(req.date.Year), func(history []any) ([]any, error) {
+			return holiday.Decide(holiday.Replay(history), holiday.Declare{Date: req.date, Name: req.Name}, at)
+		})
+		if err != nil {
+			return err
+		}
+		name := holiday.Replay(append(d.history, d.events...)).Holidays()[req.date]
+		return created(c, HolidayJSON{Date: req.date.String(), Name: name})
+	}
+}
+
+// handleWithdrawHoliday godoc
+//
+//	@Summary	Withdraw a holiday
+//	@Tags		holidays
+//	@Security	BearerAuth
+//	@Param		date	path	string	true	"YYYY-MM-DD"
+//	@Success	204
+//	@Failure	401	{object}	Problem
+//	@Failure	403	{object}	Problem
+//	@Failure	404	{object}	Problem
+//	@Router		/api/holidays/{date}/ [delete]
+func handleWithdrawHoliday(store EventStore, now func() time.Time) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := requireRole(mustPrincipal(c), employee.RoleAdmin); err != nil {
+			return err
+		}
+		date, err := calendar.ParseDate(c.Param("date"))
+		if err != nil {
+			return errNotFound
+		}
+		at := now()
+		_, err = update(c.Request().Context(), store, originOf(c), holiday.Stream(date.Year), func(history []any) ([]any, error) {
+			return holiday.Decide(holiday.Replay(history), holiday.Withdraw{Date: date}, at)
+		})
+		if err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}

@@ -1,0 +1,133 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+)
+
+const (
+	maxIdempotencyKeyLen = 200
+	// abandonedAfter is when a claimed key whose request never finished (the
+	// process died) may be taken over by a retry.
+	abandonedAfter = time.Minute
+)
+
+// idempotent makes a POST with an Idempotency-Key answer a repeat (same
+// user, key, path and body) with the first response and run nothing; the
+// same key with another request is a 409. Server errors are not stored, so
+// the client may retry them.
+func idempotent(pool *pgxpool.Pool, now func() time.Time) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			key := c.Request().Header.Get(headerIdempotencyKey)
+			if c.Request().Method != http.MethodPost || key == "" {
+				return next(c)
+			}
+			if len(key) > maxIdempotencyKeyLen {
+				return badRequest("invalid header", map[string]string{headerIdempotencyKey: "must be at most 200 characters"})
+			}
+			body, err := readBody(c)
+			if err != nil {
+				return err
+			}
+			c.Request().Body = io.NopCloser(bytes.NewReader(body))
+			user := mustPrincipal(c).EmployeeID
+			sum := sha256.Sum256(append([]byte(c.Request().URL.Path+"\x00"), body...))
+			ctx := c.Request().Context()
+
+			stored, err := claimKey(ctx, pool, user, key, sum[:], now())
+			if err != nil {
+				return err
+			}
+			if stored != nil {
+				c.Response().Header().Set("Idempotent-Replayed", "true")
+				return c.Blob(stored.status, stored.contentType, stored.body)
+			}
+
+			rec := &recorder{ResponseWriter: c.Response().Writer}
+			c.Response().Writer = rec
+			if err := next(c); err != nil {
+				c.Error(err)
+			}
+			status := c.Response().Status
+			done := context.WithoutCancel(ctx)
+			if status >= 500 {
+				_, err = pool.Exec(done, `DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2`, user, key)
+				return err
+			}
+			_, err = pool.Exec(done, `UPDATE idempotency_keys SET status = $3, content_type = $4, body = $5
+				WHERE user_id = $1 AND key = $2`, user, key, status, c.Response().Header().Get(echo.HeaderContentType), rec.body.Bytes())
+			return err
+		}
+	}
+}
+
+type storedResponse struct {
+	status      int
+	contentType string
+	body        []byte
+}
+
+// claimKey reserves the key for this request, or returns the response stored
+// for an earlier identical one. It fails with errKeyReused or errKeyInFlight.
+func claimKey(ctx context.Context, pool *pgxpool.Pool, user, key string, hash []byte, now time.Time) (*storedResponse, error) {
+	tag, err := pool.Exec(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT DO NOTHING`, user, key, hash, now)
+	if err != nil {
+		return nil, err
+	}
+	if tag.RowsAffected() == 1 {
+		return nil, nil
+	}
+	var (
+		storedHash []byte
+		r          storedResponse
+		createdAt  time.Time
+	)
+	err = pool.QueryRow(ctx, `SELECT request_hash, status, content_type, body, created_at FROM idempotency_keys
+		WHERE user_id = $1 AND key = $2`, user, key).Scan(&storedHash, &r.status, &r.contentType, &r.body, &createdAt)
+	if errors.Is(err, pgx.ErrNoRows) { // the first request failed and released the key meanwhile
+		return claimKey(ctx, pool, user, key, hash, now)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(storedHash, hash) {
+		return nil, errKeyReused
+	}
+	if r.status != 0 {
+		return &r, nil
+	}
+	if now.Sub(createdAt) < abandonedAfter {
+		return nil, errKeyInFlight
+	}
+	tag, err = pool.Exec(ctx, `UPDATE idempotency_keys SET created_at = $3 WHERE user_id = $1 AND key = $2 AND status = 0 AND created_at = $4`,
+		user, key, now, createdAt)
+	if err != nil {
+		return nil, err
+	}
+	if tag.RowsAffected() == 0 {
+		return nil, errKeyInFlight
+	}
+	return nil, nil
+}
+
+// recorder keeps a copy of the response body as it is written.
+type recorder struct {
+	http.ResponseWriter
+	body bytes.Buffer
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.body.Write(b)
+	return r.ResponseWriter.Write(b)
+}

@@ -1,0 +1,512 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+
+	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/leave"
+	"github.com/acme/employee-tracking/projections"
+)
+
+// LeaveRequestJSON is a leave request on the wire.
+type LeaveRequestJSON struct {
+	ID         string     `json:"id"`
+	EmployeeID string     `json:"employee_id"`
+	StartDate  string     `json:"start_date" example:"2024-12-01"`
+	EndDate    string     `json:"end_date" example:"2024-12-05"`
+	Days       int        `json:"days" example:"4"`
+	Reason     string     `json:"reason"`
+	Status     string     `json:"status" enums:"pending,approved,rejected,cancelled"`
+	CreatedAt  time.Time  `json:"created_at"`
+	DecidedBy  *string    `json:"decided_by"`
+	DecidedAt  *time.Time `json:"decided_at"`
+	Note       string     `json:"note"`
+}
+
+func leaveRequestJSON(r leave.RequestState) LeaveRequestJSON {
+	out := LeaveRequestJSON{
+		ID: r.ID, EmployeeID: r.EmployeeID, StartDate: r.Start.String(), EndDate: r.End.String(), Days: r.Days,
+		Reason: r.Reason, Status: string(r.Status), CreatedAt: r.RequestedAt, Note: r.Note,
+	}
+	if r.DecidedBy != "" {
+		by, at := r.DecidedBy, r.DecidedAt
+		out.DecidedBy, out.DecidedAt = &by, &at
+	}
+	return out
+}
+
+func leaveViewJSON(v projections.LeaveRequestView) LeaveRequestJSON {
+	return LeaveRequestJSON{
+		ID: v.ID, EmployeeID: v.EmployeeID, StartDate: v.StartDate.String(), EndDate: v.EndDate.String(), Days: v.Days,
+		Reason: v.Reason, Status: v.Status, CreatedAt: v.CreatedAt, DecidedBy: v.DecidedBy, DecidedAt: v.DecidedAt, Note: v.Note,
+	}
+}
+
+type leaveRequest struct {
+	StartDate string `json:"start_date" example:"2024-12-01"`
+	EndDate   string `json:"end_date" example:"2024-12-05"`
+	Reason    string `json:"reason" example:"family visit"`
+
+	start, end calendar.Date
+}
+
+func (r *leaveRequest) Valid(context.Context) map[string]string {
+	fields := map[string]string{}
+	r.start = checkDate(fields, "start_date", r.StartDate, true)
+	r.end = checkDate(fields, "end_date", r.EndDate, true)
+	if len(fields) == 0 && r.end.Before(r.start) {
+		fields["end_date"] = "must not be before start_date"
+	}
+	return fields
+}
+
+// handleRequestLeave godoc
+//
+//	@Summary		Request leave
+//	@Description	Files a leave request for the caller. days counts the caller's workdays in the range, both ends included, less company holidays.
+//	@Tags			leave
+//	@Accept			json
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Param			Idempotency-Key	header		string			false	"makes a retry safe"
+//	@Param			body			body		leaveRequest	true	"the dates"
+//	@Success		201				{object}	LeaveRequestJSON
+//	@Failure		400				{object}	Problem
+//	@Failure		401				{object}	Problem
+//	@Failure		422				{object}	Problem	"no workdays in range, overlap, or more days than available"
+//	@Router			/api/leave-management/ [post]
+func handleRequestLeave(store EventStore, policy leave.Policy, now func() time.Time) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p := mustPrincipal(c)
+		req, err := decode[leaveRequest](c)
+		if err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		holidays, err := loadHolidays(ctx, store, req.start.Year)
+		if err != nil {
+			return err
+		}
+		o := originOf(c)
+		id := uuid.New()
+		if o.seed != "" {
+			id = derivedID(o.seed, "leave-request")
+		}
+		cmd := leave.Request{
+			RequestID: id.String(), EmployeeID: p.EmployeeID, Start: req.start, End: req.end, Reason: req.Reason,
+			Workdays: p.Schedule.Workdays, Holidays: holidays, HireDate: p.HireDate,
+		}
+		at := now()
+		d, err := update(ctx, store, o, leave.Stream(p.EmployeeID), func(history []any) ([]any, error) {
+			return leave.Decide(leave.Replay(history), cmd, policy, at)
+		})
+		if err != nil {
+			return err
+		}
+		r, _ := leave.Replay(append(d.history, d.events...)).Request(cmd.RequestID)
+		return created(c, leaveRequestJSON(r))
+	}
+}
+
+// LeavePage is a page of leave requests.
+type LeavePage struct {
+	Items     []LeaveRequestJSON `json:"items"`
+	NextAfter *string            `json:"next_after"`
+}
+
+var leaveStatuses = []string{string(leave.StatusPending), string(leave.StatusApproved), string(leave.StatusRejected), string(leave.StatusCancelled)}
+
+// handleListLeave godoc
+//
+//	@Summary		List leave requests
+//	@Description	Employees see their own, managers their reports' (or one report's with employee_id), admins and auditors everyone's.
+//	@Tags			leave
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Param			status		query		string	false	"status"	Enums(pending, approved, rejected, cancelled)
+//	@Param			employee_id	query		string	false	"employee id"
+//	@Param			limit		query		int		false	"page size (1-500)"	default(50)
+//	@Param			after		query		string	false	"cursor from next_after"
+//	@Success		200			{object}	LeavePage
+//	@Failure		400			{object}	Problem
+//	@Failure		401			{object}	Problem
+//	@Failure		404			{object}	Problem
+//	@Router			/api/leave-management/ [get]
+func handleListLeave(store EventStore, q Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		fields := map[string]string{}
+		f := projections.LeaveFilter{
+			Status:     c.QueryParam("status"),
+			EmployeeID: checkUUID(fields, "employee_id", c.QueryParam("employee_id")),
+			Limit:      checkLimit(fields, c.QueryParam("limit")),
+			After:      c.QueryParam("after"),
+		}
+		if f.Status != "" && !contains(leaveStatuses, f.Status) {
+			fields["status"] = "must be one of " + strings.Join(leaveStatuses, ", ")
+		}
+		if err := queryError(fields); err != nil {
+			return err
+		}
+		p := mustPrincipal(c)
+		switch {
+		case f.EmployeeID != "":
+			if _, err := visibleEmployeeID(c, store, f.EmployeeID); err != nil {
+				return err
+			}
+		case p.Role == employee.RoleManager:
+			f.ManagerID = p.EmployeeID
+		case p.Role == employee.RoleEmployee:
+			f.EmployeeID = p.EmployeeID
+		}
+		views, next, err := q.ListLeaveRequests(c.Request().Context(), f)
+		if err != nil {
+			return err
+		}
+		page := LeavePage{Items: make([]LeaveRequestJSON, len(views)), NextAfter: nextAfter(next)}
+		for i, v := range views {
+			page.Items[i] = leaveViewJSON(v)
+		}
+		return c.JSON(http.StatusOK, page)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// leaveOwner finds the employee whose leave account holds the request, from
+// the event store itself so a request is found the moment it is filed.
+func leaveOwner(ctx context.Context, pool *pgxpool.Pool, requestID string) (string, error) {
+	var stream string
+	err := pool.QueryRow(ctx, `SELECT stream_id FROM events WHERE type = 'leave.requested' AND data->>'request_id' = $1 LIMIT 1`,
+		requestID).Scan(&stream)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", errNotFound
+	}
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimPrefix(stream, leave.Stream("")), nil
+}
+
+// visibleLeave returns the request at the path's id with its employee; a
+// request the caller may not see is unknown.
+func visibleLeave(c echo.Context, store EventStore, pool *pgxpool.Pool) (leave.RequestState, employee.Employee, error) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return leave.RequestState{}, employee.Employee{}, err
+	}
+	ctx := c.Request().Context()
+	owner, err := leaveOwner(ctx, pool, id)
+	if err != nil {
+		return leave.RequestState{}, employee.Employee{}, err
+	}
+	e, err := visibleEmployeeID(c, store, owner)
+	if err != nil {
+		return leave.RequestState{}, employee.Employee{}, err
+	}
+	history, err := loadPayloads(ctx, store, leave.Stream(owner))
+	if err != nil {
+		return leave.RequestState{}, employee.Employee{}, err
+	}
+	r, ok := leave.Replay(history).Request(id)
+	if !ok {
+		return leave.RequestState{}, employee.Employee{}, errNotFound
+	}
+	return r, e, nil
+}
+
+// handleGetLeave godoc
+//
+//	@Summary	Get a leave request
+//	@Tags		leave
+//	@Produce	json
+//	@Security	BearerAuth
+//	@Param		id	path		string	true	"request id"
+//	@Success	200	{object}	LeaveRequestJSON
+//	@Failure	401	{object}	Problem
+//	@Failure	404	{object}	Problem
+//	@Router		/api/leave-management/{id}/ [get]
+func handleGetLeave(store EventStore, pool *pgxpool.Pool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r, _, err := visibleLeave(c, store, pool)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, leaveRequestJSON(r))
+	}
+}
+
+type decideLeaveRequest struct {
+	Status string `json:"status" enums:"approved,rejected" example:"approved"`
+	Note   string `json:"note"`
+}
+
+func (r *decideLeaveRequest) Valid(context.Context) map[string]string {
+	if r.Status != string(leave.StatusApproved) && r.Status != string(leave.StatusRejected) {
+		return map[string]string{"status": `must be "approved" or "rejected"`}
+	}
+	return nil
+}
+
+// handleDecideLeave godoc
+//
+//	@Summary		Approve or reject a leave request
+//	@Description	The employee's manager or an admin decides a pending request; approval spends the balance.
+//	@Tags			leave
+//	@Accept			json
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Param			id				path		string				true	"request id"
+//	@Param			Idempotency-Key	header		string				false	"makes a retry safe"
+//	@Param			body			body		decideLeaveRequest	true	"the decision"
+//	@Success		200				{object}	LeaveRequestJSON
+//	@Failure		400				{object}	Problem
+//	@Failure		401				{object}	Problem
+//	@Failure		403				{object}	Problem
+//	@Failure		404				{object}	Problem
+//	@Failure		409				{object}	Problem	"not pending"
+//	@Failure		422				{object}	Problem	"approval past the balance"
+//	@Router			/api/leave-management/{id}/change-status/ [post]
+func handleDecideLeave(store EventStore, pool *pgxpool.Pool, policy leave.Policy, now func() time.Time) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p := mustPrincipal(c)
+		r, e, err := visibleLeave(c, store, pool)
+		if err != nil {
+			return err
+		}
+		if !p.manages(e) {
+			return errForbidden
+		}
+		req, err := decode[decideLeaveRequest](c)
+		if err != nil {
+			return err
+		}
+		var cmd leave.Command = leave.Reject{RequestID: r.ID, By: p.EmployeeID, Note: req.Note}
+		if req.Status == string(leave.StatusApproved) {
+			cmd = leave.Approve{RequestID: r.ID, By: p.EmployeeID, Note: req.Note}
+		}
+		return changeLeave(c, store, policy, now, e.EmployeeID, r.ID, cmd)
+	}
+}
+
+// changeLeave decides cmd on the employee's leave account and answers with
+// the request as the decision left it.
+func changeLeave(c echo.Context, store EventStore, policy leave.Policy, now func() time.Time, employeeID, requestID string, cmd leave.Command) error {
+	at := now()
+	d, err := update(c.Request().Context(), store, originOf(c), leave.Stream(employeeID), func(history []any) ([]any, error) {
+		return leave.Decide(leave.Replay(history), cmd, policy, at)
+	})
+	if err != nil {
+		return err
+	}
+	r, _ := leave.Replay(append(d.history, d.events...)).Request(requestID)
+	return c.JSON(http.StatusOK, leaveRequestJSON(r))
+}
+
+// handleCancelLeave godoc
+//
+//	@Summary		Cancel a leave request
+//	@Description	The employee cancels their pending request; their manager or an admin cancels a pending or approved one, whose days return to the balance.
+//	@Tags			leave
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Param			id				path		string	true	"request id"
+//	@Param			Idempotency-Key	header		string	false	"makes a retry safe"
+//	@Success		200				{object}	LeaveRequestJSON
+//	@Failure		401				{object}	Problem
+//	@Failure		403				{object}	Problem
+//	@Failure		404				{object}	Problem
+//	@Failure		409				{object}	Problem
+//	@Router			/api/leave-management/{id}/cancel/ [post]
+func handleCancelLeave(store EventStore, pool *pgxpool.Pool, policy leave.Policy, now func() time.Time) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p := mustPrincipal(c)
+		r, e, err := visibleLeave(c, store, pool)
+		if err != nil {
+			return err
+		}
+		own := e.EmployeeID == p.EmployeeID
+		switch {
+		case p.manages(e):
+		case own && r.Status == leave.StatusPending:
+		case own && r.Status == leave.StatusApproved:
+			return errForbidden // taken leave goes back through a manager
+		case own:
+			return leave.ErrNotCancellable
+		default:
+			return errForbidden
+		}
+		return changeLeave(c, store, policy, now, e.EmployeeID, r.ID, leave.Cancel{RequestID: r.ID, By: p.EmployeeID})
+	}
+}
+
+// BalanceJSON is a leave year's balance in days.
+type BalanceJSON struct {
+	EmployeeID  string    `json:"employee_id"`
+	Year        int       `json:"year" example:"2024"`
+	Entitlement float64   `json:"entitlement" example:"15"`
+	Used        float64   `json:"used" example:"4"`
+	Pending     float64   `json:"pending" example:"0"`
+	Remaining   float64   `json:"remaining" example:"11"`
+	Available   float64   `json:"available" example:"11"`
+	AsOf        time.Time `json:"as_of"`
+}
+
+// handleGetBalance godoc
+//
+//	@Summary		Leave balance
+//	@Description	Balance of a leave year (the current one by default), answered from the leave account's events; as_of answers from the events recorded up to then (a date means the end of that day in the employee's time zone).
+//	@Tags			leave
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Param			employee_id	path		string	true	"employee id"
+//	@Param			year		query		int		false	"leave year"
+//	@Param			as_of		query		string	false	"YYYY-MM-DD or RFC 3339 time"
+//	@Success		200			{object}	BalanceJSON
+//	@Failure		400			{object}	Problem
+//	@Failure		401			{object}	Problem
+//	@Failure		404			{object}	Problem
+//	@Router			/api/leave-balances/{employee_id}/ [get]
+func handleGetBalance(store EventStore, now func() time.Time) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		e, err := visibleEmployee(c, store, "employee_id")
+		if err != nil {
+			return err
+		}
+		fields := map[string]string{}
+		year := checkInt(fields, "year", c.QueryParam("year"), today(e.Schedule, now()).Year, 1, 9999)
+		asOf, hasAsOf := checkAsOf(fields, c.QueryParam("as_of"), e.Schedule)
+		if err := queryError(fields); err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		stream := leave.Stream(e.EmployeeID)
+		var history []any
+		if hasAsOf {
+			events, err := store.LoadUntil(ctx, stream, asOf)
+			if err != nil {
+				return err
+			}
+			history = payloads(events)
+		} else {
+			asOf = now().UTC()
+			if history, err = loadPayloads(ctx, store, stream); err != nil {
+				return err
+			}
+		}
+		b := leave.Replay(history).Balance(year)
+		return c.JSON(http.StatusOK, BalanceJSON{
+			EmployeeID: e.EmployeeID, Year: year, Entitlement: days(b.Entitlement), Used: days(b.Used), Pending: days(b.Pending),
+			Remaining: days(b.Remaining), Available: days(b.Available), AsOf: asOf.UTC(),
+		})
+	}
+}
+
+// days is an amount of leave in days, rounded to hundredths.
+func days(a leave.Amount) float64 { return math.Round(a.Days()*100) / 100 }
+
+// checkAsOf parses a date (the end of that day in the schedule's zone) or an
+// RFC 3339 time.
+func checkAsOf(fields map[string]string, s string, sched employee.Schedule) (time.Time, bool) {
+	if s == "" {
+		return time.Time{}, false
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil && t.Year() >= 1 && t.Year() <= 9999 {
+		return t, true
+	}
+	d, err := calendar.ParseDate(s)
+	if err != nil {
+		fields["as_of"] = "must be a date YYYY-MM-DD or an RFC 3339 time"
+		return time.Time{}, false
+	}
+	loc, err := sched.Location()
+	if err != nil {
+		loc = time.UTC
+	}
+	return d.AddDays(1).In(loc).Add(-time.Nanosecond), true
+}
+
+type entitlementRequest struct {
+	Year            int      `json:"year" example:"2024"`
+	EntitlementDays *float64 `json:"entitlement_days" example:"20"`
+	Reason          string   `json:"reason" example:"seniority"`
+}
+
+func (r *entitlementRequest) Valid(context.Context) map[string]string {
+	fields := map[string]string{}
+	if r.Year < 1 || r.Year > 9999 {
+		fields["year"] = "must be between 1 and 9999"
+	}
+	if r.EntitlementDays == nil {
+		fields["entitlement_days"] = "required"
+	} else if d := *r.EntitlementDays; math.IsNaN(d) || d < 0 || d > 366 {
+		fields["entitlement_days"] = "must be between 0 and 366 days"
+	}
+	return fields
+}
+
+// handleSetEntitlement godoc
+//
+//	@Summary		Define annual leave
+//	@Description	The employee's manager or an admin defines the leave of a year.
+//	@Tags			leave
+//	@Accept			json
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Param			employee_id	path		string				true	"employee id"
+//	@Param			body		body		entitlementRequest	true	"the entitlement"
+//	@Success		200			{object}	BalanceJSON
+//	@Failure		400			{object}	Problem
+//	@Failure		401			{object}	Problem
+//	@Failure		403			{object}	Problem
+//	@Failure		404			{object}	Problem
+//	@Router			/api/leave-balances/{employee_id}/ [put]
+func handleSetEntitlement(store EventStore, policy leave.Policy, now func() time.Time) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p := mustPrincipal(c)
+		e, err := visibleEmployee(c, store, "employee_id")
+		if err != nil {
+			return err
+		}
+		if !p.manages(e) {
+			return errForbidden
+		}
+		req, err := decode[entitlementRequest](c)
+		if err != nil {
+			return err
+		}
+		cmd := leave.SetEntitlement{
+			EmployeeID: e.EmployeeID, Year: req.Year, Amount: leave.Amount(math.Round(*req.EntitlementDays * leave.MinutesPerDay)),
+			Reason: req.Reason, By: p.EmployeeID,
+		}
+		at := now()
+		d, err := update(c.Request().Context(), store, originOf(c), leave.Stream(e.EmployeeID), func(history []any) ([]any, error) {
+			return leave.Decide(leave.Replay(history), cmd, policy, at)
+		})
+		if err != nil {
+			return err
+		}
+		b := leave.Replay(append(d.history, d.events...)).Balance(req.Year)
+		return c.JSON(http.StatusOK, BalanceJSON{
+			EmployeeID: e.EmployeeID, Year: req.Year, Entitlement: days(b.Entitlement), Used: days(b.Used), Pending: days(b.Pending),
+			Remaining: days(b.Remaining), Available: days(b.Available), AsOf: at.UTC(),
+		})
+	}
+}

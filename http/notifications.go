@@ -1,0 +1,111 @@
+package http
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/acme/employee-tracking/domain/notification"
+	"github.com/acme/employee-tracking/projections"
+)
+
+// NotificationJSON is a notification, in lists and in WebSocket frames.
+type NotificationJSON struct {
+	ID        string         `json:"id"`
+	Seq       int64          `json:"seq" example:"7"`
+	Type      string         `json:"type" enums:"lateness,absence,low_leave_balance,leave_requested,leave_decided,open_check_in"`
+	Message   string         `json:"message" example:"Ayşe Yılmaz checked in 17 minutes late on 2024-12-02."`
+	Data      map[string]any `json:"data"`
+	CreatedAt time.Time      `json:"created_at"`
+	Read      bool           `json:"read"`
+}
+
+func notificationJSON(n projections.NotificationView) NotificationJSON {
+	return NotificationJSON{ID: n.ID, Seq: n.Seq, Type: n.Type, Message: n.Message, Data: n.Data, CreatedAt: n.CreatedAt, Read: n.Read}
+}
+
+// NotificationPage is a page of notifications; next_after is a seq.
+type NotificationPage struct {
+	Items     []NotificationJSON `json:"items"`
+	NextAfter *string            `json:"next_after"`
+}
+
+// handleListNotifications godoc
+//
+//	@Summary	The caller's notifications
+//	@Tags		notifications
+//	@Produce	json
+//	@Security	BearerAuth
+//	@Param		unread	query		bool	false	"only unread ones"
+//	@Param		after	query		int		false	"only those with a greater seq"
+//	@Param		limit	query		int		false	"page size (1-500)"	default(50)
+//	@Success	200		{object}	NotificationPage
+//	@Failure	400		{object}	Problem
+//	@Failure	401		{object}	Problem
+//	@Router		/api/notifications/ [get]
+func handleListNotifications(q Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		fields := map[string]string{}
+		unread := checkBool(fields, "unread", c.QueryParam("unread"))
+		after := checkInt(fields, "after", c.QueryParam("after"), 0, 0, 1<<62)
+		limit := checkLimit(fields, c.QueryParam("limit"))
+		if err := queryError(fields); err != nil {
+			return err
+		}
+		items, err := q.Notifications(c.Request().Context(), mustPrincipal(c).EmployeeID, unread, int64(after), limit)
+		if err != nil {
+			return err
+		}
+		page := NotificationPage{Items: make([]NotificationJSON, len(items))}
+		for i, n := range items {
+			page.Items[i] = notificationJSON(n)
+		}
+		if len(items) == limit {
+			page.NextAfter = nextAfter(strconv.FormatInt(items[len(items)-1].Seq, 10))
+		}
+		return c.JSON(http.StatusOK, page)
+	}
+}
+
+// handleMarkRead godoc
+//
+//	@Summary	Mark a notification read
+//	@Tags		notifications
+//	@Produce	json
+//	@Security	BearerAuth
+//	@Param		id	path		string	true	"notification id"
+//	@Success	200	{object}	NotificationJSON
+//	@Failure	401	{object}	Problem
+//	@Failure	404	{object}	Problem
+//	@Router		/api/notifications/{id}/mark-as-read/ [post]
+func handleMarkRead(store EventStore, now func() time.Time) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		user := mustPrincipal(c).EmployeeID
+		at := now()
+		d, err := update(c.Request().Context(), store, originOf(c), notification.Stream(user), func(history []any) ([]any, error) {
+			return notification.Decide(notification.Replay(history), notification.MarkRead{NotificationID: id}, at)
+		})
+		if err != nil {
+			return err
+		}
+		n, ok := notification.Replay(append(d.history, d.events...)).Notification(id)
+		if !ok {
+			return errNotFound
+		}
+		var seq int64
+		for _, e := range d.stored {
+			if r, ok := e.Payload.(notification.Raised); ok && r.NotificationID == id {
+				seq = e.Version
+			}
+		}
+		return c.JSON(http.StatusOK, NotificationJSON{
+			ID: n.ID, Seq: seq, Type: string(n.Type), Message: n.Message, Data: n.Data, CreatedAt: n.RaisedAt, Read: n.Read,
+		})
+	}
+}

@@ -1,0 +1,117 @@
+package http
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// HealthJSON answers /healthz and /readyz.
+type HealthJSON struct {
+	Status string            `json:"status" example:"ok"`
+	Checks map[string]string `json:"checks,omitempty"`
+}
+
+// handleHealthz godoc
+//
+//	@Summary	Liveness
+//	@Tags		operations
+//	@Produce	json
+//	@Success	200	{object}	HealthJSON
+//	@Router		/healthz [get]
+func handleHealthz() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		return c.JSON(http.StatusOK, HealthJSON{Status: "ok"})
+	}
+}
+
+// readyTimeout bounds each readiness check.
+const readyTimeout = 2 * time.Second
+
+// handleReadyz godoc
+//
+//	@Summary		Readiness
+//	@Description	Ready when the database and the bus answer and no projection is more than two minutes behind the event store.
+//	@Tags			operations
+//	@Produce		json
+//	@Success		200	{object}	HealthJSON
+//	@Failure		503	{object}	HealthJSON
+//	@Router			/readyz [get]
+func handleReadyz(pool *pgxpool.Pool, bus func(context.Context) error, q Queries) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), readyTimeout)
+		defer cancel()
+		checks := map[string]string{"database": "ok", "bus": "ok", "projections": "ok"}
+		ready := true
+		fail := func(name string, err error) {
+			checks[name], ready = err.Error(), false
+		}
+		if err := pool.Ping(ctx); err != nil {
+			fail("database", err)
+		}
+		if bus != nil {
+			if err := bus(ctx); err != nil {
+				fail("bus", err)
+			}
+		}
+		if st, err := q.Status(ctx); err != nil {
+			fail("projections", err)
+		} else if stalled := st.Stalled(); len(stalled) > 0 {
+			fail("projections", fmt.Errorf("stalled: %s", strings.Join(stalled, ", ")))
+		}
+		out := HealthJSON{Status: "ok", Checks: checks}
+		if !ready {
+			out.Status = "unavailable"
+			return c.JSON(http.StatusServiceUnavailable, out)
+		}
+		return c.JSON(http.StatusOK, out)
+	}
+}
+
+// metrics are the server's Prometheus metrics.
+type metrics struct {
+	registry   *prometheus.Registry
+	requests   *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	wsSessions prometheus.Gauge
+}
+
+// newMetrics registers the HTTP and WebSocket metrics; the pipeline
+// registers its own (consumer lag, parked messages) in the same registry.
+func newMetrics(reg *prometheus.Registry) *metrics {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	m := &metrics{
+		registry: reg,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "http_requests_total", Help: "HTTP requests by method, route and status.",
+		}, []string{"method", "route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "http_request_duration_seconds", Help: "HTTP request latency by method and route.",
+			Buckets: []float64{.001, .0025, .005, .01, .02, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"method", "route"}),
+		wsSessions: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "websocket_sessions_open", Help: "Open WebSocket notification sessions.",
+		}),
+	}
+	reg.MustRegister(m.requests, m.duration, m.wsSessions)
+	return m
+}
+
+func (m *metrics) observe(method, route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(method, route).Observe(d.Seconds())
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}

@@ -1,0 +1,196 @@
+// Package http is the REST API and the WebSocket hub: echo handlers that
+// turn requests into domain commands appended through the event store, and
+// queries answered from the read models.
+//
+// Elsewhere it is imported as apihttp, since its name shadows net/http.
+package http
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/internal/config"
+	"github.com/acme/employee-tracking/projections"
+)
+
+// Limits of a request.
+const (
+	maxBodyBytes   = 1 << 20 // 1 MiB
+	requestTimeout = 15 * time.Second
+)
+
+// Header names the API reads.
+const (
+	headerIdempotencyKey = "Idempotency-Key"
+	headerCorrelationID  = "X-Correlation-ID"
+)
+
+// Queries is what the API reads from the read models; *projections.Queries
+// satisfies it.
+type Queries interface {
+	ListEmployees(ctx context.Context, f projections.EmployeeFilter) ([]projections.EmployeeView, string, error)
+	AttendanceDays(ctx context.Context, employeeID string, from, to calendar.Date) ([]projections.AttendanceDay, error)
+	LeaveRequest(ctx context.Context, id string) (projections.LeaveRequestView, error)
+	ListLeaveRequests(ctx context.Context, f projections.LeaveFilter) ([]projections.LeaveRequestView, string, error)
+	MonthlyWork(ctx context.Context, year, month int, f projections.ReportFilter, today calendar.Date) (projections.MonthlyReport, error)
+	Notifications(ctx context.Context, recipientID string, unreadOnly bool, afterSeq int64, limit int) ([]projections.NotificationView, error)
+	Status(ctx context.Context) (projections.ProjectionStatus, error)
+}
+
+// Deps are the server's collaborators.
+type Deps struct {
+	Config   config.Config
+	Logger   *slog.Logger
+	Pool     *pgxpool.Pool
+	Store    EventStore
+	Queries  Queries
+	Accounts *Accounts
+	// Bus reports whether the message bus is reachable, for /readyz.
+	Bus func(ctx context.Context) error
+	// Registry receives the server's metrics and is served at /metrics.
+	Registry *prometheus.Registry
+	Now      func() time.Time
+}
+
+// Server is the HTTP API with its WebSocket hub.
+type Server struct {
+	echo    *echo.Echo
+	hub     *Hub
+	metrics *metrics
+}
+
+// New builds the server and registers every route.
+func New(d Deps) *Server {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Logger.SetOutput(discard{})
+	e.HTTPErrorHandler = errorHandler(d.Logger)
+	e.JSONSerializer = jsonSerializer{}
+
+	m := newMetrics(d.Registry)
+	s := &Server{echo: e, metrics: m, hub: newHub(d.Queries, d.Config.CORSOrigins, d.Logger, m)}
+
+	e.Pre(middleware.RemoveTrailingSlash())
+	e.Use(
+		middleware.RequestID(),
+		observe(d.Logger, m),
+		middleware.RecoverWithConfig(middleware.RecoverConfig{
+			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+				d.Logger.Error("panic", "request_id", requestID(c), "err", err, "stack", string(stack))
+				return err
+			},
+		}),
+		middleware.BodyLimit(strconv.Itoa(maxBodyBytes)),
+	)
+	if len(d.Config.CORSOrigins) > 0 {
+		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+			AllowOrigins:  d.Config.CORSOrigins,
+			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, headerIdempotencyKey, headerCorrelationID},
+			ExposeHeaders: []string{echo.HeaderXRequestID, echo.HeaderContentDisposition},
+		}))
+	}
+	s.routes(d)
+	return s
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Notify pushes a notification to the recipient's open WebSocket sessions.
+func (s *Server) Notify(n projections.NotificationView, recipientID string) {
+	s.hub.publish(n, recipientID)
+}
+
+// CloseSessions closes every WebSocket session with a going-away frame; the
+// HTTP server's Shutdown does not track hijacked connections.
+func (s *Server) CloseSessions() error { return s.hub.close() }
+
+// Sessions is the number of open WebSocket sessions.
+func (s *Server) Sessions() int { return s.hub.len() }
+
+// timeout bounds the time a handler may take. WebSocket sessions live on and
+// exports get no special treatment: the read models answer in milliseconds.
+func timeout(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
+	}
+}
+
+// observe logs each request once and records its metrics.
+func observe(log *slog.Logger, m *metrics) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			if err != nil {
+				c.Error(err) // writes the problem so the status below is the real one
+			}
+			status := c.Response().Status
+			route := c.Path()
+			if route == "" {
+				route = "unmatched"
+			}
+			elapsed := time.Since(start)
+			m.observe(c.Request().Method, route, status, elapsed)
+			level := slog.LevelInfo
+			if status >= 500 {
+				level = slog.LevelError
+			}
+			log.LogAttrs(c.Request().Context(), level, "http request",
+				slog.String("request_id", requestID(c)),
+				slog.String("method", c.Request().Method),
+				slog.String("route", route),
+				slog.String("path", c.Request().URL.Path),
+				slog.Int("status", status),
+				slog.Int64("bytes", c.Response().Size),
+				slog.Duration("duration", elapsed),
+				slog.String("remote_ip", c.RealIP()),
+			)
+			return nil
+		}
+	}
+}
+
+// jsonSerializer writes JSON without HTML escaping and decodes through the
+// one decoder the API uses.
+type jsonSerializer struct{}
+
+func (jsonSerializer) Serialize(c echo.Context, i any, _ string) error {
+	return writeJSON(c.Response(), i)
+}
+
+func (jsonSerializer) Deserialize(c echo.Context, i any) error {
+	return errors.New("request bodies are read with decode")
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// created writes v with 201 Created.
+func created(c echo.Context, v any) error { return c.JSON(http.StatusCreated, v) }
+
+// attachment sets the headers of a file download.
+func attachment(c echo.Context, contentType, filename string) {
+	c.Response().Header().Set(echo.HeaderContentType, contentType)
+	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", filename))
+}

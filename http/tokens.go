@@ -1,0 +1,164 @@
+package http
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/acme/employee-tracking/domain/employee"
+)
+
+// Token kinds: an access token authenticates requests, a refresh token only
+// buys a new pair.
+const (
+	tokenAccess  = "access"
+	tokenRefresh = "refresh"
+)
+
+type tokenClaims struct {
+	Kind string `json:"typ"`
+	Role string `json:"role,omitempty"`
+	jwt.RegisteredClaims
+}
+
+// tokens issues and checks HS256 JWTs. The role in a token is informative:
+// every request reloads the user, so a role change or a deactivation takes
+// effect at once.
+type tokens struct {
+	secret     []byte
+	accessTTL  time.Duration
+	refreshTTL time.Duration
+	now        func() time.Time
+}
+
+// TokenPair is the answer of login and refresh.
+type TokenPair struct {
+	AccessToken  string   `json:"access_token"`
+	RefreshToken string   `json:"refresh_token"`
+	TokenType    string   `json:"token_type" example:"Bearer"`
+	ExpiresIn    int      `json:"expires_in" example:"900"` // seconds
+	User         UserJSON `json:"user"`
+}
+
+// UserJSON is the user as the login answer shows it.
+type UserJSON struct {
+	ID       string `json:"id"`
+	Email    string `json:"email"`
+	FullName string `json:"full_name"`
+	Role     string `json:"role"`
+}
+
+func userJSON(e employee.Employee) UserJSON {
+	return UserJSON{ID: e.EmployeeID, Email: e.Email, FullName: e.FullName, Role: string(e.Role)}
+}
+
+func (t tokens) issue(e employee.Employee) (TokenPair, error) {
+	access, err := t.sign(e, tokenAccess, t.accessTTL)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	refresh, err := t.sign(e, tokenRefresh, t.refreshTTL)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	return TokenPair{
+		AccessToken: access, RefreshToken: refresh, TokenType: "Bearer",
+		ExpiresIn: int(t.accessTTL / time.Second), User: userJSON(e),
+	}, nil
+}
+
+func (t tokens) sign(e employee.Employee, kind string, ttl time.Duration) (string, error) {
+	now := t.now()
+	claims := tokenClaims{
+		Kind: kind,
+		Role: string(e.Role),
+		RegisteredClaims: jwt.RegisteredClaims{
+			Subject:   e.EmployeeID,
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+			ID:        uuid.NewString(),
+		},
+	}
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.secret)
+	if err != nil {
+		return "", fmt.Errorf("sign token: %w", err)
+	}
+	return s, nil
+}
+
+// parse returns the user id of a valid token of the given kind.
+func (t tokens) parse(raw, kind string) (string, error) {
+	var claims tokenClaims
+	_, err := jwt.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) { return t.secret, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithTimeFunc(t.now),
+		jwt.WithExpirationRequired(),
+	)
+	if err != nil || claims.Kind != kind {
+		return "", errUnauthorized
+	}
+	id, err := uuid.Parse(claims.Subject)
+	if err != nil {
+		return "", errUnauthorized
+	}
+	return id.String(), nil
+}
+
+// bearer extracts the token of an "Authorization: Bearer <token>" header.
+func bearer(c echo.Context) (string, error) {
+	h := c.Request().Header.Get(echo.HeaderAuthorization)
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+		return "", errUnauthorized
+	}
+	return strings.TrimSpace(tok), nil
+}
+
+// principal is the authenticated caller: their employee record as of this request.
+type principal struct {
+	employee.Employee
+}
+
+const principalKey = "principal"
+
+func principalOf(c echo.Context) (principal, bool) {
+	p, ok := c.Get(principalKey).(principal)
+	return p, ok
+}
+
+// mustPrincipal is for handlers behind the authentication middleware.
+func mustPrincipal(c echo.Context) principal {
+	p, ok := principalOf(c)
+	if !ok {
+		panic(errors.New("handler registered without authentication"))
+	}
+	return p
+}
+
+func (p principal) is(roles ...employee.Role) bool {
+	for _, r := range roles {
+		if p.Role == r {
+			return true
+		}
+	}
+	return false
+}
+
+// sees reports whether p may read about e: themselves, their reports, or
+// everyone for admins and auditors.
+func (p principal) sees(e employee.Employee) bool {
+	return p.EmployeeID == e.EmployeeID || p.is(employee.RoleAdmin, employee.RoleAuditor) || p.manages(e)
+}
+
+// manages reports whether p may act on e as their manager or as an admin.
+func (p principal) manages(e employee.Employee) bool {
+	if p.Role == employee.RoleAdmin {
+		return true
+	}
+	return p.Role == employee.RoleManager && e.ManagerID == p.EmployeeID && e.EmployeeID != p.EmployeeID
+}
