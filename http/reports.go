@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -167,24 +168,36 @@ func writeXLSX(c echo.Context, filename string, r MonthlyReportJSON) error {
 	return c.Blob(http.StatusOK, ct, buf.Bytes())
 }
 
+// reportFont is DejaVu Sans, embedded so that PDFs print every name as written.
+const reportFont = "DejaVuSans"
+
+var (
+	//go:embed fonts/DejaVuSans.ttf
+	dejaVuSans []byte
+	//go:embed fonts/DejaVuSans-Bold.ttf
+	dejaVuSansBold []byte
+)
+
 func writePDF(c echo.Context, filename string, r MonthlyReportJSON) error {
 	pdf := fpdf.New("L", "mm", "A4", "")
-	tr := pdf.UnicodeTranslatorFromDescriptor("") // names with Turkish letters, cp1252 where possible
+	// The core PDF fonts only know cp1252; names need ş, ı, ğ and more.
+	pdf.AddUTF8FontFromBytes(reportFont, "", dejaVuSans)
+	pdf.AddUTF8FontFromBytes(reportFont, "B", dejaVuSansBold)
 	pdf.SetTitle(fmt.Sprintf("Monthly work %04d-%02d", r.Year, r.Month), true)
 	pdf.AddPage()
-	pdf.SetFont("Helvetica", "B", 14)
+	pdf.SetFont(reportFont, "B", 14)
 	pdf.CellFormat(0, 10, fmt.Sprintf("Monthly work %04d-%02d", r.Year, r.Month), "", 1, "L", false, 0, "")
 	headers := []string{"Employee", "Days", "Worked h", "Expected h", "Late days", "Late min", "Leave", "Absent", "Overtime min"}
 	widths := []float64{75, 18, 25, 25, 22, 22, 18, 18, 30}
-	pdf.SetFont("Helvetica", "B", 9)
+	pdf.SetFont(reportFont, "B", 9)
 	for i, h := range headers {
 		pdf.CellFormat(widths[i], 7, h, "1", 0, "C", false, 0, "")
 	}
 	pdf.Ln(-1)
-	pdf.SetFont("Helvetica", "", 9)
+	pdf.SetFont(reportFont, "", 9)
 	for _, row := range r.Employees {
 		cells := []string{
-			tr(row.FullName), strconv.Itoa(row.DaysWorked), strconv.FormatFloat(row.WorkedHours, 'f', 2, 64),
+			row.FullName, strconv.Itoa(row.DaysWorked), strconv.FormatFloat(row.WorkedHours, 'f', 2, 64),
 			strconv.FormatFloat(float64(row.ExpectedMinutes)/60, 'f', 2, 64), strconv.Itoa(row.LateDays),
 			strconv.Itoa(row.LateMinutes), strconv.Itoa(row.LeaveDays), strconv.Itoa(row.AbsentDays), strconv.Itoa(row.OvertimeMinutes),
 		}

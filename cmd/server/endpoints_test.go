@@ -141,6 +141,10 @@ func TestReportsAndAudit(t *testing.T) {
 			if !bytes.HasPrefix(r.body, []byte("%PDF-")) {
 				t.Errorf("pdf starts with %q, want %%PDF-", r.body[:min(8, len(r.body))])
 			}
+			// Core PDF fonts cannot print "ş" or "ı": the report embeds a Unicode font.
+			if !bytes.Contains(r.body, []byte("/BaseFont /utf8dejavusans")) {
+				t.Error("pdf does not embed the DejaVu Sans font, so Turkish names print wrong")
+			}
 		}
 	}
 
