@@ -15,7 +15,8 @@ import (
 // transactions older than every transaction still running are read. Once a
 // reader passes a cursor, no event below it can still commit. Without it, a
 // transaction that commits after a younger one is skipped by a reader that has
-// already moved past it (TestReadFeedOutOfOrderCommits fails).
+// already moved past it (TestReadFeedWaitsForOlderTransactions and
+// TestReadFeedOutOfOrderCommits fail).
 const feedFence = `tx_id < pg_snapshot_xmin(pg_current_snapshot())`
 
 // FeedFilter narrows ReadFeedFiltered; empty fields do not filter.

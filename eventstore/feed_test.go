@@ -23,7 +23,7 @@ import (
 func readFeed(t *testing.T, s *eventstore.Store, after eventstore.Cursor, limit int, f eventstore.FeedFilter, n int) ([]eventstore.Event, eventstore.Cursor) {
 	t.Helper()
 	var got []eventstore.Event
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for len(got) < n && time.Now().Before(deadline) {
 		page, next, err := s.ReadFeedFiltered(context.Background(), after, limit, f)
 		if err != nil {
@@ -40,6 +40,9 @@ func readFeed(t *testing.T, s *eventstore.Store, after eventstore.Cursor, limit 
 			t.Fatalf("returned cursor %v, want the last event's %v", next, last)
 		}
 		got, after = append(got, page...), next
+	}
+	if len(got) < n {
+		t.Errorf("read %d of %d events before the deadline: is a write transaction on the server running that long?", len(got), n)
 	}
 	return got, after
 }
@@ -285,7 +288,7 @@ reading:
 		select {
 		case <-done:
 			if drainBy.IsZero() {
-				drainBy = time.Now().Add(10 * time.Second)
+				drainBy = time.Now().Add(30 * time.Second)
 			}
 			if len(delivered) >= len(committed) || time.Now().After(drainBy) { // no writer left: no race
 				break reading

@@ -47,18 +47,13 @@ func (s *Store) OnAppend(fn func(AppendResult)) {
 
 const appendSQL = `SELECT first_version, last_version, duplicate FROM append_events($1, $2, $3, $4, $5, $6, $7)`
 
-// queryRower is the part of a pool or transaction that append needs.
-type queryRower interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
 // Append appends events to stream in one round trip, provided the stream is at
 // version expected (AnyVersion skips the check, NoStream requires a new
 // stream); otherwise it returns a *ConflictError. If the first event's ID is
 // already stored in stream, the append is a repeat: nothing is stored and the
 // result has Duplicate set.
 func (s *Store) Append(ctx context.Context, stream string, expected int64, events ...EventData) (AppendResult, error) {
-	res, err := s.append(ctx, s.pool, stream, expected, events)
+	res, err := s.append(ctx, stream, expected, events)
 	if err != nil {
 		return AppendResult{}, err
 	}
@@ -73,9 +68,10 @@ func (s *Store) Append(ctx context.Context, stream string, expected int64, event
 	return res, nil
 }
 
-// append must be the first write of the transaction behind q: the stream lock
-// taken by append_events must come before the transaction's xid is assigned.
-func (s *Store) append(ctx context.Context, q queryRower, stream string, expected int64, events []EventData) (AppendResult, error) {
+// append runs append_events as a transaction of its own: the stream lock it
+// takes must come before the transaction's xid is assigned, so it may not
+// follow another write in the same transaction.
+func (s *Store) append(ctx context.Context, stream string, expected int64, events []EventData) (AppendResult, error) {
 	if len(events) == 0 {
 		return AppendResult{}, fmt.Errorf("eventstore: append to %q: no events", stream)
 	}
@@ -108,7 +104,7 @@ func (s *Store) append(ctx context.Context, q queryRower, stream string, expecte
 	}
 
 	res := AppendResult{StreamID: stream}
-	err := q.QueryRow(ctx, appendSQL, stream, expected, ids, types, versions, data, metadata).
+	err := s.pool.QueryRow(ctx, appendSQL, stream, expected, ids, types, versions, data, metadata).
 		Scan(&res.FirstVersion, &res.LastVersion, &res.Duplicate)
 	if err != nil {
 		return AppendResult{}, appendError(stream, expected, err)

@@ -55,13 +55,8 @@ func (b *bench) feedScenario(ctx context.Context) ([]row, error) {
 		}
 	}
 
-	fmt.Fprintf(b.log, "%s: baseline...\n", name)
-	base, err := b.readBaseline(ctx, baseStart, n)
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(b.log, "%s: store...\n", name)
-	st, err := b.readFeed(ctx, start, n)
+	fmt.Fprintf(b.log, "%s: reading...\n", name)
+	st, base, err := readAlternately(ctx, n, b.storePage(start), b.baselinePage(baseStart))
 	if err != nil {
 		return nil, err
 	}
@@ -84,37 +79,58 @@ func (b *bench) fill(ctx context.Context, table, prefix string, n int) error {
 	return err
 }
 
-func (b *bench) readFeed(ctx context.Context, cursor eventstore.Cursor, n int) (stats, error) {
-	var s stats
-	start := time.Now()
-	for s.events < n {
-		t0 := time.Now()
-		events, next, err := b.store.ReadFeed(ctx, cursor, min(feedPage, n-s.events))
-		if err != nil {
-			return stats{}, err
+// page reads the next page of at most limit events and returns how many it read.
+type page func(ctx context.Context, limit int) (int, error)
+
+// readAlternately reads n events through each of store and baseline, a page
+// of one then a page of the other, so that the machine's other load affects
+// both alike. The rates count the time spent in each path only.
+func readAlternately(ctx context.Context, n int, store, baseline page) (stats, stats, error) {
+	var ss, sb stats
+	for ss.events < n || sb.events < n {
+		for _, r := range []struct {
+			s    *stats
+			next page
+		}{{&ss, store}, {&sb, baseline}} {
+			if r.s.events >= n {
+				continue
+			}
+			t0 := time.Now()
+			read, err := r.next(ctx, min(feedPage, n-r.s.events))
+			if err != nil {
+				return stats{}, stats{}, err
+			}
+			if read == 0 {
+				return stats{}, stats{}, fmt.Errorf("ended after %d of %d events", r.s.events, n)
+			}
+			d := time.Since(t0)
+			r.s.latencies = append(r.s.latencies, d)
+			r.s.elapsed += d
+			r.s.events += read
 		}
-		if len(events) == 0 {
-			return stats{}, fmt.Errorf("feed ended after %d of %d events", s.events, n)
-		}
-		s.latencies = append(s.latencies, time.Since(t0))
-		s.events += len(events)
-		cursor = next
 	}
-	s.elapsed = time.Since(start)
-	return s, nil
+	return ss, sb, nil
 }
 
-func (b *bench) readBaseline(ctx context.Context, after int64, n int) (stats, error) {
+// storePage reads the feed from cursor, decoding every payload.
+func (b *bench) storePage(cursor eventstore.Cursor) page {
+	return func(ctx context.Context, limit int) (int, error) {
+		events, next, err := b.store.ReadFeed(ctx, cursor, limit)
+		cursor = next
+		return len(events), err
+	}
+}
+
+// baselinePage reads bench_baseline by position after after, raw.
+func (b *bench) baselinePage(after int64) page {
 	const q = `SELECT position, tx_id, event_id, stream_id, version, type, schema_version, data, metadata, recorded_at
 		FROM bench_baseline WHERE position > $1 ORDER BY position LIMIT $2`
-	var s stats
-	start := time.Now()
-	for s.events < n {
-		t0 := time.Now()
-		rows, err := b.pool.Query(ctx, q, after, min(feedPage, n-s.events))
+	return func(ctx context.Context, limit int) (int, error) {
+		rows, err := b.pool.Query(ctx, q, after, limit)
 		if err != nil {
-			return stats{}, err
+			return 0, err
 		}
+		defer rows.Close()
 		read := 0
 		for rows.Next() {
 			var (
@@ -127,20 +143,10 @@ func (b *bench) readBaseline(ctx context.Context, after int64, n int) (stats, er
 				recordedAt     time.Time
 			)
 			if err := rows.Scan(&after, &txID, &id, &stream, &version, &typ, &schema, &data, &metadata, &recordedAt); err != nil {
-				rows.Close()
-				return stats{}, err
+				return 0, err
 			}
 			read++
 		}
-		if err := rows.Err(); err != nil {
-			return stats{}, err
-		}
-		if read == 0 {
-			return stats{}, fmt.Errorf("baseline ended after %d of %d rows", s.events, n)
-		}
-		s.latencies = append(s.latencies, time.Since(t0))
-		s.events += read
+		return read, rows.Err()
 	}
-	s.elapsed = time.Since(start)
-	return s, nil
 }

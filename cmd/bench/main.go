@@ -150,6 +150,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	fmt.Fprintf(stdout, "command:  %s\n", command)
 	fmt.Fprintf(stdout, "machine:  %d cores (%s), %s %s/%s, PostgreSQL %s (fsync=%s, synchronous_commit=%s), same host\n",
 		runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH, pgVersion, fsync, syncCommit)
+	// Other work on the host skews every figure; say how busy it was.
+	fmt.Fprintf(stdout, "load:     %s (1, 5, 15 min averages at the end)\n", loadAverage())
 	printTable(stdout, rows)
 	for _, n := range notes {
 		fmt.Fprintln(stdout, n)
@@ -195,6 +197,15 @@ func redact(raw string) string {
 		return "<unparsable url>"
 	}
 	return u.Redacted()
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
 }
 
 func cpuModel() string {
