@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +24,9 @@ const MemoryBus = "memory"
 const (
 	DefaultTopicPrefix = "et."
 	DefaultPartitions  = 4
+	// DefaultGroupMembers is how many members each consumer group has in a
+	// process, per partition, on Redis.
+	DefaultGroupMembers = 4
 )
 
 // Bus carries the events published by the relay to the projectors, the sagas
@@ -38,6 +40,7 @@ const (
 type Bus struct {
 	prefix     string
 	partitions int
+	members    int
 	claimAfter time.Duration
 	logger     watermill.LoggerAdapter
 	slog       *slog.Logger
@@ -65,6 +68,16 @@ func WithPartitions(n int) BusOption {
 	return func(b *Bus) { b.partitions = max(n, 1) }
 }
 
+// WithGroupMembers sets how many members each consumer group has in this
+// process on every partition (at least 1). A member handles one message at a
+// time, waiting on Postgres and Redis: several let a group handle a
+// partition's events side by side, while the per-stream lock and the gap
+// filling keep each stream in order. The in-process bus has one member,
+// since each of its subscriptions gets every message.
+func WithGroupMembers(n int) BusOption {
+	return func(b *Bus) { b.members = max(n, 1) }
+}
+
 // WithClaimAfter sets how long a message stays with a consumer that does not
 // acknowledge it (one that died, say) before another member of its group
 // takes it over.
@@ -79,6 +92,7 @@ func NewBus(redisURL string, logger *slog.Logger, opts ...BusOption) (*Bus, erro
 	b := &Bus{
 		prefix:     DefaultTopicPrefix,
 		partitions: DefaultPartitions,
+		members:    DefaultGroupMembers,
 		claimAfter: 30 * time.Second,
 		slog:       logger,
 		logger:     watermillLogger(logger),
@@ -135,6 +149,14 @@ func (p *pipelinedPublisher) Close() error { return p.client.Close() }
 // Memory reports whether b is the in-process bus.
 func (b *Bus) Memory() bool { return b.memory != nil }
 
+// groupMembers is how many members each consumer group has in this process.
+func (b *Bus) groupMembers() int {
+	if b.memory != nil {
+		return 1
+	}
+	return b.members
+}
+
 // Partitions is the number of event partitions.
 func (b *Bus) Partitions() int { return b.partitions }
 
@@ -184,27 +206,25 @@ func (b *Bus) redisSubscriber(group string) (message.Subscriber, error) {
 	// A client per subscriber: blocking reads hold a connection each, and
 	// closing a subscriber closes its client.
 	client := redis.NewClient(b.redisOpts)
+	consumer := group + "-" + watermill.NewShortUUID()
+	if group != "" {
+		r := &groupReader{client: client, group: group, consumer: consumer, claimAfter: b.claimAfter, logger: b.slog,
+			closing: make(chan struct{})}
+		b.closers = append(b.closers, r.Close)
+		return r, nil
+	}
 	sub, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{
 		Client:                        client,
-		ConsumerGroup:                 group,
-		Consumer:                      group + "-" + watermill.NewShortUUID(),
-		NackResendSleep:               200 * time.Millisecond,
+		Consumer:                      consumer,
 		BlockTime:                     100 * time.Millisecond,
-		MaxIdleTime:                   b.claimAfter,
-		ClaimInterval:                 min(5*time.Second, b.claimAfter),
 		DisableIndefiniteInitialBlock: true,
-		// Redis that lost its data (FLUSHALL, restart without persistence)
-		// has no consumer group any more: stop reading so that
-		// resubscribingSubscriber creates the group again.
-		ShouldStopOnReadErrors: func(err error) bool { return strings.HasPrefix(err.Error(), "NOGROUP") },
 	}, b.logger)
 	if err != nil {
 		client.Close()
 		return nil, fmt.Errorf("projections: bus subscriber: %w", err)
 	}
-	s := &resubscribingSubscriber{inner: sub, logger: b.slog, closing: make(chan struct{})}
-	b.closers = append(b.closers, s.Close)
-	return s, nil
+	b.closers = append(b.closers, sub.Close)
+	return sub, nil
 }
 
 // Close closes the bus and every subscriber made from it.
@@ -232,67 +252,6 @@ func (b *Bus) Close() error {
 type noClose struct{ message.Subscriber }
 
 func (noClose) Close() error { return nil }
-
-// resubscribingSubscriber subscribes again whenever the Redis subscription
-// ends while nobody asked it to, which happens when the stream and its
-// consumer group vanished.
-type resubscribingSubscriber struct {
-	inner     *redisstream.Subscriber
-	logger    *slog.Logger
-	closing   chan struct{}
-	closeOnce sync.Once
-	wg        sync.WaitGroup
-}
-
-func (s *resubscribingSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
-	first, err := s.inner.Subscribe(ctx, topic)
-	if err != nil {
-		return nil, err
-	}
-	out := make(chan *message.Message)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		defer close(out)
-		in := first
-		for {
-			for msg := range in {
-				select {
-				case out <- msg:
-				case <-ctx.Done():
-					return
-				case <-s.closing:
-					return
-				}
-			}
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-s.closing:
-					return
-				case <-time.After(200 * time.Millisecond):
-				}
-				if in, err = s.inner.Subscribe(ctx, topic); err == nil {
-					s.logger.Warn("bus: subscribed again after the stream was lost", "topic", topic)
-					break
-				}
-				s.logger.Warn("bus: subscribe again", "topic", topic, "err", err)
-			}
-		}
-	}()
-	return out, nil
-}
-
-func (s *resubscribingSubscriber) Close() error {
-	var err error
-	s.closeOnce.Do(func() {
-		close(s.closing)
-		err = s.inner.Close()
-		s.wg.Wait()
-	})
-	return err
-}
 
 func watermillLogger(l *slog.Logger) watermill.LoggerAdapter {
 	// Watermill logs every subscription at info; keep the program's log for

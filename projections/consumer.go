@@ -163,11 +163,13 @@ func (rt *runtime) park(ctx context.Context, name, msgID string, payload []byte,
 	})
 }
 
+// saveVersionSQL records that $1 has handled stream $2 up to version $3.
+const saveVersionSQL = `INSERT INTO projection_versions (projection, stream_id, version) VALUES ($1, $2, $3)
+	ON CONFLICT (projection, stream_id) DO UPDATE SET version = greatest(projection_versions.version, excluded.version)`
+
 // saveVersion records that name has handled stream up to version.
 func saveVersion(ctx context.Context, q eventstore.Execer, name, stream string, version int64) error {
-	_, err := q.Exec(ctx, `INSERT INTO projection_versions (projection, stream_id, version) VALUES ($1, $2, $3)
-		ON CONFLICT (projection, stream_id) DO UPDATE SET version = greatest(projection_versions.version, excluded.version)`,
-		name, stream, version)
+	_, err := q.Exec(ctx, saveVersionSQL, name, stream, version)
 	if err != nil {
 		return fmt.Errorf("projections: save version of %s: %w", stream, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -134,12 +135,15 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		return fmt.Errorf("projections: router: %w", err)
 	}
 	for _, c := range p.consumers {
-		sub, err := p.bus.groupSubscriber(c.name())
-		if err != nil {
-			return err
-		}
-		for part := range p.bus.Partitions() {
-			router.AddConsumerHandler(c.name()+"/"+strconv.Itoa(part), p.bus.EventTopic(part), sub, rt.handler(p.hooked(c), part))
+		for member := range p.bus.groupMembers() {
+			sub, err := p.bus.groupSubscriber(c.name())
+			if err != nil {
+				return err
+			}
+			for part := range p.bus.Partitions() {
+				router.AddConsumerHandler(c.name()+"/"+strconv.Itoa(part)+"/"+strconv.Itoa(member),
+					p.bus.EventTopic(part), sub, rt.handler(p.hooked(c), part))
+			}
 		}
 	}
 
@@ -231,30 +235,90 @@ func (m *liveModel) name() string { return m.readModel.name }
 // transaction first takes the projection's lock shared (a rebuild takes it
 // exclusively to swap tables) and then the stream's lock, so that two
 // consumers of one group never apply a stream's events side by side.
-func (m *liveModel) handleOne(ctx context.Context, e eventstore.Event) error {
-	return pgx.BeginFunc(ctx, m.pool, func(tx pgx.Tx) error {
-		var last int64
-		b := &pgx.Batch{}
-		b.Queue(asyncCommit)
-		b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, projectionLockKey(m.readModel.name))
-		b.Queue(`SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`, m.readModel.name, e.StreamID)
-		b.Queue(`SELECT coalesce((SELECT version FROM projection_versions WHERE projection = $1 AND stream_id = $2), 0)`,
-			m.readModel.name, e.StreamID).QueryRow(func(row pgx.Row) error { return row.Scan(&last) })
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return fmt.Errorf("%s: lock %s: %w", m.readModel.name, e.StreamID, err)
+//
+// Round trips are what an apply costs: BEGIN goes out with the locks and the
+// version check, and the fold's writes with the version record and COMMIT, so
+// an event whose fold reads one row takes three.
+func (m *liveModel) handleOne(ctx context.Context, e eventstore.Event) (err error) {
+	conn, err := m.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", m.readModel.name, err)
+	}
+	// A connection left inside a transaction is closed by Release.
+	defer conn.Release()
+	defer func() {
+		if err != nil && conn.Conn().PgConn().TxStatus() != 'I' {
+			conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 		}
-		switch {
-		case e.Version <= last:
-			return nil
-		case e.Version > last+1:
-			return &gapError{Last: last}
+	}()
+	var last int64
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue(asyncCommit)
+	b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, projectionLockKey(m.readModel.name))
+	b.Queue(`SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`, m.readModel.name, e.StreamID)
+	b.Queue(`SELECT coalesce((SELECT version FROM projection_versions WHERE projection = $1 AND stream_id = $2), 0)`,
+		m.readModel.name, e.StreamID).QueryRow(func(row pgx.Row) error { return row.Scan(&last) })
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("%s: lock %s: %w", m.readModel.name, e.StreamID, err)
+	}
+	switch {
+	case e.Version <= last:
+		_, err := conn.Exec(ctx, "ROLLBACK")
+		return err
+	case e.Version > last+1:
+		if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
+			return err
 		}
-		if err := m.live(tx)(ctx, e); err != nil {
-			return fmt.Errorf("%s: apply %s %s v%d: %w", m.readModel.name, e.Type, e.StreamID, e.Version, err)
-		}
-		return saveVersion(ctx, tx, m.readModel.name, e.StreamID, e.Version)
-	})
+		return &gapError{Last: last}
+	}
+	w := &writeBehind{conn: conn.Conn(), batch: &pgx.Batch{}}
+	if err := m.live(w)(ctx, e); err != nil {
+		return fmt.Errorf("%s: apply %s %s v%d: %w", m.readModel.name, e.Type, e.StreamID, e.Version, err)
+	}
+	w.batch.Queue(saveVersionSQL, m.readModel.name, e.StreamID, e.Version)
+	w.batch.Queue("COMMIT")
+	if err := w.flush(ctx); err != nil {
+		return fmt.Errorf("%s: apply %s %s v%d: %w", m.readModel.name, e.Type, e.StreamID, e.Version, err)
+	}
+	return nil
 }
+
+// writeBehind is a transaction's connection that holds back the fold's
+// writes until the next read or the commit, to send them in one round trip.
+// Reads see every earlier write: they flush first. A write's error surfaces
+// at the flush, and Exec reports no rows affected, which the folds' rows
+// ignore.
+type writeBehind struct {
+	conn  *pgx.Conn
+	batch *pgx.Batch
+}
+
+func (w *writeBehind) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	w.batch.Queue(sql, args...)
+	return pgconn.CommandTag{}, nil
+}
+
+func (w *writeBehind) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	if err := w.flush(ctx); err != nil {
+		return errRow{err}
+	}
+	return w.conn.QueryRow(ctx, sql, args...)
+}
+
+func (w *writeBehind) flush(ctx context.Context) error {
+	if w.batch.Len() == 0 {
+		return nil
+	}
+	b := w.batch
+	w.batch = &pgx.Batch{}
+	return w.conn.SendBatch(ctx, b).Close()
+}
+
+// errRow is a row whose query could not be sent.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 // asyncCommit makes the transaction it runs in commit without waiting for
 // its WAL to reach the disk. Read models are derived data: a Postgres crash

@@ -7,9 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
+	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/internal/testdb"
 )
 
 func TestQueries(t *testing.T) {
@@ -153,4 +158,99 @@ func TestQueries(t *testing.T) {
 func ExampleReadModelNames() {
 	fmt.Println(ReadModelNames())
 	// Output: [directory attendance leave monthly_hours holidays notifications]
+}
+
+// TestMonthlyWorkByHand checks the report of February 2024 (Thursday the 1st
+// to Thursday the 29th, 21 weekdays) against a month counted by hand, from
+// read model rows written directly.
+func TestMonthlyWorkByHand(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, testdb.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	const (
+		manager = "00000000-0000-4000-8000-00000000000a"
+		ada     = "00000000-0000-4000-8000-000000000001" // Mon-Fri 09:00-17:00, hired before the month
+		bora    = "00000000-0000-4000-8000-000000000002" // weekends 10:00-14:00, hired on the 15th
+		cem     = "00000000-0000-4000-8000-000000000003" // inactive, no work this month: not reported
+		deniz   = "00000000-0000-4000-8000-000000000004" // inactive with work this month, no hire date
+	)
+	weekdays := `{"timezone": "UTC", "work_start": "09:00", "work_end": "17:00", "workdays": [1, 2, 3, 4, 5], "grace_minutes": 0}`
+	weekends := `{"timezone": "UTC", "work_start": "10:00", "work_end": "14:00", "workdays": [6, 7], "grace_minutes": 0}`
+	long := `{"timezone": "UTC", "work_start": "08:00", "work_end": "17:00", "workdays": [1, 2, 3, 4, 5], "grace_minutes": 0}`
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := pool.Exec(ctx, sql, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	employeeRow := `INSERT INTO employees (id, email, full_name, role, manager_id, position, hire_date, schedule, active, registered_at)
+		VALUES ($1, lower($2) || '@example.com', $2, 'employee', $3, '', $4, $5, $6, now())`
+	exec(employeeRow, ada, "Ada", manager, "2024-01-01", weekdays, true)
+	exec(employeeRow, bora, "Bora", manager, "2024-02-15", weekends, true)
+	exec(employeeRow, cem, "Cem", nil, "2024-01-01", weekdays, false)
+	exec(employeeRow, deniz, "Deniz", nil, nil, long, false)
+	hours := `INSERT INTO monthly_hours (employee_id, year, month, days_worked, worked_minutes, late_days, late_minutes) VALUES ($1, 2024, $2, $3, $4, $5, $6)`
+	exec(hours, ada, 2, 3, 1500, 1, 10)
+	exec(hours, bora, 2, 1, 300, 0, 0)
+	exec(hours, deniz, 2, 11, 12000, 0, 0)
+	exec(hours, cem, 1, 20, 9600, 0, 0) // another month
+	attended := map[string][]string{
+		ada:   {"2024-01-31", "2024-02-01", "2024-02-02", "2024-02-03"}, // a day of January and a Saturday
+		bora:  {"2024-02-17"},
+		deniz: {"2024-02-01", "2024-02-02", "2024-02-05", "2024-02-06", "2024-02-07", "2024-02-08", "2024-02-09", "2024-02-12", "2024-02-13", "2024-02-15", "2024-02-16"},
+	}
+	for id, days := range attended {
+		for _, d := range days {
+			exec(`INSERT INTO attendance_days (employee_id, date, check_in, worked_minutes, late_minutes, workday, status)
+				VALUES ($1, $2, $2::date + time '09:00', 480, 0, true, 'present')`, id, d)
+		}
+	}
+	for _, d := range []string{"2024-02-05", "2024-02-06", "2024-03-01"} { // two days of leave this month, one next month
+		exec(`INSERT INTO leave_days (employee_id, date, request_id) VALUES ($1, $2, $3)`, ada, d, "00000000-0000-4000-8000-0000000000f1")
+	}
+	exec(`INSERT INTO holidays (date, name) VALUES ('2024-02-14', 'Holiday'), ('2024-01-01', 'New Year')`)
+
+	// Ada: 21 weekdays less 2 of leave and the holiday = 18 expected (8,640
+	// min); before the 20th, 13 weekdays less leave and holiday = 10, of which
+	// she attended 2: 8 absent.
+	// Bora: weekend days from the 15th: 17, 18, 24, 25 = 4 x 240 min; before
+	// the 20th she missed the 18th.
+	// Deniz: 21 weekdays less the holiday = 20 x 540 = 10,800 min, 1,200 of
+	// overtime; of the 12 expected days before the 20th she missed the 19th.
+	want := []MonthlyRow{
+		{EmployeeID: ada, FullName: "Ada", DaysWorked: 3, WorkedMinutes: 1500, WorkedHours: 25, ExpectedMinutes: 8640,
+			LateDays: 1, LateMinutes: 10, LeaveDays: 2, AbsentDays: 8},
+		{EmployeeID: bora, FullName: "Bora", DaysWorked: 1, WorkedMinutes: 300, WorkedHours: 5, ExpectedMinutes: 960, AbsentDays: 1},
+		{EmployeeID: deniz, FullName: "Deniz", DaysWorked: 11, WorkedMinutes: 12000, WorkedHours: 200, ExpectedMinutes: 10800,
+			AbsentDays: 1, OvertimeMinutes: 1200},
+	}
+	q := NewQueries(pool)
+	tests := []struct {
+		name string
+		f    ReportFilter
+		want []MonthlyRow
+	}{
+		{"everyone", ReportFilter{}, want},
+		{"a manager's reports", ReportFilter{ManagerID: manager}, want[:2]},
+		{"one employee", ReportFilter{EmployeeID: bora}, want[1:2]},
+		{"an inactive employee without work", ReportFilter{EmployeeID: cem}, []MonthlyRow{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := q.MonthlyWork(ctx, 2024, 2, tt.f, date("2024-02-20"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got.Employees); diff != "" {
+				t.Errorf("rows (-want +got):\n%s", diff)
+			}
+			if got.AsOfPosition != (eventstore.Cursor{}).String() {
+				t.Errorf("as of: got %q, want the start of the feed (no checkpoint yet)", got.AsOfPosition)
+			}
+		})
+	}
 }

@@ -45,7 +45,7 @@ type readModel struct {
 	categories []string
 	tables     []tableInfo
 	// live folds into the tables as tx sees them.
-	live func(tx pgx.Tx) applyFunc
+	live func(tx querier) applyFunc
 	// memory folds into new tables held in memory.
 	memory func() (applyFunc, []memTable)
 }
@@ -168,7 +168,7 @@ func directoryModel() *readModel {
 		name:       Directory,
 		categories: []string{"employee"},
 		tables:     []tableInfo{employeesTable},
-		live:       func(tx pgx.Tx) applyFunc { return apply(employeesTable.inTx(tx)) },
+		live:       func(tx querier) applyFunc { return apply(employeesTable.inTx(tx)) },
 		memory: func() (applyFunc, []memTable) {
 			m := employeesTable.inMemory()
 			return apply(m), []memTable{m}
@@ -259,7 +259,7 @@ func attendanceModel() *readModel {
 		name:       Attendance,
 		categories: []string{"attendance"},
 		tables:     []tableInfo{attendanceTable},
-		live:       func(tx pgx.Tx) applyFunc { return apply(attendanceTable.inTx(tx)) },
+		live:       func(tx querier) applyFunc { return apply(attendanceTable.inTx(tx)) },
 		memory: func() (applyFunc, []memTable) {
 			m := attendanceTable.inMemory()
 			return apply(m), []memTable{m}
@@ -341,7 +341,7 @@ func monthlyModel() *readModel {
 		name:       MonthlyHours,
 		categories: []string{"attendance"},
 		tables:     []tableInfo{monthlyTable},
-		live:       func(tx pgx.Tx) applyFunc { return apply(monthlyTable.inTx(tx)) },
+		live:       func(tx querier) applyFunc { return apply(monthlyTable.inTx(tx)) },
 		memory: func() (applyFunc, []memTable) {
 			m := monthlyTable.inMemory()
 			return apply(m), []memTable{m}
@@ -563,7 +563,7 @@ func leaveModel() *readModel {
 		name:       Leave,
 		categories: []string{"leave"},
 		tables:     []tableInfo{leaveRequestsTable, leaveDaysTable, leaveBalancesTable},
-		live: func(tx pgx.Tx) applyFunc {
+		live: func(tx querier) applyFunc {
 			return leaveFold{leaveRequestsTable.inTx(tx), leaveDaysTable.inTx(tx), leaveBalancesTable.inTx(tx)}.apply
 		},
 		memory: func() (applyFunc, []memTable) {
@@ -612,7 +612,7 @@ func holidaysModel() *readModel {
 		name:       Holidays,
 		categories: []string{"holidays"},
 		tables:     []tableInfo{holidaysTable},
-		live:       func(tx pgx.Tx) applyFunc { return apply(holidaysTable.inTx(tx)) },
+		live:       func(tx querier) applyFunc { return apply(holidaysTable.inTx(tx)) },
 		memory: func() (applyFunc, []memTable) {
 			m := holidaysTable.inMemory()
 			return apply(m), []memTable{m}
@@ -679,7 +679,7 @@ func notificationsModel() *readModel {
 		name:       Notifications,
 		categories: []string{"notify"},
 		tables:     []tableInfo{notificationsTable},
-		live:       func(tx pgx.Tx) applyFunc { return apply(notificationsTable.inTx(tx)) },
+		live:       func(tx querier) applyFunc { return apply(notificationsTable.inTx(tx)) },
 		memory: func() (applyFunc, []memTable) {
 			m := notificationsTable.inMemory()
 			return apply(m), []memTable{m}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -20,9 +21,16 @@ const RelayCheckpoint = "relay"
 // relayLockID is the session advisory lock held by the one active relay.
 const relayLockID int64 = 0x45545f52454c4159 // "ET_RELAY"
 
+// relayWakeChannel is the Postgres notification channel by which a process
+// that appended wakes the active relay of another process.
+const relayWakeChannel = "et_relay_wake"
+
 const (
-	relayBatch       = 5000
-	relayPoll        = time.Second
+	relayBatch = 5000
+	relayPoll  = time.Second
+	// relayRetryMax bounds the quick re-reads of events the feed's fence
+	// still hides (see Relay.relay).
+	relayRetryMax    = 100 * time.Millisecond
 	watermarkEvery   = time.Second
 	relayLeaderRetry = time.Second
 )
@@ -44,6 +52,11 @@ type Relay struct {
 	consumers []string
 	metrics   *metrics
 	wake      chan struct{}
+	poll      time.Duration
+	// leading is set while this relay holds the relay lock; otherwise
+	// appends here wake the active relay through nudge.
+	leading atomic.Bool
+	nudge   chan struct{}
 
 	// afterPublish, when set by tests, runs between a publish and the
 	// checkpoint that records it.
@@ -59,9 +72,18 @@ func NewRelay(pool *pgxpool.Pool, store *eventstore.Store, bus *Bus, logger *slo
 	}
 	r := &Relay{
 		pool: pool, store: store, bus: bus, logger: logger, consumers: consumers, metrics: newMetrics(),
-		wake: make(chan struct{}, 1),
+		wake: make(chan struct{}, 1), poll: relayPoll, nudge: make(chan struct{}, 1),
 	}
-	store.OnAppend(func(eventstore.AppendResult) { r.Wake() })
+	store.OnAppend(func(eventstore.AppendResult) {
+		if r.leading.Load() {
+			r.Wake()
+			return
+		}
+		select {
+		case r.nudge <- struct{}{}:
+		default:
+		}
+	})
 	return r
 }
 
@@ -74,8 +96,9 @@ func (r *Relay) Wake() {
 }
 
 // Run relays until ctx ends. While another process holds the relay lock, it
-// stands by.
+// stands by, and wakes that relay after appends made here.
 func (r *Relay) Run(ctx context.Context) error {
+	go r.nudgeOthers(ctx)
 	for {
 		err := r.lead(ctx)
 		if ctx.Err() != nil {
@@ -106,8 +129,49 @@ func (r *Relay) lead(ctx context.Context) error {
 	if !got {
 		return nil // another relay is active
 	}
+	// The lock lives as long as its session: the session's listener reports
+	// its end, and wakes the relay on other processes' appends meanwhile.
+	if _, err := conn.Exec(ctx, "LISTEN "+relayWakeChannel); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	lctx, stop := context.WithCancel(ctx)
+	lost := make(chan error, 1)
+	listening := make(chan struct{})
+	go func() {
+		defer close(listening)
+		for {
+			if _, err := conn.WaitForNotification(lctx); err != nil {
+				lost <- err
+				return
+			}
+			r.Wake()
+		}
+	}()
+	defer func() {
+		stop()
+		<-listening
+	}()
+	r.leading.Store(true)
+	defer r.leading.Store(false)
 	r.logger.Info("relay: active")
-	return r.relay(ctx, conn)
+	return r.relay(ctx, lost)
+}
+
+// nudgeOthers wakes the active relay of another process after appends made
+// here, by a notification sent after their commit: inside the append
+// transaction, NOTIFY would serialize every commit on the notification queue.
+// One notification covers the appends made while it is sent.
+func (r *Relay) nudgeOthers(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.nudge:
+		}
+		if _, err := r.pool.Exec(ctx, "SELECT pg_notify($1, '')", relayWakeChannel); err != nil && ctx.Err() == nil {
+			r.logger.Warn("relay: wake the active relay", "err", err)
+		}
+	}
 }
 
 // relayState is the relay's position and, after the bus lost its streams,
@@ -124,15 +188,16 @@ type relayState struct {
 	watermarkAt   []eventstore.Cursor
 }
 
-func (r *Relay) relay(ctx context.Context, lock *pgx.Conn) error {
+func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 	cursor, err := r.store.LoadCheckpoint(ctx, RelayCheckpoint)
 	if err != nil {
 		return err
 	}
 	n := r.bus.Partitions()
 	st := &relayState{cursor: cursor, lastWatermark: make([]time.Time, n), watermarkAt: make([]eventstore.Cursor, n)}
-	poll := time.NewTicker(relayPoll)
+	poll := time.NewTicker(r.poll)
 	defer poll.Stop()
+	var retry backoff
 	// With a backlog, the next batch is read while this one is published.
 	type read struct {
 		from   eventstore.Cursor
@@ -183,18 +248,60 @@ func (r *Relay) relay(ctx context.Context, lock *pgx.Conn) error {
 		if len(events) == relayBatch {
 			continue
 		}
+		// A wake often comes while the feed's fence still hides the event
+		// that caused it (an older transaction is still open, here or in
+		// another process). Events committed past the cursor mean the fence
+		// will lift soon: read again shortly rather than at the next poll.
+		hidden, err := r.hiddenEvents(ctx, st.cursor)
+		if err != nil {
+			return err
+		}
+		var again <-chan time.Time
+		if hidden {
+			again = time.After(retry.next())
+		} else {
+			retry.reset()
+		}
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-again:
 		case <-r.wake:
 		case <-poll.C:
-			// The lock lives as long as its session: make sure it still does.
-			if _, err := lock.Exec(ctx, "SELECT 1"); err != nil {
-				return fmt.Errorf("relay lock session: %w", err)
+		case err := <-lost:
+			if ctx.Err() != nil {
+				return nil
 			}
+			return fmt.Errorf("relay lock session: %w", err)
 		}
 	}
 }
+
+// hiddenEvents reports whether events past cursor have committed that the
+// feed does not return yet.
+func (r *Relay) hiddenEvents(ctx context.Context, cursor eventstore.Cursor) (bool, error) {
+	var hidden bool
+	err := r.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE (tx_id, position) > ($1, $2))`,
+		cursor.TxID, cursor.Position).Scan(&hidden)
+	if err != nil {
+		return false, fmt.Errorf("relay: look past the fence: %w", err)
+	}
+	return hidden, nil
+}
+
+// backoff yields the growing delays of the relay's quick re-reads.
+type backoff struct{ n int }
+
+var backoffSteps = []time.Duration{time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond,
+	10 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond, relayRetryMax}
+
+func (b *backoff) next() time.Duration {
+	d := backoffSteps[min(b.n, len(backoffSteps)-1)]
+	b.n++
+	return d
+}
+
+func (b *backoff) reset() { b.n = 0 }
 
 // checkBus detects a Redis that lost its streams (FLUSHALL, a restart without
 // persistence) by the absence of the key the relay keeps there, and rewinds

@@ -76,14 +76,16 @@ func (s *saga) handleOne(ctx context.Context, e eventstore.Event) error {
 	if err := s.react(ctx, e); err != nil {
 		return err
 	}
-	// One implicit transaction, committed without waiting for the disk: a
-	// lost version only makes the saga react again, which appends nothing.
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, asyncCommit); err != nil {
-			return err
-		}
-		return saveVersion(ctx, tx, s.sagaName, e.StreamID, e.Version)
-	})
+	// One implicit transaction (a batch), committed without waiting for the
+	// disk: a lost version only makes the saga react again, which appends
+	// nothing.
+	b := &pgx.Batch{}
+	b.Queue(asyncCommit)
+	b.Queue(saveVersionSQL, s.sagaName, e.StreamID, e.Version)
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("projections: save version of %s: %w", e.StreamID, err)
+	}
+	return nil
 }
 
 // notifier appends notifications and reads what they need to name people.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // A read model's tables are written through rows, so that one fold serves
@@ -61,14 +62,21 @@ func (t *table[K, R]) keyColumns() []string  { return t.columns[:t.keys] }
 // inTx returns the rows of the table as seen by tx. Unqualified, the table
 // name resolves through the search path, which is how a rebuild catches up
 // its fresh tables with the same code.
-func (t *table[K, R]) inTx(tx pgx.Tx) rows[K, R] { return txRows[K, R]{t, tx} }
+func (t *table[K, R]) inTx(tx querier) rows[K, R] { return txRows[K, R]{t, tx} }
 
 // inMemory returns empty rows held in memory.
 func (t *table[K, R]) inMemory() *memRows[K, R] { return &memRows[K, R]{t: t, m: map[K]R{}} }
 
+// querier is what rows in a transaction need of it: a pgx.Tx, or a live
+// projector's writeBehind.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
 type txRows[K comparable, R any] struct {
 	t  *table[K, R]
-	tx pgx.Tx
+	tx querier
 }
 
 func (r txRows[K, R]) get(ctx context.Context, k K) (R, bool, error) {

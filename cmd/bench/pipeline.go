@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/catalog"
+	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/eventstore"
 	appconfig "github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/migrations"
@@ -30,6 +32,7 @@ import (
 // local one; each run uses streams of its own and deletes them).
 var pipelineBenches = map[string]func(p *pipelineBench, ctx context.Context) error{
 	"lag":     (*pipelineBench).lag,
+	"push":    (*pipelineBench).push,
 	"relay":   (*pipelineBench).relay,
 	"rebuild": (*pipelineBench).rebuild,
 }
@@ -49,10 +52,15 @@ type pipelineBench struct {
 func runPipelineBench(ctx context.Context, name string, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench "+name, flag.ContinueOnError)
 	b := &pipelineBench{name: name, stdout: stdout, redisURL: getenv("BENCH_REDIS_URL"), prefix: "etbench." + uuid.NewString()[:8] + "."}
-	fs.DurationVar(&b.duration, "duration", 60*time.Second, "lag: how long to sustain the rate")
-	fs.IntVar(&b.rate, "rate", 1000, "lag: appended events per second")
+	duration := 60 * time.Second
+	if name == "push" {
+		duration = 30 * time.Second
+	}
+	fs.DurationVar(&b.duration, "duration", duration, "lag, push: how long to sustain the rate")
+	fs.IntVar(&b.rate, "rate", map[string]int{"lag": 1000, "push": 200}[name], "lag, push: appended events per second")
 	fs.IntVar(&b.events, "events", map[string]int{"relay": 200_000, "rebuild": 1_000_000}[name], "relay, rebuild: events in the store")
 	keep := fs.Bool("keep", false, "keep the et_bench database")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (relay, projectors, sagas) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -88,11 +96,23 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 		return err
 	}
 	fmt.Fprintf(stdout, "command:  go run ./cmd/bench %s %s\n", name, map[string]string{
-		"lag": fmt.Sprintf("-duration %s -rate %d", b.duration, b.rate), "relay": fmt.Sprintf("-events %d", b.events),
+		"lag": fmt.Sprintf("-duration %s -rate %d", b.duration, b.rate), "push": fmt.Sprintf("-duration %s -rate %d", b.duration, b.rate),
+		"relay":   fmt.Sprintf("-events %d", b.events),
 		"rebuild": fmt.Sprintf("-events %d", b.events),
 	}[name])
 	fmt.Fprintf(stdout, "machine:  %d cores (%s), %s, PostgreSQL %s, Redis at %s, same host\n",
 		runtime.NumCPU(), cpuModel(), runtime.Version(), pgVersion, redact(b.redisURL))
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	return pipelineBenches[name](b, ctx)
 }
 
@@ -325,4 +345,156 @@ func (b *pipelineBench) table(rows [][3]string) {
 	for _, r := range rows {
 		fmt.Fprintf(b.stdout, "%-40s %-20s %s\n", r[0], r[1], r[2])
 	}
+}
+
+// push measures the time from a late check-in's commit to the call of the
+// live notification handler (what the WebSocket hub writes to the manager),
+// with the pipeline and projections.SubscribeNotifications running in this
+// process against Redis.
+func (b *pipelineBench) push(ctx context.Context) error {
+	bus, err := b.bus()
+	if err != nil {
+		return err
+	}
+	defer bus.Close()
+	// Ten managers, so that the notifications do not all contend for one
+	// inbox stream; each employee checks in once a second.
+	const managers = 10
+	employees := b.rate
+	day := calendar.Date{Year: 2024, Month: time.January, Day: 1}
+	register := func(id, name, manager string, role employee.Role) error {
+		events, err := employee.Decide(employee.Employee{}, employee.Register{
+			EmployeeID: id, Email: id[:8] + "@example.com", FullName: name, Role: role, ManagerID: manager,
+			Position: "engineer", HireDate: day,
+			Schedule: employee.Schedule{Timezone: "UTC", WorkStart: 8 * 60, WorkEnd: 17 * 60, Workdays: []int{1, 2, 3, 4, 5}},
+		}, time.Now())
+		if err != nil {
+			return err
+		}
+		data := make([]eventstore.EventData, len(events))
+		for i, ev := range events {
+			data[i] = eventstore.EventData{ID: uuid.New(), Payload: ev.(eventstore.Payload)}
+		}
+		_, err = b.store.Append(ctx, employee.Stream(id), 0, data...)
+		return err
+	}
+	managerIDs := make([]string, managers)
+	for i := range managerIDs {
+		managerIDs[i] = uuid.NewString()
+		if err := register(managerIDs[i], fmt.Sprintf("Manager %d", i), "", employee.RoleManager); err != nil {
+			return err
+		}
+	}
+	ids := make([]string, employees)
+	for i := range ids {
+		ids[i] = uuid.NewString()
+		if err := register(ids[i], fmt.Sprintf("Employee %d", i), managerIDs[i%managers], employee.RoleEmployee); err != nil {
+			return err
+		}
+	}
+
+	type key struct{ employee, date string }
+	var mu sync.Mutex
+	committed := map[key]time.Time{}
+	pushed := map[key]time.Time{}
+	pctx, stop := context.WithCancel(ctx)
+	defer stop()
+	err = projections.SubscribeNotifications(pctx, bus, b.store.Codec(), func(v projections.NotificationView, _ string) {
+		at := time.Now()
+		emp, _ := v.Data["employee_id"].(string)
+		date, _ := v.Data["date"].(string)
+		mu.Lock()
+		defer mu.Unlock()
+		if k := (key{emp, date}); pushed[k].IsZero() {
+			pushed[k] = at
+		}
+	})
+	if err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- projections.Run(pctx, projections.Deps{
+			Config: appconfig.Config{AnnualLeaveDays: 15, LowLeaveThresholdDays: 3, DailyCheckAt: "23:59"},
+			Pool:   b.pool, Store: b.store, Bus: bus,
+			Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		})
+	}()
+	// The sagas read managers from the employees' streams, but wait for the
+	// directory so that the start-up backlog is behind us.
+	for {
+		var n int
+		if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM employees`).Scan(&n); err != nil {
+			return err
+		}
+		if n == managers+employees {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	tick := time.NewTicker(time.Second / time.Duration(b.rate))
+	defer tick.Stop()
+	sem := make(chan struct{}, 32)
+	var wg sync.WaitGroup
+	var appendErr error
+	end := time.Now().Add(b.duration)
+	for n := 0; time.Now().Before(end); n++ {
+		<-tick.C
+		i, v := n%employees, int64(n/employees+1)
+		d := day.AddDays(int(v - 1))
+		in := d.In(time.UTC).Add(9 * time.Hour)
+		ev := attendance.CheckedIn{EmployeeID: ids[i], At: in, LocalDate: d, Timezone: "UTC", Workday: true, Late: true, LateMinutes: 60}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			// Each employee's check-ins are a second apart: appended in order.
+			_, err := b.store.Append(ctx, attendance.Stream(ids[i]), v-1, eventstore.EventData{ID: uuid.New(), Payload: ev})
+			at := time.Now()
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && appendErr == nil {
+				appendErr = err
+			}
+			committed[key{ids[i], d.String()}] = at
+		}()
+	}
+	wg.Wait()
+	if appendErr != nil {
+		return appendErr
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		n := len(pushed)
+		mu.Unlock()
+		if n >= len(committed) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stop()
+	if err := <-done; err != nil {
+		return err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var lats []time.Duration
+	for k, at := range committed {
+		if p, ok := pushed[k]; ok {
+			lats = append(lats, max(0, p.Sub(at)))
+		}
+	}
+	if len(lats) < len(committed) {
+		return fmt.Errorf("push: only %d of %d late check-ins were pushed", len(lats), len(committed))
+	}
+	slices.Sort(lats)
+	p := func(q int) time.Duration { return lats[(len(lats)-1)*q/100] }
+	fmt.Fprintln(b.stdout, "push:     pipeline and projections.SubscribeNotifications in this process on Redis; append committed -> handler call")
+	b.table([][3]string{
+		{fmt.Sprintf("push p50 (%d check-ins at %d/s)", len(lats), b.rate), p(50).Round(10 * time.Microsecond).String(), ""},
+		{fmt.Sprintf("push p99 (%d check-ins at %d/s)", len(lats), b.rate), p(99).Round(10 * time.Microsecond).String(), verdict("p99 <= 25ms", p(99) <= 25*time.Millisecond)},
+	})
+	return nil
 }

@@ -1,0 +1,63 @@
+package projections
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/go-cmp/cmp"
+)
+
+// A member reads a backlog in batches, hands the messages over in order,
+// gives a nacked one again, and leaves nothing pending once all are handled.
+func TestGroupReaderHandsOverInOrderAndAcknowledges(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testRedisURL())
+	topic := e.bus.EventTopic(0)
+	const n = 3*groupReadBatch + 7
+	var msgs []*message.Message
+	var want []string
+	for i := range n {
+		msgs = append(msgs, message.NewMessage(strconv.Itoa(i), []byte(strconv.Itoa(i))))
+		want = append(want, strconv.Itoa(i))
+	}
+	if err := e.bus.Publisher().Publish(topic, msgs...); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := e.bus.groupSubscriber("test-group")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	in, err := sub.Subscribe(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	nacked := false
+	for len(got) < n {
+		select {
+		case m := <-in:
+			if m.UUID == "5" && !nacked {
+				nacked = true
+				m.Nack()
+				continue
+			}
+			got = append(got, string(m.Payload))
+			m.Ack()
+		case <-ctx.Done():
+			t.Fatalf("handed over %d of %d messages", len(got), n)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("messages handed over (-want +got):\n%s", diff)
+	}
+	eventually(t, "nothing pending", func() (bool, error) {
+		p, err := e.redis.XPending(ctx, topic, "test-group").Result()
+		return err == nil && p.Count == 0, err
+	})
+}

@@ -1,0 +1,94 @@
+package projections
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/acme/employee-tracking/eventstore"
+)
+
+// An append whose wake reaches the relay while an older transaction is still
+// open is hidden by the feed's fence; the relay must read it again as soon as
+// that transaction ends, not at its next poll.
+func TestRelayRereadsQuicklyWhenTheFenceHidesAnEvent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, MemoryBus)
+	r := NewRelay(e.pool, e.store, e.bus, testLogger(t), nil)
+	r.poll = time.Hour // only the wake and the quick re-reads can publish
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	e.register("First", "employee", "", schedule("UTC"), "2024-01-01")
+	eventually(t, "first event published", func() (bool, error) { return counterValue(r.metrics.relayPublished) == 1, nil })
+
+	older, err := e.pool.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer older.Rollback(context.Background())
+	if _, err := older.Exec(context.Background(), `SELECT pg_current_xact_id()`); err != nil {
+		t.Fatal(err)
+	}
+	e.register("Second", "employee", "", schedule("UTC"), "2024-01-01")
+	time.Sleep(100 * time.Millisecond)
+	if got := counterValue(r.metrics.relayPublished); got != 1 {
+		t.Fatalf("published %v events while an older transaction was open, want 1: the fence did not hide the second", got)
+	}
+	if err := older.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The fence is the oldest transaction of the whole server: others' may
+	// hold it a little longer. Without the re-reads this waits for an hour.
+	committed := time.Now()
+	for counterValue(r.metrics.relayPublished) != 2 {
+		if time.Since(committed) > 5*time.Second {
+			t.Fatalf("hidden event not published %s after the fence lifted", time.Since(committed).Round(time.Millisecond))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// An append made by a process whose relay stands by (the API server, say)
+// wakes the active relay of another process (the worker) at once.
+func TestAppendElsewhereWakesTheActiveRelay(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, MemoryBus)
+	active := NewRelay(e.pool, e.store, e.bus, testLogger(t), nil)
+	active.poll = time.Hour // only a wake can make it publish
+	elsewhere := *e
+	elsewhere.store = eventstore.New(e.pool, e.store.Codec())
+	standby := NewRelay(e.pool, elsewhere.store, e.bus, testLogger(t), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 2)
+	go func() { done <- active.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		for range 2 {
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	e.register("First", "employee", "", schedule("UTC"), "2024-01-01")
+	eventually(t, "first event published", func() (bool, error) { return counterValue(active.metrics.relayPublished) == 1, nil })
+	go func() { done <- standby.Run(ctx) }()
+
+	elsewhere.register("Second", "employee", "", schedule("UTC"), "2024-01-01")
+	appended := time.Now()
+	for counterValue(active.metrics.relayPublished) != 2 {
+		if time.Since(appended) > 5*time.Second {
+			t.Fatalf("event appended elsewhere not published after %s", time.Since(appended).Round(time.Millisecond))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := counterValue(standby.metrics.relayPublished); got != 0 {
+		t.Errorf("standby relay published %v events, want 0", got)
+	}
+}
