@@ -3,7 +3,7 @@ GO        ?= go
 PKGS      := ./...
 TEST_FLAGS ?= -count=1 -timeout 9m
 
-.PHONY: run worker build test unit lint swagger swagger-check bench fuzz tidy
+.PHONY: run worker cluster seed-demo build test unit lint swagger swagger-check bench fuzz tidy
 
 ## run: the whole system in one process (Postgres and Redis on localhost)
 run:
@@ -12,6 +12,21 @@ run:
 ## worker: relay, projectors and sagas without HTTP
 worker:
 	$(GO) run ./cmd/worker
+
+## cluster: two servers (:8000, :8002) and a worker (:8001) on the local Postgres and Redis; Ctrl-C stops all
+cluster: build
+	@trap 'kill $$pids 2>/dev/null; wait' INT TERM EXIT; \
+	JWT_SECRET=$${JWT_SECRET:-cluster-local-secret}; export JWT_SECRET; \
+	HTTP_ADDR=:8000 bin/server & pids=$$!; \
+	until HTTP_ADDR=:8000 bin/server -healthcheck 2>/dev/null; do kill -0 $$pids || exit 1; sleep 0.2; done; \
+	HTTP_ADDR=:8002 bin/server & pids="$$pids $$!"; \
+	WORKER_HTTP_ADDR=:8001 bin/worker & pids="$$pids $$!"; \
+	echo "servers on :8000 and :8002, worker health on :8001; Ctrl-C stops them"; \
+	wait
+
+## seed-demo: a demo company in the local database (logins printed at the end)
+seed-demo:
+	$(GO) run ./cmd/etctl seed-demo
 
 ## build: static binaries into bin/
 build:

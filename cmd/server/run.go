@@ -14,15 +14,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/acme/employee-tracking/domain/catalog"
-	"github.com/acme/employee-tracking/eventstore"
 	apihttp "github.com/acme/employee-tracking/http"
 	"github.com/acme/employee-tracking/internal/config"
-	"github.com/acme/employee-tracking/migrations"
+	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/projections"
 )
 
@@ -42,39 +39,22 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 		return err
 	}
 	if *healthcheck {
-		return checkHealth(ctx, cfg.HTTPAddr)
+		return startup.CheckHealth(ctx, cfg.HTTPAddr)
 	}
 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log := startup.NewLogger(stdout, cfg)
 	if cfg.JWTSecretIsRandom {
 		log.Warn("JWT_SECRET is not set: using a random key, tokens end with this process")
 	}
 
-	if err := migrations.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
-		return err
-	}
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return fmt.Errorf("connect to database: %w", err)
-	}
-	defer pool.Close()
-	if cfg.MigrateOnStart {
-		if err := migrations.Up(ctx, pool); err != nil {
-			return err
-		}
-	}
-	codec, err := eventstore.NewCodec(catalog.Events()...)
+	sys, err := startup.Open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	store := eventstore.New(pool, codec)
-	bus, err := projections.NewBus(cfg.RedisURL, log, projections.WithTopicPrefix(cfg.RedisPrefix))
-	if err != nil {
-		return err
-	}
-	defer bus.Close()
+	defer sys.Close()
+	pool, store, codec, bus := sys.Pool, sys.Store, sys.Codec, sys.Bus
 
 	now := time.Now
 	accounts := apihttp.NewAccounts(pool, store, cfg, now)
@@ -154,27 +134,4 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 	stopPipeline()
 	wg.Wait()
 	return runErr
-}
-
-// checkHealth asks the server on addr (":8000" or "host:port") for /healthz.
-func checkHealth(ctx context.Context, addr string) error {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("HTTP_ADDR %q: %w", addr, err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+port+"/healthz", nil)
-	if err != nil {
-		return err
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("healthz answered %s", res.Status)
-	}
-	return nil
 }

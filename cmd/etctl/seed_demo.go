@@ -1,0 +1,407 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/schollz/progressbar/v3"
+
+	apihttp "github.com/acme/employee-tracking/http"
+	"github.com/acme/employee-tracking/internal/config"
+	"github.com/acme/employee-tracking/projections"
+)
+
+func init() {
+	commands["seed-demo"] = command{
+		summary: "create a demo company through the API's handlers: -employees (200), -months (3) of history; refuses a seeded database",
+		run:     seedDemo,
+	}
+}
+
+// ErrAlreadySeeded is returned when the database already holds the demo
+// company: seeding twice would double its history.
+var ErrAlreadySeeded = errors.New("seed-demo: the demo company already exists in this database")
+
+// demoDomain names every demo login; the domain is reserved for examples.
+const demoDomain = "demo.example.com"
+
+// Offices of the demo company: half the staff in each.
+var offices = []struct {
+	name, tz, start, end string
+	first, last          []string
+}{
+	{"Istanbul", "Europe/Istanbul", "09:00", "18:00",
+		[]string{"Ayşe", "Mehmet", "Zeynep", "Mustafa", "Elif", "Ahmet", "Fatma", "Emre", "Selin", "Burak", "Deniz", "Can"},
+		[]string{"Yılmaz", "Kaya", "Demir", "Şahin", "Çelik", "Yıldız", "Öztürk", "Aydın", "Arslan", "Doğan", "Koç", "Kurt"}},
+	{"New York", "America/New_York", "09:00", "17:00",
+		[]string{"Emma", "Liam", "Olivia", "Noah", "Ava", "James", "Sophia", "Lucas", "Mia", "Ethan", "Grace", "Daniel"},
+		[]string{"Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Lopez", "Wilson", "Moore", "Clark"}},
+}
+
+// demoHolidays are the company's holidays by month and day.
+var demoHolidays = []struct {
+	month time.Month
+	day   int
+	name  string
+}{
+	{time.January, 1, "New Year's Day"}, {time.April, 23, "National Sovereignty and Children's Day"},
+	{time.May, 1, "Labour Day"}, {time.May, 19, "Youth and Sports Day"}, {time.July, 4, "Independence Day"},
+	{time.July, 15, "Democracy and National Unity Day"}, {time.August, 30, "Victory Day"},
+	{time.October, 29, "Republic Day"}, {time.December, 25, "Christmas Day"},
+}
+
+// seedDemo creates an admin, managers, employees in two offices and months
+// of check-ins, absences, leave requests in every state and holidays. Every
+// change goes through the API's handlers in this process, on a simulated
+// clock, so the events are exactly the ones the API appends. It refuses to
+// run twice: the demo admin's email is taken on a seeded database.
+func seedDemo(ctx context.Context, getenv func(string) string, stdout io.Writer, args []string) error {
+	fs := flag.NewFlagSet("seed-demo", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	staff := fs.Int("employees", 200, "number of employees (managers and the admin come on top)")
+	months := fs.Int("months", 3, "months of history, ending yesterday")
+	password := fs.String("password", "demo-password", "password of every demo login")
+	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same company")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *staff < 1 || *months < 1 {
+		return errors.New("seed-demo: -employees and -months must be at least 1")
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	// Tokens are issued on the simulated clock and must outlive the history.
+	cfg.AccessTokenTTL = time.Duration(*months+1) * 31 * 24 * time.Hour
+	pool, store, err := openStore(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	first := today.AddDate(0, -*months, 0)
+	clock := first.AddDate(0, 0, -1).Add(6 * time.Hour)
+	now := func() time.Time { return clock }
+	accounts := apihttp.NewAccounts(pool, store, cfg, now)
+	d := &demo{
+		api: apihttp.New(apihttp.Deps{
+			Config: cfg, Logger: slog.New(slog.DiscardHandler), Pool: pool, Store: store,
+			Queries: projections.NewQueries(pool), Accounts: accounts, Registry: prometheus.NewRegistry(), Now: now,
+		}),
+		ctx: ctx, password: *password, rng: rand.New(rand.NewPCG(*seed, 0x5eed)),
+	}
+
+	adminEmail := "admin@" + demoDomain
+	if _, err := accounts.CreateAdmin(ctx, adminEmail, *password, "Demo Administrator"); err != nil {
+		if errors.Is(err, apihttp.ErrEmailTaken) {
+			return ErrAlreadySeeded
+		}
+		return fmt.Errorf("seed-demo: %w", err)
+	}
+	admin := &person{email: adminEmail}
+	if err := d.login(admin); err != nil {
+		return err
+	}
+
+	plan := d.plan(admin, *staff, first, today)
+	var progress io.Writer = os.Stderr
+	if *quiet {
+		progress = io.Discard
+	}
+	bar := progressbar.NewOptions(len(plan),
+		progressbar.OptionSetWriter(progress),
+		progressbar.OptionSetDescription("seed-demo"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("commands"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(progress) }),
+	)
+	// Registrations come first; the rest follows the simulated clock.
+	slices.SortStableFunc(plan, func(a, b step) int { return a.at.Compare(b.at) })
+	for _, s := range plan {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		clock = s.at
+		if err := s.do(); err != nil {
+			return fmt.Errorf("seed-demo at %s: %w", s.at.Format(time.RFC3339), err)
+		}
+		_ = bar.Add(1) // the bar only draws
+	}
+	_ = bar.Finish()
+
+	fmt.Fprintf(stdout, "seeded %d employees, %d managers, %d commands from %s to %s (%s)\n",
+		*staff, len(d.managers), len(plan), first.Format(time.DateOnly), today.AddDate(0, 0, -1).Format(time.DateOnly), d.counts)
+	fmt.Fprintf(stdout, "log in with password %q as:\n", *password)
+	fmt.Fprintf(stdout, "  %-36s admin: everyone, holidays, reports\n", adminEmail)
+	for _, m := range d.managers[:min(2, len(d.managers))] {
+		fmt.Fprintf(stdout, "  %-36s manager in %s\n", m.email, m.office)
+	}
+	for _, e := range d.staff[:min(2, len(d.staff))] {
+		fmt.Fprintf(stdout, "  %-36s employee in %s\n", e.email, e.office)
+	}
+	return nil
+}
+
+// demo drives the API in process.
+type demo struct {
+	api      http.Handler
+	ctx      context.Context
+	password string
+	rng      *rand.Rand
+	managers []*person
+	staff    []*person
+	counts   counts
+}
+
+// counts are what the seeding did, for its summary line.
+type counts struct {
+	checkIns, late, absences, leave int
+	leaveByStatus                   map[string]int
+}
+
+func (c counts) String() string {
+	return fmt.Sprintf("%d check-ins, %d late, %d absences, %d leave requests %v", c.checkIns, c.late, c.absences, c.leave, c.leaveByStatus)
+}
+
+// person is a demo login; id and token are known once its registration ran.
+type person struct {
+	email, name, office, tz string
+	start, end              string
+	manager                 *person
+	id, token               string
+}
+
+// step is one command at a simulated time.
+type step struct {
+	at time.Time
+	do func() error
+}
+
+// plan lays out every command: registrations, holidays, then each workday's
+// check-ins and check-outs, absences and leave requests with their fates.
+func (d *demo) plan(admin *person, staff int, first, today time.Time) []step {
+	setup := first.AddDate(0, 0, -1).Add(6 * time.Hour)
+	var plan []step
+	at := func(t time.Time, do func() error) { plan = append(plan, step{at: t, do: do}) }
+
+	holidays := map[string]bool{}
+	for y := first.Year(); y <= today.Year(); y++ {
+		for _, h := range demoHolidays {
+			day := time.Date(y, h.month, h.day, 0, 0, 0, 0, time.UTC)
+			if day.Before(first) || !day.Before(today.AddDate(0, 2, 0)) {
+				continue
+			}
+			holidays[day.Format(time.DateOnly)] = true
+			at(setup, func() error {
+				return d.call(admin, http.StatusCreated, "POST", "/api/holidays/", map[string]string{"date": day.Format(time.DateOnly), "name": h.name}, nil)
+			})
+		}
+	}
+
+	nManagers := max(len(offices), staff/25)
+	byOffice := make([][]*person, len(offices))
+	for i := range nManagers {
+		o := offices[i%len(offices)]
+		m := &person{email: fmt.Sprintf("manager%02d@%s", i+1, demoDomain), office: o.name, tz: o.tz, start: o.start, end: o.end,
+			name: o.first[(i*5+3)%len(o.first)] + " " + o.last[(i*7+1)%len(o.last)]}
+		d.managers = append(d.managers, m)
+		byOffice[i%len(offices)] = append(byOffice[i%len(offices)], m)
+		at(setup, func() error { return d.register(admin, m, "manager", "Team Lead") })
+	}
+	positions := []string{"Engineer", "Analyst", "Designer", "Accountant", "Sales Representative", "Support Specialist"}
+	for i := range staff {
+		o := offices[i%len(offices)]
+		team := byOffice[i%len(offices)]
+		e := &person{email: fmt.Sprintf("employee%03d@%s", i+1, demoDomain), office: o.name, tz: o.tz, start: o.start, end: o.end,
+			name:    o.first[d.rng.IntN(len(o.first))] + " " + o.last[d.rng.IntN(len(o.last))],
+			manager: team[(i/len(offices))%len(team)]}
+		d.staff = append(d.staff, e)
+		at(setup, func() error { return d.register(admin, e, "employee", positions[i%len(positions)]) })
+	}
+
+	// One leave request per employee, on a random day of the history, for a
+	// few days a week or two later; its fate cycles through every state.
+	d.counts.leaveByStatus = map[string]int{}
+	fates := []string{"approved", "approved", "rejected", "cancelled", "pending"}
+	onLeave := map[*person]map[string]bool{}
+	days := int(today.Sub(first).Hours() / 24)
+	for i, e := range d.staff {
+		loc, _ := time.LoadLocation(e.tz) // the offices' zones are embedded
+		asked := first.AddDate(0, 0, d.rng.IntN(days))
+		start := asked.AddDate(0, 0, 7+d.rng.IntN(7))
+		for start.Weekday() == time.Saturday || start.Weekday() == time.Sunday {
+			start = start.AddDate(0, 0, 1)
+		}
+		end := start.AddDate(0, 0, d.rng.IntN(3))
+		fate := fates[i%len(fates)]
+		var id string
+		at(localTime(asked, "11:00", loc), func() error {
+			var out struct {
+				ID string `json:"id"`
+			}
+			err := d.call(e, http.StatusCreated, "POST", "/api/leave-management/",
+				map[string]string{"start_date": start.Format(time.DateOnly), "end_date": end.Format(time.DateOnly), "reason": "personal"}, &out)
+			var refused *refusedError
+			if errors.As(err, &refused) && refused.status == http.StatusUnprocessableEntity {
+				return nil // e.g. a range of holidays only: this employee asks for nothing
+			}
+			if err != nil {
+				return err
+			}
+			id = out.ID
+			d.counts.leave++
+			d.counts.leaveByStatus[fate]++
+			return nil
+		})
+		decided := localTime(asked.AddDate(0, 0, 1), "14:00", loc)
+		switch fate {
+		case "approved", "rejected":
+			at(decided, func() error {
+				if id == "" {
+					return nil
+				}
+				return d.call(e.manager, http.StatusOK, "POST", "/api/leave-management/"+id+"/change-status/", map[string]string{"status": fate}, nil)
+			})
+			if fate == "approved" {
+				onLeave[e] = map[string]bool{}
+				for day := start; !day.After(end); day = day.AddDate(0, 0, 1) {
+					onLeave[e][day.Format(time.DateOnly)] = true
+				}
+			}
+		case "cancelled":
+			at(decided, func() error {
+				if id == "" {
+					return nil
+				}
+				return d.call(e, http.StatusOK, "POST", "/api/leave-management/"+id+"/cancel/", nil, nil)
+			})
+		}
+	}
+
+	// Workdays: most arrive on time, some late, a few not at all.
+	for day := first; day.Before(today); day = day.AddDate(0, 0, 1) {
+		date := day.Format(time.DateOnly)
+		if day.Weekday() == time.Saturday || day.Weekday() == time.Sunday || holidays[date] {
+			continue
+		}
+		for _, e := range d.staff {
+			if onLeave[e][date] {
+				continue
+			}
+			if d.rng.IntN(100) < 4 {
+				d.counts.absences++
+				continue
+			}
+			loc, _ := time.LoadLocation(e.tz)
+			arrive := localTime(day, e.start, loc).Add(time.Duration(d.rng.IntN(20)-19) * time.Minute)
+			if d.rng.IntN(100) < 12 {
+				arrive = arrive.Add(time.Duration(20+d.rng.IntN(50)) * time.Minute)
+				d.counts.late++
+			}
+			leave := localTime(day, e.end, loc).Add(time.Duration(d.rng.IntN(75)-15) * time.Minute)
+			d.counts.checkIns++
+			at(arrive, func() error {
+				return d.call(e, http.StatusCreated, "POST", "/api/attendance/", map[string]string{"type": "check-in"}, nil)
+			})
+			at(leave, func() error {
+				return d.call(e, http.StatusCreated, "POST", "/api/attendance/", map[string]string{"type": "check-out"}, nil)
+			})
+		}
+	}
+	return plan
+}
+
+// localTime is the instant of clock ("HH:MM") on day's date in loc.
+func localTime(day time.Time, clock string, loc *time.Location) time.Time {
+	t, _ := time.Parse("15:04", clock) // the clocks above are constants
+	return time.Date(day.Year(), day.Month(), day.Day(), t.Hour(), t.Minute(), 0, 0, loc)
+}
+
+func (d *demo) register(admin, p *person, role, position string) error {
+	body := map[string]any{
+		"email": p.email, "password": d.password, "full_name": p.name, "role": role, "position": position,
+		"hire_date": time.Date(2018+d.rng.IntN(7), time.Month(1+d.rng.IntN(12)), 1+d.rng.IntN(28), 0, 0, 0, 0, time.UTC).Format(time.DateOnly),
+		"schedule": map[string]any{
+			"timezone": p.tz, "work_start": p.start, "work_end": p.end, "grace_minutes": 5, "workdays": []int{1, 2, 3, 4, 5},
+		},
+	}
+	if p.manager != nil {
+		body["manager_id"] = p.manager.id
+	}
+	var out struct {
+		ID string `json:"id"`
+	}
+	if err := d.call(admin, http.StatusCreated, "POST", "/api/employees/", body, &out); err != nil {
+		return err
+	}
+	p.id = out.ID
+	return d.login(p)
+}
+
+func (d *demo) login(p *person) error {
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := d.call(nil, http.StatusOK, "POST", "/api/auth/login/", map[string]string{"email": p.email, "password": d.password}, &out); err != nil {
+		return err
+	}
+	p.token = out.AccessToken
+	return nil
+}
+
+// call serves one request through the API's handlers as p (nil: anonymous)
+// and decodes the answer into out unless out is nil.
+func (d *demo) call(p *person, want int, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req := httptest.NewRequestWithContext(d.ctx, method, path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if p != nil {
+		req.Header.Set("Authorization", "Bearer "+p.token)
+	}
+	rec := httptest.NewRecorder()
+	d.api.ServeHTTP(rec, req)
+	if rec.Code != want {
+		return &refusedError{request: method + " " + path, status: rec.Code, body: string(bytes.TrimSpace(rec.Body.Bytes())), want: want}
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(rec.Body.Bytes(), out)
+}
+
+// refusedError is an answer of the API other than the one a step expects.
+type refusedError struct {
+	request      string
+	status, want int
+	body         string
+}
+
+func (e *refusedError) Error() string {
+	return fmt.Sprintf("%s: %d %s, want %d", e.request, e.status, e.body, e.want)
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/acme/employee-tracking/internal/testdb"
+)
+
+func TestSeedDemo(t *testing.T) {
+	t.Parallel()
+	const staff = 6
+	env := map[string]string{"DATABASE_URL": testdb.URL(t), "BCRYPT_COST": "4"}
+	getenv := func(k string) string { return env[k] }
+	ctx := context.Background()
+	args := []string{"seed-demo", "-employees", "6", "-months", "1", "-quiet"}
+
+	var out bytes.Buffer
+	if err := run(ctx, getenv, &out, args); err != nil {
+		t.Fatalf("seed-demo = %v, want nil", err)
+	}
+	for _, login := range []string{"admin@demo.example.com", "manager01@demo.example.com", "employee001@demo.example.com"} {
+		if !strings.Contains(out.String(), login) {
+			t.Errorf("output lacks the login %s:\n%s", login, out.String())
+		}
+	}
+	if err := run(ctx, getenv, &out, args); !errors.Is(err, ErrAlreadySeeded) {
+		t.Errorf("second seed-demo = %v, want ErrAlreadySeeded", err)
+	}
+
+	db, _, err := openStore(ctx, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var c struct {
+		admins, managers, employees, zones  int
+		checkIns, checkOuts, late, absentee int
+		requested, approved, rejected       int
+		cancelled                           int
+	}
+	err = db.QueryRow(ctx, `SELECT
+		count(*) FILTER (WHERE type = 'employee.registered' AND data->>'role' = 'admin'),
+		count(*) FILTER (WHERE type = 'employee.registered' AND data->>'role' = 'manager'),
+		count(*) FILTER (WHERE type = 'employee.registered' AND data->>'role' = 'employee'),
+		count(DISTINCT data->'schedule'->>'timezone') FILTER (WHERE type = 'employee.registered' AND data->>'role' = 'employee'),
+		count(*) FILTER (WHERE type = 'attendance.checked_in'),
+		count(*) FILTER (WHERE type = 'attendance.checked_out'),
+		count(*) FILTER (WHERE type = 'attendance.checked_in' AND (data->>'late')::boolean),
+		(SELECT count(*) FROM (SELECT stream_id, count(*) FROM events WHERE type = 'attendance.checked_in' GROUP BY 1) s
+		  WHERE count < (SELECT max(n) FROM (SELECT count(*) AS n FROM events WHERE type = 'attendance.checked_in' GROUP BY stream_id) m)),
+		count(*) FILTER (WHERE type = 'leave.requested'),
+		count(*) FILTER (WHERE type = 'leave.approved'),
+		count(*) FILTER (WHERE type = 'leave.rejected'),
+		count(*) FILTER (WHERE type = 'leave.cancelled')
+		FROM events`).Scan(&c.admins, &c.managers, &c.employees, &c.zones, &c.checkIns, &c.checkOuts, &c.late, &c.absentee,
+		&c.requested, &c.approved, &c.rejected, &c.cancelled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		got, want int
+		atLeast   bool
+	}{
+		{"admins", c.admins, 1, false},
+		{"managers", c.managers, 2, false},
+		{"employees", c.employees, staff, false},
+		{"employees' timezones", c.zones, 2, false},
+		{"check-ins", c.checkIns, staff * 15, true},
+		{"check-outs", c.checkOuts, c.checkIns, false},
+		{"late check-ins", c.late, 1, true},
+		{"employees with fewer check-ins than others (absence or leave)", c.absentee, 1, true},
+		{"leave requests", c.requested, staff, false},
+		{"approvals", c.approved, 3, false}, // fates cycle approved, approved, rejected, cancelled, pending
+		{"rejections", c.rejected, 1, false},
+		{"cancellations", c.cancelled, 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.atLeast && tt.got < tt.want || !tt.atLeast && tt.got != tt.want {
+				t.Errorf("got %d, want %s%d", tt.got, map[bool]string{true: "at least ", false: ""}[tt.atLeast], tt.want)
+			}
+		})
+	}
+	if pending := c.requested - c.approved - c.rejected - c.cancelled; pending < 1 {
+		t.Errorf("pending requests = %d, want at least 1", pending)
+	}
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/acme/employee-tracking/internal/config"
+	"github.com/acme/employee-tracking/internal/startup"
+	"github.com/acme/employee-tracking/projections"
+)
+
+// defaultAddr is where the worker serves its health and metrics endpoints:
+// next to the API's :8000, so both run on one host without settings.
+const defaultAddr = ":8001"
+
+// shutdownTimeout bounds draining the health endpoints at exit.
+const shutdownTimeout = 5 * time.Second
+
+// readyTimeout bounds each readiness check.
+const readyTimeout = 2 * time.Second
+
+// run is the whole program; main only calls it, tests call it too.
+func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args []string) error {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	healthcheck := fs.Bool("healthcheck", false, "check /healthz of the worker on WORKER_HTTP_ADDR and exit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	addr := strings.TrimSpace(getenv("WORKER_HTTP_ADDR"))
+	if addr == "" {
+		addr = defaultAddr
+	}
+	if *healthcheck {
+		return startup.CheckHealth(ctx, addr)
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	log := startup.NewLogger(stdout, cfg)
+	sys, err := startup.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	queries := projections.NewQueries(sys.Pool)
+	pipeline, err := projections.New(projections.Deps{
+		Config: cfg, Pool: sys.Pool, Store: sys.Store, Bus: sys.Bus, Queries: queries, Logger: log, Now: time.Now, Registry: registry,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           routes(sys, queries, registry),
+		ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 2)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+
+	// The pipeline outlives ctx until the health endpoints are down, so that
+	// an orchestrator stops routing probes before the work stops.
+	pipeCtx, stopPipeline := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopPipeline()
+	pipeDone := make(chan struct{})
+	go func() {
+		defer close(pipeDone)
+		if err := pipeline.Run(pipeCtx); err != nil && !errors.Is(err, context.Canceled) {
+			errc <- fmt.Errorf("pipeline: %w", err)
+		}
+	}()
+	log.Info("worker running", "addr", ln.Addr().String())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+		log.Error("stopping", "err", runErr)
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("drain requests: %w", err))
+	}
+	stopPipeline()
+	<-pipeDone
+	return runErr
+}
+
+// health is the body of /healthz and /readyz, as the API answers them.
+type health struct {
+	Status string            `json:"status"`
+	Checks map[string]string `json:"checks,omitempty"`
+}
+
+// routes serves the worker's operations endpoints.
+func routes(sys *startup.App, q *projections.Queries, registry *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeHealth(w, http.StatusOK, health{Status: "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+		defer cancel()
+		checks := map[string]string{"database": "ok", "bus": "ok", "projections": "ok"}
+		if err := sys.Pool.Ping(ctx); err != nil {
+			checks["database"] = err.Error()
+		}
+		if err := sys.Bus.Ping(ctx); err != nil {
+			checks["bus"] = err.Error()
+		}
+		if st, err := q.Status(ctx); err != nil {
+			checks["projections"] = err.Error()
+		} else if stalled := st.Stalled(); len(stalled) > 0 {
+			checks["projections"] = "stalled: " + strings.Join(stalled, ", ")
+		}
+		for _, v := range checks {
+			if v != "ok" {
+				writeHealth(w, http.StatusServiceUnavailable, health{Status: "unavailable", Checks: checks})
+				return
+			}
+		}
+		writeHealth(w, http.StatusOK, health{Status: "ok", Checks: checks})
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}))
+	return mux
+}
+
+func writeHealth(w http.ResponseWriter, status int, h health) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(h) // the client went away; nothing to do
+}

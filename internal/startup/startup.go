@@ -1,0 +1,117 @@
+// Package startup is what the programs share when they start: the database
+// (created when missing, migrated unless MIGRATE_ON_START=false), the event
+// store and the message bus. cmd/server and cmd/worker wire their own parts
+// on top of it.
+package startup
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/acme/employee-tracking/domain/catalog"
+	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/internal/config"
+	"github.com/acme/employee-tracking/migrations"
+	"github.com/acme/employee-tracking/projections"
+)
+
+// App holds what every long-running program works on.
+type App struct {
+	Config config.Config
+	Logger *slog.Logger
+	Pool   *pgxpool.Pool
+	Codec  *eventstore.Codec
+	Store  *eventstore.Store
+	Bus    *projections.Bus
+}
+
+// defaultMaxConns sizes each process's connection pool: two servers and a
+// worker stay well below Postgres's default max_connections of 100.
+const defaultMaxConns = 16
+
+// NewLogger returns the JSON logger of the programs at cfg's level.
+func NewLogger(w io.Writer, cfg config.Config) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: cfg.LogLevel}))
+}
+
+// Open creates the database when it is missing, connects, applies pending
+// migrations unless cfg says not to, and opens the event store and the bus.
+// Close releases them.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	if err := migrations.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	poolCfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	// pgxpool's default (the number of CPUs, at least 4) starves the
+	// projectors and sagas, which each hold a connection while they apply an
+	// event; pool_max_conns in DATABASE_URL still wins.
+	if !strings.Contains(cfg.DatabaseURL, "pool_max_conns") {
+		poolCfg.MaxConns = defaultMaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	if cfg.MigrateOnStart {
+		if err := migrations.Up(ctx, pool); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	}
+	codec, err := eventstore.NewCodec(catalog.Events()...)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	bus, err := projections.NewBus(cfg.RedisURL, log, projections.WithTopicPrefix(cfg.RedisPrefix))
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &App{
+		Config: cfg, Logger: log, Pool: pool, Codec: codec, Store: eventstore.New(pool, codec), Bus: bus,
+	}, nil
+}
+
+// Close closes the bus, then the pool.
+func (a *App) Close() error {
+	err := a.Bus.Close()
+	a.Pool.Close()
+	return err
+}
+
+// CheckHealth asks the program listening on addr (":8000" or "host:port")
+// for /healthz on the loopback interface: the -healthcheck of container
+// images that have no shell or curl.
+func CheckHealth(ctx context.Context, addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://127.0.0.1:"+port+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthz answered %s", res.Status)
+	}
+	return nil
+}
