@@ -73,10 +73,13 @@ var ErrCannotCreateDatabase = errors.New("migrations: database is missing and th
 // EnsureDatabase creates the database named in databaseURL if it does not exist,
 // connecting to the "postgres" maintenance database of the same server.
 func EnsureDatabase(ctx context.Context, databaseURL string) error {
-	cfg, err := pgx.ParseConfig(databaseURL)
+	// pgxpool's parser knows the pool_* settings a URL may carry; pgx's would
+	// send them to the server as unknown run-time parameters.
+	poolCfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return fmt.Errorf("migrations: parse database url: %w", err)
 	}
+	cfg := poolCfg.ConnConfig
 	name := cfg.Database
 	if name == "" {
 		return errors.New("migrations: database url names no database")

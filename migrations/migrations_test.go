@@ -116,6 +116,19 @@ func TestEnsureDatabase(t *testing.T) {
 	}
 }
 
+// A URL may carry pgxpool settings such as pool_max_conns; they must not reach
+// the server as run-time parameters.
+func TestEnsureDatabaseWithPoolSettings(t *testing.T) {
+	dbURL := testdb.MissingURL(t)
+	sep := "?"
+	if strings.Contains(dbURL, "?") {
+		sep = "&"
+	}
+	if err := migrations.EnsureDatabase(context.Background(), dbURL+sep+"pool_max_conns=7"); err != nil {
+		t.Fatalf("EnsureDatabase with pool_max_conns: %v", err)
+	}
+}
+
 func TestEnsureDatabaseWithoutCreateRight(t *testing.T) {
 	ctx := context.Background()
 	admin := testdb.New(t)
