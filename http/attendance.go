@@ -10,6 +10,7 @@ import (
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/holiday"
 	"github.com/acme/employee-tracking/projections"
 )
 
@@ -56,7 +57,7 @@ type AttendanceRecordJSON struct {
 //	@Failure		401				{object}	Problem
 //	@Failure		409				{object}	Problem
 //	@Router			/api/attendance/ [post]
-func handleAttendance(store EventStore, states *attendanceStates, now func() time.Time) echo.HandlerFunc {
+func handleAttendance(store EventStore, states *attendanceStates, holidays *recent[calendar.Holidays], now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := mustPrincipal(c)
 		req, err := decode[attendanceRequest](c)
@@ -67,11 +68,11 @@ func handleAttendance(store EventStore, states *attendanceStates, now func() tim
 		at := now()
 		var cmd attendance.Command = attendance.CheckOut{EmployeeID: p.EmployeeID}
 		if req.Type == typeCheckIn {
-			holidays, err := holidaysAround(ctx, store, p.Schedule, at)
+			days, err := holidaysAround(ctx, store, holidays, p.Schedule, at)
 			if err != nil {
 				return err
 			}
-			cmd = attendance.CheckIn{EmployeeID: p.EmployeeID, Schedule: p.Schedule, Holidays: holidays}
+			cmd = attendance.CheckIn{EmployeeID: p.EmployeeID, Schedule: p.Schedule, Holidays: days}
 		}
 		d, err := decideAttendance(ctx, store, states, originOf(c), attendance.Stream(p.EmployeeID), func(s attendance.State) ([]any, error) {
 			return attendance.Decide(s, cmd, at)
@@ -90,13 +91,23 @@ func handleAttendance(store EventStore, states *attendanceStates, now func() tim
 	}
 }
 
-// holidaysAround returns the holidays of the year of the local date at t.
-func holidaysAround(ctx context.Context, store EventStore, s employee.Schedule, t time.Time) (calendar.Holidays, error) {
+// holidaysAround returns the holidays of the year of the local date at t,
+// as of at most recentTTL ago: every check-in needs them.
+func holidaysAround(ctx context.Context, store EventStore, cached *recent[calendar.Holidays], s employee.Schedule, t time.Time) (calendar.Holidays, error) {
 	loc, err := s.Location()
 	if err != nil {
 		return nil, err
 	}
-	return loadHolidays(ctx, store, calendar.DateOf(t, loc).Year)
+	year := calendar.DateOf(t, loc).Year
+	if h, ok := cached.get(holiday.Stream(year)); ok {
+		return h, nil
+	}
+	h, err := loadHolidays(ctx, store, year)
+	if err != nil {
+		return nil, err
+	}
+	cached.put(holiday.Stream(year), h)
+	return h, nil
 }
 
 // today is the caller's local date.

@@ -12,15 +12,15 @@ import (
 )
 
 // authenticate admits requests with a valid access token of an active user
-// and stores the user, as of now, for the handlers.
-func authenticate(store EventStore, tok tokens) echo.MiddlewareFunc {
+// and stores the user, as of at most recentTTL ago, for the handlers.
+func authenticate(store EventStore, tok tokens, people *recent[employee.Employee]) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			raw, err := bearer(c)
 			if err != nil {
 				return err
 			}
-			p, err := loadPrincipal(c.Request().Context(), store, tok, raw)
+			p, err := loadPrincipal(c.Request().Context(), store, tok, people, raw)
 			if err != nil {
 				return err
 			}
@@ -31,18 +31,26 @@ func authenticate(store EventStore, tok tokens) echo.MiddlewareFunc {
 }
 
 // loadPrincipal checks an access token and loads its user, who must still
-// exist and be active: deactivating a user ends their tokens at once.
-func loadPrincipal(ctx context.Context, store EventStore, tok tokens, raw string) (principal, error) {
+// exist and be active: deactivating a user ends their tokens at once on this
+// instance (the patch forgets the cached user) and within recentTTL on others.
+func loadPrincipal(ctx context.Context, store EventStore, tok tokens, people *recent[employee.Employee], raw string) (principal, error) {
 	id, err := tok.parse(raw, tokenAccess)
 	if err != nil {
 		return principal{}, err
 	}
-	e, err := loadEmployee(ctx, store, id)
-	if errors.Is(err, errNotFound) || (err == nil && !e.Active) {
-		return principal{}, errUnauthorized
+	e, ok := people.get(id)
+	if !ok {
+		e, err = loadEmployee(ctx, store, id)
+		if errors.Is(err, errNotFound) {
+			return principal{}, errUnauthorized
+		}
+		if err != nil {
+			return principal{}, err
+		}
+		people.put(id, e)
 	}
-	if err != nil {
-		return principal{}, err
+	if !e.Active {
+		return principal{}, errUnauthorized
 	}
 	return principal{e}, nil
 }

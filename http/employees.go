@@ -353,7 +353,7 @@ func (r *patchEmployeeRequest) Valid(context.Context) map[string]string {
 //	@Failure		404		{object}	Problem
 //	@Failure		409		{object}	Problem
 //	@Router			/api/employees/{id}/ [patch]
-func handlePatchEmployee(store EventStore, now func() time.Time) echo.HandlerFunc {
+func handlePatchEmployee(store EventStore, people *recent[employee.Employee], now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := mustPrincipal(c)
 		e, err := visibleEmployee(c, store, "id")
@@ -403,6 +403,7 @@ func handlePatchEmployee(store EventStore, now func() time.Time) echo.HandlerFun
 		if err != nil {
 			return err
 		}
+		people.forget(e.EmployeeID) // the next request of that employee sees the change
 		state := employee.Replay(append(d.history, d.events...))
 		if !state.Exists {
 			return errNotFound

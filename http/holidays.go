@@ -95,7 +95,7 @@ func (r *holidayRequest) Valid(context.Context) map[string]string {
 //	@Failure	403		{object}	Problem
 //	@Failure	409		{object}	Problem
 //	@Router		/api/holidays/ [post]
-func handleDeclareHoliday(store EventStore, now func() time.Time) echo.HandlerFunc {
+func handleDeclareHoliday(store EventStore, cached *recent[calendar.Holidays], now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if err := requireRole(mustPrincipal(c), employee.RoleAdmin); err != nil {
 			return err
@@ -111,6 +111,7 @@ func handleDeclareHoliday(store EventStore, now func() time.Time) echo.HandlerFu
 		if err != nil {
 			return err
 		}
+		cached.forget(holiday.Stream(req.date.Year))
 		name := holiday.Replay(append(d.history, d.events...)).Holidays()[req.date]
 		return created(c, HolidayJSON{Date: req.date.String(), Name: name})
 	}
@@ -127,7 +128,7 @@ func handleDeclareHoliday(store EventStore, now func() time.Time) echo.HandlerFu
 //	@Failure	403	{object}	Problem
 //	@Failure	404	{object}	Problem
 //	@Router		/api/holidays/{date}/ [delete]
-func handleWithdrawHoliday(store EventStore, now func() time.Time) echo.HandlerFunc {
+func handleWithdrawHoliday(store EventStore, cached *recent[calendar.Holidays], now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if err := requireRole(mustPrincipal(c), employee.RoleAdmin); err != nil {
 			return err
@@ -143,6 +144,7 @@ func handleWithdrawHoliday(store EventStore, now func() time.Time) echo.HandlerF
 		if err != nil {
 			return err
 		}
+		cached.forget(holiday.Stream(date.Year))
 		return c.NoContent(http.StatusNoContent)
 	}
 }

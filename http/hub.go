@@ -1,9 +1,13 @@
 package http
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/olahol/melody"
 
+	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/projections"
 )
 
@@ -51,14 +56,18 @@ const keySession = "session"
 // far behind reconnects with after.
 const wsBuffer = 16
 
+// wsReadBuffer holds a control frame (at most 125 bytes of payload) at once.
+const wsReadBuffer = 512
+
 func newHub(q Queries, origins []string, log *slog.Logger, m *metrics) *Hub {
 	h := &Hub{m: melody.New(), q: q, log: log, metrics: m, byUser: map[string]map[*melody.Session]*wsSession{}}
 	h.m.Config.MessageBufferSize = wsBuffer
 	h.m.Upgrader.CheckOrigin = checkOrigin(origins)
-	// Zero sizes make the connection reuse the buffers net/http already holds
-	// for the hijacked connection instead of allocating its own: sessions are
-	// many and mostly idle.
-	h.m.Upgrader.ReadBufferSize, h.m.Upgrader.WriteBufferSize = 0, 0
+	// Sessions are many and mostly idle, and clients send nothing but control
+	// frames: a small read buffer of its own lets net/http's 4 KiB one go, and
+	// a write buffer is taken from the pool only while a frame is written.
+	h.m.Upgrader.ReadBufferSize, h.m.Upgrader.WriteBufferSize = wsReadBuffer, 0
+	h.m.Upgrader.WriteBufferPool = &sync.Pool{}
 	h.m.HandleConnect(h.connected)
 	h.m.HandleDisconnect(h.disconnected)
 	h.m.HandleError(func(s *melody.Session, err error) {
@@ -114,7 +123,7 @@ func sessionOf(s *melody.Session) *wsSession {
 //	@Failure		401		{object}	Problem
 //	@Failure		403		{object}	Problem	"origin not allowed"
 //	@Router			/ws/notifications [get]
-func (h *Hub) handleConnect(store EventStore, tok tokens) echo.HandlerFunc {
+func (h *Hub) handleConnect(store EventStore, tok tokens, people *recent[employee.Employee]) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		raw := c.QueryParam("token")
 		if raw == "" {
@@ -123,13 +132,7 @@ func (h *Hub) handleConnect(store EventStore, tok tokens) echo.HandlerFunc {
 				return err
 			}
 		}
-		// The database call grows the stack of the goroutine that makes it,
-		// and this one lives as long as the session: make it elsewhere.
-		var p principal
-		err := onOwnStack(func() (err error) {
-			p, err = loadPrincipal(c.Request().Context(), store, tok, raw)
-			return err
-		})
+		p, err := loadPrincipal(c.Request().Context(), store, tok, people, raw)
 		if err != nil {
 			return err
 		}
@@ -141,21 +144,86 @@ func (h *Hub) handleConnect(store EventStore, tok tokens) echo.HandlerFunc {
 			}
 			st.lastSeq, st.replaying = after, true
 		}
-		if !h.m.Upgrader.CheckOrigin(c.Request()) {
+		r := c.Request()
+		if !h.m.Upgrader.CheckOrigin(r) {
 			return errForbidden
 		}
-		if err := h.m.HandleRequestWithKeys(c.Response(), c.Request(), map[string]any{keySession: st}); err != nil && !c.Response().Committed {
-			return err
+		if !websocket.IsWebSocketUpgrade(r) || r.Header.Get("Sec-WebSocket-Version") != "13" || r.Header.Get("Sec-WebSocket-Key") == "" {
+			return badRequest("not a websocket handshake", nil)
 		}
-		return nil
+		return h.detach(c, st)
 	}
 }
 
-// onOwnStack runs fn on a short-lived goroutine and waits for it.
-func onOwnStack(fn func() error) error {
-	done := make(chan error, 1)
-	go func() { done <- fn() }()
-	return <-done
+// detach takes the connection over from net/http and runs the session on a
+// goroutine of its own, so the request's goroutine returns: its stack, the
+// server's buffers of the connection and the request with its context are
+// not held for as long as the session lives. The handshake was checked above,
+// so the upgrade fails only when the connection does.
+func (h *Hub) detach(c echo.Context, st *wsSession) error {
+	r := c.Request()
+	conn, brw, err := http.NewResponseController(c.Response().Writer).Hijack()
+	if err != nil {
+		return err
+	}
+	// What the upgrade and melody's Session.Request need, and no more (its
+	// context is the background one).
+	req := &http.Request{Method: r.Method, Host: r.Host, URL: &url.URL{Path: r.URL.Path}, Header: http.Header{}}
+	for _, k := range []string{"Connection", "Upgrade", "Origin", "Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Protocol"} {
+		if v, ok := r.Header[k]; ok {
+			req.Header[k] = v
+		}
+	}
+	c.Response().Status = http.StatusSwitchingProtocols // for the request's log and metrics
+	w := &hijacked{conn: conn, brw: brw, header: http.Header{}}
+	go func() {
+		if err := h.m.HandleRequestWithKeys(w, req, map[string]any{keySession: st}); err != nil {
+			w.abort()
+		}
+	}()
+	return nil
+}
+
+// hijacked is the ResponseWriter of a connection already taken from net/http.
+type hijacked struct {
+	conn net.Conn
+	// brw holds net/http's buffers of the connection until the upgrade takes
+	// the connection; the session keeps none of them.
+	brw    *bufio.ReadWriter
+	header http.Header
+}
+
+func (w *hijacked) Header() http.Header { return w.header }
+
+func (w *hijacked) WriteHeader(status int) {
+	if w.brw == nil {
+		return
+	}
+	fmt.Fprintf(w.brw, "HTTP/1.1 %d %s\r\nConnection: close\r\n", status, http.StatusText(status))
+	_ = w.header.Write(w.brw)
+	_, _ = w.brw.WriteString("\r\n")
+}
+
+func (w *hijacked) Write(b []byte) (int, error) {
+	if w.brw == nil {
+		return 0, http.ErrHijacked
+	}
+	return w.brw.Write(b)
+}
+
+func (w *hijacked) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	brw := w.brw
+	w.brw = nil
+	return w.conn, brw, nil
+}
+
+// abort ends a connection whose upgrade failed, after the error response the
+// upgrader wrote, if any.
+func (w *hijacked) abort() {
+	if w.brw != nil {
+		_ = w.brw.Flush()
+	}
+	_ = w.conn.Close()
 }
 
 func (h *Hub) connected(s *melody.Session) {
@@ -186,7 +254,8 @@ func (h *Hub) disconnected(s *melody.Session) {
 // replay sends what the session missed, then what arrived meanwhile.
 func (h *Hub) replay(s *melody.Session, st *wsSession) {
 	const page = 500
-	ctx := s.Request.Context()
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
 	for {
 		st.mu.Lock()
 		after := st.lastSeq

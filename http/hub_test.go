@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -39,7 +40,7 @@ func TestHubClosesSlowClients(t *testing.T) {
 	user := employee.Registered{EmployeeID: "0b7f6c1e-8f0a-5d8e-9a51-3c1f2e4d5a6b", Role: employee.RoleManager}
 	hub := newHub(nil, nil, slog.New(slog.DiscardHandler), newMetrics(prometheus.NewRegistry()))
 	e := echo.New()
-	e.GET("/ws", hub.handleConnect(oneUserStore{e: user}, tok))
+	e.GET("/ws", hub.handleConnect(oneUserStore{e: user}, tok, newRecent[employee.Employee](recentTTL)))
 	srv := httptest.NewServer(e)
 	defer srv.Close()
 	defer hub.close()
@@ -71,5 +72,32 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("%s: not within 10s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestHubRefusesPlainRequests: a request that is not a WebSocket handshake is
+// answered with a problem, before the connection is taken from net/http.
+func TestHubRefusesPlainRequests(t *testing.T) {
+	t.Parallel()
+	tok := tokens{secret: []byte("k"), accessTTL: time.Hour, refreshTTL: time.Hour, now: time.Now}
+	user := employee.Registered{EmployeeID: "0b7f6c1e-8f0a-5d8e-9a51-3c1f2e4d5a6b", Role: employee.RoleEmployee}
+	hub := newHub(nil, nil, slog.New(slog.DiscardHandler), newMetrics(prometheus.NewRegistry()))
+	defer hub.close()
+	e := echo.New()
+	e.HTTPErrorHandler = errorHandler(slog.New(slog.DiscardHandler))
+	e.GET("/ws", hub.handleConnect(oneUserStore{e: user}, tok, newRecent[employee.Employee](recentTTL)))
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	pair, err := tok.issue(employee.Replay([]any{user}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.Get(srv.URL + "/ws?token=" + pair.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest || res.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("plain GET: got %d %q, want 400 application/problem+json", res.StatusCode, res.Header.Get("Content-Type"))
 	}
 }

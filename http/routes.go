@@ -7,6 +7,8 @@ import (
 	echoSwagger "github.com/swaggo/echo-swagger"
 
 	_ "github.com/acme/employee-tracking/docs/swagger" // registers the OpenAPI document served below
+	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/employee"
 )
 
 // routes is the one list of the API's routes. Paths are registered without
@@ -24,8 +26,10 @@ func (s *Server) routes(d Deps) {
 	e.GET("/swagger", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/swagger/index.html") })
 	e.GET("/swagger/*", echoSwagger.WrapHandler)
 
-	auth := authenticate(d.Store, tok)
-	e.GET("/ws/notifications", s.hub.handleConnect(d.Store, tok))
+	people := newRecent[employee.Employee](recentTTL)
+	holidays := newRecent[calendar.Holidays](recentTTL)
+	auth := authenticate(d.Store, tok, people)
+	e.GET("/ws/notifications", s.hub.handleConnect(d.Store, tok, people))
 
 	api := e.Group("/api", timeout(requestTimeout))
 	api.POST("/auth/login", handleLogin(d.Accounts, d.Store, tok))
@@ -37,10 +41,10 @@ func (s *Server) routes(d Deps) {
 	u.POST("/employees", handleRegisterEmployee(d.Accounts, d.Store, defaults))
 	u.GET("/employees", handleListEmployees(d.Queries))
 	u.GET("/employees/:id", handleGetEmployee(d.Store))
-	u.PATCH("/employees/:id", handlePatchEmployee(d.Store, d.Now))
+	u.PATCH("/employees/:id", handlePatchEmployee(d.Store, people, d.Now))
 	u.GET("/employees/:id/history", handleEmployeeHistory(d.Store))
 
-	u.POST("/attendance", handleAttendance(d.Store, newAttendanceStates(), d.Now))
+	u.POST("/attendance", handleAttendance(d.Store, newAttendanceStates(), holidays, d.Now))
 	u.GET("/attendance", handleListAttendance(d.Store, d.Queries, d.Now))
 	u.GET("/attendance/today", handleAttendanceToday(d.Queries, d.Now))
 
@@ -53,8 +57,8 @@ func (s *Server) routes(d Deps) {
 	u.PUT("/leave-balances/:employee_id", handleSetEntitlement(d.Store, policy, d.Now))
 
 	u.GET("/holidays", handleListHolidays(d.Store, d.Now))
-	u.POST("/holidays", handleDeclareHoliday(d.Store, d.Now))
-	u.DELETE("/holidays/:date", handleWithdrawHoliday(d.Store, d.Now))
+	u.POST("/holidays", handleDeclareHoliday(d.Store, holidays, d.Now))
+	u.DELETE("/holidays/:date", handleWithdrawHoliday(d.Store, holidays, d.Now))
 
 	u.GET("/reports/monthly-work", handleMonthlyWork(d.Store, d.Queries, d.Now))
 

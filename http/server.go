@@ -155,7 +155,11 @@ func observe(log *slog.Logger, m *metrics) echo.MiddlewareFunc {
 			if status >= 500 {
 				level = slog.LevelError
 			}
-			log.LogAttrs(c.Request().Context(), level, "http request",
+			ctx := c.Request().Context()
+			if !log.Enabled(ctx, level) { // spare building the attributes
+				return nil
+			}
+			log.LogAttrs(ctx, level, "http request",
 				slog.String("request_id", requestID(c)),
 				slog.String("method", c.Request().Method),
 				slog.String("route", route),

@@ -33,10 +33,11 @@ func newAttendanceStates() *attendanceStates {
 	return &attendanceStates{m: map[string]cachedAttendance{}, max: maxCachedStreams}
 }
 
-func (c *attendanceStates) get(stream string) cachedAttendance {
+func (c *attendanceStates) get(stream string) (cachedAttendance, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.m[stream]
+	e, ok := c.m[stream]
+	return e, ok
 }
 
 // put keeps e unless the cache holds a newer version of the stream.
@@ -61,22 +62,32 @@ func (c *attendanceStates) forget(stream string) {
 	delete(c.m, stream)
 }
 
-// decideAttendance is update for an attendance stream, through the cache.
+// decideAttendance is update for an attendance stream, through the cache. A
+// cached state is decided on without loading: the append carries its version,
+// so a stale one conflicts and the rest is loaded; a refusal is only trusted
+// on a state just loaded. A check-in or check-out then costs one round trip.
 func decideAttendance(ctx context.Context, store EventStore, cache *attendanceStates, o origin, stream string,
 	decide func(attendance.State) ([]any, error)) (decision, error) {
-	cur := cache.get(stream)
+	cur, cached := cache.get(stream)
+	load := !cached
 	var conflict error
 	for range eventstore.MaxUpdateAttempts {
-		newer, err := store.LoadFrom(ctx, stream, cur.version)
-		if err != nil {
-			return decision{}, err
-		}
-		for _, e := range newer {
-			cur.state.Apply(e.Payload)
-			cur.version = e.Version
+		if load {
+			newer, err := store.LoadFrom(ctx, stream, cur.version)
+			if err != nil {
+				return decision{}, err
+			}
+			for _, e := range newer {
+				cur.state.Apply(e.Payload)
+				cur.version = e.Version
+			}
 		}
 		events, err := decide(cur.state)
 		if err != nil {
+			if !load {
+				load = true
+				continue
+			}
 			cache.put(stream, cur)
 			return decision{}, err
 		}
@@ -87,7 +98,7 @@ func decideAttendance(ctx context.Context, store EventStore, cache *attendanceSt
 		res, err := store.Append(ctx, stream, cur.version, data...) // version 0 is NoStream
 		switch {
 		case errors.Is(err, eventstore.ErrConflict):
-			conflict = err
+			conflict, load = err, true
 			continue
 		case err != nil:
 			return decision{}, err

@@ -18,6 +18,7 @@ type memStore struct {
 	mu      sync.Mutex
 	streams map[string][]eventstore.Event
 	loads   int // events returned by LoadFrom, to see what the cache saves
+	calls   int // calls of LoadFrom: round trips
 }
 
 func (s *memStore) LoadFrom(_ context.Context, stream string, after int64) ([]eventstore.Event, error) {
@@ -26,6 +27,7 @@ func (s *memStore) LoadFrom(_ context.Context, stream string, after int64) ([]ev
 	all := s.streams[stream]
 	out := append([]eventstore.Event(nil), all[min(int(after), len(all)):]...)
 	s.loads += len(out)
+	s.calls++
 	return out, nil
 }
 
@@ -71,6 +73,9 @@ func TestDecideAttendanceThroughTheCache(t *testing.T) {
 	}
 	if store.loads != 0 {
 		t.Errorf("events loaded with a warm cache = %d, want 0", store.loads)
+	}
+	if store.calls != 1 {
+		t.Errorf("loads of the stream = %d, want 1 (the first command's, on a cold cache)", store.calls)
 	}
 
 	// Another instance (its own cache) checks in: this cache is stale, and

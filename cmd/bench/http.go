@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -24,6 +25,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
@@ -33,6 +35,7 @@ import (
 	apihttp "github.com/acme/employee-tracking/http"
 	appconfig "github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/migrations"
+	"github.com/acme/employee-tracking/projections"
 )
 
 // The HTTP benchmark runs the real server binary against its own database and
@@ -50,7 +53,8 @@ const (
 // httpScenarios measures (e) check-in/check-out throughput at 64 connections
 // beside the plain-INSERT baseline of scenario (a), (f) latency at a steady
 // 1,000 requests/s, (g) the monthly report over 1,000 employees' month, and
-// the server's resident memory idle and with 10,000 WebSocket sessions.
+// the server's resident memory idle and with 10,000 WebSocket sessions. (e)
+// and (f) are measured again on the API alone, without the pipeline.
 func (b *bench) httpScenarios(ctx context.Context, dbURL string) ([]row, []string, error) {
 	raiseFileLimit()
 	start := time.Now()
@@ -107,10 +111,7 @@ func (b *bench) httpScenarios(ctx context.Context, dbURL string) ([]row, []strin
 		return nil, nil, fmt.Errorf("check-ins: %w", err)
 	}
 	logf("steady %d requests/s", steadyRate)
-	steady, err := att.steady(ctx, steadyRate, b.cfg.duration)
-	if err != nil {
-		return nil, nil, fmt.Errorf("steady rate: %w", err)
-	}
+	steady := att.steady(ctx, steadyRate, b.cfg.duration)
 
 	logf("opening %d WebSocket sessions", wsSessions)
 	conns, err := c.openSessions(ctx, tokens, wsSessions)
@@ -127,14 +128,39 @@ func (b *bench) httpScenarios(ctx context.Context, dbURL string) ([]row, []strin
 	if err != nil {
 		return nil, nil, err
 	}
+	for _, conn := range conns {
+		conn.Close()
+	}
+	srv.stop()
+
+	// The same load on the API alone: the server above also runs the relay,
+	// the projectors and the sagas, on the same cores and database.
+	logf("API without the pipeline: check-in/check-out at 64 connections, then steady %d requests/s", steadyRate)
+	apiBase, stopAPI, err := serveAPIOnly(ctx, httpURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("API without the pipeline: %w", err)
+	}
+	defer stopAPI()
+	alone := att.via(newClient(apiBase))
+	closedAlone, err := measure(ctx, httpConnections, b.cfg.duration, func(ctx context.Context, w int) (int, error) {
+		return 1, alone.next(ctx, w, httpConnections)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("check-ins without the pipeline: %w", err)
+	}
+	steadyAlone := alone.steady(ctx, steadyRate, b.cfg.duration)
 	logf("done")
 
 	rows := []row{
 		{scenario: "(e) HTTP check-in/out, 64 conns", path: "http", stats: closed,
 			ratio: fmt.Sprintf("%.2fx", closed.rate()/base.rate()), target: verdict(">= 0.5x baseline", closed.rate() >= 0.5*base.rate())},
 		{scenario: "", path: "baseline (a)", stats: base},
-		{scenario: fmt.Sprintf("(f) HTTP steady %d req/s", steadyRate), path: "http", stats: steady,
+		{scenario: "", path: "no pipeline", stats: closedAlone,
+			ratio: fmt.Sprintf("%.2fx", closedAlone.rate()/base.rate()), target: verdict(">= 0.5x baseline", closedAlone.rate() >= 0.5*base.rate())},
+		{scenario: fmt.Sprintf("(f) HTTP steady %d req/s", steadyRate), path: "http", stats: steady.stats,
 			target: verdict("p99 <= 20ms", steady.percentile(99) <= 20*time.Millisecond)},
+		{scenario: "", path: "no pipeline", stats: steadyAlone.stats,
+			target: verdict("p99 <= 20ms", steadyAlone.percentile(99) <= 20*time.Millisecond)},
 		{scenario: fmt.Sprintf("(g) monthly report, %d employees", httpEmployees), path: "http", stats: report,
 			target: verdict(fmt.Sprintf("p95 %s <= 50ms", round(report.percentile(95))), report.percentile(95) <= 50*time.Millisecond)},
 	}
@@ -142,6 +168,8 @@ func (b *bench) httpScenarios(ctx context.Context, dbURL string) ([]row, []strin
 		fmt.Sprintf("server RSS idle: %.1f MB (target <= 60 MB: %s)", mb(idleRSS), metOrMissed(idleRSS <= 60<<20)),
 		fmt.Sprintf("server RSS with %d WebSocket sessions: %.1f MB (target <= 300 MB: %s)", len(conns), mb(wsRSS), metOrMissed(wsRSS <= 300<<20)),
 		fmt.Sprintf("(e) and (f): %d employees, each request one authenticated POST /api/attendance/; (g) rows carry %d check-ins of %s", httpEmployees, days*httpEmployees, month),
+		"(e) and (f) \"http\": the server binary with its projection pipeline; \"no pipeline\": the same API served in the benchmark's process with no relay, projectors or sagas",
+		fmt.Sprintf("(f) failed requests: %s with the pipeline, %s without", steady.failures(), steadyAlone.failures()),
 	}
 	return rows, notes, nil
 }
@@ -235,11 +263,7 @@ func startServer(ctx context.Context, dbURL string, log io.Writer) (*server, err
 	addr := ln.Addr().String()
 	ln.Close()
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(),
-		"DATABASE_URL="+dbURL, "REDIS_URL=memory", "HTTP_ADDR="+addr, "JWT_SECRET=bench-secret",
-		"ADMIN_EMAIL="+benchAdmin, "ADMIN_PASSWORD="+benchPassword, "BCRYPT_COST=4", "LOG_LEVEL=error",
-		"ACCESS_TOKEN_TTL=2h",
-	)
+	cmd.Env = append(os.Environ(), serverEnv(dbURL, addr)...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)
@@ -264,7 +288,60 @@ func startServer(ctx context.Context, dbURL string, log io.Writer) (*server, err
 	}
 }
 
+// serverEnv is the server's configuration, as KEY=value pairs.
+func serverEnv(dbURL, addr string) []string {
+	return []string{
+		"DATABASE_URL=" + dbURL, "REDIS_URL=memory", "HTTP_ADDR=" + addr, "JWT_SECRET=bench-secret",
+		"ADMIN_EMAIL=" + benchAdmin, "ADMIN_PASSWORD=" + benchPassword, "BCRYPT_COST=4", "LOG_LEVEL=error",
+		"ACCESS_TOKEN_TTL=2h",
+	}
+}
+
+// serveAPIOnly serves the API of the server binary, with its configuration,
+// in this process and without the projection pipeline. It returns the base
+// URL and a function that stops it.
+func serveAPIOnly(ctx context.Context, dbURL string) (string, func(), error) {
+	env := map[string]string{}
+	for _, kv := range serverEnv(dbURL, "127.0.0.1:0") {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	cfg, err := appconfig.Load(func(k string) string { return env[k] })
+	if err != nil {
+		return "", nil, err
+	}
+	pool, err := pgxpool.New(ctx, dbURL) // the server's pool, as configured by the URL
+	if err != nil {
+		return "", nil, err
+	}
+	codec, err := eventstore.NewCodec(catalog.Events()...)
+	if err != nil {
+		pool.Close()
+		return "", nil, err
+	}
+	store := eventstore.New(pool, codec)
+	api := apihttp.New(apihttp.Deps{
+		Config: cfg, Logger: slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})),
+		Pool: pool, Store: store, Queries: projections.NewQueries(pool), Accounts: apihttp.NewAccounts(pool, store, cfg, time.Now),
+		Bus: func(context.Context) error { return nil }, Registry: prometheus.NewRegistry(), Now: time.Now,
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		pool.Close()
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() {
+		_ = srv.Shutdown(context.WithoutCancel(ctx))
+		pool.Close()
+	}, nil
+}
+
 func (s *server) stop() {
+	if s.cmd.ProcessState != nil { // stopped already
+		return
+	}
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() { _ = s.cmd.Wait(); close(done) }()
@@ -474,6 +551,12 @@ func newAttendanceDriver(c *client, tokens []string) *attendanceDriver {
 	return &attendanceDriver{c: c, tokens: tokens, in: make([]bool, len(tokens)), locks: make([]sync.Mutex, len(tokens)), cursor: make([]int, httpConnections)}
 }
 
+// via returns a driver that goes on with the same employees, in the same
+// state, through c.
+func (d *attendanceDriver) via(c *client) *attendanceDriver {
+	return &attendanceDriver{c: c, tokens: d.tokens, in: d.in, locks: d.locks, cursor: make([]int, httpConnections)}
+}
+
 // next sends worker w's next request; worker w owns employees w, w+n, w+2n...
 func (d *attendanceDriver) next(ctx context.Context, w, n int) error {
 	i := w + d.cursor[w]*n
@@ -498,17 +581,31 @@ func (d *attendanceDriver) toggle(ctx context.Context, i int) error {
 	return nil
 }
 
-// steady sends rate requests a second for d whatever the answers' pace and
-// measures each from the moment it was due, so queueing counts.
-func (d *attendanceDriver) steady(ctx context.Context, rate int, dur time.Duration) (stats, error) {
+// steadyStats are the latencies of an open-loop run and its failed requests.
+type steadyStats struct {
+	stats
+	failed int
+	first  error
+}
+
+func (s steadyStats) failures() string {
+	if s.failed == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%d of %d (first: %v)", s.failed, s.events, s.first)
+}
+
+// steady sends rate requests a second for d whatever the answers' pace, on
+// at most 4x64 connections, and measures each from the moment it was due, so
+// queueing counts. A failed request is counted, and its latency too.
+func (d *attendanceDriver) steady(ctx context.Context, rate int, dur time.Duration) steadyStats {
 	interval := time.Second / time.Duration(rate)
 	jobs := make(chan time.Time, rate)
 	var (
-		mu    sync.Mutex
-		st    stats
-		first error
-		wg    sync.WaitGroup
-		seq   atomic.Int64
+		mu  sync.Mutex
+		st  steadyStats
+		wg  sync.WaitGroup
+		seq atomic.Int64
 	)
 	for range 4 * httpConnections {
 		wg.Go(func() {
@@ -516,8 +613,11 @@ func (d *attendanceDriver) steady(ctx context.Context, rate int, dur time.Durati
 				err := d.toggle(ctx, int(seq.Add(1))%len(d.tokens))
 				lat := time.Since(due)
 				mu.Lock()
-				if err != nil && first == nil {
-					first = err
+				if err != nil {
+					st.failed++
+					if st.first == nil {
+						st.first = err
+					}
 				}
 				st.latencies = append(st.latencies, lat)
 				st.events++
@@ -537,7 +637,7 @@ func (d *attendanceDriver) steady(ctx context.Context, rate int, dur time.Durati
 	close(jobs)
 	wg.Wait()
 	st.elapsed = time.Since(start)
-	return st, first
+	return st
 }
 
 // measureReport waits until the report counts every recorded check-in, then
