@@ -51,14 +51,14 @@ type config struct {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: bench append|feed|http|all [-duration 10s] [-events 1000000] [-keep]")
+		return errors.New("usage: bench append|feed|http|all [-duration 10s] [-events 1000000] [-keep], or bench lag|push|relay|rebuild [-h for flags]")
 	}
 	sub := args[0]
 	if _, ok := pipelineBenches[sub]; ok {
 		return runPipelineBench(ctx, sub, args[1:], getenv, stdout)
 	}
 	if sub != "append" && sub != "feed" && sub != "http" && sub != "all" {
-		return fmt.Errorf("unknown benchmark %q, want append, feed, http or all", sub)
+		return fmt.Errorf("unknown benchmark %q, want append, feed, http, all, lag, push, relay or rebuild", sub)
 	}
 	fs := flag.NewFlagSet("bench "+sub, flag.ContinueOnError)
 	var cfg config
