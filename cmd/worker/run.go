@@ -24,10 +24,6 @@ import (
 	"github.com/acme/employee-tracking/projections"
 )
 
-// defaultAddr is where the worker serves its health and metrics endpoints:
-// next to the API's :8000, so both run on one host without settings.
-const defaultAddr = ":8001"
-
 // shutdownTimeout bounds draining the health endpoints at exit.
 const shutdownTimeout = 5 * time.Second
 
@@ -46,10 +42,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 	if err != nil {
 		return err
 	}
-	addr := strings.TrimSpace(getenv("WORKER_HTTP_ADDR"))
-	if addr == "" {
-		addr = defaultAddr
-	}
+	addr := cfg.WorkerHTTPAddr
 	if *healthcheck {
 		return startup.CheckHealth(ctx, addr)
 	}

@@ -19,6 +19,7 @@ type Config struct {
 	RedisURL              string // "memory" selects the in-process bus
 	RedisPrefix           string // names every Redis stream and key of the bus
 	HTTPAddr              string
+	WorkerHTTPAddr        string // where the worker serves its health and metrics endpoints
 	JWTSecret             []byte
 	JWTSecretIsRandom     bool
 	AdminEmail            string
@@ -53,6 +54,7 @@ func Load(getenv func(string) string) (Config, error) {
 		RedisURL:              p.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
 		RedisPrefix:           p.str("REDIS_PREFIX", "et."),
 		HTTPAddr:              p.str("HTTP_ADDR", ":8000"),
+		WorkerHTTPAddr:        p.str("WORKER_HTTP_ADDR", ":8001"),
 		AdminEmail:            p.str("ADMIN_EMAIL", ""),
 		AdminPassword:         p.str("ADMIN_PASSWORD", ""),
 		CompanyTimezone:       p.timezone("COMPANY_TIMEZONE", "Europe/Istanbul"),
