@@ -185,6 +185,17 @@ func sagas(pool *pgxpool.Pool, n *notifier, policy leave.Policy) []*saga {
 	return all
 }
 
+// notifyAll raises one notification of saga, caused by e, to each recipient.
+func (n *notifier) notifyAll(ctx context.Context, e eventstore.Event, saga string, recipients []string,
+	typ notification.Type, msg string, data map[string]any) error {
+	for _, r := range recipients {
+		if err := n.notify(ctx, e.ID.String(), causedBy(e, saga), r, typ, msg, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (n *notifier) onCheckedInLate(ctx context.Context, e eventstore.Event) error {
 	ev, ok := e.Payload.(attendance.CheckedIn)
 	if !ok || !ev.Late {
@@ -199,12 +210,7 @@ func (n *notifier) onCheckedInLate(ctx context.Context, e eventstore.Event) erro
 		return err
 	}
 	msg, data := notification.Lateness(emp.Name, emp.ID, ev.LocalDate, ev.LateMinutes, ev.At)
-	for _, r := range to {
-		if err := n.notify(ctx, e.ID.String(), causedBy(e, NotifyLatenessOnCheckedIn), r, notification.TypeLateness, msg, data); err != nil {
-			return err
-		}
-	}
-	return nil
+	return n.notifyAll(ctx, e, NotifyLatenessOnCheckedIn, to, notification.TypeLateness, msg, data)
 }
 
 func (n *notifier) onLowBalance(ctx context.Context, e eventstore.Event) error {
@@ -221,12 +227,7 @@ func (n *notifier) onLowBalance(ctx context.Context, e eventstore.Event) error {
 		return err
 	}
 	msg, data := notification.LowLeaveBalance(emp.Name, emp.ID, ev.Year, ev.Remaining.Days(), ev.Threshold.Days())
-	for _, r := range to {
-		if err := n.notify(ctx, e.ID.String(), causedBy(e, NotifyLowBalanceOnLowBalanceReached), r, notification.TypeLowLeaveBalance, msg, data); err != nil {
-			return err
-		}
-	}
-	return nil
+	return n.notifyAll(ctx, e, NotifyLowBalanceOnLowBalanceReached, to, notification.TypeLowLeaveBalance, msg, data)
 }
 
 func (n *notifier) onLeaveRequested(ctx context.Context, e eventstore.Event) error {
@@ -246,12 +247,7 @@ func (n *notifier) onLeaveRequested(ctx context.Context, e eventstore.Event) err
 		}
 	}
 	msg, data := notification.LeaveRequested(emp.Name, emp.ID, ev.RequestID, ev.StartDate, ev.EndDate, ev.Days)
-	for _, r := range to {
-		if err := n.notify(ctx, e.ID.String(), causedBy(e, NotifyManagerOnLeaveRequested), r, notification.TypeLeaveRequested, msg, data); err != nil {
-			return err
-		}
-	}
-	return nil
+	return n.notifyAll(ctx, e, NotifyManagerOnLeaveRequested, to, notification.TypeLeaveRequested, msg, data)
 }
 
 func (n *notifier) onLeaveDecided(ctx context.Context, e eventstore.Event) error {
@@ -264,7 +260,7 @@ func (n *notifier) onLeaveDecided(ctx context.Context, e eventstore.Event) error
 	default:
 		return nil
 	}
-	history, err := n.store.LoadFrom(ctx, e.StreamID, 0)
+	history, err := n.store.Load(ctx, e.StreamID)
 	if err != nil {
 		return err
 	}
@@ -287,7 +283,7 @@ func (n *notifier) onLeaveDecided(ctx context.Context, e eventstore.Event) error
 		byName = decider.Name
 	}
 	msg, data := notification.LeaveDecided(requestID, status, req.Start, req.End, byName, note)
-	return n.notify(ctx, e.ID.String(), causedBy(e, NotifyEmployeeOnLeaveDecided), emp, notification.TypeLeaveDecided, msg, data)
+	return n.notifyAll(ctx, e, NotifyEmployeeOnLeaveDecided, []string{emp}, notification.TypeLeaveDecided, msg, data)
 }
 
 // deductLateness takes a late check-in's minutes off the employee's leave,
