@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,15 +26,21 @@ type consumer interface {
 	name() string
 	// wants reports whether the consumer handles the events of stream.
 	wants(stream string) bool
-	// handleOne handles e if it is the next version of its stream, returns nil
-	// for a version already handled, and a *gapError when versions are missing.
-	handleOne(ctx context.Context, e eventstore.Event) error
+	// handleBatch handles events, in their partition's order, all or none:
+	// versions already handled are skipped, and a *gapError reports a
+	// version that does not follow the last one handled of its stream.
+	handleBatch(ctx context.Context, events []eventstore.Event) error
 }
 
 // gapError reports that a stream's events after Last have not been handled yet.
-type gapError struct{ Last int64 }
+type gapError struct {
+	Stream string
+	Last   int64
+}
 
-func (e *gapError) Error() string { return fmt.Sprintf("versions after %d are missing", e.Last) }
+func (e *gapError) Error() string {
+	return fmt.Sprintf("stream %s: versions after %d are missing", e.Stream, e.Last)
+}
 
 // permanentError marks a failure that retrying cannot fix: the message is
 // parked instead.
@@ -68,36 +75,100 @@ type runtime struct {
 	logger  *slog.Logger
 	metrics *metrics
 	marks   *checkpointMarks
+	// afterApply, when set by tests, runs for each event after its consumer
+	// handled it and before its message is acknowledged; an error fails the
+	// handling.
+	afterApply func(consumer string, e eventstore.Event) error
 }
 
-// handler returns the Watermill handler of consumer c on partition p.
+// handler returns the Watermill handler of consumer c on partition p. A
+// message is one event, or a batch of them as the group reader delivers
+// (messagesOf).
 func (rt *runtime) handler(c consumer, p int) message.NoPublishHandlerFunc {
 	return func(msg *message.Message) error {
 		ctx := msg.Context()
-		if wm := msg.Metadata.Get(metaWatermark); wm != "" {
-			cur, err := eventstore.ParseCursor(string(msg.Payload))
-			if err == nil {
-				rt.marks.mark(c.name(), p, cur)
+		var events []eventstore.Event
+		type undecodable struct {
+			msg *message.Message
+			err error
+		}
+		var poison []undecodable
+		var handledTo eventstore.Cursor
+		for _, m := range messagesOf(msg) {
+			if m.Metadata.Get(metaWatermark) != "" {
+				if cur, err := eventstore.ParseCursor(string(m.Payload)); err == nil {
+					handledTo = cursorMax(handledTo, cur)
+				}
+				continue
 			}
-			return nil
-		}
-		if stream := msg.Metadata.Get(metaStream); stream != "" && !c.wants(stream) {
-			if cur, err := eventstore.ParseCursor(msg.Metadata.Get(metaCursor)); err == nil {
-				rt.marks.mark(c.name(), p, cur)
+			if stream := m.Metadata.Get(metaStream); stream != "" && !c.wants(stream) {
+				if cur, err := eventstore.ParseCursor(m.Metadata.Get(metaCursor)); err == nil {
+					handledTo = cursorMax(handledTo, cur)
+				}
+				continue
 			}
-			return nil
+			e, err := decodeEvent(rt.store.Codec(), m.Payload)
+			if err != nil {
+				poison = append(poison, undecodable{m, err})
+				continue
+			}
+			events = append(events, e)
+			handledTo = cursorMax(handledTo, e.Cursor())
 		}
-		e, err := decodeEvent(rt.store.Codec(), msg.Payload)
-		if err != nil {
-			return rt.park(ctx, c.name(), msg.UUID, msg.Payload, nil, err)
-		}
-		if err := rt.handle(ctx, c, e); err != nil {
-			rt.logger.Warn("projections: handler failed, will retry", "consumer", c.name(), "stream", e.StreamID, "version", e.Version, "err", err)
+		if err := rt.handleAll(ctx, c, events); err != nil {
+			rt.logger.Warn("projections: handler failed, will retry", "consumer", c.name(), "events", len(events), "err", err)
 			return err
 		}
-		rt.marks.mark(c.name(), p, e.Cursor())
+		for _, u := range poison {
+			if err := rt.park(ctx, c.name(), u.msg.UUID, u.msg.Payload, nil, u.err); err != nil {
+				return err
+			}
+		}
+		// Only now: a checkpoint never claims an event that is not handled.
+		rt.marks.mark(c.name(), p, handledTo)
 		return nil
 	}
+}
+
+// handleAll handles events in one batch, the fast way. When the batch fails
+// (a gap, an event to park, a passing failure), nothing of it took effect, and
+// the events are handled one by one.
+func (rt *runtime) handleAll(ctx context.Context, c consumer, events []eventstore.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	start := time.Now()
+	err := c.handleBatch(ctx, events)
+	if err == nil {
+		rt.metrics.handled.WithLabelValues(c.name()).Add(float64(len(events)))
+		rt.metrics.handleSeconds.WithLabelValues(c.name()).Observe(time.Since(start).Seconds())
+		return rt.applied(c, events...)
+	}
+	if len(events) > 1 {
+		rt.logger.Debug("projections: batch failed, handling its events one by one", "consumer", c.name(), "err", err)
+	}
+	for _, e := range events {
+		if err := rt.handle(ctx, c, e); err != nil {
+			return err
+		}
+		if err := rt.applied(c, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applied runs the test hook for each event handled.
+func (rt *runtime) applied(c consumer, events ...eventstore.Event) error {
+	if rt.afterApply == nil {
+		return nil
+	}
+	for _, e := range events {
+		if err := rt.afterApply(c.name(), e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // handle handles e after any missing earlier version of its stream, which it
@@ -127,7 +198,7 @@ func (rt *runtime) handle(ctx context.Context, c consumer, e eventstore.Event) e
 
 func (rt *runtime) handleOrPark(ctx context.Context, c consumer, e eventstore.Event) error {
 	start := time.Now()
-	err := c.handleOne(ctx, e)
+	err := c.handleBatch(ctx, []eventstore.Event{e})
 	if err == nil {
 		rt.metrics.handled.WithLabelValues(c.name()).Inc()
 		rt.metrics.handleSeconds.WithLabelValues(c.name()).Observe(time.Since(start).Seconds())
@@ -174,6 +245,77 @@ func saveVersion(ctx context.Context, q eventstore.Execer, name, stream string, 
 		return fmt.Errorf("projections: save version of %s: %w", stream, err)
 	}
 	return nil
+}
+
+// saveVersionsSQL is saveVersionSQL for the streams $2 and versions $3.
+const saveVersionsSQL = `INSERT INTO projection_versions (projection, stream_id, version)
+	SELECT $1, s, v FROM unnest($2::text[], $3::bigint[]) AS u(s, v)
+	ON CONFLICT (projection, stream_id) DO UPDATE SET version = greatest(projection_versions.version, excluded.version)`
+
+// queueSaveVersions queues the record that name has handled each stream of
+// versions up to its version.
+func queueSaveVersions(b *pgx.Batch, name string, versions map[string]int64) {
+	streams := make([]string, 0, len(versions))
+	vs := make([]int64, 0, len(versions))
+	for s, v := range versions {
+		streams = append(streams, s)
+		vs = append(vs, v)
+	}
+	b.Queue(saveVersionsSQL, name, streams, vs)
+}
+
+// selectVersionsSQL reads the last versions that $1 handled of the streams $2.
+const selectVersionsSQL = `SELECT stream_id, version FROM projection_versions WHERE projection = $1 AND stream_id = ANY($2)`
+
+// scanVersions adds the rows of selectVersionsSQL to last.
+func scanVersions(rows pgx.Rows, last map[string]int64) error {
+	var stream string
+	var version int64
+	_, err := pgx.ForEachRow(rows, []any{&stream, &version}, func() error {
+		last[stream] = version
+		return nil
+	})
+	return err
+}
+
+// lockStreamsSQL takes the locks of consumer $1 on the streams $2, in the
+// order of their keys, so that two batches never wait for each other in a
+// circle.
+const lockStreamsSQL = `SELECT pg_advisory_xact_lock(hashtext($1), k)
+	FROM (SELECT DISTINCT hashtext(s) AS k FROM unnest($2::text[]) AS s ORDER BY k) AS keys`
+
+// streamsOf lists the distinct streams of events.
+func streamsOf(events []eventstore.Event) []string {
+	var streams []string
+	for _, e := range events {
+		if !slices.Contains(streams, e.StreamID) {
+			streams = append(streams, e.StreamID)
+		}
+	}
+	return streams
+}
+
+// nextVersions calls handle for each event that is the next version of its
+// stream after last, and skips those already handled. It returns the streams
+// it moved on and their new last versions, or a *gapError at the first event
+// that does not follow its stream's last version.
+func nextVersions(events []eventstore.Event, last map[string]int64, handle func(eventstore.Event) error) (map[string]int64, error) {
+	moved := map[string]int64{}
+	for _, e := range events {
+		l := last[e.StreamID]
+		switch {
+		case e.Version <= l:
+			continue
+		case e.Version > l+1:
+			return nil, &gapError{Stream: e.StreamID, Last: l}
+		}
+		if err := handle(e); err != nil {
+			return nil, err
+		}
+		last[e.StreamID] = e.Version
+		moved[e.StreamID] = e.Version
+	}
+	return moved, nil
 }
 
 // checkpointMarks keeps, per consumer and partition, the feed cursor of the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -28,8 +29,8 @@ const (
 // groupReader is one member of a Redis consumer group, reading messages in
 // watermill-redisstream's wire format like its subscriber, but in batches: a
 // read takes every message ready (up to groupReadBatch) and hands them to the
-// handler one at a time, and the acknowledgements of the handled ones go out
-// with the next read. A member under load thus costs a round trip per batch
+// handler as one message, and their acknowledgements go out with the next
+// read. A member under load thus costs a round trip per batch
 // rather than two per message. As with redisstream, a message is acknowledged
 // only once handled, messages left pending by a member that died are claimed
 // after claimAfter, and a group that vanished with its stream (Redis lost its
@@ -126,10 +127,10 @@ func (r *groupReader) run(ctx context.Context, topic string, out chan<- *message
 			sleep(ctx, 500*time.Millisecond)
 			continue
 		}
+		if !r.deliver(ctx, msgs, out) {
+			return
+		}
 		for _, xm := range msgs {
-			if !r.deliver(ctx, xm, out) {
-				return
-			}
 			acked = append(acked, xm.ID)
 		}
 	}
@@ -164,18 +165,26 @@ func (r *groupReader) claim(ctx context.Context, topic string) ([]redis.XMessage
 	return msgs, err
 }
 
-// deliver hands xm to the handler until it is acknowledged; it reports false
-// when the reader stops first.
-func (r *groupReader) deliver(ctx context.Context, xm redis.XMessage, out chan<- *message.Message) bool {
-	msg, err := r.codec.Unmarshal(xm.Values)
-	if err != nil {
-		// Not a message of ours: nothing could ever handle it.
-		r.logger.Error("bus: undecodable message, dropped", "group", r.group, "id", xm.ID, "err", err)
+// deliver hands the messages of xms to the handler as one batch message
+// (messagesOf) until it is acknowledged; it reports false when the reader
+// stops first.
+func (r *groupReader) deliver(ctx context.Context, xms []redis.XMessage, out chan<- *message.Message) bool {
+	batch := make([]*message.Message, 0, len(xms))
+	for _, xm := range xms {
+		msg, err := r.codec.Unmarshal(xm.Values)
+		if err != nil {
+			// Not a message of ours: nothing could ever handle it.
+			r.logger.Error("bus: undecodable message, dropped", "group", r.group, "id", xm.ID, "err", err)
+			continue
+		}
+		batch = append(batch, msg)
+	}
+	if len(batch) == 0 {
 		return true
 	}
 	for {
 		msgCtx, cancel := context.WithCancel(ctx)
-		msg.SetContext(msgCtx)
+		msg := batchMessage(msgCtx, batch)
 		select {
 		case out <- msg:
 		case <-ctx.Done():
@@ -188,7 +197,6 @@ func (r *groupReader) deliver(ctx context.Context, xm redis.XMessage, out chan<-
 			return true
 		case <-msg.Nacked():
 			cancel()
-			msg = msg.Copy()
 			if !sleep(ctx, nackRetryAfter) {
 				return false
 			}
@@ -197,6 +205,27 @@ func (r *groupReader) deliver(ctx context.Context, xm redis.XMessage, out chan<-
 			return false
 		}
 	}
+}
+
+// batchKey carries, in a batch message's context, the messages it stands for.
+type batchKey struct{}
+
+// batchMessage is one message that stands for msgs, all acknowledged or none:
+// a handler applies them in one transaction.
+func batchMessage(ctx context.Context, msgs []*message.Message) *message.Message {
+	m := message.NewMessage(msgs[0].UUID, nil)
+	m.Metadata.Set("batch", strconv.Itoa(len(msgs)))
+	m.SetContext(context.WithValue(ctx, batchKey{}, msgs))
+	return m
+}
+
+// messagesOf returns the messages that msg stands for: a batch message's
+// own, or msg itself.
+func messagesOf(msg *message.Message) []*message.Message {
+	if msgs, ok := msg.Context().Value(batchKey{}).([]*message.Message); ok {
+		return msgs
+	}
+	return []*message.Message{msg}
 }
 
 // sleep waits for d, or less when ctx ends first; it reports whether it

@@ -10,8 +10,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// A member reads a backlog in batches, hands the messages over in order,
-// gives a nacked one again, and leaves nothing pending once all are handled.
+// A member reads a backlog in batches, hands each over as one message in
+// order, gives a nacked batch again, and leaves nothing pending once all are
+// handled.
 func TestGroupReaderHandsOverInOrderAndAcknowledges(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testRedisURL())
@@ -38,20 +39,27 @@ func TestGroupReaderHandsOverInOrderAndAcknowledges(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	nacked := false
+	nacked, largest := false, 0
 	for len(got) < n {
 		select {
 		case m := <-in:
-			if m.UUID == "5" && !nacked {
+			batch := messagesOf(m)
+			largest = max(largest, len(batch))
+			if batch[0].UUID == "0" && !nacked {
 				nacked = true
 				m.Nack()
 				continue
 			}
-			got = append(got, string(m.Payload))
+			for _, bm := range batch {
+				got = append(got, string(bm.Payload))
+			}
 			m.Ack()
 		case <-ctx.Done():
 			t.Fatalf("handed over %d of %d messages", len(got), n)
 		}
+	}
+	if largest <= 1 || largest > groupReadBatch {
+		t.Errorf("largest batch: %d messages, want 2 to %d", largest, groupReadBatch)
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("messages handed over (-want +got):\n%s", diff)

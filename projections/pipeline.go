@@ -29,9 +29,12 @@ const checkpointFlushEvery = time.Second
 type Deps struct {
 	// Config gives the leave policy and DAILY_CHECK_AT.
 	Config config.Config
-	Pool   *pgxpool.Pool
-	Store  *eventstore.Store
-	Bus    *Bus
+	// Pool serves the projectors, the sagas' bookkeeping and the relay's
+	// checkpoint; Store may use another (the API's), whose appends still
+	// wake the relay.
+	Pool  *pgxpool.Pool
+	Store *eventstore.Store
+	Bus   *Bus
 	// Queries reads the admins to notify; NewQueries(Pool) when nil.
 	Queries *Queries
 	Logger  *slog.Logger
@@ -129,7 +132,7 @@ func (p *Pipeline) Queries() *Queries { return p.queries }
 // relay starts, so the in-process bus loses nothing at start.
 func (p *Pipeline) Run(ctx context.Context) error {
 	marks := newCheckpointMarks()
-	rt := &runtime{pool: p.pool, store: p.store, logger: p.logger, metrics: p.metrics, marks: marks}
+	rt := &runtime{pool: p.pool, store: p.store, logger: p.logger, metrics: p.metrics, marks: marks, afterApply: p.afterApply}
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, p.bus.logger)
 	if err != nil {
 		return fmt.Errorf("projections: router: %w", err)
@@ -142,7 +145,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			}
 			for part := range p.bus.Partitions() {
 				router.AddConsumerHandler(c.name()+"/"+strconv.Itoa(part)+"/"+strconv.Itoa(member),
-					p.bus.EventTopic(part), sub, rt.handler(p.hooked(c), part))
+					p.bus.EventTopic(part), sub, rt.handler(c, part))
 			}
 		}
 	}
@@ -203,26 +206,6 @@ func (p *Pipeline) sweep() *sweep {
 	return &sweep{pool: p.pool, store: p.store, n: p.notifier(), policy: p.policy, checkAt: p.checkAt, now: p.now}
 }
 
-// hooked wraps c with the test hook, if any.
-func (p *Pipeline) hooked(c consumer) consumer {
-	if p.afterApply == nil {
-		return c
-	}
-	return hookedConsumer{c, p.afterApply}
-}
-
-type hookedConsumer struct {
-	consumer
-	after func(string, eventstore.Event) error
-}
-
-func (h hookedConsumer) handleOne(ctx context.Context, e eventstore.Event) error {
-	if err := h.consumer.handleOne(ctx, e); err != nil {
-		return err
-	}
-	return h.after(h.name(), e)
-}
-
 // liveModel runs a read model's fold on the live tables.
 type liveModel struct {
 	*readModel
@@ -231,15 +214,16 @@ type liveModel struct {
 
 func (m *liveModel) name() string { return m.readModel.name }
 
-// handleOne applies e in one transaction with the record of its version. The
-// transaction first takes the projection's lock shared (a rebuild takes it
-// exclusively to swap tables) and then the stream's lock, so that two
-// consumers of one group never apply a stream's events side by side.
+// handleBatch applies events in one transaction with the record of their
+// streams' versions. The transaction first takes the projection's lock shared
+// (a rebuild takes it exclusively to swap tables) and then the locks of the
+// events' streams, so that two consumers of one group never apply a stream's
+// events side by side.
 //
 // Round trips are what an apply costs: BEGIN goes out with the locks and the
-// version check, and the fold's writes with the version record and COMMIT, so
-// an event whose fold reads one row takes three.
-func (m *liveModel) handleOne(ctx context.Context, e eventstore.Event) (err error) {
+// version check, and the folds' writes with the version records and COMMIT,
+// so a batch costs two round trips and one more for each row a fold reads.
+func (m *liveModel) handleBatch(ctx context.Context, events []eventstore.Event) (err error) {
 	conn, err := m.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("%s: %w", m.readModel.name, err)
@@ -247,39 +231,38 @@ func (m *liveModel) handleOne(ctx context.Context, e eventstore.Event) (err erro
 	// A connection left inside a transaction is closed by Release.
 	defer conn.Release()
 	defer func() {
-		if err != nil && conn.Conn().PgConn().TxStatus() != 'I' {
+		if conn.Conn().PgConn().TxStatus() != 'I' {
 			conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 	}()
-	var last int64
+	streams := streamsOf(events)
+	last := make(map[string]int64, len(streams))
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	b.Queue(asyncCommit)
 	b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, projectionLockKey(m.readModel.name))
-	b.Queue(`SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`, m.readModel.name, e.StreamID)
-	b.Queue(`SELECT coalesce((SELECT version FROM projection_versions WHERE projection = $1 AND stream_id = $2), 0)`,
-		m.readModel.name, e.StreamID).QueryRow(func(row pgx.Row) error { return row.Scan(&last) })
+	b.Queue(lockStreamsSQL, m.readModel.name, streams)
+	b.Queue(selectVersionsSQL, m.readModel.name, streams).Query(func(rows pgx.Rows) error {
+		return scanVersions(rows, last)
+	})
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("%s: lock %s: %w", m.readModel.name, e.StreamID, err)
-	}
-	switch {
-	case e.Version <= last:
-		_, err := conn.Exec(ctx, "ROLLBACK")
-		return err
-	case e.Version > last+1:
-		if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
-			return err
-		}
-		return &gapError{Last: last}
+		return fmt.Errorf("%s: lock streams: %w", m.readModel.name, err)
 	}
 	w := &writeBehind{conn: conn.Conn(), batch: &pgx.Batch{}}
-	if err := m.live(w)(ctx, e); err != nil {
-		return fmt.Errorf("%s: apply %s %s v%d: %w", m.readModel.name, e.Type, e.StreamID, e.Version, err)
+	apply := m.live(w)
+	applied, err := nextVersions(events, last, func(e eventstore.Event) error {
+		if err := apply(ctx, e); err != nil {
+			return fmt.Errorf("%s: apply %s %s v%d: %w", m.readModel.name, e.Type, e.StreamID, e.Version, err)
+		}
+		return nil
+	})
+	if err != nil || len(applied) == 0 {
+		return err // the deferred ROLLBACK undoes any write
 	}
-	w.batch.Queue(saveVersionSQL, m.readModel.name, e.StreamID, e.Version)
+	queueSaveVersions(w.batch, m.readModel.name, applied)
 	w.batch.Queue("COMMIT")
 	if err := w.flush(ctx); err != nil {
-		return fmt.Errorf("%s: apply %s %s v%d: %w", m.readModel.name, e.Type, e.StreamID, e.Version, err)
+		return fmt.Errorf("%s: commit: %w", m.readModel.name, err)
 	}
 	return nil
 }

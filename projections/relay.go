@@ -236,7 +236,7 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 			if r.afterPublish != nil {
 				r.afterPublish()
 			}
-			if err := r.store.SaveCheckpoint(ctx, r.pool, RelayCheckpoint, next); err != nil {
+			if err := r.saveCheckpoint(ctx, next); err != nil {
 				return err
 			}
 			st.cursor = next
@@ -275,6 +275,18 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 			return fmt.Errorf("relay lock session: %w", err)
 		}
 	}
+}
+
+// saveCheckpoint records that the relay published everything up to c,
+// without waiting for the disk: a checkpoint a crash loses only makes the
+// relay publish some events again, which the consumers skip.
+func (r *Relay) saveCheckpoint(ctx context.Context, c eventstore.Cursor) error {
+	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, asyncCommit); err != nil {
+			return err
+		}
+		return r.store.SaveCheckpoint(ctx, tx, RelayCheckpoint, c)
+	})
 }
 
 // hiddenEvents reports whether events past cursor have committed that the
@@ -439,4 +451,11 @@ func lowWaterMarks(ctx context.Context, pool *pgxpool.Pool, consumers []string, 
 
 func cursorLess(a, b eventstore.Cursor) bool {
 	return a.TxID < b.TxID || (a.TxID == b.TxID && a.Position < b.Position)
+}
+
+func cursorMax(a, b eventstore.Cursor) eventstore.Cursor {
+	if cursorLess(a, b) {
+		return b
+	}
+	return a
 }

@@ -60,20 +60,17 @@ func (s *saga) wants(stream string) bool {
 	return slices.Contains(s.categories, streamCategory(stream))
 }
 
-func (s *saga) handleOne(ctx context.Context, e eventstore.Event) error {
-	var last int64
-	err := s.pool.QueryRow(ctx, `SELECT coalesce((SELECT version FROM projection_versions WHERE projection = $1 AND stream_id = $2), 0)`,
-		s.sagaName, e.StreamID).Scan(&last)
+func (s *saga) handleBatch(ctx context.Context, events []eventstore.Event) error {
+	last := map[string]int64{}
+	rows, err := s.pool.Query(ctx, selectVersionsSQL, s.sagaName, streamsOf(events))
+	if err == nil {
+		err = scanVersions(rows, last)
+	}
 	if err != nil {
-		return fmt.Errorf("%s: load version: %w", s.sagaName, err)
+		return fmt.Errorf("%s: load versions: %w", s.sagaName, err)
 	}
-	switch {
-	case e.Version <= last:
-		return nil
-	case e.Version > last+1:
-		return &gapError{Last: last}
-	}
-	if err := s.react(ctx, e); err != nil {
+	reacted, err := nextVersions(events, last, func(e eventstore.Event) error { return s.react(ctx, e) })
+	if err != nil || len(reacted) == 0 {
 		return err
 	}
 	// One implicit transaction (a batch), committed without waiting for the
@@ -81,9 +78,9 @@ func (s *saga) handleOne(ctx context.Context, e eventstore.Event) error {
 	// nothing.
 	b := &pgx.Batch{}
 	b.Queue(asyncCommit)
-	b.Queue(saveVersionSQL, s.sagaName, e.StreamID, e.Version)
+	queueSaveVersions(b, s.sagaName, reacted)
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("projections: save version of %s: %w", e.StreamID, err)
+		return fmt.Errorf("%s: save versions: %w", s.sagaName, err)
 	}
 	return nil
 }

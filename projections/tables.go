@@ -62,7 +62,14 @@ func (t *table[K, R]) keyColumns() []string  { return t.columns[:t.keys] }
 // inTx returns the rows of the table as seen by tx. Unqualified, the table
 // name resolves through the search path, which is how a rebuild catches up
 // its fresh tables with the same code.
-func (t *table[K, R]) inTx(tx querier) rows[K, R] { return txRows[K, R]{t, tx} }
+//
+// The rows remember what they read and wrote, so that a batch of events of
+// one stream reads each row once. That is only right while nobody else
+// writes those rows: tx must hold the locks of the streams it applies, and
+// rows live no longer than tx.
+func (t *table[K, R]) inTx(tx querier) rows[K, R] {
+	return &txRows[K, R]{t: t, tx: tx, seen: map[K]seenRow[R]{}}
+}
 
 // inMemory returns empty rows held in memory.
 func (t *table[K, R]) inMemory() *memRows[K, R] { return &memRows[K, R]{t: t, m: map[K]R{}} }
@@ -75,32 +82,46 @@ type querier interface {
 }
 
 type txRows[K comparable, R any] struct {
-	t  *table[K, R]
-	tx querier
+	t    *table[K, R]
+	tx   querier
+	seen map[K]seenRow[R]
 }
 
-func (r txRows[K, R]) get(ctx context.Context, k K) (R, bool, error) {
+// seenRow is a row as the transaction last read or wrote it.
+type seenRow[R any] struct {
+	row    R
+	exists bool
+}
+
+func (r *txRows[K, R]) get(ctx context.Context, k K) (R, bool, error) {
+	if s, ok := r.seen[k]; ok {
+		return s.row, s.exists, nil
+	}
 	row, err := r.t.scan(r.tx.QueryRow(ctx, r.t.selectSQL, r.t.keyArgs(k)...))
 	if errors.Is(err, pgx.ErrNoRows) {
+		r.seen[k] = seenRow[R]{}
 		return row, false, nil
 	}
 	if err != nil {
 		return row, false, fmt.Errorf("%s: get: %w", r.t.name, err)
 	}
+	r.seen[k] = seenRow[R]{row, true}
 	return row, true, nil
 }
 
-func (r txRows[K, R]) put(ctx context.Context, row R) error {
+func (r *txRows[K, R]) put(ctx context.Context, row R) error {
 	if _, err := r.tx.Exec(ctx, r.t.upsertSQL, r.t.values(row)...); err != nil {
 		return fmt.Errorf("%s: put: %w", r.t.name, err)
 	}
+	r.seen[r.t.key(row)] = seenRow[R]{row, true}
 	return nil
 }
 
-func (r txRows[K, R]) del(ctx context.Context, k K) error {
+func (r *txRows[K, R]) del(ctx context.Context, k K) error {
 	if _, err := r.tx.Exec(ctx, r.t.deleteSQL, r.t.keyArgs(k)...); err != nil {
 		return fmt.Errorf("%s: delete: %w", r.t.name, err)
 	}
+	r.seen[k] = seenRow[R]{}
 	return nil
 }
 

@@ -1,0 +1,91 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/acme/employee-tracking/domain/attendance"
+	"github.com/acme/employee-tracking/eventstore"
+)
+
+// One batch applies what follows each stream's last version, skips what was
+// handled, and, when it meets a gap or an event the database refuses, leaves
+// nothing half done: its events are then handled one by one, the gap filled
+// from the store and the refused event parked.
+func TestBatchSkipsDuplicatesFillsGapsAndParks(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, MemoryBus)
+	s := schedule("Europe/Istanbul")
+	monday := time.Date(2024, 12, 2, 5, 17, 0, 0, time.UTC)
+	var emps []string
+	var histories [][]eventstore.Event
+	for range 3 {
+		emp := uuid.NewString()
+		e.checkIn(emp, s, monday)
+		e.checkOut(emp, monday.Add(9*time.Hour))
+		history, err := e.store.Load(context.Background(), attendance.Stream(emp))
+		if err != nil {
+			t.Fatal(err)
+		}
+		emps, histories = append(emps, emp), append(histories, history)
+	}
+	rt := &runtime{pool: e.pool, store: e.store, logger: testLogger(t), metrics: newMetrics(), marks: newCheckpointMarks()}
+	model := &liveModel{readModel: attendanceModel(), pool: e.pool}
+	ctx := context.Background()
+	version := func(stream string) int64 {
+		rows, err := e.pool.Query(ctx, selectVersionsSQL, Attendance, []string{stream})
+		got := map[string]int64{}
+		if err == nil {
+			err = scanVersions(rows, got)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got[stream]
+	}
+
+	// The first check-ins, one of them twice.
+	a, b, c := histories[0], histories[1], histories[2]
+	if err := model.handleBatch(ctx, []eventstore.Event{a[0], a[0], b[0]}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.count(`SELECT count(*) FROM attendance_days WHERE check_out IS NULL`); got != 2 {
+		t.Fatalf("open days after the first batch: got %d, want 2", got)
+	}
+
+	// c's check-out arrives without its check-in: the batch refuses all of
+	// it, and rt handles its events one by one.
+	batch := []eventstore.Event{a[1], c[1], b[1]}
+	var gap *gapError
+	if err := model.handleBatch(ctx, batch); !errors.As(err, &gap) || gap.Stream != attendance.Stream(emps[2]) {
+		t.Fatalf("batch with a gap: got %v, want a gap in %s", err, attendance.Stream(emps[2]))
+	}
+	if got := e.count(`SELECT count(*) FROM attendance_days WHERE check_out IS NOT NULL`); got != 0 {
+		t.Fatalf("closed days after a refused batch: got %d, want 0 (nothing half done)", got)
+	}
+
+	// A check-out of a day never checked in, which the fold refuses, in the
+	// middle of a batch.
+	poisoned := uuid.NewString()
+	poison := eventstore.Event{ID: uuid.New(), StreamID: attendance.Stream(poisoned), Version: 1, Type: "attendance.checked_out",
+		Payload: attendance.CheckedOut{EmployeeID: poisoned, At: monday, LocalDate: date("2024-12-02"), CheckedInAt: monday, WorkedMinutes: 60}}
+	if err := rt.handleAll(ctx, model, []eventstore.Event{a[1], poison, c[1], b[1]}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.count(`SELECT count(*) FROM attendance_days WHERE check_out IS NOT NULL AND worked_minutes = 540`); got != 3 {
+		t.Errorf("closed days: got %d, want 3", got)
+	}
+	if got := e.count(`SELECT count(*) FROM parked_messages WHERE projection = $1 AND stream_id = $2`, Attendance, poison.StreamID); got != 1 {
+		t.Errorf("parked: got %d, want 1", got)
+	}
+	want := map[string]int64{attendance.Stream(emps[0]): 2, attendance.Stream(emps[1]): 2, attendance.Stream(emps[2]): 2, poison.StreamID: 1}
+	for stream, v := range want {
+		if got := version(stream); got != v {
+			t.Errorf("version of %s: got %d, want %d", stream, got, v)
+		}
+	}
+}
