@@ -27,15 +27,22 @@ import (
 type App struct {
 	Config config.Config
 	Logger *slog.Logger
-	Pool   *pgxpool.Pool
-	Codec  *eventstore.Codec
-	Store  *eventstore.Store
-	Bus    *projections.Bus
+	// Pool serves the API and the event store.
+	Pool *pgxpool.Pool
+	// PipelinePool serves the projectors and sagas: apart, a backlog of
+	// projection work never keeps a request waiting for a connection.
+	PipelinePool *pgxpool.Pool
+	Codec        *eventstore.Codec
+	Store        *eventstore.Store
+	Bus          *projections.Bus
 }
 
-// defaultMaxConns sizes each process's connection pool: two servers and a
-// worker stay well below Postgres's default max_connections of 100.
-const defaultMaxConns = 16
+// The sizes of each process's connection pools: two servers and a worker
+// stay well below Postgres's default max_connections of 100.
+const (
+	defaultMaxConns         = 16
+	defaultPipelineMaxConns = 8
+)
 
 // NewLogger returns the JSON logger of the programs at cfg's level.
 func NewLogger(w io.Writer, cfg config.Config) *slog.Logger {
@@ -49,44 +56,63 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if err := migrations.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		return nil, err
 	}
-	poolCfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	pool, err := openPool(ctx, cfg.DatabaseURL, defaultMaxConns)
 	if err != nil {
-		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		return nil, err
 	}
-	// pgxpool's default (the number of CPUs, at least 4) starves the
-	// projectors and sagas, which each hold a connection while they apply an
-	// event; pool_max_conns in DATABASE_URL still wins.
-	if !strings.Contains(cfg.DatabaseURL, "pool_max_conns") {
-		poolCfg.MaxConns = defaultMaxConns
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
+	pipelinePool, err := openPool(ctx, cfg.DatabaseURL, defaultPipelineMaxConns)
 	if err != nil {
-		return nil, fmt.Errorf("connect to database: %w", err)
+		pool.Close()
+		return nil, err
+	}
+	closePools := func() {
+		pipelinePool.Close()
+		pool.Close()
 	}
 	if cfg.MigrateOnStart {
 		if err := migrations.Up(ctx, pool); err != nil {
-			pool.Close()
+			closePools()
 			return nil, err
 		}
 	}
 	codec, err := eventstore.NewCodec(catalog.Events()...)
 	if err != nil {
-		pool.Close()
+		closePools()
 		return nil, err
 	}
 	bus, err := projections.NewBus(cfg.RedisURL, log, projections.WithTopicPrefix(cfg.RedisPrefix))
 	if err != nil {
-		pool.Close()
+		closePools()
 		return nil, err
 	}
 	return &App{
-		Config: cfg, Logger: log, Pool: pool, Codec: codec, Store: eventstore.New(pool, codec), Bus: bus,
+		Config: cfg, Logger: log, Pool: pool, PipelinePool: pipelinePool, Codec: codec, Store: eventstore.New(pool, codec), Bus: bus,
 	}, nil
 }
 
-// Close closes the bus, then the pool.
+// openPool connects a pool of maxConns connections, unless pool_max_conns in
+// url says otherwise. pgxpool's default (the number of CPUs, at least 4)
+// starves the projectors and sagas, which each hold a connection while they
+// apply a batch.
+func openPool(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
+	poolCfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		poolCfg.MaxConns = maxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return pool, nil
+}
+
+// Close closes the bus, then the pools.
 func (a *App) Close() error {
 	err := a.Bus.Close()
+	a.PipelinePool.Close()
 	a.Pool.Close()
 	return err
 }
