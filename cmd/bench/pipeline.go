@@ -10,9 +10,12 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
@@ -32,6 +35,7 @@ import (
 // local one; each run uses streams of its own and deletes them).
 var pipelineBenches = map[string]func(p *pipelineBench, ctx context.Context) error{
 	"lag":     (*pipelineBench).lag,
+	"catchup": (*pipelineBench).catchUp,
 	"push":    (*pipelineBench).push,
 	"relay":   (*pipelineBench).relay,
 	"rebuild": (*pipelineBench).rebuild,
@@ -39,6 +43,7 @@ var pipelineBenches = map[string]func(p *pipelineBench, ctx context.Context) err
 
 type pipelineBench struct {
 	name     string
+	members  int
 	duration time.Duration
 	rate     int
 	events   int
@@ -58,7 +63,8 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 	}
 	fs.DurationVar(&b.duration, "duration", duration, "lag, push: how long to sustain the rate")
 	fs.IntVar(&b.rate, "rate", map[string]int{"lag": 1000, "push": 200}[name], "lag, push: appended events per second")
-	fs.IntVar(&b.events, "events", map[string]int{"relay": 200_000, "rebuild": 1_000_000}[name], "relay, rebuild: events in the store")
+	fs.IntVar(&b.events, "events", map[string]int{"relay": 200_000, "rebuild": 1_000_000, "catchup": 100_000}[name], "relay, rebuild, catchup: events in the store")
+	fs.IntVar(&b.members, "members", projections.DefaultGroupMembers, "lag, push: members of each consumer group per partition")
 	keep := fs.Bool("keep", false, "keep the et_bench database")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (relay, projectors, sagas) to this file")
 	if err := fs.Parse(args); err != nil {
@@ -96,9 +102,11 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 		return err
 	}
 	fmt.Fprintf(stdout, "command:  go run ./cmd/bench %s %s\n", name, map[string]string{
-		"lag": fmt.Sprintf("-duration %s -rate %d", b.duration, b.rate), "push": fmt.Sprintf("-duration %s -rate %d", b.duration, b.rate),
+		"lag":     fmt.Sprintf("-duration %s -rate %d -members %d", b.duration, b.rate, b.members),
+		"push":    fmt.Sprintf("-duration %s -rate %d -members %d", b.duration, b.rate, b.members),
 		"relay":   fmt.Sprintf("-events %d", b.events),
 		"rebuild": fmt.Sprintf("-events %d", b.events),
+		"catchup": fmt.Sprintf("-events %d -members %d", b.events, b.members),
 	}[name])
 	fmt.Fprintf(stdout, "machine:  %d cores (%s), %s, PostgreSQL %s, Redis at %s, same host\n",
 		runtime.NumCPU(), cpuModel(), runtime.Version(), pgVersion, redact(b.redisURL))
@@ -118,7 +126,21 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 
 func (b *pipelineBench) bus() (*projections.Bus, error) {
 	return projections.NewBus(b.redisURL, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		projections.WithTopicPrefix(b.prefix))
+		projections.WithTopicPrefix(b.prefix), projections.WithGroupMembers(b.members))
+}
+
+// runPipeline runs the relay, projectors and sagas on bus until ctx ends; the
+// channel reports how the pipeline stopped.
+func (b *pipelineBench) runPipeline(ctx context.Context, bus *projections.Bus) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		done <- projections.Run(ctx, projections.Deps{
+			Config: appconfig.Config{AnnualLeaveDays: 15, LowLeaveThresholdDays: 3, DailyCheckAt: "23:59"},
+			Pool:   b.pool, Store: b.store, Bus: bus,
+			Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		})
+	}()
+	return done
 }
 
 func (b *pipelineBench) dropStreams() {
@@ -193,6 +215,51 @@ func (b *pipelineBench) relay(ctx context.Context) error {
 	return nil
 }
 
+// catchUp measures the live pipeline working off a backlog: the relay, every
+// projector and saga, from an empty bus to every checkpoint at the head.
+func (b *pipelineBench) catchUp(ctx context.Context) error {
+	if err := b.fill(ctx); err != nil {
+		return err
+	}
+	bus, err := b.bus()
+	if err != nil {
+		return err
+	}
+	defer bus.Close()
+	pctx, stop := context.WithCancel(ctx)
+	defer stop()
+	start := time.Now()
+	done := b.runPipeline(pctx, bus)
+	queries := projections.NewQueries(b.pool)
+	for {
+		st, err := queries.Status(ctx)
+		if err != nil {
+			return err
+		}
+		behind := st.Relay.LagEvents
+		for _, c := range st.Consumers {
+			behind = max(behind, c.LagEvents)
+		}
+		if len(st.Consumers) > 0 && behind == 0 {
+			break
+		}
+		select {
+		case err := <-done:
+			return fmt.Errorf("pipeline stopped: %w", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	elapsed := time.Since(start)
+	stop()
+	if err := <-done; err != nil {
+		return err
+	}
+	rate := float64(b.events) / elapsed.Seconds()
+	b.table([][3]string{{"catch-up: backlog -> every read model and saga", fmt.Sprintf("%.0f events/s", rate),
+		fmt.Sprintf("%d events in %s", b.events, elapsed.Round(time.Millisecond))}})
+	return nil
+}
+
 // rebuild measures rebuilding every read model from the store.
 func (b *pipelineBench) rebuild(ctx context.Context) error {
 	if err := b.fill(ctx); err != nil {
@@ -232,14 +299,7 @@ func (b *pipelineBench) lag(ctx context.Context) error {
 	defer bus.Close()
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
-	done := make(chan error, 1)
-	go func() {
-		done <- projections.Run(pctx, projections.Deps{
-			Config: appconfig.Config{AnnualLeaveDays: 15, LowLeaveThresholdDays: 3, DailyCheckAt: "23:59"},
-			Pool:   b.pool, Store: b.store, Bus: bus,
-			Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		})
-	}()
+	done := b.runPipeline(pctx, bus)
 
 	const employees = 500
 	type key struct {
@@ -302,11 +362,15 @@ func (b *pipelineBench) lag(ctx context.Context) error {
 	if err := <-done; err != nil {
 		return err
 	}
+	published, err := b.publishTimes(ctx, bus)
+	if err != nil {
+		return err
+	}
 	rows, err := b.pool.Query(ctx, `SELECT stream_id, version, seen_at FROM bench_seen`)
 	if err != nil {
 		return err
 	}
-	var lags []time.Duration
+	var lags, relayLags []time.Duration
 	for rows.Next() {
 		var k key
 		var seen time.Time
@@ -315,6 +379,10 @@ func (b *pipelineBench) lag(ctx context.Context) error {
 		}
 		if at, ok := committed[k]; ok {
 			lags = append(lags, max(0, seen.Sub(at)))
+			if pub, ok := published[streamVersion{k.stream, k.version}]; ok {
+				// Stream ids have millisecond resolution.
+				relayLags = append(relayLags, max(0, pub.Sub(at.Truncate(time.Millisecond))))
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -324,12 +392,63 @@ func (b *pipelineBench) lag(ctx context.Context) error {
 		return fmt.Errorf("lag: only %d of %d events reached the read model", len(lags), len(committed))
 	}
 	slices.Sort(lags)
+	slices.Sort(relayLags)
 	p := func(q int) time.Duration { return lags[(len(lags)-1)*q/100] }
 	b.table([][3]string{
 		{fmt.Sprintf("lag p50 (%d events at %d/s)", len(lags), b.rate), p(50).Round(10 * time.Microsecond).String(), ""},
 		{fmt.Sprintf("lag p99 (%d events at %d/s)", len(lags), b.rate), p(99).Round(10 * time.Microsecond).String(), verdict("p99 <= 50ms", p(99) <= 50*time.Millisecond)},
+		{"of which commit -> relay publish p50/p99", percentilePair(relayLags), "(Redis stream ids: 1 ms resolution)"},
 	})
 	return nil
+}
+
+type streamVersion struct {
+	stream  string
+	version int64
+}
+
+// publishTimes reads when the relay published each event: a Redis stream
+// entry's id starts with the millisecond of its XADD.
+func (b *pipelineBench) publishTimes(ctx context.Context, bus *projections.Bus) (map[streamVersion]time.Time, error) {
+	opts, err := redis.ParseURL(b.redisURL)
+	if err != nil {
+		return nil, err
+	}
+	c := redis.NewClient(opts)
+	defer c.Close()
+	var codec redisstream.DefaultMarshallerUnmarshaller
+	out := map[streamVersion]time.Time{}
+	for part := range bus.Partitions() {
+		entries, err := c.XRange(ctx, bus.EventTopic(part), "-", "+").Result()
+		if err != nil {
+			return nil, err
+		}
+		for _, xm := range entries {
+			msg, err := codec.Unmarshal(xm.Values)
+			if err != nil {
+				return nil, err
+			}
+			version, err := strconv.ParseInt(msg.Metadata.Get("version"), 10, 64)
+			if err != nil {
+				continue // a watermark
+			}
+			ms, _, _ := strings.Cut(xm.ID, "-")
+			millis, err := strconv.ParseInt(ms, 10, 64)
+			if err != nil {
+				return nil, err
+			}
+			out[streamVersion{msg.Metadata.Get("stream"), version}] = time.UnixMilli(millis)
+		}
+	}
+	return out, nil
+}
+
+func percentilePair(ds []time.Duration) string {
+	if len(ds) == 0 {
+		return "-"
+	}
+	p := func(q int) time.Duration { return ds[(len(ds)-1)*q/100].Round(10 * time.Microsecond) }
+	return p(50).String() + " / " + p(99).String()
 }
 
 func lagEvent(emp string, v int64) eventstore.Payload {
@@ -412,14 +531,7 @@ func (b *pipelineBench) push(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	done := make(chan error, 1)
-	go func() {
-		done <- projections.Run(pctx, projections.Deps{
-			Config: appconfig.Config{AnnualLeaveDays: 15, LowLeaveThresholdDays: 3, DailyCheckAt: "23:59"},
-			Pool:   b.pool, Store: b.store, Bus: bus,
-			Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		})
-	}()
+	done := b.runPipeline(pctx, bus)
 	// The sagas read managers from the employees' streams, but wait for the
 	// directory so that the start-up backlog is behind us.
 	for {
