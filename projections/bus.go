@@ -256,7 +256,24 @@ func (noClose) Close() error { return nil }
 func watermillLogger(l *slog.Logger) watermill.LoggerAdapter {
 	// Watermill logs every subscription at info; keep the program's log for
 	// what matters.
-	return watermill.NewSlogLoggerWithLevelMapping(l, map[slog.Level]slog.Level{
+	return shutdownIsNoError{watermill.NewSlogLoggerWithLevelMapping(l, map[slog.Level]slog.Level{
 		slog.LevelInfo: slog.LevelDebug,
-	})
+	})}
+}
+
+// shutdownIsNoError logs at debug the errors that only say a subscriber was
+// stopped: watermill-redisstream reports a read cut short by its context's
+// end as an error.
+type shutdownIsNoError struct{ watermill.LoggerAdapter }
+
+func (l shutdownIsNoError) Error(msg string, err error, fields watermill.LogFields) {
+	if errors.Is(err, context.Canceled) {
+		l.LoggerAdapter.Debug(msg, fields.Add(watermill.LogFields{"err": err}))
+		return
+	}
+	l.LoggerAdapter.Error(msg, err, fields)
+}
+
+func (l shutdownIsNoError) With(fields watermill.LogFields) watermill.LoggerAdapter {
+	return shutdownIsNoError{l.LoggerAdapter.With(fields)}
 }
