@@ -312,6 +312,9 @@ func (b *pipelineBench) lag(ctx context.Context) error {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	versions := make([]int64, employees)
+	// appended[i] is closed when employee i's last append returned: the next
+	// one waits for it, however slow an append gets.
+	appended := make([]chan struct{}, employees)
 	ids := make([]string, employees)
 	for i := range ids {
 		ids[i] = uuid.NewString()
@@ -326,12 +329,16 @@ func (b *pipelineBench) lag(ctx context.Context) error {
 		versions[i]++
 		v := versions[i]
 		ev := lagEvent(ids[i], v)
+		prev, done := appended[i], make(chan struct{})
+		appended[i] = done
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			// Each employee's events are spaced by `employees` ticks, so they
-			// are appended in order.
+			defer close(done)
+			if prev != nil {
+				<-prev
+			}
 			_, err := b.store.Append(ctx, attendance.Stream(ids[i]), v-1, eventstore.EventData{ID: uuid.New(), Payload: ev})
 			at := time.Now()
 			mu.Lock()
