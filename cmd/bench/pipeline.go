@@ -302,12 +302,8 @@ func (b *pipelineBench) lag(ctx context.Context) error {
 	done := b.runPipeline(pctx, bus)
 
 	const employees = 500
-	type key struct {
-		stream  string
-		version int64
-	}
 	var mu sync.Mutex
-	committed := map[key]time.Time{}
+	committed := map[streamVersion]time.Time{}
 	interval := time.Second / time.Duration(b.rate)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
@@ -346,7 +342,7 @@ func (b *pipelineBench) lag(ctx context.Context) error {
 			if err != nil && appendErr == nil {
 				appendErr = err
 			}
-			committed[key{attendance.Stream(ids[i]), v}] = at
+			committed[streamVersion{attendance.Stream(ids[i]), v}] = at
 		}()
 	}
 	wg.Wait()
@@ -379,14 +375,14 @@ func (b *pipelineBench) lag(ctx context.Context) error {
 	}
 	var lags, relayLags []time.Duration
 	for rows.Next() {
-		var k key
+		var k streamVersion
 		var seen time.Time
 		if err := rows.Scan(&k.stream, &k.version, &seen); err != nil {
 			return err
 		}
 		if at, ok := committed[k]; ok {
 			lags = append(lags, max(0, seen.Sub(at)))
-			if pub, ok := published[streamVersion{k.stream, k.version}]; ok {
+			if pub, ok := published[k]; ok {
 				// Stream ids have millisecond resolution.
 				relayLags = append(relayLags, max(0, pub.Sub(at.Truncate(time.Millisecond))))
 			}
