@@ -30,8 +30,12 @@ const (
 	relayPoll  = time.Second
 	// relayRetryMax bounds the quick re-reads of events the feed's fence
 	// still hides (see Relay.relay).
-	relayRetryMax    = 100 * time.Millisecond
-	watermarkEvery   = time.Second
+	relayRetryMax  = 100 * time.Millisecond
+	watermarkEvery = time.Second
+	// busCheckEvery is how often the relay looks for the sign that Redis
+	// lost its streams. What it publishes meanwhile is published again by
+	// the rewind, which starts from the consumers' checkpoints.
+	busCheckEvery    = 250 * time.Millisecond
 	relayLeaderRetry = time.Second
 )
 
@@ -206,9 +210,13 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 		err    error
 	}
 	var ahead chan read
+	var busCheckedAt time.Time
 	for {
-		if err := r.checkBus(ctx, st); err != nil {
-			return err
+		if time.Since(busCheckedAt) >= busCheckEvery {
+			if err := r.checkBus(ctx, st); err != nil {
+				return err
+			}
+			busCheckedAt = time.Now()
 		}
 		var res read
 		if ahead != nil {
@@ -280,13 +288,20 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 // saveCheckpoint records that the relay published everything up to c,
 // without waiting for the disk: a checkpoint a crash loses only makes the
 // relay publish some events again, which the consumers skip.
+// One round trip: both statements go out as one batch, which runs as one
+// implicit transaction.
 func (r *Relay) saveCheckpoint(ctx context.Context, c eventstore.Cursor) error {
-	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, asyncCommit); err != nil {
-			return err
-		}
-		return r.store.SaveCheckpoint(ctx, tx, RelayCheckpoint, c)
-	})
+	conn, err := r.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("relay: save checkpoint: %w", err)
+	}
+	defer conn.Release()
+	w := &writeBehind{conn: conn.Conn(), batch: &pgx.Batch{}}
+	w.batch.Queue(asyncCommit)
+	if err := r.store.SaveCheckpoint(ctx, w, RelayCheckpoint, c); err != nil {
+		return err
+	}
+	return w.flush(ctx)
 }
 
 // hiddenEvents reports whether events past cursor have committed that the
