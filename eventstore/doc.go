@@ -14,6 +14,12 @@
 //     and raises a conflict that Append returns as a *ConflictError,
 //   - inserts all rows with one INSERT ... SELECT FROM unnest.
 //
+// An append at a known version (every Update, every command) first tries one
+// plain statement that takes the same lock and inserts, costing about half as
+// much; when the stream is not at that version, or the batch is a repeat, it
+// inserts nothing or fails on a unique index, and append_events runs to say
+// which (appendAtSQL).
+//
 // Update wraps load, decide and append at the loaded version, and decides again
 // on a conflict, a bounded number of times. A trigger refuses UPDATE, DELETE and
 // TRUNCATE on the events table: corrections are new events.
@@ -54,7 +60,8 @@
 //
 // # Cost
 //
-// An append is one round trip and one statement; pgx prepares and caches each
+// An append is one round trip and one statement (two after a conflict or a
+// repeat); pgx prepares and caches each
 // statement per connection and reads results in binary. Load uses the
 // (stream_id, version) index. Reading JSON is what reading the feed mostly
 // costs, so the metadata fields are extracted by Postgres rather than parsed in

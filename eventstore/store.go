@@ -45,7 +45,30 @@ func (s *Store) OnAppend(fn func(AppendResult)) {
 	s.hooks = append(s.hooks, fn)
 }
 
+// appendSQL appends through the function append_events, which handles every
+// case: any expected version, repeats, conflicts.
 const appendSQL = `SELECT first_version, last_version, duplicate FROM append_events($1, $2, $3, $4, $5, $6, $7)`
+
+// appendAtSQL is the fast path of an append at a known expected version $2: one
+// plain statement that takes the stream lock, then inserts versions $2+1...
+// It costs about half of append_events (measured with one writer and no
+// fsync: ~100 µs against ~170 µs), and answers only the common case. It
+// inserts nothing when version $2 does not exist (the stream is behind
+// expected), and fails on a unique index when the stream is past $2 or an id is
+// stored (a repeat); append_events then tells which.
+//
+// The lock comes first, so the transaction gets its xid after it, as in
+// append_events: the INSERT has no row to write before its lock CTE has run,
+// and a transaction gets its xid at its first write. The statement's snapshot
+// is older than the lock, so it may not see what the previous holder of the
+// lock committed: the unique index on (stream_id, version), whose check sees
+// every committed row, is what refuses a second event at the same version.
+const appendAtSQL = `WITH l AS (SELECT pg_advisory_xact_lock(1163067393, hashtext($1)) AS locked, clock_timestamp() AS at)
+INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata, recorded_at)
+SELECT u.id, $1, $2::bigint + u.ord, u.type, u.schema_version, u.data, u.metadata, l.at
+FROM l, unnest($3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])
+     WITH ORDINALITY AS u(id, type, schema_version, data, metadata, ord)
+WHERE $2::bigint = 0 OR EXISTS (SELECT 1 FROM events e WHERE e.stream_id = $1 AND e.version = $2::bigint)`
 
 // Append appends events to stream in one round trip, provided the stream is at
 // version expected (AnyVersion skips the check, NoStream requires a new
@@ -104,6 +127,18 @@ func (s *Store) append(ctx context.Context, stream string, expected int64, event
 	}
 
 	res := AppendResult{StreamID: stream}
+	if expected != AnyVersion {
+		tag, err := s.pool.Exec(ctx, appendAtSQL, stream, expected, ids, types, versions, data, metadata)
+		if err == nil && tag.RowsAffected() == int64(len(events)) {
+			res.FirstVersion, res.LastVersion = expected+1, expected+int64(len(events))
+			return res, nil
+		}
+		var pgErr *pgconn.PgError
+		if err != nil && !(errors.As(err, &pgErr) && pgErr.Code == "23505") {
+			return AppendResult{}, appendError(stream, expected, err)
+		}
+		// Behind, past, or a repeat: append_events tells which.
+	}
 	err := s.pool.QueryRow(ctx, appendSQL, stream, expected, ids, types, versions, data, metadata).
 		Scan(&res.FirstVersion, &res.LastVersion, &res.Duplicate)
 	if err != nil {
