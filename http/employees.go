@@ -128,8 +128,8 @@ type registerRequest struct {
 func (r *registerRequest) Valid(context.Context) map[string]string {
 	fields := map[string]string{}
 	r.Email = strings.TrimSpace(r.Email)
-	if r.Email == "" {
-		fields["email"] = "required"
+	if msg := employee.CheckEmail(r.Email); msg != "" {
+		fields["email"] = msg
 	}
 	if msg := checkPassword(r.Password); msg != "" {
 		fields["password"] = msg

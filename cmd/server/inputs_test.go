@@ -65,6 +65,7 @@ func TestHostileInputs(t *testing.T) {
 		{"entitlement overflow", "PUT", "/api/leave-balances/" + emp.ID + "/", admin.token, `{"year":2024,"entitlement_days":1e400}`, 400, "entitlement_days"},
 		{"unknown role", "POST", "/api/employees/", admin.token, `{"email":"x@example.com","password":"12345678","full_name":"x","role":"root"}`, 400, "role"},
 		{"bad email", "POST", "/api/employees/", admin.token, `{"email":"not-an-email","password":"12345678","full_name":"x","role":"employee"}`, 400, "email"},
+		{"bad email beside other bad fields", "POST", "/api/employees/", admin.token, `{"email":"x","password":"1"}`, 400, "email"},
 		{"password too long", "POST", "/api/employees/", admin.token, `{"email":"y@example.com","password":"` + strings.Repeat("p", 100) + `","full_name":"x"}`, 400, "password"},
 		{"unknown manager", "POST", "/api/employees/", admin.token, `{"email":"z@example.com","password":"12345678","full_name":"x","manager_id":"00000000-0000-0000-0000-000000000000"}`, 400, "manager_id"},
 		{"bad token", "GET", "/api/auth/me/", "not.a.token", nil, 401, ""},

@@ -242,7 +242,7 @@ func register(e Employee, c Register, now time.Time) ([]any, error) {
 	if c.EmployeeID == "" {
 		fields["employee_id"] = "required"
 	}
-	if msg := checkEmail(c.Email); msg != "" {
+	if msg := CheckEmail(c.Email); msg != "" {
 		fields["email"] = msg
 	}
 	if msg := checkText(c.FullName, true); msg != "" {
@@ -327,7 +327,9 @@ func addSchedule(fields map[string]string, s Schedule) {
 	}
 }
 
-func checkEmail(email string) string {
+// CheckEmail returns what is wrong with email as a login, or "" when it is a
+// bare address (no display name) of a domain with a dot.
+func CheckEmail(email string) string {
 	if email == "" {
 		return "required"
 	}
