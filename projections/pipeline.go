@@ -169,6 +169,20 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		return p.sweep().run(gctx)
 	})
 	g.Go(func() error {
+		t := time.NewTicker(trimEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-gctx.Done():
+				return nil
+			case <-t.C:
+				if err := p.bus.trimStreams(gctx); err != nil && gctx.Err() == nil {
+					p.logger.Warn("projections: trim the bus", "err", err)
+				}
+			}
+		}
+	})
+	g.Go(func() error {
 		t := time.NewTicker(checkpointFlushEvery)
 		defer t.Stop()
 		for {
