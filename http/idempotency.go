@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -24,8 +25,9 @@ const (
 // idempotent makes a POST with an Idempotency-Key answer a repeat (same
 // user, key, path and body) with the first response and run nothing; the
 // same key with another request is a 409. Server errors are not stored, so
-// the client may retry them.
-func idempotent(pool *pgxpool.Pool, now func() time.Time) echo.MiddlewareFunc {
+// the client may retry them. A key is remembered for ttl: after that, the
+// key is free again, whatever ExpireIdempotencyKeys has deleted yet.
+func idempotent(pool *pgxpool.Pool, now func() time.Time, ttl time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			key := c.Request().Header.Get(headerIdempotencyKey)
@@ -44,7 +46,7 @@ func idempotent(pool *pgxpool.Pool, now func() time.Time) echo.MiddlewareFunc {
 			sum := sha256.Sum256(append([]byte(c.Request().URL.Path+"\x00"), body...))
 			ctx := c.Request().Context()
 
-			stored, err := claimKey(ctx, pool, user, key, sum[:], now())
+			stored, err := claimKey(ctx, pool, user, key, sum[:], now(), ttl)
 			if err != nil {
 				return err
 			}
@@ -79,7 +81,7 @@ type storedResponse struct {
 
 // claimKey reserves the key for this request, or returns the response stored
 // for an earlier identical one. It fails with errKeyReused or errKeyInFlight.
-func claimKey(ctx context.Context, pool *pgxpool.Pool, user, key string, hash []byte, now time.Time) (*storedResponse, error) {
+func claimKey(ctx context.Context, pool *pgxpool.Pool, user, key string, hash []byte, now time.Time, ttl time.Duration) (*storedResponse, error) {
 	tag, err := pool.Exec(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash, created_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT DO NOTHING`, user, key, hash, now)
 	if err != nil {
@@ -96,10 +98,22 @@ func claimKey(ctx context.Context, pool *pgxpool.Pool, user, key string, hash []
 	err = pool.QueryRow(ctx, `SELECT request_hash, status, content_type, body, created_at FROM idempotency_keys
 		WHERE user_id = $1 AND key = $2`, user, key).Scan(&storedHash, &r.status, &r.contentType, &r.body, &createdAt)
 	if errors.Is(err, pgx.ErrNoRows) { // the first request failed and released the key meanwhile
-		return claimKey(ctx, pool, user, key, hash, now)
+		return claimKey(ctx, pool, user, key, hash, now, ttl)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if now.Sub(createdAt) >= ttl {
+		// Expired: the key starts afresh with this request.
+		tag, err = pool.Exec(ctx, `UPDATE idempotency_keys SET request_hash = $3, status = 0, content_type = '', body = '', created_at = $4
+			WHERE user_id = $1 AND key = $2 AND created_at = $5`, user, key, hash, now, createdAt)
+		if err != nil {
+			return nil, err
+		}
+		if tag.RowsAffected() == 0 {
+			return nil, errKeyInFlight
+		}
+		return nil, nil
 	}
 	if !bytes.Equal(storedHash, hash) {
 		return nil, errKeyReused
@@ -119,6 +133,17 @@ func claimKey(ctx context.Context, pool *pgxpool.Pool, user, key string, hash []
 		return nil, errKeyInFlight
 	}
 	return nil, nil
+}
+
+// ExpireIdempotencyKeys forgets the keys claimed before before, and returns
+// how many: a retry with one of them runs again. cmd/server calls it
+// periodically with now - IDEMPOTENCY_KEY_TTL.
+func ExpireIdempotencyKeys(ctx context.Context, pool *pgxpool.Pool, before time.Time) (int64, error) {
+	tag, err := pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, before)
+	if err != nil {
+		return 0, fmt.Errorf("expire idempotency keys: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 // recorder keeps a copy of the response body as it is written.

@@ -35,7 +35,7 @@ func (s *Server) routes(d Deps) {
 	api.POST("/auth/login", handleLogin(d.Accounts, d.Store, tok))
 	api.POST("/auth/refresh", handleRefresh(d.Store, tok))
 
-	u := api.Group("", auth, idempotent(d.Pool, d.Now))
+	u := api.Group("", auth, idempotent(d.Pool, d.Now, d.Config.IdempotencyKeyTTL))
 	u.GET("/auth/me", handleMe())
 
 	u.POST("/employees", handleRegisterEmployee(d.Accounts, d.Store, defaults))

@@ -27,9 +27,10 @@ const (
 
 // app is one running instance of the program, on its own database.
 type app struct {
-	t    *testing.T
-	base string
-	stop func() error // cancels run and waits for it to return
+	t     *testing.T
+	base  string
+	dbURL string
+	stop  func() error // cancels run and waits for it to return
 }
 
 // lockedBuffer collects the program's log; it is shown when a test fails.
@@ -93,7 +94,7 @@ func startApp(t *testing.T, env map[string]string) *app {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	a := &app{t: t, base: "http://" + vars["HTTP_ADDR"], stop: stop}
+	a := &app{t: t, base: "http://" + vars["HTTP_ADDR"], dbURL: vars["DATABASE_URL"], stop: stop}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {

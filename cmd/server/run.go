@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -93,6 +94,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 			errc <- fmt.Errorf("notification hub: %w", err)
 		}
 	})
+	wg.Go(func() { expireIdempotencyKeys(pipeCtx, pool, cfg.IdempotencyKeyTTL, now, log) })
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -134,4 +136,29 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 	stopPipeline()
 	wg.Wait()
 	return runErr
+}
+
+// idempotencyExpiryEvery is how often a server forgets expired idempotency keys.
+const idempotencyExpiryEvery = 10 * time.Minute
+
+// expireIdempotencyKeys forgets the idempotency keys older than ttl, at start
+// and then every idempotencyExpiryEvery, until ctx ends. Several servers doing
+// it at once only delete the same rows.
+func expireIdempotencyKeys(ctx context.Context, pool *pgxpool.Pool, ttl time.Duration, now func() time.Time, log *slog.Logger) {
+	t := time.NewTicker(idempotencyExpiryEvery)
+	defer t.Stop()
+	for {
+		n, err := apihttp.ExpireIdempotencyKeys(ctx, pool, now().Add(-ttl))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("forget expired idempotency keys", "err", err)
+		case n > 0:
+			log.Info("forgot expired idempotency keys", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	apihttp "github.com/acme/employee-tracking/http"
 )
 
 type leaveJSON struct {
@@ -165,6 +170,37 @@ func TestIdempotencyKey(t *testing.T) {
 	}
 	if checkIns != 1 {
 		t.Errorf("check-in events = %d, want 1", checkIns)
+	}
+}
+
+// TestIdempotencyKeyExpires: after IDEMPOTENCY_KEY_TTL a key is free again,
+// for the same request or another.
+func TestIdempotencyKeyExpires(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, map[string]string{"IDEMPOTENCY_KEY_TTL": "500ms"})
+	emp := a.register(a.admin(), "employee", nil)
+	a.must(http.StatusCreated, "POST", "/api/attendance/", emp.token, `{"type":"check-in"}`, nil, "Idempotency-Key", "k1")
+	a.must(http.StatusConflict, "POST", "/api/attendance/", emp.token, `{"type":"check-out"}`, nil, "Idempotency-Key", "k1")
+	time.Sleep(600 * time.Millisecond)
+	out := a.must(http.StatusCreated, "POST", "/api/attendance/", emp.token, `{"type":"check-out"}`, nil, "Idempotency-Key", "k1")
+	if out.header.Get("Idempotent-Replayed") != "" {
+		t.Errorf("an expired key replayed its first answer")
+	}
+
+	// The periodic clean-up deletes what expired, and only that.
+	pool, err := pgxpool.New(context.Background(), a.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	a.must(http.StatusCreated, "POST", "/api/attendance/", emp.token, `{"type":"check-in"}`, nil, "Idempotency-Key", "k2")
+	n, err := apihttp.ExpireIdempotencyKeys(context.Background(), pool, time.Now().Add(-10*time.Second))
+	if err != nil || n != 0 {
+		t.Fatalf("expire keys older than 10s: deleted %d (%v), want 0", n, err)
+	}
+	n, err = apihttp.ExpireIdempotencyKeys(context.Background(), pool, time.Now().Add(time.Second))
+	if err != nil || n != 2 {
+		t.Fatalf("expire every key: deleted %d (%v), want 2", n, err)
 	}
 }
 

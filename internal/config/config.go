@@ -37,7 +37,8 @@ type Config struct {
 	CORSOrigins           []string
 	AccessTokenTTL        time.Duration
 	RefreshTokenTTL       time.Duration
-	PasswordCost          int // bcrypt cost of stored password hashes
+	IdempotencyKeyTTL     time.Duration // how long a POST's Idempotency-Key is remembered
+	PasswordCost          int           // bcrypt cost of stored password hashes
 }
 
 // MemoryBus is the REDIS_URL value that selects Watermill's in-process
@@ -70,6 +71,7 @@ func Load(getenv func(string) string) (Config, error) {
 		CORSOrigins:           p.list("CORS_ALLOW_ORIGINS"),
 		AccessTokenTTL:        p.duration("ACCESS_TOKEN_TTL", 15*time.Minute),
 		RefreshTokenTTL:       p.duration("REFRESH_TOKEN_TTL", 7*24*time.Hour),
+		IdempotencyKeyTTL:     p.duration("IDEMPOTENCY_KEY_TTL", 24*time.Hour),
 		PasswordCost:          p.int("BCRYPT_COST", 10, 4, 15),
 	}
 	if secret := getenv("JWT_SECRET"); secret != "" {

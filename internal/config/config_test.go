@@ -36,6 +36,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"LogLevel", c.LogLevel, slog.LevelInfo},
 		{"MigrateOnStart", c.MigrateOnStart, true},
 		{"AccessTokenTTL", c.AccessTokenTTL, 15 * time.Minute},
+		{"IdempotencyKeyTTL", c.IdempotencyKeyTTL, 24 * time.Hour},
 		{"JWTSecretIsRandom", c.JWTSecretIsRandom, true},
 	}
 	for _, ch := range checks {
