@@ -3,13 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -17,6 +14,7 @@ import (
 	"time"
 
 	"github.com/acme/employee-tracking/internal/testdb"
+	"github.com/acme/employee-tracking/internal/testenv"
 )
 
 const (
@@ -33,24 +31,6 @@ type app struct {
 	stop  func() error // cancels run and waits for it to return
 }
 
-// lockedBuffer collects the program's log; it is shown when a test fails.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startApp runs the program with a fresh database and the in-process bus
 // unless env says otherwise, and waits until it is ready.
 func startApp(t *testing.T, env map[string]string) *app {
@@ -58,9 +38,9 @@ func startApp(t *testing.T, env map[string]string) *app {
 	vars := map[string]string{
 		"DATABASE_URL":   testdb.URL(t),
 		"REDIS_URL":      "memory",
-		"REDIS_PREFIX":   "test." + randomHex(6) + ".",
-		"HTTP_ADDR":      "127.0.0.1:" + freePort(t),
-		"JWT_SECRET":     "test-secret-" + randomHex(8),
+		"REDIS_PREFIX":   "test." + testenv.RandomHex(6) + ".",
+		"HTTP_ADDR":      "127.0.0.1:" + testenv.FreePort(t),
+		"JWT_SECRET":     "test-secret-" + testenv.RandomHex(8),
 		"ADMIN_EMAIL":    adminEmail,
 		"ADMIN_PASSWORD": adminPassword,
 		"BCRYPT_COST":    "4",
@@ -70,7 +50,7 @@ func startApp(t *testing.T, env map[string]string) *app {
 		vars[k] = v
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &lockedBuffer{}
+	logs := &testenv.LockedBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, func(k string) string { return vars[k] }, logs, nil) }()
 	var once sync.Once
@@ -114,23 +94,6 @@ func startApp(t *testing.T, env map[string]string) *app {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // response is an answer of the API.
@@ -234,7 +197,7 @@ func (a *app) admin() user {
 func (a *app) register(creator user, role string, fields map[string]any) user {
 	a.t.Helper()
 	body := map[string]any{
-		"email": role + "-" + randomHex(4) + "@example.com", "password": password,
+		"email": role + "-" + testenv.RandomHex(4) + "@example.com", "password": password,
 		"full_name": "Test " + role, "role": role, "hire_date": "2024-01-01",
 	}
 	for k, v := range fields {

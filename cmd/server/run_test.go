@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	apihttp "github.com/acme/employee-tracking/http"
+	"github.com/acme/employee-tracking/internal/testenv"
 )
 
 type leaveJSON struct {
@@ -371,16 +372,16 @@ func TestHealthcheckFlag(t *testing.T) {
 		}
 		return ""
 	}
-	if err := run(t.Context(), env, &lockedBuffer{}, []string{"-healthcheck"}); err != nil {
+	if err := run(t.Context(), env, &testenv.LockedBuffer{}, []string{"-healthcheck"}); err != nil {
 		t.Errorf("healthcheck against a running server = %v, want nil", err)
 	}
 	closed := func(k string) string {
 		if k == "HTTP_ADDR" {
-			return "127.0.0.1:" + freePort(t)
+			return "127.0.0.1:" + testenv.FreePort(t)
 		}
 		return ""
 	}
-	if err := run(t.Context(), closed, &lockedBuffer{}, []string{"-healthcheck"}); err == nil {
+	if err := run(t.Context(), closed, &testenv.LockedBuffer{}, []string{"-healthcheck"}); err == nil {
 		t.Error("healthcheck against no server = nil, want an error")
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,29 +8,12 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/acme/employee-tracking/internal/testdb"
+	"github.com/acme/employee-tracking/internal/testenv"
 )
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestRun starts the worker on a fresh database and Redis, checks its
 // operations endpoints and -healthcheck, then stops it the way SIGTERM does.
@@ -58,7 +40,7 @@ func TestRun(t *testing.T) {
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &lockedBuffer{}
+	logs := &testenv.LockedBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, getenv, logs, nil) }()
 	defer func() {

@@ -3,12 +3,9 @@ package cluster
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -27,6 +24,7 @@ import (
 	"github.com/acme/employee-tracking/domain/catalog"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/internal/testdb"
+	"github.com/acme/employee-tracking/internal/testenv"
 	"github.com/acme/employee-tracking/projections"
 )
 
@@ -50,14 +48,14 @@ func TestSeveralInstances(t *testing.T) {
 	env := []string{
 		"DATABASE_URL=" + dbURL,
 		"REDIS_URL=redis://127.0.0.1:6379/0",
-		"REDIS_PREFIX=test." + randomHex(6) + ".",
-		"JWT_SECRET=cluster-" + randomHex(8),
+		"REDIS_PREFIX=test." + testenv.RandomHex(6) + ".",
+		"JWT_SECRET=cluster-" + testenv.RandomHex(8),
 		"BCRYPT_COST=4",
 		"LOG_LEVEL=warn",
 	}
 
 	// The worker starts first so that it holds the relay when it is killed.
-	workerAddr := "127.0.0.1:" + freePort(t)
+	workerAddr := "127.0.0.1:" + testenv.FreePort(t)
 	worker := start(t, bin, "worker", env, "WORKER_HTTP_ADDR="+workerAddr)
 	worker.waitReady(t, "http://"+workerAddr)
 	a := startServer(t, bin, "server-a", env, "ADMIN_EMAIL="+adminEmail, "ADMIN_PASSWORD="+adminPassword)
@@ -89,7 +87,7 @@ func TestSeveralInstances(t *testing.T) {
 	}
 
 	t.Run("one idempotency key across servers appends once", func(t *testing.T) {
-		key := "cluster-" + randomHex(8)
+		key := "cluster-" + testenv.RandomHex(8)
 		first := a.do(t, "POST", "/api/attendance/", staff[0].token, map[string]string{"type": "check-in"}, "Idempotency-Key", key)
 		again := b.do(t, "POST", "/api/attendance/", staff[0].token, map[string]string{"type": "check-in"}, "Idempotency-Key", key)
 		if first.status != http.StatusCreated || again.status != first.status || !bytes.Equal(first.body, again.body) {
@@ -384,7 +382,7 @@ type client struct {
 
 func startServer(t *testing.T, bin, name string, env []string, extra ...string) *client {
 	t.Helper()
-	addr := "127.0.0.1:" + freePort(t)
+	addr := "127.0.0.1:" + testenv.FreePort(t)
 	p := start(t, bin, name, env, append(extra, "HTTP_ADDR="+addr)...)
 	c := &client{base: "http://" + addr, proc: p}
 	p.waitReady(t, c.base)
@@ -463,7 +461,7 @@ func (c *client) login(t *testing.T, email, pw string) string {
 func (c *client) register(t *testing.T, adminToken, role, managerID string) user {
 	t.Helper()
 	body := map[string]any{
-		"email": role + "-" + randomHex(4) + "@example.com", "password": password, "full_name": "Test " + role,
+		"email": role + "-" + testenv.RandomHex(4) + "@example.com", "password": password, "full_name": "Test " + role,
 		"role": role, "hire_date": "2024-01-01", "schedule": lateSchedule(),
 	}
 	if managerID != "" {
@@ -503,21 +501,4 @@ func eventually(t *testing.T, within time.Duration, what string, check func() bo
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/acme/employee-tracking/internal/testenv"
 )
 
 func TestDropStaleDropsOnlyOldTestDatabases(t *testing.T) {
@@ -13,7 +15,7 @@ func TestDropStaleDropsOnlyOldTestDatabases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stale := testPrefix + strconv.FormatInt(time.Now().Add(-2*staleAfter).Unix(), 10) + "_" + randomHex(6)
+	stale := testPrefix + strconv.FormatInt(time.Now().Add(-2*staleAfter).Unix(), 10) + "_" + testenv.RandomHex(6)
 	fresh := newName()
 	for _, name := range []string{stale, fresh} {
 		if _, err := admin.Exec(ctx, "CREATE DATABASE "+ident(name)); err != nil {

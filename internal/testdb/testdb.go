@@ -13,7 +13,6 @@ package testdb
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -30,6 +29,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/acme/employee-tracking/internal/testenv"
 	"github.com/acme/employee-tracking/migrations"
 )
 
@@ -263,13 +263,7 @@ func dropStale(ctx context.Context, conn *pgx.Conn) error {
 // newName names a test database after its creation time, so that dropStale
 // can tell its age.
 func newName() string {
-	return testPrefix + strconv.FormatInt(time.Now().Unix(), 10) + "_" + randomHex(6)
+	return testPrefix + strconv.FormatInt(time.Now().Unix(), 10) + "_" + testenv.RandomHex(6)
 }
 
 func ident(name string) string { return pgx.Identifier{name}.Sanitize() }
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b) // never fails, see crypto/rand.Read
-	return hex.EncodeToString(b)
-}
