@@ -181,12 +181,17 @@ func (b *pipelineBench) fill(ctx context.Context) error {
 	return nil
 }
 
+// backlog fills the store and opens an empty bus for the relay to fill.
+func (b *pipelineBench) backlog(ctx context.Context) (*projections.Bus, error) {
+	if err := b.fill(ctx); err != nil {
+		return nil, err
+	}
+	return b.bus()
+}
+
 // relay measures publishing a backlog of events to Redis.
 func (b *pipelineBench) relay(ctx context.Context) error {
-	if err := b.fill(ctx); err != nil {
-		return err
-	}
-	bus, err := b.bus()
+	bus, err := b.backlog(ctx)
 	if err != nil {
 		return err
 	}
@@ -218,10 +223,7 @@ func (b *pipelineBench) relay(ctx context.Context) error {
 // catchUp measures the live pipeline working off a backlog: the relay, every
 // projector and saga, from an empty bus to every checkpoint at the head.
 func (b *pipelineBench) catchUp(ctx context.Context) error {
-	if err := b.fill(ctx); err != nil {
-		return err
-	}
-	bus, err := b.bus()
+	bus, err := b.backlog(ctx)
 	if err != nil {
 		return err
 	}
