@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -355,15 +356,28 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f ReportFilt
 	if err != nil {
 		return MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
+	// Most employees share a few schedules: each distinct one is decoded once.
+	schedules := map[string]employee.Schedule{}
 	emps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (emp, error) {
 		var (
-			e    emp
-			hire pgtype.Date
+			e     emp
+			hire  pgtype.Date
+			sched []byte
 		)
-		err := row.Scan(&e.row.EmployeeID, &e.row.FullName, &hire, &e.sched,
+		err := row.Scan(&e.row.EmployeeID, &e.row.FullName, &hire, &sched,
 			&e.row.DaysWorked, &e.row.WorkedMinutes, &e.row.LateDays, &e.row.LateMinutes)
+		if err != nil {
+			return e, err
+		}
 		e.hire = dateOf(hire)
-		return e, err
+		var known bool
+		if e.sched, known = schedules[string(sched)]; !known {
+			if err := json.Unmarshal(sched, &e.sched); err != nil {
+				return e, fmt.Errorf("schedule of %s: %w", e.row.EmployeeID, err)
+			}
+			schedules[string(sched)] = e.sched
+		}
+		return e, nil
 	})
 	if err != nil {
 		return MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
@@ -427,15 +441,17 @@ type daySet int64
 
 func (s daySet) has(d calendar.Date) bool { return s&(1<<(d.Day-1)) != 0 }
 
-// monthOf fills the computed fields of r from the month's days.
+// monthOf fills the computed fields of r from the days of one month, first
+// to last. The days are counted by hand: a report has tens of thousands.
 func monthOf(r *MonthlyRow, first, last, today, hire calendar.Date, sched employee.Schedule, holidays, attended, onLeave daySet) {
 	daily := int(sched.WorkEnd - sched.WorkStart)
-	for d := first; !d.After(last); d = d.AddDays(1) {
+	weekday := first.ISOWeekday()
+	for d := first; d.Day <= last.Day; d.Day, weekday = d.Day+1, weekday%7+1 {
 		if onLeave.has(d) {
 			r.LeaveDays++
 			continue
 		}
-		if d.Before(hire) || !sched.IsWorkday(d) || holidays.has(d) {
+		if d.Before(hire) || !sched.WorksOn(weekday) || holidays.has(d) {
 			continue
 		}
 		r.ExpectedMinutes += daily

@@ -81,7 +81,13 @@ func (s Schedule) equal(o Schedule) bool {
 // IsWorkday reports whether d falls on one of the schedule's weekdays.
 // Holidays are not the schedule's business.
 func (s Schedule) IsWorkday(d calendar.Date) bool {
-	return slices.Contains(s.Workdays, d.ISOWeekday())
+	return s.WorksOn(d.ISOWeekday())
+}
+
+// WorksOn reports whether the schedule works on an ISO weekday (1 for Monday
+// through 7 for Sunday): IsWorkday for a loop that counts weekdays itself.
+func (s Schedule) WorksOn(isoWeekday int) bool {
+	return slices.Contains(s.Workdays, isoWeekday)
 }
 
 // locations caches loaded zones: LoadLocation reads tzdata on every call.
