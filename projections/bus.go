@@ -25,8 +25,11 @@ const (
 	DefaultTopicPrefix = "et."
 	DefaultPartitions  = 4
 	// DefaultGroupMembers is how many members each consumer group has in a
-	// process, per partition, on Redis.
-	DefaultGroupMembers = 4
+	// process, per partition, on Redis. One: a member applies what it reads
+	// in one transaction, and more members only split the batches (on two
+	// cores, 4 members gave a 30-100 % higher projection lag than 1 and the
+	// same catch-up rate; go run ./cmd/bench lag -members N).
+	DefaultGroupMembers = 1
 )
 
 // Bus carries the events published by the relay to the projectors, the sagas
@@ -69,10 +72,10 @@ func WithPartitions(n int) BusOption {
 }
 
 // WithGroupMembers sets how many members each consumer group has in this
-// process on every partition (at least 1). A member handles one message at a
+// process on every partition (at least 1). A member handles one batch at a
 // time, waiting on Postgres and Redis: several let a group handle a
-// partition's events side by side, while the per-stream lock and the gap
-// filling keep each stream in order. The in-process bus has one member,
+// partition's events side by side, which pays when Postgres is far away,
+// while the per-stream lock and the gap filling keep each stream in order. The in-process bus has one member,
 // since each of its subscriptions gets every message.
 func WithGroupMembers(n int) BusOption {
 	return func(b *Bus) { b.members = max(n, 1) }

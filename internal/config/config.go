@@ -38,6 +38,7 @@ type Config struct {
 	AccessTokenTTL        time.Duration
 	RefreshTokenTTL       time.Duration
 	IdempotencyKeyTTL     time.Duration // how long a POST's Idempotency-Key is remembered
+	GroupMembers          int           // members of each consumer group per partition and process
 	PasswordCost          int           // bcrypt cost of stored password hashes
 }
 
@@ -72,6 +73,7 @@ func Load(getenv func(string) string) (Config, error) {
 		AccessTokenTTL:        p.duration("ACCESS_TOKEN_TTL", 15*time.Minute),
 		RefreshTokenTTL:       p.duration("REFRESH_TOKEN_TTL", 7*24*time.Hour),
 		IdempotencyKeyTTL:     p.duration("IDEMPOTENCY_KEY_TTL", 24*time.Hour),
+		GroupMembers:          p.int("GROUP_MEMBERS", 1, 1, 32),
 		PasswordCost:          p.int("BCRYPT_COST", 10, 4, 15),
 	}
 	if secret := getenv("JWT_SECRET"); secret != "" {

@@ -37,6 +37,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"MigrateOnStart", c.MigrateOnStart, true},
 		{"AccessTokenTTL", c.AccessTokenTTL, 15 * time.Minute},
 		{"IdempotencyKeyTTL", c.IdempotencyKeyTTL, 24 * time.Hour},
+		{"GroupMembers", c.GroupMembers, 1},
 		{"JWTSecretIsRandom", c.JWTSecretIsRandom, true},
 	}
 	for _, ch := range checks {

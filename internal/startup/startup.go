@@ -80,7 +80,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		closePools()
 		return nil, err
 	}
-	bus, err := projections.NewBus(cfg.RedisURL, log, projections.WithTopicPrefix(cfg.RedisPrefix))
+	bus, err := projections.NewBus(cfg.RedisURL, log, projections.WithTopicPrefix(cfg.RedisPrefix), projections.WithGroupMembers(cfg.GroupMembers))
 	if err != nil {
 		closePools()
 		return nil, err
