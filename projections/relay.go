@@ -30,12 +30,8 @@ const (
 	relayPoll  = time.Second
 	// relayRetryMax bounds the quick re-reads of events the feed's fence
 	// still hides (see Relay.relay).
-	relayRetryMax  = 100 * time.Millisecond
-	watermarkEvery = time.Second
-	// busCheckEvery is how often the relay looks for the sign that Redis
-	// lost its streams. What it publishes meanwhile is published again by
-	// the rewind, which starts from the consumers' checkpoints.
-	busCheckEvery    = 250 * time.Millisecond
+	relayRetryMax    = 100 * time.Millisecond
+	watermarkEvery   = time.Second
 	relayLeaderRetry = time.Second
 )
 
@@ -210,13 +206,12 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 		err    error
 	}
 	var ahead chan read
-	var busCheckedAt time.Time
 	for {
-		if time.Since(busCheckedAt) >= busCheckEvery {
-			if err := r.checkBus(ctx, st); err != nil {
-				return err
-			}
-			busCheckedAt = time.Now()
+		// Before every publish: a consumer that read something published to
+		// a stream Redis recreated after losing it would move its checkpoint
+		// past what was lost, and the rewind would skip it.
+		if err := r.checkBus(ctx, st); err != nil {
+			return err
 		}
 		var res read
 		if ahead != nil {
