@@ -281,8 +281,12 @@ const lagDDL = `
 CREATE TABLE bench_seen (stream_id text NOT NULL, version bigint NOT NULL, seen_at timestamptz NOT NULL);
 CREATE FUNCTION bench_seen() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- A batch records a stream's last version only: every version up to it
+    -- became visible with that commit.
     IF NEW.projection = 'attendance' THEN
-        INSERT INTO bench_seen VALUES (NEW.stream_id, NEW.version, clock_timestamp());
+        INSERT INTO bench_seen
+        SELECT NEW.stream_id, v, clock_timestamp()
+        FROM generate_series(CASE WHEN TG_OP = 'UPDATE' THEN OLD.version + 1 ELSE 1 END, NEW.version) AS v;
     END IF;
     RETURN NEW;
 END $$;
@@ -302,6 +306,15 @@ func (b *pipelineBench) lag(ctx context.Context) error {
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := b.runPipeline(pctx, bus)
+
+	pubs, err := b.newPublishLog(bus)
+	if err != nil {
+		return err
+	}
+	logCtx, stopLog := context.WithCancel(ctx)
+	defer stopLog()
+	logged := make(chan error, 1)
+	go func() { logged <- pubs.follow(logCtx, time.Second) }()
 
 	const employees = 500
 	var mu sync.Mutex
@@ -367,10 +380,11 @@ func (b *pipelineBench) lag(ctx context.Context) error {
 	if err := <-done; err != nil {
 		return err
 	}
-	published, err := b.publishTimes(ctx, bus)
-	if err != nil {
+	stopLog()
+	if err := <-logged; err != nil {
 		return err
 	}
+	published := pubs.times
 	rows, err := b.pool.Query(ctx, `SELECT stream_id, version, seen_at FROM bench_seen`)
 	if err != nil {
 		return err
@@ -412,26 +426,63 @@ type streamVersion struct {
 	version int64
 }
 
-// publishTimes reads when the relay published each event: a Redis stream
-// entry's id starts with the millisecond of its XADD.
-func (b *pipelineBench) publishTimes(ctx context.Context, bus *projections.Bus) (map[streamVersion]time.Time, error) {
+// publishLog records when the relay published each event: a Redis stream
+// entry's id starts with the millisecond of its XADD. It reads the partitions
+// as the run goes, since the pipeline trims what every group acknowledged.
+type publishLog struct {
+	client *redis.Client
+	topics []string
+	after  []string // per topic, the last entry read
+	times  map[streamVersion]time.Time
+}
+
+func (b *pipelineBench) newPublishLog(bus *projections.Bus) (*publishLog, error) {
 	opts, err := redis.ParseURL(b.redisURL)
 	if err != nil {
 		return nil, err
 	}
-	c := redis.NewClient(opts)
-	defer c.Close()
-	var codec redisstream.DefaultMarshallerUnmarshaller
-	out := map[streamVersion]time.Time{}
+	l := &publishLog{client: redis.NewClient(opts), times: map[streamVersion]time.Time{}}
 	for part := range bus.Partitions() {
-		entries, err := c.XRange(ctx, bus.EventTopic(part), "-", "+").Result()
+		l.topics = append(l.topics, bus.EventTopic(part))
+		l.after = append(l.after, "-")
+	}
+	return l, nil
+}
+
+// follow reads what was published since the last read, every interval, until
+// ctx ends; then once more.
+func (l *publishLog) follow(ctx context.Context, interval time.Duration) error {
+	defer l.client.Close()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := l.read(context.WithoutCancel(ctx)); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return l.read(context.WithoutCancel(ctx))
+		case <-t.C:
+		}
+	}
+}
+
+func (l *publishLog) read(ctx context.Context) error {
+	var codec redisstream.DefaultMarshallerUnmarshaller
+	for i, topic := range l.topics {
+		start := l.after[i]
+		if start != "-" {
+			start = "(" + start
+		}
+		entries, err := l.client.XRange(ctx, topic, start, "+").Result()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, xm := range entries {
+			l.after[i] = xm.ID
 			msg, err := codec.Unmarshal(xm.Values)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			version, err := strconv.ParseInt(msg.Metadata.Get("version"), 10, 64)
 			if err != nil {
@@ -440,12 +491,12 @@ func (b *pipelineBench) publishTimes(ctx context.Context, bus *projections.Bus) 
 			ms, _, _ := strings.Cut(xm.ID, "-")
 			millis, err := strconv.ParseInt(ms, 10, 64)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			out[streamVersion{msg.Metadata.Get("stream"), version}] = time.UnixMilli(millis)
+			l.times[streamVersion{msg.Metadata.Get("stream"), version}] = time.UnixMilli(millis)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func percentilePair(ds []time.Duration) string {
