@@ -49,8 +49,7 @@ type Bus struct {
 	slog       *slog.Logger
 
 	redisOpts *redis.Options // nil in memory mode
-	client    *redis.Client  // the publisher's and the relay's
-	publisher message.Publisher
+	client    *redis.Client  // the relay's, for publishing and the key it keeps
 	memory    *gochannel.GoChannel
 
 	mu        sync.Mutex
@@ -107,7 +106,6 @@ func NewBus(redisURL string, logger *slog.Logger, opts ...BusOption) (*Bus, erro
 		// Publish waits for every subscriber's ack, so each subscriber sees a
 		// topic's messages one at a time and in order, as with Redis.
 		b.memory = gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true}, b.logger)
-		b.publisher = b.memory
 		return b, nil
 	}
 	ro, err := redis.ParseURL(redisURL)
@@ -116,38 +114,67 @@ func NewBus(redisURL string, logger *slog.Logger, opts ...BusOption) (*Bus, erro
 	}
 	b.redisOpts = ro
 	b.client = redis.NewClient(ro)
-	b.publisher = &pipelinedPublisher{client: b.client}
 	return b, nil
 }
 
-// pipelinedPublisher publishes like watermill-redisstream's Publisher, in
-// the same wire format (its marshaller), but sends a batch of messages in one
-// round trip: the relay publishes whole batches, and one XADD per round trip
-// would bound it to a few thousand events a second.
-type pipelinedPublisher struct {
-	client    *redis.Client
-	marshaler redisstream.DefaultMarshallerUnmarshaller
-}
+// publishScript adds messages to streams only while the relay's key exists.
+// KEYS[1] is the key, KEYS[2...] the topics; ARGV holds, for each message,
+// the index of its topic in KEYS, its number of fields, and the fields and
+// values.
+var publishScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local i = 1
+while i <= #ARGV do
+  local n = tonumber(ARGV[i + 1])
+  local args = {KEYS[tonumber(ARGV[i])], '*'}
+  for j = i + 2, i + 1 + 2 * n do args[#args + 1] = ARGV[j] end
+  redis.call('XADD', unpack(args))
+  i = i + 2 + 2 * n
+end
+return 1`)
 
-func (p *pipelinedPublisher) Publish(topic string, msgs ...*message.Message) error {
-	if len(msgs) == 0 {
-		return nil
-	}
-	pipe := p.client.Pipeline()
-	for _, msg := range msgs {
-		values, err := p.marshaler.Marshal(topic, msg)
-		if err != nil {
-			return fmt.Errorf("marshal message %s: %w", msg.UUID, err)
+// publishWhileAlive publishes each topic's messages in order, in one step
+// that publishes nothing once Redis has lost the relay's key (and with it
+// everything else). It reports whether it published: a consumer must never
+// read, from streams Redis recreated, a watermark that would move its
+// checkpoint past messages lost with the old ones, before the relay rewinds.
+func (b *Bus) publishWhileAlive(ctx context.Context, batches map[string][]*message.Message) (bool, error) {
+	if b.client == nil {
+		for topic, msgs := range batches {
+			if err := b.memory.Publish(topic, msgs...); err != nil {
+				return false, err
+			}
 		}
-		pipe.XAdd(msg.Context(), &redis.XAddArgs{Stream: topic, Values: values})
+		return true, nil
 	}
-	if _, err := pipe.Exec(msgs[0].Context()); err != nil {
-		return fmt.Errorf("xadd to %s: %w", topic, err)
+	var marshaler redisstream.DefaultMarshallerUnmarshaller
+	keys := []string{b.aliveKey()}
+	var args []any
+	for topic, msgs := range batches {
+		if len(msgs) == 0 {
+			continue
+		}
+		keys = append(keys, topic)
+		for _, msg := range msgs {
+			values, err := marshaler.Marshal(topic, msg)
+			if err != nil {
+				return false, fmt.Errorf("bus: marshal %s: %w", msg.UUID, err)
+			}
+			args = append(args, len(keys), len(values))
+			for k, v := range values {
+				args = append(args, k, v)
+			}
+		}
 	}
-	return nil
+	if len(keys) == 1 {
+		return true, nil
+	}
+	published, err := publishScript.Run(ctx, b.client, keys, args...).Int()
+	if err != nil {
+		return false, fmt.Errorf("bus: publish: %w", err)
+	}
+	return published == 1, nil
 }
-
-func (p *pipelinedPublisher) Close() error { return p.client.Close() }
 
 // Memory reports whether b is the in-process bus.
 func (b *Bus) Memory() bool { return b.memory != nil }
@@ -179,9 +206,6 @@ func (b *Bus) Ping(ctx context.Context) error {
 	}
 	return b.client.Ping(ctx).Err()
 }
-
-// Publisher publishes to the bus.
-func (b *Bus) Publisher() message.Publisher { return b.publisher }
 
 // groupSubscriber returns a subscriber in consumer group group: each message
 // of a topic goes to one member of the group. Closing it leaves the bus open.
@@ -244,7 +268,7 @@ func (b *Bus) Close() error {
 		if b.memory != nil {
 			errs = append(errs, b.memory.Close())
 		} else {
-			errs = append(errs, b.publisher.Close())
+			errs = append(errs, b.client.Close())
 		}
 	})
 	return errors.Join(errs...)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
+	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
@@ -112,6 +114,23 @@ func (e *env) dropRedisKeys() {
 		if err := e.redis.Del(ctx, keys...).Err(); err != nil {
 			e.t.Errorf("delete redis keys: %v", err)
 		}
+	}
+}
+
+// publish adds messages to a topic of the bus by hand, as a relay that
+// crashed or a foreign program would, with Watermill's own publisher.
+func (e *env) publish(topic string, msgs ...*message.Message) {
+	e.t.Helper()
+	var pub message.Publisher = e.bus.memory
+	if e.redis != nil {
+		rp, err := redisstream.NewPublisher(redisstream.PublisherConfig{Client: e.redis}, nil)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		pub = rp
+	}
+	if err := pub.Publish(topic, msgs...); err != nil {
+		e.t.Fatal(err)
 	}
 }
 

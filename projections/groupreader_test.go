@@ -24,9 +24,7 @@ func TestGroupReaderHandsOverInOrderAndAcknowledges(t *testing.T) {
 		msgs = append(msgs, message.NewMessage(strconv.Itoa(i), []byte(strconv.Itoa(i))))
 		want = append(want, strconv.Itoa(i))
 	}
-	if err := e.bus.Publisher().Publish(topic, msgs...); err != nil {
-		t.Fatal(err)
-	}
+	e.publish(topic, msgs...)
 	sub, err := e.bus.groupSubscriber("test-group")
 	if err != nil {
 		t.Fatal(err)

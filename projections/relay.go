@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -10,7 +11,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/acme/employee-tracking/eventstore"
 )
@@ -58,9 +58,9 @@ type Relay struct {
 	leading atomic.Bool
 	nudge   chan struct{}
 
-	// afterPublish, when set by tests, runs between a publish and the
-	// checkpoint that records it.
-	afterPublish func()
+	// beforePublish and afterPublish, when set by tests, run before a
+	// publish of events, and between it and the checkpoint that records it.
+	beforePublish, afterPublish func()
 }
 
 // NewRelay returns a relay. consumers are the consumer groups whose
@@ -207,9 +207,8 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 	}
 	var ahead chan read
 	for {
-		// Before every publish: a consumer that read something published to
-		// a stream Redis recreated after losing it would move its checkpoint
-		// past what was lost, and the rewind would skip it.
+		// Publishes do nothing once Redis has lost its data (publishWhileAlive);
+		// this is where the relay notices and rewinds.
 		if err := r.checkBus(ctx, st); err != nil {
 			return err
 		}
@@ -233,7 +232,14 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 			}(next)
 		}
 		if len(events) > 0 {
-			if err := r.publish(ctx, st, events); err != nil {
+			if r.beforePublish != nil {
+				r.beforePublish()
+			}
+			err := r.publish(ctx, st, events)
+			if errors.Is(err, errBusLost) {
+				continue // checkBus rewinds
+			}
+			if err != nil {
 				return err
 			}
 			if r.afterPublish != nil {
@@ -245,7 +251,9 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 			st.cursor = next
 			r.metrics.relayCursor.Set(float64(next.Position))
 		}
-		if err := r.publishWatermarks(st); err != nil {
+		if err := r.publishWatermarks(ctx, st); errors.Is(err, errBusLost) {
+			continue
+		} else if err != nil {
 			return err
 		}
 		if len(events) == relayBatch {
@@ -361,8 +369,11 @@ func (r *Relay) checkBus(ctx context.Context, st *relayState) error {
 	return r.bus.client.Set(ctx, r.bus.aliveKey(), "1", 0).Err()
 }
 
-// publish sends events to their partitions, each partition in order and the
-// partitions in parallel.
+// errBusLost reports a publish refused because Redis lost its data: the relay
+// rewinds before it publishes again.
+var errBusLost = errors.New("relay: the bus lost its streams")
+
+// publish sends events to their partitions, each partition in order.
 func (r *Relay) publish(ctx context.Context, st *relayState, events []eventstore.Event) error {
 	n := r.bus.Partitions()
 	parts := make([][]*message.Message, n)
@@ -383,20 +394,19 @@ func (r *Relay) publish(ctx context.Context, st *relayState, events []eventstore
 		}
 	}
 	now := time.Now()
-	var g errgroup.Group
-	pub := r.bus.Publisher()
+	batches := map[string][]*message.Message{r.bus.NotificationTopic(): notes}
 	for p, msgs := range parts {
-		if len(msgs) == 0 {
-			continue
+		if len(msgs) > 0 {
+			st.lastWatermark[p] = now
+			batches[r.bus.EventTopic(p)] = msgs
 		}
-		st.lastWatermark[p] = now
-		g.Go(func() error { return pub.Publish(r.bus.EventTopic(p), msgs...) })
 	}
-	if len(notes) > 0 {
-		g.Go(func() error { return pub.Publish(r.bus.NotificationTopic(), notes...) })
+	published, err := r.bus.publishWhileAlive(ctx, batches)
+	if err != nil {
+		return fmt.Errorf("relay: %w", err)
 	}
-	if err := g.Wait(); err != nil {
-		return fmt.Errorf("relay: publish: %w", err)
+	if !published {
+		return errBusLost
 	}
 	last := events[len(events)-1].Cursor()
 	if st.floors != nil && !cursorLess(last, st.resumeAt) {
@@ -409,15 +419,28 @@ func (r *Relay) publish(ctx context.Context, st *relayState, events []eventstore
 // publishWatermarks tells the consumers of each quiet partition how far the
 // relay has come, so that their checkpoints, and the lag computed from them,
 // advance even when no event of theirs passes.
-func (r *Relay) publishWatermarks(st *relayState) error {
+func (r *Relay) publishWatermarks(ctx context.Context, st *relayState) error {
 	now := time.Now()
+	batches := map[string][]*message.Message{}
+	var quiet []int
 	for p := range st.lastWatermark {
 		if st.watermarkAt[p] == st.cursor || now.Sub(st.lastWatermark[p]) < watermarkEvery {
 			continue
 		}
-		if err := r.bus.Publisher().Publish(r.bus.EventTopic(p), watermarkMessage(st.cursor)); err != nil {
-			return fmt.Errorf("relay: publish watermark: %w", err)
-		}
+		batches[r.bus.EventTopic(p)] = []*message.Message{watermarkMessage(st.cursor)}
+		quiet = append(quiet, p)
+	}
+	if len(quiet) == 0 {
+		return nil
+	}
+	published, err := r.bus.publishWhileAlive(ctx, batches)
+	if err != nil {
+		return fmt.Errorf("relay: watermarks: %w", err)
+	}
+	if !published {
+		return errBusLost
+	}
+	for _, p := range quiet {
 		st.lastWatermark[p], st.watermarkAt[p] = now, st.cursor
 	}
 	return nil

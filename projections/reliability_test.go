@@ -79,9 +79,7 @@ func TestDuplicateDeliveryChangesNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := e.bus.Publisher().Publish(e.bus.EventTopic(partitionOf(ev.StreamID, e.bus.Partitions())), msg); err != nil {
-				t.Fatal(err)
-			}
+			e.publish(e.bus.EventTopic(partitionOf(ev.StreamID, e.bus.Partitions())), msg)
 		}
 	}
 	for _, consumer := range []string{MonthlyHours, Attendance, NotifyLatenessOnCheckedIn} {
@@ -173,47 +171,112 @@ func TestProjectorKilledBetweenApplyAndAckResumes(t *testing.T) {
 	e.wantOnce(c)
 }
 
-func TestRedisLosingItsStreamsLosesNothing(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, testRedisURL())
-	p := e.pipeline(testConfig(), quietClock)
-	var hold atomic.Bool
-	release := make(chan struct{})
-	p.afterApply = func(consumer string, ev eventstore.Event) error {
-		if hold.Load() && consumer == MonthlyHours {
-			<-release
+// monthlyHold stops the monthly projector, while held, after the batch it is
+// applying, so that the messages after it wait in Redis.
+type monthlyHold struct {
+	held    atomic.Bool
+	release chan struct{}
+}
+
+func holdMonthly(p *Pipeline) *monthlyHold {
+	h := &monthlyHold{release: make(chan struct{})}
+	p.afterApply = func(consumer string, _ eventstore.Event) error {
+		if h.held.Load() && consumer == MonthlyHours {
+			<-h.release
 		}
 		return nil
 	}
-	e.start(p)
-	c := e.company()
+	return h
+}
 
-	// Several employees check in while the monthly projector is stuck, so
-	// their messages wait in Redis when it loses everything.
-	hold.Store(true)
+func (h *monthlyHold) let() {
+	if h.held.CompareAndSwap(true, false) {
+		close(h.release)
+	}
+}
+
+// checkInsWaiting has six employees of c check in while the monthly
+// projector is held, and returns them once the relay has published their
+// check-ins.
+func (e *env) checkInsWaiting(c company, h *monthlyHold) []string {
+	e.t.Helper()
+	h.held.Store(true)
 	var emps []string
 	for i := range 6 {
 		emp := e.register("Worker", "employee", c.manager, c.sched, "2024-01-01")
 		emps = append(emps, emp)
 		e.checkIn(emp, c.sched, time.Date(2024, 12, 2, 5, i, 0, 0, time.UTC))
 	}
-	eventually(t, "relay published the check-ins", func() (bool, error) {
+	eventually(e.t, "relay published the check-ins", func() (bool, error) {
 		at, err := e.store.LoadCheckpoint(context.Background(), RelayCheckpoint)
 		return at.Position >= int64(e.count(`SELECT max(position) FROM events WHERE stream_id LIKE 'attendance-%'`)), err
 	})
-	e.dropRedisKeys()
-	hold.Store(false)
-	close(release)
+	return emps
+}
 
-	// The relay notices the loss at its next read (a poll at the latest).
-	eventually(t, "relay rewound", func() (bool, error) { return counterValue(p.metrics.relayRewinds) >= 1, nil })
-	eventually(t, "caught up after the loss", e.caughtUp)
+// wantConvergedAfterLoss waits for the relay's rewind and the read models,
+// and checks that the check-ins that waited in Redis were all applied.
+func (e *env) wantConvergedAfterLoss(p *Pipeline, emps []string) {
+	e.t.Helper()
+	eventually(e.t, "relay rewound", func() (bool, error) { return counterValue(p.metrics.relayRewinds) >= 1, nil })
+	eventually(e.t, "caught up after the loss", e.caughtUp)
 	if got := e.count(`SELECT count(*) FROM monthly_hours WHERE employee_id = ANY($1) AND days_worked = 1`, emps); got != len(emps) {
-		t.Errorf("monthly rows: got %d, want %d", got, len(emps))
+		e.t.Errorf("monthly rows: got %d, want %d", got, len(emps))
 	}
+}
+
+func TestRedisLosingItsStreamsLosesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testRedisURL())
+	p := e.pipeline(testConfig(), quietClock)
+	hold := holdMonthly(p)
+	e.start(p)
+	c := e.company()
+
+	// Redis loses everything while check-ins wait there for the monthly
+	// projector; the relay notices at its next read (a poll at the latest).
+	emps := e.checkInsWaiting(c, hold)
+	e.dropRedisKeys()
+	hold.let()
+	e.wantConvergedAfterLoss(p, emps)
+
 	// New events still flow through the recreated streams and groups.
 	e.workday(c)
 	eventually(t, "caught up after new events", e.caughtUp)
+	e.wantOnce(c)
+}
+
+// Redis loses its data just before the relay publishes, while a consumer has
+// messages it has not read. Published, the events and watermarks would reach
+// streams Redis recreated, the consumer would move its checkpoint past what it
+// never got, and the rewind would skip it; the publish must not happen.
+func TestRedisLostJustBeforeAPublishLosesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testRedisURL())
+	p := e.pipeline(testConfig(), quietClock)
+	hold := holdMonthly(p)
+	var lost atomic.Bool
+	p.relay.beforePublish = func() {
+		if lost.Load() && hold.held.Load() {
+			e.dropRedisKeys()
+			hold.let()
+		}
+	}
+	p.relay.afterPublish = func() {
+		if lost.Load() {
+			// Time for the consumers to read what was published and save
+			// their checkpoints, before the relay looks at Redis again.
+			time.Sleep(2 * checkpointFlushEvery)
+		}
+	}
+	e.start(p)
+	c := e.company()
+
+	emps := e.checkInsWaiting(c, hold)
+	// The next publish meets a Redis that lost everything.
+	lost.Store(true)
+	e.workday(c)
+	e.wantConvergedAfterLoss(p, emps)
 	e.wantOnce(c)
 }
 
@@ -225,9 +288,7 @@ func TestPoisonMessageIsParkedAndThePartitionMovesOn(t *testing.T) {
 	for part := range e.bus.Partitions() {
 		msg := message.NewMessage("poison", []byte(`{"stream":"attendance-x","version":1,"type":"attendance.exploded","data":{}}`))
 		msg.Metadata.Set(metaStream, "attendance-x")
-		if err := e.bus.Publisher().Publish(e.bus.EventTopic(part), msg); err != nil {
-			t.Fatal(err)
-		}
+		e.publish(e.bus.EventTopic(part), msg)
 	}
 	c := e.company()
 	e.workday(c)

@@ -21,9 +21,7 @@ func TestTrimKeepsWhatAGroupStillNeeds(t *testing.T) {
 	for i := range 10 {
 		msgs = append(msgs, message.NewMessage(strconv.Itoa(i), nil))
 	}
-	if err := e.bus.Publisher().Publish(topic, msgs...); err != nil {
-		t.Fatal(err)
-	}
+	e.publish(topic, msgs...)
 	// Before any group exists, nothing is trimmed.
 	if err := e.bus.trimStreams(ctx); err != nil {
 		t.Fatal(err)
