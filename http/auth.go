@@ -96,19 +96,25 @@ func handleLogin(accounts *Accounts, store EventStore, tok tokens) echo.HandlerF
 		if err != nil {
 			return err
 		}
-		e, err := loadEmployee(ctx, store, id)
-		if errors.Is(err, errNotFound) || (err == nil && !e.Active) {
-			return errBadCredentials
-		}
-		if err != nil {
-			return err
-		}
-		pair, err := tok.issue(e)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, pair)
+		return issueTokens(c, store, tok, id, errBadCredentials)
 	}
+}
+
+// issueTokens answers a new token pair for user id, or refused when the user
+// no longer exists or is deactivated.
+func issueTokens(c echo.Context, store EventStore, tok tokens, id string, refused error) error {
+	e, err := loadEmployee(c.Request().Context(), store, id)
+	if errors.Is(err, errNotFound) || (err == nil && !e.Active) {
+		return refused
+	}
+	if err != nil {
+		return err
+	}
+	pair, err := tok.issue(e)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, pair)
 }
 
 type refreshRequest struct {
@@ -143,18 +149,7 @@ func handleRefresh(store EventStore, tok tokens) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		e, err := loadEmployee(c.Request().Context(), store, id)
-		if errors.Is(err, errNotFound) || (err == nil && !e.Active) {
-			return errUnauthorized
-		}
-		if err != nil {
-			return err
-		}
-		pair, err := tok.issue(e)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, pair)
+		return issueTokens(c, store, tok, id, errUnauthorized)
 	}
 }
 

@@ -193,12 +193,11 @@ func (n *notifier) notifyAll(ctx context.Context, e eventstore.Event, saga strin
 	return nil
 }
 
-func (n *notifier) onCheckedInLate(ctx context.Context, e eventstore.Event) error {
-	ev, ok := e.Payload.(attendance.CheckedIn)
-	if !ok || !ev.Late {
-		return nil
-	}
-	emp, err := n.person(ctx, ev.EmployeeID)
+// notifySupervisors raises a notification of saga, caused by e, to the
+// employee's supervisors, with the text and data that message makes for them.
+func (n *notifier) notifySupervisors(ctx context.Context, e eventstore.Event, saga, employeeID string, typ notification.Type,
+	message func(emp person) (string, map[string]any)) error {
+	emp, err := n.person(ctx, employeeID)
 	if err != nil {
 		return err
 	}
@@ -206,8 +205,19 @@ func (n *notifier) onCheckedInLate(ctx context.Context, e eventstore.Event) erro
 	if err != nil {
 		return err
 	}
-	msg, data := notification.Lateness(emp.Name, emp.ID, ev.LocalDate, ev.LateMinutes, ev.At)
-	return n.notifyAll(ctx, e, NotifyLatenessOnCheckedIn, to, notification.TypeLateness, msg, data)
+	msg, data := message(emp)
+	return n.notifyAll(ctx, e, saga, to, typ, msg, data)
+}
+
+func (n *notifier) onCheckedInLate(ctx context.Context, e eventstore.Event) error {
+	ev, ok := e.Payload.(attendance.CheckedIn)
+	if !ok || !ev.Late {
+		return nil
+	}
+	return n.notifySupervisors(ctx, e, NotifyLatenessOnCheckedIn, ev.EmployeeID, notification.TypeLateness,
+		func(emp person) (string, map[string]any) {
+			return notification.Lateness(emp.Name, emp.ID, ev.LocalDate, ev.LateMinutes, ev.At)
+		})
 }
 
 func (n *notifier) onLowBalance(ctx context.Context, e eventstore.Event) error {
@@ -215,16 +225,10 @@ func (n *notifier) onLowBalance(ctx context.Context, e eventstore.Event) error {
 	if !ok {
 		return nil
 	}
-	emp, err := n.person(ctx, ev.EmployeeID)
-	if err != nil {
-		return err
-	}
-	to, err := n.supervisors(ctx, emp)
-	if err != nil {
-		return err
-	}
-	msg, data := notification.LowLeaveBalance(emp.Name, emp.ID, ev.Year, ev.Remaining.Days(), ev.Threshold.Days())
-	return n.notifyAll(ctx, e, NotifyLowBalanceOnLowBalanceReached, to, notification.TypeLowLeaveBalance, msg, data)
+	return n.notifySupervisors(ctx, e, NotifyLowBalanceOnLowBalanceReached, ev.EmployeeID, notification.TypeLowLeaveBalance,
+		func(emp person) (string, map[string]any) {
+			return notification.LowLeaveBalance(emp.Name, emp.ID, ev.Year, ev.Remaining.Days(), ev.Threshold.Days())
+		})
 }
 
 func (n *notifier) onLeaveRequested(ctx context.Context, e eventstore.Event) error {

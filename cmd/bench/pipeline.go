@@ -9,7 +9,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -410,13 +409,11 @@ func (b *pipelineBench) lag(ctx context.Context) error {
 	if len(lags) < len(committed) {
 		return fmt.Errorf("lag: only %d of %d events reached the read model", len(lags), len(committed))
 	}
-	slices.Sort(lags)
-	slices.Sort(relayLags)
-	p := func(q int) time.Duration { return lags[(len(lags)-1)*q/100] }
+	lag, relayLag := stats{latencies: lags}, stats{latencies: relayLags}
 	b.table([][3]string{
-		{fmt.Sprintf("lag p50 (%d events at %d/s)", len(lags), b.rate), p(50).Round(10 * time.Microsecond).String(), ""},
-		{fmt.Sprintf("lag p99 (%d events at %d/s)", len(lags), b.rate), p(99).Round(10 * time.Microsecond).String(), verdict("p99 <= 50ms", p(99) <= 50*time.Millisecond)},
-		{"of which commit -> relay publish p50/p99", percentilePair(relayLags), "(Redis stream ids: 1 ms resolution)"},
+		{fmt.Sprintf("lag p50 (%d events at %d/s)", len(lags), b.rate), round(lag.percentile(50)).String(), ""},
+		{fmt.Sprintf("lag p99 (%d events at %d/s)", len(lags), b.rate), round(lag.percentile(99)).String(), verdict("p99 <= 50ms", lag.percentile(99) <= 50*time.Millisecond)},
+		{"of which commit -> relay publish p50/p99", round(relayLag.percentile(50)).String() + " / " + round(relayLag.percentile(99)).String(), "(Redis stream ids: 1 ms resolution)"},
 	})
 	return nil
 }
@@ -497,14 +494,6 @@ func (l *publishLog) read(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-func percentilePair(ds []time.Duration) string {
-	if len(ds) == 0 {
-		return "-"
-	}
-	p := func(q int) time.Duration { return ds[(len(ds)-1)*q/100].Round(10 * time.Microsecond) }
-	return p(50).String() + " / " + p(99).String()
 }
 
 func lagEvent(emp string, v int64) eventstore.Payload {
@@ -657,12 +646,11 @@ func (b *pipelineBench) push(ctx context.Context) error {
 	if len(lats) < len(committed) {
 		return fmt.Errorf("push: only %d of %d late check-ins were pushed", len(lats), len(committed))
 	}
-	slices.Sort(lats)
-	p := func(q int) time.Duration { return lats[(len(lats)-1)*q/100] }
+	push := stats{latencies: lats}
 	fmt.Fprintln(b.stdout, "push:     pipeline and projections.SubscribeNotifications in this process on Redis; append committed -> handler call")
 	b.table([][3]string{
-		{fmt.Sprintf("push p50 (%d check-ins at %d/s)", len(lats), b.rate), p(50).Round(10 * time.Microsecond).String(), ""},
-		{fmt.Sprintf("push p99 (%d check-ins at %d/s)", len(lats), b.rate), p(99).Round(10 * time.Microsecond).String(), verdict("p99 <= 25ms", p(99) <= 25*time.Millisecond)},
+		{fmt.Sprintf("push p50 (%d check-ins at %d/s)", len(lats), b.rate), round(push.percentile(50)).String(), ""},
+		{fmt.Sprintf("push p99 (%d check-ins at %d/s)", len(lats), b.rate), round(push.percentile(99)).String(), verdict("p99 <= 25ms", push.percentile(99) <= 25*time.Millisecond)},
 	})
 	return nil
 }
