@@ -72,7 +72,12 @@ func (b *Bus) acknowledgedFloor(ctx context.Context, topic string) (floor string
 			if err != nil {
 				return "", false, err
 			}
-			needed = pending.Lower
+			// Acknowledged meanwhile, the pending entries are gone and the
+			// summary names none: the last delivered entry bounds what the
+			// group needs.
+			if pending.Count > 0 {
+				needed = pending.Lower
+			}
 		}
 		if !ok || streamIDLess(needed, floor) {
 			floor, ok = needed, true
