@@ -36,10 +36,12 @@ const (
 // and the live notification hubs: Redis Streams, or Watermill's GoChannel in a
 // single process.
 //
-// Topics: "<prefix>events.<n>" for each partition n (a stream always goes to
-// the same partition, so its events stay in order), and
-// "<prefix>notifications", which carries only notification.raised events for
-// the hubs that read it in fan-out mode.
+// Topics: "<prefix>events.<category>.<n>" for each stream category (the part
+// of a stream id before its first dash) and partition n (a stream always goes
+// to the same partition, so its events stay in order), so that a consumer
+// group reads only the category it handles; and "<prefix>notifications",
+// which carries only notification.raised events for the hubs that read it in
+// fan-out mode.
 type Bus struct {
 	prefix     string
 	partitions int
@@ -190,14 +192,28 @@ func (b *Bus) groupMembers() int {
 // Partitions is the number of event partitions.
 func (b *Bus) Partitions() int { return b.partitions }
 
-// EventTopic is the topic of partition p.
-func (b *Bus) EventTopic(p int) string { return b.prefix + "events." + strconv.Itoa(p) }
+// EventTopic is the topic of the events of category on partition p.
+func (b *Bus) EventTopic(category string, p int) string {
+	return b.prefix + "events." + category + "." + strconv.Itoa(p)
+}
+
+// topicOf is the topic of stream's events.
+func (b *Bus) topicOf(stream string) string {
+	return b.EventTopic(streamCategory(stream), partitionOf(stream, b.partitions))
+}
 
 // NotificationTopic is the fan-out topic of notification.raised events.
 func (b *Bus) NotificationTopic() string { return b.prefix + "notifications" }
 
-// aliveKey is written by the relay; its absence means Redis lost its data.
-func (b *Bus) aliveKey() string { return b.prefix + "relay.alive" }
+// busLayout names the topics' layout in the relay's key: a process of
+// another layout finds no key of its own, and publishes again, as after a
+// loss of Redis's data, what the consumers had not yet read from the old
+// topics.
+const busLayout = "by-category"
+
+// aliveKey is written by the relay; its absence means Redis lost its data
+// (or the topics' layout changed).
+func (b *Bus) aliveKey() string { return b.prefix + "relay.alive." + busLayout }
 
 // Ping checks that the bus is reachable, for readiness probes.
 func (b *Bus) Ping(ctx context.Context) error {

@@ -6,10 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
+
+	"github.com/acme/employee-tracking/domain/leave"
 )
 
 // A subscriber stopped by its context is no error in the program's log; any
@@ -24,5 +28,72 @@ func TestWatermillLoggerQuietOnShutdown(t *testing.T) {
 	logger.Error("read fail", errors.New("connection refused"), nil)
 	if got := buf.String(); !strings.Contains(got, "level=ERROR") || !strings.Contains(got, "connection refused") || !strings.Contains(got, "topic=t") {
 		t.Fatalf("a real failure was not logged as an error: %q", got)
+	}
+}
+
+// Each consumer group reads the topics of its stream category only, and each
+// topic carries the events of its category only: a check-in wakes the groups
+// that handle attendance, not every group.
+func TestEachGroupReadsOnlyItsCategory(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testRedisURL())
+	p := e.pipeline(testConfig(), quietClock)
+	e.start(p)
+	c := e.company()
+	e.declareHoliday("2024-12-25", "Christmas")
+	e.workday(c)
+	e.leave(c.emp, leave.Grant{EmployeeID: c.emp, Year: 2024})
+	eventually(t, "caught up", e.caughtUp)
+	eventually(t, "lateness notified", func() (bool, error) { return len(e.inbox(c.manager)) == 1, nil })
+
+	ctx := context.Background()
+	keys, err := e.redis.Keys(ctx, e.prefix+"events.*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	readers := map[string][]string{} // category -> groups
+	for _, cons := range p.consumers {
+		readers[cons.reads()] = append(readers[cons.reads()], cons.name())
+	}
+	carried := map[string]int{} // category -> events seen on its topics
+	var codec redisstream.DefaultMarshallerUnmarshaller
+	for _, topic := range keys {
+		category, _, _ := strings.Cut(strings.TrimPrefix(topic, e.prefix+"events."), ".")
+		groups, err := e.redis.XInfoGroups(ctx, topic).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, g := range groups {
+			names = append(names, g.Name)
+		}
+		slices.Sort(names)
+		want := slices.Sorted(slices.Values(readers[category]))
+		if !slices.Equal(names, want) {
+			t.Errorf("%s: read by %v, want %v", topic, names, want)
+		}
+		entries, err := e.redis.XRange(ctx, topic, "-", "+").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, xm := range entries {
+			msg, err := codec.Unmarshal(xm.Values)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stream := msg.Metadata.Get(metaStream)
+			if stream == "" {
+				continue // a watermark
+			}
+			if streamCategory(stream) != category {
+				t.Errorf("%s carries an event of %s", topic, stream)
+			}
+			carried[category]++
+		}
+	}
+	for _, category := range []string{"employee", "attendance", "leave", "holidays", "notify"} {
+		if carried[category] == 0 {
+			t.Errorf("no event of %s on its topics %v", category, keys)
+		}
 	}
 }

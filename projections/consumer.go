@@ -19,13 +19,13 @@ import (
 )
 
 // consumer is a projection or a saga as the pipeline runs it: a consumer group
-// on every partition, tracking the last version it handled of each stream it
-// wants.
+// on every partition of the topics of one stream category, tracking the last
+// version it handled of each stream.
 type consumer interface {
 	// name is the consumer group; renaming it replays everything.
 	name() string
-	// wants reports whether the consumer handles the events of stream.
-	wants(stream string) bool
+	// reads is the stream category whose events the consumer handles.
+	reads() string
 	// handleBatch handles events, in their partition's order, all or none:
 	// versions already handled are skipped, and a *gapError reports a
 	// version that does not follow the last one handled of its stream.
@@ -101,7 +101,7 @@ func (rt *runtime) handler(c consumer, p int) message.NoPublishHandlerFunc {
 				}
 				continue
 			}
-			if stream := m.Metadata.Get(metaStream); stream != "" && !c.wants(stream) {
+			if stream := m.Metadata.Get(metaStream); stream != "" && streamCategory(stream) != c.reads() {
 				if cur, err := eventstore.ParseCursor(m.Metadata.Get(metaCursor)); err == nil {
 					handledTo = cursorMax(handledTo, cur)
 				}

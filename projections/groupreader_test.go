@@ -16,7 +16,7 @@ import (
 func TestGroupReaderHandsOverInOrderAndAcknowledges(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testRedisURL())
-	topic := e.bus.EventTopic(0)
+	topic := e.bus.EventTopic("attendance", 0)
 	const n = 3*groupReadBatch + 7
 	var msgs []*message.Message
 	var want []string

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -102,11 +103,11 @@ func New(d Deps) (*Pipeline, error) {
 	for _, s := range sagas(d.Pool, p.notifier(), p.policy) {
 		p.consumers = append(p.consumers, s)
 	}
-	names := make([]string, len(p.consumers))
+	readers := make([]Reader, len(p.consumers))
 	for i, c := range p.consumers {
-		names[i] = c.name()
+		readers[i] = Reader{Group: c.name(), Category: c.reads()}
 	}
-	p.relay = NewRelay(d.Pool, d.Store, d.Bus, p.logger, names)
+	p.relay = NewRelay(d.Pool, d.Store, d.Bus, p.logger, readers)
 	p.relay.metrics = p.metrics
 	if d.Registry != nil {
 		if err := p.metrics.register(d.Registry, p.queries); err != nil {
@@ -145,7 +146,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			}
 			for part := range p.bus.Partitions() {
 				router.AddConsumerHandler(c.name()+"/"+strconv.Itoa(part)+"/"+strconv.Itoa(member),
-					p.bus.EventTopic(part), sub, rt.handler(c, part))
+					p.bus.EventTopic(c.reads(), part), sub, rt.handler(c, part))
 			}
 		}
 	}
@@ -176,7 +177,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			case <-gctx.Done():
 				return nil
 			case <-t.C:
-				if err := p.bus.trimStreams(gctx); err != nil && gctx.Err() == nil {
+				if err := p.bus.trimStreams(gctx, p.topics()); err != nil && gctx.Err() == nil {
 					p.logger.Warn("projections: trim the bus", "err", err)
 				}
 			}
@@ -216,6 +217,19 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	return err
 }
 
+// topics lists the event topics that the consumers read.
+func (p *Pipeline) topics() []string {
+	var topics []string
+	for _, c := range p.consumers {
+		for part := range p.bus.Partitions() {
+			if t := p.bus.EventTopic(c.reads(), part); !slices.Contains(topics, t) {
+				topics = append(topics, t)
+			}
+		}
+	}
+	return topics
+}
+
 func (p *Pipeline) sweep() *sweep {
 	return &sweep{pool: p.pool, store: p.store, n: p.notifier(), policy: p.policy, checkAt: p.checkAt, now: p.now}
 }
@@ -227,6 +241,8 @@ type liveModel struct {
 }
 
 func (m *liveModel) name() string { return m.readModel.name }
+
+func (m *liveModel) reads() string { return m.readModel.category }
 
 // handleBatch applies events in one transaction with the record of their
 // streams' versions. The transaction first takes the projection's lock shared

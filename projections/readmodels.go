@@ -39,26 +39,19 @@ type tableInfo interface {
 	keyColumns() []string
 }
 
-// readModel is a projection: the fold of some stream categories into tables.
+// readModel is a projection: the fold of the streams of one category into
+// tables.
 type readModel struct {
-	name       string
-	categories []string
-	tables     []tableInfo
+	name     string
+	category string
+	tables   []tableInfo
 	// live folds into the tables as tx sees them.
 	live func(tx querier) applyFunc
 	// memory folds into new tables held in memory.
 	memory func() (applyFunc, []memTable)
 }
 
-func (m *readModel) wants(stream string) bool {
-	c := streamCategory(stream)
-	for _, want := range m.categories {
-		if c == want {
-			return true
-		}
-	}
-	return false
-}
+func (m *readModel) wants(stream string) bool { return streamCategory(stream) == m.category }
 
 // readModels returns every projection, in the order rebuild runs them.
 func readModels() []*readModel {
@@ -165,10 +158,10 @@ func directoryModel() *readModel {
 		}
 	}
 	return &readModel{
-		name:       Directory,
-		categories: []string{"employee"},
-		tables:     []tableInfo{employeesTable},
-		live:       func(tx querier) applyFunc { return apply(employeesTable.inTx(tx)) },
+		name:     Directory,
+		category: "employee",
+		tables:   []tableInfo{employeesTable},
+		live:     func(tx querier) applyFunc { return apply(employeesTable.inTx(tx)) },
 		memory: func() (applyFunc, []memTable) {
 			m := employeesTable.inMemory()
 			return apply(m), []memTable{m}
@@ -256,10 +249,10 @@ func attendanceModel() *readModel {
 		}
 	}
 	return &readModel{
-		name:       Attendance,
-		categories: []string{"attendance"},
-		tables:     []tableInfo{attendanceTable},
-		live:       func(tx querier) applyFunc { return apply(attendanceTable.inTx(tx)) },
+		name:     Attendance,
+		category: "attendance",
+		tables:   []tableInfo{attendanceTable},
+		live:     func(tx querier) applyFunc { return apply(attendanceTable.inTx(tx)) },
 		memory: func() (applyFunc, []memTable) {
 			m := attendanceTable.inMemory()
 			return apply(m), []memTable{m}
@@ -338,10 +331,10 @@ func monthlyModel() *readModel {
 		}
 	}
 	return &readModel{
-		name:       MonthlyHours,
-		categories: []string{"attendance"},
-		tables:     []tableInfo{monthlyTable},
-		live:       func(tx querier) applyFunc { return apply(monthlyTable.inTx(tx)) },
+		name:     MonthlyHours,
+		category: "attendance",
+		tables:   []tableInfo{monthlyTable},
+		live:     func(tx querier) applyFunc { return apply(monthlyTable.inTx(tx)) },
 		memory: func() (applyFunc, []memTable) {
 			m := monthlyTable.inMemory()
 			return apply(m), []memTable{m}
@@ -560,9 +553,9 @@ func (f leaveFold) apply(ctx context.Context, e eventstore.Event) error {
 
 func leaveModel() *readModel {
 	return &readModel{
-		name:       Leave,
-		categories: []string{"leave"},
-		tables:     []tableInfo{leaveRequestsTable, leaveDaysTable, leaveBalancesTable},
+		name:     Leave,
+		category: "leave",
+		tables:   []tableInfo{leaveRequestsTable, leaveDaysTable, leaveBalancesTable},
 		live: func(tx querier) applyFunc {
 			return leaveFold{leaveRequestsTable.inTx(tx), leaveDaysTable.inTx(tx), leaveBalancesTable.inTx(tx)}.apply
 		},
@@ -609,10 +602,10 @@ func holidaysModel() *readModel {
 		}
 	}
 	return &readModel{
-		name:       Holidays,
-		categories: []string{"holidays"},
-		tables:     []tableInfo{holidaysTable},
-		live:       func(tx querier) applyFunc { return apply(holidaysTable.inTx(tx)) },
+		name:     Holidays,
+		category: "holidays",
+		tables:   []tableInfo{holidaysTable},
+		live:     func(tx querier) applyFunc { return apply(holidaysTable.inTx(tx)) },
 		memory: func() (applyFunc, []memTable) {
 			m := holidaysTable.inMemory()
 			return apply(m), []memTable{m}
@@ -676,10 +669,10 @@ func notificationsModel() *readModel {
 		}
 	}
 	return &readModel{
-		name:       Notifications,
-		categories: []string{"notify"},
-		tables:     []tableInfo{notificationsTable},
-		live:       func(tx querier) applyFunc { return apply(notificationsTable.inTx(tx)) },
+		name:     Notifications,
+		category: "notify",
+		tables:   []tableInfo{notificationsTable},
+		live:     func(tx querier) applyFunc { return apply(notificationsTable.inTx(tx)) },
 		memory: func() (applyFunc, []memTable) {
 			m := notificationsTable.inMemory()
 			return apply(m), []memTable{m}

@@ -45,14 +45,14 @@ const (
 // on a dedicated connection; the others wait and take over when its session
 // ends.
 type Relay struct {
-	pool      *pgxpool.Pool
-	store     *eventstore.Store
-	bus       *Bus
-	logger    *slog.Logger
-	consumers []string
-	metrics   *metrics
-	wake      chan struct{}
-	poll      time.Duration
+	pool    *pgxpool.Pool
+	store   *eventstore.Store
+	bus     *Bus
+	logger  *slog.Logger
+	readers []Reader
+	metrics *metrics
+	wake    chan struct{}
+	poll    time.Duration
 	// leading is set while this relay holds the relay lock; otherwise
 	// appends here wake the active relay through nudge.
 	leading atomic.Bool
@@ -63,15 +63,23 @@ type Relay struct {
 	beforePublish, afterPublish func()
 }
 
-// NewRelay returns a relay. consumers are the consumer groups whose
-// checkpoints bound a re-publish after the bus lost its streams. Pipeline
-// makes its own; a relay alone serves to measure it.
-func NewRelay(pool *pgxpool.Pool, store *eventstore.Store, bus *Bus, logger *slog.Logger, consumers []string) *Relay {
+// Reader is a consumer group and the stream category whose topics it reads.
+type Reader struct {
+	Group    string
+	Category string
+}
+
+// NewRelay returns a relay for the consumer groups readers: it publishes the
+// events of the categories they read, sends watermarks to those topics, and
+// after the bus lost its streams publishes again from their checkpoints.
+// Pipeline makes its own; a relay alone (no readers) publishes every event,
+// which serves to measure it.
+func NewRelay(pool *pgxpool.Pool, store *eventstore.Store, bus *Bus, logger *slog.Logger, readers []Reader) *Relay {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	r := &Relay{
-		pool: pool, store: store, bus: bus, logger: logger, consumers: consumers, metrics: newMetrics(),
+		pool: pool, store: store, bus: bus, logger: logger, readers: readers, metrics: newMetrics(),
 		wake: make(chan struct{}, 1), poll: relayPoll, nudge: make(chan struct{}, 1),
 	}
 	store.OnAppend(func(eventstore.AppendResult) {
@@ -178,14 +186,16 @@ func (r *Relay) nudgeOthers(ctx context.Context) {
 // what must not be published again.
 type relayState struct {
 	cursor eventstore.Cursor
-	// floors[p] is the cursor up to which every consumer has handled
-	// partition p; set by a rewind.
-	floors []eventstore.Cursor
+	// floors[topic] is the cursor up to which every consumer of topic has
+	// handled it; set by a rewind.
+	floors map[string]eventstore.Cursor
 	// resumeAt is where the relay was when it rewound: events up to there
 	// were already fanned out to the notification hubs.
-	resumeAt      eventstore.Cursor
-	lastWatermark []time.Time
-	watermarkAt   []eventstore.Cursor
+	resumeAt eventstore.Cursor
+	// lastWatermark and watermarkAt are, per topic that consumers read, when
+	// it last got a message and the cursor of its last watermark.
+	lastWatermark map[string]time.Time
+	watermarkAt   map[string]eventstore.Cursor
 }
 
 func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
@@ -193,8 +203,12 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 	if err != nil {
 		return err
 	}
-	n := r.bus.Partitions()
-	st := &relayState{cursor: cursor, lastWatermark: make([]time.Time, n), watermarkAt: make([]eventstore.Cursor, n)}
+	st := &relayState{cursor: cursor, lastWatermark: map[string]time.Time{}, watermarkAt: map[string]eventstore.Cursor{}}
+	for _, rd := range r.readers {
+		for p := range r.bus.Partitions() {
+			st.lastWatermark[r.bus.EventTopic(rd.Category, p)] = time.Time{}
+		}
+	}
 	poll := time.NewTicker(r.poll)
 	defer poll.Stop()
 	var retry backoff
@@ -347,15 +361,15 @@ func (r *Relay) checkBus(ctx context.Context, st *relayState) error {
 	if n == 1 {
 		return nil
 	}
-	if len(r.consumers) == 0 { // nobody to publish again for
+	if len(r.readers) == 0 { // nobody to publish again for
 		return r.bus.client.Set(ctx, r.bus.aliveKey(), "1", 0).Err()
 	}
-	floors, err := lowWaterMarks(ctx, r.pool, r.consumers, r.bus.Partitions())
+	floors, err := r.lowWaterMarks(ctx)
 	if err != nil {
 		return err
 	}
-	from := floors[0]
-	for _, f := range floors[1:] {
+	from := st.cursor
+	for _, f := range floors {
 		if cursorLess(f, from) {
 			from = f
 		}
@@ -373,32 +387,37 @@ func (r *Relay) checkBus(ctx context.Context, st *relayState) error {
 // rewinds before it publishes again.
 var errBusLost = errors.New("relay: the bus lost its streams")
 
-// publish sends events to their partitions, each partition in order.
+// publish sends events to their topics, each topic in order, and
+// notifications to the hubs.
 func (r *Relay) publish(ctx context.Context, st *relayState, events []eventstore.Event) error {
-	n := r.bus.Partitions()
-	parts := make([][]*message.Message, n)
-	var notes []*message.Message
+	batches := map[string][]*message.Message{}
 	for _, e := range events {
-		p := partitionOf(e.StreamID, n)
-		if st.floors != nil && !cursorLess(st.floors[p], e.Cursor()) {
-			continue // every consumer already has it
+		topic := r.bus.topicOf(e.StreamID)
+		_, read := st.lastWatermark[topic]
+		read = read || len(r.readers) == 0
+		if floor, ok := st.floors[topic]; ok && !cursorLess(floor, e.Cursor()) {
+			read = false // every consumer already has it
+		}
+		fanOut := e.Type == notificationRaised && cursorLess(st.resumeAt, e.Cursor())
+		if !read && !fanOut {
+			continue
 		}
 		msg, err := eventMessage(e)
 		if err != nil {
 			return err
 		}
 		msg.SetContext(ctx)
-		parts[p] = append(parts[p], msg)
-		if e.Type == notificationRaised && cursorLess(st.resumeAt, e.Cursor()) {
-			notes = append(notes, msg.Copy())
+		if read {
+			batches[topic] = append(batches[topic], msg)
+		}
+		if fanOut {
+			batches[r.bus.NotificationTopic()] = append(batches[r.bus.NotificationTopic()], msg.Copy())
 		}
 	}
 	now := time.Now()
-	batches := map[string][]*message.Message{r.bus.NotificationTopic(): notes}
-	for p, msgs := range parts {
-		if len(msgs) > 0 {
-			st.lastWatermark[p] = now
-			batches[r.bus.EventTopic(p)] = msgs
+	for topic := range batches {
+		if _, ok := st.lastWatermark[topic]; ok {
+			st.lastWatermark[topic] = now
 		}
 	}
 	published, err := r.bus.publishWhileAlive(ctx, batches)
@@ -422,13 +441,13 @@ func (r *Relay) publish(ctx context.Context, st *relayState, events []eventstore
 func (r *Relay) publishWatermarks(ctx context.Context, st *relayState) error {
 	now := time.Now()
 	batches := map[string][]*message.Message{}
-	var quiet []int
-	for p := range st.lastWatermark {
-		if st.watermarkAt[p] == st.cursor || now.Sub(st.lastWatermark[p]) < watermarkEvery {
+	var quiet []string
+	for topic, last := range st.lastWatermark {
+		if st.watermarkAt[topic] == st.cursor || now.Sub(last) < watermarkEvery {
 			continue
 		}
-		batches[r.bus.EventTopic(p)] = []*message.Message{watermarkMessage(st.cursor)}
-		quiet = append(quiet, p)
+		batches[topic] = []*message.Message{watermarkMessage(st.cursor)}
+		quiet = append(quiet, topic)
 	}
 	if len(quiet) == 0 {
 		return nil
@@ -440,28 +459,34 @@ func (r *Relay) publishWatermarks(ctx context.Context, st *relayState) error {
 	if !published {
 		return errBusLost
 	}
-	for _, p := range quiet {
-		st.lastWatermark[p], st.watermarkAt[p] = now, st.cursor
+	for _, topic := range quiet {
+		st.lastWatermark[topic], st.watermarkAt[topic] = now, st.cursor
 	}
 	return nil
 }
 
-// lowWaterMarks returns, for each partition, the lowest checkpoint among
-// consumers (the start of the feed for one that has none).
-func lowWaterMarks(ctx context.Context, pool *pgxpool.Pool, consumers []string, partitions int) ([]eventstore.Cursor, error) {
+// lowWaterMarks returns, for each topic that readers read, the lowest
+// checkpoint among them (the start of the feed for one that has none).
+// Checkpoints are kept per consumer group and partition: a group reads one
+// category, so its checkpoint of partition p is that of its topic there.
+func (r *Relay) lowWaterMarks(ctx context.Context) (map[string]eventstore.Cursor, error) {
 	type key struct {
-		name string
-		p    int
+		group string
+		p     int
+	}
+	groups := make([]string, len(r.readers))
+	for i, rd := range r.readers {
+		groups[i] = rd.Group
 	}
 	saved := map[key]eventstore.Cursor{}
-	rows, err := pool.Query(ctx, `SELECT projection, partition, tx_id, position FROM projection_checkpoints WHERE projection = ANY($1)`, consumers)
+	rows, err := r.pool.Query(ctx, `SELECT projection, partition, tx_id, position FROM projection_checkpoints WHERE projection = ANY($1)`, groups)
 	if err != nil {
 		return nil, fmt.Errorf("projections: load checkpoints: %w", err)
 	}
 	for rows.Next() {
 		var k key
 		var c eventstore.Cursor
-		if err := rows.Scan(&k.name, &k.p, &c.TxID, &c.Position); err != nil {
+		if err := rows.Scan(&k.group, &k.p, &c.TxID, &c.Position); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("projections: load checkpoints: %w", err)
 		}
@@ -470,12 +495,12 @@ func lowWaterMarks(ctx context.Context, pool *pgxpool.Pool, consumers []string, 
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("projections: load checkpoints: %w", err)
 	}
-	floors := make([]eventstore.Cursor, partitions)
-	for p := range floors {
-		for i, name := range consumers {
-			c := saved[key{name, p}]
-			if i == 0 || cursorLess(c, floors[p]) {
-				floors[p] = c
+	floors := map[string]eventstore.Cursor{}
+	for _, rd := range r.readers {
+		for p := range r.bus.Partitions() {
+			topic, c := r.bus.EventTopic(rd.Category, p), saved[key{rd.Group, p}]
+			if f, ok := floors[topic]; !ok || cursorLess(c, f) {
+				floors[topic] = c
 			}
 		}
 	}

@@ -79,7 +79,7 @@ func TestDuplicateDeliveryChangesNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e.publish(e.bus.EventTopic(partitionOf(ev.StreamID, e.bus.Partitions())), msg)
+			e.publish(e.bus.topicOf(ev.StreamID), msg)
 		}
 	}
 	for _, consumer := range []string{MonthlyHours, Attendance, NotifyLatenessOnCheckedIn} {
@@ -288,7 +288,7 @@ func TestPoisonMessageIsParkedAndThePartitionMovesOn(t *testing.T) {
 	for part := range e.bus.Partitions() {
 		msg := message.NewMessage("poison", []byte(`{"stream":"attendance-x","version":1,"type":"attendance.exploded","data":{}}`))
 		msg.Metadata.Set(metaStream, "attendance-x")
-		e.publish(e.bus.EventTopic(part), msg)
+		e.publish(e.bus.EventTopic("attendance", part), msg)
 	}
 	c := e.company()
 	e.workday(c)

@@ -43,22 +43,20 @@ func derivedID(parts ...string) uuid.UUID {
 	return uuid.NewSHA1(idNamespace, b)
 }
 
-// saga reacts to the events of some stream categories by appending events.
+// saga reacts to the events of one stream category by appending events.
 // It tracks the versions it handled like a projection does, but reacts
 // outside any transaction: its appends are idempotent by their derived ids,
 // so reacting twice to one event changes nothing.
 type saga struct {
-	sagaName   string
-	categories []string
-	pool       *pgxpool.Pool
-	react      func(ctx context.Context, e eventstore.Event) error
+	sagaName string
+	category string
+	pool     *pgxpool.Pool
+	react    func(ctx context.Context, e eventstore.Event) error
 }
 
 func (s *saga) name() string { return s.sagaName }
 
-func (s *saga) wants(stream string) bool {
-	return slices.Contains(s.categories, streamCategory(stream))
-}
+func (s *saga) reads() string { return s.category }
 
 func (s *saga) handleBatch(ctx context.Context, events []eventstore.Event) error {
 	last := map[string]int64{}
@@ -167,13 +165,13 @@ func payloads(history []eventstore.Event) []any {
 // sagas returns every saga with its reaction.
 func sagas(pool *pgxpool.Pool, n *notifier, policy leave.Policy) []*saga {
 	all := []*saga{
-		{sagaName: NotifyLatenessOnCheckedIn, categories: []string{"attendance"}, react: n.onCheckedInLate},
-		{sagaName: NotifyLowBalanceOnLowBalanceReached, categories: []string{"leave"}, react: n.onLowBalance},
-		{sagaName: NotifyManagerOnLeaveRequested, categories: []string{"leave"}, react: n.onLeaveRequested},
-		{sagaName: NotifyEmployeeOnLeaveDecided, categories: []string{"leave"}, react: n.onLeaveDecided},
+		{sagaName: NotifyLatenessOnCheckedIn, category: "attendance", react: n.onCheckedInLate},
+		{sagaName: NotifyLowBalanceOnLowBalanceReached, category: "leave", react: n.onLowBalance},
+		{sagaName: NotifyManagerOnLeaveRequested, category: "leave", react: n.onLeaveRequested},
+		{sagaName: NotifyEmployeeOnLeaveDecided, category: "leave", react: n.onLeaveDecided},
 	}
 	if policy.LatenessDeductsLeave {
-		all = append(all, &saga{sagaName: DeductLeaveOnLateCheckIn, categories: []string{"attendance"},
+		all = append(all, &saga{sagaName: DeductLeaveOnLateCheckIn, category: "attendance",
 			react: func(ctx context.Context, e eventstore.Event) error { return deductLateness(ctx, n.store, policy, e) }})
 	}
 	for _, s := range all {

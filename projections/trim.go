@@ -17,7 +17,7 @@ const (
 	notificationsKept = time.Hour
 )
 
-// trimStreams deletes, from each event partition, the entries that every
+// trimStreams deletes, from each event topic of topics, the entries that every
 // consumer group has acknowledged (those below the lowest pending entry or
 // last delivered entry of any group), and from the fan-out topic those older
 // than notificationsKept. Without it Redis, which must not evict, would grow
@@ -30,12 +30,11 @@ const (
 //
 // A group that nobody reads any more (a removed projection) holds the
 // trimming back: delete it (XGROUP DESTROY) on every partition.
-func (b *Bus) trimStreams(ctx context.Context) error {
+func (b *Bus) trimStreams(ctx context.Context, topics []string) error {
 	if b.client == nil {
 		return nil
 	}
-	for p := range b.partitions {
-		topic := b.EventTopic(p)
+	for _, topic := range topics {
 		floor, ok, err := b.acknowledgedFloor(ctx, topic)
 		if err != nil {
 			return fmt.Errorf("bus: trim %s: %w", topic, err)

@@ -16,14 +16,14 @@ func TestTrimKeepsWhatAGroupStillNeeds(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testRedisURL())
 	ctx := context.Background()
-	topic := e.bus.EventTopic(0)
+	topic := e.bus.EventTopic("attendance", 0)
 	var msgs []*message.Message
 	for i := range 10 {
 		msgs = append(msgs, message.NewMessage(strconv.Itoa(i), nil))
 	}
 	e.publish(topic, msgs...)
 	// Before any group exists, nothing is trimmed.
-	if err := e.bus.trimStreams(ctx); err != nil {
+	if err := e.bus.trimStreams(ctx, []string{topic}); err != nil {
 		t.Fatal(err)
 	}
 	if n := e.redis.XLen(ctx, topic).Val(); n != 10 {
@@ -62,7 +62,7 @@ func TestTrimKeepsWhatAGroupStillNeeds(t *testing.T) {
 		}
 	}
 
-	if err := e.bus.trimStreams(ctx); err != nil {
+	if err := e.bus.trimStreams(ctx, []string{topic}); err != nil {
 		t.Fatal(err)
 	}
 	left, err := e.redis.XRange(ctx, topic, "-", "+").Result()
