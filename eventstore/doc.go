@@ -20,6 +20,17 @@
 // inserts nothing or fails on a unique index, and append_events runs to say
 // which (appendAtSQL).
 //
+// Appends at a known version that arrive while others are being written wait
+// and go out together, as one transaction (batch.go): the locks of all their
+// streams in key order, then one INSERT whose snapshot, taken after the
+// locks, lets each append insert all its rows when its stream is exactly at
+// its expected version and none otherwise, without failing the rest; an
+// append left out goes to append_events alone. At most two batches are
+// written at once, none holding a stream of another. An append that finds
+// nothing being written goes out at once, alone. Under concurrency one commit
+// then serves many appends, which is what lets the store outrun one INSERT
+// per transaction (go run ./cmd/bench append).
+//
 // Update wraps load, decide and append at the loaded version, and decides again
 // on a conflict, a bounded number of times. A trigger refuses UPDATE, DELETE and
 // TRUNCATE on the events table: corrections are new events.
@@ -61,7 +72,7 @@
 // # Cost
 //
 // An append is one round trip and one statement (two after a conflict or a
-// repeat); pgx prepares and caches each
+// repeat), or a share of a batch's; pgx prepares and caches each
 // statement per connection and reads results in binary. Load uses the
 // (stream_id, version) index. Reading JSON is what reading the feed mostly
 // costs, so the metadata fields are extracted by Postgres rather than parsed in

@@ -25,6 +25,8 @@ type Store struct {
 
 	mu    sync.RWMutex
 	hooks []func(AppendResult)
+
+	batches batcher
 }
 
 // New returns a store on pool, whose database is migrated, decoding events
@@ -91,9 +93,10 @@ func (s *Store) Append(ctx context.Context, stream string, expected int64, event
 	return res, nil
 }
 
-// append runs append_events as a transaction of its own: the stream lock it
-// takes must come before the transaction's xid is assigned, so it may not
-// follow another write in the same transaction.
+// append runs as a transaction of its own: the stream lock it takes must
+// come before the transaction's xid is assigned, so it may not follow another
+// write in the same transaction. An append at a known version goes through
+// the batches of appendAt; append_events decides the rest.
 func (s *Store) append(ctx context.Context, stream string, expected int64, events []EventData) (AppendResult, error) {
 	if len(events) == 0 {
 		return AppendResult{}, fmt.Errorf("eventstore: append to %q: no events", stream)
@@ -104,13 +107,13 @@ func (s *Store) append(ctx context.Context, stream string, expected int64, event
 	if expected < AnyVersion {
 		return AppendResult{}, fmt.Errorf("eventstore: append to %q: invalid expected version %d", stream, expected)
 	}
-	// [16]byte takes pgx's binary uuid path; uuid.UUID would go through its
-	// driver.Valuer, as text.
-	ids := make([][16]byte, len(events))
-	types := make([]string, len(events))
-	versions := make([]int32, len(events))
-	data := make([][]byte, len(events))
-	metadata := make([][]byte, len(events))
+	enc := encodedEvents{
+		ids:      make([][16]byte, len(events)),
+		types:    make([]string, len(events)),
+		versions: make([]int32, len(events)),
+		data:     make([][]byte, len(events)),
+		metadata: make([][]byte, len(events)),
+	}
 	for i, e := range events {
 		if e.ID == uuid.Nil {
 			return AppendResult{}, fmt.Errorf("eventstore: append to %q: event %d has no id", stream, i)
@@ -123,23 +126,22 @@ func (s *Store) append(ctx context.Context, stream string, expected int64, event
 		if err != nil {
 			return AppendResult{}, fmt.Errorf("eventstore: encode metadata: %w", err)
 		}
-		ids[i], types[i], versions[i], data[i], metadata[i] = e.ID, name, int32(version), b, md
+		enc.ids[i], enc.types[i], enc.versions[i], enc.data[i], enc.metadata[i] = e.ID, name, int32(version), b, md
 	}
 
 	res := AppendResult{StreamID: stream}
 	if expected != AnyVersion {
-		tag, err := s.pool.Exec(ctx, appendAtSQL, stream, expected, ids, types, versions, data, metadata)
-		if err == nil && tag.RowsAffected() == int64(len(events)) {
+		stored, err := s.appendAt(ctx, &pendingAppend{stream: stream, expected: expected, events: enc, done: make(chan appendOutcome, 1)})
+		if err != nil {
+			return AppendResult{}, err
+		}
+		if stored {
 			res.FirstVersion, res.LastVersion = expected+1, expected+int64(len(events))
 			return res, nil
 		}
-		var pgErr *pgconn.PgError
-		if err != nil && !(errors.As(err, &pgErr) && pgErr.Code == "23505") {
-			return AppendResult{}, appendError(stream, expected, err)
-		}
 		// Behind, past, or a repeat: append_events tells which.
 	}
-	err := s.pool.QueryRow(ctx, appendSQL, stream, expected, ids, types, versions, data, metadata).
+	err := s.pool.QueryRow(ctx, appendSQL, stream, expected, enc.ids, enc.types, enc.versions, enc.data, enc.metadata).
 		Scan(&res.FirstVersion, &res.LastVersion, &res.Duplicate)
 	if err != nil {
 		return AppendResult{}, appendError(stream, expected, err)
