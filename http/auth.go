@@ -147,9 +147,9 @@ func handleRefresh(store EventStore, tok tokens) echo.HandlerFunc {
 		}
 		id, err := tok.parse(req.RefreshToken, tokenRefresh)
 		if err != nil {
-			return err
+			return errBadRefresh
 		}
-		return issueTokens(c, store, tok, id, errUnauthorized)
+		return issueTokens(c, store, tok, id, errBadRefresh)
 	}
 }
 

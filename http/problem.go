@@ -34,6 +34,7 @@ const problemContentType = "application/problem+json"
 // them, and the domain's errors, into status codes.
 var (
 	errUnauthorized   = errors.New("missing or invalid access token")
+	errBadRefresh     = errors.New("invalid or expired refresh token")
 	errForbidden      = errors.New("not allowed")
 	errNotFound       = errors.New("not found")
 	errBadCredentials = errors.New("invalid email or password")
@@ -84,7 +85,7 @@ func problemFor(err error) (p Problem, internal bool) {
 		return newProblem(http.StatusBadRequest, "invalid input", map[string]string{"manager_id": err.Error()}), false
 	case errors.Is(err, leave.ErrEndBeforeStart):
 		return newProblem(http.StatusBadRequest, "invalid input", map[string]string{"end_date": "must not be before start_date"}), false
-	case errors.Is(err, errUnauthorized), errors.Is(err, errBadCredentials):
+	case errors.Is(err, errUnauthorized), errors.Is(err, errBadRefresh), errors.Is(err, errBadCredentials):
 		return newProblem(http.StatusUnauthorized, err.Error(), nil), false
 	case errors.As(err, &locked):
 		return newProblem(http.StatusTooManyRequests, locked.Error(), nil), false

@@ -250,7 +250,10 @@ func TestDeactivatedUserLosesAccess(t *testing.T) {
 		t.Error("after deactivation active = true, want false")
 	}
 	a.must(http.StatusUnauthorized, "GET", "/api/auth/me/", emp.token, nil, nil)
-	a.must(http.StatusUnauthorized, "POST", "/api/auth/refresh/", "", map[string]string{"refresh_token": pair.RefreshToken}, nil)
+	refused := a.must(http.StatusUnauthorized, "POST", "/api/auth/refresh/", "", map[string]string{"refresh_token": pair.RefreshToken}, nil)
+	if !strings.Contains(string(refused.body), "refresh token") {
+		t.Errorf("refresh of a deactivated user: %s, want a problem naming the refresh token", refused.body)
+	}
 	a.must(http.StatusUnauthorized, "POST", "/api/auth/login/", "", map[string]string{"email": emp.Email, "password": password}, nil)
 
 	a.must(http.StatusOK, "PATCH", "/api/employees/"+emp.ID+"/", admin.token, map[string]any{"active": true}, nil)
