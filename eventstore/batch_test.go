@@ -57,12 +57,13 @@ func TestWaitingAppendsShareABatchAndKeepTheirOutcomes(t *testing.T) {
 	if o := outcomes["repeat"]; o.err != nil || !o.res.Duplicate {
 		t.Errorf("repeat: got %+v, %v; want a duplicate", o.res, o.err)
 	}
-	var transactions int
-	if err := pool.QueryRow(ctx, `SELECT count(DISTINCT tx_id) FROM events WHERE stream_id IN ('new-1', 'new-2')`).Scan(&transactions); err != nil {
+	var transactions, times int
+	if err := pool.QueryRow(ctx, `SELECT count(DISTINCT tx_id), count(DISTINCT recorded_at) FROM events
+		WHERE stream_id IN ('new-1', 'new-2')`).Scan(&transactions, &times); err != nil {
 		t.Fatal(err)
 	}
-	if transactions != 1 {
-		t.Errorf("the waiting appends went out in %d transactions, want 1", transactions)
+	if transactions != 1 || times != 1 {
+		t.Errorf("the waiting appends went out in %d transactions at %d times, want 1 and 1", transactions, times)
 	}
 	for _, stream := range []string{"behind", "repeat"} {
 		if events, err := s.Load(ctx, stream); err != nil || len(events) != 1 {
