@@ -231,16 +231,32 @@ func (b *Bus) groupSubscriber(group string) (message.Subscriber, error) {
 		// subscription per group is a consumer group of one.
 		return noClose{b.memory}, nil
 	}
-	return b.redisSubscriber(group)
+	return b.redisSubscriber(group, "")
 }
 
-// fanOutSubscriber returns a subscriber that receives every message published
-// after it subscribed, independently of any other process.
-func (b *Bus) fanOutSubscriber() (message.Subscriber, error) {
-	return b.groupSubscriber("")
+// fanOutSubscriber returns a subscriber to topic that receives every message
+// published after this call, independently of any other process.
+func (b *Bus) fanOutSubscriber(ctx context.Context, topic string) (message.Subscriber, error) {
+	if b.memory != nil {
+		return noClose{b.memory}, nil
+	}
+	// From the topic's last entry, not from "$": redisstream reads from "$"
+	// afresh on every read until its first message, so a message added
+	// between two of those reads would never arrive.
+	from := "0-0"
+	last, err := b.client.XRevRangeN(ctx, topic, "+", "-", 1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("projections: bus subscriber: %w", err)
+	}
+	if len(last) == 1 {
+		from = last[0].ID
+	}
+	return b.redisSubscriber("", from)
 }
 
-func (b *Bus) redisSubscriber(group string) (message.Subscriber, error) {
+// redisSubscriber returns a member of consumer group group, or without a
+// group a fan-out subscriber that reads after the entry fanOutFrom.
+func (b *Bus) redisSubscriber(group, fanOutFrom string) (message.Subscriber, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -261,6 +277,7 @@ func (b *Bus) redisSubscriber(group string) (message.Subscriber, error) {
 		Consumer:                      consumer,
 		BlockTime:                     100 * time.Millisecond,
 		DisableIndefiniteInitialBlock: true,
+		FanOutOldestId:                fanOutFrom,
 	}, b.logger)
 	if err != nil {
 		client.Close()

@@ -9,9 +9,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
+	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/acme/employee-tracking/domain/leave"
 )
@@ -96,5 +98,35 @@ func TestEachGroupReadsOnlyItsCategory(t *testing.T) {
 		if carried[category] == 0 {
 			t.Errorf("no event of %s on its topics %v", category, keys)
 		}
+	}
+}
+
+// A fan-out subscriber gets every message published after it was made, even
+// one published before its first read, and none from before.
+func TestFanOutSubscriberMissesNothingPublishedAfterIt(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testRedisURL())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	topic := e.bus.NotificationTopic()
+	e.publish(topic, message.NewMessage("before", nil))
+	sub, err := e.bus.fanOutSubscriber(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	e.publish(topic, message.NewMessage("after", nil))
+	msgs, err := sub.Subscribe(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case msg := <-msgs:
+		msg.Ack()
+		if msg.UUID != "after" {
+			t.Fatalf("got message %q, want the one published after the subscriber was made", msg.UUID)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the message published before the first read never arrived")
 	}
 }

@@ -18,7 +18,7 @@ import (
 // read model has its row. A notification can arrive twice (after a relay
 // crash); Seq tells a duplicate.
 func SubscribeNotifications(ctx context.Context, bus *Bus, codec *eventstore.Codec, handler func(v NotificationView, recipientID string)) error {
-	sub, err := bus.fanOutSubscriber()
+	sub, err := bus.fanOutSubscriber(ctx, bus.NotificationTopic())
 	if err != nil {
 		return err
 	}
