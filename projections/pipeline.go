@@ -170,32 +170,16 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		return p.sweep().run(gctx)
 	})
 	g.Go(func() error {
-		t := time.NewTicker(trimEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-gctx.Done():
-				return nil
-			case <-t.C:
-				if err := p.bus.trimStreams(gctx, p.topics()); err != nil && gctx.Err() == nil {
-					p.logger.Warn("projections: trim the bus", "err", err)
-				}
-			}
-		}
+		p.every(gctx, trimEvery, "trim the bus", func(ctx context.Context) error {
+			return p.bus.trimStreams(ctx, p.topics())
+		})
+		return nil
 	})
 	g.Go(func() error {
-		t := time.NewTicker(checkpointFlushEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-gctx.Done():
-				return nil
-			case <-t.C:
-				if err := marks.flush(gctx, p.pool); err != nil && gctx.Err() == nil {
-					p.logger.Warn("projections: save checkpoints", "err", err)
-				}
-			}
-		}
+		p.every(gctx, checkpointFlushEvery, "save checkpoints", func(ctx context.Context) error {
+			return marks.flush(ctx, p.pool)
+		})
+		return nil
 	})
 	g.Go(func() error {
 		select {
@@ -215,6 +199,23 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		p.logger.Warn("projections: save checkpoints at shutdown", "err", ferr)
 	}
 	return err
+}
+
+// every runs fn every d until ctx ends; a failure is logged as what fn does,
+// and tried again at the next tick.
+func (p *Pipeline) every(ctx context.Context, d time.Duration, what string, fn func(context.Context) error) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				p.logger.Warn("projections: "+what, "err", err)
+			}
+		}
+	}
 }
 
 // topics lists the event topics that the consumers read.
