@@ -114,6 +114,11 @@ func (s *Store) appendAt(ctx context.Context, p *pendingAppend) (bool, error) {
 	case out := <-p.done:
 		return out.stored, out.err
 	case <-ctx.Done():
+		select {
+		case out := <-p.done: // written meanwhile: the outcome is known
+			return out.stored, out.err
+		default:
+		}
 		b.mu.Lock()
 		i := slices.Index(b.queue, p)
 		if i >= 0 {
