@@ -1,0 +1,139 @@
+// Package access is who may do what: one table of actions, roles and the
+// relationship between the actor and the employee acted on, asked through
+// Allowed by every route and every handler that acts on someone.
+package access
+
+import "github.com/acme/employee-tracking/domain/employee"
+
+// Action is something a user asks the system to do or to show.
+type Action string
+
+// The actions of the API.
+const (
+	// EmployeeRead is seeing an employee and what is recorded about them:
+	// attendance, leave requests and balances, report rows.
+	EmployeeRead    Action = "employee.read"
+	EmployeeList    Action = "employee.list"
+	EmployeeHistory Action = "employee.history" // every event about an employee
+	// EmployeeRegister is registering someone with the role employee.
+	EmployeeRegister Action = "employee.register"
+	// EmployeeAssignRole is giving someone any other role, at registration
+	// or later.
+	EmployeeAssignRole Action = "employee.assign_role"
+	// EmployeeChange is changing someone's schedule, manager or position, or
+	// reactivating them.
+	EmployeeChange     Action = "employee.change"
+	EmployeeDeactivate Action = "employee.deactivate"
+
+	AttendanceRecord Action = "attendance.record" // a check-in or check-out, always the actor's own
+
+	LeaveRequest        Action = "leave.request"
+	LeaveDecide         Action = "leave.decide"
+	LeaveCancel         Action = "leave.cancel" // a request not yet approved
+	LeaveCancelApproved Action = "leave.cancel_approved"
+	LeaveSetEntitlement Action = "leave.set_entitlement"
+
+	HolidayRead     Action = "holiday.read"
+	HolidayDeclare  Action = "holiday.declare"
+	HolidayWithdraw Action = "holiday.withdraw"
+
+	NotificationRead     Action = "notification.read" // the actor's own, listed or pushed
+	NotificationMarkRead Action = "notification.mark_read"
+
+	AuditRead Action = "audit.read" // the whole event feed
+)
+
+// Relationship is how the employee acted on relates to the actor. As a set,
+// it says in which relationships a role may perform an action.
+type Relationship uint8
+
+const (
+	Self   Relationship = 1 << iota // the actor themselves
+	Report                          // an employee whose manager is the actor
+	Other                           // anyone else
+)
+
+// Anyone is every relationship.
+const Anyone = Self | Report | Other
+
+// Grants are, per role, the relationships in which it may perform an action;
+// a role not listed may not perform it at all.
+type Grants map[employee.Role]Relationship
+
+// recordReaders see themselves, managers their reports too, admins and
+// auditors everyone.
+var recordReaders = Grants{
+	employee.RoleEmployee: Self, employee.RoleManager: Self | Report,
+	employee.RoleAdmin: Anyone, employee.RoleAuditor: Anyone,
+}
+
+// ownRecords is acting on one's own records, which everyone but an auditor
+// does: an auditor reads everything and changes nothing.
+var ownRecords = Grants{employee.RoleEmployee: Self, employee.RoleManager: Self, employee.RoleAdmin: Self}
+
+var admins = Grants{employee.RoleAdmin: Anyone}
+
+// policy is the one table of who may do what.
+var policy = map[Action]Grants{
+	EmployeeRead:    recordReaders,
+	EmployeeList:    {employee.RoleManager: Report, employee.RoleAdmin: Anyone, employee.RoleAuditor: Anyone},
+	EmployeeHistory: {employee.RoleManager: Report, employee.RoleAdmin: Anyone, employee.RoleAuditor: Anyone},
+	// A manager adds people to their own team, never anyone with more rights.
+	EmployeeRegister: {employee.RoleManager: Report, employee.RoleAdmin: Anyone},
+	// Nobody changes their own role or deactivates themselves.
+	EmployeeAssignRole: {employee.RoleAdmin: Report | Other},
+	EmployeeChange:     admins,
+	EmployeeDeactivate: {employee.RoleAdmin: Report | Other},
+
+	AttendanceRecord: ownRecords,
+
+	LeaveRequest: ownRecords,
+	LeaveDecide:  {employee.RoleManager: Report, employee.RoleAdmin: Anyone},
+	LeaveCancel:  {employee.RoleEmployee: Self, employee.RoleManager: Self | Report, employee.RoleAdmin: Anyone},
+	// Taken leave goes back through a manager.
+	LeaveCancelApproved: {employee.RoleManager: Report, employee.RoleAdmin: Anyone},
+	LeaveSetEntitlement: {employee.RoleManager: Report, employee.RoleAdmin: Anyone},
+
+	HolidayRead:     {employee.RoleEmployee: Anyone, employee.RoleManager: Anyone, employee.RoleAdmin: Anyone, employee.RoleAuditor: Anyone},
+	HolidayDeclare:  admins,
+	HolidayWithdraw: admins,
+
+	NotificationRead:     {employee.RoleEmployee: Self, employee.RoleManager: Self, employee.RoleAdmin: Self, employee.RoleAuditor: Self},
+	NotificationMarkRead: ownRecords,
+
+	AuditRead: {employee.RoleAdmin: Anyone, employee.RoleAuditor: Anyone},
+}
+
+// Actions lists every action of the table.
+func Actions() []Action {
+	out := make([]Action, 0, len(policy))
+	for a := range policy {
+		out = append(out, a)
+	}
+	return out
+}
+
+// Scope is the set of relationships in which actor may perform action; none
+// for an action the table does not know.
+func Scope(actor employee.Employee, action Action) Relationship {
+	return policy[action][actor.Role]
+}
+
+// Allowed reports whether actor may perform action on someone in the
+// relationship rel to them.
+func Allowed(actor employee.Employee, action Action, rel Relationship) bool {
+	return rel != 0 && Scope(actor, action)&rel == rel
+}
+
+// RelationOf is how target relates to actor. A target not yet registered
+// (its EmployeeID empty) relates through its ManagerID alone.
+func RelationOf(actor, target employee.Employee) Relationship {
+	switch {
+	case target.EmployeeID != "" && target.EmployeeID == actor.EmployeeID:
+		return Self
+	case target.ManagerID != "" && target.ManagerID == actor.EmployeeID:
+		return Report
+	default:
+		return Other
+	}
+}

@@ -1,0 +1,117 @@
+package access_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/acme/employee-tracking/domain/access"
+	"github.com/acme/employee-tracking/domain/employee"
+)
+
+func TestRelationOf(t *testing.T) {
+	t.Parallel()
+	mgr := employee.Employee{EmployeeID: "m", Role: employee.RoleManager}
+	tests := []struct {
+		name   string
+		target employee.Employee
+		want   access.Relationship
+	}{
+		{"themselves", employee.Employee{EmployeeID: "m"}, access.Self},
+		{"their report", employee.Employee{EmployeeID: "e", ManagerID: "m"}, access.Report},
+		{"another's report", employee.Employee{EmployeeID: "e", ManagerID: "x"}, access.Other},
+		{"someone without a manager", employee.Employee{EmployeeID: "e"}, access.Other},
+		{"a recruit for their team", employee.Employee{ManagerID: "m"}, access.Report},
+		{"a recruit without a manager", employee.Employee{}, access.Other},
+	}
+	for _, tt := range tests {
+		if got := access.RelationOf(mgr, tt.target); got != tt.want {
+			t.Errorf("RelationOf(manager, %s) = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestAllowed checks the contract's sentences about roles against the table.
+func TestAllowed(t *testing.T) {
+	t.Parallel()
+	var (
+		emp     = employee.Employee{Role: employee.RoleEmployee}
+		mgr     = employee.Employee{Role: employee.RoleManager}
+		admin   = employee.Employee{Role: employee.RoleAdmin}
+		auditor = employee.Employee{Role: employee.RoleAuditor}
+	)
+	tests := []struct {
+		actor  employee.Employee
+		action access.Action
+		rel    access.Relationship
+		want   bool
+	}{
+		{emp, access.AttendanceRecord, access.Self, true},
+		{emp, access.LeaveRequest, access.Self, true},
+		{emp, access.LeaveCancel, access.Self, true},
+		{emp, access.LeaveCancelApproved, access.Self, false},
+		{emp, access.EmployeeRead, access.Self, true},
+		{emp, access.EmployeeRead, access.Other, false},
+		{emp, access.EmployeeList, access.Self, false},
+		{emp, access.EmployeeHistory, access.Self, false},
+		{emp, access.EmployeeRegister, access.Other, false},
+		{mgr, access.LeaveDecide, access.Report, true},
+		{mgr, access.LeaveDecide, access.Self, false},
+		{mgr, access.LeaveDecide, access.Other, false},
+		{mgr, access.LeaveCancelApproved, access.Report, true},
+		{mgr, access.LeaveCancelApproved, access.Self, false},
+		{mgr, access.LeaveSetEntitlement, access.Report, true},
+		{mgr, access.EmployeeRegister, access.Report, true},
+		{mgr, access.EmployeeRegister, access.Other, false},
+		{mgr, access.EmployeeAssignRole, access.Report, false},
+		{mgr, access.EmployeeRead, access.Report, true},
+		{mgr, access.EmployeeRead, access.Other, false},
+		{mgr, access.EmployeeChange, access.Report, false},
+		{mgr, access.HolidayDeclare, access.Other, false},
+		{mgr, access.AuditRead, access.Other, false},
+		{admin, access.LeaveDecide, access.Self, true},
+		{admin, access.EmployeeChange, access.Self, true},
+		{admin, access.EmployeeAssignRole, access.Self, false},
+		{admin, access.EmployeeDeactivate, access.Self, false},
+		{admin, access.EmployeeDeactivate, access.Other, true},
+		{admin, access.HolidayWithdraw, access.Other, true},
+		{auditor, access.EmployeeRead, access.Other, true},
+		{auditor, access.AuditRead, access.Other, true},
+		{auditor, access.AttendanceRecord, access.Self, false},
+		{auditor, access.LeaveRequest, access.Self, false},
+		{auditor, access.LeaveCancel, access.Self, false},
+		{auditor, access.NotificationMarkRead, access.Self, false},
+		{admin, access.Action("employee.unknown"), access.Self, false},
+		{admin, access.LeaveDecide, 0, false},
+	}
+	for _, tt := range tests {
+		if got := access.Allowed(tt.actor, tt.action, tt.rel); got != tt.want {
+			t.Errorf("Allowed(%s, %s, %d) = %t, want %t", tt.actor.Role, tt.action, tt.rel, got, tt.want)
+		}
+	}
+}
+
+// TestAuditorOnlyReads: an auditor reads everything and changes nothing.
+func TestAuditorOnlyReads(t *testing.T) {
+	t.Parallel()
+	reads := map[access.Action]access.Relationship{
+		access.EmployeeRead: access.Anyone, access.EmployeeList: access.Anyone, access.EmployeeHistory: access.Anyone,
+		access.HolidayRead: access.Anyone, access.AuditRead: access.Anyone,
+		access.NotificationRead: access.Self, // notifications are addressed to one user
+	}
+	auditor := employee.Employee{Role: employee.RoleAuditor}
+	for _, action := range access.Actions() {
+		if got, want := access.Scope(auditor, action), reads[action]; got != want {
+			t.Errorf("auditor's scope of %s = %d, want %d", action, got, want)
+		}
+	}
+}
+
+func ExampleAllowed() {
+	mgr := employee.Employee{EmployeeID: "m", Role: employee.RoleManager}
+	report := employee.Employee{EmployeeID: "e", ManagerID: "m"}
+	fmt.Println(access.Allowed(mgr, access.LeaveDecide, access.RelationOf(mgr, report)))
+	fmt.Println(access.Allowed(mgr, access.LeaveDecide, access.RelationOf(mgr, mgr)))
+	// Output:
+	// true
+	// false
+}
