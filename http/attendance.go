@@ -55,6 +55,7 @@ type AttendanceRecordJSON struct {
 //	@Success		201				{object}	AttendanceRecordJSON
 //	@Failure		400				{object}	Problem
 //	@Failure		401				{object}	Problem
+//	@Failure		403				{object}	Problem	"an auditor changes nothing"
 //	@Failure		409				{object}	Problem
 //	@Router			/api/attendance/ [post]
 func handleAttendance(store EventStore, states *attendanceStates, holidays *recent[calendar.Holidays], now func() time.Time) echo.HandlerFunc {

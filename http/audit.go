@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/acme/employee-tracking/domain/access"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
@@ -67,9 +68,6 @@ func employeeStreams(id string) []string {
 //	@Router			/api/events/ [get]
 func handleEvents(store EventStore) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if err := requireRole(mustPrincipal(c), employee.RoleAdmin, employee.RoleAuditor); err != nil {
-			return err
-		}
 		fields := map[string]string{}
 		limit := checkLimit(fields, c.QueryParam("limit"))
 		after, err := eventstore.ParseCursor(c.QueryParam("after"))
@@ -143,13 +141,12 @@ type HistoryJSON struct {
 //	@Router			/api/employees/{id}/history/ [get]
 func handleEmployeeHistory(store EventStore) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		p := mustPrincipal(c)
 		e, err := visibleEmployee(c, store, "id")
 		if err != nil {
 			return err
 		}
-		if !p.is(employee.RoleAdmin, employee.RoleAuditor) && !p.manages(e) {
-			return errForbidden
+		if err := permit(c, access.EmployeeHistory, e); err != nil {
+			return err
 		}
 		var all []eventstore.Event
 		for _, s := range employeeStreams(e.EmployeeID) {

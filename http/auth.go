@@ -174,11 +174,3 @@ func handleMe() echo.HandlerFunc {
 		return c.JSON(http.StatusOK, MeJSON{UserJSON: userJSON(p.Employee), Employee: employeeJSON(p.Employee)})
 	}
 }
-
-// requireRole refuses callers without one of the roles.
-func requireRole(p principal, roles ...employee.Role) error {
-	if !p.is(roles...) {
-		return errForbidden
-	}
-	return nil
-}

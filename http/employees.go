@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/acme/employee-tracking/domain/access"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/projections"
@@ -170,27 +171,29 @@ func (r *registerRequest) Valid(context.Context) map[string]string {
 func handleRegisterEmployee(accounts *Accounts, store EventStore, defaults employee.Schedule) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := mustPrincipal(c)
-		if err := requireRole(p, employee.RoleAdmin, employee.RoleManager); err != nil {
-			return err
-		}
 		req, err := decode[registerRequest](c)
 		if err != nil {
 			return err
 		}
-		role := employee.Role(req.Role)
-		if p.Role == employee.RoleManager {
-			// A manager adds people to their own team, never anyone with more rights.
-			if role != employee.RoleEmployee || (req.managerID != "" && req.managerID != p.EmployeeID) {
-				return errForbidden
-			}
+		// Who may not register people outside their team registers into it.
+		if req.managerID == "" && !access.Allowed(p.Employee, access.EmployeeRegister, access.Other) {
 			req.managerID = p.EmployeeID
+		}
+		recruit := employee.Employee{ManagerID: req.managerID, Role: employee.Role(req.Role)}
+		if err := permit(c, access.EmployeeRegister, recruit); err != nil {
+			return err
+		}
+		if recruit.Role != employee.RoleEmployee {
+			if err := permit(c, access.EmployeeAssignRole, recruit); err != nil {
+				return err
+			}
 		}
 		ctx := c.Request().Context()
 		if err := checkManager(ctx, store, req.managerID); err != nil {
 			return err
 		}
 		e, err := accounts.Register(ctx, originOf(c), employee.Register{
-			Email: req.Email, FullName: req.FullName, Role: role, ManagerID: req.managerID,
+			Email: req.Email, FullName: req.FullName, Role: recruit.Role, ManagerID: req.managerID,
 			Position: req.Position, HireDate: req.hireDate, Schedule: req.Schedule.apply(defaults),
 		}, req.Password)
 		if err != nil {
@@ -235,16 +238,13 @@ type EmployeePage struct {
 func handleListEmployees(q Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := mustPrincipal(c)
-		if err := requireRole(p, employee.RoleAdmin, employee.RoleAuditor, employee.RoleManager); err != nil {
-			return err
-		}
 		fields := map[string]string{}
 		f := projections.EmployeeFilter{Limit: checkLimit(fields, c.QueryParam("limit")), After: c.QueryParam("after")}
 		if err := queryError(fields); err != nil {
 			return err
 		}
-		if p.Role == employee.RoleManager {
-			f.ManagerID = p.EmployeeID
+		if !access.Allowed(p.Employee, access.EmployeeList, access.Other) {
+			f.ManagerID = p.EmployeeID // their reports
 		}
 		views, next, err := q.ListEmployees(c.Request().Context(), f)
 		if err != nil {
@@ -277,17 +277,31 @@ func visibleEmployee(c echo.Context, store EventStore, name string) (employee.Em
 
 func visibleEmployeeID(c echo.Context, store EventStore, id string) (employee.Employee, error) {
 	p := mustPrincipal(c)
-	if id == p.EmployeeID {
-		return p.Employee, nil
+	e := p.Employee
+	if id != p.EmployeeID {
+		var err error
+		if e, err = loadEmployee(c.Request().Context(), store, id); err != nil {
+			return employee.Employee{}, err
+		}
 	}
-	e, err := loadEmployee(c.Request().Context(), store, id)
-	if err != nil {
-		return employee.Employee{}, err
-	}
-	if !p.sees(e) {
+	if !access.Allowed(p.Employee, access.EmployeeRead, access.RelationOf(p.Employee, e)) {
 		return employee.Employee{}, errNotFound
 	}
 	return e, nil
+}
+
+// readableScope narrows a list to the records the caller may read:
+// everyone's (both empty), their reports' (managerID) or their own
+// (employeeID).
+func readableScope(p principal) (employeeID, managerID string) {
+	switch scope := access.Scope(p.Employee, access.EmployeeRead); {
+	case scope&access.Other != 0:
+		return "", ""
+	case scope&access.Report != 0:
+		return "", p.EmployeeID
+	default:
+		return p.EmployeeID, ""
+	}
 }
 
 // handleGetEmployee godoc
@@ -355,20 +369,26 @@ func (r *patchEmployeeRequest) Valid(context.Context) map[string]string {
 //	@Router			/api/employees/{id}/ [patch]
 func handlePatchEmployee(store EventStore, people *recent[employee.Employee], now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		p := mustPrincipal(c)
 		e, err := visibleEmployee(c, store, "id")
 		if err != nil {
 			return err
 		}
-		if err := requireRole(p, employee.RoleAdmin); err != nil {
+		if err := permit(c, access.EmployeeChange, e); err != nil {
 			return err
 		}
 		req, err := decode[patchEmployeeRequest](c)
 		if err != nil {
 			return err
 		}
-		if e.EmployeeID == p.EmployeeID && (req.Role != nil && employee.Role(*req.Role) != e.Role || req.Active != nil && !*req.Active) {
-			return errForbidden
+		if req.Role != nil && employee.Role(*req.Role) != e.Role {
+			if err := permit(c, access.EmployeeAssignRole, e); err != nil {
+				return err
+			}
+		}
+		if req.Active != nil && !*req.Active {
+			if err := permit(c, access.EmployeeDeactivate, e); err != nil {
+				return err
+			}
 		}
 		ctx := c.Request().Context()
 		if err := checkManager(ctx, store, req.managerID); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/olahol/melody"
 
+	"github.com/acme/employee-tracking/domain/access"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/projections"
 )
@@ -135,6 +136,9 @@ func (h *Hub) handleConnect(store EventStore, tok tokens, people *recent[employe
 		p, err := loadPrincipal(c.Request().Context(), store, tok, people, raw)
 		if err != nil {
 			return err
+		}
+		if !access.Allowed(p.Employee, access.NotificationRead, access.Self) {
+			return errForbidden
 		}
 		st := &wsSession{user: p.EmployeeID}
 		if s := c.QueryParam("after"); s != "" {

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
+	"github.com/acme/employee-tracking/domain/access"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
@@ -84,6 +85,7 @@ func (r *leaveRequest) Valid(context.Context) map[string]string {
 //	@Success		201				{object}	LeaveRequestJSON
 //	@Failure		400				{object}	Problem
 //	@Failure		401				{object}	Problem
+//	@Failure		403				{object}	Problem	"an auditor changes nothing"
 //	@Failure		422				{object}	Problem	"no workdays in range, overlap, or more days than available"
 //	@Router			/api/leave-management/ [post]
 func handleRequestLeave(store EventStore, policy leave.Policy, now func() time.Time) echo.HandlerFunc {
@@ -158,16 +160,12 @@ func handleListLeave(store EventStore, q Queries) echo.HandlerFunc {
 		if err := queryError(fields); err != nil {
 			return err
 		}
-		p := mustPrincipal(c)
-		switch {
-		case f.EmployeeID != "":
+		if f.EmployeeID != "" {
 			if _, err := visibleEmployeeID(c, store, f.EmployeeID); err != nil {
 				return err
 			}
-		case p.Role == employee.RoleManager:
-			f.ManagerID = p.EmployeeID
-		case p.Role == employee.RoleEmployee:
-			f.EmployeeID = p.EmployeeID
+		} else {
+			f.EmployeeID, f.ManagerID = readableScope(mustPrincipal(c))
 		}
 		views, next, err := q.ListLeaveRequests(c.Request().Context(), f)
 		if err != nil {
@@ -291,8 +289,8 @@ func handleDecideLeave(store EventStore, pool *pgxpool.Pool, policy leave.Policy
 		if err != nil {
 			return err
 		}
-		if !p.manages(e) {
-			return errForbidden
+		if err := permit(c, access.LeaveDecide, e); err != nil {
+			return err
 		}
 		req, err := decode[decideLeaveRequest](c)
 		if err != nil {
@@ -342,16 +340,12 @@ func handleCancelLeave(store EventStore, pool *pgxpool.Pool, policy leave.Policy
 		if err != nil {
 			return err
 		}
-		own := e.EmployeeID == p.EmployeeID
-		switch {
-		case p.manages(e):
-		case own && r.Status == leave.StatusPending:
-		case own && r.Status == leave.StatusApproved:
-			return errForbidden // taken leave goes back through a manager
-		case own:
-			return leave.ErrNotCancellable
-		default:
-			return errForbidden
+		action := access.LeaveCancel
+		if r.Status == leave.StatusApproved {
+			action = access.LeaveCancelApproved
+		}
+		if err := permit(c, action, e); err != nil {
+			return err
 		}
 		return changeLeave(c, store, policy, now, e.EmployeeID, r.ID, leave.Cancel{RequestID: r.ID, By: p.EmployeeID})
 	}
@@ -485,8 +479,8 @@ func handleSetEntitlement(store EventStore, policy leave.Policy, now func() time
 		if err != nil {
 			return err
 		}
-		if !p.manages(e) {
-			return errForbidden
+		if err := permit(c, access.LeaveSetEntitlement, e); err != nil {
+			return err
 		}
 		req, err := decode[entitlementRequest](c)
 		if err != nil {

@@ -78,6 +78,7 @@ func handleListNotifications(q Queries) echo.HandlerFunc {
 //	@Param		id	path		string	true	"notification id"
 //	@Success	200	{object}	NotificationJSON
 //	@Failure	401	{object}	Problem
+//	@Failure	403	{object}	Problem	"an auditor changes nothing"
 //	@Failure	404	{object}	Problem
 //	@Router		/api/notifications/{id}/mark-as-read/ [post]
 func handleMarkRead(store EventStore, now func() time.Time) echo.HandlerFunc {

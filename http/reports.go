@@ -13,7 +13,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/xuri/excelize/v2"
 
-	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/projections"
 )
 
@@ -87,15 +86,12 @@ func handleMonthlyWork(store EventStore, q Queries, now func() time.Time) echo.H
 		if err := queryError(fields); err != nil {
 			return err
 		}
-		switch {
-		case f.EmployeeID != "":
+		if f.EmployeeID != "" {
 			if _, err := visibleEmployeeID(c, store, f.EmployeeID); err != nil {
 				return err
 			}
-		case p.Role == employee.RoleManager:
-			f.ManagerID = p.EmployeeID
-		case p.Role == employee.RoleEmployee:
-			f.EmployeeID = p.EmployeeID
+		} else {
+			f.EmployeeID, f.ManagerID = readableScope(p)
 		}
 		report, err := q.MonthlyWork(c.Request().Context(), year, month, f, t)
 		if err != nil {

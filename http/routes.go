@@ -7,63 +7,168 @@ import (
 	echoSwagger "github.com/swaggo/echo-swagger"
 
 	_ "github.com/acme/employee-tracking/docs/swagger" // registers the OpenAPI document served below
+	"github.com/acme/employee-tracking/domain/access"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 )
 
-// routes is the one list of the API's routes. Paths are registered without
-// a trailing slash; a pre-router middleware strips it from requests, so both
-// forms work.
+// route is one route of the API and the action it performs, which decides
+// who may call it (domain/access).
+type route struct {
+	method, path string
+	action       access.Action
+	check        check
+	handler      echo.HandlerFunc
+}
+
+// public is the action of a route anyone may call without a token.
+const public access.Action = ""
+
+// check says where a route asks the policy.
+type check int
+
+const (
+	// atRoute: the route acts on the caller's own records, on no one in
+	// particular (the holidays, the event feed), or lists what the caller may
+	// see. The caller's role must hold the action in some relationship, before
+	// the handler reads a byte; lists narrow to what it holds.
+	atRoute check = iota
+	// inHandler: the route acts on an employee, or their request, named in the
+	// request. The handler answers 404 for one the caller may not see, then
+	// asks the policy with the caller's relationship to them.
+	inHandler
+)
+
+// routes is the one table of the API's routes, each with its action; a route
+// registered around it fails TestEveryRouteAsEveryRole. Paths are registered
+// without a trailing slash; a pre-router middleware strips it from requests,
+// so both forms work.
 func (s *Server) routes(d Deps) {
 	e := s.echo
 	tok := tokens{secret: d.Config.JWTSecret, accessTTL: d.Config.AccessTokenTTL, refreshTTL: d.Config.RefreshTokenTTL, now: d.Now}
 	policy := leavePolicy(d.Config)
 	defaults := DefaultSchedule(d.Config)
-
-	e.GET("/healthz", handleHealthz())
-	e.GET("/readyz", handleReadyz(d.Pool, d.Bus, d.Queries))
-	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
-	e.GET("/swagger", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/swagger/index.html") })
-	e.GET("/swagger/*", echoSwagger.WrapHandler)
-
 	people := newRecent[employee.Employee](recentTTL)
 	holidays := newRecent[calendar.Holidays](recentTTL)
-	auth := authenticate(d.Store, tok, people)
-	e.GET("/ws/notifications", s.hub.handleConnect(d.Store, tok, people))
+
+	s.add(e.Group(""), nil, []route{
+		{http.MethodGet, "/healthz", public, atRoute, handleHealthz()},
+		{http.MethodGet, "/readyz", public, atRoute, handleReadyz(d.Pool, d.Bus, d.Queries)},
+		{http.MethodGet, "/metrics", public, atRoute, echo.WrapHandler(s.metrics.handler())},
+		{http.MethodGet, "/swagger", public, atRoute, func(c echo.Context) error {
+			return c.Redirect(http.StatusMovedPermanently, "/swagger/index.html")
+		}},
+		{http.MethodGet, "/swagger/*", public, atRoute, echoSwagger.WrapHandler},
+		// Authenticates itself: browsers cannot set headers on a WebSocket
+		// handshake, so the token may come in the query.
+		{http.MethodGet, "/ws/notifications", access.NotificationRead, inHandler, s.hub.handleConnect(d.Store, tok, people)},
+	})
 
 	api := e.Group("/api", timeout(requestTimeout))
-	api.POST("/auth/login", handleLogin(d.Accounts, d.Store, tok))
-	api.POST("/auth/refresh", handleRefresh(d.Store, tok))
+	auth := authenticate(d.Store, tok, people)
+	// A path under /api that no route takes needs a token too, like the rest.
+	api.RouteNotFound("", echo.NotFoundHandler, auth)
+	api.RouteNotFound("/*", echo.NotFoundHandler, auth)
+	s.add(api, auth, []route{
+		{http.MethodPost, "/auth/login", public, atRoute, handleLogin(d.Accounts, d.Store, tok)},
+		{http.MethodPost, "/auth/refresh", public, atRoute, handleRefresh(d.Store, tok)},
+		{http.MethodGet, "/auth/me", access.EmployeeRead, atRoute, handleMe()},
 
-	u := api.Group("", auth, idempotent(d.Pool, d.Now, d.Config.IdempotencyKeyTTL))
-	u.GET("/auth/me", handleMe())
+		{http.MethodPost, "/employees", access.EmployeeRegister, atRoute, handleRegisterEmployee(d.Accounts, d.Store, defaults)},
+		{http.MethodGet, "/employees", access.EmployeeList, atRoute, handleListEmployees(d.Queries)},
+		{http.MethodGet, "/employees/:id", access.EmployeeRead, inHandler, handleGetEmployee(d.Store)},
+		{http.MethodPatch, "/employees/:id", access.EmployeeChange, inHandler, handlePatchEmployee(d.Store, people, d.Now)},
+		{http.MethodGet, "/employees/:id/history", access.EmployeeHistory, inHandler, handleEmployeeHistory(d.Store)},
 
-	u.POST("/employees", handleRegisterEmployee(d.Accounts, d.Store, defaults))
-	u.GET("/employees", handleListEmployees(d.Queries))
-	u.GET("/employees/:id", handleGetEmployee(d.Store))
-	u.PATCH("/employees/:id", handlePatchEmployee(d.Store, people, d.Now))
-	u.GET("/employees/:id/history", handleEmployeeHistory(d.Store))
+		{http.MethodPost, "/attendance", access.AttendanceRecord, atRoute, handleAttendance(d.Store, newAttendanceStates(), holidays, d.Now)},
+		{http.MethodGet, "/attendance", access.EmployeeRead, inHandler, handleListAttendance(d.Store, d.Queries, d.Now)},
+		{http.MethodGet, "/attendance/today", access.EmployeeRead, atRoute, handleAttendanceToday(d.Queries, d.Now)},
 
-	u.POST("/attendance", handleAttendance(d.Store, newAttendanceStates(), holidays, d.Now))
-	u.GET("/attendance", handleListAttendance(d.Store, d.Queries, d.Now))
-	u.GET("/attendance/today", handleAttendanceToday(d.Queries, d.Now))
+		{http.MethodPost, "/leave-management", access.LeaveRequest, atRoute, handleRequestLeave(d.Store, policy, d.Now)},
+		{http.MethodGet, "/leave-management", access.EmployeeRead, atRoute, handleListLeave(d.Store, d.Queries)},
+		{http.MethodGet, "/leave-management/:id", access.EmployeeRead, inHandler, handleGetLeave(d.Store, d.Pool)},
+		{http.MethodPost, "/leave-management/:id/change-status", access.LeaveDecide, inHandler, handleDecideLeave(d.Store, d.Pool, policy, d.Now)},
+		{http.MethodPost, "/leave-management/:id/cancel", access.LeaveCancel, inHandler, handleCancelLeave(d.Store, d.Pool, policy, d.Now)},
+		{http.MethodGet, "/leave-balances/:employee_id", access.EmployeeRead, inHandler, handleGetBalance(d.Store, d.Now)},
+		{http.MethodPut, "/leave-balances/:employee_id", access.LeaveSetEntitlement, inHandler, handleSetEntitlement(d.Store, policy, d.Now)},
 
-	u.POST("/leave-management", handleRequestLeave(d.Store, policy, d.Now))
-	u.GET("/leave-management", handleListLeave(d.Store, d.Queries))
-	u.GET("/leave-management/:id", handleGetLeave(d.Store, d.Pool))
-	u.POST("/leave-management/:id/change-status", handleDecideLeave(d.Store, d.Pool, policy, d.Now))
-	u.POST("/leave-management/:id/cancel", handleCancelLeave(d.Store, d.Pool, policy, d.Now))
-	u.GET("/leave-balances/:employee_id", handleGetBalance(d.Store, d.Now))
-	u.PUT("/leave-balances/:employee_id", handleSetEntitlement(d.Store, policy, d.Now))
+		{http.MethodGet, "/holidays", access.HolidayRead, atRoute, handleListHolidays(d.Store, d.Now)},
+		{http.MethodPost, "/holidays", access.HolidayDeclare, atRoute, handleDeclareHoliday(d.Store, holidays, d.Now)},
+		{http.MethodDelete, "/holidays/:date", access.HolidayWithdraw, atRoute, handleWithdrawHoliday(d.Store, holidays, d.Now)},
 
-	u.GET("/holidays", handleListHolidays(d.Store, d.Now))
-	u.POST("/holidays", handleDeclareHoliday(d.Store, holidays, d.Now))
-	u.DELETE("/holidays/:date", handleWithdrawHoliday(d.Store, holidays, d.Now))
+		{http.MethodGet, "/reports/monthly-work", access.EmployeeRead, atRoute, handleMonthlyWork(d.Store, d.Queries, d.Now)},
 
-	u.GET("/reports/monthly-work", handleMonthlyWork(d.Store, d.Queries, d.Now))
+		{http.MethodGet, "/notifications", access.NotificationRead, atRoute, handleListNotifications(d.Queries)},
+		{http.MethodPost, "/notifications/:id/mark-as-read", access.NotificationMarkRead, atRoute, handleMarkRead(d.Store, d.Now)},
 
-	u.GET("/notifications", handleListNotifications(d.Queries))
-	u.POST("/notifications/:id/mark-as-read", handleMarkRead(d.Store, d.Now))
+		{http.MethodGet, "/events", access.AuditRead, atRoute, handleEvents(d.Store)},
+	}, idempotent(d.Pool, d.Now, d.Config.IdempotencyKeyTTL))
+}
 
-	u.GET("/events", handleEvents(d.Store))
+// add registers routes on g. A public route runs as it is; any other runs
+// behind authn (unless it authenticates itself: nil), then the policy check
+// of its action, then after.
+func (s *Server) add(g *echo.Group, authn echo.MiddlewareFunc, routes []route, after ...echo.MiddlewareFunc) {
+	for _, r := range routes {
+		var mw []echo.MiddlewareFunc
+		if r.action != public {
+			if authn != nil {
+				mw = append(mw, authn)
+			}
+			mw = append(append(mw, authorize(r.action, r.check)), after...)
+		}
+		s.declare(g.Add(r.method, r.path, r.handler, mw...), r)
+	}
+}
+
+func (s *Server) declare(registered *echo.Route, r route) {
+	s.declared[registered.Method+" "+registered.Path] = r.action
+}
+
+// authorize refuses, at a route whose check is atRoute, a caller whose role
+// may not perform the action at all.
+func authorize(action access.Action, at check) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		if at != atRoute {
+			return next
+		}
+		return func(c echo.Context) error {
+			if access.Scope(mustPrincipal(c).Employee, action) == 0 {
+				return errForbidden
+			}
+			return next(c)
+		}
+	}
+}
+
+// permit refuses the caller unless they may perform action on e.
+func permit(c echo.Context, action access.Action, e employee.Employee) error {
+	p := mustPrincipal(c)
+	if !access.Allowed(p.Employee, action, access.RelationOf(p.Employee, e)) {
+		return errForbidden
+	}
+	return nil
+}
+
+// Route is a route of the router and the action it declares.
+type Route struct {
+	Method, Path string
+	// Action is empty for a public route, and for a route registered around
+	// the table, which is not Public either.
+	Action access.Action
+	Public bool
+}
+
+// Routes lists every route the router answers, with the action each
+// declares.
+func (s *Server) Routes() []Route {
+	var out []Route
+	for _, r := range s.echo.Routes() {
+		if r.Method == echo.RouteNotFound {
+			continue
+		}
+		action, ok := s.declared[r.Method+" "+r.Path]
+		out = append(out, Route{Method: r.Method, Path: r.Path, Action: action, Public: ok && action == public})
+	}
+	return out
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/acme/employee-tracking/domain/access"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/projections"
@@ -65,9 +66,10 @@ type Deps struct {
 
 // Server is the HTTP API with its WebSocket hub.
 type Server struct {
-	echo    *echo.Echo
-	hub     *Hub
-	metrics *metrics
+	echo     *echo.Echo
+	hub      *Hub
+	metrics  *metrics
+	declared map[string]access.Action // by method and path, from the routes table
 }
 
 // New builds the server and registers every route.
@@ -82,7 +84,7 @@ func New(d Deps) *Server {
 	e.JSONSerializer = jsonSerializer{}
 
 	m := newMetrics(d.Registry)
-	s := &Server{echo: e, metrics: m, hub: newHub(d.Queries, d.Config.CORSOrigins, d.Logger, m)}
+	s := &Server{echo: e, metrics: m, hub: newHub(d.Queries, d.Config.CORSOrigins, d.Logger, m), declared: map[string]access.Action{}}
 
 	e.Pre(middleware.RemoveTrailingSlash())
 	e.Use(

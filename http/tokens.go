@@ -139,26 +139,3 @@ func mustPrincipal(c echo.Context) principal {
 	}
 	return p
 }
-
-func (p principal) is(roles ...employee.Role) bool {
-	for _, r := range roles {
-		if p.Role == r {
-			return true
-		}
-	}
-	return false
-}
-
-// sees reports whether p may read about e: themselves, their reports, or
-// everyone for admins and auditors.
-func (p principal) sees(e employee.Employee) bool {
-	return p.EmployeeID == e.EmployeeID || p.is(employee.RoleAdmin, employee.RoleAuditor) || p.manages(e)
-}
-
-// manages reports whether p may act on e as their manager or as an admin.
-func (p principal) manages(e employee.Employee) bool {
-	if p.Role == employee.RoleAdmin {
-		return true
-	}
-	return p.Role == employee.RoleManager && e.ManagerID == p.EmployeeID && e.EmployeeID != p.EmployeeID
-}

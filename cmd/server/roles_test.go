@@ -2,9 +2,17 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/acme/employee-tracking/domain/access"
+	"github.com/acme/employee-tracking/domain/employee"
+	apihttp "github.com/acme/employee-tracking/http"
+	"github.com/acme/employee-tracking/internal/config"
 )
 
 // TestRoleMatrix calls every endpoint as every role and checks the status:
@@ -75,7 +83,7 @@ func TestRoleMatrix(t *testing.T) {
 		{"GET", "/api/reports/monthly-work/?year=2024&month=12", nil, [7]int{unauth, ok, ok, ok, ok, ok, ok}},
 		{"GET", "/api/reports/monthly-work/?year=2024&month=12&employee_id=" + e, nil, [7]int{unauth, ok, notFound, ok, notFound, ok, ok}},
 		{"GET", "/api/notifications/", nil, [7]int{unauth, ok, ok, ok, ok, ok, ok}},
-		{"POST", "/api/notifications/" + e + "/mark-as-read/", nil, [7]int{unauth, notFound, notFound, notFound, notFound, notFound, notFound}},
+		{"POST", "/api/notifications/" + e + "/mark-as-read/", nil, [7]int{unauth, notFound, notFound, notFound, notFound, forbidden, notFound}},
 		{"GET", "/api/events/", nil, [7]int{unauth, forbidden, forbidden, forbidden, forbidden, ok, ok}},
 	}
 	for _, ep := range endpoints {
@@ -112,4 +120,232 @@ func TestRoleMatrix(t *testing.T) {
 	a.must(http.StatusOK, "POST", "/api/leave-management/"+second.ID+"/cancel/", mgr.token, nil, nil)
 	a.must(http.StatusNoContent, "DELETE", "/api/holidays/2031-01-01/", admin.token, nil, nil)
 	a.must(http.StatusNotFound, "DELETE", "/api/holidays/2031-01-01/", admin.token, nil, nil)
+}
+
+// TestAuditorChangesNothing: an auditor reads everything and changes nothing,
+// not even their own records: no check-in, no leave request, no cancelling
+// the request they filed as an employee, no marking a notification read.
+func TestAuditorChangesNothing(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	admin := a.admin()
+	mgr := a.register(admin, "manager", nil)
+	aud := a.register(admin, "employee", map[string]any{"manager_id": mgr.ID})
+	var pending, rejected leaveJSON
+	a.must(http.StatusCreated, "POST", "/api/leave-management/", aud.token, map[string]string{"start_date": "2024-12-02", "end_date": "2024-12-03"}, &pending)
+	a.must(http.StatusCreated, "POST", "/api/leave-management/", aud.token, map[string]string{"start_date": "2024-12-09", "end_date": "2024-12-09"}, &rejected)
+	a.must(http.StatusOK, "POST", "/api/leave-management/"+rejected.ID+"/change-status/", mgr.token, map[string]string{"status": "rejected"}, nil)
+	var inbox struct {
+		Items []struct {
+			ID   string `json:"id"`
+			Read bool   `json:"read"`
+		} `json:"items"`
+	}
+	eventually(t, "the decision notice reaches the employee", func() bool {
+		a.must(http.StatusOK, "GET", "/api/notifications/", aud.token, nil, &inbox)
+		return len(inbox.Items) > 0
+	})
+	a.must(http.StatusOK, "PATCH", "/api/employees/"+aud.ID+"/", admin.token, map[string]any{"role": "auditor"}, nil)
+
+	writes := []struct {
+		method, path string
+		body         any
+	}{
+		{"POST", "/api/attendance/", map[string]string{"type": "check-in"}},
+		{"POST", "/api/attendance/", map[string]string{"type": "check-out"}},
+		{"POST", "/api/leave-management/", map[string]string{"start_date": "2024-12-16", "end_date": "2024-12-17"}},
+		{"POST", "/api/leave-management/" + pending.ID + "/cancel/", nil},
+		{"POST", "/api/notifications/" + inbox.Items[0].ID + "/mark-as-read/", nil},
+	}
+	for _, w := range writes {
+		got := a.call(w.method, w.path, aud.token, w.body)
+		if got.status != http.StatusForbidden {
+			t.Errorf("%s %s as auditor = %s, want 403", w.method, w.path, got)
+			continue
+		}
+		decodeProblem(t, got)
+	}
+
+	var history struct {
+		Items []struct {
+			Type string `json:"type"`
+		} `json:"items"`
+	}
+	a.must(http.StatusOK, "GET", "/api/employees/"+aud.ID+"/history/", admin.token, nil, &history)
+	if last := history.Items[len(history.Items)-1].Type; last != "employee.role_changed" {
+		t.Errorf("last event about the auditor = %s, want employee.role_changed: nothing after it", last)
+	}
+	var still leaveJSON
+	a.must(http.StatusOK, "GET", "/api/leave-management/"+pending.ID+"/", aud.token, nil, &still)
+	if still.Status != "pending" {
+		t.Errorf("the auditor's request = %q, want pending", still.Status)
+	}
+}
+
+// TestEveryRouteAsEveryRole walks every route of the router as each role and
+// without a token, and compares the answer with the policy: 401 without a
+// token except on public routes; where the policy allows, neither 401 nor 403
+// (a bad body's 400 is fine); where it refuses, 403, or 404 for an employee
+// the caller may not even see. Routes that name an employee, or their leave
+// request, are called once for each relationship the caller can have to one.
+// Whatever the policy says, an auditor changes nothing but their own session.
+func TestEveryRouteAsEveryRole(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := apihttp.New(apihttp.Deps{Config: cfg, Logger: slog.New(slog.DiscardHandler)}).Routes()
+
+	a := startApp(t, nil)
+	boot := a.admin()
+	admin := a.register(boot, "admin", nil) // hired in 2024, like everyone below
+	mgr := a.register(boot, "manager", nil)
+	otherMgr := a.register(boot, "manager", nil)
+	emp := a.register(boot, "employee", map[string]any{"manager_id": mgr.ID})
+	adminReport := a.register(boot, "employee", map[string]any{"manager_id": admin.ID})
+	stranger := a.register(boot, "employee", map[string]any{"manager_id": otherMgr.ID})
+	auditor := a.register(boot, "employee", nil) // files leave before becoming an auditor
+	requests := map[string]string{}              // each user's pending leave request, by user id
+	for _, u := range []user{admin, mgr, emp, adminReport, stranger, auditor} {
+		var r leaveJSON
+		a.must(http.StatusCreated, "POST", "/api/leave-management/", u.token, map[string]string{"start_date": "2024-12-02", "end_date": "2024-12-03"}, &r)
+		requests[u.ID] = r.ID
+	}
+	a.must(http.StatusOK, "PATCH", "/api/employees/"+auditor.ID+"/", boot.token, map[string]any{"role": "auditor"}, nil)
+
+	// Path parameters naming an employee or their request, by the segment
+	// before them; the others get one fixed value.
+	namesTarget := map[string]func(target user) string{
+		"employees/:id":               func(u user) string { return u.ID },
+		"leave-balances/:employee_id": func(u user) string { return u.ID },
+		"leave-management/:id":        func(u user) string { return requests[u.ID] },
+	}
+	fixed := map[string]string{
+		"notifications/:id": "00000000-0000-0000-0000-000000000000",
+		"holidays/:date":    "2031-01-01",
+		"swagger/*":         "index.html",
+	}
+	type related struct {
+		rel    access.Relationship
+		target user
+	}
+	callers := []struct {
+		role    employee.Role
+		u       user
+		targets []related // one employee per relationship the role can have
+	}{
+		{employee.RoleEmployee, emp, []related{{access.Self, emp}, {access.Other, stranger}}},
+		{employee.RoleManager, mgr, []related{{access.Self, mgr}, {access.Report, emp}, {access.Other, stranger}}},
+		{employee.RoleAdmin, admin, []related{{access.Self, admin}, {access.Report, adminReport}, {access.Other, stranger}}},
+		{employee.RoleAuditor, auditor, []related{{access.Self, auditor}, {access.Other, stranger}}},
+	}
+
+	checked := 0
+	for _, r := range routes {
+		route := r.Method + " " + r.Path
+		if r.Action == "" && !r.Public {
+			t.Errorf("%s declares no action: add it to the routes table in http/routes.go", route)
+			continue
+		}
+		if !r.Public && !slices.Contains(access.Actions(), r.Action) {
+			t.Errorf("%s declares %q, which the policy does not know", route, r.Action)
+		}
+		var body any
+		if r.Method != http.MethodGet {
+			body = map[string]any{} // invalid for every write that takes a body: nothing is written
+		}
+		path := func(target user) (string, bool) {
+			segments := strings.Split(r.Path, "/")
+			named := false
+			for i, s := range segments {
+				if !strings.HasPrefix(s, ":") && s != "*" {
+					continue
+				}
+				key := segments[i-1] + "/" + s
+				if v, ok := fixed[key]; ok {
+					segments[i] = v
+				} else if f, ok := namesTarget[key]; ok {
+					segments[i], named = f(target), true
+				} else {
+					t.Fatalf("%s: no value for %s: add one to this test", route, key)
+				}
+			}
+			return strings.Join(segments, "/"), named
+		}
+
+		p, named := path(emp)
+		got := a.call(r.Method, p, "", body)
+		if r.Public && (got.status == http.StatusUnauthorized || got.status == http.StatusForbidden || got.status >= 500) {
+			t.Errorf("%s without a token = %s, want a public answer", route, got)
+		}
+		if !r.Public && got.status != http.StatusUnauthorized {
+			t.Errorf("%s without a token = %s, want 401", route, got)
+		}
+		for _, c := range callers {
+			actor := employee.Employee{Role: c.role}
+			targets := c.targets
+			if !named {
+				targets = []related{{0, c.u}}
+			}
+			for _, tg := range targets {
+				p, _ := path(tg.target)
+				got := a.call(r.Method, p, c.u.token, body)
+				checked++
+				var want expectation
+				switch {
+				case r.Public, !named && access.Scope(actor, r.Action) != 0:
+					want = allowed
+				case named && access.Allowed(actor, r.Action, tg.rel):
+					want = allowedOnFound
+				case named && !access.Allowed(actor, access.EmployeeRead, tg.rel):
+					want = unseen
+				default:
+					want = refused
+				}
+				if !want.ok(got.status) {
+					as := string(c.role)
+					if named {
+						as += " on " + relationName(tg.rel)
+					}
+					t.Errorf("%s (%s) as %s = %s, want %s", route, p, as, got, want.what)
+				}
+				ownSession := strings.HasPrefix(r.Path, "/api/auth/")
+				if c.role == employee.RoleAuditor && r.Method != http.MethodGet && !r.Public && !ownSession && got.status != http.StatusForbidden {
+					t.Errorf("%s (%s) as auditor = %s: an auditor changes nothing, want 403", route, p, got)
+				}
+			}
+		}
+	}
+	t.Logf("%d routes, %d calls with a token", len(routes), checked)
+	if checked < 100 {
+		t.Fatalf("%d calls checked, want every route: is the router empty?", checked)
+	}
+}
+
+// expectation is what an answer's status must be.
+type expectation struct {
+	what string
+	ok   func(status int) bool
+}
+
+var (
+	allowed = expectation{"neither 401 nor 403", func(s int) bool {
+		return s < 500 && s != http.StatusUnauthorized && s != http.StatusForbidden
+	}}
+	allowedOnFound = expectation{"neither 401, 403 nor 404", func(s int) bool {
+		return allowed.ok(s) && s != http.StatusNotFound
+	}}
+	unseen  = expectation{"404", func(s int) bool { return s == http.StatusNotFound }}
+	refused = expectation{"403", func(s int) bool { return s == http.StatusForbidden }}
+)
+
+func relationName(rel access.Relationship) string {
+	switch rel {
+	case access.Self:
+		return "themselves"
+	case access.Report:
+		return "their report"
+	}
+	return "someone else"
 }

@@ -130,6 +130,12 @@ const docTemplate = `{
                             "$ref": "#/definitions/http.Problem"
                         }
                     },
+                    "403": {
+                        "description": "an auditor changes nothing",
+                        "schema": {
+                            "$ref": "#/definitions/http.Problem"
+                        }
+                    },
                     "409": {
                         "description": "Conflict",
                         "schema": {
@@ -1077,6 +1083,12 @@ const docTemplate = `{
                             "$ref": "#/definitions/http.Problem"
                         }
                     },
+                    "403": {
+                        "description": "an auditor changes nothing",
+                        "schema": {
+                            "$ref": "#/definitions/http.Problem"
+                        }
+                    },
                     "422": {
                         "description": "no workdays in range, overlap, or more days than available",
                         "schema": {
@@ -1372,6 +1384,12 @@ const docTemplate = `{
                     },
                     "401": {
                         "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "an auditor changes nothing",
                         "schema": {
                             "$ref": "#/definitions/http.Problem"
                         }
