@@ -17,18 +17,36 @@ import (
 	"github.com/acme/employee-tracking/eventstore"
 )
 
-func TestLockoutFor(t *testing.T) {
+func TestLoginLimitWait(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
+		limit    loginLimit
 		failures int
 		want     time.Duration
 	}{
-		{0, 0}, {4, 0}, {5, 30 * time.Second}, {6, time.Minute}, {7, 2 * time.Minute},
-		{9, 8 * time.Minute}, {10, 15 * time.Minute}, {1000, 15 * time.Minute},
+		{addressLimit, 0, 0}, {addressLimit, 4, 0}, {addressLimit, 5, time.Second}, {addressLimit, 6, 2 * time.Second},
+		{addressLimit, 14, 512 * time.Second}, {addressLimit, 15, 15 * time.Minute}, {addressLimit, 1000, 15 * time.Minute},
+		{accountLimit, 9, 0}, {accountLimit, 10, 15 * time.Minute}, {accountLimit, 11, 15 * time.Minute},
 	}
 	for _, tt := range tests {
-		if got := lockoutFor(tt.failures); got != tt.want {
-			t.Errorf("lockoutFor(%d) = %v, want %v", tt.failures, got, tt.want)
+		if got := tt.limit.wait(tt.failures); got != tt.want {
+			t.Errorf("%+v.wait(%d) = %v, want %v", tt.limit, tt.failures, got, tt.want)
+		}
+	}
+}
+
+func TestAddressKey(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ ip, want string }{
+		{"203.0.113.7", "address:203.0.113.7"},
+		{"::ffff:203.0.113.7", "address:203.0.113.7"},
+		{"2001:db8:1:2:3:4:5:6", "address:2001:db8:1:2::/64"},
+		{"2001:db8:1:2:ffff::1", "address:2001:db8:1:2::/64"},
+		{"not an address\x00", "address:unknown"},
+	}
+	for _, tt := range tests {
+		if got := addressKey(tt.ip); got != tt.want {
+			t.Errorf("addressKey(%q) = %q, want %q", tt.ip, got, tt.want)
 		}
 	}
 }

@@ -32,7 +32,7 @@ func (s *Server) routes(d Deps) {
 	e.GET("/ws/notifications", s.hub.handleConnect(d.Store, tok, people))
 
 	api := e.Group("/api", timeout(requestTimeout))
-	api.POST("/auth/login", handleLogin(d.Accounts, d.Store, tok))
+	api.POST("/auth/login", handleLogin(d.Accounts, tok))
 	api.POST("/auth/refresh", handleRefresh(d.Store, tok))
 
 	u := api.Group("", auth, idempotent(d.Pool, d.Now, d.Config.IdempotencyKeyTTL))

@@ -80,6 +80,9 @@ func New(d Deps) *Server {
 	e.Logger.SetOutput(discard{})
 	e.HTTPErrorHandler = errorHandler(d.Logger)
 	e.JSONSerializer = jsonSerializer{}
+	// The client's address (the login throttle counts by it) is the peer's,
+	// or what a proxy on a loopback or private address says it is.
+	e.IPExtractor = echo.ExtractIPFromXFFHeader()
 
 	m := newMetrics(d.Registry)
 	s := &Server{echo: e, metrics: m, hub: newHub(d.Queries, d.Config.CORSOrigins, d.Logger, m)}

@@ -171,7 +171,7 @@ const docTemplate = `{
         },
         "/api/auth/login/": {
             "post": {
-                "description": "Exchanges an email and password for an access token and a refresh token. After repeated failures the account is locked for a while (429 with Retry-After).",
+                "description": "Exchanges an email and password for an access token and a refresh token. Failures slow down the client's address, and many failures from addresses that never logged in to an account lock it against such addresses for a while (429 with Retry-After); an unknown email is answered as a known one.",
                 "consumes": [
                     "application/json"
                 ],
