@@ -208,6 +208,51 @@ func (a *Accounts) checkCredentials(ctx context.Context, email, password string)
 	return e, err
 }
 
+// SetPassword replaces a user's password and ends every session of theirs
+// in the same transaction, then records the change as an event. The event
+// failing puts the old password back.
+func (a *Accounts) SetPassword(ctx context.Context, o origin, sessions *Sessions, userID, password string, reset bool) error {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), a.cfg.PasswordCost)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	var (
+		old   string
+		ended []string
+	)
+	err = pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT password_hash FROM credentials WHERE user_id = $1 FOR UPDATE`, userID).Scan(&old)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE credentials SET password_hash = $2, updated_at = now() WHERE user_id = $1`, userID, string(hash)); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, endAllSessions, userID, "password changed")
+		if err == nil {
+			ended, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	sessions.ended(ended)
+	_, err = update(ctx, a.store, o, employee.Stream(userID), func(history []any) ([]any, error) {
+		return employee.Decide(employee.Replay(history), employee.ChangePassword{Reset: reset}, a.now())
+	})
+	if err != nil {
+		if _, undoErr := a.pool.Exec(context.WithoutCancel(ctx), `UPDATE credentials SET password_hash = $2 WHERE user_id = $1 AND password_hash = $3`,
+			userID, old, string(hash)); undoErr != nil {
+			err = errors.Join(err, undoErr)
+		}
+	}
+	return err
+}
+
 // EnsureAdmin creates an admin with this email and password unless the email
 // is taken or an admin already exists. It reports whether it created one.
 func (a *Accounts) EnsureAdmin(ctx context.Context, email, password string) (bool, error) {

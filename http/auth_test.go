@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
 
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/employee"
@@ -56,12 +57,16 @@ func TestTokens(t *testing.T) {
 	now := time.Date(2024, 12, 2, 9, 0, 0, 0, time.UTC)
 	tok := tokens{secret: []byte("k"), accessTTL: 15 * time.Minute, refreshTTL: time.Hour, now: func() time.Time { return now }}
 	user := employee.Employee{EmployeeID: "0b7f6c1e-8f0a-5d8e-9a51-3c1f2e4d5a6b", Role: employee.RoleEmployee}
-	pair, err := tok.issue(user)
+	session, refresh := uuid.NewString(), uuid.NewString()
+	pair, err := tok.issue(user, session, refresh)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := tok.parse(pair.AccessToken, tokenAccess); err != nil || got != user.EmployeeID {
-		t.Errorf("parse(access) = %q, %v, want %q", got, err, user.EmployeeID)
+	if got, err := tok.parse(pair.AccessToken, tokenAccess); err != nil || got.userID != user.EmployeeID || got.sessionID != session {
+		t.Errorf("parse(access) = %+v, %v, want user %q of session %q", got, err, user.EmployeeID, session)
+	}
+	if got, err := tok.parse(pair.RefreshToken, tokenRefresh); err != nil || got.sessionID != session || got.id != refresh {
+		t.Errorf("parse(refresh) = %+v, %v, want session %q, id %q", got, err, session, refresh)
 	}
 
 	other := tok
@@ -71,6 +76,10 @@ func TestTokens(t *testing.T) {
 	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, tokenClaims{Kind: tokenAccess,
 		RegisteredClaims: jwt.RegisteredClaims{Subject: user.EmployeeID, ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))}}).
 		SignedString(jwt.UnsafeAllowNoneSignatureType)
+	// A token of before sessions: right key, no session.
+	sessionless, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, tokenClaims{Kind: tokenAccess,
+		RegisteredClaims: jwt.RegisteredClaims{Subject: user.EmployeeID, ID: uuid.NewString(), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))}}).
+		SignedString(tok.secret)
 	refused := []struct {
 		name string
 		tok  tokens
@@ -83,6 +92,7 @@ func TestTokens(t *testing.T) {
 		{"expired", later, pair.AccessToken, tokenAccess},
 		{"alg none", tok, none, tokenAccess},
 		{"garbage", tok, "a.b.c", tokenAccess},
+		{"no session", tok, sessionless, tokenAccess},
 	}
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,7 +16,8 @@ import (
 // forms work.
 func (s *Server) routes(d Deps) {
 	e := s.echo
-	tok := tokens{secret: d.Config.JWTSecret, accessTTL: d.Config.AccessTokenTTL, refreshTTL: d.Config.RefreshTokenTTL, now: d.Now}
+	sessions := s.sessions
+	tok := tokens{secret: d.Config.JWTSecret, accessTTL: d.Config.AccessTokenTTL, refreshTTL: d.Config.RefreshTokenTTL, now: d.Now, sessions: sessions}
 	policy := leavePolicy(d.Config)
 	defaults := DefaultSchedule(d.Config)
 
@@ -32,8 +33,12 @@ func (s *Server) routes(d Deps) {
 	e.GET("/ws/notifications", s.hub.handleConnect(d.Store, tok, people))
 
 	api := e.Group("/api", timeout(requestTimeout))
-	api.POST("/auth/login", handleLogin(d.Accounts, tok))
-	api.POST("/auth/refresh", handleRefresh(d.Store, tok))
+	api.POST("/auth/login", handleLogin(d.Accounts, sessions, tok))
+	api.POST("/auth/refresh", handleRefresh(d.Store, sessions, tok))
+	api.POST("/auth/logout", handleLogout(sessions, tok))
+	// Outside the idempotency store, which would keep a hash of the passwords.
+	api.POST("/auth/password", handleChangePassword(d.Accounts, sessions), auth)
+	api.POST("/employees/:id/password", handleResetPassword(d.Accounts, d.Store, sessions), auth)
 
 	u := api.Group("", auth, idempotent(d.Pool, d.Now, d.Config.IdempotencyKeyTTL))
 	u.GET("/auth/me", handleMe())
@@ -41,7 +46,7 @@ func (s *Server) routes(d Deps) {
 	u.POST("/employees", handleRegisterEmployee(d.Accounts, d.Store, defaults))
 	u.GET("/employees", handleListEmployees(d.Queries))
 	u.GET("/employees/:id", handleGetEmployee(d.Store))
-	u.PATCH("/employees/:id", handlePatchEmployee(d.Store, people, d.Now))
+	u.PATCH("/employees/:id", handlePatchEmployee(d.Store, people, sessions, d.Now))
 	u.GET("/employees/:id/history", handleEmployeeHistory(d.Store))
 
 	u.POST("/attendance", handleAttendance(d.Store, newAttendanceStates(), holidays, d.Now))

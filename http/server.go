@@ -65,9 +65,10 @@ type Deps struct {
 
 // Server is the HTTP API with its WebSocket hub.
 type Server struct {
-	echo    *echo.Echo
-	hub     *Hub
-	metrics *metrics
+	echo     *echo.Echo
+	hub      *Hub
+	sessions *Sessions
+	metrics  *metrics
 }
 
 // New builds the server and registers every route.
@@ -86,6 +87,7 @@ func New(d Deps) *Server {
 
 	m := newMetrics(d.Registry)
 	s := &Server{echo: e, metrics: m, hub: newHub(d.Queries, d.Config.CORSOrigins, d.Logger, m)}
+	s.sessions = newSessions(d.Pool, s.hub, d.Logger, d.Now, d.Config.RefreshTokenTTL)
 
 	e.Pre(middleware.RemoveTrailingSlash())
 	e.Use(
@@ -121,6 +123,10 @@ func (s *Server) Notify(n projections.NotificationView, recipientID string) {
 // CloseSessions closes every WebSocket session with a going-away frame; the
 // HTTP server's Shutdown does not track hijacked connections.
 func (s *Server) CloseSessions() error { return s.hub.close() }
+
+// MaintainSessions closes the WebSockets of sessions that other servers
+// ended and forgets expired login state, until ctx ends.
+func (s *Server) MaintainSessions(ctx context.Context) { s.sessions.maintain(ctx) }
 
 // Sessions is the number of open WebSocket sessions.
 func (s *Server) Sessions() int { return s.hub.len() }

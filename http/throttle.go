@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Login throttling. Every attempt that does not log in counts against the
@@ -173,4 +174,26 @@ func (a *Accounts) endLogin(ctx context.Context, at loginAttempt, outcome loginO
 			ON CONFLICT (account, address) DO UPDATE SET last_login_at = excluded.last_login_at`, at.trusted, at.address, now)
 	}
 	return a.pool.SendBatch(ctx, b).Close()
+}
+
+// expireLoginState forgets failures and trusted addresses that no longer
+// count, and sessions that ended or expired a while ago, and returns how many
+// rows it deleted.
+func expireLoginState(ctx context.Context, pool *pgxpool.Pool, now time.Time) (int64, error) {
+	b := &pgx.Batch{}
+	b.Queue(`DELETE FROM login_failures WHERE last_at < $1 AND pending_at < $1`, now.Add(-loginFailureWindow))
+	b.Queue(`DELETE FROM login_trusted_addresses WHERE last_login_at < $1`, now.Add(-trustedAddressTTL))
+	b.Queue(`DELETE FROM sessions WHERE ended_at < now() - make_interval(secs => $1) OR expires_at < now() - make_interval(secs => $1)`,
+		sessionKeepAfterEnd.Seconds())
+	res := pool.SendBatch(ctx, b)
+	defer res.Close()
+	var n int64
+	for range b.Len() {
+		tag, err := res.Exec()
+		if err != nil {
+			return n, err
+		}
+		n += tag.RowsAffected()
+	}
+	return n, res.Close()
 }

@@ -1,5 +1,23 @@
 -- +goose Up
 
+-- A session is one login and the chain of refresh tokens that follows it.
+-- Tokens name their session; only the latest refresh token of a live session
+-- buys a new pair, and presenting an earlier one ends the session. Every
+-- server reads this table, so ending a session ends it everywhere.
+CREATE TABLE sessions (
+    session_id    uuid PRIMARY KEY,
+    user_id       uuid NOT NULL,
+    refresh_id    uuid NOT NULL,
+    created_at    timestamptz NOT NULL,
+    expires_at    timestamptz NOT NULL,
+    ended_at      timestamptz,
+    end_reason    text
+);
+
+CREATE INDEX sessions_user_idx ON sessions (user_id) WHERE ended_at IS NULL;
+-- Each server looks for sessions ended since it last looked, to close their WebSockets.
+CREATE INDEX sessions_ended_idx ON sessions (ended_at) WHERE ended_at IS NOT NULL;
+
 -- Failed logins per client address ('address:...') and per account (the
 -- SHA-256 of the lower-cased email, whether or not an account has it, so that
 -- unknown and known emails are throttled alike), and the attempts of each
@@ -32,3 +50,4 @@ CREATE INDEX login_trusted_addresses_last_idx ON login_trusted_addresses (last_l
 -- +goose Down
 DROP TABLE login_trusted_addresses;
 DROP TABLE login_failures;
+DROP TABLE sessions;

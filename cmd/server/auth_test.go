@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -9,6 +10,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
 
 	"github.com/acme/employee-tracking/internal/testenv"
 )
@@ -19,6 +23,19 @@ import (
 func (a *app) loginFrom(addr, email, pw string) response {
 	a.t.Helper()
 	return a.call("POST", "/api/auth/login/", "", map[string]string{"email": email, "password": pw}, "X-Forwarded-For", addr)
+}
+
+// tokenPair is the answer of login and refresh.
+type tokenPair struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+}
+
+func (a *app) session(email, pw string) tokenPair {
+	a.t.Helper()
+	var p tokenPair
+	a.must(http.StatusOK, "POST", "/api/auth/login/", "", map[string]string{"email": email, "password": pw}, &p)
+	return p
 }
 
 // TestLoginAnswersUnknownEmailsAsKnown: wrong passwords for an existing
@@ -215,4 +232,214 @@ func TestConcurrentLogins(t *testing.T) {
 			t.Errorf("one of 16 logins at once from one address = %s, want 200", r)
 		}
 	}
+}
+
+// TestRefreshTokensRotate: a refresh token buys one new pair; presenting it
+// again is refused and ends its session, whose newer tokens then fail too.
+// Other sessions of the user live on.
+func TestRefreshTokensRotate(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	emp := a.register(a.admin(), "employee", nil)
+	other := a.session(emp.Email, password)
+	first := a.session(emp.Email, password)
+
+	var second tokenPair
+	a.must(http.StatusOK, "POST", "/api/auth/refresh/", "", map[string]string{"refresh_token": first.RefreshToken}, &second)
+	if second.RefreshToken == first.RefreshToken {
+		t.Fatal("refresh answered the same refresh token")
+	}
+	a.must(http.StatusOK, "GET", "/api/auth/me/", second.AccessToken, nil, nil)
+
+	reused := a.must(http.StatusUnauthorized, "POST", "/api/auth/refresh/", "", map[string]string{"refresh_token": first.RefreshToken}, nil)
+	if !strings.Contains(string(reused.body), "refresh token") {
+		t.Errorf("reused refresh token: %s, want a problem naming the refresh token", reused.body)
+	}
+	a.must(http.StatusUnauthorized, "POST", "/api/auth/refresh/", "", map[string]string{"refresh_token": second.RefreshToken}, nil)
+	a.must(http.StatusUnauthorized, "GET", "/api/auth/me/", second.AccessToken, nil, nil)
+	a.must(http.StatusUnauthorized, "GET", "/api/auth/me/", first.AccessToken, nil, nil)
+
+	a.must(http.StatusOK, "GET", "/api/auth/me/", other.AccessToken, nil, nil)
+	a.must(http.StatusOK, "POST", "/api/auth/refresh/", "", map[string]string{"refresh_token": other.RefreshToken}, nil)
+}
+
+// TestLogout ends one session: its tokens stop working, the user's other
+// sessions do not.
+func TestLogout(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	emp := a.register(a.admin(), "employee", nil)
+	leaving := a.session(emp.Email, password)
+	staying := a.session(emp.Email, password)
+
+	a.must(http.StatusNoContent, "POST", "/api/auth/logout/", "", map[string]string{"refresh_token": leaving.RefreshToken}, nil)
+	a.must(http.StatusUnauthorized, "POST", "/api/auth/refresh/", "", map[string]string{"refresh_token": leaving.RefreshToken}, nil)
+	a.must(http.StatusUnauthorized, "GET", "/api/auth/me/", leaving.AccessToken, nil, nil)
+	a.must(http.StatusOK, "GET", "/api/auth/me/", staying.AccessToken, nil, nil)
+	// Again is harmless; a token that is none is refused; a missing one named.
+	a.must(http.StatusNoContent, "POST", "/api/auth/logout/", "", map[string]string{"refresh_token": leaving.RefreshToken}, nil)
+	a.must(http.StatusUnauthorized, "POST", "/api/auth/logout/", "", map[string]string{"refresh_token": "a.b.c"}, nil)
+	a.must(http.StatusUnauthorized, "POST", "/api/auth/logout/", "", map[string]string{"refresh_token": staying.AccessToken}, nil)
+	if p := decodeProblem(t, a.call("POST", "/api/auth/logout/", "", `{}`)); p.Status != http.StatusBadRequest || p.Errors["refresh_token"] == "" {
+		t.Errorf("logout without a token = %+v, want 400 naming refresh_token", p)
+	}
+}
+
+// expectClosed waits for the server to close conn.
+func expectClosed(t *testing.T, conn *websocket.Conn, what string) {
+	t.Helper()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, _, err := conn.ReadMessage()
+		if err == nil {
+			continue // a notification that came first
+		}
+		if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+			t.Fatalf("%s: read = %v, want the session closed with 1008", what, err)
+		}
+		return
+	}
+}
+
+// passwordEvents are the employee.password_changed events of an employee's
+// history, which must hold no secret.
+func passwordEvents(t *testing.T, a *app, admin user, id string, secrets ...string) []map[string]any {
+	t.Helper()
+	r := a.must(http.StatusOK, "GET", "/api/employees/"+id+"/history/", admin.token, nil, nil)
+	for _, s := range append(secrets, "$2a$") {
+		if strings.Contains(string(r.body), s) {
+			t.Errorf("history holds %q: %s", s, r.body)
+		}
+	}
+	var h struct {
+		Items []struct {
+			Type     string         `json:"type"`
+			Data     map[string]any `json:"data"`
+			Metadata map[string]any `json:"metadata"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(r.body, &h); err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]any
+	for _, ev := range h.Items {
+		if ev.Type == "employee.password_changed" {
+			out = append(out, map[string]any{"reset": ev.Data["reset"], "actor": ev.Metadata["actor"]})
+		}
+	}
+	return out
+}
+
+// TestPasswordChangeEndsSessions: the caller changes their password with the
+// current one; every session of theirs ends, WebSockets included, and the
+// change is an event without the password.
+func TestPasswordChangeEndsSessions(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	admin := a.admin()
+	emp := a.register(admin, "employee", nil)
+	other := a.session(emp.Email, password)
+	conn := a.dial(t, "token="+other.AccessToken, nil)
+
+	const newPassword = "a brand new passphrase"
+	bad := []struct {
+		name  string
+		body  any
+		field string
+	}{
+		{"wrong current", map[string]string{"current_password": "not it at all", "new_password": newPassword}, "current_password"},
+		{"short new", map[string]string{"current_password": password, "new_password": "short"}, "new_password"},
+		{"long new", map[string]string{"current_password": password, "new_password": strings.Repeat("x", 73)}, "new_password"},
+		{"missing current", map[string]string{"new_password": newPassword}, "current_password"},
+		{"NUL in current", `{"current_password":"a\u0000b","new_password":"` + newPassword + `"}`, "current_password"},
+	}
+	for _, tt := range bad {
+		p := decodeProblem(t, a.call("POST", "/api/auth/password/", emp.token, tt.body))
+		if p.Status != http.StatusBadRequest || p.Errors[tt.field] == "" {
+			t.Errorf("%s: %+v, want 400 naming %s", tt.name, p, tt.field)
+		}
+	}
+	a.must(http.StatusUnauthorized, "POST", "/api/auth/password/", "", map[string]string{"current_password": password, "new_password": newPassword}, nil)
+
+	a.must(http.StatusNoContent, "POST", "/api/auth/password/", emp.token, map[string]string{"current_password": password, "new_password": newPassword}, nil)
+	a.must(http.StatusUnauthorized, "GET", "/api/auth/me/", emp.token, nil, nil)
+	a.must(http.StatusUnauthorized, "POST", "/api/auth/refresh/", "", map[string]string{"refresh_token": other.RefreshToken}, nil)
+	expectClosed(t, conn, "the WebSocket of another session")
+	a.must(http.StatusUnauthorized, "POST", "/api/auth/login/", "", map[string]string{"email": emp.Email, "password": password}, nil)
+	a.must(http.StatusOK, "GET", "/api/auth/me/", a.login(emp.Email, newPassword), nil, nil)
+
+	got := passwordEvents(t, a, admin, emp.ID, password, newPassword)
+	if want := []map[string]any{{"reset": false, "actor": emp.ID}}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("password events = %v, want %v", got, want)
+	}
+}
+
+// TestPasswordResetByAdmin: only an admin sets someone's password; the
+// employee's sessions end and the reset is an event naming the admin.
+func TestPasswordResetByAdmin(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	admin := a.admin()
+	mgr := a.register(admin, "manager", nil)
+	emp := a.register(admin, "employee", map[string]any{"manager_id": mgr.ID})
+	conn := a.dial(t, "token="+emp.token, nil)
+	const newPassword = "set by the admin today"
+	body := map[string]string{"new_password": newPassword}
+
+	a.must(http.StatusForbidden, "POST", "/api/employees/"+emp.ID+"/password/", mgr.token, body, nil)
+	a.must(http.StatusForbidden, "POST", "/api/employees/"+emp.ID+"/password/", emp.token, body, nil)
+	a.must(http.StatusNotFound, "POST", "/api/employees/"+uuid.NewString()+"/password/", admin.token, body, nil)
+	if p := decodeProblem(t, a.call("POST", "/api/employees/"+emp.ID+"/password/", admin.token, map[string]string{"new_password": "short"})); p.Status != http.StatusBadRequest || p.Errors["new_password"] == "" {
+		t.Errorf("short password = %+v, want 400 naming new_password", p)
+	}
+
+	a.must(http.StatusNoContent, "POST", "/api/employees/"+emp.ID+"/password/", admin.token, body, nil)
+	expectClosed(t, conn, "the employee's WebSocket")
+	a.must(http.StatusUnauthorized, "GET", "/api/auth/me/", emp.token, nil, nil)
+	a.must(http.StatusOK, "GET", "/api/auth/me/", a.login(emp.Email, newPassword), nil, nil)
+	a.must(http.StatusOK, "GET", "/api/auth/me/", admin.token, nil, nil) // the admin's own session lives
+
+	got := passwordEvents(t, a, admin, emp.ID, newPassword)
+	if want := []map[string]any{{"reset": true, "actor": admin.ID}}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("password events = %v, want %v", got, want)
+	}
+}
+
+// TestDeactivationClosesWebSockets: a deactivated employee's open WebSocket
+// is closed, and their sessions stay ended after a reactivation.
+func TestDeactivationClosesWebSockets(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	admin := a.admin()
+	emp := a.register(admin, "employee", nil)
+	conn := a.dial(t, "token="+emp.token, nil)
+	a.must(http.StatusOK, "PATCH", "/api/employees/"+emp.ID+"/", admin.token, map[string]any{"active": false}, nil)
+	expectClosed(t, conn, "the deactivated employee's WebSocket")
+	a.must(http.StatusOK, "PATCH", "/api/employees/"+emp.ID+"/", admin.token, map[string]any{"active": true}, nil)
+	a.must(http.StatusUnauthorized, "GET", "/api/auth/me/", emp.token, nil, nil)
+	a.must(http.StatusOK, "GET", "/api/auth/me/", a.login(emp.Email, password), nil, nil)
+}
+
+// TestSessionsEndOnEveryServer: two servers on one database; a password
+// changed through one closes the WebSocket open on the other and refuses
+// its tokens there.
+func TestSessionsEndOnEveryServer(t *testing.T) {
+	t.Parallel()
+	secret := "test-secret-" + testenv.RandomHex(8)
+	a := startApp(t, map[string]string{"JWT_SECRET": secret})
+	b := startApp(t, map[string]string{"DATABASE_URL": a.dbURL, "JWT_SECRET": secret})
+	admin := a.admin()
+	emp := a.register(admin, "employee", nil)
+	onB := b.session(emp.Email, password)
+	conn := b.dial(t, "token="+onB.AccessToken, nil)
+	b.must(http.StatusOK, "GET", "/api/auth/me/", onB.AccessToken, nil, nil)
+
+	start := time.Now()
+	a.must(http.StatusNoContent, "POST", "/api/employees/"+emp.ID+"/password/", admin.token, map[string]string{"new_password": "changed on server a"}, nil)
+	expectClosed(t, conn, "the WebSocket on the other server")
+	t.Logf("the other server closed the WebSocket %v after the reset", time.Since(start))
+	eventually(t, "the other server refuses the access token", func() bool {
+		return b.call("GET", "/api/auth/me/", onB.AccessToken, nil).status == http.StatusUnauthorized
+	})
+	b.must(http.StatusUnauthorized, "POST", "/api/auth/refresh/", "", map[string]string{"refresh_token": onB.RefreshToken}, nil)
 }

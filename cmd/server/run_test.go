@@ -205,8 +205,9 @@ func TestIdempotencyKeyExpires(t *testing.T) {
 	}
 }
 
-// TestDeactivatedUserLosesAccess: deactivation ends tokens at once; nobody
-// raises their own role or deactivates themselves.
+// TestDeactivatedUserLosesAccess: deactivation ends tokens at once, and a
+// reactivated user logs in again; nobody raises their own role or
+// deactivates themselves.
 func TestDeactivatedUserLosesAccess(t *testing.T) {
 	t.Parallel()
 	a := startApp(t, nil)
@@ -237,7 +238,8 @@ func TestDeactivatedUserLosesAccess(t *testing.T) {
 	a.must(http.StatusUnauthorized, "POST", "/api/auth/login/", "", map[string]string{"email": emp.Email, "password": password}, nil)
 
 	a.must(http.StatusOK, "PATCH", "/api/employees/"+emp.ID+"/", admin.token, map[string]any{"active": true}, nil)
-	a.must(http.StatusOK, "GET", "/api/auth/me/", emp.token, nil, nil)
+	a.must(http.StatusUnauthorized, "GET", "/api/auth/me/", emp.token, nil, nil)
+	a.must(http.StatusOK, "GET", "/api/auth/me/", a.login(emp.Email, password), nil, nil)
 }
 
 // TestRegistration: emails are unique whatever their case; only an admin
