@@ -20,15 +20,6 @@ import (
 	"github.com/acme/employee-tracking/internal/config"
 )
 
-// Login throttling: after lockoutAfter consecutive failures an account is
-// locked, first for lockoutBase, doubling with each further failure up to
-// lockoutMax. A success resets the count.
-const (
-	lockoutAfter = 5
-	lockoutBase  = 30 * time.Second
-	lockoutMax   = 15 * time.Minute
-)
-
 // Password length bounds; bcrypt reads at most 72 bytes.
 const (
 	minPasswordLen = 8
@@ -170,59 +161,96 @@ func (a *Accounts) dummyHash() []byte {
 	return a.dummy
 }
 
-// Authenticate checks an email and password and returns the user's id. It
-// fails with errBadCredentials, or *lockedError while the account is locked.
-func (a *Accounts) Authenticate(ctx context.Context, email, password string) (string, error) {
-	var (
-		id          string
-		hash        string
-		lockedUntil *time.Time
-	)
-	err := a.pool.QueryRow(ctx, `SELECT user_id::text, password_hash, locked_until FROM credentials WHERE lower(email) = lower($1)`, email).
-		Scan(&id, &hash, &lockedUntil)
+// Login checks an email and password from a client address under the login
+// throttle (throttle.go) and returns the active employee they belong to. It
+// fails with errBadCredentials, whether the email is unknown, the password
+// wrong or the employee deactivated, or with *lockedError.
+func (a *Accounts) Login(ctx context.Context, clientIP, email, password string) (employee.Employee, error) {
+	at, err := a.beginLogin(ctx, clientIP, email)
+	if err != nil {
+		return employee.Employee{}, err
+	}
+	e, err := a.checkCredentials(ctx, email, password)
+	outcome := loginSucceeded
+	switch {
+	case errors.Is(err, errBadCredentials):
+		outcome = loginFailed
+	case err != nil:
+		outcome = loginAborted
+	}
+	// Counted even when the client gave up waiting.
+	if endErr := a.endLogin(context.WithoutCancel(ctx), at, outcome); endErr != nil && err == nil {
+		return employee.Employee{}, endErr
+	}
+	return e, err
+}
+
+// checkCredentials compares the password, against a dummy hash for an
+// unknown email so that it takes as long, and loads the active employee.
+func (a *Accounts) checkCredentials(ctx context.Context, email, password string) (employee.Employee, error) {
+	var id, hash string
+	err := a.pool.QueryRow(ctx, `SELECT user_id::text, password_hash FROM credentials WHERE lower(email) = lower($1)`, email).
+		Scan(&id, &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		_ = bcrypt.CompareHashAndPassword(a.dummyHash(), []byte(password))
-		return "", errBadCredentials
+		return employee.Employee{}, errBadCredentials
 	}
 	if err != nil {
-		return "", err
-	}
-	now := a.now()
-	if lockedUntil != nil && lockedUntil.After(now) {
-		return "", &lockedError{retryAfterSeconds: int(lockedUntil.Sub(now).Seconds()) + 1}
+		return employee.Employee{}, err
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
-		if err := a.recordFailure(ctx, id, now); err != nil {
-			return "", err
-		}
-		return "", errBadCredentials
+		return employee.Employee{}, errBadCredentials
 	}
-	_, err = a.pool.Exec(ctx, `UPDATE credentials SET failed_logins = 0, locked_until = NULL, updated_at = now()
-		WHERE user_id = $1 AND failed_logins > 0`, id)
-	return id, err
+	e, err := loadEmployee(ctx, a.store, id)
+	if errors.Is(err, errNotFound) || (err == nil && !e.Active) {
+		return employee.Employee{}, errBadCredentials
+	}
+	return e, err
 }
 
-func (a *Accounts) recordFailure(ctx context.Context, id string, now time.Time) error {
-	var failures int
-	err := a.pool.QueryRow(ctx, `UPDATE credentials SET failed_logins = failed_logins + 1, updated_at = now()
-		WHERE user_id = $1 RETURNING failed_logins`, id).Scan(&failures)
-	if err != nil || failures < lockoutAfter {
+// SetPassword replaces a user's password and ends every session of theirs
+// in the same transaction, then records the change as an event. The event
+// failing puts the old password back.
+func (a *Accounts) SetPassword(ctx context.Context, o origin, sessions *Sessions, userID, password string, reset bool) error {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), a.cfg.PasswordCost)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	var (
+		old   string
+		ended []string
+	)
+	err = pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT password_hash FROM credentials WHERE user_id = $1 FOR UPDATE`, userID).Scan(&old)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE credentials SET password_hash = $2, updated_at = now() WHERE user_id = $1`, userID, string(hash)); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, endAllSessions, userID, "password changed")
+		if err == nil {
+			ended, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		}
+		return err
+	})
+	if err != nil {
 		return err
 	}
-	_, err = a.pool.Exec(ctx, `UPDATE credentials SET locked_until = $2 WHERE user_id = $1`, id, now.Add(lockoutFor(failures)))
+	sessions.ended(ended)
+	_, err = update(ctx, a.store, o, employee.Stream(userID), func(history []any) ([]any, error) {
+		return employee.Decide(employee.Replay(history), employee.ChangePassword{Reset: reset}, a.now())
+	})
+	if err != nil {
+		if _, undoErr := a.pool.Exec(context.WithoutCancel(ctx), `UPDATE credentials SET password_hash = $2 WHERE user_id = $1 AND password_hash = $3`,
+			userID, old, string(hash)); undoErr != nil {
+			err = errors.Join(err, undoErr)
+		}
+	}
 	return err
-}
-
-// lockoutFor is how long an account stays locked after n consecutive failures.
-func lockoutFor(n int) time.Duration {
-	if n < lockoutAfter {
-		return 0
-	}
-	d := lockoutBase
-	for i := lockoutAfter; i < n && d < lockoutMax; i++ {
-		d *= 2
-	}
-	return min(d, lockoutMax)
 }
 
 // EnsureAdmin creates an admin with this email and password unless the email

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/acme/employee-tracking/domain/access"
 	"github.com/acme/employee-tracking/domain/employee"
 )
 
@@ -30,14 +31,19 @@ func authenticate(store EventStore, tok tokens, people *recent[employee.Employee
 	}
 }
 
-// loadPrincipal checks an access token and loads its user, who must still
-// exist and be active: deactivating a user ends their tokens at once on this
-// instance (the patch forgets the cached user) and within recentTTL on others.
+// loadPrincipal checks an access token and its session and loads its user,
+// who must still exist and be active: deactivating a user ends their tokens
+// at once on this instance (the patch forgets the cached user) and within
+// recentTTL on others.
 func loadPrincipal(ctx context.Context, store EventStore, tok tokens, people *recent[employee.Employee], raw string) (principal, error) {
-	id, err := tok.parse(raw, tokenAccess)
+	t, err := tok.parse(raw, tokenAccess)
 	if err != nil {
 		return principal{}, err
 	}
+	if err := tok.sessions.check(ctx, t.sessionID, t.userID); err != nil {
+		return principal{}, err
+	}
+	id := t.userID
 	e, ok := people.get(id)
 	if !ok {
 		e, err = loadEmployee(ctx, store, id)
@@ -52,7 +58,7 @@ func loadPrincipal(ctx context.Context, store EventStore, tok tokens, people *re
 	if !e.Active {
 		return principal{}, errUnauthorized
 	}
-	return principal{e}, nil
+	return principal{Employee: e, sessionID: t.sessionID}, nil
 }
 
 type loginRequest struct {
@@ -63,8 +69,8 @@ type loginRequest struct {
 func (r *loginRequest) Valid(context.Context) map[string]string {
 	fields := map[string]string{}
 	r.Email = strings.TrimSpace(r.Email)
-	if r.Email == "" {
-		fields["email"] = "required"
+	if msg := employee.CheckEmail(r.Email); msg != "" {
+		fields["email"] = msg
 	}
 	if r.Password == "" {
 		fields["password"] = "required"
@@ -75,7 +81,7 @@ func (r *loginRequest) Valid(context.Context) map[string]string {
 // handleLogin godoc
 //
 //	@Summary		Log in
-//	@Description	Exchanges an email and password for an access token and a refresh token. After repeated failures the account is locked for a while (429 with Retry-After).
+//	@Description	Exchanges an email and password for an access token and a refresh token, which start a session. Failures slow down the client's address, and many failures from addresses that never logged in to an account lock it against such addresses for a while (429 with Retry-After); an unknown email is answered as a known one.
 //	@Tags			auth
 //	@Accept			json
 //	@Produce		json
@@ -85,32 +91,28 @@ func (r *loginRequest) Valid(context.Context) map[string]string {
 //	@Failure		401		{object}	Problem
 //	@Failure		429		{object}	Problem
 //	@Router			/api/auth/login/ [post]
-func handleLogin(accounts *Accounts, store EventStore, tok tokens) echo.HandlerFunc {
+func handleLogin(accounts *Accounts, sessions *Sessions, tok tokens) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req, err := decode[loginRequest](c)
 		if err != nil {
 			return err
 		}
 		ctx := c.Request().Context()
-		id, err := accounts.Authenticate(ctx, req.Email, req.Password)
+		e, err := accounts.Login(ctx, c.RealIP(), req.Email, req.Password)
 		if err != nil {
 			return err
 		}
-		return issueTokens(c, store, tok, id, errBadCredentials)
+		sessionID, refreshID, err := sessions.start(ctx, e.EmployeeID)
+		if err != nil {
+			return err
+		}
+		return writeTokens(c, tok, e, sessionID, refreshID)
 	}
 }
 
-// issueTokens answers a new token pair for user id, or refused when the user
-// no longer exists or is deactivated.
-func issueTokens(c echo.Context, store EventStore, tok tokens, id string, refused error) error {
-	e, err := loadEmployee(c.Request().Context(), store, id)
-	if errors.Is(err, errNotFound) || (err == nil && !e.Active) {
-		return refused
-	}
-	if err != nil {
-		return err
-	}
-	pair, err := tok.issue(e)
+// writeTokens answers a new token pair of a session.
+func writeTokens(c echo.Context, tok tokens, e employee.Employee, sessionID, refreshID string) error {
+	pair, err := tok.issue(e, sessionID, refreshID)
 	if err != nil {
 		return err
 	}
@@ -130,26 +132,163 @@ func (r *refreshRequest) Valid(context.Context) map[string]string {
 
 // handleRefresh godoc
 //
-//	@Summary	Refresh tokens
-//	@Tags		auth
-//	@Accept		json
-//	@Produce	json
-//	@Param		body	body		refreshRequest	true	"refresh token"
-//	@Success	200		{object}	TokenPair
-//	@Failure	400		{object}	Problem
-//	@Failure	401		{object}	Problem
-//	@Router		/api/auth/refresh/ [post]
-func handleRefresh(store EventStore, tok tokens) echo.HandlerFunc {
+//	@Summary		Refresh tokens
+//	@Description	Exchanges the session's latest refresh token for a new pair; the refresh token given is used up. Presenting a used refresh token again is refused and ends the session: every token of it stops working.
+//	@Tags			auth
+//	@Accept			json
+//	@Produce		json
+//	@Param			body	body		refreshRequest	true	"refresh token"
+//	@Success		200		{object}	TokenPair
+//	@Failure		400		{object}	Problem
+//	@Failure		401		{object}	Problem
+//	@Router			/api/auth/refresh/ [post]
+func handleRefresh(store EventStore, sessions *Sessions, tok tokens) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req, err := decode[refreshRequest](c)
 		if err != nil {
 			return err
 		}
-		id, err := tok.parse(req.RefreshToken, tokenRefresh)
+		t, err := tok.parse(req.RefreshToken, tokenRefresh)
 		if err != nil {
 			return errBadRefresh
 		}
-		return issueTokens(c, store, tok, id, errBadRefresh)
+		ctx := c.Request().Context()
+		e, err := loadEmployee(ctx, store, t.userID)
+		if errors.Is(err, errNotFound) || (err == nil && !e.Active) {
+			return errBadRefresh
+		}
+		if err != nil {
+			return err
+		}
+		next, err := sessions.rotate(ctx, t)
+		if err != nil {
+			return err
+		}
+		return writeTokens(c, tok, e, t.sessionID, next)
+	}
+}
+
+// handleLogout godoc
+//
+//	@Summary		Log out
+//	@Description	Ends the session of the refresh token: its refresh and access tokens stop working and its WebSockets close. Ending an ended session does nothing.
+//	@Tags			auth
+//	@Accept			json
+//	@Param			body	body	refreshRequest	true	"refresh token of the session"
+//	@Success		204
+//	@Failure		400	{object}	Problem
+//	@Failure		401	{object}	Problem
+//	@Router			/api/auth/logout/ [post]
+func handleLogout(sessions *Sessions, tok tokens) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req, err := decode[refreshRequest](c)
+		if err != nil {
+			return err
+		}
+		t, err := tok.parse(req.RefreshToken, tokenRefresh)
+		if err != nil {
+			return errBadRefresh
+		}
+		if err := sessions.end(c.Request().Context(), t.sessionID, t.userID, "logged out"); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}
+
+type changePasswordRequest struct {
+	CurrentPassword string `json:"current_password" example:"correct horse battery"`
+	NewPassword     string `json:"new_password" example:"staple battery horse correct"`
+}
+
+func (r *changePasswordRequest) Valid(context.Context) map[string]string {
+	fields := map[string]string{}
+	if r.CurrentPassword == "" {
+		fields["current_password"] = "required"
+	}
+	if msg := checkPassword(r.NewPassword); msg != "" {
+		fields["new_password"] = msg
+	}
+	return fields
+}
+
+// handleChangePassword godoc
+//
+//	@Summary		Change the caller's password
+//	@Description	Checks the current password (under the login throttle) and sets the new one. Every session of the caller ends, this one included: log in again. Recorded as employee.password_changed, without the password.
+//	@Tags			auth
+//	@Accept			json
+//	@Security		BearerAuth
+//	@Param			body	body	changePasswordRequest	true	"current and new password"
+//	@Success		204
+//	@Failure		400	{object}	Problem
+//	@Failure		401	{object}	Problem
+//	@Failure		429	{object}	Problem
+//	@Router			/api/auth/password/ [post]
+func handleChangePassword(accounts *Accounts, sessions *Sessions) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p := mustPrincipal(c)
+		req, err := decode[changePasswordRequest](c)
+		if err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		if _, err := accounts.Login(ctx, c.RealIP(), p.Email, req.CurrentPassword); err != nil {
+			if errors.Is(err, errBadCredentials) {
+				return badRequest("invalid input", map[string]string{"current_password": "is not the current password"})
+			}
+			return err
+		}
+		if err := accounts.SetPassword(ctx, originOf(c), sessions, p.EmployeeID, req.NewPassword, false); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}
+
+type resetPasswordRequest struct {
+	NewPassword string `json:"new_password" example:"staple battery horse correct"`
+}
+
+func (r *resetPasswordRequest) Valid(context.Context) map[string]string {
+	if msg := checkPassword(r.NewPassword); msg != "" {
+		return map[string]string{"new_password": msg}
+	}
+	return nil
+}
+
+// handleResetPassword godoc
+//
+//	@Summary		Reset an employee's password
+//	@Description	Admins set someone's password. Every session of that employee ends. Recorded as employee.password_changed with reset true, without the password.
+//	@Tags			employees
+//	@Accept			json
+//	@Security		BearerAuth
+//	@Param			id		path	string					true	"employee id"
+//	@Param			body	body	resetPasswordRequest	true	"the new password"
+//	@Success		204
+//	@Failure		400	{object}	Problem
+//	@Failure		401	{object}	Problem
+//	@Failure		403	{object}	Problem
+//	@Failure		404	{object}	Problem
+//	@Router			/api/employees/{id}/password/ [post]
+func handleResetPassword(accounts *Accounts, store EventStore, sessions *Sessions) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		e, err := visibleEmployee(c, store, "id")
+		if err != nil {
+			return err
+		}
+		if err := permit(c, access.PasswordReset, e); err != nil {
+			return err
+		}
+		req, err := decode[resetPasswordRequest](c)
+		if err != nil {
+			return err
+		}
+		if err := accounts.SetPassword(c.Request().Context(), originOf(c), sessions, e.EmployeeID, req.NewPassword, true); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
 
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/employee"
@@ -17,18 +18,36 @@ import (
 	"github.com/acme/employee-tracking/eventstore"
 )
 
-func TestLockoutFor(t *testing.T) {
+func TestLoginLimitWait(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
+		limit    loginLimit
 		failures int
 		want     time.Duration
 	}{
-		{0, 0}, {4, 0}, {5, 30 * time.Second}, {6, time.Minute}, {7, 2 * time.Minute},
-		{9, 8 * time.Minute}, {10, 15 * time.Minute}, {1000, 15 * time.Minute},
+		{addressLimit, 0, 0}, {addressLimit, 4, 0}, {addressLimit, 5, time.Second}, {addressLimit, 6, 2 * time.Second},
+		{addressLimit, 14, 512 * time.Second}, {addressLimit, 15, 15 * time.Minute}, {addressLimit, 1000, 15 * time.Minute},
+		{accountLimit, 9, 0}, {accountLimit, 10, 15 * time.Minute}, {accountLimit, 11, 15 * time.Minute},
 	}
 	for _, tt := range tests {
-		if got := lockoutFor(tt.failures); got != tt.want {
-			t.Errorf("lockoutFor(%d) = %v, want %v", tt.failures, got, tt.want)
+		if got := tt.limit.wait(tt.failures); got != tt.want {
+			t.Errorf("%+v.wait(%d) = %v, want %v", tt.limit, tt.failures, got, tt.want)
+		}
+	}
+}
+
+func TestAddressKey(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ ip, want string }{
+		{"203.0.113.7", "address:203.0.113.7"},
+		{"::ffff:203.0.113.7", "address:203.0.113.7"},
+		{"2001:db8:1:2:3:4:5:6", "address:2001:db8:1:2::/64"},
+		{"2001:db8:1:2:ffff::1", "address:2001:db8:1:2::/64"},
+		{"not an address\x00", "address:unknown"},
+	}
+	for _, tt := range tests {
+		if got := addressKey(tt.ip); got != tt.want {
+			t.Errorf("addressKey(%q) = %q, want %q", tt.ip, got, tt.want)
 		}
 	}
 }
@@ -38,12 +57,16 @@ func TestTokens(t *testing.T) {
 	now := time.Date(2024, 12, 2, 9, 0, 0, 0, time.UTC)
 	tok := tokens{secret: []byte("k"), accessTTL: 15 * time.Minute, refreshTTL: time.Hour, now: func() time.Time { return now }}
 	user := employee.Employee{EmployeeID: "0b7f6c1e-8f0a-5d8e-9a51-3c1f2e4d5a6b", Role: employee.RoleEmployee}
-	pair, err := tok.issue(user)
+	session, refresh := uuid.NewString(), uuid.NewString()
+	pair, err := tok.issue(user, session, refresh)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := tok.parse(pair.AccessToken, tokenAccess); err != nil || got != user.EmployeeID {
-		t.Errorf("parse(access) = %q, %v, want %q", got, err, user.EmployeeID)
+	if got, err := tok.parse(pair.AccessToken, tokenAccess); err != nil || got.userID != user.EmployeeID || got.sessionID != session {
+		t.Errorf("parse(access) = %+v, %v, want user %q of session %q", got, err, user.EmployeeID, session)
+	}
+	if got, err := tok.parse(pair.RefreshToken, tokenRefresh); err != nil || got.sessionID != session || got.id != refresh {
+		t.Errorf("parse(refresh) = %+v, %v, want session %q, id %q", got, err, session, refresh)
 	}
 
 	other := tok
@@ -53,6 +76,10 @@ func TestTokens(t *testing.T) {
 	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, tokenClaims{Kind: tokenAccess,
 		RegisteredClaims: jwt.RegisteredClaims{Subject: user.EmployeeID, ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))}}).
 		SignedString(jwt.UnsafeAllowNoneSignatureType)
+	// A token of before sessions: right key, no session.
+	sessionless, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, tokenClaims{Kind: tokenAccess,
+		RegisteredClaims: jwt.RegisteredClaims{Subject: user.EmployeeID, ID: uuid.NewString(), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))}}).
+		SignedString(tok.secret)
 	refused := []struct {
 		name string
 		tok  tokens
@@ -65,6 +92,7 @@ func TestTokens(t *testing.T) {
 		{"expired", later, pair.AccessToken, tokenAccess},
 		{"alg none", tok, none, tokenAccess},
 		{"garbage", tok, "a.b.c", tokenAccess},
+		{"no session", tok, sessionless, tokenAccess},
 	}
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {

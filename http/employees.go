@@ -353,7 +353,7 @@ func (r *patchEmployeeRequest) Valid(context.Context) map[string]string {
 // handlePatchEmployee godoc
 //
 //	@Summary		Change an employee
-//	@Description	Admins change the schedule, manager, role, position, or deactivate (active=false) and reactivate. Nobody changes their own role or deactivates themselves.
+//	@Description	Admins change the schedule, manager, role, position, or deactivate (active=false: every session of the employee ends) and reactivate. Nobody changes their own role or deactivates themselves.
 //	@Tags			employees
 //	@Accept			json
 //	@Produce		json
@@ -367,7 +367,7 @@ func (r *patchEmployeeRequest) Valid(context.Context) map[string]string {
 //	@Failure		404		{object}	Problem
 //	@Failure		409		{object}	Problem
 //	@Router			/api/employees/{id}/ [patch]
-func handlePatchEmployee(store EventStore, people *recent[employee.Employee], now func() time.Time) echo.HandlerFunc {
+func handlePatchEmployee(store EventStore, people *recent[employee.Employee], sessions *Sessions, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		e, err := visibleEmployee(c, store, "id")
 		if err != nil {
@@ -427,6 +427,11 @@ func handlePatchEmployee(store EventStore, people *recent[employee.Employee], no
 		state := employee.Replay(append(d.history, d.events...))
 		if !state.Exists {
 			return errNotFound
+		}
+		if !state.Active {
+			if err := sessions.endAll(ctx, e.EmployeeID, "deactivated"); err != nil {
+				return err
+			}
 		}
 		return c.JSON(http.StatusOK, employeeJSON(state))
 	}

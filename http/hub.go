@@ -41,6 +41,7 @@ type Hub struct {
 // wsSession is the delivery state of one session.
 type wsSession struct {
 	user    string
+	session string      // the login session of the token it was opened with
 	dropped atomic.Bool // closed for being slow
 
 	mu        sync.Mutex
@@ -140,7 +141,7 @@ func (h *Hub) handleConnect(store EventStore, tok tokens, people *recent[employe
 		if !access.Allowed(p.Employee, access.NotificationRead, access.Self) {
 			return errForbidden
 		}
-		st := &wsSession{user: p.EmployeeID}
+		st := &wsSession{user: p.EmployeeID, session: p.sessionID}
 		if s := c.QueryParam("after"); s != "" {
 			after, err := strconv.ParseInt(s, 10, 64)
 			if err != nil || after < 0 {
@@ -311,6 +312,30 @@ func (h *Hub) publish(n projections.NotificationView, recipientID string) {
 			h.send(s, st, n)
 		}
 		st.mu.Unlock()
+	}
+}
+
+// closeSessions closes the WebSockets opened with the given login sessions.
+func (h *Hub) closeSessions(ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	ended := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		ended[id] = true
+	}
+	var closing []*melody.Session
+	h.mu.RLock()
+	for _, sessions := range h.byUser {
+		for s, st := range sessions {
+			if ended[st.session] {
+				closing = append(closing, s)
+			}
+		}
+	}
+	h.mu.RUnlock()
+	for _, s := range closing {
+		_ = s.CloseWithMsg(melody.FormatCloseMessage(websocket.ClosePolicyViolation, "session ended"))
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,12 +32,17 @@ func (s oneUserStore) Load(_ context.Context, stream string) ([]eventstore.Event
 	return []eventstore.Event{{StreamID: stream, Version: 1, Payload: s.e}}, nil
 }
 
+// liveSessions says every session lives.
+type liveSessions struct{}
+
+func (liveSessions) check(context.Context, string, string) error { return nil }
+
 // TestHubClosesSlowClients: a client that stops reading is disconnected once
 // its buffer fills, instead of holding memory or blocking the others.
 func TestHubClosesSlowClients(t *testing.T) {
 	t.Parallel()
 	now := func() time.Time { return time.Now() }
-	tok := tokens{secret: []byte("k"), accessTTL: time.Hour, refreshTTL: time.Hour, now: now}
+	tok := tokens{secret: []byte("k"), accessTTL: time.Hour, refreshTTL: time.Hour, now: now, sessions: liveSessions{}}
 	user := employee.Registered{EmployeeID: "0b7f6c1e-8f0a-5d8e-9a51-3c1f2e4d5a6b", Role: employee.RoleManager}
 	hub := newHub(nil, nil, slog.New(slog.DiscardHandler), newMetrics(prometheus.NewRegistry()))
 	e := echo.New()
@@ -45,7 +51,7 @@ func TestHubClosesSlowClients(t *testing.T) {
 	defer srv.Close()
 	defer hub.close()
 
-	pair, err := tok.issue(employee.Replay([]any{user}))
+	pair, err := tok.issue(employee.Replay([]any{user}), uuid.NewString(), uuid.NewString())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +85,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // answered with a problem, before the connection is taken from net/http.
 func TestHubRefusesPlainRequests(t *testing.T) {
 	t.Parallel()
-	tok := tokens{secret: []byte("k"), accessTTL: time.Hour, refreshTTL: time.Hour, now: time.Now}
+	tok := tokens{secret: []byte("k"), accessTTL: time.Hour, refreshTTL: time.Hour, now: time.Now, sessions: liveSessions{}}
 	user := employee.Registered{EmployeeID: "0b7f6c1e-8f0a-5d8e-9a51-3c1f2e4d5a6b", Role: employee.RoleEmployee}
 	hub := newHub(nil, nil, slog.New(slog.DiscardHandler), newMetrics(prometheus.NewRegistry()))
 	defer hub.close()
@@ -88,7 +94,7 @@ func TestHubRefusesPlainRequests(t *testing.T) {
 	e.GET("/ws", hub.handleConnect(oneUserStore{e: user}, tok, newRecent[employee.Employee](recentTTL)))
 	srv := httptest.NewServer(e)
 	defer srv.Close()
-	pair, err := tok.issue(employee.Replay([]any{user}))
+	pair, err := tok.issue(employee.Replay([]any{user}), uuid.NewString(), uuid.NewString())
 	if err != nil {
 		t.Fatal(err)
 	}

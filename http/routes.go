@@ -45,7 +45,8 @@ const (
 // so both forms work.
 func (s *Server) routes(d Deps) {
 	e := s.echo
-	tok := tokens{secret: d.Config.JWTSecret, accessTTL: d.Config.AccessTokenTTL, refreshTTL: d.Config.RefreshTokenTTL, now: d.Now}
+	sessions := s.sessions
+	tok := tokens{secret: d.Config.JWTSecret, accessTTL: d.Config.AccessTokenTTL, refreshTTL: d.Config.RefreshTokenTTL, now: d.Now, sessions: sessions}
 	policy := leavePolicy(d.Config)
 	defaults := DefaultSchedule(d.Config)
 	people := newRecent[employee.Employee](recentTTL)
@@ -69,15 +70,22 @@ func (s *Server) routes(d Deps) {
 	// A path under /api that no route takes needs a token too, like the rest.
 	api.RouteNotFound("", echo.NotFoundHandler, auth)
 	api.RouteNotFound("/*", echo.NotFoundHandler, auth)
+	// Outside the idempotency store, which would keep a hash of the passwords
+	// and tokens these carry.
 	s.add(api, auth, []route{
-		{http.MethodPost, "/auth/login", public, atRoute, handleLogin(d.Accounts, d.Store, tok)},
-		{http.MethodPost, "/auth/refresh", public, atRoute, handleRefresh(d.Store, tok)},
+		{http.MethodPost, "/auth/login", public, atRoute, handleLogin(d.Accounts, sessions, tok)},
+		{http.MethodPost, "/auth/refresh", public, atRoute, handleRefresh(d.Store, sessions, tok)},
+		{http.MethodPost, "/auth/logout", public, atRoute, handleLogout(sessions, tok)},
+		{http.MethodPost, "/auth/password", access.PasswordChange, atRoute, handleChangePassword(d.Accounts, sessions)},
+		{http.MethodPost, "/employees/:id/password", access.PasswordReset, inHandler, handleResetPassword(d.Accounts, d.Store, sessions)},
+	})
+	s.add(api, auth, []route{
 		{http.MethodGet, "/auth/me", access.EmployeeRead, atRoute, handleMe()},
 
 		{http.MethodPost, "/employees", access.EmployeeRegister, atRoute, handleRegisterEmployee(d.Accounts, d.Store, defaults)},
 		{http.MethodGet, "/employees", access.EmployeeList, atRoute, handleListEmployees(d.Queries)},
 		{http.MethodGet, "/employees/:id", access.EmployeeRead, inHandler, handleGetEmployee(d.Store)},
-		{http.MethodPatch, "/employees/:id", access.EmployeeChange, inHandler, handlePatchEmployee(d.Store, people, d.Now)},
+		{http.MethodPatch, "/employees/:id", access.EmployeeChange, inHandler, handlePatchEmployee(d.Store, people, sessions, d.Now)},
 		{http.MethodGet, "/employees/:id/history", access.EmployeeHistory, inHandler, handleEmployeeHistory(d.Store)},
 
 		{http.MethodPost, "/attendance", access.AttendanceRecord, atRoute, handleAttendance(d.Store, newAttendanceStates(), holidays, d.Now)},

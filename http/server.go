@@ -68,6 +68,7 @@ type Deps struct {
 type Server struct {
 	echo     *echo.Echo
 	hub      *Hub
+	sessions *Sessions
 	metrics  *metrics
 	declared map[string]access.Action // by method and path, from the routes table
 }
@@ -82,9 +83,13 @@ func New(d Deps) *Server {
 	e.Logger.SetOutput(discard{})
 	e.HTTPErrorHandler = errorHandler(d.Logger)
 	e.JSONSerializer = jsonSerializer{}
+	// The client's address (the login throttle counts by it) is the peer's,
+	// or what a proxy on a loopback or private address says it is.
+	e.IPExtractor = echo.ExtractIPFromXFFHeader()
 
 	m := newMetrics(d.Registry)
 	s := &Server{echo: e, metrics: m, hub: newHub(d.Queries, d.Config.CORSOrigins, d.Logger, m), declared: map[string]access.Action{}}
+	s.sessions = newSessions(d.Pool, s.hub, d.Logger, d.Now, d.Config.RefreshTokenTTL)
 
 	e.Pre(middleware.RemoveTrailingSlash())
 	e.Use(
@@ -120,6 +125,10 @@ func (s *Server) Notify(n projections.NotificationView, recipientID string) {
 // CloseSessions closes every WebSocket session with a going-away frame; the
 // HTTP server's Shutdown does not track hijacked connections.
 func (s *Server) CloseSessions() error { return s.hub.close() }
+
+// MaintainSessions closes the WebSockets of sessions that other servers
+// ended and forgets expired login state, until ctx ends.
+func (s *Server) MaintainSessions(ctx context.Context) { s.sessions.maintain(ctx) }
 
 // Sessions is the number of open WebSocket sessions.
 func (s *Server) Sessions() int { return s.hub.len() }

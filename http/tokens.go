@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -21,19 +22,34 @@ const (
 )
 
 type tokenClaims struct {
-	Kind string `json:"typ"`
-	Role string `json:"role,omitempty"`
+	Kind    string `json:"typ"`
+	Role    string `json:"role,omitempty"`
+	Session string `json:"sid"`
 	jwt.RegisteredClaims
 }
 
-// tokens issues and checks HS256 JWTs. The role in a token is informative:
-// every request reloads the user, so a role change or a deactivation takes
-// effect at once.
+// tokens issues and checks HS256 JWTs. Every token names its session (see
+// Sessions), and an access token is accepted only while that session lives.
+// The role in a token is informative: every request reloads the user, so a
+// role change or a deactivation takes effect at once.
 type tokens struct {
 	secret     []byte
 	accessTTL  time.Duration
 	refreshTTL time.Duration
 	now        func() time.Time
+	sessions   sessionChecker
+}
+
+// sessionChecker says whether a session still lives; *Sessions is one.
+type sessionChecker interface {
+	check(ctx context.Context, sessionID, userID string) error
+}
+
+// token is what a valid token says.
+type token struct {
+	userID    string
+	sessionID string
+	id        string // the token's own id (jti)
 }
 
 // TokenPair is the answer of login and refresh.
@@ -57,12 +73,13 @@ func userJSON(e employee.Employee) UserJSON {
 	return UserJSON{ID: e.EmployeeID, Email: e.Email, FullName: e.FullName, Role: string(e.Role)}
 }
 
-func (t tokens) issue(e employee.Employee) (TokenPair, error) {
-	access, err := t.sign(e, tokenAccess, t.accessTTL)
+// issue signs a pair of session sessionID whose refresh token has id refreshID.
+func (t tokens) issue(e employee.Employee, sessionID, refreshID string) (TokenPair, error) {
+	access, err := t.sign(e, tokenAccess, t.accessTTL, sessionID, uuid.NewString())
 	if err != nil {
 		return TokenPair{}, err
 	}
-	refresh, err := t.sign(e, tokenRefresh, t.refreshTTL)
+	refresh, err := t.sign(e, tokenRefresh, t.refreshTTL, sessionID, refreshID)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -72,16 +89,17 @@ func (t tokens) issue(e employee.Employee) (TokenPair, error) {
 	}, nil
 }
 
-func (t tokens) sign(e employee.Employee, kind string, ttl time.Duration) (string, error) {
+func (t tokens) sign(e employee.Employee, kind string, ttl time.Duration, sessionID, id string) (string, error) {
 	now := t.now()
 	claims := tokenClaims{
-		Kind: kind,
-		Role: string(e.Role),
+		Kind:    kind,
+		Role:    string(e.Role),
+		Session: sessionID,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   e.EmployeeID,
 			IssuedAt:  jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
-			ID:        uuid.NewString(),
+			ID:        id,
 		},
 	}
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.secret)
@@ -91,8 +109,8 @@ func (t tokens) sign(e employee.Employee, kind string, ttl time.Duration) (strin
 	return s, nil
 }
 
-// parse returns the user id of a valid token of the given kind.
-func (t tokens) parse(raw, kind string) (string, error) {
+// parse checks the signature, expiry and kind of a token, not its session.
+func (t tokens) parse(raw, kind string) (token, error) {
 	var claims tokenClaims
 	_, err := jwt.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) { return t.secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -100,13 +118,15 @@ func (t tokens) parse(raw, kind string) (string, error) {
 		jwt.WithExpirationRequired(),
 	)
 	if err != nil || claims.Kind != kind {
-		return "", errUnauthorized
+		return token{}, errUnauthorized
 	}
-	id, err := uuid.Parse(claims.Subject)
-	if err != nil {
-		return "", errUnauthorized
+	var ids [3]uuid.UUID
+	for i, s := range []string{claims.Subject, claims.Session, claims.ID} {
+		if ids[i], err = uuid.Parse(s); err != nil {
+			return token{}, errUnauthorized
+		}
 	}
-	return id.String(), nil
+	return token{userID: ids[0].String(), sessionID: ids[1].String(), id: ids[2].String()}, nil
 }
 
 // bearer extracts the token of an "Authorization: Bearer <token>" header.
@@ -119,9 +139,11 @@ func bearer(c echo.Context) (string, error) {
 	return strings.TrimSpace(tok), nil
 }
 
-// principal is the authenticated caller: their employee record as of this request.
+// principal is the authenticated caller: their employee record as of this
+// request, and the session their token belongs to.
 type principal struct {
 	employee.Employee
+	sessionID string
 }
 
 const principalKey = "principal"

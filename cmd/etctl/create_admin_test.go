@@ -50,11 +50,11 @@ func TestCreateAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := eventstore.New(pool, codec)
-	id, err := apihttp.NewAccounts(pool, store, cfg, time.Now).Authenticate(ctx, "boss@example.com", "a long password")
+	admin, err := apihttp.NewAccounts(pool, store, cfg, time.Now).Login(ctx, "127.0.0.1", "boss@example.com", "a long password")
 	if err != nil {
 		t.Fatalf("log in as the new admin: %v", err)
 	}
-	history, err := store.Load(ctx, employee.Stream(id))
+	history, err := store.Load(ctx, employee.Stream(admin.EmployeeID))
 	if err != nil || len(history) != 1 {
 		t.Fatalf("admin stream = %v, %v, want one registration", history, err)
 	}

@@ -95,6 +95,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 		}
 	})
 	wg.Go(func() { expireIdempotencyKeys(pipeCtx, pool, cfg.IdempotencyKeyTTL, now, log) })
+	wg.Go(func() { api.MaintainSessions(pipeCtx) })
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

@@ -177,7 +177,7 @@ const docTemplate = `{
         },
         "/api/auth/login/": {
             "post": {
-                "description": "Exchanges an email and password for an access token and a refresh token. After repeated failures the account is locked for a while (429 with Retry-After).",
+                "description": "Exchanges an email and password for an access token and a refresh token, which start a session. Failures slow down the client's address, and many failures from addresses that never logged in to an account lock it against such addresses for a while (429 with Retry-After); an unknown email is answered as a known one.",
                 "consumes": [
                     "application/json"
                 ],
@@ -227,6 +227,46 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/auth/logout/": {
+            "post": {
+                "description": "Ends the session of the refresh token: its refresh and access tokens stop working and its WebSockets close. Ending an ended session does nothing.",
+                "consumes": [
+                    "application/json"
+                ],
+                "tags": [
+                    "auth"
+                ],
+                "summary": "Log out",
+                "parameters": [
+                    {
+                        "description": "refresh token of the session",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/http.refreshRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/api/auth/me/": {
             "get": {
                 "security": [
@@ -257,8 +297,60 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/auth/password/": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Checks the current password (under the login throttle) and sets the new one. Every session of the caller ends, this one included: log in again. Recorded as employee.password_changed, without the password.",
+                "consumes": [
+                    "application/json"
+                ],
+                "tags": [
+                    "auth"
+                ],
+                "summary": "Change the caller's password",
+                "parameters": [
+                    {
+                        "description": "current and new password",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/http.changePasswordRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.Problem"
+                        }
+                    },
+                    "429": {
+                        "description": "Too Many Requests",
+                        "schema": {
+                            "$ref": "#/definitions/http.Problem"
+                        }
+                    }
+                }
+            }
+        },
         "/api/auth/refresh/": {
             "post": {
+                "description": "Exchanges the session's latest refresh token for a new pair; the refresh token given is used up. Presenting a used refresh token again is refused and ends the session: every token of it stops working.",
                 "consumes": [
                     "application/json"
                 ],
@@ -477,7 +569,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Admins change the schedule, manager, role, position, or deactivate (active=false) and reactivate. Nobody changes their own role or deactivates themselves.",
+                "description": "Admins change the schedule, manager, role, position, or deactivate (active=false: every session of the employee ends) and reactivate. Nobody changes their own role or deactivates themselves.",
                 "consumes": [
                     "application/json"
                 ],
@@ -575,6 +667,70 @@ const docTemplate = `{
                         "description": "OK",
                         "schema": {
                             "$ref": "#/definitions/http.HistoryJSON"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.Problem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/http.Problem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/http.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/employees/{id}/password/": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Admins set someone's password. Every session of that employee ends. Recorded as employee.password_changed with reset true, without the password.",
+                "consumes": [
+                    "application/json"
+                ],
+                "tags": [
+                    "employees"
+                ],
+                "summary": "Reset an employee's password",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "employee id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "the new password",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/http.resetPasswordRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.Problem"
                         }
                     },
                     "401": {
@@ -2166,6 +2322,19 @@ const docTemplate = `{
                 }
             }
         },
+        "http.changePasswordRequest": {
+            "type": "object",
+            "properties": {
+                "current_password": {
+                    "type": "string",
+                    "example": "correct horse battery"
+                },
+                "new_password": {
+                    "type": "string",
+                    "example": "staple battery horse correct"
+                }
+            }
+        },
         "http.decideLeaveRequest": {
             "type": "object",
             "properties": {
@@ -2317,6 +2486,15 @@ const docTemplate = `{
                 },
                 "schedule": {
                     "$ref": "#/definitions/http.schedulePatch"
+                }
+            }
+        },
+        "http.resetPasswordRequest": {
+            "type": "object",
+            "properties": {
+                "new_password": {
+                    "type": "string",
+                    "example": "staple battery horse correct"
                 }
             }
         },

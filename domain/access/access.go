@@ -41,6 +41,11 @@ const (
 	NotificationMarkRead Action = "notification.mark_read"
 
 	AuditRead Action = "audit.read" // the whole event feed
+
+	// PasswordChange is changing one's own password, which ends one's
+	// sessions; PasswordReset is setting someone else's.
+	PasswordChange Action = "password.change"
+	PasswordReset  Action = "password.reset"
 )
 
 // Relationship is how the employee acted on relates to the actor. As a set,
@@ -102,6 +107,10 @@ var policy = map[Action]Grants{
 	NotificationMarkRead: ownRecords,
 
 	AuditRead: {employee.RoleAdmin: Anyone, employee.RoleAuditor: Anyone},
+
+	// A credential is not a record: an auditor keeps their own password.
+	PasswordChange: {employee.RoleEmployee: Self, employee.RoleManager: Self, employee.RoleAdmin: Self, employee.RoleAuditor: Self},
+	PasswordReset:  admins,
 }
 
 // Actions lists every action of the table.

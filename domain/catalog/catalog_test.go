@@ -16,7 +16,7 @@ import (
 // so changing one breaks every existing event store.
 var wireNames = []string{
 	"employee.registered", "employee.schedule_changed", "employee.manager_changed", "employee.role_changed",
-	"employee.position_changed", "employee.deactivated", "employee.reactivated",
+	"employee.position_changed", "employee.deactivated", "employee.reactivated", "employee.password_changed",
 	"holiday.declared", "holiday.withdrawn",
 	"attendance.checked_in", "attendance.checked_out",
 	"leave.granted", "leave.entitlement_set", "leave.requested", "leave.approved", "leave.rejected",

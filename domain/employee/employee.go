@@ -101,6 +101,14 @@ type Reactivated struct {
 	EmployeeID string `json:"employee_id"`
 }
 
+// PasswordChanged records that the employee's password was replaced, by
+// themselves or, with Reset, by an admin. The password and its hash are kept
+// outside the events.
+type PasswordChanged struct {
+	EmployeeID string `json:"employee_id"`
+	Reset      bool   `json:"reset"`
+}
+
 func (Registered) EventName() string      { return "employee.registered" }
 func (ScheduleChanged) EventName() string { return "employee.schedule_changed" }
 func (ManagerChanged) EventName() string  { return "employee.manager_changed" }
@@ -108,10 +116,11 @@ func (RoleChanged) EventName() string     { return "employee.role_changed" }
 func (PositionChanged) EventName() string { return "employee.position_changed" }
 func (Deactivated) EventName() string     { return "employee.deactivated" }
 func (Reactivated) EventName() string     { return "employee.reactivated" }
+func (PasswordChanged) EventName() string { return "employee.password_changed" }
 
 // Events lists a zero value of each event type, for the codec registry.
 func Events() []any {
-	return []any{Registered{}, ScheduleChanged{}, ManagerChanged{}, RoleChanged{}, PositionChanged{}, Deactivated{}, Reactivated{}}
+	return []any{Registered{}, ScheduleChanged{}, ManagerChanged{}, RoleChanged{}, PositionChanged{}, Deactivated{}, Reactivated{}, PasswordChanged{}}
 }
 
 // Employee is the state of one employee stream.
@@ -163,7 +172,7 @@ func Replay(history []any) Employee {
 
 // Commands.
 
-// Command is one of Register, Change, Deactivate or Reactivate.
+// Command is one of Register, Change, Deactivate, Reactivate or ChangePassword.
 type Command interface{ command() }
 
 // Register creates the employee. A zero HireDate means the day of the
@@ -192,10 +201,14 @@ type Deactivate struct{ Reason string }
 
 type Reactivate struct{}
 
-func (Register) command()   {}
-func (Change) command()     {}
-func (Deactivate) command() {}
-func (Reactivate) command() {}
+// ChangePassword records a new password; Reset says an admin set it.
+type ChangePassword struct{ Reset bool }
+
+func (Register) command()       {}
+func (Change) command()         {}
+func (Deactivate) command()     {}
+func (Reactivate) command()     {}
+func (ChangePassword) command() {}
 
 const (
 	maxEmailLen  = 254 // RFC 5321 path limit
@@ -229,6 +242,11 @@ func Decide(e Employee, cmd Command, now time.Time) ([]any, error) {
 			return nil, nil
 		}
 		return []any{Reactivated{EmployeeID: e.EmployeeID}}, nil
+	case ChangePassword:
+		if !e.Exists {
+			return nil, ErrNotFound
+		}
+		return []any{PasswordChanged{EmployeeID: e.EmployeeID, Reset: c.Reset}}, nil
 	default:
 		return nil, fmt.Errorf("employee: unknown command %T", cmd)
 	}

@@ -245,6 +245,25 @@ func TestDeactivateReactivate(t *testing.T) {
 	}
 }
 
+func TestChangePassword(t *testing.T) {
+	t.Parallel()
+	if _, err := Decide(Employee{}, ChangePassword{}, now); !errors.Is(err, ErrNotFound) {
+		t.Errorf("change password of unknown: got %v, want ErrNotFound", err)
+	}
+	e := registered(t)
+	// Every change is recorded, the same password again included: the
+	// sessions it ended are a fact.
+	for _, reset := range []bool{false, true} {
+		events, err := Decide(e, ChangePassword{Reset: reset}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]any{PasswordChanged{EmployeeID: "e1", Reset: reset}}, events); diff != "" {
+			t.Errorf("reset %v: events (-want +got):\n%s", reset, diff)
+		}
+	}
+}
+
 func TestParseRole(t *testing.T) {
 	t.Parallel()
 	for _, s := range []string{"employee", "manager", "admin", "auditor"} {
