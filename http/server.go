@@ -95,6 +95,7 @@ func New(d Deps) *Server {
 			},
 		}),
 		middleware.BodyLimit(strconv.Itoa(maxBodyBytes)),
+		checkQueryText,
 	)
 	if len(d.Config.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
