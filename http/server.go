@@ -12,8 +12,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -86,7 +88,7 @@ func New(d Deps) *Server {
 
 	e.Pre(middleware.RemoveTrailingSlash())
 	e.Use(
-		middleware.RequestID(),
+		requestIDs,
 		observe(d.Logger, m),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{
 			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
@@ -122,6 +124,39 @@ func (s *Server) CloseSessions() error { return s.hub.close() }
 
 // Sessions is the number of open WebSocket sessions.
 func (s *Server) Sessions() int { return s.hub.len() }
+
+// maxIDLen bounds the request and correlation ids a client may choose.
+const maxIDLen = 128
+
+// validID reports whether a client's X-Request-Id or X-Correlation-ID may be
+// kept: up to 128 of A-Z a-z 0-9 . _ : -. Both go into logs and the metadata
+// of every event the request causes, so a header never enlarges an event.
+func validID(s string) bool {
+	if s == "" || len(s) > maxIDLen {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9', strings.ContainsRune("._:-", r):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// requestIDs answers each request with an X-Request-Id: the client's when
+// validID keeps it, a new one otherwise.
+func requestIDs(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !validID(id) {
+			id = uuid.NewString()
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		return next(c)
+	}
+}
 
 // timeout bounds the time a handler may take. WebSocket sessions live on and
 // exports get no special treatment: the read models answer in milliseconds.

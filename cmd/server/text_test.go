@@ -2,12 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
 	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // openAPI is the part of the OpenAPI document that says what a client sends.
@@ -141,5 +145,65 @@ func (a *app) refusedNaming(t *testing.T, field, method, path, token string, bod
 	}
 	if p := decodeProblem(t, r); p.Errors[field] == "" {
 		t.Errorf("%s %s %q: errors = %v, want %s named", method, path, body, p.Errors, field)
+	}
+}
+
+// TestRequestIDsFromClientsAreShortAndPrintable: X-Request-Id and
+// X-Correlation-ID go into the metadata of every event a request causes; a
+// client's header is kept only when it is a short printable id, so a header
+// never enlarges an event.
+func TestRequestIDsFromClientsAreShortAndPrintable(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	admin := a.admin()
+	mgr := a.register(admin, "manager", nil)
+	emp := a.register(admin, "employee", map[string]any{"manager_id": mgr.ID})
+	pool, err := pgxpool.New(context.Background(), a.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+
+	valid := "req-1.a_b:" + strings.Repeat("x", 118) // 128 characters
+	huge := strings.Repeat("r", 500<<10)
+	tests := []struct {
+		name                     string
+		requestID, correlationID string
+		keep                     bool
+	}{
+		{"printable", valid, "corr-" + valid[:100], true},
+		{"500 KB", huge, huge, false},
+		{"129 characters", valid + "x", valid + "x", false},
+		{"not UTF-8", "\xff\xfe", "id\xff", false},
+		{"spaces and quotes", `a b"c`, `<script>`, false},
+	}
+	for i, tt := range tests {
+		day := time.Date(2025, 3, 3+i, 0, 0, 0, 0, time.UTC).Format(time.DateOnly) // Monday to Friday
+		r := a.must(http.StatusCreated, "POST", "/api/leave-management/", emp.token, map[string]string{"start_date": day, "end_date": day}, nil,
+			"X-Request-Id", tt.requestID, "X-Correlation-ID", tt.correlationID)
+		id := r.header.Get("X-Request-Id")
+		if tt.keep && id != tt.requestID || !tt.keep && (id == "" || id == tt.requestID || len(id) > 128) {
+			t.Errorf("%s: X-Request-Id answered %.40q, want the client's: %v", tt.name, id, tt.keep)
+		}
+		wantCorrelation := id
+		if tt.keep {
+			wantCorrelation = tt.correlationID
+		}
+		// The request, and the manager's notification that follows it.
+		eventually(t, tt.name+": the manager is notified", func() bool {
+			var n int
+			if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM events WHERE type IN ('leave.requested', 'notification.raised')
+				AND metadata->>'correlation_id' = $1`, wantCorrelation).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n == 2
+		})
+	}
+	var largest int
+	if err := pool.QueryRow(context.Background(), `SELECT max(octet_length(metadata::text)) FROM events`).Scan(&largest); err != nil {
+		t.Fatal(err)
+	}
+	if largest > 1024 {
+		t.Errorf("largest event metadata = %d bytes, want a client's headers to leave it small", largest)
 	}
 }
