@@ -88,6 +88,14 @@ func New(d Deps) *Server {
 
 	e.Pre(middleware.RemoveTrailingSlash())
 	e.Use(
+		middleware.SecureWithConfig(middleware.SecureConfig{
+			ContentTypeNosniff: "nosniff",
+			// Both spellings: the CSP for browsers that know it, X-Frame-Options for older ones.
+			XFrameOptions:         "DENY",
+			ContentSecurityPolicy: "frame-ancestors 'none'",
+			ReferrerPolicy:        "no-referrer",
+		}),
+		noStore,
 		requestIDs,
 		observe(d.Logger, m),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{
@@ -154,6 +162,17 @@ func requestIDs(next echo.HandlerFunc) echo.HandlerFunc {
 			id = uuid.NewString()
 		}
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		return next(c)
+	}
+}
+
+// noStore keeps caches from storing any answer but the Swagger UI's: they
+// carry tokens (login, refresh) and personal data.
+func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !strings.HasPrefix(c.Request().URL.Path, "/swagger/") {
+			c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+		}
 		return next(c)
 	}
 }
