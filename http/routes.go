@@ -21,7 +21,7 @@ func (s *Server) routes(d Deps) {
 	defaults := DefaultSchedule(d.Config)
 
 	e.GET("/healthz", handleHealthz())
-	e.GET("/readyz", handleReadyz(d.Pool, d.Bus, d.Queries))
+	e.GET("/readyz", handleReadyz(d.Logger, d.Pool, d.Bus, d.Queries))
 	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
 	e.GET("/swagger", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/swagger/index.html") })
 	e.GET("/swagger/*", echoSwagger.WrapHandler)
