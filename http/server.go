@@ -82,6 +82,11 @@ func New(d Deps) *Server {
 	e.Logger.SetOutput(discard{})
 	e.HTTPErrorHandler = errorHandler(d.Logger)
 	e.JSONSerializer = jsonSerializer{}
+	// The client's address (logs, login throttling): walking back from the
+	// peer through X-Forwarded-For (which the nginx of deploy/ appends to), the
+	// first address not on loopback or a private network. Only an address that
+	// parses, never a header's text as sent.
+	e.IPExtractor = echo.ExtractIPFromXFFHeader()
 
 	m := newMetrics(d.Registry)
 	s := &Server{echo: e, metrics: m, hub: newHub(d.Queries, d.Config.CORSOrigins, d.Logger, m)}
