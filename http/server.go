@@ -223,7 +223,7 @@ func observe(log *slog.Logger, m *metrics) echo.MiddlewareFunc {
 				slog.String("request_id", requestID(c)),
 				slog.String("method", c.Request().Method),
 				slog.String("route", route),
-				slog.String("path", c.Request().URL.Path),
+				slog.String("path", loggedPath(c.Request().URL.Path)),
 				slog.Int("status", status),
 				slog.Int64("bytes", c.Response().Size),
 				slog.Duration("duration", elapsed),
@@ -232,6 +232,16 @@ func observe(log *slog.Logger, m *metrics) echo.MiddlewareFunc {
 			return nil
 		}
 	}
+}
+
+// maxLoggedPath bounds the path a log line quotes: the client chose it.
+const maxLoggedPath = 256
+
+func loggedPath(p string) string {
+	if len(p) <= maxLoggedPath {
+		return p
+	}
+	return strings.ToValidUTF8(p[:maxLoggedPath], "") + "…"
 }
 
 // jsonSerializer writes JSON without HTML escaping and decodes through the

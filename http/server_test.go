@@ -11,14 +11,14 @@ import (
 )
 
 // TestRequestLogHoldsNoClientHeaderUnbounded: the log line of a request
-// names its client and request id, both of which come from headers a client
-// may fill with anything; a line stays short whatever they hold.
+// names its client, request id and path, all of which a client may fill with
+// anything; a line stays short whatever they hold.
 func TestRequestLogHoldsNoClientHeaderUnbounded(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
 	s := New(Deps{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	huge := strings.Repeat("9", 100<<10)
-	req := httptest.NewRequest(http.MethodGet, "/healthz", nil) // from 192.0.2.1, no proxy we trust
+	req := httptest.NewRequest(http.MethodGet, "/healthz/"+huge, nil) // from 192.0.2.1, no proxy we trust
 	req.Header.Set("X-Forwarded-For", huge+", 10.0.0.1")
 	req.Header.Set("X-Real-IP", huge)
 	req.Header.Set("X-Request-Id", huge)
@@ -26,6 +26,7 @@ func TestRequestLogHoldsNoClientHeaderUnbounded(t *testing.T) {
 
 	var line struct {
 		Msg       string `json:"msg"`
+		Path      string `json:"path"`
 		RemoteIP  string `json:"remote_ip"`
 		RequestID string `json:"request_id"`
 	}
@@ -34,6 +35,9 @@ func TestRequestLogHoldsNoClientHeaderUnbounded(t *testing.T) {
 	}
 	if line.RemoteIP != "192.0.2.1" {
 		t.Errorf("remote_ip = %.40q, want the peer's address 192.0.2.1", line.RemoteIP)
+	}
+	if !strings.HasPrefix(line.Path, "/healthz/999") {
+		t.Errorf("path = %.40q, want the start of the request's path", line.Path)
 	}
 	if logs.Len() > 1024 {
 		t.Errorf("the request's log line is %d bytes, want a client's headers to leave it short", logs.Len())
