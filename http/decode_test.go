@@ -58,7 +58,7 @@ func FuzzDecoders(f *testing.F) {
 		`{"email":"nul\u0000@example.com","password":"x"}`, `{"date":"2024-10-29","name":"\u0000"}`,
 		`{"full_name":"\u0000","position":"\u0000","schedule":{"timezone":"Europe/\u0000"}}`,
 		`{"start_date":"2024-12-02","end_date":"2024-12-03","reason":"\u0000"}`, "{\"reason\":\"\xff\xfe\"}",
-		"{\"full_name\":\"\xed\xa0\x80\"}", `{"note":"\ud800"}`, `{"refresh_token":"\\u0000"}`, "{\"\xff\":\"\u0000\"}",
+		"{\"full_name\":\"\xed\xa0\x80\"}", `{"note":"\ud800"}`, `{"refresh_token":"\\u0000"}`, "{\"\xff\":\"\\u0000\"}",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
