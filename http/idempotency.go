@@ -74,6 +74,8 @@ func idempotent(pool *pgxpool.Pool, now func() time.Time, ttl time.Duration) ech
 	}
 }
 
+// idempotencyKeyProblem says what is wrong with an Idempotency-Key, "" when
+// nothing is: the key is stored and goes into events' metadata.
 func idempotencyKeyProblem(key string) string {
 	if len(key) > maxIdempotencyKeyLen {
 		return fmt.Sprintf("must be at most %d characters", maxIdempotencyKeyLen)
