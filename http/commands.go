@@ -56,7 +56,7 @@ func originOf(c echo.Context) origin {
 		CausationID:    requestID(c),
 		CorrelationID:  c.Request().Header.Get(headerCorrelationID),
 	}}
-	if o.meta.CorrelationID == "" || len(o.meta.CorrelationID) > 200 {
+	if !validID(o.meta.CorrelationID) {
 		o.meta.CorrelationID = o.meta.RequestID
 	}
 	if p, ok := principalOf(c); ok {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -68,10 +69,102 @@ func decodeBytes[T any, PT interface {
 	if dec.More() {
 		return nil, badRequest("the request body must hold exactly one JSON object", nil)
 	}
+	if fields := badText(body); len(fields) > 0 {
+		return nil, badRequest("invalid input", fields)
+	}
 	if fields := PT(v).Valid(ctx); len(fields) > 0 {
 		return nil, badRequest("invalid input", fields)
 	}
 	return v, nil
+}
+
+// textProblem says what Postgres would refuse in s as text or jsonb: bytes
+// that are not UTF-8, or a NUL. It is "" when s is fine.
+func textProblem(s string) string {
+	switch {
+	case !utf8.ValidString(s):
+		return "must be valid UTF-8"
+	case strings.IndexByte(s, 0) >= 0:
+		return "must not contain the NUL character"
+	}
+	return ""
+}
+
+// nulEscape is how JSON writes a NUL.
+var nulEscape = []byte(`\u0000`)
+
+// badText names each string of a decoded JSON body that textProblem refuses.
+// It reads the body itself, since encoding/json quietly turns bytes that are
+// not UTF-8 into U+FFFD; a body with neither such bytes nor a NUL escape is
+// fine without looking further.
+func badText(body []byte) map[string]string {
+	fields := map[string]string{}
+	if !utf8.Valid(body) || bytes.Contains(body, nulEscape) {
+		findBadText(fields, "", body)
+	}
+	return fields
+}
+
+// findBadText walks one JSON value, naming fields as the validators do:
+// "schedule.work_start", "items[2]". The value is valid JSON: it was decoded.
+func findBadText(fields map[string]string, name string, value []byte) {
+	value = bytes.TrimSpace(value)
+	if len(value) == 0 {
+		return
+	}
+	switch value[0] {
+	case '"':
+		var s string
+		_ = json.Unmarshal(value, &s)
+		msg := textProblem(string(value)) // the bytes as sent
+		if msg == "" {
+			msg = textProblem(s) // a NUL escape
+		}
+		if msg != "" {
+			fields[name] = msg
+		}
+	case '{':
+		var object map[string]json.RawMessage
+		_ = json.Unmarshal(value, &object)
+		for key, v := range object {
+			if name != "" {
+				key = name + "." + key
+			}
+			findBadText(fields, key, v)
+		}
+	case '[':
+		var list []json.RawMessage
+		_ = json.Unmarshal(value, &list)
+		for i, v := range list {
+			findBadText(fields, name+"["+strconv.Itoa(i)+"]", v)
+		}
+	}
+}
+
+// checkQueryText refuses, for every route, a query parameter whose name or
+// value textProblem refuses, so that no handler passes one to Postgres.
+func checkQueryText(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Request().URL.RawQuery == "" {
+			return next(c)
+		}
+		fields := map[string]string{}
+		for name, values := range c.QueryParams() {
+			msg := textProblem(name)
+			for _, v := range values {
+				if msg == "" {
+					msg = textProblem(v)
+				}
+			}
+			if msg != "" {
+				fields[name] = msg
+			}
+		}
+		if err := queryError(fields); err != nil {
+			return err
+		}
+		return next(c)
+	}
 }
 
 func jsonError(err error) error {

@@ -2,52 +2,195 @@ package http
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"reflect"
+	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/labstack/echo/v4"
 )
 
-// decodeAny runs the decoder of one request type and reports whether the
-// outcome is acceptable: a value, or a 400 problem.
+// decoderCase runs the decoder of one request type.
 type decoderCase struct {
 	name   string
-	decode func([]byte) error
+	decode func([]byte) (any, error)
 }
 
+func decoderOf[T any, PT interface {
+	*T
+	Validator
+}]() decoderCase {
+	return decoderCase{reflect.TypeFor[T]().Name(), func(b []byte) (any, error) { return decodeBytes[T, PT](context.Background(), b) }}
+}
+
+// decoders has the decoder of every request type the API reads
+// (TestDecodersCoverEveryRequestBody keeps it so).
 var decoders = []decoderCase{
-	{"login", func(b []byte) error { _, err := decodeBytes[loginRequest](context.Background(), b); return err }},
-	{"refresh", func(b []byte) error { _, err := decodeBytes[refreshRequest](context.Background(), b); return err }},
-	{"register", func(b []byte) error { _, err := decodeBytes[registerRequest](context.Background(), b); return err }},
-	{"patch employee", func(b []byte) error { _, err := decodeBytes[patchEmployeeRequest](context.Background(), b); return err }},
-	{"attendance", func(b []byte) error { _, err := decodeBytes[attendanceRequest](context.Background(), b); return err }},
-	{"leave", func(b []byte) error { _, err := decodeBytes[leaveRequest](context.Background(), b); return err }},
-	{"decide leave", func(b []byte) error { _, err := decodeBytes[decideLeaveRequest](context.Background(), b); return err }},
-	{"entitlement", func(b []byte) error { _, err := decodeBytes[entitlementRequest](context.Background(), b); return err }},
-	{"holiday", func(b []byte) error { _, err := decodeBytes[holidayRequest](context.Background(), b); return err }},
+	decoderOf[loginRequest](),
+	decoderOf[refreshRequest](),
+	decoderOf[registerRequest](),
+	decoderOf[patchEmployeeRequest](),
+	decoderOf[attendanceRequest](),
+	decoderOf[leaveRequest](),
+	decoderOf[decideLeaveRequest](),
+	decoderOf[entitlementRequest](),
+	decoderOf[holidayRequest](),
+	decoderOf[changePasswordRequest](),
+	decoderOf[resetPasswordRequest](),
 }
 
 // FuzzDecoders feeds arbitrary bodies to every request decoder: each must
-// answer with a value or a 400, never panic or anything else.
+// answer with a value or a 400, never panic or anything else, and a value
+// holds only text Postgres takes.
 func FuzzDecoders(f *testing.F) {
 	seeds := []string{
 		``, `{}`, `null`, `[]`, `"x"`, `{"type":"check-in"}`, `{"type":1}`, `{"start_date":"2024-02-30","end_date":"2024-03-01"}`,
 		`{"start_date":"0000-01-01","end_date":"10000-01-01"}`, `{"email":"a@b.co","password":"12345678","full_name":"A","schedule":{"work_start":"25:00","workdays":[]}}`,
 		`{"year":0,"entitlement_days":-1}`, `{"status":"maybe"}`, `{"a":1}{"b":2}`, `{"date":"2024-13-01","name":""}`, "{\"email\":\"\x00\"}",
 		`{"entitlement_days":1e400}`, `{"manager_id":"not-a-uuid","role":"root"}`,
+		// What Postgres refuses as text: a NUL escape, bytes that are not UTF-8.
+		`{"email":"nul\u0000@example.com","password":"x"}`, `{"date":"2024-10-29","name":"\u0000"}`,
+		`{"full_name":"\u0000","position":"\u0000","schedule":{"timezone":"Europe/\u0000"}}`,
+		`{"start_date":"2024-12-02","end_date":"2024-12-03","reason":"\u0000"}`, "{\"reason\":\"\xff\xfe\"}",
+		"{\"full_name\":\"\xed\xa0\x80\"}", `{"note":"\ud800"}`, `{"refresh_token":"\\u0000"}`, "{\"\xff\":\"\\u0000\"}",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, d := range decoders {
-			err := d.decode(body)
-			if err == nil {
+			v, err := d.decode(body)
+			if err != nil {
+				if p, _ := problemFor(err); p.Status != 400 {
+					t.Errorf("%s: decode(%q) = status %d (%v), want 400", d.name, body, p.Status, err)
+				}
 				continue
 			}
-			if p, _ := problemFor(err); p.Status != 400 {
-				t.Errorf("%s: decode(%q) = status %d (%v), want 400", d.name, body, p.Status, err)
+			eachString(reflect.ValueOf(v), func(s string) {
+				if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+					t.Errorf("%s: decode(%q) holds %q, which Postgres refuses", d.name, body, s)
+				}
+			})
+		}
+	})
+}
+
+// eachString calls fn with every string that v holds.
+func eachString(v reflect.Value, fn func(string)) {
+	switch v.Kind() {
+	case reflect.String:
+		fn(v.String())
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			eachString(v.Elem(), fn)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			eachString(v.Field(i), fn)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			eachString(v.Index(i), fn)
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			eachString(it.Key(), fn)
+			eachString(it.Value(), fn)
+		}
+	}
+}
+
+// TestDecodersCoverEveryRequestBody: every request body of the OpenAPI
+// document has its decoder in decoders, so FuzzDecoders reaches it.
+func TestDecodersCoverEveryRequestBody(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../docs/swagger/swagger.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				In     string `json:"in"`
+				Schema struct {
+					Ref string `json:"$ref"`
+				} `json:"schema"`
+			} `json:"parameters"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	fuzzed := map[string]bool{}
+	for _, d := range decoders {
+		fuzzed[d.name] = true
+	}
+	bodies := 0
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			for _, p := range op.Parameters {
+				if p.In != "body" {
+					continue
+				}
+				bodies++
+				if name := strings.TrimPrefix(p.Schema.Ref, "#/definitions/http."); !fuzzed[name] {
+					t.Errorf("%s %s reads a %s, which decoders lacks", method, path, name)
+				}
 			}
+		}
+	}
+	if bodies == 0 {
+		t.Error("the OpenAPI document lists no request body")
+	}
+}
+
+// FuzzRequestText sends arbitrary query strings and Idempotency-Keys: a
+// handler either reads only text Postgres takes or never runs, and the
+// client gets a 400 naming what it refused.
+func FuzzRequestText(f *testing.F) {
+	for _, s := range [][2]string{
+		{"", ""}, {"type=%00", ""}, {"after=%FF%FE", ""}, {"%00=1", ""}, {"a=1&a=%00", ""}, {"stream=x%ED%A0%80", ""},
+		{"token=%zz&after=%00", ""}, {"", "\xff\xfe"}, {"", "key\x00"}, {"", strings.Repeat("k", 201)}, {"limit=10", "a-key"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, query, key string) {
+		e := echo.New()
+		e.HTTPErrorHandler = errorHandler(slog.New(slog.DiscardHandler))
+		e.Use(checkQueryText, idempotent(nil, time.Now, time.Hour))
+		ran := false
+		e.GET("/", func(c echo.Context) error {
+			ran = true
+			texts := []string{c.Request().Header.Get(headerIdempotencyKey)}
+			for name, values := range c.QueryParams() {
+				texts = append(append(texts, name), values...)
+			}
+			for _, s := range texts {
+				if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+					t.Errorf("query %q, key %q: the handler reads %q, which Postgres refuses", query, key, s)
+				}
+			}
+			return c.NoContent(http.StatusNoContent)
+		})
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.URL.RawQuery = query
+		req.Header.Set(headerIdempotencyKey, key)
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if ran {
+			return
+		}
+		var p Problem
+		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || rec.Code != http.StatusBadRequest || len(p.Errors) == 0 {
+			t.Errorf("query %q, key %q = %d %s, want the handler to run or a 400 naming the field", query, key, rec.Code, rec.Body)
 		}
 	})
 }
@@ -56,7 +199,7 @@ func TestDecodeNamesEachBadField(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
-		decode func([]byte) error
+		decode func([]byte) (any, error)
 		body   string
 		want   map[string]string // nil: decodes
 	}{
@@ -84,7 +227,7 @@ func TestDecodeNamesEachBadField(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := tt.decode([]byte(tt.body))
+			_, err := tt.decode([]byte(tt.body))
 			if tt.want == nil {
 				if err != nil {
 					t.Fatalf("decode(%s) = %v, want no error", tt.body, err)
@@ -105,7 +248,7 @@ func TestDecodeNamesEachBadField(t *testing.T) {
 func TestDecodeRefusesMalformedBodies(t *testing.T) {
 	t.Parallel()
 	for _, body := range []string{``, `   `, `{`, `{"type":"check-in"} {"type":"check-out"}`, `[1,2]`, `"check-in"`, `nul`} {
-		err := decoders[4].decode([]byte(body))
+		_, err := decoders[4].decode([]byte(body))
 		if p, _ := problemFor(err); p.Status != 400 {
 			t.Errorf("decode(%q) = status %d (%v), want 400", body, p.Status, err)
 		}

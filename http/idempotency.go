@@ -31,11 +31,12 @@ func idempotent(pool *pgxpool.Pool, now func() time.Time, ttl time.Duration) ech
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			key := c.Request().Header.Get(headerIdempotencyKey)
+			// Checked on every method: any command puts the key in its events' metadata.
+			if msg := idempotencyKeyProblem(key); msg != "" {
+				return badRequest("invalid header", map[string]string{headerIdempotencyKey: msg})
+			}
 			if c.Request().Method != http.MethodPost || key == "" {
 				return next(c)
-			}
-			if len(key) > maxIdempotencyKeyLen {
-				return badRequest("invalid header", map[string]string{headerIdempotencyKey: "must be at most 200 characters"})
 			}
 			body, err := readBody(c)
 			if err != nil {
@@ -71,6 +72,15 @@ func idempotent(pool *pgxpool.Pool, now func() time.Time, ttl time.Duration) ech
 			return err
 		}
 	}
+}
+
+// idempotencyKeyProblem says what is wrong with an Idempotency-Key, "" when
+// nothing is: the key is stored and goes into events' metadata.
+func idempotencyKeyProblem(key string) string {
+	if len(key) > maxIdempotencyKeyLen {
+		return fmt.Sprintf("must be at most %d characters", maxIdempotencyKeyLen)
+	}
+	return textProblem(key)
 }
 
 type storedResponse struct {

@@ -2,16 +2,17 @@ package http
 
 import (
 	"context"
-	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/acme/employee-tracking/projections"
 )
 
 // HealthJSON answers /healthz and /readyz.
@@ -33,46 +34,22 @@ func handleHealthz() echo.HandlerFunc {
 	}
 }
 
-// readyTimeout bounds each readiness check.
-const readyTimeout = 2 * time.Second
-
 // handleReadyz godoc
 //
 //	@Summary		Readiness
-//	@Description	Ready when the database and the bus answer and no projection is more than two minutes behind the event store.
+//	@Description	Ready when the database and the bus answer and no projection is more than two minutes behind the event store. A check that fails names the dependency, never its address.
 //	@Tags			operations
 //	@Produce		json
 //	@Success		200	{object}	HealthJSON
 //	@Failure		503	{object}	HealthJSON
 //	@Router			/readyz [get]
-func handleReadyz(pool *pgxpool.Pool, bus func(context.Context) error, q Queries) echo.HandlerFunc {
+func handleReadyz(log *slog.Logger, pool *pgxpool.Pool, bus func(context.Context) error, q Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		ctx, cancel := context.WithTimeout(c.Request().Context(), readyTimeout)
-		defer cancel()
-		checks := map[string]string{"database": "ok", "bus": "ok", "projections": "ok"}
-		ready := true
-		fail := func(name string, err error) {
-			checks[name], ready = err.Error(), false
-		}
-		if err := pool.Ping(ctx); err != nil {
-			fail("database", err)
-		}
-		if bus != nil {
-			if err := bus(ctx); err != nil {
-				fail("bus", err)
-			}
-		}
-		if st, err := q.Status(ctx); err != nil {
-			fail("projections", err)
-		} else if stalled := st.Stalled(); len(stalled) > 0 {
-			fail("projections", fmt.Errorf("stalled: %s", strings.Join(stalled, ", ")))
-		}
-		out := HealthJSON{Status: "ok", Checks: checks}
+		checks, ready := projections.Readiness(c.Request().Context(), log, pool.Ping, bus, q.Status)
 		if !ready {
-			out.Status = "unavailable"
-			return c.JSON(http.StatusServiceUnavailable, out)
+			return c.JSON(http.StatusServiceUnavailable, HealthJSON{Status: "unavailable", Checks: checks})
 		}
-		return c.JSON(http.StatusOK, out)
+		return c.JSON(http.StatusOK, HealthJSON{Status: "ok", Checks: checks})
 	}
 }
 

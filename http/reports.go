@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-pdf/fpdf"
@@ -118,10 +119,20 @@ var reportHeader = []string{
 
 func reportCells(r MonthlyRowJSON) []string {
 	return []string{
-		r.EmployeeID, r.FullName, strconv.Itoa(r.DaysWorked), strconv.Itoa(r.WorkedMinutes),
+		csvText(r.EmployeeID), csvText(r.FullName), strconv.Itoa(r.DaysWorked), strconv.Itoa(r.WorkedMinutes),
 		strconv.FormatFloat(r.WorkedHours, 'f', 2, 64), strconv.Itoa(r.ExpectedMinutes), strconv.Itoa(r.LateDays),
 		strconv.Itoa(r.LateMinutes), strconv.Itoa(r.LeaveDays), strconv.Itoa(r.AbsentDays), strconv.Itoa(r.OvertimeMinutes),
 	}
+}
+
+// csvText keeps a spreadsheet from running text as a formula (CSV
+// injection): a cell that starts with = + - @, a tab or a CR gets a leading
+// apostrophe, as OWASP advises. Numbers are written as they are.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 func writeCSV(c echo.Context, filename string, r MonthlyReportJSON) error {

@@ -12,8 +12,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -83,8 +85,10 @@ func New(d Deps) *Server {
 	e.Logger.SetOutput(discard{})
 	e.HTTPErrorHandler = errorHandler(d.Logger)
 	e.JSONSerializer = jsonSerializer{}
-	// The client's address (the login throttle counts by it) is the peer's,
-	// or what a proxy on a loopback or private address says it is.
+	// The client's address (logs, login throttling): walking back from the
+	// peer through X-Forwarded-For (which the nginx of deploy/ appends to), the
+	// first address not on loopback or a private network. Only an address that
+	// parses, never a header's text as sent.
 	e.IPExtractor = echo.ExtractIPFromXFFHeader()
 
 	m := newMetrics(d.Registry)
@@ -93,7 +97,15 @@ func New(d Deps) *Server {
 
 	e.Pre(middleware.RemoveTrailingSlash())
 	e.Use(
-		middleware.RequestID(),
+		middleware.SecureWithConfig(middleware.SecureConfig{
+			ContentTypeNosniff: "nosniff",
+			// Both spellings: the CSP for browsers that know it, X-Frame-Options for older ones.
+			XFrameOptions:         "DENY",
+			ContentSecurityPolicy: "frame-ancestors 'none'",
+			ReferrerPolicy:        "no-referrer",
+		}),
+		noStore,
+		requestIDs,
 		observe(d.Logger, m),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{
 			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
@@ -102,6 +114,7 @@ func New(d Deps) *Server {
 			},
 		}),
 		middleware.BodyLimit(strconv.Itoa(maxBodyBytes)),
+		checkQueryText,
 	)
 	if len(d.Config.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
@@ -132,6 +145,50 @@ func (s *Server) MaintainSessions(ctx context.Context) { s.sessions.maintain(ctx
 
 // Sessions is the number of open WebSocket sessions.
 func (s *Server) Sessions() int { return s.hub.len() }
+
+// maxIDLen bounds the request and correlation ids a client may choose.
+const maxIDLen = 128
+
+// validID reports whether a client's X-Request-Id or X-Correlation-ID may be
+// kept: up to 128 of A-Z a-z 0-9 . _ : -. Both go into logs and the metadata
+// of every event the request causes, so a header never enlarges an event.
+func validID(s string) bool {
+	if s == "" || len(s) > maxIDLen {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9', strings.ContainsRune("._:-", r):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// requestIDs answers each request with an X-Request-Id: the client's when
+// validID keeps it, a new one otherwise.
+func requestIDs(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !validID(id) {
+			id = uuid.NewString()
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		return next(c)
+	}
+}
+
+// noStore keeps caches from storing any answer but the Swagger UI's: they
+// carry tokens (login, refresh) and personal data.
+func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !strings.HasPrefix(c.Request().URL.Path, "/swagger/") {
+			c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+		}
+		return next(c)
+	}
+}
 
 // timeout bounds the time a handler may take. WebSocket sessions live on and
 // exports get no special treatment: the read models answer in milliseconds.
@@ -174,7 +231,7 @@ func observe(log *slog.Logger, m *metrics) echo.MiddlewareFunc {
 				slog.String("request_id", requestID(c)),
 				slog.String("method", c.Request().Method),
 				slog.String("route", route),
-				slog.String("path", c.Request().URL.Path),
+				slog.String("path", loggedPath(c.Request().URL.Path)),
 				slog.Int("status", status),
 				slog.Int64("bytes", c.Response().Size),
 				slog.Duration("duration", elapsed),
@@ -183,6 +240,16 @@ func observe(log *slog.Logger, m *metrics) echo.MiddlewareFunc {
 			return nil
 		}
 	}
+}
+
+// maxLoggedPath bounds the path a log line quotes: the client chose it.
+const maxLoggedPath = 256
+
+func loggedPath(p string) string {
+	if len(p) <= maxLoggedPath {
+		return p
+	}
+	return strings.ToValidUTF8(p[:maxLoggedPath], "") + "…"
 }
 
 // jsonSerializer writes JSON without HTML escaping and decodes through the

@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -26,9 +25,6 @@ import (
 
 // shutdownTimeout bounds draining the health endpoints at exit.
 const shutdownTimeout = 5 * time.Second
-
-// readyTimeout bounds each readiness check.
-const readyTimeout = 2 * time.Second
 
 // run is the whole program; main only calls it, tests call it too.
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args []string) error {
@@ -125,25 +121,10 @@ func routes(sys *startup.App, q *projections.Queries, registry *prometheus.Regis
 		writeHealth(w, http.StatusOK, health{Status: "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
-		defer cancel()
-		checks := map[string]string{"database": "ok", "bus": "ok", "projections": "ok"}
-		if err := sys.Pool.Ping(ctx); err != nil {
-			checks["database"] = err.Error()
-		}
-		if err := sys.Bus.Ping(ctx); err != nil {
-			checks["bus"] = err.Error()
-		}
-		if st, err := q.Status(ctx); err != nil {
-			checks["projections"] = err.Error()
-		} else if stalled := st.Stalled(); len(stalled) > 0 {
-			checks["projections"] = "stalled: " + strings.Join(stalled, ", ")
-		}
-		for _, v := range checks {
-			if v != "ok" {
-				writeHealth(w, http.StatusServiceUnavailable, health{Status: "unavailable", Checks: checks})
-				return
-			}
+		checks, ready := projections.Readiness(r.Context(), sys.Logger, sys.Pool.Ping, sys.Bus.Ping, q.Status)
+		if !ready {
+			writeHealth(w, http.StatusServiceUnavailable, health{Status: "unavailable", Checks: checks})
+			return
 		}
 		writeHealth(w, http.StatusOK, health{Status: "ok", Checks: checks})
 	})

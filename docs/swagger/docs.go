@@ -1659,7 +1659,7 @@ const docTemplate = `{
         },
         "/readyz": {
             "get": {
-                "description": "Ready when the database and the bus answer and no projection is more than two minutes behind the event store.",
+                "description": "Ready when the database and the bus answer and no projection is more than two minutes behind the event store. A check that fails names the dependency, never its address.",
                 "produces": [
                     "application/json"
                 ],
