@@ -108,6 +108,7 @@ func newHub(q Queries, origins []string, log *slog.Logger, m *metrics) *Hub {
 		if !st.slow(err) || !st.dropped.CompareAndSwap(false, true) {
 			return
 		}
+		h.metrics.wsSlowDropped.Inc()
 		h.log.Warn("closing slow websocket client", "user", st.user)
 		// Closing through melody would queue a close frame behind the full
 		// buffer: drop the connection.

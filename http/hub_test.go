@@ -74,16 +74,18 @@ func (b *inbox) nextLocked(message string) projections.NotificationView {
 // hubUnderTest is a hub behind a test server, with one manager who may connect.
 type hubUnderTest struct {
 	*Hub
-	user  employee.Registered
-	url   string
-	token string
+	user     employee.Registered
+	registry *prometheus.Registry
+	url      string
+	token    string
 }
 
 func startHub(t *testing.T, q Queries) *hubUnderTest {
 	t.Helper()
 	tok := tokens{secret: []byte("k"), accessTTL: time.Hour, refreshTTL: time.Hour, now: time.Now}
 	user := employee.Registered{EmployeeID: "0b7f6c1e-8f0a-5d8e-9a51-3c1f2e4d5a6b", Role: employee.RoleManager}
-	hub := newHub(q, nil, slog.New(slog.DiscardHandler), newMetrics(prometheus.NewRegistry()))
+	reg := prometheus.NewRegistry()
+	hub := newHub(q, nil, slog.New(slog.DiscardHandler), newMetrics(reg))
 	e := echo.New()
 	e.HTTPErrorHandler = errorHandler(slog.New(slog.DiscardHandler))
 	e.GET("/ws", hub.handleConnect(oneUserStore{e: user}, tok, newRecent[employee.Employee](recentTTL)))
@@ -94,7 +96,7 @@ func startHub(t *testing.T, q Queries) *hubUnderTest {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &hubUnderTest{Hub: hub, user: user, url: srv.URL, token: pair.AccessToken}
+	return &hubUnderTest{Hub: hub, user: user, registry: reg, url: srv.URL, token: pair.AccessToken}
 }
 
 // dial opens a session with the given query (after=...), or none.
@@ -130,6 +132,22 @@ func readSeqs(t *testing.T, conn *websocket.Conn, after, last int64) {
 			t.Fatalf("frame seq = %d, want %d", f.Seq, want)
 		}
 	}
+}
+
+// counter is the value of a metric without labels in reg, or -1 when reg
+// has no such metric.
+func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == name && len(f.GetMetric()) == 1 {
+			return f.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return -1
 }
 
 // TestHubReplaysBacklogAtTheSocketsPace: a client that reconnects after
@@ -196,7 +214,7 @@ func TestHubSendsMissedSeqBeforeLaterPush(t *testing.T) {
 }
 
 // TestHubClosesSlowClients: a client that stops reading is disconnected once
-// its socket stays full for the write timeout; meanwhile the
+// its socket stays full for the write timeout, and counted; meanwhile the
 // session holds a bounded number of notifications, however many arrive.
 func TestHubClosesSlowClients(t *testing.T) {
 	t.Parallel()
@@ -204,6 +222,10 @@ func TestHubClosesSlowClients(t *testing.T) {
 	model := &inbox{}
 	h := startHub(t, model)
 	h.m.Config.WriteWait = 500 * time.Millisecond
+	const dropped = "websocket_slow_clients_dropped_total"
+	if got := counter(t, h.registry, dropped); got != 0 {
+		t.Fatalf("%s before any session = %v, want 0", dropped, got)
+	}
 	h.dial(t, "")
 	waitFor(t, "the session opens", func() bool { return h.len() == 1 })
 
@@ -222,6 +244,9 @@ func TestHubClosesSlowClients(t *testing.T) {
 		h.mu.RUnlock()
 	}
 	waitFor(t, "the slow session is closed", func() bool { return h.len() == 0 })
+	if got := counter(t, h.registry, dropped); got != 1 {
+		t.Errorf("%s = %v, want 1", dropped, got)
+	}
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

@@ -270,6 +270,10 @@ func TestReconnectGetsWholeBacklog(t *testing.T) {
 	readSeqs(t, conn, 0, 1234)
 	conn.Close()
 	readSeqs(t, a.dial(t, "token="+mgr.token+"&after=1234", nil), 1234, 5000)
+
+	if metrics := string(a.must(http.StatusOK, "GET", "/metrics", "", nil, nil).body); !strings.Contains(metrics, "websocket_slow_clients_dropped_total 0") {
+		t.Errorf("/metrics has no websocket_slow_clients_dropped_total 0:\n%s", metrics)
+	}
 }
 
 // TestPushesRacingReplayArriveOnceInOrder: a client reconnects again and
