@@ -211,6 +211,11 @@ func TestHubSendsMissedSeqBeforeLaterPush(t *testing.T) {
 	time.Sleep(100 * time.Millisecond) // the read model is behind the bus
 	model.add(2, "late")
 	readSeqs(t, conn, 3, 5)
+
+	// A push repeated by a relay that published again is not sent twice.
+	h.publish(five, h.user.EmployeeID)
+	h.publish(model.add(1, "late"), h.user.EmployeeID)
+	readSeqs(t, conn, 5, 6)
 }
 
 // TestHubClosesSlowClients: a client that stops reading is disconnected once
