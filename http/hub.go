@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
@@ -24,10 +25,17 @@ import (
 	"github.com/acme/employee-tracking/projections"
 )
 
-// Hub writes each user's notifications to their WebSocket sessions. A
-// session opened with after=<seq> first gets what it missed from the read
-// model, then the live ones; a notification is never sent twice to a session
-// because each remembers the last seq it was sent.
+// Hub writes each user's notifications to their WebSocket sessions, every
+// seq once and in order. A session opened with after=<seq> first gets what it
+// missed from the read model, then the live ones. Live notifications come
+// from the bus and may run ahead of the read model: one that is not the next
+// seq of its session means the session missed some, which the hub reads from
+// the read model (waiting for it to catch up) before going on.
+//
+// A session's frames pass through melody's buffer at most inFlightFrames at a
+// time, written by a goroutine that runs only while the session has something
+// to send: a backlog goes out as fast as the socket drains, and an idle
+// session costs no goroutine of its own.
 type Hub struct {
 	m       *melody.Melody
 	q       Queries
@@ -40,23 +48,40 @@ type Hub struct {
 
 // wsSession is the delivery state of one session.
 type wsSession struct {
-	user    string
-	session string      // the login session of the token it was opened with
-	dropped atomic.Bool // closed for being slow
+	user     string
+	session  string        // the login session of the token it was opened with
+	dropped  atomic.Bool   // closed for being slow
+	ended    chan struct{} // closed when the session ends
+	drained  chan struct{} // a frame of the session left melody's buffer
+	inFlight atomic.Int32  // frames in melody's buffer
 
-	mu        sync.Mutex
-	replaying bool                           // live notifications wait in queued meanwhile
-	queued    []projections.NotificationView // received during the replay
-	lastSeq   int64
+	mu      sync.Mutex
+	writing bool                           // a writer runs
+	live    []projections.NotificationView // pushed and not yet written, in seq order; at most liveQueue
+	latest  int64                          // the highest seq pushed
+	sent    int64                          // the last seq written; -1 until a session without after gets its first
+	replay  bool                           // the read model has yet to be read to its end
 }
 
 // Session keys.
 const keySession = "session"
 
-// wsBuffer is how many frames may wait for a slow client (beyond what the
-// socket buffers hold) before the session is closed; a client that falls this
-// far behind reconnects with after.
-const wsBuffer = 16
+const (
+	// inFlightFrames is how many frames a session's writer hands melody
+	// before waiting for the socket to take one.
+	inFlightFrames = 8
+	// wsBuffer is melody's buffer of a session: the writer's frames and room
+	// for the close frames the server sends. A full buffer closes the session.
+	wsBuffer = inFlightFrames + 2
+	// liveQueue bounds the notifications a session holds for a client that
+	// reads slowly; the read model has the ones dropped past it.
+	liveQueue = 64
+	// replayPage is how many notifications a session reads at once.
+	replayPage = 100
+	// readModelRetry and readModelRetryMax space the reads of a session that
+	// waits for the read model to catch up with the bus.
+	readModelRetry, readModelRetryMax = 10 * time.Millisecond, time.Second
+)
 
 // wsReadBuffer holds a control frame (at most 125 bytes of payload) at once.
 const wsReadBuffer = 512
@@ -72,15 +97,34 @@ func newHub(q Queries, origins []string, log *slog.Logger, m *metrics) *Hub {
 	h.m.Upgrader.WriteBufferPool = &sync.Pool{}
 	h.m.HandleConnect(h.connected)
 	h.m.HandleDisconnect(h.disconnected)
-	h.m.HandleError(func(s *melody.Session, err error) {
-		// Closing through melody would queue a close frame behind the full
-		// buffer (and report the full buffer again): drop the connection.
-		if errors.Is(err, melody.ErrMessageBufferFull) && sessionOf(s).dropped.CompareAndSwap(false, true) {
-			h.log.Warn("closing slow websocket client", "user", sessionOf(s).user)
-			_ = s.WebsocketConnection().Close()
+	h.m.HandleSentMessage(func(s *melody.Session, _ []byte) {
+		st := sessionOf(s)
+		st.inFlight.Add(-1)
+		select {
+		case st.drained <- struct{}{}:
+		default:
 		}
 	})
+	h.m.HandleError(func(s *melody.Session, err error) {
+		st := sessionOf(s)
+		if !st.slow(err) || !st.dropped.CompareAndSwap(false, true) {
+			return
+		}
+		h.metrics.wsSlowDropped.Inc()
+		h.log.Warn("closing slow websocket client", "user", st.user)
+		// Closing through melody would queue a close frame behind the full
+		// buffer: drop the connection.
+		_ = s.WebsocketConnection().Close()
+	})
 	return h
+}
+
+// slow tells whether err ends the session because its client stopped
+// reading: a full buffer, or a timeout (of a write, or of the pong a reading
+// client sends) while frames wait for the client.
+func (st *wsSession) slow(err error) bool {
+	var timeout net.Error
+	return errors.Is(err, melody.ErrMessageBufferFull) || errors.As(err, &timeout) && timeout.Timeout() && st.inFlight.Load() > 0
 }
 
 // checkOrigin admits clients without an Origin header (not browsers), the
@@ -108,9 +152,13 @@ func sessionOf(s *melody.Session) *wsSession {
 	v, _ := s.Get(keySession)
 	st, _ := v.(*wsSession)
 	if st == nil {
-		return &wsSession{}
+		return newSession("", "")
 	}
 	return st
+}
+
+func newSession(user, session string) *wsSession {
+	return &wsSession{user: user, session: session, ended: make(chan struct{}), drained: make(chan struct{}, 1), sent: -1}
 }
 
 // handleConnect godoc
@@ -141,13 +189,13 @@ func (h *Hub) handleConnect(store EventStore, tok tokens, people *recent[employe
 		if !access.Allowed(p.Employee, access.NotificationRead, access.Self) {
 			return errForbidden
 		}
-		st := &wsSession{user: p.EmployeeID, session: p.sessionID}
+		st := newSession(p.EmployeeID, p.sessionID)
 		if s := c.QueryParam("after"); s != "" {
 			after, err := strconv.ParseInt(s, 10, 64)
 			if err != nil || after < 0 {
 				return badRequest("invalid query parameters", map[string]string{"after": "must be a whole number >= 0"})
 			}
-			st.lastSeq, st.replaying = after, true
+			st.sent, st.latest, st.replay = after, after, true
 		}
 		r := c.Request()
 		if !h.m.Upgrader.CheckOrigin(r) {
@@ -240,9 +288,12 @@ func (h *Hub) connected(s *melody.Session) {
 	h.byUser[st.user][s] = st
 	h.mu.Unlock()
 	h.metrics.wsSessions.Inc()
-	if st.replaying {
-		go h.replay(s, st)
+	st.mu.Lock()
+	if st.replay {
+		st.writing = true
+		go h.write(s, st)
 	}
+	st.mu.Unlock()
 }
 
 func (h *Hub) disconnected(s *melody.Session) {
@@ -253,66 +304,160 @@ func (h *Hub) disconnected(s *melody.Session) {
 		delete(h.byUser, st.user)
 	}
 	h.mu.Unlock()
+	close(st.ended)
 	h.metrics.wsSessions.Dec()
-}
-
-// replay sends what the session missed, then what arrived meanwhile.
-func (h *Hub) replay(s *melody.Session, st *wsSession) {
-	const page = 500
-	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
-	defer cancel()
-	for {
-		st.mu.Lock()
-		after := st.lastSeq
-		st.mu.Unlock()
-		items, err := h.q.Notifications(ctx, st.user, false, after, page)
-		if err != nil {
-			h.log.Error("replay notifications", "user", st.user, "err", err)
-			_ = s.CloseWithMsg(melody.FormatCloseMessage(websocket.CloseInternalServerErr, "replay failed: reconnect"))
-			return
-		}
-		st.mu.Lock()
-		for _, n := range items {
-			h.send(s, st, n)
-		}
-		if len(items) < page {
-			for _, n := range st.queued {
-				h.send(s, st, n)
-			}
-			st.queued, st.replaying = nil, false
-			st.mu.Unlock()
-			return
-		}
-		st.mu.Unlock()
-	}
-}
-
-// send writes n unless the session already has it; st.mu is held.
-func (h *Hub) send(s *melody.Session, st *wsSession, n projections.NotificationView) {
-	if n.Seq <= st.lastSeq {
-		return
-	}
-	frame, err := json.Marshal(notificationJSON(n))
-	if err != nil {
-		h.log.Error("encode notification", "id", n.ID, "err", err)
-		return
-	}
-	st.lastSeq = n.Seq
-	_ = s.Write(frame) // a closed session is gone; a full buffer closes it
 }
 
 func (h *Hub) publish(n projections.NotificationView, recipientID string) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for s, st := range h.byUser[recipientID] {
-		st.mu.Lock()
-		if st.replaying {
-			st.queued = append(st.queued, n)
-		} else {
-			h.send(s, st, n)
+		if st.push(n) {
+			go h.write(s, st)
 		}
+	}
+}
+
+// push takes a live notification and reports whether a writer must start.
+// A seq the session already knows of is a duplicate.
+func (st *wsSession) push(n projections.NotificationView) (start bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.sent < 0 {
+		st.sent, st.latest = n.Seq-1, n.Seq-1
+	}
+	if n.Seq <= st.latest {
+		return false
+	}
+	st.latest = n.Seq
+	if len(st.live) < liveQueue {
+		st.live = append(st.live, n)
+	}
+	start = !st.writing
+	st.writing = true
+	return start
+}
+
+// write sends the session what it has not been sent, in seq order, and
+// returns when there is nothing left or the session ends.
+func (h *Hub) write(s *melody.Session, st *wsSession) {
+	retry := readModelRetry
+	for {
+		step, n := st.next()
+		switch step {
+		case stepStop:
+			return
+		case stepSend:
+			if !h.send(s, st, n) {
+				return
+			}
+			continue
+		}
+		items, err := h.readAfter(st)
+		if err != nil {
+			h.log.Error("read notifications for a websocket", "user", st.user, "err", err)
+			_ = s.CloseWithMsg(melody.FormatCloseMessage(websocket.CloseInternalServerErr, "reading notifications failed: reconnect"))
+			return
+		}
+		for _, n := range items {
+			if !h.send(s, st, n) {
+				return
+			}
+		}
+		if len(items) > 0 || step == stepReplay {
+			retry = readModelRetry
+			continue
+		}
+		// The read model has yet to receive what the bus already told of.
+		select {
+		case <-time.After(retry):
+		case <-st.ended:
+			return
+		}
+		retry = min(2*retry, readModelRetryMax)
+	}
+}
+
+// step is what a session's writer does next.
+type step int
+
+const (
+	stepStop    step = iota // nothing to send: the next push starts a writer again
+	stepSend                // send the next live notification
+	stepReplay              // read the read model to its end
+	stepFillGap             // read the seqs that a push skipped, which the read model may not hold yet
+)
+
+func (st *wsSession) next() (step, projections.NotificationView) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for len(st.live) > 0 && st.live[0].Seq <= st.sent {
+		st.live = st.live[1:]
+	}
+	switch {
+	case st.replay:
+		return stepReplay, projections.NotificationView{}
+	case len(st.live) > 0 && st.live[0].Seq == st.sent+1:
+		n := st.live[0]
+		st.live = st.live[1:]
+		return stepSend, n
+	case st.sent < st.latest:
+		return stepFillGap, projections.NotificationView{}
+	}
+	st.live, st.writing = nil, false
+	return stepStop, projections.NotificationView{}
+}
+
+// readAfter reads the page of the read model that follows what the session
+// was sent; a short page ends the replay.
+func (h *Hub) readAfter(st *wsSession) ([]projections.NotificationView, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	st.mu.Lock()
+	after := st.sent
+	st.mu.Unlock()
+	items, err := h.q.Notifications(ctx, st.user, false, after, replayPage)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) < replayPage {
+		st.mu.Lock()
+		st.replay = false
 		st.mu.Unlock()
 	}
+	return items, nil
+}
+
+// send writes n once melody's buffer has room for it, and reports whether
+// the session is still open.
+func (h *Hub) send(s *melody.Session, st *wsSession, n projections.NotificationView) bool {
+	frame, err := json.Marshal(notificationJSON(n))
+	if err != nil {
+		h.log.Error("encode notification", "id", n.ID, "err", err)
+		st.passed(n.Seq)
+		return true
+	}
+	for st.inFlight.Load() >= inFlightFrames {
+		select {
+		case <-st.drained:
+		case <-st.ended:
+			return false
+		}
+	}
+	st.inFlight.Add(1)
+	if s.Write(frame) != nil {
+		return false
+	}
+	st.passed(n.Seq)
+	return true
+}
+
+// passed records that the session has been sent everything up to seq.
+func (st *wsSession) passed(seq int64) {
+	st.mu.Lock()
+	st.sent = max(st.sent, seq)
+	st.latest = max(st.latest, seq)
+	st.mu.Unlock()
 }
 
 // closeSessions closes the WebSockets opened with the given login sessions.

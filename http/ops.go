@@ -59,6 +59,9 @@ type metrics struct {
 	requests   *prometheus.CounterVec
 	duration   *prometheus.HistogramVec
 	wsSessions prometheus.Gauge
+	// wsSlowDropped counts sessions closed because their client stopped
+	// reading.
+	wsSlowDropped prometheus.Counter
 }
 
 // newMetrics registers the HTTP and WebSocket metrics; the pipeline
@@ -79,8 +82,11 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		wsSessions: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "websocket_sessions_open", Help: "Open WebSocket notification sessions.",
 		}),
+		wsSlowDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "websocket_slow_clients_dropped_total", Help: "WebSocket sessions closed because the client stopped reading.",
+		}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.wsSessions)
+	reg.MustRegister(m.requests, m.duration, m.wsSessions, m.wsSlowDropped)
 	return m
 }
 

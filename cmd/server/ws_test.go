@@ -1,14 +1,22 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/acme/employee-tracking/domain/catalog"
+	"github.com/acme/employee-tracking/domain/notification"
+	"github.com/acme/employee-tracking/eventstore"
 )
 
 type frame struct {
@@ -172,4 +180,145 @@ func TestShutdownClosesSessions(t *testing.T) {
 	if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
 		t.Errorf("read after shutdown = %v, want a going-away close", err)
 	}
+}
+
+// raiser appends notifications to one user's inbox in the app's event store,
+// as the sagas do, without the events that would cause them.
+type raiser struct {
+	t         *testing.T
+	pool      *pgxpool.Pool
+	store     *eventstore.Store
+	recipient string
+}
+
+func (a *app) raiser(recipient string) *raiser {
+	a.t.Helper()
+	pool, err := pgxpool.New(context.Background(), a.dbURL)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	a.t.Cleanup(pool.Close)
+	codec, err := eventstore.NewCodec(catalog.Events()...)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return &raiser{t: a.t, pool: pool, store: eventstore.New(pool, codec), recipient: recipient}
+}
+
+// raise appends n notifications in one append, wakes the app's relay as
+// another server would, and reports whether it could.
+func (r *raiser) raise(n int) bool {
+	events := make([]eventstore.EventData, n)
+	for i := range events {
+		id := uuid.New()
+		events[i] = eventstore.EventData{ID: id, Payload: notification.Raised{
+			NotificationID: id.String(), RecipientID: r.recipient, Type: notification.TypeLateness,
+			Message: "late " + id.String(), Data: map[string]any{}, CauseEventID: uuid.NewString(), RaisedAt: time.Now().UTC(),
+		}}
+	}
+	ctx := context.Background()
+	if _, err := r.store.Append(ctx, notification.Stream(r.recipient), eventstore.AnyVersion, events...); err != nil {
+		r.t.Errorf("raise %d notifications: %v", n, err)
+		return false
+	}
+	if _, err := r.pool.Exec(ctx, "SELECT pg_notify('et_relay_wake', '')"); err != nil {
+		r.t.Errorf("wake the relay: %v", err)
+		return false
+	}
+	return true
+}
+
+// waitForInbox waits until the user's notifications read model holds seq.
+func (a *app) waitForInbox(u user, seq int64) {
+	a.t.Helper()
+	eventually(a.t, "the read model holds seq "+strconv.FormatInt(seq, 10), func() bool {
+		var page struct{ Items []frame }
+		a.must(http.StatusOK, "GET", "/api/notifications/?after="+strconv.FormatInt(seq-1, 10), u.token, nil, &page)
+		return len(page.Items) == 1
+	})
+}
+
+// readSeqs reads frames until the one with seq last, failing on a frame
+// that is not the next seq.
+func readSeqs(t *testing.T, conn *websocket.Conn, after, last int64) {
+	t.Helper()
+	for want := after + 1; want <= last; want++ {
+		if f := readFrame(t, conn, 10*time.Second); f.Seq != want {
+			t.Fatalf("frame seq = %d, want %d", f.Seq, want)
+		}
+	}
+}
+
+// TestReconnectGetsWholeBacklog: a manager who missed 5,000 notifications and
+// reconnects with after=0 gets all of them, in order, while reading at an
+// ordinary pace; a reconnect with the last seq read gets the rest.
+func TestReconnectGetsWholeBacklog(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, map[string]string{"REDIS_URL": "redis://127.0.0.1:6379/0"})
+	mgr := a.register(a.admin(), "manager", nil)
+	r := a.raiser(mgr.ID)
+	for range 10 {
+		r.raise(500)
+	}
+	a.waitForInbox(mgr, 5000)
+
+	start := time.Now()
+	readSeqs(t, a.dial(t, "token="+mgr.token+"&after=0", nil), 0, 5000)
+	t.Logf("5,000 notifications replayed in %v", time.Since(start))
+
+	conn := a.dial(t, "token="+mgr.token+"&after=0", nil)
+	readSeqs(t, conn, 0, 1234)
+	conn.Close()
+	readSeqs(t, a.dial(t, "token="+mgr.token+"&after=1234", nil), 1234, 5000)
+
+	if metrics := string(a.must(http.StatusOK, "GET", "/metrics", "", nil, nil).body); !strings.Contains(metrics, "websocket_slow_clients_dropped_total 0") {
+		t.Errorf("/metrics has no websocket_slow_clients_dropped_total 0:\n%s", metrics)
+	}
+}
+
+// TestPushesRacingReplayArriveOnceInOrder: a client reconnects again and
+// again with the last seq it read while notifications are raised one by one,
+// so pushes arrive during replays, sometimes before the read model has them
+// or the one before them; each connection gets every seq after its after
+// exactly once, in order.
+func TestPushesRacingReplayArriveOnceInOrder(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, map[string]string{"REDIS_URL": "redis://127.0.0.1:6379/0"})
+	mgr := a.register(a.admin(), "manager", nil)
+	r := a.raiser(mgr.ID)
+	for range 4 {
+		r.raise(500)
+	}
+	a.waitForInbox(mgr, 2000)
+
+	const raisedLive = 500
+	stop, raised := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(raised)
+		for range raisedLive {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if !r.raise(1) {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-raised })
+	var last, connections int64
+	for last < 2000+raisedLive {
+		conn := a.dial(t, "token="+mgr.token+"&after="+strconv.FormatInt(last, 10), nil)
+		upTo := min(last+1+rand.Int64N(150), 2000+raisedLive)
+		readSeqs(t, conn, last, upTo)
+		conn.Close()
+		last, connections = upTo, connections+1
+	}
+	<-raised
+	t.Logf("%d connections", connections)
+	// One more after all: a duplicate of an earlier seq would come first.
+	conn := a.dial(t, "token="+mgr.token+"&after="+strconv.FormatInt(last-50, 10), nil)
+	r.raise(1)
+	readSeqs(t, conn, last-50, last+1)
 }
