@@ -139,7 +139,7 @@ func attendanceDayJSON(d projections.AttendanceDay) AttendanceDayJSON {
 	}
 }
 
-// AttendancePage is a list of days.
+// AttendancePage is a list of days, never paged: next_after is always null.
 type AttendancePage struct {
 	Items     []AttendanceDayJSON `json:"items"`
 	NextAfter *string             `json:"next_after"`
@@ -169,6 +169,7 @@ func handleListAttendance(store EventStore, q Queries, now func() time.Time) ech
 		id := checkUUID(fields, "employee_id", c.QueryParam("employee_id"))
 		from := checkDate(fields, "from", c.QueryParam("from"), false)
 		to := checkDate(fields, "to", c.QueryParam("to"), false)
+		checkNoCursor(fields, c.QueryParam("after"))
 		if err := queryError(fields); err != nil {
 			return err
 		}

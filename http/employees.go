@@ -239,7 +239,7 @@ func handleListEmployees(q Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := mustPrincipal(c)
 		fields := map[string]string{}
-		f := projections.EmployeeFilter{Limit: checkLimit(fields, c.QueryParam("limit")), After: c.QueryParam("after")}
+		f := projections.EmployeeFilter{Limit: checkLimit(fields, c.QueryParam("limit")), After: checkIDCursor(fields, c.QueryParam("after"))}
 		if err := queryError(fields); err != nil {
 			return err
 		}
@@ -255,6 +255,24 @@ func handleListEmployees(q Queries) echo.HandlerFunc {
 			page.Items[i] = employeeViewJSON(v)
 		}
 		return c.JSON(http.StatusOK, page)
+	}
+}
+
+// checkIDCursor reads the after cursor of a list ordered by id: the id of
+// the previous page's last item.
+func checkIDCursor(fields map[string]string, s string) string {
+	id := checkUUID(fields, "after", s)
+	if _, bad := fields["after"]; bad {
+		fields["after"] = "must be a cursor from next_after"
+	}
+	return id
+}
+
+// checkNoCursor refuses an after cursor on a list that is never paged: it
+// hands out none, so any is malformed.
+func checkNoCursor(fields map[string]string, s string) {
+	if s != "" {
+		fields["after"] = "must be empty: this list is not paged"
 	}
 }
 

@@ -18,7 +18,7 @@ type HolidayJSON struct {
 	Name string `json:"name" example:"Republic Day"`
 }
 
-// HolidayPage lists a year's holidays.
+// HolidayPage lists a year's holidays, never paged: next_after is always null.
 type HolidayPage struct {
 	Items     []HolidayJSON `json:"items"`
 	NextAfter *string       `json:"next_after"`
@@ -40,6 +40,7 @@ func handleListHolidays(store EventStore, now func() time.Time) echo.HandlerFunc
 		p := mustPrincipal(c)
 		fields := map[string]string{}
 		year := checkInt(fields, "year", c.QueryParam("year"), today(p.Schedule, now()).Year, 1, 9999)
+		checkNoCursor(fields, c.QueryParam("after"))
 		if err := queryError(fields); err != nil {
 			return err
 		}

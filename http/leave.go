@@ -152,7 +152,7 @@ func handleListLeave(store EventStore, q Queries) echo.HandlerFunc {
 			Status:     c.QueryParam("status"),
 			EmployeeID: checkUUID(fields, "employee_id", c.QueryParam("employee_id")),
 			Limit:      checkLimit(fields, c.QueryParam("limit")),
-			After:      c.QueryParam("after"),
+			After:      checkIDCursor(fields, c.QueryParam("after")),
 		}
 		if f.Status != "" && !contains(leaveStatuses, f.Status) {
 			fields["status"] = "must be one of " + strings.Join(leaveStatuses, ", ")

@@ -54,7 +54,8 @@ func handleListNotifications(q Queries) echo.HandlerFunc {
 		if err := queryError(fields); err != nil {
 			return err
 		}
-		items, err := q.Notifications(c.Request().Context(), mustPrincipal(c).EmployeeID, unread, int64(after), limit)
+		ctx, user := c.Request().Context(), mustPrincipal(c).EmployeeID
+		items, err := q.Notifications(ctx, user, unread, int64(after), limit)
 		if err != nil {
 			return err
 		}
@@ -63,7 +64,15 @@ func handleListNotifications(q Queries) echo.HandlerFunc {
 			page.Items[i] = notificationJSON(n)
 		}
 		if len(items) == limit {
-			page.NextAfter = nextAfter(strconv.FormatInt(items[len(items)-1].Seq, 10))
+			// A full page may be the last one: a next page needs one more.
+			last := items[len(items)-1].Seq
+			following, err := q.Notifications(ctx, user, unread, last, 1)
+			if err != nil {
+				return err
+			}
+			if len(following) > 0 {
+				page.NextAfter = nextAfter(strconv.FormatInt(last, 10))
+			}
 		}
 		return c.JSON(http.StatusOK, page)
 	}

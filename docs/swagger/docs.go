@@ -577,6 +577,12 @@ const docTemplate = `{
                             "$ref": "#/definitions/http.HistoryJSON"
                         }
                     },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.Problem"
+                        }
+                    },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
@@ -1767,6 +1773,10 @@ const docTemplate = `{
         "http.EventJSON": {
             "type": "object",
             "properties": {
+                "cursor": {
+                    "type": "string",
+                    "example": "1234.5678"
+                },
                 "data": {
                     "type": "object"
                 },
@@ -1830,6 +1840,9 @@ const docTemplate = `{
                     "items": {
                         "$ref": "#/definitions/http.EventJSON"
                     }
+                },
+                "next_after": {
+                    "type": "string"
                 }
             }
         },
