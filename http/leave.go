@@ -266,7 +266,7 @@ func (r *decideLeaveRequest) Valid(context.Context) map[string]string {
 // handleDecideLeave godoc
 //
 //	@Summary		Approve or reject a leave request
-//	@Description	The employee's manager or an admin decides a pending request; approval spends the balance.
+//	@Description	The employee's manager or an admin decides a pending request. Approval spends the balance for the request's days less any holiday declared since it was filed (days in the answer); a holiday declared after the approval leaves it as approved.
 //	@Tags			leave
 //	@Accept			json
 //	@Produce		json
@@ -280,7 +280,7 @@ func (r *decideLeaveRequest) Valid(context.Context) map[string]string {
 //	@Failure		403				{object}	Problem
 //	@Failure		404				{object}	Problem
 //	@Failure		409				{object}	Problem	"not pending"
-//	@Failure		422				{object}	Problem	"approval past the balance"
+//	@Failure		422				{object}	Problem	"approval past the balance, or holidays declared since cover every day of the request"
 //	@Router			/api/leave-management/{id}/change-status/ [post]
 func handleDecideLeave(store EventStore, pool *pgxpool.Pool, policy leave.Policy, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -298,7 +298,11 @@ func handleDecideLeave(store EventStore, pool *pgxpool.Pool, policy leave.Policy
 		}
 		var cmd leave.Command = leave.Reject{RequestID: r.ID, By: p.EmployeeID, Note: req.Note}
 		if req.Status == string(leave.StatusApproved) {
-			cmd = leave.Approve{RequestID: r.ID, By: p.EmployeeID, Note: req.Note}
+			holidays, err := loadHolidays(c.Request().Context(), store, r.Year)
+			if err != nil {
+				return err
+			}
+			cmd = leave.Approve{RequestID: r.ID, By: p.EmployeeID, Note: req.Note, Holidays: holidays}
 		}
 		return changeLeave(c, store, policy, now, e.EmployeeID, r.ID, cmd)
 	}

@@ -1220,7 +1220,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "The employee's manager or an admin decides a pending request; approval spends the balance.",
+                "description": "The employee's manager or an admin decides a pending request. Approval spends the balance for the request's days less any holiday declared since it was filed (days in the answer); a holiday declared after the approval leaves it as approved.",
                 "consumes": [
                     "application/json"
                 ],
@@ -1293,7 +1293,7 @@ const docTemplate = `{
                         }
                     },
                     "422": {
-                        "description": "approval past the balance",
+                        "description": "approval past the balance, or holidays declared since cover every day of the request",
                         "schema": {
                             "$ref": "#/definitions/http.Problem"
                         }
