@@ -53,10 +53,10 @@ type AttendanceRecordJSON struct {
 //	@Param			Idempotency-Key	header		string				false	"makes a retry safe"
 //	@Param			body			body		attendanceRequest	true	"check-in or check-out"
 //	@Success		201				{object}	AttendanceRecordJSON
-//	@Failure		400				{object}	Problem
-//	@Failure		401				{object}	Problem
-//	@Failure		403				{object}	Problem	"an auditor changes nothing"
-//	@Failure		409				{object}	Problem
+//	@Failure		400				{object}	AttendanceInputProblem
+//	@Failure		401				{object}	UnauthorizedProblem
+//	@Failure		403				{object}	ForbiddenProblem	"an auditor changes nothing"
+//	@Failure		409				{object}	CheckedInProblem
 //	@Router			/api/attendance/ [post]
 func handleAttendance(store EventStore, states *attendanceStates, holidays *recent[calendar.Holidays], now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -159,9 +159,9 @@ const maxAttendanceSpan = 366
 //	@Param			from		query		string	false	"first date YYYY-MM-DD"
 //	@Param			to			query		string	false	"last date YYYY-MM-DD"
 //	@Success		200			{object}	AttendancePage
-//	@Failure		400			{object}	Problem
-//	@Failure		401			{object}	Problem
-//	@Failure		404			{object}	Problem
+//	@Failure		400			{object}	AttendanceQueryProblem
+//	@Failure		401			{object}	UnauthorizedProblem
+//	@Failure		404			{object}	NotFoundProblem
 //	@Router			/api/attendance/ [get]
 func handleListAttendance(store EventStore, q Queries, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -213,7 +213,7 @@ func handleListAttendance(store EventStore, q Queries, now func() time.Time) ech
 //	@Produce	json
 //	@Security	BearerAuth
 //	@Success	200	{object}	AttendanceDayJSON
-//	@Failure	401	{object}	Problem
+//	@Failure	401	{object}	UnauthorizedProblem
 //	@Router		/api/attendance/today/ [get]
 func handleAttendanceToday(q Queries, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {

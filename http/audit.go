@@ -65,9 +65,9 @@ func employeeStreams(id string) []string {
 //	@Param			type		query		string	false	"event type, e.g. leave.approved"
 //	@Param			employee_id	query		string	false	"events of one employee's streams"
 //	@Success		200			{object}	EventPage
-//	@Failure		400			{object}	Problem
-//	@Failure		401			{object}	Problem
-//	@Failure		403			{object}	Problem
+//	@Failure		400			{object}	ListQueryProblem
+//	@Failure		401			{object}	UnauthorizedProblem
+//	@Failure		403			{object}	ForbiddenProblem
 //	@Router			/api/events/ [get]
 func handleEvents(store EventStore) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -147,10 +147,10 @@ type HistoryJSON struct {
 //	@Security		BearerAuth
 //	@Param			id	path		string	true	"employee id"
 //	@Success		200	{object}	HistoryJSON
-//	@Failure		400	{object}	Problem
-//	@Failure		401	{object}	Problem
-//	@Failure		403	{object}	Problem
-//	@Failure		404	{object}	Problem
+//	@Failure		400	{object}	UnpagedListQueryProblem
+//	@Failure		401	{object}	UnauthorizedProblem
+//	@Failure		403	{object}	ForbiddenProblem
+//	@Failure		404	{object}	NotFoundProblem
 //	@Router			/api/employees/{id}/history/ [get]
 func handleEmployeeHistory(store EventStore) echo.HandlerFunc {
 	return func(c echo.Context) error {

@@ -163,10 +163,10 @@ func (r *registerRequest) Valid(context.Context) map[string]string {
 //	@Param			Idempotency-Key	header		string			false	"makes a retry safe"
 //	@Param			body			body		registerRequest	true	"the employee"
 //	@Success		201				{object}	EmployeeJSON
-//	@Failure		400				{object}	Problem
-//	@Failure		401				{object}	Problem
-//	@Failure		403				{object}	Problem
-//	@Failure		409				{object}	Problem
+//	@Failure		400				{object}	RegistrationInputProblem
+//	@Failure		401				{object}	UnauthorizedProblem
+//	@Failure		403				{object}	ForbiddenProblem
+//	@Failure		409				{object}	EmailTakenProblem
 //	@Router			/api/employees/ [post]
 func handleRegisterEmployee(accounts *Accounts, store EventStore, defaults employee.Schedule) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -231,9 +231,9 @@ type EmployeePage struct {
 //	@Param		limit	query		int		false	"page size (1-500)"	default(50)
 //	@Param		after	query		string	false	"cursor from next_after"
 //	@Success	200		{object}	EmployeePage
-//	@Failure	400		{object}	Problem
-//	@Failure	401		{object}	Problem
-//	@Failure	403		{object}	Problem
+//	@Failure	400		{object}	ListQueryProblem
+//	@Failure	401		{object}	UnauthorizedProblem
+//	@Failure	403		{object}	ForbiddenProblem
 //	@Router		/api/employees/ [get]
 func handleListEmployees(q Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -330,8 +330,8 @@ func readableScope(p principal) (employeeID, managerID string) {
 //	@Security	BearerAuth
 //	@Param		id	path		string	true	"employee id"
 //	@Success	200	{object}	EmployeeJSON
-//	@Failure	401	{object}	Problem
-//	@Failure	404	{object}	Problem
+//	@Failure	401	{object}	UnauthorizedProblem
+//	@Failure	404	{object}	NotFoundProblem
 //	@Router		/api/employees/{id}/ [get]
 func handleGetEmployee(store EventStore) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -379,11 +379,11 @@ func (r *patchEmployeeRequest) Valid(context.Context) map[string]string {
 //	@Param			id		path		string					true	"employee id"
 //	@Param			body	body		patchEmployeeRequest	true	"fields to change"
 //	@Success		200		{object}	EmployeeJSON
-//	@Failure		400		{object}	Problem
-//	@Failure		401		{object}	Problem
-//	@Failure		403		{object}	Problem
-//	@Failure		404		{object}	Problem
-//	@Failure		409		{object}	Problem
+//	@Failure		400		{object}	EmployeeChangeInputProblem
+//	@Failure		401		{object}	UnauthorizedProblem
+//	@Failure		403		{object}	ForbiddenProblem
+//	@Failure		404		{object}	NotFoundProblem
+//	@Failure		409		{object}	InactiveEmployeeProblem
 //	@Router			/api/employees/{id}/ [patch]
 func handlePatchEmployee(store EventStore, people *recent[employee.Employee], now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {

@@ -32,8 +32,8 @@ type HolidayPage struct {
 //	@Security	BearerAuth
 //	@Param		year	query		int	false	"year (the caller's current year by default)"
 //	@Success	200		{object}	HolidayPage
-//	@Failure	400		{object}	Problem
-//	@Failure	401		{object}	Problem
+//	@Failure	400		{object}	YearQueryProblem
+//	@Failure	401		{object}	UnauthorizedProblem
 //	@Router		/api/holidays/ [get]
 func handleListHolidays(store EventStore, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -90,10 +90,10 @@ func (r *holidayRequest) Valid(context.Context) map[string]string {
 //	@Security	BearerAuth
 //	@Param		body	body		holidayRequest	true	"the holiday"
 //	@Success	201		{object}	HolidayJSON
-//	@Failure	400		{object}	Problem
-//	@Failure	401		{object}	Problem
-//	@Failure	403		{object}	Problem
-//	@Failure	409		{object}	Problem
+//	@Failure	400		{object}	HolidayInputProblem
+//	@Failure	401		{object}	UnauthorizedProblem
+//	@Failure	403		{object}	ForbiddenProblem
+//	@Failure	409		{object}	HolidayDeclaredProblem
 //	@Router		/api/holidays/ [post]
 func handleDeclareHoliday(store EventStore, cached *recent[calendar.Holidays], now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -121,9 +121,9 @@ func handleDeclareHoliday(store EventStore, cached *recent[calendar.Holidays], n
 //	@Security	BearerAuth
 //	@Param		date	path	string	true	"YYYY-MM-DD"
 //	@Success	204
-//	@Failure	401	{object}	Problem
-//	@Failure	403	{object}	Problem
-//	@Failure	404	{object}	Problem
+//	@Failure	401	{object}	UnauthorizedProblem
+//	@Failure	403	{object}	ForbiddenProblem
+//	@Failure	404	{object}	NotFoundProblem
 //	@Router		/api/holidays/{date}/ [delete]
 func handleWithdrawHoliday(store EventStore, cached *recent[calendar.Holidays], now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {

@@ -42,8 +42,8 @@ type NotificationPage struct {
 //	@Param		after	query		int		false	"only those with a greater seq"
 //	@Param		limit	query		int		false	"page size (1-500)"	default(50)
 //	@Success	200		{object}	NotificationPage
-//	@Failure	400		{object}	Problem
-//	@Failure	401		{object}	Problem
+//	@Failure	400		{object}	ListQueryProblem
+//	@Failure	401		{object}	UnauthorizedProblem
 //	@Router		/api/notifications/ [get]
 func handleListNotifications(q Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -86,9 +86,9 @@ func handleListNotifications(q Queries) echo.HandlerFunc {
 //	@Security	BearerAuth
 //	@Param		id	path		string	true	"notification id"
 //	@Success	200	{object}	NotificationJSON
-//	@Failure	401	{object}	Problem
-//	@Failure	403	{object}	Problem	"an auditor changes nothing"
-//	@Failure	404	{object}	Problem
+//	@Failure	401	{object}	UnauthorizedProblem
+//	@Failure	403	{object}	ForbiddenProblem	"an auditor changes nothing"
+//	@Failure	404	{object}	NotFoundProblem
 //	@Router		/api/notifications/{id}/mark-as-read/ [post]
 func handleMarkRead(store EventStore, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {

@@ -60,19 +60,19 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.AttendanceQueryProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -121,25 +121,25 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.AttendanceInputProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "an auditor changes nothing",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "409": {
                         "description": "Conflict",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.CheckedInProblem"
                         }
                     }
                 }
@@ -169,7 +169,7 @@ const docTemplate = `{
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     }
                 }
@@ -342,19 +342,19 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ListQueryProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "Forbidden",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     }
                 }
@@ -403,25 +403,25 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.RegistrationInputProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "Forbidden",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "409": {
                         "description": "Conflict",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.EmailTakenProblem"
                         }
                     }
                 }
@@ -460,13 +460,13 @@ const docTemplate = `{
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -516,31 +516,31 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.EmployeeChangeInputProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "Forbidden",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     },
                     "409": {
                         "description": "Conflict",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.InactiveEmployeeProblem"
                         }
                     }
                 }
@@ -580,25 +580,25 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnpagedListQueryProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "Forbidden",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -662,19 +662,19 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ListQueryProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "Forbidden",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     }
                 }
@@ -712,13 +712,13 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.YearQueryProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     }
                 }
@@ -760,25 +760,25 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.HolidayInputProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "Forbidden",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "409": {
                         "description": "Conflict",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.HolidayDeclaredProblem"
                         }
                     }
                 }
@@ -811,19 +811,19 @@ const docTemplate = `{
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "Forbidden",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -875,19 +875,19 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.YearQueryProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -937,25 +937,25 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.EntitlementInputProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "Forbidden",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -1019,19 +1019,19 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ListQueryProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -1080,25 +1080,25 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.LeaveInputProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "an auditor changes nothing",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "422": {
                         "description": "no workdays in range, overlap, or more days than available",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.InsufficientBalanceProblem"
                         }
                     }
                 }
@@ -1137,13 +1137,13 @@ const docTemplate = `{
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -1189,25 +1189,25 @@ const docTemplate = `{
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "Forbidden",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     },
                     "409": {
                         "description": "Conflict",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotCancellableProblem"
                         }
                     }
                 }
@@ -1265,37 +1265,37 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.DecisionInputProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "Forbidden",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     },
                     "409": {
                         "description": "not pending",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotPendingProblem"
                         }
                     },
                     "422": {
                         "description": "approval past the balance, or holidays declared since cover every day of the request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.InsufficientBalanceProblem"
                         }
                     }
                 }
@@ -1346,13 +1346,13 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ListQueryProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     }
                 }
@@ -1391,19 +1391,19 @@ const docTemplate = `{
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "an auditor changes nothing",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -1470,19 +1470,19 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ReportQueryProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -1637,6 +1637,36 @@ const docTemplate = `{
                 }
             }
         },
+        "http.AttendanceInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "type": "must be \"check-in\" or \"check-out\""
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
         "http.AttendancePage": {
             "type": "object",
             "properties": {
@@ -1648,6 +1678,36 @@ const docTemplate = `{
                 },
                 "next_after": {
                     "type": "string"
+                }
+            }
+        },
+        "http.AttendanceQueryProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid query parameters"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "to": "must not be before from"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
                 }
             }
         },
@@ -1717,6 +1777,108 @@ const docTemplate = `{
                 }
             }
         },
+        "http.CheckedInProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "already checked in: check out first"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 409
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Conflict"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.DecisionInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "status": "must be \"approved\" or \"rejected\""
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.EmailTakenProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "email is already registered"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 409
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Conflict"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.EmployeeChangeInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "manager_id": "must name an active manager or admin"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
         "http.EmployeeJSON": {
             "type": "object",
             "properties": {
@@ -1770,6 +1932,36 @@ const docTemplate = `{
                 }
             }
         },
+        "http.EntitlementInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "entitlement_days": "required"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
         "http.EventJSON": {
             "type": "object",
             "properties": {
@@ -1817,6 +2009,27 @@ const docTemplate = `{
                 }
             }
         },
+        "http.ForbiddenProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "you are not allowed to do this"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 403
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Forbidden"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
         "http.HealthJSON": {
             "type": "object",
             "properties": {
@@ -1846,6 +2059,57 @@ const docTemplate = `{
                 }
             }
         },
+        "http.HolidayDeclaredProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "holiday already declared on that date"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 409
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Conflict"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.HolidayInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "name": "required"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
         "http.HolidayJSON": {
             "type": "object",
             "properties": {
@@ -1870,6 +2134,78 @@ const docTemplate = `{
                 },
                 "next_after": {
                     "type": "string"
+                }
+            }
+        },
+        "http.InactiveEmployeeProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "employee is inactive"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 409
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Conflict"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.InsufficientBalanceProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "insufficient leave balance: requested 5 days, available 2 days"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 422
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Unprocessable Entity"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.LeaveInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "end_date": "must not be before start_date"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
                 }
             }
         },
@@ -1931,6 +2267,36 @@ const docTemplate = `{
                         "rejected",
                         "cancelled"
                     ]
+                }
+            }
+        },
+        "http.ListQueryProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid query parameters"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "limit": "must be a whole number from 1 to 500"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
                 }
             }
         },
@@ -2014,6 +2380,69 @@ const docTemplate = `{
                 }
             }
         },
+        "http.NotCancellableProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "only a pending or approved leave request can be cancelled"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 409
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Conflict"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.NotFoundProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "not found"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 404
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Not Found"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.NotPendingProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "leave request is not pending"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 409
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Conflict"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
         "http.NotificationJSON": {
             "type": "object",
             "properties": {
@@ -2069,13 +2498,70 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "detail": {
-                    "type": "string",
-                    "example": "end_date: must not be before start_date"
+                    "type": "string"
                 },
                 "errors": {
                     "type": "object",
                     "additionalProperties": {
                         "type": "string"
+                    }
+                },
+                "status": {
+                    "type": "integer"
+                },
+                "title": {
+                    "type": "string"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.RegistrationInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "full_name": "required"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.ReportQueryProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid query parameters"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "month": "must be a whole number from 1 to 12"
                     }
                 },
                 "status": {
@@ -2149,6 +2635,57 @@ const docTemplate = `{
                 }
             }
         },
+        "http.UnauthorizedProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "missing or invalid access token"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 401
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Unauthorized"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.UnpagedListQueryProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid query parameters"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "after": "must be empty: this list is not paged"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
         "http.UserJSON": {
             "type": "object",
             "properties": {
@@ -2163,6 +2700,36 @@ const docTemplate = `{
                 },
                 "role": {
                     "type": "string"
+                }
+            }
+        },
+        "http.YearQueryProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid query parameters"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "year": "must be a whole number from 1 to 9999"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
                 }
             }
         },
@@ -2247,11 +2814,11 @@ const docTemplate = `{
             "properties": {
                 "email": {
                     "type": "string",
-                    "example": "ayse@example.com"
+                    "example": "admin@example.com"
                 },
                 "password": {
                     "type": "string",
-                    "example": "correct horse battery"
+                    "example": "admin-password"
                 }
             }
         },
