@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // TestListCursors: every list of the OpenAPI document refuses a malformed
@@ -160,4 +163,86 @@ func deref(s *string) string {
 		return "null"
 	}
 	return strconv.Quote(*s)
+}
+
+// TestAuditFeedPagesThroughThousands: the feed pages through 25,000 events
+// to a null next_after, and one employee's events are found across the
+// thousands of others between them, where a page stops at the bound of
+// what it scans and the client continues from its cursor.
+func TestAuditFeedPagesThroughThousands(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	admin := a.admin()
+	emp := a.register(admin, "employee", nil)
+	a.must(http.StatusCreated, "POST", "/api/attendance/", emp.token, map[string]string{"type": "check-in"}, nil)
+
+	// Others' events, written in one statement: a stream of a category no
+	// projection reads, so only the feed sees them.
+	pool, err := pgxpool.New(context.Background(), a.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	const others = 25_000
+	if _, err := pool.Exec(context.Background(), `INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata)
+		SELECT gen_random_uuid(), 'filler-1', v, 'holiday.declared', 1, jsonb_build_object('date', '2024-01-01', 'name', 'x'), '{}'
+		FROM generate_series(1, $1) v`, others); err != nil {
+		t.Fatal(err)
+	}
+	a.must(http.StatusCreated, "POST", "/api/attendance/", emp.token, map[string]string{"type": "check-out"}, nil)
+	var total int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM events`).Scan(&total); err != nil {
+		t.Fatal(err)
+	}
+
+	type page struct {
+		Items []struct {
+			StreamID string `json:"stream_id"`
+			Type     string `json:"type"`
+		} `json:"items"`
+		NextAfter *string `json:"next_after"`
+	}
+	// walk pages through query to the end of the feed and returns the
+	// events' types of streams ending in suffix, how many events, and how
+	// many pages came back empty before the end.
+	walk := func(query, suffix string) (types []string, events, empty int) {
+		t.Helper()
+		after := ""
+		for pages := 0; ; pages++ {
+			if pages > total {
+				t.Fatalf("%s: no end after %d pages", query, pages)
+			}
+			var p page
+			a.must(http.StatusOK, "GET", query+"&after="+after, admin.token, nil, &p)
+			events += len(p.Items)
+			for _, e := range p.Items {
+				if strings.HasSuffix(e.StreamID, suffix) {
+					types = append(types, e.Type)
+				}
+			}
+			if p.NextAfter == nil {
+				return types, events, empty
+			}
+			if len(p.Items) == 0 {
+				empty++
+			}
+			after = *p.NextAfter
+		}
+	}
+	var all []string
+	eventually(t, "the check-out is in the feed", func() bool {
+		types, n, _ := walk("/api/events/?limit=500", emp.ID)
+		all = types
+		return n == total
+	})
+	mine, _, empty := walk("/api/events/?limit=2&employee_id="+emp.ID, emp.ID)
+	if !slices.Equal(mine, all) {
+		t.Errorf("the employee's events paged 2 at a time = %v, want %v", mine, all)
+	}
+	if empty == 0 {
+		t.Errorf("no page stopped at the scan's bound across %d others' events", others)
+	}
+	if !slices.Contains(mine, "attendance.checked_out") {
+		t.Errorf("the employee's events = %v, want the check-out after the others' events", mine)
+	}
 }
