@@ -83,18 +83,19 @@ func (r *holidayRequest) Valid(context.Context) map[string]string {
 
 // handleDeclareHoliday godoc
 //
-//	@Summary	Declare a holiday
-//	@Tags		holidays
-//	@Accept		json
-//	@Produce	json
-//	@Security	BearerAuth
-//	@Param		body	body		holidayRequest	true	"the holiday"
-//	@Success	201		{object}	HolidayJSON
-//	@Failure	400		{object}	HolidayInputProblem
-//	@Failure	401		{object}	UnauthorizedProblem
-//	@Failure	403		{object}	ForbiddenProblem
-//	@Failure	409		{object}	HolidayDeclaredProblem
-//	@Router		/api/holidays/ [post]
+//	@Summary		Declare a holiday
+//	@Description	Leave requests still pending are approved without the day; leave already approved over it stays as approved, and the monthly report counts the day once, as leave.
+//	@Tags			holidays
+//	@Accept			json
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Param			body	body		holidayRequest	true	"the holiday"
+//	@Success		201		{object}	HolidayJSON
+//	@Failure		400		{object}	HolidayInputProblem
+//	@Failure		401		{object}	UnauthorizedProblem
+//	@Failure		403		{object}	ForbiddenProblem
+//	@Failure		409		{object}	HolidayDeclaredProblem
+//	@Router			/api/holidays/ [post]
 func handleDeclareHoliday(store EventStore, cached *recent[calendar.Holidays], now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req, err := decode[holidayRequest](c)

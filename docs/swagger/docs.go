@@ -729,6 +729,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
+                "description": "Leave requests still pending are approved without the day; leave already approved over it stays as approved, and the monthly report counts the day once, as leave.",
                 "consumes": [
                     "application/json"
                 ],
