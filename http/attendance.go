@@ -53,10 +53,10 @@ type AttendanceRecordJSON struct {
 //	@Param			Idempotency-Key	header		string				false	"makes a retry safe"
 //	@Param			body			body		attendanceRequest	true	"check-in or check-out"
 //	@Success		201				{object}	AttendanceRecordJSON
-//	@Failure		400				{object}	Problem
-//	@Failure		401				{object}	Problem
-//	@Failure		403				{object}	Problem	"an auditor changes nothing"
-//	@Failure		409				{object}	Problem
+//	@Failure		400				{object}	AttendanceInputProblem
+//	@Failure		401				{object}	UnauthorizedProblem
+//	@Failure		403				{object}	ForbiddenProblem	"an auditor changes nothing"
+//	@Failure		409				{object}	CheckedInProblem
 //	@Router			/api/attendance/ [post]
 func handleAttendance(store EventStore, states *attendanceStates, holidays *recent[calendar.Holidays], now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -139,7 +139,7 @@ func attendanceDayJSON(d projections.AttendanceDay) AttendanceDayJSON {
 	}
 }
 
-// AttendancePage is a list of days.
+// AttendancePage is a list of days, never paged: next_after is always null.
 type AttendancePage struct {
 	Items     []AttendanceDayJSON `json:"items"`
 	NextAfter *string             `json:"next_after"`
@@ -159,9 +159,9 @@ const maxAttendanceSpan = 366
 //	@Param			from		query		string	false	"first date YYYY-MM-DD"
 //	@Param			to			query		string	false	"last date YYYY-MM-DD"
 //	@Success		200			{object}	AttendancePage
-//	@Failure		400			{object}	Problem
-//	@Failure		401			{object}	Problem
-//	@Failure		404			{object}	Problem
+//	@Failure		400			{object}	AttendanceQueryProblem
+//	@Failure		401			{object}	UnauthorizedProblem
+//	@Failure		404			{object}	NotFoundProblem
 //	@Router			/api/attendance/ [get]
 func handleListAttendance(store EventStore, q Queries, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -169,6 +169,7 @@ func handleListAttendance(store EventStore, q Queries, now func() time.Time) ech
 		id := checkUUID(fields, "employee_id", c.QueryParam("employee_id"))
 		from := checkDate(fields, "from", c.QueryParam("from"), false)
 		to := checkDate(fields, "to", c.QueryParam("to"), false)
+		checkNoCursor(fields, c.QueryParam("after"))
 		if err := queryError(fields); err != nil {
 			return err
 		}
@@ -212,7 +213,7 @@ func handleListAttendance(store EventStore, q Queries, now func() time.Time) ech
 //	@Produce	json
 //	@Security	BearerAuth
 //	@Success	200	{object}	AttendanceDayJSON
-//	@Failure	401	{object}	Problem
+//	@Failure	401	{object}	UnauthorizedProblem
 //	@Router		/api/attendance/today/ [get]
 func handleAttendanceToday(q Queries, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {

@@ -17,9 +17,12 @@ import (
 	"github.com/acme/employee-tracking/eventstore"
 )
 
-// EventJSON is a stored event as auditors see it.
+// EventJSON is a stored event as auditors see it. Cursor is its place in
+// the feed: after=cursor continues after it, so a client that reached the end
+// of the feed (next_after null) follows it from its last event.
 type EventJSON struct {
 	Position   int64               `json:"position"`
+	Cursor     string              `json:"cursor" example:"1234.5678"`
 	StreamID   string              `json:"stream_id" example:"leave-0b7f6c1e-8f0a-5d8e-9a51-3c1f2e4d5a6b"`
 	Version    int64               `json:"version"`
 	Type       string              `json:"type" example:"leave.approved"`
@@ -29,14 +32,14 @@ type EventJSON struct {
 }
 
 func eventJSON(e eventstore.Event) EventJSON {
-	return EventJSON{Position: e.Position, StreamID: e.StreamID, Version: e.Version, Type: e.Type, Data: e.Data, Metadata: e.Metadata, RecordedAt: e.RecordedAt}
+	return EventJSON{Position: e.Position, Cursor: e.Cursor().String(), StreamID: e.StreamID, Version: e.Version, Type: e.Type, Data: e.Data, Metadata: e.Metadata, RecordedAt: e.RecordedAt}
 }
 
 // EventPage is a page of the audit feed. next_after is the feed cursor to
-// continue from, also when the page is empty.
+// continue from, null when the page reaches the end of the feed.
 type EventPage struct {
 	Items     []EventJSON `json:"items"`
-	NextAfter string      `json:"next_after" example:"1234.5678"`
+	NextAfter *string     `json:"next_after" example:"1234.5678"`
 }
 
 // maxFeedScan bounds the events one request reads when filtering by
@@ -62,9 +65,9 @@ func employeeStreams(id string) []string {
 //	@Param			type		query		string	false	"event type, e.g. leave.approved"
 //	@Param			employee_id	query		string	false	"events of one employee's streams"
 //	@Success		200			{object}	EventPage
-//	@Failure		400			{object}	Problem
-//	@Failure		401			{object}	Problem
-//	@Failure		403			{object}	Problem
+//	@Failure		400			{object}	ListQueryProblem
+//	@Failure		401			{object}	UnauthorizedProblem
+//	@Failure		403			{object}	ForbiddenProblem
 //	@Router			/api/events/ [get]
 func handleEvents(store EventStore) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -82,48 +85,57 @@ func handleEvents(store EventStore) echo.HandlerFunc {
 		ctx := c.Request().Context()
 		page := EventPage{Items: []EventJSON{}}
 		if employeeID == "" {
-			events, next, err := store.ReadFeedFiltered(ctx, after, limit, f)
+			// One event more than the page tells whether a next page exists.
+			events, _, err := store.ReadFeedFiltered(ctx, after, limit+1, f)
 			if err != nil {
 				return err
 			}
-			for _, e := range events {
+			for _, e := range events[:min(limit, len(events))] {
 				page.Items = append(page.Items, eventJSON(e))
 			}
-			page.NextAfter = next.String()
+			if len(events) > limit {
+				page.NextAfter = nextAfter(events[limit-1].Cursor().String())
+			}
 			return c.JSON(http.StatusOK, page)
 		}
 		streams := employeeStreams(employeeID)
-		cursor := after
-		for scanned := 0; scanned < maxFeedScan && len(page.Items) < limit; {
-			events, next, err := store.ReadFeedFiltered(ctx, cursor, maxLimit, f)
+		cursor, more := after, false
+	scan:
+		for scanned := 0; ; scanned += maxLimit {
+			if scanned >= maxFeedScan {
+				more = true // the scan's bound, not the feed's end: the client continues from here
+				break
+			}
+			events, _, err := store.ReadFeedFiltered(ctx, cursor, maxLimit, f)
 			if err != nil {
 				return err
 			}
 			for _, e := range events {
-				if len(page.Items) == limit {
-					break
-				}
-				cursor = e.Cursor()
 				if slices.Contains(streams, e.StreamID) {
+					if len(page.Items) == limit {
+						more = true
+						break scan
+					}
 					page.Items = append(page.Items, eventJSON(e))
 				}
+				cursor = e.Cursor()
 			}
-			scanned += len(events)
 			if len(events) < maxLimit {
-				if len(page.Items) < limit {
-					cursor = next
-				}
-				break
+				break // the end of the feed
 			}
 		}
-		page.NextAfter = cursor.String()
+		if more {
+			page.NextAfter = nextAfter(cursor.String())
+		}
 		return c.JSON(http.StatusOK, page)
 	}
 }
 
-// HistoryJSON is every event about one employee.
+// HistoryJSON is every event about one employee, never paged: next_after is
+// always null.
 type HistoryJSON struct {
-	Items []EventJSON `json:"items"`
+	Items     []EventJSON `json:"items"`
+	NextAfter *string     `json:"next_after"`
 }
 
 // handleEmployeeHistory godoc
@@ -135,9 +147,10 @@ type HistoryJSON struct {
 //	@Security		BearerAuth
 //	@Param			id	path		string	true	"employee id"
 //	@Success		200	{object}	HistoryJSON
-//	@Failure		401	{object}	Problem
-//	@Failure		403	{object}	Problem
-//	@Failure		404	{object}	Problem
+//	@Failure		400	{object}	UnpagedListQueryProblem
+//	@Failure		401	{object}	UnauthorizedProblem
+//	@Failure		403	{object}	ForbiddenProblem
+//	@Failure		404	{object}	NotFoundProblem
 //	@Router			/api/employees/{id}/history/ [get]
 func handleEmployeeHistory(store EventStore) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -146,6 +159,11 @@ func handleEmployeeHistory(store EventStore) echo.HandlerFunc {
 			return err
 		}
 		if err := permit(c, access.EmployeeHistory, e); err != nil {
+			return err
+		}
+		fields := map[string]string{}
+		checkNoCursor(fields, c.QueryParam("after"))
+		if err := queryError(fields); err != nil {
 			return err
 		}
 		var all []eventstore.Event

@@ -62,8 +62,8 @@ func loadPrincipal(ctx context.Context, store EventStore, tok tokens, people *re
 }
 
 type loginRequest struct {
-	Email    string `json:"email" example:"ayse@example.com"`
-	Password string `json:"password" example:"correct horse battery"`
+	Email    string `json:"email" example:"admin@example.com"`
+	Password string `json:"password" example:"admin-password"`
 }
 
 func (r *loginRequest) Valid(context.Context) map[string]string {

@@ -163,10 +163,10 @@ func (r *registerRequest) Valid(context.Context) map[string]string {
 //	@Param			Idempotency-Key	header		string			false	"makes a retry safe"
 //	@Param			body			body		registerRequest	true	"the employee"
 //	@Success		201				{object}	EmployeeJSON
-//	@Failure		400				{object}	Problem
-//	@Failure		401				{object}	Problem
-//	@Failure		403				{object}	Problem
-//	@Failure		409				{object}	Problem
+//	@Failure		400				{object}	RegistrationInputProblem
+//	@Failure		401				{object}	UnauthorizedProblem
+//	@Failure		403				{object}	ForbiddenProblem
+//	@Failure		409				{object}	EmailTakenProblem
 //	@Router			/api/employees/ [post]
 func handleRegisterEmployee(accounts *Accounts, store EventStore, defaults employee.Schedule) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -231,15 +231,15 @@ type EmployeePage struct {
 //	@Param		limit	query		int		false	"page size (1-500)"	default(50)
 //	@Param		after	query		string	false	"cursor from next_after"
 //	@Success	200		{object}	EmployeePage
-//	@Failure	400		{object}	Problem
-//	@Failure	401		{object}	Problem
-//	@Failure	403		{object}	Problem
+//	@Failure	400		{object}	ListQueryProblem
+//	@Failure	401		{object}	UnauthorizedProblem
+//	@Failure	403		{object}	ForbiddenProblem
 //	@Router		/api/employees/ [get]
 func handleListEmployees(q Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := mustPrincipal(c)
 		fields := map[string]string{}
-		f := projections.EmployeeFilter{Limit: checkLimit(fields, c.QueryParam("limit")), After: c.QueryParam("after")}
+		f := projections.EmployeeFilter{Limit: checkLimit(fields, c.QueryParam("limit")), After: checkIDCursor(fields, c.QueryParam("after"))}
 		if err := queryError(fields); err != nil {
 			return err
 		}
@@ -255,6 +255,24 @@ func handleListEmployees(q Queries) echo.HandlerFunc {
 			page.Items[i] = employeeViewJSON(v)
 		}
 		return c.JSON(http.StatusOK, page)
+	}
+}
+
+// checkIDCursor reads the after cursor of a list ordered by id: the id of
+// the previous page's last item.
+func checkIDCursor(fields map[string]string, s string) string {
+	id := checkUUID(fields, "after", s)
+	if _, bad := fields["after"]; bad {
+		fields["after"] = "must be a cursor from next_after"
+	}
+	return id
+}
+
+// checkNoCursor refuses an after cursor on a list that is never paged: it
+// hands out none, so any is malformed.
+func checkNoCursor(fields map[string]string, s string) {
+	if s != "" {
+		fields["after"] = "must be empty: this list is not paged"
 	}
 }
 
@@ -312,8 +330,8 @@ func readableScope(p principal) (employeeID, managerID string) {
 //	@Security	BearerAuth
 //	@Param		id	path		string	true	"employee id"
 //	@Success	200	{object}	EmployeeJSON
-//	@Failure	401	{object}	Problem
-//	@Failure	404	{object}	Problem
+//	@Failure	401	{object}	UnauthorizedProblem
+//	@Failure	404	{object}	NotFoundProblem
 //	@Router		/api/employees/{id}/ [get]
 func handleGetEmployee(store EventStore) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -361,11 +379,11 @@ func (r *patchEmployeeRequest) Valid(context.Context) map[string]string {
 //	@Param			id		path		string					true	"employee id"
 //	@Param			body	body		patchEmployeeRequest	true	"fields to change"
 //	@Success		200		{object}	EmployeeJSON
-//	@Failure		400		{object}	Problem
-//	@Failure		401		{object}	Problem
-//	@Failure		403		{object}	Problem
-//	@Failure		404		{object}	Problem
-//	@Failure		409		{object}	Problem
+//	@Failure		400		{object}	EmployeeChangeInputProblem
+//	@Failure		401		{object}	UnauthorizedProblem
+//	@Failure		403		{object}	ForbiddenProblem
+//	@Failure		404		{object}	NotFoundProblem
+//	@Failure		409		{object}	InactiveEmployeeProblem
 //	@Router			/api/employees/{id}/ [patch]
 func handlePatchEmployee(store EventStore, people *recent[employee.Employee], sessions *Sessions, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {

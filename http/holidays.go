@@ -18,7 +18,7 @@ type HolidayJSON struct {
 	Name string `json:"name" example:"Republic Day"`
 }
 
-// HolidayPage lists a year's holidays.
+// HolidayPage lists a year's holidays, never paged: next_after is always null.
 type HolidayPage struct {
 	Items     []HolidayJSON `json:"items"`
 	NextAfter *string       `json:"next_after"`
@@ -32,14 +32,15 @@ type HolidayPage struct {
 //	@Security	BearerAuth
 //	@Param		year	query		int	false	"year (the caller's current year by default)"
 //	@Success	200		{object}	HolidayPage
-//	@Failure	400		{object}	Problem
-//	@Failure	401		{object}	Problem
+//	@Failure	400		{object}	YearQueryProblem
+//	@Failure	401		{object}	UnauthorizedProblem
 //	@Router		/api/holidays/ [get]
 func handleListHolidays(store EventStore, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := mustPrincipal(c)
 		fields := map[string]string{}
 		year := checkInt(fields, "year", c.QueryParam("year"), today(p.Schedule, now()).Year, 1, 9999)
+		checkNoCursor(fields, c.QueryParam("after"))
 		if err := queryError(fields); err != nil {
 			return err
 		}
@@ -82,18 +83,19 @@ func (r *holidayRequest) Valid(context.Context) map[string]string {
 
 // handleDeclareHoliday godoc
 //
-//	@Summary	Declare a holiday
-//	@Tags		holidays
-//	@Accept		json
-//	@Produce	json
-//	@Security	BearerAuth
-//	@Param		body	body		holidayRequest	true	"the holiday"
-//	@Success	201		{object}	HolidayJSON
-//	@Failure	400		{object}	Problem
-//	@Failure	401		{object}	Problem
-//	@Failure	403		{object}	Problem
-//	@Failure	409		{object}	Problem
-//	@Router		/api/holidays/ [post]
+//	@Summary		Declare a holiday
+//	@Description	Leave requests still pending are approved without the day; leave already approved over it stays as approved, and the monthly report counts the day once, as leave.
+//	@Tags			holidays
+//	@Accept			json
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Param			body	body		holidayRequest	true	"the holiday"
+//	@Success		201		{object}	HolidayJSON
+//	@Failure		400		{object}	HolidayInputProblem
+//	@Failure		401		{object}	UnauthorizedProblem
+//	@Failure		403		{object}	ForbiddenProblem
+//	@Failure		409		{object}	HolidayDeclaredProblem
+//	@Router			/api/holidays/ [post]
 func handleDeclareHoliday(store EventStore, cached *recent[calendar.Holidays], now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req, err := decode[holidayRequest](c)
@@ -120,9 +122,9 @@ func handleDeclareHoliday(store EventStore, cached *recent[calendar.Holidays], n
 //	@Security	BearerAuth
 //	@Param		date	path	string	true	"YYYY-MM-DD"
 //	@Success	204
-//	@Failure	401	{object}	Problem
-//	@Failure	403	{object}	Problem
-//	@Failure	404	{object}	Problem
+//	@Failure	401	{object}	UnauthorizedProblem
+//	@Failure	403	{object}	ForbiddenProblem
+//	@Failure	404	{object}	NotFoundProblem
 //	@Router		/api/holidays/{date}/ [delete]
 func handleWithdrawHoliday(store EventStore, cached *recent[calendar.Holidays], now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {

@@ -83,10 +83,10 @@ func (r *leaveRequest) Valid(context.Context) map[string]string {
 //	@Param			Idempotency-Key	header		string			false	"makes a retry safe"
 //	@Param			body			body		leaveRequest	true	"the dates"
 //	@Success		201				{object}	LeaveRequestJSON
-//	@Failure		400				{object}	Problem
-//	@Failure		401				{object}	Problem
-//	@Failure		403				{object}	Problem	"an auditor changes nothing"
-//	@Failure		422				{object}	Problem	"no workdays in range, overlap, or more days than available"
+//	@Failure		400				{object}	LeaveInputProblem
+//	@Failure		401				{object}	UnauthorizedProblem
+//	@Failure		403				{object}	ForbiddenProblem			"an auditor changes nothing"
+//	@Failure		422				{object}	InsufficientBalanceProblem	"no workdays in range, overlap, or more days than available"
 //	@Router			/api/leave-management/ [post]
 func handleRequestLeave(store EventStore, policy leave.Policy, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -141,9 +141,9 @@ var leaveStatuses = []string{string(leave.StatusPending), string(leave.StatusApp
 //	@Param			limit		query		int		false	"page size (1-500)"	default(50)
 //	@Param			after		query		string	false	"cursor from next_after"
 //	@Success		200			{object}	LeavePage
-//	@Failure		400			{object}	Problem
-//	@Failure		401			{object}	Problem
-//	@Failure		404			{object}	Problem
+//	@Failure		400			{object}	ListQueryProblem
+//	@Failure		401			{object}	UnauthorizedProblem
+//	@Failure		404			{object}	NotFoundProblem
 //	@Router			/api/leave-management/ [get]
 func handleListLeave(store EventStore, q Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -152,7 +152,7 @@ func handleListLeave(store EventStore, q Queries) echo.HandlerFunc {
 			Status:     c.QueryParam("status"),
 			EmployeeID: checkUUID(fields, "employee_id", c.QueryParam("employee_id")),
 			Limit:      checkLimit(fields, c.QueryParam("limit")),
-			After:      c.QueryParam("after"),
+			After:      checkIDCursor(fields, c.QueryParam("after")),
 		}
 		if f.Status != "" && !contains(leaveStatuses, f.Status) {
 			fields["status"] = "must be one of " + strings.Join(leaveStatuses, ", ")
@@ -238,8 +238,8 @@ func visibleLeave(c echo.Context, store EventStore, pool *pgxpool.Pool) (leave.R
 //	@Security	BearerAuth
 //	@Param		id	path		string	true	"request id"
 //	@Success	200	{object}	LeaveRequestJSON
-//	@Failure	401	{object}	Problem
-//	@Failure	404	{object}	Problem
+//	@Failure	401	{object}	UnauthorizedProblem
+//	@Failure	404	{object}	NotFoundProblem
 //	@Router		/api/leave-management/{id}/ [get]
 func handleGetLeave(store EventStore, pool *pgxpool.Pool) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -266,7 +266,7 @@ func (r *decideLeaveRequest) Valid(context.Context) map[string]string {
 // handleDecideLeave godoc
 //
 //	@Summary		Approve or reject a leave request
-//	@Description	The employee's manager or an admin decides a pending request; approval spends the balance.
+//	@Description	The employee's manager or an admin decides a pending request. Approval spends the balance for the request's days less any holiday declared since it was filed (days in the answer); a holiday declared after the approval leaves it as approved.
 //	@Tags			leave
 //	@Accept			json
 //	@Produce		json
@@ -275,12 +275,12 @@ func (r *decideLeaveRequest) Valid(context.Context) map[string]string {
 //	@Param			Idempotency-Key	header		string				false	"makes a retry safe"
 //	@Param			body			body		decideLeaveRequest	true	"the decision"
 //	@Success		200				{object}	LeaveRequestJSON
-//	@Failure		400				{object}	Problem
-//	@Failure		401				{object}	Problem
-//	@Failure		403				{object}	Problem
-//	@Failure		404				{object}	Problem
-//	@Failure		409				{object}	Problem	"not pending"
-//	@Failure		422				{object}	Problem	"approval past the balance"
+//	@Failure		400				{object}	DecisionInputProblem
+//	@Failure		401				{object}	UnauthorizedProblem
+//	@Failure		403				{object}	ForbiddenProblem
+//	@Failure		404				{object}	NotFoundProblem
+//	@Failure		409				{object}	NotPendingProblem	"not pending"
+//	@Failure		422				{object}	InsufficientBalanceProblem	"approval past the balance, or holidays declared since cover every day of the request"
 //	@Router			/api/leave-management/{id}/change-status/ [post]
 func handleDecideLeave(store EventStore, pool *pgxpool.Pool, policy leave.Policy, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -298,7 +298,11 @@ func handleDecideLeave(store EventStore, pool *pgxpool.Pool, policy leave.Policy
 		}
 		var cmd leave.Command = leave.Reject{RequestID: r.ID, By: p.EmployeeID, Note: req.Note}
 		if req.Status == string(leave.StatusApproved) {
-			cmd = leave.Approve{RequestID: r.ID, By: p.EmployeeID, Note: req.Note}
+			holidays, err := loadHolidays(c.Request().Context(), store, r.Year)
+			if err != nil {
+				return err
+			}
+			cmd = leave.Approve{RequestID: r.ID, By: p.EmployeeID, Note: req.Note, Holidays: holidays}
 		}
 		return changeLeave(c, store, policy, now, e.EmployeeID, r.ID, cmd)
 	}
@@ -328,10 +332,10 @@ func changeLeave(c echo.Context, store EventStore, policy leave.Policy, now func
 //	@Param			id				path		string	true	"request id"
 //	@Param			Idempotency-Key	header		string	false	"makes a retry safe"
 //	@Success		200				{object}	LeaveRequestJSON
-//	@Failure		401				{object}	Problem
-//	@Failure		403				{object}	Problem
-//	@Failure		404				{object}	Problem
-//	@Failure		409				{object}	Problem
+//	@Failure		401				{object}	UnauthorizedProblem
+//	@Failure		403				{object}	ForbiddenProblem
+//	@Failure		404				{object}	NotFoundProblem
+//	@Failure		409				{object}	NotCancellableProblem
 //	@Router			/api/leave-management/{id}/cancel/ [post]
 func handleCancelLeave(store EventStore, pool *pgxpool.Pool, policy leave.Policy, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -374,9 +378,9 @@ type BalanceJSON struct {
 //	@Param			year		query		int		false	"leave year"
 //	@Param			as_of		query		string	false	"YYYY-MM-DD or RFC 3339 time"
 //	@Success		200			{object}	BalanceJSON
-//	@Failure		400			{object}	Problem
-//	@Failure		401			{object}	Problem
-//	@Failure		404			{object}	Problem
+//	@Failure		400			{object}	YearQueryProblem
+//	@Failure		401			{object}	UnauthorizedProblem
+//	@Failure		404			{object}	NotFoundProblem
 //	@Router			/api/leave-balances/{employee_id}/ [get]
 func handleGetBalance(store EventStore, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -467,10 +471,10 @@ func (r *entitlementRequest) Valid(context.Context) map[string]string {
 //	@Param			employee_id	path		string				true	"employee id"
 //	@Param			body		body		entitlementRequest	true	"the entitlement"
 //	@Success		200			{object}	BalanceJSON
-//	@Failure		400			{object}	Problem
-//	@Failure		401			{object}	Problem
-//	@Failure		403			{object}	Problem
-//	@Failure		404			{object}	Problem
+//	@Failure		400			{object}	EntitlementInputProblem
+//	@Failure		401			{object}	UnauthorizedProblem
+//	@Failure		403			{object}	ForbiddenProblem
+//	@Failure		404			{object}	NotFoundProblem
 //	@Router			/api/leave-balances/{employee_id}/ [put]
 func handleSetEntitlement(store EventStore, policy leave.Policy, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {

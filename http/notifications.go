@@ -42,8 +42,8 @@ type NotificationPage struct {
 //	@Param		after	query		int		false	"only those with a greater seq"
 //	@Param		limit	query		int		false	"page size (1-500)"	default(50)
 //	@Success	200		{object}	NotificationPage
-//	@Failure	400		{object}	Problem
-//	@Failure	401		{object}	Problem
+//	@Failure	400		{object}	ListQueryProblem
+//	@Failure	401		{object}	UnauthorizedProblem
 //	@Router		/api/notifications/ [get]
 func handleListNotifications(q Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -54,7 +54,8 @@ func handleListNotifications(q Queries) echo.HandlerFunc {
 		if err := queryError(fields); err != nil {
 			return err
 		}
-		items, err := q.Notifications(c.Request().Context(), mustPrincipal(c).EmployeeID, unread, int64(after), limit)
+		ctx, user := c.Request().Context(), mustPrincipal(c).EmployeeID
+		items, err := q.Notifications(ctx, user, unread, int64(after), limit)
 		if err != nil {
 			return err
 		}
@@ -63,7 +64,15 @@ func handleListNotifications(q Queries) echo.HandlerFunc {
 			page.Items[i] = notificationJSON(n)
 		}
 		if len(items) == limit {
-			page.NextAfter = nextAfter(strconv.FormatInt(items[len(items)-1].Seq, 10))
+			// A full page may be the last one: a next page needs one more.
+			last := items[len(items)-1].Seq
+			following, err := q.Notifications(ctx, user, unread, last, 1)
+			if err != nil {
+				return err
+			}
+			if len(following) > 0 {
+				page.NextAfter = nextAfter(strconv.FormatInt(last, 10))
+			}
 		}
 		return c.JSON(http.StatusOK, page)
 	}
@@ -77,9 +86,9 @@ func handleListNotifications(q Queries) echo.HandlerFunc {
 //	@Security	BearerAuth
 //	@Param		id	path		string	true	"notification id"
 //	@Success	200	{object}	NotificationJSON
-//	@Failure	401	{object}	Problem
-//	@Failure	403	{object}	Problem	"an auditor changes nothing"
-//	@Failure	404	{object}	Problem
+//	@Failure	401	{object}	UnauthorizedProblem
+//	@Failure	403	{object}	ForbiddenProblem	"an auditor changes nothing"
+//	@Failure	404	{object}	NotFoundProblem
 //	@Router		/api/notifications/{id}/mark-as-read/ [post]
 func handleMarkRead(store EventStore, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {

@@ -19,12 +19,14 @@ import (
 	"github.com/acme/employee-tracking/projections"
 )
 
-// Problem is an RFC 7807 problem document.
+// Problem is an RFC 7807 problem document. It has no example of its own:
+// the documentation shows each endpoint's failures with one of the types of
+// problem_examples.go.
 type Problem struct {
 	Type   string            `json:"type" example:"about:blank"`
-	Title  string            `json:"title" example:"Bad Request"`
-	Status int               `json:"status" example:"400"`
-	Detail string            `json:"detail,omitempty" example:"end_date: must not be before start_date"`
+	Title  string            `json:"title"`
+	Status int               `json:"status"`
+	Detail string            `json:"detail,omitempty"`
 	Errors map[string]string `json:"errors,omitempty"`
 }
 

@@ -65,9 +65,9 @@ var reportFormats = []string{"json", "csv", "xlsx", "pdf"}
 //	@Param			employee_id	query		string	false	"one employee"
 //	@Param			format		query		string	false	"output format"	Enums(json, csv, xlsx, pdf)	default(json)
 //	@Success		200			{object}	MonthlyReportJSON
-//	@Failure		400			{object}	Problem
-//	@Failure		401			{object}	Problem
-//	@Failure		404			{object}	Problem
+//	@Failure		400			{object}	ReportQueryProblem
+//	@Failure		401			{object}	UnauthorizedProblem
+//	@Failure		404			{object}	NotFoundProblem
 //	@Router			/api/reports/monthly-work/ [get]
 func handleMonthlyWork(store EventStore, q Queries, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {

@@ -287,12 +287,17 @@ type ReportFilter struct {
 	ManagerID  string
 }
 
+// workingRoles are the roles expected at work: the monthly report lists them
+// and the daily sweep reports their absences. Admins and auditors run and
+// read the system; they keep no hours.
+var workingRoles = []string{string(employee.RoleEmployee), string(employee.RoleManager)}
+
 // ErrInvalidMonth is returned by MonthlyWork for a month outside 1..12 or a
 // year outside 1..9999.
 var ErrInvalidMonth = errors.New("projections: invalid year or month")
 
-// MonthlyWork reports the month of every active employee (and of inactive ones
-// with recorded work that month). Expected minutes count the schedule's
+// MonthlyWork reports the month of every active employee of a working role
+// (and of anyone else with recorded work that month). Expected minutes count the schedule's
 // workdays of the month from the hire date on, less holidays and approved
 // leave; absent days are those expected workdays before today without a
 // check-in; overtime is worked minutes beyond the expected ones.
@@ -350,9 +355,9 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f ReportFilt
 	rows, err := tx.Query(ctx, `SELECT e.id::text, e.full_name, e.hire_date, e.schedule,
 			coalesce(m.days_worked, 0), coalesce(m.worked_minutes, 0), coalesce(m.late_days, 0), coalesce(m.late_minutes, 0)
 		FROM employees e LEFT JOIN monthly_hours m ON m.employee_id = e.id AND m.year = $1 AND m.month = $2
-		WHERE (e.active OR m.employee_id IS NOT NULL)
+		WHERE ((e.active AND e.role = ANY($5)) OR m.employee_id IS NOT NULL)
 		  AND ($3 = '' OR e.id = $3::uuid) AND ($4 = '' OR e.manager_id = $4::uuid)
-		ORDER BY e.full_name, e.id`, year, month, f.EmployeeID, f.ManagerID)
+		ORDER BY e.full_name, e.id`, year, month, f.EmployeeID, f.ManagerID, workingRoles)
 	if err != nil {
 		return MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}

@@ -496,8 +496,12 @@ func (f leaveFold) apply(ctx context.Context, e eventstore.Event) error {
 		}
 		return f.balance(ctx, ev.EmployeeID, ev.Year, func(b *leaveBalanceRow) { b.Pending += int64(ev.Amount) })
 	case leave.Approved:
+		var requested int64
 		err := f.request(ctx, e, ev.RequestID, func(r *leaveRequestRow) error {
 			r.Status, r.DecidedBy, r.DecidedAt, r.Note = string(leave.StatusApproved), optional(ev.DecidedBy), optionalTime(ev.DecidedAt), ev.Note
+			requested = r.Amount
+			r.Days, r.Dates = ev.Charged(r.Days, r.Dates)
+			r.Amount = int64(ev.Amount)
 			for _, d := range r.Dates {
 				if err := f.days.put(ctx, leaveDayRow{EmployeeID: r.EmployeeID, Date: d, RequestID: r.ID}); err != nil {
 					return err
@@ -509,7 +513,7 @@ func (f leaveFold) apply(ctx context.Context, e eventstore.Event) error {
 			return err
 		}
 		return f.balance(ctx, ev.EmployeeID, ev.Year, func(b *leaveBalanceRow) {
-			b.Pending -= int64(ev.Amount)
+			b.Pending -= requested
 			b.Used += int64(ev.Amount)
 		})
 	case leave.Rejected:

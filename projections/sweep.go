@@ -53,7 +53,7 @@ func (s *sweep) run(ctx context.Context) error {
 // once sweeps every active employee whose local time has passed checkAt today
 // and whose local today is not swept yet.
 func (s *sweep) once(ctx context.Context) error {
-	rows, err := s.pool.Query(ctx, `SELECT id, full_name, manager_id, hire_date, schedule FROM employees WHERE active`)
+	rows, err := s.pool.Query(ctx, `SELECT id, full_name, manager_id, hire_date, schedule, role = ANY($1) FROM employees WHERE active`, workingRoles)
 	if err != nil {
 		return fmt.Errorf("sweep: list employees: %w", err)
 	}
@@ -61,12 +61,13 @@ func (s *sweep) once(ctx context.Context) error {
 		person
 		hire     pgtype.Date
 		schedule employee.Schedule
+		works    bool // expected at work, so absent without a check-in
 	}
 	var all []due
 	for rows.Next() {
 		var d due
 		var manager *string
-		if err := rows.Scan(&d.ID, &d.Name, &manager, &d.hire, &d.schedule); err != nil {
+		if err := rows.Scan(&d.ID, &d.Name, &manager, &d.hire, &d.schedule, &d.works); err != nil {
 			rows.Close()
 			return fmt.Errorf("sweep: list employees: %w", err)
 		}
@@ -96,14 +97,14 @@ func (s *sweep) once(ctx context.Context) error {
 		if hire := dateOf(d.hire); !hire.IsZero() && today.Before(hire) {
 			continue
 		}
-		if err := s.employee(ctx, d.person, d.schedule, today); err != nil {
+		if err := s.employee(ctx, d.person, d.schedule, d.works, today); err != nil {
 			errs = append(errs, fmt.Errorf("sweep: employee %s on %s: %w", d.ID, today, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule, today calendar.Date) error {
+func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule, works bool, today calendar.Date) error {
 	var swept bool
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sweeps WHERE employee_id = $1 AND local_date = $2)`, p.ID, pgDate(today)).Scan(&swept)
 	if err != nil || swept {
@@ -133,7 +134,7 @@ func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule,
 		return err
 	}
 
-	absent := sched.IsWorkday(today) && !holiday && !onLeave && !checkedIn
+	absent := works && sched.IsWorkday(today) && !holiday && !onLeave && !checkedIn
 	if absent || openAt != nil {
 		to, err := s.n.supervisors(ctx, p)
 		if err != nil {

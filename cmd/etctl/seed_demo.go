@@ -64,7 +64,9 @@ var demoHolidays = []struct {
 }
 
 // seedDemo creates an admin, managers, employees in two offices and months
-// of check-ins, absences, leave requests in every state and holidays. Every
+// of check-ins, absences, leave requests in every state and holidays. The
+// company starts with its history: everyone is hired on its first day, so no
+// report shows days before it as absences. Every
 // change goes through the API's handlers in this process, on a simulated
 // clock, so the events are exactly the ones the API appends. It refuses to
 // run twice: the demo admin's email is taken on a seeded database.
@@ -104,7 +106,7 @@ func seedDemo(ctx context.Context, getenv func(string) string, stdout io.Writer,
 			Config: cfg, Logger: slog.New(slog.DiscardHandler), Pool: pool, Store: store,
 			Queries: projections.NewQueries(pool), Accounts: accounts, Registry: prometheus.NewRegistry(), Now: now,
 		}),
-		ctx: ctx, password: *password, rng: rand.New(rand.NewPCG(*seed, 0x5eed)),
+		ctx: ctx, password: *password, rng: rand.New(rand.NewPCG(*seed, 0x5eed)), hired: first,
 	}
 
 	adminEmail := "admin@" + demoDomain
@@ -167,6 +169,7 @@ type demo struct {
 	ctx      context.Context
 	password string
 	rng      *rand.Rand
+	hired    time.Time // everyone's hire date: the company's history starts there
 	managers []*person
 	staff    []*person
 	counts   counts
@@ -297,13 +300,15 @@ func (d *demo) plan(admin *person, staff int, first, today time.Time) []step {
 		}
 	}
 
-	// Workdays: most arrive on time, some late, a few not at all.
+	// Workdays of everyone expected at work, managers too: most arrive on
+	// time, some late, a few not at all.
+	workers := slices.Concat(d.managers, d.staff)
 	for day := first; day.Before(today); day = day.AddDate(0, 0, 1) {
 		date := day.Format(time.DateOnly)
 		if day.Weekday() == time.Saturday || day.Weekday() == time.Sunday || holidays[date] {
 			continue
 		}
-		for _, e := range d.staff {
+		for _, e := range workers {
 			if onLeave[e][date] {
 				continue
 			}
@@ -339,7 +344,7 @@ func localTime(day time.Time, clock string, loc *time.Location) time.Time {
 func (d *demo) register(admin, p *person, role, position string) error {
 	body := map[string]any{
 		"email": p.email, "password": d.password, "full_name": p.name, "role": role, "position": position,
-		"hire_date": time.Date(2018+d.rng.IntN(7), time.Month(1+d.rng.IntN(12)), 1+d.rng.IntN(28), 0, 0, 0, 0, time.UTC).Format(time.DateOnly),
+		"hire_date": d.hired.Format(time.DateOnly),
 		"schedule": map[string]any{
 			"timezone": p.tz, "work_start": p.start, "work_end": p.end, "grace_minutes": 5, "workdays": []int{1, 2, 3, 4, 5},
 		},

@@ -4,10 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/internal/testdb"
+	"github.com/acme/employee-tracking/projections"
 )
 
 func TestSeedDemo(t *testing.T) {
@@ -88,5 +94,62 @@ func TestSeedDemo(t *testing.T) {
 	}
 	if pending := c.requested - c.approved - c.rejected - c.cancelled; pending < 1 {
 		t.Errorf("pending requests = %d, want at least 1", pending)
+	}
+
+	// What a user sees: the monthly reports of the history list the
+	// employees and managers, not the admin, and show as absent exactly the
+	// days the seeding left without a check-in or leave.
+	m := regexp.MustCompile(`seeded \d+ employees, (\d+) managers, \d+ commands from (\S+) to (\S+) \(\d+ check-ins, \d+ late, (\d+) absences`).
+		FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("summary line missing from:\n%s", out.String())
+	}
+	managers, _ := strconv.Atoi(m[1])
+	absences, _ := strconv.Atoi(m[4])
+	from, err := calendar.ParseDate(m[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	to, err := calendar.ParseDate(m[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The feed, and so a rebuild, reads below the oldest transaction running
+	// anywhere on the server: wait until that is past the seeding's last one.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		var visible bool
+		if err := db.QueryRow(ctx, `SELECT max(tx_id) < pg_snapshot_xmin(pg_current_snapshot()) FROM events`).Scan(&visible); err != nil {
+			t.Fatal(err)
+		}
+		if visible {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the seeded events are not all below the feed's fence after a minute")
+		}
+	}
+	if err := run(ctx, getenv, io.Discard, []string{"rebuild"}); err != nil {
+		t.Fatalf("rebuild = %v, want nil", err)
+	}
+	q := projections.NewQueries(db)
+	absent := 0
+	last := time.Date(to.Year, to.Month, 1, 0, 0, 0, 0, time.UTC)
+	for month := time.Date(from.Year, from.Month, 1, 0, 0, 0, 0, time.UTC); !month.After(last); month = month.AddDate(0, 1, 0) {
+		r, err := q.MonthlyWork(ctx, month.Year(), int(month.Month()), projections.ReportFilter{}, to.AddDays(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Employees) != staff+managers {
+			t.Errorf("report of %s lists %d people, want the %d employees and %d managers", month.Format("2006-01"), len(r.Employees), staff, managers)
+		}
+		for _, row := range r.Employees {
+			if row.FullName == "Demo Administrator" {
+				t.Errorf("report of %s lists the admin", month.Format("2006-01"))
+			}
+			absent += row.AbsentDays
+		}
+	}
+	if absent != absences {
+		t.Errorf("absent days in the reports = %d, want the %d absences the seeding made", absent, absences)
 	}
 }

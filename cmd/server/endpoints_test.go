@@ -158,20 +158,20 @@ func TestReportsAndAudit(t *testing.T) {
 	}
 	var page struct {
 		Items     []event
-		NextAfter string `json:"next_after"`
+		NextAfter *string `json:"next_after"`
 	}
 	var all []event
 	after := ""
 	for range 100 {
 		a.must(http.StatusOK, "GET", "/api/events/?limit=3&after="+after, admin.token, nil, &page)
 		all = append(all, page.Items...)
-		if len(page.Items) == 0 {
+		if page.NextAfter == nil {
 			break
 		}
-		if page.NextAfter == after {
+		if *page.NextAfter == after {
 			t.Fatalf("next_after did not move from %q", after)
 		}
-		after = page.NextAfter
+		after = *page.NextAfter
 	}
 	var checkIn *event
 	for i, e := range all {

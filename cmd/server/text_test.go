@@ -14,7 +14,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// openAPI is the part of the OpenAPI document that says what a client sends.
+// openAPI is what the tests read of the OpenAPI document: what a client
+// sends, and the failures each endpoint documents.
 type openAPI struct {
 	Paths map[string]map[string]struct {
 		Parameters []struct {
@@ -24,6 +25,11 @@ type openAPI struct {
 				Ref string `json:"$ref"`
 			} `json:"schema"`
 		} `json:"parameters"`
+		Responses map[string]struct {
+			Schema struct {
+				Ref string `json:"$ref"`
+			} `json:"schema"`
+		} `json:"responses"`
 	} `json:"paths"`
 	Definitions map[string]schema `json:"definitions"`
 }
@@ -33,6 +39,7 @@ type schema struct {
 	Ref        string            `json:"$ref"`
 	Properties map[string]schema `json:"properties"`
 	Items      *schema           `json:"items"`
+	Example    json.RawMessage   `json:"example"`
 }
 
 func readOpenAPI(t *testing.T) openAPI {

@@ -60,19 +60,19 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.AttendanceQueryProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -121,25 +121,25 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.AttendanceInputProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "an auditor changes nothing",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "409": {
                         "description": "Conflict",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.CheckedInProblem"
                         }
                     }
                 }
@@ -169,7 +169,7 @@ const docTemplate = `{
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     }
                 }
@@ -434,19 +434,19 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ListQueryProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "Forbidden",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     }
                 }
@@ -495,25 +495,25 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.RegistrationInputProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "Forbidden",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "409": {
                         "description": "Conflict",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.EmailTakenProblem"
                         }
                     }
                 }
@@ -552,13 +552,13 @@ const docTemplate = `{
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -608,31 +608,31 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.EmployeeChangeInputProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "Forbidden",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     },
                     "409": {
                         "description": "Conflict",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.InactiveEmployeeProblem"
                         }
                     }
                 }
@@ -669,22 +669,28 @@ const docTemplate = `{
                             "$ref": "#/definitions/http.HistoryJSON"
                         }
                     },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnpagedListQueryProblem"
+                        }
+                    },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "Forbidden",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -812,19 +818,19 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ListQueryProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "Forbidden",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     }
                 }
@@ -862,13 +868,13 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.YearQueryProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     }
                 }
@@ -879,6 +885,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
+                "description": "Leave requests still pending are approved without the day; leave already approved over it stays as approved, and the monthly report counts the day once, as leave.",
                 "consumes": [
                     "application/json"
                 ],
@@ -910,25 +917,25 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.HolidayInputProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "Forbidden",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "409": {
                         "description": "Conflict",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.HolidayDeclaredProblem"
                         }
                     }
                 }
@@ -961,19 +968,19 @@ const docTemplate = `{
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "Forbidden",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -1025,19 +1032,19 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.YearQueryProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -1087,25 +1094,25 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.EntitlementInputProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "Forbidden",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -1169,19 +1176,19 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ListQueryProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -1230,25 +1237,25 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.LeaveInputProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "an auditor changes nothing",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "422": {
                         "description": "no workdays in range, overlap, or more days than available",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.InsufficientBalanceProblem"
                         }
                     }
                 }
@@ -1287,13 +1294,13 @@ const docTemplate = `{
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -1339,25 +1346,25 @@ const docTemplate = `{
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "Forbidden",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     },
                     "409": {
                         "description": "Conflict",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotCancellableProblem"
                         }
                     }
                 }
@@ -1370,7 +1377,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "The employee's manager or an admin decides a pending request; approval spends the balance.",
+                "description": "The employee's manager or an admin decides a pending request. Approval spends the balance for the request's days less any holiday declared since it was filed (days in the answer); a holiday declared after the approval leaves it as approved.",
                 "consumes": [
                     "application/json"
                 ],
@@ -1415,37 +1422,37 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.DecisionInputProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "Forbidden",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     },
                     "409": {
                         "description": "not pending",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotPendingProblem"
                         }
                     },
                     "422": {
-                        "description": "approval past the balance",
+                        "description": "approval past the balance, or holidays declared since cover every day of the request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.InsufficientBalanceProblem"
                         }
                     }
                 }
@@ -1496,13 +1503,13 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ListQueryProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     }
                 }
@@ -1541,19 +1548,19 @@ const docTemplate = `{
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "403": {
                         "description": "an auditor changes nothing",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -1620,19 +1627,19 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.ReportQueryProblem"
                         }
                     },
                     "401": {
                         "description": "Unauthorized",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "404": {
                         "description": "Not Found",
                         "schema": {
-                            "$ref": "#/definitions/http.Problem"
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -1787,6 +1794,36 @@ const docTemplate = `{
                 }
             }
         },
+        "http.AttendanceInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "type": "must be \"check-in\" or \"check-out\""
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
         "http.AttendancePage": {
             "type": "object",
             "properties": {
@@ -1798,6 +1835,36 @@ const docTemplate = `{
                 },
                 "next_after": {
                     "type": "string"
+                }
+            }
+        },
+        "http.AttendanceQueryProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid query parameters"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "to": "must not be before from"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
                 }
             }
         },
@@ -1867,6 +1934,108 @@ const docTemplate = `{
                 }
             }
         },
+        "http.CheckedInProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "already checked in: check out first"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 409
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Conflict"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.DecisionInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "status": "must be \"approved\" or \"rejected\""
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.EmailTakenProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "email is already registered"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 409
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Conflict"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.EmployeeChangeInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "manager_id": "must name an active manager or admin"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
         "http.EmployeeJSON": {
             "type": "object",
             "properties": {
@@ -1920,9 +2089,43 @@ const docTemplate = `{
                 }
             }
         },
+        "http.EntitlementInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "entitlement_days": "required"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
         "http.EventJSON": {
             "type": "object",
             "properties": {
+                "cursor": {
+                    "type": "string",
+                    "example": "1234.5678"
+                },
                 "data": {
                     "type": "object"
                 },
@@ -1963,6 +2166,27 @@ const docTemplate = `{
                 }
             }
         },
+        "http.ForbiddenProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "you are not allowed to do this"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 403
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Forbidden"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
         "http.HealthJSON": {
             "type": "object",
             "properties": {
@@ -1986,6 +2210,60 @@ const docTemplate = `{
                     "items": {
                         "$ref": "#/definitions/http.EventJSON"
                     }
+                },
+                "next_after": {
+                    "type": "string"
+                }
+            }
+        },
+        "http.HolidayDeclaredProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "holiday already declared on that date"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 409
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Conflict"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.HolidayInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "name": "required"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
                 }
             }
         },
@@ -2013,6 +2291,78 @@ const docTemplate = `{
                 },
                 "next_after": {
                     "type": "string"
+                }
+            }
+        },
+        "http.InactiveEmployeeProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "employee is inactive"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 409
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Conflict"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.InsufficientBalanceProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "insufficient leave balance: requested 5 days, available 2 days"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 422
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Unprocessable Entity"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.LeaveInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "end_date": "must not be before start_date"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
                 }
             }
         },
@@ -2074,6 +2424,36 @@ const docTemplate = `{
                         "rejected",
                         "cancelled"
                     ]
+                }
+            }
+        },
+        "http.ListQueryProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid query parameters"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "limit": "must be a whole number from 1 to 500"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
                 }
             }
         },
@@ -2157,6 +2537,69 @@ const docTemplate = `{
                 }
             }
         },
+        "http.NotCancellableProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "only a pending or approved leave request can be cancelled"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 409
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Conflict"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.NotFoundProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "not found"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 404
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Not Found"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.NotPendingProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "leave request is not pending"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 409
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Conflict"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
         "http.NotificationJSON": {
             "type": "object",
             "properties": {
@@ -2212,13 +2655,70 @@ const docTemplate = `{
             "type": "object",
             "properties": {
                 "detail": {
-                    "type": "string",
-                    "example": "end_date: must not be before start_date"
+                    "type": "string"
                 },
                 "errors": {
                     "type": "object",
                     "additionalProperties": {
                         "type": "string"
+                    }
+                },
+                "status": {
+                    "type": "integer"
+                },
+                "title": {
+                    "type": "string"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.RegistrationInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "full_name": "required"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.ReportQueryProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid query parameters"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "month": "must be a whole number from 1 to 12"
                     }
                 },
                 "status": {
@@ -2292,6 +2792,57 @@ const docTemplate = `{
                 }
             }
         },
+        "http.UnauthorizedProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "missing or invalid access token"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 401
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Unauthorized"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.UnpagedListQueryProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid query parameters"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "after": "must be empty: this list is not paged"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
         "http.UserJSON": {
             "type": "object",
             "properties": {
@@ -2306,6 +2857,36 @@ const docTemplate = `{
                 },
                 "role": {
                     "type": "string"
+                }
+            }
+        },
+        "http.YearQueryProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid query parameters"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "year": "must be a whole number from 1 to 9999"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
                 }
             }
         },
@@ -2403,11 +2984,11 @@ const docTemplate = `{
             "properties": {
                 "email": {
                     "type": "string",
-                    "example": "ayse@example.com"
+                    "example": "admin@example.com"
                 },
                 "password": {
                     "type": "string",
-                    "example": "correct horse battery"
+                    "example": "admin-password"
                 }
             }
         },

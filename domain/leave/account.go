@@ -23,6 +23,7 @@ type RequestState struct {
 	EmployeeID  string
 	Start, End  calendar.Date
 	Days        int
+	Dates       []calendar.Date // the days charged, Days of them
 	Amount      Amount
 	Year        int
 	Reason      string
@@ -112,15 +113,19 @@ func (a *Account) Apply(event any) {
 		y.pending += ev.Amount
 		a.years[ev.Year] = y
 		a.requests[ev.RequestID] = RequestState{
-			ID: ev.RequestID, EmployeeID: ev.EmployeeID, Start: ev.StartDate, End: ev.EndDate, Days: ev.Days,
+			ID: ev.RequestID, EmployeeID: ev.EmployeeID, Start: ev.StartDate, End: ev.EndDate, Days: ev.Days, Dates: ev.Dates,
 			Amount: ev.Amount, Year: ev.Year, Reason: ev.Reason, Status: StatusPending, RequestedAt: ev.RequestedAt,
 		}
 		a.order = append(a.order, ev.RequestID)
 	case Approved:
+		r := a.requests[ev.RequestID]
 		y := a.years[ev.Year]
-		y.pending -= ev.Amount
+		y.pending -= r.Amount
 		y.used += ev.Amount
 		a.years[ev.Year] = y
+		r.Days, r.Dates = ev.Charged(r.Days, r.Dates)
+		r.Amount = ev.Amount
+		a.requests[ev.RequestID] = r
 		a.decide(ev.RequestID, StatusApproved, ev.DecidedBy, ev.DecidedAt, ev.Note)
 	case Rejected:
 		y := a.years[ev.Year]

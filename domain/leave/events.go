@@ -40,14 +40,29 @@ type Requested struct {
 	RequestedAt time.Time       `json:"requested_at"`
 }
 
+// Approved spends a request's leave: Amount, for Days on Dates, the request's
+// days less the holidays declared before the decision. Approvals recorded
+// before the recount have no Days and Dates: they spent the request as filed,
+// and Amount is the request's.
 type Approved struct {
-	RequestID  string    `json:"request_id"`
-	EmployeeID string    `json:"employee_id"`
-	Year       int       `json:"year"`
-	Amount     Amount    `json:"amount"`
-	DecidedBy  string    `json:"decided_by"`
-	Note       string    `json:"note"`
-	DecidedAt  time.Time `json:"decided_at"`
+	RequestID  string          `json:"request_id"`
+	EmployeeID string          `json:"employee_id"`
+	Year       int             `json:"year"`
+	Amount     Amount          `json:"amount"`
+	Days       int             `json:"days,omitempty"`
+	Dates      []calendar.Date `json:"dates,omitempty"`
+	DecidedBy  string          `json:"decided_by"`
+	Note       string          `json:"note"`
+	DecidedAt  time.Time       `json:"decided_at"`
+}
+
+// Charged returns the days and dates the approval spends: its own, or the
+// request's as filed for an approval recorded before the recount.
+func (ev Approved) Charged(requestedDays int, requestedDates []calendar.Date) (int, []calendar.Date) {
+	if ev.Dates == nil {
+		return requestedDays, requestedDates
+	}
+	return ev.Days, ev.Dates
 }
 
 type Rejected struct {

@@ -98,12 +98,15 @@ type Request struct {
 	HireDate   calendar.Date
 }
 
-// Approve spends a pending request. A zero At means now.
+// Approve spends a pending request. Its days are counted again against
+// Holidays, the company holidays in force at the decision: a holiday declared
+// since the request costs no leave. A zero At means now.
 type Approve struct {
 	RequestID string
 	By        string
 	Note      string
 	At        time.Time
+	Holidays  calendar.Holidays
 }
 
 // Reject refuses a pending request. A zero At means now.
@@ -286,17 +289,22 @@ func approve(a Account, c Approve, p Policy, now time.Time) ([]any, error) {
 	if err := checkNote(c.Note); err != nil {
 		return nil, err
 	}
+	dates := slices.DeleteFunc(slices.Clone(r.Dates), c.Holidays.Contains)
+	if len(dates) == 0 {
+		return nil, fmt.Errorf("holidays declared since the request cover all its days, reject or cancel it: %w", ErrNoWorkdays)
+	}
+	amount := Days(len(dates))
 	// Approval spends the remaining balance: the request's own pending
 	// amount is what it is about to use, so pending is not subtracted.
 	remaining := a.Balance(r.Year).Remaining
-	if r.Amount > remaining {
-		return nil, &InsufficientBalanceError{Requested: r.Amount, Available: remaining}
+	if amount > remaining {
+		return nil, &InsufficientBalanceError{Requested: amount, Available: remaining}
 	}
 	events := []any{Approved{
-		RequestID: r.ID, EmployeeID: r.EmployeeID, Year: r.Year, Amount: r.Amount,
+		RequestID: r.ID, EmployeeID: r.EmployeeID, Year: r.Year, Amount: amount, Days: len(dates), Dates: dates,
 		DecidedBy: c.By, Note: c.Note, DecidedAt: orNow(c.At, now),
 	}}
-	return append(events, lowBalance(p, r.EmployeeID, r.Year, remaining, remaining-r.Amount)...), nil
+	return append(events, lowBalance(p, r.EmployeeID, r.Year, remaining, remaining-amount)...), nil
 }
 
 func reject(a Account, c Reject, now time.Time) ([]any, error) {

@@ -3,6 +3,7 @@ package leave
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -280,7 +281,8 @@ func TestApprove(t *testing.T) {
 	at := time.Date(2024, time.November, 21, 10, 0, 0, 0, time.UTC)
 
 	events := decide(t, &a, Approve{RequestID: "r1", By: "m1", Note: "enjoy", At: at}, policy)
-	want := []any{Approved{RequestID: "r1", EmployeeID: "e1", Year: 2024, Amount: Days(4), DecidedBy: "m1", Note: "enjoy", DecidedAt: at}}
+	want := []any{Approved{RequestID: "r1", EmployeeID: "e1", Year: 2024, Amount: Days(4), Days: 4,
+		Dates: []calendar.Date{date("2024-12-02"), date("2024-12-03"), date("2024-12-04"), date("2024-12-05")}, DecidedBy: "m1", Note: "enjoy", DecidedAt: at}}
 	if diff := cmp.Diff(want, events); diff != "" {
 		t.Fatalf("events (-want +got):\n%s", diff)
 	}
@@ -306,10 +308,12 @@ func TestApproveRefusals(t *testing.T) {
 	t.Parallel()
 	history := []any{
 		granted(2024, 15),
-		Requested{RequestID: "big", EmployeeID: "e1", StartDate: date("2024-12-02"), EndDate: date("2024-12-06"), Days: 5, Amount: Days(5), Year: 2024},
+		Requested{RequestID: "big", EmployeeID: "e1", StartDate: date("2024-12-02"), EndDate: date("2024-12-06"), Days: 5,
+			Dates: weekOf("2024-12-02"), Amount: Days(5), Year: 2024},
 		// The entitlement was lowered after the request was filed.
 		EntitlementSet{EmployeeID: "e1", Year: 2024, Amount: Days(4), Previous: Days(15)},
-		Requested{RequestID: "gone", EmployeeID: "e1", StartDate: date("2024-12-09"), EndDate: date("2024-12-09"), Days: 1, Amount: Days(1), Year: 2024},
+		Requested{RequestID: "gone", EmployeeID: "e1", StartDate: date("2024-12-09"), EndDate: date("2024-12-09"), Days: 1,
+			Dates: []calendar.Date{date("2024-12-09")}, Amount: Days(1), Year: 2024},
 		Rejected{RequestID: "gone", EmployeeID: "e1", Year: 2024, Amount: Days(1)},
 	}
 	tests := []struct {
@@ -548,8 +552,10 @@ func TestRequests(t *testing.T) {
 	decide(t, &a, Approve{RequestID: "a", By: "m1"}, policy)
 	got := a.Requests()
 	want := []RequestState{
-		{ID: "b", EmployeeID: "e1", Start: date("2024-12-09"), End: date("2024-12-09"), Days: 1, Amount: Days(1), Year: 2024, Status: StatusPending, RequestedAt: now},
-		{ID: "a", EmployeeID: "e1", Start: date("2024-12-02"), End: date("2024-12-02"), Days: 1, Amount: Days(1), Year: 2024, Status: StatusApproved, RequestedAt: now, DecidedBy: "m1", DecidedAt: now},
+		{ID: "b", EmployeeID: "e1", Start: date("2024-12-09"), End: date("2024-12-09"), Days: 1, Dates: []calendar.Date{date("2024-12-09")},
+			Amount: Days(1), Year: 2024, Status: StatusPending, RequestedAt: now},
+		{ID: "a", EmployeeID: "e1", Start: date("2024-12-02"), End: date("2024-12-02"), Days: 1, Dates: []calendar.Date{date("2024-12-02")},
+			Amount: Days(1), Year: 2024, Status: StatusApproved, RequestedAt: now, DecidedBy: "m1", DecidedAt: now},
 	}
 	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
@@ -597,5 +603,129 @@ func TestWireFormat(t *testing.T) {
 	}
 	if diff := cmp.Diff(ev, back); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+}
+
+// weekOf returns the five days from a Monday on.
+func weekOf(monday string) []calendar.Date {
+	d := date(monday)
+	return []calendar.Date{d, d.AddDays(1), d.AddDays(2), d.AddDays(3), d.AddDays(4)}
+}
+
+// TestApproveRecountsHolidays: an approval charges the request's days less
+// the holidays declared since it was filed, and the account then reads the
+// request, its balance and its cancellation by what was charged.
+func TestApproveRecountsHolidays(t *testing.T) {
+	t.Parallel()
+	week := weekOf("2024-12-02") // the request: Monday 2 to Friday 6 December
+	tests := []struct {
+		name        string
+		entitlement int
+		holidays    calendar.Holidays
+		wantDates   []calendar.Date
+		wantLow     bool  // the approval takes remaining below the threshold
+		wantErr     error // the approval is refused
+		wantAs      any
+	}{
+		{name: "no holiday since", entitlement: 15, wantDates: week},
+		{name: "holidays outside the request", entitlement: 15, wantDates: week,
+			holidays: calendar.Holidays{date("2024-11-29"): "before", date("2024-12-09"): "after"}},
+		{name: "a holiday on a weekend of the range", entitlement: 15, wantDates: week,
+			holidays: calendar.Holidays{date("2024-12-07"): "Saturday"}},
+		{name: "a holiday on a requested day", entitlement: 15, wantDates: slices.Delete(slices.Clone(week), 2, 3),
+			holidays: calendar.Holidays{date("2024-12-04"): "Founders' Day"}},
+		{name: "two holidays", entitlement: 15, wantDates: week[1:4],
+			holidays: calendar.Holidays{date("2024-12-02"): "one", date("2024-12-06"): "two"}},
+		{name: "the recount fits a balance the request did not", entitlement: 4, wantDates: week[:4], wantLow: true,
+			holidays: calendar.Holidays{date("2024-12-06"): "Friday"}},
+		{name: "still past the balance", entitlement: 3, holidays: calendar.Holidays{date("2024-12-06"): "Friday"},
+			wantAs: &InsufficientBalanceError{Requested: Days(4), Available: Days(3)}},
+		{name: "the recount keeps the balance above the threshold", entitlement: 7, wantDates: week[:4], wantLow: false,
+			holidays: calendar.Holidays{date("2024-12-06"): "Friday"}},
+		{name: "the low balance crossed by the recounted days", entitlement: 6, wantDates: week[:4], wantLow: true,
+			holidays: calendar.Holidays{date("2024-12-06"): "Friday"}},
+		{name: "holidays cover every requested day", entitlement: 15, wantErr: ErrNoWorkdays, holidays: calendar.Holidays{
+			week[0]: "a", week[1]: "b", week[2]: "c", week[3]: "d", week[4]: "e"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a := Replay([]any{granted(2024, 15)})
+			decide(t, &a, req("r1", "2024-12-02", "2024-12-06"), policy)
+			decide(t, &a, SetEntitlement{EmployeeID: "e1", Year: 2024, Amount: Days(tt.entitlement), By: "m1"}, policy)
+			before := a.Balance(2024)
+			events, err := Decide(a, Approve{RequestID: "r1", By: "m1", Holidays: tt.holidays}, policy, now)
+			if tt.wantErr != nil || tt.wantAs != nil {
+				if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+					t.Fatalf("got error %v, want %v", err, tt.wantErr)
+				}
+				if tt.wantAs != nil {
+					checkTypedError(t, err, tt.wantAs)
+				}
+				if events != nil {
+					t.Errorf("got events %v, want none", names(events))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("approve: %v", err)
+			}
+			wantNames := []string{"leave.approved"}
+			if tt.wantLow {
+				wantNames = append(wantNames, "leave.low_balance_reached")
+			}
+			if diff := cmp.Diff(wantNames, names(events)); diff != "" {
+				t.Fatalf("events (-want +got):\n%s", diff)
+			}
+			n := len(tt.wantDates)
+			approved := events[0].(Approved)
+			if approved.Days != n || approved.Amount != Days(n) || !slices.Equal(approved.Dates, tt.wantDates) {
+				t.Errorf("approved %d days (%d minutes) on %v, want %d on %v", approved.Days, approved.Amount, approved.Dates, n, tt.wantDates)
+			}
+			for _, ev := range events {
+				a.Apply(ev)
+			}
+			want := Balance{Entitlement: Days(tt.entitlement), Used: Days(n), Remaining: Days(tt.entitlement - n), Available: Days(tt.entitlement - n)}
+			if diff := cmp.Diff(want, a.Balance(2024)); diff != "" {
+				t.Errorf("balance after approval (-want +got):\n%s", diff)
+			}
+			if r, _ := a.Request("r1"); r.Days != n || r.Amount != Days(n) || !slices.Equal(r.Dates, tt.wantDates) {
+				t.Errorf("request after approval: %d days on %v, want %d on %v", r.Days, r.Dates, n, tt.wantDates)
+			}
+			// Cancelled, the approval gives back what it charged: the balance is as before.
+			decide(t, &a, Cancel{RequestID: "r1", By: "m1"}, policy)
+			if got, want := a.Balance(2024), (Balance{Entitlement: before.Entitlement, Remaining: before.Remaining, Available: before.Remaining}); got != want {
+				t.Errorf("balance after cancelling the approval = %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+// TestApprovedBeforeRecount: an approval recorded without days and dates
+// spent the request as filed, and still reads so, also from its JSON.
+func TestApprovedBeforeRecount(t *testing.T) {
+	t.Parallel()
+	var old Approved
+	if err := json.Unmarshal([]byte(`{"request_id":"r1","employee_id":"e1","year":2024,"amount":2400,"decided_by":"m1","note":"","decided_at":"2024-11-21T10:00:00Z"}`), &old); err != nil {
+		t.Fatal(err)
+	}
+	a := Replay([]any{
+		granted(2024, 15),
+		Requested{RequestID: "r1", EmployeeID: "e1", StartDate: date("2024-12-02"), EndDate: date("2024-12-06"), Days: 5,
+			Dates: weekOf("2024-12-02"), Amount: Days(5), Year: 2024},
+		old,
+	})
+	if got, want := a.Balance(2024), (Balance{Entitlement: Days(15), Used: Days(5), Remaining: Days(10), Available: Days(10)}); got != want {
+		t.Errorf("balance = %+v, want %+v", got, want)
+	}
+	if r, _ := a.Request("r1"); r.Status != StatusApproved || r.Days != 5 || r.Amount != Days(5) || !slices.Equal(r.Dates, weekOf("2024-12-02")) {
+		t.Errorf("request = %+v, want approved for the 5 days filed", r)
+	}
+	b, err := json.Marshal(Approved{RequestID: "r1", EmployeeID: "e1", Year: 2024, Amount: Days(1), Days: 1, Dates: []calendar.Date{date("2024-12-02")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"days":1,"dates":["2024-12-02"]`) {
+		t.Errorf("a recounted approval on the wire = %s, want its days and dates", b)
 	}
 }

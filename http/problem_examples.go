@@ -1,0 +1,193 @@
+package http
+
+// The problem documents of the OpenAPI document. The server answers every
+// error as a Problem; these types only give each endpoint's failures an
+// example that is an answer the endpoint gives, status and words included.
+
+// UnauthorizedProblem answers a request without a valid access token.
+type UnauthorizedProblem struct {
+	Type   string `json:"type" example:"about:blank"`
+	Title  string `json:"title" example:"Unauthorized"`
+	Status int    `json:"status" example:"401"`
+	Detail string `json:"detail" example:"missing or invalid access token"`
+}
+
+// ForbiddenProblem answers a caller whose role or relation does not allow the request.
+type ForbiddenProblem struct {
+	Type   string `json:"type" example:"about:blank"`
+	Title  string `json:"title" example:"Forbidden"`
+	Status int    `json:"status" example:"403"`
+	Detail string `json:"detail" example:"you are not allowed to do this"`
+}
+
+// NotFoundProblem answers an unknown id, and an id the caller may not see.
+type NotFoundProblem struct {
+	Type   string `json:"type" example:"about:blank"`
+	Title  string `json:"title" example:"Not Found"`
+	Status int    `json:"status" example:"404"`
+	Detail string `json:"detail" example:"not found"`
+}
+
+// ListQueryProblem answers a list's malformed query parameter.
+type ListQueryProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid query parameters"`
+	Errors map[string]string `json:"errors" example:"limit:must be a whole number from 1 to 500"`
+}
+
+// UnpagedListQueryProblem answers a cursor given to a list that is never paged.
+type UnpagedListQueryProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid query parameters"`
+	Errors map[string]string `json:"errors" example:"after:must be empty: this list is not paged"`
+}
+
+// AttendanceQueryProblem answers a malformed range of attendance days.
+type AttendanceQueryProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid query parameters"`
+	Errors map[string]string `json:"errors" example:"to:must not be before from"`
+}
+
+// YearQueryProblem answers a year that is not a calendar year.
+type YearQueryProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid query parameters"`
+	Errors map[string]string `json:"errors" example:"year:must be a whole number from 1 to 9999"`
+}
+
+// ReportQueryProblem answers a month that is not one.
+type ReportQueryProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid query parameters"`
+	Errors map[string]string `json:"errors" example:"month:must be a whole number from 1 to 12"`
+}
+
+// AttendanceInputProblem answers a check-in or check-out of another type.
+type AttendanceInputProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid input"`
+	Errors map[string]string `json:"errors" example:"type:must be \"check-in\" or \"check-out\""`
+}
+
+// RegistrationInputProblem answers a registration missing a field.
+type RegistrationInputProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid input"`
+	Errors map[string]string `json:"errors" example:"full_name:required"`
+}
+
+// EmployeeChangeInputProblem answers a change naming a manager who cannot be one.
+type EmployeeChangeInputProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid input"`
+	Errors map[string]string `json:"errors" example:"manager_id:must name an active manager or admin"`
+}
+
+// HolidayInputProblem answers a holiday without a name.
+type HolidayInputProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid input"`
+	Errors map[string]string `json:"errors" example:"name:required"`
+}
+
+// LeaveInputProblem answers a leave request that ends before it starts.
+type LeaveInputProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid input"`
+	Errors map[string]string `json:"errors" example:"end_date:must not be before start_date"`
+}
+
+// DecisionInputProblem answers a decision that is neither approval nor rejection.
+type DecisionInputProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid input"`
+	Errors map[string]string `json:"errors" example:"status:must be \"approved\" or \"rejected\""`
+}
+
+// EntitlementInputProblem answers an entitlement without its days.
+type EntitlementInputProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid input"`
+	Errors map[string]string `json:"errors" example:"entitlement_days:required"`
+}
+
+// CheckedInProblem answers a second check-in without a check-out.
+type CheckedInProblem struct {
+	Type   string `json:"type" example:"about:blank"`
+	Title  string `json:"title" example:"Conflict"`
+	Status int    `json:"status" example:"409"`
+	Detail string `json:"detail" example:"already checked in: check out first"`
+}
+
+// EmailTakenProblem answers a registration with an email in use.
+type EmailTakenProblem struct {
+	Type   string `json:"type" example:"about:blank"`
+	Title  string `json:"title" example:"Conflict"`
+	Status int    `json:"status" example:"409"`
+	Detail string `json:"detail" example:"email is already registered"`
+}
+
+// InactiveEmployeeProblem answers a change of a deactivated employee.
+type InactiveEmployeeProblem struct {
+	Type   string `json:"type" example:"about:blank"`
+	Title  string `json:"title" example:"Conflict"`
+	Status int    `json:"status" example:"409"`
+	Detail string `json:"detail" example:"employee is inactive"`
+}
+
+// HolidayDeclaredProblem answers a second holiday on one date.
+type HolidayDeclaredProblem struct {
+	Type   string `json:"type" example:"about:blank"`
+	Title  string `json:"title" example:"Conflict"`
+	Status int    `json:"status" example:"409"`
+	Detail string `json:"detail" example:"holiday already declared on that date"`
+}
+
+// NotPendingProblem answers a decision on a request already decided.
+type NotPendingProblem struct {
+	Type   string `json:"type" example:"about:blank"`
+	Title  string `json:"title" example:"Conflict"`
+	Status int    `json:"status" example:"409"`
+	Detail string `json:"detail" example:"leave request is not pending"`
+}
+
+// NotCancellableProblem answers a cancellation of a rejected or cancelled request.
+type NotCancellableProblem struct {
+	Type   string `json:"type" example:"about:blank"`
+	Title  string `json:"title" example:"Conflict"`
+	Status int    `json:"status" example:"409"`
+	Detail string `json:"detail" example:"only a pending or approved leave request can be cancelled"`
+}
+
+// InsufficientBalanceProblem answers leave past the balance.
+type InsufficientBalanceProblem struct {
+	Type   string `json:"type" example:"about:blank"`
+	Title  string `json:"title" example:"Unprocessable Entity"`
+	Status int    `json:"status" example:"422"`
+	Detail string `json:"detail" example:"insufficient leave balance: requested 5 days, available 2 days"`
+}
