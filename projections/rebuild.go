@@ -157,6 +157,10 @@ func fold(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, name
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(progress) }),
+		// The bar's clock starts at its first render: now, not after the
+		// first batch, or a store read in one batch shows a rate of
+		// millions of events a second.
+		progressbar.OptionSetRenderBlankState(true),
 	)
 
 	type folding struct {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -188,5 +190,42 @@ func TestRebuildCatchUpParksWhatItCannotApply(t *testing.T) {
 	}
 	if got := e.count(`SELECT version FROM `+r.schema+`.projection_versions WHERE projection = $1 AND stream_id = $2`, Leave, stream); got != 3 {
 		t.Errorf("rebuilt version of %s: got %d, want 3", stream, got)
+	}
+}
+
+// The rate the progress bar ends with counts the time spent reading the
+// store: a store read in one batch showed hundreds of thousands of events a
+// second.
+func TestRebuildProgressShowsARealRate(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, MemoryBus)
+	ctx := context.Background()
+	for range 20 {
+		e.register("Worker", employee.RoleEmployee, "", schedule("UTC"), "2024-01-01")
+	}
+	var progress bytes.Buffer
+	if err := Rebuild(ctx, e.pool, e.store, []string{Directory}, &progress); err != nil {
+		t.Fatal(err)
+	}
+	rates := regexp.MustCompile(`([0-9]+) events/s`).FindAllStringSubmatch(progress.String(), -1)
+	if len(rates) == 0 {
+		t.Fatalf("progress: got %q, want a rate in events/s", progress.String())
+	}
+	rate, err := strconv.ParseFloat(rates[len(rates)-1][1], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fold reads the store at least once: it cannot be faster than the
+	// quickest read of the same events.
+	quickest := time.Hour
+	for range 5 {
+		start := time.Now()
+		if _, _, err := e.store.ReadFeed(ctx, eventstore.Cursor{}, rebuildBatch); err != nil {
+			t.Fatal(err)
+		}
+		quickest = min(quickest, time.Since(start))
+	}
+	if limit := 20 / quickest.Seconds(); rate > limit {
+		t.Errorf("rebuild of 20 events ended showing %.0f events/s, more than the %.0f events/s of reading them alone", rate, limit)
 	}
 }
