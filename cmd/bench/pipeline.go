@@ -132,7 +132,12 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 		}
 		defer pprof.StopCPUProfile()
 	}
-	return pipelineBenches[name](b, ctx)
+	if err := pipelineBenches[name](b, ctx); err != nil {
+		return err
+	}
+	// Other work on the host skews every figure; say how busy it was.
+	fmt.Fprintf(stdout, "load:     %s (1, 5, 15 min averages at the end)\n", loadAverage())
+	return nil
 }
 
 func (b *pipelineBench) bus() (*projections.Bus, error) {
@@ -422,8 +427,8 @@ func (b *pipelineBench) lag(ctx context.Context) error {
 	}
 	lag, relayLag := stats{latencies: lags}, stats{latencies: relayLags}
 	b.table([][3]string{
-		{fmt.Sprintf("lag p50 (%d events at %d/s)", len(lags), b.rate), round(lag.percentile(50)).String(), ""},
-		{fmt.Sprintf("lag p99 (%d events at %d/s)", len(lags), b.rate), round(lag.percentile(99)).String(), verdict("p99 <= 50ms", lag.percentile(99) <= 50*time.Millisecond)},
+		{fmt.Sprintf("lag p50 (%d events, %s)", len(lags), b.achieved(len(lags))), round(lag.percentile(50)).String(), ""},
+		{fmt.Sprintf("lag p99 (%d events, %s)", len(lags), b.achieved(len(lags))), round(lag.percentile(99)).String(), verdict("p99 <= 50ms", lag.percentile(99) <= 50*time.Millisecond)},
 		{"of which commit -> relay publish p50/p99", round(relayLag.percentile(50)).String() + " / " + round(relayLag.percentile(99)).String(), "(Redis stream ids: 1 ms resolution)"},
 	})
 	return nil
@@ -516,9 +521,16 @@ func lagEvent(emp string, v int64) eventstore.Payload {
 	return attendance.CheckedOut{EmployeeID: emp, At: in.Add(9 * time.Hour), LocalDate: day, CheckedInAt: in, WorkedMinutes: 540}
 }
 
+// achieved says at what rate n appends over the run's duration went, against
+// the rate asked: the appender waits for appends (at most 32 at a time), so
+// a slow store lowers it.
+func (b *pipelineBench) achieved(n int) string {
+	return fmt.Sprintf("%.0f/s of the %d/s asked", float64(n)/b.duration.Seconds(), b.rate)
+}
+
 func (b *pipelineBench) table(rows [][3]string) {
 	for _, r := range rows {
-		fmt.Fprintf(b.stdout, "%-40s %-20s %s\n", r[0], r[1], r[2])
+		fmt.Fprintf(b.stdout, "%-56s %-20s %s\n", r[0], r[1], r[2])
 	}
 }
 
@@ -660,8 +672,8 @@ func (b *pipelineBench) push(ctx context.Context) error {
 	push := stats{latencies: lats}
 	fmt.Fprintln(b.stdout, "push:     projections.SubscribeNotifications beside the pipeline, as in the server; append committed -> handler call")
 	b.table([][3]string{
-		{fmt.Sprintf("push p50 (%d check-ins at %d/s)", len(lats), b.rate), round(push.percentile(50)).String(), ""},
-		{fmt.Sprintf("push p99 (%d check-ins at %d/s)", len(lats), b.rate), round(push.percentile(99)).String(), verdict("p99 <= 25ms", push.percentile(99) <= 25*time.Millisecond)},
+		{fmt.Sprintf("push p50 (%d check-ins, %s)", len(lats), b.achieved(len(lats))), round(push.percentile(50)).String(), ""},
+		{fmt.Sprintf("push p99 (%d check-ins, %s)", len(lats), b.achieved(len(lats))), round(push.percentile(99)).String(), verdict("p99 <= 25ms", push.percentile(99) <= 25*time.Millisecond)},
 	})
 	return nil
 }
