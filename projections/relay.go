@@ -107,7 +107,7 @@ func (r *Relay) Wake() {
 // stands by, and wakes that relay after appends made here.
 func (r *Relay) Run(ctx context.Context) error {
 	go r.nudgeOthers(ctx)
-	// A standby keeps its connection and tries the lock on it every
+	// A standby keeps one connection and tries the lock on it every
 	// relayLeaderRetry, rather than a new connection each time.
 	var conn *pgx.Conn
 	defer func() {
@@ -118,17 +118,15 @@ func (r *Relay) Run(ctx context.Context) error {
 	for {
 		var err error
 		if conn == nil {
-			conn, err = pgx.ConnectConfig(ctx, r.pool.Config().ConnConfig.Copy())
-			if err != nil {
-				conn, err = nil, fmt.Errorf("connect: %w", err)
+			if conn, err = pgx.ConnectConfig(ctx, r.pool.Config().ConnConfig.Copy()); err != nil {
+				err = fmt.Errorf("connect: %w", err)
 			}
 		}
-		if conn != nil {
+		if err == nil {
 			var led bool
-			led, err = r.lead(ctx, conn)
-			if led || err != nil {
-				// The lock ends with its session: a relay that led, or a
-				// connection that failed, starts again from a new one.
+			if led, err = r.lead(ctx, conn); led || err != nil {
+				// The lock ends with its session: after leading, or a
+				// failure, start again from a new connection.
 				conn.Close(context.WithoutCancel(ctx))
 				conn = nil
 			}
