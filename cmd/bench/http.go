@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -35,6 +34,7 @@ import (
 	"github.com/acme/employee-tracking/eventstore"
 	apihttp "github.com/acme/employee-tracking/http"
 	appconfig "github.com/acme/employee-tracking/internal/config"
+	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/migrations"
 	"github.com/acme/employee-tracking/projections"
 )
@@ -346,9 +346,10 @@ func serverEnv(dbURL string, bus serverBus, addr string) []string {
 	}, setupSettings...)
 }
 
-// serveAPIOnly serves the API of the server binary, with its configuration,
-// in this process and without the projection pipeline. It returns the base
-// URL and a function that stops it.
+// serveAPIOnly serves the API of the server binary, opened as the server
+// opens it (internal/startup: its pool and store) and with its
+// configuration, in this process and without the projection pipeline. It
+// returns the base URL and a function that stops it.
 func serveAPIOnly(ctx context.Context, dbURL string, bus serverBus, log io.Writer) (string, func(), error) {
 	env := map[string]string{}
 	for _, kv := range serverEnv(dbURL, bus, "127.0.0.1:0") {
@@ -359,31 +360,25 @@ func serveAPIOnly(ctx context.Context, dbURL string, bus serverBus, log io.Write
 	if err != nil {
 		return "", nil, err
 	}
-	pool, err := pgxpool.New(ctx, dbURL) // the server's pool, as configured by the URL
+	sys, err := startup.Open(ctx, cfg, startup.NewLogger(log, cfg))
 	if err != nil {
 		return "", nil, err
 	}
-	codec, err := eventstore.NewCodec(catalog.Events()...)
-	if err != nil {
-		pool.Close()
-		return "", nil, err
-	}
-	store := eventstore.New(pool, codec)
 	api := apihttp.New(apihttp.Deps{
-		Config: cfg, Logger: slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: cfg.LogLevel})),
-		Pool: pool, Store: store, Queries: projections.NewQueries(pool), Accounts: apihttp.NewAccounts(pool, store, cfg, time.Now),
-		Bus: func(context.Context) error { return nil }, Registry: prometheus.NewRegistry(), Now: time.Now,
+		Config: cfg, Logger: sys.Logger, Pool: sys.Pool, Store: sys.Store, Queries: projections.NewQueries(sys.Pool),
+		Accounts: apihttp.NewAccounts(sys.Pool, sys.Store, cfg, time.Now),
+		Bus:      sys.Bus.Ping, Registry: prometheus.NewRegistry(), Now: time.Now,
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		pool.Close()
+		sys.Close()
 		return "", nil, err
 	}
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	return "http://" + ln.Addr().String(), func() {
 		_ = srv.Shutdown(context.WithoutCancel(ctx))
-		pool.Close()
+		sys.Close()
 	}, nil
 }
 
