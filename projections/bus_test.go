@@ -137,13 +137,14 @@ func TestFanOutSubscriberMissesNothingPublishedAfterIt(t *testing.T) {
 func TestMemoryBusWorksOffABacklogQuickly(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, MemoryBus)
-	const events, employees = 10_000, 500
+	const events, employees = 20_000, 500
 	fillAttendance(t, e, events, employees)
 	p := e.pipeline(testConfig(), quietClock)
 	start := time.Now()
 	e.start(p)
-	// Measured on two cores: 1.4 s with batches, 9 s one event at a time.
-	deadline := start.Add(5 * time.Second)
+	// Measured on two cores shared with other test suites (load 4): 3.6 to
+	// 4.2 s with batches, 19.5 s one event at a time.
+	deadline := start.Add(12 * time.Second)
 	for {
 		ok, err := e.caughtUp()
 		if err != nil {
