@@ -218,20 +218,26 @@ func (rt *runtime) park(ctx context.Context, name, msgID string, payload []byte,
 	rt.logger.Error("projections: parked a message it cannot handle", "consumer", name, "message", msgID, "err", cause)
 	rt.metrics.parked.WithLabelValues(name).Inc()
 	return pgx.BeginFunc(ctx, rt.pool, func(tx pgx.Tx) error {
-		var stream, typ *string
-		var version *int64
-		if e != nil {
-			stream, typ, version = &e.StreamID, &e.Type, &e.Version
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO parked_messages (projection, message_id, stream_id, version, type, payload, error)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, name, msgID, stream, version, typ, payload, cause.Error()); err != nil {
-			return fmt.Errorf("projections: park: %w", err)
-		}
-		if e == nil {
-			return nil
-		}
-		return saveVersion(ctx, tx, name, e.StreamID, e.Version)
+		return parkIn(ctx, tx, name, msgID, payload, e, cause)
 	})
+}
+
+// parkIn records in tx a message that name cannot handle and, for an event,
+// its version as handled.
+func parkIn(ctx context.Context, tx eventstore.Execer, name, msgID string, payload []byte, e *eventstore.Event, cause error) error {
+	var stream, typ *string
+	var version *int64
+	if e != nil {
+		stream, typ, version = &e.StreamID, &e.Type, &e.Version
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO parked_messages (projection, message_id, stream_id, version, type, payload, error)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, name, msgID, stream, version, typ, payload, cause.Error()); err != nil {
+		return fmt.Errorf("projections: park: %w", err)
+	}
+	if e == nil {
+		return nil
+	}
+	return saveVersion(ctx, tx, name, e.StreamID, e.Version)
 }
 
 // saveVersionSQL records that $1 has handled stream $2 up to version $3.

@@ -110,6 +110,9 @@ type rebuilt struct {
 	schema string
 	models []*readModel
 	pool   *pgxpool.Pool
+	// progress receives the progress bar and the events that could not be
+	// applied.
+	progress io.Writer
 }
 
 func selectModels(names []string) ([]*readModel, error) {
@@ -154,6 +157,10 @@ func fold(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, name
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(progress) }),
+		// The bar's clock starts at its first render: now, not after the
+		// first batch, or a store read in one batch shows a rate of
+		// millions of events a second.
+		progressbar.OptionSetRenderBlankState(true),
 	)
 
 	type folding struct {
@@ -195,7 +202,7 @@ func fold(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, name
 	_ = bar.Finish()
 
 	schema := "rebuild_" + randomHex(6)
-	r := &rebuilt{schema: schema, models: models, pool: pool}
+	r := &rebuilt{schema: schema, models: models, pool: pool, progress: progress}
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
 			return err
@@ -277,8 +284,13 @@ func (r *rebuilt) catchUp(ctx context.Context, tx pgx.Tx, store *eventstore.Stor
 				if e.Version > b.upTo {
 					break
 				}
-				if err := apply(ctx, e); err != nil && !isPermanent(err) {
+				applied, err := r.applyOrPark(ctx, tx, m, apply, e)
+				if err != nil {
 					return fmt.Errorf("projections: rebuild: catch up %s with %s v%d: %w", m.name, e.StreamID, e.Version, err)
+				}
+				if !applied {
+					// The rows remember what the undone apply wrote.
+					apply = m.live(tx)
 				}
 			}
 			if err := saveVersion(ctx, tx, m.name, b.stream, b.upTo); err != nil {
@@ -287,6 +299,33 @@ func (r *rebuilt) catchUp(ctx context.Context, tx pgx.Tx, store *eventstore.Stor
 		}
 	}
 	return nil
+}
+
+// applyOrPark applies e to m's fresh tables in a savepoint. An event that
+// can never be applied is undone, reported and parked, as the live projector
+// does, and the catch-up goes on; any other failure is returned. It reports
+// whether e was applied.
+func (r *rebuilt) applyOrPark(ctx context.Context, tx pgx.Tx, m *readModel, apply applyFunc, e eventstore.Event) (bool, error) {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	cause := apply(ctx, e)
+	if cause == nil {
+		return true, sp.Commit(ctx)
+	}
+	if err := sp.Rollback(ctx); err != nil {
+		return false, err
+	}
+	if !isPermanent(cause) {
+		return false, cause
+	}
+	fmt.Fprintf(r.progress, "parked %s %s v%d in %s: %v\n", e.Type, e.StreamID, e.Version, m.name, cause)
+	payload, err := eventMessagePayload(e)
+	if err != nil {
+		return false, err
+	}
+	return false, parkIn(ctx, tx, m.name, e.ID.String(), payload, &e, cause)
 }
 
 // waitForLive waits until the live projectors have handled every stream up to

@@ -5,16 +5,20 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/holiday"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
+	"github.com/acme/employee-tracking/eventstore"
 )
 
 // randomWorkload appends a month of random attendance, leave, holidays and
@@ -139,5 +143,89 @@ func TestRebuildEqualsLive(t *testing.T) {
 
 	if _, err := Verify(ctx, e.pool, e.store, []string{"payroll"}, &out, nil); !errors.Is(err, ErrUnknownProjection) {
 		t.Errorf("verify of an unknown projection: got %v, want ErrUnknownProjection", err)
+	}
+}
+
+// An event that arrives while a rebuild folds and that can never be applied
+// is parked by the catch-up, as the live projector parks it, and the events
+// after it are applied.
+func TestRebuildCatchUpParksWhatItCannotApply(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, MemoryBus)
+	ctx := context.Background()
+	emp := e.register("Worker", employee.RoleEmployee, "", schedule("UTC"), "2024-01-01")
+	e.leave(emp, leave.Grant{EmployeeID: emp, Year: 2024})
+	var progress bytes.Buffer
+	r, err := fold(ctx, e.pool, e.store, []string{Leave}, &progress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.drop(ctx)
+
+	// After the fold: a decision on a request nobody made, then a grant.
+	stream := leave.Stream(emp)
+	unknown := uuid.New()
+	if _, err := e.store.Append(ctx, stream, 1,
+		eventstore.EventData{ID: unknown, Payload: leave.Approved{RequestID: uuid.NewString(), EmployeeID: emp, Year: 2024, DecidedBy: emp}},
+		eventstore.EventData{ID: uuid.New(), Payload: leave.Granted{EmployeeID: emp, Year: 2025, Amount: leave.Days(15)}},
+	); err != nil {
+		t.Fatal(err)
+	}
+	// The live projector handled them meanwhile (and parked the first).
+	if _, err := e.pool.Exec(ctx, `INSERT INTO projection_versions (projection, stream_id, version) VALUES ($1, $2, 3)`, Leave, stream); err != nil {
+		t.Fatal(err)
+	}
+	err = pgx.BeginFunc(ctx, e.pool, func(tx pgx.Tx) error { return r.catchUp(ctx, tx, e.store) })
+	if err != nil {
+		t.Fatalf("catch-up: %v", err)
+	}
+	if got := e.count(`SELECT count(*) FROM parked_messages WHERE projection = $1 AND message_id = $2 AND version = 2`, Leave, unknown.String()); got != 1 {
+		t.Errorf("parked messages of the unknown request's decision: got %d, want 1", got)
+	}
+	if !strings.Contains(progress.String(), "parked leave.approved "+stream+" v2") {
+		t.Errorf("progress: got %q, want the parked event reported", progress.String())
+	}
+	if got := e.count(`SELECT count(*) FROM `+r.schema+`.leave_balances WHERE employee_id = $1 AND year = 2025`, emp); got != 1 {
+		t.Errorf("balances of 2025 in the rebuilt tables: got %d, want 1: the grant after the parked event was not applied", got)
+	}
+	if got := e.count(`SELECT version FROM `+r.schema+`.projection_versions WHERE projection = $1 AND stream_id = $2`, Leave, stream); got != 3 {
+		t.Errorf("rebuilt version of %s: got %d, want 3", stream, got)
+	}
+}
+
+// The rate the progress bar ends with counts the time spent reading the
+// store: a store read in one batch showed hundreds of thousands of events a
+// second.
+func TestRebuildProgressShowsARealRate(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, MemoryBus)
+	ctx := context.Background()
+	for range 20 {
+		e.register("Worker", employee.RoleEmployee, "", schedule("UTC"), "2024-01-01")
+	}
+	var progress bytes.Buffer
+	if err := Rebuild(ctx, e.pool, e.store, []string{Directory}, &progress); err != nil {
+		t.Fatal(err)
+	}
+	rates := regexp.MustCompile(`([0-9]+) events/s`).FindAllStringSubmatch(progress.String(), -1)
+	if len(rates) == 0 {
+		t.Fatalf("progress: got %q, want a rate in events/s", progress.String())
+	}
+	rate, err := strconv.ParseFloat(rates[len(rates)-1][1], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fold reads the store at least once: it cannot be faster than the
+	// quickest read of the same events.
+	quickest := time.Hour
+	for range 5 {
+		start := time.Now()
+		if _, _, err := e.store.ReadFeed(ctx, eventstore.Cursor{}, rebuildBatch); err != nil {
+			t.Fatal(err)
+		}
+		quickest = min(quickest, time.Since(start))
+	}
+	if limit := 20 / quickest.Seconds(); rate > limit {
+		t.Errorf("rebuild of 20 events ended showing %.0f events/s, more than the %.0f events/s of reading them alone", rate, limit)
 	}
 }

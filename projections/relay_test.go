@@ -2,8 +2,11 @@ package projections
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/acme/employee-tracking/eventstore"
 )
@@ -87,6 +90,53 @@ func TestAppendElsewhereWakesTheActiveRelay(t *testing.T) {
 			t.Fatalf("event appended elsewhere not published after %s", time.Since(appended).Round(time.Millisecond))
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+	if got := counterValue(standby.metrics.relayPublished); got != 0 {
+		t.Errorf("standby relay published %v events, want 0", got)
+	}
+}
+
+// A relay that stands by keeps one connection to retry the lock on, rather
+// than opening a new one every second.
+func TestStandbyRelayHoldsOneConnection(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, MemoryBus)
+	active := NewRelay(e.pool, e.store, e.bus, testLogger(t), nil)
+	standby := NewRelay(e.pool, e.store, e.bus, testLogger(t), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 2)
+	go func() { done <- active.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		for range 2 {
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	e.register("First", "employee", "", schedule("UTC"), "2024-01-01")
+	eventually(t, "active relay publishes", func() (bool, error) { return counterValue(active.metrics.relayPublished) == 1, nil })
+	go func() { done <- standby.Run(ctx) }()
+
+	// The standby's session is the one whose last statement tried the lock.
+	standbySessions := func() []int {
+		rows, err := e.pool.Query(context.Background(), `SELECT pid FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid() AND query = 'SELECT pg_try_advisory_lock($1)'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pids, err := pgx.CollectRows(rows, pgx.RowTo[int])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pids
+	}
+	eventually(t, "standby connected", func() (bool, error) { return len(standbySessions()) == 1, nil })
+	first := standbySessions()
+	for end := time.Now().Add(3*relayLeaderRetry + relayLeaderRetry/2); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if got := standbySessions(); !slices.Equal(got, first) {
+			t.Fatalf("standby sessions: got %v, want the one it started with, %v", got, first)
+		}
 	}
 	if got := counterValue(standby.metrics.relayPublished); got != 0 {
 		t.Errorf("standby relay published %v events, want 0", got)

@@ -67,10 +67,11 @@ CREATE INDEX ON bench_baseline (tx_id, position);
 CREATE INDEX ON bench_baseline (type, tx_id, position);`
 
 type bench struct {
-	cfg   config
-	pool  *pgxpool.Pool
-	store *eventstore.Store
-	log   io.Writer
+	cfg      config
+	pool     *pgxpool.Pool
+	store    *eventstore.Store
+	redisURL string // the bus of the server that http runs
+	log      io.Writer
 }
 
 type appendScenario struct {

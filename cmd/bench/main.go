@@ -101,7 +101,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	b := &bench{cfg: cfg, pool: pool, store: eventstore.New(pool, codec), log: os.Stderr}
+	b := &bench{cfg: cfg, pool: pool, store: eventstore.New(pool, codec), redisURL: redisURL(getenv), log: os.Stderr}
 	if cfg.cpuProfile != "" {
 		f, err := os.Create(cfg.cpuProfile)
 		if err != nil {
@@ -229,6 +229,15 @@ func openDatabase(ctx context.Context, benchURL string, keep bool) (string, func
 			fmt.Fprintln(os.Stderr, "bench: drop et_bench:", err)
 		}
 	}, nil
+}
+
+// redisURL is the Redis of the benchmarks: BENCH_REDIS_URL, or the local one
+// that `make run` uses.
+func redisURL(getenv func(string) string) string {
+	if u := getenv("BENCH_REDIS_URL"); u != "" {
+		return u
+	}
+	return "redis://127.0.0.1:6379/0"
 }
 
 func redact(raw string) string {
