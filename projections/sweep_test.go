@@ -13,6 +13,7 @@ import (
 
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
+	"github.com/acme/employee-tracking/domain/notification"
 )
 
 func TestDailySweepAcrossDSTAndTimezones(t *testing.T) {
@@ -33,6 +34,9 @@ func TestDailySweepAcrossDSTAndTimezones(t *testing.T) {
 
 	sweepAt := func(at time.Time) {
 		t.Helper()
+		// The sweep waits for the read models, here for the grant of the
+		// sweep before.
+		eventually(t, "caught up", e.caughtUp)
 		setClock(at)
 		// Two processes sweeping at once notify nobody twice.
 		var wg sync.WaitGroup
@@ -117,6 +121,77 @@ func TestDailySweepAcrossDSTAndTimezones(t *testing.T) {
 	for _, id := range []string{ny, tk} {
 		if got := e.count(`SELECT count(*) FROM events WHERE stream_id = $1 AND type = 'leave.granted'`, leave.Stream(id)); got != 1 {
 			t.Errorf("grants of %s: got %d, want 1", names[id], got)
+		}
+	}
+}
+
+// The sweep decides absence from read models only once they hold every event
+// the store had when it looked: with the projectors stopped, someone who came
+// in is never reported absent, someone who did not is, exactly once, as soon
+// as the read models of their streams are up to date.
+func TestDailySweepWaitsForLaggingReadModels(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testRedisURL())
+	var clock atomic.Pointer[time.Time]
+	setClock := func(t time.Time) { clock.Store(&t) }
+	setClock(quietClock())
+	now := func() time.Time { return *clock.Load() }
+
+	istanbul := schedule("Europe/Istanbul")
+	stop := e.start(e.pipeline(testConfig(), now))
+	manager := e.register("Mehmet Demir", employee.RoleManager, "", istanbul, "2024-01-01")
+	came := e.register("Ayşe Kaya", employee.RoleEmployee, manager, istanbul, "2024-01-01")
+	stayedAway := e.register("Can Öztürk", employee.RoleEmployee, manager, istanbul, "2024-01-01")
+	cameYesterday := e.register("Deniz Ak", employee.RoleEmployee, manager, istanbul, "2024-01-01")
+	eventually(t, "directory", e.caughtUp)
+	stop()
+
+	// Tuesday 2024-03-12 in Istanbul (UTC+3), the projectors stopped.
+	e.checkIn(came, istanbul, time.Date(2024, 3, 12, 5, 0, 0, 0, time.UTC))
+	e.checkIn(cameYesterday, istanbul, time.Date(2024, 3, 11, 5, 0, 0, 0, time.UTC))
+	e.checkOut(cameYesterday, time.Date(2024, 3, 11, 14, 0, 0, 0, time.UTC))
+	p := e.pipeline(testConfig(), now)
+	sweepAt := func(at time.Time) {
+		t.Helper()
+		setClock(at)
+		if err := p.sweep().once(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		setClock(quietClock())
+	}
+	absences := func() map[string]int {
+		got := map[string]int{}
+		for _, n := range e.inbox(manager) {
+			if n.Type == notification.TypeAbsence {
+				got[n.Data["employee_id"].(string)]++
+			}
+		}
+		return got
+	}
+	swept := func(emp string) int {
+		return e.count(`SELECT count(*) FROM sweeps WHERE employee_id = $1 AND local_date = '2024-03-12'`, emp)
+	}
+
+	// 10:30 in Istanbul: only the one whose streams the read models hold
+	// entirely is swept; the others wait.
+	sweepAt(time.Date(2024, 3, 12, 7, 30, 0, 0, time.UTC))
+	if diff := cmp.Diff(map[string]int{stayedAway: 1}, absences()); diff != "" {
+		t.Errorf("absences with the projectors stopped (-want +got):\n%s", diff)
+	}
+	if swept(came) != 0 || swept(cameYesterday) != 0 {
+		t.Errorf("swept with their check-ins not projected: came %d, came yesterday %d, want 0 and 0", swept(came), swept(cameYesterday))
+	}
+
+	e.start(p)
+	eventually(t, "the check-ins projected", e.caughtUp)
+	sweepAt(time.Date(2024, 3, 12, 7, 31, 0, 0, time.UTC))
+	sweepAt(time.Date(2024, 3, 12, 12, 0, 0, 0, time.UTC))
+	if diff := cmp.Diff(map[string]int{stayedAway: 1, cameYesterday: 1}, absences()); diff != "" {
+		t.Errorf("absences once the read models caught up (-want +got):\n%s", diff)
+	}
+	for _, emp := range []string{came, stayedAway, cameYesterday} {
+		if got := swept(emp); got != 1 {
+			t.Errorf("sweeps of %s on 2024-03-12: got %d, want 1", emp, got)
 		}
 	}
 }
