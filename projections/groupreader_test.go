@@ -174,7 +174,7 @@ func TestGroupReaderDeliversAReadWhoseAcknowledgementFailed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := readAll(t, in, len(want), 5*time.Second)
+	got := readAll(t, in, len(want), 10*time.Second) // the claim would take 30 s
 	if !hook.failed.Load() {
 		t.Fatal("no acknowledgement failed: the test tested nothing")
 	}
