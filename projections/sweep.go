@@ -54,22 +54,26 @@ func (s *sweep) run(ctx context.Context) error {
 }
 
 // once sweeps every active employee whose local time has passed checkAt today
-// and whose local today is not swept yet, but those whose read models lag.
+// and whose local today is not swept yet, or yesterday if it is not swept and
+// today's checkAt has not come; but not those whose read models lag.
 func (s *sweep) once(ctx context.Context) error {
-	rows, err := s.pool.Query(ctx, `SELECT id, full_name, manager_id, hire_date, schedule FROM employees WHERE active`)
+	rows, err := s.pool.Query(ctx, `SELECT id, full_name, manager_id, hire_date, schedule,
+		(SELECT max(local_date) FROM sweeps WHERE employee_id = employees.id)
+		FROM employees WHERE active`)
 	if err != nil {
 		return fmt.Errorf("sweep: list employees: %w", err)
 	}
 	type due struct {
 		person
-		hire     pgtype.Date
-		schedule employee.Schedule
+		hire      pgtype.Date
+		schedule  employee.Schedule
+		lastSwept pgtype.Date
 	}
 	var all []due
 	for rows.Next() {
 		var d due
 		var manager *string
-		if err := rows.Scan(&d.ID, &d.Name, &manager, &d.hire, &d.schedule); err != nil {
+		if err := rows.Scan(&d.ID, &d.Name, &manager, &d.hire, &d.schedule, &d.lastSwept); err != nil {
 			rows.Close()
 			return fmt.Errorf("sweep: list employees: %w", err)
 		}
@@ -92,18 +96,24 @@ func (s *sweep) once(ctx context.Context) error {
 			continue
 		}
 		local := now.In(loc)
+		day := calendar.DateOf(now, loc)
 		// Compared as wall-clock minutes: on a day the clocks skip checkAt
 		// (02:30 on a spring-forward night), the first minute after it counts.
 		if calendar.Clock(local.Hour()*60+local.Minute()) < s.checkAt {
+			// Before today's check, yesterday's is due if it did not happen:
+			// held past midnight by lagging read models, or missed while no
+			// process ran. Not before the employee's first sweep.
+			day = day.AddDays(-1)
+			if last := dateOf(d.lastSwept); last.IsZero() || !last.Before(day) {
+				continue
+			}
+		}
+		if hire := dateOf(d.hire); !hire.IsZero() && day.Before(hire) {
 			continue
 		}
-		today := calendar.DateOf(now, loc)
-		if hire := dateOf(d.hire); !hire.IsZero() && today.Before(hire) {
-			continue
-		}
-		behind, err := s.employee(ctx, d.person, d.schedule, today)
+		behind, err := s.employee(ctx, d.person, d.schedule, day)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("sweep: employee %s on %s: %w", d.ID, today, err))
+			errs = append(errs, fmt.Errorf("sweep: employee %s on %s: %w", d.ID, day, err))
 		}
 		if len(behind) > 0 {
 			held++
@@ -120,12 +130,12 @@ func (s *sweep) once(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// employee sweeps p's day today, unless it is swept already or a read model
-// it reads has not yet applied every event of p's streams (and of today's
+// employee sweeps p's day, unless it is swept already or a read model it
+// reads has not yet applied every event of p's streams (and of the year's
 // holidays) that the store holds: then p is held, and swept at a later tick.
 // Lagging read models, Redis down or a backlog, would otherwise report absent
 // someone who came in.
-func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule, today calendar.Date) (behind []string, err error) {
+func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule, day calendar.Date) (behind []string, err error) {
 	var swept bool
 	// The read models that lag: a projection of $3 for each stream of $4
 	// whose last version in the store it has not applied.
@@ -133,18 +143,18 @@ func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule,
 		(SELECT coalesce(array_agg(w.projection ORDER BY w.projection), '{}') FROM unnest($3::text[], $4::text[]) AS w(projection, stream_id)
 		WHERE coalesce((SELECT max(version) FROM events e WHERE e.stream_id = w.stream_id), 0)
 			> coalesce((SELECT version FROM projection_versions v WHERE v.projection = w.projection AND v.stream_id = w.stream_id), 0))`,
-		p.ID, pgDate(today),
+		p.ID, pgDate(day),
 		[]string{Directory, Attendance, Leave, Holidays},
-		[]string{employee.Stream(p.ID), attendance.Stream(p.ID), leave.Stream(p.ID), holiday.Stream(today.Year)},
+		[]string{employee.Stream(p.ID), attendance.Stream(p.ID), leave.Stream(p.ID), holiday.Stream(day.Year)},
 	).Scan(&swept, &behind)
 	if err != nil || swept || len(behind) > 0 {
 		return behind, err
 	}
-	meta := eventstore.Metadata{Actor: "daily-sweep", CorrelationID: derivedID("sweep", p.ID, today.String()).String()}
+	meta := eventstore.Metadata{Actor: "daily-sweep", CorrelationID: derivedID("sweep", p.ID, day.String()).String()}
 
 	// The leave year's grant, on the employee's first sweep of the year.
-	grantCause := "grant/" + p.ID + "/" + strconv.Itoa(today.Year)
-	if err := decideLeave(ctx, s.store, s.policy, grantCause, meta, leave.Grant{EmployeeID: p.ID, Year: today.Year}, p.ID, s.now()); err != nil {
+	grantCause := "grant/" + p.ID + "/" + strconv.Itoa(day.Year)
+	if err := decideLeave(ctx, s.store, s.policy, grantCause, meta, leave.Grant{EmployeeID: p.ID, Year: day.Year}, p.ID, s.now()); err != nil {
 		return nil, err
 	}
 
@@ -154,17 +164,17 @@ func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule,
 	err = s.pool.QueryRow(ctx, `SELECT
 			EXISTS (SELECT 1 FROM attendance_days WHERE employee_id = $1 AND date = $2),
 			EXISTS (SELECT 1 FROM leave_days WHERE employee_id = $1 AND date = $2),
-			EXISTS (SELECT 1 FROM holidays WHERE date = $2)`, p.ID, pgDate(today)).Scan(&checkedIn, &onLeave, &isHoliday)
+			EXISTS (SELECT 1 FROM holidays WHERE date = $2)`, p.ID, pgDate(day)).Scan(&checkedIn, &onLeave, &isHoliday)
 	if err != nil {
 		return nil, err
 	}
 	err = s.pool.QueryRow(ctx, `SELECT date, check_in FROM attendance_days WHERE employee_id = $1 AND status = 'open' AND date < $2
-		ORDER BY date LIMIT 1`, p.ID, pgDate(today)).Scan(&openDate, &openAt)
+		ORDER BY date LIMIT 1`, p.ID, pgDate(day)).Scan(&openDate, &openAt)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return nil, err
 	}
 
-	absent := sched.IsWorkday(today) && !isHoliday && !onLeave && !checkedIn
+	absent := sched.IsWorkday(day) && !isHoliday && !onLeave && !checkedIn
 	if absent || openAt != nil {
 		to, err := s.n.supervisors(ctx, p)
 		if err != nil {
@@ -172,8 +182,8 @@ func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule,
 		}
 		for _, r := range to {
 			if absent {
-				msg, data := notification.Absence(p.Name, p.ID, today)
-				if err := s.n.notify(ctx, "absence/"+p.ID+"/"+today.String(), meta, r, notification.TypeAbsence, msg, data); err != nil {
+				msg, data := notification.Absence(p.Name, p.ID, day)
+				if err := s.n.notify(ctx, "absence/"+p.ID+"/"+day.String(), meta, r, notification.TypeAbsence, msg, data); err != nil {
 					return nil, err
 				}
 			}
@@ -186,6 +196,6 @@ func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule,
 			}
 		}
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO sweeps (employee_id, local_date) VALUES ($1, $2) ON CONFLICT DO NOTHING`, p.ID, pgDate(today))
+	_, err = s.pool.Exec(ctx, `INSERT INTO sweeps (employee_id, local_date) VALUES ($1, $2) ON CONFLICT DO NOTHING`, p.ID, pgDate(day))
 	return nil, err
 }
