@@ -147,7 +147,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		defer peers.leave()
 		// Before the members read: the others must not take this instance,
 		// restarted under its former name, for dead.
-		if err := peers.heartbeat(ctx); err != nil {
+		if err := peers.heartbeat(ctx); err != nil && ctx.Err() == nil {
 			health.failed(err)
 		}
 	}
@@ -191,8 +191,8 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if peers != nil {
 		g.Go(func() error {
 			p.every(gctx, heartbeatEvery, "heartbeat", func(ctx context.Context) error {
-				// An outage is the members' to report, once.
-				if err := peers.heartbeat(ctx); err != nil {
+				// An outage is the members' to report, once; a shutdown is none.
+				if err := peers.heartbeat(ctx); err != nil && ctx.Err() == nil {
 					health.failed(err)
 				}
 				return nil
