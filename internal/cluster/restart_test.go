@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -22,16 +23,57 @@ import (
 // process had read and not acknowledged are read again by the restarted one
 // at once, under its former consumer names, rather than claimed after 30 s.
 //
-// It runs before the parallel tests of the package, and with small pools:
-// the servers of TestSeveralInstances beside its own would take more
-// connections than Postgres allows by default.
+// The tests of this file run before the parallel test of the package, and
+// with small pools: the servers of TestSeveralInstances beside their own
+// would take more connections than Postgres allows by default.
 func TestKilledServerRestartedConverges(t *testing.T) {
+	k := killMidCheckIns(t, 0)
+	restarted := time.Now()
+	b := startServer(t, k.bin, "server-restarted", k.env)
+	ready := time.Since(restarted)
+	took := k.waitProjected(t, restarted)
+	t.Logf("every acknowledged check-in in the attendance read model %s after the restart (ready after %s)",
+		took.Round(time.Millisecond), ready.Round(time.Millisecond))
+	if took > 5*time.Second {
+		t.Errorf("the attendance read model converged %s after the restart, want at most 5s", took.Round(time.Millisecond))
+	}
+	b.proc.terminate(t)
+}
+
+// TestKilledServerTakenOverByAnother kills a server with SIGKILL in the
+// middle of check-ins while another runs beside it, and starts it no more:
+// the other takes over what the killed one had read and not acknowledged once
+// its heartbeat is 5 s old, rather than claiming it after 30 s.
+func TestKilledServerTakenOverByAnother(t *testing.T) {
+	k := killMidCheckIns(t, 1)
+	took := k.waitProjected(t, k.killedAt)
+	t.Logf("every acknowledged check-in in the attendance read model %s after the kill", took.Round(time.Millisecond))
+	// 5 s until the heartbeat counts as stopped, then a margin.
+	if took > 10*time.Second {
+		t.Errorf("the attendance read model converged %s after the kill, want at most 10s", took.Round(time.Millisecond))
+	}
+	k.others[0].proc.terminate(t)
+}
+
+// killed is a server killed in the middle of check-ins.
+type killed struct {
+	bin      string
+	env      []string
+	pool     *pgxpool.Pool
+	acked    []string // the employees whose check-in the server acknowledged
+	killedAt time.Time
+	others   []*client
+}
+
+// killMidCheckIns starts a server and others beside it, checks 1,000
+// employees in through the first, and kills it with SIGKILL once half the
+// check-ins are acknowledged, while the others are still being sent.
+func killMidCheckIns(t *testing.T, others int) *killed {
 	const (
 		staff       = 1000
 		concurrency = 16
-		convergeIn  = 5 * time.Second
 	)
-	bin := buildBinaries(t)
+	k := &killed{bin: buildBinaries(t)}
 	dbURL := testdb.URL(t)
 	small, err := url.Parse(dbURL)
 	if err != nil {
@@ -40,7 +82,7 @@ func TestKilledServerRestartedConverges(t *testing.T) {
 	q := small.Query()
 	q.Set("pool_max_conns", "8")
 	small.RawQuery = q.Encode()
-	env := []string{
+	k.env = []string{
 		"DATABASE_URL=" + small.String(),
 		"REDIS_URL=redis://127.0.0.1:6379/0",
 		"REDIS_PREFIX=test." + testenv.RandomHex(6) + ".",
@@ -48,7 +90,10 @@ func TestKilledServerRestartedConverges(t *testing.T) {
 		"BCRYPT_COST=4",
 		"LOG_LEVEL=warn",
 	}
-	a := startServer(t, bin, "server", env, "ADMIN_EMAIL="+adminEmail, "ADMIN_PASSWORD="+adminPassword)
+	a := startServer(t, k.bin, "server", k.env, "ADMIN_EMAIL="+adminEmail, "ADMIN_PASSWORD="+adminPassword)
+	for i := range others {
+		k.others = append(k.others, startServer(t, k.bin, "server-beside-"+strconv.Itoa(i), k.env))
+	}
 	admin := a.login(t, adminEmail, adminPassword)
 	mgr := a.register(t, admin, "manager", "")
 	users := make([]user, staff)
@@ -57,15 +102,12 @@ func TestKilledServerRestartedConverges(t *testing.T) {
 		t.FailNow()
 	}
 
-	// Check everyone in; kill the server once half the check-ins are
-	// acknowledged, while the others are still being sent.
 	var mu sync.Mutex
-	var acked []string
-	killed := make(chan struct{})
+	killing := make(chan struct{})
 	var killOnce sync.Once
 	parallel(staff, concurrency, func(i int) {
 		select {
-		case <-killed:
+		case <-killing:
 			return
 		default:
 		}
@@ -73,54 +115,53 @@ func TestKilledServerRestartedConverges(t *testing.T) {
 			return // sent to a server being killed
 		}
 		mu.Lock()
-		acked = append(acked, users[i].ID)
-		half := len(acked) == staff/2
+		k.acked = append(k.acked, users[i].ID)
+		half := len(k.acked) == staff/2
 		mu.Unlock()
 		if half {
 			killOnce.Do(func() {
+				close(killing)
 				a.proc.kill(t)
-				close(killed)
+				k.killedAt = time.Now()
 			})
 		}
 	})
-	t.Logf("killed the server with %d check-ins acknowledged", len(acked))
+	t.Logf("killed the server with %d check-ins acknowledged", len(k.acked))
 
-	pool, err := pgxpool.New(t.Context(), dbURL)
+	k.pool, err = pgxpool.New(t.Context(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(pool.Close)
-	count := func(sql string) int {
-		t.Helper()
-		var n int
-		if err := pool.QueryRow(t.Context(), sql, acked).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
+	t.Cleanup(k.pool.Close)
+	if got := k.count(t, `SELECT count(DISTINCT stream_id) FROM events WHERE type = 'attendance.checked_in'
+		AND stream_id = ANY (SELECT 'attendance-' || unnest($1::text[]))`); got != len(k.acked) {
+		t.Fatalf("acknowledged check-ins in the store: %d, want %d", got, len(k.acked))
 	}
-	if got := count(`SELECT count(DISTINCT stream_id) FROM events WHERE type = 'attendance.checked_in' AND stream_id = ANY (SELECT 'attendance-' || unnest($1::text[]))`); got != len(acked) {
-		t.Fatalf("acknowledged check-ins in the store: %d, want %d", got, len(acked))
-	}
+	return k
+}
 
-	restarted := time.Now()
-	b := startServer(t, bin, "server-restarted", env)
-	ready := time.Since(restarted)
-	projected := func() int {
-		return count(`SELECT count(*) FROM attendance_days WHERE employee_id = ANY ($1::uuid[]) AND check_in IS NOT NULL`)
+// count runs a count query of the acknowledged employees ($1).
+func (k *killed) count(t *testing.T, sql string) int {
+	t.Helper()
+	var n int
+	if err := k.pool.QueryRow(t.Context(), sql, k.acked).Scan(&n); err != nil {
+		t.Fatal(err)
 	}
-	for projected() < len(acked) {
-		if time.Since(restarted) > time.Minute {
-			t.Fatalf("%d of %d acknowledged check-ins in the attendance read model a minute after the restart", projected(), len(acked))
+	return n
+}
+
+// waitProjected waits until every acknowledged check-in is in the attendance
+// read model, and returns the time since from.
+func (k *killed) waitProjected(t *testing.T, from time.Time) time.Duration {
+	t.Helper()
+	const sql = `SELECT count(*) FROM attendance_days WHERE employee_id = ANY ($1::uuid[]) AND check_in IS NOT NULL`
+	for k.count(t, sql) < len(k.acked) {
+		if time.Since(from) > time.Minute {
+			t.Fatalf("%d of %d acknowledged check-ins in the attendance read model after a minute", k.count(t, sql), len(k.acked))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	took := time.Since(restarted)
-	t.Logf("every acknowledged check-in in the attendance read model %s after the restart (ready after %s)",
-		took.Round(time.Millisecond), ready.Round(time.Millisecond))
-	if took > convergeIn {
-		t.Errorf("the attendance read model converged %s after the restart, want at most %s", took.Round(time.Millisecond), convergeIn)
-	}
-	b.proc.terminate(t)
+	return time.Since(from)
 }
 
 // parallel runs do(i) for each i below n, on workers goroutines.
