@@ -153,7 +153,7 @@ func (r *groupReader) run(ctx context.Context, topic string, out chan<- *message
 			if ackErr == nil {
 				acked = acked[:0]
 			}
-			if err == nil {
+			if err == nil || errors.Is(err, redis.Nil) {
 				ownPending = len(msgs) == groupReadBatch
 			}
 		case found && time.Now().After(nextTakeOver):
