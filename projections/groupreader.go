@@ -145,6 +145,7 @@ func (r *groupReader) run(ctx context.Context, topic string, out chan<- *message
 	for ctx.Err() == nil {
 		var msgs []redis.XMessage
 		var err error
+		began := time.Now()
 		dead, found := r.nextDead(takenOver)
 		switch {
 		case ownPending:
@@ -180,14 +181,14 @@ func (r *groupReader) run(ctx context.Context, topic string, out chan<- *message
 		}
 		switch {
 		case err == nil, errors.Is(err, redis.Nil):
-			r.health.succeeded()
+			r.health.succeeded(began)
 			retry = retryFirst
 		case ctx.Err() != nil:
 			return
 		case strings.HasPrefix(err.Error(), "NOGROUP"):
 			// Redis lost the stream and its group: start again from what
 			// the relay publishes again.
-			r.health.succeeded()
+			r.health.succeeded(began)
 			r.logger.Warn("bus: consumer group lost, creating it again", "group", r.group, "topic", topic)
 			if err := r.createGroup(ctx, topic); err != nil {
 				r.logger.Warn("bus: create group", "err", err)
@@ -426,14 +427,15 @@ func (h *busHealth) failed(err error, attrs ...any) {
 	h.logger.Warn("bus: Redis fails, consumers retry with backoff until it answers", append(attrs, "err", err)...)
 }
 
-// succeeded records a call that Redis answered.
-func (h *busHealth) succeeded() {
+// succeeded records a call begun at began that Redis answered. A call begun
+// before the failure that was recorded last says nothing about Redis now.
+func (h *busHealth) succeeded(began time.Time) {
 	if !h.down.Load() {
 		return
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.down.Load() {
+	if !h.down.Load() || began.Before(h.downSince) {
 		return
 	}
 	h.down.Store(false)

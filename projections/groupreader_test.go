@@ -3,7 +3,6 @@ package projections
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"strconv"
@@ -379,9 +378,12 @@ func (c *recordCounter) String() string {
 // proxy forwards TCP connections to a Redis, until cut.
 type proxy struct {
 	target, addr string
-	mu           sync.Mutex
-	ln           net.Listener
-	conns        []net.Conn
+	// up gates every write: once cut, not one more byte passes, though
+	// closing the connections takes a while.
+	up    atomic.Bool
+	mu    sync.Mutex
+	ln    net.Listener
+	conns []net.Conn
 }
 
 func startProxy(t *testing.T, target string) *proxy {
@@ -401,6 +403,7 @@ func (p *proxy) restore(t *testing.T) {
 	p.mu.Lock()
 	p.ln, p.addr = ln, ln.Addr().String()
 	p.mu.Unlock()
+	p.up.Store(true)
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -415,14 +418,30 @@ func (p *proxy) restore(t *testing.T) {
 			p.mu.Lock()
 			p.conns = append(p.conns, c, up)
 			p.mu.Unlock()
-			go func() { _, _ = io.Copy(up, c); up.Close() }()
-			go func() { _, _ = io.Copy(c, up); c.Close() }()
+			go p.forward(up, c)
+			go p.forward(c, up)
 		}
 	}()
 }
 
+// forward copies from src to dst while the proxy is up.
+func (p *proxy) forward(dst, src net.Conn) {
+	defer dst.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !p.up.Load() {
+			return
+		}
+		if _, werr := dst.Write(buf[:n]); werr != nil || err != nil {
+			return
+		}
+	}
+}
+
 // cut closes the listener and every connection: calls fail at once.
 func (p *proxy) cut() {
+	p.up.Store(false)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.ln.Close()
