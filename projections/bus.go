@@ -250,15 +250,15 @@ func (b *Bus) Ping(ctx context.Context) error {
 	return b.client.Ping(ctx).Err()
 }
 
-// groupSubscriber returns a subscriber in consumer group group: each message
-// of a topic goes to one member of the group. Closing it leaves the bus open.
-func (b *Bus) groupSubscriber(group string) (message.Subscriber, error) {
+// groupSubscriber returns member m of consumer group group: each message of a
+// topic goes to one member of the group. Closing it leaves the bus open.
+func (b *Bus) groupSubscriber(group string, m groupMember) (message.Subscriber, error) {
 	if b.memory != nil {
 		// Every GoChannel subscription receives every message: one
 		// subscription per group is a consumer group of one.
 		return noClose{b.memory}, nil
 	}
-	return b.redisSubscriber(group, "")
+	return b.newGroupReader(group, m)
 }
 
 // fanOutSubscriber returns a subscriber to topic that receives every message
@@ -278,12 +278,12 @@ func (b *Bus) fanOutSubscriber(ctx context.Context, topic string) (message.Subsc
 	if len(last) == 1 {
 		from = last[0].ID
 	}
-	return b.redisSubscriber("", from)
+	return b.redisSubscriber(from)
 }
 
-// redisSubscriber returns a member of consumer group group, or without a
-// group a fan-out subscriber that reads after the entry fanOutFrom.
-func (b *Bus) redisSubscriber(group, fanOutFrom string) (message.Subscriber, error) {
+// redisSubscriber returns a fan-out subscriber that reads after the entry
+// fanOutFrom.
+func (b *Bus) redisSubscriber(fanOutFrom string) (message.Subscriber, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -292,16 +292,9 @@ func (b *Bus) redisSubscriber(group, fanOutFrom string) (message.Subscriber, err
 	// A client per subscriber: blocking reads hold a connection each, and
 	// closing a subscriber closes its client.
 	client := redis.NewClient(b.redisOpts)
-	consumer := group + "-" + watermill.NewShortUUID()
-	if group != "" {
-		r := &groupReader{client: client, group: group, consumer: consumer, claimAfter: b.claimAfter, logger: b.slog,
-			closing: make(chan struct{})}
-		b.closers = append(b.closers, r.Close)
-		return r, nil
-	}
 	sub, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{
 		Client:                        client,
-		Consumer:                      consumer,
+		Consumer:                      watermill.NewShortUUID(),
 		BlockTime:                     100 * time.Millisecond,
 		DisableIndefiniteInitialBlock: true,
 		FanOutOldestId:                fanOutFrom,

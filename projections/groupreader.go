@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
@@ -24,6 +25,14 @@ const (
 	// nackRetryAfter is how long a message that failed waits before it is
 	// handed over again.
 	nackRetryAfter = 200 * time.Millisecond
+	// retryFirst and retryAtMost bound the wait between reads while Redis
+	// fails: it doubles from the first to the last.
+	retryFirst  = 250 * time.Millisecond
+	retryAtMost = 5 * time.Second
+	// takeOverMinIdle is how long an entry of a dead instance must have
+	// waited before a member takes it over: one that another member has
+	// just taken over is left to it.
+	takeOverMinIdle = time.Second
 )
 
 // groupReader is one member of a Redis consumer group, reading messages in
@@ -32,16 +41,24 @@ const (
 // handler as one message, and their acknowledgements go out with the next
 // read. A member under load thus costs a round trip per batch
 // rather than two per message. As with redisstream, a message is acknowledged
-// only once handled, messages left pending by a member that died are claimed
-// after claimAfter, and a group that vanished with its stream (Redis lost its
-// data) is created again.
+// only once handled, and a group that vanished with its stream (Redis lost
+// its data) is created again.
+//
+// A member's name is stable across restarts of its process (instances), so
+// it first reads what it left pending before it died, and again after any
+// read whose answer may have been lost. The entries of a member of a dead
+// instance are taken over as soon as the instance's heartbeat stops; those
+// of any other member only after claimAfter.
 type groupReader struct {
 	client     *redis.Client
 	group      string
 	consumer   string
 	claimAfter time.Duration
-	logger     *slog.Logger
-	codec      redisstream.DefaultMarshallerUnmarshaller
+	// peers tells the dead instances apart; nil takes nothing over early.
+	peers  *instances
+	health *busHealth
+	logger *slog.Logger
+	codec  redisstream.DefaultMarshallerUnmarshaller
 
 	mu        sync.Mutex
 	topics    []string
@@ -49,6 +66,30 @@ type groupReader struct {
 	closeOnce sync.Once
 	closeErr  error
 	wg        sync.WaitGroup
+}
+
+// groupMember is a member of a consumer group as its pipeline names it.
+type groupMember struct {
+	// name is the member's consumer name: its instance's, and its number
+	// within the instance (consumerName).
+	name   string
+	peers  *instances
+	health *busHealth
+}
+
+// newGroupReader returns member m of consumer group group, with a Redis
+// client of its own: blocking reads hold a connection each, and closing the
+// member closes its client.
+func (b *Bus) newGroupReader(group string, m groupMember) (*groupReader, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil, errors.New("projections: bus closed")
+	}
+	r := &groupReader{client: redis.NewClient(b.redisOpts), group: group, consumer: m.name, claimAfter: b.claimAfter,
+		peers: m.peers, health: m.health, logger: b.slog, closing: make(chan struct{})}
+	b.closers = append(b.closers, r.Close)
+	return r, nil
 }
 
 func (r *groupReader) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
@@ -95,27 +136,59 @@ func (r *groupReader) run(ctx context.Context, topic string, out chan<- *message
 	}()
 	claimEvery := min(5*time.Second, r.claimAfter)
 	nextClaim := time.Now()
+	// ownPending: read this member's own pending entries (from "0") rather
+	// than new ones, as a former process of the same name left them.
+	ownPending := true
+	takenOver := map[deadInstance]bool{}
+	nextTakeOver := time.Now()
+	retry := retryFirst
 	for ctx.Err() == nil {
 		var msgs []redis.XMessage
 		var err error
-		if time.Now().After(nextClaim) {
+		began := time.Now()
+		dead, found := r.nextDead(takenOver)
+		switch {
+		case ownPending:
+			var ackErr error
+			msgs, ackErr, err = r.read(ctx, topic, "0", acked)
+			if ackErr == nil {
+				acked = acked[:0]
+			}
+			if err == nil || errors.Is(err, redis.Nil) {
+				ownPending = len(msgs) == groupReadBatch
+			}
+		case found && time.Now().After(nextTakeOver):
+			var done bool
+			msgs, done, err = r.takeOver(ctx, topic, dead.name)
+			if done {
+				takenOver[dead] = true
+			} else if len(msgs) == 0 {
+				nextTakeOver = time.Now().Add(takeOverMinIdle)
+			}
+		case time.Now().After(nextClaim):
 			msgs, err = r.claim(ctx, topic)
 			if len(msgs) < groupReadBatch {
 				nextClaim = time.Now().Add(claimEvery)
 			}
-		} else {
-			msgs, err = r.read(ctx, topic, acked)
-			if err == nil || errors.Is(err, redis.Nil) {
+		default:
+			var ackErr error
+			msgs, ackErr, err = r.read(ctx, topic, ">", acked)
+			if ackErr == nil {
 				acked = acked[:0]
+			} else if err == nil {
+				r.logger.Warn("bus: acknowledge, will send it again with the next read", "group", r.group, "topic", topic, "err", ackErr)
 			}
 		}
 		switch {
 		case err == nil, errors.Is(err, redis.Nil):
+			r.health.succeeded(began)
+			retry = retryFirst
 		case ctx.Err() != nil:
 			return
 		case strings.HasPrefix(err.Error(), "NOGROUP"):
 			// Redis lost the stream and its group: start again from what
 			// the relay publishes again.
+			r.health.succeeded(began)
 			r.logger.Warn("bus: consumer group lost, creating it again", "group", r.group, "topic", topic)
 			if err := r.createGroup(ctx, topic); err != nil {
 				r.logger.Warn("bus: create group", "err", err)
@@ -123,8 +196,12 @@ func (r *groupReader) run(ctx context.Context, topic string, out chan<- *message
 			}
 			continue
 		default:
-			r.logger.Warn("bus: read", "group", r.group, "topic", topic, "err", err)
-			sleep(ctx, 500*time.Millisecond)
+			// The read may have reached Redis and its answer been lost: what
+			// it handed to this member is pending, and read again from "0".
+			ownPending = true
+			r.health.failed(err, "group", r.group, "topic", topic)
+			sleep(ctx, retry)
+			retry = min(2*retry, retryAtMost)
 			continue
 		}
 		if !r.deliver(ctx, msgs, out) {
@@ -136,25 +213,83 @@ func (r *groupReader) run(ctx context.Context, topic string, out chan<- *message
 	}
 }
 
-// read acknowledges acked and reads what is ready, in one round trip.
-func (r *groupReader) read(ctx context.Context, topic string, acked []string) ([]redis.XMessage, error) {
+// read acknowledges acked and reads, in one round trip, the entries after
+// from: ">" for new ones, "0" for this member's own pending ones. A failed
+// acknowledgement (ackErr) does not lose what the read returned: the caller
+// sends it again with the next read.
+func (r *groupReader) read(ctx context.Context, topic, from string, acked []string) (msgs []redis.XMessage, ackErr, err error) {
 	pipe := r.client.Pipeline()
 	var ack *redis.IntCmd
 	if len(acked) > 0 {
 		ack = pipe.XAck(ctx, topic, r.group, acked...)
 	}
 	read := pipe.XReadGroup(ctx, &redis.XReadGroupArgs{
-		Group: r.group, Consumer: r.consumer, Streams: []string{topic, ">"}, Count: groupReadBatch, Block: groupReadBlock,
+		Group: r.group, Consumer: r.consumer, Streams: []string{topic, from}, Count: groupReadBatch, Block: groupReadBlock,
 	})
-	pipe.Exec(ctx)
-	if ack != nil && ack.Err() != nil {
-		return nil, ack.Err()
+	_, _ = pipe.Exec(ctx) // each command reports its own error
+	if ack != nil {
+		ackErr = ack.Err()
 	}
 	streams, err := read.Result()
 	if err != nil || len(streams) == 0 {
-		return nil, err
+		return nil, ackErr, err
 	}
-	return streams[0].Messages, nil
+	return streams[0].Messages, ackErr, nil
+}
+
+// nextDead returns a dead instance whose entries this member has not taken
+// over yet.
+func (r *groupReader) nextDead(takenOver map[deadInstance]bool) (deadInstance, bool) {
+	if r.peers == nil {
+		return deadInstance{}, false
+	}
+	for _, d := range r.peers.deadOnes() {
+		if !takenOver[d] {
+			return d, true
+		}
+	}
+	return deadInstance{}, false
+}
+
+// takeOver claims the entries that the members of the dead instance left
+// pending on topic, a batch at a time; done reports that none is left, and
+// removes those members from the group.
+func (r *groupReader) takeOver(ctx context.Context, topic, instance string) (msgs []redis.XMessage, done bool, err error) {
+	consumers, err := r.client.XInfoConsumers(ctx, topic, r.group).Result()
+	if err != nil {
+		return nil, false, err
+	}
+	for _, c := range consumers {
+		if instanceOf(c.Name) != instance {
+			continue
+		}
+		if c.Pending == 0 {
+			if err := r.client.XGroupDelConsumer(ctx, topic, r.group, c.Name).Err(); err != nil {
+				return nil, false, err
+			}
+			continue
+		}
+		pending, err := r.client.XPendingExt(ctx, &redis.XPendingExtArgs{
+			Stream: topic, Group: r.group, Consumer: c.Name, Idle: takeOverMinIdle, Start: "-", End: "+", Count: groupReadBatch,
+		}).Result()
+		if err != nil || len(pending) == 0 {
+			// Entries another member is taking over: look again later.
+			return nil, false, err
+		}
+		ids := make([]string, len(pending))
+		for i, p := range pending {
+			ids[i] = p.ID
+		}
+		msgs, err := r.client.XClaim(ctx, &redis.XClaimArgs{
+			Stream: topic, Group: r.group, Consumer: r.consumer, MinIdle: takeOverMinIdle, Messages: ids,
+		}).Result()
+		if len(msgs) > 0 {
+			r.logger.Info("bus: took over the entries of a dead instance", "group", r.group, "topic", topic,
+				"from", c.Name, "entries", len(msgs))
+		}
+		return msgs, false, err
+	}
+	return nil, true, nil
 }
 
 // claim takes over the messages that other members left pending too long.
@@ -263,4 +398,47 @@ func (r *groupReader) Close() error {
 		r.closeErr = r.client.Close()
 	})
 	return r.closeErr
+}
+
+// busHealth is whether Redis answers the members of a pipeline. The first
+// failure after a success is logged, and the first success after failures:
+// an outage is two lines, not one per member and retry.
+type busHealth struct {
+	logger *slog.Logger
+	down   atomic.Bool
+
+	mu        sync.Mutex
+	downSince time.Time
+	failures  int
+}
+
+func newBusHealth(logger *slog.Logger) *busHealth { return &busHealth{logger: logger} }
+
+// failed records a failed call; attrs say whose.
+func (h *busHealth) failed(err error, attrs ...any) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.failures++
+	if h.down.Load() {
+		return
+	}
+	h.down.Store(true)
+	h.downSince = time.Now()
+	h.logger.Warn("bus: Redis fails, consumers retry with backoff until it answers", append(attrs, "err", err)...)
+}
+
+// succeeded records a call begun at began that Redis answered. A call begun
+// before the failure that was recorded last says nothing about Redis now.
+func (h *busHealth) succeeded(began time.Time) {
+	if !h.down.Load() {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.down.Load() || began.Before(h.downSince) {
+		return
+	}
+	h.down.Store(false)
+	h.logger.Info("bus: Redis answers again", "down_for", time.Since(h.downSince).Round(time.Millisecond).String(), "failed_calls", h.failures)
+	h.failures = 0
 }

@@ -2,12 +2,19 @@ package projections
 
 import (
 	"context"
+	"errors"
+	"log/slog"
+	"net"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/go-cmp/cmp"
+	"github.com/redis/go-redis/v9"
 )
 
 // A member reads a backlog in batches, hands each over as one message in
@@ -25,7 +32,7 @@ func TestGroupReaderHandsOverInOrderAndAcknowledges(t *testing.T) {
 		want = append(want, strconv.Itoa(i))
 	}
 	e.publish(topic, msgs...)
-	sub, err := e.bus.groupSubscriber("test-group")
+	sub, err := e.bus.groupSubscriber("test-group", e.member("test/0", nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,4 +73,380 @@ func TestGroupReaderHandsOverInOrderAndAcknowledges(t *testing.T) {
 		p, err := e.redis.XPending(ctx, topic, "test-group").Result()
 		return err == nil && p.Count == 0, err
 	})
+}
+
+// member is a member of a consumer group named name, that learns of dead
+// instances from peers (none when nil).
+func (e *env) member(name string, peers *instances) groupMember {
+	return groupMember{name: name, peers: peers, health: newBusHealth(testLogger(e.t))}
+}
+
+// numbered publishes n messages numbered from 0 to topic and returns their
+// payloads.
+func (e *env) numbered(topic string, n int) []string {
+	e.t.Helper()
+	var msgs []*message.Message
+	var payloads []string
+	for i := range n {
+		msgs = append(msgs, message.NewMessage(strconv.Itoa(i), []byte(strconv.Itoa(i))))
+		payloads = append(payloads, strconv.Itoa(i))
+	}
+	e.publish(topic, msgs...)
+	return payloads
+}
+
+// readAll acknowledges what in hands over until it has n messages, or fails
+// the test after within; it returns their payloads.
+func readAll(t *testing.T, in <-chan *message.Message, n int, within time.Duration) []string {
+	t.Helper()
+	deadline := time.After(within)
+	var got []string
+	for len(got) < n {
+		select {
+		case m := <-in:
+			for _, bm := range messagesOf(m) {
+				got = append(got, string(bm.Payload))
+			}
+			m.Ack()
+		case <-deadline:
+			t.Fatalf("handed over %d of %d messages within %s", len(got), n, within)
+		}
+	}
+	return got
+}
+
+// subscribe makes member m of group read topic, with redisstream's claim
+// timeout of 30 s: nothing a test expects sooner may come from that claim.
+func (e *env) subscribe(group string, m groupMember, topic string) <-chan *message.Message {
+	e.t.Helper()
+	r, err := e.bus.newGroupReader(group, m)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r.claimAfter = 30 * time.Second
+	ctx, cancel := context.WithCancel(context.Background())
+	e.t.Cleanup(func() {
+		cancel()
+		r.Close()
+	})
+	in, err := r.Subscribe(ctx, topic)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return in
+}
+
+// failFirstAck fails the first XACK sent in a pipeline after Redis ran it,
+// as a connection lost before its answer would.
+type failFirstAck struct{ failed atomic.Bool }
+
+func (*failFirstAck) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (*failFirstAck) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (h *failFirstAck) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, c := range cmds {
+			if c.Name() == "xack" && h.failed.CompareAndSwap(false, true) {
+				c.SetErr(errors.New("connection reset by peer"))
+			}
+		}
+		return err
+	}
+}
+
+// A failed acknowledgement, sent with the read that follows it, neither loses
+// what that read returned nor leaves anything pending.
+func TestGroupReaderDeliversAReadWhoseAcknowledgementFailed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testRedisURL())
+	topic := e.bus.EventTopic("attendance", 0)
+	want := e.numbered(topic, 3*groupReadBatch+7)
+	r, err := e.bus.newGroupReader("test-group", e.member("test/0", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	r.claimAfter = 30 * time.Second
+	hook := &failFirstAck{}
+	r.client.AddHook(hook)
+	in, err := r.Subscribe(t.Context(), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readAll(t, in, len(want), 10*time.Second) // the claim would take 30 s
+	if !hook.failed.Load() {
+		t.Fatal("no acknowledgement failed: the test tested nothing")
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("messages handed over (-want +got):\n%s", diff)
+	}
+	eventually(t, "nothing pending", func() (bool, error) {
+		p, err := e.redis.XPending(t.Context(), topic, "test-group").Result()
+		return err == nil && p.Count == 0, err
+	})
+}
+
+// pending makes consumer of group read every message of topic and leaves
+// them pending, as a member that died before it handled them.
+func (e *env) pending(topic, group, consumer string) int {
+	e.t.Helper()
+	ctx := context.Background()
+	if err := e.redis.XGroupCreateMkStream(ctx, topic, group, "0").Err(); err != nil {
+		e.t.Fatal(err)
+	}
+	streams, err := e.redis.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: consumer, Streams: []string{topic, ">"}}).Result()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return len(streams[0].Messages)
+}
+
+// A member that comes back under its name first reads what it left pending,
+// at once, not after the claim timeout.
+func TestGroupReaderResumesItsOwnPendingEntriesAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testRedisURL())
+	topic := e.bus.EventTopic("attendance", 0)
+	want := e.numbered(topic, 2*groupReadBatch+5)
+	if n := e.pending(topic, "test-group", "host-0/0"); n != len(want) {
+		t.Fatalf("left %d pending, want %d", n, len(want))
+	}
+	began := time.Now()
+	got := readAll(t, e.subscribe("test-group", e.member("host-0/0", nil), topic), len(want), 5*time.Second)
+	t.Logf("resumed %d pending entries in %s", len(got), time.Since(began).Round(time.Millisecond))
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("messages handed over (-want +got):\n%s", diff)
+	}
+}
+
+// The entries of a member of an instance whose heartbeat stopped are taken
+// over within seconds, not after the claim timeout, and the dead member
+// leaves the group.
+func TestGroupReaderTakesOverADeadInstanceWithinSeconds(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testRedisURL())
+	topic := e.bus.EventTopic("attendance", 0)
+	want := e.numbered(topic, 2*groupReadBatch+5)
+	if n := e.pending(topic, "test-group", "gone-0/0"); n != len(want) {
+		t.Fatalf("left %d pending, want %d", n, len(want))
+	}
+	diedAt := time.Now().Add(-instanceDeadAfter - time.Second)
+	if err := e.redis.ZAdd(t.Context(), e.prefix+"instances", redis.Z{Score: float64(diedAt.UnixMilli()), Member: "gone-0"}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	peers, err := joinInstances(e.bus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peers.leave()
+	for range 2 { // the first heartbeat lists no dead instance
+		if err := peers.heartbeat(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if diff := cmp.Diff([]deadInstance{{"gone-0", diedAt.UnixMilli()}}, peers.deadOnes(), cmp.AllowUnexported(deadInstance{})); diff != "" {
+		t.Fatalf("dead instances (-want +got):\n%s", diff)
+	}
+	began := time.Now()
+	got := readAll(t, e.subscribe("test-group", e.member(peers.consumerName(0), peers), topic), len(want), 5*time.Second)
+	t.Logf("took over %d entries in %s", len(got), time.Since(began).Round(time.Millisecond))
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("messages handed over (-want +got):\n%s", diff)
+	}
+	eventually(t, "the dead member left the group", func() (bool, error) {
+		consumers, err := e.redis.XInfoConsumers(t.Context(), topic, "test-group").Result()
+		for _, c := range consumers {
+			if c.Name == "gone-0/0" {
+				return false, err
+			}
+		}
+		return true, err
+	})
+}
+
+// Two pipelines on one host never share a name; a name given up is taken
+// again by the next.
+func TestInstanceNamesAreUniqueAndReused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testRedisURL())
+	a, err := joinInstances(e.bus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := joinInstances(e.bus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.leave()
+	if a.name == b.name {
+		t.Fatalf("two instances named %s", a.name)
+	}
+	if err := a.leave(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := joinInstances(e.bus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.leave()
+	if again.name != a.name {
+		t.Errorf("after %s left, the next instance is %s, want %s", a.name, again.name, a.name)
+	}
+}
+
+// A Redis outage is one warning for all the members of a pipeline, and one
+// line when Redis answers again; the members then read on.
+func TestGroupReadersLogAnOutageOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testRedisURL())
+	proxy := startProxy(t, e.redis.Options().Addr)
+	records := &recordCounter{}
+	logger := slog.New(records)
+	bus, err := NewBus("redis://"+proxy.addr+"/"+strconv.Itoa(e.redis.Options().DB), logger, WithTopicPrefix(e.prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bus.Close()
+	health := newBusHealth(logger)
+	// Members stop together before the bus closes them one by one.
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var ins []<-chan *message.Message
+	for part := range 40 { // as many members as a pipeline runs
+		r, err := bus.newGroupReader("test-group", groupMember{name: "test/" + strconv.Itoa(part), health: health})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := r.Subscribe(ctx, bus.EventTopic("attendance", part))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ins = append(ins, in)
+	}
+
+	proxy.cut()
+	time.Sleep(3 * time.Second)
+	if got := records.count(slog.LevelWarn); got != 1 {
+		t.Errorf("warnings in 3 s of outage: %d, want 1:\n%s", got, records)
+	}
+	proxy.restore(t)
+	e.numbered(bus.EventTopic("attendance", 7), 1)
+	readAll(t, ins[7], 1, 10*time.Second)
+	if got := records.count(slog.LevelInfo); got != 1 {
+		t.Errorf("lines at info once Redis answered again: %d, want 1:\n%s", got, records)
+	}
+}
+
+// recordCounter is a slog handler that keeps the records it is given.
+type recordCounter struct {
+	mu      sync.Mutex
+	records []slog.Record
+}
+
+func (c *recordCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (c *recordCounter) Handle(_ context.Context, r slog.Record) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.records = append(c.records, r.Clone())
+	return nil
+}
+func (c *recordCounter) WithAttrs([]slog.Attr) slog.Handler { return c }
+func (c *recordCounter) WithGroup(string) slog.Handler      { return c }
+
+func (c *recordCounter) count(level slog.Level) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, r := range c.records {
+		if r.Level == level {
+			n++
+		}
+	}
+	return n
+}
+
+func (c *recordCounter) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var b strings.Builder
+	for _, r := range c.records {
+		b.WriteString(r.Level.String() + " " + r.Message + "\n")
+	}
+	return b.String()
+}
+
+// proxy forwards TCP connections to a Redis, until cut.
+type proxy struct {
+	target, addr string
+	// up gates every write: once cut, not one more byte passes, though
+	// closing the connections takes a while.
+	up    atomic.Bool
+	mu    sync.Mutex
+	ln    net.Listener
+	conns []net.Conn
+}
+
+func startProxy(t *testing.T, target string) *proxy {
+	p := &proxy{target: target, addr: "127.0.0.1:0"}
+	p.restore(t)
+	t.Cleanup(p.cut)
+	return p
+}
+
+// restore listens again on the proxy's address.
+func (p *proxy) restore(t *testing.T) {
+	t.Helper()
+	ln, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.ln, p.addr = ln, ln.Addr().String()
+	p.mu.Unlock()
+	p.up.Store(true)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			go p.forward(up, c)
+			go p.forward(c, up)
+		}
+	}()
+}
+
+// forward copies from src to dst while the proxy is up.
+func (p *proxy) forward(dst, src net.Conn) {
+	defer dst.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !p.up.Load() {
+			return
+		}
+		if _, werr := dst.Write(buf[:n]); werr != nil || err != nil {
+			return
+		}
+	}
+}
+
+// cut closes the listener and every connection: calls fail at once.
+func (p *proxy) cut() {
+	p.up.Store(false)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ln.Close()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
 }

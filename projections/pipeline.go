@@ -138,9 +138,22 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("projections: router: %w", err)
 	}
+	health := newBusHealth(p.logger)
+	var peers *instances
+	if !p.bus.Memory() {
+		if peers, err = joinInstances(p.bus); err != nil {
+			return err
+		}
+		defer peers.leave()
+		// Before the members read: the others must not take this instance,
+		// restarted under its former name, for dead.
+		if err := peers.heartbeat(ctx); err != nil && ctx.Err() == nil {
+			health.failed(err)
+		}
+	}
 	for _, c := range p.consumers {
 		for member := range p.bus.groupMembers() {
-			sub, err := p.bus.groupSubscriber(c.name())
+			sub, err := p.bus.groupSubscriber(c.name(), groupMember{name: peers.consumerName(member), peers: peers, health: health})
 			if err != nil {
 				return err
 			}
@@ -175,6 +188,18 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		})
 		return nil
 	})
+	if peers != nil {
+		g.Go(func() error {
+			p.every(gctx, heartbeatEvery, "heartbeat", func(ctx context.Context) error {
+				// An outage is the members' to report, once; a shutdown is none.
+				if err := peers.heartbeat(ctx); err != nil && ctx.Err() == nil {
+					health.failed(err)
+				}
+				return nil
+			})
+			return nil
+		})
+	}
 	g.Go(func() error {
 		p.every(gctx, checkpointFlushEvery, "save checkpoints", func(ctx context.Context) error {
 			return marks.flush(ctx, p.pool)

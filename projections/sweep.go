@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -11,8 +12,10 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/holiday"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
@@ -51,23 +54,27 @@ func (s *sweep) run(ctx context.Context) error {
 }
 
 // once sweeps every active employee whose local time has passed checkAt today
-// and whose local today is not swept yet.
+// and whose local today is not swept yet, or yesterday if it is not swept and
+// today's checkAt has not come; but not those whose read models lag.
 func (s *sweep) once(ctx context.Context) error {
-	rows, err := s.pool.Query(ctx, `SELECT id, full_name, manager_id, hire_date, schedule, role = ANY($1) FROM employees WHERE active`, workingRoles)
+	rows, err := s.pool.Query(ctx, `SELECT id, full_name, manager_id, hire_date, schedule, role = ANY($1),
+		(SELECT max(local_date) FROM sweeps WHERE employee_id = employees.id)
+		FROM employees WHERE active`, workingRoles)
 	if err != nil {
 		return fmt.Errorf("sweep: list employees: %w", err)
 	}
 	type due struct {
 		person
-		hire     pgtype.Date
-		schedule employee.Schedule
-		works    bool // expected at work, so absent without a check-in
+		hire      pgtype.Date
+		schedule  employee.Schedule
+		works     bool // expected at work, so absent without a check-in
+		lastSwept pgtype.Date
 	}
 	var all []due
 	for rows.Next() {
 		var d due
 		var manager *string
-		if err := rows.Scan(&d.ID, &d.Name, &manager, &d.hire, &d.schedule, &d.works); err != nil {
+		if err := rows.Scan(&d.ID, &d.Name, &manager, &d.hire, &d.schedule, &d.works, &d.lastSwept); err != nil {
 			rows.Close()
 			return fmt.Errorf("sweep: list employees: %w", err)
 		}
@@ -81,6 +88,8 @@ func (s *sweep) once(ctx context.Context) error {
 	}
 	now := s.now()
 	var errs []error
+	held := 0
+	var lagging []string
 	for _, d := range all {
 		loc, err := d.schedule.Location()
 		if err != nil {
@@ -88,74 +97,106 @@ func (s *sweep) once(ctx context.Context) error {
 			continue
 		}
 		local := now.In(loc)
+		day := calendar.DateOf(now, loc)
 		// Compared as wall-clock minutes: on a day the clocks skip checkAt
 		// (02:30 on a spring-forward night), the first minute after it counts.
 		if calendar.Clock(local.Hour()*60+local.Minute()) < s.checkAt {
+			// Before today's check, yesterday's is due if it did not happen:
+			// held past midnight by lagging read models, or missed while no
+			// process ran. Not before the employee's first sweep.
+			day = day.AddDays(-1)
+			if last := dateOf(d.lastSwept); last.IsZero() || !last.Before(day) {
+				continue
+			}
+		}
+		if hire := dateOf(d.hire); !hire.IsZero() && day.Before(hire) {
 			continue
 		}
-		today := calendar.DateOf(now, loc)
-		if hire := dateOf(d.hire); !hire.IsZero() && today.Before(hire) {
-			continue
+		behind, err := s.employee(ctx, d.person, d.schedule, d.works, day)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sweep: employee %s on %s: %w", d.ID, day, err))
 		}
-		if err := s.employee(ctx, d.person, d.schedule, d.works, today); err != nil {
-			errs = append(errs, fmt.Errorf("sweep: employee %s on %s: %w", d.ID, today, err))
+		if len(behind) > 0 {
+			held++
+			for _, name := range behind {
+				if !slices.Contains(lagging, name) {
+					lagging = append(lagging, name)
+				}
+			}
 		}
+	}
+	if held > 0 {
+		s.n.logger.Warn("daily sweep: employees held until the read models catch up with the store", "employees", held, "read_models", lagging)
 	}
 	return errors.Join(errs...)
 }
 
-func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule, works bool, today calendar.Date) error {
+// employee sweeps p's day, unless it is swept already or a read model it
+// reads has not yet applied every event of p's streams (and of the year's
+// holidays) that the store holds: then p is held, and swept at a later tick.
+// Lagging read models, Redis down or a backlog, would otherwise report absent
+// someone who came in.
+func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule, works bool, day calendar.Date) (behind []string, err error) {
 	var swept bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sweeps WHERE employee_id = $1 AND local_date = $2)`, p.ID, pgDate(today)).Scan(&swept)
-	if err != nil || swept {
-		return err
+	// The read models that lag: a projection of $3 for each stream of $4
+	// whose last version in the store it has not applied.
+	err = s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sweeps WHERE employee_id = $1 AND local_date = $2),
+		(SELECT coalesce(array_agg(w.projection ORDER BY w.projection), '{}') FROM unnest($3::text[], $4::text[]) AS w(projection, stream_id)
+		WHERE coalesce((SELECT max(version) FROM events e WHERE e.stream_id = w.stream_id), 0)
+			> coalesce((SELECT version FROM projection_versions v WHERE v.projection = w.projection AND v.stream_id = w.stream_id), 0))`,
+		p.ID, pgDate(day),
+		[]string{Directory, Attendance, Leave, Holidays},
+		[]string{employee.Stream(p.ID), attendance.Stream(p.ID), leave.Stream(p.ID), holiday.Stream(day.Year)},
+	).Scan(&swept, &behind)
+	if err != nil || swept || len(behind) > 0 {
+		return behind, err
 	}
-	meta := eventstore.Metadata{Actor: "daily-sweep", CorrelationID: derivedID("sweep", p.ID, today.String()).String()}
+	meta := eventstore.Metadata{Actor: "daily-sweep", CorrelationID: derivedID("sweep", p.ID, day.String()).String()}
 
 	// The leave year's grant, on the employee's first sweep of the year.
-	grantCause := "grant/" + p.ID + "/" + strconv.Itoa(today.Year)
-	if err := decideLeave(ctx, s.store, s.policy, grantCause, meta, leave.Grant{EmployeeID: p.ID, Year: today.Year}, p.ID, s.now()); err != nil {
-		return err
+	grantCause := "grant/" + p.ID + "/" + strconv.Itoa(day.Year)
+	if err := decideLeave(ctx, s.store, s.policy, grantCause, meta, leave.Grant{EmployeeID: p.ID, Year: day.Year}, p.ID, s.now()); err != nil {
+		return nil, err
 	}
 
-	var checkedIn, onLeave, holiday bool
+	var checkedIn, onLeave, isHoliday bool
 	var openDate pgtype.Date
 	var openAt *time.Time
 	err = s.pool.QueryRow(ctx, `SELECT
 			EXISTS (SELECT 1 FROM attendance_days WHERE employee_id = $1 AND date = $2),
 			EXISTS (SELECT 1 FROM leave_days WHERE employee_id = $1 AND date = $2),
-			EXISTS (SELECT 1 FROM holidays WHERE date = $2)`, p.ID, pgDate(today)).Scan(&checkedIn, &onLeave, &holiday)
+			EXISTS (SELECT 1 FROM holidays WHERE date = $2)`, p.ID, pgDate(day)).Scan(&checkedIn, &onLeave, &isHoliday)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	err = s.pool.QueryRow(ctx, `SELECT date, check_in FROM attendance_days WHERE employee_id = $1 AND status = 'open' AND date < $2
-		ORDER BY date LIMIT 1`, p.ID, pgDate(today)).Scan(&openDate, &openAt)
+		ORDER BY date LIMIT 1`, p.ID, pgDate(day)).Scan(&openDate, &openAt)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return err
+		return nil, err
 	}
 
-	absent := works && sched.IsWorkday(today) && !holiday && !onLeave && !checkedIn
+	absent := works && sched.IsWorkday(day) && !isHoliday && !onLeave && !checkedIn
 	if absent || openAt != nil {
 		to, err := s.n.supervisors(ctx, p)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, r := range to {
 			if absent {
-				msg, data := notification.Absence(p.Name, p.ID, today)
-				if err := s.n.notify(ctx, "absence/"+p.ID+"/"+today.String(), meta, r, notification.TypeAbsence, msg, data); err != nil {
-					return err
+				msg, data := notification.Absence(p.Name, p.ID, day)
+				if err := s.n.notify(ctx, "absence/"+p.ID+"/"+day.String(), meta, r, notification.TypeAbsence, msg, data); err != nil {
+					return nil, err
 				}
 			}
 			if openAt != nil {
 				d := dateOf(openDate)
 				msg, data := notification.OpenCheckIn(p.Name, p.ID, d, *openAt)
 				if err := s.n.notify(ctx, "open_check_in/"+p.ID+"/"+d.String(), meta, r, notification.TypeOpenCheckIn, msg, data); err != nil {
-					return err
+					return nil, err
 				}
 			}
 		}
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO sweeps (employee_id, local_date) VALUES ($1, $2) ON CONFLICT DO NOTHING`, p.ID, pgDate(today))
-	return err
+	_, err = s.pool.Exec(ctx, `INSERT INTO sweeps (employee_id, local_date) VALUES ($1, $2) ON CONFLICT DO NOTHING`, p.ID, pgDate(day))
+	return nil, err
 }

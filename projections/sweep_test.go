@@ -13,6 +13,7 @@ import (
 
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
+	"github.com/acme/employee-tracking/domain/notification"
 )
 
 func TestDailySweepAcrossDSTAndTimezones(t *testing.T) {
@@ -33,6 +34,9 @@ func TestDailySweepAcrossDSTAndTimezones(t *testing.T) {
 
 	sweepAt := func(at time.Time) {
 		t.Helper()
+		// The sweep waits for the read models, here for the grant of the
+		// sweep before.
+		eventually(t, "caught up", e.caughtUp)
 		setClock(at)
 		// Two processes sweeping at once notify nobody twice.
 		var wg sync.WaitGroup
@@ -88,15 +92,15 @@ func TestDailySweepAcrossDSTAndTimezones(t *testing.T) {
 		{name: "next morning in tokyo", at: utc(3, 13, 1, 0),
 			want: []note{{"absence", "tokyo", "2024-03-13"}, {"open_check_in", "tokyo", "2024-03-12"}, {"absence", "ny", "2024-03-12"}}},
 		// Thursday 2024-03-14: New York has approved leave; in Tokyo it is
-		// already Friday 00:00, before the sweep.
-		{name: "on leave", at: utc(3, 14, 15, 0), do: func() {
+		// already Friday 00:00, before its sweep: Thursday's is due.
+		{name: "on leave", at: utc(3, 14, 15, 0), want: []note{{"absence", "tokyo", "2024-03-14"}}, do: func() {
 			e.leave(ny, leave.Grant{EmployeeID: ny, Year: 2024})
 			e.leave(ny, leave.Request{RequestID: "00000000-0000-4000-8000-000000000001", EmployeeID: ny, Start: date("2024-03-14"),
 				End: date("2024-03-14"), Workdays: []int{1, 2, 3, 4, 5}, HireDate: date("2024-01-01")})
 			e.leave(ny, leave.Approve{RequestID: "00000000-0000-4000-8000-000000000001", By: manager})
 			eventually(t, "leave projected", e.caughtUp)
 		}},
-		// Friday 2024-03-15 is a company holiday.
+		// Friday 2024-03-15 is a company holiday (Saturday 00:00 in Tokyo).
 		{name: "holiday", at: utc(3, 15, 15, 0), do: func() {
 			e.declareHoliday("2024-03-15", "Spring Day")
 			eventually(t, "holiday projected", e.caughtUp)
@@ -117,6 +121,88 @@ func TestDailySweepAcrossDSTAndTimezones(t *testing.T) {
 	for _, id := range []string{ny, tk} {
 		if got := e.count(`SELECT count(*) FROM events WHERE stream_id = $1 AND type = 'leave.granted'`, leave.Stream(id)); got != 1 {
 			t.Errorf("grants of %s: got %d, want 1", names[id], got)
+		}
+	}
+}
+
+// The sweep decides absence from read models only once they hold every event
+// the store had when it looked: with the projectors stopped, someone who came
+// in is never reported absent, someone who did not is, exactly once, as soon
+// as the read models of their streams are up to date, even after midnight.
+func TestDailySweepWaitsForLaggingReadModels(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, testRedisURL())
+	var clock atomic.Pointer[time.Time]
+	setClock := func(t time.Time) { clock.Store(&t) }
+	setClock(quietClock())
+	now := func() time.Time { return *clock.Load() }
+	p := e.pipeline(testConfig(), now)
+	sweepAt := func(at time.Time) {
+		t.Helper()
+		setClock(at)
+		if err := p.sweep().once(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		setClock(quietClock())
+	}
+	// In Istanbul (UTC+3), 10:30 on Monday 2024-03-11 and Tuesday 2024-03-12,
+	// 23:00 on Tuesday, 00:30 on Wednesday.
+	monday := time.Date(2024, 3, 11, 7, 30, 0, 0, time.UTC)
+	tuesday := monday.AddDate(0, 0, 1)
+	tuesdayNight := time.Date(2024, 3, 12, 20, 0, 0, 0, time.UTC)
+	afterMidnight := time.Date(2024, 3, 12, 21, 30, 0, 0, time.UTC)
+
+	istanbul := schedule("Europe/Istanbul")
+	stop := e.start(p)
+	manager := e.register("Mehmet Demir", employee.RoleManager, "", istanbul, "2024-01-01")
+	came := e.register("Ayşe Kaya", employee.RoleEmployee, manager, istanbul, "2024-01-01")
+	stayedAway := e.register("Can Öztürk", employee.RoleEmployee, manager, istanbul, "2024-01-01")
+	requested := e.register("Deniz Ak", employee.RoleEmployee, manager, istanbul, "2024-01-01")
+	eventually(t, "directory", e.caughtUp)
+	sweepAt(monday) // nobody came on Monday; their leave years are granted
+	eventually(t, "grants", e.caughtUp)
+	stop()
+
+	// Tuesday, the projectors stopped: one checks in, one asks for leave in
+	// April, one does nothing.
+	e.checkIn(came, istanbul, time.Date(2024, 3, 12, 5, 0, 0, 0, time.UTC))
+	e.leave(requested, leave.Request{RequestID: "00000000-0000-4000-8000-000000000002", EmployeeID: requested,
+		Start: date("2024-04-01"), End: date("2024-04-01"), Workdays: []int{1, 2, 3, 4, 5}, HireDate: date("2024-01-01")})
+	absentTuesday := func() map[string]int {
+		got := map[string]int{}
+		for _, n := range e.inbox(manager) {
+			if n.Type == notification.TypeAbsence && n.Data["date"] == "2024-03-12" {
+				got[n.Data["employee_id"].(string)]++
+			}
+		}
+		return got
+	}
+	sweptTuesday := func(emp string) int {
+		return e.count(`SELECT count(*) FROM sweeps WHERE employee_id = $1 AND local_date = '2024-03-12'`, emp)
+	}
+
+	// Only the one whose streams the read models hold entirely is swept.
+	sweepAt(tuesday)
+	sweepAt(tuesdayNight)
+	if diff := cmp.Diff(map[string]int{stayedAway: 1}, absentTuesday()); diff != "" {
+		t.Errorf("absences on Tuesday with the projectors stopped (-want +got):\n%s", diff)
+	}
+	if swept := sweptTuesday(came) + sweptTuesday(requested); swept != 0 {
+		t.Errorf("%d employees swept before their read models caught up, want 0", swept)
+	}
+
+	// The projectors catch up after midnight: Tuesday is swept before
+	// Wednesday's check.
+	e.start(e.pipeline(testConfig(), quietClock))
+	eventually(t, "Tuesday projected", e.caughtUp)
+	sweepAt(afterMidnight)
+	sweepAt(afterMidnight.Add(time.Minute))
+	if diff := cmp.Diff(map[string]int{stayedAway: 1, requested: 1}, absentTuesday()); diff != "" {
+		t.Errorf("absences on Tuesday once the read models caught up (-want +got):\n%s", diff)
+	}
+	for _, emp := range []string{came, stayedAway, requested} {
+		if got := sweptTuesday(emp); got != 1 {
+			t.Errorf("sweeps of %s on Tuesday: got %d, want 1", emp, got)
 		}
 	}
 }

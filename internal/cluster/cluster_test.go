@@ -164,9 +164,9 @@ func TestSeveralInstances(t *testing.T) {
 	}
 
 	// Everything reaches the read models: each projection has applied every
-	// stream it folds up to the stream's last version. Messages the killed
-	// worker had claimed are reclaimed after 30 s; the gap filling of later
-	// events often gets there sooner.
+	// stream it folds up to the stream's last version. The restarted worker
+	// takes its former consumer names again and reads at once what the
+	// killed one had read and not acknowledged.
 	var behind []string
 	eventually(t, 75*time.Second, "every event applied", func() bool {
 		rows, err := pool.Query(t.Context(), `

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/acme/employee-tracking/domain/catalog"
 	"github.com/acme/employee-tracking/eventstore"
@@ -53,6 +54,7 @@ func NewLogger(w io.Writer, cfg config.Config) *slog.Logger {
 // migrations unless cfg says not to, and opens the event store and the bus.
 // Close releases them.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	redis.SetLogger(redisLog{log})
 	if err := migrations.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		return nil, err
 	}
@@ -107,6 +109,15 @@ func openPool(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, e
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
 	return pool, nil
+}
+
+// redisLog writes go-redis's own log lines at debug level: during a Redis
+// outage it prints one per failed dial, dozens a second, on stderr, while the
+// bus reports the outage once.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
 
 // Close closes the bus, then the pools.
