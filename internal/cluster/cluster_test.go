@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,7 +45,7 @@ const (
 func TestSeveralInstances(t *testing.T) {
 	t.Parallel()
 	bin := buildBinaries(t)
-	dbURL := testdb.URL(t)
+	dbURL := smallPoolsURL(t)
 	env := []string{
 		"DATABASE_URL=" + dbURL,
 		"REDIS_URL=redis://127.0.0.1:6379/0",
@@ -501,4 +502,20 @@ func eventually(t *testing.T, within time.Duration, what string, check func() bo
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// smallPoolsURL is a fresh database's URL whose pools (the API's and the
+// pipeline's) hold 8 connections each: the packages' tests run side by side
+// on one Postgres of 100 connections, and the programs' defaults would take
+// 24 each.
+func smallPoolsURL(t *testing.T) string {
+	t.Helper()
+	u, err := url.Parse(testdb.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("pool_max_conns", "8")
+	u.RawQuery = q.Encode()
+	return u.String()
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
 	"testing"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/acme/employee-tracking/internal/testdb"
 	"github.com/acme/employee-tracking/internal/testenv"
 )
 
@@ -74,16 +72,9 @@ func killMidCheckIns(t *testing.T, others int) *killed {
 		concurrency = 16
 	)
 	k := &killed{bin: buildBinaries(t)}
-	dbURL := testdb.URL(t)
-	small, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := small.Query()
-	q.Set("pool_max_conns", "8")
-	small.RawQuery = q.Encode()
+	dbURL := smallPoolsURL(t)
 	k.env = []string{
-		"DATABASE_URL=" + small.String(),
+		"DATABASE_URL=" + dbURL,
 		"REDIS_URL=redis://127.0.0.1:6379/0",
 		"REDIS_PREFIX=test." + testenv.RandomHex(6) + ".",
 		"JWT_SECRET=restart-" + testenv.RandomHex(8),
@@ -128,6 +119,7 @@ func killMidCheckIns(t *testing.T, others int) *killed {
 	})
 	t.Logf("killed the server with %d check-ins acknowledged", len(k.acked))
 
+	var err error
 	k.pool, err = pgxpool.New(t.Context(), dbURL)
 	if err != nil {
 		t.Fatal(err)
