@@ -11,6 +11,7 @@ import (
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/holiday"
+	"github.com/acme/employee-tracking/internal/recent"
 	"github.com/acme/employee-tracking/projections"
 )
 
@@ -58,7 +59,7 @@ type AttendanceRecordJSON struct {
 //	@Failure		403				{object}	ForbiddenProblem	"an auditor changes nothing"
 //	@Failure		409				{object}	CheckedInProblem
 //	@Router			/api/attendance/ [post]
-func handleAttendance(store EventStore, states *attendanceStates, holidays *recent[calendar.Holidays], now func() time.Time) echo.HandlerFunc {
+func handleAttendance(store EventStore, states *attendanceStates, holidays *recent.Cache[calendar.Holidays], now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := mustPrincipal(c)
 		req, err := decode[attendanceRequest](c)
@@ -93,21 +94,21 @@ func handleAttendance(store EventStore, states *attendanceStates, holidays *rece
 }
 
 // holidaysAround returns the holidays of the year of the local date at t,
-// as of at most recentTTL ago: every check-in needs them.
-func holidaysAround(ctx context.Context, store EventStore, cached *recent[calendar.Holidays], s employee.Schedule, t time.Time) (calendar.Holidays, error) {
+// as of at most recent.TTL ago: every check-in needs them.
+func holidaysAround(ctx context.Context, store EventStore, cached *recent.Cache[calendar.Holidays], s employee.Schedule, t time.Time) (calendar.Holidays, error) {
 	loc, err := s.Location()
 	if err != nil {
 		return nil, err
 	}
 	year := calendar.DateOf(t, loc).Year
-	if h, ok := cached.get(holiday.Stream(year)); ok {
+	if h, ok := cached.Get(holiday.Stream(year)); ok {
 		return h, nil
 	}
 	h, err := loadHolidays(ctx, store, year)
 	if err != nil {
 		return nil, err
 	}
-	cached.put(holiday.Stream(year), h)
+	cached.Put(holiday.Stream(year), h)
 	return h, nil
 }
 

@@ -10,11 +10,12 @@ import (
 
 	"github.com/acme/employee-tracking/domain/access"
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/internal/recent"
 )
 
 // authenticate admits requests with a valid access token of an active user
-// and stores the user, as of at most recentTTL ago, for the handlers.
-func authenticate(store EventStore, tok tokens, people *recent[employee.Employee]) echo.MiddlewareFunc {
+// and stores the user, as of at most recent.TTL ago, for the handlers.
+func authenticate(store EventStore, tok tokens, people *recent.Cache[employee.Employee]) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			raw, err := bearer(c)
@@ -34,8 +35,8 @@ func authenticate(store EventStore, tok tokens, people *recent[employee.Employee
 // loadPrincipal checks an access token and its session and loads its user,
 // who must still exist and be active: deactivating a user ends their tokens
 // at once on this instance (the patch forgets the cached user) and within
-// recentTTL on others.
-func loadPrincipal(ctx context.Context, store EventStore, tok tokens, people *recent[employee.Employee], raw string) (principal, error) {
+// recent.TTL on others.
+func loadPrincipal(ctx context.Context, store EventStore, tok tokens, people *recent.Cache[employee.Employee], raw string) (principal, error) {
 	t, err := tok.parse(raw, tokenAccess)
 	if err != nil {
 		return principal{}, err
@@ -44,7 +45,7 @@ func loadPrincipal(ctx context.Context, store EventStore, tok tokens, people *re
 		return principal{}, err
 	}
 	id := t.userID
-	e, ok := people.get(id)
+	e, ok := people.Get(id)
 	if !ok {
 		e, err = loadEmployee(ctx, store, id)
 		if errors.Is(err, errNotFound) {
@@ -53,7 +54,7 @@ func loadPrincipal(ctx context.Context, store EventStore, tok tokens, people *re
 		if err != nil {
 			return principal{}, err
 		}
-		people.put(id, e)
+		people.Put(id, e)
 	}
 	if !e.Active {
 		return principal{}, errUnauthorized

@@ -12,6 +12,7 @@ import (
 	"github.com/acme/employee-tracking/domain/access"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/internal/recent"
 	"github.com/acme/employee-tracking/projections"
 )
 
@@ -385,7 +386,7 @@ func (r *patchEmployeeRequest) Valid(context.Context) map[string]string {
 //	@Failure		404		{object}	NotFoundProblem
 //	@Failure		409		{object}	InactiveEmployeeProblem
 //	@Router			/api/employees/{id}/ [patch]
-func handlePatchEmployee(store EventStore, people *recent[employee.Employee], sessions *Sessions, now func() time.Time) echo.HandlerFunc {
+func handlePatchEmployee(store EventStore, people *recent.Cache[employee.Employee], sessions *Sessions, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		e, err := visibleEmployee(c, store, "id")
 		if err != nil {
@@ -441,7 +442,7 @@ func handlePatchEmployee(store EventStore, people *recent[employee.Employee], se
 		if err != nil {
 			return err
 		}
-		people.forget(e.EmployeeID) // the next request of that employee sees the change
+		people.Forget(e.EmployeeID) // the next request of that employee sees the change
 		state := employee.Replay(append(d.history, d.events...))
 		if !state.Exists {
 			return errNotFound

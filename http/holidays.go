@@ -10,6 +10,7 @@ import (
 
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/holiday"
+	"github.com/acme/employee-tracking/internal/recent"
 )
 
 // HolidayJSON is a company holiday.
@@ -96,7 +97,7 @@ func (r *holidayRequest) Valid(context.Context) map[string]string {
 //	@Failure		403		{object}	ForbiddenProblem
 //	@Failure		409		{object}	HolidayDeclaredProblem
 //	@Router			/api/holidays/ [post]
-func handleDeclareHoliday(store EventStore, cached *recent[calendar.Holidays], now func() time.Time) echo.HandlerFunc {
+func handleDeclareHoliday(store EventStore, cached *recent.Cache[calendar.Holidays], now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req, err := decode[holidayRequest](c)
 		if err != nil {
@@ -109,7 +110,7 @@ func handleDeclareHoliday(store EventStore, cached *recent[calendar.Holidays], n
 		if err != nil {
 			return err
 		}
-		cached.forget(holiday.Stream(req.date.Year))
+		cached.Forget(holiday.Stream(req.date.Year))
 		name := holiday.Replay(append(d.history, d.events...)).Holidays()[req.date]
 		return created(c, HolidayJSON{Date: req.date.String(), Name: name})
 	}
@@ -126,7 +127,7 @@ func handleDeclareHoliday(store EventStore, cached *recent[calendar.Holidays], n
 //	@Failure	403	{object}	ForbiddenProblem
 //	@Failure	404	{object}	NotFoundProblem
 //	@Router		/api/holidays/{date}/ [delete]
-func handleWithdrawHoliday(store EventStore, cached *recent[calendar.Holidays], now func() time.Time) echo.HandlerFunc {
+func handleWithdrawHoliday(store EventStore, cached *recent.Cache[calendar.Holidays], now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		date, err := calendar.ParseDate(c.Param("date"))
 		if err != nil {
@@ -139,7 +140,7 @@ func handleWithdrawHoliday(store EventStore, cached *recent[calendar.Holidays], 
 		if err != nil {
 			return err
 		}
-		cached.forget(holiday.Stream(date.Year))
+		cached.Forget(holiday.Stream(date.Year))
 		return c.NoContent(http.StatusNoContent)
 	}
 }

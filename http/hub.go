@@ -22,6 +22,7 @@ import (
 
 	"github.com/acme/employee-tracking/domain/access"
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/internal/recent"
 	"github.com/acme/employee-tracking/projections"
 )
 
@@ -173,7 +174,7 @@ func newSession(user, session string) *wsSession {
 //	@Failure		401		{object}	Problem
 //	@Failure		403		{object}	Problem	"origin not allowed"
 //	@Router			/ws/notifications [get]
-func (h *Hub) handleConnect(store EventStore, tok tokens, people *recent[employee.Employee]) echo.HandlerFunc {
+func (h *Hub) handleConnect(store EventStore, tok tokens, people *recent.Cache[employee.Employee]) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		raw := c.QueryParam("token")
 		if raw == "" {

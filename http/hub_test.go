@@ -19,6 +19,7 @@ import (
 
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/internal/recent"
 	"github.com/acme/employee-tracking/projections"
 )
 
@@ -94,7 +95,7 @@ func startHub(t *testing.T, q Queries) *hubUnderTest {
 	hub := newHub(q, nil, slog.New(slog.DiscardHandler), newMetrics(reg))
 	e := echo.New()
 	e.HTTPErrorHandler = errorHandler(slog.New(slog.DiscardHandler))
-	e.GET("/ws", hub.handleConnect(oneUserStore{e: user}, tok, newRecent[employee.Employee](recentTTL)))
+	e.GET("/ws", hub.handleConnect(oneUserStore{e: user}, tok, recent.New[employee.Employee](recent.TTL)))
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { _ = hub.close() })

@@ -10,6 +10,7 @@ import (
 	"github.com/acme/employee-tracking/domain/access"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/internal/recent"
 )
 
 // route is one route of the API and the action it performs, which decides
@@ -49,8 +50,8 @@ func (s *Server) routes(d Deps) {
 	tok := tokens{secret: d.Config.JWTSecret, accessTTL: d.Config.AccessTokenTTL, refreshTTL: d.Config.RefreshTokenTTL, now: d.Now, sessions: sessions}
 	policy := leavePolicy(d.Config)
 	defaults := DefaultSchedule(d.Config)
-	people := newRecent[employee.Employee](recentTTL)
-	holidays := newRecent[calendar.Holidays](recentTTL)
+	people := recent.New[employee.Employee](recent.TTL)
+	holidays := recent.New[calendar.Holidays](recent.TTL)
 
 	s.add(e.Group(""), nil, []route{
 		{http.MethodGet, "/healthz", public, atRoute, handleHealthz()},
