@@ -10,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/acme/employee-tracking/domain/errkind"
-	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/projections"
 )
 
@@ -38,9 +37,6 @@ var (
 	errKeyReused      = errkind.New(errkind.Conflict, "idempotency key was used with a different request")
 	errKeyInFlight    = errkind.New(errkind.Conflict, "a request with this idempotency key is still being handled")
 )
-
-// ErrEmailTaken is returned by Accounts.Register for an email already in use.
-var ErrEmailTaken error = errkind.New(errkind.Conflict, "email is already registered")
 
 // fieldError reports bad input, naming each field, with a detail of its own.
 type fieldError struct {
@@ -86,9 +82,8 @@ var problemOfKind = map[errkind.Kind]kindProblem{
 // error the client did nothing to cause, which is logged in full and never shown.
 func problemFor(err error) (p Problem, internal bool) {
 	var (
-		fe       *fieldError
-		he       *echo.HTTPError
-		conflict *eventstore.ConflictError
+		fe *fieldError
+		he *echo.HTTPError
 	)
 	switch {
 	case errors.As(err, &fe):
@@ -97,8 +92,6 @@ func problemFor(err error) (p Problem, internal bool) {
 		return newProblem(he.Code, http.StatusText(he.Code), nil), he.Code >= 500
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return newProblem(http.StatusServiceUnavailable, "the request took too long or was cancelled", nil), false
-	case errors.As(err, &conflict):
-		err = errkind.Wrap(errkind.Conflict, "the resource was changed concurrently; retry", err)
 	case errors.Is(err, projections.ErrNotFound): // the read models say no kind yet
 		err = errkind.Wrap(errkind.NotFound, err.Error(), err)
 	}

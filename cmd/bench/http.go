@@ -34,6 +34,7 @@ import (
 	"github.com/acme/employee-tracking/eventstore"
 	apihttp "github.com/acme/employee-tracking/http"
 	appconfig "github.com/acme/employee-tracking/internal/config"
+	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/migrations"
 	"github.com/acme/employee-tracking/projections"
 )
@@ -319,10 +320,10 @@ func serveAPIOnly(ctx context.Context, dbURL string) (string, func(), error) {
 		pool.Close()
 		return "", nil, err
 	}
-	store := eventstore.New(pool, codec)
+	application, creds := startup.Application(cfg, pool, eventstore.New(pool, codec), time.Now)
 	api := apihttp.New(apihttp.Deps{
-		Config: cfg, Logger: slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})),
-		Pool: pool, Store: store, Queries: projections.NewQueries(pool), Accounts: apihttp.NewAccounts(pool, store, cfg, time.Now),
+		Settings: startup.APISettings(cfg), Logger: slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})),
+		Pool: pool, App: application, Queries: projections.NewQueries(pool), Credentials: creds,
 		Bus: func(context.Context) error { return nil }, Registry: prometheus.NewRegistry(), Now: time.Now,
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -475,7 +476,7 @@ func fillMonth(ctx context.Context, dbURL string, ids []string, logf func(string
 	if err != nil {
 		return calendar.Date{}, 0, err
 	}
-	sched := apihttp.DefaultSchedule(cfg)
+	sched := cfg.DefaultSchedule()
 	loc, err := sched.Location()
 	if err != nil {
 		return calendar.Date{}, 0, err
