@@ -1,0 +1,35 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/acme/employee-tracking/domain/errkind"
+	"github.com/acme/employee-tracking/eventstore"
+)
+
+// racedStore loses every race: its Update always ends in a conflict, as
+// the store's does once its retries are spent.
+type racedStore struct{ EventStore }
+
+func (racedStore) Update(_ context.Context, stream string, _ func([]eventstore.Event) ([]eventstore.EventData, error)) (eventstore.AppendResult, error) {
+	return eventstore.AppendResult{}, &eventstore.ConflictError{Stream: stream, Expected: 1, Actual: 2}
+}
+
+// TestConflictThatPersistsIsAConflict: a change that keeps losing the race
+// for its stream is refused as a conflict the client may retry, never as a
+// failure of the system.
+func TestConflictThatPersistsIsAConflict(t *testing.T) {
+	t.Parallel()
+	_, err := update(context.Background(), racedStore{}, Origin{}, "someone", "holidays-2024", func([]any) ([]any, error) { return nil, nil })
+	if got := errkind.Of(err); got != errkind.Conflict {
+		t.Errorf("kind of %v = %q, want %q", err, got, errkind.Conflict)
+	}
+	if err == nil || err.Error() != errConcurrent {
+		t.Errorf("message = %v, want %q", err, errConcurrent)
+	}
+	if !errors.Is(err, eventstore.ErrConflict) {
+		t.Errorf("%v lost its cause: want errors.Is(err, eventstore.ErrConflict)", err)
+	}
+}
