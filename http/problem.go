@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/domain/errkind"
 	"github.com/acme/employee-tracking/projections"
 )
@@ -31,7 +32,7 @@ const problemContentType = "application/problem+json"
 var (
 	errUnauthorized   = errkind.New(errkind.Unauthorized, "missing or invalid access token")
 	errBadRefresh     = errkind.New(errkind.Unauthorized, "invalid or expired refresh token")
-	errForbidden      = errkind.New(errkind.Forbidden, "not allowed")
+	errForbidden      = command.ErrForbidden // the commands' refusal, from the route check
 	errNotFound       = errkind.New(errkind.NotFound, "not found")
 	errBadCredentials = errkind.New(errkind.Unauthorized, "invalid email or password")
 	errKeyReused      = errkind.New(errkind.Conflict, "idempotency key was used with a different request")

@@ -84,7 +84,7 @@ func (h ChangeEmployeeHandler) Handle(ctx context.Context, cmd ChangeEmployee) (
 	if err != nil {
 		return employee.Employee{}, err
 	}
-	state := employee.Replay(d.After())
+	state := employee.Replay(d.after())
 	if !state.Exists {
 		return employee.Employee{}, employee.ErrNotFound
 	}

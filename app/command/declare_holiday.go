@@ -44,5 +44,5 @@ func (h DeclareHolidayHandler) Handle(ctx context.Context, cmd DeclareHoliday) (
 		return "", err
 	}
 	h.holidays.forget(cmd.Date.Year)
-	return holiday.Replay(d.After()).Holidays()[cmd.Date], nil
+	return holiday.Replay(d.after()).Holidays()[cmd.Date], nil
 }

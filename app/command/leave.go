@@ -61,5 +61,5 @@ func decideLeave(ctx context.Context, store EventStore, policy leave.Policy, o O
 	if err != nil {
 		return leave.Account{}, err
 	}
-	return leave.Replay(d.After()), nil
+	return leave.Replay(d.after()), nil
 }

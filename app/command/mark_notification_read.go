@@ -46,12 +46,12 @@ func (h MarkNotificationReadHandler) Handle(ctx context.Context, cmd MarkNotific
 	if err != nil {
 		return MarkedRead{}, err
 	}
-	n, ok := notification.Replay(d.After()).Notification(cmd.NotificationID)
+	n, ok := notification.Replay(d.after()).Notification(cmd.NotificationID)
 	if !ok {
 		return MarkedRead{}, notification.ErrNotFound
 	}
 	out := MarkedRead{Notification: n}
-	for _, e := range d.Stored {
+	for _, e := range d.stored {
 		if r, ok := e.Payload.(notification.Raised); ok && r.NotificationID == cmd.NotificationID {
 			out.Seq = e.Version
 		}

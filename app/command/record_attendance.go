@@ -65,7 +65,7 @@ func (h *RecordAttendanceHandler) Handle(ctx context.Context, cmd RecordAttendan
 	if err != nil {
 		return Recorded{}, err
 	}
-	return Recorded{Event: d.Events[0], ID: d.IDs[0].String()}, nil
+	return Recorded{Event: d.events[0], ID: d.ids[0].String()}, nil
 }
 
 // RecentHolidays are the holidays of recent years as read at most
@@ -158,7 +158,7 @@ func (c *attendanceStates) forget(stream string) {
 // stale one conflicts and the rest is loaded; a refusal is only trusted on a
 // state just loaded. A check-in or check-out then costs one round trip.
 func (c *attendanceStates) decide(ctx context.Context, store EventStore, o Origin, actor, stream string,
-	decide func(attendance.State) ([]any, error)) (Decided, error) {
+	decide func(attendance.State) ([]any, error)) (decision, error) {
 	cur, cached := c.get(stream)
 	load := !cached
 	var conflict error
@@ -166,7 +166,7 @@ func (c *attendanceStates) decide(ctx context.Context, store EventStore, o Origi
 		if load {
 			newer, err := store.LoadFrom(ctx, stream, cur.version)
 			if err != nil {
-				return Decided{}, err
+				return decision{}, err
 			}
 			for _, e := range newer {
 				cur.state.Apply(e.Payload)
@@ -180,11 +180,11 @@ func (c *attendanceStates) decide(ctx context.Context, store EventStore, o Origi
 				continue
 			}
 			c.put(stream, cur)
-			return Decided{}, err
+			return decision{}, err
 		}
 		data, err := o.eventData(actor, stream, events)
 		if err != nil {
-			return Decided{}, err
+			return decision{}, err
 		}
 		res, err := store.Append(ctx, stream, cur.version, data...) // version 0 is NoStream
 		switch {
@@ -192,7 +192,7 @@ func (c *attendanceStates) decide(ctx context.Context, store EventStore, o Origi
 			conflict, load = err, true
 			continue
 		case err != nil:
-			return Decided{}, err
+			return decision{}, err
 		case res.Duplicate:
 			// A repeat of events stored earlier: the state moved on without
 			// them being applied here, so start afresh next time.
@@ -205,7 +205,7 @@ func (c *attendanceStates) decide(ctx context.Context, store EventStore, o Origi
 			next.version = res.LastVersion
 			c.put(stream, next)
 		}
-		return decided(nil, nil, events, data, res), nil
+		return newDecision(nil, nil, events, data), nil
 	}
-	return Decided{}, storeError(conflict)
+	return decision{}, storeError(conflict)
 }

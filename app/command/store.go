@@ -99,29 +99,27 @@ func (o Origin) eventData(actor, stream string, events []any) ([]eventstore.Even
 	return out, nil
 }
 
-// Decided is what a command decided: the history it decided on and the
+// decision is what a command decided: the history it decided on and the
 // events it appended. Answers are built from it, never from a read model, so
 // a command's answer shows its own effect.
-type Decided struct {
-	// Stored is the stream's history as loaded, with versions.
-	Stored []eventstore.Event
-	// History and Events are the payloads before and of the decision.
-	History []any
-	Events  []any
-	// IDs are the ids of Events.
-	IDs    []uuid.UUID
-	Result eventstore.AppendResult
+type decision struct {
+	// stored is the stream's history as loaded, with versions.
+	stored []eventstore.Event
+	// history and events are the payloads before and of the decision.
+	history, events []any
+	// ids are the ids of events.
+	ids []uuid.UUID
 }
 
-// After is the stream's history with the decided events.
-func (d Decided) After() []any { return append(append([]any(nil), d.History...), d.Events...) }
+// after is the stream's history with the decided events.
+func (d decision) after() []any { return append(append([]any(nil), d.history...), d.events...) }
 
-func decided(stored []eventstore.Event, history, events []any, data []eventstore.EventData, res eventstore.AppendResult) Decided {
+func newDecision(stored []eventstore.Event, history, events []any, data []eventstore.EventData) decision {
 	ids := make([]uuid.UUID, len(data))
 	for i, e := range data {
 		ids[i] = e.ID
 	}
-	return Decided{Stored: stored, History: history, Events: events, IDs: ids, Result: res}
+	return decision{stored: stored, history: history, events: events, ids: ids}
 }
 
 // errConcurrent is a change that lost the race for its stream more often
@@ -140,13 +138,13 @@ func storeError(err error) error {
 // update decides on the stream's current history and appends the result as
 // actor's, with optimistic concurrency; the store retries a conflict a few
 // times.
-func update(ctx context.Context, store EventStore, o Origin, actor, stream string, decide func(history []any) ([]any, error)) (Decided, error) {
+func update(ctx context.Context, store EventStore, o Origin, actor, stream string, decide func(history []any) ([]any, error)) (decision, error) {
 	var (
 		stored       []eventstore.Event
 		history, evs []any
 		data         []eventstore.EventData
 	)
-	res, err := store.Update(ctx, stream, func(s []eventstore.Event) ([]eventstore.EventData, error) {
+	_, err := store.Update(ctx, stream, func(s []eventstore.Event) ([]eventstore.EventData, error) {
 		stored, history = s, Payloads(s)
 		events, err := decide(history)
 		if err != nil {
@@ -157,9 +155,9 @@ func update(ctx context.Context, store EventStore, o Origin, actor, stream strin
 		return data, err
 	})
 	if err != nil {
-		return Decided{}, storeError(err)
+		return decision{}, storeError(err)
 	}
-	return decided(stored, history, evs, data, res), nil
+	return newDecision(stored, history, evs, data), nil
 }
 
 // Payloads are the payloads of events.
