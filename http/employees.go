@@ -96,14 +96,13 @@ func (s *schedulePatch) patch() *command.SchedulePatch {
 		return nil
 	}
 	out := &command.SchedulePatch{Timezone: s.Timezone, GraceMinutes: s.GraceMinutes, Workdays: s.Workdays}
-	for _, t := range []struct {
-		from *string
-		to   **calendar.Clock
-	}{{s.WorkStart, &out.WorkStart}, {s.WorkEnd, &out.WorkEnd}} {
-		if t.from != nil {
-			c, _ := calendar.ParseClock(*t.from)
-			*t.to = &c
-		}
+	if s.WorkStart != nil {
+		start, _ := calendar.ParseClock(*s.WorkStart)
+		out.WorkStart = &start
+	}
+	if s.WorkEnd != nil {
+		end, _ := calendar.ParseClock(*s.WorkEnd)
+		out.WorkEnd = &end
 	}
 	return out
 }
