@@ -28,21 +28,37 @@ type EventStore interface {
 // Now is the clock of the commands.
 type Now func() time.Time
 
-// idNamespace scopes the deterministic event ids derived by the commands.
-var idNamespace = uuid.MustParse("6f1c2a9e-4b7d-5e21-9c3a-0d8e7f6a5b41")
+// IDSpace derives stable ids from names: the same name gives the same id,
+// so repeating the work that names it appends nothing twice. Ids of
+// different spaces never meet.
+type IDSpace uuid.UUID
 
-// DerivedID is a stable id for the thing named by parts, so repeating a
-// command derives the same ids and the event store appends nothing twice.
-func DerivedID(parts ...string) uuid.UUID {
-	name := ""
+// The spaces of derived ids. They are part of the stored history: an id
+// derived anew must equal the one stored, so neither space ever changes.
+var (
+	// CommandIDs are the ids of what the commands record: employees (from
+	// their email) and the events of commands repeated with an
+	// idempotency key.
+	CommandIDs = IDSpace(uuid.MustParse("6f1c2a9e-4b7d-5e21-9c3a-0d8e7f6a5b41"))
+	// ReactionIDs are the ids of what the sagas and the daily sweep record,
+	// derived from what caused it.
+	ReactionIDs = IDSpace(uuid.MustParse("6f1d7c56-4c1e-4d0a-9a57-2f0d3b8e5a11"))
+)
+
+// ID is the id of the thing named by parts.
+func (s IDSpace) ID(parts ...string) uuid.UUID {
+	var name []byte
 	for i, p := range parts {
 		if i > 0 {
-			name += "\x00"
+			name = append(name, 0)
 		}
-		name += p
+		name = append(name, p...)
 	}
-	return uuid.NewSHA1(idNamespace, []byte(name))
+	return uuid.NewSHA1(uuid.UUID(s), name)
 }
+
+// DerivedID is the id of the thing named by parts among the commands' ids.
+func DerivedID(parts ...string) uuid.UUID { return CommandIDs.ID(parts...) }
 
 // Origin says on behalf of which request a command runs: it becomes the
 // metadata of its events and, with an idempotency key, their ids.

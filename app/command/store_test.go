@@ -33,3 +33,23 @@ func TestConflictThatPersistsIsAConflict(t *testing.T) {
 		t.Errorf("%v lost its cause: want errors.Is(err, eventstore.ErrConflict)", err)
 	}
 }
+
+// TestDerivedIDsAreStable pins derived ids to values computed apart (with
+// Python's uuid5): they name streams and events already stored, so deriving
+// them differently would register people twice and notify twice.
+func TestDerivedIDsAreStable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		got  string
+		want string
+	}{
+		{EmployeeID("ayse@example.com"), "b2b0280f-c32f-5eb1-8bba-7544c7767cd0"},
+		{EmployeeID("Ayse@Example.com"), "b2b0280f-c32f-5eb1-8bba-7544c7767cd0"},
+		{ReactionIDs.ID("lateness", "evt-1").String(), "9091a5b4-42df-54d0-8437-5f86f69a4955"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("derived id = %s, want %s", tt.got, tt.want)
+		}
+	}
+}
