@@ -185,6 +185,23 @@ func (s *Store) Load(ctx context.Context, stream string) ([]Event, error) {
 	return s.LoadFrom(ctx, stream, 0)
 }
 
+// StreamOfLeaveRequest names the stream holding the leave.requested event
+// of a request id, or "" when none does: it finds whose leave account holds a
+// request the moment the request is filed. The type is written out, not a
+// parameter, so that the partial index events_leave_request_idx answers it.
+func (s *Store) StreamOfLeaveRequest(ctx context.Context, requestID string) (string, error) {
+	var stream string
+	err := s.pool.QueryRow(ctx, `SELECT stream_id FROM events WHERE type = 'leave.requested' AND data->>'request_id' = $1 LIMIT 1`,
+		requestID).Scan(&stream)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("eventstore: find the leave account of request %q: %w", requestID, err)
+	}
+	return stream, nil
+}
+
 // LoadFrom returns the events of stream after version afterVersion, ordered
 // by version.
 func (s *Store) LoadFrom(ctx context.Context, stream string, afterVersion int64) ([]Event, error) {

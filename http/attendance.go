@@ -7,10 +7,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/acme/employee-tracking/app/command"
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
-	"github.com/acme/employee-tracking/domain/holiday"
 	"github.com/acme/employee-tracking/projections"
 )
 
@@ -58,31 +59,21 @@ type AttendanceRecordJSON struct {
 //	@Failure		403				{object}	ForbiddenProblem	"an auditor changes nothing"
 //	@Failure		409				{object}	CheckedInProblem
 //	@Router			/api/attendance/ [post]
-func handleAttendance(store EventStore, states *attendanceStates, holidays *recent[calendar.Holidays], now func() time.Time) echo.HandlerFunc {
+func handleAttendance(record *command.RecordAttendanceHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := mustPrincipal(c)
 		req, err := decode[attendanceRequest](c)
 		if err != nil {
 			return err
 		}
-		ctx := c.Request().Context()
-		at := now()
-		var cmd attendance.Command = attendance.CheckOut{EmployeeID: p.EmployeeID}
-		if req.Type == typeCheckIn {
-			days, err := holidaysAround(ctx, store, holidays, p.Schedule, at)
-			if err != nil {
-				return err
-			}
-			cmd = attendance.CheckIn{EmployeeID: p.EmployeeID, Schedule: p.Schedule, Holidays: days}
-		}
-		d, err := decideAttendance(ctx, store, states, originOf(c), attendance.Stream(p.EmployeeID), func(s attendance.State) ([]any, error) {
-			return attendance.Decide(s, cmd, at)
+		r, err := record.Handle(c.Request().Context(), command.RecordAttendance{
+			Actor: p.Employee, Origin: originOf(c), CheckIn: req.Type == typeCheckIn,
 		})
 		if err != nil {
 			return err
 		}
-		out := AttendanceRecordJSON{ID: d.eventID(0).String(), EmployeeID: p.EmployeeID, Type: req.Type}
-		switch ev := d.events[0].(type) {
+		out := AttendanceRecordJSON{ID: r.ID, EmployeeID: p.EmployeeID, Type: req.Type}
+		switch ev := r.Event.(type) {
 		case attendance.CheckedIn:
 			out.At, out.LocalDate, out.Late, out.LateMinutes = ev.At, ev.LocalDate.String(), ev.Late, ev.LateMinutes
 		case attendance.CheckedOut:
@@ -90,25 +81,6 @@ func handleAttendance(store EventStore, states *attendanceStates, holidays *rece
 		}
 		return created(c, out)
 	}
-}
-
-// holidaysAround returns the holidays of the year of the local date at t,
-// as of at most recentTTL ago: every check-in needs them.
-func holidaysAround(ctx context.Context, store EventStore, cached *recent[calendar.Holidays], s employee.Schedule, t time.Time) (calendar.Holidays, error) {
-	loc, err := s.Location()
-	if err != nil {
-		return nil, err
-	}
-	year := calendar.DateOf(t, loc).Year
-	if h, ok := cached.get(holiday.Stream(year)); ok {
-		return h, nil
-	}
-	h, err := loadHolidays(ctx, store, year)
-	if err != nil {
-		return nil, err
-	}
-	cached.put(holiday.Stream(year), h)
-	return h, nil
 }
 
 // today is the caller's local date.
@@ -163,7 +135,7 @@ const maxAttendanceSpan = 366
 //	@Failure		401			{object}	UnauthorizedProblem
 //	@Failure		404			{object}	NotFoundProblem
 //	@Router			/api/attendance/ [get]
-func handleListAttendance(store EventStore, q Queries, now func() time.Time) echo.HandlerFunc {
+func handleListAttendance(employees query.EmployeeHandler, q Queries, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		fields := map[string]string{}
 		id := checkUUID(fields, "employee_id", c.QueryParam("employee_id"))
@@ -177,7 +149,7 @@ func handleListAttendance(store EventStore, q Queries, now func() time.Time) ech
 		if id == "" {
 			id = p.EmployeeID
 		}
-		e, err := visibleEmployeeID(c, store, id)
+		e, err := visibleEmployeeID(c, employees, id)
 		if err != nil {
 			return err
 		}

@@ -8,20 +8,22 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/acme/employee-tracking/domain/access"
+	"github.com/acme/employee-tracking/app/command"
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/internal/recent"
 )
 
 // authenticate admits requests with a valid access token of an active user
-// and stores the user, as of at most recentTTL ago, for the handlers.
-func authenticate(store EventStore, tok tokens, people *recent[employee.Employee]) echo.MiddlewareFunc {
+// and stores the user, as of at most recent.TTL ago, for the handlers.
+func authenticate(employees query.EmployeeHandler, tok tokens, people *recent.Cache[employee.Employee]) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			raw, err := bearer(c)
 			if err != nil {
 				return err
 			}
-			p, err := loadPrincipal(c.Request().Context(), store, tok, people, raw)
+			p, err := loadPrincipal(c.Request().Context(), employees, tok, people, raw)
 			if err != nil {
 				return err
 			}
@@ -34,8 +36,8 @@ func authenticate(store EventStore, tok tokens, people *recent[employee.Employee
 // loadPrincipal checks an access token and its session and loads its user,
 // who must still exist and be active: deactivating a user ends their tokens
 // at once on this instance (the patch forgets the cached user) and within
-// recentTTL on others.
-func loadPrincipal(ctx context.Context, store EventStore, tok tokens, people *recent[employee.Employee], raw string) (principal, error) {
+// recent.TTL on others.
+func loadPrincipal(ctx context.Context, employees query.EmployeeHandler, tok tokens, people *recent.Cache[employee.Employee], raw string) (principal, error) {
 	t, err := tok.parse(raw, tokenAccess)
 	if err != nil {
 		return principal{}, err
@@ -44,16 +46,16 @@ func loadPrincipal(ctx context.Context, store EventStore, tok tokens, people *re
 		return principal{}, err
 	}
 	id := t.userID
-	e, ok := people.get(id)
+	e, ok := people.Get(id)
 	if !ok {
-		e, err = loadEmployee(ctx, store, id)
-		if errors.Is(err, errNotFound) {
+		e, err = employees.Handle(ctx, id)
+		if errors.Is(err, employee.ErrNotFound) {
 			return principal{}, errUnauthorized
 		}
 		if err != nil {
 			return principal{}, err
 		}
-		people.put(id, e)
+		people.Put(id, e)
 	}
 	if !e.Active {
 		return principal{}, errUnauthorized
@@ -142,7 +144,7 @@ func (r *refreshRequest) Valid(context.Context) map[string]string {
 //	@Failure		400		{object}	Problem
 //	@Failure		401		{object}	Problem
 //	@Router			/api/auth/refresh/ [post]
-func handleRefresh(store EventStore, sessions *Sessions, tok tokens) echo.HandlerFunc {
+func handleRefresh(employees query.EmployeeHandler, sessions *Sessions, tok tokens) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req, err := decode[refreshRequest](c)
 		if err != nil {
@@ -153,8 +155,8 @@ func handleRefresh(store EventStore, sessions *Sessions, tok tokens) echo.Handle
 			return errBadRefresh
 		}
 		ctx := c.Request().Context()
-		e, err := loadEmployee(ctx, store, t.userID)
-		if errors.Is(err, errNotFound) || (err == nil && !e.Active) {
+		e, err := employees.Handle(ctx, t.userID)
+		if errors.Is(err, employee.ErrNotFound) || (err == nil && !e.Active) {
 			return errBadRefresh
 		}
 		if err != nil {
@@ -206,7 +208,7 @@ func (r *changePasswordRequest) Valid(context.Context) map[string]string {
 	if r.CurrentPassword == "" {
 		fields["current_password"] = "required"
 	}
-	if msg := checkPassword(r.NewPassword); msg != "" {
+	if msg := command.CheckPassword(r.NewPassword); msg != "" {
 		fields["new_password"] = msg
 	}
 	return fields
@@ -225,7 +227,7 @@ func (r *changePasswordRequest) Valid(context.Context) map[string]string {
 //	@Failure		401	{object}	Problem
 //	@Failure		429	{object}	Problem
 //	@Router			/api/auth/password/ [post]
-func handleChangePassword(accounts *Accounts, sessions *Sessions) echo.HandlerFunc {
+func handleChangePassword(accounts *Accounts, change command.ChangePasswordHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := mustPrincipal(c)
 		req, err := decode[changePasswordRequest](c)
@@ -239,7 +241,7 @@ func handleChangePassword(accounts *Accounts, sessions *Sessions) echo.HandlerFu
 			}
 			return err
 		}
-		if err := accounts.SetPassword(ctx, originOf(c), sessions, p.EmployeeID, req.NewPassword, false); err != nil {
+		if err := change.Handle(ctx, command.ChangePassword{Actor: p.Employee, Origin: originOf(c), NewPassword: req.NewPassword}); err != nil {
 			return err
 		}
 		return c.NoContent(http.StatusNoContent)
@@ -251,7 +253,7 @@ type resetPasswordRequest struct {
 }
 
 func (r *resetPasswordRequest) Valid(context.Context) map[string]string {
-	if msg := checkPassword(r.NewPassword); msg != "" {
+	if msg := command.CheckPassword(r.NewPassword); msg != "" {
 		return map[string]string{"new_password": msg}
 	}
 	return nil
@@ -272,20 +274,19 @@ func (r *resetPasswordRequest) Valid(context.Context) map[string]string {
 //	@Failure		403	{object}	Problem
 //	@Failure		404	{object}	Problem
 //	@Router			/api/employees/{id}/password/ [post]
-func handleResetPassword(accounts *Accounts, store EventStore, sessions *Sessions) echo.HandlerFunc {
+func handleResetPassword(reset command.ResetPasswordHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		e, err := visibleEmployee(c, store, "id")
+		id, err := pathID(c, "id")
 		if err != nil {
 			return err
 		}
-		if err := permit(c, access.PasswordReset, e); err != nil {
-			return err
-		}
-		req, err := decode[resetPasswordRequest](c)
+		req, err := decodeFor[resetPasswordRequest](c, reset, id)
 		if err != nil {
 			return err
 		}
-		if err := accounts.SetPassword(c.Request().Context(), originOf(c), sessions, e.EmployeeID, req.NewPassword, true); err != nil {
+		if err := reset.Handle(c.Request().Context(), command.ResetPassword{
+			Actor: mustPrincipal(c).Employee, Origin: originOf(c), EmployeeID: id, NewPassword: req.NewPassword,
+		}); err != nil {
 			return err
 		}
 		return c.NoContent(http.StatusNoContent)

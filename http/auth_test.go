@@ -11,8 +11,10 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
+	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/errkind"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/validation"
 	"github.com/acme/employee-tracking/eventstore"
@@ -121,9 +123,11 @@ func TestProblemFor(t *testing.T) {
 		{attendance.ErrAlreadyCheckedIn, 409},
 		{attendance.ErrNotCheckedIn, 409},
 		{leave.ErrNotPending, 409},
-		{ErrEmailTaken, 409},
+		{command.ErrEmailTaken, 409},
 		{errKeyReused, 409},
-		{fmt.Errorf("update: %w", &eventstore.ConflictError{Stream: "s", Expected: 1, Actual: 2}), 409},
+		// A conflict that outlasts the store's retries, as the commands report it.
+		{fmt.Errorf("update: %w", errkind.Wrap(errkind.Conflict, "the resource was changed concurrently; retry",
+			&eventstore.ConflictError{Stream: "s", Expected: 1, Actual: 2})), 409},
 		{&leave.InsufficientBalanceError{Requested: 1, Available: 0}, 422},
 		{&leave.OverlapError{With: "x"}, 422},
 		{leave.ErrNoWorkdays, 422},

@@ -2,16 +2,17 @@ package http
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/acme/employee-tracking/app/command"
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/access"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/internal/recent"
 	"github.com/acme/employee-tracking/projections"
 )
 
@@ -88,26 +89,20 @@ func (s *schedulePatch) check(fields map[string]string) {
 	}
 }
 
-// apply returns base with the patch's fields set; the domain validates the result.
-func (s *schedulePatch) apply(base employee.Schedule) employee.Schedule {
+// patch is the schedule patch of the commands; its times were checked in
+// Valid.
+func (s *schedulePatch) patch() *command.SchedulePatch {
 	if s == nil {
-		return base
+		return nil
 	}
-	out := base
-	if s.Timezone != nil {
-		out.Timezone = *s.Timezone
-	}
+	out := &command.SchedulePatch{Timezone: s.Timezone, GraceMinutes: s.GraceMinutes, Workdays: s.Workdays}
 	if s.WorkStart != nil {
-		out.WorkStart, _ = calendar.ParseClock(*s.WorkStart) // checked in Valid
+		start, _ := calendar.ParseClock(*s.WorkStart)
+		out.WorkStart = &start
 	}
 	if s.WorkEnd != nil {
-		out.WorkEnd, _ = calendar.ParseClock(*s.WorkEnd)
-	}
-	if s.GraceMinutes != nil {
-		out.GraceMinutes = *s.GraceMinutes
-	}
-	if s.Workdays != nil {
-		out.Workdays = s.Workdays
+		end, _ := calendar.ParseClock(*s.WorkEnd)
+		out.WorkEnd = &end
 	}
 	return out
 }
@@ -132,7 +127,7 @@ func (r *registerRequest) Valid(context.Context) map[string]string {
 	if msg := employee.CheckEmail(r.Email); msg != "" {
 		fields["email"] = msg
 	}
-	if msg := checkPassword(r.Password); msg != "" {
+	if msg := command.CheckPassword(r.Password); msg != "" {
 		fields["password"] = msg
 	}
 	if r.FullName == "" {
@@ -168,51 +163,22 @@ func (r *registerRequest) Valid(context.Context) map[string]string {
 //	@Failure		403				{object}	ForbiddenProblem
 //	@Failure		409				{object}	EmailTakenProblem
 //	@Router			/api/employees/ [post]
-func handleRegisterEmployee(accounts *Accounts, store EventStore, defaults employee.Schedule) echo.HandlerFunc {
+func handleRegisterEmployee(register command.RegisterEmployeeHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		p := mustPrincipal(c)
 		req, err := decode[registerRequest](c)
 		if err != nil {
 			return err
 		}
-		// Who may not register people outside their team registers into it.
-		if req.managerID == "" && !access.Allowed(p.Employee, access.EmployeeRegister, access.Other) {
-			req.managerID = p.EmployeeID
-		}
-		recruit := employee.Employee{ManagerID: req.managerID, Role: employee.Role(req.Role)}
-		if err := permit(c, access.EmployeeRegister, recruit); err != nil {
-			return err
-		}
-		if recruit.Role != employee.RoleEmployee {
-			if err := permit(c, access.EmployeeAssignRole, recruit); err != nil {
-				return err
-			}
-		}
-		ctx := c.Request().Context()
-		if err := checkManager(ctx, store, req.managerID); err != nil {
-			return err
-		}
-		e, err := accounts.Register(ctx, originOf(c), employee.Register{
-			Email: req.Email, FullName: req.FullName, Role: recruit.Role, ManagerID: req.managerID,
-			Position: req.Position, HireDate: req.hireDate, Schedule: req.Schedule.apply(defaults),
-		}, req.Password)
+		e, err := register.Handle(c.Request().Context(), command.RegisterEmployee{
+			Actor: mustPrincipal(c).Employee, Origin: originOf(c),
+			Email: req.Email, Password: req.Password, FullName: req.FullName, Role: employee.Role(req.Role),
+			ManagerID: req.managerID, Position: req.Position, HireDate: req.hireDate, Schedule: req.Schedule.patch(),
+		})
 		if err != nil {
 			return err
 		}
 		return created(c, employeeJSON(e))
 	}
-}
-
-// checkManager refuses a manager_id that names no active manager or admin.
-func checkManager(ctx context.Context, store EventStore, id string) error {
-	if id == "" {
-		return nil
-	}
-	m, err := loadEmployee(ctx, store, id)
-	if errors.Is(err, errNotFound) || (err == nil && (!m.Active || !(m.Role == employee.RoleManager || m.Role == employee.RoleAdmin))) {
-		return badRequest("invalid input", map[string]string{"manager_id": "must name an active manager or admin"})
-	}
-	return err
 }
 
 // EmployeePage is a page of employees.
@@ -285,20 +251,20 @@ func nextAfter(s string) *string {
 
 // visibleEmployee loads the employee at path parameter name; one the caller
 // may not see is as unknown as one that does not exist.
-func visibleEmployee(c echo.Context, store EventStore, name string) (employee.Employee, error) {
+func visibleEmployee(c echo.Context, employees query.EmployeeHandler, name string) (employee.Employee, error) {
 	id, err := pathID(c, name)
 	if err != nil {
 		return employee.Employee{}, err
 	}
-	return visibleEmployeeID(c, store, id)
+	return visibleEmployeeID(c, employees, id)
 }
 
-func visibleEmployeeID(c echo.Context, store EventStore, id string) (employee.Employee, error) {
+func visibleEmployeeID(c echo.Context, employees query.EmployeeHandler, id string) (employee.Employee, error) {
 	p := mustPrincipal(c)
 	e := p.Employee
 	if id != p.EmployeeID {
 		var err error
-		if e, err = loadEmployee(c.Request().Context(), store, id); err != nil {
+		if e, err = employees.Handle(c.Request().Context(), id); err != nil {
 			return employee.Employee{}, err
 		}
 	}
@@ -333,9 +299,9 @@ func readableScope(p principal) (employeeID, managerID string) {
 //	@Failure	401	{object}	UnauthorizedProblem
 //	@Failure	404	{object}	NotFoundProblem
 //	@Router		/api/employees/{id}/ [get]
-func handleGetEmployee(store EventStore) echo.HandlerFunc {
+func handleGetEmployee(employees query.EmployeeHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		e, err := visibleEmployee(c, store, "id")
+		e, err := visibleEmployee(c, employees, "id")
 		if err != nil {
 			return err
 		}
@@ -385,89 +351,38 @@ func (r *patchEmployeeRequest) Valid(context.Context) map[string]string {
 //	@Failure		404		{object}	NotFoundProblem
 //	@Failure		409		{object}	InactiveEmployeeProblem
 //	@Router			/api/employees/{id}/ [patch]
-func handlePatchEmployee(store EventStore, people *recent[employee.Employee], sessions *Sessions, now func() time.Time) echo.HandlerFunc {
+func handlePatchEmployee(change command.ChangeEmployeeHandler, people *recent.Cache[employee.Employee], sessions *Sessions) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		e, err := visibleEmployee(c, store, "id")
+		id, err := pathID(c, "id")
 		if err != nil {
 			return err
 		}
-		if err := permit(c, access.EmployeeChange, e); err != nil {
-			return err
-		}
-		req, err := decode[patchEmployeeRequest](c)
+		req, err := decodeFor[patchEmployeeRequest](c, change, id)
 		if err != nil {
 			return err
 		}
-		if req.Role != nil && employee.Role(*req.Role) != e.Role {
-			if err := permit(c, access.EmployeeAssignRole, e); err != nil {
-				return err
-			}
+		cmd := command.ChangeEmployee{
+			Actor: mustPrincipal(c).Employee, Origin: originOf(c), EmployeeID: id,
+			Schedule: req.Schedule.patch(), Position: req.Position, Active: req.Active, Reason: req.Reason,
 		}
-		if req.Active != nil && !*req.Active {
-			if err := permit(c, access.EmployeeDeactivate, e); err != nil {
-				return err
-			}
+		if req.ManagerID != nil {
+			cmd.ManagerID = &req.managerID
+		}
+		if req.Role != nil {
+			r := employee.Role(*req.Role)
+			cmd.Role = &r
 		}
 		ctx := c.Request().Context()
-		if err := checkManager(ctx, store, req.managerID); err != nil {
-			return err
-		}
-		d, err := update(ctx, store, originOf(c), employee.Stream(e.EmployeeID), func(history []any) ([]any, error) {
-			state := employee.Replay(history)
-			var cmds []employee.Command
-			if req.Active != nil && *req.Active {
-				cmds = append(cmds, employee.Reactivate{})
-			}
-			change := employee.Change{Position: req.Position}
-			if req.ManagerID != nil {
-				change.ManagerID = &req.managerID
-			}
-			if req.Schedule != nil {
-				s := req.Schedule.apply(state.Schedule)
-				change.Schedule = &s
-			}
-			if req.Role != nil {
-				r := employee.Role(*req.Role)
-				change.Role = &r
-			}
-			if change != (employee.Change{}) {
-				cmds = append(cmds, change)
-			}
-			if req.Active != nil && !*req.Active {
-				cmds = append(cmds, employee.Deactivate{Reason: req.Reason})
-			}
-			return decideAll(&state, cmds, now())
-		})
+		e, err := change.Handle(ctx, cmd)
 		if err != nil {
 			return err
 		}
-		people.forget(e.EmployeeID) // the next request of that employee sees the change
-		state := employee.Replay(append(d.history, d.events...))
-		if !state.Exists {
-			return errNotFound
-		}
-		if !state.Active {
-			if err := sessions.endAll(ctx, e.EmployeeID, "deactivated"); err != nil {
+		people.Forget(id) // the next request of that employee sees the change
+		if !e.Active {
+			if err := sessions.endAll(ctx, id, "deactivated"); err != nil {
 				return err
 			}
 		}
-		return c.JSON(http.StatusOK, employeeJSON(state))
+		return c.JSON(http.StatusOK, employeeJSON(e))
 	}
-}
-
-// decideAll decides the commands in order, each on the state the previous
-// ones left.
-func decideAll(state *employee.Employee, cmds []employee.Command, now time.Time) ([]any, error) {
-	var out []any
-	for _, cmd := range cmds {
-		events, err := employee.Decide(*state, cmd, now)
-		if err != nil {
-			return nil, err
-		}
-		for _, ev := range events {
-			state.Apply(ev)
-		}
-		out = append(out, events...)
-	}
-	return out, nil
 }

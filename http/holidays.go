@@ -8,8 +8,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/acme/employee-tracking/app/command"
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/calendar"
-	"github.com/acme/employee-tracking/domain/holiday"
 )
 
 // HolidayJSON is a company holiday.
@@ -35,7 +36,7 @@ type HolidayPage struct {
 //	@Failure	400		{object}	YearQueryProblem
 //	@Failure	401		{object}	UnauthorizedProblem
 //	@Router		/api/holidays/ [get]
-func handleListHolidays(store EventStore, now func() time.Time) echo.HandlerFunc {
+func handleListHolidays(holidays query.HolidaysHandler, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := mustPrincipal(c)
 		fields := map[string]string{}
@@ -44,7 +45,7 @@ func handleListHolidays(store EventStore, now func() time.Time) echo.HandlerFunc
 		if err := queryError(fields); err != nil {
 			return err
 		}
-		days, err := loadHolidays(c.Request().Context(), store, year)
+		days, err := holidays.Handle(c.Request().Context(), year)
 		if err != nil {
 			return err
 		}
@@ -96,21 +97,18 @@ func (r *holidayRequest) Valid(context.Context) map[string]string {
 //	@Failure		403		{object}	ForbiddenProblem
 //	@Failure		409		{object}	HolidayDeclaredProblem
 //	@Router			/api/holidays/ [post]
-func handleDeclareHoliday(store EventStore, cached *recent[calendar.Holidays], now func() time.Time) echo.HandlerFunc {
+func handleDeclareHoliday(declare command.DeclareHolidayHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req, err := decode[holidayRequest](c)
 		if err != nil {
 			return err
 		}
-		at := now()
-		d, err := update(c.Request().Context(), store, originOf(c), holiday.Stream(req.date.Year), func(history []any) ([]any, error) {
-			return holiday.Decide(holiday.Replay(history), holiday.Declare{Date: req.date, Name: req.Name}, at)
+		name, err := declare.Handle(c.Request().Context(), command.DeclareHoliday{
+			Actor: mustPrincipal(c).Employee, Origin: originOf(c), Date: req.date, Name: req.Name,
 		})
 		if err != nil {
 			return err
 		}
-		cached.forget(holiday.Stream(req.date.Year))
-		name := holiday.Replay(append(d.history, d.events...)).Holidays()[req.date]
 		return created(c, HolidayJSON{Date: req.date.String(), Name: name})
 	}
 }
@@ -126,20 +124,16 @@ func handleDeclareHoliday(store EventStore, cached *recent[calendar.Holidays], n
 //	@Failure	403	{object}	ForbiddenProblem
 //	@Failure	404	{object}	NotFoundProblem
 //	@Router		/api/holidays/{date}/ [delete]
-func handleWithdrawHoliday(store EventStore, cached *recent[calendar.Holidays], now func() time.Time) echo.HandlerFunc {
+func handleWithdrawHoliday(withdraw command.WithdrawHolidayHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		date, err := calendar.ParseDate(c.Param("date"))
 		if err != nil {
 			return errNotFound
 		}
-		at := now()
-		_, err = update(c.Request().Context(), store, originOf(c), holiday.Stream(date.Year), func(history []any) ([]any, error) {
-			return holiday.Decide(holiday.Replay(history), holiday.Withdraw{Date: date}, at)
-		})
+		err = withdraw.Handle(c.Request().Context(), command.WithdrawHoliday{Actor: mustPrincipal(c).Employee, Origin: originOf(c), Date: date})
 		if err != nil {
 			return err
 		}
-		cached.forget(holiday.Stream(date.Year))
 		return c.NoContent(http.StatusNoContent)
 	}
 }

@@ -20,8 +20,10 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/olahol/melody"
 
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/access"
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/internal/recent"
 	"github.com/acme/employee-tracking/projections"
 )
 
@@ -173,7 +175,7 @@ func newSession(user, session string) *wsSession {
 //	@Failure		401		{object}	Problem
 //	@Failure		403		{object}	Problem	"origin not allowed"
 //	@Router			/ws/notifications [get]
-func (h *Hub) handleConnect(store EventStore, tok tokens, people *recent[employee.Employee]) echo.HandlerFunc {
+func (h *Hub) handleConnect(employees query.EmployeeHandler, tok tokens, people *recent.Cache[employee.Employee]) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		raw := c.QueryParam("token")
 		if raw == "" {
@@ -182,7 +184,7 @@ func (h *Hub) handleConnect(store EventStore, tok tokens, people *recent[employe
 				return err
 			}
 		}
-		p, err := loadPrincipal(c.Request().Context(), store, tok, people, raw)
+		p, err := loadPrincipal(c.Request().Context(), employees, tok, people, raw)
 		if err != nil {
 			return err
 		}

@@ -17,14 +17,17 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/acme/employee-tracking/app/command"
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/internal/recent"
 	"github.com/acme/employee-tracking/projections"
 )
 
 // oneUserStore holds one registered employee; the hub only loads it.
 type oneUserStore struct {
-	EventStore
+	command.EventStore
 	e employee.Registered
 }
 
@@ -94,7 +97,7 @@ func startHub(t *testing.T, q Queries) *hubUnderTest {
 	hub := newHub(q, nil, slog.New(slog.DiscardHandler), newMetrics(reg))
 	e := echo.New()
 	e.HTTPErrorHandler = errorHandler(slog.New(slog.DiscardHandler))
-	e.GET("/ws", hub.handleConnect(oneUserStore{e: user}, tok, newRecent[employee.Employee](recentTTL)))
+	e.GET("/ws", hub.handleConnect(query.NewEmployeeHandler(oneUserStore{e: user}), tok, recent.New[employee.Employee](recent.TTL)))
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { _ = hub.close() })

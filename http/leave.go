@@ -2,18 +2,15 @@ package http
 
 import (
 	"context"
-	"errors"
 	"math"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
-	"github.com/acme/employee-tracking/domain/access"
+	"github.com/acme/employee-tracking/app/command"
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
@@ -88,35 +85,18 @@ func (r *leaveRequest) Valid(context.Context) map[string]string {
 //	@Failure		403				{object}	ForbiddenProblem			"an auditor changes nothing"
 //	@Failure		422				{object}	InsufficientBalanceProblem	"no workdays in range, overlap, or more days than available"
 //	@Router			/api/leave-management/ [post]
-func handleRequestLeave(store EventStore, policy leave.Policy, now func() time.Time) echo.HandlerFunc {
+func handleRequestLeave(request command.RequestLeaveHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		p := mustPrincipal(c)
 		req, err := decode[leaveRequest](c)
 		if err != nil {
 			return err
 		}
-		ctx := c.Request().Context()
-		holidays, err := loadHolidays(ctx, store, req.start.Year)
-		if err != nil {
-			return err
-		}
-		o := originOf(c)
-		id := uuid.New()
-		if o.seed != "" {
-			id = derivedID(o.seed, "leave-request")
-		}
-		cmd := leave.Request{
-			RequestID: id.String(), EmployeeID: p.EmployeeID, Start: req.start, End: req.end, Reason: req.Reason,
-			Workdays: p.Schedule.Workdays, Holidays: holidays, HireDate: p.HireDate,
-		}
-		at := now()
-		d, err := update(ctx, store, o, leave.Stream(p.EmployeeID), func(history []any) ([]any, error) {
-			return leave.Decide(leave.Replay(history), cmd, policy, at)
+		r, err := request.Handle(c.Request().Context(), command.RequestLeave{
+			Actor: mustPrincipal(c).Employee, Origin: originOf(c), Start: req.start, End: req.end, Reason: req.Reason,
 		})
 		if err != nil {
 			return err
 		}
-		r, _ := leave.Replay(append(d.history, d.events...)).Request(cmd.RequestID)
 		return created(c, leaveRequestJSON(r))
 	}
 }
@@ -145,7 +125,7 @@ var leaveStatuses = []string{string(leave.StatusPending), string(leave.StatusApp
 //	@Failure		401			{object}	UnauthorizedProblem
 //	@Failure		404			{object}	NotFoundProblem
 //	@Router			/api/leave-management/ [get]
-func handleListLeave(store EventStore, q Queries) echo.HandlerFunc {
+func handleListLeave(employees query.EmployeeHandler, q Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		fields := map[string]string{}
 		f := projections.LeaveFilter{
@@ -161,7 +141,7 @@ func handleListLeave(store EventStore, q Queries) echo.HandlerFunc {
 			return err
 		}
 		if f.EmployeeID != "" {
-			if _, err := visibleEmployeeID(c, store, f.EmployeeID); err != nil {
+			if _, err := visibleEmployeeID(c, employees, f.EmployeeID); err != nil {
 				return err
 			}
 		} else {
@@ -188,48 +168,6 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// leaveOwner finds the employee whose leave account holds the request, from
-// the event store itself so a request is found the moment it is filed.
-func leaveOwner(ctx context.Context, pool *pgxpool.Pool, requestID string) (string, error) {
-	var stream string
-	err := pool.QueryRow(ctx, `SELECT stream_id FROM events WHERE type = 'leave.requested' AND data->>'request_id' = $1 LIMIT 1`,
-		requestID).Scan(&stream)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", errNotFound
-	}
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimPrefix(stream, leave.Stream("")), nil
-}
-
-// visibleLeave returns the request at the path's id with its employee; a
-// request the caller may not see is unknown.
-func visibleLeave(c echo.Context, store EventStore, pool *pgxpool.Pool) (leave.RequestState, employee.Employee, error) {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return leave.RequestState{}, employee.Employee{}, err
-	}
-	ctx := c.Request().Context()
-	owner, err := leaveOwner(ctx, pool, id)
-	if err != nil {
-		return leave.RequestState{}, employee.Employee{}, err
-	}
-	e, err := visibleEmployeeID(c, store, owner)
-	if err != nil {
-		return leave.RequestState{}, employee.Employee{}, err
-	}
-	history, err := loadPayloads(ctx, store, leave.Stream(owner))
-	if err != nil {
-		return leave.RequestState{}, employee.Employee{}, err
-	}
-	r, ok := leave.Replay(history).Request(id)
-	if !ok {
-		return leave.RequestState{}, employee.Employee{}, errNotFound
-	}
-	return r, e, nil
-}
-
 // handleGetLeave godoc
 //
 //	@Summary	Get a leave request
@@ -241,9 +179,22 @@ func visibleLeave(c echo.Context, store EventStore, pool *pgxpool.Pool) (leave.R
 //	@Failure	401	{object}	UnauthorizedProblem
 //	@Failure	404	{object}	NotFoundProblem
 //	@Router		/api/leave-management/{id}/ [get]
-func handleGetLeave(store EventStore, pool *pgxpool.Pool) echo.HandlerFunc {
+func handleGetLeave(employees query.EmployeeHandler, requests query.LeaveRequestHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		r, _, err := visibleLeave(c, store, pool)
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		// A request of someone the caller may not see is unknown.
+		owner, err := requests.Owner(ctx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := visibleEmployeeID(c, employees, owner); err != nil {
+			return err
+		}
+		r, err := requests.Handle(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -282,44 +233,25 @@ func (r *decideLeaveRequest) Valid(context.Context) map[string]string {
 //	@Failure		409				{object}	NotPendingProblem	"not pending"
 //	@Failure		422				{object}	InsufficientBalanceProblem	"approval past the balance, or holidays declared since cover every day of the request"
 //	@Router			/api/leave-management/{id}/change-status/ [post]
-func handleDecideLeave(store EventStore, pool *pgxpool.Pool, policy leave.Policy, now func() time.Time) echo.HandlerFunc {
+func handleDecideLeave(decide command.DecideLeaveHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		p := mustPrincipal(c)
-		r, e, err := visibleLeave(c, store, pool)
+		id, err := pathID(c, "id")
 		if err != nil {
 			return err
 		}
-		if err := permit(c, access.LeaveDecide, e); err != nil {
-			return err
-		}
-		req, err := decode[decideLeaveRequest](c)
+		req, err := decodeFor[decideLeaveRequest](c, decide, id)
 		if err != nil {
 			return err
 		}
-		var cmd leave.Command = leave.Reject{RequestID: r.ID, By: p.EmployeeID, Note: req.Note}
-		if req.Status == string(leave.StatusApproved) {
-			holidays, err := loadHolidays(c.Request().Context(), store, r.Year)
-			if err != nil {
-				return err
-			}
-			cmd = leave.Approve{RequestID: r.ID, By: p.EmployeeID, Note: req.Note, Holidays: holidays}
+		r, err := decide.Handle(c.Request().Context(), command.DecideLeave{
+			Actor: mustPrincipal(c).Employee, Origin: originOf(c), RequestID: id,
+			Approve: req.Status == string(leave.StatusApproved), Note: req.Note,
+		})
+		if err != nil {
+			return err
 		}
-		return changeLeave(c, store, policy, now, e.EmployeeID, r.ID, cmd)
+		return c.JSON(http.StatusOK, leaveRequestJSON(r))
 	}
-}
-
-// changeLeave decides cmd on the employee's leave account and answers with
-// the request as the decision left it.
-func changeLeave(c echo.Context, store EventStore, policy leave.Policy, now func() time.Time, employeeID, requestID string, cmd leave.Command) error {
-	at := now()
-	d, err := update(c.Request().Context(), store, originOf(c), leave.Stream(employeeID), func(history []any) ([]any, error) {
-		return leave.Decide(leave.Replay(history), cmd, policy, at)
-	})
-	if err != nil {
-		return err
-	}
-	r, _ := leave.Replay(append(d.history, d.events...)).Request(requestID)
-	return c.JSON(http.StatusOK, leaveRequestJSON(r))
 }
 
 // handleCancelLeave godoc
@@ -337,21 +269,17 @@ func changeLeave(c echo.Context, store EventStore, policy leave.Policy, now func
 //	@Failure		404				{object}	NotFoundProblem
 //	@Failure		409				{object}	NotCancellableProblem
 //	@Router			/api/leave-management/{id}/cancel/ [post]
-func handleCancelLeave(store EventStore, pool *pgxpool.Pool, policy leave.Policy, now func() time.Time) echo.HandlerFunc {
+func handleCancelLeave(cancel command.CancelLeaveHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		p := mustPrincipal(c)
-		r, e, err := visibleLeave(c, store, pool)
+		id, err := pathID(c, "id")
 		if err != nil {
 			return err
 		}
-		action := access.LeaveCancel
-		if r.Status == leave.StatusApproved {
-			action = access.LeaveCancelApproved
-		}
-		if err := permit(c, action, e); err != nil {
+		r, err := cancel.Handle(c.Request().Context(), command.CancelLeave{Actor: mustPrincipal(c).Employee, Origin: originOf(c), RequestID: id})
+		if err != nil {
 			return err
 		}
-		return changeLeave(c, store, policy, now, e.EmployeeID, r.ID, leave.Cancel{RequestID: r.ID, By: p.EmployeeID})
+		return c.JSON(http.StatusOK, leaveRequestJSON(r))
 	}
 }
 
@@ -382,9 +310,9 @@ type BalanceJSON struct {
 //	@Failure		401			{object}	UnauthorizedProblem
 //	@Failure		404			{object}	NotFoundProblem
 //	@Router			/api/leave-balances/{employee_id}/ [get]
-func handleGetBalance(store EventStore, now func() time.Time) echo.HandlerFunc {
+func handleGetBalance(employees query.EmployeeHandler, accounts query.LeaveAccountHandler, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		e, err := visibleEmployee(c, store, "employee_id")
+		e, err := visibleEmployee(c, employees, "employee_id")
 		if err != nil {
 			return err
 		}
@@ -395,21 +323,17 @@ func handleGetBalance(store EventStore, now func() time.Time) echo.HandlerFunc {
 			return err
 		}
 		ctx := c.Request().Context()
-		stream := leave.Stream(e.EmployeeID)
-		var history []any
+		var acct leave.Account
 		if hasAsOf {
-			events, err := store.LoadUntil(ctx, stream, asOf)
-			if err != nil {
-				return err
-			}
-			history = payloads(events)
+			acct, err = accounts.AsOf(ctx, e.EmployeeID, asOf)
 		} else {
 			asOf = now().UTC()
-			if history, err = loadPayloads(ctx, store, stream); err != nil {
-				return err
-			}
+			acct, err = accounts.Handle(ctx, e.EmployeeID)
 		}
-		b := leave.Replay(history).Balance(year)
+		if err != nil {
+			return err
+		}
+		b := acct.Balance(year)
 		return c.JSON(http.StatusOK, BalanceJSON{
 			EmployeeID: e.EmployeeID, Year: year, Entitlement: days(b.Entitlement), Used: days(b.Used), Pending: days(b.Pending),
 			Remaining: days(b.Remaining), Available: days(b.Available), AsOf: asOf.UTC(),
@@ -476,35 +400,27 @@ func (r *entitlementRequest) Valid(context.Context) map[string]string {
 //	@Failure		403			{object}	ForbiddenProblem
 //	@Failure		404			{object}	NotFoundProblem
 //	@Router			/api/leave-balances/{employee_id}/ [put]
-func handleSetEntitlement(store EventStore, policy leave.Policy, now func() time.Time) echo.HandlerFunc {
+func handleSetEntitlement(set command.SetEntitlementHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		p := mustPrincipal(c)
-		e, err := visibleEmployee(c, store, "employee_id")
+		id, err := pathID(c, "employee_id")
 		if err != nil {
 			return err
 		}
-		if err := permit(c, access.LeaveSetEntitlement, e); err != nil {
-			return err
-		}
-		req, err := decode[entitlementRequest](c)
+		req, err := decodeFor[entitlementRequest](c, set, id)
 		if err != nil {
 			return err
 		}
-		cmd := leave.SetEntitlement{
-			EmployeeID: e.EmployeeID, Year: req.Year, Amount: leave.Amount(math.Round(*req.EntitlementDays * leave.MinutesPerDay)),
-			Reason: req.Reason, By: p.EmployeeID,
-		}
-		at := now()
-		d, err := update(c.Request().Context(), store, originOf(c), leave.Stream(e.EmployeeID), func(history []any) ([]any, error) {
-			return leave.Decide(leave.Replay(history), cmd, policy, at)
+		r, err := set.Handle(c.Request().Context(), command.SetEntitlement{
+			Actor: mustPrincipal(c).Employee, Origin: originOf(c), EmployeeID: id, Year: req.Year,
+			Amount: leave.Amount(math.Round(*req.EntitlementDays * leave.MinutesPerDay)), Reason: req.Reason,
 		})
 		if err != nil {
 			return err
 		}
-		b := leave.Replay(append(d.history, d.events...)).Balance(req.Year)
+		b := r.Balance
 		return c.JSON(http.StatusOK, BalanceJSON{
-			EmployeeID: e.EmployeeID, Year: req.Year, Entitlement: days(b.Entitlement), Used: days(b.Used), Pending: days(b.Pending),
-			Remaining: days(b.Remaining), Available: days(b.Available), AsOf: at.UTC(),
+			EmployeeID: id, Year: req.Year, Entitlement: days(b.Entitlement), Used: days(b.Used), Pending: days(b.Pending),
+			Remaining: days(b.Remaining), Available: days(b.Available), AsOf: r.At.UTC(),
 		})
 	}
 }

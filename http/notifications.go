@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/acme/employee-tracking/domain/notification"
+	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/projections"
 )
 
@@ -90,32 +90,19 @@ func handleListNotifications(q Queries) echo.HandlerFunc {
 //	@Failure	403	{object}	ForbiddenProblem	"an auditor changes nothing"
 //	@Failure	404	{object}	NotFoundProblem
 //	@Router		/api/notifications/{id}/mark-as-read/ [post]
-func handleMarkRead(store EventStore, now func() time.Time) echo.HandlerFunc {
+func handleMarkRead(mark command.MarkNotificationReadHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c, "id")
 		if err != nil {
 			return err
 		}
-		user := mustPrincipal(c).EmployeeID
-		at := now()
-		d, err := update(c.Request().Context(), store, originOf(c), notification.Stream(user), func(history []any) ([]any, error) {
-			return notification.Decide(notification.Replay(history), notification.MarkRead{NotificationID: id}, at)
-		})
+		r, err := mark.Handle(c.Request().Context(), command.MarkNotificationRead{Actor: mustPrincipal(c).Employee, Origin: originOf(c), NotificationID: id})
 		if err != nil {
 			return err
 		}
-		n, ok := notification.Replay(append(d.history, d.events...)).Notification(id)
-		if !ok {
-			return errNotFound
-		}
-		var seq int64
-		for _, e := range d.stored {
-			if r, ok := e.Payload.(notification.Raised); ok && r.NotificationID == id {
-				seq = e.Version
-			}
-		}
+		n := r.Notification
 		return c.JSON(http.StatusOK, NotificationJSON{
-			ID: n.ID, Seq: seq, Type: string(n.Type), Message: n.Message, Data: n.Data, CreatedAt: n.RaisedAt, Read: n.Read,
+			ID: n.ID, Seq: r.Seq, Type: string(n.Type), Message: n.Message, Data: n.Data, CreatedAt: n.RaisedAt, Read: n.Read,
 		})
 	}
 }

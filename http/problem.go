@@ -9,13 +9,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/acme/employee-tracking/domain/attendance"
-	"github.com/acme/employee-tracking/domain/employee"
-	"github.com/acme/employee-tracking/domain/holiday"
-	"github.com/acme/employee-tracking/domain/leave"
-	"github.com/acme/employee-tracking/domain/notification"
-	"github.com/acme/employee-tracking/domain/validation"
-	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/app/command"
+	"github.com/acme/employee-tracking/domain/errkind"
 	"github.com/acme/employee-tracking/projections"
 )
 
@@ -33,21 +28,18 @@ type Problem struct {
 const problemContentType = "application/problem+json"
 
 // Errors the handlers return; the error handler is the one place that turns
-// them, and the domain's errors, into status codes.
+// them, and the domain's errors, into status codes, by their kind.
 var (
-	errUnauthorized   = errors.New("missing or invalid access token")
-	errBadRefresh     = errors.New("invalid or expired refresh token")
-	errForbidden      = errors.New("not allowed")
-	errNotFound       = errors.New("not found")
-	errBadCredentials = errors.New("invalid email or password")
-	errKeyReused      = errors.New("idempotency key was used with a different request")
-	errKeyInFlight    = errors.New("a request with this idempotency key is still being handled")
+	errUnauthorized   = errkind.New(errkind.Unauthorized, "missing or invalid access token")
+	errBadRefresh     = errkind.New(errkind.Unauthorized, "invalid or expired refresh token")
+	errForbidden      = command.ErrForbidden // the commands' refusal, from the route check
+	errNotFound       = errkind.New(errkind.NotFound, "not found")
+	errBadCredentials = errkind.New(errkind.Unauthorized, "invalid email or password")
+	errKeyReused      = errkind.New(errkind.Conflict, "idempotency key was used with a different request")
+	errKeyInFlight    = errkind.New(errkind.Conflict, "a request with this idempotency key is still being handled")
 )
 
-// ErrEmailTaken is returned by Accounts.Register for an email already in use.
-var ErrEmailTaken = errors.New("email is already registered")
-
-// fieldError reports bad input, naming each field.
+// fieldError reports bad input, naming each field, with a detail of its own.
 type fieldError struct {
 	detail string
 	fields map[string]string
@@ -66,54 +58,53 @@ func (e *lockedError) Error() string {
 	return fmt.Sprintf("too many failed logins: try again in %d seconds", e.retryAfterSeconds)
 }
 
+// ErrorKind implements errkind.Kinded.
+func (e *lockedError) ErrorKind() errkind.Kind { return errkind.Throttled }
+
+// kindProblem is how the API answers an error of a kind: its status, and
+// the detail shown, or the error's own message when detail is empty.
+type kindProblem struct {
+	status int
+	detail string
+}
+
+// problemOfKind is the one table from kinds of errors to answers.
+var problemOfKind = map[errkind.Kind]kindProblem{
+	errkind.Invalid:       {http.StatusBadRequest, "invalid input"},
+	errkind.Unauthorized:  {http.StatusUnauthorized, ""},
+	errkind.Forbidden:     {http.StatusForbidden, "you are not allowed to do this"},
+	errkind.NotFound:      {http.StatusNotFound, "not found"},
+	errkind.Conflict:      {http.StatusConflict, ""},
+	errkind.Unprocessable: {http.StatusUnprocessableEntity, ""},
+	errkind.Throttled:     {http.StatusTooManyRequests, ""},
+}
+
 // problemFor maps an error to its problem document. internal reports an
 // error the client did nothing to cause, which is logged in full and never shown.
 func problemFor(err error) (p Problem, internal bool) {
 	var (
-		fe       *fieldError
-		ve       *validation.Error
-		he       *echo.HTTPError
-		overlap  *leave.OverlapError
-		balance  *leave.InsufficientBalanceError
-		conflict *eventstore.ConflictError
-		locked   *lockedError
+		fe *fieldError
+		he *echo.HTTPError
 	)
 	switch {
 	case errors.As(err, &fe):
 		return newProblem(http.StatusBadRequest, fe.detail, fe.fields), false
-	case errors.As(err, &ve):
-		return newProblem(http.StatusBadRequest, "invalid input", ve.Fields), false
-	case errors.Is(err, employee.ErrSelfManaged):
-		return newProblem(http.StatusBadRequest, "invalid input", map[string]string{"manager_id": err.Error()}), false
-	case errors.Is(err, leave.ErrEndBeforeStart):
-		return newProblem(http.StatusBadRequest, "invalid input", map[string]string{"end_date": "must not be before start_date"}), false
-	case errors.Is(err, errUnauthorized), errors.Is(err, errBadRefresh), errors.Is(err, errBadCredentials):
-		return newProblem(http.StatusUnauthorized, err.Error(), nil), false
-	case errors.As(err, &locked):
-		return newProblem(http.StatusTooManyRequests, locked.Error(), nil), false
-	case errors.Is(err, errForbidden):
-		return newProblem(http.StatusForbidden, "you are not allowed to do this", nil), false
-	case errors.Is(err, errNotFound), errors.Is(err, projections.ErrNotFound), errors.Is(err, employee.ErrNotFound),
-		errors.Is(err, leave.ErrRequestNotFound), errors.Is(err, notification.ErrNotFound), errors.Is(err, holiday.ErrNotDeclared):
-		return newProblem(http.StatusNotFound, "not found", nil), false
-	case errors.As(err, &conflict):
-		return newProblem(http.StatusConflict, "the resource was changed concurrently; retry", nil), false
-	case errors.Is(err, attendance.ErrAlreadyCheckedIn), errors.Is(err, attendance.ErrNotCheckedIn),
-		errors.Is(err, leave.ErrNotPending), errors.Is(err, leave.ErrNotCancellable),
-		errors.Is(err, ErrEmailTaken), errors.Is(err, holiday.ErrAlreadyDeclared),
-		errors.Is(err, employee.ErrAlreadyRegistered), errors.Is(err, employee.ErrInactive),
-		errors.Is(err, errKeyReused), errors.Is(err, errKeyInFlight):
-		return newProblem(http.StatusConflict, err.Error(), nil), false
-	case errors.As(err, &overlap), errors.As(err, &balance),
-		errors.Is(err, leave.ErrNoWorkdays), errors.Is(err, leave.ErrSpansYears):
-		return newProblem(http.StatusUnprocessableEntity, err.Error(), nil), false
 	case errors.As(err, &he):
 		return newProblem(he.Code, http.StatusText(he.Code), nil), he.Code >= 500
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return newProblem(http.StatusServiceUnavailable, "the request took too long or was cancelled", nil), false
-	default:
+	case errors.Is(err, projections.ErrNotFound): // the read models say no kind yet
+		err = errkind.Wrap(errkind.NotFound, err.Error(), err)
+	}
+	kp, ok := problemOfKind[errkind.Of(err)]
+	if !ok {
 		return newProblem(http.StatusInternalServerError, "internal error; the request id identifies it in the logs", nil), true
 	}
+	detail := kp.detail
+	if detail == "" {
+		detail = err.Error()
+	}
+	return newProblem(kp.status, detail, errkind.Fields(err)), false
 }
 
 func newProblem(status int, detail string, fields map[string]string) Problem {

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/projections"
 )
 
@@ -69,7 +70,7 @@ var reportFormats = []string{"json", "csv", "xlsx", "pdf"}
 //	@Failure		401			{object}	UnauthorizedProblem
 //	@Failure		404			{object}	NotFoundProblem
 //	@Router			/api/reports/monthly-work/ [get]
-func handleMonthlyWork(store EventStore, q Queries, now func() time.Time) echo.HandlerFunc {
+func handleMonthlyWork(employees query.EmployeeHandler, q Queries, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := mustPrincipal(c)
 		t := today(p.Schedule, now())
@@ -88,7 +89,7 @@ func handleMonthlyWork(store EventStore, q Queries, now func() time.Time) echo.H
 			return err
 		}
 		if f.EmployeeID != "" {
-			if _, err := visibleEmployeeID(c, store, f.EmployeeID); err != nil {
+			if _, err := visibleEmployeeID(c, employees, f.EmployeeID); err != nil {
 				return err
 			}
 		} else {

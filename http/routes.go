@@ -8,8 +8,8 @@ import (
 
 	_ "github.com/acme/employee-tracking/docs/swagger" // registers the OpenAPI document served below
 	"github.com/acme/employee-tracking/domain/access"
-	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/internal/recent"
 )
 
 // route is one route of the API and the action it performs, which decides
@@ -46,11 +46,12 @@ const (
 func (s *Server) routes(d Deps) {
 	e := s.echo
 	sessions := s.sessions
-	tok := tokens{secret: d.Config.JWTSecret, accessTTL: d.Config.AccessTokenTTL, refreshTTL: d.Config.RefreshTokenTTL, now: d.Now, sessions: sessions}
-	policy := leavePolicy(d.Config)
-	defaults := DefaultSchedule(d.Config)
-	people := newRecent[employee.Employee](recentTTL)
-	holidays := newRecent[calendar.Holidays](recentTTL)
+	set := d.Settings
+	tok := tokens{secret: set.JWTSecret, accessTTL: set.AccessTokenTTL, refreshTTL: set.RefreshTokenTTL, now: d.Now, sessions: sessions}
+	cmds, qs := d.App.Commands, d.App.Queries
+	employees := qs.Employee
+	accounts := NewAccounts(d.Pool, d.Credentials, employees, set.PasswordCost, d.Now)
+	people := recent.New[employee.Employee](recent.TTL)
 
 	s.add(e.Group(""), nil, []route{
 		{http.MethodGet, "/healthz", public, atRoute, handleHealthz()},
@@ -62,55 +63,55 @@ func (s *Server) routes(d Deps) {
 		{http.MethodGet, "/swagger/*", public, atRoute, echoSwagger.WrapHandler},
 		// Authenticates itself: browsers cannot set headers on a WebSocket
 		// handshake, so the token may come in the query.
-		{http.MethodGet, "/ws/notifications", access.NotificationRead, inHandler, s.hub.handleConnect(d.Store, tok, people)},
+		{http.MethodGet, "/ws/notifications", access.NotificationRead, inHandler, s.hub.handleConnect(employees, tok, people)},
 	})
 
 	api := e.Group("/api", timeout(requestTimeout))
-	auth := authenticate(d.Store, tok, people)
+	auth := authenticate(employees, tok, people)
 	// A path under /api that no route takes needs a token too, like the rest.
 	api.RouteNotFound("", echo.NotFoundHandler, auth)
 	api.RouteNotFound("/*", echo.NotFoundHandler, auth)
 	// Outside the idempotency store, which would keep a hash of the passwords
 	// and tokens these carry.
 	s.add(api, auth, []route{
-		{http.MethodPost, "/auth/login", public, atRoute, handleLogin(d.Accounts, sessions, tok)},
-		{http.MethodPost, "/auth/refresh", public, atRoute, handleRefresh(d.Store, sessions, tok)},
+		{http.MethodPost, "/auth/login", public, atRoute, handleLogin(accounts, sessions, tok)},
+		{http.MethodPost, "/auth/refresh", public, atRoute, handleRefresh(employees, sessions, tok)},
 		{http.MethodPost, "/auth/logout", public, atRoute, handleLogout(sessions, tok)},
-		{http.MethodPost, "/auth/password", access.PasswordChange, atRoute, handleChangePassword(d.Accounts, sessions)},
-		{http.MethodPost, "/employees/:id/password", access.PasswordReset, inHandler, handleResetPassword(d.Accounts, d.Store, sessions)},
+		{http.MethodPost, "/auth/password", access.PasswordChange, atRoute, handleChangePassword(accounts, cmds.ChangePassword)},
+		{http.MethodPost, "/employees/:id/password", access.PasswordReset, inHandler, handleResetPassword(cmds.ResetPassword)},
 	})
 	s.add(api, auth, []route{
 		{http.MethodGet, "/auth/me", access.EmployeeRead, atRoute, handleMe()},
 
-		{http.MethodPost, "/employees", access.EmployeeRegister, atRoute, handleRegisterEmployee(d.Accounts, d.Store, defaults)},
+		{http.MethodPost, "/employees", access.EmployeeRegister, atRoute, handleRegisterEmployee(cmds.RegisterEmployee)},
 		{http.MethodGet, "/employees", access.EmployeeList, atRoute, handleListEmployees(d.Queries)},
-		{http.MethodGet, "/employees/:id", access.EmployeeRead, inHandler, handleGetEmployee(d.Store)},
-		{http.MethodPatch, "/employees/:id", access.EmployeeChange, inHandler, handlePatchEmployee(d.Store, people, sessions, d.Now)},
-		{http.MethodGet, "/employees/:id/history", access.EmployeeHistory, inHandler, handleEmployeeHistory(d.Store)},
+		{http.MethodGet, "/employees/:id", access.EmployeeRead, inHandler, handleGetEmployee(employees)},
+		{http.MethodPatch, "/employees/:id", access.EmployeeChange, inHandler, handlePatchEmployee(cmds.ChangeEmployee, people, sessions)},
+		{http.MethodGet, "/employees/:id/history", access.EmployeeHistory, inHandler, handleEmployeeHistory(employees, qs.EmployeeHistory)},
 
-		{http.MethodPost, "/attendance", access.AttendanceRecord, atRoute, handleAttendance(d.Store, newAttendanceStates(), holidays, d.Now)},
-		{http.MethodGet, "/attendance", access.EmployeeRead, inHandler, handleListAttendance(d.Store, d.Queries, d.Now)},
+		{http.MethodPost, "/attendance", access.AttendanceRecord, atRoute, handleAttendance(cmds.RecordAttendance)},
+		{http.MethodGet, "/attendance", access.EmployeeRead, inHandler, handleListAttendance(employees, d.Queries, d.Now)},
 		{http.MethodGet, "/attendance/today", access.EmployeeRead, atRoute, handleAttendanceToday(d.Queries, d.Now)},
 
-		{http.MethodPost, "/leave-management", access.LeaveRequest, atRoute, handleRequestLeave(d.Store, policy, d.Now)},
-		{http.MethodGet, "/leave-management", access.EmployeeRead, atRoute, handleListLeave(d.Store, d.Queries)},
-		{http.MethodGet, "/leave-management/:id", access.EmployeeRead, inHandler, handleGetLeave(d.Store, d.Pool)},
-		{http.MethodPost, "/leave-management/:id/change-status", access.LeaveDecide, inHandler, handleDecideLeave(d.Store, d.Pool, policy, d.Now)},
-		{http.MethodPost, "/leave-management/:id/cancel", access.LeaveCancel, inHandler, handleCancelLeave(d.Store, d.Pool, policy, d.Now)},
-		{http.MethodGet, "/leave-balances/:employee_id", access.EmployeeRead, inHandler, handleGetBalance(d.Store, d.Now)},
-		{http.MethodPut, "/leave-balances/:employee_id", access.LeaveSetEntitlement, inHandler, handleSetEntitlement(d.Store, policy, d.Now)},
+		{http.MethodPost, "/leave-management", access.LeaveRequest, atRoute, handleRequestLeave(cmds.RequestLeave)},
+		{http.MethodGet, "/leave-management", access.EmployeeRead, atRoute, handleListLeave(employees, d.Queries)},
+		{http.MethodGet, "/leave-management/:id", access.EmployeeRead, inHandler, handleGetLeave(employees, qs.LeaveRequest)},
+		{http.MethodPost, "/leave-management/:id/change-status", access.LeaveDecide, inHandler, handleDecideLeave(cmds.DecideLeave)},
+		{http.MethodPost, "/leave-management/:id/cancel", access.LeaveCancel, inHandler, handleCancelLeave(cmds.CancelLeave)},
+		{http.MethodGet, "/leave-balances/:employee_id", access.EmployeeRead, inHandler, handleGetBalance(employees, qs.LeaveAccount, d.Now)},
+		{http.MethodPut, "/leave-balances/:employee_id", access.LeaveSetEntitlement, inHandler, handleSetEntitlement(cmds.SetEntitlement)},
 
-		{http.MethodGet, "/holidays", access.HolidayRead, atRoute, handleListHolidays(d.Store, d.Now)},
-		{http.MethodPost, "/holidays", access.HolidayDeclare, atRoute, handleDeclareHoliday(d.Store, holidays, d.Now)},
-		{http.MethodDelete, "/holidays/:date", access.HolidayWithdraw, atRoute, handleWithdrawHoliday(d.Store, holidays, d.Now)},
+		{http.MethodGet, "/holidays", access.HolidayRead, atRoute, handleListHolidays(qs.Holidays, d.Now)},
+		{http.MethodPost, "/holidays", access.HolidayDeclare, atRoute, handleDeclareHoliday(cmds.DeclareHoliday)},
+		{http.MethodDelete, "/holidays/:date", access.HolidayWithdraw, atRoute, handleWithdrawHoliday(cmds.WithdrawHoliday)},
 
-		{http.MethodGet, "/reports/monthly-work", access.EmployeeRead, atRoute, handleMonthlyWork(d.Store, d.Queries, d.Now)},
+		{http.MethodGet, "/reports/monthly-work", access.EmployeeRead, atRoute, handleMonthlyWork(employees, d.Queries, d.Now)},
 
 		{http.MethodGet, "/notifications", access.NotificationRead, atRoute, handleListNotifications(d.Queries)},
-		{http.MethodPost, "/notifications/:id/mark-as-read", access.NotificationMarkRead, atRoute, handleMarkRead(d.Store, d.Now)},
+		{http.MethodPost, "/notifications/:id/mark-as-read", access.NotificationMarkRead, atRoute, handleMarkRead(cmds.MarkNotificationRead)},
 
-		{http.MethodGet, "/events", access.AuditRead, atRoute, handleEvents(d.Store)},
-	}, idempotent(d.Pool, d.Now, d.Config.IdempotencyKeyTTL))
+		{http.MethodGet, "/events", access.AuditRead, atRoute, handleEvents(qs.EventFeed)},
+	}, idempotent(d.Pool, d.Now, set.IdempotencyKeyTTL))
 }
 
 // add registers routes on g. A public route runs as it is; any other runs

@@ -21,9 +21,10 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/acme/employee-tracking/app"
 	"github.com/acme/employee-tracking/domain/access"
 	"github.com/acme/employee-tracking/domain/calendar"
-	"github.com/acme/employee-tracking/internal/config"
+	"github.com/acme/employee-tracking/internal/credentials"
 	"github.com/acme/employee-tracking/projections"
 )
 
@@ -53,17 +54,35 @@ type Queries interface {
 
 // Deps are the server's collaborators.
 type Deps struct {
-	Config   config.Config
+	Settings Settings
 	Logger   *slog.Logger
-	Pool     *pgxpool.Pool
-	Store    EventStore
-	Queries  Queries
-	Accounts *Accounts
+	// Pool holds the API's own tables: sessions, the login throttle,
+	// idempotency keys.
+	Pool *pgxpool.Pool
+	// App is every use case; the handlers decode, call it and encode.
+	App     app.Application
+	Queries Queries
+	// Credentials are compared at login and tell which sessions a change of
+	// password ended.
+	Credentials *credentials.Store
 	// Bus reports whether the message bus is reachable, for /readyz.
 	Bus func(ctx context.Context) error
 	// Registry receives the server's metrics and is served at /metrics.
 	Registry *prometheus.Registry
 	Now      func() time.Time
+}
+
+// Settings are the API's settings as typed values.
+type Settings struct {
+	JWTSecret         []byte
+	AccessTokenTTL    time.Duration
+	RefreshTokenTTL   time.Duration
+	IdempotencyKeyTTL time.Duration // how long a POST's Idempotency-Key is remembered
+	// CORSOrigins may call the API from a browser; none means same origin.
+	CORSOrigins []string
+	// PasswordCost is bcrypt's cost of the stored hashes, which a login of
+	// an unknown email matches.
+	PasswordCost int
 }
 
 // Server is the HTTP API with its WebSocket hub.
@@ -92,8 +111,11 @@ func New(d Deps) *Server {
 	e.IPExtractor = echo.ExtractIPFromXFFHeader()
 
 	m := newMetrics(d.Registry)
-	s := &Server{echo: e, metrics: m, hub: newHub(d.Queries, d.Config.CORSOrigins, d.Logger, m), declared: map[string]access.Action{}}
-	s.sessions = newSessions(d.Pool, s.hub, d.Logger, d.Now, d.Config.RefreshTokenTTL)
+	s := &Server{echo: e, metrics: m, hub: newHub(d.Queries, d.Settings.CORSOrigins, d.Logger, m), declared: map[string]access.Action{}}
+	s.sessions = newSessions(d.Pool, s.hub, d.Logger, d.Now, d.Settings.RefreshTokenTTL)
+	if d.Credentials != nil {
+		d.Credentials.OnSessionsEnded(s.sessions.ended)
+	}
 
 	e.Pre(middleware.RemoveTrailingSlash())
 	e.Use(
@@ -116,9 +138,9 @@ func New(d Deps) *Server {
 		middleware.BodyLimit(strconv.Itoa(maxBodyBytes)),
 		checkQueryText,
 	)
-	if len(d.Config.CORSOrigins) > 0 {
+	if len(d.Settings.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
-			AllowOrigins:  d.Config.CORSOrigins,
+			AllowOrigins:  d.Settings.CORSOrigins,
 			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, headerIdempotencyKey, headerCorrelationID},
 			ExposeHeaders: []string{echo.HeaderXRequestID, echo.HeaderContentDisposition},
 		}))

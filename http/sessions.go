@@ -9,6 +9,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/acme/employee-tracking/internal/recent"
 )
 
 const (
@@ -30,7 +32,7 @@ const (
 // refresh token buys a new pair (and becomes used), and presenting a used one
 // ends the session, since a stolen token and its owner now both hold one.
 // Ending a session refuses its refresh token at once, its access tokens at
-// once on this server and within recentTTL on others, and closes its
+// once on this server and within recent.TTL on others, and closes its
 // WebSockets on this server at once and on others within endedSessionsEvery.
 //
 // The table's times are the database's: they only decide when a row is
@@ -41,12 +43,12 @@ type Sessions struct {
 	log  *slog.Logger
 	now  func() time.Time // of the login throttle's rows
 	ttl  time.Duration    // of a refresh token
-	// live maps the sessions found live within recentTTL to their users.
-	live *recent[string]
+	// live maps the sessions found live within recent.TTL to their users.
+	live *recent.Cache[string]
 }
 
 func newSessions(pool *pgxpool.Pool, hub *Hub, log *slog.Logger, now func() time.Time, refreshTTL time.Duration) *Sessions {
-	return &Sessions{pool: pool, hub: hub, log: log, now: now, ttl: refreshTTL, live: newRecent[string](recentTTL)}
+	return &Sessions{pool: pool, hub: hub, log: log, now: now, ttl: refreshTTL, live: recent.New[string](recent.TTL)}
 }
 
 // start opens a session for a user and returns its id and the id of its
@@ -112,14 +114,14 @@ func (s *Sessions) endedRows(rows pgx.Rows, err error) error {
 // ended forgets that the sessions lived and closes their WebSockets here.
 func (s *Sessions) ended(ids []string) {
 	for _, id := range ids {
-		s.live.forget(id)
+		s.live.Forget(id)
 	}
 	s.hub.closeSessions(ids)
 }
 
 // check is nil while the session lives and belongs to the user.
 func (s *Sessions) check(ctx context.Context, sessionID, userID string) error {
-	if user, ok := s.live.get(sessionID); ok && user == userID {
+	if user, ok := s.live.Get(sessionID); ok && user == userID {
 		return nil
 	}
 	var user string
@@ -130,7 +132,7 @@ func (s *Sessions) check(ctx context.Context, sessionID, userID string) error {
 	if err != nil {
 		return err
 	}
-	s.live.put(sessionID, user)
+	s.live.Put(sessionID, user)
 	return nil
 }
 

@@ -364,10 +364,11 @@ func serveAPIOnly(ctx context.Context, dbURL string, bus serverBus, log io.Write
 	if err != nil {
 		return "", nil, err
 	}
+	application, creds := startup.Application(cfg, sys.Pool, sys.Store, time.Now)
 	api := apihttp.New(apihttp.Deps{
-		Config: cfg, Logger: sys.Logger, Pool: sys.Pool, Store: sys.Store, Queries: projections.NewQueries(sys.Pool),
-		Accounts: apihttp.NewAccounts(sys.Pool, sys.Store, cfg, time.Now),
-		Bus:      sys.Bus.Ping, Registry: prometheus.NewRegistry(), Now: time.Now,
+		Settings: startup.APISettings(cfg), Logger: sys.Logger, Pool: sys.Pool, App: application,
+		Queries: projections.NewQueries(sys.Pool), Credentials: creds,
+		Bus: sys.Bus.Ping, Registry: prometheus.NewRegistry(), Now: time.Now,
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -519,7 +520,7 @@ func fillMonth(ctx context.Context, dbURL string, ids []string, logf func(string
 	if err != nil {
 		return calendar.Date{}, 0, err
 	}
-	sched := apihttp.DefaultSchedule(cfg)
+	sched := cfg.DefaultSchedule()
 	loc, err := sched.Location()
 	if err != nil {
 		return calendar.Date{}, 0, err

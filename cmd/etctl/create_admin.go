@@ -8,13 +8,9 @@ import (
 	"io"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/acme/employee-tracking/domain/catalog"
-	"github.com/acme/employee-tracking/eventstore"
-	apihttp "github.com/acme/employee-tracking/http"
+	appcommand "github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/internal/config"
-	"github.com/acme/employee-tracking/migrations"
+	"github.com/acme/employee-tracking/internal/startup"
 )
 
 func init() {
@@ -43,23 +39,13 @@ func createAdmin(ctx context.Context, getenv func(string) string, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	if err := migrations.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
-		return err
-	}
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	pool, store, err := openStore(ctx, getenv)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := migrations.Up(ctx, pool); err != nil {
-		return err
-	}
-	codec, err := eventstore.NewCodec(catalog.Events()...)
-	if err != nil {
-		return err
-	}
-	accounts := apihttp.NewAccounts(pool, eventstore.New(pool, codec), cfg, time.Now)
-	admin, err := accounts.CreateAdmin(ctx, *email, *password, *name)
+	application, _ := startup.Application(cfg, pool, store, time.Now)
+	admin, err := application.Commands.CreateAdmin.Handle(ctx, appcommand.CreateAdmin{Email: *email, Password: *password, FullName: *name})
 	if err != nil {
 		return fmt.Errorf("create-admin: %w", err)
 	}

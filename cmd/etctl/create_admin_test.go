@@ -10,11 +10,13 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	appcommand "github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/domain/catalog"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/eventstore"
 	apihttp "github.com/acme/employee-tracking/http"
 	"github.com/acme/employee-tracking/internal/config"
+	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/internal/testdb"
 )
 
@@ -32,7 +34,7 @@ func TestCreateAdmin(t *testing.T) {
 		t.Errorf("output = %q, want it to name the admin", out.String())
 	}
 	err := run(ctx, getenv, &out, []string{"create-admin", "-email", "boss@EXAMPLE.com"})
-	if !errors.Is(err, apihttp.ErrEmailTaken) {
+	if !errors.Is(err, appcommand.ErrEmailTaken) {
 		t.Errorf("second create-admin with the same email = %v, want ErrEmailTaken", err)
 	}
 
@@ -50,7 +52,9 @@ func TestCreateAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := eventstore.New(pool, codec)
-	admin, err := apihttp.NewAccounts(pool, store, cfg, time.Now).Login(ctx, "127.0.0.1", "boss@example.com", "a long password")
+	application, creds := startup.Application(cfg, pool, store, time.Now)
+	accounts := apihttp.NewAccounts(pool, creds, application.Queries.Employee, cfg.PasswordCost, time.Now)
+	admin, err := accounts.Login(ctx, "127.0.0.1", "boss@example.com", "a long password")
 	if err != nil {
 		t.Fatalf("log in as the new admin: %v", err)
 	}

@@ -19,8 +19,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/schollz/progressbar/v3"
 
+	appcommand "github.com/acme/employee-tracking/app/command"
 	apihttp "github.com/acme/employee-tracking/http"
 	"github.com/acme/employee-tracking/internal/config"
+	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/projections"
 )
 
@@ -100,18 +102,18 @@ func seedDemo(ctx context.Context, getenv func(string) string, stdout io.Writer,
 	first := today.AddDate(0, -*months, 0)
 	clock := first.AddDate(0, 0, -1).Add(6 * time.Hour)
 	now := func() time.Time { return clock }
-	accounts := apihttp.NewAccounts(pool, store, cfg, now)
+	application, creds := startup.Application(cfg, pool, store, now)
 	d := &demo{
 		api: apihttp.New(apihttp.Deps{
-			Config: cfg, Logger: slog.New(slog.DiscardHandler), Pool: pool, Store: store,
-			Queries: projections.NewQueries(pool), Accounts: accounts, Registry: prometheus.NewRegistry(), Now: now,
+			Settings: startup.APISettings(cfg), Logger: slog.New(slog.DiscardHandler), Pool: pool, App: application,
+			Queries: projections.NewQueries(pool), Credentials: creds, Registry: prometheus.NewRegistry(), Now: now,
 		}),
 		ctx: ctx, password: *password, rng: rand.New(rand.NewPCG(*seed, 0x5eed)), hired: first,
 	}
 
 	adminEmail := "admin@" + demoDomain
-	if _, err := accounts.CreateAdmin(ctx, adminEmail, *password, "Demo Administrator"); err != nil {
-		if errors.Is(err, apihttp.ErrEmailTaken) {
+	if _, err := application.Commands.CreateAdmin.Handle(ctx, appcommand.CreateAdmin{Email: adminEmail, Password: *password, FullName: "Demo Administrator"}); err != nil {
+		if errors.Is(err, appcommand.ErrEmailTaken) {
 			return ErrAlreadySeeded
 		}
 		return fmt.Errorf("seed-demo: %w", err)

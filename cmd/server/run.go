@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/acme/employee-tracking/app/command"
 	apihttp "github.com/acme/employee-tracking/http"
 	"github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/internal/startup"
@@ -58,9 +59,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 	pool, store, codec, bus := sys.Pool, sys.Store, sys.Codec, sys.Bus
 
 	now := time.Now
-	accounts := apihttp.NewAccounts(pool, store, cfg, now)
+	application, creds := startup.Application(cfg, pool, store, now)
 	if cfg.AdminEmail != "" {
-		created, err := accounts.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
+		created, err := application.Commands.CreateAdmin.Ensure(ctx, command.CreateAdmin{
+			Email: cfg.AdminEmail, Password: cfg.AdminPassword, FullName: "Administrator",
+		})
 		if err != nil {
 			return fmt.Errorf("bootstrap admin: %w", err)
 		}
@@ -73,7 +76,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	queries := projections.NewQueries(pool)
 	api := apihttp.New(apihttp.Deps{
-		Config: cfg, Logger: log, Pool: pool, Store: store, Queries: queries, Accounts: accounts,
+		Settings: startup.APISettings(cfg), Logger: log, Pool: pool, App: application, Queries: queries, Credentials: creds,
 		Bus: bus.Ping, Registry: registry, Now: now,
 	})
 

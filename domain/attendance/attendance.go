@@ -3,12 +3,12 @@
 package attendance
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/errkind"
 	"github.com/acme/employee-tracking/domain/validation"
 )
 
@@ -16,8 +16,8 @@ import (
 func Stream(employeeID string) string { return "attendance-" + employeeID }
 
 var (
-	ErrAlreadyCheckedIn = errors.New("already checked in: check out first")
-	ErrNotCheckedIn     = errors.New("not checked in")
+	ErrAlreadyCheckedIn error = errkind.New(errkind.Conflict, "already checked in: check out first")
+	ErrNotCheckedIn     error = errkind.New(errkind.Conflict, "not checked in")
 )
 
 // CheckedIn records arrival. Lateness is decided here, once, with the

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/errkind"
 	"github.com/acme/employee-tracking/domain/validation"
 )
 
@@ -48,10 +49,10 @@ func (r Role) Valid() bool {
 }
 
 var (
-	ErrAlreadyRegistered = errors.New("employee already registered")
-	ErrNotFound          = errors.New("employee not found")
-	ErrSelfManaged       = errors.New("an employee cannot be their own manager")
-	ErrInactive          = errors.New("employee is inactive")
+	ErrAlreadyRegistered error = errkind.New(errkind.Conflict, "employee already registered")
+	ErrNotFound          error = errkind.New(errkind.NotFound, "employee not found")
+	ErrSelfManaged       error = errkind.InvalidField("an employee cannot be their own manager", "manager_id", "an employee cannot be their own manager")
+	ErrInactive          error = errkind.New(errkind.Conflict, "employee is inactive")
 )
 
 // ValidationError names each invalid field of a command.

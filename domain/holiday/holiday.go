@@ -3,7 +3,6 @@
 package holiday
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/errkind"
 	"github.com/acme/employee-tracking/domain/validation"
 )
 
@@ -18,8 +18,8 @@ import (
 func Stream(year int) string { return "holidays-" + strconv.Itoa(year) }
 
 var (
-	ErrAlreadyDeclared = errors.New("holiday already declared on that date")
-	ErrNotDeclared     = errors.New("no holiday declared on that date")
+	ErrAlreadyDeclared error = errkind.New(errkind.Conflict, "holiday already declared on that date")
+	ErrNotDeclared     error = errkind.New(errkind.NotFound, "no holiday declared on that date")
 )
 
 // ValidationError names each invalid field of a command.

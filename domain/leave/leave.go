@@ -6,7 +6,6 @@
 package leave
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/errkind"
 	"github.com/acme/employee-tracking/domain/validation"
 )
 
@@ -32,12 +32,12 @@ type Policy struct {
 func DefaultPolicy() Policy { return Policy{AnnualDays: 15, LowThresholdDays: 3} }
 
 var (
-	ErrEndBeforeStart  = errors.New("end date is before start date")
-	ErrSpansYears      = errors.New("leave request spans two leave years: split it into one request per year")
-	ErrNoWorkdays      = errors.New("no workdays in the requested range")
-	ErrRequestNotFound = errors.New("leave request not found")
-	ErrNotPending      = errors.New("leave request is not pending")
-	ErrNotCancellable  = errors.New("only a pending or approved leave request can be cancelled")
+	ErrEndBeforeStart  error = errkind.InvalidField("end date is before start date", "end_date", "must not be before start_date")
+	ErrSpansYears      error = errkind.New(errkind.Unprocessable, "leave request spans two leave years: split it into one request per year")
+	ErrNoWorkdays      error = errkind.New(errkind.Unprocessable, "no workdays in the requested range")
+	ErrRequestNotFound error = errkind.New(errkind.NotFound, "leave request not found")
+	ErrNotPending      error = errkind.New(errkind.Conflict, "leave request is not pending")
+	ErrNotCancellable  error = errkind.New(errkind.Conflict, "only a pending or approved leave request can be cancelled")
 )
 
 // ValidationError names each invalid field of a command.
@@ -51,6 +51,9 @@ type OverlapError struct {
 
 func (e *OverlapError) Error() string { return "leave request overlaps request " + e.With }
 
+// ErrorKind implements errkind.Kinded: a rule refuses the request.
+func (e *OverlapError) ErrorKind() errkind.Kind { return errkind.Unprocessable }
+
 // InsufficientBalanceError refuses a request or approval that would spend
 // more than the balance allows.
 type InsufficientBalanceError struct {
@@ -61,6 +64,9 @@ type InsufficientBalanceError struct {
 func (e *InsufficientBalanceError) Error() string {
 	return fmt.Sprintf("insufficient leave balance: requested %s days, available %s days", days(e.Requested), days(e.Available))
 }
+
+// ErrorKind implements errkind.Kinded: a rule refuses the request.
+func (e *InsufficientBalanceError) ErrorKind() errkind.Kind { return errkind.Unprocessable }
 
 // days formats an amount in days with at most two decimals.
 func days(a Amount) string {

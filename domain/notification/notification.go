@@ -3,10 +3,10 @@
 package notification
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
+	"github.com/acme/employee-tracking/domain/errkind"
 	"github.com/acme/employee-tracking/domain/validation"
 )
 
@@ -34,7 +34,7 @@ func (t Type) Valid() bool {
 }
 
 // ErrNotFound is returned for a notification the inbox does not hold.
-var ErrNotFound = errors.New("notification not found")
+var ErrNotFound error = errkind.New(errkind.NotFound, "notification not found")
 
 // ValidationError names each invalid field of a command.
 type ValidationError = validation.Error

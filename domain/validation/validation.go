@@ -6,12 +6,20 @@ package validation
 import (
 	"slices"
 	"strings"
+
+	"github.com/acme/employee-tracking/domain/errkind"
 )
 
 // Error names each invalid field with a short, lower-case message.
 type Error struct {
 	Fields map[string]string
 }
+
+// ErrorKind implements errkind.Kinded: bad input is Invalid.
+func (e *Error) ErrorKind() errkind.Kind { return errkind.Invalid }
+
+// FieldErrors names the fields at fault.
+func (e *Error) FieldErrors() map[string]string { return e.Fields }
 
 func (e *Error) Error() string {
 	keys := make([]string, 0, len(e.Fields))

@@ -1,4 +1,4 @@
-package http
+package command
 
 import (
 	"context"
@@ -44,7 +44,7 @@ func (s *memStore) Append(_ context.Context, stream string, expected int64, even
 	return eventstore.AppendResult{StreamID: stream, FirstVersion: cur + 1, LastVersion: cur + int64(len(events))}, nil
 }
 
-func TestDecideAttendanceThroughTheCache(t *testing.T) {
+func TestRecordAttendanceThroughTheCache(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	store := &memStore{streams: map[string][]eventstore.Event{}}
@@ -54,7 +54,7 @@ func TestDecideAttendanceThroughTheCache(t *testing.T) {
 	sched := employee.Schedule{Timezone: "UTC", WorkStart: 8 * 60, WorkEnd: 17 * 60, Workdays: []int{1, 2, 3, 4, 5, 6, 7}}
 	at := time.Date(2024, 12, 2, 9, 0, 0, 0, time.UTC)
 	step := func(cache *attendanceStates, cmd attendance.Command) error {
-		_, err := decideAttendance(ctx, store, cache, origin{}, stream, func(s attendance.State) ([]any, error) {
+		_, err := cache.decide(ctx, store, Origin{}, id, stream, func(s attendance.State) ([]any, error) {
 			return attendance.Decide(s, cmd, at)
 		})
 		return err

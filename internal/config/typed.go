@@ -1,0 +1,23 @@
+package config
+
+import (
+	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/leave"
+)
+
+// LeavePolicy is the company's leave policy.
+func (c Config) LeavePolicy() leave.Policy {
+	return leave.Policy{AnnualDays: c.AnnualLeaveDays, LowThresholdDays: c.LowLeaveThresholdDays, LatenessDeductsLeave: c.LatenessDeductsLeave}
+}
+
+// DefaultSchedule is the schedule of new employees: the configured hours in
+// the company's time zone, Monday to Friday.
+func (c Config) DefaultSchedule() employee.Schedule {
+	start, _ := calendar.ParseClock(c.DefaultWorkStart) // validated by Load
+	end, _ := calendar.ParseClock(c.DefaultWorkEnd)
+	return employee.Schedule{
+		Timezone: c.CompanyTimezone, WorkStart: start, WorkEnd: end,
+		GraceMinutes: c.LateGraceMinutes, Workdays: []int{1, 2, 3, 4, 5},
+	}
+}

@@ -1,0 +1,31 @@
+package startup
+
+import (
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/acme/employee-tracking/app"
+	"github.com/acme/employee-tracking/eventstore"
+	apihttp "github.com/acme/employee-tracking/http"
+	"github.com/acme/employee-tracking/internal/config"
+	"github.com/acme/employee-tracking/internal/credentials"
+)
+
+// Application builds the use cases on store and the credentials in pool,
+// with cfg's settings as typed values, on the clock now.
+func Application(cfg config.Config, pool *pgxpool.Pool, store *eventstore.Store, now func() time.Time) (app.Application, *credentials.Store) {
+	creds := credentials.New(pool)
+	return app.New(app.Deps{
+		Store: store, Credentials: creds, PasswordCost: cfg.PasswordCost,
+		LeavePolicy: cfg.LeavePolicy(), DefaultSchedule: cfg.DefaultSchedule(), Now: now,
+	}), creds
+}
+
+// APISettings are cfg's settings of the HTTP API.
+func APISettings(cfg config.Config) apihttp.Settings {
+	return apihttp.Settings{
+		JWTSecret: cfg.JWTSecret, AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
+		IdempotencyKeyTTL: cfg.IdempotencyKeyTTL, CORSOrigins: cfg.CORSOrigins, PasswordCost: cfg.PasswordCost,
+	}
+}
