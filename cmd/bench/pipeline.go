@@ -456,7 +456,7 @@ func (b *pipelineBench) newPublishLog(bus *projections.Bus) (*publishLog, error)
 	}
 	l := &publishLog{client: redis.NewClient(opts), times: map[streamVersion]time.Time{}}
 	for part := range bus.Partitions() {
-		l.topics = append(l.topics, bus.EventTopic("attendance", part))
+		l.topics = append(l.topics, bus.EventTopic(attendance.Category, part))
 		l.after = append(l.after, "-")
 	}
 	return l, nil
