@@ -20,7 +20,6 @@ import (
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/eventstore"
-	"github.com/acme/employee-tracking/internal/config"
 )
 
 // checkpointFlushEvery is how often the consumers' checkpoints are saved.
@@ -28,8 +27,11 @@ const checkpointFlushEvery = time.Second
 
 // Deps are what the pipeline runs on.
 type Deps struct {
-	// Config gives the leave policy and DAILY_CHECK_AT.
-	Config config.Config
+	// LeavePolicy is the policy the sagas and the sweep decide by.
+	LeavePolicy leave.Policy
+	// DailyCheckAt is when, in each employee's local time, the daily sweep
+	// looks at their day.
+	DailyCheckAt calendar.Clock
 	// Pool serves the projectors, the sagas' bookkeeping and the relay's
 	// checkpoint; Store may use another (the API's), whose appends still
 	// wake the relay.
@@ -76,17 +78,9 @@ func Run(ctx context.Context, d Deps) error {
 
 // New returns a pipeline; Run starts it.
 func New(d Deps) (*Pipeline, error) {
-	checkAt, err := calendar.ParseClock(d.Config.DailyCheckAt)
-	if err != nil {
-		return nil, fmt.Errorf("projections: DAILY_CHECK_AT: %w", err)
-	}
 	p := &Pipeline{
-		pool: d.Pool, store: d.Store, bus: d.Bus, logger: d.Logger, now: d.Now, queries: d.Queries, checkAt: checkAt,
-		policy: leave.Policy{
-			AnnualDays: d.Config.AnnualLeaveDays, LowThresholdDays: d.Config.LowLeaveThresholdDays,
-			LatenessDeductsLeave: d.Config.LatenessDeductsLeave,
-		},
-		metrics: newMetrics(),
+		pool: d.Pool, store: d.Store, bus: d.Bus, logger: d.Logger, now: d.Now, queries: d.Queries,
+		checkAt: d.DailyCheckAt, policy: d.LeavePolicy, metrics: newMetrics(),
 	}
 	if p.now == nil {
 		p.now = time.Now

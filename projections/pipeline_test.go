@@ -45,7 +45,7 @@ func TestEventReachesEveryReadModel(t *testing.T) {
 		t.Run(map[bool]string{true: "memory", false: "redis"}[bus == MemoryBus], func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, bus)
-			e.start(e.pipeline(testConfig(), quietClock))
+			e.start(e.pipeline(testSettings(), quietClock))
 			c := e.company()
 			e.declareHoliday("2024-12-25", "Christmas")
 			e.workday(c)

@@ -20,7 +20,7 @@ import (
 func TestQueries(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, MemoryBus)
-	e.start(e.pipeline(testConfig(), quietClock))
+	e.start(e.pipeline(testSettings(), quietClock))
 	c := e.company()
 	for i := range 4 {
 		e.register(fmt.Sprintf("Report %d", i), employee.RoleEmployee, c.manager, c.sched, "2024-01-01")

@@ -82,7 +82,7 @@ func (e *env) randomWorkload(rng *rand.Rand, c company, emps []string) {
 func TestRebuildEqualsLive(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, MemoryBus)
-	e.start(e.pipeline(testConfig(), quietClock))
+	e.start(e.pipeline(testSettings(), quietClock))
 	c := e.company()
 	emps := []string{c.emp}
 	for range 3 {

@@ -54,7 +54,7 @@ func (e *env) wantOnce(c company) {
 func TestDuplicateDeliveryChangesNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testRedisURL())
-	p := e.pipeline(testConfig(), quietClock)
+	p := e.pipeline(testSettings(), quietClock)
 	var handled sync.Map // consumer + event id -> times handled
 	p.afterApply = func(consumer string, ev eventstore.Event) error {
 		n, _ := handled.LoadOrStore(consumer+ev.ID.String(), new(atomic.Int32))
@@ -94,7 +94,7 @@ func TestDuplicateDeliveryChangesNothing(t *testing.T) {
 func TestRelayKilledBetweenPublishAndCheckpointResumes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testRedisURL())
-	p := e.pipeline(testConfig(), quietClock)
+	p := e.pipeline(testSettings(), quietClock)
 	var kills atomic.Int32
 	stop := func() {}
 	p.relay.afterPublish = func() {
@@ -123,7 +123,7 @@ func TestRelayKilledBetweenPublishAndCheckpointResumes(t *testing.T) {
 		t.Fatalf("relay checkpoint %s is past the check-out %s: it was not killed before its checkpoint", relayAt, history[1].Cursor())
 	}
 
-	e.start(e.pipeline(testConfig(), quietClock))
+	e.start(e.pipeline(testSettings(), quietClock))
 	eventually(t, "caught up", e.caughtUp)
 	eventually(t, "lateness notifications", func() (bool, error) { return len(e.inbox(c.admin)) == 1, nil })
 	eventually(t, "relay checkpoint at the head", func() (bool, error) {
@@ -136,7 +136,7 @@ func TestRelayKilledBetweenPublishAndCheckpointResumes(t *testing.T) {
 func TestProjectorKilledBetweenApplyAndAckResumes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testRedisURL())
-	p := e.pipeline(testConfig(), quietClock)
+	p := e.pipeline(testSettings(), quietClock)
 	var killed atomic.Bool
 	var stop func()
 	p.afterApply = func(consumer string, ev eventstore.Event) error {
@@ -156,7 +156,7 @@ func TestProjectorKilledBetweenApplyAndAckResumes(t *testing.T) {
 	}
 
 	// The unacknowledged message is claimed by the new consumer and skipped.
-	p2 := e.pipeline(testConfig(), quietClock)
+	p2 := e.pipeline(testSettings(), quietClock)
 	var redelivered atomic.Bool
 	p2.afterApply = func(consumer string, ev eventstore.Event) error {
 		if _, ok := ev.Payload.(attendance.CheckedOut); ok && consumer == MonthlyHours {
@@ -228,7 +228,7 @@ func (e *env) wantConvergedAfterLoss(p *Pipeline, emps []string) {
 func TestRedisLosingItsStreamsLosesNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testRedisURL())
-	p := e.pipeline(testConfig(), quietClock)
+	p := e.pipeline(testSettings(), quietClock)
 	hold := holdMonthly(p)
 	e.start(p)
 	c := e.company()
@@ -253,7 +253,7 @@ func TestRedisLosingItsStreamsLosesNothing(t *testing.T) {
 func TestRedisLostJustBeforeAPublishLosesNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testRedisURL())
-	p := e.pipeline(testConfig(), quietClock)
+	p := e.pipeline(testSettings(), quietClock)
 	hold := holdMonthly(p)
 	var lost atomic.Bool
 	p.relay.beforePublish = func() {
@@ -283,7 +283,7 @@ func TestRedisLostJustBeforeAPublishLosesNothing(t *testing.T) {
 func TestPoisonMessageIsParkedAndThePartitionMovesOn(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testRedisURL())
-	e.start(e.pipeline(testConfig(), quietClock))
+	e.start(e.pipeline(testSettings(), quietClock))
 	// A message no codec can read, on every partition.
 	for part := range e.bus.Partitions() {
 		msg := message.NewMessage("poison", []byte(`{"stream":"attendance-x","version":1,"type":"attendance.exploded","data":{}}`))
@@ -313,7 +313,7 @@ func TestPoisonMessageIsParkedAndThePartitionMovesOn(t *testing.T) {
 func TestSagasNotifyOnceUnderRedelivery(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, MemoryBus)
-	p := e.pipeline(testConfig(), quietClock)
+	p := e.pipeline(testSettings(), quietClock)
 	e.start(p)
 	c := e.company()
 	e.workday(c)

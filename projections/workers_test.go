@@ -19,7 +19,7 @@ func TestOnlyWorkingRolesAreWorkers(t *testing.T) {
 	var clock atomic.Pointer[time.Time]
 	setClock := func(t time.Time) { clock.Store(&t) }
 	setClock(quietClock())
-	p := e.pipeline(testConfig(), func() time.Time { return *clock.Load() })
+	p := e.pipeline(testSettings(), func() time.Time { return *clock.Load() })
 	e.start(p)
 
 	sched := schedule("Europe/Istanbul")

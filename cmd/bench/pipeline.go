@@ -167,7 +167,7 @@ func (b *pipelineBench) runPipeline(ctx context.Context, app *startup.App) <-cha
 	done := make(chan error, 1)
 	go func() {
 		done <- projections.Run(ctx, projections.Deps{
-			Config: app.Config, Pool: app.PipelinePool, Store: app.Store, Bus: app.Bus, Logger: app.Logger,
+			LeavePolicy: app.Config.LeavePolicy(), DailyCheckAt: app.Config.DailyCheck(), Pool: app.PipelinePool, Store: app.Store, Bus: app.Bus, Logger: app.Logger,
 		})
 	}()
 	return done
