@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/catalog"
@@ -203,7 +204,7 @@ func eventually(t *testing.T, what string, cond func() (bool, error)) {
 func (e *env) update(stream string, decide func(history []any) ([]any, error)) {
 	e.t.Helper()
 	_, err := e.store.Update(context.Background(), stream, func(history []eventstore.Event) ([]eventstore.EventData, error) {
-		events, err := decide(payloads(history))
+		events, err := decide(command.Payloads(history))
 		if err != nil {
 			return nil, err
 		}

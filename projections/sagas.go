@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
@@ -28,19 +29,16 @@ const (
 	DeductLeaveOnLateCheckIn            = "saga.deduct_leave_on_late_check_in"
 )
 
-// idNamespace derives the ids of events appended by sagas and the sweep from
-// what caused them, so that doing the same work twice appends nothing.
-var idNamespace = uuid.MustParse("6f1d7c56-4c1e-4d0a-9a57-2f0d3b8e5a11")
+// notificationID is the id (and event id) of the notification of typ to
+// recipient caused by cause: raising it again appends nothing.
+func notificationID(cause, recipient string, typ notification.Type) uuid.UUID {
+	return command.ReactionIDs.ID("notification", cause, recipient, string(typ))
+}
 
-func derivedID(parts ...string) uuid.UUID {
-	var b []byte
-	for i, p := range parts {
-		if i > 0 {
-			b = append(b, 0)
-		}
-		b = append(b, p...)
-	}
-	return uuid.NewSHA1(idNamespace, b)
+// leaveReactionID is the id of the i-th leave event appended in reaction to
+// cause.
+func leaveReactionID(cause string, i int) uuid.UUID {
+	return command.ReactionIDs.ID("leave", cause, strconv.Itoa(i))
 }
 
 // saga reacts to the events of one stream category by appending events.
@@ -101,7 +99,7 @@ func (n *notifier) person(ctx context.Context, id string) (person, error) {
 	if err != nil {
 		return person{}, err
 	}
-	emp := employee.Replay(payloads(history))
+	emp := employee.Replay(command.Payloads(history))
 	if !emp.Exists {
 		return person{ID: id, Name: id}, nil
 	}
@@ -132,7 +130,7 @@ func (n *notifier) supervisors(ctx context.Context, p person) ([]string, error) 
 // and event id derive from the cause, the recipient and the type, so a second
 // call appends nothing.
 func (n *notifier) notify(ctx context.Context, cause string, meta eventstore.Metadata, recipient string, typ notification.Type, msg string, data map[string]any) error {
-	id := derivedID("notification", cause, recipient, string(typ))
+	id := notificationID(cause, recipient, typ)
 	events, err := notification.Decide(notification.Inbox{}, notification.Raise{
 		NotificationID: id.String(), RecipientID: recipient, Type: typ, Message: msg, Data: data, CauseEventID: cause,
 	}, n.now())
@@ -152,14 +150,6 @@ func causedBy(e eventstore.Event, actor string) eventstore.Metadata {
 		corr = e.ID.String()
 	}
 	return eventstore.Metadata{Actor: actor, CausationID: e.ID.String(), CorrelationID: corr}
-}
-
-func payloads(history []eventstore.Event) []any {
-	out := make([]any, len(history))
-	for i, e := range history {
-		out[i] = e.Payload
-	}
-	return out
 }
 
 // sagas returns every saga with its reaction.
@@ -301,13 +291,13 @@ func deductLateness(ctx context.Context, store *eventstore.Store, policy leave.P
 // derived from cause.
 func decideLeave(ctx context.Context, store *eventstore.Store, policy leave.Policy, cause string, meta eventstore.Metadata, cmd leave.Command, employeeID string, now time.Time) error {
 	_, err := store.Update(ctx, leave.Stream(employeeID), func(history []eventstore.Event) ([]eventstore.EventData, error) {
-		events, err := leave.Decide(leave.Replay(payloads(history)), cmd, policy, now)
+		events, err := leave.Decide(leave.Replay(command.Payloads(history)), cmd, policy, now)
 		if err != nil {
 			return nil, permanent(err)
 		}
 		out := make([]eventstore.EventData, len(events))
 		for i, ev := range events {
-			out[i] = eventstore.EventData{ID: derivedID("leave", cause, strconv.Itoa(i)), Payload: ev.(eventstore.Payload), Metadata: meta}
+			out[i] = eventstore.EventData{ID: leaveReactionID(cause, i), Payload: ev.(eventstore.Payload), Metadata: meta}
 		}
 		return out, nil
 	})

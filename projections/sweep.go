@@ -8,10 +8,12 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
@@ -136,6 +138,12 @@ func (s *sweep) once(ctx context.Context) error {
 // holidays) that the store holds: then p is held, and swept at a later tick.
 // Lagging read models, Redis down or a backlog, would otherwise report absent
 // someone who came in.
+// sweepCorrelationID correlates what the sweep of an employee's day
+// records.
+func sweepCorrelationID(employeeID string, day calendar.Date) uuid.UUID {
+	return command.ReactionIDs.ID("sweep", employeeID, day.String())
+}
+
 func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule, works bool, day calendar.Date) (behind []string, err error) {
 	var swept bool
 	// The read models that lag: a projection of $3 for each stream of $4
@@ -151,7 +159,7 @@ func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule,
 	if err != nil || swept || len(behind) > 0 {
 		return behind, err
 	}
-	meta := eventstore.Metadata{Actor: "daily-sweep", CorrelationID: derivedID("sweep", p.ID, day.String()).String()}
+	meta := eventstore.Metadata{Actor: "daily-sweep", CorrelationID: sweepCorrelationID(p.ID, day).String()}
 
 	// The leave year's grant, on the employee's first sweep of the year.
 	grantCause := "grant/" + p.ID + "/" + strconv.Itoa(day.Year)
