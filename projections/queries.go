@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/report"
 	"github.com/acme/employee-tracking/eventstore"
 )
 
@@ -297,10 +297,8 @@ var workingRoles = []string{string(employee.RoleEmployee), string(employee.RoleM
 var ErrInvalidMonth = errors.New("projections: invalid year or month")
 
 // MonthlyWork reports the month of every active employee of a working role
-// (and of anyone else with recorded work that month). Expected minutes count the schedule's
-// workdays of the month from the hire date on, less holidays and approved
-// leave; absent days are those expected workdays before today without a
-// check-in; overtime is worked minutes beyond the expected ones.
+// (and of anyone else with recorded work that month), with the figures
+// report.Month computes from the days read here.
 //
 // The days of the month each employee checked in and was on leave come
 // aggregated as bit sets (bit d-1 for day d), one row per employee, read by
@@ -311,9 +309,9 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f ReportFilt
 	if !first.Valid() {
 		return MonthlyReport{}, ErrInvalidMonth
 	}
-	report := MonthlyReport{Year: year, Month: month, Employees: []MonthlyRow{}}
+	monthly := MonthlyReport{Year: year, Month: month, Employees: []MonthlyRow{}}
 	if (f.EmployeeID != "" && !isUUID(f.EmployeeID)) || (f.ManagerID != "" && !isUUID(f.ManagerID)) {
-		return report, nil
+		return monthly, nil
 	}
 	next := calendar.Date{Year: year, Month: time.Month(month) + 1, Day: 1}
 	if month == 12 {
@@ -329,7 +327,7 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f ReportFilt
 	defer tx.Rollback(ctx)
 
 	var (
-		holidays daySet
+		holidays report.Days
 		txID     *uint64
 		pos      *int64
 		asOf     eventstore.Cursor
@@ -345,7 +343,7 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f ReportFilt
 	if txID != nil {
 		asOf = eventstore.Cursor{TxID: *txID, Position: *pos}
 	}
-	report.AsOfPosition = asOf.String()
+	monthly.AsOfPosition = asOf.String()
 
 	type emp struct {
 		row   MonthlyRow
@@ -402,13 +400,18 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f ReportFilt
 	if err != nil {
 		return MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
-	report.Employees = make([]MonthlyRow, len(emps))
+	monthly.Employees = make([]MonthlyRow, len(emps))
 	for i, e := range emps {
 		r := e.row
-		monthOf(&r, first, last, today, e.hire, e.sched, holidays, attended[r.EmployeeID], onLeave[r.EmployeeID])
-		report.Employees[i] = r
+		f := report.Month{
+			First: first, Last: last, Today: today, Hired: e.hire, Schedule: e.sched, WorkedMinutes: r.WorkedMinutes,
+			Holidays: holidays, Attended: attended[r.EmployeeID], OnLeave: onLeave[r.EmployeeID],
+		}.Figures()
+		r.ExpectedMinutes, r.LeaveDays, r.AbsentDays, r.OvertimeMinutes, r.WorkedHours =
+			f.ExpectedMinutes, f.LeaveDays, f.AbsentDays, f.OvertimeMinutes, f.WorkedHours
+		monthly.Employees[i] = r
 	}
-	return report, nil
+	return monthly, nil
 }
 
 // The days of a month per employee, as day sets, of the employees in $3 (all
@@ -421,17 +424,17 @@ const (
 		WHERE date BETWEEN $1 AND $2 AND ($3::uuid[] IS NULL OR employee_id = ANY($3)) GROUP BY employee_id`
 )
 
-func daySets(ctx context.Context, tx pgx.Tx, sql string, first, last calendar.Date, ids []string) (map[string]daySet, error) {
+func daySets(ctx context.Context, tx pgx.Tx, sql string, first, last calendar.Date, ids []string) (map[string]report.Days, error) {
 	rows, err := tx.Query(ctx, sql, pgDate(first), pgDate(last), ids)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]daySet{}
+	out := map[string]report.Days{}
 	for rows.Next() {
 		var (
 			id   string
-			days daySet
+			days report.Days
 		)
 		if err := rows.Scan(&id, &days); err != nil {
 			return nil, err
@@ -439,33 +442,6 @@ func daySets(ctx context.Context, tx pgx.Tx, sql string, first, last calendar.Da
 		out[id] = days
 	}
 	return out, rows.Err()
-}
-
-// daySet holds days of one month: bit d-1 for day d.
-type daySet int64
-
-func (s daySet) has(d calendar.Date) bool { return s&(1<<(d.Day-1)) != 0 }
-
-// monthOf fills the computed fields of r from the days of one month, first
-// to last. The days are counted by hand: a report has tens of thousands.
-func monthOf(r *MonthlyRow, first, last, today, hire calendar.Date, sched employee.Schedule, holidays, attended, onLeave daySet) {
-	daily := int(sched.WorkEnd - sched.WorkStart)
-	weekday := first.ISOWeekday()
-	for d := first; d.Day <= last.Day; d.Day, weekday = d.Day+1, weekday%7+1 {
-		if onLeave.has(d) {
-			r.LeaveDays++
-			continue
-		}
-		if d.Before(hire) || !sched.WorksOn(weekday) || holidays.has(d) {
-			continue
-		}
-		r.ExpectedMinutes += daily
-		if d.Before(today) && !attended.has(d) {
-			r.AbsentDays++
-		}
-	}
-	r.WorkedHours = math.Round(float64(r.WorkedMinutes)/60*100) / 100
-	r.OvertimeMinutes = max(0, r.WorkedMinutes-r.ExpectedMinutes)
 }
 
 // NotificationView is a notification of a user's inbox.
