@@ -45,10 +45,36 @@ type readModel struct {
 	name     string
 	category string
 	tables   []tableInfo
-	// live folds into the tables as tx sees them.
-	live func(tx querier) applyFunc
-	// memory folds into new tables held in memory.
-	memory func() (applyFunc, []memTable)
+	// fold folds into the tables as at opens them.
+	fold func(at tablesAt) applyFunc
+}
+
+// tablesAt says where a fold's tables are: in a transaction, or, for a
+// rebuild, in memory, new and empty.
+type tablesAt struct {
+	tx querier
+	// inMemory collects the tables opened in memory.
+	inMemory *[]memTable
+}
+
+// open returns the rows of t where at says.
+func open[K comparable, R any](at tablesAt, t *table[K, R]) rows[K, R] {
+	if at.inMemory == nil {
+		return t.inTx(at.tx)
+	}
+	m := t.inMemory()
+	*at.inMemory = append(*at.inMemory, m)
+	return m
+}
+
+// live folds into the tables as tx sees them.
+func (m *readModel) live(tx querier) applyFunc { return m.fold(tablesAt{tx: tx}) }
+
+// memory folds into new tables held in memory, which it returns.
+func (m *readModel) memory() (applyFunc, []memTable) {
+	var tables []memTable
+	apply := m.fold(tablesAt{inMemory: &tables})
+	return apply, tables
 }
 
 func (m *readModel) wants(stream string) bool { return streamCategory(stream) == m.category }
@@ -161,11 +187,7 @@ func directoryModel() *readModel {
 		name:     Directory,
 		category: "employee",
 		tables:   []tableInfo{employeesTable},
-		live:     func(tx querier) applyFunc { return apply(employeesTable.inTx(tx)) },
-		memory: func() (applyFunc, []memTable) {
-			m := employeesTable.inMemory()
-			return apply(m), []memTable{m}
-		},
+		fold:     func(at tablesAt) applyFunc { return apply(open(at, employeesTable)) },
 	}
 }
 
@@ -252,11 +274,7 @@ func attendanceModel() *readModel {
 		name:     Attendance,
 		category: "attendance",
 		tables:   []tableInfo{attendanceTable},
-		live:     func(tx querier) applyFunc { return apply(attendanceTable.inTx(tx)) },
-		memory: func() (applyFunc, []memTable) {
-			m := attendanceTable.inMemory()
-			return apply(m), []memTable{m}
-		},
+		fold:     func(at tablesAt) applyFunc { return apply(open(at, attendanceTable)) },
 	}
 }
 
@@ -334,11 +352,7 @@ func monthlyModel() *readModel {
 		name:     MonthlyHours,
 		category: "attendance",
 		tables:   []tableInfo{monthlyTable},
-		live:     func(tx querier) applyFunc { return apply(monthlyTable.inTx(tx)) },
-		memory: func() (applyFunc, []memTable) {
-			m := monthlyTable.inMemory()
-			return apply(m), []memTable{m}
-		},
+		fold:     func(at tablesAt) applyFunc { return apply(open(at, monthlyTable)) },
 	}
 }
 
@@ -560,12 +574,8 @@ func leaveModel() *readModel {
 		name:     Leave,
 		category: "leave",
 		tables:   []tableInfo{leaveRequestsTable, leaveDaysTable, leaveBalancesTable},
-		live: func(tx querier) applyFunc {
-			return leaveFold{leaveRequestsTable.inTx(tx), leaveDaysTable.inTx(tx), leaveBalancesTable.inTx(tx)}.apply
-		},
-		memory: func() (applyFunc, []memTable) {
-			r, d, b := leaveRequestsTable.inMemory(), leaveDaysTable.inMemory(), leaveBalancesTable.inMemory()
-			return leaveFold{r, d, b}.apply, []memTable{r, d, b}
+		fold: func(at tablesAt) applyFunc {
+			return leaveFold{open(at, leaveRequestsTable), open(at, leaveDaysTable), open(at, leaveBalancesTable)}.apply
 		},
 	}
 }
@@ -609,11 +619,7 @@ func holidaysModel() *readModel {
 		name:     Holidays,
 		category: "holidays",
 		tables:   []tableInfo{holidaysTable},
-		live:     func(tx querier) applyFunc { return apply(holidaysTable.inTx(tx)) },
-		memory: func() (applyFunc, []memTable) {
-			m := holidaysTable.inMemory()
-			return apply(m), []memTable{m}
-		},
+		fold:     func(at tablesAt) applyFunc { return apply(open(at, holidaysTable)) },
 	}
 }
 
@@ -676,10 +682,6 @@ func notificationsModel() *readModel {
 		name:     Notifications,
 		category: "notify",
 		tables:   []tableInfo{notificationsTable},
-		live:     func(tx querier) applyFunc { return apply(notificationsTable.inTx(tx)) },
-		memory: func() (applyFunc, []memTable) {
-			m := notificationsTable.inMemory()
-			return apply(m), []memTable{m}
-		},
+		fold:     func(at tablesAt) applyFunc { return apply(open(at, notificationsTable)) },
 	}
 }
