@@ -12,7 +12,7 @@ import (
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
-	"github.com/acme/employee-tracking/projections"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // Attendance record types of POST /api/attendance/.
@@ -103,7 +103,7 @@ type AttendanceDayJSON struct {
 	Status        string     `json:"status" enums:"open,present,late,not_checked_in"`
 }
 
-func attendanceDayJSON(d projections.AttendanceDay) AttendanceDayJSON {
+func attendanceDayJSON(d readmodel.AttendanceDay) AttendanceDayJSON {
 	in := d.CheckIn
 	return AttendanceDayJSON{
 		EmployeeID: d.EmployeeID, Date: d.Date.String(), CheckIn: &in, CheckOut: d.CheckOut,

@@ -13,7 +13,7 @@ import (
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/internal/recent"
-	"github.com/acme/employee-tracking/projections"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // ScheduleJSON is a work schedule on the wire.
@@ -54,7 +54,7 @@ func employeeJSON(e employee.Employee) EmployeeJSON {
 	return out
 }
 
-func employeeViewJSON(v projections.EmployeeView) EmployeeJSON {
+func employeeViewJSON(v readmodel.EmployeeView) EmployeeJSON {
 	return EmployeeJSON{
 		ID: v.ID, Email: v.Email, FullName: v.FullName, Role: v.Role, ManagerID: v.ManagerID, Position: v.Position,
 		HireDate: v.HireDate.String(), Schedule: scheduleJSON(v.Schedule), Active: v.Active,
@@ -205,7 +205,7 @@ func handleListEmployees(q Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := mustPrincipal(c)
 		fields := map[string]string{}
-		f := projections.EmployeeFilter{Limit: checkLimit(fields, c.QueryParam("limit")), After: checkIDCursor(fields, c.QueryParam("after"))}
+		f := readmodel.EmployeeFilter{Limit: checkLimit(fields, c.QueryParam("limit")), After: checkIDCursor(fields, c.QueryParam("after"))}
 		if err := queryError(fields); err != nil {
 			return err
 		}

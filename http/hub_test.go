@@ -22,7 +22,7 @@ import (
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/internal/recent"
-	"github.com/acme/employee-tracking/projections"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // oneUserStore holds one registered employee; the hub only loads it.
@@ -48,19 +48,19 @@ func (liveSessions) check(context.Context, string, string) error { return nil }
 type inbox struct {
 	Queries
 	mu    sync.Mutex
-	items []projections.NotificationView // items[i].Seq == i+1
+	items []readmodel.NotificationView // items[i].Seq == i+1
 }
 
-func (b *inbox) Notifications(_ context.Context, _ string, _ bool, afterSeq int64, limit int) ([]projections.NotificationView, error) {
+func (b *inbox) Notifications(_ context.Context, _ string, _ bool, afterSeq int64, limit int) ([]readmodel.NotificationView, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	from := min(int(afterSeq), len(b.items))
 	to := min(from+limit, len(b.items))
-	return append([]projections.NotificationView(nil), b.items[from:to]...), nil
+	return append([]readmodel.NotificationView(nil), b.items[from:to]...), nil
 }
 
 // add appends the next n notifications and returns the last.
-func (b *inbox) add(n int, message string) projections.NotificationView {
+func (b *inbox) add(n int, message string) readmodel.NotificationView {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for range n {
@@ -70,14 +70,14 @@ func (b *inbox) add(n int, message string) projections.NotificationView {
 }
 
 // next is the notification add would append next.
-func (b *inbox) next(message string) projections.NotificationView {
+func (b *inbox) next(message string) readmodel.NotificationView {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.nextLocked(message)
 }
 
-func (b *inbox) nextLocked(message string) projections.NotificationView {
-	return projections.NotificationView{ID: "n", Seq: int64(len(b.items) + 1), Type: "lateness", Message: message}
+func (b *inbox) nextLocked(message string) readmodel.NotificationView {
+	return readmodel.NotificationView{ID: "n", Seq: int64(len(b.items) + 1), Type: "lateness", Message: message}
 }
 
 // hubUnderTest is a hub behind a test server, with one manager who may connect.
@@ -215,7 +215,7 @@ func TestHubSendsMissedSeqBeforeLaterPush(t *testing.T) {
 	conn := h.dial(t, "after=0")
 	readSeqs(t, conn, 0, 3)
 
-	five := projections.NotificationView{ID: "n", Seq: 5, Type: "lateness", Message: "late"}
+	five := readmodel.NotificationView{ID: "n", Seq: 5, Type: "lateness", Message: "late"}
 	h.publish(five, h.user.EmployeeID)
 	time.Sleep(100 * time.Millisecond) // the read model is behind the bus
 	model.add(2, "late")

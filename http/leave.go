@@ -14,7 +14,7 @@ import (
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
-	"github.com/acme/employee-tracking/projections"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // LeaveRequestJSON is a leave request on the wire.
@@ -44,7 +44,7 @@ func leaveRequestJSON(r leave.RequestState) LeaveRequestJSON {
 	return out
 }
 
-func leaveViewJSON(v projections.LeaveRequestView) LeaveRequestJSON {
+func leaveViewJSON(v readmodel.LeaveRequestView) LeaveRequestJSON {
 	return LeaveRequestJSON{
 		ID: v.ID, EmployeeID: v.EmployeeID, StartDate: v.StartDate.String(), EndDate: v.EndDate.String(), Days: v.Days,
 		Reason: v.Reason, Status: v.Status, CreatedAt: v.CreatedAt, DecidedBy: v.DecidedBy, DecidedAt: v.DecidedAt, Note: v.Note,
@@ -128,7 +128,7 @@ var leaveStatuses = []string{string(leave.StatusPending), string(leave.StatusApp
 func handleListLeave(employees query.EmployeeHandler, q Queries) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		fields := map[string]string{}
-		f := projections.LeaveFilter{
+		f := readmodel.LeaveFilter{
 			Status:     c.QueryParam("status"),
 			EmployeeID: checkUUID(fields, "employee_id", c.QueryParam("employee_id")),
 			Limit:      checkLimit(fields, c.QueryParam("limit")),

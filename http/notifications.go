@@ -8,7 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/acme/employee-tracking/app/command"
-	"github.com/acme/employee-tracking/projections"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // NotificationJSON is a notification, in lists and in WebSocket frames.
@@ -22,7 +22,7 @@ type NotificationJSON struct {
 	Read      bool           `json:"read"`
 }
 
-func notificationJSON(n projections.NotificationView) NotificationJSON {
+func notificationJSON(n readmodel.NotificationView) NotificationJSON {
 	return NotificationJSON{ID: n.ID, Seq: n.Seq, Type: n.Type, Message: n.Message, Data: n.Data, CreatedAt: n.CreatedAt, Read: n.Read}
 }
 

@@ -15,7 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/acme/employee-tracking/app/query"
-	"github.com/acme/employee-tracking/projections"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // MonthlyRowJSON is one employee's month.
@@ -41,7 +41,7 @@ type MonthlyReportJSON struct {
 	Employees    []MonthlyRowJSON `json:"employees"`
 }
 
-func monthlyReportJSON(r projections.MonthlyReport) MonthlyReportJSON {
+func monthlyReportJSON(r readmodel.MonthlyReport) MonthlyReportJSON {
 	out := MonthlyReportJSON{Year: r.Year, Month: r.Month, AsOfPosition: r.AsOfPosition, Employees: make([]MonthlyRowJSON, len(r.Employees))}
 	for i, e := range r.Employees {
 		out.Employees[i] = MonthlyRowJSON(e)
@@ -77,7 +77,7 @@ func handleMonthlyWork(employees query.EmployeeHandler, q Queries, now func() ti
 		fields := map[string]string{}
 		year := checkInt(fields, "year", c.QueryParam("year"), t.Year, 1, 9999)
 		month := checkInt(fields, "month", c.QueryParam("month"), int(t.Month), 1, 12)
-		f := projections.ReportFilter{EmployeeID: checkUUID(fields, "employee_id", c.QueryParam("employee_id"))}
+		f := readmodel.ReportFilter{EmployeeID: checkUUID(fields, "employee_id", c.QueryParam("employee_id"))}
 		format := c.QueryParam("format")
 		if format == "" {
 			format = "json"

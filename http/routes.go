@@ -55,7 +55,7 @@ func (s *Server) routes(d Deps) {
 
 	s.add(e.Group(""), nil, []route{
 		{http.MethodGet, "/healthz", public, atRoute, handleHealthz()},
-		{http.MethodGet, "/readyz", public, atRoute, handleReadyz(d.Logger, d.Pool, d.Bus, d.Queries)},
+		{http.MethodGet, "/readyz", public, atRoute, handleReadyz(d.Logger, d.Pool, d.Bus, d.Status)},
 		{http.MethodGet, "/metrics", public, atRoute, echo.WrapHandler(s.metrics.handler())},
 		{http.MethodGet, "/swagger", public, atRoute, func(c echo.Context) error {
 			return c.Redirect(http.StatusMovedPermanently, "/swagger/index.html")

@@ -26,6 +26,7 @@ import (
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/internal/credentials"
 	"github.com/acme/employee-tracking/projections"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // Limits of a request.
@@ -40,16 +41,15 @@ const (
 	headerCorrelationID  = "X-Correlation-ID"
 )
 
-// Queries is what the API reads from the read models; *projections.Queries
+// Queries is what the API reads from the read models; *readmodel.Queries
 // satisfies it.
 type Queries interface {
-	ListEmployees(ctx context.Context, f projections.EmployeeFilter) ([]projections.EmployeeView, string, error)
-	AttendanceDays(ctx context.Context, employeeID string, from, to calendar.Date) ([]projections.AttendanceDay, error)
-	LeaveRequest(ctx context.Context, id string) (projections.LeaveRequestView, error)
-	ListLeaveRequests(ctx context.Context, f projections.LeaveFilter) ([]projections.LeaveRequestView, string, error)
-	MonthlyWork(ctx context.Context, year, month int, f projections.ReportFilter, today calendar.Date) (projections.MonthlyReport, error)
-	Notifications(ctx context.Context, recipientID string, unreadOnly bool, afterSeq int64, limit int) ([]projections.NotificationView, error)
-	Status(ctx context.Context) (projections.ProjectionStatus, error)
+	ListEmployees(ctx context.Context, f readmodel.EmployeeFilter) ([]readmodel.EmployeeView, string, error)
+	AttendanceDays(ctx context.Context, employeeID string, from, to calendar.Date) ([]readmodel.AttendanceDay, error)
+	LeaveRequest(ctx context.Context, id string) (readmodel.LeaveRequestView, error)
+	ListLeaveRequests(ctx context.Context, f readmodel.LeaveFilter) ([]readmodel.LeaveRequestView, string, error)
+	MonthlyWork(ctx context.Context, year, month int, f readmodel.ReportFilter, today calendar.Date) (readmodel.MonthlyReport, error)
+	Notifications(ctx context.Context, recipientID string, unreadOnly bool, afterSeq int64, limit int) ([]readmodel.NotificationView, error)
 }
 
 // Deps are the server's collaborators.
@@ -67,6 +67,8 @@ type Deps struct {
 	Credentials *credentials.Store
 	// Bus reports whether the message bus is reachable, for /readyz.
 	Bus func(ctx context.Context) error
+	// Status reports how far behind the projections are, for /readyz.
+	Status func(ctx context.Context) (projections.ProjectionStatus, error)
 	// Registry receives the server's metrics and is served at /metrics.
 	Registry *prometheus.Registry
 	Now      func() time.Time
@@ -153,7 +155,7 @@ func New(d Deps) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
 // Notify pushes a notification to the recipient's open WebSocket sessions.
-func (s *Server) Notify(n projections.NotificationView, recipientID string) {
+func (s *Server) Notify(n readmodel.NotificationView, recipientID string) {
 	s.hub.publish(n, recipientID)
 }
 

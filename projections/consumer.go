@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // consumer is a projection or a saga as the pipeline runs it: a consumer group
@@ -55,7 +56,7 @@ func permanent(err error) error { return &permanentError{err} }
 // the bus down, a deadlock, a shutdown): the latter is retried, never parked.
 func isPermanent(err error) bool {
 	var pe *permanentError
-	if errors.As(err, &pe) {
+	if errors.As(err, &pe) || readmodel.IsUnappliable(err) {
 		return true
 	}
 	var pgErr *pgconn.PgError

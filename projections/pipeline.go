@@ -20,6 +20,7 @@ import (
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // checkpointFlushEvery is how often the consumers' checkpoints are saved.
@@ -38,8 +39,8 @@ type Deps struct {
 	Pool  *pgxpool.Pool
 	Store *eventstore.Store
 	Bus   *Bus
-	// Queries reads the admins to notify; NewQueries(Pool) when nil.
-	Queries *Queries
+	// Queries reads the admins to notify; readmodel.NewQueries(Pool) when nil.
+	Queries *readmodel.Queries
 	Logger  *slog.Logger
 	// Now is the clock of the sagas and the daily sweep; time.Now when nil.
 	Now func() time.Time
@@ -56,7 +57,8 @@ type Pipeline struct {
 	now     func() time.Time
 	policy  leave.Policy
 	checkAt calendar.Clock
-	queries *Queries
+	queries *readmodel.Queries
+	monitor *Monitor
 	metrics *metrics
 	relay   *Relay
 	// consumers are the read models then the sagas.
@@ -80,6 +82,7 @@ func Run(ctx context.Context, d Deps) error {
 func New(d Deps) (*Pipeline, error) {
 	p := &Pipeline{
 		pool: d.Pool, store: d.Store, bus: d.Bus, logger: d.Logger, now: d.Now, queries: d.Queries,
+		monitor: NewMonitor(d.Pool),
 		checkAt: d.DailyCheckAt, policy: d.LeavePolicy, metrics: newMetrics(),
 	}
 	if p.now == nil {
@@ -89,10 +92,10 @@ func New(d Deps) (*Pipeline, error) {
 		p.logger = slog.New(slog.DiscardHandler)
 	}
 	if p.queries == nil {
-		p.queries = NewQueries(d.Pool)
+		p.queries = readmodel.NewQueries(d.Pool)
 	}
-	for _, m := range readModels() {
-		p.consumers = append(p.consumers, &liveModel{readModel: m, pool: d.Pool})
+	for _, m := range readmodel.All() {
+		p.consumers = append(p.consumers, &liveModel{Model: m, pool: d.Pool})
 	}
 	for _, s := range sagas(d.Pool, p.notifier(), p.policy) {
 		p.consumers = append(p.consumers, s)
@@ -104,7 +107,7 @@ func New(d Deps) (*Pipeline, error) {
 	p.relay = NewRelay(d.Pool, d.Store, d.Bus, p.logger, readers)
 	p.relay.metrics = p.metrics
 	if d.Registry != nil {
-		if err := p.metrics.register(d.Registry, p.queries); err != nil {
+		if err := p.metrics.register(d.Registry, p.monitor); err != nil {
 			return nil, fmt.Errorf("projections: register metrics: %w", err)
 		}
 	}
@@ -117,11 +120,8 @@ func (p *Pipeline) notifier() *notifier {
 
 // Status reports how far behind the feed each consumer is.
 func (p *Pipeline) Status(ctx context.Context) (ProjectionStatus, error) {
-	return p.queries.Status(ctx)
+	return p.monitor.Status(ctx)
 }
-
-// Queries returns the read side.
-func (p *Pipeline) Queries() *Queries { return p.queries }
 
 // Run runs everything until ctx ends. The consumers subscribe before the
 // relay starts, so the in-process bus loses nothing at start.
@@ -256,13 +256,13 @@ func (p *Pipeline) sweep() *sweep {
 
 // liveModel runs a read model's fold on the live tables.
 type liveModel struct {
-	*readModel
+	*readmodel.Model
 	pool *pgxpool.Pool
 }
 
-func (m *liveModel) name() string { return m.readModel.name }
+func (m *liveModel) name() string { return m.Name }
 
-func (m *liveModel) reads() string { return m.readModel.category }
+func (m *liveModel) reads() string { return m.Category }
 
 // handleBatch applies events in one transaction with the record of their
 // streams' versions. The transaction first takes the projection's lock shared
@@ -276,7 +276,7 @@ func (m *liveModel) reads() string { return m.readModel.category }
 func (m *liveModel) handleBatch(ctx context.Context, events []eventstore.Event) (err error) {
 	conn, err := m.pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("%s: %w", m.readModel.name, err)
+		return fmt.Errorf("%s: %w", m.Name, err)
 	}
 	// A connection left inside a transaction is closed by Release.
 	defer conn.Release()
@@ -290,29 +290,29 @@ func (m *liveModel) handleBatch(ctx context.Context, events []eventstore.Event) 
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	b.Queue(asyncCommit)
-	b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, projectionLockKey(m.readModel.name))
-	b.Queue(lockStreamsSQL, m.readModel.name, streams)
-	b.Queue(selectVersionsSQL, m.readModel.name, streams).Query(func(rows pgx.Rows) error {
+	b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, projectionLockKey(m.Name))
+	b.Queue(lockStreamsSQL, m.Name, streams)
+	b.Queue(selectVersionsSQL, m.Name, streams).Query(func(rows pgx.Rows) error {
 		return scanVersions(rows, last)
 	})
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("%s: lock streams: %w", m.readModel.name, err)
+		return fmt.Errorf("%s: lock streams: %w", m.Name, err)
 	}
 	w := &writeBehind{conn: conn.Conn(), batch: &pgx.Batch{}}
-	apply := m.live(w)
+	apply := m.Live(w)
 	applied, err := nextVersions(events, last, func(e eventstore.Event) error {
 		if err := apply(ctx, e); err != nil {
-			return fmt.Errorf("%s: apply %s %s v%d: %w", m.readModel.name, e.Type, e.StreamID, e.Version, err)
+			return fmt.Errorf("%s: apply %s %s v%d: %w", m.Name, e.Type, e.StreamID, e.Version, err)
 		}
 		return nil
 	})
 	if err != nil || len(applied) == 0 {
 		return err // the deferred ROLLBACK undoes any write
 	}
-	queueSaveVersions(w.batch, m.readModel.name, applied)
+	queueSaveVersions(w.batch, m.Name, applied)
 	w.batch.Queue("COMMIT")
 	if err := w.flush(ctx); err != nil {
-		return fmt.Errorf("%s: commit: %w", m.readModel.name, err)
+		return fmt.Errorf("%s: commit: %w", m.Name, err)
 	}
 	return nil
 }

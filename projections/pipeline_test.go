@@ -12,6 +12,7 @@ import (
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // company is the cast of most pipeline tests: an admin, a manager and one of
@@ -63,13 +64,13 @@ func TestEventReachesEveryReadModel(t *testing.T) {
 			eventually(t, "read models caught up", e.caughtUp)
 
 			ctx := context.Background()
-			q := NewQueries(e.pool)
+			q := readmodel.NewQueries(e.pool)
 			gotEmp, err := q.Employee(ctx, c.emp)
 			if err != nil {
 				t.Fatal(err)
 			}
 			manager := c.manager
-			wantEmp := EmployeeView{ID: c.emp, Email: c.emp[:8] + "@example.com", FullName: "Ayşe Yılmaz", Role: "employee",
+			wantEmp := readmodel.EmployeeView{ID: c.emp, Email: c.emp[:8] + "@example.com", FullName: "Ayşe Yılmaz", Role: "employee",
 				ManagerID: &manager, Position: "engineer", HireDate: date("2024-01-01"), Schedule: c.sched, Active: true}
 			if diff := cmp.Diff(wantEmp, gotEmp); diff != "" {
 				t.Errorf("employee (-want +got):\n%s", diff)
@@ -80,8 +81,8 @@ func TestEventReachesEveryReadModel(t *testing.T) {
 				t.Fatal(err)
 			}
 			out := time.Date(2024, 12, 2, 14, 0, 0, 0, time.UTC)
-			wantDays := []AttendanceDay{{EmployeeID: c.emp, Date: date("2024-12-02"), CheckIn: time.Date(2024, 12, 2, 5, 17, 0, 0, time.UTC),
-				CheckOut: &out, WorkedMinutes: 523, LateMinutes: 17, Status: StatusLate}}
+			wantDays := []readmodel.AttendanceDay{{EmployeeID: c.emp, Date: date("2024-12-02"), CheckIn: time.Date(2024, 12, 2, 5, 17, 0, 0, time.UTC),
+				CheckOut: &out, WorkedMinutes: 523, LateMinutes: 17, Status: readmodel.StatusLate}}
 			if diff := cmp.Diff(wantDays, days, cmpopts.EquateApproxTime(0)); diff != "" {
 				t.Errorf("attendance days (-want +got):\n%s", diff)
 			}
@@ -109,18 +110,18 @@ func TestEventReachesEveryReadModel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff([]Holiday{{Date: date("2024-12-25"), Name: "Christmas"}}, hols); diff != "" {
+			if diff := cmp.Diff([]readmodel.Holiday{{Date: date("2024-12-25"), Name: "Christmas"}}, hols); diff != "" {
 				t.Errorf("holidays (-want +got):\n%s", diff)
 			}
 
-			report, err := q.MonthlyWork(ctx, 2024, 12, ReportFilter{EmployeeID: c.emp}, date("2024-12-04"))
+			report, err := q.MonthlyWork(ctx, 2024, 12, readmodel.ReportFilter{EmployeeID: c.emp}, date("2024-12-04"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			// December 2024 has 22 weekdays; Christmas and two days of leave
 			// leave 19 expected days of 9 hours. 2024-12-03 passed without a
 			// check-in.
-			wantRows := []MonthlyRow{{EmployeeID: c.emp, FullName: "Ayşe Yılmaz", DaysWorked: 1, WorkedMinutes: 523, WorkedHours: 8.72,
+			wantRows := []readmodel.MonthlyRow{{EmployeeID: c.emp, FullName: "Ayşe Yılmaz", DaysWorked: 1, WorkedMinutes: 523, WorkedHours: 8.72,
 				ExpectedMinutes: 19 * 540, LateDays: 1, LateMinutes: 17, LeaveDays: 2, AbsentDays: 1}}
 			if diff := cmp.Diff(wantRows, report.Employees); diff != "" {
 				t.Errorf("monthly work (-want +got):\n%s", diff)

@@ -15,6 +15,7 @@ import (
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // monthlyMinutes is the worked minutes of December 2024, which a duplicate
@@ -82,7 +83,7 @@ func TestDuplicateDeliveryChangesNothing(t *testing.T) {
 			e.publish(e.bus.topicOf(ev.StreamID), msg)
 		}
 	}
-	for _, consumer := range []string{MonthlyHours, Attendance, NotifyLatenessOnCheckedIn} {
+	for _, consumer := range []string{readmodel.MonthlyHours, readmodel.Attendance, NotifyLatenessOnCheckedIn} {
 		eventually(t, consumer+" got the duplicates", func() (bool, error) {
 			n, ok := handled.Load(consumer + history[len(history)-1].ID.String())
 			return ok && n.(*atomic.Int32).Load() == 3, nil
@@ -140,7 +141,7 @@ func TestProjectorKilledBetweenApplyAndAckResumes(t *testing.T) {
 	var killed atomic.Bool
 	var stop func()
 	p.afterApply = func(consumer string, ev eventstore.Event) error {
-		if _, ok := ev.Payload.(attendance.CheckedOut); ok && consumer == MonthlyHours && killed.CompareAndSwap(false, true) {
+		if _, ok := ev.Payload.(attendance.CheckedOut); ok && consumer == readmodel.MonthlyHours && killed.CompareAndSwap(false, true) {
 			go stop()
 			return context.Canceled // never acknowledged
 		}
@@ -159,7 +160,7 @@ func TestProjectorKilledBetweenApplyAndAckResumes(t *testing.T) {
 	p2 := e.pipeline(testSettings(), quietClock)
 	var redelivered atomic.Bool
 	p2.afterApply = func(consumer string, ev eventstore.Event) error {
-		if _, ok := ev.Payload.(attendance.CheckedOut); ok && consumer == MonthlyHours {
+		if _, ok := ev.Payload.(attendance.CheckedOut); ok && consumer == readmodel.MonthlyHours {
 			redelivered.Store(true)
 		}
 		return nil
@@ -181,7 +182,7 @@ type monthlyHold struct {
 func holdMonthly(p *Pipeline) *monthlyHold {
 	h := &monthlyHold{release: make(chan struct{})}
 	p.afterApply = func(consumer string, _ eventstore.Event) error {
-		if h.held.Load() && consumer == MonthlyHours {
+		if h.held.Load() && consumer == readmodel.MonthlyHours {
 			<-h.release
 		}
 		return nil
@@ -293,16 +294,16 @@ func TestPoisonMessageIsParkedAndThePartitionMovesOn(t *testing.T) {
 	c := e.company()
 	e.workday(c)
 	eventually(t, "caught up", e.caughtUp)
-	if got, want := e.count(`SELECT count(*) FROM parked_messages WHERE projection = $1`, Attendance), e.bus.Partitions(); got != want {
-		t.Errorf("parked by %s: got %d, want %d", Attendance, got, want)
+	if got, want := e.count(`SELECT count(*) FROM parked_messages WHERE projection = $1`, readmodel.Attendance), e.bus.Partitions(); got != want {
+		t.Errorf("parked by %s: got %d, want %d", readmodel.Attendance, got, want)
 	}
-	st, err := NewQueries(e.pool).Status(context.Background())
+	st, err := NewMonitor(e.pool).Status(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, cs := range st.Consumers {
-		if cs.Name == Attendance && cs.Parked != int64(e.bus.Partitions()) {
-			t.Errorf("status of %s: got %d parked, want %d", Attendance, cs.Parked, e.bus.Partitions())
+		if cs.Name == readmodel.Attendance && cs.Parked != int64(e.bus.Partitions()) {
+			t.Errorf("status of %s: got %d parked, want %d", readmodel.Attendance, cs.Parked, e.bus.Partitions())
 		}
 	}
 	if got := e.monthlyMinutes(c.emp); got != 523 {

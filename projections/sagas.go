@@ -18,6 +18,7 @@ import (
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // Names of the sagas: consumer groups, like the projections' names.
@@ -84,7 +85,7 @@ func (s *saga) handleBatch(ctx context.Context, events []eventstore.Event) error
 // notifier appends notifications and reads what they need to name people.
 type notifier struct {
 	store   *eventstore.Store
-	queries *Queries
+	queries *readmodel.Queries
 	now     func() time.Time
 	logger  *slog.Logger
 }

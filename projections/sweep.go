@@ -21,6 +21,7 @@ import (
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // sweepEvery is how often the sweep looks for employees whose day is due.
@@ -61,7 +62,7 @@ func (s *sweep) run(ctx context.Context) error {
 func (s *sweep) once(ctx context.Context) error {
 	rows, err := s.pool.Query(ctx, `SELECT id, full_name, manager_id, hire_date, schedule, role = ANY($1),
 		(SELECT max(local_date) FROM sweeps WHERE employee_id = employees.id)
-		FROM employees WHERE active`, workingRoles)
+		FROM employees WHERE active`, readmodel.WorkingRoles)
 	if err != nil {
 		return fmt.Errorf("sweep: list employees: %w", err)
 	}
@@ -107,11 +108,11 @@ func (s *sweep) once(ctx context.Context) error {
 			// held past midnight by lagging read models, or missed while no
 			// process ran. Not before the employee's first sweep.
 			day = day.AddDays(-1)
-			if last := dateOf(d.lastSwept); last.IsZero() || !last.Before(day) {
+			if last := readmodel.DateOf(d.lastSwept); last.IsZero() || !last.Before(day) {
 				continue
 			}
 		}
-		if hire := dateOf(d.hire); !hire.IsZero() && day.Before(hire) {
+		if hire := readmodel.DateOf(d.hire); !hire.IsZero() && day.Before(hire) {
 			continue
 		}
 		behind, err := s.employee(ctx, d.person, d.schedule, d.works, day)
@@ -152,8 +153,8 @@ func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule,
 		(SELECT coalesce(array_agg(w.projection ORDER BY w.projection), '{}') FROM unnest($3::text[], $4::text[]) AS w(projection, stream_id)
 		WHERE coalesce((SELECT max(version) FROM events e WHERE e.stream_id = w.stream_id), 0)
 			> coalesce((SELECT version FROM projection_versions v WHERE v.projection = w.projection AND v.stream_id = w.stream_id), 0))`,
-		p.ID, pgDate(day),
-		[]string{Directory, Attendance, Leave, Holidays},
+		p.ID, readmodel.PGDate(day),
+		[]string{readmodel.Directory, readmodel.Attendance, readmodel.Leave, readmodel.Holidays},
 		[]string{employee.Stream(p.ID), attendance.Stream(p.ID), leave.Stream(p.ID), holiday.Stream(day.Year)},
 	).Scan(&swept, &behind)
 	if err != nil || swept || len(behind) > 0 {
@@ -173,12 +174,12 @@ func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule,
 	err = s.pool.QueryRow(ctx, `SELECT
 			EXISTS (SELECT 1 FROM attendance_days WHERE employee_id = $1 AND date = $2),
 			EXISTS (SELECT 1 FROM leave_days WHERE employee_id = $1 AND date = $2),
-			EXISTS (SELECT 1 FROM holidays WHERE date = $2)`, p.ID, pgDate(day)).Scan(&checkedIn, &onLeave, &isHoliday)
+			EXISTS (SELECT 1 FROM holidays WHERE date = $2)`, p.ID, readmodel.PGDate(day)).Scan(&checkedIn, &onLeave, &isHoliday)
 	if err != nil {
 		return nil, err
 	}
 	err = s.pool.QueryRow(ctx, `SELECT date, check_in FROM attendance_days WHERE employee_id = $1 AND status = 'open' AND date < $2
-		ORDER BY date LIMIT 1`, p.ID, pgDate(day)).Scan(&openDate, &openAt)
+		ORDER BY date LIMIT 1`, p.ID, readmodel.PGDate(day)).Scan(&openDate, &openAt)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return nil, err
 	}
@@ -197,7 +198,7 @@ func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule,
 				}
 			}
 			if openAt != nil {
-				d := dateOf(openDate)
+				d := readmodel.DateOf(openDate)
 				msg, data := notification.OpenCheckIn(p.Name, p.ID, d, *openAt)
 				if err := s.n.notify(ctx, "open_check_in/"+p.ID+"/"+d.String(), meta, r, notification.TypeOpenCheckIn, msg, data); err != nil {
 					return nil, err
@@ -205,6 +206,6 @@ func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule,
 			}
 		}
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO sweeps (employee_id, local_date) VALUES ($1, $2) ON CONFLICT DO NOTHING`, p.ID, pgDate(day))
+	_, err = s.pool.Exec(ctx, `INSERT INTO sweeps (employee_id, local_date) VALUES ($1, $2) ON CONFLICT DO NOTHING`, p.ID, readmodel.PGDate(day))
 	return nil, err
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // TestOnlyWorkingRolesAreWorkers: admins and auditors keep a schedule but
@@ -49,7 +50,7 @@ func TestOnlyWorkingRolesAreWorkers(t *testing.T) {
 		}
 	}
 
-	report, err := NewQueries(e.pool).MonthlyWork(context.Background(), 2024, 3, ReportFilter{}, date("2024-03-05"))
+	report, err := readmodel.NewQueries(e.pool).MonthlyWork(context.Background(), 2024, 3, readmodel.ReportFilter{}, date("2024-03-05"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/migrations"
 	"github.com/acme/employee-tracking/projections"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // pipelineBenches are the benchmarks of the relay, the projectors and the
@@ -247,9 +248,9 @@ func (b *pipelineBench) catchUp(ctx context.Context) error {
 	defer stop()
 	start := time.Now()
 	done := b.runPipeline(pctx, app)
-	queries := projections.NewQueries(b.pool)
+	monitor := projections.NewMonitor(b.pool)
 	for {
-		st, err := queries.Status(ctx)
+		st, err := monitor.Status(ctx)
 		if err != nil {
 			return err
 		}
@@ -586,7 +587,7 @@ func (b *pipelineBench) push(ctx context.Context) error {
 	pushed := map[key]time.Time{}
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
-	err = projections.SubscribeNotifications(pctx, app.Bus, app.Store.Codec(), func(v projections.NotificationView, _ string) {
+	err = projections.SubscribeNotifications(pctx, app.Bus, app.Store.Codec(), func(v readmodel.NotificationView, _ string) {
 		at := time.Now()
 		emp, _ := v.Data["employee_id"].(string)
 		date, _ := v.Data["date"].(string)

@@ -1,4 +1,4 @@
-package projections
+package readmodel
 
 import (
 	"context"
@@ -28,33 +28,34 @@ const (
 	Notifications = "notifications"
 )
 
-const notificationRaised = "notification.raised"
+type Apply func(ctx context.Context, e eventstore.Event) error
 
-type applyFunc func(ctx context.Context, e eventstore.Event) error
-
-// tableInfo is what rebuild and verify need to know of a table.
-type tableInfo interface {
-	tableName() string
-	columnNames() []string
-	keyColumns() []string
+// Table is what rebuild and verify need to know of a table.
+type Table interface {
+	TableName() string
+	ColumnNames() []string
+	KeyColumns() []string
 }
 
-// readModel is a projection: the fold of the streams of one category into
+// Model is a projection: the fold of the streams of one category into
 // tables.
-type readModel struct {
-	name     string
-	category string
-	tables   []tableInfo
+type Model struct {
+	// Name is the projection's consumer group and its key in the
+	// bookkeeping tables.
+	Name string
+	// Category is the stream category it folds.
+	Category string
+	Tables   []Table
 	// fold folds into the tables as at opens them.
-	fold func(at tablesAt) applyFunc
+	fold func(at tablesAt) Apply
 }
 
 // tablesAt says where a fold's tables are: in a transaction, or, for a
 // rebuild, in memory, new and empty.
 type tablesAt struct {
-	tx querier
+	tx Querier
 	// inMemory collects the tables opened in memory.
-	inMemory *[]memTable
+	inMemory *[]MemTable
 }
 
 // open returns the rows of t where at says.
@@ -67,34 +68,31 @@ func open[K comparable, R any](at tablesAt, t *table[K, R]) rows[K, R] {
 	return m
 }
 
-// live folds into the tables as tx sees them.
-func (m *readModel) live(tx querier) applyFunc { return m.fold(tablesAt{tx: tx}) }
+// Live folds into the tables as tx sees them.
+func (m *Model) Live(tx Querier) Apply { return m.fold(tablesAt{tx: tx}) }
 
-// memory folds into new tables held in memory, which it returns.
-func (m *readModel) memory() (applyFunc, []memTable) {
-	var tables []memTable
+// Memory folds into new tables held in memory, which it returns.
+func (m *Model) Memory() (Apply, []MemTable) {
+	var tables []MemTable
 	apply := m.fold(tablesAt{inMemory: &tables})
 	return apply, tables
 }
 
-func (m *readModel) wants(stream string) bool { return streamCategory(stream) == m.category }
-
-// readModels returns every projection, in the order rebuild runs them.
-func readModels() []*readModel {
-	return []*readModel{directoryModel(), attendanceModel(), leaveModel(), monthlyModel(), holidaysModel(), notificationsModel()}
+// All returns every projection, in the order rebuild runs them.
+func All() []*Model {
+	return []*Model{directoryModel(), attendanceModel(), leaveModel(), monthlyModel(), holidaysModel(), notificationsModel()}
 }
 
-// ReadModelNames lists the projections that rebuild and verify know.
-func ReadModelNames() []string { return namesOf(readModels()) }
-
-func pgDate(d calendar.Date) pgtype.Date {
+// PGDate is d as a Postgres date, NULL for the zero date.
+func PGDate(d calendar.Date) pgtype.Date {
 	if d.IsZero() {
 		return pgtype.Date{}
 	}
 	return pgtype.Date{Time: d.In(time.UTC), Valid: true}
 }
 
-func dateOf(d pgtype.Date) calendar.Date {
+// DateOf is the civil date of a Postgres date, zero for NULL.
+func DateOf(d pgtype.Date) calendar.Date {
 	if !d.Valid {
 		return calendar.Date{}
 	}
@@ -135,19 +133,19 @@ var employeesTable = newTable(table[string, employeeRow]{
 	key:     func(r employeeRow) string { return r.ID },
 	keyArgs: func(k string) []any { return []any{k} },
 	values: func(r employeeRow) []any {
-		return []any{r.ID, r.Email, r.FullName, r.Role, r.ManagerID, r.Position, pgDate(r.HireDate), r.Schedule, r.Active, r.RegisteredAt}
+		return []any{r.ID, r.Email, r.FullName, r.Role, r.ManagerID, r.Position, PGDate(r.HireDate), r.Schedule, r.Active, r.RegisteredAt}
 	},
 	scan: func(row pgx.Row) (employeeRow, error) {
 		var r employeeRow
 		var hire pgtype.Date
 		err := row.Scan(&r.ID, &r.Email, &r.FullName, &r.Role, &r.ManagerID, &r.Position, &hire, &r.Schedule, &r.Active, &r.RegisteredAt)
-		r.HireDate = dateOf(hire)
+		r.HireDate = DateOf(hire)
 		return r, err
 	},
 })
 
-func directoryModel() *readModel {
-	apply := func(employees rows[string, employeeRow]) applyFunc {
+func directoryModel() *Model {
+	apply := func(employees rows[string, employeeRow]) Apply {
 		return func(ctx context.Context, e eventstore.Event) error {
 			if ev, ok := e.Payload.(employee.Registered); ok {
 				return employees.put(ctx, employeeRow{
@@ -162,7 +160,7 @@ func directoryModel() *readModel {
 				return err
 			}
 			if !ok {
-				return permanent(fmt.Errorf("%s %s: employee %s is not registered", e.Type, e.ID, id))
+				return unappliable(fmt.Errorf("%s %s: employee %s is not registered", e.Type, e.ID, id))
 			}
 			switch ev := e.Payload.(type) {
 			case employee.ScheduleChanged:
@@ -183,11 +181,11 @@ func directoryModel() *readModel {
 			return employees.put(ctx, r)
 		}
 	}
-	return &readModel{
-		name:     Directory,
-		category: "employee",
-		tables:   []tableInfo{employeesTable},
-		fold:     func(at tablesAt) applyFunc { return apply(open(at, employeesTable)) },
+	return &Model{
+		Name:     Directory,
+		Category: "employee",
+		Tables:   []Table{employeesTable},
+		fold:     func(at tablesAt) Apply { return apply(open(at, employeesTable)) },
 	}
 }
 
@@ -220,21 +218,21 @@ var attendanceTable = newTable(table[dayKey, attendanceRow]{
 	columns: []string{"employee_id", "date", "check_in", "check_out", "worked_minutes", "late_minutes", "workday", "status"},
 	keys:    2,
 	key:     func(r attendanceRow) dayKey { return dayKey{r.EmployeeID, r.Date} },
-	keyArgs: func(k dayKey) []any { return []any{k.EmployeeID, pgDate(k.Date)} },
+	keyArgs: func(k dayKey) []any { return []any{k.EmployeeID, PGDate(k.Date)} },
 	values: func(r attendanceRow) []any {
-		return []any{r.EmployeeID, pgDate(r.Date), r.CheckIn, r.CheckOut, r.WorkedMinutes, r.LateMinutes, r.Workday, r.Status}
+		return []any{r.EmployeeID, PGDate(r.Date), r.CheckIn, r.CheckOut, r.WorkedMinutes, r.LateMinutes, r.Workday, r.Status}
 	},
 	scan: func(row pgx.Row) (attendanceRow, error) {
 		var r attendanceRow
 		var d pgtype.Date
 		err := row.Scan(&r.EmployeeID, &d, &r.CheckIn, &r.CheckOut, &r.WorkedMinutes, &r.LateMinutes, &r.Workday, &r.Status)
-		r.Date = dateOf(d)
+		r.Date = DateOf(d)
 		return r, err
 	},
 })
 
-func attendanceModel() *readModel {
-	apply := func(days rows[dayKey, attendanceRow]) applyFunc {
+func attendanceModel() *Model {
+	apply := func(days rows[dayKey, attendanceRow]) Apply {
 		return func(ctx context.Context, e eventstore.Event) error {
 			switch ev := e.Payload.(type) {
 			case attendance.CheckedIn:
@@ -257,7 +255,7 @@ func attendanceModel() *readModel {
 					return err
 				}
 				if !ok {
-					return permanent(fmt.Errorf("%s %s: no check-in on %s", e.Type, e.ID, ev.LocalDate))
+					return unappliable(fmt.Errorf("%s %s: no check-in on %s", e.Type, e.ID, ev.LocalDate))
 				}
 				r.CheckOut = optionalTime(ev.At)
 				r.WorkedMinutes += ev.WorkedMinutes
@@ -270,11 +268,11 @@ func attendanceModel() *readModel {
 			return nil
 		}
 	}
-	return &readModel{
-		name:     Attendance,
-		category: "attendance",
-		tables:   []tableInfo{attendanceTable},
-		fold:     func(at tablesAt) applyFunc { return apply(open(at, attendanceTable)) },
+	return &Model{
+		Name:     Attendance,
+		Category: "attendance",
+		Tables:   []Table{attendanceTable},
+		fold:     func(at tablesAt) Apply { return apply(open(at, attendanceTable)) },
 	}
 }
 
@@ -299,19 +297,19 @@ var monthlyTable = newTable(table[monthKey, monthlyRow]{
 	key:     func(r monthlyRow) monthKey { return monthKey{r.EmployeeID, r.Year, r.Month} },
 	keyArgs: func(k monthKey) []any { return []any{k.EmployeeID, k.Year, k.Month} },
 	values: func(r monthlyRow) []any {
-		return []any{r.EmployeeID, r.Year, r.Month, r.DaysWorked, r.WorkedMinutes, r.LateDays, r.LateMinutes, pgDate(r.LastDate)}
+		return []any{r.EmployeeID, r.Year, r.Month, r.DaysWorked, r.WorkedMinutes, r.LateDays, r.LateMinutes, PGDate(r.LastDate)}
 	},
 	scan: func(row pgx.Row) (monthlyRow, error) {
 		var r monthlyRow
 		var d pgtype.Date
 		err := row.Scan(&r.EmployeeID, &r.Year, &r.Month, &r.DaysWorked, &r.WorkedMinutes, &r.LateDays, &r.LateMinutes, &d)
-		r.LastDate = dateOf(d)
+		r.LastDate = DateOf(d)
 		return r, err
 	},
 })
 
-func monthlyModel() *readModel {
-	apply := func(months rows[monthKey, monthlyRow]) applyFunc {
+func monthlyModel() *Model {
+	apply := func(months rows[monthKey, monthlyRow]) Apply {
 		month := func(ctx context.Context, emp string, d calendar.Date) (monthlyRow, error) {
 			k := monthKey{emp, d.Year, int(d.Month)}
 			r, ok, err := months.get(ctx, k)
@@ -348,11 +346,11 @@ func monthlyModel() *readModel {
 			return nil
 		}
 	}
-	return &readModel{
-		name:     MonthlyHours,
-		category: "attendance",
-		tables:   []tableInfo{monthlyTable},
-		fold:     func(at tablesAt) applyFunc { return apply(open(at, monthlyTable)) },
+	return &Model{
+		Name:     MonthlyHours,
+		Category: "attendance",
+		Tables:   []Table{monthlyTable},
+		fold:     func(at tablesAt) Apply { return apply(open(at, monthlyTable)) },
 	}
 }
 
@@ -382,9 +380,9 @@ var leaveRequestsTable = newTable(table[string, leaveRequestRow]{
 	values: func(r leaveRequestRow) []any {
 		dates := make([]pgtype.Date, len(r.Dates))
 		for i, d := range r.Dates {
-			dates[i] = pgDate(d)
+			dates[i] = PGDate(d)
 		}
-		return []any{r.ID, r.EmployeeID, pgDate(r.Start), pgDate(r.End), r.Days, dates, r.Amount, r.Year, r.Reason, r.Status,
+		return []any{r.ID, r.EmployeeID, PGDate(r.Start), PGDate(r.End), r.Days, dates, r.Amount, r.Year, r.Reason, r.Status,
 			r.CreatedAt, r.DecidedBy, r.DecidedAt, r.Note}
 	},
 	scan: func(row pgx.Row) (leaveRequestRow, error) {
@@ -393,10 +391,10 @@ var leaveRequestsTable = newTable(table[string, leaveRequestRow]{
 		var dates []pgtype.Date
 		err := row.Scan(&r.ID, &r.EmployeeID, &start, &end, &r.Days, &dates, &r.Amount, &r.Year, &r.Reason, &r.Status,
 			&r.CreatedAt, &r.DecidedBy, &r.DecidedAt, &r.Note)
-		r.Start, r.End = dateOf(start), dateOf(end)
+		r.Start, r.End = DateOf(start), DateOf(end)
 		r.Dates = make([]calendar.Date, len(dates))
 		for i, d := range dates {
-			r.Dates[i] = dateOf(d)
+			r.Dates[i] = DateOf(d)
 		}
 		return r, err
 	},
@@ -413,13 +411,13 @@ var leaveDaysTable = newTable(table[dayKey, leaveDayRow]{
 	columns: []string{"employee_id", "date", "request_id"},
 	keys:    2,
 	key:     func(r leaveDayRow) dayKey { return dayKey{r.EmployeeID, r.Date} },
-	keyArgs: func(k dayKey) []any { return []any{k.EmployeeID, pgDate(k.Date)} },
-	values:  func(r leaveDayRow) []any { return []any{r.EmployeeID, pgDate(r.Date), r.RequestID} },
+	keyArgs: func(k dayKey) []any { return []any{k.EmployeeID, PGDate(k.Date)} },
+	values:  func(r leaveDayRow) []any { return []any{r.EmployeeID, PGDate(r.Date), r.RequestID} },
 	scan: func(row pgx.Row) (leaveDayRow, error) {
 		var r leaveDayRow
 		var d pgtype.Date
 		err := row.Scan(&r.EmployeeID, &d, &r.RequestID)
-		r.Date = dateOf(d)
+		r.Date = DateOf(d)
 		return r, err
 	},
 })
@@ -479,7 +477,7 @@ func (f leaveFold) request(ctx context.Context, e eventstore.Event, id string, c
 		return err
 	}
 	if !ok {
-		return permanent(fmt.Errorf("%s %s: unknown leave request %s", e.Type, e.ID, id))
+		return unappliable(fmt.Errorf("%s %s: unknown leave request %s", e.Type, e.ID, id))
 	}
 	if err := change(&r); err != nil {
 		return err
@@ -569,12 +567,12 @@ func (f leaveFold) apply(ctx context.Context, e eventstore.Event) error {
 	return nil
 }
 
-func leaveModel() *readModel {
-	return &readModel{
-		name:     Leave,
-		category: "leave",
-		tables:   []tableInfo{leaveRequestsTable, leaveDaysTable, leaveBalancesTable},
-		fold: func(at tablesAt) applyFunc {
+func leaveModel() *Model {
+	return &Model{
+		Name:     Leave,
+		Category: "leave",
+		Tables:   []Table{leaveRequestsTable, leaveDaysTable, leaveBalancesTable},
+		fold: func(at tablesAt) Apply {
 			return leaveFold{open(at, leaveRequestsTable), open(at, leaveDaysTable), open(at, leaveBalancesTable)}.apply
 		},
 	}
@@ -592,19 +590,19 @@ var holidaysTable = newTable(table[calendar.Date, holidayRow]{
 	columns: []string{"date", "name"},
 	keys:    1,
 	key:     func(r holidayRow) calendar.Date { return r.Date },
-	keyArgs: func(k calendar.Date) []any { return []any{pgDate(k)} },
-	values:  func(r holidayRow) []any { return []any{pgDate(r.Date), r.Name} },
+	keyArgs: func(k calendar.Date) []any { return []any{PGDate(k)} },
+	values:  func(r holidayRow) []any { return []any{PGDate(r.Date), r.Name} },
 	scan: func(row pgx.Row) (holidayRow, error) {
 		var r holidayRow
 		var d pgtype.Date
 		err := row.Scan(&d, &r.Name)
-		r.Date = dateOf(d)
+		r.Date = DateOf(d)
 		return r, err
 	},
 })
 
-func holidaysModel() *readModel {
-	apply := func(days rows[calendar.Date, holidayRow]) applyFunc {
+func holidaysModel() *Model {
+	apply := func(days rows[calendar.Date, holidayRow]) Apply {
 		return func(ctx context.Context, e eventstore.Event) error {
 			switch ev := e.Payload.(type) {
 			case holiday.Declared:
@@ -615,11 +613,11 @@ func holidaysModel() *readModel {
 			return nil
 		}
 	}
-	return &readModel{
-		name:     Holidays,
-		category: "holidays",
-		tables:   []tableInfo{holidaysTable},
-		fold:     func(at tablesAt) applyFunc { return apply(open(at, holidaysTable)) },
+	return &Model{
+		Name:     Holidays,
+		Category: "holidays",
+		Tables:   []Table{holidaysTable},
+		fold:     func(at tablesAt) Apply { return apply(open(at, holidaysTable)) },
 	}
 }
 
@@ -651,8 +649,8 @@ var notificationsTable = newTable(table[string, notificationRow]{
 	},
 })
 
-func notificationsModel() *readModel {
-	apply := func(inbox rows[string, notificationRow]) applyFunc {
+func notificationsModel() *Model {
+	apply := func(inbox rows[string, notificationRow]) Apply {
 		return func(ctx context.Context, e eventstore.Event) error {
 			switch ev := e.Payload.(type) {
 			case notification.Raised:
@@ -670,7 +668,7 @@ func notificationsModel() *readModel {
 					return err
 				}
 				if !ok {
-					return permanent(fmt.Errorf("%s %s: unknown notification %s", e.Type, e.ID, ev.NotificationID))
+					return unappliable(fmt.Errorf("%s %s: unknown notification %s", e.Type, e.ID, ev.NotificationID))
 				}
 				r.Read, r.ReadAt = true, optionalTime(ev.ReadAt)
 				return inbox.put(ctx, r)
@@ -678,10 +676,10 @@ func notificationsModel() *readModel {
 			return nil
 		}
 	}
-	return &readModel{
-		name:     Notifications,
-		category: "notify",
-		tables:   []tableInfo{notificationsTable},
-		fold:     func(at tablesAt) applyFunc { return apply(open(at, notificationsTable)) },
+	return &Model{
+		Name:     Notifications,
+		Category: "notify",
+		Tables:   []Table{notificationsTable},
+		fold:     func(at tablesAt) Apply { return apply(open(at, notificationsTable)) },
 	}
 }

@@ -1,4 +1,4 @@
-package projections
+package readmodel
 
 import (
 	"context"
@@ -147,7 +147,7 @@ func (q *Queries) AttendanceDays(ctx context.Context, employeeID string, from, t
 		return []AttendanceDay{}, nil
 	}
 	rows, err := q.pool.Query(ctx, `SELECT `+columnList(attendanceTable.columns)+` FROM attendance_days
-		WHERE employee_id = $1 AND date BETWEEN $2 AND $3 ORDER BY date`, employeeID, pgDate(from), pgDate(to))
+		WHERE employee_id = $1 AND date BETWEEN $2 AND $3 ORDER BY date`, employeeID, PGDate(from), PGDate(to))
 	if err != nil {
 		return nil, fmt.Errorf("projections: attendance days: %w", err)
 	}
@@ -243,7 +243,7 @@ type Holiday struct {
 // Holidays returns a year's holidays in date order.
 func (q *Queries) Holidays(ctx context.Context, year int) ([]Holiday, error) {
 	rows, err := q.pool.Query(ctx, `SELECT date, name FROM holidays WHERE date >= $1 AND date < $2 ORDER BY date`,
-		pgDate(calendar.Date{Year: year, Month: time.January, Day: 1}), pgDate(calendar.Date{Year: year + 1, Month: time.January, Day: 1}))
+		PGDate(calendar.Date{Year: year, Month: time.January, Day: 1}), PGDate(calendar.Date{Year: year + 1, Month: time.January, Day: 1}))
 	if err != nil {
 		return nil, fmt.Errorf("projections: holidays: %w", err)
 	}
@@ -287,10 +287,10 @@ type ReportFilter struct {
 	ManagerID  string
 }
 
-// workingRoles are the roles expected at work: the monthly report lists them
+// WorkingRoles are the roles expected at work: the monthly report lists them
 // and the daily sweep reports their absences. Admins and auditors run and
 // read the system; they keep no hours.
-var workingRoles = []string{string(employee.RoleEmployee), string(employee.RoleManager)}
+var WorkingRoles = []string{string(employee.RoleEmployee), string(employee.RoleManager)}
 
 // ErrInvalidMonth is returned by MonthlyWork for a month outside 1..12 or a
 // year outside 1..9999.
@@ -337,7 +337,7 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f ReportFilt
 			FROM holidays WHERE date BETWEEN $1 AND $2) h
 		LEFT JOIN LATERAL (SELECT tx_id, position FROM projection_checkpoints WHERE projection = $3
 			ORDER BY tx_id, position LIMIT 1) c ON true`,
-		pgDate(first), pgDate(last), MonthlyHours).Scan(&holidays, &txID, &pos); err != nil {
+		PGDate(first), PGDate(last), MonthlyHours).Scan(&holidays, &txID, &pos); err != nil {
 		return MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
 	if txID != nil {
@@ -355,7 +355,7 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f ReportFilt
 		FROM employees e LEFT JOIN monthly_hours m ON m.employee_id = e.id AND m.year = $1 AND m.month = $2
 		WHERE ((e.active AND e.role = ANY($5)) OR m.employee_id IS NOT NULL)
 		  AND ($3 = '' OR e.id = $3::uuid) AND ($4 = '' OR e.manager_id = $4::uuid)
-		ORDER BY e.full_name, e.id`, year, month, f.EmployeeID, f.ManagerID, workingRoles)
+		ORDER BY e.full_name, e.id`, year, month, f.EmployeeID, f.ManagerID, WorkingRoles)
 	if err != nil {
 		return MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
@@ -372,7 +372,7 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f ReportFilt
 		if err != nil {
 			return e, err
 		}
-		e.hire = dateOf(hire)
+		e.hire = DateOf(hire)
 		var known bool
 		if e.sched, known = schedules[string(sched)]; !known {
 			if err := json.Unmarshal(sched, &e.sched); err != nil {
@@ -425,7 +425,7 @@ const (
 )
 
 func daySets(ctx context.Context, tx pgx.Tx, sql string, first, last calendar.Date, ids []string) (map[string]report.Days, error) {
-	rows, err := tx.Query(ctx, sql, pgDate(first), pgDate(last), ids)
+	rows, err := tx.Query(ctx, sql, PGDate(first), PGDate(last), ids)
 	if err != nil {
 		return nil, err
 	}
