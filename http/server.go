@@ -22,11 +22,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/acme/employee-tracking/app"
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/access"
-	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/internal/credentials"
 	"github.com/acme/employee-tracking/projections"
-	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // Limits of a request.
@@ -41,17 +40,6 @@ const (
 	headerCorrelationID  = "X-Correlation-ID"
 )
 
-// Queries is what the API reads from the read models; *readmodel.Queries
-// satisfies it.
-type Queries interface {
-	ListEmployees(ctx context.Context, f readmodel.EmployeeFilter) ([]readmodel.EmployeeView, string, error)
-	AttendanceDays(ctx context.Context, employeeID string, from, to calendar.Date) ([]readmodel.AttendanceDay, error)
-	LeaveRequest(ctx context.Context, id string) (readmodel.LeaveRequestView, error)
-	ListLeaveRequests(ctx context.Context, f readmodel.LeaveFilter) ([]readmodel.LeaveRequestView, string, error)
-	MonthlyWork(ctx context.Context, year, month int, f readmodel.ReportFilter, today calendar.Date) (readmodel.MonthlyReport, error)
-	Notifications(ctx context.Context, recipientID string, unreadOnly bool, afterSeq int64, limit int) ([]readmodel.NotificationView, error)
-}
-
 // Deps are the server's collaborators.
 type Deps struct {
 	Settings Settings
@@ -60,8 +48,7 @@ type Deps struct {
 	// idempotency keys.
 	Pool *pgxpool.Pool
 	// App is every use case; the handlers decode, call it and encode.
-	App     app.Application
-	Queries Queries
+	App app.Application
 	// Credentials are compared at login and tell which sessions a change of
 	// password ended.
 	Credentials *credentials.Store
@@ -113,7 +100,7 @@ func New(d Deps) *Server {
 	e.IPExtractor = echo.ExtractIPFromXFFHeader()
 
 	m := newMetrics(d.Registry)
-	s := &Server{echo: e, metrics: m, hub: newHub(d.Queries, d.Settings.CORSOrigins, d.Logger, m), declared: map[string]access.Action{}}
+	s := &Server{echo: e, metrics: m, hub: newHub(d.App.Queries.ReadModels, d.Settings.CORSOrigins, d.Logger, m), declared: map[string]access.Action{}}
 	s.sessions = newSessions(d.Pool, s.hub, d.Logger, d.Now, d.Settings.RefreshTokenTTL)
 	if d.Credentials != nil {
 		d.Credentials.OnSessionsEnded(s.sessions.ended)
@@ -155,7 +142,7 @@ func New(d Deps) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
 // Notify pushes a notification to the recipient's open WebSocket sessions.
-func (s *Server) Notify(n readmodel.NotificationView, recipientID string) {
+func (s *Server) Notify(n query.NotificationView, recipientID string) {
 	s.hub.publish(n, recipientID)
 }
 

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
-	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // SubscribeNotifications delivers every notification raised from now on to
@@ -18,7 +18,7 @@ import (
 // The view is built from the event, so it may arrive before the notifications
 // read model has its row. A notification can arrive twice (after a relay
 // crash); Seq tells a duplicate.
-func SubscribeNotifications(ctx context.Context, bus *Bus, codec *eventstore.Codec, handler func(v readmodel.NotificationView, recipientID string)) error {
+func SubscribeNotifications(ctx context.Context, bus *Bus, codec *eventstore.Codec, handler func(v query.NotificationView, recipientID string)) error {
 	sub, err := bus.fanOutSubscriber(ctx, bus.NotificationTopic())
 	if err != nil {
 		return err
@@ -44,10 +44,10 @@ func SubscribeNotifications(ctx context.Context, bus *Bus, codec *eventstore.Cod
 	return nil
 }
 
-func raisedView(r notification.Raised, seq int64) readmodel.NotificationView {
+func raisedView(r notification.Raised, seq int64) query.NotificationView {
 	data := r.Data
 	if data == nil {
 		data = map[string]any{}
 	}
-	return readmodel.NotificationView{ID: r.NotificationID, Seq: seq, Type: string(r.Type), Message: r.Message, Data: data, CreatedAt: r.RaisedAt.UTC()}
+	return query.NotificationView{ID: r.NotificationID, Seq: seq, Type: string(r.Type), Message: r.Message, Data: data, CreatedAt: r.RaisedAt.UTC()}
 }

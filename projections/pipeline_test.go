@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/google/uuid"
 
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
@@ -70,7 +71,7 @@ func TestEventReachesEveryReadModel(t *testing.T) {
 				t.Fatal(err)
 			}
 			manager := c.manager
-			wantEmp := readmodel.EmployeeView{ID: c.emp, Email: c.emp[:8] + "@example.com", FullName: "Ayşe Yılmaz", Role: "employee",
+			wantEmp := query.EmployeeView{ID: c.emp, Email: c.emp[:8] + "@example.com", FullName: "Ayşe Yılmaz", Role: "employee",
 				ManagerID: &manager, Position: "engineer", HireDate: date("2024-01-01"), Schedule: c.sched, Active: true}
 			if diff := cmp.Diff(wantEmp, gotEmp); diff != "" {
 				t.Errorf("employee (-want +got):\n%s", diff)
@@ -81,7 +82,7 @@ func TestEventReachesEveryReadModel(t *testing.T) {
 				t.Fatal(err)
 			}
 			out := time.Date(2024, 12, 2, 14, 0, 0, 0, time.UTC)
-			wantDays := []readmodel.AttendanceDay{{EmployeeID: c.emp, Date: date("2024-12-02"), CheckIn: time.Date(2024, 12, 2, 5, 17, 0, 0, time.UTC),
+			wantDays := []query.AttendanceDay{{EmployeeID: c.emp, Date: date("2024-12-02"), CheckIn: time.Date(2024, 12, 2, 5, 17, 0, 0, time.UTC),
 				CheckOut: &out, WorkedMinutes: 523, LateMinutes: 17, Status: readmodel.StatusLate}}
 			if diff := cmp.Diff(wantDays, days, cmpopts.EquateApproxTime(0)); diff != "" {
 				t.Errorf("attendance days (-want +got):\n%s", diff)
@@ -114,14 +115,14 @@ func TestEventReachesEveryReadModel(t *testing.T) {
 				t.Errorf("holidays (-want +got):\n%s", diff)
 			}
 
-			report, err := q.MonthlyWork(ctx, 2024, 12, readmodel.ReportFilter{EmployeeID: c.emp}, date("2024-12-04"))
+			report, err := q.MonthlyWork(ctx, 2024, 12, query.ReportFilter{EmployeeID: c.emp}, date("2024-12-04"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			// December 2024 has 22 weekdays; Christmas and two days of leave
 			// leave 19 expected days of 9 hours. 2024-12-03 passed without a
 			// check-in.
-			wantRows := []readmodel.MonthlyRow{{EmployeeID: c.emp, FullName: "Ayşe Yılmaz", DaysWorked: 1, WorkedMinutes: 523, WorkedHours: 8.72,
+			wantRows := []query.MonthlyRow{{EmployeeID: c.emp, FullName: "Ayşe Yılmaz", DaysWorked: 1, WorkedMinutes: 523, WorkedHours: 8.72,
 				ExpectedMinutes: 19 * 540, LateDays: 1, LateMinutes: 17, LeaveDays: 2, AbsentDays: 1}}
 			if diff := cmp.Diff(wantRows, report.Employees); diff != "" {
 				t.Errorf("monthly work (-want +got):\n%s", diff)

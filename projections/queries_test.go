@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
@@ -46,7 +47,7 @@ func TestQueries(t *testing.T) {
 		var got []string
 		after := ""
 		for pages := 0; ; pages++ {
-			list, next, err := q.ListEmployees(ctx, readmodel.EmployeeFilter{ManagerID: c.manager, After: after, Limit: 2})
+			list, next, err := q.ListEmployees(ctx, query.EmployeeFilter{ManagerID: c.manager, After: after, Limit: 2})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -75,15 +76,15 @@ func TestQueries(t *testing.T) {
 
 	t.Run("leave requests by status and manager", func(t *testing.T) {
 		tests := []struct {
-			f    readmodel.LeaveFilter
+			f    query.LeaveFilter
 			want int
 		}{
-			{readmodel.LeaveFilter{}, 2},
-			{readmodel.LeaveFilter{Status: "pending"}, 1},
-			{readmodel.LeaveFilter{Status: "approved", ManagerID: c.manager}, 1},
-			{readmodel.LeaveFilter{ManagerID: c.admin}, 0},
-			{readmodel.LeaveFilter{EmployeeID: c.emp, Limit: 1}, 1},
-			{readmodel.LeaveFilter{EmployeeID: "not-a-uuid"}, 0},
+			{query.LeaveFilter{}, 2},
+			{query.LeaveFilter{Status: "pending"}, 1},
+			{query.LeaveFilter{Status: "approved", ManagerID: c.manager}, 1},
+			{query.LeaveFilter{ManagerID: c.admin}, 0},
+			{query.LeaveFilter{EmployeeID: c.emp, Limit: 1}, 1},
+			{query.LeaveFilter{EmployeeID: "not-a-uuid"}, 0},
 		}
 		for _, tt := range tests {
 			got, _, err := q.ListLeaveRequests(ctx, tt.f)
@@ -116,7 +117,7 @@ func TestQueries(t *testing.T) {
 		if err != nil || !got.Read {
 			t.Errorf("notification read: got %+v (err %v), want read", got, err)
 		}
-		if _, err := q.Notification(ctx, c.emp, first.NotificationID); !errors.Is(err, readmodel.ErrNotFound) {
+		if _, err := q.Notification(ctx, c.emp, first.NotificationID); !errors.Is(err, query.ErrNotFound) {
 			t.Errorf("another user's notification: got %v, want ErrNotFound", err)
 		}
 	})
@@ -127,14 +128,14 @@ func TestQueries(t *testing.T) {
 			"malformed employee": func() error { _, err := q.Employee(ctx, "x"); return err }(),
 			"malformed request":  func() error { _, err := q.LeaveRequest(ctx, "'; drop table"); return err }(),
 		} {
-			if !errors.Is(err, readmodel.ErrNotFound) {
+			if !errors.Is(err, query.ErrNotFound) {
 				t.Errorf("%s: got %v, want ErrNotFound", name, err)
 			}
 		}
 	})
 
 	t.Run("monthly work of a manager's reports", func(t *testing.T) {
-		r, err := q.MonthlyWork(ctx, 2024, 12, readmodel.ReportFilter{ManagerID: c.manager}, date("2024-12-03"))
+		r, err := q.MonthlyWork(ctx, 2024, 12, query.ReportFilter{ManagerID: c.manager}, date("2024-12-03"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,7 +151,7 @@ func TestQueries(t *testing.T) {
 				t.Errorf("%s: got %d absent days, want %d", row.FullName, row.AbsentDays, wantAbsent)
 			}
 		}
-		if _, err := q.MonthlyWork(ctx, 2024, 13, readmodel.ReportFilter{}, date("2024-12-03")); !errors.Is(err, readmodel.ErrInvalidMonth) {
+		if _, err := q.MonthlyWork(ctx, 2024, 13, query.ReportFilter{}, date("2024-12-03")); !errors.Is(err, readmodel.ErrInvalidMonth) {
 			t.Errorf("month 13: got %v, want ErrInvalidMonth", err)
 		}
 	})
@@ -222,7 +223,7 @@ func TestMonthlyWorkByHand(t *testing.T) {
 	// the 20th she missed the 18th.
 	// Deniz: 21 weekdays less the holiday = 20 x 540 = 10,800 min, 1,200 of
 	// overtime; of the 12 expected days before the 20th she missed the 19th.
-	want := []readmodel.MonthlyRow{
+	want := []query.MonthlyRow{
 		{EmployeeID: ada, FullName: "Ada", DaysWorked: 3, WorkedMinutes: 1500, WorkedHours: 25, ExpectedMinutes: 8640,
 			LateDays: 1, LateMinutes: 10, LeaveDays: 2, AbsentDays: 8},
 		{EmployeeID: bora, FullName: "Bora", DaysWorked: 1, WorkedMinutes: 300, WorkedHours: 5, ExpectedMinutes: 960, AbsentDays: 1},
@@ -232,13 +233,13 @@ func TestMonthlyWorkByHand(t *testing.T) {
 	q := readmodel.NewQueries(pool)
 	tests := []struct {
 		name string
-		f    readmodel.ReportFilter
-		want []readmodel.MonthlyRow
+		f    query.ReportFilter
+		want []query.MonthlyRow
 	}{
-		{"everyone", readmodel.ReportFilter{}, want},
-		{"a manager's reports", readmodel.ReportFilter{ManagerID: manager}, want[:2]},
-		{"one employee", readmodel.ReportFilter{EmployeeID: bora}, want[1:2]},
-		{"an inactive employee without work", readmodel.ReportFilter{EmployeeID: cem}, []readmodel.MonthlyRow{}},
+		{"everyone", query.ReportFilter{}, want},
+		{"a manager's reports", query.ReportFilter{ManagerID: manager}, want[:2]},
+		{"one employee", query.ReportFilter{EmployeeID: bora}, want[1:2]},
+		{"an inactive employee without work", query.ReportFilter{EmployeeID: cem}, []query.MonthlyRow{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/projections/readmodel"
 )
@@ -50,7 +51,7 @@ func TestOnlyWorkingRolesAreWorkers(t *testing.T) {
 		}
 	}
 
-	report, err := readmodel.NewQueries(e.pool).MonthlyWork(context.Background(), 2024, 3, readmodel.ReportFilter{}, date("2024-03-05"))
+	report, err := readmodel.NewQueries(e.pool).MonthlyWork(context.Background(), 2024, 3, query.ReportFilter{}, date("2024-03-05"))
 	if err != nil {
 		t.Fatal(err)
 	}

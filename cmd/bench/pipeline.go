@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/catalog"
@@ -29,7 +30,6 @@ import (
 	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/migrations"
 	"github.com/acme/employee-tracking/projections"
-	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // pipelineBenches are the benchmarks of the relay, the projectors and the
@@ -587,7 +587,7 @@ func (b *pipelineBench) push(ctx context.Context) error {
 	pushed := map[key]time.Time{}
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
-	err = projections.SubscribeNotifications(pctx, app.Bus, app.Store.Codec(), func(v readmodel.NotificationView, _ string) {
+	err = projections.SubscribeNotifications(pctx, app.Bus, app.Store.Codec(), func(v query.NotificationView, _ string) {
 		at := time.Now()
 		emp, _ := v.Data["employee_id"].(string)
 		date, _ := v.Data["date"].(string)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/internal/testdb"
 	"github.com/acme/employee-tracking/projections/readmodel"
@@ -135,7 +136,7 @@ func TestSeedDemo(t *testing.T) {
 	absent := 0
 	last := time.Date(to.Year, to.Month, 1, 0, 0, 0, 0, time.UTC)
 	for month := time.Date(from.Year, from.Month, 1, 0, 0, 0, 0, time.UTC); !month.After(last); month = month.AddDate(0, 1, 0) {
-		r, err := q.MonthlyWork(ctx, month.Year(), int(month.Month()), readmodel.ReportFilter{}, to.AddDays(1))
+		r, err := q.MonthlyWork(ctx, month.Year(), int(month.Month()), query.ReportFilter{}, to.AddDays(1))
 		if err != nil {
 			t.Fatal(err)
 		}

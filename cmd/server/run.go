@@ -77,7 +77,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	queries := readmodel.NewQueries(pool)
 	api := apihttp.New(apihttp.Deps{
-		Settings: startup.APISettings(cfg), Logger: log, Pool: pool, App: application, Queries: queries, Credentials: creds,
+		Settings: startup.APISettings(cfg), Logger: log, Pool: pool, App: application, Credentials: creds,
 		Bus: bus.Ping, Status: projections.NewMonitor(pool).Status, Registry: registry, Now: now,
 	})
 

@@ -58,6 +58,11 @@ var rules = []rule{
 		allowed: func(_, dep string) bool { return !under("http")(dep) },
 	},
 	{
+		name:    "http reads the read models through app, never from projections/readmodel",
+		applies: under("http"),
+		allowed: func(_, dep string) bool { return !under("projections/readmodel")(dep) },
+	},
+	{
 		name:    "app never imports projections",
 		applies: under("app"),
 		allowed: func(_, dep string) bool { return !under("projections")(dep) },
@@ -133,6 +138,7 @@ func TestRulesCatchABreak(t *testing.T) {
 		{"projections/readmodel", "http"},
 		{"projections", "internal/config"},
 		{"app/query", "projections/readmodel"},
+		{"http", "projections/readmodel"},
 		{"eventstore", "internal/config"},
 	}
 	for _, b := range breaks {

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/eventstore"
@@ -102,22 +103,11 @@ func attendanceModel() *Model {
 
 // Queries.
 
-// AttendanceDay is an employee's attendance on one local date.
-type AttendanceDay struct {
-	EmployeeID    string        `json:"employee_id"`
-	Date          calendar.Date `json:"date"`
-	CheckIn       time.Time     `json:"check_in"`
-	CheckOut      *time.Time    `json:"check_out"`
-	WorkedMinutes int           `json:"worked_minutes"`
-	LateMinutes   int           `json:"late_minutes"`
-	Status        string        `json:"status"`
-}
-
 // AttendanceDays returns an employee's days from from to to, both included,
 // in date order.
-func (q *Queries) AttendanceDays(ctx context.Context, employeeID string, from, to calendar.Date) ([]AttendanceDay, error) {
+func (q *Queries) AttendanceDays(ctx context.Context, employeeID string, from, to calendar.Date) ([]query.AttendanceDay, error) {
 	if !isUUID(employeeID) {
-		return []AttendanceDay{}, nil
+		return []query.AttendanceDay{}, nil
 	}
 	rows, err := q.pool.Query(ctx, `SELECT `+columnList(attendanceTable.columns)+` FROM attendance_days
 		WHERE employee_id = $1 AND date BETWEEN $2 AND $3 ORDER BY date`, employeeID, PGDate(from), PGDate(to))
@@ -128,9 +118,9 @@ func (q *Queries) AttendanceDays(ctx context.Context, employeeID string, from, t
 	if err != nil {
 		return nil, fmt.Errorf("projections: attendance days: %w", err)
 	}
-	out := make([]AttendanceDay, 0, len(list))
+	out := make([]query.AttendanceDay, 0, len(list))
 	for _, r := range list {
-		out = append(out, AttendanceDay{EmployeeID: r.EmployeeID, Date: r.Date, CheckIn: r.CheckIn, CheckOut: r.CheckOut,
+		out = append(out, query.AttendanceDay{EmployeeID: r.EmployeeID, Date: r.Date, CheckIn: r.CheckIn, CheckOut: r.CheckOut,
 			WorkedMinutes: r.WorkedMinutes, LateMinutes: r.LateMinutes, Status: r.Status})
 	}
 	return out, nil

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/eventstore"
@@ -91,51 +92,31 @@ func directoryModel() *Model {
 
 // Queries.
 
-// EmployeeView is an employee of the directory.
-type EmployeeView struct {
-	ID        string            `json:"id"`
-	Email     string            `json:"email"`
-	FullName  string            `json:"full_name"`
-	Role      string            `json:"role"`
-	ManagerID *string           `json:"manager_id"`
-	Position  string            `json:"position"`
-	HireDate  calendar.Date     `json:"hire_date"`
-	Schedule  employee.Schedule `json:"schedule"`
-	Active    bool              `json:"active"`
-}
-
-func viewOf(r employeeRow) EmployeeView {
-	return EmployeeView{ID: r.ID, Email: r.Email, FullName: r.FullName, Role: r.Role, ManagerID: r.ManagerID,
+func viewOf(r employeeRow) query.EmployeeView {
+	return query.EmployeeView{ID: r.ID, Email: r.Email, FullName: r.FullName, Role: r.Role, ManagerID: r.ManagerID,
 		Position: r.Position, HireDate: r.HireDate, Schedule: r.Schedule, Active: r.Active}
 }
 
 // Employee returns one employee.
-func (q *Queries) Employee(ctx context.Context, id string) (EmployeeView, error) {
+func (q *Queries) Employee(ctx context.Context, id string) (query.EmployeeView, error) {
 	if !isUUID(id) {
-		return EmployeeView{}, ErrNotFound
+		return query.EmployeeView{}, query.ErrNotFound
 	}
 	r, err := employeesTable.scan(q.pool.QueryRow(ctx, employeesTable.selectSQL, id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return EmployeeView{}, ErrNotFound
+		return query.EmployeeView{}, query.ErrNotFound
 	}
 	if err != nil {
-		return EmployeeView{}, fmt.Errorf("projections: employee: %w", err)
+		return query.EmployeeView{}, fmt.Errorf("projections: employee: %w", err)
 	}
 	return viewOf(r), nil
 }
 
-// EmployeeFilter narrows ListEmployees; empty fields do not filter.
-type EmployeeFilter struct {
-	ManagerID string // only this manager's reports
-	After     string // the next page after this cursor
-	Limit     int
-}
-
 // ListEmployees returns employees by id, a page at a time; next is the cursor
 // of the next page, "" after the last.
-func (q *Queries) ListEmployees(ctx context.Context, f EmployeeFilter) ([]EmployeeView, string, error) {
+func (q *Queries) ListEmployees(ctx context.Context, f query.EmployeeFilter) ([]query.EmployeeView, string, error) {
 	if (f.ManagerID != "" && !isUUID(f.ManagerID)) || (f.After != "" && !isUUID(f.After)) {
-		return []EmployeeView{}, "", nil
+		return []query.EmployeeView{}, "", nil
 	}
 	limit := clampLimit(f.Limit)
 	rows, err := q.pool.Query(ctx, `SELECT `+columnList(employeesTable.columns)+` FROM employees
@@ -148,11 +129,11 @@ func (q *Queries) ListEmployees(ctx context.Context, f EmployeeFilter) ([]Employ
 	if err != nil {
 		return nil, "", fmt.Errorf("projections: list employees: %w", err)
 	}
-	out := make([]EmployeeView, 0, len(list))
+	out := make([]query.EmployeeView, 0, len(list))
 	for _, r := range list {
 		out = append(out, viewOf(r))
 	}
-	return page(out, limit, func(v EmployeeView) string { return v.ID })
+	return page(out, limit, func(v query.EmployeeView) string { return v.ID })
 }
 
 // Admins returns the ids of the active admins.

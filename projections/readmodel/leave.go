@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/eventstore"
@@ -240,55 +241,31 @@ func leaveModel() *Model {
 
 // Queries.
 
-// LeaveRequestView is a leave request.
-type LeaveRequestView struct {
-	ID         string        `json:"id"`
-	EmployeeID string        `json:"employee_id"`
-	StartDate  calendar.Date `json:"start_date"`
-	EndDate    calendar.Date `json:"end_date"`
-	Days       int           `json:"days"`
-	Reason     string        `json:"reason"`
-	Status     string        `json:"status"`
-	CreatedAt  time.Time     `json:"created_at"`
-	DecidedBy  *string       `json:"decided_by"`
-	DecidedAt  *time.Time    `json:"decided_at"`
-	Note       string        `json:"note"`
-}
-
-func leaveViewOf(r leaveRequestRow) LeaveRequestView {
-	return LeaveRequestView{ID: r.ID, EmployeeID: r.EmployeeID, StartDate: r.Start, EndDate: r.End, Days: r.Days,
+func leaveViewOf(r leaveRequestRow) query.LeaveRequestView {
+	return query.LeaveRequestView{ID: r.ID, EmployeeID: r.EmployeeID, StartDate: r.Start, EndDate: r.End, Days: r.Days,
 		Reason: r.Reason, Status: r.Status, CreatedAt: r.CreatedAt, DecidedBy: r.DecidedBy, DecidedAt: r.DecidedAt, Note: r.Note}
 }
 
 // LeaveRequest returns one leave request.
-func (q *Queries) LeaveRequest(ctx context.Context, id string) (LeaveRequestView, error) {
+func (q *Queries) LeaveRequest(ctx context.Context, id string) (query.LeaveRequestView, error) {
 	if !isUUID(id) {
-		return LeaveRequestView{}, ErrNotFound
+		return query.LeaveRequestView{}, query.ErrNotFound
 	}
 	r, err := leaveRequestsTable.scan(q.pool.QueryRow(ctx, leaveRequestsTable.selectSQL, id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return LeaveRequestView{}, ErrNotFound
+		return query.LeaveRequestView{}, query.ErrNotFound
 	}
 	if err != nil {
-		return LeaveRequestView{}, fmt.Errorf("projections: leave request: %w", err)
+		return query.LeaveRequestView{}, fmt.Errorf("projections: leave request: %w", err)
 	}
 	return leaveViewOf(r), nil
 }
 
-// LeaveFilter narrows ListLeaveRequests; empty fields do not filter.
-type LeaveFilter struct {
-	Status     string
-	EmployeeID string
-	ManagerID  string // only requests of this manager's reports
-	After      string
-	Limit      int
-}
-
 // ListLeaveRequests returns leave requests by id, a page at a time.
-func (q *Queries) ListLeaveRequests(ctx context.Context, f LeaveFilter) ([]LeaveRequestView, string, error) {
+func (q *Queries) ListLeaveRequests(ctx context.Context, f query.LeaveFilter) ([]query.LeaveRequestView, string, error) {
 	for _, id := range []string{f.EmployeeID, f.ManagerID, f.After} {
 		if id != "" && !isUUID(id) {
-			return []LeaveRequestView{}, "", nil
+			return []query.LeaveRequestView{}, "", nil
 		}
 	}
 	limit := clampLimit(f.Limit)
@@ -304,9 +281,9 @@ func (q *Queries) ListLeaveRequests(ctx context.Context, f LeaveFilter) ([]Leave
 	if err != nil {
 		return nil, "", fmt.Errorf("projections: list leave requests: %w", err)
 	}
-	out := make([]LeaveRequestView, 0, len(list))
+	out := make([]query.LeaveRequestView, 0, len(list))
 	for _, r := range list {
 		out = append(out, leaveViewOf(r))
 	}
-	return page(out, limit, func(v LeaveRequestView) string { return v.ID })
+	return page(out, limit, func(v query.LeaveRequestView) string { return v.ID })
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
@@ -97,35 +98,6 @@ func monthlyModel() *Model {
 
 // Queries.
 
-// MonthlyRow is one employee's month.
-type MonthlyRow struct {
-	EmployeeID      string  `json:"employee_id"`
-	FullName        string  `json:"full_name"`
-	DaysWorked      int     `json:"days_worked"`
-	WorkedMinutes   int     `json:"worked_minutes"`
-	WorkedHours     float64 `json:"worked_hours"`
-	ExpectedMinutes int     `json:"expected_minutes"`
-	LateDays        int     `json:"late_days"`
-	LateMinutes     int     `json:"late_minutes"`
-	LeaveDays       int     `json:"leave_days"`
-	AbsentDays      int     `json:"absent_days"`
-	OvertimeMinutes int     `json:"overtime_minutes"`
-}
-
-// MonthlyReport is the monthly working hours report.
-type MonthlyReport struct {
-	Year         int          `json:"year"`
-	Month        int          `json:"month"`
-	AsOfPosition string       `json:"as_of_position"`
-	Employees    []MonthlyRow `json:"employees"`
-}
-
-// ReportFilter narrows MonthlyWork; empty fields do not filter.
-type ReportFilter struct {
-	EmployeeID string
-	ManagerID  string
-}
-
 // WorkingRoles are the roles expected at work: the monthly report lists them
 // and the daily sweep reports their absences. Admins and auditors run and
 // read the system; they keep no hours.
@@ -143,12 +115,12 @@ var ErrInvalidMonth = errors.New("projections: invalid year or month")
 // aggregated as bit sets (bit d-1 for day d), one row per employee, read by
 // date: the report costs a few round trips and a pass over at most 31 days
 // per employee, whatever the length of the history.
-func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f ReportFilter, today calendar.Date) (MonthlyReport, error) {
+func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.ReportFilter, today calendar.Date) (query.MonthlyReport, error) {
 	first := calendar.Date{Year: year, Month: time.Month(month), Day: 1}
 	if !first.Valid() {
-		return MonthlyReport{}, ErrInvalidMonth
+		return query.MonthlyReport{}, ErrInvalidMonth
 	}
-	monthly := MonthlyReport{Year: year, Month: month, Employees: []MonthlyRow{}}
+	monthly := query.MonthlyReport{Year: year, Month: month, Employees: []query.MonthlyRow{}}
 	if (f.EmployeeID != "" && !isUUID(f.EmployeeID)) || (f.ManagerID != "" && !isUUID(f.ManagerID)) {
 		return monthly, nil
 	}
@@ -161,7 +133,7 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f ReportFilt
 	// One snapshot for the rows, the holidays and the position they reflect.
 	tx, err := q.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
 	defer tx.Rollback(ctx)
 
@@ -177,7 +149,7 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f ReportFilt
 		LEFT JOIN LATERAL (SELECT tx_id, position FROM projection_checkpoints WHERE projection = $3
 			ORDER BY tx_id, position LIMIT 1) c ON true`,
 		PGDate(first), PGDate(last), MonthlyHours).Scan(&holidays, &txID, &pos); err != nil {
-		return MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
 	if txID != nil {
 		asOf = eventstore.Cursor{TxID: *txID, Position: *pos}
@@ -185,7 +157,7 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f ReportFilt
 	monthly.AsOfPosition = asOf.String()
 
 	type emp struct {
-		row   MonthlyRow
+		row   query.MonthlyRow
 		hire  calendar.Date
 		sched employee.Schedule
 	}
@@ -196,7 +168,7 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f ReportFilt
 		  AND ($3 = '' OR e.id = $3::uuid) AND ($4 = '' OR e.manager_id = $4::uuid)
 		ORDER BY e.full_name, e.id`, year, month, f.EmployeeID, f.ManagerID, WorkingRoles)
 	if err != nil {
-		return MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
 	// Most employees share a few schedules: each distinct one is decoded once.
 	schedules := map[string]employee.Schedule{}
@@ -222,10 +194,10 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f ReportFilt
 		return e, nil
 	})
 	if err != nil {
-		return MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
 	var ids []string // nil, for all, unless the report is narrowed
-	if f != (ReportFilter{}) {
+	if f != (query.ReportFilter{}) {
 		ids = make([]string, len(emps))
 		for i, e := range emps {
 			ids[i] = e.row.EmployeeID
@@ -233,13 +205,13 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f ReportFilt
 	}
 	attended, err := daySets(ctx, tx, attendanceDaySets, first, last, ids)
 	if err != nil {
-		return MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
 	onLeave, err := daySets(ctx, tx, leaveDaySets, first, last, ids)
 	if err != nil {
-		return MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
-	monthly.Employees = make([]MonthlyRow, len(emps))
+	monthly.Employees = make([]query.MonthlyRow, len(emps))
 	for i, e := range emps {
 		r := e.row
 		f := report.Month{

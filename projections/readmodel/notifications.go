@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
 )
@@ -77,26 +78,15 @@ func notificationsModel() *Model {
 
 // Queries.
 
-// NotificationView is a notification of a user's inbox.
-type NotificationView struct {
-	ID        string         `json:"id"`
-	Seq       int64          `json:"seq"`
-	Type      string         `json:"type"`
-	Message   string         `json:"message"`
-	Data      map[string]any `json:"data"`
-	CreatedAt time.Time      `json:"created_at"`
-	Read      bool           `json:"read"`
-}
-
-func notificationViewOf(r notificationRow) NotificationView {
-	return NotificationView{ID: r.ID, Seq: r.Seq, Type: r.Type, Message: r.Message, Data: r.Data, CreatedAt: r.CreatedAt, Read: r.Read}
+func notificationViewOf(r notificationRow) query.NotificationView {
+	return query.NotificationView{ID: r.ID, Seq: r.Seq, Type: r.Type, Message: r.Message, Data: r.Data, CreatedAt: r.CreatedAt, Read: r.Read}
 }
 
 // Notifications returns a user's notifications with a seq above afterSeq, in
 // seq order, at most limit of them.
-func (q *Queries) Notifications(ctx context.Context, recipientID string, unreadOnly bool, afterSeq int64, limit int) ([]NotificationView, error) {
+func (q *Queries) Notifications(ctx context.Context, recipientID string, unreadOnly bool, afterSeq int64, limit int) ([]query.NotificationView, error) {
 	if !isUUID(recipientID) {
-		return []NotificationView{}, nil
+		return []query.NotificationView{}, nil
 	}
 	rows, err := q.pool.Query(ctx, `SELECT `+columnList(notificationsTable.columns)+` FROM notifications
 		WHERE recipient_id = $1 AND seq > $2 AND (NOT $3 OR NOT read) ORDER BY seq LIMIT $4`,
@@ -108,7 +98,7 @@ func (q *Queries) Notifications(ctx context.Context, recipientID string, unreadO
 	if err != nil {
 		return nil, fmt.Errorf("projections: notifications: %w", err)
 	}
-	out := make([]NotificationView, 0, len(list))
+	out := make([]query.NotificationView, 0, len(list))
 	for _, r := range list {
 		out = append(out, notificationViewOf(r))
 	}
@@ -117,16 +107,16 @@ func (q *Queries) Notifications(ctx context.Context, recipientID string, unreadO
 
 // Notification returns one notification of the recipient's inbox; another
 // user's notification is not found.
-func (q *Queries) Notification(ctx context.Context, recipientID, id string) (NotificationView, error) {
+func (q *Queries) Notification(ctx context.Context, recipientID, id string) (query.NotificationView, error) {
 	if !isUUID(id) || !isUUID(recipientID) {
-		return NotificationView{}, ErrNotFound
+		return query.NotificationView{}, query.ErrNotFound
 	}
 	r, err := notificationsTable.scan(q.pool.QueryRow(ctx, notificationsTable.selectSQL, id))
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && r.RecipientID != recipientID) {
-		return NotificationView{}, ErrNotFound
+		return query.NotificationView{}, query.ErrNotFound
 	}
 	if err != nil {
-		return NotificationView{}, fmt.Errorf("projections: notification: %w", err)
+		return query.NotificationView{}, fmt.Errorf("projections: notification: %w", err)
 	}
 	return notificationViewOf(r), nil
 }

@@ -1,17 +1,12 @@
 package readmodel
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
-
-// ErrNotFound is returned for an id the read models do not hold (including a
-// malformed one).
-var ErrNotFound = errors.New("projections: not found")
 
 // Paging limits of the list queries.
 const (
