@@ -18,6 +18,7 @@ import (
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/poison"
 	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
@@ -136,7 +137,7 @@ func (n *notifier) notify(ctx context.Context, cause string, meta eventstore.Met
 		NotificationID: id.String(), RecipientID: recipient, Type: typ, Message: msg, Data: data, CauseEventID: cause,
 	}, n.now())
 	if err != nil {
-		return permanent(err)
+		return poison.Mark(err)
 	}
 	// The id makes the append idempotent; the stream's order is the seq.
 	_, err = n.store.Append(ctx, notification.Stream(recipient), eventstore.AnyVersion,
@@ -262,7 +263,7 @@ func (n *notifier) onLeaveDecided(ctx context.Context, e eventstore.Event) error
 	}
 	req, ok := leave.Replay(upTo).Request(requestID)
 	if !ok {
-		return permanent(fmt.Errorf("%s %s: unknown leave request %s", e.Type, e.ID, requestID))
+		return poison.Mark(fmt.Errorf("%s %s: unknown leave request %s", e.Type, e.ID, requestID))
 	}
 	var byName string
 	if by != "" {
@@ -294,7 +295,7 @@ func decideLeave(ctx context.Context, store *eventstore.Store, policy leave.Poli
 	_, err := store.Update(ctx, leave.Stream(employeeID), func(history []eventstore.Event) ([]eventstore.EventData, error) {
 		events, err := leave.Decide(leave.Replay(command.Payloads(history)), cmd, policy, now)
 		if err != nil {
-			return nil, permanent(err)
+			return nil, poison.Mark(err)
 		}
 		out := make([]eventstore.EventData, len(events))
 		for i, ev := range events {

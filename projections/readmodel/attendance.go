@@ -12,6 +12,7 @@ import (
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/poison"
 )
 
 // Attendance_days: each employee's check-in and check-out per local date.
@@ -80,7 +81,7 @@ func attendanceModel() *Model {
 					return err
 				}
 				if !ok {
-					return unappliable(fmt.Errorf("%s %s: no check-in on %s", e.Type, e.ID, ev.LocalDate))
+					return poison.Mark(fmt.Errorf("%s %s: no check-in on %s", e.Type, e.ID, ev.LocalDate))
 				}
 				r.CheckOut = optionalTime(ev.At)
 				r.WorkedMinutes += ev.WorkedMinutes

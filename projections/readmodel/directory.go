@@ -13,6 +13,7 @@ import (
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/poison"
 )
 
 // Employees: the directory of employees.
@@ -61,7 +62,7 @@ func directoryModel() *Model {
 				return err
 			}
 			if !ok {
-				return unappliable(fmt.Errorf("%s %s: employee %s is not registered", e.Type, e.ID, id))
+				return poison.Mark(fmt.Errorf("%s %s: employee %s is not registered", e.Type, e.ID, id))
 			}
 			switch ev := e.Payload.(type) {
 			case employee.ScheduleChanged:

@@ -13,6 +13,7 @@ import (
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/poison"
 )
 
 // Leave_requests, leave_days and leave_balances: the requests, the days of approved leave and the balance of each leave year.
@@ -138,7 +139,7 @@ func (f leaveFold) request(ctx context.Context, e eventstore.Event, id string, c
 		return err
 	}
 	if !ok {
-		return unappliable(fmt.Errorf("%s %s: unknown leave request %s", e.Type, e.ID, id))
+		return poison.Mark(fmt.Errorf("%s %s: unknown leave request %s", e.Type, e.ID, id))
 	}
 	if err := change(&r); err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/poison"
 )
 
 // Notifications: each user's inbox.
@@ -60,7 +61,7 @@ func notificationsModel() *Model {
 					return err
 				}
 				if !ok {
-					return unappliable(fmt.Errorf("%s %s: unknown notification %s", e.Type, e.ID, ev.NotificationID))
+					return poison.Mark(fmt.Errorf("%s %s: unknown notification %s", e.Type, e.ID, ev.NotificationID))
 				}
 				r.Read, r.ReadAt = true, optionalTime(ev.ReadAt)
 				return inbox.put(ctx, r)
