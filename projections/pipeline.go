@@ -21,6 +21,7 @@ import (
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/projections/readmodel"
+	"github.com/acme/employee-tracking/projections/saga"
 )
 
 // checkpointFlushEvery is how often the consumers' checkpoints are saved.
@@ -97,8 +98,8 @@ func New(d Deps) (*Pipeline, error) {
 	for _, m := range readmodel.All() {
 		p.consumers = append(p.consumers, &liveModel{Model: m, pool: d.Pool})
 	}
-	for _, s := range sagas(d.Pool, p.notifier(), p.policy) {
-		p.consumers = append(p.consumers, s)
+	for _, s := range saga.All(p.sagaDeps()) {
+		p.consumers = append(p.consumers, &sagaConsumer{Saga: s, pool: d.Pool})
 	}
 	readers := make([]Reader, len(p.consumers))
 	for i, c := range p.consumers {
@@ -114,8 +115,12 @@ func New(d Deps) (*Pipeline, error) {
 	return p, nil
 }
 
-func (p *Pipeline) notifier() *notifier {
-	return &notifier{store: p.store, queries: p.queries, now: p.now, logger: p.logger}
+// sagaDeps are what the sagas and the sweep work with.
+func (p *Pipeline) sagaDeps() saga.Deps {
+	return saga.Deps{
+		Pool: p.pool, Store: p.store, Queries: p.queries, LeavePolicy: p.policy, DailyCheckAt: p.checkAt,
+		Now: p.now, Logger: p.logger,
+	}
 }
 
 // Status reports how far behind the feed each consumer is.
@@ -174,7 +179,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return p.relay.Run(gctx) })
 	g.Go(func() error {
-		return p.sweep().run(gctx)
+		return p.sweep().Run(gctx)
 	})
 	g.Go(func() error {
 		p.every(gctx, trimEvery, "trim the bus", func(ctx context.Context) error {
@@ -250,9 +255,7 @@ func (p *Pipeline) topics() []string {
 	return topics
 }
 
-func (p *Pipeline) sweep() *sweep {
-	return &sweep{pool: p.pool, store: p.store, n: p.notifier(), policy: p.policy, checkAt: p.checkAt, now: p.now}
-}
+func (p *Pipeline) sweep() *saga.Sweep { return saga.NewSweep(p.sagaDeps()) }
 
 // liveModel runs a read model's fold on the live tables.
 type liveModel struct {
@@ -313,6 +316,42 @@ func (m *liveModel) handleBatch(ctx context.Context, events []eventstore.Event) 
 	w.batch.Queue("COMMIT")
 	if err := w.flush(ctx); err != nil {
 		return fmt.Errorf("%s: commit: %w", m.Name, err)
+	}
+	return nil
+}
+
+// sagaConsumer runs a saga: one read of its streams' versions, a reaction
+// to each next version in order, one write of the new versions.
+type sagaConsumer struct {
+	saga.Saga
+	pool *pgxpool.Pool
+}
+
+func (s *sagaConsumer) name() string { return s.Name }
+
+func (s *sagaConsumer) reads() string { return s.Category }
+
+func (s *sagaConsumer) handleBatch(ctx context.Context, events []eventstore.Event) error {
+	last := map[string]int64{}
+	rows, err := s.pool.Query(ctx, selectVersionsSQL, s.Name, streamsOf(events))
+	if err == nil {
+		err = scanVersions(rows, last)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: load versions: %w", s.Name, err)
+	}
+	reacted, err := nextVersions(events, last, func(e eventstore.Event) error { return s.React(ctx, e) })
+	if err != nil || len(reacted) == 0 {
+		return err
+	}
+	// One implicit transaction (a batch), committed without waiting for the
+	// disk: a lost version only makes the saga react again, which appends
+	// nothing.
+	b := &pgx.Batch{}
+	b.Queue(asyncCommit)
+	queueSaveVersions(b, s.Name, reacted)
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("%s: save versions: %w", s.Name, err)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/projections/readmodel"
+	"github.com/acme/employee-tracking/projections/saga"
 )
 
 // monthlyMinutes is the worked minutes of December 2024, which a duplicate
@@ -83,7 +84,7 @@ func TestDuplicateDeliveryChangesNothing(t *testing.T) {
 			e.publish(e.bus.topicOf(ev.StreamID), msg)
 		}
 	}
-	for _, consumer := range []string{readmodel.MonthlyHours, readmodel.Attendance, NotifyLatenessOnCheckedIn} {
+	for _, consumer := range []string{readmodel.MonthlyHours, readmodel.Attendance, saga.NotifyLatenessOnCheckedIn} {
 		eventually(t, consumer+" got the duplicates", func() (bool, error) {
 			n, ok := handled.Load(consumer + history[len(history)-1].ID.String())
 			return ok && n.(*atomic.Int32).Load() == 3, nil
@@ -322,16 +323,16 @@ func TestSagasNotifyOnceUnderRedelivery(t *testing.T) {
 
 	// Forget what the saga handled and hand it the check-in again, twice and
 	// at once, as a redelivery after lost bookkeeping would.
-	if _, err := e.pool.Exec(context.Background(), `DELETE FROM projection_versions WHERE projection = $1`, NotifyLatenessOnCheckedIn); err != nil {
+	if _, err := e.pool.Exec(context.Background(), `DELETE FROM projection_versions WHERE projection = $1`, saga.NotifyLatenessOnCheckedIn); err != nil {
 		t.Fatal(err)
 	}
 	history, err := e.store.Load(context.Background(), attendance.Stream(c.emp))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lateness *saga
+	var lateness *sagaConsumer
 	for _, cons := range p.consumers {
-		if s, ok := cons.(*saga); ok && s.name() == NotifyLatenessOnCheckedIn {
+		if s, ok := cons.(*sagaConsumer); ok && s.Name == saga.NotifyLatenessOnCheckedIn {
 			lateness = s
 		}
 	}

@@ -42,7 +42,7 @@ func TestDailySweepAcrossDSTAndTimezones(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 2 {
 			wg.Go(func() {
-				if err := p.sweep().once(context.Background()); err != nil {
+				if err := p.sweep().Once(context.Background()); err != nil {
 					t.Error(err)
 				}
 			})
@@ -140,7 +140,7 @@ func TestDailySweepWaitsForLaggingReadModels(t *testing.T) {
 	sweepAt := func(at time.Time) {
 		t.Helper()
 		setClock(at)
-		if err := p.sweep().once(context.Background()); err != nil {
+		if err := p.sweep().Once(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		setClock(quietClock())

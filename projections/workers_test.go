@@ -33,7 +33,7 @@ func TestOnlyWorkingRolesAreWorkers(t *testing.T) {
 
 	// Monday 2024-03-04, 10:00 in Istanbul: nobody has checked in.
 	setClock(time.Date(2024, 3, 4, 7, 0, 0, 0, time.UTC))
-	if err := p.sweep().once(context.Background()); err != nil {
+	if err := p.sweep().Once(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "absences notified", e.caughtUp)

@@ -28,6 +28,7 @@ import (
 	"github.com/acme/employee-tracking/internal/testenv"
 	"github.com/acme/employee-tracking/projections"
 	"github.com/acme/employee-tracking/projections/readmodel"
+	"github.com/acme/employee-tracking/projections/saga"
 )
 
 const (
@@ -178,7 +179,7 @@ func TestSeveralInstances(t *testing.T) {
 			             ('notify-', $4), ('employee-', $5)) AS c(prefix, projection) ON starts_with(s.stream_id, c.prefix)
 			LEFT JOIN projection_versions p ON p.projection = c.projection AND p.stream_id = s.stream_id
 			WHERE coalesce(p.version, 0) < s.v ORDER BY 1`,
-			readmodel.Attendance, readmodel.MonthlyHours, projections.NotifyLatenessOnCheckedIn,
+			readmodel.Attendance, readmodel.MonthlyHours, saga.NotifyLatenessOnCheckedIn,
 			readmodel.Notifications, readmodel.Directory)
 		if err != nil {
 			t.Fatal(err)

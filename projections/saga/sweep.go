@@ -1,4 +1,4 @@
-package projections
+package saga
 
 import (
 	"context"
@@ -27,12 +27,12 @@ import (
 // sweepEvery is how often the sweep looks for employees whose day is due.
 const sweepEvery = time.Minute
 
-// sweep is the daily check at checkAt in each employee's own time zone: an
+// Sweep is the daily check at checkAt in each employee's own time zone: an
 // absence on a workday without leave or holiday, a check-in left open from an
 // earlier day, and the yearly leave grant. Each (employee, local date) is swept
 // once; the events it appends have ids derived from the employee, the date and
 // the recipient, so two processes sweeping at once notify nobody twice.
-type sweep struct {
+type Sweep struct {
 	pool    *pgxpool.Pool
 	store   *eventstore.Store
 	n       *notifier
@@ -41,11 +41,17 @@ type sweep struct {
 	now     func() time.Time
 }
 
-func (s *sweep) run(ctx context.Context) error {
+// NewSweep returns the daily sweep; Run runs it.
+func NewSweep(d Deps) *Sweep {
+	return &Sweep{pool: d.Pool, store: d.Store, n: newNotifier(d), policy: d.LeavePolicy, checkAt: d.DailyCheckAt, now: d.Now}
+}
+
+// Run sweeps every minute until ctx ends.
+func (s *Sweep) Run(ctx context.Context) error {
 	t := time.NewTicker(sweepEvery)
 	defer t.Stop()
 	for {
-		if err := s.once(ctx); err != nil && ctx.Err() == nil {
+		if err := s.Once(ctx); err != nil && ctx.Err() == nil {
 			s.n.logger.Error("daily sweep failed", "err", err)
 		}
 		select {
@@ -56,10 +62,10 @@ func (s *sweep) run(ctx context.Context) error {
 	}
 }
 
-// once sweeps every active employee whose local time has passed checkAt today
+// Once sweeps every active employee whose local time has passed checkAt today
 // and whose local today is not swept yet, or yesterday if it is not swept and
 // today's checkAt has not come; but not those whose read models lag.
-func (s *sweep) once(ctx context.Context) error {
+func (s *Sweep) Once(ctx context.Context) error {
 	rows, err := s.pool.Query(ctx, `SELECT id, full_name, manager_id, hire_date, schedule, role = ANY($1),
 		(SELECT max(local_date) FROM sweeps WHERE employee_id = employees.id)
 		FROM employees WHERE active`, readmodel.WorkingRoles)
@@ -145,7 +151,7 @@ func sweepCorrelationID(employeeID string, day calendar.Date) uuid.UUID {
 	return command.ReactionIDs.ID("sweep", employeeID, day.String())
 }
 
-func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule, works bool, day calendar.Date) (behind []string, err error) {
+func (s *Sweep) employee(ctx context.Context, p person, sched employee.Schedule, works bool, day calendar.Date) (behind []string, err error) {
 	var swept bool
 	// The read models that lag: a projection of $3 for each stream of $4
 	// whose last version in the store it has not applied.

@@ -1,4 +1,4 @@
-package projections
+package saga
 
 import (
 	"context"
@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/domain/attendance"
+	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
@@ -43,44 +43,29 @@ func leaveReactionID(cause string, i int) uuid.UUID {
 	return command.ReactionIDs.ID("leave", cause, strconv.Itoa(i))
 }
 
-// saga reacts to the events of one stream category by appending events.
-// It tracks the versions it handled like a projection does, but reacts
-// outside any transaction: its appends are idempotent by their derived ids,
-// so reacting twice to one event changes nothing.
-type saga struct {
-	sagaName string
-	category string
-	pool     *pgxpool.Pool
-	react    func(ctx context.Context, e eventstore.Event) error
+// Saga reacts to the events of one stream category by appending events.
+// The pipeline runs it as a consumer group and tracks the versions it
+// handled, like a projection's, but it reacts outside any transaction: its
+// appends are idempotent by their derived ids, so reacting twice to one
+// event changes nothing.
+type Saga struct {
+	// Name is the consumer group; renaming it replays everything.
+	Name     string
+	Category string
+	React    func(ctx context.Context, e eventstore.Event) error
 }
 
-func (s *saga) name() string { return s.sagaName }
-
-func (s *saga) reads() string { return s.category }
-
-func (s *saga) handleBatch(ctx context.Context, events []eventstore.Event) error {
-	last := map[string]int64{}
-	rows, err := s.pool.Query(ctx, selectVersionsSQL, s.sagaName, streamsOf(events))
-	if err == nil {
-		err = scanVersions(rows, last)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: load versions: %w", s.sagaName, err)
-	}
-	reacted, err := nextVersions(events, last, func(e eventstore.Event) error { return s.react(ctx, e) })
-	if err != nil || len(reacted) == 0 {
-		return err
-	}
-	// One implicit transaction (a batch), committed without waiting for the
-	// disk: a lost version only makes the saga react again, which appends
-	// nothing.
-	b := &pgx.Batch{}
-	b.Queue(asyncCommit)
-	queueSaveVersions(b, s.sagaName, reacted)
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("%s: save versions: %w", s.sagaName, err)
-	}
-	return nil
+// Deps are what the sagas and the daily sweep work with.
+type Deps struct {
+	// Pool holds the read models the sweep decides from, and its sweeps.
+	Pool  *pgxpool.Pool
+	Store *eventstore.Store
+	// Queries reads the admins to notify.
+	Queries      *readmodel.Queries
+	LeavePolicy  leave.Policy
+	DailyCheckAt calendar.Clock
+	Now          func() time.Time
+	Logger       *slog.Logger
 }
 
 // notifier appends notifications and reads what they need to name people.
@@ -89,6 +74,10 @@ type notifier struct {
 	queries *readmodel.Queries
 	now     func() time.Time
 	logger  *slog.Logger
+}
+
+func newNotifier(d Deps) *notifier {
+	return &notifier{store: d.Store, queries: d.Queries, now: d.Now, logger: d.Logger}
 }
 
 // person is an employee as the notifications name them.
@@ -154,20 +143,21 @@ func causedBy(e eventstore.Event, actor string) eventstore.Metadata {
 	return eventstore.Metadata{Actor: actor, CausationID: e.ID.String(), CorrelationID: corr}
 }
 
-// sagas returns every saga with its reaction.
-func sagas(pool *pgxpool.Pool, n *notifier, policy leave.Policy) []*saga {
-	all := []*saga{
-		{sagaName: NotifyLatenessOnCheckedIn, category: "attendance", react: n.onCheckedInLate},
-		{sagaName: NotifyLowBalanceOnLowBalanceReached, category: "leave", react: n.onLowBalance},
-		{sagaName: NotifyManagerOnLeaveRequested, category: "leave", react: n.onLeaveRequested},
-		{sagaName: NotifyEmployeeOnLeaveDecided, category: "leave", react: n.onLeaveDecided},
+// All returns every saga with its reaction: the lateness deduction only
+// when the policy asks for it.
+func All(d Deps) []Saga {
+	n := newNotifier(d)
+	all := []Saga{
+		{Name: NotifyLatenessOnCheckedIn, Category: "attendance", React: n.onCheckedInLate},
+		{Name: NotifyLowBalanceOnLowBalanceReached, Category: "leave", React: n.onLowBalance},
+		{Name: NotifyManagerOnLeaveRequested, Category: "leave", React: n.onLeaveRequested},
+		{Name: NotifyEmployeeOnLeaveDecided, Category: "leave", React: n.onLeaveDecided},
 	}
-	if policy.LatenessDeductsLeave {
-		all = append(all, &saga{sagaName: DeductLeaveOnLateCheckIn, category: "attendance",
-			react: func(ctx context.Context, e eventstore.Event) error { return deductLateness(ctx, n.store, policy, e) }})
-	}
-	for _, s := range all {
-		s.pool = pool
+	if d.LeavePolicy.LatenessDeductsLeave {
+		all = append(all, Saga{Name: DeductLeaveOnLateCheckIn, Category: "attendance",
+			React: func(ctx context.Context, e eventstore.Event) error {
+				return deductLateness(ctx, d.Store, d.LeavePolicy, e)
+			}})
 	}
 	return all
 }
