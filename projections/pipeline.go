@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/eventstore"
@@ -119,7 +120,9 @@ func New(d Deps) (*Pipeline, error) {
 func (p *Pipeline) sagaDeps() saga.Deps {
 	return saga.Deps{
 		Pool: p.pool, Store: p.store, Queries: p.queries, LeavePolicy: p.policy, DailyCheckAt: p.checkAt,
-		Now: p.now, Logger: p.logger,
+		DeductLateness: command.NewDeductLatenessHandler(p.store, p.policy),
+		GrantLeaveYear: command.NewGrantLeaveYearHandler(p.store, p.policy, p.now),
+		Now:            p.now, Logger: p.logger,
 	}
 }
 

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -9,11 +10,16 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/google/uuid"
 
+	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/app/query"
+	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
+	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/poison"
 	"github.com/acme/employee-tracking/projections/readmodel"
+	"github.com/acme/employee-tracking/projections/saga"
 )
 
 // company is the cast of most pipeline tests: an admin, a manager and one of
@@ -158,5 +164,57 @@ func TestEventReachesEveryReadModel(t *testing.T) {
 				t.Errorf("lateness notification: got %+v, want message %q", late, want)
 			}
 		})
+	}
+}
+
+// TestLateCheckInDeductsLeaveOnce: with the deduction on, a late check-in
+// costs its minutes of leave once, under the id derived from the check-in,
+// recorded as the saga's and caused by the check-in, even when the saga is
+// handed the check-in again.
+func TestLateCheckInDeductsLeaveOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, MemoryBus)
+	settings := testSettings()
+	settings.policy.LatenessDeductsLeave = true
+	p := e.pipeline(settings, quietClock)
+	e.start(p)
+	c := e.company()
+	e.leave(c.emp, leave.Grant{EmployeeID: c.emp, Year: 2024})
+	e.workday(c)
+
+	deductions := func() []eventstore.Event {
+		history, err := e.store.Load(context.Background(), leave.Stream(c.emp))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.DeleteFunc(history, func(ev eventstore.Event) bool { return ev.Type != "leave.lateness_deducted" })
+	}
+	eventually(t, "the deduction", func() (bool, error) { return len(deductions()) == 1, nil })
+	checkIns, err := e.store.Load(context.Background(), attendance.Stream(c.emp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := deductions()[0]
+	if want := command.ReactionIDs.ID("leave", checkIns[0].ID.String(), "0"); got.ID != want {
+		t.Errorf("deduction id = %s, want %s", got.ID, want)
+	}
+	if got.Metadata.Actor != saga.DeductLeaveOnLateCheckIn || got.Metadata.CausationID != checkIns[0].ID.String() {
+		t.Errorf("deduction metadata = %+v, want the saga's, caused by check-in %s", got.Metadata, checkIns[0].ID)
+	}
+	if ev := got.Payload.(leave.LatenessDeducted); ev.LateMinutes != 17 {
+		t.Errorf("deducted %d late minutes, want 17", ev.LateMinutes)
+	}
+
+	var deduct *sagaConsumer
+	for _, cons := range p.consumers {
+		if s, ok := cons.(*sagaConsumer); ok && s.Name == saga.DeductLeaveOnLateCheckIn {
+			deduct = s
+		}
+	}
+	if err := deduct.React(context.Background(), checkIns[0]); err != nil && !poison.Is(err) {
+		t.Fatalf("reacting again: %v", err)
+	}
+	if n := len(deductions()); n != 1 {
+		t.Errorf("%d deductions after the check-in came again, want 1", n)
 	}
 }

@@ -24,8 +24,6 @@ func TestReactionIDsAreTheStoredOnes(t *testing.T) {
 	}{
 		{"lateness notification", notificationID(checkIn, employee, notification.TypeLateness).String(), "b7114f37-7bd1-56e0-acb9-6d6affb77241"},
 		{"absence notification", notificationID("absence/"+employee+"/2024-03-05", manager, notification.TypeAbsence).String(), "37d8e654-cdae-5c6d-93f3-3e1400ed66de"},
-		{"lateness deduction", leaveReactionID(checkIn, 0).String(), "be4ef06b-5c6e-5204-975e-2f723bc89c6f"},
-		{"second event of a yearly grant", leaveReactionID("grant/"+employee+"/2024", 1).String(), "fd90943a-d17b-5df4-a0d1-c0c765f8b517"},
 		{"sweep correlation", sweepCorrelationID(employee, day).String(), "4d52dd8c-c8ff-5f9d-9165-494adc5c03c1"},
 	}
 	for _, tt := range tests {

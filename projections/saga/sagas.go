@@ -2,10 +2,10 @@ package saga
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,6 +15,7 @@ import (
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/errkind"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
@@ -37,12 +38,6 @@ func notificationID(cause, recipient string, typ notification.Type) uuid.UUID {
 	return command.ReactionIDs.ID("notification", cause, recipient, string(typ))
 }
 
-// leaveReactionID is the id of the i-th leave event appended in reaction to
-// cause.
-func leaveReactionID(cause string, i int) uuid.UUID {
-	return command.ReactionIDs.ID("leave", cause, strconv.Itoa(i))
-}
-
 // Saga reacts to the events of one stream category by appending events.
 // The pipeline runs it as a consumer group and tracks the versions it
 // handled, like a projection's, but it reacts outside any transaction: its
@@ -61,11 +56,15 @@ type Deps struct {
 	Pool  *pgxpool.Pool
 	Store *eventstore.Store
 	// Queries reads the admins to notify.
-	Queries      *readmodel.Queries
-	LeavePolicy  leave.Policy
-	DailyCheckAt calendar.Clock
-	Now          func() time.Time
-	Logger       *slog.Logger
+	Queries *readmodel.Queries
+	// DeductLateness and GrantLeaveYear are the application's commands
+	// the sagas and the sweep decide through.
+	DeductLateness command.DeductLatenessHandler
+	GrantLeaveYear command.GrantLeaveYearHandler
+	LeavePolicy    leave.Policy
+	DailyCheckAt   calendar.Clock
+	Now            func() time.Time
+	Logger         *slog.Logger
 }
 
 // notifier appends notifications and reads what they need to name people.
@@ -156,7 +155,7 @@ func All(d Deps) []Saga {
 	if d.LeavePolicy.LatenessDeductsLeave {
 		all = append(all, Saga{Name: DeductLeaveOnLateCheckIn, Category: "attendance",
 			React: func(ctx context.Context, e eventstore.Event) error {
-				return deductLateness(ctx, d.Store, d.LeavePolicy, e)
+				return deductLateness(ctx, d.DeductLateness, e)
 			}})
 	}
 	return all
@@ -267,31 +266,27 @@ func (n *notifier) onLeaveDecided(ctx context.Context, e eventstore.Event) error
 	return n.notifyAll(ctx, e, NotifyEmployeeOnLeaveDecided, []string{emp}, notification.TypeLeaveDecided, msg, data)
 }
 
-// deductLateness takes a late check-in's minutes off the employee's leave,
-// once per date (the leave account refuses a second deduction for a date).
-func deductLateness(ctx context.Context, store *eventstore.Store, policy leave.Policy, e eventstore.Event) error {
+// deductLateness takes a late check-in's minutes off the employee's leave
+// through the application, once per date.
+func deductLateness(ctx context.Context, deduct command.DeductLatenessHandler, e eventstore.Event) error {
 	ev, ok := e.Payload.(attendance.CheckedIn)
 	if !ok || !ev.Late {
 		return nil
 	}
-	return decideLeave(ctx, store, policy, e.ID.String(), causedBy(e, DeductLeaveOnLateCheckIn), leave.DeductLateness{
-		EmployeeID: ev.EmployeeID, Date: ev.LocalDate, LateMinutes: ev.LateMinutes,
-	}, ev.EmployeeID, ev.At)
+	meta := causedBy(e, DeductLeaveOnLateCheckIn)
+	return refused(deduct.Handle(ctx, command.DeductLateness{
+		Origin: command.Reaction("leave", e.ID.String(), meta.CausationID, meta.CorrelationID), Actor: meta.Actor,
+		EmployeeID: ev.EmployeeID, Date: ev.LocalDate, LateMinutes: ev.LateMinutes, At: ev.At,
+	}))
 }
 
-// decideLeave runs a leave command on an employee's account with event ids
-// derived from cause.
-func decideLeave(ctx context.Context, store *eventstore.Store, policy leave.Policy, cause string, meta eventstore.Metadata, cmd leave.Command, employeeID string, now time.Time) error {
-	_, err := store.Update(ctx, leave.Stream(employeeID), func(history []eventstore.Event) ([]eventstore.EventData, error) {
-		events, err := leave.Decide(leave.Replay(command.Payloads(history)), cmd, policy, now)
-		if err != nil {
-			return nil, poison.Mark(err)
-		}
-		out := make([]eventstore.EventData, len(events))
-		for i, ev := range events {
-			out[i] = eventstore.EventData{ID: leaveReactionID(cause, i), Payload: ev.(eventstore.Payload), Metadata: meta}
-		}
-		return out, nil
-	})
+// refused marks the application's refusal (an error of a domain kind, not a
+// race lost to another writer) as poison: reacting again would be refused
+// again.
+func refused(err error) error {
+	var conflict *eventstore.ConflictError
+	if err != nil && errkind.Of(err) != "" && !errors.As(err, &conflict) {
+		return poison.Mark(err)
+	}
 	return err
 }

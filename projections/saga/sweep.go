@@ -34,16 +34,15 @@ const sweepEvery = time.Minute
 // the recipient, so two processes sweeping at once notify nobody twice.
 type Sweep struct {
 	pool    *pgxpool.Pool
-	store   *eventstore.Store
 	n       *notifier
-	policy  leave.Policy
+	grant   command.GrantLeaveYearHandler
 	checkAt calendar.Clock
 	now     func() time.Time
 }
 
 // NewSweep returns the daily sweep; Run runs it.
 func NewSweep(d Deps) *Sweep {
-	return &Sweep{pool: d.Pool, store: d.Store, n: newNotifier(d), policy: d.LeavePolicy, checkAt: d.DailyCheckAt, now: d.Now}
+	return &Sweep{pool: d.Pool, n: newNotifier(d), grant: d.GrantLeaveYear, checkAt: d.DailyCheckAt, now: d.Now}
 }
 
 // Run sweeps every minute until ctx ends.
@@ -170,7 +169,10 @@ func (s *Sweep) employee(ctx context.Context, p person, sched employee.Schedule,
 
 	// The leave year's grant, on the employee's first sweep of the year.
 	grantCause := "grant/" + p.ID + "/" + strconv.Itoa(day.Year)
-	if err := decideLeave(ctx, s.store, s.policy, grantCause, meta, leave.Grant{EmployeeID: p.ID, Year: day.Year}, p.ID, s.now()); err != nil {
+	err = refused(s.grant.Handle(ctx, command.GrantLeaveYear{
+		Origin: command.Reaction("leave", grantCause, "", meta.CorrelationID), Actor: meta.Actor, EmployeeID: p.ID, Year: day.Year,
+	}))
+	if err != nil {
 		return nil, err
 	}
 
