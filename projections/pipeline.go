@@ -120,9 +120,10 @@ func New(d Deps) (*Pipeline, error) {
 func (p *Pipeline) sagaDeps() saga.Deps {
 	return saga.Deps{
 		Pool: p.pool, Store: p.store, Queries: p.queries, LeavePolicy: p.policy, DailyCheckAt: p.checkAt,
-		DeductLateness: command.NewDeductLatenessHandler(p.store, p.policy),
-		GrantLeaveYear: command.NewGrantLeaveYearHandler(p.store, p.policy, p.now),
-		Now:            p.now, Logger: p.logger,
+		RaiseNotification: command.NewRaiseNotificationHandler(p.store, p.now),
+		DeductLateness:    command.NewDeductLatenessHandler(p.store, p.policy),
+		GrantLeaveYear:    command.NewGrantLeaveYearHandler(p.store, p.policy, p.now),
+		Now:               p.now, Logger: p.logger,
 	}
 }
 

@@ -104,12 +104,17 @@ func (o Origin) idSeed(actor string) string {
 	return ""
 }
 
-// eventData makes events appendable on stream, recorded as actor's.
-func (o Origin) eventData(actor, stream string, events []any) ([]eventstore.EventData, error) {
-	meta := eventstore.Metadata{
+// metadata is the metadata of actor's events.
+func (o Origin) metadata(actor string) eventstore.Metadata {
+	return eventstore.Metadata{
 		Actor: actor, RequestID: o.RequestID, IdempotencyKey: o.IdempotencyKey,
 		CausationID: o.CausationID, CorrelationID: o.CorrelationID,
 	}
+}
+
+// eventData makes events appendable on stream, recorded as actor's.
+func (o Origin) eventData(actor, stream string, events []any) ([]eventstore.EventData, error) {
+	meta := o.metadata(actor)
 	seed := o.idSeed(actor)
 	out := make([]eventstore.EventData, len(events))
 	for i, ev := range events {

@@ -3,6 +3,7 @@ package saga
 import (
 	"testing"
 
+	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/notification"
 )
@@ -22,8 +23,8 @@ func TestReactionIDsAreTheStoredOnes(t *testing.T) {
 	tests := []struct {
 		name, got, want string
 	}{
-		{"lateness notification", notificationID(checkIn, employee, notification.TypeLateness).String(), "b7114f37-7bd1-56e0-acb9-6d6affb77241"},
-		{"absence notification", notificationID("absence/"+employee+"/2024-03-05", manager, notification.TypeAbsence).String(), "37d8e654-cdae-5c6d-93f3-3e1400ed66de"},
+		{"lateness notification", command.NotificationID(checkIn, employee, notification.TypeLateness).String(), "b7114f37-7bd1-56e0-acb9-6d6affb77241"},
+		{"absence notification", command.NotificationID("absence/"+employee+"/2024-03-05", manager, notification.TypeAbsence).String(), "37d8e654-cdae-5c6d-93f3-3e1400ed66de"},
 		{"sweep correlation", sweepCorrelationID(employee, day).String(), "4d52dd8c-c8ff-5f9d-9165-494adc5c03c1"},
 	}
 	for _, tt := range tests {

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/acme/employee-tracking/app/command"
@@ -32,12 +31,6 @@ const (
 	DeductLeaveOnLateCheckIn            = "saga.deduct_leave_on_late_check_in"
 )
 
-// notificationID is the id (and event id) of the notification of typ to
-// recipient caused by cause: raising it again appends nothing.
-func notificationID(cause, recipient string, typ notification.Type) uuid.UUID {
-	return command.ReactionIDs.ID("notification", cause, recipient, string(typ))
-}
-
 // Saga reacts to the events of one stream category by appending events.
 // The pipeline runs it as a consumer group and tracks the versions it
 // handled, like a projection's, but it reacts outside any transaction: its
@@ -57,26 +50,27 @@ type Deps struct {
 	Store *eventstore.Store
 	// Queries reads the admins to notify.
 	Queries *readmodel.Queries
-	// DeductLateness and GrantLeaveYear are the application's commands
-	// the sagas and the sweep decide through.
-	DeductLateness command.DeductLatenessHandler
-	GrantLeaveYear command.GrantLeaveYearHandler
-	LeavePolicy    leave.Policy
-	DailyCheckAt   calendar.Clock
-	Now            func() time.Time
-	Logger         *slog.Logger
+	// RaiseNotification, DeductLateness and GrantLeaveYear are the
+	// application's commands the sagas and the sweep decide through.
+	RaiseNotification command.RaiseNotificationHandler
+	DeductLateness    command.DeductLatenessHandler
+	GrantLeaveYear    command.GrantLeaveYearHandler
+	LeavePolicy       leave.Policy
+	DailyCheckAt      calendar.Clock
+	Now               func() time.Time
+	Logger            *slog.Logger
 }
 
 // notifier appends notifications and reads what they need to name people.
 type notifier struct {
 	store   *eventstore.Store
 	queries *readmodel.Queries
-	now     func() time.Time
+	raise   command.RaiseNotificationHandler
 	logger  *slog.Logger
 }
 
 func newNotifier(d Deps) *notifier {
-	return &notifier{store: d.Store, queries: d.Queries, now: d.Now, logger: d.Logger}
+	return &notifier{store: d.Store, queries: d.Queries, raise: d.RaiseNotification, logger: d.Logger}
 }
 
 // person is an employee as the notifications name them.
@@ -120,17 +114,10 @@ func (n *notifier) supervisors(ctx context.Context, p person) ([]string, error) 
 // and event id derive from the cause, the recipient and the type, so a second
 // call appends nothing.
 func (n *notifier) notify(ctx context.Context, cause string, meta eventstore.Metadata, recipient string, typ notification.Type, msg string, data map[string]any) error {
-	id := notificationID(cause, recipient, typ)
-	events, err := notification.Decide(notification.Inbox{}, notification.Raise{
-		NotificationID: id.String(), RecipientID: recipient, Type: typ, Message: msg, Data: data, CauseEventID: cause,
-	}, n.now())
-	if err != nil {
-		return poison.Mark(err)
-	}
-	// The id makes the append idempotent; the stream's order is the seq.
-	_, err = n.store.Append(ctx, notification.Stream(recipient), eventstore.AnyVersion,
-		eventstore.EventData{ID: id, Payload: events[0].(eventstore.Payload), Metadata: meta})
-	return err
+	return refused(n.raise.Handle(ctx, command.RaiseNotification{
+		Origin: command.Origin{CausationID: meta.CausationID, CorrelationID: meta.CorrelationID}, Actor: meta.Actor,
+		Cause: cause, RecipientID: recipient, Type: typ, Message: msg, Data: data,
+	}))
 }
 
 // causedBy is the metadata of an event appended in reaction to e.
