@@ -37,7 +37,7 @@ type Commands struct {
 	ResetPassword        command.ResetPasswordHandler
 }
 
-// Queries are the use cases that read the event store.
+// Queries are the use cases that read: the event store, or the read models.
 type Queries struct {
 	Employee        query.EmployeeHandler
 	Holidays        query.HolidaysHandler
@@ -45,6 +45,8 @@ type Queries struct {
 	LeaveRequest    query.LeaveRequestHandler
 	EventFeed       query.EventFeedHandler
 	EmployeeHistory query.EmployeeHistoryHandler
+	// ReadModels are the reads of the read models.
+	ReadModels query.ReadModels
 }
 
 // EventStore is what the application needs of the event store;
@@ -55,11 +57,12 @@ type EventStore interface {
 	command.LeaveRequests
 }
 
-// Deps are what the use cases are built on: the stores, and the company's
-// settings as typed values.
+// Deps are what the use cases are built on: the stores, the read models,
+// and the company's settings as typed values.
 type Deps struct {
 	Store       EventStore
 	Credentials command.Credentials
+	ReadModels  query.ReadModels
 	// PasswordCost is bcrypt's cost for new password hashes.
 	PasswordCost int
 	LeavePolicy  leave.Policy
@@ -98,6 +101,7 @@ func New(d Deps) Application {
 			LeaveRequest:    query.NewLeaveRequestHandler(s, s),
 			EventFeed:       query.NewEventFeedHandler(s),
 			EmployeeHistory: query.NewEmployeeHistoryHandler(s),
+			ReadModels:      d.ReadModels,
 		},
 	}
 }

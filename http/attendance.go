@@ -12,7 +12,6 @@ import (
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
-	"github.com/acme/employee-tracking/projections"
 )
 
 // Attendance record types of POST /api/attendance/.
@@ -103,7 +102,7 @@ type AttendanceDayJSON struct {
 	Status        string     `json:"status" enums:"open,present,late,not_checked_in"`
 }
 
-func attendanceDayJSON(d projections.AttendanceDay) AttendanceDayJSON {
+func attendanceDayJSON(d query.AttendanceDay) AttendanceDayJSON {
 	in := d.CheckIn
 	return AttendanceDayJSON{
 		EmployeeID: d.EmployeeID, Date: d.Date.String(), CheckIn: &in, CheckOut: d.CheckOut,
@@ -135,7 +134,7 @@ const maxAttendanceSpan = 366
 //	@Failure		401			{object}	UnauthorizedProblem
 //	@Failure		404			{object}	NotFoundProblem
 //	@Router			/api/attendance/ [get]
-func handleListAttendance(employees query.EmployeeHandler, q Queries, now func() time.Time) echo.HandlerFunc {
+func handleListAttendance(employees query.EmployeeHandler, q query.ReadModels, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		fields := map[string]string{}
 		id := checkUUID(fields, "employee_id", c.QueryParam("employee_id"))
@@ -187,7 +186,7 @@ func handleListAttendance(employees query.EmployeeHandler, q Queries, now func()
 //	@Success	200	{object}	AttendanceDayJSON
 //	@Failure	401	{object}	UnauthorizedProblem
 //	@Router		/api/attendance/today/ [get]
-func handleAttendanceToday(q Queries, now func() time.Time) echo.HandlerFunc {
+func handleAttendanceToday(q query.ReadModels, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := mustPrincipal(c)
 		t := today(p.Schedule, now())

@@ -13,7 +13,6 @@ import (
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/internal/recent"
-	"github.com/acme/employee-tracking/projections"
 )
 
 // ScheduleJSON is a work schedule on the wire.
@@ -54,7 +53,7 @@ func employeeJSON(e employee.Employee) EmployeeJSON {
 	return out
 }
 
-func employeeViewJSON(v projections.EmployeeView) EmployeeJSON {
+func employeeViewJSON(v query.EmployeeView) EmployeeJSON {
 	return EmployeeJSON{
 		ID: v.ID, Email: v.Email, FullName: v.FullName, Role: v.Role, ManagerID: v.ManagerID, Position: v.Position,
 		HireDate: v.HireDate.String(), Schedule: scheduleJSON(v.Schedule), Active: v.Active,
@@ -201,11 +200,11 @@ type EmployeePage struct {
 //	@Failure	401		{object}	UnauthorizedProblem
 //	@Failure	403		{object}	ForbiddenProblem
 //	@Router		/api/employees/ [get]
-func handleListEmployees(q Queries) echo.HandlerFunc {
+func handleListEmployees(q query.ReadModels) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := mustPrincipal(c)
 		fields := map[string]string{}
-		f := projections.EmployeeFilter{Limit: checkLimit(fields, c.QueryParam("limit")), After: checkIDCursor(fields, c.QueryParam("after"))}
+		f := query.EmployeeFilter{Limit: checkLimit(fields, c.QueryParam("limit")), After: checkIDCursor(fields, c.QueryParam("after"))}
 		if err := queryError(fields); err != nil {
 			return err
 		}

@@ -24,7 +24,6 @@ import (
 	"github.com/acme/employee-tracking/domain/access"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/internal/recent"
-	"github.com/acme/employee-tracking/projections"
 )
 
 // Hub writes each user's notifications to their WebSocket sessions, every
@@ -40,7 +39,7 @@ import (
 // session costs no goroutine of its own.
 type Hub struct {
 	m       *melody.Melody
-	q       Queries
+	q       query.ReadModels
 	log     *slog.Logger
 	metrics *metrics
 
@@ -58,11 +57,11 @@ type wsSession struct {
 	inFlight atomic.Int32  // frames in melody's buffer
 
 	mu      sync.Mutex
-	writing bool                           // a writer runs
-	live    []projections.NotificationView // pushed and not yet written, in seq order; at most liveQueue
-	latest  int64                          // the highest seq pushed
-	sent    int64                          // the last seq written; -1 until a session without after gets its first
-	replay  bool                           // the read model has yet to be read to its end
+	writing bool                     // a writer runs
+	live    []query.NotificationView // pushed and not yet written, in seq order; at most liveQueue
+	latest  int64                    // the highest seq pushed
+	sent    int64                    // the last seq written; -1 until a session without after gets its first
+	replay  bool                     // the read model has yet to be read to its end
 }
 
 // Session keys.
@@ -88,7 +87,7 @@ const (
 // wsReadBuffer holds a control frame (at most 125 bytes of payload) at once.
 const wsReadBuffer = 512
 
-func newHub(q Queries, origins []string, log *slog.Logger, m *metrics) *Hub {
+func newHub(q query.ReadModels, origins []string, log *slog.Logger, m *metrics) *Hub {
 	h := &Hub{m: melody.New(), q: q, log: log, metrics: m, byUser: map[string]map[*melody.Session]*wsSession{}}
 	h.m.Config.MessageBufferSize = wsBuffer
 	h.m.Upgrader.CheckOrigin = checkOrigin(origins)
@@ -310,7 +309,7 @@ func (h *Hub) disconnected(s *melody.Session) {
 	h.metrics.wsSessions.Dec()
 }
 
-func (h *Hub) publish(n projections.NotificationView, recipientID string) {
+func (h *Hub) publish(n query.NotificationView, recipientID string) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for s, st := range h.byUser[recipientID] {
@@ -322,7 +321,7 @@ func (h *Hub) publish(n projections.NotificationView, recipientID string) {
 
 // push takes a live notification and reports whether a writer must start.
 // A seq the session already knows of is a duplicate.
-func (st *wsSession) push(n projections.NotificationView) (start bool) {
+func (st *wsSession) push(n query.NotificationView) (start bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.sent < 0 {
@@ -390,7 +389,7 @@ const (
 	stepFillGap             // read the seqs that a push skipped, which the read model may not hold yet
 )
 
-func (st *wsSession) next() (step, projections.NotificationView) {
+func (st *wsSession) next() (step, query.NotificationView) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	for len(st.live) > 0 && st.live[0].Seq <= st.sent {
@@ -398,21 +397,21 @@ func (st *wsSession) next() (step, projections.NotificationView) {
 	}
 	switch {
 	case st.replay:
-		return stepReplay, projections.NotificationView{}
+		return stepReplay, query.NotificationView{}
 	case len(st.live) > 0 && st.live[0].Seq == st.sent+1:
 		n := st.live[0]
 		st.live = st.live[1:]
 		return stepSend, n
 	case st.sent < st.latest:
-		return stepFillGap, projections.NotificationView{}
+		return stepFillGap, query.NotificationView{}
 	}
 	st.live, st.writing = nil, false
-	return stepStop, projections.NotificationView{}
+	return stepStop, query.NotificationView{}
 }
 
 // readAfter reads the page of the read model that follows what the session
 // was sent; a short page ends the replay.
-func (h *Hub) readAfter(st *wsSession) ([]projections.NotificationView, error) {
+func (h *Hub) readAfter(st *wsSession) ([]query.NotificationView, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
 	st.mu.Lock()
@@ -432,7 +431,7 @@ func (h *Hub) readAfter(st *wsSession) ([]projections.NotificationView, error) {
 
 // send writes n once melody's buffer has room for it, and reports whether
 // the session is still open.
-func (h *Hub) send(s *melody.Session, st *wsSession, n projections.NotificationView) bool {
+func (h *Hub) send(s *melody.Session, st *wsSession, n query.NotificationView) bool {
 	frame, err := json.Marshal(notificationJSON(n))
 	if err != nil {
 		h.log.Error("encode notification", "id", n.ID, "err", err)

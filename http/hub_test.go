@@ -22,7 +22,6 @@ import (
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/internal/recent"
-	"github.com/acme/employee-tracking/projections"
 )
 
 // oneUserStore holds one registered employee; the hub only loads it.
@@ -46,21 +45,21 @@ func (liveSessions) check(context.Context, string, string) error { return nil }
 // inbox is the notifications read model of one user, in memory. Like the
 // real one, it may receive a notification after the hub was told of it.
 type inbox struct {
-	Queries
+	query.ReadModels
 	mu    sync.Mutex
-	items []projections.NotificationView // items[i].Seq == i+1
+	items []query.NotificationView // items[i].Seq == i+1
 }
 
-func (b *inbox) Notifications(_ context.Context, _ string, _ bool, afterSeq int64, limit int) ([]projections.NotificationView, error) {
+func (b *inbox) Notifications(_ context.Context, _ string, _ bool, afterSeq int64, limit int) ([]query.NotificationView, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	from := min(int(afterSeq), len(b.items))
 	to := min(from+limit, len(b.items))
-	return append([]projections.NotificationView(nil), b.items[from:to]...), nil
+	return append([]query.NotificationView(nil), b.items[from:to]...), nil
 }
 
 // add appends the next n notifications and returns the last.
-func (b *inbox) add(n int, message string) projections.NotificationView {
+func (b *inbox) add(n int, message string) query.NotificationView {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for range n {
@@ -70,14 +69,14 @@ func (b *inbox) add(n int, message string) projections.NotificationView {
 }
 
 // next is the notification add would append next.
-func (b *inbox) next(message string) projections.NotificationView {
+func (b *inbox) next(message string) query.NotificationView {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.nextLocked(message)
 }
 
-func (b *inbox) nextLocked(message string) projections.NotificationView {
-	return projections.NotificationView{ID: "n", Seq: int64(len(b.items) + 1), Type: "lateness", Message: message}
+func (b *inbox) nextLocked(message string) query.NotificationView {
+	return query.NotificationView{ID: "n", Seq: int64(len(b.items) + 1), Type: "lateness", Message: message}
 }
 
 // hubUnderTest is a hub behind a test server, with one manager who may connect.
@@ -89,7 +88,7 @@ type hubUnderTest struct {
 	token    string
 }
 
-func startHub(t *testing.T, q Queries) *hubUnderTest {
+func startHub(t *testing.T, q query.ReadModels) *hubUnderTest {
 	t.Helper()
 	tok := tokens{secret: []byte("k"), accessTTL: time.Hour, refreshTTL: time.Hour, now: time.Now, sessions: liveSessions{}}
 	user := employee.Registered{EmployeeID: "0b7f6c1e-8f0a-5d8e-9a51-3c1f2e4d5a6b", Role: employee.RoleManager}
@@ -215,7 +214,7 @@ func TestHubSendsMissedSeqBeforeLaterPush(t *testing.T) {
 	conn := h.dial(t, "after=0")
 	readSeqs(t, conn, 0, 3)
 
-	five := projections.NotificationView{ID: "n", Seq: 5, Type: "lateness", Message: "late"}
+	five := query.NotificationView{ID: "n", Seq: 5, Type: "lateness", Message: "late"}
 	h.publish(five, h.user.EmployeeID)
 	time.Sleep(100 * time.Millisecond) // the read model is behind the bus
 	model.add(2, "late")

@@ -14,7 +14,6 @@ import (
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
-	"github.com/acme/employee-tracking/projections"
 )
 
 // LeaveRequestJSON is a leave request on the wire.
@@ -44,7 +43,7 @@ func leaveRequestJSON(r leave.RequestState) LeaveRequestJSON {
 	return out
 }
 
-func leaveViewJSON(v projections.LeaveRequestView) LeaveRequestJSON {
+func leaveViewJSON(v query.LeaveRequestView) LeaveRequestJSON {
 	return LeaveRequestJSON{
 		ID: v.ID, EmployeeID: v.EmployeeID, StartDate: v.StartDate.String(), EndDate: v.EndDate.String(), Days: v.Days,
 		Reason: v.Reason, Status: v.Status, CreatedAt: v.CreatedAt, DecidedBy: v.DecidedBy, DecidedAt: v.DecidedAt, Note: v.Note,
@@ -125,10 +124,10 @@ var leaveStatuses = []string{string(leave.StatusPending), string(leave.StatusApp
 //	@Failure		401			{object}	UnauthorizedProblem
 //	@Failure		404			{object}	NotFoundProblem
 //	@Router			/api/leave-management/ [get]
-func handleListLeave(employees query.EmployeeHandler, q Queries) echo.HandlerFunc {
+func handleListLeave(employees query.EmployeeHandler, q query.ReadModels) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		fields := map[string]string{}
-		f := projections.LeaveFilter{
+		f := query.LeaveFilter{
 			Status:     c.QueryParam("status"),
 			EmployeeID: checkUUID(fields, "employee_id", c.QueryParam("employee_id")),
 			Limit:      checkLimit(fields, c.QueryParam("limit")),

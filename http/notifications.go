@@ -8,7 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/acme/employee-tracking/app/command"
-	"github.com/acme/employee-tracking/projections"
+	"github.com/acme/employee-tracking/app/query"
 )
 
 // NotificationJSON is a notification, in lists and in WebSocket frames.
@@ -22,7 +22,7 @@ type NotificationJSON struct {
 	Read      bool           `json:"read"`
 }
 
-func notificationJSON(n projections.NotificationView) NotificationJSON {
+func notificationJSON(n query.NotificationView) NotificationJSON {
 	return NotificationJSON{ID: n.ID, Seq: n.Seq, Type: n.Type, Message: n.Message, Data: n.Data, CreatedAt: n.CreatedAt, Read: n.Read}
 }
 
@@ -45,7 +45,7 @@ type NotificationPage struct {
 //	@Failure	400		{object}	ListQueryProblem
 //	@Failure	401		{object}	UnauthorizedProblem
 //	@Router		/api/notifications/ [get]
-func handleListNotifications(q Queries) echo.HandlerFunc {
+func handleListNotifications(q query.ReadModels) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		fields := map[string]string{}
 		unread := checkBool(fields, "unread", c.QueryParam("unread"))

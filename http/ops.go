@@ -43,9 +43,9 @@ func handleHealthz() echo.HandlerFunc {
 //	@Success		200	{object}	HealthJSON
 //	@Failure		503	{object}	HealthJSON
 //	@Router			/readyz [get]
-func handleReadyz(log *slog.Logger, pool *pgxpool.Pool, bus func(context.Context) error, q Queries) echo.HandlerFunc {
+func handleReadyz(log *slog.Logger, pool *pgxpool.Pool, bus func(context.Context) error, status func(context.Context) (projections.ProjectionStatus, error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		checks, ready := projections.Readiness(c.Request().Context(), log, pool.Ping, bus, q.Status)
+		checks, ready := projections.Readiness(c.Request().Context(), log, pool.Ping, bus, status)
 		if !ready {
 			return c.JSON(http.StatusServiceUnavailable, HealthJSON{Status: "unavailable", Checks: checks})
 		}

@@ -15,10 +15,8 @@ import (
 	"github.com/acme/employee-tracking/projections"
 )
 
-// downQueries fails its status read as a driver does, naming the database.
-type downQueries struct{ Queries }
-
-func (downQueries) Status(context.Context) (projections.ProjectionStatus, error) {
+// downStatus fails its status read as a driver does, naming the database.
+func downStatus(context.Context) (projections.ProjectionStatus, error) {
 	return projections.ProjectionStatus{}, errors.New("failed to connect to `user=secret_user database=secret_db`")
 }
 
@@ -34,7 +32,7 @@ func TestReadyzNamesTheDependencyNotItsAddress(t *testing.T) {
 	bus := func(context.Context) error { return errors.New("dial tcp 10.1.2.3:6379: connect: connection refused") }
 	rec := httptest.NewRecorder()
 	c := echo.New().NewContext(httptest.NewRequest(http.MethodGet, "/readyz", nil), rec)
-	if err := handleReadyz(slog.New(slog.DiscardHandler), pool, bus, downQueries{})(c); err != nil {
+	if err := handleReadyz(slog.New(slog.DiscardHandler), pool, bus, downStatus)(c); err != nil {
 		t.Fatal(err)
 	}
 	body := rec.Body.String()

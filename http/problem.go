@@ -10,8 +10,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/acme/employee-tracking/app/command"
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/errkind"
-	"github.com/acme/employee-tracking/projections"
 )
 
 // Problem is an RFC 7807 problem document. It has no example of its own:
@@ -93,7 +93,7 @@ func problemFor(err error) (p Problem, internal bool) {
 		return newProblem(he.Code, http.StatusText(he.Code), nil), he.Code >= 500
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return newProblem(http.StatusServiceUnavailable, "the request took too long or was cancelled", nil), false
-	case errors.Is(err, projections.ErrNotFound): // the read models say no kind yet
+	case errors.Is(err, query.ErrNotFound): // the read models say no kind yet
 		err = errkind.Wrap(errkind.NotFound, err.Error(), err)
 	}
 	kp, ok := problemOfKind[errkind.Of(err)]

@@ -15,7 +15,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/acme/employee-tracking/app/query"
-	"github.com/acme/employee-tracking/projections"
 )
 
 // MonthlyRowJSON is one employee's month.
@@ -41,7 +40,7 @@ type MonthlyReportJSON struct {
 	Employees    []MonthlyRowJSON `json:"employees"`
 }
 
-func monthlyReportJSON(r projections.MonthlyReport) MonthlyReportJSON {
+func monthlyReportJSON(r query.MonthlyReport) MonthlyReportJSON {
 	out := MonthlyReportJSON{Year: r.Year, Month: r.Month, AsOfPosition: r.AsOfPosition, Employees: make([]MonthlyRowJSON, len(r.Employees))}
 	for i, e := range r.Employees {
 		out.Employees[i] = MonthlyRowJSON(e)
@@ -70,14 +69,14 @@ var reportFormats = []string{"json", "csv", "xlsx", "pdf"}
 //	@Failure		401			{object}	UnauthorizedProblem
 //	@Failure		404			{object}	NotFoundProblem
 //	@Router			/api/reports/monthly-work/ [get]
-func handleMonthlyWork(employees query.EmployeeHandler, q Queries, now func() time.Time) echo.HandlerFunc {
+func handleMonthlyWork(employees query.EmployeeHandler, q query.ReadModels, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := mustPrincipal(c)
 		t := today(p.Schedule, now())
 		fields := map[string]string{}
 		year := checkInt(fields, "year", c.QueryParam("year"), t.Year, 1, 9999)
 		month := checkInt(fields, "month", c.QueryParam("month"), int(t.Month), 1, 12)
-		f := projections.ReportFilter{EmployeeID: checkUUID(fields, "employee_id", c.QueryParam("employee_id"))}
+		f := query.ReportFilter{EmployeeID: checkUUID(fields, "employee_id", c.QueryParam("employee_id"))}
 		format := c.QueryParam("format")
 		if format == "" {
 			format = "json"

@@ -55,7 +55,7 @@ func (s *Server) routes(d Deps) {
 
 	s.add(e.Group(""), nil, []route{
 		{http.MethodGet, "/healthz", public, atRoute, handleHealthz()},
-		{http.MethodGet, "/readyz", public, atRoute, handleReadyz(d.Logger, d.Pool, d.Bus, d.Queries)},
+		{http.MethodGet, "/readyz", public, atRoute, handleReadyz(d.Logger, d.Pool, d.Bus, d.Status)},
 		{http.MethodGet, "/metrics", public, atRoute, echo.WrapHandler(s.metrics.handler())},
 		{http.MethodGet, "/swagger", public, atRoute, func(c echo.Context) error {
 			return c.Redirect(http.StatusMovedPermanently, "/swagger/index.html")
@@ -84,17 +84,17 @@ func (s *Server) routes(d Deps) {
 		{http.MethodGet, "/auth/me", access.EmployeeRead, atRoute, handleMe()},
 
 		{http.MethodPost, "/employees", access.EmployeeRegister, atRoute, handleRegisterEmployee(cmds.RegisterEmployee)},
-		{http.MethodGet, "/employees", access.EmployeeList, atRoute, handleListEmployees(d.Queries)},
+		{http.MethodGet, "/employees", access.EmployeeList, atRoute, handleListEmployees(qs.ReadModels)},
 		{http.MethodGet, "/employees/:id", access.EmployeeRead, inHandler, handleGetEmployee(employees)},
 		{http.MethodPatch, "/employees/:id", access.EmployeeChange, inHandler, handlePatchEmployee(cmds.ChangeEmployee, people, sessions)},
 		{http.MethodGet, "/employees/:id/history", access.EmployeeHistory, inHandler, handleEmployeeHistory(employees, qs.EmployeeHistory)},
 
 		{http.MethodPost, "/attendance", access.AttendanceRecord, atRoute, handleAttendance(cmds.RecordAttendance)},
-		{http.MethodGet, "/attendance", access.EmployeeRead, inHandler, handleListAttendance(employees, d.Queries, d.Now)},
-		{http.MethodGet, "/attendance/today", access.EmployeeRead, atRoute, handleAttendanceToday(d.Queries, d.Now)},
+		{http.MethodGet, "/attendance", access.EmployeeRead, inHandler, handleListAttendance(employees, qs.ReadModels, d.Now)},
+		{http.MethodGet, "/attendance/today", access.EmployeeRead, atRoute, handleAttendanceToday(qs.ReadModels, d.Now)},
 
 		{http.MethodPost, "/leave-management", access.LeaveRequest, atRoute, handleRequestLeave(cmds.RequestLeave)},
-		{http.MethodGet, "/leave-management", access.EmployeeRead, atRoute, handleListLeave(employees, d.Queries)},
+		{http.MethodGet, "/leave-management", access.EmployeeRead, atRoute, handleListLeave(employees, qs.ReadModels)},
 		{http.MethodGet, "/leave-management/:id", access.EmployeeRead, inHandler, handleGetLeave(employees, qs.LeaveRequest)},
 		{http.MethodPost, "/leave-management/:id/change-status", access.LeaveDecide, inHandler, handleDecideLeave(cmds.DecideLeave)},
 		{http.MethodPost, "/leave-management/:id/cancel", access.LeaveCancel, inHandler, handleCancelLeave(cmds.CancelLeave)},
@@ -105,9 +105,9 @@ func (s *Server) routes(d Deps) {
 		{http.MethodPost, "/holidays", access.HolidayDeclare, atRoute, handleDeclareHoliday(cmds.DeclareHoliday)},
 		{http.MethodDelete, "/holidays/:date", access.HolidayWithdraw, atRoute, handleWithdrawHoliday(cmds.WithdrawHoliday)},
 
-		{http.MethodGet, "/reports/monthly-work", access.EmployeeRead, atRoute, handleMonthlyWork(employees, d.Queries, d.Now)},
+		{http.MethodGet, "/reports/monthly-work", access.EmployeeRead, atRoute, handleMonthlyWork(employees, qs.ReadModels, d.Now)},
 
-		{http.MethodGet, "/notifications", access.NotificationRead, atRoute, handleListNotifications(d.Queries)},
+		{http.MethodGet, "/notifications", access.NotificationRead, atRoute, handleListNotifications(qs.ReadModels)},
 		{http.MethodPost, "/notifications/:id/mark-as-read", access.NotificationMarkRead, atRoute, handleMarkRead(cmds.MarkNotificationRead)},
 
 		{http.MethodGet, "/events", access.AuditRead, atRoute, handleEvents(qs.EventFeed)},

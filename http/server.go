@@ -22,8 +22,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/acme/employee-tracking/app"
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/access"
-	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/internal/credentials"
 	"github.com/acme/employee-tracking/projections"
 )
@@ -40,18 +40,6 @@ const (
 	headerCorrelationID  = "X-Correlation-ID"
 )
 
-// Queries is what the API reads from the read models; *projections.Queries
-// satisfies it.
-type Queries interface {
-	ListEmployees(ctx context.Context, f projections.EmployeeFilter) ([]projections.EmployeeView, string, error)
-	AttendanceDays(ctx context.Context, employeeID string, from, to calendar.Date) ([]projections.AttendanceDay, error)
-	LeaveRequest(ctx context.Context, id string) (projections.LeaveRequestView, error)
-	ListLeaveRequests(ctx context.Context, f projections.LeaveFilter) ([]projections.LeaveRequestView, string, error)
-	MonthlyWork(ctx context.Context, year, month int, f projections.ReportFilter, today calendar.Date) (projections.MonthlyReport, error)
-	Notifications(ctx context.Context, recipientID string, unreadOnly bool, afterSeq int64, limit int) ([]projections.NotificationView, error)
-	Status(ctx context.Context) (projections.ProjectionStatus, error)
-}
-
 // Deps are the server's collaborators.
 type Deps struct {
 	Settings Settings
@@ -60,13 +48,14 @@ type Deps struct {
 	// idempotency keys.
 	Pool *pgxpool.Pool
 	// App is every use case; the handlers decode, call it and encode.
-	App     app.Application
-	Queries Queries
+	App app.Application
 	// Credentials are compared at login and tell which sessions a change of
 	// password ended.
 	Credentials *credentials.Store
 	// Bus reports whether the message bus is reachable, for /readyz.
 	Bus func(ctx context.Context) error
+	// Status reports how far behind the projections are, for /readyz.
+	Status func(ctx context.Context) (projections.ProjectionStatus, error)
 	// Registry receives the server's metrics and is served at /metrics.
 	Registry *prometheus.Registry
 	Now      func() time.Time
@@ -111,7 +100,7 @@ func New(d Deps) *Server {
 	e.IPExtractor = echo.ExtractIPFromXFFHeader()
 
 	m := newMetrics(d.Registry)
-	s := &Server{echo: e, metrics: m, hub: newHub(d.Queries, d.Settings.CORSOrigins, d.Logger, m), declared: map[string]access.Action{}}
+	s := &Server{echo: e, metrics: m, hub: newHub(d.App.Queries.ReadModels, d.Settings.CORSOrigins, d.Logger, m), declared: map[string]access.Action{}}
 	s.sessions = newSessions(d.Pool, s.hub, d.Logger, d.Now, d.Settings.RefreshTokenTTL)
 	if d.Credentials != nil {
 		d.Credentials.OnSessionsEnded(s.sessions.ended)
@@ -153,7 +142,7 @@ func New(d Deps) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
 // Notify pushes a notification to the recipient's open WebSocket sessions.
-func (s *Server) Notify(n projections.NotificationView, recipientID string) {
+func (s *Server) Notify(n query.NotificationView, recipientID string) {
 	s.hub.publish(n, recipientID)
 }
 

@@ -39,7 +39,7 @@ func TestWatermillLoggerQuietOnShutdown(t *testing.T) {
 func TestEachGroupReadsOnlyItsCategory(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testRedisURL())
-	p := e.pipeline(testConfig(), quietClock)
+	p := e.pipeline(testSettings(), quietClock)
 	e.start(p)
 	c := e.company()
 	e.declareHoliday("2024-12-25", "Christmas")
@@ -139,7 +139,7 @@ func TestMemoryBusWorksOffABacklogQuickly(t *testing.T) {
 	e := newEnv(t, MemoryBus)
 	const events, employees = 20_000, 500
 	fillAttendance(t, e, events, employees)
-	p := e.pipeline(testConfig(), quietClock)
+	p := e.pipeline(testSettings(), quietClock)
 	start := time.Now()
 	e.start(p)
 	// Measured on two cores shared with other test suites (load 4): 3.6 to

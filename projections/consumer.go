@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/poison"
 )
 
 // consumer is a projection or a saga as the pipeline runs it: a consumer group
@@ -42,20 +43,10 @@ func (e *gapError) Error() string {
 	return fmt.Sprintf("stream %s: versions after %d are missing", e.Stream, e.Last)
 }
 
-// permanentError marks a failure that retrying cannot fix: the message is
-// parked instead.
-type permanentError struct{ err error }
-
-func (e *permanentError) Error() string { return e.err.Error() }
-func (e *permanentError) Unwrap() error { return e.err }
-
-func permanent(err error) error { return &permanentError{err} }
-
 // isPermanent tells a poison message from a passing failure (the database or
 // the bus down, a deadlock, a shutdown): the latter is retried, never parked.
 func isPermanent(err error) bool {
-	var pe *permanentError
-	if errors.As(err, &pe) {
+	if poison.Is(err) {
 		return true
 	}
 	var pgErr *pgconn.PgError

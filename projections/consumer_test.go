@@ -10,6 +10,7 @@ import (
 
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // One batch applies what follows each stream's last version, skips what was
@@ -34,10 +35,14 @@ func TestBatchSkipsDuplicatesFillsGapsAndParks(t *testing.T) {
 		emps, histories = append(emps, emp), append(histories, history)
 	}
 	rt := &runtime{pool: e.pool, store: e.store, logger: testLogger(t), metrics: newMetrics(), marks: newCheckpointMarks()}
-	model := &liveModel{readModel: attendanceModel(), pool: e.pool}
+	models, err := selectModels([]string{readmodel.Attendance})
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := &liveModel{Model: models[0], pool: e.pool}
 	ctx := context.Background()
 	version := func(stream string) int64 {
-		rows, err := e.pool.Query(ctx, selectVersionsSQL, Attendance, []string{stream})
+		rows, err := e.pool.Query(ctx, selectVersionsSQL, readmodel.Attendance, []string{stream})
 		got := map[string]int64{}
 		if err == nil {
 			err = scanVersions(rows, got)
@@ -79,7 +84,7 @@ func TestBatchSkipsDuplicatesFillsGapsAndParks(t *testing.T) {
 	if got := e.count(`SELECT count(*) FROM attendance_days WHERE check_out IS NOT NULL AND worked_minutes = 540`); got != 3 {
 		t.Errorf("closed days: got %d, want 3", got)
 	}
-	if got := e.count(`SELECT count(*) FROM parked_messages WHERE projection = $1 AND stream_id = $2`, Attendance, poison.StreamID); got != 1 {
+	if got := e.count(`SELECT count(*) FROM parked_messages WHERE projection = $1 AND stream_id = $2`, readmodel.Attendance, poison.StreamID); got != 1 {
 		t.Errorf("parked: got %d, want 1", got)
 	}
 	want := map[string]int64{attendance.Stream(emps[0]): 2, attendance.Stream(emps[1]): 2, attendance.Stream(emps[2]): 2, poison.StreamID: 1}

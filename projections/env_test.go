@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/catalog"
@@ -24,7 +25,6 @@ import (
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
-	"github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/internal/testdb"
 )
 
@@ -134,8 +134,15 @@ func (e *env) publish(topic string, msgs ...*message.Message) {
 	}
 }
 
-func testConfig() config.Config {
-	return config.Config{AnnualLeaveDays: 15, LowLeaveThresholdDays: 3, DailyCheckAt: "10:00"}
+// pipelineSettings are the pipeline's settings in the tests: the default
+// policy and a daily sweep at 10:00.
+type pipelineSettings struct {
+	policy  leave.Policy
+	checkAt calendar.Clock
+}
+
+func testSettings() pipelineSettings {
+	return pipelineSettings{policy: leave.Policy{AnnualDays: 15, LowThresholdDays: 3}, checkAt: 10 * 60}
 }
 
 // quietClock is a clock at which no daily sweep is due anywhere near
@@ -143,9 +150,9 @@ func testConfig() config.Config {
 func quietClock() time.Time { return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC) }
 
 // pipeline returns a pipeline on the test's env; start runs it.
-func (e *env) pipeline(cfg config.Config, now func() time.Time) *Pipeline {
+func (e *env) pipeline(cfg pipelineSettings, now func() time.Time) *Pipeline {
 	e.t.Helper()
-	p, err := New(Deps{Config: cfg, Pool: e.pool, Store: e.store, Bus: e.bus, Now: now, Logger: testLogger(e.t)})
+	p, err := New(Deps{LeavePolicy: cfg.policy, DailyCheckAt: cfg.checkAt, Pool: e.pool, Store: e.store, Bus: e.bus, Now: now, Logger: testLogger(e.t)})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -197,7 +204,7 @@ func eventually(t *testing.T, what string, cond func() (bool, error)) {
 func (e *env) update(stream string, decide func(history []any) ([]any, error)) {
 	e.t.Helper()
 	_, err := e.store.Update(context.Background(), stream, func(history []eventstore.Event) ([]eventstore.EventData, error) {
-		events, err := decide(payloads(history))
+		events, err := decide(command.Payloads(history))
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
 )
@@ -17,7 +18,7 @@ import (
 // The view is built from the event, so it may arrive before the notifications
 // read model has its row. A notification can arrive twice (after a relay
 // crash); Seq tells a duplicate.
-func SubscribeNotifications(ctx context.Context, bus *Bus, codec *eventstore.Codec, handler func(v NotificationView, recipientID string)) error {
+func SubscribeNotifications(ctx context.Context, bus *Bus, codec *eventstore.Codec, handler func(v query.NotificationView, recipientID string)) error {
 	sub, err := bus.fanOutSubscriber(ctx, bus.NotificationTopic())
 	if err != nil {
 		return err
@@ -43,10 +44,10 @@ func SubscribeNotifications(ctx context.Context, bus *Bus, codec *eventstore.Cod
 	return nil
 }
 
-func raisedView(r notification.Raised, seq int64) NotificationView {
+func raisedView(r notification.Raised, seq int64) query.NotificationView {
 	data := r.Data
 	if data == nil {
 		data = map[string]any{}
 	}
-	return NotificationView{ID: r.NotificationID, Seq: seq, Type: string(r.Type), Message: r.Message, Data: data, CreatedAt: r.RaisedAt.UTC()}
+	return query.NotificationView{ID: r.NotificationID, Seq: seq, Type: string(r.Type), Message: r.Message, Data: data, CreatedAt: r.RaisedAt.UTC()}
 }

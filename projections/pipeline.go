@@ -17,10 +17,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/eventstore"
-	"github.com/acme/employee-tracking/internal/config"
+	"github.com/acme/employee-tracking/projections/readmodel"
+	"github.com/acme/employee-tracking/projections/saga"
 )
 
 // checkpointFlushEvery is how often the consumers' checkpoints are saved.
@@ -28,16 +30,19 @@ const checkpointFlushEvery = time.Second
 
 // Deps are what the pipeline runs on.
 type Deps struct {
-	// Config gives the leave policy and DAILY_CHECK_AT.
-	Config config.Config
+	// LeavePolicy is the policy the sagas and the sweep decide by.
+	LeavePolicy leave.Policy
+	// DailyCheckAt is when, in each employee's local time, the daily sweep
+	// looks at their day.
+	DailyCheckAt calendar.Clock
 	// Pool serves the projectors, the sagas' bookkeeping and the relay's
 	// checkpoint; Store may use another (the API's), whose appends still
 	// wake the relay.
 	Pool  *pgxpool.Pool
 	Store *eventstore.Store
 	Bus   *Bus
-	// Queries reads the admins to notify; NewQueries(Pool) when nil.
-	Queries *Queries
+	// Queries reads the admins to notify; readmodel.NewQueries(Pool) when nil.
+	Queries *readmodel.Queries
 	Logger  *slog.Logger
 	// Now is the clock of the sagas and the daily sweep; time.Now when nil.
 	Now func() time.Time
@@ -54,7 +59,8 @@ type Pipeline struct {
 	now     func() time.Time
 	policy  leave.Policy
 	checkAt calendar.Clock
-	queries *Queries
+	queries *readmodel.Queries
+	monitor *Monitor
 	metrics *metrics
 	relay   *Relay
 	// consumers are the read models then the sagas.
@@ -76,17 +82,10 @@ func Run(ctx context.Context, d Deps) error {
 
 // New returns a pipeline; Run starts it.
 func New(d Deps) (*Pipeline, error) {
-	checkAt, err := calendar.ParseClock(d.Config.DailyCheckAt)
-	if err != nil {
-		return nil, fmt.Errorf("projections: DAILY_CHECK_AT: %w", err)
-	}
 	p := &Pipeline{
-		pool: d.Pool, store: d.Store, bus: d.Bus, logger: d.Logger, now: d.Now, queries: d.Queries, checkAt: checkAt,
-		policy: leave.Policy{
-			AnnualDays: d.Config.AnnualLeaveDays, LowThresholdDays: d.Config.LowLeaveThresholdDays,
-			LatenessDeductsLeave: d.Config.LatenessDeductsLeave,
-		},
-		metrics: newMetrics(),
+		pool: d.Pool, store: d.Store, bus: d.Bus, logger: d.Logger, now: d.Now, queries: d.Queries,
+		monitor: NewMonitor(d.Pool),
+		checkAt: d.DailyCheckAt, policy: d.LeavePolicy, metrics: newMetrics(),
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -95,13 +94,13 @@ func New(d Deps) (*Pipeline, error) {
 		p.logger = slog.New(slog.DiscardHandler)
 	}
 	if p.queries == nil {
-		p.queries = NewQueries(d.Pool)
+		p.queries = readmodel.NewQueries(d.Pool)
 	}
-	for _, m := range readModels() {
-		p.consumers = append(p.consumers, &liveModel{readModel: m, pool: d.Pool})
+	for _, m := range readmodel.All() {
+		p.consumers = append(p.consumers, &liveModel{Model: m, pool: d.Pool})
 	}
-	for _, s := range sagas(d.Pool, p.notifier(), p.policy) {
-		p.consumers = append(p.consumers, s)
+	for _, s := range saga.All(p.sagaDeps()) {
+		p.consumers = append(p.consumers, &sagaConsumer{Saga: s, pool: d.Pool})
 	}
 	readers := make([]Reader, len(p.consumers))
 	for i, c := range p.consumers {
@@ -110,24 +109,28 @@ func New(d Deps) (*Pipeline, error) {
 	p.relay = NewRelay(d.Pool, d.Store, d.Bus, p.logger, readers)
 	p.relay.metrics = p.metrics
 	if d.Registry != nil {
-		if err := p.metrics.register(d.Registry, p.queries); err != nil {
+		if err := p.metrics.register(d.Registry, p.monitor); err != nil {
 			return nil, fmt.Errorf("projections: register metrics: %w", err)
 		}
 	}
 	return p, nil
 }
 
-func (p *Pipeline) notifier() *notifier {
-	return &notifier{store: p.store, queries: p.queries, now: p.now, logger: p.logger}
+// sagaDeps are what the sagas and the sweep work with.
+func (p *Pipeline) sagaDeps() saga.Deps {
+	return saga.Deps{
+		Pool: p.pool, Store: p.store, Queries: p.queries, LeavePolicy: p.policy, DailyCheckAt: p.checkAt,
+		RaiseNotification: command.NewRaiseNotificationHandler(p.store, p.now),
+		DeductLateness:    command.NewDeductLatenessHandler(p.store, p.policy),
+		GrantLeaveYear:    command.NewGrantLeaveYearHandler(p.store, p.policy, p.now),
+		Now:               p.now, Logger: p.logger,
+	}
 }
 
 // Status reports how far behind the feed each consumer is.
 func (p *Pipeline) Status(ctx context.Context) (ProjectionStatus, error) {
-	return p.queries.Status(ctx)
+	return p.monitor.Status(ctx)
 }
-
-// Queries returns the read side.
-func (p *Pipeline) Queries() *Queries { return p.queries }
 
 // Run runs everything until ctx ends. The consumers subscribe before the
 // relay starts, so the in-process bus loses nothing at start.
@@ -180,7 +183,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return p.relay.Run(gctx) })
 	g.Go(func() error {
-		return p.sweep().run(gctx)
+		return p.sweep().Run(gctx)
 	})
 	g.Go(func() error {
 		p.every(gctx, trimEvery, "trim the bus", func(ctx context.Context) error {
@@ -256,19 +259,17 @@ func (p *Pipeline) topics() []string {
 	return topics
 }
 
-func (p *Pipeline) sweep() *sweep {
-	return &sweep{pool: p.pool, store: p.store, n: p.notifier(), policy: p.policy, checkAt: p.checkAt, now: p.now}
-}
+func (p *Pipeline) sweep() *saga.Sweep { return saga.NewSweep(p.sagaDeps()) }
 
 // liveModel runs a read model's fold on the live tables.
 type liveModel struct {
-	*readModel
+	*readmodel.Model
 	pool *pgxpool.Pool
 }
 
-func (m *liveModel) name() string { return m.readModel.name }
+func (m *liveModel) name() string { return m.Name }
 
-func (m *liveModel) reads() string { return m.readModel.category }
+func (m *liveModel) reads() string { return m.Category }
 
 // handleBatch applies events in one transaction with the record of their
 // streams' versions. The transaction first takes the projection's lock shared
@@ -282,7 +283,7 @@ func (m *liveModel) reads() string { return m.readModel.category }
 func (m *liveModel) handleBatch(ctx context.Context, events []eventstore.Event) (err error) {
 	conn, err := m.pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("%s: %w", m.readModel.name, err)
+		return fmt.Errorf("%s: %w", m.Name, err)
 	}
 	// A connection left inside a transaction is closed by Release.
 	defer conn.Release()
@@ -296,29 +297,65 @@ func (m *liveModel) handleBatch(ctx context.Context, events []eventstore.Event) 
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	b.Queue(asyncCommit)
-	b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, projectionLockKey(m.readModel.name))
-	b.Queue(lockStreamsSQL, m.readModel.name, streams)
-	b.Queue(selectVersionsSQL, m.readModel.name, streams).Query(func(rows pgx.Rows) error {
+	b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, projectionLockKey(m.Name))
+	b.Queue(lockStreamsSQL, m.Name, streams)
+	b.Queue(selectVersionsSQL, m.Name, streams).Query(func(rows pgx.Rows) error {
 		return scanVersions(rows, last)
 	})
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("%s: lock streams: %w", m.readModel.name, err)
+		return fmt.Errorf("%s: lock streams: %w", m.Name, err)
 	}
 	w := &writeBehind{conn: conn.Conn(), batch: &pgx.Batch{}}
-	apply := m.live(w)
+	apply := m.Live(w)
 	applied, err := nextVersions(events, last, func(e eventstore.Event) error {
 		if err := apply(ctx, e); err != nil {
-			return fmt.Errorf("%s: apply %s %s v%d: %w", m.readModel.name, e.Type, e.StreamID, e.Version, err)
+			return fmt.Errorf("%s: apply %s %s v%d: %w", m.Name, e.Type, e.StreamID, e.Version, err)
 		}
 		return nil
 	})
 	if err != nil || len(applied) == 0 {
 		return err // the deferred ROLLBACK undoes any write
 	}
-	queueSaveVersions(w.batch, m.readModel.name, applied)
+	queueSaveVersions(w.batch, m.Name, applied)
 	w.batch.Queue("COMMIT")
 	if err := w.flush(ctx); err != nil {
-		return fmt.Errorf("%s: commit: %w", m.readModel.name, err)
+		return fmt.Errorf("%s: commit: %w", m.Name, err)
+	}
+	return nil
+}
+
+// sagaConsumer runs a saga: one read of its streams' versions, a reaction
+// to each next version in order, one write of the new versions.
+type sagaConsumer struct {
+	saga.Saga
+	pool *pgxpool.Pool
+}
+
+func (s *sagaConsumer) name() string { return s.Name }
+
+func (s *sagaConsumer) reads() string { return s.Category }
+
+func (s *sagaConsumer) handleBatch(ctx context.Context, events []eventstore.Event) error {
+	last := map[string]int64{}
+	rows, err := s.pool.Query(ctx, selectVersionsSQL, s.Name, streamsOf(events))
+	if err == nil {
+		err = scanVersions(rows, last)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: load versions: %w", s.Name, err)
+	}
+	reacted, err := nextVersions(events, last, func(e eventstore.Event) error { return s.React(ctx, e) })
+	if err != nil || len(reacted) == 0 {
+		return err
+	}
+	// One implicit transaction (a batch), committed without waiting for the
+	// disk: a lost version only makes the saga react again, which appends
+	// nothing.
+	b := &pgx.Batch{}
+	b.Queue(asyncCommit)
+	queueSaveVersions(b, s.Name, reacted)
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("%s: save versions: %w", s.Name, err)
 	}
 	return nil
 }

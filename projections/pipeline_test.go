@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -9,9 +10,16 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/google/uuid"
 
+	"github.com/acme/employee-tracking/app/command"
+	"github.com/acme/employee-tracking/app/query"
+	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
+	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/poison"
+	"github.com/acme/employee-tracking/projections/readmodel"
+	"github.com/acme/employee-tracking/projections/saga"
 )
 
 // company is the cast of most pipeline tests: an admin, a manager and one of
@@ -45,7 +53,7 @@ func TestEventReachesEveryReadModel(t *testing.T) {
 		t.Run(map[bool]string{true: "memory", false: "redis"}[bus == MemoryBus], func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, bus)
-			e.start(e.pipeline(testConfig(), quietClock))
+			e.start(e.pipeline(testSettings(), quietClock))
 			c := e.company()
 			e.declareHoliday("2024-12-25", "Christmas")
 			e.workday(c)
@@ -63,13 +71,13 @@ func TestEventReachesEveryReadModel(t *testing.T) {
 			eventually(t, "read models caught up", e.caughtUp)
 
 			ctx := context.Background()
-			q := NewQueries(e.pool)
+			q := readmodel.NewQueries(e.pool)
 			gotEmp, err := q.Employee(ctx, c.emp)
 			if err != nil {
 				t.Fatal(err)
 			}
 			manager := c.manager
-			wantEmp := EmployeeView{ID: c.emp, Email: c.emp[:8] + "@example.com", FullName: "Ayşe Yılmaz", Role: "employee",
+			wantEmp := query.EmployeeView{ID: c.emp, Email: c.emp[:8] + "@example.com", FullName: "Ayşe Yılmaz", Role: "employee",
 				ManagerID: &manager, Position: "engineer", HireDate: date("2024-01-01"), Schedule: c.sched, Active: true}
 			if diff := cmp.Diff(wantEmp, gotEmp); diff != "" {
 				t.Errorf("employee (-want +got):\n%s", diff)
@@ -80,8 +88,8 @@ func TestEventReachesEveryReadModel(t *testing.T) {
 				t.Fatal(err)
 			}
 			out := time.Date(2024, 12, 2, 14, 0, 0, 0, time.UTC)
-			wantDays := []AttendanceDay{{EmployeeID: c.emp, Date: date("2024-12-02"), CheckIn: time.Date(2024, 12, 2, 5, 17, 0, 0, time.UTC),
-				CheckOut: &out, WorkedMinutes: 523, LateMinutes: 17, Status: StatusLate}}
+			wantDays := []query.AttendanceDay{{EmployeeID: c.emp, Date: date("2024-12-02"), CheckIn: time.Date(2024, 12, 2, 5, 17, 0, 0, time.UTC),
+				CheckOut: &out, WorkedMinutes: 523, LateMinutes: 17, Status: readmodel.StatusLate}}
 			if diff := cmp.Diff(wantDays, days, cmpopts.EquateApproxTime(0)); diff != "" {
 				t.Errorf("attendance days (-want +got):\n%s", diff)
 			}
@@ -109,18 +117,18 @@ func TestEventReachesEveryReadModel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff([]Holiday{{Date: date("2024-12-25"), Name: "Christmas"}}, hols); diff != "" {
+			if diff := cmp.Diff([]readmodel.Holiday{{Date: date("2024-12-25"), Name: "Christmas"}}, hols); diff != "" {
 				t.Errorf("holidays (-want +got):\n%s", diff)
 			}
 
-			report, err := q.MonthlyWork(ctx, 2024, 12, ReportFilter{EmployeeID: c.emp}, date("2024-12-04"))
+			report, err := q.MonthlyWork(ctx, 2024, 12, query.ReportFilter{EmployeeID: c.emp}, date("2024-12-04"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			// December 2024 has 22 weekdays; Christmas and two days of leave
 			// leave 19 expected days of 9 hours. 2024-12-03 passed without a
 			// check-in.
-			wantRows := []MonthlyRow{{EmployeeID: c.emp, FullName: "Ayşe Yılmaz", DaysWorked: 1, WorkedMinutes: 523, WorkedHours: 8.72,
+			wantRows := []query.MonthlyRow{{EmployeeID: c.emp, FullName: "Ayşe Yılmaz", DaysWorked: 1, WorkedMinutes: 523, WorkedHours: 8.72,
 				ExpectedMinutes: 19 * 540, LateDays: 1, LateMinutes: 17, LeaveDays: 2, AbsentDays: 1}}
 			if diff := cmp.Diff(wantRows, report.Employees); diff != "" {
 				t.Errorf("monthly work (-want +got):\n%s", diff)
@@ -156,5 +164,57 @@ func TestEventReachesEveryReadModel(t *testing.T) {
 				t.Errorf("lateness notification: got %+v, want message %q", late, want)
 			}
 		})
+	}
+}
+
+// TestLateCheckInDeductsLeaveOnce: with the deduction on, a late check-in
+// costs its minutes of leave once, under the id derived from the check-in,
+// recorded as the saga's and caused by the check-in, even when the saga is
+// handed the check-in again.
+func TestLateCheckInDeductsLeaveOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, MemoryBus)
+	settings := testSettings()
+	settings.policy.LatenessDeductsLeave = true
+	p := e.pipeline(settings, quietClock)
+	e.start(p)
+	c := e.company()
+	e.leave(c.emp, leave.Grant{EmployeeID: c.emp, Year: 2024})
+	e.workday(c)
+
+	deductions := func() []eventstore.Event {
+		history, err := e.store.Load(context.Background(), leave.Stream(c.emp))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.DeleteFunc(history, func(ev eventstore.Event) bool { return ev.Type != "leave.lateness_deducted" })
+	}
+	eventually(t, "the deduction", func() (bool, error) { return len(deductions()) == 1, nil })
+	checkIns, err := e.store.Load(context.Background(), attendance.Stream(c.emp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := deductions()[0]
+	if want := command.ReactionIDs.ID("leave", checkIns[0].ID.String(), "0"); got.ID != want {
+		t.Errorf("deduction id = %s, want %s", got.ID, want)
+	}
+	if got.Metadata.Actor != saga.DeductLeaveOnLateCheckIn || got.Metadata.CausationID != checkIns[0].ID.String() {
+		t.Errorf("deduction metadata = %+v, want the saga's, caused by check-in %s", got.Metadata, checkIns[0].ID)
+	}
+	if ev := got.Payload.(leave.LatenessDeducted); ev.LateMinutes != 17 {
+		t.Errorf("deducted %d late minutes, want 17", ev.LateMinutes)
+	}
+
+	var deduct *sagaConsumer
+	for _, cons := range p.consumers {
+		if s, ok := cons.(*sagaConsumer); ok && s.Name == saga.DeductLeaveOnLateCheckIn {
+			deduct = s
+		}
+	}
+	if err := deduct.React(context.Background(), checkIns[0]); err != nil && !poison.Is(err) {
+		t.Fatalf("reacting again: %v", err)
+	}
+	if n := len(deductions()); n != 1 {
+		t.Errorf("%d deductions after the check-in came again, want 1", n)
 	}
 }

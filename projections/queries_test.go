@@ -10,17 +10,19 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/internal/testdb"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 func TestQueries(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, MemoryBus)
-	e.start(e.pipeline(testConfig(), quietClock))
+	e.start(e.pipeline(testSettings(), quietClock))
 	c := e.company()
 	for i := range 4 {
 		e.register(fmt.Sprintf("Report %d", i), employee.RoleEmployee, c.manager, c.sched, "2024-01-01")
@@ -39,13 +41,13 @@ func TestQueries(t *testing.T) {
 	})
 	eventually(t, "caught up", e.caughtUp)
 	ctx := context.Background()
-	q := NewQueries(e.pool)
+	q := readmodel.NewQueries(e.pool)
 
 	t.Run("employees of a manager, page by page", func(t *testing.T) {
 		var got []string
 		after := ""
 		for pages := 0; ; pages++ {
-			list, next, err := q.ListEmployees(ctx, EmployeeFilter{ManagerID: c.manager, After: after, Limit: 2})
+			list, next, err := q.ListEmployees(ctx, query.EmployeeFilter{ManagerID: c.manager, After: after, Limit: 2})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,15 +76,15 @@ func TestQueries(t *testing.T) {
 
 	t.Run("leave requests by status and manager", func(t *testing.T) {
 		tests := []struct {
-			f    LeaveFilter
+			f    query.LeaveFilter
 			want int
 		}{
-			{LeaveFilter{}, 2},
-			{LeaveFilter{Status: "pending"}, 1},
-			{LeaveFilter{Status: "approved", ManagerID: c.manager}, 1},
-			{LeaveFilter{ManagerID: c.admin}, 0},
-			{LeaveFilter{EmployeeID: c.emp, Limit: 1}, 1},
-			{LeaveFilter{EmployeeID: "not-a-uuid"}, 0},
+			{query.LeaveFilter{}, 2},
+			{query.LeaveFilter{Status: "pending"}, 1},
+			{query.LeaveFilter{Status: "approved", ManagerID: c.manager}, 1},
+			{query.LeaveFilter{ManagerID: c.admin}, 0},
+			{query.LeaveFilter{EmployeeID: c.emp, Limit: 1}, 1},
+			{query.LeaveFilter{EmployeeID: "not-a-uuid"}, 0},
 		}
 		for _, tt := range tests {
 			got, _, err := q.ListLeaveRequests(ctx, tt.f)
@@ -115,7 +117,7 @@ func TestQueries(t *testing.T) {
 		if err != nil || !got.Read {
 			t.Errorf("notification read: got %+v (err %v), want read", got, err)
 		}
-		if _, err := q.Notification(ctx, c.emp, first.NotificationID); !errors.Is(err, ErrNotFound) {
+		if _, err := q.Notification(ctx, c.emp, first.NotificationID); !errors.Is(err, query.ErrNotFound) {
 			t.Errorf("another user's notification: got %v, want ErrNotFound", err)
 		}
 	})
@@ -126,14 +128,14 @@ func TestQueries(t *testing.T) {
 			"malformed employee": func() error { _, err := q.Employee(ctx, "x"); return err }(),
 			"malformed request":  func() error { _, err := q.LeaveRequest(ctx, "'; drop table"); return err }(),
 		} {
-			if !errors.Is(err, ErrNotFound) {
+			if !errors.Is(err, query.ErrNotFound) {
 				t.Errorf("%s: got %v, want ErrNotFound", name, err)
 			}
 		}
 	})
 
 	t.Run("monthly work of a manager's reports", func(t *testing.T) {
-		r, err := q.MonthlyWork(ctx, 2024, 12, ReportFilter{ManagerID: c.manager}, date("2024-12-03"))
+		r, err := q.MonthlyWork(ctx, 2024, 12, query.ReportFilter{ManagerID: c.manager}, date("2024-12-03"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,7 +151,7 @@ func TestQueries(t *testing.T) {
 				t.Errorf("%s: got %d absent days, want %d", row.FullName, row.AbsentDays, wantAbsent)
 			}
 		}
-		if _, err := q.MonthlyWork(ctx, 2024, 13, ReportFilter{}, date("2024-12-03")); !errors.Is(err, ErrInvalidMonth) {
+		if _, err := q.MonthlyWork(ctx, 2024, 13, query.ReportFilter{}, date("2024-12-03")); !errors.Is(err, readmodel.ErrInvalidMonth) {
 			t.Errorf("month 13: got %v, want ErrInvalidMonth", err)
 		}
 	})
@@ -221,23 +223,23 @@ func TestMonthlyWorkByHand(t *testing.T) {
 	// the 20th she missed the 18th.
 	// Deniz: 21 weekdays less the holiday = 20 x 540 = 10,800 min, 1,200 of
 	// overtime; of the 12 expected days before the 20th she missed the 19th.
-	want := []MonthlyRow{
+	want := []query.MonthlyRow{
 		{EmployeeID: ada, FullName: "Ada", DaysWorked: 3, WorkedMinutes: 1500, WorkedHours: 25, ExpectedMinutes: 8640,
 			LateDays: 1, LateMinutes: 10, LeaveDays: 2, AbsentDays: 8},
 		{EmployeeID: bora, FullName: "Bora", DaysWorked: 1, WorkedMinutes: 300, WorkedHours: 5, ExpectedMinutes: 960, AbsentDays: 1},
 		{EmployeeID: deniz, FullName: "Deniz", DaysWorked: 11, WorkedMinutes: 12000, WorkedHours: 200, ExpectedMinutes: 10800,
 			AbsentDays: 1, OvertimeMinutes: 1200},
 	}
-	q := NewQueries(pool)
+	q := readmodel.NewQueries(pool)
 	tests := []struct {
 		name string
-		f    ReportFilter
-		want []MonthlyRow
+		f    query.ReportFilter
+		want []query.MonthlyRow
 	}{
-		{"everyone", ReportFilter{}, want},
-		{"a manager's reports", ReportFilter{ManagerID: manager}, want[:2]},
-		{"one employee", ReportFilter{EmployeeID: bora}, want[1:2]},
-		{"an inactive employee without work", ReportFilter{EmployeeID: cem}, []MonthlyRow{}},
+		{"everyone", query.ReportFilter{}, want},
+		{"a manager's reports", query.ReportFilter{ManagerID: manager}, want[:2]},
+		{"one employee", query.ReportFilter{EmployeeID: bora}, want[1:2]},
+		{"an inactive employee without work", query.ReportFilter{EmployeeID: cem}, []query.MonthlyRow{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // ErrUnknownProjection is returned by Rebuild and Verify for a name that is
@@ -45,12 +46,12 @@ func Rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, n
 			return err
 		}
 		for _, m := range r.models {
-			for _, t := range m.tables {
-				if _, err := tx.Exec(ctx, `DROP TABLE public.`+t.tableName()); err != nil {
-					return fmt.Errorf("projections: rebuild: swap %s: %w", t.tableName(), err)
+			for _, t := range m.Tables {
+				if _, err := tx.Exec(ctx, `DROP TABLE public.`+t.TableName()); err != nil {
+					return fmt.Errorf("projections: rebuild: swap %s: %w", t.TableName(), err)
 				}
-				if _, err := tx.Exec(ctx, `ALTER TABLE `+r.schema+`.`+t.tableName()+` SET SCHEMA public`); err != nil {
-					return fmt.Errorf("projections: rebuild: swap %s: %w", t.tableName(), err)
+				if _, err := tx.Exec(ctx, `ALTER TABLE `+r.schema+`.`+t.TableName()+` SET SCHEMA public`); err != nil {
+					return fmt.Errorf("projections: rebuild: swap %s: %w", t.TableName(), err)
 				}
 			}
 		}
@@ -86,7 +87,7 @@ func Verify(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, na
 			return err
 		}
 		for _, m := range r.models {
-			for _, t := range m.tables {
+			for _, t := range m.Tables {
 				n, err := r.compare(ctx, tx, t, out)
 				if err != nil {
 					return err
@@ -108,26 +109,26 @@ var errVerified = errors.New("verified")
 // rebuilt is the outcome of a fold: fresh tables in a scratch schema.
 type rebuilt struct {
 	schema string
-	models []*readModel
+	models []*readmodel.Model
 	pool   *pgxpool.Pool
 	// progress receives the progress bar and the events that could not be
 	// applied.
 	progress io.Writer
 }
 
-func selectModels(names []string) ([]*readModel, error) {
-	all := readModels()
+func selectModels(names []string) ([]*readmodel.Model, error) {
+	all := readmodel.All()
 	if len(names) == 0 {
 		return all, nil
 	}
-	var out []*readModel
+	var out []*readmodel.Model
 	for _, m := range all {
-		if slices.Contains(names, m.name) {
+		if slices.Contains(names, m.Name) {
 			out = append(out, m)
 		}
 	}
 	for _, n := range names {
-		if !slices.ContainsFunc(out, func(m *readModel) bool { return m.name == n }) {
+		if !slices.ContainsFunc(out, func(m *readmodel.Model) bool { return m.Name == n }) {
 			return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownProjection, n, strings.Join(ReadModelNames(), ", "))
 		}
 	}
@@ -164,14 +165,14 @@ func fold(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, name
 	)
 
 	type folding struct {
-		m        *readModel
-		apply    applyFunc
-		tables   []memTable
+		m        *readmodel.Model
+		apply    readmodel.Apply
+		tables   []readmodel.MemTable
 		versions map[string]int64
 	}
 	fs := make([]*folding, len(models))
 	for i, m := range models {
-		apply, tables := m.memory()
+		apply, tables := m.Memory()
 		fs[i] = &folding{m: m, apply: apply, tables: tables, versions: map[string]int64{}}
 	}
 	var skipped int
@@ -185,12 +186,12 @@ func fold(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, name
 		}
 		for _, e := range events {
 			for _, f := range fs {
-				if !f.m.wants(e.StreamID) {
+				if streamCategory(e.StreamID) != f.m.Category {
 					continue
 				}
 				if err := f.apply(ctx, e); err != nil {
 					// The live projector parks such an event; so does the fold.
-					fmt.Fprintf(progress, "\nskipped %s %s v%d in %s: %v\n", e.Type, e.StreamID, e.Version, f.m.name, err)
+					fmt.Fprintf(progress, "\nskipped %s %s v%d in %s: %v\n", e.Type, e.StreamID, e.Version, f.m.Name, err)
 					skipped++
 				}
 				f.versions[e.StreamID] = e.Version
@@ -212,16 +213,16 @@ func fold(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, name
 		}
 		for _, f := range fs {
 			for _, t := range f.tables {
-				if _, err := tx.Exec(ctx, `CREATE TABLE `+schema+`.`+t.tableName()+` (LIKE public.`+t.tableName()+` INCLUDING ALL)`); err != nil {
+				if _, err := tx.Exec(ctx, `CREATE TABLE `+schema+`.`+t.TableName()+` (LIKE public.`+t.TableName()+` INCLUDING ALL)`); err != nil {
 					return err
 				}
-				if _, err := t.copyTo(ctx, tx, schema); err != nil {
+				if _, err := t.CopyTo(ctx, tx, schema); err != nil {
 					return err
 				}
 			}
 			versions := make([][]any, 0, len(f.versions))
 			for stream, v := range f.versions {
-				versions = append(versions, []any{f.m.name, stream, v})
+				versions = append(versions, []any{f.m.Name, stream, v})
 			}
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{schema, "projection_versions"}, []string{"projection", "stream_id", "version"},
 				pgx.CopyFromRows(versions)); err != nil {
@@ -246,10 +247,10 @@ func fold(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, name
 // path.
 func (r *rebuilt) catchUp(ctx context.Context, tx pgx.Tx, store *eventstore.Store) error {
 	models := slices.Clone(r.models)
-	slices.SortFunc(models, func(a, b *readModel) int { return strings.Compare(a.name, b.name) })
+	slices.SortFunc(models, func(a, b *readmodel.Model) int { return strings.Compare(a.Name, b.Name) })
 	for _, m := range models {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, projectionLockKey(m.name)); err != nil {
-			return fmt.Errorf("projections: rebuild: lock %s: %w", m.name, err)
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, projectionLockKey(m.Name)); err != nil {
+			return fmt.Errorf("projections: rebuild: lock %s: %w", m.Name, err)
 		}
 	}
 	if _, err := tx.Exec(ctx, `SET LOCAL search_path = `+r.schema+`, public`); err != nil {
@@ -258,9 +259,9 @@ func (r *rebuilt) catchUp(ctx context.Context, tx pgx.Tx, store *eventstore.Stor
 	for _, m := range r.models {
 		rows, err := tx.Query(ctx, `SELECT l.stream_id, coalesce(s.version, 0), l.version
 			FROM public.projection_versions l LEFT JOIN projection_versions s USING (projection, stream_id)
-			WHERE l.projection = $1 AND l.version > coalesce(s.version, 0)`, m.name)
+			WHERE l.projection = $1 AND l.version > coalesce(s.version, 0)`, m.Name)
 		if err != nil {
-			return fmt.Errorf("projections: rebuild: catch up %s: %w", m.name, err)
+			return fmt.Errorf("projections: rebuild: catch up %s: %w", m.Name, err)
 		}
 		type behind struct {
 			stream     string
@@ -272,9 +273,9 @@ func (r *rebuilt) catchUp(ctx context.Context, tx pgx.Tx, store *eventstore.Stor
 			return b, err
 		})
 		if err != nil {
-			return fmt.Errorf("projections: rebuild: catch up %s: %w", m.name, err)
+			return fmt.Errorf("projections: rebuild: catch up %s: %w", m.Name, err)
 		}
-		apply := m.live(tx)
+		apply := m.Live(tx)
 		for _, b := range list {
 			events, err := store.LoadFrom(ctx, b.stream, b.from)
 			if err != nil {
@@ -286,14 +287,14 @@ func (r *rebuilt) catchUp(ctx context.Context, tx pgx.Tx, store *eventstore.Stor
 				}
 				applied, err := r.applyOrPark(ctx, tx, m, apply, e)
 				if err != nil {
-					return fmt.Errorf("projections: rebuild: catch up %s with %s v%d: %w", m.name, e.StreamID, e.Version, err)
+					return fmt.Errorf("projections: rebuild: catch up %s with %s v%d: %w", m.Name, e.StreamID, e.Version, err)
 				}
 				if !applied {
 					// The rows remember what the undone apply wrote.
-					apply = m.live(tx)
+					apply = m.Live(tx)
 				}
 			}
-			if err := saveVersion(ctx, tx, m.name, b.stream, b.upTo); err != nil {
+			if err := saveVersion(ctx, tx, m.Name, b.stream, b.upTo); err != nil {
 				return err
 			}
 		}
@@ -305,7 +306,7 @@ func (r *rebuilt) catchUp(ctx context.Context, tx pgx.Tx, store *eventstore.Stor
 // can never be applied is undone, reported and parked, as the live projector
 // does, and the catch-up goes on; any other failure is returned. It reports
 // whether e was applied.
-func (r *rebuilt) applyOrPark(ctx context.Context, tx pgx.Tx, m *readModel, apply applyFunc, e eventstore.Event) (bool, error) {
+func (r *rebuilt) applyOrPark(ctx context.Context, tx pgx.Tx, m *readmodel.Model, apply readmodel.Apply, e eventstore.Event) (bool, error) {
 	sp, err := tx.Begin(ctx)
 	if err != nil {
 		return false, err
@@ -320,12 +321,12 @@ func (r *rebuilt) applyOrPark(ctx context.Context, tx pgx.Tx, m *readModel, appl
 	if !isPermanent(cause) {
 		return false, cause
 	}
-	fmt.Fprintf(r.progress, "parked %s %s v%d in %s: %v\n", e.Type, e.StreamID, e.Version, m.name, cause)
+	fmt.Fprintf(r.progress, "parked %s %s v%d in %s: %v\n", e.Type, e.StreamID, e.Version, m.Name, cause)
 	payload, err := eventMessagePayload(e)
 	if err != nil {
 		return false, err
 	}
-	return false, parkIn(ctx, tx, m.name, e.ID.String(), payload, &e, cause)
+	return false, parkIn(ctx, tx, m.Name, e.ID.String(), payload, &e, cause)
 }
 
 // waitForLive waits until the live projectors have handled every stream up to
@@ -353,29 +354,29 @@ func (r *rebuilt) waitForLive(ctx context.Context, pool *pgxpool.Pool, timeout t
 
 // compare writes the rows of t that differ between the live table and the
 // rebuilt one, matched by key.
-func (r *rebuilt) compare(ctx context.Context, tx pgx.Tx, t tableInfo, out io.Writer) (int, error) {
+func (r *rebuilt) compare(ctx context.Context, tx pgx.Tx, t readmodel.Table, out io.Writer) (int, error) {
 	var on, key []string
-	for _, k := range t.keyColumns() {
+	for _, k := range t.KeyColumns() {
 		on = append(on, "l."+k+" = s."+k)
 		key = append(key, "'"+k+"', coalesce(l."+k+", s."+k+")")
 	}
 	rows, err := tx.Query(ctx, `SELECT jsonb_build_object(`+strings.Join(key, ", ")+`)::text,
-			CASE WHEN l.`+t.keyColumns()[0]+` IS NULL THEN 'missing' ELSE to_jsonb(l)::text END,
-			CASE WHEN s.`+t.keyColumns()[0]+` IS NULL THEN 'missing' ELSE to_jsonb(s)::text END
-		FROM public.`+t.tableName()+` l FULL JOIN `+r.schema+`.`+t.tableName()+` s ON `+strings.Join(on, " AND ")+`
-		WHERE l.`+t.keyColumns()[0]+` IS NULL OR s.`+t.keyColumns()[0]+` IS NULL OR to_jsonb(l) <> to_jsonb(s)
+			CASE WHEN l.`+t.KeyColumns()[0]+` IS NULL THEN 'missing' ELSE to_jsonb(l)::text END,
+			CASE WHEN s.`+t.KeyColumns()[0]+` IS NULL THEN 'missing' ELSE to_jsonb(s)::text END
+		FROM public.`+t.TableName()+` l FULL JOIN `+r.schema+`.`+t.TableName()+` s ON `+strings.Join(on, " AND ")+`
+		WHERE l.`+t.KeyColumns()[0]+` IS NULL OR s.`+t.KeyColumns()[0]+` IS NULL OR to_jsonb(l) <> to_jsonb(s)
 		ORDER BY 1`)
 	if err != nil {
-		return 0, fmt.Errorf("projections: verify %s: %w", t.tableName(), err)
+		return 0, fmt.Errorf("projections: verify %s: %w", t.TableName(), err)
 	}
 	n := 0
 	for rows.Next() {
 		var k, live, want string
 		if err := rows.Scan(&k, &live, &want); err != nil {
 			rows.Close()
-			return n, fmt.Errorf("projections: verify %s: %w", t.tableName(), err)
+			return n, fmt.Errorf("projections: verify %s: %w", t.TableName(), err)
 		}
-		fmt.Fprintf(out, "%s %s\n  live:    %s\n  rebuilt: %s\n", t.tableName(), k, live, want)
+		fmt.Fprintf(out, "%s %s\n  live:    %s\n  rebuilt: %s\n", t.TableName(), k, live, want)
 		n++
 	}
 	return n, rows.Err()
@@ -385,10 +386,13 @@ func (r *rebuilt) drop(ctx context.Context) {
 	_, _ = r.pool.Exec(ctx, `DROP SCHEMA IF EXISTS `+r.schema+` CASCADE`)
 }
 
-func namesOf(models []*readModel) []string {
+// ReadModelNames lists the projections that rebuild and verify know.
+func ReadModelNames() []string { return namesOf(readmodel.All()) }
+
+func namesOf(models []*readmodel.Model) []string {
 	out := make([]string, len(models))
 	for i, m := range models {
-		out[i] = m.name
+		out[i] = m.Name
 	}
 	return out
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // randomWorkload appends a month of random attendance, leave, holidays and
@@ -82,7 +83,7 @@ func (e *env) randomWorkload(rng *rand.Rand, c company, emps []string) {
 func TestRebuildEqualsLive(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, MemoryBus)
-	e.start(e.pipeline(testConfig(), quietClock))
+	e.start(e.pipeline(testSettings(), quietClock))
 	c := e.company()
 	emps := []string{c.emp}
 	for range 3 {
@@ -106,7 +107,7 @@ func TestRebuildEqualsLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	diffs, err = Verify(ctx, e.pool, e.store, []string{MonthlyHours}, &out, nil)
+	diffs, err = Verify(ctx, e.pool, e.store, []string{readmodel.MonthlyHours}, &out, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +157,7 @@ func TestRebuildCatchUpParksWhatItCannotApply(t *testing.T) {
 	emp := e.register("Worker", employee.RoleEmployee, "", schedule("UTC"), "2024-01-01")
 	e.leave(emp, leave.Grant{EmployeeID: emp, Year: 2024})
 	var progress bytes.Buffer
-	r, err := fold(ctx, e.pool, e.store, []string{Leave}, &progress)
+	r, err := fold(ctx, e.pool, e.store, []string{readmodel.Leave}, &progress)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,14 +173,14 @@ func TestRebuildCatchUpParksWhatItCannotApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The live projector handled them meanwhile (and parked the first).
-	if _, err := e.pool.Exec(ctx, `INSERT INTO projection_versions (projection, stream_id, version) VALUES ($1, $2, 3)`, Leave, stream); err != nil {
+	if _, err := e.pool.Exec(ctx, `INSERT INTO projection_versions (projection, stream_id, version) VALUES ($1, $2, 3)`, readmodel.Leave, stream); err != nil {
 		t.Fatal(err)
 	}
 	err = pgx.BeginFunc(ctx, e.pool, func(tx pgx.Tx) error { return r.catchUp(ctx, tx, e.store) })
 	if err != nil {
 		t.Fatalf("catch-up: %v", err)
 	}
-	if got := e.count(`SELECT count(*) FROM parked_messages WHERE projection = $1 AND message_id = $2 AND version = 2`, Leave, unknown.String()); got != 1 {
+	if got := e.count(`SELECT count(*) FROM parked_messages WHERE projection = $1 AND message_id = $2 AND version = 2`, readmodel.Leave, unknown.String()); got != 1 {
 		t.Errorf("parked messages of the unknown request's decision: got %d, want 1", got)
 	}
 	if !strings.Contains(progress.String(), "parked leave.approved "+stream+" v2") {
@@ -188,7 +189,7 @@ func TestRebuildCatchUpParksWhatItCannotApply(t *testing.T) {
 	if got := e.count(`SELECT count(*) FROM `+r.schema+`.leave_balances WHERE employee_id = $1 AND year = 2025`, emp); got != 1 {
 		t.Errorf("balances of 2025 in the rebuilt tables: got %d, want 1: the grant after the parked event was not applied", got)
 	}
-	if got := e.count(`SELECT version FROM `+r.schema+`.projection_versions WHERE projection = $1 AND stream_id = $2`, Leave, stream); got != 3 {
+	if got := e.count(`SELECT version FROM `+r.schema+`.projection_versions WHERE projection = $1 AND stream_id = $2`, readmodel.Leave, stream); got != 3 {
 		t.Errorf("rebuilt version of %s: got %d, want 3", stream, got)
 	}
 }
@@ -204,7 +205,7 @@ func TestRebuildProgressShowsARealRate(t *testing.T) {
 		e.register("Worker", employee.RoleEmployee, "", schedule("UTC"), "2024-01-01")
 	}
 	var progress bytes.Buffer
-	if err := Rebuild(ctx, e.pool, e.store, []string{Directory}, &progress); err != nil {
+	if err := Rebuild(ctx, e.pool, e.store, []string{readmodel.Directory}, &progress); err != nil {
 		t.Fatal(err)
 	}
 	rates := regexp.MustCompile(`([0-9]+) events/s`).FindAllStringSubmatch(progress.String(), -1)

@@ -18,6 +18,9 @@ import (
 // RelayCheckpoint is the name of the relay's checkpoint in the checkpoints table.
 const RelayCheckpoint = "relay"
 
+// notificationRaised is the type of the events fanned out to every process.
+const notificationRaised = "notification.raised"
+
 // relayLockID is the session advisory lock held by the one active relay.
 const relayLockID int64 = 0x45545f52454c4159 // "ET_RELAY"
 

@@ -15,6 +15,8 @@ import (
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/readmodel"
+	"github.com/acme/employee-tracking/projections/saga"
 )
 
 // monthlyMinutes is the worked minutes of December 2024, which a duplicate
@@ -54,7 +56,7 @@ func (e *env) wantOnce(c company) {
 func TestDuplicateDeliveryChangesNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testRedisURL())
-	p := e.pipeline(testConfig(), quietClock)
+	p := e.pipeline(testSettings(), quietClock)
 	var handled sync.Map // consumer + event id -> times handled
 	p.afterApply = func(consumer string, ev eventstore.Event) error {
 		n, _ := handled.LoadOrStore(consumer+ev.ID.String(), new(atomic.Int32))
@@ -82,7 +84,7 @@ func TestDuplicateDeliveryChangesNothing(t *testing.T) {
 			e.publish(e.bus.topicOf(ev.StreamID), msg)
 		}
 	}
-	for _, consumer := range []string{MonthlyHours, Attendance, NotifyLatenessOnCheckedIn} {
+	for _, consumer := range []string{readmodel.MonthlyHours, readmodel.Attendance, saga.NotifyLatenessOnCheckedIn} {
 		eventually(t, consumer+" got the duplicates", func() (bool, error) {
 			n, ok := handled.Load(consumer + history[len(history)-1].ID.String())
 			return ok && n.(*atomic.Int32).Load() == 3, nil
@@ -94,7 +96,7 @@ func TestDuplicateDeliveryChangesNothing(t *testing.T) {
 func TestRelayKilledBetweenPublishAndCheckpointResumes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testRedisURL())
-	p := e.pipeline(testConfig(), quietClock)
+	p := e.pipeline(testSettings(), quietClock)
 	var kills atomic.Int32
 	stop := func() {}
 	p.relay.afterPublish = func() {
@@ -123,7 +125,7 @@ func TestRelayKilledBetweenPublishAndCheckpointResumes(t *testing.T) {
 		t.Fatalf("relay checkpoint %s is past the check-out %s: it was not killed before its checkpoint", relayAt, history[1].Cursor())
 	}
 
-	e.start(e.pipeline(testConfig(), quietClock))
+	e.start(e.pipeline(testSettings(), quietClock))
 	eventually(t, "caught up", e.caughtUp)
 	eventually(t, "lateness notifications", func() (bool, error) { return len(e.inbox(c.admin)) == 1, nil })
 	eventually(t, "relay checkpoint at the head", func() (bool, error) {
@@ -136,11 +138,11 @@ func TestRelayKilledBetweenPublishAndCheckpointResumes(t *testing.T) {
 func TestProjectorKilledBetweenApplyAndAckResumes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testRedisURL())
-	p := e.pipeline(testConfig(), quietClock)
+	p := e.pipeline(testSettings(), quietClock)
 	var killed atomic.Bool
 	var stop func()
 	p.afterApply = func(consumer string, ev eventstore.Event) error {
-		if _, ok := ev.Payload.(attendance.CheckedOut); ok && consumer == MonthlyHours && killed.CompareAndSwap(false, true) {
+		if _, ok := ev.Payload.(attendance.CheckedOut); ok && consumer == readmodel.MonthlyHours && killed.CompareAndSwap(false, true) {
 			go stop()
 			return context.Canceled // never acknowledged
 		}
@@ -156,10 +158,10 @@ func TestProjectorKilledBetweenApplyAndAckResumes(t *testing.T) {
 	}
 
 	// The unacknowledged message is claimed by the new consumer and skipped.
-	p2 := e.pipeline(testConfig(), quietClock)
+	p2 := e.pipeline(testSettings(), quietClock)
 	var redelivered atomic.Bool
 	p2.afterApply = func(consumer string, ev eventstore.Event) error {
-		if _, ok := ev.Payload.(attendance.CheckedOut); ok && consumer == MonthlyHours {
+		if _, ok := ev.Payload.(attendance.CheckedOut); ok && consumer == readmodel.MonthlyHours {
 			redelivered.Store(true)
 		}
 		return nil
@@ -181,7 +183,7 @@ type monthlyHold struct {
 func holdMonthly(p *Pipeline) *monthlyHold {
 	h := &monthlyHold{release: make(chan struct{})}
 	p.afterApply = func(consumer string, _ eventstore.Event) error {
-		if h.held.Load() && consumer == MonthlyHours {
+		if h.held.Load() && consumer == readmodel.MonthlyHours {
 			<-h.release
 		}
 		return nil
@@ -228,7 +230,7 @@ func (e *env) wantConvergedAfterLoss(p *Pipeline, emps []string) {
 func TestRedisLosingItsStreamsLosesNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testRedisURL())
-	p := e.pipeline(testConfig(), quietClock)
+	p := e.pipeline(testSettings(), quietClock)
 	hold := holdMonthly(p)
 	e.start(p)
 	c := e.company()
@@ -253,7 +255,7 @@ func TestRedisLosingItsStreamsLosesNothing(t *testing.T) {
 func TestRedisLostJustBeforeAPublishLosesNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testRedisURL())
-	p := e.pipeline(testConfig(), quietClock)
+	p := e.pipeline(testSettings(), quietClock)
 	hold := holdMonthly(p)
 	var lost atomic.Bool
 	p.relay.beforePublish = func() {
@@ -283,7 +285,7 @@ func TestRedisLostJustBeforeAPublishLosesNothing(t *testing.T) {
 func TestPoisonMessageIsParkedAndThePartitionMovesOn(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, testRedisURL())
-	e.start(e.pipeline(testConfig(), quietClock))
+	e.start(e.pipeline(testSettings(), quietClock))
 	// A message no codec can read, on every partition.
 	for part := range e.bus.Partitions() {
 		msg := message.NewMessage("poison", []byte(`{"stream":"attendance-x","version":1,"type":"attendance.exploded","data":{}}`))
@@ -293,16 +295,16 @@ func TestPoisonMessageIsParkedAndThePartitionMovesOn(t *testing.T) {
 	c := e.company()
 	e.workday(c)
 	eventually(t, "caught up", e.caughtUp)
-	if got, want := e.count(`SELECT count(*) FROM parked_messages WHERE projection = $1`, Attendance), e.bus.Partitions(); got != want {
-		t.Errorf("parked by %s: got %d, want %d", Attendance, got, want)
+	if got, want := e.count(`SELECT count(*) FROM parked_messages WHERE projection = $1`, readmodel.Attendance), e.bus.Partitions(); got != want {
+		t.Errorf("parked by %s: got %d, want %d", readmodel.Attendance, got, want)
 	}
-	st, err := NewQueries(e.pool).Status(context.Background())
+	st, err := NewMonitor(e.pool).Status(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, cs := range st.Consumers {
-		if cs.Name == Attendance && cs.Parked != int64(e.bus.Partitions()) {
-			t.Errorf("status of %s: got %d parked, want %d", Attendance, cs.Parked, e.bus.Partitions())
+		if cs.Name == readmodel.Attendance && cs.Parked != int64(e.bus.Partitions()) {
+			t.Errorf("status of %s: got %d parked, want %d", readmodel.Attendance, cs.Parked, e.bus.Partitions())
 		}
 	}
 	if got := e.monthlyMinutes(c.emp); got != 523 {
@@ -313,7 +315,7 @@ func TestPoisonMessageIsParkedAndThePartitionMovesOn(t *testing.T) {
 func TestSagasNotifyOnceUnderRedelivery(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, MemoryBus)
-	p := e.pipeline(testConfig(), quietClock)
+	p := e.pipeline(testSettings(), quietClock)
 	e.start(p)
 	c := e.company()
 	e.workday(c)
@@ -321,16 +323,16 @@ func TestSagasNotifyOnceUnderRedelivery(t *testing.T) {
 
 	// Forget what the saga handled and hand it the check-in again, twice and
 	// at once, as a redelivery after lost bookkeeping would.
-	if _, err := e.pool.Exec(context.Background(), `DELETE FROM projection_versions WHERE projection = $1`, NotifyLatenessOnCheckedIn); err != nil {
+	if _, err := e.pool.Exec(context.Background(), `DELETE FROM projection_versions WHERE projection = $1`, saga.NotifyLatenessOnCheckedIn); err != nil {
 		t.Fatal(err)
 	}
 	history, err := e.store.Load(context.Background(), attendance.Stream(c.emp))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lateness *saga
+	var lateness *sagaConsumer
 	for _, cons := range p.consumers {
-		if s, ok := cons.(*saga); ok && s.name() == NotifyLatenessOnCheckedIn {
+		if s, ok := cons.(*sagaConsumer); ok && s.Name == saga.NotifyLatenessOnCheckedIn {
 			lateness = s
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/acme/employee-tracking/eventstore"
@@ -46,12 +47,18 @@ func (s ProjectionStatus) Stalled() []string {
 	return out
 }
 
+// Monitor reads how far the relay and the consumers are.
+type Monitor struct{ pool *pgxpool.Pool }
+
+// NewMonitor returns a monitor of the pipeline's bookkeeping in pool.
+func NewMonitor(pool *pgxpool.Pool) *Monitor { return &Monitor{pool: pool} }
+
 // Status reports the relay and every consumer that has saved a checkpoint,
 // plus every read model. A consumer's checkpoint is the lowest over the bus
 // partitions: everything before it is handled.
-func (q *Queries) Status(ctx context.Context) (ProjectionStatus, error) {
+func (m *Monitor) Status(ctx context.Context) (ProjectionStatus, error) {
 	var st ProjectionStatus
-	tx, err := q.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	tx, err := m.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return st, fmt.Errorf("projections: status: %w", err)
 	}
@@ -172,8 +179,8 @@ func newMetrics() *metrics {
 	}
 }
 
-func (m *metrics) register(r prometheus.Registerer, q *Queries) error {
-	for _, c := range []prometheus.Collector{m.relayPublished, m.relayRewinds, m.relayCursor, m.handled, m.handleSeconds, m.parked, statusCollector{q}} {
+func (m *metrics) register(r prometheus.Registerer, mon *Monitor) error {
+	for _, c := range []prometheus.Collector{m.relayPublished, m.relayRewinds, m.relayCursor, m.handled, m.handleSeconds, m.parked, statusCollector{mon}} {
 		if err := r.Register(c); err != nil {
 			return err
 		}
@@ -182,7 +189,7 @@ func (m *metrics) register(r prometheus.Registerer, q *Queries) error {
 }
 
 // statusCollector exports Status at each scrape.
-type statusCollector struct{ q *Queries }
+type statusCollector struct{ mon *Monitor }
 
 var (
 	headDesc       = prometheus.NewDesc("et_feed_head_position", "Position of the newest event in the store.", nil, nil)
@@ -200,7 +207,7 @@ func (statusCollector) Describe(ch chan<- *prometheus.Desc) {
 func (s statusCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	st, err := s.q.Status(ctx)
+	st, err := s.mon.Status(ctx)
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(headDesc, err)
 		return

@@ -23,7 +23,7 @@ func TestDailySweepAcrossDSTAndTimezones(t *testing.T) {
 	setClock := func(t time.Time) { clock.Store(&t) }
 	setClock(quietClock())
 	now := func() time.Time { return *clock.Load() }
-	p := e.pipeline(testConfig(), now)
+	p := e.pipeline(testSettings(), now)
 	e.start(p)
 
 	manager := e.register("Mehmet Demir", employee.RoleManager, "", schedule("Europe/Istanbul"), "2024-01-01")
@@ -42,7 +42,7 @@ func TestDailySweepAcrossDSTAndTimezones(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 2 {
 			wg.Go(func() {
-				if err := p.sweep().once(context.Background()); err != nil {
+				if err := p.sweep().Once(context.Background()); err != nil {
 					t.Error(err)
 				}
 			})
@@ -136,11 +136,11 @@ func TestDailySweepWaitsForLaggingReadModels(t *testing.T) {
 	setClock := func(t time.Time) { clock.Store(&t) }
 	setClock(quietClock())
 	now := func() time.Time { return *clock.Load() }
-	p := e.pipeline(testConfig(), now)
+	p := e.pipeline(testSettings(), now)
 	sweepAt := func(at time.Time) {
 		t.Helper()
 		setClock(at)
-		if err := p.sweep().once(context.Background()); err != nil {
+		if err := p.sweep().Once(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		setClock(quietClock())
@@ -193,7 +193,7 @@ func TestDailySweepWaitsForLaggingReadModels(t *testing.T) {
 
 	// The projectors catch up after midnight: Tuesday is swept before
 	// Wednesday's check.
-	e.start(e.pipeline(testConfig(), quietClock))
+	e.start(e.pipeline(testSettings(), quietClock))
 	eventually(t, "Tuesday projected", e.caughtUp)
 	sweepAt(afterMidnight)
 	sweepAt(afterMidnight.Add(time.Minute))

@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // TestOnlyWorkingRolesAreWorkers: admins and auditors keep a schedule but
@@ -19,7 +21,7 @@ func TestOnlyWorkingRolesAreWorkers(t *testing.T) {
 	var clock atomic.Pointer[time.Time]
 	setClock := func(t time.Time) { clock.Store(&t) }
 	setClock(quietClock())
-	p := e.pipeline(testConfig(), func() time.Time { return *clock.Load() })
+	p := e.pipeline(testSettings(), func() time.Time { return *clock.Load() })
 	e.start(p)
 
 	sched := schedule("Europe/Istanbul")
@@ -31,7 +33,7 @@ func TestOnlyWorkingRolesAreWorkers(t *testing.T) {
 
 	// Monday 2024-03-04, 10:00 in Istanbul: nobody has checked in.
 	setClock(time.Date(2024, 3, 4, 7, 0, 0, 0, time.UTC))
-	if err := p.sweep().once(context.Background()); err != nil {
+	if err := p.sweep().Once(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "absences notified", e.caughtUp)
@@ -49,7 +51,7 @@ func TestOnlyWorkingRolesAreWorkers(t *testing.T) {
 		}
 	}
 
-	report, err := NewQueries(e.pool).MonthlyWork(context.Background(), 2024, 3, ReportFilter{}, date("2024-03-05"))
+	report, err := readmodel.NewQueries(e.pool).MonthlyWork(context.Background(), 2024, 3, query.ReportFilter{}, date("2024-03-05"))
 	if err != nil {
 		t.Fatal(err)
 	}

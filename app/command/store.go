@@ -70,6 +70,17 @@ type Origin struct {
 	// seed makes event ids deterministic when set; empty means random ids,
 	// unless the idempotency key names them.
 	seed string
+	// reactionKind and reactionCause, when set, derive the event ids in
+	// ReactionIDs, as the sagas and the daily sweep always have.
+	reactionKind, reactionCause string
+}
+
+// Reaction is the origin of what a saga or the daily sweep records in
+// reaction to cause (an event id, or a key such as "grant/<employee>/<year>"):
+// its i-th event's id is ReactionIDs.ID(kind, cause, i), so reacting twice
+// appends nothing. causationID and correlationID go into the metadata.
+func Reaction(kind, cause, causationID, correlationID string) Origin {
+	return Origin{CausationID: causationID, CorrelationID: correlationID, reactionKind: kind, reactionCause: cause}
 }
 
 // SystemActor is the actor recorded for what no user asked for.
@@ -93,12 +104,17 @@ func (o Origin) idSeed(actor string) string {
 	return ""
 }
 
-// eventData makes events appendable on stream, recorded as actor's.
-func (o Origin) eventData(actor, stream string, events []any) ([]eventstore.EventData, error) {
-	meta := eventstore.Metadata{
+// metadata is the metadata of actor's events.
+func (o Origin) metadata(actor string) eventstore.Metadata {
+	return eventstore.Metadata{
 		Actor: actor, RequestID: o.RequestID, IdempotencyKey: o.IdempotencyKey,
 		CausationID: o.CausationID, CorrelationID: o.CorrelationID,
 	}
+}
+
+// eventData makes events appendable on stream, recorded as actor's.
+func (o Origin) eventData(actor, stream string, events []any) ([]eventstore.EventData, error) {
+	meta := o.metadata(actor)
 	seed := o.idSeed(actor)
 	out := make([]eventstore.EventData, len(events))
 	for i, ev := range events {
@@ -107,7 +123,10 @@ func (o Origin) eventData(actor, stream string, events []any) ([]eventstore.Even
 			return nil, fmt.Errorf("event %T has no name", ev)
 		}
 		id := uuid.New()
-		if seed != "" {
+		switch {
+		case o.reactionCause != "":
+			id = ReactionIDs.ID(o.reactionKind, o.reactionCause, strconv.Itoa(i))
+		case seed != "":
 			id = DerivedID(seed, stream, p.EventName(), strconv.Itoa(i))
 		}
 		out[i] = eventstore.EventData{ID: id, Payload: p, Metadata: meta}

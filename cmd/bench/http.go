@@ -366,8 +366,7 @@ func serveAPIOnly(ctx context.Context, dbURL string, bus serverBus, log io.Write
 	}
 	application, creds := startup.Application(cfg, sys.Pool, sys.Store, time.Now)
 	api := apihttp.New(apihttp.Deps{
-		Settings: startup.APISettings(cfg), Logger: sys.Logger, Pool: sys.Pool, App: application,
-		Queries: projections.NewQueries(sys.Pool), Credentials: creds,
+		Settings: startup.APISettings(cfg), Logger: sys.Logger, Pool: sys.Pool, App: application, Status: projections.NewMonitor(sys.Pool).Status, Credentials: creds,
 		Bus: sys.Bus.Ping, Registry: prometheus.NewRegistry(), Now: time.Now,
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

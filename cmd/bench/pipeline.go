@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
@@ -167,7 +168,7 @@ func (b *pipelineBench) runPipeline(ctx context.Context, app *startup.App) <-cha
 	done := make(chan error, 1)
 	go func() {
 		done <- projections.Run(ctx, projections.Deps{
-			Config: app.Config, Pool: app.PipelinePool, Store: app.Store, Bus: app.Bus, Logger: app.Logger,
+			LeavePolicy: app.Config.LeavePolicy(), DailyCheckAt: app.Config.DailyCheck(), Pool: app.PipelinePool, Store: app.Store, Bus: app.Bus, Logger: app.Logger,
 		})
 	}()
 	return done
@@ -247,9 +248,9 @@ func (b *pipelineBench) catchUp(ctx context.Context) error {
 	defer stop()
 	start := time.Now()
 	done := b.runPipeline(pctx, app)
-	queries := projections.NewQueries(b.pool)
+	monitor := projections.NewMonitor(b.pool)
 	for {
-		st, err := queries.Status(ctx)
+		st, err := monitor.Status(ctx)
 		if err != nil {
 			return err
 		}
@@ -586,7 +587,7 @@ func (b *pipelineBench) push(ctx context.Context) error {
 	pushed := map[key]time.Time{}
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
-	err = projections.SubscribeNotifications(pctx, app.Bus, app.Store.Codec(), func(v projections.NotificationView, _ string) {
+	err = projections.SubscribeNotifications(pctx, app.Bus, app.Store.Codec(), func(v query.NotificationView, _ string) {
 		at := time.Now()
 		emp, _ := v.Data["employee_id"].(string)
 		date, _ := v.Data["date"].(string)

@@ -105,8 +105,7 @@ func seedDemo(ctx context.Context, getenv func(string) string, stdout io.Writer,
 	application, creds := startup.Application(cfg, pool, store, now)
 	d := &demo{
 		api: apihttp.New(apihttp.Deps{
-			Settings: startup.APISettings(cfg), Logger: slog.New(slog.DiscardHandler), Pool: pool, App: application,
-			Queries: projections.NewQueries(pool), Credentials: creds, Registry: prometheus.NewRegistry(), Now: now,
+			Settings: startup.APISettings(cfg), Logger: slog.New(slog.DiscardHandler), Pool: pool, App: application, Status: projections.NewMonitor(pool).Status, Credentials: creds, Registry: prometheus.NewRegistry(), Now: now,
 		}),
 		ctx: ctx, password: *password, rng: rand.New(rand.NewPCG(*seed, 0x5eed)), hired: first,
 	}

@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/internal/testdb"
-	"github.com/acme/employee-tracking/projections"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 func TestSeedDemo(t *testing.T) {
@@ -131,11 +132,11 @@ func TestSeedDemo(t *testing.T) {
 	if err := run(ctx, getenv, io.Discard, []string{"rebuild"}); err != nil {
 		t.Fatalf("rebuild = %v, want nil", err)
 	}
-	q := projections.NewQueries(db)
+	q := readmodel.NewQueries(db)
 	absent := 0
 	last := time.Date(to.Year, to.Month, 1, 0, 0, 0, 0, time.UTC)
 	for month := time.Date(from.Year, from.Month, 1, 0, 0, 0, 0, time.UTC); !month.After(last); month = month.AddDate(0, 1, 0) {
-		r, err := q.MonthlyWork(ctx, month.Year(), int(month.Month()), projections.ReportFilter{}, to.AddDays(1))
+		r, err := q.MonthlyWork(ctx, month.Year(), int(month.Month()), query.ReportFilter{}, to.AddDays(1))
 		if err != nil {
 			t.Fatal(err)
 		}

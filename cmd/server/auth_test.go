@@ -72,17 +72,14 @@ func TestLoginAnswersUnknownEmailsAsKnown(t *testing.T) {
 		}
 	}
 	// The password is compared for unknown emails too (the first 10 attempts).
-	known, other := median(knownTimes[:10]), median(unknownTimes[:10])
-	t.Logf("median time of a wrong password: known email %v, unknown email %v", known, other)
-	if other < known/2 || other > known*2 {
-		t.Errorf("median time: unknown email %v, known email %v, want within a factor of 2", other, known)
+	// The fastest of each is what the work costs, whatever else the machine
+	// runs meanwhile; without the comparison an unknown email answers over ten
+	// times faster.
+	known, other := slices.Min(knownTimes[:10]), slices.Min(unknownTimes[:10])
+	t.Logf("fastest wrong password: known email %v, unknown email %v", known, other)
+	if other < known/3 || other > known*3 {
+		t.Errorf("fastest wrong password: unknown email %v, known email %v, want within a factor of 3", other, known)
 	}
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
 
 // TestLoginRefusesHostileEmails: an email that cannot be one is a 400 naming

@@ -23,6 +23,7 @@ import (
 	"github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/projections"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // shutdownTimeout bounds draining requests and sessions at exit.
@@ -74,10 +75,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	queries := projections.NewQueries(pool)
+	queries := readmodel.NewQueries(pool)
 	api := apihttp.New(apihttp.Deps{
-		Settings: startup.APISettings(cfg), Logger: log, Pool: pool, App: application, Queries: queries, Credentials: creds,
-		Bus: bus.Ping, Registry: registry, Now: now,
+		Settings: startup.APISettings(cfg), Logger: log, Pool: pool, App: application, Credentials: creds,
+		Bus: bus.Ping, Status: projections.NewMonitor(pool).Status, Registry: registry, Now: now,
 	})
 
 	// The pipeline and the hub's subscription live until ctx ends.
@@ -87,7 +88,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 	errc := make(chan error, 2)
 	wg.Go(func() {
 		if err := projections.Run(pipeCtx, projections.Deps{
-			Config: cfg, Pool: sys.PipelinePool, Store: store, Bus: bus, Queries: queries, Logger: log, Now: now, Registry: registry,
+			LeavePolicy: cfg.LeavePolicy(), DailyCheckAt: cfg.DailyCheck(), Pool: sys.PipelinePool, Store: store, Bus: bus, Queries: queries, Logger: log, Now: now, Registry: registry,
 		}); err != nil && !errors.Is(err, context.Canceled) {
 			errc <- fmt.Errorf("pipeline: %w", err)
 		}

@@ -30,7 +30,7 @@ func TestReadyzNamesTheDependencyNotItsAddress(t *testing.T) {
 	}
 	sys := &startup.App{Logger: slog.New(slog.DiscardHandler), Pool: pool, Bus: bus}
 	rec := httptest.NewRecorder()
-	routes(sys, projections.NewQueries(pool), prometheus.NewRegistry()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	routes(sys, projections.NewMonitor(pool), prometheus.NewRegistry()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	body := rec.Body.String()
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(body, `"database":"unreachable"`) || !strings.Contains(body, `"bus":"unreachable"`) {
 		t.Errorf("/readyz = %d %s, want 503 naming the database and the bus unreachable", rec.Code, body)

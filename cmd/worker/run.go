@@ -21,6 +21,7 @@ import (
 	"github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/projections"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // shutdownTimeout bounds draining the health endpoints at exit.
@@ -54,9 +55,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	queries := projections.NewQueries(sys.Pool)
+	queries := readmodel.NewQueries(sys.Pool)
 	pipeline, err := projections.New(projections.Deps{
-		Config: cfg, Pool: sys.PipelinePool, Store: sys.Store, Bus: sys.Bus, Queries: queries, Logger: log, Now: time.Now, Registry: registry,
+		LeavePolicy: cfg.LeavePolicy(), DailyCheckAt: cfg.DailyCheck(), Pool: sys.PipelinePool, Store: sys.Store, Bus: sys.Bus, Queries: queries, Logger: log, Now: time.Now, Registry: registry,
 	})
 	if err != nil {
 		return err
@@ -67,7 +68,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 		return err
 	}
 	srv := &http.Server{
-		Handler:           routes(sys, queries, registry),
+		Handler:           routes(sys, projections.NewMonitor(sys.Pool), registry),
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
@@ -115,13 +116,13 @@ type health struct {
 }
 
 // routes serves the worker's operations endpoints.
-func routes(sys *startup.App, q *projections.Queries, registry *prometheus.Registry) http.Handler {
+func routes(sys *startup.App, monitor *projections.Monitor, registry *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeHealth(w, http.StatusOK, health{Status: "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		checks, ready := projections.Readiness(r.Context(), sys.Logger, sys.Pool.Ping, sys.Bus.Ping, q.Status)
+		checks, ready := projections.Readiness(r.Context(), sys.Logger, sys.Pool.Ping, sys.Bus.Ping, monitor.Status)
 		if !ready {
 			writeHealth(w, http.StatusServiceUnavailable, health{Status: "unavailable", Checks: checks})
 			return

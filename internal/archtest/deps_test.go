@@ -31,9 +31,8 @@ func under(prefix string) func(string) bool {
 }
 
 // configExceptions may still read internal/config: startup is the wiring
-// the programs share, and projections takes the configuration until it is
-// split by concern and given typed values like the rest.
-var configExceptions = []string{"internal/startup", "projections"}
+// the programs share.
+var configExceptions = []string{"internal/startup"}
 
 var rules = []rule{
 	{
@@ -52,6 +51,21 @@ var rules = []rule{
 		name:    "http imports neither eventstore nor internal/config",
 		applies: under("http"),
 		allowed: func(_, dep string) bool { return dep != "eventstore" && dep != "internal/config" },
+	},
+	{
+		name:    "projections never imports http",
+		applies: under("projections"),
+		allowed: func(_, dep string) bool { return !under("http")(dep) },
+	},
+	{
+		name:    "http reads the read models through app, never from projections/readmodel",
+		applies: under("http"),
+		allowed: func(_, dep string) bool { return !under("projections/readmodel")(dep) },
+	},
+	{
+		name:    "app never imports projections",
+		applies: under("app"),
+		allowed: func(_, dep string) bool { return !under("projections")(dep) },
 	},
 	{
 		name:    "nothing imports cmd",
@@ -125,6 +139,11 @@ func TestRulesCatchABreak(t *testing.T) {
 		{"http", "eventstore"},
 		{"http", "internal/config"},
 		{"projections", "cmd/server"},
+		{"projections", "http"},
+		{"projections/readmodel", "http"},
+		{"projections", "internal/config"},
+		{"app/query", "projections/readmodel"},
+		{"http", "projections/readmodel"},
 		{"eventstore", "internal/config"},
 		{"internal/startup", "domain/catalog"},
 	}

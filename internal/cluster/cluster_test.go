@@ -27,6 +27,8 @@ import (
 	"github.com/acme/employee-tracking/internal/testdb"
 	"github.com/acme/employee-tracking/internal/testenv"
 	"github.com/acme/employee-tracking/projections"
+	"github.com/acme/employee-tracking/projections/readmodel"
+	"github.com/acme/employee-tracking/projections/saga"
 )
 
 const (
@@ -177,8 +179,8 @@ func TestSeveralInstances(t *testing.T) {
 			             ('notify-', $4), ('employee-', $5)) AS c(prefix, projection) ON starts_with(s.stream_id, c.prefix)
 			LEFT JOIN projection_versions p ON p.projection = c.projection AND p.stream_id = s.stream_id
 			WHERE coalesce(p.version, 0) < s.v ORDER BY 1`,
-			projections.Attendance, projections.MonthlyHours, projections.NotifyLatenessOnCheckedIn,
-			projections.Notifications, projections.Directory)
+			readmodel.Attendance, readmodel.MonthlyHours, saga.NotifyLatenessOnCheckedIn,
+			readmodel.Notifications, readmodel.Directory)
 		if err != nil {
 			t.Fatal(err)
 		}

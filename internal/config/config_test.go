@@ -98,3 +98,14 @@ func TestLoadRejectsInvertedSchedule(t *testing.T) {
 		t.Fatalf("got %v, want an error naming DEFAULT_WORK_START", err)
 	}
 }
+
+func TestDailyCheckIsTheClockOfDailyCheckAt(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{"DAILY_CHECK_AT": "07:45"}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got := c.DailyCheck(); got.Hour() != 7 || got.Minute() != 45 {
+		t.Fatalf("DailyCheck() = %s, want 07:45", got)
+	}
+}

@@ -21,3 +21,10 @@ func (c Config) DefaultSchedule() employee.Schedule {
 		GraceMinutes: c.LateGraceMinutes, Workdays: []int{1, 2, 3, 4, 5},
 	}
 }
+
+// DailyCheck is DAILY_CHECK_AT: when, in each employee's local time, the
+// daily sweep looks at their day.
+func (c Config) DailyCheck() calendar.Clock {
+	at, _ := calendar.ParseClock(c.DailyCheckAt) // validated by Load
+	return at
+}

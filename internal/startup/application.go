@@ -10,14 +10,15 @@ import (
 	apihttp "github.com/acme/employee-tracking/http"
 	"github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/internal/credentials"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
-// Application builds the use cases on store and the credentials in pool,
-// with cfg's settings as typed values, on the clock now.
+// Application builds the use cases on store, and the credentials and read
+// models in pool, with cfg's settings as typed values, on the clock now.
 func Application(cfg config.Config, pool *pgxpool.Pool, store *eventstore.Store, now func() time.Time) (app.Application, *credentials.Store) {
 	creds := credentials.New(pool)
 	return app.New(app.Deps{
-		Store: store, Credentials: creds, PasswordCost: cfg.PasswordCost,
+		Store: store, Credentials: creds, ReadModels: readmodel.NewQueries(pool), PasswordCost: cfg.PasswordCost,
 		LeavePolicy: cfg.LeavePolicy(), DefaultSchedule: cfg.DefaultSchedule(), Now: now,
 	}), creds
 }

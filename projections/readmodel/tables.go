@@ -1,4 +1,4 @@
-package projections
+package readmodel
 
 import (
 	"context"
@@ -55,9 +55,9 @@ func newTable[K comparable, R any](t table[K, R]) *table[K, R] {
 	return &t
 }
 
-func (t *table[K, R]) tableName() string     { return t.name }
-func (t *table[K, R]) columnNames() []string { return t.columns }
-func (t *table[K, R]) keyColumns() []string  { return t.columns[:t.keys] }
+func (t *table[K, R]) TableName() string     { return t.name }
+func (t *table[K, R]) ColumnNames() []string { return t.columns }
+func (t *table[K, R]) KeyColumns() []string  { return t.columns[:t.keys] }
 
 // inTx returns the rows of the table as seen by tx. Unqualified, the table
 // name resolves through the search path, which is how a rebuild catches up
@@ -67,23 +67,23 @@ func (t *table[K, R]) keyColumns() []string  { return t.columns[:t.keys] }
 // one stream reads each row once. That is only right while nobody else
 // writes those rows: tx must hold the locks of the streams it applies, and
 // rows live no longer than tx.
-func (t *table[K, R]) inTx(tx querier) rows[K, R] {
+func (t *table[K, R]) inTx(tx Querier) rows[K, R] {
 	return &txRows[K, R]{t: t, tx: tx, seen: map[K]seenRow[R]{}}
 }
 
 // inMemory returns empty rows held in memory.
 func (t *table[K, R]) inMemory() *memRows[K, R] { return &memRows[K, R]{t: t, m: map[K]R{}} }
 
-// querier is what rows in a transaction need of it: a pgx.Tx, or a live
+// Querier is what rows in a transaction need of it: a pgx.Tx, or a live
 // projector's writeBehind.
-type querier interface {
+type Querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 type txRows[K comparable, R any] struct {
 	t    *table[K, R]
-	tx   querier
+	tx   Querier
 	seen map[K]seenRow[R]
 }
 
@@ -145,18 +145,18 @@ func (r *memRows[K, R]) del(_ context.Context, k K) error {
 	return nil
 }
 
-// memTable is a table folded in memory by a rebuild.
-type memTable interface {
-	tableName() string
-	columnNames() []string
+// MemTable is a table folded in memory by a rebuild.
+type MemTable interface {
+	TableName() string
+	ColumnNames() []string
 	// copyTo writes every row into the table of the same name in schema.
-	copyTo(ctx context.Context, tx pgx.Tx, schema string) (int64, error)
+	CopyTo(ctx context.Context, tx pgx.Tx, schema string) (int64, error)
 }
 
-func (r *memRows[K, R]) tableName() string     { return r.t.name }
-func (r *memRows[K, R]) columnNames() []string { return r.t.columns }
+func (r *memRows[K, R]) TableName() string     { return r.t.name }
+func (r *memRows[K, R]) ColumnNames() []string { return r.t.columns }
 
-func (r *memRows[K, R]) copyTo(ctx context.Context, tx pgx.Tx, schema string) (int64, error) {
+func (r *memRows[K, R]) CopyTo(ctx context.Context, tx pgx.Tx, schema string) (int64, error) {
 	src := make([][]any, 0, len(r.m))
 	for _, row := range r.m {
 		src = append(src, r.t.values(row))

@@ -1,4 +1,4 @@
-package projections
+package saga
 
 import (
 	"context"
@@ -8,10 +8,12 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
@@ -19,30 +21,36 @@ import (
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // sweepEvery is how often the sweep looks for employees whose day is due.
 const sweepEvery = time.Minute
 
-// sweep is the daily check at checkAt in each employee's own time zone: an
+// Sweep is the daily check at checkAt in each employee's own time zone: an
 // absence on a workday without leave or holiday, a check-in left open from an
 // earlier day, and the yearly leave grant. Each (employee, local date) is swept
 // once; the events it appends have ids derived from the employee, the date and
 // the recipient, so two processes sweeping at once notify nobody twice.
-type sweep struct {
+type Sweep struct {
 	pool    *pgxpool.Pool
-	store   *eventstore.Store
 	n       *notifier
-	policy  leave.Policy
+	grant   command.GrantLeaveYearHandler
 	checkAt calendar.Clock
 	now     func() time.Time
 }
 
-func (s *sweep) run(ctx context.Context) error {
+// NewSweep returns the daily sweep; Run runs it.
+func NewSweep(d Deps) *Sweep {
+	return &Sweep{pool: d.Pool, n: newNotifier(d), grant: d.GrantLeaveYear, checkAt: d.DailyCheckAt, now: d.Now}
+}
+
+// Run sweeps every minute until ctx ends.
+func (s *Sweep) Run(ctx context.Context) error {
 	t := time.NewTicker(sweepEvery)
 	defer t.Stop()
 	for {
-		if err := s.once(ctx); err != nil && ctx.Err() == nil {
+		if err := s.Once(ctx); err != nil && ctx.Err() == nil {
 			s.n.logger.Error("daily sweep failed", "err", err)
 		}
 		select {
@@ -53,13 +61,13 @@ func (s *sweep) run(ctx context.Context) error {
 	}
 }
 
-// once sweeps every active employee whose local time has passed checkAt today
+// Once sweeps every active employee whose local time has passed checkAt today
 // and whose local today is not swept yet, or yesterday if it is not swept and
 // today's checkAt has not come; but not those whose read models lag.
-func (s *sweep) once(ctx context.Context) error {
+func (s *Sweep) Once(ctx context.Context) error {
 	rows, err := s.pool.Query(ctx, `SELECT id, full_name, manager_id, hire_date, schedule, role = ANY($1),
 		(SELECT max(local_date) FROM sweeps WHERE employee_id = employees.id)
-		FROM employees WHERE active`, workingRoles)
+		FROM employees WHERE active`, readmodel.WorkingRoles)
 	if err != nil {
 		return fmt.Errorf("sweep: list employees: %w", err)
 	}
@@ -105,11 +113,11 @@ func (s *sweep) once(ctx context.Context) error {
 			// held past midnight by lagging read models, or missed while no
 			// process ran. Not before the employee's first sweep.
 			day = day.AddDays(-1)
-			if last := dateOf(d.lastSwept); last.IsZero() || !last.Before(day) {
+			if last := readmodel.DateOf(d.lastSwept); last.IsZero() || !last.Before(day) {
 				continue
 			}
 		}
-		if hire := dateOf(d.hire); !hire.IsZero() && day.Before(hire) {
+		if hire := readmodel.DateOf(d.hire); !hire.IsZero() && day.Before(hire) {
 			continue
 		}
 		behind, err := s.employee(ctx, d.person, d.schedule, d.works, day)
@@ -136,7 +144,13 @@ func (s *sweep) once(ctx context.Context) error {
 // holidays) that the store holds: then p is held, and swept at a later tick.
 // Lagging read models, Redis down or a backlog, would otherwise report absent
 // someone who came in.
-func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule, works bool, day calendar.Date) (behind []string, err error) {
+// sweepCorrelationID correlates what the sweep of an employee's day
+// records.
+func sweepCorrelationID(employeeID string, day calendar.Date) uuid.UUID {
+	return command.ReactionIDs.ID("sweep", employeeID, day.String())
+}
+
+func (s *Sweep) employee(ctx context.Context, p person, sched employee.Schedule, works bool, day calendar.Date) (behind []string, err error) {
 	var swept bool
 	// The read models that lag: a projection of $3 for each stream of $4
 	// whose last version in the store it has not applied.
@@ -144,18 +158,21 @@ func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule,
 		(SELECT coalesce(array_agg(w.projection ORDER BY w.projection), '{}') FROM unnest($3::text[], $4::text[]) AS w(projection, stream_id)
 		WHERE coalesce((SELECT max(version) FROM events e WHERE e.stream_id = w.stream_id), 0)
 			> coalesce((SELECT version FROM projection_versions v WHERE v.projection = w.projection AND v.stream_id = w.stream_id), 0))`,
-		p.ID, pgDate(day),
-		[]string{Directory, Attendance, Leave, Holidays},
+		p.ID, readmodel.PGDate(day),
+		[]string{readmodel.Directory, readmodel.Attendance, readmodel.Leave, readmodel.Holidays},
 		[]string{employee.Stream(p.ID), attendance.Stream(p.ID), leave.Stream(p.ID), holiday.Stream(day.Year)},
 	).Scan(&swept, &behind)
 	if err != nil || swept || len(behind) > 0 {
 		return behind, err
 	}
-	meta := eventstore.Metadata{Actor: "daily-sweep", CorrelationID: derivedID("sweep", p.ID, day.String()).String()}
+	meta := eventstore.Metadata{Actor: "daily-sweep", CorrelationID: sweepCorrelationID(p.ID, day).String()}
 
 	// The leave year's grant, on the employee's first sweep of the year.
 	grantCause := "grant/" + p.ID + "/" + strconv.Itoa(day.Year)
-	if err := decideLeave(ctx, s.store, s.policy, grantCause, meta, leave.Grant{EmployeeID: p.ID, Year: day.Year}, p.ID, s.now()); err != nil {
+	err = refused(s.grant.Handle(ctx, command.GrantLeaveYear{
+		Origin: command.Reaction("leave", grantCause, "", meta.CorrelationID), Actor: meta.Actor, EmployeeID: p.ID, Year: day.Year,
+	}))
+	if err != nil {
 		return nil, err
 	}
 
@@ -165,12 +182,12 @@ func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule,
 	err = s.pool.QueryRow(ctx, `SELECT
 			EXISTS (SELECT 1 FROM attendance_days WHERE employee_id = $1 AND date = $2),
 			EXISTS (SELECT 1 FROM leave_days WHERE employee_id = $1 AND date = $2),
-			EXISTS (SELECT 1 FROM holidays WHERE date = $2)`, p.ID, pgDate(day)).Scan(&checkedIn, &onLeave, &isHoliday)
+			EXISTS (SELECT 1 FROM holidays WHERE date = $2)`, p.ID, readmodel.PGDate(day)).Scan(&checkedIn, &onLeave, &isHoliday)
 	if err != nil {
 		return nil, err
 	}
 	err = s.pool.QueryRow(ctx, `SELECT date, check_in FROM attendance_days WHERE employee_id = $1 AND status = 'open' AND date < $2
-		ORDER BY date LIMIT 1`, p.ID, pgDate(day)).Scan(&openDate, &openAt)
+		ORDER BY date LIMIT 1`, p.ID, readmodel.PGDate(day)).Scan(&openDate, &openAt)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return nil, err
 	}
@@ -189,7 +206,7 @@ func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule,
 				}
 			}
 			if openAt != nil {
-				d := dateOf(openDate)
+				d := readmodel.DateOf(openDate)
 				msg, data := notification.OpenCheckIn(p.Name, p.ID, d, *openAt)
 				if err := s.n.notify(ctx, "open_check_in/"+p.ID+"/"+d.String(), meta, r, notification.TypeOpenCheckIn, msg, data); err != nil {
 					return nil, err
@@ -197,6 +214,6 @@ func (s *sweep) employee(ctx context.Context, p person, sched employee.Schedule,
 			}
 		}
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO sweeps (employee_id, local_date) VALUES ($1, $2) ON CONFLICT DO NOTHING`, p.ID, pgDate(day))
+	_, err = s.pool.Exec(ctx, `INSERT INTO sweeps (employee_id, local_date) VALUES ($1, $2) ON CONFLICT DO NOTHING`, p.ID, readmodel.PGDate(day))
 	return nil, err
 }

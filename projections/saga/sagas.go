@@ -1,22 +1,25 @@
-package projections
+package saga
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"time"
 
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/domain/attendance"
+	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/errkind"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/poison"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // Names of the sagas: consumer groups, like the projections' names.
@@ -28,67 +31,46 @@ const (
 	DeductLeaveOnLateCheckIn            = "saga.deduct_leave_on_late_check_in"
 )
 
-// idNamespace derives the ids of events appended by sagas and the sweep from
-// what caused them, so that doing the same work twice appends nothing.
-var idNamespace = uuid.MustParse("6f1d7c56-4c1e-4d0a-9a57-2f0d3b8e5a11")
-
-func derivedID(parts ...string) uuid.UUID {
-	var b []byte
-	for i, p := range parts {
-		if i > 0 {
-			b = append(b, 0)
-		}
-		b = append(b, p...)
-	}
-	return uuid.NewSHA1(idNamespace, b)
+// Saga reacts to the events of one stream category by appending events.
+// The pipeline runs it as a consumer group and tracks the versions it
+// handled, like a projection's, but it reacts outside any transaction: its
+// appends are idempotent by their derived ids, so reacting twice to one
+// event changes nothing.
+type Saga struct {
+	// Name is the consumer group; renaming it replays everything.
+	Name     string
+	Category string
+	React    func(ctx context.Context, e eventstore.Event) error
 }
 
-// saga reacts to the events of one stream category by appending events.
-// It tracks the versions it handled like a projection does, but reacts
-// outside any transaction: its appends are idempotent by their derived ids,
-// so reacting twice to one event changes nothing.
-type saga struct {
-	sagaName string
-	category string
-	pool     *pgxpool.Pool
-	react    func(ctx context.Context, e eventstore.Event) error
-}
-
-func (s *saga) name() string { return s.sagaName }
-
-func (s *saga) reads() string { return s.category }
-
-func (s *saga) handleBatch(ctx context.Context, events []eventstore.Event) error {
-	last := map[string]int64{}
-	rows, err := s.pool.Query(ctx, selectVersionsSQL, s.sagaName, streamsOf(events))
-	if err == nil {
-		err = scanVersions(rows, last)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: load versions: %w", s.sagaName, err)
-	}
-	reacted, err := nextVersions(events, last, func(e eventstore.Event) error { return s.react(ctx, e) })
-	if err != nil || len(reacted) == 0 {
-		return err
-	}
-	// One implicit transaction (a batch), committed without waiting for the
-	// disk: a lost version only makes the saga react again, which appends
-	// nothing.
-	b := &pgx.Batch{}
-	b.Queue(asyncCommit)
-	queueSaveVersions(b, s.sagaName, reacted)
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("%s: save versions: %w", s.sagaName, err)
-	}
-	return nil
+// Deps are what the sagas and the daily sweep work with.
+type Deps struct {
+	// Pool holds the read models the sweep decides from, and its sweeps.
+	Pool  *pgxpool.Pool
+	Store *eventstore.Store
+	// Queries reads the admins to notify.
+	Queries *readmodel.Queries
+	// RaiseNotification, DeductLateness and GrantLeaveYear are the
+	// application's commands the sagas and the sweep decide through.
+	RaiseNotification command.RaiseNotificationHandler
+	DeductLateness    command.DeductLatenessHandler
+	GrantLeaveYear    command.GrantLeaveYearHandler
+	LeavePolicy       leave.Policy
+	DailyCheckAt      calendar.Clock
+	Now               func() time.Time
+	Logger            *slog.Logger
 }
 
 // notifier appends notifications and reads what they need to name people.
 type notifier struct {
 	store   *eventstore.Store
-	queries *Queries
-	now     func() time.Time
+	queries *readmodel.Queries
+	raise   command.RaiseNotificationHandler
 	logger  *slog.Logger
+}
+
+func newNotifier(d Deps) *notifier {
+	return &notifier{store: d.Store, queries: d.Queries, raise: d.RaiseNotification, logger: d.Logger}
 }
 
 // person is an employee as the notifications name them.
@@ -101,7 +83,7 @@ func (n *notifier) person(ctx context.Context, id string) (person, error) {
 	if err != nil {
 		return person{}, err
 	}
-	emp := employee.Replay(payloads(history))
+	emp := employee.Replay(command.Payloads(history))
 	if !emp.Exists {
 		return person{ID: id, Name: id}, nil
 	}
@@ -132,17 +114,10 @@ func (n *notifier) supervisors(ctx context.Context, p person) ([]string, error) 
 // and event id derive from the cause, the recipient and the type, so a second
 // call appends nothing.
 func (n *notifier) notify(ctx context.Context, cause string, meta eventstore.Metadata, recipient string, typ notification.Type, msg string, data map[string]any) error {
-	id := derivedID("notification", cause, recipient, string(typ))
-	events, err := notification.Decide(notification.Inbox{}, notification.Raise{
-		NotificationID: id.String(), RecipientID: recipient, Type: typ, Message: msg, Data: data, CauseEventID: cause,
-	}, n.now())
-	if err != nil {
-		return permanent(err)
-	}
-	// The id makes the append idempotent; the stream's order is the seq.
-	_, err = n.store.Append(ctx, notification.Stream(recipient), eventstore.AnyVersion,
-		eventstore.EventData{ID: id, Payload: events[0].(eventstore.Payload), Metadata: meta})
-	return err
+	return refused(n.raise.Handle(ctx, command.RaiseNotification{
+		Origin: command.Origin{CausationID: meta.CausationID, CorrelationID: meta.CorrelationID}, Actor: meta.Actor,
+		Cause: cause, RecipientID: recipient, Type: typ, Message: msg, Data: data,
+	}))
 }
 
 // causedBy is the metadata of an event appended in reaction to e.
@@ -154,28 +129,21 @@ func causedBy(e eventstore.Event, actor string) eventstore.Metadata {
 	return eventstore.Metadata{Actor: actor, CausationID: e.ID.String(), CorrelationID: corr}
 }
 
-func payloads(history []eventstore.Event) []any {
-	out := make([]any, len(history))
-	for i, e := range history {
-		out[i] = e.Payload
+// All returns every saga with its reaction: the lateness deduction only
+// when the policy asks for it.
+func All(d Deps) []Saga {
+	n := newNotifier(d)
+	all := []Saga{
+		{Name: NotifyLatenessOnCheckedIn, Category: "attendance", React: n.onCheckedInLate},
+		{Name: NotifyLowBalanceOnLowBalanceReached, Category: "leave", React: n.onLowBalance},
+		{Name: NotifyManagerOnLeaveRequested, Category: "leave", React: n.onLeaveRequested},
+		{Name: NotifyEmployeeOnLeaveDecided, Category: "leave", React: n.onLeaveDecided},
 	}
-	return out
-}
-
-// sagas returns every saga with its reaction.
-func sagas(pool *pgxpool.Pool, n *notifier, policy leave.Policy) []*saga {
-	all := []*saga{
-		{sagaName: NotifyLatenessOnCheckedIn, category: "attendance", react: n.onCheckedInLate},
-		{sagaName: NotifyLowBalanceOnLowBalanceReached, category: "leave", react: n.onLowBalance},
-		{sagaName: NotifyManagerOnLeaveRequested, category: "leave", react: n.onLeaveRequested},
-		{sagaName: NotifyEmployeeOnLeaveDecided, category: "leave", react: n.onLeaveDecided},
-	}
-	if policy.LatenessDeductsLeave {
-		all = append(all, &saga{sagaName: DeductLeaveOnLateCheckIn, category: "attendance",
-			react: func(ctx context.Context, e eventstore.Event) error { return deductLateness(ctx, n.store, policy, e) }})
-	}
-	for _, s := range all {
-		s.pool = pool
+	if d.LeavePolicy.LatenessDeductsLeave {
+		all = append(all, Saga{Name: DeductLeaveOnLateCheckIn, Category: "attendance",
+			React: func(ctx context.Context, e eventstore.Event) error {
+				return deductLateness(ctx, d.DeductLateness, e)
+			}})
 	}
 	return all
 }
@@ -271,7 +239,7 @@ func (n *notifier) onLeaveDecided(ctx context.Context, e eventstore.Event) error
 	}
 	req, ok := leave.Replay(upTo).Request(requestID)
 	if !ok {
-		return permanent(fmt.Errorf("%s %s: unknown leave request %s", e.Type, e.ID, requestID))
+		return poison.Mark(fmt.Errorf("%s %s: unknown leave request %s", e.Type, e.ID, requestID))
 	}
 	var byName string
 	if by != "" {
@@ -285,31 +253,27 @@ func (n *notifier) onLeaveDecided(ctx context.Context, e eventstore.Event) error
 	return n.notifyAll(ctx, e, NotifyEmployeeOnLeaveDecided, []string{emp}, notification.TypeLeaveDecided, msg, data)
 }
 
-// deductLateness takes a late check-in's minutes off the employee's leave,
-// once per date (the leave account refuses a second deduction for a date).
-func deductLateness(ctx context.Context, store *eventstore.Store, policy leave.Policy, e eventstore.Event) error {
+// deductLateness takes a late check-in's minutes off the employee's leave
+// through the application, once per date.
+func deductLateness(ctx context.Context, deduct command.DeductLatenessHandler, e eventstore.Event) error {
 	ev, ok := e.Payload.(attendance.CheckedIn)
 	if !ok || !ev.Late {
 		return nil
 	}
-	return decideLeave(ctx, store, policy, e.ID.String(), causedBy(e, DeductLeaveOnLateCheckIn), leave.DeductLateness{
-		EmployeeID: ev.EmployeeID, Date: ev.LocalDate, LateMinutes: ev.LateMinutes,
-	}, ev.EmployeeID, ev.At)
+	meta := causedBy(e, DeductLeaveOnLateCheckIn)
+	return refused(deduct.Handle(ctx, command.DeductLateness{
+		Origin: command.Reaction("leave", e.ID.String(), meta.CausationID, meta.CorrelationID), Actor: meta.Actor,
+		EmployeeID: ev.EmployeeID, Date: ev.LocalDate, LateMinutes: ev.LateMinutes, At: ev.At,
+	}))
 }
 
-// decideLeave runs a leave command on an employee's account with event ids
-// derived from cause.
-func decideLeave(ctx context.Context, store *eventstore.Store, policy leave.Policy, cause string, meta eventstore.Metadata, cmd leave.Command, employeeID string, now time.Time) error {
-	_, err := store.Update(ctx, leave.Stream(employeeID), func(history []eventstore.Event) ([]eventstore.EventData, error) {
-		events, err := leave.Decide(leave.Replay(payloads(history)), cmd, policy, now)
-		if err != nil {
-			return nil, permanent(err)
-		}
-		out := make([]eventstore.EventData, len(events))
-		for i, ev := range events {
-			out[i] = eventstore.EventData{ID: derivedID("leave", cause, strconv.Itoa(i)), Payload: ev.(eventstore.Payload), Metadata: meta}
-		}
-		return out, nil
-	})
+// refused marks the application's refusal (an error of a domain kind, not a
+// race lost to another writer) as poison: reacting again would be refused
+// again.
+func refused(err error) error {
+	var conflict *eventstore.ConflictError
+	if err != nil && errkind.Of(err) != "" && !errors.As(err, &conflict) {
+		return poison.Mark(err)
+	}
 	return err
 }

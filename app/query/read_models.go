@@ -1,0 +1,130 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/employee"
+)
+
+// ReadModels are the reads of the read models, which are kept by the
+// pipeline apart from the event store and may lag it by a moment;
+// *readmodel.Queries implements them.
+type ReadModels interface {
+	// ListEmployees returns employees by id, a page at a time; next is the
+	// cursor of the following page, "" after the last.
+	ListEmployees(ctx context.Context, f EmployeeFilter) (list []EmployeeView, next string, err error)
+	// AttendanceDays returns an employee's days from from to to, both
+	// included, in date order.
+	AttendanceDays(ctx context.Context, employeeID string, from, to calendar.Date) ([]AttendanceDay, error)
+	// LeaveRequest returns one leave request, or ErrNotFound.
+	LeaveRequest(ctx context.Context, id string) (LeaveRequestView, error)
+	// ListLeaveRequests returns leave requests by id, a page at a time.
+	ListLeaveRequests(ctx context.Context, f LeaveFilter) (list []LeaveRequestView, next string, err error)
+	// MonthlyWork reports a month of the employees f selects, as of today.
+	MonthlyWork(ctx context.Context, year, month int, f ReportFilter, today calendar.Date) (MonthlyReport, error)
+	// Notifications returns a user's notifications with a seq above
+	// afterSeq, in seq order.
+	Notifications(ctx context.Context, recipientID string, unreadOnly bool, afterSeq int64, limit int) ([]NotificationView, error)
+}
+
+// EmployeeView is an employee of the directory.
+type EmployeeView struct {
+	ID        string            `json:"id"`
+	Email     string            `json:"email"`
+	FullName  string            `json:"full_name"`
+	Role      string            `json:"role"`
+	ManagerID *string           `json:"manager_id"`
+	Position  string            `json:"position"`
+	HireDate  calendar.Date     `json:"hire_date"`
+	Schedule  employee.Schedule `json:"schedule"`
+	Active    bool              `json:"active"`
+}
+
+// EmployeeFilter narrows ListEmployees; empty fields do not filter.
+type EmployeeFilter struct {
+	ManagerID string // only this manager's reports
+	After     string // the next page after this cursor
+	Limit     int
+}
+
+// AttendanceDay is an employee's attendance on one local date.
+type AttendanceDay struct {
+	EmployeeID    string        `json:"employee_id"`
+	Date          calendar.Date `json:"date"`
+	CheckIn       time.Time     `json:"check_in"`
+	CheckOut      *time.Time    `json:"check_out"`
+	WorkedMinutes int           `json:"worked_minutes"`
+	LateMinutes   int           `json:"late_minutes"`
+	Status        string        `json:"status"`
+}
+
+// LeaveRequestView is a leave request.
+type LeaveRequestView struct {
+	ID         string        `json:"id"`
+	EmployeeID string        `json:"employee_id"`
+	StartDate  calendar.Date `json:"start_date"`
+	EndDate    calendar.Date `json:"end_date"`
+	Days       int           `json:"days"`
+	Reason     string        `json:"reason"`
+	Status     string        `json:"status"`
+	CreatedAt  time.Time     `json:"created_at"`
+	DecidedBy  *string       `json:"decided_by"`
+	DecidedAt  *time.Time    `json:"decided_at"`
+	Note       string        `json:"note"`
+}
+
+// LeaveFilter narrows ListLeaveRequests; empty fields do not filter.
+type LeaveFilter struct {
+	Status     string
+	EmployeeID string
+	ManagerID  string // only requests of this manager's reports
+	After      string
+	Limit      int
+}
+
+// MonthlyRow is one employee's month.
+type MonthlyRow struct {
+	EmployeeID      string  `json:"employee_id"`
+	FullName        string  `json:"full_name"`
+	DaysWorked      int     `json:"days_worked"`
+	WorkedMinutes   int     `json:"worked_minutes"`
+	WorkedHours     float64 `json:"worked_hours"`
+	ExpectedMinutes int     `json:"expected_minutes"`
+	LateDays        int     `json:"late_days"`
+	LateMinutes     int     `json:"late_minutes"`
+	LeaveDays       int     `json:"leave_days"`
+	AbsentDays      int     `json:"absent_days"`
+	OvertimeMinutes int     `json:"overtime_minutes"`
+}
+
+// MonthlyReport is the monthly working hours report.
+type MonthlyReport struct {
+	Year         int          `json:"year"`
+	Month        int          `json:"month"`
+	AsOfPosition string       `json:"as_of_position"`
+	Employees    []MonthlyRow `json:"employees"`
+}
+
+// ReportFilter narrows MonthlyWork; empty fields do not filter.
+type ReportFilter struct {
+	EmployeeID string
+	ManagerID  string
+}
+
+// NotificationView is a notification of a user's inbox.
+type NotificationView struct {
+	ID        string         `json:"id"`
+	Seq       int64          `json:"seq"`
+	Type      string         `json:"type"`
+	Message   string         `json:"message"`
+	Data      map[string]any `json:"data"`
+	CreatedAt time.Time      `json:"created_at"`
+	Read      bool           `json:"read"`
+}
+
+// ErrNotFound is what the read models return for an id they do not hold
+// (including a malformed one).
+var ErrNotFound = errors.New("projections: not found")

@@ -1,0 +1,70 @@
+// Package report computes the figures of the monthly working hours report
+// from one employee's month: expected minutes, leave and absent days,
+// overtime. It is pure; the read model supplies the days.
+package report
+
+import (
+	"math"
+
+	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/employee"
+)
+
+// Days holds days of one month: bit d-1 for day d.
+type Days int64
+
+// Has says whether day d of the month is in s.
+func (s Days) Has(d calendar.Date) bool { return s&(1<<(d.Day-1)) != 0 }
+
+// Month is what is known of one employee's month, First to Last.
+type Month struct {
+	First, Last calendar.Date
+	// Today ends the days that can be absent: a day not yet over is not.
+	Today    calendar.Date
+	Hired    calendar.Date
+	Schedule employee.Schedule
+	// Holidays are the company's; Attended the days with a check-in;
+	// OnLeave the days of approved leave.
+	Holidays, Attended, OnLeave Days
+	WorkedMinutes               int
+}
+
+// Figures are a month's computed figures.
+type Figures struct {
+	// ExpectedMinutes count the schedule's workdays from the hire date on,
+	// less holidays and leave.
+	ExpectedMinutes int
+	// LeaveDays are the days of approved leave, holidays and days off
+	// included: the days the balance spent.
+	LeaveDays int
+	// AbsentDays are the expected workdays before today without a check-in.
+	AbsentDays int
+	// OvertimeMinutes are the worked minutes beyond the expected ones.
+	OvertimeMinutes int
+	// WorkedHours are the worked minutes in hours, to two decimals.
+	WorkedHours float64
+}
+
+// Figures computes m's figures. The days are counted by hand: a report has
+// tens of thousands of months.
+func (m Month) Figures() Figures {
+	var f Figures
+	daily := int(m.Schedule.WorkEnd - m.Schedule.WorkStart)
+	weekday := m.First.ISOWeekday()
+	for d := m.First; d.Day <= m.Last.Day; d.Day, weekday = d.Day+1, weekday%7+1 {
+		if m.OnLeave.Has(d) {
+			f.LeaveDays++
+			continue
+		}
+		if d.Before(m.Hired) || !m.Schedule.WorksOn(weekday) || m.Holidays.Has(d) {
+			continue
+		}
+		f.ExpectedMinutes += daily
+		if d.Before(m.Today) && !m.Attended.Has(d) {
+			f.AbsentDays++
+		}
+	}
+	f.WorkedHours = math.Round(float64(m.WorkedMinutes)/60*100) / 100
+	f.OvertimeMinutes = max(0, m.WorkedMinutes-f.ExpectedMinutes)
+	return f
+}

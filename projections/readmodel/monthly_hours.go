@@ -1,0 +1,256 @@
+package readmodel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/acme/employee-tracking/app/query"
+	"github.com/acme/employee-tracking/domain/attendance"
+	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/report"
+	"github.com/acme/employee-tracking/eventstore"
+)
+
+// Monthly_hours: the days worked, minutes worked and lateness of each employee's month.
+
+type monthKey struct {
+	EmployeeID  string
+	Year, Month int
+}
+
+type monthlyRow struct {
+	EmployeeID                                       string
+	Year, Month                                      int
+	DaysWorked, WorkedMinutes, LateDays, LateMinutes int
+	LastDate                                         calendar.Date
+}
+
+var monthlyTable = newTable(table[monthKey, monthlyRow]{
+	name:    "monthly_hours",
+	columns: []string{"employee_id", "year", "month", "days_worked", "worked_minutes", "late_days", "late_minutes", "last_date"},
+	keys:    3,
+	key:     func(r monthlyRow) monthKey { return monthKey{r.EmployeeID, r.Year, r.Month} },
+	keyArgs: func(k monthKey) []any { return []any{k.EmployeeID, k.Year, k.Month} },
+	values: func(r monthlyRow) []any {
+		return []any{r.EmployeeID, r.Year, r.Month, r.DaysWorked, r.WorkedMinutes, r.LateDays, r.LateMinutes, PGDate(r.LastDate)}
+	},
+	scan: func(row pgx.Row) (monthlyRow, error) {
+		var r monthlyRow
+		var d pgtype.Date
+		err := row.Scan(&r.EmployeeID, &r.Year, &r.Month, &r.DaysWorked, &r.WorkedMinutes, &r.LateDays, &r.LateMinutes, &d)
+		r.LastDate = DateOf(d)
+		return r, err
+	},
+})
+
+func monthlyModel() *Model {
+	apply := func(months rows[monthKey, monthlyRow]) Apply {
+		month := func(ctx context.Context, emp string, d calendar.Date) (monthlyRow, error) {
+			k := monthKey{emp, d.Year, int(d.Month)}
+			r, ok, err := months.get(ctx, k)
+			if !ok {
+				r = monthlyRow{EmployeeID: emp, Year: k.Year, Month: k.Month}
+			}
+			return r, err
+		}
+		return func(ctx context.Context, e eventstore.Event) error {
+			switch ev := e.Payload.(type) {
+			case attendance.CheckedIn:
+				r, err := month(ctx, ev.EmployeeID, ev.LocalDate)
+				if err != nil {
+					return err
+				}
+				// Events of a stream arrive in order, so dates only grow.
+				if r.LastDate.Before(ev.LocalDate) {
+					r.DaysWorked++
+					r.LastDate = ev.LocalDate
+				}
+				if ev.Late {
+					r.LateDays++
+					r.LateMinutes += ev.LateMinutes
+				}
+				return months.put(ctx, r)
+			case attendance.CheckedOut:
+				r, err := month(ctx, ev.EmployeeID, ev.LocalDate)
+				if err != nil {
+					return err
+				}
+				r.WorkedMinutes += ev.WorkedMinutes
+				return months.put(ctx, r)
+			}
+			return nil
+		}
+	}
+	return &Model{
+		Name:     MonthlyHours,
+		Category: "attendance",
+		Tables:   []Table{monthlyTable},
+		fold:     func(at tablesAt) Apply { return apply(open(at, monthlyTable)) },
+	}
+}
+
+// Queries.
+
+// WorkingRoles are the roles expected at work: the monthly report lists them
+// and the daily sweep reports their absences. Admins and auditors run and
+// read the system; they keep no hours.
+var WorkingRoles = []string{string(employee.RoleEmployee), string(employee.RoleManager)}
+
+// ErrInvalidMonth is returned by MonthlyWork for a month outside 1..12 or a
+// year outside 1..9999.
+var ErrInvalidMonth = errors.New("projections: invalid year or month")
+
+// MonthlyWork reports the month of every active employee of a working role
+// (and of anyone else with recorded work that month), with the figures
+// report.Month computes from the days read here.
+//
+// The days of the month each employee checked in and was on leave come
+// aggregated as bit sets (bit d-1 for day d), one row per employee, read by
+// date: the report costs a few round trips and a pass over at most 31 days
+// per employee, whatever the length of the history.
+func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.ReportFilter, today calendar.Date) (query.MonthlyReport, error) {
+	first := calendar.Date{Year: year, Month: time.Month(month), Day: 1}
+	if !first.Valid() {
+		return query.MonthlyReport{}, ErrInvalidMonth
+	}
+	monthly := query.MonthlyReport{Year: year, Month: month, Employees: []query.MonthlyRow{}}
+	if (f.EmployeeID != "" && !isUUID(f.EmployeeID)) || (f.ManagerID != "" && !isUUID(f.ManagerID)) {
+		return monthly, nil
+	}
+	next := calendar.Date{Year: year, Month: time.Month(month) + 1, Day: 1}
+	if month == 12 {
+		next = calendar.Date{Year: year + 1, Month: time.January, Day: 1}
+	}
+	last := next.AddDays(-1)
+
+	// One snapshot for the rows, the holidays and the position they reflect.
+	tx, err := q.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+	}
+	defer tx.Rollback(ctx)
+
+	var (
+		holidays report.Days
+		txID     *uint64
+		pos      *int64
+		asOf     eventstore.Cursor
+	)
+	if err := tx.QueryRow(ctx, `SELECT h.days, c.tx_id, c.position
+		FROM (SELECT coalesce(bit_or(1::bigint << (date - $1)), 0) AS days
+			FROM holidays WHERE date BETWEEN $1 AND $2) h
+		LEFT JOIN LATERAL (SELECT tx_id, position FROM projection_checkpoints WHERE projection = $3
+			ORDER BY tx_id, position LIMIT 1) c ON true`,
+		PGDate(first), PGDate(last), MonthlyHours).Scan(&holidays, &txID, &pos); err != nil {
+		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+	}
+	if txID != nil {
+		asOf = eventstore.Cursor{TxID: *txID, Position: *pos}
+	}
+	monthly.AsOfPosition = asOf.String()
+
+	type emp struct {
+		row   query.MonthlyRow
+		hire  calendar.Date
+		sched employee.Schedule
+	}
+	rows, err := tx.Query(ctx, `SELECT e.id::text, e.full_name, e.hire_date, e.schedule,
+			coalesce(m.days_worked, 0), coalesce(m.worked_minutes, 0), coalesce(m.late_days, 0), coalesce(m.late_minutes, 0)
+		FROM employees e LEFT JOIN monthly_hours m ON m.employee_id = e.id AND m.year = $1 AND m.month = $2
+		WHERE ((e.active AND e.role = ANY($5)) OR m.employee_id IS NOT NULL)
+		  AND ($3 = '' OR e.id = $3::uuid) AND ($4 = '' OR e.manager_id = $4::uuid)
+		ORDER BY e.full_name, e.id`, year, month, f.EmployeeID, f.ManagerID, WorkingRoles)
+	if err != nil {
+		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+	}
+	// Most employees share a few schedules: each distinct one is decoded once.
+	schedules := map[string]employee.Schedule{}
+	emps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (emp, error) {
+		var (
+			e     emp
+			hire  pgtype.Date
+			sched []byte
+		)
+		err := row.Scan(&e.row.EmployeeID, &e.row.FullName, &hire, &sched,
+			&e.row.DaysWorked, &e.row.WorkedMinutes, &e.row.LateDays, &e.row.LateMinutes)
+		if err != nil {
+			return e, err
+		}
+		e.hire = DateOf(hire)
+		var known bool
+		if e.sched, known = schedules[string(sched)]; !known {
+			if err := json.Unmarshal(sched, &e.sched); err != nil {
+				return e, fmt.Errorf("schedule of %s: %w", e.row.EmployeeID, err)
+			}
+			schedules[string(sched)] = e.sched
+		}
+		return e, nil
+	})
+	if err != nil {
+		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+	}
+	var ids []string // nil, for all, unless the report is narrowed
+	if f != (query.ReportFilter{}) {
+		ids = make([]string, len(emps))
+		for i, e := range emps {
+			ids[i] = e.row.EmployeeID
+		}
+	}
+	attended, err := daySets(ctx, tx, attendanceDaySets, first, last, ids)
+	if err != nil {
+		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+	}
+	onLeave, err := daySets(ctx, tx, leaveDaySets, first, last, ids)
+	if err != nil {
+		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+	}
+	monthly.Employees = make([]query.MonthlyRow, len(emps))
+	for i, e := range emps {
+		r := e.row
+		f := report.Month{
+			First: first, Last: last, Today: today, Hired: e.hire, Schedule: e.sched, WorkedMinutes: r.WorkedMinutes,
+			Holidays: holidays, Attended: attended[r.EmployeeID], OnLeave: onLeave[r.EmployeeID],
+		}.Figures()
+		r.ExpectedMinutes, r.LeaveDays, r.AbsentDays, r.OvertimeMinutes, r.WorkedHours =
+			f.ExpectedMinutes, f.LeaveDays, f.AbsentDays, f.OvertimeMinutes, f.WorkedHours
+		monthly.Employees[i] = r
+	}
+	return monthly, nil
+}
+
+// The days of a month per employee, as day sets, of the employees in $3 (all
+// when null). Each reads one table by date: no join for the planner to get
+// wrong while the tables grow faster than their statistics.
+const (
+	attendanceDaySets = `SELECT employee_id::text, bit_or(1::bigint << (date - $1)) FROM attendance_days
+		WHERE date BETWEEN $1 AND $2 AND ($3::uuid[] IS NULL OR employee_id = ANY($3)) GROUP BY employee_id`
+	leaveDaySets = `SELECT employee_id::text, bit_or(1::bigint << (date - $1)) FROM leave_days
+		WHERE date BETWEEN $1 AND $2 AND ($3::uuid[] IS NULL OR employee_id = ANY($3)) GROUP BY employee_id`
+)
+
+func daySets(ctx context.Context, tx pgx.Tx, sql string, first, last calendar.Date, ids []string) (map[string]report.Days, error) {
+	rows, err := tx.Query(ctx, sql, PGDate(first), PGDate(last), ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]report.Days{}
+	for rows.Next() {
+		var (
+			id   string
+			days report.Days
+		)
+		if err := rows.Scan(&id, &days); err != nil {
+			return nil, err
+		}
+		out[id] = days
+	}
+	return out, rows.Err()
+}
