@@ -45,6 +45,9 @@ type Queries struct {
 	LeaveRequest    query.LeaveRequestHandler
 	EventFeed       query.EventFeedHandler
 	EmployeeHistory query.EmployeeHistoryHandler
+	Seals           query.SealListHandler
+	VerifySeals     query.VerifySealsHandler
+	EventProof      query.EventProofHandler
 }
 
 // EventStore is what the application needs of the event store;
@@ -58,7 +61,9 @@ type EventStore interface {
 // Deps are what the use cases are built on: the stores, and the company's
 // settings as typed values.
 type Deps struct {
-	Store       EventStore
+	Store EventStore
+	// Seals is the audit chain of the store.
+	Seals       query.Seals
 	Credentials command.Credentials
 	// PasswordCost is bcrypt's cost for new password hashes.
 	PasswordCost int
@@ -98,6 +103,9 @@ func New(d Deps) Application {
 			LeaveRequest:    query.NewLeaveRequestHandler(s, s),
 			EventFeed:       query.NewEventFeedHandler(s),
 			EmployeeHistory: query.NewEmployeeHistoryHandler(s),
+			Seals:           query.NewSealListHandler(d.Seals),
+			VerifySeals:     query.NewVerifySealsHandler(d.Seals),
+			EventProof:      query.NewEventProofHandler(d.Seals),
 		},
 	}
 }

@@ -97,6 +97,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 			errc <- fmt.Errorf("notification hub: %w", err)
 		}
 	})
+	wg.Go(func() { sys.Sealer().Run(pipeCtx) })
 	wg.Go(func() { expireIdempotencyKeys(pipeCtx, pool, cfg.IdempotencyKeyTTL, now, log) })
 	wg.Go(func() { api.MaintainSessions(pipeCtx) })
 

@@ -89,6 +89,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 			errc <- fmt.Errorf("pipeline: %w", err)
 		}
 	}()
+	sealerDone := make(chan struct{})
+	go func() {
+		defer close(sealerDone)
+		sys.Sealer().Run(pipeCtx)
+	}()
 	log.Info("worker running", "addr", ln.Addr().String())
 
 	var runErr error
@@ -105,6 +110,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 	}
 	stopPipeline()
 	<-pipeDone
+	<-sealerDone
 	return runErr
 }
 

