@@ -16,6 +16,7 @@ import (
 	"github.com/acme/employee-tracking/domain/audit"
 	"github.com/acme/employee-tracking/eventstore/seal"
 	"github.com/acme/employee-tracking/internal/testdb"
+	"github.com/acme/employee-tracking/internal/testenv"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -206,14 +207,15 @@ func TestTwoSealersSealEveryEventOnceInOneChain(t *testing.T) {
 	url := testdb.URL(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var sealers sync.WaitGroup
-	for range 2 {
+	logs := []*testenv.LockedBuffer{{}, {}}
+	for i := range 2 {
 		// Each sealer has a pool (and lock connection) of its own, as two processes do.
 		pool, err := pgxpool.New(ctx, url)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(pool.Close)
-		s := seal.NewSealer(pool, 5*time.Millisecond, quiet)
+		s := seal.NewSealer(pool, 5*time.Millisecond, slog.New(slog.NewTextHandler(logs[i], nil)))
 		s.MaxEvents = 97
 		sealers.Go(func() { s.Run(ctx) })
 	}
@@ -240,6 +242,17 @@ func TestTwoSealersSealEveryEventOnceInOneChain(t *testing.T) {
 	}
 	cancel()
 	sealers.Wait()
+	// One sealer led throughout; the other never sealed, nor tried to.
+	active := 0
+	for _, l := range logs {
+		active += strings.Count(l.String(), "sealer: active")
+		if strings.Contains(l.String(), "level=WARN") {
+			t.Errorf("a sealer failed: %s", l.String())
+		}
+	}
+	if active != 1 {
+		t.Errorf("%d sealers were active, want 1 at a time and no change of leader", active)
+	}
 	var listed, distinct, events, seals, maxSeq int
 	err = writers.QueryRow(context.Background(), `SELECT count(p), count(DISTINCT p), (SELECT count(*) FROM events),
 		(SELECT count(*) FROM seals), (SELECT max(seq) FROM seals)
