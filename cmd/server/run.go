@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/acme/employee-tracking/app/command"
+	"github.com/acme/employee-tracking/eventstore/seal"
 	apihttp "github.com/acme/employee-tracking/http"
 	"github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/internal/startup"
@@ -73,7 +74,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 	}
 
 	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), seal.New(pool).Collector())
 	queries := projections.NewQueries(pool)
 	api := apihttp.New(apihttp.Deps{
 		Settings: startup.APISettings(cfg), Logger: log, Pool: pool, App: application, Queries: queries, Credentials: creds,

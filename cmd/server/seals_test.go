@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -111,6 +112,11 @@ func TestAuditSealsVerifyAndProofs(t *testing.T) {
 		if s.Seq != int64(i+1) || (i > 0 && s.PrevHash != seals[i-1].Hash) || s.FromPosition > s.ToPosition {
 			t.Fatalf("seal %d of the list: %+v, does not follow %+v", i, s, seals[max(i-1, 0)])
 		}
+	}
+
+	metrics := string(a.must(http.StatusOK, "GET", "/metrics", "", nil, nil).body)
+	if want := fmt.Sprintf("et_seal_last_seq %d\n", len(seals)); !strings.Contains(metrics, want) || !strings.Contains(metrics, "et_seal_lag_seconds ") {
+		t.Errorf("/metrics does not say %q and the chain's lag", want)
 	}
 
 	var ok verifyJSON

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/acme/employee-tracking/eventstore/seal"
 	"github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/projections"
@@ -53,7 +54,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 	defer sys.Close()
 
 	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), seal.New(sys.Pool).Collector())
 	queries := projections.NewQueries(sys.Pool)
 	pipeline, err := projections.New(projections.Deps{
 		Config: cfg, Pool: sys.PipelinePool, Store: sys.Store, Bus: sys.Bus, Queries: queries, Logger: log, Now: time.Now, Registry: registry,

@@ -365,3 +365,35 @@ func TestEveryEventOfASealHasAProofOfItsRoot(t *testing.T) {
 		t.Errorf("an event not sealed yet: got %v, want %v", err, audit.ErrNotSealed)
 	}
 }
+
+func TestProgressSaysHowFarTheChainIsBehind(t *testing.T) {
+	t.Parallel()
+	pool := testdb.New(t)
+	store := seal.New(pool)
+	ctx := context.Background()
+	if p, err := store.Progress(ctx); err != nil || p != (seal.Progress{}) {
+		t.Fatalf("an empty store: got %+v, %v; want zero", p, err)
+	}
+	fill(t, pool, 2, 5, 100)
+	// Events below the fence and in no seal age; the fence is the cluster's,
+	// so other tests' transactions may hold them back a moment.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p, err := store.Progress(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.LastSeq == 0 && p.Lag >= 200*time.Millisecond {
+			break
+		}
+		if p.LastSeq != 0 || time.Now().After(deadline) {
+			t.Fatalf("unsealed events: got %+v, want no seal and a lag of 200 ms at least", p)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	sealAll(t, pool, 300)
+	p, err := store.Progress(ctx)
+	if err != nil || p.LastSeq != int64(count(t, pool, `SELECT count(*) FROM seals`)) || p.Lag != 0 {
+		t.Fatalf("all sealed: got %+v, %v; want the last seq and no lag", p, err)
+	}
+}
