@@ -151,3 +151,21 @@ func TestCheckNamesTheFirstEventThatNoLongerMatches(t *testing.T) {
 		t.Errorf("untouched: got %v", f)
 	}
 }
+
+// FuzzCheckPack: a pack is a file from anywhere; no byte of it panics the
+// check, whose result is either ok or a failure.
+func FuzzCheckPack(f *testing.F) {
+	seals, events := chain(3, 1, 2)
+	pack, err := json.Marshal(Pack{Format: PackFormat, Seals: seals, Events: events})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(pack)
+	f.Add([]byte(`{"format":"` + PackFormat + `","seals":[{"seq":1,"count":2,"positions":[1],"leaves":[]}],"events":[{"position":1}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := CheckPack(b)
+		if err == nil && r.OK != (r.Failure == nil) {
+			t.Fatalf("ok %v with failure %v", r.OK, r.Failure)
+		}
+	})
+}
