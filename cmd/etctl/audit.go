@@ -6,21 +6,23 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 
 	"github.com/acme/employee-tracking/domain/audit"
 	"github.com/acme/employee-tracking/eventstore/seal"
+	"github.com/acme/employee-tracking/internal/config"
 )
 
 func init() {
 	commands["audit"] = command{
-		summary: "the audit chain: export -from-seq N -to-seq M -o pack.json; verify -pack pack.json (no database); verify -from-seq N -to-seq M (the store)",
+		summary: "the audit chain: export -from-seq N -to-seq M -o pack.json; verify -pack pack.json (no database); verify -from-seq N -to-seq M (the store); seal (now, unless a server or worker is sealing)",
 		run:     auditCommand,
 	}
 }
 
-var errAuditUsage = errors.New("usage: etctl audit export [-from-seq N] [-to-seq M] -o pack.json | etctl audit verify [-pack pack.json | -from-seq N -to-seq M]")
+var errAuditUsage = errors.New("usage: etctl audit export [-from-seq N] [-to-seq M] -o pack.json | etctl audit verify [-pack pack.json | -from-seq N -to-seq M] | etctl audit seal")
 
 func auditCommand(ctx context.Context, getenv func(string) string, stdout io.Writer, args []string) error {
 	if len(args) == 0 {
@@ -31,6 +33,25 @@ func auditCommand(ctx context.Context, getenv func(string) string, stdout io.Wri
 	from := fs.Int64("from-seq", 1, "first seal")
 	to := fs.Int64("to-seq", 0, "last seal (0: the last)")
 	switch args[0] {
+	case "seal":
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		pool, _, err := openStore(ctx, getenv)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		cfg, err := config.Load(getenv)
+		if err != nil {
+			return err
+		}
+		n, err := seal.NewSealer(pool, cfg.SealInterval, slog.New(slog.NewTextHandler(os.Stderr, nil))).CatchUp(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "sealed %d events\n", n)
+		return nil
 	case "export":
 		out := fs.String("o", "", "the pack's file")
 		if err := fs.Parse(args[1:]); err != nil {

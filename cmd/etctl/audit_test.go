@@ -45,10 +45,15 @@ func TestAuditExportAndOfflineVerify(t *testing.T) {
 		}
 		sealed += n
 	}
+	var out bytes.Buffer
+	// Nothing left to seal: etctl says so.
+	if err := run(ctx, getenv, &out, []string{"audit", "seal"}); err != nil || out.String() != "sealed 0 events\n" {
+		t.Fatalf("etctl audit seal: %v, %q", err, out.String())
+	}
 
 	dir := t.TempDir()
 	pack := filepath.Join(dir, "pack.json")
-	var out bytes.Buffer
+	out.Reset()
 	if err := run(ctx, getenv, &out, []string{"audit", "export", "-from-seq", "1", "-o", pack}); err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +106,7 @@ func TestAuditExportAndOfflineVerify(t *testing.T) {
 		t.Fatalf("verify the edited pack: got %v, want %q", err, want)
 	}
 
-	for _, args := range [][]string{{"audit"}, {"audit", "export"}, {"audit", "export", "-from-seq", "0", "-o", pack}, {"audit", "verify", "-from-seq", "-1"}, {"audit", "seal"}} {
+	for _, args := range [][]string{{"audit"}, {"audit", "export"}, {"audit", "export", "-from-seq", "0", "-o", pack}, {"audit", "verify", "-from-seq", "-1"}, {"audit", "sign"}} {
 		if err := run(ctx, getenv, &out, args); err == nil {
 			t.Errorf("etctl %v: no error", args)
 		}

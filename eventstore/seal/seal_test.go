@@ -397,3 +397,29 @@ func TestProgressSaysHowFarTheChainIsBehind(t *testing.T) {
 		t.Fatalf("all sealed: got %+v, %v; want the last seq and no lag", p, err)
 	}
 }
+
+func TestCatchUpLeavesTheSealingToTheActiveSealer(t *testing.T) {
+	t.Parallel()
+	pool := testdb.New(t)
+	logs := &testenv.LockedBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	running := make(chan struct{})
+	go func() {
+		defer close(running)
+		seal.NewSealer(pool, 10*time.Millisecond, slog.New(slog.NewTextHandler(logs, nil))).Run(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-running
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "sealer: active") {
+		if time.Now().After(deadline) {
+			t.Fatal("the sealer did not start in 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := seal.NewSealer(pool, time.Second, quiet).CatchUp(context.Background()); err != seal.ErrSealerActive {
+		t.Fatalf("CatchUp beside an active sealer: got %v, want %v", err, seal.ErrSealerActive)
+	}
+}

@@ -2,6 +2,7 @@ package seal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -107,9 +108,13 @@ func (s *Sealer) lead(ctx context.Context, conn *pgx.Conn) (bool, error) {
 	}
 }
 
-// CatchUp seals, once the sealer lock is free, everything below the feed's
-// fence, and reports the events it sealed: what Run does at each tick, for
-// etctl and the benchmark.
+// ErrSealerActive: another sealer holds the lock; it seals what CatchUp
+// would have.
+var ErrSealerActive = errors.New("seal: another sealer is active")
+
+// CatchUp seals everything below the feed's fence and reports the events it
+// sealed: what Run does at each tick, for etctl and the benchmark. It fails
+// with ErrSealerActive while another sealer holds the lock.
 func (s *Sealer) CatchUp(ctx context.Context) (int, error) {
 	// A connection of its own: the lock is the session's.
 	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
@@ -117,8 +122,12 @@ func (s *Sealer) CatchUp(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("connect: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", sealerLockID); err != nil {
+	var got bool
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", sealerLockID).Scan(&got); err != nil {
 		return 0, fmt.Errorf("lock: %w", err)
+	}
+	if !got {
+		return 0, ErrSealerActive
 	}
 	prev, err := last(ctx, conn)
 	if err != nil {
