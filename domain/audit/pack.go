@@ -37,7 +37,7 @@ func Chain(seals []Seal, eventsOf func(Seal) ([]Record, error)) (Result, error) 
 		if err != nil {
 			return Result{}, err
 		}
-		if f := Check(prev, seals[i], events); f != nil {
+		if f := CheckFrom(seals[0].Seq, prev, seals[i], events); f != nil {
 			r.Failure = f
 			return r, nil
 		}

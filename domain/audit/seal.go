@@ -93,6 +93,23 @@ func failAt(seal, position int64, reason string) *Failure {
 	return &Failure{Seal: seal, Position: &position, Reason: reason}
 }
 
+// CheckFrom is Check of seal s in a check that starts at seal first: with no
+// seal before it at hand, s must be first itself, and seal 1 must start the
+// chain. A seal removed from the chain is named.
+func CheckFrom(first int64, prev *Seal, s Seal, events []Record) *Failure {
+	if prev == nil {
+		if s.Seq != first {
+			return fail(s.Seq, "seal "+strconv.FormatInt(first, 10)+" is missing")
+		}
+		// A later seal's link is for the auditor to compare with a hash kept
+		// from before.
+		if s.Seq == 1 && (s.PrevHash != (Hash{}) || s.After != (Cursor{})) {
+			return fail(s.Seq, "the first seal does not start the chain")
+		}
+	}
+	return Check(prev, s, events)
+}
+
 // Check checks seal s against the events now found in its cursor range (in
 // feed order) and against prev, the seal before it (nil when it is not at
 // hand: the first seal of a pack that starts later, whose link the auditor

@@ -104,6 +104,16 @@ func TestAPackChecksAndAnyEditedByteFailsNamingThePlace(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a seal left out", func(t *testing.T) {
+		short, err := json.Marshal(Pack{Format: PackFormat, Seals: []Seal{seals[0], seals[2], seals[3]}, Events: events})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := CheckPack(short)
+		if err != nil || r.OK || r.Failure.Seal != 3 || r.Failure.Reason != "seal 2 is missing" {
+			t.Fatalf("got %+v, %v; want seal 2 named missing", r, err)
+		}
+	})
 	t.Run("a byte that breaks the JSON", func(t *testing.T) {
 		i := bytes.Index(pack, []byte(`"events"`))
 		edited := append(append(append([]byte{}, pack[:i]...), '\''), pack[i+1:]...)

@@ -423,3 +423,50 @@ func TestCatchUpLeavesTheSealingToTheActiveSealer(t *testing.T) {
 		t.Fatalf("CatchUp beside an active sealer: got %v, want %v", err, seal.ErrSealerActive)
 	}
 }
+
+func TestVerifyNamesASealRemovedOrChanged(t *testing.T) {
+	t.Parallel()
+	prepare := func(t *testing.T, stmts ...string) *seal.Store {
+		pool := testdb.New(t)
+		fill(t, pool, 2, 10, 50)
+		sealAll(t, pool, 100)
+		if n := count(t, pool, `SELECT count(*) FROM seals`); n < 6 {
+			t.Fatalf("%d seals, want at least 6", n)
+		}
+		stmts = append(append([]string{`ALTER TABLE seals DISABLE TRIGGER seals_refuse_update_delete`}, stmts...),
+			`ALTER TABLE seals ENABLE TRIGGER seals_refuse_update_delete`)
+		for _, s := range stmts {
+			if _, err := pool.Exec(context.Background(), s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+		return seal.New(pool)
+	}
+	cases := []struct {
+		name   string
+		stmt   string
+		from   int64
+		seal   int64
+		reason string
+	}{
+		{"the first removed", `DELETE FROM seals WHERE seq = 1`, 1, 2, "seal 1 is missing"},
+		{"one in the middle removed", `DELETE FROM seals WHERE seq = 4`, 1, 5, "seal 4 is missing"},
+		{"the one before the range removed", `DELETE FROM seals WHERE seq = 4`, 5, 5, "seal 4 is missing"},
+		{"a root changed", `UPDATE seals SET root = sha256(root) WHERE seq = 3`, 1, 3, "hash does not cover"},
+		{"a root and hash changed", `UPDATE seals SET root = sha256(root), hash = sha256(hash) WHERE seq = 3`, 1, 3, "hash does not cover"},
+		{"a hash changed", `UPDATE seals SET hash = sha256(hash) WHERE seq = 3`, 1, 3, "hash does not cover"},
+		{"a list of events changed", `UPDATE seals SET leaves = sha256(leaves) || substr(leaves, 33) WHERE seq = 2`, 1, 2, "does not match its root"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := prepare(t, c.stmt).Verify(context.Background(), c.from, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.OK || r.Failure == nil || r.Failure.Seal != c.seal || !strings.Contains(r.Failure.Reason, c.reason) {
+				t.Fatalf("got %+v (%v), want seal %d: %s", r, r.Failure, c.seal, c.reason)
+			}
+		})
+	}
+}

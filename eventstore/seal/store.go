@@ -125,9 +125,10 @@ func (s *Store) List(ctx context.Context, after int64, limit int) ([]audit.Seal,
 	return out, nil
 }
 
-// get returns seal seq with its events' list, or nil if there is none.
-func get(ctx context.Context, q querier, seq int64) (*audit.Seal, error) {
-	seal, err := scanSeal(q.QueryRow(ctx, `SELECT `+withEvents+` FROM seals WHERE seq = $1`, seq), true)
+// from returns the first seal from seq on with its events' list, or nil if
+// there is none: a seal missing from the chain is for the check to name.
+func from(ctx context.Context, q querier, seq int64) (*audit.Seal, error) {
+	seal, err := scanSeal(q.QueryRow(ctx, `SELECT `+withEvents+` FROM seals WHERE seq >= $1 ORDER BY seq LIMIT 1`, seq), true)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -162,31 +163,36 @@ func sealed(ctx context.Context, q querier, seal audit.Seal) ([]audit.Record, er
 func (s *Store) Verify(ctx context.Context, fromSeq, toSeq int64) (audit.Result, error) {
 	var r audit.Result
 	var prev *audit.Seal
+	first := fromSeq
 	if fromSeq > 1 {
 		var err error
-		if prev, err = get(ctx, s.pool, fromSeq-1); err != nil {
+		if prev, err = from(ctx, s.pool, fromSeq-1); err != nil {
 			return audit.Result{}, err
 		}
+		if prev != nil && prev.Seq != fromSeq-1 {
+			// Missing: the first seal checked names it.
+			prev, first = nil, fromSeq-1
+		}
 	}
-	for seq := fromSeq; toSeq == 0 || seq <= toSeq; seq++ {
-		seal, err := get(ctx, s.pool, seq)
+	for seq := fromSeq; ; {
+		seal, err := from(ctx, s.pool, seq)
 		if err != nil {
 			return audit.Result{}, err
 		}
-		if seal == nil {
+		if seal == nil || (toSeq != 0 && seal.Seq > toSeq) {
 			break
 		}
 		events, err := sealed(ctx, s.pool, *seal)
 		if err != nil {
 			return audit.Result{}, err
 		}
-		if f := audit.Check(prev, *seal, events); f != nil {
+		if f := audit.CheckFrom(first, prev, *seal, events); f != nil {
 			r.Failure = f
 			return r, nil
 		}
 		r.Seals++
 		r.Events += len(events)
-		prev = seal
+		prev, seq = seal, seal.Seq+1
 	}
 	r.OK = true
 	return r, nil
@@ -229,14 +235,15 @@ func (s *Store) Export(ctx context.Context, fromSeq, toSeq int64, w io.Writer) (
 		return 0, 0, err
 	}
 	var through []audit.Seal // without their lists, to find their events again
-	for seq := fromSeq; toSeq == 0 || seq <= toSeq; seq++ {
-		seal, err := get(ctx, s.pool, seq)
+	for seq := fromSeq; ; {
+		seal, err := from(ctx, s.pool, seq)
 		if err != nil {
 			return 0, 0, err
 		}
-		if seal == nil {
+		if seal == nil || (toSeq != 0 && seal.Seq > toSeq) {
 			break
 		}
+		seq = seal.Seq + 1
 		if err := writeItem(w, len(through), seal); err != nil {
 			return 0, 0, err
 		}
