@@ -129,6 +129,13 @@ func (s *Sealer) CatchUp(ctx context.Context) (int, error) {
 	if !got {
 		return 0, ErrSealerActive
 	}
+	// Released before the connection closes: a session ends a moment after
+	// its client closed it, and a CatchUp right after this one would find
+	// the lock still held.
+	defer func() {
+		// A failure leaves the lock to the close.
+		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", sealerLockID)
+	}()
 	prev, err := last(ctx, conn)
 	if err != nil {
 		return 0, err
