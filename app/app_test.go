@@ -12,12 +12,12 @@ import (
 	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
-	"github.com/acme/employee-tracking/domain/catalog"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/errkind"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/internal/credentials"
+	"github.com/acme/employee-tracking/internal/eventcodec"
 	"github.com/acme/employee-tracking/internal/testdb"
 )
 
@@ -44,7 +44,7 @@ func (c *clock) advance(d time.Duration) {
 func newApp(t *testing.T) (app.Application, *eventstore.Store, *clock) {
 	t.Helper()
 	pool := testdb.New(t)
-	codec, err := eventstore.NewCodec(catalog.Events()...)
+	codec, err := eventcodec.New()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 )
 
@@ -88,6 +90,26 @@ func (c *Codec) RegisterUpcaster(name string, from int, up func(json.RawMessage)
 		panic(fmt.Sprintf("eventstore: second upcaster for %q from version %d", name, from))
 	}
 	c.up[k] = up
+}
+
+// CheckUpcasters names every step between an older schema version of a
+// registered event and its current one that no upcaster covers: events stored
+// at that version could not be read. Call it once every upcaster is
+// registered, so that a forgotten one stops the program at start rather than
+// at the first old event it reads.
+func (c *Codec) CheckUpcasters() error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var missing []error
+	for name, t := range c.types {
+		for from := 1; from < t.version; from++ {
+			if _, ok := c.up[upcastKey{name, from}]; !ok {
+				missing = append(missing, fmt.Errorf("eventstore: %q is at schema version %d, and no upcaster reads version %d", name, t.version, from))
+			}
+		}
+	}
+	slices.SortFunc(missing, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(missing...)
 }
 
 // Encode returns the wire name, schema version and JSON of p, whose type must

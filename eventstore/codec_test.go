@@ -221,6 +221,32 @@ func TestRegisterUpcasterPanicsOnMistakes(t *testing.T) {
 	}
 }
 
+// TestCheckUpcasters: a codec that cannot read every older schema version of
+// its events says which steps are missing; one that can says nothing.
+func TestCheckUpcasters(t *testing.T) {
+	t.Parallel()
+	if err := newVersionedCodec(t).CheckUpcasters(); err != nil {
+		t.Errorf("every step has its upcaster, got %v", err)
+	}
+	if err := newCodec(t).CheckUpcasters(); err != nil {
+		t.Errorf("events at schema version 1 need no upcaster, got %v", err)
+	}
+	none, err := eventstore.NewCodec(checkedIn{}, leaveRequested{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `eventstore: "test.leave_requested" is at schema version 3, and no upcaster reads version 1` + "\n" +
+		`eventstore: "test.leave_requested" is at schema version 3, and no upcaster reads version 2`
+	if err := none.CheckUpcasters(); err == nil || err.Error() != want {
+		t.Errorf("got %v, want %q", err, want)
+	}
+	none.RegisterUpcaster("test.leave_requested", 2, upcastNoteToReason)
+	want = `eventstore: "test.leave_requested" is at schema version 3, and no upcaster reads version 1`
+	if err := none.CheckUpcasters(); err == nil || err.Error() != want {
+		t.Errorf("got %v, want %q", err, want)
+	}
+}
+
 func FuzzCodecDecode(f *testing.F) {
 	c := newVersionedCodec(f)
 	for _, seed := range []struct {

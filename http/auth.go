@@ -146,13 +146,9 @@ func (r *refreshRequest) Valid(context.Context) map[string]string {
 //	@Router			/api/auth/refresh/ [post]
 func handleRefresh(employees query.EmployeeHandler, sessions *Sessions, tok tokens) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		req, err := decode[refreshRequest](c)
+		t, err := refreshTokenOf(c, tok)
 		if err != nil {
 			return err
-		}
-		t, err := tok.parse(req.RefreshToken, tokenRefresh)
-		if err != nil {
-			return errBadRefresh
 		}
 		ctx := c.Request().Context()
 		e, err := employees.Handle(ctx, t.userID)
@@ -170,6 +166,19 @@ func handleRefresh(employees query.EmployeeHandler, sessions *Sessions, tok toke
 	}
 }
 
+// refreshTokenOf decodes the request's refresh token.
+func refreshTokenOf(c echo.Context, tok tokens) (token, error) {
+	req, err := decode[refreshRequest](c)
+	if err != nil {
+		return token{}, err
+	}
+	t, err := tok.parse(req.RefreshToken, tokenRefresh)
+	if err != nil {
+		return token{}, errBadRefresh
+	}
+	return t, nil
+}
+
 // handleLogout godoc
 //
 //	@Summary		Log out
@@ -183,13 +192,9 @@ func handleRefresh(employees query.EmployeeHandler, sessions *Sessions, tok toke
 //	@Router			/api/auth/logout/ [post]
 func handleLogout(sessions *Sessions, tok tokens) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		req, err := decode[refreshRequest](c)
+		t, err := refreshTokenOf(c, tok)
 		if err != nil {
 			return err
-		}
-		t, err := tok.parse(req.RefreshToken, tokenRefresh)
-		if err != nil {
-			return errBadRefresh
 		}
 		if err := sessions.end(c.Request().Context(), t.sessionID, t.userID, "logged out"); err != nil {
 			return err

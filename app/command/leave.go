@@ -2,11 +2,12 @@ package command
 
 import (
 	"context"
-	"strings"
+	"fmt"
 	"time"
 
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
+	"github.com/acme/employee-tracking/domain/streamid"
 )
 
 // LeaveRequests finds whose leave account holds a request;
@@ -27,7 +28,11 @@ func LeaveOwner(ctx context.Context, requests LeaveRequests, requestID string) (
 	if stream == "" {
 		return "", leave.ErrRequestNotFound
 	}
-	return strings.TrimPrefix(stream, leave.Stream("")), nil
+	category, employeeID, ok := streamid.Split(stream)
+	if !ok || category != leave.Category {
+		return "", fmt.Errorf("command: leave request %q is held by stream %q, which is no leave account", requestID, stream)
+	}
+	return employeeID, nil
 }
 
 // visibleRequest returns the request with id and its employee, loaded for

@@ -29,11 +29,11 @@ import (
 
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
-	"github.com/acme/employee-tracking/domain/catalog"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/eventstore"
 	apihttp "github.com/acme/employee-tracking/http"
 	appconfig "github.com/acme/employee-tracking/internal/config"
+	"github.com/acme/employee-tracking/internal/eventcodec"
 	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/migrations"
 	"github.com/acme/employee-tracking/projections"
@@ -511,7 +511,7 @@ func fillMonth(ctx context.Context, dbURL string, ids []string, logf func(string
 		return calendar.Date{}, 0, err
 	}
 	defer pool.Close()
-	codec, err := eventstore.NewCodec(catalog.Events()...)
+	codec, err := eventcodec.New()
 	if err != nil {
 		return calendar.Date{}, 0, err
 	}

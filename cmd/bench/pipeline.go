@@ -22,11 +22,11 @@ import (
 
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
-	"github.com/acme/employee-tracking/domain/catalog"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/eventstore/seal"
 	appconfig "github.com/acme/employee-tracking/internal/config"
+	"github.com/acme/employee-tracking/internal/eventcodec"
 	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/migrations"
 	"github.com/acme/employee-tracking/projections"
@@ -96,7 +96,7 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 	if err := migrations.Up(ctx, b.pool); err != nil {
 		return err
 	}
-	codec, err := eventstore.NewCodec(catalog.Events()...)
+	codec, err := eventcodec.New()
 	if err != nil {
 		return err
 	}
@@ -480,7 +480,7 @@ func (b *pipelineBench) newPublishLog(bus *projections.Bus) (*publishLog, error)
 	}
 	l := &publishLog{client: redis.NewClient(opts), times: map[streamVersion]time.Time{}}
 	for part := range bus.Partitions() {
-		l.topics = append(l.topics, bus.EventTopic("attendance", part))
+		l.topics = append(l.topics, bus.EventTopic(attendance.Category, part))
 		l.after = append(l.after, "-")
 	}
 	return l, nil

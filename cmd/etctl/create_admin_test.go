@@ -11,11 +11,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	appcommand "github.com/acme/employee-tracking/app/command"
-	"github.com/acme/employee-tracking/domain/catalog"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/eventstore"
 	apihttp "github.com/acme/employee-tracking/http"
 	"github.com/acme/employee-tracking/internal/config"
+	"github.com/acme/employee-tracking/internal/eventcodec"
 	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/internal/testdb"
 )
@@ -43,7 +43,7 @@ func TestCreateAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	codec, err := eventstore.NewCodec(catalog.Events()...)
+	codec, err := eventcodec.New()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/acme/employee-tracking/domain/catalog"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/internal/config"
+	"github.com/acme/employee-tracking/internal/eventcodec"
 	"github.com/acme/employee-tracking/migrations"
 	"github.com/acme/employee-tracking/projections"
 )
@@ -83,7 +83,7 @@ func openStore(ctx context.Context, getenv func(string) string) (*pgxpool.Pool, 
 		pool.Close()
 		return nil, nil, err
 	}
-	codec, err := eventstore.NewCodec(catalog.Events()...)
+	codec, err := eventcodec.New()
 	if err != nil {
 		pool.Close()
 		return nil, nil, err

@@ -14,9 +14,9 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/acme/employee-tracking/domain/catalog"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/internal/eventcodec"
 )
 
 type frame struct {
@@ -198,7 +198,7 @@ func (a *app) raiser(recipient string) *raiser {
 		a.t.Fatal(err)
 	}
 	a.t.Cleanup(pool.Close)
-	codec, err := eventstore.NewCodec(catalog.Events()...)
+	codec, err := eventcodec.New()
 	if err != nil {
 		a.t.Fatal(err)
 	}

@@ -9,11 +9,15 @@ import (
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/errkind"
+	"github.com/acme/employee-tracking/domain/streamid"
 	"github.com/acme/employee-tracking/domain/validation"
 )
 
+// Category is the category of the attendance streams.
+const Category = "attendance"
+
 // Stream is the name of an employee's attendance stream.
-func Stream(employeeID string) string { return "attendance-" + employeeID }
+func Stream(employeeID string) string { return streamid.Of(Category, employeeID) }
 
 var (
 	ErrAlreadyCheckedIn error = errkind.New(errkind.Conflict, "already checked in: check out first")

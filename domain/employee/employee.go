@@ -12,11 +12,15 @@ import (
 
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/errkind"
+	"github.com/acme/employee-tracking/domain/streamid"
 	"github.com/acme/employee-tracking/domain/validation"
 )
 
+// Category is the category of the employee streams.
+const Category = "employee"
+
 // Stream is the name of an employee's stream.
-func Stream(employeeID string) string { return "employee-" + employeeID }
+func Stream(employeeID string) string { return streamid.Of(Category, employeeID) }
 
 // Role decides what a user may do.
 type Role string

@@ -11,11 +11,15 @@ import (
 
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/errkind"
+	"github.com/acme/employee-tracking/domain/streamid"
 	"github.com/acme/employee-tracking/domain/validation"
 )
 
+// Category is the category of the holiday streams, one per year.
+const Category = "holidays"
+
 // Stream is the name of the stream holding a year's holidays.
-func Stream(year int) string { return "holidays-" + strconv.Itoa(year) }
+func Stream(year int) string { return streamid.Of(Category, strconv.Itoa(year)) }
 
 var (
 	ErrAlreadyDeclared error = errkind.New(errkind.Conflict, "holiday already declared on that date")

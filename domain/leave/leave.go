@@ -15,11 +15,15 @@ import (
 
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/errkind"
+	"github.com/acme/employee-tracking/domain/streamid"
 	"github.com/acme/employee-tracking/domain/validation"
 )
 
+// Category is the category of the leave account streams.
+const Category = "leave"
+
 // Stream is the name of an employee's leave account stream.
-func Stream(employeeID string) string { return "leave-" + employeeID }
+func Stream(employeeID string) string { return streamid.Of(Category, employeeID) }
 
 // Policy is the company's leave configuration, passed into every decision.
 type Policy struct {

@@ -7,11 +7,15 @@ import (
 	"time"
 
 	"github.com/acme/employee-tracking/domain/errkind"
+	"github.com/acme/employee-tracking/domain/streamid"
 	"github.com/acme/employee-tracking/domain/validation"
 )
 
+// Category is the category of the notification streams.
+const Category = "notify"
+
 // Stream is the name of a recipient's notification stream.
-func Stream(userID string) string { return "notify-" + userID }
+func Stream(userID string) string { return streamid.Of(Category, userID) }
 
 // Type says what a notification is about.
 type Type string

@@ -73,6 +73,11 @@ var rules = []rule{
 		},
 		allowed: func(_, dep string) bool { return dep != "internal/config" },
 	},
+	{
+		name:    "only internal/eventcodec builds a codec of the catalog, so every codec has its upcasters",
+		applies: func(pkg string) bool { return pkg != "internal/eventcodec" },
+		allowed: func(_, dep string) bool { return dep != "domain/catalog" },
+	},
 }
 
 // TestDependencyRules fails naming every import, outside tests, that breaks
@@ -121,6 +126,7 @@ func TestRulesCatchABreak(t *testing.T) {
 		{"http", "internal/config"},
 		{"projections", "cmd/server"},
 		{"eventstore", "internal/config"},
+		{"internal/startup", "domain/catalog"},
 	}
 	for _, b := range breaks {
 		caught := false

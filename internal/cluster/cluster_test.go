@@ -22,8 +22,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/acme/employee-tracking/domain/catalog"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/internal/eventcodec"
 	"github.com/acme/employee-tracking/internal/testdb"
 	"github.com/acme/employee-tracking/internal/testenv"
 	"github.com/acme/employee-tracking/projections"
@@ -190,7 +190,7 @@ func TestSeveralInstances(t *testing.T) {
 	}, func() string { return strings.Join(behind, "\n") })
 	t.Logf("every event applied %s after the worker was killed", time.Since(killedAt).Round(time.Millisecond))
 
-	codec, err := eventstore.NewCodec(catalog.Events()...)
+	codec, err := eventcodec.New()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,10 +17,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/acme/employee-tracking/domain/catalog"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/eventstore/seal"
 	"github.com/acme/employee-tracking/internal/config"
+	"github.com/acme/employee-tracking/internal/eventcodec"
 	"github.com/acme/employee-tracking/migrations"
 	"github.com/acme/employee-tracking/projections"
 )
@@ -78,7 +78,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 			return nil, err
 		}
 	}
-	codec, err := eventstore.NewCodec(catalog.Events()...)
+	codec, err := eventcodec.New()
 	if err != nil {
 		closePools()
 		return nil, err
