@@ -119,7 +119,9 @@ func TestVerifyNamesTheFirstEventChangedRemovedOrInsertedBehindTheStore(t *testi
 	prepare := func(t *testing.T) *pgxpool.Pool {
 		pool := testdb.New(t)
 		fill(t, pool, 4, 40, 5)
-		fill(t, pool, 1, 1, 20_000)
+		// Transactions of 2,000: a long one holds the fence back for every
+		// test on the cluster.
+		fill(t, pool, 1, 10, 2_000)
 		if n := sealAll(t, pool, 1_000); n != events {
 			t.Fatalf("sealed %d events, want %d", n, events)
 		}
@@ -321,9 +323,21 @@ func count(t *testing.T, pool *pgxpool.Pool, query string) int {
 func TestEveryEventOfASealHasAProofOfItsRoot(t *testing.T) {
 	t.Parallel()
 	pool := testdb.New(t)
-	fill(t, pool, 1, 1, 10_000)
+	fill(t, pool, 1, 5, 2_000)
 	fill(t, pool, 1, 1, 1)
+	// Once the cluster's fence (other tests' transactions) has passed them
+	// all, they make a seal of 10,000 events and one of one.
+	deadline := time.Now().Add(30 * time.Second)
+	for count(t, pool, `SELECT count(*) FROM events WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())`) < 10_001 {
+		if time.Now().After(deadline) {
+			t.Fatal("the fence did not pass the events in 30 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	sealAll(t, pool, 10_000)
+	if got := count(t, pool, `SELECT count(*) FROM seals WHERE (seq, count) IN ((1, 10000), (2, 1))`); got != 2 {
+		t.Fatalf("want seal 1 of 10,000 events and seal 2 of one")
+	}
 	store := seal.New(pool)
 	rows, err := pool.Query(context.Background(), `SELECT position FROM events ORDER BY tx_id, position`)
 	if err != nil {
@@ -353,8 +367,12 @@ func TestEveryEventOfASealHasAProofOfItsRoot(t *testing.T) {
 		if !proof.Valid() || proof.Event.Position != p || proof.Hash != proof.Event.Hash() {
 			t.Fatalf("position %d: the proof does not lead to seal %d's root", p, proof.Seal.Seq)
 		}
-		if wantSeq, wantIndex := int64(1+i/10_000), i%10_000; proof.Seal.Seq != wantSeq || proof.Index != wantIndex {
-			t.Fatalf("position %d: seal %d, index %d; want %d, %d", p, proof.Seal.Seq, proof.Index, wantSeq, wantIndex)
+		var wantSeq int64
+		var wantIndex int
+		err = pool.QueryRow(context.Background(), `SELECT seq, array_position(positions, $1) - 1 FROM seals WHERE $1 = ANY (positions)`, p).
+			Scan(&wantSeq, &wantIndex)
+		if err != nil || proof.Seal.Seq != wantSeq || proof.Index != wantIndex {
+			t.Fatalf("position %d: seal %d, index %d; want %d, %d (%v)", p, proof.Seal.Seq, proof.Index, wantSeq, wantIndex, err)
 		}
 	}
 	if _, err := store.Proof(context.Background(), positions[len(positions)-1]+1_000); err != audit.ErrNoEvent {
