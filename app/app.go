@@ -46,7 +46,10 @@ type Queries struct {
 	EventFeed       query.EventFeedHandler
 	EmployeeHistory query.EmployeeHistoryHandler
 	// ReadModels are the reads of the read models.
-	ReadModels query.ReadModels
+	ReadModels  query.ReadModels
+	Seals       query.SealListHandler
+	VerifySeals query.VerifySealsHandler
+	EventProof  query.EventProofHandler
 }
 
 // EventStore is what the application needs of the event store;
@@ -60,7 +63,9 @@ type EventStore interface {
 // Deps are what the use cases are built on: the stores, the read models,
 // and the company's settings as typed values.
 type Deps struct {
-	Store       EventStore
+	Store EventStore
+	// Seals is the audit chain of the store.
+	Seals       query.Seals
 	Credentials command.Credentials
 	ReadModels  query.ReadModels
 	// PasswordCost is bcrypt's cost for new password hashes.
@@ -102,6 +107,9 @@ func New(d Deps) Application {
 			EventFeed:       query.NewEventFeedHandler(s),
 			EmployeeHistory: query.NewEmployeeHistoryHandler(s),
 			ReadModels:      d.ReadModels,
+			Seals:           query.NewSealListHandler(d.Seals),
+			VerifySeals:     query.NewVerifySealsHandler(d.Seals),
+			EventProof:      query.NewEventProofHandler(d.Seals),
 		},
 	}
 }

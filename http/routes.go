@@ -111,6 +111,9 @@ func (s *Server) routes(d Deps) {
 		{http.MethodPost, "/notifications/:id/mark-as-read", access.NotificationMarkRead, atRoute, handleMarkRead(cmds.MarkNotificationRead)},
 
 		{http.MethodGet, "/events", access.AuditRead, atRoute, handleEvents(qs.EventFeed)},
+		{http.MethodGet, "/events/:position/proof", access.AuditRead, atRoute, handleEventProof(qs.EventProof)},
+		{http.MethodGet, "/audit/seals", access.AuditRead, atRoute, handleSeals(qs.Seals)},
+		{http.MethodGet, "/audit/verify", access.AuditRead, atRoute, handleVerifySeals(qs.VerifySeals)},
 	}, idempotent(d.Pool, d.Now, set.IdempotencyKeyTTL))
 }
 

@@ -3,6 +3,8 @@
 //	go run ./cmd/bench append   # (a)-(c): appends vs single INSERTs
 //	go run ./cmd/bench feed     # (d): reading and decoding the global feed
 //	go run ./cmd/bench http     # (e)-(g): the API through the server binary, and its memory
+//	go run ./cmd/bench append -sealer   # the same with the audit sealer running
+//	go run ./cmd/bench seal     # the sealer on a backlog
 //	go run ./cmd/bench all
 //
 // It uses BENCH_DATABASE_URL, which must name a scratch database (events can
@@ -16,6 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"os/signal"
@@ -28,6 +31,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/eventstore/seal"
 	"github.com/acme/employee-tracking/migrations"
 )
 
@@ -47,11 +51,12 @@ type config struct {
 	events     int
 	keep       bool
 	cpuProfile string
+	sealer     bool
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: bench append|feed|http|core (the three) [-duration 10s] [-events 1000000] [-keep], bench lag|push|relay|rebuild|catchup [-h for flags], or bench all")
+		return errors.New("usage: bench append|feed|http|core (the three) [-duration 10s] [-events 1000000] [-keep], bench lag|push|relay|rebuild|catchup|seal [-h for flags], or bench all")
 	}
 	sub := args[0]
 	if _, ok := pipelineBenches[sub]; ok {
@@ -61,7 +66,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return runAll(ctx, args[1:], getenv, stdout)
 	}
 	if sub != "append" && sub != "feed" && sub != "http" && sub != "core" {
-		return fmt.Errorf("unknown benchmark %q, want append, feed, http, core, lag, push, relay, rebuild, catchup or all", sub)
+		return fmt.Errorf("unknown benchmark %q, want append, feed, http, core, lag, push, relay, rebuild, catchup, seal or all", sub)
 	}
 	fs := flag.NewFlagSet("bench "+sub, flag.ContinueOnError)
 	var cfg config
@@ -69,6 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	fs.IntVar(&cfg.events, "events", 1_000_000, "number of events in the feed scenario")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the et_bench database")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the benchmark client to this file")
+	fs.BoolVar(&cfg.sealer, "sealer", false, "run the audit sealer beside the appends, as every server does (SEAL_INTERVAL=1s)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -114,6 +120,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		defer pprof.StopCPUProfile()
 	}
 
+	if cfg.sealer {
+		sctx, stopSealer := context.WithCancel(ctx)
+		sealed := make(chan struct{})
+		go func() {
+			defer close(sealed)
+			seal.NewSealer(pool, time.Second, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))).Run(sctx)
+		}()
+		defer func() {
+			stopSealer()
+			<-sealed
+		}()
+	}
+
 	var rows []row
 	if sub == "append" || sub == "core" {
 		r, err := b.appendScenarios(ctx)
@@ -147,6 +166,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if cfg.keep {
 		command += " -keep"
 	}
+	if cfg.sealer {
+		command += " -sealer"
+	}
 	if u := getenv("BENCH_DATABASE_URL"); u != "" {
 		command = "BENCH_DATABASE_URL=" + redact(u) + " " + command
 	}
@@ -165,7 +187,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // allOrder is the order in which "all" runs the benchmarks ("core" is
 // append, feed and http): the latency ones first, on a quiet machine, since
 // the others leave millions of rows for autovacuum behind them.
-var allOrder = []string{"lag", "push", "core", "relay", "catchup", "rebuild"}
+var allOrder = []string{"lag", "push", "core", "relay", "catchup", "rebuild", "seal"}
 
 // runAll runs every benchmark with its defaults, one after another, each on a
 // database of its own: what docs/benchmarks.md reports.

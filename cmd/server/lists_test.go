@@ -57,7 +57,7 @@ func TestListCursors(t *testing.T) {
 		lists = append(lists, path)
 	}
 	slices.Sort(lists)
-	want := []string{"/api/attendance/", "/api/employees/", "/api/employees/{id}/history/", "/api/events/",
+	want := []string{"/api/attendance/", "/api/audit/seals/", "/api/employees/", "/api/employees/{id}/history/", "/api/events/",
 		"/api/holidays/", "/api/leave-management/", "/api/notifications/"}
 	if !slices.Equal(lists, want) {
 		t.Errorf("lists in the OpenAPI document = %v, want %v", lists, want)

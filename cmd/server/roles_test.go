@@ -84,6 +84,8 @@ func TestRoleMatrix(t *testing.T) {
 		{"GET", "/api/notifications/", nil, [7]int{unauth, ok, ok, ok, ok, ok, ok}},
 		{"POST", "/api/notifications/" + e + "/mark-as-read/", nil, [7]int{unauth, notFound, notFound, notFound, notFound, forbidden, notFound}},
 		{"GET", "/api/events/", nil, [7]int{unauth, forbidden, forbidden, forbidden, forbidden, ok, ok}},
+		{"GET", "/api/audit/seals/", nil, [7]int{unauth, forbidden, forbidden, forbidden, forbidden, ok, ok}},
+		{"GET", "/api/audit/verify/", nil, [7]int{unauth, forbidden, forbidden, forbidden, forbidden, ok, ok}},
 	}
 	for _, ep := range endpoints {
 		for i, r := range roles {
@@ -219,6 +221,7 @@ func TestEveryRouteAsEveryRole(t *testing.T) {
 	fixed := map[string]string{
 		"notifications/:id": "00000000-0000-0000-0000-000000000000",
 		"holidays/:date":    "2031-01-01",
+		"events/:position":  "1",
 		"swagger/*":         "index.html",
 	}
 	type related struct {

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/acme/employee-tracking/app/command"
+	"github.com/acme/employee-tracking/eventstore/seal"
 	apihttp "github.com/acme/employee-tracking/http"
 	"github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/internal/startup"
@@ -74,7 +75,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 	}
 
 	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), seal.New(pool).Collector())
 	queries := readmodel.NewQueries(pool)
 	api := apihttp.New(apihttp.Deps{
 		Settings: startup.APISettings(cfg), Logger: log, Pool: pool, App: application, Credentials: creds,
@@ -98,6 +99,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 			errc <- fmt.Errorf("notification hub: %w", err)
 		}
 	})
+	wg.Go(func() { sys.Sealer().Run(pipeCtx) })
 	wg.Go(func() { expireIdempotencyKeys(pipeCtx, pool, cfg.IdempotencyKeyTTL, now, log) })
 	wg.Go(func() { api.MaintainSessions(pipeCtx) })
 

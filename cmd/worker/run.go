@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/acme/employee-tracking/eventstore/seal"
 	"github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/projections"
@@ -54,7 +55,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 	defer sys.Close()
 
 	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), seal.New(sys.Pool).Collector())
 	queries := readmodel.NewQueries(sys.Pool)
 	pipeline, err := projections.New(projections.Deps{
 		LeavePolicy: cfg.LeavePolicy(), DailyCheckAt: cfg.DailyCheck(), Pool: sys.PipelinePool, Store: sys.Store, Bus: sys.Bus, Queries: queries, Logger: log, Now: time.Now, Registry: registry,
@@ -90,6 +91,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 			errc <- fmt.Errorf("pipeline: %w", err)
 		}
 	}()
+	sealerDone := make(chan struct{})
+	go func() {
+		defer close(sealerDone)
+		sys.Sealer().Run(pipeCtx)
+	}()
 	log.Info("worker running", "addr", ln.Addr().String())
 
 	var runErr error
@@ -106,6 +112,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 	}
 	stopPipeline()
 	<-pipeDone
+	<-sealerDone
 	return runErr
 }
 

@@ -175,6 +175,122 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/audit/seals/": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The chain of seals in order: each seals the events committed after the one before, by the Merkle root of their hashes. Auditors and admins.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "audit"
+                ],
+                "summary": "Audit seals",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "seq from next_after",
+                        "name": "after",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "default": 50,
+                        "description": "page size (1-500)",
+                        "name": "limit",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/http.SealPage"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.ListQueryProblem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/audit/verify/": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Recomputes the seals from_seq through to_seq (default: every seal) from the stored events and checks the chain's links. Names the first event changed, removed or inserted behind the store's back. For a long chain, etctl audit verify runs without the request's time limit.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "audit"
+                ],
+                "summary": "Verify the audit chain",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "default": 1,
+                        "description": "first seal",
+                        "name": "from_seq",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "description": "last seal (default: the last)",
+                        "name": "to_seq",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/http.VerifyJSON"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.VerifyQueryProblem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    }
+                }
+            }
+        },
         "/api/auth/login/": {
             "post": {
                 "description": "Exchanges an email and password for an access token and a refresh token, which start a session. Failures slow down the client's address, and many failures from addresses that never logged in to an account lock it against such addresses for a while (429 with Retry-After); an unknown email is answered as a known one.",
@@ -831,6 +947,58 @@ const docTemplate = `{
                         "description": "Forbidden",
                         "schema": {
                             "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/events/{position}/proof/": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The event, its seal and the Merkle path from the event's hash to the seal's root. 404 for an unknown position and for an event not sealed yet (seals follow the feed within SEAL_INTERVAL).",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "audit"
+                ],
+                "summary": "Proof of an event",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "description": "the event's position",
+                        "name": "position",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/http.ProofJSON"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -2119,6 +2287,33 @@ const docTemplate = `{
                 }
             }
         },
+        "http.EventAsHashedJSON": {
+            "type": "object",
+            "properties": {
+                "data": {
+                    "type": "string"
+                },
+                "metadata": {
+                    "type": "string"
+                },
+                "position": {
+                    "type": "integer"
+                },
+                "recorded_at": {
+                    "type": "string",
+                    "example": "2026-03-02T08:01:02.123456Z"
+                },
+                "stream_id": {
+                    "type": "string"
+                },
+                "type": {
+                    "type": "string"
+                },
+                "version": {
+                    "type": "integer"
+                }
+            }
+        },
         "http.EventJSON": {
             "type": "object",
             "properties": {
@@ -2675,6 +2870,47 @@ const docTemplate = `{
                 }
             }
         },
+        "http.ProofJSON": {
+            "type": "object",
+            "properties": {
+                "event": {
+                    "$ref": "#/definitions/http.EventAsHashedJSON"
+                },
+                "hash": {
+                    "type": "string"
+                },
+                "index": {
+                    "type": "integer"
+                },
+                "path": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.ProofStepJSON"
+                    }
+                },
+                "seal": {
+                    "$ref": "#/definitions/http.SealJSON"
+                },
+                "valid": {
+                    "type": "boolean"
+                }
+            }
+        },
+        "http.ProofStepJSON": {
+            "type": "object",
+            "properties": {
+                "hash": {
+                    "type": "string"
+                },
+                "side": {
+                    "type": "string",
+                    "enum": [
+                        "left",
+                        "right"
+                    ]
+                }
+            }
+        },
         "http.RegistrationInputProblem": {
             "type": "object",
             "properties": {
@@ -2769,6 +3005,61 @@ const docTemplate = `{
                 }
             }
         },
+        "http.SealJSON": {
+            "type": "object",
+            "properties": {
+                "count": {
+                    "type": "integer"
+                },
+                "from_cursor": {
+                    "type": "string",
+                    "example": "1234.5678"
+                },
+                "from_position": {
+                    "type": "integer"
+                },
+                "hash": {
+                    "type": "string",
+                    "example": "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"
+                },
+                "prev_hash": {
+                    "type": "string",
+                    "example": "0000000000000000000000000000000000000000000000000000000000000000"
+                },
+                "root": {
+                    "type": "string",
+                    "example": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                },
+                "sealed_at": {
+                    "type": "string"
+                },
+                "seq": {
+                    "type": "integer"
+                },
+                "to_cursor": {
+                    "type": "string",
+                    "example": "1299.5702"
+                },
+                "to_position": {
+                    "type": "integer"
+                }
+            }
+        },
+        "http.SealPage": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.SealJSON"
+                    }
+                },
+                "next_after": {
+                    "type": "string",
+                    "example": "50"
+                }
+            }
+        },
         "http.TokenPair": {
             "type": "object",
             "properties": {
@@ -2857,6 +3148,60 @@ const docTemplate = `{
                 },
                 "role": {
                     "type": "string"
+                }
+            }
+        },
+        "http.VerifyJSON": {
+            "type": "object",
+            "properties": {
+                "events": {
+                    "type": "integer"
+                },
+                "ok": {
+                    "type": "boolean"
+                },
+                "position": {
+                    "type": "integer"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "event changed: its hash does not match the seal's"
+                },
+                "seal": {
+                    "type": "integer"
+                },
+                "seals": {
+                    "type": "integer"
+                }
+            }
+        },
+        "http.VerifyQueryProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid query parameters"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "to_seq": "must not be below from_seq"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
                 }
             }
         },

@@ -38,6 +38,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"AccessTokenTTL", c.AccessTokenTTL, 15 * time.Minute},
 		{"IdempotencyKeyTTL", c.IdempotencyKeyTTL, 24 * time.Hour},
 		{"GroupMembers", c.GroupMembers, 1},
+		{"SealInterval", c.SealInterval, time.Second},
 		{"JWTSecretIsRandom", c.JWTSecretIsRandom, true},
 	}
 	for _, ch := range checks {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/acme/employee-tracking/app"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/eventstore/seal"
 	apihttp "github.com/acme/employee-tracking/http"
 	"github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/internal/credentials"
@@ -18,7 +19,7 @@ import (
 func Application(cfg config.Config, pool *pgxpool.Pool, store *eventstore.Store, now func() time.Time) (app.Application, *credentials.Store) {
 	creds := credentials.New(pool)
 	return app.New(app.Deps{
-		Store: store, Credentials: creds, ReadModels: readmodel.NewQueries(pool), PasswordCost: cfg.PasswordCost,
+		Store: store, Seals: seal.New(pool), Credentials: creds, ReadModels: readmodel.NewQueries(pool), PasswordCost: cfg.PasswordCost,
 		LeavePolicy: cfg.LeavePolicy(), DefaultSchedule: cfg.DefaultSchedule(), Now: now,
 	}), creds
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/eventstore/seal"
 	"github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/internal/eventcodec"
 	"github.com/acme/employee-tracking/migrations"
@@ -118,6 +119,12 @@ type redisLog struct{ log *slog.Logger }
 
 func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
 	l.log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
+}
+
+// Sealer returns the sealer of the audit chain, which seals every
+// SEAL_INTERVAL on a connection of its own; one is active across processes.
+func (a *App) Sealer() *seal.Sealer {
+	return seal.NewSealer(a.PipelinePool, a.Config.SealInterval, a.Logger)
 }
 
 // Close closes the bus, then the pools.
