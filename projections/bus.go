@@ -15,6 +15,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/acme/employee-tracking/domain/streamid"
 )
 
 // MemoryBus is the bus URL that selects Watermill's in-process GoChannel.
@@ -224,9 +226,15 @@ func (b *Bus) EventTopic(category string, p int) string {
 	return b.prefix + "events." + category + "." + strconv.Itoa(p)
 }
 
-// topicOf is the topic of stream's events.
-func (b *Bus) topicOf(stream string) string {
-	return b.EventTopic(streamCategory(stream), partitionOf(stream, b.partitions))
+// topicOf is the topic of stream's events. A stream id without a category
+// (streamid.Split refuses it) has none: the domain never writes one, and no
+// consumer reads it.
+func (b *Bus) topicOf(stream string) (string, bool) {
+	category, _, ok := streamid.Split(stream)
+	if !ok {
+		return "", false
+	}
+	return b.EventTopic(category, partitionOf(stream, b.partitions)), true
 }
 
 // NotificationTopic is the fan-out topic of notification.raised events.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/acme/employee-tracking/domain/streamid"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/projections/poison"
 )
@@ -31,6 +31,13 @@ type consumer interface {
 	// versions already handled are skipped, and a *gapError reports a
 	// version that does not follow the last one handled of its stream.
 	handleBatch(ctx context.Context, events []eventstore.Event) error
+}
+
+// reads reports whether c handles the events of stream: those of its
+// category; a stream id without one belongs to no consumer.
+func reads(c consumer, stream string) bool {
+	category, _, ok := streamid.Split(stream)
+	return ok && category == c.reads()
 }
 
 // gapError reports that a stream's events after Last have not been handled yet.
@@ -92,7 +99,7 @@ func (rt *runtime) handler(c consumer, p int) message.NoPublishHandlerFunc {
 				}
 				continue
 			}
-			if stream := m.Metadata.Get(metaStream); stream != "" && streamCategory(stream) != c.reads() {
+			if stream := m.Metadata.Get(metaStream); stream != "" && !reads(c, stream) {
 				if cur, err := eventstore.ParseCursor(m.Metadata.Get(metaCursor)); err == nil {
 					handledTo = cursorMax(handledTo, cur)
 				}
@@ -371,11 +378,4 @@ func (m *checkpointMarks) flush(ctx context.Context, pool *pgxpool.Pool) error {
 		return fmt.Errorf("projections: save checkpoints: %w", err)
 	}
 	return nil
-}
-
-// streamCategory is the part of a stream id before the first dash:
-// "attendance" for "attendance-<id>".
-func streamCategory(stream string) string {
-	c, _, _ := strings.Cut(stream, "-")
-	return c
 }

@@ -9,13 +9,13 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/acme/employee-tracking/domain/attendance"
-	"github.com/acme/employee-tracking/domain/catalog"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/internal/eventcodec"
 )
 
 func TestEnvelopeRoundTrip(t *testing.T) {
 	t.Parallel()
-	codec, err := eventstore.NewCodec(catalog.Events()...)
+	codec, err := eventcodec.New()
 	if err != nil {
 		t.Fatal(err)
 	}

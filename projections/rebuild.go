@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/acme/employee-tracking/domain/streamid"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/projections/readmodel"
 )
@@ -186,7 +187,7 @@ func fold(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, name
 		}
 		for _, e := range events {
 			for _, f := range fs {
-				if streamCategory(e.StreamID) != f.m.Category {
+				if category, _, ok := streamid.Split(e.StreamID); !ok || category != f.m.Category {
 					continue
 				}
 				if err := f.apply(ctx, e); err != nil {

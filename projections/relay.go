@@ -413,7 +413,11 @@ var errBusLost = errors.New("relay: the bus lost its streams")
 func (r *Relay) publish(ctx context.Context, st *relayState, events []eventstore.Event) error {
 	batches := map[string][]*message.Message{}
 	for _, e := range events {
-		topic := r.bus.topicOf(e.StreamID)
+		topic, ok := r.bus.topicOf(e.StreamID)
+		if !ok {
+			r.logger.Warn("relay: an event of a stream without a category goes to no topic", "stream", e.StreamID, "event", e.ID)
+			continue
+		}
 		_, read := st.lastWatermark[topic]
 		read = read || len(r.readers) == 0
 		if floor, ok := st.floors[topic]; ok && !cursorLess(floor, e.Cursor()) {

@@ -2,13 +2,17 @@ package projections
 
 import (
 	"context"
+	"io"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // An append whose wake reaches the relay while an older transaction is still
@@ -140,5 +144,38 @@ func TestStandbyRelayHoldsOneConnection(t *testing.T) {
 	}
 	if got := counterValue(standby.metrics.relayPublished); got != 0 {
 		t.Errorf("standby relay published %v events, want 0", got)
+	}
+}
+
+// A stream id without a category (no dash) is none the domain writes, so it
+// goes to no topic and no read model: the events around it are projected, live
+// and by a rebuild, and a stream named exactly "employee" reaches no fold that
+// expects "employee-<id>".
+func TestStreamWithoutCategoryGoesToNoConsumer(t *testing.T) {
+	t.Parallel()
+	for _, busURL := range []string{MemoryBus, testRedisURL()} {
+		t.Run(busURL, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, busURL)
+			e.start(e.pipeline(testSettings(), quietClock))
+			if _, err := e.store.Append(context.Background(), employee.Category, 0, eventstore.EventData{
+				ID: uuid.New(), Payload: employee.Deactivated{EmployeeID: "nobody", Reason: "no category"}, Metadata: eventstore.Metadata{Actor: "test"},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			id := e.register("After", "employee", "", schedule("UTC"), "2024-01-01")
+			eventually(t, "the employee after it projected", func() (bool, error) {
+				return e.count(`SELECT count(*) FROM employees WHERE id = $1`, id) == 1, nil
+			})
+			if err := Rebuild(context.Background(), e.pool, e.store, []string{readmodel.Directory}, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			if got := e.count(`SELECT count(*) FROM employees`); got != 1 {
+				t.Errorf("%d employees after the rebuild, want 1", got)
+			}
+			if got := e.count(`SELECT count(*) FROM parked_messages`); got != 0 {
+				t.Errorf("%d parked messages, want 0: the event reached a consumer", got)
+			}
+		})
 	}
 }

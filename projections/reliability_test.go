@@ -81,7 +81,11 @@ func TestDuplicateDeliveryChangesNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e.publish(e.bus.topicOf(ev.StreamID), msg)
+			topic, ok := e.bus.topicOf(ev.StreamID)
+			if !ok {
+				t.Fatalf("no topic for %s", ev.StreamID)
+			}
+			e.publish(topic, msg)
 		}
 	}
 	for _, consumer := range []string{readmodel.MonthlyHours, readmodel.Attendance, saga.NotifyLatenessOnCheckedIn} {
