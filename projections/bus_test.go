@@ -17,6 +17,7 @@ import (
 
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/streamid"
+	"github.com/acme/employee-tracking/internal/backlog"
 )
 
 // A subscriber stopped by its context is no error in the program's log; any
@@ -139,7 +140,9 @@ func TestMemoryBusWorksOffABacklogQuickly(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, MemoryBus)
 	const events, employees = 20_000, 500
-	fillAttendance(t, e, events, employees)
+	if err := backlog.Attendance(context.Background(), e.pool, events, employees, date("2024-01-01"), "test"); err != nil {
+		t.Fatal(err)
+	}
 	p := e.pipeline(testSettings(), quietClock)
 	start := time.Now()
 	e.start(p)
@@ -160,26 +163,4 @@ func TestMemoryBusWorksOffABacklogQuickly(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("%d events through every read model and saga in %s", events, time.Since(start).Round(time.Millisecond))
-}
-
-// fillAttendance appends n check-ins and check-outs of employees to the store
-// in one statement, as the relay finds a backlog.
-func fillAttendance(t *testing.T, e *env, n, employees int) {
-	t.Helper()
-	_, err := e.pool.Exec(context.Background(), `INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata)
-		SELECT gen_random_uuid(), 'attendance-' || emp, v,
-		       CASE WHEN v % 2 = 1 THEN 'attendance.checked_in' ELSE 'attendance.checked_out' END, 1,
-		       CASE WHEN v % 2 = 1
-		         THEN jsonb_build_object('employee_id', emp, 'at', to_char(day + time '08:00', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-		              'local_date', to_char(day, 'YYYY-MM-DD'), 'timezone', 'UTC', 'workday', true, 'late', false, 'late_minutes', 0)
-		         ELSE jsonb_build_object('employee_id', emp, 'at', to_char(day + time '17:00', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-		              'local_date', to_char(day, 'YYYY-MM-DD'), 'checked_in_at', to_char(day + time '08:00', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-		              'worked_minutes', 540)
-		       END,
-		       '{"actor":"test"}'
-		FROM (SELECT md5((i % $2)::text)::uuid::text AS emp, i / $2 + 1 AS v, date '2024-01-01' + ((i / $2) / 2)::int AS day
-		      FROM generate_series(0, $1 - 1) AS i) s`, n, employees)
-	if err != nil {
-		t.Fatal(err)
-	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/internal/backlog"
 	appconfig "github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/internal/eventcodec"
 	"github.com/acme/employee-tracking/internal/startup"
@@ -174,25 +175,9 @@ func (b *pipelineBench) runPipeline(ctx context.Context, app *startup.App) <-cha
 	return done
 }
 
-// attendanceFillSQL writes events straight into the store, fast: $1 events over $2
-// employees' attendance streams, alternating check-ins and check-outs.
-const attendanceFillSQL = `INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata)
-SELECT gen_random_uuid(), 'attendance-' || emp, v,
-       CASE WHEN v % 2 = 1 THEN 'attendance.checked_in' ELSE 'attendance.checked_out' END, 1,
-       CASE WHEN v % 2 = 1
-         THEN jsonb_build_object('employee_id', emp, 'at', to_char(day + time '08:00', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-              'local_date', to_char(day, 'YYYY-MM-DD'), 'timezone', 'UTC', 'workday', true, 'late', false, 'late_minutes', 0)
-         ELSE jsonb_build_object('employee_id', emp, 'at', to_char(day + time '17:00', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-              'local_date', to_char(day, 'YYYY-MM-DD'), 'checked_in_at', to_char(day + time '08:00', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-              'worked_minutes', 540)
-       END,
-       '{"actor":"bench"}'
-FROM (SELECT md5((i % $2)::text)::uuid::text AS emp, i / $2 + 1 AS v, date '2000-01-01' + ((i / $2) / 2)::int AS day
-      FROM generate_series(0, $1 - 1) AS i) s`
-
 func (b *pipelineBench) fill(ctx context.Context) error {
 	start := time.Now()
-	if _, err := b.pool.Exec(ctx, attendanceFillSQL, b.events, 2000); err != nil {
+	if err := backlog.Attendance(ctx, b.pool, b.events, 2000, calendar.Date{Year: 2000, Month: time.January, Day: 1}, "bench"); err != nil {
 		return fmt.Errorf("fill: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "filled %d events in %s\n", b.events, time.Since(start).Round(time.Millisecond))
