@@ -22,8 +22,8 @@ import (
 // MemoryBus is the bus URL that selects Watermill's in-process GoChannel.
 const MemoryBus = "memory"
 
-// Defaults of the bus topology. Changing DefaultPartitions moves streams to
-// other partitions: stop every process first.
+// Defaults of BusSettings. Changing DefaultPartitions moves streams to other
+// partitions: stop every process first.
 const (
 	DefaultTopicPrefix = "et."
 	DefaultPartitions  = 4
@@ -63,58 +63,95 @@ type Bus struct {
 	closeOnce sync.Once
 }
 
-// BusOption adjusts NewBus.
-type BusOption func(*Bus)
-
-// WithTopicPrefix names every topic and key of the bus with prefix, so that
-// several systems (or tests) share one Redis.
-func WithTopicPrefix(prefix string) BusOption { return func(b *Bus) { b.prefix = prefix } }
-
-// WithPartitions sets the number of event partitions (at least 1).
-func WithPartitions(n int) BusOption {
-	return func(b *Bus) { b.partitions = max(n, 1) }
+// BusSettings configure NewBus. A zero field takes its default.
+type BusSettings struct {
+	// URL is the Redis to connect to (redis://host:port/db), or MemoryBus for
+	// Watermill's in-process GoChannel. Required.
+	URL string
+	// Prefix names every topic and key of the bus, so that several systems
+	// (or tests) share one Redis. Default DefaultTopicPrefix.
+	Prefix string
+	// Partitions is the number of event partitions. Changing it moves
+	// streams to other partitions: stop every process first. Default
+	// DefaultPartitions.
+	Partitions int
+	// GroupMembers is how many members each consumer group has in this
+	// process on every partition. A member handles one batch at a time,
+	// waiting on Postgres and Redis: several let a group handle a
+	// partition's events side by side, which pays when Postgres is far away,
+	// while the per-stream lock and the gap filling keep each stream in
+	// order. The in-process bus has one member, since each of its
+	// subscriptions gets every message. Default DefaultGroupMembers.
+	GroupMembers int
+	// ClaimAfter is how long a message stays with a consumer that does not
+	// acknowledge it (one that died, say) before another member of its
+	// group takes it over. Default DefaultClaimAfter.
+	ClaimAfter time.Duration
 }
 
-// WithGroupMembers sets how many members each consumer group has in this
-// process on every partition (at least 1). A member handles one batch at a
-// time, waiting on Postgres and Redis: several let a group handle a
-// partition's events side by side, which pays when Postgres is far away,
-// while the per-stream lock and the gap filling keep each stream in order. The in-process bus has one member,
-// since each of its subscriptions gets every message.
-func WithGroupMembers(n int) BusOption {
-	return func(b *Bus) { b.members = max(n, 1) }
+// DefaultClaimAfter is the default of BusSettings.ClaimAfter: longer than a
+// live member's slowest batch.
+const DefaultClaimAfter = 30 * time.Second
+
+func (s *BusSettings) setDefaults() {
+	if s.Prefix == "" {
+		s.Prefix = DefaultTopicPrefix
+	}
+	if s.Partitions == 0 {
+		s.Partitions = DefaultPartitions
+	}
+	if s.GroupMembers == 0 {
+		s.GroupMembers = DefaultGroupMembers
+	}
+	if s.ClaimAfter == 0 {
+		s.ClaimAfter = DefaultClaimAfter
+	}
 }
 
-// WithClaimAfter sets how long a message stays with a consumer that does not
-// acknowledge it (one that died, say) before another member of its group
-// takes it over.
-func WithClaimAfter(d time.Duration) BusOption { return func(b *Bus) { b.claimAfter = d } }
+// Validate reports what is wrong with s once its defaults are set.
+func (s BusSettings) Validate() error {
+	var errs []error
+	if s.URL == "" {
+		errs = append(errs, errors.New("no URL"))
+	}
+	if s.Partitions < 1 {
+		errs = append(errs, fmt.Errorf("%d partitions, want at least 1", s.Partitions))
+	}
+	if s.GroupMembers < 1 {
+		errs = append(errs, fmt.Errorf("%d group members, want at least 1", s.GroupMembers))
+	}
+	if s.ClaimAfter <= 0 {
+		errs = append(errs, fmt.Errorf("claim after %s, want more than 0", s.ClaimAfter))
+	}
+	return errors.Join(errs...)
+}
 
-// NewBus connects to the Redis at redisURL (redis://host:port/db), or makes an
-// in-process bus when redisURL is MemoryBus.
-func NewBus(redisURL string, logger *slog.Logger, opts ...BusOption) (*Bus, error) {
+// NewBus connects to the Redis of s.URL, or makes an in-process bus when
+// s.URL is MemoryBus.
+func NewBus(s BusSettings, logger *slog.Logger) (*Bus, error) {
+	s.setDefaults()
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("projections: bus: %w", err)
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	b := &Bus{
-		prefix:     DefaultTopicPrefix,
-		partitions: DefaultPartitions,
-		members:    DefaultGroupMembers,
-		claimAfter: 30 * time.Second,
+		prefix:     s.Prefix,
+		partitions: s.Partitions,
+		members:    s.GroupMembers,
+		claimAfter: s.ClaimAfter,
 		slog:       logger,
 		logger:     watermillLogger(logger),
 	}
-	for _, o := range opts {
-		o(b)
-	}
-	if redisURL == MemoryBus {
+	if s.URL == MemoryBus {
 		// Publish waits for every subscriber's ack, so each subscriber sees a
 		// topic's messages one at a time and in order, as with Redis. The
 		// context carries a batch's messages (batchMessage).
 		b.memory = gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true, PreserveContext: true}, b.logger)
 		return b, nil
 	}
-	ro, err := redis.ParseURL(redisURL)
+	ro, err := redis.ParseURL(s.URL)
 	if err != nil {
 		return nil, fmt.Errorf("projections: bus: %w", err)
 	}

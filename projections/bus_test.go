@@ -164,3 +164,30 @@ func TestMemoryBusWorksOffABacklogQuickly(t *testing.T) {
 	}
 	t.Logf("%d events through every read model and saga in %s", events, time.Since(start).Round(time.Millisecond))
 }
+
+// NewBus takes its settings' defaults for zero fields and refuses what it
+// cannot run with, rather than clamping it.
+func TestBusSettings(t *testing.T) {
+	t.Parallel()
+	b, err := NewBus(BusSettings{URL: MemoryBus}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if b.Partitions() != DefaultPartitions || b.prefix != DefaultTopicPrefix || b.members != DefaultGroupMembers || b.claimAfter != DefaultClaimAfter {
+		t.Errorf("defaults: %d partitions, prefix %q, %d members, claim after %s; want %d, %q, %d, %s",
+			b.Partitions(), b.prefix, b.members, b.claimAfter, DefaultPartitions, DefaultTopicPrefix, DefaultGroupMembers, DefaultClaimAfter)
+	}
+	for _, bad := range []BusSettings{
+		{},
+		{URL: "not a url"},
+		{URL: MemoryBus, Partitions: -1},
+		{URL: MemoryBus, GroupMembers: -2},
+		{URL: MemoryBus, ClaimAfter: -time.Second},
+	} {
+		if b, err := NewBus(bad, nil); err == nil {
+			b.Close()
+			t.Errorf("NewBus(%+v) succeeded, want an error", bad)
+		}
+	}
+}

@@ -93,7 +93,7 @@ func newEnv(t *testing.T, busURL string) *env {
 			e.redis.Close()
 		})
 	}
-	e.bus, err = NewBus(busURL, nil, WithTopicPrefix(e.prefix), WithPartitions(3), WithClaimAfter(time.Second))
+	e.bus, err = NewBus(BusSettings{URL: busURL, Prefix: e.prefix, Partitions: 3, ClaimAfter: time.Second}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

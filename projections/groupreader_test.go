@@ -302,7 +302,7 @@ func TestGroupReadersLogAnOutageOnce(t *testing.T) {
 	proxy := startProxy(t, e.redis.Options().Addr)
 	records := &recordCounter{}
 	logger := slog.New(records)
-	bus, err := NewBus("redis://"+proxy.addr+"/"+strconv.Itoa(e.redis.Options().DB), logger, WithTopicPrefix(e.prefix))
+	bus, err := NewBus(BusSettings{URL: "redis://" + proxy.addr + "/" + strconv.Itoa(e.redis.Options().DB), Prefix: e.prefix}, logger)
 	if err != nil {
 		t.Fatal(err)
 	}

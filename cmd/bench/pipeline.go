@@ -143,8 +143,8 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 }
 
 func (b *pipelineBench) bus() (*projections.Bus, error) {
-	return projections.NewBus(b.redisURL, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		projections.WithTopicPrefix(b.prefix), projections.WithGroupMembers(b.members))
+	return projections.NewBus(projections.BusSettings{URL: b.redisURL, Prefix: b.prefix, GroupMembers: b.members},
+		slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 }
 
 // open opens what the server opens for its pipeline (internal/startup: the

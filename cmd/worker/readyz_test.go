@@ -24,7 +24,7 @@ func TestReadyzNamesTheDependencyNotItsAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	bus, err := projections.NewBus("redis://127.0.0.1:2/0", nil)
+	bus, err := projections.NewBus(projections.BusSettings{URL: "redis://127.0.0.1:2/0"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,7 +82,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		closePools()
 		return nil, err
 	}
-	bus, err := projections.NewBus(cfg.RedisURL, log, projections.WithTopicPrefix(cfg.RedisPrefix), projections.WithGroupMembers(cfg.GroupMembers))
+	bus, err := projections.NewBus(projections.BusSettings{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix, GroupMembers: cfg.GroupMembers}, log)
 	if err != nil {
 		closePools()
 		return nil, err
