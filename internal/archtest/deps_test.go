@@ -63,6 +63,13 @@ var rules = []rule{
 		allowed: func(_, dep string) bool { return !under("projections/readmodel")(dep) },
 	},
 	{
+		name: "the read models, the sagas and the poison mark never import the runtime, the bus or the relay of projections",
+		applies: func(pkg string) bool {
+			return under("projections/readmodel")(pkg) || under("projections/saga")(pkg) || under("projections/poison")(pkg)
+		},
+		allowed: func(_, dep string) bool { return dep != "projections" },
+	},
+	{
 		name:    "app never imports projections",
 		applies: under("app"),
 		allowed: func(_, dep string) bool { return !under("projections")(dep) },
@@ -142,6 +149,8 @@ func TestRulesCatchABreak(t *testing.T) {
 		{"projections", "http"},
 		{"projections/readmodel", "http"},
 		{"projections", "internal/config"},
+		{"projections/readmodel", "projections"},
+		{"projections/saga", "projections"},
 		{"app/query", "projections/readmodel"},
 		{"http", "projections/readmodel"},
 		{"eventstore", "internal/config"},
