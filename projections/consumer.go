@@ -16,6 +16,7 @@ import (
 
 	"github.com/acme/employee-tracking/domain/streamid"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/bus"
 	"github.com/acme/employee-tracking/projections/poison"
 )
 
@@ -92,20 +93,20 @@ func (rt *runtime) handler(c consumer, p int) message.NoPublishHandlerFunc {
 		}
 		var poison []undecodable
 		var handledTo eventstore.Cursor
-		for _, m := range messagesOf(msg) {
-			if m.Metadata.Get(metaWatermark) != "" {
+		for _, m := range bus.MessagesOf(msg) {
+			if m.Metadata.Get(bus.MetaWatermark) != "" {
 				if cur, err := eventstore.ParseCursor(string(m.Payload)); err == nil {
 					handledTo = cursorMax(handledTo, cur)
 				}
 				continue
 			}
-			if stream := m.Metadata.Get(metaStream); stream != "" && !reads(c, stream) {
-				if cur, err := eventstore.ParseCursor(m.Metadata.Get(metaCursor)); err == nil {
+			if stream := m.Metadata.Get(bus.MetaStream); stream != "" && !reads(c, stream) {
+				if cur, err := eventstore.ParseCursor(m.Metadata.Get(bus.MetaCursor)); err == nil {
 					handledTo = cursorMax(handledTo, cur)
 				}
 				continue
 			}
-			e, err := decodeEvent(rt.store.Codec(), m.Payload)
+			e, err := bus.DecodeEvent(rt.store.Codec(), m.Payload)
 			if err != nil {
 				poison = append(poison, undecodable{m, err})
 				continue
@@ -205,7 +206,7 @@ func (rt *runtime) handleOrPark(ctx context.Context, c consumer, e eventstore.Ev
 	if !isPermanent(err) {
 		return err
 	}
-	payload, _ := eventMessagePayload(e)
+	payload, _ := bus.EventPayload(e)
 	return rt.park(ctx, c.name(), e.ID.String(), payload, &e, err)
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/acme/employee-tracking/domain/streamid"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/bus"
 	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
@@ -323,7 +324,7 @@ func (r *rebuilt) applyOrPark(ctx context.Context, tx pgx.Tx, m *readmodel.Model
 		return false, cause
 	}
 	fmt.Fprintf(r.progress, "parked %s %s v%d in %s: %v\n", e.Type, e.StreamID, e.Version, m.Name, cause)
-	payload, err := eventMessagePayload(e)
+	payload, err := bus.EventPayload(e)
 	if err != nil {
 		return false, err
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/migrations"
 	"github.com/acme/employee-tracking/projections"
+	"github.com/acme/employee-tracking/projections/bus"
 )
 
 // pipelineBenches are the benchmarks of the relay, the projectors and the
@@ -68,7 +69,7 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 	fs.DurationVar(&b.duration, "duration", duration, "lag, push: how long to sustain the rate")
 	fs.IntVar(&b.rate, "rate", map[string]int{"lag": 1000, "push": 200}[name], "lag, push: appended events per second")
 	fs.IntVar(&b.events, "events", map[string]int{"relay": 200_000, "rebuild": 1_000_000, "catchup": 100_000}[name], "relay, rebuild, catchup: events in the store")
-	fs.IntVar(&b.members, "members", projections.DefaultGroupMembers, "lag, push, catchup: members of each consumer group per partition")
+	fs.IntVar(&b.members, "members", bus.DefaultGroupMembers, "lag, push, catchup: members of each consumer group per partition")
 	memory := fs.Bool("memory", false, "catchup: on the in-process bus (REDIS_URL=memory) instead of Redis")
 	keep := fs.Bool("keep", false, "keep the et_bench database")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (relay, projectors, sagas) to this file")
@@ -117,7 +118,7 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 	fmt.Fprintf(stdout, "machine:  %d cores (%s), %s, PostgreSQL %s, Redis at %s, same host\n",
 		runtime.NumCPU(), cpuModel(), runtime.Version(), pgVersion, redact(b.redisURL))
 	if *memory {
-		b.redisURL = projections.MemoryBus
+		b.redisURL = bus.MemoryURL
 	}
 	if name == "lag" || name == "push" || name == "catchup" {
 		fmt.Fprintf(stdout, "pipeline: as the server runs it (internal/startup: its pools, store and bus), REDIS_URL=%s, GROUP_MEMBERS=%d, "+
@@ -142,8 +143,8 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 	return nil
 }
 
-func (b *pipelineBench) bus() (*projections.Bus, error) {
-	return projections.NewBus(projections.BusSettings{URL: b.redisURL, Prefix: b.prefix, GroupMembers: b.members},
+func (b *pipelineBench) bus() (*bus.Bus, error) {
+	return bus.New(bus.Settings{URL: b.redisURL, Prefix: b.prefix, GroupMembers: b.members},
 		slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 }
 
@@ -435,7 +436,7 @@ type publishLog struct {
 	times  map[streamVersion]time.Time
 }
 
-func (b *pipelineBench) newPublishLog(bus *projections.Bus) (*publishLog, error) {
+func (b *pipelineBench) newPublishLog(bus *bus.Bus) (*publishLog, error) {
 	opts, err := redis.ParseURL(b.redisURL)
 	if err != nil {
 		return nil, err
