@@ -70,6 +70,21 @@ var rules = []rule{
 		allowed: func(_, dep string) bool { return dep != "projections" },
 	},
 	{
+		name:    "the bus adapter imports neither http, app, nor the read models, the sagas or the runtime",
+		applies: under("projections/bus"),
+		allowed: func(_, dep string) bool {
+			return !under("http")(dep) && !under("app")(dep) && !under("projections/readmodel")(dep) &&
+				!under("projections/saga")(dep) && dep != "projections"
+		},
+	},
+	{
+		name: "the read models and the sagas never import the bus",
+		applies: func(pkg string) bool {
+			return under("projections/readmodel")(pkg) || under("projections/saga")(pkg)
+		},
+		allowed: func(_, dep string) bool { return !under("projections/bus")(dep) },
+	},
+	{
 		name:    "app never imports projections",
 		applies: under("app"),
 		allowed: func(_, dep string) bool { return !under("projections")(dep) },
@@ -151,6 +166,12 @@ func TestRulesCatchABreak(t *testing.T) {
 		{"projections", "internal/config"},
 		{"projections/readmodel", "projections"},
 		{"projections/saga", "projections"},
+		{"projections/bus", "http"},
+		{"projections/bus", "app/query"},
+		{"projections/bus", "projections/readmodel"},
+		{"projections/bus", "projections"},
+		{"projections/readmodel", "projections/bus"},
+		{"projections/saga", "projections/bus"},
 		{"app/query", "projections/readmodel"},
 		{"http", "projections/readmodel"},
 		{"eventstore", "internal/config"},
