@@ -36,7 +36,7 @@ type envelope struct {
 	RecordedAt    time.Time           `json:"recorded_at"`
 }
 
-// eventMessage makes the bus message of e; its UUID is the event id, so a
+// EventMessage makes the bus message of e; its UUID is the event id, so a
 // duplicate publish is recognisable downstream.
 func EventMessage(e eventstore.Event) (*message.Message, error) {
 	payload, err := EventPayload(e)

@@ -417,7 +417,7 @@ type Health struct {
 
 func NewHealth(logger *slog.Logger) *Health { return &Health{logger: logger} }
 
-// failed records a failed call; attrs say whose.
+// Failed records a failed call; attrs say whose.
 func (h *Health) Failed(err error, attrs ...any) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -29,7 +29,7 @@ const (
 	instanceSlots = 256
 )
 
-// instances names this process among the members of the bus's consumer
+// Instances names this process among the members of the bus's consumer
 // groups, and tells it which other instances died.
 //
 // The name is the host's name and the lowest slot free on this host, held by
@@ -113,7 +113,7 @@ func (in *Instances) ConsumerName(member int) string {
 	return in.name + "/" + strconv.Itoa(member)
 }
 
-// instanceOf is the instance of a member named by consumerName; "" for
+// instanceOf is the instance of a member named by ConsumerName; "" for
 // other names (those of earlier versions).
 func instanceOf(consumer string) string {
 	i := strings.LastIndex(consumer, "/")
@@ -123,7 +123,7 @@ func instanceOf(consumer string) string {
 	return consumer[:i]
 }
 
-// heartbeat records that this instance lives, forgets the instances dead for
+// Heartbeat records that this instance lives, forgets the instances dead for
 // long, and lists the dead ones. After a heartbeat that failed it lists none:
 // the others may not have had a chance to beat since Redis came back.
 func (in *Instances) Heartbeat(ctx context.Context) error {
