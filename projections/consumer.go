@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -15,7 +14,9 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/acme/employee-tracking/domain/streamid"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/bus"
 	"github.com/acme/employee-tracking/projections/poison"
 )
 
@@ -31,6 +32,13 @@ type consumer interface {
 	// versions already handled are skipped, and a *gapError reports a
 	// version that does not follow the last one handled of its stream.
 	handleBatch(ctx context.Context, events []eventstore.Event) error
+}
+
+// reads reports whether c handles the events of stream: those of its
+// category; a stream id without one belongs to no consumer.
+func reads(c consumer, stream string) bool {
+	category, _, ok := streamid.Split(stream)
+	return ok && category == c.reads()
 }
 
 // gapError reports that a stream's events after Last have not been handled yet.
@@ -85,20 +93,20 @@ func (rt *runtime) handler(c consumer, p int) message.NoPublishHandlerFunc {
 		}
 		var poison []undecodable
 		var handledTo eventstore.Cursor
-		for _, m := range messagesOf(msg) {
-			if m.Metadata.Get(metaWatermark) != "" {
+		for _, m := range bus.MessagesOf(msg) {
+			if m.Metadata.Get(bus.MetaWatermark) != "" {
 				if cur, err := eventstore.ParseCursor(string(m.Payload)); err == nil {
 					handledTo = cursorMax(handledTo, cur)
 				}
 				continue
 			}
-			if stream := m.Metadata.Get(metaStream); stream != "" && streamCategory(stream) != c.reads() {
-				if cur, err := eventstore.ParseCursor(m.Metadata.Get(metaCursor)); err == nil {
+			if stream := m.Metadata.Get(bus.MetaStream); stream != "" && !reads(c, stream) {
+				if cur, err := eventstore.ParseCursor(m.Metadata.Get(bus.MetaCursor)); err == nil {
 					handledTo = cursorMax(handledTo, cur)
 				}
 				continue
 			}
-			e, err := decodeEvent(rt.store.Codec(), m.Payload)
+			e, err := bus.DecodeEvent(rt.store.Codec(), m.Payload)
 			if err != nil {
 				poison = append(poison, undecodable{m, err})
 				continue
@@ -198,7 +206,7 @@ func (rt *runtime) handleOrPark(ctx context.Context, c consumer, e eventstore.Ev
 	if !isPermanent(err) {
 		return err
 	}
-	payload, _ := eventMessagePayload(e)
+	payload, _ := bus.EventPayload(e)
 	return rt.park(ctx, c.name(), e.ID.String(), payload, &e, err)
 }
 
@@ -371,11 +379,4 @@ func (m *checkpointMarks) flush(ctx context.Context, pool *pgxpool.Pool) error {
 		return fmt.Errorf("projections: save checkpoints: %w", err)
 	}
 	return nil
-}
-
-// streamCategory is the part of a stream id before the first dash:
-// "attendance" for "attendance-<id>".
-func streamCategory(stream string) string {
-	c, _, _ := strings.Cut(stream, "-")
-	return c
 }

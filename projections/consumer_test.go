@@ -10,6 +10,8 @@ import (
 
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/bus"
+	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
 	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
@@ -19,7 +21,7 @@ import (
 // from the store and the refused event parked.
 func TestBatchSkipsDuplicatesFillsGapsAndParks(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, MemoryBus)
+	e := newEnv(t, bus.MemoryURL)
 	s := schedule("Europe/Istanbul")
 	monday := time.Date(2024, 12, 2, 5, 17, 0, 0, time.UTC)
 	var emps []string
@@ -34,7 +36,7 @@ func TestBatchSkipsDuplicatesFillsGapsAndParks(t *testing.T) {
 		}
 		emps, histories = append(emps, emp), append(histories, history)
 	}
-	rt := &runtime{pool: e.pool, store: e.store, logger: testLogger(t), metrics: newMetrics(), marks: newCheckpointMarks()}
+	rt := &runtime{pool: e.pool, store: e.store, logger: pipelinetest.Logger(t), metrics: newMetrics(), marks: newCheckpointMarks()}
 	models, err := selectModels([]string{readmodel.Attendance})
 	if err != nil {
 		t.Fatal(err)

@@ -3,15 +3,10 @@ package projections
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
@@ -19,47 +14,30 @@ import (
 	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
-	"github.com/acme/employee-tracking/domain/catalog"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/holiday"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/internal/eventcodec"
 	"github.com/acme/employee-tracking/internal/testdb"
+	"github.com/acme/employee-tracking/projections/bus"
+	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
 )
-
-// testLogger writes the pipeline's warnings and errors to the test log.
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(b []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(b)))
-	return len(b), nil
-}
-
-// testRedisURL is the Redis of the integration tests (TEST_REDIS_URL).
-func testRedisURL() string {
-	if u := os.Getenv("TEST_REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/0"
-}
 
 // env is one test's database, store and bus.
 type env struct {
 	t      *testing.T
 	pool   *pgxpool.Pool
 	store  *eventstore.Store
-	bus    *Bus
+	bus    *bus.Bus
 	prefix string
 	redis  *redis.Client // nil on the memory bus
 }
 
-// newEnv gives the test a fresh database and, unless busURL is MemoryBus,
-// Redis streams of its own (a random prefix, deleted at the end).
+// newEnv gives the test a fresh database and, unless busURL is
+// bus.MemoryURL, Redis streams of its own (a random prefix, deleted at the
+// end).
 func newEnv(t *testing.T, busURL string) *env {
 	t.Helper()
 	cfg, err := pgxpool.ParseConfig(testdb.URL(t))
@@ -72,66 +50,20 @@ func newEnv(t *testing.T, busURL string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	codec, err := eventstore.NewCodec(catalog.Events()...)
+	codec, err := eventcodec.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, pool: pool, store: eventstore.New(pool, codec), prefix: "ettest." + uuid.NewString()[:8] + "."}
-	if busURL != MemoryBus {
-		opts, err := redis.ParseURL(busURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.redis = redis.NewClient(opts)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := e.redis.Ping(ctx).Err(); err != nil {
-			t.Fatalf("Redis is unreachable at %s (set TEST_REDIS_URL): %v", busURL, err)
-		}
-		t.Cleanup(func() {
-			e.dropRedisKeys()
-			e.redis.Close()
-		})
+	e := &env{t: t, pool: pool, store: eventstore.New(pool, codec), prefix: pipelinetest.Prefix()}
+	if busURL != bus.MemoryURL {
+		e.redis = pipelinetest.Redis(t, busURL, e.prefix)
 	}
-	e.bus, err = NewBus(busURL, nil, WithTopicPrefix(e.prefix), WithPartitions(3), WithClaimAfter(time.Second))
+	e.bus, err = bus.New(bus.Settings{URL: busURL, Prefix: e.prefix, Partitions: 3, ClaimAfter: time.Second}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.bus.Close() })
 	return e
-}
-
-// dropRedisKeys deletes every stream and key of the test, as a Redis that
-// lost its data would.
-func (e *env) dropRedisKeys() {
-	ctx := context.Background()
-	keys, err := e.redis.Keys(ctx, e.prefix+"*").Result()
-	if err != nil {
-		e.t.Errorf("list redis keys: %v", err)
-		return
-	}
-	if len(keys) > 0 {
-		if err := e.redis.Del(ctx, keys...).Err(); err != nil {
-			e.t.Errorf("delete redis keys: %v", err)
-		}
-	}
-}
-
-// publish adds messages to a topic of the bus by hand, as a relay that
-// crashed or a foreign program would, with Watermill's own publisher.
-func (e *env) publish(topic string, msgs ...*message.Message) {
-	e.t.Helper()
-	var pub message.Publisher = e.bus.memory
-	if e.redis != nil {
-		rp, err := redisstream.NewPublisher(redisstream.PublisherConfig{Client: e.redis}, nil)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		pub = rp
-	}
-	if err := pub.Publish(topic, msgs...); err != nil {
-		e.t.Fatal(err)
-	}
 }
 
 // pipelineSettings are the pipeline's settings in the tests: the default
@@ -152,7 +84,7 @@ func quietClock() time.Time { return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 // pipeline returns a pipeline on the test's env; start runs it.
 func (e *env) pipeline(cfg pipelineSettings, now func() time.Time) *Pipeline {
 	e.t.Helper()
-	p, err := New(Deps{LeavePolicy: cfg.policy, DailyCheckAt: cfg.checkAt, Pool: e.pool, Store: e.store, Bus: e.bus, Now: now, Logger: testLogger(e.t)})
+	p, err := New(Deps{LeavePolicy: cfg.policy, DailyCheckAt: cfg.checkAt, Pool: e.pool, Store: e.store, Bus: e.bus, Now: now, Logger: pipelinetest.Logger(e.t)})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -178,25 +110,6 @@ func (e *env) start(p *Pipeline) (stop func()) {
 	}
 	e.t.Cleanup(stop)
 	return stop
-}
-
-// eventually polls cond until it holds, failing the test after a while.
-func eventually(t *testing.T, what string, cond func() (bool, error)) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ok, err := cond()
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // The commands below append through the domain, as the API does.

@@ -21,6 +21,7 @@ import (
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/bus"
 	"github.com/acme/employee-tracking/projections/readmodel"
 	"github.com/acme/employee-tracking/projections/saga"
 )
@@ -40,7 +41,7 @@ type Deps struct {
 	// wake the relay.
 	Pool  *pgxpool.Pool
 	Store *eventstore.Store
-	Bus   *Bus
+	Bus   *bus.Bus
 	// Queries reads the admins to notify; readmodel.NewQueries(Pool) when nil.
 	Queries *readmodel.Queries
 	Logger  *slog.Logger
@@ -54,7 +55,7 @@ type Deps struct {
 type Pipeline struct {
 	pool    *pgxpool.Pool
 	store   *eventstore.Store
-	bus     *Bus
+	bus     *bus.Bus
 	logger  *slog.Logger
 	now     func() time.Time
 	policy  leave.Policy
@@ -137,26 +138,26 @@ func (p *Pipeline) Status(ctx context.Context) (ProjectionStatus, error) {
 func (p *Pipeline) Run(ctx context.Context) error {
 	marks := newCheckpointMarks()
 	rt := &runtime{pool: p.pool, store: p.store, logger: p.logger, metrics: p.metrics, marks: marks, afterApply: p.afterApply}
-	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, p.bus.logger)
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, p.bus.WatermillLogger())
 	if err != nil {
 		return fmt.Errorf("projections: router: %w", err)
 	}
-	health := newBusHealth(p.logger)
-	var peers *instances
+	health := bus.NewHealth(p.logger)
+	var peers *bus.Instances
 	if !p.bus.Memory() {
-		if peers, err = joinInstances(p.bus); err != nil {
+		if peers, err = bus.JoinInstances(p.bus); err != nil {
 			return err
 		}
-		defer peers.leave()
+		defer peers.Leave()
 		// Before the members read: the others must not take this instance,
 		// restarted under its former name, for dead.
-		if err := peers.heartbeat(ctx); err != nil && ctx.Err() == nil {
-			health.failed(err)
+		if err := peers.Heartbeat(ctx); err != nil && ctx.Err() == nil {
+			health.Failed(err)
 		}
 	}
 	for _, c := range p.consumers {
-		for member := range p.bus.groupMembers() {
-			sub, err := p.bus.groupSubscriber(c.name(), groupMember{name: peers.consumerName(member), peers: peers, health: health})
+		for member := range p.bus.GroupMembers() {
+			sub, err := p.bus.GroupSubscriber(c.name(), bus.Member{Name: peers.ConsumerName(member), Peers: peers, Health: health})
 			if err != nil {
 				return err
 			}
@@ -186,17 +187,17 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		return p.sweep().Run(gctx)
 	})
 	g.Go(func() error {
-		p.every(gctx, trimEvery, "trim the bus", func(ctx context.Context) error {
-			return p.bus.trimStreams(ctx, p.topics())
+		p.every(gctx, bus.TrimEvery, "trim the bus", func(ctx context.Context) error {
+			return p.bus.Trim(ctx, p.topics())
 		})
 		return nil
 	})
 	if peers != nil {
 		g.Go(func() error {
-			p.every(gctx, heartbeatEvery, "heartbeat", func(ctx context.Context) error {
+			p.every(gctx, bus.HeartbeatEvery, "heartbeat", func(ctx context.Context) error {
 				// An outage is the members' to report, once; a shutdown is none.
-				if err := peers.heartbeat(ctx); err != nil && ctx.Err() == nil {
-					health.failed(err)
+				if err := peers.Heartbeat(ctx); err != nil && ctx.Err() == nil {
+					health.Failed(err)
 				}
 				return nil
 			})

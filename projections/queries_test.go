@@ -16,12 +16,14 @@ import (
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/internal/testdb"
+	"github.com/acme/employee-tracking/projections/bus"
+	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
 	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 func TestQueries(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, MemoryBus)
+	e := newEnv(t, bus.MemoryURL)
 	e.start(e.pipeline(testSettings(), quietClock))
 	c := e.company()
 	for i := range 4 {
@@ -34,12 +36,12 @@ func TestQueries(t *testing.T) {
 		e.leave(c.emp, leave.Request{RequestID: id, EmployeeID: c.emp, Start: start, End: start, Workdays: c.sched.Workdays, HireDate: date("2024-01-01")})
 	}
 	e.leave(c.emp, leave.Approve{RequestID: "00000000-0000-4000-8000-000000000001", By: c.manager})
-	eventually(t, "notifications", func() (bool, error) { return len(e.inbox(c.manager)) == 3, nil })
+	pipelinetest.Eventually(t, "notifications", func() (bool, error) { return len(e.inbox(c.manager)) == 3, nil })
 	first := e.inbox(c.manager)[0]
 	e.update(notification.Stream(c.manager), func(h []any) ([]any, error) {
 		return notification.Decide(notification.Replay(h), notification.MarkRead{NotificationID: first.NotificationID}, time.Now())
 	})
-	eventually(t, "caught up", e.caughtUp)
+	pipelinetest.Eventually(t, "caught up", e.caughtUp)
 	ctx := context.Background()
 	q := readmodel.NewQueries(e.pool)
 

@@ -15,7 +15,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/acme/employee-tracking/domain/streamid"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/bus"
 	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
@@ -186,7 +188,7 @@ func fold(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, name
 		}
 		for _, e := range events {
 			for _, f := range fs {
-				if streamCategory(e.StreamID) != f.m.Category {
+				if category, _, ok := streamid.Split(e.StreamID); !ok || category != f.m.Category {
 					continue
 				}
 				if err := f.apply(ctx, e); err != nil {
@@ -322,7 +324,7 @@ func (r *rebuilt) applyOrPark(ctx context.Context, tx pgx.Tx, m *readmodel.Model
 		return false, cause
 	}
 	fmt.Fprintf(r.progress, "parked %s %s v%d in %s: %v\n", e.Type, e.StreamID, e.Version, m.Name, cause)
-	payload, err := eventMessagePayload(e)
+	payload, err := bus.EventPayload(e)
 	if err != nil {
 		return false, err
 	}

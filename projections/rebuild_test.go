@@ -19,6 +19,8 @@ import (
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/bus"
+	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
 	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
@@ -72,7 +74,7 @@ func (e *env) randomWorkload(rng *rand.Rand, c company, emps []string) {
 			}
 		}
 	}
-	eventually(e.t, "notifications", func() (bool, error) { return len(e.inbox(c.manager)) > 0, nil })
+	pipelinetest.Eventually(e.t, "notifications", func() (bool, error) { return len(e.inbox(c.manager)) > 0, nil })
 	for _, n := range e.inbox(c.manager)[:1] {
 		e.update(notification.Stream(c.manager), func(h []any) ([]any, error) {
 			return notification.Decide(notification.Replay(h), notification.MarkRead{NotificationID: n.NotificationID}, time.Now())
@@ -82,7 +84,7 @@ func (e *env) randomWorkload(rng *rand.Rand, c company, emps []string) {
 
 func TestRebuildEqualsLive(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, MemoryBus)
+	e := newEnv(t, bus.MemoryURL)
 	e.start(e.pipeline(testSettings(), quietClock))
 	c := e.company()
 	emps := []string{c.emp}
@@ -90,7 +92,7 @@ func TestRebuildEqualsLive(t *testing.T) {
 		emps = append(emps, e.register("Worker", employee.RoleEmployee, c.manager, c.sched, "2024-01-01"))
 	}
 	e.randomWorkload(rand.New(rand.NewPCG(1, 2)), c, emps)
-	eventually(t, "caught up", e.caughtUp)
+	pipelinetest.Eventually(t, "caught up", e.caughtUp)
 	ctx := context.Background()
 
 	var out bytes.Buffer
@@ -133,7 +135,7 @@ func TestRebuildEqualsLive(t *testing.T) {
 	if !strings.Contains(progress.String(), "events") {
 		t.Errorf("progress: got %q, want a progress bar counting events", progress.String())
 	}
-	eventually(t, "caught up after the rebuild", e.caughtUp)
+	pipelinetest.Eventually(t, "caught up after the rebuild", e.caughtUp)
 	out.Reset()
 	if diffs, err = Verify(ctx, e.pool, e.store, nil, &out, nil); err != nil || diffs != 0 {
 		t.Fatalf("verify after the rebuild: got %d differences (err %v), want 0:\n%s", diffs, err, out.String())
@@ -152,7 +154,7 @@ func TestRebuildEqualsLive(t *testing.T) {
 // after it are applied.
 func TestRebuildCatchUpParksWhatItCannotApply(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, MemoryBus)
+	e := newEnv(t, bus.MemoryURL)
 	ctx := context.Background()
 	emp := e.register("Worker", employee.RoleEmployee, "", schedule("UTC"), "2024-01-01")
 	e.leave(emp, leave.Grant{EmployeeID: emp, Year: 2024})
@@ -199,7 +201,7 @@ func TestRebuildCatchUpParksWhatItCannotApply(t *testing.T) {
 // second.
 func TestRebuildProgressShowsARealRate(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, MemoryBus)
+	e := newEnv(t, bus.MemoryURL)
 	ctx := context.Background()
 	for range 20 {
 		e.register("Worker", employee.RoleEmployee, "", schedule("UTC"), "2024-01-01")

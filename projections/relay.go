@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/bus"
 )
 
 // RelayCheckpoint is the name of the relay's checkpoint in the checkpoints table.
@@ -50,7 +51,7 @@ const (
 type Relay struct {
 	pool    *pgxpool.Pool
 	store   *eventstore.Store
-	bus     *Bus
+	bus     *bus.Bus
 	logger  *slog.Logger
 	readers []Reader
 	metrics *metrics
@@ -77,7 +78,7 @@ type Reader struct {
 // after the bus lost its streams publishes again from their checkpoints.
 // Pipeline makes its own; a relay alone (no readers) publishes every event,
 // which serves to measure it.
-func NewRelay(pool *pgxpool.Pool, store *eventstore.Store, bus *Bus, logger *slog.Logger, readers []Reader) *Relay {
+func NewRelay(pool *pgxpool.Pool, store *eventstore.Store, bus *bus.Bus, logger *slog.Logger, readers []Reader) *Relay {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -372,18 +373,15 @@ func (b *backoff) reset() { b.n = 0 }
 // persistence) by the absence of the key the relay keeps there, and rewinds
 // to the lowest checkpoint of the consumers so that nothing is lost.
 func (r *Relay) checkBus(ctx context.Context, st *relayState) error {
-	if r.bus.client == nil {
-		return nil
-	}
-	n, err := r.bus.client.Exists(ctx, r.bus.aliveKey()).Result()
+	alive, err := r.bus.Alive(ctx)
 	if err != nil {
-		return fmt.Errorf("relay: bus: %w", err)
+		return fmt.Errorf("relay: %w", err)
 	}
-	if n == 1 {
+	if alive {
 		return nil
 	}
 	if len(r.readers) == 0 { // nobody to publish again for
-		return r.bus.client.Set(ctx, r.bus.aliveKey(), "1", 0).Err()
+		return r.bus.MarkAlive(ctx)
 	}
 	floors, err := r.lowWaterMarks(ctx)
 	if err != nil {
@@ -401,7 +399,7 @@ func (r *Relay) checkBus(ctx context.Context, st *relayState) error {
 		r.metrics.relayRewinds.Inc()
 		st.resumeAt, st.floors, st.cursor = st.cursor, floors, from
 	}
-	return r.bus.client.Set(ctx, r.bus.aliveKey(), "1", 0).Err()
+	return r.bus.MarkAlive(ctx)
 }
 
 // errBusLost reports a publish refused because Redis lost its data: the relay
@@ -413,7 +411,11 @@ var errBusLost = errors.New("relay: the bus lost its streams")
 func (r *Relay) publish(ctx context.Context, st *relayState, events []eventstore.Event) error {
 	batches := map[string][]*message.Message{}
 	for _, e := range events {
-		topic := r.bus.topicOf(e.StreamID)
+		topic, ok := r.bus.TopicOf(e.StreamID)
+		if !ok {
+			r.logger.Warn("relay: an event of a stream without a category goes to no topic", "stream", e.StreamID, "event", e.ID)
+			continue
+		}
 		_, read := st.lastWatermark[topic]
 		read = read || len(r.readers) == 0
 		if floor, ok := st.floors[topic]; ok && !cursorLess(floor, e.Cursor()) {
@@ -423,7 +425,7 @@ func (r *Relay) publish(ctx context.Context, st *relayState, events []eventstore
 		if !read && !fanOut {
 			continue
 		}
-		msg, err := eventMessage(e)
+		msg, err := bus.EventMessage(e)
 		if err != nil {
 			return err
 		}
@@ -441,7 +443,7 @@ func (r *Relay) publish(ctx context.Context, st *relayState, events []eventstore
 			st.lastWatermark[topic] = now
 		}
 	}
-	published, err := r.bus.publishWhileAlive(ctx, batches)
+	published, err := r.bus.PublishWhileAlive(ctx, batches)
 	if err != nil {
 		return fmt.Errorf("relay: %w", err)
 	}
@@ -467,13 +469,13 @@ func (r *Relay) publishWatermarks(ctx context.Context, st *relayState) error {
 		if st.watermarkAt[topic] == st.cursor || now.Sub(last) < watermarkEvery {
 			continue
 		}
-		batches[topic] = []*message.Message{watermarkMessage(st.cursor)}
+		batches[topic] = []*message.Message{bus.WatermarkMessage(st.cursor)}
 		quiet = append(quiet, topic)
 	}
 	if len(quiet) == 0 {
 		return nil
 	}
-	published, err := r.bus.publishWhileAlive(ctx, batches)
+	published, err := r.bus.PublishWhileAlive(ctx, batches)
 	if err != nil {
 		return fmt.Errorf("relay: watermarks: %w", err)
 	}

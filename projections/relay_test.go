@@ -2,13 +2,19 @@ package projections
 
 import (
 	"context"
+	"io"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/bus"
+	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // An append whose wake reaches the relay while an older transaction is still
@@ -16,8 +22,8 @@ import (
 // that transaction ends, not at its next poll.
 func TestRelayRereadsQuicklyWhenTheFenceHidesAnEvent(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, MemoryBus)
-	r := NewRelay(e.pool, e.store, e.bus, testLogger(t), nil)
+	e := newEnv(t, bus.MemoryURL)
+	r := NewRelay(e.pool, e.store, e.bus, pipelinetest.Logger(t), nil)
 	r.poll = time.Hour // only the wake and the quick re-reads can publish
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -29,7 +35,7 @@ func TestRelayRereadsQuicklyWhenTheFenceHidesAnEvent(t *testing.T) {
 		}
 	})
 	e.register("First", "employee", "", schedule("UTC"), "2024-01-01")
-	eventually(t, "first event published", func() (bool, error) { return counterValue(r.metrics.relayPublished) == 1, nil })
+	pipelinetest.Eventually(t, "first event published", func() (bool, error) { return counterValue(r.metrics.relayPublished) == 1, nil })
 
 	older, err := e.pool.Begin(context.Background())
 	if err != nil {
@@ -62,12 +68,12 @@ func TestRelayRereadsQuicklyWhenTheFenceHidesAnEvent(t *testing.T) {
 // wakes the active relay of another process (the worker) at once.
 func TestAppendElsewhereWakesTheActiveRelay(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, MemoryBus)
-	active := NewRelay(e.pool, e.store, e.bus, testLogger(t), nil)
+	e := newEnv(t, bus.MemoryURL)
+	active := NewRelay(e.pool, e.store, e.bus, pipelinetest.Logger(t), nil)
 	active.poll = time.Hour // only a wake can make it publish
 	elsewhere := *e
 	elsewhere.store = eventstore.New(e.pool, e.store.Codec())
-	standby := NewRelay(e.pool, elsewhere.store, e.bus, testLogger(t), nil)
+	standby := NewRelay(e.pool, elsewhere.store, e.bus, pipelinetest.Logger(t), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 2)
 	go func() { done <- active.Run(ctx) }()
@@ -80,7 +86,7 @@ func TestAppendElsewhereWakesTheActiveRelay(t *testing.T) {
 		}
 	})
 	e.register("First", "employee", "", schedule("UTC"), "2024-01-01")
-	eventually(t, "first event published", func() (bool, error) { return counterValue(active.metrics.relayPublished) == 1, nil })
+	pipelinetest.Eventually(t, "first event published", func() (bool, error) { return counterValue(active.metrics.relayPublished) == 1, nil })
 	go func() { done <- standby.Run(ctx) }()
 
 	elsewhere.register("Second", "employee", "", schedule("UTC"), "2024-01-01")
@@ -100,9 +106,9 @@ func TestAppendElsewhereWakesTheActiveRelay(t *testing.T) {
 // than opening a new one every second.
 func TestStandbyRelayHoldsOneConnection(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, MemoryBus)
-	active := NewRelay(e.pool, e.store, e.bus, testLogger(t), nil)
-	standby := NewRelay(e.pool, e.store, e.bus, testLogger(t), nil)
+	e := newEnv(t, bus.MemoryURL)
+	active := NewRelay(e.pool, e.store, e.bus, pipelinetest.Logger(t), nil)
+	standby := NewRelay(e.pool, e.store, e.bus, pipelinetest.Logger(t), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 2)
 	go func() { done <- active.Run(ctx) }()
@@ -115,7 +121,7 @@ func TestStandbyRelayHoldsOneConnection(t *testing.T) {
 		}
 	})
 	e.register("First", "employee", "", schedule("UTC"), "2024-01-01")
-	eventually(t, "active relay publishes", func() (bool, error) { return counterValue(active.metrics.relayPublished) == 1, nil })
+	pipelinetest.Eventually(t, "active relay publishes", func() (bool, error) { return counterValue(active.metrics.relayPublished) == 1, nil })
 	go func() { done <- standby.Run(ctx) }()
 
 	// The standby's session is the one whose last statement tried the lock.
@@ -131,7 +137,7 @@ func TestStandbyRelayHoldsOneConnection(t *testing.T) {
 		}
 		return pids
 	}
-	eventually(t, "standby connected", func() (bool, error) { return len(standbySessions()) == 1, nil })
+	pipelinetest.Eventually(t, "standby connected", func() (bool, error) { return len(standbySessions()) == 1, nil })
 	first := standbySessions()
 	for end := time.Now().Add(3*relayLeaderRetry + relayLeaderRetry/2); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
 		if got := standbySessions(); !slices.Equal(got, first) {
@@ -140,5 +146,38 @@ func TestStandbyRelayHoldsOneConnection(t *testing.T) {
 	}
 	if got := counterValue(standby.metrics.relayPublished); got != 0 {
 		t.Errorf("standby relay published %v events, want 0", got)
+	}
+}
+
+// A stream id without a category (no dash) is none the domain writes, so it
+// goes to no topic and no read model: the events around it are projected, live
+// and by a rebuild, and a stream named exactly "employee" reaches no fold that
+// expects "employee-<id>".
+func TestStreamWithoutCategoryGoesToNoConsumer(t *testing.T) {
+	t.Parallel()
+	for _, busURL := range []string{bus.MemoryURL, pipelinetest.RedisURL()} {
+		t.Run(busURL, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, busURL)
+			e.start(e.pipeline(testSettings(), quietClock))
+			if _, err := e.store.Append(context.Background(), employee.Category, 0, eventstore.EventData{
+				ID: uuid.New(), Payload: employee.Deactivated{EmployeeID: "nobody", Reason: "no category"}, Metadata: eventstore.Metadata{Actor: "test"},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			id := e.register("After", "employee", "", schedule("UTC"), "2024-01-01")
+			pipelinetest.Eventually(t, "the employee after it projected", func() (bool, error) {
+				return e.count(`SELECT count(*) FROM employees WHERE id = $1`, id) == 1, nil
+			})
+			if err := Rebuild(context.Background(), e.pool, e.store, []string{readmodel.Directory}, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			if got := e.count(`SELECT count(*) FROM employees`); got != 1 {
+				t.Errorf("%d employees after the rebuild, want 1", got)
+			}
+			if got := e.count(`SELECT count(*) FROM parked_messages`); got != 0 {
+				t.Errorf("%d parked messages, want 0: the event reached a consumer", got)
+			}
+		})
 	}
 }

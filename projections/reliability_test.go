@@ -15,6 +15,8 @@ import (
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/bus"
+	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
 	"github.com/acme/employee-tracking/projections/readmodel"
 	"github.com/acme/employee-tracking/projections/saga"
 )
@@ -45,7 +47,7 @@ func (e *env) wantOnce(c company) {
 		return got
 	}
 	for _, user := range []string{c.manager, c.admin} {
-		eventually(e.t, "lateness notification", func() (bool, error) { return len(about(user)) > 0, nil })
+		pipelinetest.Eventually(e.t, "lateness notification", func() (bool, error) { return len(about(user)) > 0, nil })
 		// Ids derive from the cause: a second one could only be a bug.
 		if got := about(user); len(got) != 1 {
 			e.t.Errorf("notifications of %s about %s: got %+v, want 1", user, c.emp, got)
@@ -55,7 +57,7 @@ func (e *env) wantOnce(c company) {
 
 func TestDuplicateDeliveryChangesNothing(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, testRedisURL())
+	e := newEnv(t, pipelinetest.RedisURL())
 	p := e.pipeline(testSettings(), quietClock)
 	var handled sync.Map // consumer + event id -> times handled
 	p.afterApply = func(consumer string, ev eventstore.Event) error {
@@ -66,8 +68,8 @@ func TestDuplicateDeliveryChangesNothing(t *testing.T) {
 	e.start(p)
 	c := e.company()
 	e.workday(c)
-	eventually(t, "caught up", e.caughtUp)
-	eventually(t, "lateness notifications", func() (bool, error) { return len(e.inbox(c.admin)) == 1, nil })
+	pipelinetest.Eventually(t, "caught up", e.caughtUp)
+	pipelinetest.Eventually(t, "lateness notifications", func() (bool, error) { return len(e.inbox(c.admin)) == 1, nil })
 
 	history, err := e.store.Load(context.Background(), attendance.Stream(c.emp))
 	if err != nil {
@@ -77,15 +79,19 @@ func TestDuplicateDeliveryChangesNothing(t *testing.T) {
 	// before its checkpoint would.
 	for range 2 {
 		for _, ev := range history {
-			msg, err := eventMessage(ev)
+			msg, err := bus.EventMessage(ev)
 			if err != nil {
 				t.Fatal(err)
 			}
-			e.publish(e.bus.topicOf(ev.StreamID), msg)
+			topic, ok := e.bus.TopicOf(ev.StreamID)
+			if !ok {
+				t.Fatalf("no topic for %s", ev.StreamID)
+			}
+			pipelinetest.Publish(t, e.redis, topic, msg)
 		}
 	}
 	for _, consumer := range []string{readmodel.MonthlyHours, readmodel.Attendance, saga.NotifyLatenessOnCheckedIn} {
-		eventually(t, consumer+" got the duplicates", func() (bool, error) {
+		pipelinetest.Eventually(t, consumer+" got the duplicates", func() (bool, error) {
 			n, ok := handled.Load(consumer + history[len(history)-1].ID.String())
 			return ok && n.(*atomic.Int32).Load() == 3, nil
 		})
@@ -95,7 +101,7 @@ func TestDuplicateDeliveryChangesNothing(t *testing.T) {
 
 func TestRelayKilledBetweenPublishAndCheckpointResumes(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, testRedisURL())
+	e := newEnv(t, pipelinetest.RedisURL())
 	p := e.pipeline(testSettings(), quietClock)
 	var kills atomic.Int32
 	stop := func() {}
@@ -111,7 +117,7 @@ func TestRelayKilledBetweenPublishAndCheckpointResumes(t *testing.T) {
 	stop = e.start(p)
 	c := e.company()
 	e.workday(c)
-	eventually(t, "relay killed", func() (bool, error) { return kills.Load() == 1, nil })
+	pipelinetest.Eventually(t, "relay killed", func() (bool, error) { return kills.Load() == 1, nil })
 	stop()
 	relayAt, err := e.store.LoadCheckpoint(context.Background(), RelayCheckpoint)
 	if err != nil {
@@ -126,9 +132,9 @@ func TestRelayKilledBetweenPublishAndCheckpointResumes(t *testing.T) {
 	}
 
 	e.start(e.pipeline(testSettings(), quietClock))
-	eventually(t, "caught up", e.caughtUp)
-	eventually(t, "lateness notifications", func() (bool, error) { return len(e.inbox(c.admin)) == 1, nil })
-	eventually(t, "relay checkpoint at the head", func() (bool, error) {
+	pipelinetest.Eventually(t, "caught up", e.caughtUp)
+	pipelinetest.Eventually(t, "lateness notifications", func() (bool, error) { return len(e.inbox(c.admin)) == 1, nil })
+	pipelinetest.Eventually(t, "relay checkpoint at the head", func() (bool, error) {
 		c, err := e.store.LoadCheckpoint(context.Background(), RelayCheckpoint)
 		return c.Position >= int64(e.count(`SELECT max(position) FROM events`)), err
 	})
@@ -137,7 +143,7 @@ func TestRelayKilledBetweenPublishAndCheckpointResumes(t *testing.T) {
 
 func TestProjectorKilledBetweenApplyAndAckResumes(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, testRedisURL())
+	e := newEnv(t, pipelinetest.RedisURL())
 	p := e.pipeline(testSettings(), quietClock)
 	var killed atomic.Bool
 	var stop func()
@@ -151,7 +157,7 @@ func TestProjectorKilledBetweenApplyAndAckResumes(t *testing.T) {
 	stop = e.start(p)
 	c := e.company()
 	e.workday(c)
-	eventually(t, "projector killed", func() (bool, error) { return killed.Load(), nil })
+	pipelinetest.Eventually(t, "projector killed", func() (bool, error) { return killed.Load(), nil })
 	stop()
 	if got := e.monthlyMinutes(c.emp); got != 523 {
 		t.Fatalf("worked minutes before the restart: got %d, want 523 (applied, not acknowledged)", got)
@@ -167,9 +173,9 @@ func TestProjectorKilledBetweenApplyAndAckResumes(t *testing.T) {
 		return nil
 	}
 	e.start(p2)
-	eventually(t, "check-out redelivered", func() (bool, error) { return redelivered.Load(), nil })
-	eventually(t, "caught up", e.caughtUp)
-	eventually(t, "lateness notifications", func() (bool, error) { return len(e.inbox(c.admin)) == 1, nil })
+	pipelinetest.Eventually(t, "check-out redelivered", func() (bool, error) { return redelivered.Load(), nil })
+	pipelinetest.Eventually(t, "caught up", e.caughtUp)
+	pipelinetest.Eventually(t, "lateness notifications", func() (bool, error) { return len(e.inbox(c.admin)) == 1, nil })
 	e.wantOnce(c)
 }
 
@@ -209,7 +215,7 @@ func (e *env) checkInsWaiting(c company, h *monthlyHold) []string {
 		emps = append(emps, emp)
 		e.checkIn(emp, c.sched, time.Date(2024, 12, 2, 5, i, 0, 0, time.UTC))
 	}
-	eventually(e.t, "relay published the check-ins", func() (bool, error) {
+	pipelinetest.Eventually(e.t, "relay published the check-ins", func() (bool, error) {
 		at, err := e.store.LoadCheckpoint(context.Background(), RelayCheckpoint)
 		return at.Position >= int64(e.count(`SELECT max(position) FROM events WHERE stream_id LIKE 'attendance-%'`)), err
 	})
@@ -220,8 +226,8 @@ func (e *env) checkInsWaiting(c company, h *monthlyHold) []string {
 // and checks that the check-ins that waited in Redis were all applied.
 func (e *env) wantConvergedAfterLoss(p *Pipeline, emps []string) {
 	e.t.Helper()
-	eventually(e.t, "relay rewound", func() (bool, error) { return counterValue(p.metrics.relayRewinds) >= 1, nil })
-	eventually(e.t, "caught up after the loss", e.caughtUp)
+	pipelinetest.Eventually(e.t, "relay rewound", func() (bool, error) { return counterValue(p.metrics.relayRewinds) >= 1, nil })
+	pipelinetest.Eventually(e.t, "caught up after the loss", e.caughtUp)
 	if got := e.count(`SELECT count(*) FROM monthly_hours WHERE employee_id = ANY($1) AND days_worked = 1`, emps); got != len(emps) {
 		e.t.Errorf("monthly rows: got %d, want %d", got, len(emps))
 	}
@@ -229,7 +235,7 @@ func (e *env) wantConvergedAfterLoss(p *Pipeline, emps []string) {
 
 func TestRedisLosingItsStreamsLosesNothing(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, testRedisURL())
+	e := newEnv(t, pipelinetest.RedisURL())
 	p := e.pipeline(testSettings(), quietClock)
 	hold := holdMonthly(p)
 	e.start(p)
@@ -238,13 +244,13 @@ func TestRedisLosingItsStreamsLosesNothing(t *testing.T) {
 	// Redis loses everything while check-ins wait there for the monthly
 	// projector; the relay notices at its next read (a poll at the latest).
 	emps := e.checkInsWaiting(c, hold)
-	e.dropRedisKeys()
+	pipelinetest.DropKeys(e.t, e.redis, e.prefix)
 	hold.let()
 	e.wantConvergedAfterLoss(p, emps)
 
 	// New events still flow through the recreated streams and groups.
 	e.workday(c)
-	eventually(t, "caught up after new events", e.caughtUp)
+	pipelinetest.Eventually(t, "caught up after new events", e.caughtUp)
 	e.wantOnce(c)
 }
 
@@ -254,13 +260,13 @@ func TestRedisLosingItsStreamsLosesNothing(t *testing.T) {
 // never got, and the rewind would skip it; the publish must not happen.
 func TestRedisLostJustBeforeAPublishLosesNothing(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, testRedisURL())
+	e := newEnv(t, pipelinetest.RedisURL())
 	p := e.pipeline(testSettings(), quietClock)
 	hold := holdMonthly(p)
 	var lost atomic.Bool
 	p.relay.beforePublish = func() {
 		if lost.Load() && hold.held.Load() {
-			e.dropRedisKeys()
+			pipelinetest.DropKeys(e.t, e.redis, e.prefix)
 			hold.let()
 		}
 	}
@@ -284,17 +290,17 @@ func TestRedisLostJustBeforeAPublishLosesNothing(t *testing.T) {
 
 func TestPoisonMessageIsParkedAndThePartitionMovesOn(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, testRedisURL())
+	e := newEnv(t, pipelinetest.RedisURL())
 	e.start(e.pipeline(testSettings(), quietClock))
 	// A message no codec can read, on every partition.
 	for part := range e.bus.Partitions() {
 		msg := message.NewMessage("poison", []byte(`{"stream":"attendance-x","version":1,"type":"attendance.exploded","data":{}}`))
-		msg.Metadata.Set(metaStream, "attendance-x")
-		e.publish(e.bus.EventTopic("attendance", part), msg)
+		msg.Metadata.Set(bus.MetaStream, "attendance-x")
+		pipelinetest.Publish(t, e.redis, e.bus.EventTopic("attendance", part), msg)
 	}
 	c := e.company()
 	e.workday(c)
-	eventually(t, "caught up", e.caughtUp)
+	pipelinetest.Eventually(t, "caught up", e.caughtUp)
 	if got, want := e.count(`SELECT count(*) FROM parked_messages WHERE projection = $1`, readmodel.Attendance), e.bus.Partitions(); got != want {
 		t.Errorf("parked by %s: got %d, want %d", readmodel.Attendance, got, want)
 	}
@@ -314,12 +320,12 @@ func TestPoisonMessageIsParkedAndThePartitionMovesOn(t *testing.T) {
 
 func TestSagasNotifyOnceUnderRedelivery(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, MemoryBus)
+	e := newEnv(t, bus.MemoryURL)
 	p := e.pipeline(testSettings(), quietClock)
 	e.start(p)
 	c := e.company()
 	e.workday(c)
-	eventually(t, "lateness notifications", func() (bool, error) { return len(e.inbox(c.admin)) == 1, nil })
+	pipelinetest.Eventually(t, "lateness notifications", func() (bool, error) { return len(e.inbox(c.admin)) == 1, nil })
 
 	// Forget what the saga handled and hand it the check-in again, twice and
 	// at once, as a redelivery after lost bookkeeping would.
@@ -361,9 +367,9 @@ func TestSagasNotifyOnceUnderRedelivery(t *testing.T) {
 
 func TestOneRelayIsActive(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, MemoryBus)
-	r1 := NewRelay(e.pool, e.store, e.bus, testLogger(t), nil)
-	r2 := NewRelay(e.pool, e.store, e.bus, testLogger(t), nil)
+	e := newEnv(t, bus.MemoryURL)
+	r1 := NewRelay(e.pool, e.store, e.bus, pipelinetest.Logger(t), nil)
+	r2 := NewRelay(e.pool, e.store, e.bus, pipelinetest.Logger(t), nil)
 	m1, m2 := r1.metrics, r2.metrics
 	ctx1, stop1 := context.WithCancel(context.Background())
 	ctx2, stop2 := context.WithCancel(context.Background())
@@ -371,10 +377,10 @@ func TestOneRelayIsActive(t *testing.T) {
 	done1 := make(chan error, 1)
 	go func() { done1 <- r1.Run(ctx1) }()
 	e.register("First", "employee", "", schedule("UTC"), "2024-01-01")
-	eventually(t, "first relay publishes", func() (bool, error) { return counterValue(m1.relayPublished) == 1, nil })
+	pipelinetest.Eventually(t, "first relay publishes", func() (bool, error) { return counterValue(m1.relayPublished) == 1, nil })
 	go r2.Run(ctx2)
 	e.register("Second", "employee", "", schedule("UTC"), "2024-01-01")
-	eventually(t, "first relay publishes again", func() (bool, error) { return counterValue(m1.relayPublished) == 2, nil })
+	pipelinetest.Eventually(t, "first relay publishes again", func() (bool, error) { return counterValue(m1.relayPublished) == 2, nil })
 	if got := counterValue(m2.relayPublished); got != 0 {
 		t.Fatalf("standby relay published %v events, want 0", got)
 	}
@@ -385,7 +391,7 @@ func TestOneRelayIsActive(t *testing.T) {
 	e.register("Third", "employee", "", schedule("UTC"), "2024-01-01")
 	// The standby publishes the third event, and the second again if the
 	// first relay stopped between its publish and its checkpoint.
-	eventually(t, "standby takes over", func() (bool, error) {
+	pipelinetest.Eventually(t, "standby takes over", func() (bool, error) {
 		events, _, err := e.store.ReadFeed(context.Background(), eventstore.Cursor{}, 10)
 		if err != nil || len(events) < 3 {
 			return false, err

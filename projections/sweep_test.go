@@ -14,11 +14,13 @@ import (
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
+	"github.com/acme/employee-tracking/projections/bus"
+	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
 )
 
 func TestDailySweepAcrossDSTAndTimezones(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, MemoryBus)
+	e := newEnv(t, bus.MemoryURL)
 	var clock atomic.Pointer[time.Time]
 	setClock := func(t time.Time) { clock.Store(&t) }
 	setClock(quietClock())
@@ -30,13 +32,13 @@ func TestDailySweepAcrossDSTAndTimezones(t *testing.T) {
 	ny := e.register("Nora York", employee.RoleEmployee, manager, schedule("America/New_York"), "2024-01-01")
 	tokyo := schedule("Asia/Tokyo")
 	tk := e.register("Kenji Tanaka", employee.RoleEmployee, manager, tokyo, "2024-01-01")
-	eventually(t, "directory", e.caughtUp)
+	pipelinetest.Eventually(t, "directory", e.caughtUp)
 
 	sweepAt := func(at time.Time) {
 		t.Helper()
 		// The sweep waits for the read models, here for the grant of the
 		// sweep before.
-		eventually(t, "caught up", e.caughtUp)
+		pipelinetest.Eventually(t, "caught up", e.caughtUp)
 		setClock(at)
 		// Two processes sweeping at once notify nobody twice.
 		var wg sync.WaitGroup
@@ -86,7 +88,7 @@ func TestDailySweepAcrossDSTAndTimezones(t *testing.T) {
 		// Tuesday 2024-03-12: Tokyo checks in at 07:55 and never checks out.
 		{name: "tokyo present", at: utc(3, 12, 1, 0), do: func() {
 			e.checkIn(tk, tokyo, utc(3, 11, 22, 55))
-			eventually(t, "check-in projected", e.caughtUp)
+			pipelinetest.Eventually(t, "check-in projected", e.caughtUp)
 		}},
 		// Wednesday 2024-03-13 10:00 in Tokyo is Tuesday 21:00 in New York.
 		{name: "next morning in tokyo", at: utc(3, 13, 1, 0),
@@ -98,12 +100,12 @@ func TestDailySweepAcrossDSTAndTimezones(t *testing.T) {
 			e.leave(ny, leave.Request{RequestID: "00000000-0000-4000-8000-000000000001", EmployeeID: ny, Start: date("2024-03-14"),
 				End: date("2024-03-14"), Workdays: []int{1, 2, 3, 4, 5}, HireDate: date("2024-01-01")})
 			e.leave(ny, leave.Approve{RequestID: "00000000-0000-4000-8000-000000000001", By: manager})
-			eventually(t, "leave projected", e.caughtUp)
+			pipelinetest.Eventually(t, "leave projected", e.caughtUp)
 		}},
 		// Friday 2024-03-15 is a company holiday (Saturday 00:00 in Tokyo).
 		{name: "holiday", at: utc(3, 15, 15, 0), do: func() {
 			e.declareHoliday("2024-03-15", "Spring Day")
-			eventually(t, "holiday projected", e.caughtUp)
+			pipelinetest.Eventually(t, "holiday projected", e.caughtUp)
 		}},
 	}
 	var want []note
@@ -131,7 +133,7 @@ func TestDailySweepAcrossDSTAndTimezones(t *testing.T) {
 // as the read models of their streams are up to date, even after midnight.
 func TestDailySweepWaitsForLaggingReadModels(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, testRedisURL())
+	e := newEnv(t, pipelinetest.RedisURL())
 	var clock atomic.Pointer[time.Time]
 	setClock := func(t time.Time) { clock.Store(&t) }
 	setClock(quietClock())
@@ -158,9 +160,9 @@ func TestDailySweepWaitsForLaggingReadModels(t *testing.T) {
 	came := e.register("Ayşe Kaya", employee.RoleEmployee, manager, istanbul, "2024-01-01")
 	stayedAway := e.register("Can Öztürk", employee.RoleEmployee, manager, istanbul, "2024-01-01")
 	requested := e.register("Deniz Ak", employee.RoleEmployee, manager, istanbul, "2024-01-01")
-	eventually(t, "directory", e.caughtUp)
+	pipelinetest.Eventually(t, "directory", e.caughtUp)
 	sweepAt(monday) // nobody came on Monday; their leave years are granted
-	eventually(t, "grants", e.caughtUp)
+	pipelinetest.Eventually(t, "grants", e.caughtUp)
 	stop()
 
 	// Tuesday, the projectors stopped: one checks in, one asks for leave in
@@ -194,7 +196,7 @@ func TestDailySweepWaitsForLaggingReadModels(t *testing.T) {
 	// The projectors catch up after midnight: Tuesday is swept before
 	// Wednesday's check.
 	e.start(e.pipeline(testSettings(), quietClock))
-	eventually(t, "Tuesday projected", e.caughtUp)
+	pipelinetest.Eventually(t, "Tuesday projected", e.caughtUp)
 	sweepAt(afterMidnight)
 	sweepAt(afterMidnight.Add(time.Minute))
 	if diff := cmp.Diff(map[string]int{stayedAway: 1, requested: 1}, absentTuesday()); diff != "" {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/projections/bus"
+	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
 	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
@@ -17,7 +19,7 @@ import (
 // not report them absent, while employees and managers are both.
 func TestOnlyWorkingRolesAreWorkers(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, MemoryBus)
+	e := newEnv(t, bus.MemoryURL)
 	var clock atomic.Pointer[time.Time]
 	setClock := func(t time.Time) { clock.Store(&t) }
 	setClock(quietClock())
@@ -29,14 +31,14 @@ func TestOnlyWorkingRolesAreWorkers(t *testing.T) {
 	auditor := e.register("Otto Auditor", employee.RoleAuditor, "", sched, "2024-01-01")
 	manager := e.register("Mehmet Demir", employee.RoleManager, "", sched, "2024-01-01")
 	emp := e.register("Ayşe Yılmaz", employee.RoleEmployee, manager, sched, "2024-01-01")
-	eventually(t, "directory", e.caughtUp)
+	pipelinetest.Eventually(t, "directory", e.caughtUp)
 
 	// Monday 2024-03-04, 10:00 in Istanbul: nobody has checked in.
 	setClock(time.Date(2024, 3, 4, 7, 0, 0, 0, time.UTC))
 	if err := p.sweep().Once(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "absences notified", e.caughtUp)
+	pipelinetest.Eventually(t, "absences notified", e.caughtUp)
 	absent := map[string]bool{}
 	for _, to := range []string{admin, manager} {
 		for _, n := range e.inbox(to) {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/internal/backlog"
 	appconfig "github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/internal/testdb"
 )
@@ -20,7 +22,7 @@ func TestDrainWaitsForTheSlowestConsumer(t *testing.T) {
 	pool := testdb.New(t)
 	ctx := context.Background()
 	// Five attendance streams of two versions each.
-	if _, err := pool.Exec(ctx, attendanceFillSQL, 10, 5); err != nil {
+	if err := backlog.Attendance(ctx, pool, 10, 5, calendar.Date{Year: 2000, Month: time.January, Day: 1}, "bench"); err != nil {
 		t.Fatal(err)
 	}
 	// attendance has handled everything, monthly_hours three versions less.

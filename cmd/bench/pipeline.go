@@ -26,11 +26,13 @@ import (
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/eventstore/seal"
+	"github.com/acme/employee-tracking/internal/backlog"
 	appconfig "github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/internal/eventcodec"
 	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/migrations"
 	"github.com/acme/employee-tracking/projections"
+	"github.com/acme/employee-tracking/projections/bus"
 )
 
 // pipelineBenches are the benchmarks of the relay, the projectors and the
@@ -69,7 +71,7 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 	fs.DurationVar(&b.duration, "duration", duration, "lag, push: how long to sustain the rate")
 	fs.IntVar(&b.rate, "rate", map[string]int{"lag": 1000, "push": 200}[name], "lag, push: appended events per second")
 	fs.IntVar(&b.events, "events", map[string]int{"relay": 200_000, "rebuild": 1_000_000, "catchup": 100_000, "seal": 1_000_000}[name], "relay, rebuild, catchup, seal: events in the store")
-	fs.IntVar(&b.members, "members", projections.DefaultGroupMembers, "lag, push, catchup: members of each consumer group per partition")
+	fs.IntVar(&b.members, "members", bus.DefaultGroupMembers, "lag, push, catchup: members of each consumer group per partition")
 	memory := fs.Bool("memory", false, "catchup: on the in-process bus (REDIS_URL=memory) instead of Redis")
 	keep := fs.Bool("keep", false, "keep the et_bench database")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (relay, projectors, sagas) to this file")
@@ -119,7 +121,7 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 	fmt.Fprintf(stdout, "machine:  %d cores (%s), %s, PostgreSQL %s, Redis at %s, same host\n",
 		runtime.NumCPU(), cpuModel(), runtime.Version(), pgVersion, redact(b.redisURL))
 	if *memory {
-		b.redisURL = projections.MemoryBus
+		b.redisURL = bus.MemoryURL
 	}
 	if name == "lag" || name == "push" || name == "catchup" {
 		fmt.Fprintf(stdout, "pipeline: as the server runs it (internal/startup: its pools, store and bus), REDIS_URL=%s, GROUP_MEMBERS=%d, "+
@@ -144,9 +146,9 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 	return nil
 }
 
-func (b *pipelineBench) bus() (*projections.Bus, error) {
-	return projections.NewBus(b.redisURL, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		projections.WithTopicPrefix(b.prefix), projections.WithGroupMembers(b.members))
+func (b *pipelineBench) bus() (*bus.Bus, error) {
+	return bus.New(bus.Settings{URL: b.redisURL, Prefix: b.prefix, GroupMembers: b.members},
+		slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 }
 
 // open opens what the server opens for its pipeline (internal/startup: the
@@ -177,25 +179,9 @@ func (b *pipelineBench) runPipeline(ctx context.Context, app *startup.App) <-cha
 	return done
 }
 
-// attendanceFillSQL writes events straight into the store, fast: $1 events over $2
-// employees' attendance streams, alternating check-ins and check-outs.
-const attendanceFillSQL = `INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata)
-SELECT gen_random_uuid(), 'attendance-' || emp, v,
-       CASE WHEN v % 2 = 1 THEN 'attendance.checked_in' ELSE 'attendance.checked_out' END, 1,
-       CASE WHEN v % 2 = 1
-         THEN jsonb_build_object('employee_id', emp, 'at', to_char(day + time '08:00', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-              'local_date', to_char(day, 'YYYY-MM-DD'), 'timezone', 'UTC', 'workday', true, 'late', false, 'late_minutes', 0)
-         ELSE jsonb_build_object('employee_id', emp, 'at', to_char(day + time '17:00', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-              'local_date', to_char(day, 'YYYY-MM-DD'), 'checked_in_at', to_char(day + time '08:00', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-              'worked_minutes', 540)
-       END,
-       '{"actor":"bench"}'
-FROM (SELECT md5((i % $2)::text)::uuid::text AS emp, i / $2 + 1 AS v, date '2000-01-01' + ((i / $2) / 2)::int AS day
-      FROM generate_series(0, $1 - 1) AS i) s`
-
 func (b *pipelineBench) fill(ctx context.Context) error {
 	start := time.Now()
-	if _, err := b.pool.Exec(ctx, attendanceFillSQL, b.events, 2000); err != nil {
+	if err := backlog.Attendance(ctx, b.pool, b.events, 2000, calendar.Date{Year: 2000, Month: time.January, Day: 1}, "bench"); err != nil {
 		return fmt.Errorf("fill: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "filled %d events in %s\n", b.events, time.Since(start).Round(time.Millisecond))
@@ -474,7 +460,7 @@ type publishLog struct {
 	times  map[streamVersion]time.Time
 }
 
-func (b *pipelineBench) newPublishLog(bus *projections.Bus) (*publishLog, error) {
+func (b *pipelineBench) newPublishLog(bus *bus.Bus) (*publishLog, error) {
 	opts, err := redis.ParseURL(b.redisURL)
 	if err != nil {
 		return nil, err

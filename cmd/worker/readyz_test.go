@@ -13,6 +13,7 @@ import (
 
 	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/projections"
+	"github.com/acme/employee-tracking/projections/bus"
 )
 
 // TestReadyzNamesTheDependencyNotItsAddress: with the database and Redis
@@ -24,11 +25,11 @@ func TestReadyzNamesTheDependencyNotItsAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	bus, err := projections.NewBus("redis://127.0.0.1:2/0", nil)
+	b, err := bus.New(bus.Settings{URL: "redis://127.0.0.1:2/0"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sys := &startup.App{Logger: slog.New(slog.DiscardHandler), Pool: pool, Bus: bus}
+	sys := &startup.App{Logger: slog.New(slog.DiscardHandler), Pool: pool, Bus: b}
 	rec := httptest.NewRecorder()
 	routes(sys, projections.NewMonitor(pool), prometheus.NewRegistry()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	body := rec.Body.String()

@@ -63,6 +63,28 @@ var rules = []rule{
 		allowed: func(_, dep string) bool { return !under("projections/readmodel")(dep) },
 	},
 	{
+		name: "the read models, the sagas and the poison mark never import the runtime, the bus or the relay of projections",
+		applies: func(pkg string) bool {
+			return under("projections/readmodel")(pkg) || under("projections/saga")(pkg) || under("projections/poison")(pkg)
+		},
+		allowed: func(_, dep string) bool { return dep != "projections" },
+	},
+	{
+		name:    "the bus adapter imports neither http, app, nor the read models, the sagas or the runtime",
+		applies: under("projections/bus"),
+		allowed: func(_, dep string) bool {
+			return !under("http")(dep) && !under("app")(dep) && !under("projections/readmodel")(dep) &&
+				!under("projections/saga")(dep) && dep != "projections"
+		},
+	},
+	{
+		name: "the read models and the sagas never import the bus",
+		applies: func(pkg string) bool {
+			return under("projections/readmodel")(pkg) || under("projections/saga")(pkg)
+		},
+		allowed: func(_, dep string) bool { return !under("projections/bus")(dep) },
+	},
+	{
 		name:    "app never imports projections",
 		applies: under("app"),
 		allowed: func(_, dep string) bool { return !under("projections")(dep) },
@@ -142,6 +164,14 @@ func TestRulesCatchABreak(t *testing.T) {
 		{"projections", "http"},
 		{"projections/readmodel", "http"},
 		{"projections", "internal/config"},
+		{"projections/readmodel", "projections"},
+		{"projections/saga", "projections"},
+		{"projections/bus", "http"},
+		{"projections/bus", "app/query"},
+		{"projections/bus", "projections/readmodel"},
+		{"projections/bus", "projections"},
+		{"projections/readmodel", "projections/bus"},
+		{"projections/saga", "projections/bus"},
 		{"app/query", "projections/readmodel"},
 		{"http", "projections/readmodel"},
 		{"eventstore", "internal/config"},

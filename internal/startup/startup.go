@@ -22,7 +22,7 @@ import (
 	"github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/internal/eventcodec"
 	"github.com/acme/employee-tracking/migrations"
-	"github.com/acme/employee-tracking/projections"
+	"github.com/acme/employee-tracking/projections/bus"
 )
 
 // App holds what every long-running program works on.
@@ -36,7 +36,7 @@ type App struct {
 	PipelinePool *pgxpool.Pool
 	Codec        *eventstore.Codec
 	Store        *eventstore.Store
-	Bus          *projections.Bus
+	Bus          *bus.Bus
 }
 
 // The sizes of each process's connection pools: two servers and a worker
@@ -83,13 +83,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		closePools()
 		return nil, err
 	}
-	bus, err := projections.NewBus(cfg.RedisURL, log, projections.WithTopicPrefix(cfg.RedisPrefix), projections.WithGroupMembers(cfg.GroupMembers))
+	b, err := bus.New(bus.Settings{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix, GroupMembers: cfg.GroupMembers}, log)
 	if err != nil {
 		closePools()
 		return nil, err
 	}
 	return &App{
-		Config: cfg, Logger: log, Pool: pool, PipelinePool: pipelinePool, Codec: codec, Store: eventstore.New(pool, codec), Bus: bus,
+		Config: cfg, Logger: log, Pool: pool, PipelinePool: pipelinePool, Codec: codec, Store: eventstore.New(pool, codec), Bus: b,
 	}, nil
 }
 

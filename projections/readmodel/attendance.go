@@ -96,7 +96,7 @@ func attendanceModel() *Model {
 	}
 	return &Model{
 		Name:     Attendance,
-		Category: "attendance",
+		Category: attendance.Category,
 		Tables:   []Table{attendanceTable},
 		fold:     func(at tablesAt) Apply { return apply(open(at, attendanceTable)) },
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/streamid"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/projections/poison"
 )
@@ -56,7 +57,10 @@ func directoryModel() *Model {
 					Schedule: ev.Schedule, Active: true, RegisteredAt: e.RecordedAt.UTC(),
 				})
 			}
-			id := e.StreamID[len("employee-"):]
+			category, id, ok := streamid.Split(e.StreamID)
+			if !ok || category != employee.Category {
+				return poison.Mark(fmt.Errorf("%s %s: %q is not an employee's stream", e.Type, e.ID, e.StreamID))
+			}
 			r, ok, err := employees.get(ctx, id)
 			if err != nil {
 				return err
@@ -85,7 +89,7 @@ func directoryModel() *Model {
 	}
 	return &Model{
 		Name:     Directory,
-		Category: "employee",
+		Category: employee.Category,
 		Tables:   []Table{employeesTable},
 		fold:     func(at tablesAt) Apply { return apply(open(at, employeesTable)) },
 	}

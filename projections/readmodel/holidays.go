@@ -50,7 +50,7 @@ func holidaysModel() *Model {
 	}
 	return &Model{
 		Name:     Holidays,
-		Category: "holidays",
+		Category: holiday.Category,
 		Tables:   []Table{holidaysTable},
 		fold:     func(at tablesAt) Apply { return apply(open(at, holidaysTable)) },
 	}

@@ -232,7 +232,7 @@ func (f leaveFold) apply(ctx context.Context, e eventstore.Event) error {
 func leaveModel() *Model {
 	return &Model{
 		Name:     Leave,
-		Category: "leave",
+		Category: leave.Category,
 		Tables:   []Table{leaveRequestsTable, leaveDaysTable, leaveBalancesTable},
 		fold: func(at tablesAt) Apply {
 			return leaveFold{open(at, leaveRequestsTable), open(at, leaveDaysTable), open(at, leaveBalancesTable)}.apply

@@ -90,7 +90,7 @@ func monthlyModel() *Model {
 	}
 	return &Model{
 		Name:     MonthlyHours,
-		Category: "attendance",
+		Category: attendance.Category,
 		Tables:   []Table{monthlyTable},
 		fold:     func(at tablesAt) Apply { return apply(open(at, monthlyTable)) },
 	}

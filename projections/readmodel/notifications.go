@@ -71,7 +71,7 @@ func notificationsModel() *Model {
 	}
 	return &Model{
 		Name:     Notifications,
-		Category: "notify",
+		Category: notification.Category,
 		Tables:   []Table{notificationsTable},
 		fold:     func(at tablesAt) Apply { return apply(open(at, notificationsTable)) },
 	}

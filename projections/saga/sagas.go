@@ -134,13 +134,13 @@ func causedBy(e eventstore.Event, actor string) eventstore.Metadata {
 func All(d Deps) []Saga {
 	n := newNotifier(d)
 	all := []Saga{
-		{Name: NotifyLatenessOnCheckedIn, Category: "attendance", React: n.onCheckedInLate},
-		{Name: NotifyLowBalanceOnLowBalanceReached, Category: "leave", React: n.onLowBalance},
-		{Name: NotifyManagerOnLeaveRequested, Category: "leave", React: n.onLeaveRequested},
-		{Name: NotifyEmployeeOnLeaveDecided, Category: "leave", React: n.onLeaveDecided},
+		{Name: NotifyLatenessOnCheckedIn, Category: attendance.Category, React: n.onCheckedInLate},
+		{Name: NotifyLowBalanceOnLowBalanceReached, Category: leave.Category, React: n.onLowBalance},
+		{Name: NotifyManagerOnLeaveRequested, Category: leave.Category, React: n.onLeaveRequested},
+		{Name: NotifyEmployeeOnLeaveDecided, Category: leave.Category, React: n.onLeaveDecided},
 	}
 	if d.LeavePolicy.LatenessDeductsLeave {
-		all = append(all, Saga{Name: DeductLeaveOnLateCheckIn, Category: "attendance",
+		all = append(all, Saga{Name: DeductLeaveOnLateCheckIn, Category: attendance.Category,
 			React: func(ctx context.Context, e eventstore.Event) error {
 				return deductLateness(ctx, d.DeductLateness, e)
 			}})

@@ -1,4 +1,4 @@
-package projections
+package bus
 
 import (
 	"encoding/json"
@@ -15,11 +15,11 @@ import (
 
 // Message metadata keys set by the relay.
 const (
-	metaStream    = "stream"
-	metaVersion   = "version"
-	metaType      = "type"
-	metaCursor    = "cursor"
-	metaWatermark = "watermark" // set on watermark messages, whose payload is a cursor
+	MetaStream    = "stream"
+	MetaVersion   = "version"
+	MetaType      = "type"
+	MetaCursor    = "cursor"
+	MetaWatermark = "watermark" // set on watermark messages, whose payload is a cursor
 )
 
 // envelope is the payload of an event message: the stored event as JSON.
@@ -36,26 +36,26 @@ type envelope struct {
 	RecordedAt    time.Time           `json:"recorded_at"`
 }
 
-// eventMessage makes the bus message of e; its UUID is the event id, so a
+// EventMessage makes the bus message of e; its UUID is the event id, so a
 // duplicate publish is recognisable downstream.
-func eventMessage(e eventstore.Event) (*message.Message, error) {
-	payload, err := eventMessagePayload(e)
+func EventMessage(e eventstore.Event) (*message.Message, error) {
+	payload, err := EventPayload(e)
 	if err != nil {
 		return nil, err
 	}
 	msg := message.NewMessage(e.ID.String(), payload)
-	msg.Metadata.Set(metaStream, e.StreamID)
-	msg.Metadata.Set(metaVersion, strconv.FormatInt(e.Version, 10))
-	msg.Metadata.Set(metaType, e.Type)
+	msg.Metadata.Set(MetaStream, e.StreamID)
+	msg.Metadata.Set(MetaVersion, strconv.FormatInt(e.Version, 10))
+	msg.Metadata.Set(MetaType, e.Type)
 	// Consumers that ignore the stream still advance their checkpoint.
-	msg.Metadata.Set(metaCursor, e.Cursor().String())
+	msg.Metadata.Set(MetaCursor, e.Cursor().String())
 	return msg, nil
 }
 
-// eventMessagePayload writes the envelope of e by hand: the relay encodes
+// EventPayload is the envelope of e, written by hand: the relay encodes
 // every event, and json.Marshal would validate and compact the stored data,
 // which Postgres has already checked, every time.
-func eventMessagePayload(e eventstore.Event) ([]byte, error) {
+func EventPayload(e eventstore.Event) ([]byte, error) {
 	meta, err := json.Marshal(e.Metadata)
 	if err != nil {
 		return nil, fmt.Errorf("projections: encode event %s: %w", e.ID, err)
@@ -91,17 +91,17 @@ func eventMessagePayload(e eventstore.Event) ([]byte, error) {
 	return b, nil
 }
 
-// watermarkMessage tells a partition's consumers that the relay has published
+// WatermarkMessage tells a partition's consumers that the relay has published
 // everything of the partition up to c.
-func watermarkMessage(c eventstore.Cursor) *message.Message {
+func WatermarkMessage(c eventstore.Cursor) *message.Message {
 	msg := message.NewMessage(uuid.NewString(), []byte(c.String()))
-	msg.Metadata.Set(metaWatermark, "1")
+	msg.Metadata.Set(MetaWatermark, "1")
 	return msg
 }
 
-// decodeEvent turns an event message back into a stored event, decoding its
+// DecodeEvent turns an event message back into a stored event, decoding its
 // payload with codec.
-func decodeEvent(codec *eventstore.Codec, payload []byte) (eventstore.Event, error) {
+func DecodeEvent(codec *eventstore.Codec, payload []byte) (eventstore.Event, error) {
 	var env envelope
 	if err := json.Unmarshal(payload, &env); err != nil {
 		return eventstore.Event{}, fmt.Errorf("decode envelope: %w", err)

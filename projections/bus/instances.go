@@ -1,4 +1,4 @@
-package projections
+package bus
 
 import (
 	"context"
@@ -18,8 +18,8 @@ import (
 )
 
 const (
-	// heartbeatEvery is how often an instance tells the others it lives.
-	heartbeatEvery = time.Second
+	// HeartbeatEvery is how often an instance tells the others it lives.
+	HeartbeatEvery = time.Second
 	// instanceDeadAfter is how long after its last heartbeat an instance
 	// counts as dead, and the others take over its pending entries.
 	instanceDeadAfter = 5 * time.Second
@@ -29,7 +29,7 @@ const (
 	instanceSlots = 256
 )
 
-// instances names this process among the members of the bus's consumer
+// Instances names this process among the members of the bus's consumer
 // groups, and tells it which other instances died.
 //
 // The name is the host's name and the lowest slot free on this host, held by
@@ -39,7 +39,7 @@ const (
 // running at once never share a name. Each instance writes a heartbeat into a
 // sorted set of Redis; one whose heartbeat stopped instanceDeadAfter ago is
 // dead, and the members of the others take over its entries.
-type instances struct {
+type Instances struct {
 	client *redis.Client
 	key    string
 	name   string
@@ -57,8 +57,8 @@ type deadInstance struct {
 	lastBeat int64
 }
 
-// joinInstances takes a name for this process among the instances on b.
-func joinInstances(b *Bus) (*instances, error) {
+// JoinInstances takes a name for this process among the instances on b.
+func JoinInstances(b *Bus) (*Instances, error) {
 	host, err := os.Hostname()
 	if err != nil || host == "" {
 		host = "instance"
@@ -69,7 +69,7 @@ func joinInstances(b *Bus) (*instances, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := &instances{client: b.client, key: b.prefix + "instances", name: host + "-" + strconv.Itoa(slot), lock: lock}
+	in := &Instances{client: b.client, key: b.prefix + "instances", name: host + "-" + strconv.Itoa(slot), lock: lock}
 	in.dead.Store(&[]deadInstance{})
 	return in, nil
 }
@@ -104,16 +104,16 @@ func lockSlot(scope string) (*os.File, int, error) {
 	return nil, 0, fmt.Errorf("projections: instance name: all %d slots of this host are taken", instanceSlots)
 }
 
-// consumerName is the name of this instance's member number member of a
+// ConsumerName is the name of this instance's member number member of a
 // consumer group; nil instances (the in-process bus) name none.
-func (in *instances) consumerName(member int) string {
+func (in *Instances) ConsumerName(member int) string {
 	if in == nil {
 		return ""
 	}
 	return in.name + "/" + strconv.Itoa(member)
 }
 
-// instanceOf is the instance of a member named by consumerName; "" for
+// instanceOf is the instance of a member named by ConsumerName; "" for
 // other names (those of earlier versions).
 func instanceOf(consumer string) string {
 	i := strings.LastIndex(consumer, "/")
@@ -123,10 +123,10 @@ func instanceOf(consumer string) string {
 	return consumer[:i]
 }
 
-// heartbeat records that this instance lives, forgets the instances dead for
+// Heartbeat records that this instance lives, forgets the instances dead for
 // long, and lists the dead ones. After a heartbeat that failed it lists none:
 // the others may not have had a chance to beat since Redis came back.
-func (in *instances) heartbeat(ctx context.Context) error {
+func (in *Instances) Heartbeat(ctx context.Context) error {
 	now := time.Now().UnixMilli()
 	pipe := in.client.Pipeline()
 	pipe.ZAdd(ctx, in.key, redis.Z{Score: float64(now), Member: in.name})
@@ -153,11 +153,11 @@ func (in *instances) heartbeat(ctx context.Context) error {
 }
 
 // deadOnes lists the dead instances as the last heartbeat saw them.
-func (in *instances) deadOnes() []deadInstance { return *in.dead.Load() }
+func (in *Instances) deadOnes() []deadInstance { return *in.dead.Load() }
 
-// leave gives the name up for another process of this host. The heartbeat
+// Leave gives the name up for another process of this host. The heartbeat
 // stays: the others take over what this instance left pending.
-func (in *instances) leave() error {
+func (in *Instances) Leave() error {
 	// Removed while locked, so that no process locks the removed file.
 	os.Remove(in.lock.Name())
 	return in.lock.Close()

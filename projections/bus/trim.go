@@ -1,4 +1,4 @@
-package projections
+package bus
 
 import (
 	"context"
@@ -9,15 +9,15 @@ import (
 )
 
 const (
-	// trimEvery is how often a pipeline trims the bus's streams.
-	trimEvery = 30 * time.Second
+	// TrimEvery is how often a pipeline trims the bus's streams.
+	TrimEvery = 30 * time.Second
 	// notificationsKept is how long the fan-out topic keeps a notification:
 	// the hubs read it at once, and a client that reconnects catches up from
 	// the read model, not from Redis.
 	notificationsKept = time.Hour
 )
 
-// trimStreams deletes, from each event topic of topics, the entries that every
+// Trim deletes, from each event topic of topics, the entries that every
 // consumer group has acknowledged (those below the lowest pending entry or
 // last delivered entry of any group), and from the fan-out topic those older
 // than notificationsKept. Without it Redis, which must not evict, would grow
@@ -30,7 +30,7 @@ const (
 //
 // A group that nobody reads any more (a removed projection) holds the
 // trimming back: delete it (XGROUP DESTROY) on every partition.
-func (b *Bus) trimStreams(ctx context.Context, topics []string) error {
+func (b *Bus) Trim(ctx context.Context, topics []string) error {
 	if b.client == nil {
 		return nil
 	}

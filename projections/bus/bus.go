@@ -1,4 +1,4 @@
-package projections
+package bus
 
 import (
 	"context"
@@ -15,13 +15,15 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/acme/employee-tracking/domain/streamid"
 )
 
-// MemoryBus is the bus URL that selects Watermill's in-process GoChannel.
-const MemoryBus = "memory"
+// MemoryURL is the bus URL that selects Watermill's in-process GoChannel.
+const MemoryURL = "memory"
 
-// Defaults of the bus topology. Changing DefaultPartitions moves streams to
-// other partitions: stop every process first.
+// Defaults of Settings. Changing DefaultPartitions moves streams to other
+// partitions: stop every process first.
 const (
 	DefaultTopicPrefix = "et."
 	DefaultPartitions  = 4
@@ -61,58 +63,95 @@ type Bus struct {
 	closeOnce sync.Once
 }
 
-// BusOption adjusts NewBus.
-type BusOption func(*Bus)
-
-// WithTopicPrefix names every topic and key of the bus with prefix, so that
-// several systems (or tests) share one Redis.
-func WithTopicPrefix(prefix string) BusOption { return func(b *Bus) { b.prefix = prefix } }
-
-// WithPartitions sets the number of event partitions (at least 1).
-func WithPartitions(n int) BusOption {
-	return func(b *Bus) { b.partitions = max(n, 1) }
+// Settings configure NewBus. A zero field takes its default.
+type Settings struct {
+	// URL is the Redis to connect to (redis://host:port/db), or MemoryURL for
+	// Watermill's in-process GoChannel. Required.
+	URL string
+	// Prefix names every topic and key of the bus, so that several systems
+	// (or tests) share one Redis. Default DefaultTopicPrefix.
+	Prefix string
+	// Partitions is the number of event partitions. Changing it moves
+	// streams to other partitions: stop every process first. Default
+	// DefaultPartitions.
+	Partitions int
+	// GroupMembers is how many members each consumer group has in this
+	// process on every partition. A member handles one batch at a time,
+	// waiting on Postgres and Redis: several let a group handle a
+	// partition's events side by side, which pays when Postgres is far away,
+	// while the per-stream lock and the gap filling keep each stream in
+	// order. The in-process bus has one member, since each of its
+	// subscriptions gets every message. Default DefaultGroupMembers.
+	GroupMembers int
+	// ClaimAfter is how long a message stays with a consumer that does not
+	// acknowledge it (one that died, say) before another member of its
+	// group takes it over. Default DefaultClaimAfter.
+	ClaimAfter time.Duration
 }
 
-// WithGroupMembers sets how many members each consumer group has in this
-// process on every partition (at least 1). A member handles one batch at a
-// time, waiting on Postgres and Redis: several let a group handle a
-// partition's events side by side, which pays when Postgres is far away,
-// while the per-stream lock and the gap filling keep each stream in order. The in-process bus has one member,
-// since each of its subscriptions gets every message.
-func WithGroupMembers(n int) BusOption {
-	return func(b *Bus) { b.members = max(n, 1) }
+// DefaultClaimAfter is the default of Settings.ClaimAfter: longer than a
+// live member's slowest batch.
+const DefaultClaimAfter = 30 * time.Second
+
+func (s *Settings) setDefaults() {
+	if s.Prefix == "" {
+		s.Prefix = DefaultTopicPrefix
+	}
+	if s.Partitions == 0 {
+		s.Partitions = DefaultPartitions
+	}
+	if s.GroupMembers == 0 {
+		s.GroupMembers = DefaultGroupMembers
+	}
+	if s.ClaimAfter == 0 {
+		s.ClaimAfter = DefaultClaimAfter
+	}
 }
 
-// WithClaimAfter sets how long a message stays with a consumer that does not
-// acknowledge it (one that died, say) before another member of its group
-// takes it over.
-func WithClaimAfter(d time.Duration) BusOption { return func(b *Bus) { b.claimAfter = d } }
+// Validate reports what is wrong with s once its defaults are set.
+func (s Settings) Validate() error {
+	var errs []error
+	if s.URL == "" {
+		errs = append(errs, errors.New("no URL"))
+	}
+	if s.Partitions < 1 {
+		errs = append(errs, fmt.Errorf("%d partitions, want at least 1", s.Partitions))
+	}
+	if s.GroupMembers < 1 {
+		errs = append(errs, fmt.Errorf("%d group members, want at least 1", s.GroupMembers))
+	}
+	if s.ClaimAfter <= 0 {
+		errs = append(errs, fmt.Errorf("claim after %s, want more than 0", s.ClaimAfter))
+	}
+	return errors.Join(errs...)
+}
 
-// NewBus connects to the Redis at redisURL (redis://host:port/db), or makes an
-// in-process bus when redisURL is MemoryBus.
-func NewBus(redisURL string, logger *slog.Logger, opts ...BusOption) (*Bus, error) {
+// NewBus connects to the Redis of s.URL, or makes an in-process bus when
+// s.URL is MemoryURL.
+func New(s Settings, logger *slog.Logger) (*Bus, error) {
+	s.setDefaults()
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("projections: bus: %w", err)
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	b := &Bus{
-		prefix:     DefaultTopicPrefix,
-		partitions: DefaultPartitions,
-		members:    DefaultGroupMembers,
-		claimAfter: 30 * time.Second,
+		prefix:     s.Prefix,
+		partitions: s.Partitions,
+		members:    s.GroupMembers,
+		claimAfter: s.ClaimAfter,
 		slog:       logger,
 		logger:     watermillLogger(logger),
 	}
-	for _, o := range opts {
-		o(b)
-	}
-	if redisURL == MemoryBus {
+	if s.URL == MemoryURL {
 		// Publish waits for every subscriber's ack, so each subscriber sees a
 		// topic's messages one at a time and in order, as with Redis. The
 		// context carries a batch's messages (batchMessage).
 		b.memory = gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true, PreserveContext: true}, b.logger)
 		return b, nil
 	}
-	ro, err := redis.ParseURL(redisURL)
+	ro, err := redis.ParseURL(s.URL)
 	if err != nil {
 		return nil, fmt.Errorf("projections: bus: %w", err)
 	}
@@ -137,12 +176,12 @@ while i <= #ARGV do
 end
 return 1`)
 
-// publishWhileAlive publishes each topic's messages in order, in one step
+// PublishWhileAlive publishes each topic's messages in order, in one step
 // that publishes nothing once Redis has lost the relay's key (and with it
 // everything else). It reports whether it published: a consumer must never
 // read, from streams Redis recreated, a watermark that would move its
 // checkpoint past messages lost with the old ones, before the relay rewinds.
-func (b *Bus) publishWhileAlive(ctx context.Context, batches map[string][]*message.Message) (bool, error) {
+func (b *Bus) PublishWhileAlive(ctx context.Context, batches map[string][]*message.Message) (bool, error) {
 	if b.client == nil {
 		return true, b.publishInMemory(ctx, batches)
 	}
@@ -208,8 +247,8 @@ func (b *Bus) publishInMemory(ctx context.Context, batches map[string][]*message
 // Memory reports whether b is the in-process bus.
 func (b *Bus) Memory() bool { return b.memory != nil }
 
-// groupMembers is how many members each consumer group has in this process.
-func (b *Bus) groupMembers() int {
+// GroupMembers is how many members each consumer group has in this process.
+func (b *Bus) GroupMembers() int {
 	if b.memory != nil {
 		return 1
 	}
@@ -224,9 +263,15 @@ func (b *Bus) EventTopic(category string, p int) string {
 	return b.prefix + "events." + category + "." + strconv.Itoa(p)
 }
 
-// topicOf is the topic of stream's events.
-func (b *Bus) topicOf(stream string) string {
-	return b.EventTopic(streamCategory(stream), partitionOf(stream, b.partitions))
+// TopicOf is the topic of stream's events. A stream id without a category
+// (streamid.Split refuses it) has none: the domain never writes one, and no
+// consumer reads it.
+func (b *Bus) TopicOf(stream string) (string, bool) {
+	category, _, ok := streamid.Split(stream)
+	if !ok {
+		return "", false
+	}
+	return b.EventTopic(category, partitionOf(stream, b.partitions)), true
 }
 
 // NotificationTopic is the fan-out topic of notification.raised events.
@@ -242,6 +287,32 @@ const busLayout = "by-category"
 // (or the topics' layout changed).
 func (b *Bus) aliveKey() string { return b.prefix + "relay.alive." + busLayout }
 
+// Alive reports whether Redis still holds the relay's key: when it does not,
+// Redis lost its data (or the topics' layout changed) and PublishWhileAlive
+// publishes nothing. The in-process bus is always alive.
+func (b *Bus) Alive(ctx context.Context) (bool, error) {
+	if b.client == nil {
+		return true, nil
+	}
+	n, err := b.client.Exists(ctx, b.aliveKey()).Result()
+	if err != nil {
+		return false, fmt.Errorf("bus: %w", err)
+	}
+	return n == 1, nil
+}
+
+// MarkAlive writes the relay's key, once it has rewound to what the
+// consumers had handled.
+func (b *Bus) MarkAlive(ctx context.Context) error {
+	if b.client == nil {
+		return nil
+	}
+	return b.client.Set(ctx, b.aliveKey(), "1", 0).Err()
+}
+
+// WatermillLogger is the bus's logger for the Watermill router that reads it.
+func (b *Bus) WatermillLogger() watermill.LoggerAdapter { return b.logger }
+
 // Ping checks that the bus is reachable, for readiness probes.
 func (b *Bus) Ping(ctx context.Context) error {
 	if b.client == nil {
@@ -250,9 +321,9 @@ func (b *Bus) Ping(ctx context.Context) error {
 	return b.client.Ping(ctx).Err()
 }
 
-// groupSubscriber returns member m of consumer group group: each message of a
+// GroupSubscriber returns member m of consumer group group: each message of a
 // topic goes to one member of the group. Closing it leaves the bus open.
-func (b *Bus) groupSubscriber(group string, m groupMember) (message.Subscriber, error) {
+func (b *Bus) GroupSubscriber(group string, m Member) (message.Subscriber, error) {
 	if b.memory != nil {
 		// Every GoChannel subscription receives every message: one
 		// subscription per group is a consumer group of one.
@@ -261,9 +332,9 @@ func (b *Bus) groupSubscriber(group string, m groupMember) (message.Subscriber, 
 	return b.newGroupReader(group, m)
 }
 
-// fanOutSubscriber returns a subscriber to topic that receives every message
+// FanOutSubscriber returns a subscriber to topic that receives every message
 // published after this call, independently of any other process.
-func (b *Bus) fanOutSubscriber(ctx context.Context, topic string) (message.Subscriber, error) {
+func (b *Bus) FanOutSubscriber(ctx context.Context, topic string) (message.Subscriber, error) {
 	if b.memory != nil {
 		return noClose{b.memory}, nil
 	}

@@ -1,4 +1,4 @@
-package projections
+package bus
 
 import (
 	"context"
@@ -8,22 +8,24 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
 )
 
 // The bus keeps what some consumer group still needs (its pending entries and
 // what it has not read) and drops the rest; the fan-out topic keeps an hour.
 func TestTrimKeepsWhatAGroupStillNeeds(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, testRedisURL())
+	e := newEnv(t, pipelinetest.RedisURL())
 	ctx := context.Background()
 	topic := e.bus.EventTopic("attendance", 0)
 	var msgs []*message.Message
 	for i := range 10 {
 		msgs = append(msgs, message.NewMessage(strconv.Itoa(i), nil))
 	}
-	e.publish(topic, msgs...)
+	pipelinetest.Publish(e.t, e.redis, topic, msgs...)
 	// Before any group exists, nothing is trimmed.
-	if err := e.bus.trimStreams(ctx, []string{topic}); err != nil {
+	if err := e.bus.Trim(ctx, []string{topic}); err != nil {
 		t.Fatal(err)
 	}
 	if n := e.redis.XLen(ctx, topic).Val(); n != 10 {
@@ -62,7 +64,7 @@ func TestTrimKeepsWhatAGroupStillNeeds(t *testing.T) {
 		}
 	}
 
-	if err := e.bus.trimStreams(ctx, []string{topic}); err != nil {
+	if err := e.bus.Trim(ctx, []string{topic}); err != nil {
 		t.Fatal(err)
 	}
 	left, err := e.redis.XRange(ctx, topic, "-", "+").Result()

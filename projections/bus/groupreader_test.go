@@ -1,4 +1,4 @@
-package projections
+package bus
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
 )
 
 // A member reads a backlog in batches, hands each over as one message in
@@ -22,7 +24,7 @@ import (
 // handled.
 func TestGroupReaderHandsOverInOrderAndAcknowledges(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, testRedisURL())
+	e := newEnv(t, pipelinetest.RedisURL())
 	topic := e.bus.EventTopic("attendance", 0)
 	const n = 3*groupReadBatch + 7
 	var msgs []*message.Message
@@ -31,8 +33,8 @@ func TestGroupReaderHandsOverInOrderAndAcknowledges(t *testing.T) {
 		msgs = append(msgs, message.NewMessage(strconv.Itoa(i), []byte(strconv.Itoa(i))))
 		want = append(want, strconv.Itoa(i))
 	}
-	e.publish(topic, msgs...)
-	sub, err := e.bus.groupSubscriber("test-group", e.member("test/0", nil))
+	pipelinetest.Publish(e.t, e.redis, topic, msgs...)
+	sub, err := e.bus.GroupSubscriber("test-group", e.member("test/0", nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +50,7 @@ func TestGroupReaderHandsOverInOrderAndAcknowledges(t *testing.T) {
 	for len(got) < n {
 		select {
 		case m := <-in:
-			batch := messagesOf(m)
+			batch := MessagesOf(m)
 			largest = max(largest, len(batch))
 			if batch[0].UUID == "0" && !nacked {
 				nacked = true
@@ -69,7 +71,7 @@ func TestGroupReaderHandsOverInOrderAndAcknowledges(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("messages handed over (-want +got):\n%s", diff)
 	}
-	eventually(t, "nothing pending", func() (bool, error) {
+	pipelinetest.Eventually(t, "nothing pending", func() (bool, error) {
 		p, err := e.redis.XPending(ctx, topic, "test-group").Result()
 		return err == nil && p.Count == 0, err
 	})
@@ -77,8 +79,8 @@ func TestGroupReaderHandsOverInOrderAndAcknowledges(t *testing.T) {
 
 // member is a member of a consumer group named name, that learns of dead
 // instances from peers (none when nil).
-func (e *env) member(name string, peers *instances) groupMember {
-	return groupMember{name: name, peers: peers, health: newBusHealth(testLogger(e.t))}
+func (e *env) member(name string, peers *Instances) Member {
+	return Member{Name: name, Peers: peers, Health: NewHealth(pipelinetest.Logger(e.t))}
 }
 
 // numbered publishes n messages numbered from 0 to topic and returns their
@@ -91,7 +93,7 @@ func (e *env) numbered(topic string, n int) []string {
 		msgs = append(msgs, message.NewMessage(strconv.Itoa(i), []byte(strconv.Itoa(i))))
 		payloads = append(payloads, strconv.Itoa(i))
 	}
-	e.publish(topic, msgs...)
+	pipelinetest.Publish(e.t, e.redis, topic, msgs...)
 	return payloads
 }
 
@@ -104,7 +106,7 @@ func readAll(t *testing.T, in <-chan *message.Message, n int, within time.Durati
 	for len(got) < n {
 		select {
 		case m := <-in:
-			for _, bm := range messagesOf(m) {
+			for _, bm := range MessagesOf(m) {
 				got = append(got, string(bm.Payload))
 			}
 			m.Ack()
@@ -117,7 +119,7 @@ func readAll(t *testing.T, in <-chan *message.Message, n int, within time.Durati
 
 // subscribe makes member m of group read topic, with redisstream's claim
 // timeout of 30 s: nothing a test expects sooner may come from that claim.
-func (e *env) subscribe(group string, m groupMember, topic string) <-chan *message.Message {
+func (e *env) subscribe(group string, m Member, topic string) <-chan *message.Message {
 	e.t.Helper()
 	r, err := e.bus.newGroupReader(group, m)
 	if err != nil {
@@ -158,7 +160,7 @@ func (h *failFirstAck) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 // what that read returned nor leaves anything pending.
 func TestGroupReaderDeliversAReadWhoseAcknowledgementFailed(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, testRedisURL())
+	e := newEnv(t, pipelinetest.RedisURL())
 	topic := e.bus.EventTopic("attendance", 0)
 	want := e.numbered(topic, 3*groupReadBatch+7)
 	r, err := e.bus.newGroupReader("test-group", e.member("test/0", nil))
@@ -180,7 +182,7 @@ func TestGroupReaderDeliversAReadWhoseAcknowledgementFailed(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("messages handed over (-want +got):\n%s", diff)
 	}
-	eventually(t, "nothing pending", func() (bool, error) {
+	pipelinetest.Eventually(t, "nothing pending", func() (bool, error) {
 		p, err := e.redis.XPending(t.Context(), topic, "test-group").Result()
 		return err == nil && p.Count == 0, err
 	})
@@ -205,7 +207,7 @@ func (e *env) pending(topic, group, consumer string) int {
 // at once, not after the claim timeout.
 func TestGroupReaderResumesItsOwnPendingEntriesAtOnce(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, testRedisURL())
+	e := newEnv(t, pipelinetest.RedisURL())
 	topic := e.bus.EventTopic("attendance", 0)
 	want := e.numbered(topic, 2*groupReadBatch+5)
 	if n := e.pending(topic, "test-group", "host-0/0"); n != len(want) {
@@ -224,7 +226,7 @@ func TestGroupReaderResumesItsOwnPendingEntriesAtOnce(t *testing.T) {
 // leaves the group.
 func TestGroupReaderTakesOverADeadInstanceWithinSeconds(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, testRedisURL())
+	e := newEnv(t, pipelinetest.RedisURL())
 	topic := e.bus.EventTopic("attendance", 0)
 	want := e.numbered(topic, 2*groupReadBatch+5)
 	if n := e.pending(topic, "test-group", "gone-0/0"); n != len(want) {
@@ -234,13 +236,13 @@ func TestGroupReaderTakesOverADeadInstanceWithinSeconds(t *testing.T) {
 	if err := e.redis.ZAdd(t.Context(), e.prefix+"instances", redis.Z{Score: float64(diedAt.UnixMilli()), Member: "gone-0"}).Err(); err != nil {
 		t.Fatal(err)
 	}
-	peers, err := joinInstances(e.bus)
+	peers, err := JoinInstances(e.bus)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer peers.leave()
+	defer peers.Leave()
 	for range 2 { // the first heartbeat lists no dead instance
-		if err := peers.heartbeat(t.Context()); err != nil {
+		if err := peers.Heartbeat(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -248,12 +250,12 @@ func TestGroupReaderTakesOverADeadInstanceWithinSeconds(t *testing.T) {
 		t.Fatalf("dead instances (-want +got):\n%s", diff)
 	}
 	began := time.Now()
-	got := readAll(t, e.subscribe("test-group", e.member(peers.consumerName(0), peers), topic), len(want), 5*time.Second)
+	got := readAll(t, e.subscribe("test-group", e.member(peers.ConsumerName(0), peers), topic), len(want), 5*time.Second)
 	t.Logf("took over %d entries in %s", len(got), time.Since(began).Round(time.Millisecond))
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("messages handed over (-want +got):\n%s", diff)
 	}
-	eventually(t, "the dead member left the group", func() (bool, error) {
+	pipelinetest.Eventually(t, "the dead member left the group", func() (bool, error) {
 		consumers, err := e.redis.XInfoConsumers(t.Context(), topic, "test-group").Result()
 		for _, c := range consumers {
 			if c.Name == "gone-0/0" {
@@ -268,27 +270,27 @@ func TestGroupReaderTakesOverADeadInstanceWithinSeconds(t *testing.T) {
 // again by the next.
 func TestInstanceNamesAreUniqueAndReused(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, testRedisURL())
-	a, err := joinInstances(e.bus)
+	e := newEnv(t, pipelinetest.RedisURL())
+	a, err := JoinInstances(e.bus)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := joinInstances(e.bus)
+	b, err := JoinInstances(e.bus)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.leave()
+	defer b.Leave()
 	if a.name == b.name {
 		t.Fatalf("two instances named %s", a.name)
 	}
-	if err := a.leave(); err != nil {
+	if err := a.Leave(); err != nil {
 		t.Fatal(err)
 	}
-	again, err := joinInstances(e.bus)
+	again, err := JoinInstances(e.bus)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer again.leave()
+	defer again.Leave()
 	if again.name != a.name {
 		t.Errorf("after %s left, the next instance is %s, want %s", a.name, again.name, a.name)
 	}
@@ -298,22 +300,22 @@ func TestInstanceNamesAreUniqueAndReused(t *testing.T) {
 // line when Redis answers again; the members then read on.
 func TestGroupReadersLogAnOutageOnce(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, testRedisURL())
+	e := newEnv(t, pipelinetest.RedisURL())
 	proxy := startProxy(t, e.redis.Options().Addr)
 	records := &recordCounter{}
 	logger := slog.New(records)
-	bus, err := NewBus("redis://"+proxy.addr+"/"+strconv.Itoa(e.redis.Options().DB), logger, WithTopicPrefix(e.prefix))
+	bus, err := New(Settings{URL: "redis://" + proxy.addr + "/" + strconv.Itoa(e.redis.Options().DB), Prefix: e.prefix}, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer bus.Close()
-	health := newBusHealth(logger)
+	health := NewHealth(logger)
 	// Members stop together before the bus closes them one by one.
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var ins []<-chan *message.Message
 	for part := range 40 { // as many members as a pipeline runs
-		r, err := bus.newGroupReader("test-group", groupMember{name: "test/" + strconv.Itoa(part), health: health})
+		r, err := bus.newGroupReader("test-group", Member{Name: "test/" + strconv.Itoa(part), Health: health})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package projections
+package bus
 
 import (
 	"encoding/json"
@@ -9,17 +9,18 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/acme/employee-tracking/domain/attendance"
-	"github.com/acme/employee-tracking/domain/catalog"
+	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/internal/eventcodec"
 )
 
 func TestEnvelopeRoundTrip(t *testing.T) {
 	t.Parallel()
-	codec, err := eventstore.NewCodec(catalog.Events()...)
+	codec, err := eventcodec.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload := attendance.CheckedIn{EmployeeID: "e\"1", At: time.Date(2024, 12, 2, 5, 17, 0, 0, time.UTC), LocalDate: date("2024-12-02"),
+	payload := attendance.CheckedIn{EmployeeID: "e\"1", At: time.Date(2024, 12, 2, 5, 17, 0, 0, time.UTC), LocalDate: calendar.Date{Year: 2024, Month: time.December, Day: 2},
 		Timezone: "Europe/Istanbul", Workday: true, Late: true, LateMinutes: 17}
 	data, err := json.Marshal(payload)
 	if err != nil {
@@ -30,21 +31,21 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 		Data: data, Metadata: eventstore.Metadata{Actor: "ayşe", CausationID: "c", CorrelationID: "r"},
 		RecordedAt: time.Date(2024, 12, 2, 5, 17, 0, 123456000, time.UTC), Payload: payload,
 	}
-	msg, err := eventMessage(want)
+	msg, err := EventMessage(want)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if msg.UUID != want.ID.String() || msg.Metadata.Get(metaStream) != want.StreamID || msg.Metadata.Get(metaVersion) != "3" {
+	if msg.UUID != want.ID.String() || msg.Metadata.Get(MetaStream) != want.StreamID || msg.Metadata.Get(MetaVersion) != "3" {
 		t.Errorf("message: got uuid %s, metadata %v; want the event id, stream and version", msg.UUID, msg.Metadata)
 	}
-	got, err := decodeEvent(codec, msg.Payload)
+	got, err := DecodeEvent(codec, msg.Payload)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}
-	if _, err := decodeEvent(codec, []byte(`{"stream":"x-1","version":1,"type":"no.such_event","data":{}}`)); err == nil {
+	if _, err := DecodeEvent(codec, []byte(`{"stream":"x-1","version":1,"type":"no.such_event","data":{}}`)); err == nil {
 		t.Error("decoding an unknown event type: got no error")
 	}
 }

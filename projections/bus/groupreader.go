@@ -1,4 +1,4 @@
-package projections
+package bus
 
 import (
 	"context"
@@ -55,8 +55,8 @@ type groupReader struct {
 	consumer   string
 	claimAfter time.Duration
 	// peers tells the dead instances apart; nil takes nothing over early.
-	peers  *instances
-	health *busHealth
+	peers  *Instances
+	health *Health
 	logger *slog.Logger
 	codec  redisstream.DefaultMarshallerUnmarshaller
 
@@ -68,26 +68,29 @@ type groupReader struct {
 	wg        sync.WaitGroup
 }
 
-// groupMember is a member of a consumer group as its pipeline names it.
-type groupMember struct {
-	// name is the member's consumer name: its instance's, and its number
-	// within the instance (consumerName).
-	name   string
-	peers  *instances
-	health *busHealth
+// Member is a member of a consumer group as its pipeline names it.
+type Member struct {
+	// Name is the member's consumer name: its instance's, and its number
+	// within the instance (Instances.ConsumerName).
+	Name string
+	// Peers tells the dead instances apart; nil (the in-process bus) takes
+	// nothing over early.
+	Peers *Instances
+	// Health reports an outage of Redis once for all the members.
+	Health *Health
 }
 
 // newGroupReader returns member m of consumer group group, with a Redis
 // client of its own: blocking reads hold a connection each, and closing the
 // member closes its client.
-func (b *Bus) newGroupReader(group string, m groupMember) (*groupReader, error) {
+func (b *Bus) newGroupReader(group string, m Member) (*groupReader, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
 		return nil, errors.New("projections: bus closed")
 	}
-	r := &groupReader{client: redis.NewClient(b.redisOpts), group: group, consumer: m.name, claimAfter: b.claimAfter,
-		peers: m.peers, health: m.health, logger: b.slog, closing: make(chan struct{})}
+	r := &groupReader{client: redis.NewClient(b.redisOpts), group: group, consumer: m.Name, claimAfter: b.claimAfter,
+		peers: m.Peers, health: m.Health, logger: b.slog, closing: make(chan struct{})}
 	b.closers = append(b.closers, r.Close)
 	return r, nil
 }
@@ -199,7 +202,7 @@ func (r *groupReader) run(ctx context.Context, topic string, out chan<- *message
 			// The read may have reached Redis and its answer been lost: what
 			// it handed to this member is pending, and read again from "0".
 			ownPending = true
-			r.health.failed(err, "group", r.group, "topic", topic)
+			r.health.Failed(err, "group", r.group, "topic", topic)
 			sleep(ctx, retry)
 			retry = min(2*retry, retryAtMost)
 			continue
@@ -301,7 +304,7 @@ func (r *groupReader) claim(ctx context.Context, topic string) ([]redis.XMessage
 }
 
 // deliver hands the messages of xms to the handler as one batch message
-// (messagesOf) until it is acknowledged; it reports false when the reader
+// (MessagesOf) until it is acknowledged; it reports false when the reader
 // stops first.
 func (r *groupReader) deliver(ctx context.Context, xms []redis.XMessage, out chan<- *message.Message) bool {
 	batch := make([]*message.Message, 0, len(xms))
@@ -354,9 +357,9 @@ func batchMessage(ctx context.Context, msgs []*message.Message) *message.Message
 	return m
 }
 
-// messagesOf returns the messages that msg stands for: a batch message's
+// MessagesOf returns the messages that msg stands for: a batch message's
 // own, or msg itself.
-func messagesOf(msg *message.Message) []*message.Message {
+func MessagesOf(msg *message.Message) []*message.Message {
 	if msgs, ok := msg.Context().Value(batchKey{}).([]*message.Message); ok {
 		return msgs
 	}
@@ -400,10 +403,10 @@ func (r *groupReader) Close() error {
 	return r.closeErr
 }
 
-// busHealth is whether Redis answers the members of a pipeline. The first
+// Health is whether Redis answers the members of a pipeline. The first
 // failure after a success is logged, and the first success after failures:
 // an outage is two lines, not one per member and retry.
-type busHealth struct {
+type Health struct {
 	logger *slog.Logger
 	down   atomic.Bool
 
@@ -412,10 +415,10 @@ type busHealth struct {
 	failures  int
 }
 
-func newBusHealth(logger *slog.Logger) *busHealth { return &busHealth{logger: logger} }
+func NewHealth(logger *slog.Logger) *Health { return &Health{logger: logger} }
 
-// failed records a failed call; attrs say whose.
-func (h *busHealth) failed(err error, attrs ...any) {
+// Failed records a failed call; attrs say whose.
+func (h *Health) Failed(err error, attrs ...any) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.failures++
@@ -429,7 +432,7 @@ func (h *busHealth) failed(err error, attrs ...any) {
 
 // succeeded records a call begun at began that Redis answered. A call begun
 // before the failure that was recorded last says nothing about Redis now.
-func (h *busHealth) succeeded(began time.Time) {
+func (h *Health) succeeded(began time.Time) {
 	if !h.down.Load() {
 		return
 	}

@@ -1,0 +1,89 @@
+package bus
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
+)
+
+// A subscriber stopped by its context is no error in the program's log; any
+// other failure still is.
+func TestWatermillLoggerQuietOnShutdown(t *testing.T) {
+	var buf bytes.Buffer
+	logger := watermillLogger(slog.New(slog.NewTextHandler(&buf, nil))).With(watermill.LogFields{"topic": "t"})
+	logger.Error("read fail", fmt.Errorf("xread: %w", context.Canceled), nil)
+	if buf.Len() != 0 {
+		t.Fatalf("a read cut short by shutdown was logged at info or above: %s", buf.String())
+	}
+	logger.Error("read fail", errors.New("connection refused"), nil)
+	if got := buf.String(); !strings.Contains(got, "level=ERROR") || !strings.Contains(got, "connection refused") || !strings.Contains(got, "topic=t") {
+		t.Fatalf("a real failure was not logged as an error: %q", got)
+	}
+}
+
+// A fan-out subscriber gets every message published after it was made, even
+// one published before its first read, and none from before.
+func TestFanOutSubscriberMissesNothingPublishedAfterIt(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, pipelinetest.RedisURL())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	topic := e.bus.NotificationTopic()
+	pipelinetest.Publish(e.t, e.redis, topic, message.NewMessage("before", nil))
+	sub, err := e.bus.FanOutSubscriber(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	pipelinetest.Publish(e.t, e.redis, topic, message.NewMessage("after", nil))
+	msgs, err := sub.Subscribe(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case msg := <-msgs:
+		msg.Ack()
+		if msg.UUID != "after" {
+			t.Fatalf("got message %q, want the one published after the subscriber was made", msg.UUID)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the message published before the first read never arrived")
+	}
+}
+
+// New takes its settings' defaults for zero fields and refuses what it
+// cannot run with, rather than clamping it.
+func TestBusSettings(t *testing.T) {
+	t.Parallel()
+	b, err := New(Settings{URL: MemoryURL}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if b.Partitions() != DefaultPartitions || b.prefix != DefaultTopicPrefix || b.members != DefaultGroupMembers || b.claimAfter != DefaultClaimAfter {
+		t.Errorf("defaults: %d partitions, prefix %q, %d members, claim after %s; want %d, %q, %d, %s",
+			b.Partitions(), b.prefix, b.members, b.claimAfter, DefaultPartitions, DefaultTopicPrefix, DefaultGroupMembers, DefaultClaimAfter)
+	}
+	for _, bad := range []Settings{
+		{},
+		{URL: "not a url"},
+		{URL: MemoryURL, Partitions: -1},
+		{URL: MemoryURL, GroupMembers: -2},
+		{URL: MemoryURL, ClaimAfter: -time.Second},
+	} {
+		if b, err := New(bad, nil); err == nil {
+			b.Close()
+			t.Errorf("New(%+v) succeeded, want an error", bad)
+		}
+	}
+}
