@@ -282,6 +282,13 @@ func (w *hijacked) abort() {
 
 func (h *Hub) connected(s *melody.Session) {
 	st := sessionOf(s)
+	// The replay's writer is the session's one writer before publish can see
+	// the session: a push meanwhile only queues, and never starts another
+	// writer that would send pages read before this one moved on.
+	st.mu.Lock()
+	replay := st.replay
+	st.writing = replay
+	st.mu.Unlock()
 	h.mu.Lock()
 	if h.byUser[st.user] == nil {
 		h.byUser[st.user] = map[*melody.Session]*wsSession{}
@@ -289,12 +296,9 @@ func (h *Hub) connected(s *melody.Session) {
 	h.byUser[st.user][s] = st
 	h.mu.Unlock()
 	h.metrics.wsSessions.Inc()
-	st.mu.Lock()
-	if st.replay {
-		st.writing = true
+	if replay {
 		go h.write(s, st)
 	}
-	st.mu.Unlock()
 }
 
 func (h *Hub) disconnected(s *melody.Session) {

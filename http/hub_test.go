@@ -287,3 +287,32 @@ func TestHubRefusesPlainRequests(t *testing.T) {
 		t.Errorf("plain GET: got %d %q, want 400 application/problem+json", res.StatusCode, res.Header.Get("Content-Type"))
 	}
 }
+
+// TestHubStartsOneWriterWhenAPushMeetsTheConnect: a push that reaches a
+// session while it connects must not start a second writer beside the
+// replay's, which would send pages it read before the other had moved on.
+func TestHubStartsOneWriterWhenAPushMeetsTheConnect(t *testing.T) {
+	t.Parallel()
+	model := &inbox{}
+	last := model.add(200, "late")
+	h := startHub(t, model)
+	stop := make(chan struct{})
+	pushing := make(chan struct{})
+	go func() {
+		defer close(pushing)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				h.publish(last, h.user.EmployeeID)
+			}
+		}
+	}()
+	defer func() { close(stop); <-pushing }()
+	for range 300 {
+		conn := h.dial(t, "after=0")
+		readSeqs(t, conn, 0, 200)
+		conn.Close()
+	}
+}
