@@ -260,7 +260,7 @@ func DecideType(t Types, cmd TypeCommand, _ time.Time) ([]any, error) {
 		if !ok {
 			return nil, ErrTypeNotFound
 		}
-		after := cmd.Change.apply(before)
+		after := cmd.Change.Apply(before)
 		fields := map[string]string{}
 		if !cmd.On.Valid() {
 			fields["effective_from"] = "must be a valid date"
@@ -278,7 +278,8 @@ func DecideType(t Types, cmd TypeCommand, _ time.Time) ([]any, error) {
 	}
 }
 
-func (c TypeChange) apply(typ Type) Type {
+// Apply returns typ with the fields c sets.
+func (c TypeChange) Apply(typ Type) Type {
 	if c.Name != nil {
 		typ.Name = strings.TrimSpace(*c.Name)
 	}
