@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 type leaveTypeJSON struct {
@@ -90,6 +91,27 @@ func TestLeaveTypes(t *testing.T) {
 	if changed != wantAnnual {
 		t.Errorf("changed annual = %+v, want %+v", changed, wantAnnual)
 	}
+	// The change counts from today: a year already begun keeps its grant, the
+	// next one is granted the new days.
+	nextYear := time.Now().Year() + 1
+	firstWorkday := time.Date(nextYear, 3, 1, 0, 0, 0, 0, time.UTC)
+	for firstWorkday.Weekday() == time.Saturday || firstWorkday.Weekday() == time.Sunday {
+		firstWorkday = firstWorkday.AddDate(0, 0, 1)
+	}
+	for year, day := range map[int]string{2025: "2025-03-05", nextYear: firstWorkday.Format(time.DateOnly)} {
+		a.must(http.StatusCreated, "POST", "/api/leave-management/", emp.token, map[string]string{"start_date": day, "end_date": day}, nil)
+		var balance struct {
+			Entitlement float64 `json:"entitlement"`
+		}
+		a.must(http.StatusOK, "GET", fmt.Sprintf("/api/leave-balances/%s/?year=%d", emp.ID, year), emp.token, nil, &balance)
+		want := 18.0
+		if year == nextYear {
+			want = 20.5
+		}
+		if balance.Entitlement != want {
+			t.Errorf("entitlement of %d after the change = %v, want %v", year, balance.Entitlement, want)
+		}
+	}
 	a.must(http.StatusOK, "PATCH", "/api/leave-types/study/", admin.token, map[string]any{"active": false}, &changed)
 	decodeProblem(t, a.must(http.StatusNotFound, "PATCH", "/api/leave-types/nope/", admin.token, map[string]any{"active": false}, nil))
 	var list leaveTypeList
@@ -110,7 +132,11 @@ func TestLeaveTypes(t *testing.T) {
 			} `json:"metadata"`
 		} `json:"items"`
 	}
-	a.must(http.StatusOK, "GET", "/api/events/?stream=leavetypes-company", auditor.token, nil, &feed)
+	// The feed shows what committed before the oldest transaction still open.
+	eventually(t, "the policy events reach the audit feed", func() bool {
+		a.must(http.StatusOK, "GET", "/api/events/?stream=leavetypes-company", auditor.token, nil, &feed)
+		return len(feed.Items) == 3
+	})
 	var types []string
 	for _, e := range feed.Items {
 		if e.StreamID != "leavetypes-company" || e.Metadata.Actor != admin.ID {

@@ -144,3 +144,36 @@ func TestTypeChangeKeepsThePastPolicy(t *testing.T) {
 		t.Errorf("change of an unknown type: err = %v, want ErrTypeNotFound", err)
 	}
 }
+
+// TestGrantFollowsTheAnnualTypeInForce: a year's grant, by the yearly sweep
+// or with the year's first request, is annual leave's days as the policy
+// stood on January 1st; a change in June leaves that year's grant alone.
+func TestGrantFollowsTheAnnualTypeInForce(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)
+	days := Days(22)
+	change, err := DecideType(ReplayTypes(DefaultPolicy(), nil),
+		ChangeType{Code: TypeAnnual, Change: TypeChange{PerYear: &days}, On: calendar.Date{Year: 2025, Month: 6, Day: 1}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := DefaultPolicy()
+	p.Types = ReplayTypes(p, change)
+	for _, tt := range []struct {
+		year int
+		want Amount
+	}{{2024, Days(15)}, {2025, Days(15)}, {2026, Days(22)}} {
+		events, err := Decide(Account{}, Grant{EmployeeID: "e1", Year: tt.year}, p, now)
+		if err != nil || len(events) != 1 || events[0].(Granted).Amount != tt.want {
+			t.Errorf("grant of %d = %v, %v; want %v", tt.year, events, err, tt.want)
+		}
+		start := calendar.Date{Year: tt.year, Month: 3, Day: 5}
+		events, err = Decide(Account{}, Request{
+			RequestID: "r1", EmployeeID: "e1", Start: start, End: start, Workdays: []int{1, 2, 3, 4, 5},
+			HireDate: calendar.Date{Year: 2020, Month: 1, Day: 1},
+		}, p, now)
+		if err != nil || len(events) != 2 || events[0].(Granted).Amount != tt.want {
+			t.Errorf("first request of %d = %v, %v; want it to bring a grant of %v", tt.year, events, err, tt.want)
+		}
+	}
+}
