@@ -37,9 +37,10 @@ func leaveTypeJSON(t leave.Type) LeaveTypeJSON {
 	}
 }
 
-// LeaveTypeList is every leave type, never paged.
-type LeaveTypeList struct {
-	Items []LeaveTypeJSON `json:"items"`
+// LeaveTypePage is every leave type, never paged: next_after is always null.
+type LeaveTypePage struct {
+	Items     []LeaveTypeJSON `json:"items"`
+	NextAfter *string         `json:"next_after"`
 }
 
 // handleListLeaveTypes godoc
@@ -49,17 +50,23 @@ type LeaveTypeList struct {
 //	@Tags			leave-types
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Success		200	{object}	LeaveTypeList
+//	@Success		200	{object}	LeaveTypePage
+//	@Failure		400	{object}	UnpagedListQueryProblem
 //	@Failure		401	{object}	UnauthorizedProblem
 //	@Router			/api/leave-types/ [get]
 func handleListLeaveTypes(types query.LeaveTypesHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		fields := map[string]string{}
+		checkNoCursor(fields, c.QueryParam("after"))
+		if err := queryError(fields); err != nil {
+			return err
+		}
 		policy, err := types.Handle(c.Request().Context())
 		if err != nil {
 			return err
 		}
 		current := policy.Current()
-		list := LeaveTypeList{Items: make([]LeaveTypeJSON, len(current))}
+		list := LeaveTypePage{Items: make([]LeaveTypeJSON, len(current))}
 		for i, t := range current {
 			list.Items[i] = leaveTypeJSON(t)
 		}
@@ -146,7 +153,7 @@ func (r *newLeaveTypeRequest) newType() leave.Type {
 //	@Accept			json
 //	@Produce		json
 //	@Security		BearerAuth
-//	@Param			body	body		leaveTypeRequest	true	"the leave type: code, name and accrual required"
+//	@Param			body	body		newLeaveTypeRequest	true	"the leave type: code, name and accrual required"
 //	@Success		201		{object}	LeaveTypeJSON
 //	@Failure		400		{object}	LeaveTypeInputProblem
 //	@Failure		401		{object}	UnauthorizedProblem
@@ -191,9 +198,9 @@ func (r *changeLeaveTypeRequest) Valid(context.Context) map[string]string {
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Param			code	path		string					true	"leave type code"
-//	@Param			body	body		leaveTypeRequest		true	"the fields to change, without code"
+//	@Param			body	body		changeLeaveTypeRequest	true	"the fields to change, without code"
 //	@Success		200		{object}	LeaveTypeJSON
-//	@Failure		400		{object}	LeaveTypeInputProblem
+//	@Failure		400		{object}	LeaveTypeChangeInputProblem
 //	@Failure		401		{object}	UnauthorizedProblem
 //	@Failure		403		{object}	ForbiddenProblem
 //	@Failure		404		{object}	NotFoundProblem

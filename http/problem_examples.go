@@ -169,6 +169,15 @@ type LeaveTypeInputProblem struct {
 	Errors map[string]string `json:"errors" example:"code:required"`
 }
 
+// LeaveTypeChangeInputProblem answers a change of a leave type's code.
+type LeaveTypeChangeInputProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid input"`
+	Errors map[string]string `json:"errors" example:"code:cannot be changed"`
+}
+
 // LeaveTypeExistsProblem answers a second leave type with one code.
 type LeaveTypeExistsProblem struct {
 	Type   string `json:"type" example:"about:blank"`

@@ -1645,7 +1645,13 @@ const docTemplate = `{
                     "200": {
                         "description": "OK",
                         "schema": {
-                            "$ref": "#/definitions/http.LeaveTypeList"
+                            "$ref": "#/definitions/http.LeaveTypePage"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnpagedListQueryProblem"
                         }
                     },
                     "401": {
@@ -1680,7 +1686,7 @@ const docTemplate = `{
                         "in": "body",
                         "required": true,
                         "schema": {
-                            "$ref": "#/definitions/http.leaveTypeRequest"
+                            "$ref": "#/definitions/http.newLeaveTypeRequest"
                         }
                     }
                 ],
@@ -1750,7 +1756,7 @@ const docTemplate = `{
                         "in": "body",
                         "required": true,
                         "schema": {
-                            "$ref": "#/definitions/http.leaveTypeRequest"
+                            "$ref": "#/definitions/http.changeLeaveTypeRequest"
                         }
                     }
                 ],
@@ -1764,7 +1770,7 @@ const docTemplate = `{
                     "400": {
                         "description": "Bad Request",
                         "schema": {
-                            "$ref": "#/definitions/http.LeaveTypeInputProblem"
+                            "$ref": "#/definitions/http.LeaveTypeChangeInputProblem"
                         }
                     },
                     "401": {
@@ -2784,6 +2790,36 @@ const docTemplate = `{
                 }
             }
         },
+        "http.LeaveTypeChangeInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "code": "cannot be changed"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
         "http.LeaveTypeExistsProblem": {
             "type": "object",
             "properties": {
@@ -2893,7 +2929,7 @@ const docTemplate = `{
                 }
             }
         },
-        "http.LeaveTypeList": {
+        "http.LeaveTypePage": {
             "type": "object",
             "properties": {
                 "items": {
@@ -2901,6 +2937,9 @@ const docTemplate = `{
                     "items": {
                         "$ref": "#/definitions/http.LeaveTypeJSON"
                     }
+                },
+                "next_after": {
+                    "type": "string"
                 }
             }
         },
@@ -3530,6 +3569,64 @@ const docTemplate = `{
                 }
             }
         },
+        "http.changeLeaveTypeRequest": {
+            "type": "object",
+            "properties": {
+                "accrual": {
+                    "type": "string",
+                    "enum": [
+                        "upfront",
+                        "monthly",
+                        "none"
+                    ],
+                    "example": "monthly"
+                },
+                "active": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "carry_over_expires_months": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "carry_over_max_days": {
+                    "type": "number",
+                    "example": 0
+                },
+                "code": {
+                    "type": "string",
+                    "example": "study"
+                },
+                "days_per_year": {
+                    "type": "number",
+                    "example": 6
+                },
+                "half_days": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "hours": {
+                    "type": "boolean",
+                    "example": false
+                },
+                "name": {
+                    "type": "string",
+                    "example": "Study leave"
+                },
+                "paid": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "past_requests": {
+                    "type": "boolean",
+                    "example": false
+                },
+                "tracked": {
+                    "type": "boolean",
+                    "example": true
+                }
+            }
+        },
         "http.changePasswordRequest": {
             "type": "object",
             "properties": {
@@ -3606,7 +3703,20 @@ const docTemplate = `{
                 }
             }
         },
-        "http.leaveTypeRequest": {
+        "http.loginRequest": {
+            "type": "object",
+            "properties": {
+                "email": {
+                    "type": "string",
+                    "example": "admin@example.com"
+                },
+                "password": {
+                    "type": "string",
+                    "example": "admin-password"
+                }
+            }
+        },
+        "http.newLeaveTypeRequest": {
             "type": "object",
             "properties": {
                 "accrual": {
@@ -3661,19 +3771,6 @@ const docTemplate = `{
                 "tracked": {
                     "type": "boolean",
                     "example": true
-                }
-            }
-        },
-        "http.loginRequest": {
-            "type": "object",
-            "properties": {
-                "email": {
-                    "type": "string",
-                    "example": "admin@example.com"
-                },
-                "password": {
-                    "type": "string",
-                    "example": "admin-password"
                 }
             }
         },
