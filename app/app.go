@@ -35,6 +35,8 @@ type Commands struct {
 	MarkNotificationRead command.MarkNotificationReadHandler
 	ChangePassword       command.ChangePasswordHandler
 	ResetPassword        command.ResetPasswordHandler
+	DefineLeaveType      command.DefineLeaveTypeHandler
+	ChangeLeaveType      command.ChangeLeaveTypeHandler
 }
 
 // Queries are the use cases that read: the event store, or the read models.
@@ -42,6 +44,7 @@ type Queries struct {
 	Employee        query.EmployeeHandler
 	Holidays        query.HolidaysHandler
 	LeaveAccount    query.LeaveAccountHandler
+	LeaveTypes      query.LeaveTypesHandler
 	LeaveRequest    query.LeaveRequestHandler
 	EventFeed       query.EventFeedHandler
 	EmployeeHistory query.EmployeeHistoryHandler
@@ -83,6 +86,11 @@ func New(d Deps) Application {
 	}
 	s, now := d.Store, command.Now(d.Now)
 	holidays := command.NewRecentHolidays()
+	// The default schedule's zone is the company's; without one, UTC.
+	zone, err := d.DefaultSchedule.Location()
+	if err != nil {
+		zone = time.UTC
+	}
 	return Application{
 		Commands: Commands{
 			RecordAttendance:     command.NewRecordAttendanceHandler(s, holidays, now),
@@ -98,11 +106,14 @@ func New(d Deps) Application {
 			MarkNotificationRead: command.NewMarkNotificationReadHandler(s, now),
 			ChangePassword:       command.NewChangePasswordHandler(s, d.Credentials, d.PasswordCost, now),
 			ResetPassword:        command.NewResetPasswordHandler(s, d.Credentials, d.PasswordCost, now),
+			DefineLeaveType:      command.NewDefineLeaveTypeHandler(s, d.LeavePolicy, now),
+			ChangeLeaveType:      command.NewChangeLeaveTypeHandler(s, d.LeavePolicy, zone, now),
 		},
 		Queries: Queries{
 			Employee:        query.NewEmployeeHandler(s),
 			Holidays:        query.NewHolidaysHandler(s),
 			LeaveAccount:    query.NewLeaveAccountHandler(s),
+			LeaveTypes:      query.NewLeaveTypesHandler(s, d.LeavePolicy),
 			LeaveRequest:    query.NewLeaveRequestHandler(s, s),
 			EventFeed:       query.NewEventFeedHandler(s),
 			EmployeeHistory: query.NewEmployeeHistoryHandler(s),

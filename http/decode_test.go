@@ -43,6 +43,8 @@ var decoders = []decoderCase{
 	decoderOf[decideLeaveRequest](),
 	decoderOf[entitlementRequest](),
 	decoderOf[holidayRequest](),
+	decoderOf[newLeaveTypeRequest](),
+	decoderOf[changeLeaveTypeRequest](),
 	decoderOf[changePasswordRequest](),
 	decoderOf[resetPasswordRequest](),
 }
@@ -55,7 +57,7 @@ func FuzzDecoders(f *testing.F) {
 		``, `{}`, `null`, `[]`, `"x"`, `{"type":"check-in"}`, `{"type":1}`, `{"start_date":"2024-02-30","end_date":"2024-03-01"}`,
 		`{"start_date":"0000-01-01","end_date":"10000-01-01"}`, `{"email":"a@b.co","password":"12345678","full_name":"A","schedule":{"work_start":"25:00","workdays":[]}}`,
 		`{"year":0,"entitlement_days":-1}`, `{"status":"maybe"}`, `{"a":1}{"b":2}`, `{"date":"2024-13-01","name":""}`, "{\"email\":\"\x00\"}",
-		`{"entitlement_days":1e400}`, `{"manager_id":"not-a-uuid","role":"root"}`,
+		`{"entitlement_days":1e400}`, `{"code":"Study","accrual":"weekly","days_per_year":1e300}`, `{"code":null,"name":"\u0000"}`, `{"manager_id":"not-a-uuid","role":"root"}`,
 		// What Postgres refuses as text: a NUL escape, bytes that are not UTF-8.
 		`{"email":"nul\u0000@example.com","password":"x"}`, `{"date":"2024-10-29","name":"\u0000"}`,
 		`{"full_name":"\u0000","position":"\u0000","schedule":{"timezone":"Europe/\u0000"}}`,

@@ -160,6 +160,32 @@ type InactiveEmployeeProblem struct {
 	Detail string `json:"detail" example:"employee is inactive"`
 }
 
+// LeaveTypeInputProblem answers a leave type without a code.
+type LeaveTypeInputProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid input"`
+	Errors map[string]string `json:"errors" example:"code:required"`
+}
+
+// LeaveTypeChangeInputProblem answers a change of a leave type's code.
+type LeaveTypeChangeInputProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid input"`
+	Errors map[string]string `json:"errors" example:"code:cannot be changed"`
+}
+
+// LeaveTypeExistsProblem answers a second leave type with one code.
+type LeaveTypeExistsProblem struct {
+	Type   string `json:"type" example:"about:blank"`
+	Title  string `json:"title" example:"Conflict"`
+	Status int    `json:"status" example:"409"`
+	Detail string `json:"detail" example:"a leave type with that code exists"`
+}
+
 // HolidayDeclaredProblem answers a second holiday on one date.
 type HolidayDeclaredProblem struct {
 	Type   string `json:"type" example:"about:blank"`

@@ -101,6 +101,10 @@ func (s *Server) routes(d Deps) {
 		{http.MethodGet, "/leave-balances/:employee_id", access.EmployeeRead, inHandler, handleGetBalance(employees, qs.LeaveAccount, d.Now)},
 		{http.MethodPut, "/leave-balances/:employee_id", access.LeaveSetEntitlement, inHandler, handleSetEntitlement(cmds.SetEntitlement)},
 
+		{http.MethodGet, "/leave-types", access.LeaveTypeRead, atRoute, handleListLeaveTypes(qs.LeaveTypes)},
+		{http.MethodPost, "/leave-types", access.LeaveTypeDefine, atRoute, handleDefineLeaveType(cmds.DefineLeaveType)},
+		{http.MethodPatch, "/leave-types/:code", access.LeaveTypeChange, atRoute, handleChangeLeaveType(cmds.ChangeLeaveType)},
+
 		{http.MethodGet, "/holidays", access.HolidayRead, atRoute, handleListHolidays(qs.Holidays, d.Now)},
 		{http.MethodPost, "/holidays", access.HolidayDeclare, atRoute, handleDeclareHoliday(cmds.DeclareHoliday)},
 		{http.MethodDelete, "/holidays/:date", access.HolidayWithdraw, atRoute, handleWithdrawHoliday(cmds.WithdrawHoliday)},

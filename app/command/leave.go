@@ -57,9 +57,15 @@ func visibleRequest(ctx context.Context, store EventStore, requests LeaveRequest
 	return r, owner, nil
 }
 
-// decideLeave decides cmd on the employee's leave account as actor's and
-// returns the account as the decision left it.
+// decideLeave decides cmd on the employee's leave account as actor's, under
+// the company's leave types as they stand, and returns the account as the
+// decision left it.
 func decideLeave(ctx context.Context, store EventStore, policy leave.Policy, o Origin, actor, employeeID string, cmd leave.Command, at time.Time) (leave.Account, error) {
+	types, err := LoadLeaveTypes(ctx, store, policy)
+	if err != nil {
+		return leave.Account{}, err
+	}
+	policy.Types = types
 	d, err := update(ctx, store, o, actor, leave.Stream(employeeID), func(history []any) ([]any, error) {
 		return leave.Decide(leave.Replay(history), cmd, policy, at)
 	})

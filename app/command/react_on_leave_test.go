@@ -24,6 +24,9 @@ func (s *recordingStore) Update(_ context.Context, _ string, decide func([]event
 	return eventstore.AppendResult{}, err
 }
 
+// Load finds no other stream: the company has only the built-in leave types.
+func (s *recordingStore) Load(context.Context, string) ([]eventstore.Event, error) { return nil, nil }
+
 // TestReactionsAppendTheSagasIDs: a deduction and a yearly grant run with a
 // Reaction origin append events whose ids and metadata are the ones the
 // sagas and the sweep derived and stored before they called the commands

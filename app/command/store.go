@@ -13,6 +13,7 @@ import (
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/errkind"
 	"github.com/acme/employee-tracking/domain/holiday"
+	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/eventstore"
 )
 
@@ -239,4 +240,14 @@ func LoadHolidays(ctx context.Context, store EventStore, years ...int) (calendar
 		}
 	}
 	return out, nil
+}
+
+// LoadLeaveTypes returns the company's leave policy: the built-in types of
+// policy and what admins made or changed.
+func LoadLeaveTypes(ctx context.Context, store EventStore, policy leave.Policy) (leave.Types, error) {
+	history, err := loadPayloads(ctx, store, leave.TypesStream())
+	if err != nil {
+		return leave.Types{}, err
+	}
+	return leave.ReplayTypes(policy, history), nil
 }

@@ -53,6 +53,13 @@ var offices = []struct {
 		[]string{"Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Lopez", "Wilson", "Moore", "Clark"}},
 }
 
+// demoLeaveTypes are the company's own leave types, beside the four built-in
+// ones.
+var demoLeaveTypes = []map[string]any{
+	{"code": "study", "name": "Study leave", "paid": true, "tracked": true, "accrual": "monthly", "days_per_year": 6},
+	{"code": "parental", "name": "Parental leave", "paid": true, "accrual": "none", "past_requests": true},
+}
+
 // demoHolidays are the company's holidays by month and day.
 var demoHolidays = []struct {
 	month time.Month
@@ -219,6 +226,10 @@ func (d *demo) plan(admin *person, staff int, first, today time.Time) []step {
 				return d.call(admin, http.StatusCreated, "POST", "/api/holidays/", map[string]string{"date": day.Format(time.DateOnly), "name": h.name}, nil)
 			})
 		}
+	}
+
+	for _, t := range demoLeaveTypes {
+		at(setup, func() error { return d.call(admin, http.StatusCreated, "POST", "/api/leave-types/", t, nil) })
 	}
 
 	nManagers := max(len(offices), staff/25)

@@ -47,7 +47,7 @@ func TestSeedDemo(t *testing.T) {
 		admins, managers, employees, zones  int
 		checkIns, checkOuts, late, absentee int
 		requested, approved, rejected       int
-		cancelled                           int
+		cancelled, leaveTypes               int
 	}
 	err = db.QueryRow(ctx, `SELECT
 		count(*) FILTER (WHERE type = 'employee.registered' AND data->>'role' = 'admin'),
@@ -62,9 +62,10 @@ func TestSeedDemo(t *testing.T) {
 		count(*) FILTER (WHERE type = 'leave.requested'),
 		count(*) FILTER (WHERE type = 'leave.approved'),
 		count(*) FILTER (WHERE type = 'leave.rejected'),
-		count(*) FILTER (WHERE type = 'leave.cancelled')
+		count(*) FILTER (WHERE type = 'leave.cancelled'),
+		count(*) FILTER (WHERE type = 'leave_type.defined')
 		FROM events`).Scan(&c.admins, &c.managers, &c.employees, &c.zones, &c.checkIns, &c.checkOuts, &c.late, &c.absentee,
-		&c.requested, &c.approved, &c.rejected, &c.cancelled)
+		&c.requested, &c.approved, &c.rejected, &c.cancelled, &c.leaveTypes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +75,7 @@ func TestSeedDemo(t *testing.T) {
 		atLeast   bool
 	}{
 		{"admins", c.admins, 1, false},
+		{"leave types of its own", c.leaveTypes, 2, false},
 		{"managers", c.managers, 2, false},
 		{"employees", c.employees, staff, false},
 		{"employees' timezones", c.zones, 2, false},

@@ -221,6 +221,7 @@ func TestEveryRouteAsEveryRole(t *testing.T) {
 	fixed := map[string]string{
 		"notifications/:id": "00000000-0000-0000-0000-000000000000",
 		"holidays/:date":    "2031-01-01",
+		"leave-types/:code": "annual",
 		"events/:position":  "1",
 		"swagger/*":         "index.html",
 	}

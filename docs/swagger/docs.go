@@ -1626,6 +1626,174 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/leave-types/": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Every leave type with its policy as it stands today, inactive ones included, in the order they were made: the four built-in types first.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "leave-types"
+                ],
+                "summary": "List leave types",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/http.LeaveTypePage"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnpagedListQueryProblem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A new type's policy covers every date of every employee's employment, the past included. Fields left out are false or 0; active is true unless given.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "leave-types"
+                ],
+                "summary": "Create a leave type",
+                "parameters": [
+                    {
+                        "description": "the leave type: code, name and accrual required",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/http.newLeaveTypeRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/http.LeaveTypeJSON"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.LeaveTypeInputProblem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/http.LeaveTypeExistsProblem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/leave-types/{code}/": {
+            "patch": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Sets the fields given from today (the company's day) forward: balances on days before it keep the policy then in force. A body that changes nothing records nothing.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "leave-types"
+                ],
+                "summary": "Change a leave type",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "leave type code",
+                        "name": "code",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "the fields to change, without code",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/http.changeLeaveTypeRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/http.LeaveTypeJSON"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.LeaveTypeChangeInputProblem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/http.NotFoundProblem"
+                        }
+                    }
+                }
+            }
+        },
         "/api/notifications/": {
             "get": {
                 "security": [
@@ -2622,6 +2790,159 @@ const docTemplate = `{
                 }
             }
         },
+        "http.LeaveTypeChangeInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "code": "cannot be changed"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.LeaveTypeExistsProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "a leave type with that code exists"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 409
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Conflict"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.LeaveTypeInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "code": "required"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.LeaveTypeJSON": {
+            "type": "object",
+            "properties": {
+                "accrual": {
+                    "type": "string",
+                    "enum": [
+                        "upfront",
+                        "monthly",
+                        "none"
+                    ],
+                    "example": "upfront"
+                },
+                "active": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "carry_over_expires_months": {
+                    "type": "integer",
+                    "example": 3
+                },
+                "carry_over_max_days": {
+                    "type": "number",
+                    "example": 0
+                },
+                "code": {
+                    "type": "string",
+                    "example": "annual"
+                },
+                "days_per_year": {
+                    "type": "number",
+                    "example": 15
+                },
+                "half_days": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "hours": {
+                    "type": "boolean",
+                    "example": false
+                },
+                "name": {
+                    "type": "string",
+                    "example": "Annual leave"
+                },
+                "paid": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "past_requests": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "tracked": {
+                    "type": "boolean",
+                    "example": true
+                }
+            }
+        },
+        "http.LeaveTypePage": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.LeaveTypeJSON"
+                    }
+                },
+                "next_after": {
+                    "type": "string"
+                }
+            }
+        },
         "http.ListQueryProblem": {
             "type": "object",
             "properties": {
@@ -3248,6 +3569,64 @@ const docTemplate = `{
                 }
             }
         },
+        "http.changeLeaveTypeRequest": {
+            "type": "object",
+            "properties": {
+                "accrual": {
+                    "type": "string",
+                    "enum": [
+                        "upfront",
+                        "monthly",
+                        "none"
+                    ],
+                    "example": "monthly"
+                },
+                "active": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "carry_over_expires_months": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "carry_over_max_days": {
+                    "type": "number",
+                    "example": 0
+                },
+                "code": {
+                    "type": "string",
+                    "example": "study"
+                },
+                "days_per_year": {
+                    "type": "number",
+                    "example": 6
+                },
+                "half_days": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "hours": {
+                    "type": "boolean",
+                    "example": false
+                },
+                "name": {
+                    "type": "string",
+                    "example": "Study leave"
+                },
+                "paid": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "past_requests": {
+                    "type": "boolean",
+                    "example": false
+                },
+                "tracked": {
+                    "type": "boolean",
+                    "example": true
+                }
+            }
+        },
         "http.changePasswordRequest": {
             "type": "object",
             "properties": {
@@ -3334,6 +3713,64 @@ const docTemplate = `{
                 "password": {
                     "type": "string",
                     "example": "admin-password"
+                }
+            }
+        },
+        "http.newLeaveTypeRequest": {
+            "type": "object",
+            "properties": {
+                "accrual": {
+                    "type": "string",
+                    "enum": [
+                        "upfront",
+                        "monthly",
+                        "none"
+                    ],
+                    "example": "monthly"
+                },
+                "active": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "carry_over_expires_months": {
+                    "type": "integer",
+                    "example": 0
+                },
+                "carry_over_max_days": {
+                    "type": "number",
+                    "example": 0
+                },
+                "code": {
+                    "type": "string",
+                    "example": "study"
+                },
+                "days_per_year": {
+                    "type": "number",
+                    "example": 6
+                },
+                "half_days": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "hours": {
+                    "type": "boolean",
+                    "example": false
+                },
+                "name": {
+                    "type": "string",
+                    "example": "Study leave"
+                },
+                "paid": {
+                    "type": "boolean",
+                    "example": true
+                },
+                "past_requests": {
+                    "type": "boolean",
+                    "example": false
+                },
+                "tracked": {
+                    "type": "boolean",
+                    "example": true
                 }
             }
         },

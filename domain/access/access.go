@@ -33,6 +33,12 @@ const (
 	LeaveCancelApproved Action = "leave.cancel_approved"
 	LeaveSetEntitlement Action = "leave.set_entitlement"
 
+	// LeaveTypeRead is seeing the company's leave types; LeaveTypeDefine and
+	// LeaveTypeChange are making and changing them.
+	LeaveTypeRead   Action = "leave_type.read"
+	LeaveTypeDefine Action = "leave_type.define"
+	LeaveTypeChange Action = "leave_type.change"
+
 	HolidayRead     Action = "holiday.read"
 	HolidayDeclare  Action = "holiday.declare"
 	HolidayWithdraw Action = "holiday.withdraw"
@@ -78,6 +84,9 @@ var ownRecords = Grants{employee.RoleEmployee: Self, employee.RoleManager: Self,
 
 var admins = Grants{employee.RoleAdmin: Anyone}
 
+// everyone is every role, on anyone: what the whole company may see.
+var everyone = Grants{employee.RoleEmployee: Anyone, employee.RoleManager: Anyone, employee.RoleAdmin: Anyone, employee.RoleAuditor: Anyone}
+
 // policy is the one table of who may do what.
 var policy = map[Action]Grants{
 	EmployeeRead:    recordReaders,
@@ -99,7 +108,11 @@ var policy = map[Action]Grants{
 	LeaveCancelApproved: {employee.RoleManager: Report, employee.RoleAdmin: Anyone},
 	LeaveSetEntitlement: {employee.RoleManager: Report, employee.RoleAdmin: Anyone},
 
-	HolidayRead:     {employee.RoleEmployee: Anyone, employee.RoleManager: Anyone, employee.RoleAdmin: Anyone, employee.RoleAuditor: Anyone},
+	LeaveTypeRead:   everyone,
+	LeaveTypeDefine: admins,
+	LeaveTypeChange: admins,
+
+	HolidayRead:     everyone,
 	HolidayDeclare:  admins,
 	HolidayWithdraw: admins,
 

@@ -21,6 +21,7 @@ var wireNames = []string{
 	"attendance.checked_in", "attendance.checked_out",
 	"leave.granted", "leave.entitlement_set", "leave.requested", "leave.approved", "leave.rejected",
 	"leave.cancelled", "leave.lateness_deducted", "leave.low_balance_reached",
+	"leave_type.defined", "leave_type.changed",
 	"notification.raised", "notification.read",
 }
 

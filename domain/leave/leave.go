@@ -30,6 +30,20 @@ type Policy struct {
 	AnnualDays           int  // granted for each leave year
 	LowThresholdDays     int  // a remaining balance below this is reported
 	LatenessDeductsLeave bool // late minutes come off annual leave
+	// Types are the company's leave types with their policies over time;
+	// without them, the built-in ones.
+	Types Types
+}
+
+// yearlyGrant is the annual leave granted for year yr: that of the policy in
+// force on the year's first day, so a later change leaves it as it was.
+func (p Policy) yearlyGrant(yr int) Amount {
+	types := p.Types
+	if types.versions == nil {
+		types = ReplayTypes(p, nil)
+	}
+	annual, _ := types.On(TypeAnnual, calendar.Date{Year: yr, Month: 1, Day: 1})
+	return annual.PerYear
 }
 
 // DefaultPolicy is 15 days a year, reported below 3, lateness not deducted.
@@ -190,7 +204,7 @@ func grant(a Account, c Grant, p Policy) ([]any, error) {
 	if a.years[c.Year].granted {
 		return nil, nil
 	}
-	return []any{Granted{EmployeeID: c.EmployeeID, Year: c.Year, Amount: Days(p.AnnualDays), Reason: grantReason}}, nil
+	return []any{Granted{EmployeeID: c.EmployeeID, Year: c.Year, Amount: p.yearlyGrant(c.Year), Reason: grantReason}}, nil
 }
 
 func setEntitlement(a Account, c SetEntitlement, p Policy) ([]any, error) {
@@ -251,7 +265,7 @@ func request(a Account, c Request, p Policy, now time.Time) ([]any, error) {
 	// The first request of a year not yet granted brings its grant, so
 	// leave can be asked for before the yearly sweep has run.
 	if y := a.years[yr]; !y.granted && yr >= c.HireDate.Year {
-		g := Granted{EmployeeID: c.EmployeeID, Year: yr, Amount: Days(p.AnnualDays), Reason: grantReason}
+		g := Granted{EmployeeID: c.EmployeeID, Year: yr, Amount: p.yearlyGrant(yr), Reason: grantReason}
 		events = append(events, g)
 		if !y.defined {
 			available += g.Amount

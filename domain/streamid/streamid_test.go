@@ -23,6 +23,7 @@ func TestStreamNames(t *testing.T) {
 		{employee.Category, employee.Stream(id), "employee-" + id, "employee"},
 		{attendance.Category, attendance.Stream(id), "attendance-" + id, "attendance"},
 		{leave.Category, leave.Stream(id), "leave-" + id, "leave"},
+		{leave.TypesCategory, leave.TypesStream(), "leavetypes-company", "leavetypes"},
 		{holiday.Category, holiday.Stream(2024), "holidays-2024", "holidays"},
 		{notification.Category, notification.Stream(id), "notify-" + id, "notify"},
 	}
