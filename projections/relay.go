@@ -14,6 +14,8 @@ import (
 
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/projections/bus"
+	"github.com/acme/employee-tracking/projections/internal/cursor"
+	"github.com/acme/employee-tracking/projections/internal/writebehind"
 )
 
 // RelayCheckpoint is the name of the relay's checkpoint in the checkpoints table.
@@ -221,11 +223,11 @@ type relayState struct {
 }
 
 func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
-	cursor, err := r.store.LoadCheckpoint(ctx, RelayCheckpoint)
+	saved, err := r.store.LoadCheckpoint(ctx, RelayCheckpoint)
 	if err != nil {
 		return err
 	}
-	st := &relayState{cursor: cursor, lastWatermark: map[string]time.Time{}, watermarkAt: map[string]eventstore.Cursor{}}
+	st := &relayState{cursor: saved, lastWatermark: map[string]time.Time{}, watermarkAt: map[string]eventstore.Cursor{}}
 	for _, rd := range r.readers {
 		for p := range r.bus.Partitions() {
 			st.lastWatermark[r.bus.EventTopic(rd.Category, p)] = time.Time{}
@@ -335,20 +337,20 @@ func (r *Relay) saveCheckpoint(ctx context.Context, c eventstore.Cursor) error {
 		return fmt.Errorf("relay: save checkpoint: %w", err)
 	}
 	defer conn.Release()
-	w := &writeBehind{conn: conn.Conn(), batch: &pgx.Batch{}}
-	w.batch.Queue(asyncCommit)
+	w := writebehind.New(conn.Conn())
+	w.Batch.Queue(writebehind.AsyncCommit)
 	if err := r.store.SaveCheckpoint(ctx, w, RelayCheckpoint, c); err != nil {
 		return err
 	}
-	return w.flush(ctx)
+	return w.Flush(ctx)
 }
 
-// hiddenEvents reports whether events past cursor have committed that the
+// hiddenEvents reports whether events past after have committed that the
 // feed does not return yet.
-func (r *Relay) hiddenEvents(ctx context.Context, cursor eventstore.Cursor) (bool, error) {
+func (r *Relay) hiddenEvents(ctx context.Context, after eventstore.Cursor) (bool, error) {
 	var hidden bool
 	err := r.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE (tx_id, position) > ($1, $2))`,
-		cursor.TxID, cursor.Position).Scan(&hidden)
+		after.TxID, after.Position).Scan(&hidden)
 	if err != nil {
 		return false, fmt.Errorf("relay: look past the fence: %w", err)
 	}
@@ -389,11 +391,11 @@ func (r *Relay) checkBus(ctx context.Context, st *relayState) error {
 	}
 	from := st.cursor
 	for _, f := range floors {
-		if cursorLess(f, from) {
+		if cursor.Less(f, from) {
 			from = f
 		}
 	}
-	if cursorLess(from, st.cursor) {
+	if cursor.Less(from, st.cursor) {
 		r.logger.Warn("relay: the bus lost its streams; publishing again from the consumers' checkpoints",
 			"from", from.String(), "was_at", st.cursor.String())
 		r.metrics.relayRewinds.Inc()
@@ -418,10 +420,10 @@ func (r *Relay) publish(ctx context.Context, st *relayState, events []eventstore
 		}
 		_, read := st.lastWatermark[topic]
 		read = read || len(r.readers) == 0
-		if floor, ok := st.floors[topic]; ok && !cursorLess(floor, e.Cursor()) {
+		if floor, ok := st.floors[topic]; ok && !cursor.Less(floor, e.Cursor()) {
 			read = false // every consumer already has it
 		}
-		fanOut := e.Type == notificationRaised && cursorLess(st.resumeAt, e.Cursor())
+		fanOut := e.Type == notificationRaised && cursor.Less(st.resumeAt, e.Cursor())
 		if !read && !fanOut {
 			continue
 		}
@@ -451,7 +453,7 @@ func (r *Relay) publish(ctx context.Context, st *relayState, events []eventstore
 		return errBusLost
 	}
 	last := events[len(events)-1].Cursor()
-	if st.floors != nil && !cursorLess(last, st.resumeAt) {
+	if st.floors != nil && !cursor.Less(last, st.resumeAt) {
 		st.floors = nil // caught up with where the rewind started
 	}
 	r.metrics.relayPublished.Add(float64(len(events)))
@@ -522,21 +524,10 @@ func (r *Relay) lowWaterMarks(ctx context.Context) (map[string]eventstore.Cursor
 	for _, rd := range r.readers {
 		for p := range r.bus.Partitions() {
 			topic, c := r.bus.EventTopic(rd.Category, p), saved[key{rd.Group, p}]
-			if f, ok := floors[topic]; !ok || cursorLess(c, f) {
+			if f, ok := floors[topic]; !ok || cursor.Less(c, f) {
 				floors[topic] = c
 			}
 		}
 	}
 	return floors, nil
-}
-
-func cursorLess(a, b eventstore.Cursor) bool {
-	return a.TxID < b.TxID || (a.TxID == b.TxID && a.Position < b.Position)
-}
-
-func cursorMax(a, b eventstore.Cursor) eventstore.Cursor {
-	if cursorLess(a, b) {
-		return b
-	}
-	return a
 }

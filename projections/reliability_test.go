@@ -16,6 +16,7 @@ import (
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/projections/bus"
+	"github.com/acme/employee-tracking/projections/internal/cursor"
 	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
 	"github.com/acme/employee-tracking/projections/readmodel"
 	"github.com/acme/employee-tracking/projections/saga"
@@ -127,7 +128,7 @@ func TestRelayKilledBetweenPublishAndCheckpointResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !cursorLess(relayAt, history[1].Cursor()) {
+	if !cursor.Less(relayAt, history[1].Cursor()) {
 		t.Fatalf("relay checkpoint %s is past the check-out %s: it was not killed before its checkpoint", relayAt, history[1].Cursor())
 	}
 
@@ -397,7 +398,7 @@ func TestOneRelayIsActive(t *testing.T) {
 			return false, err
 		}
 		saved, err := e.store.LoadCheckpoint(context.Background(), RelayCheckpoint)
-		return !cursorLess(saved, events[2].Cursor()) && counterValue(m2.relayPublished) >= 1, err
+		return !cursor.Less(saved, events[2].Cursor()) && counterValue(m2.relayPublished) >= 1, err
 	})
 }
 
