@@ -23,6 +23,7 @@ import (
 	"github.com/acme/employee-tracking/projections/bus"
 	"github.com/acme/employee-tracking/projections/internal/writebehind"
 	"github.com/acme/employee-tracking/projections/readmodel"
+	"github.com/acme/employee-tracking/projections/relay"
 	"github.com/acme/employee-tracking/projections/saga"
 )
 
@@ -63,7 +64,7 @@ type Pipeline struct {
 	queries *readmodel.Queries
 	monitor *Monitor
 	metrics *metrics
-	relay   *Relay
+	relay   *relay.Relay
 	// consumers are the read models then the sagas.
 	consumers []consumer
 
@@ -103,14 +104,13 @@ func New(d Deps) (*Pipeline, error) {
 	for _, s := range saga.All(p.sagaDeps()) {
 		p.consumers = append(p.consumers, &sagaConsumer{Saga: s, pool: d.Pool})
 	}
-	readers := make([]Reader, len(p.consumers))
+	readers := make([]relay.Reader, len(p.consumers))
 	for i, c := range p.consumers {
-		readers[i] = Reader{Group: c.name(), Category: c.reads()}
+		readers[i] = relay.Reader{Group: c.name(), Category: c.reads()}
 	}
-	p.relay = NewRelay(d.Pool, d.Store, d.Bus, p.logger, readers)
-	p.relay.metrics = p.metrics
+	p.relay = relay.New(d.Pool, d.Store, d.Bus, p.logger, readers)
 	if d.Registry != nil {
-		if err := p.metrics.register(d.Registry, p.monitor); err != nil {
+		if err := p.metrics.register(d.Registry, p.relay.Metrics(), p.monitor); err != nil {
 			return nil, fmt.Errorf("projections: register metrics: %w", err)
 		}
 	}

@@ -1,4 +1,4 @@
-package projections
+package relay
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/projections/bus"
@@ -18,8 +19,8 @@ import (
 	"github.com/acme/employee-tracking/projections/internal/writebehind"
 )
 
-// RelayCheckpoint is the name of the relay's checkpoint in the checkpoints table.
-const RelayCheckpoint = "relay"
+// Checkpoint is the name of the relay's checkpoint in the checkpoints table.
+const Checkpoint = "relay"
 
 // notificationRaised is the type of the events fanned out to every process.
 const notificationRaised = "notification.raised"
@@ -56,7 +57,7 @@ type Relay struct {
 	bus     *bus.Bus
 	logger  *slog.Logger
 	readers []Reader
-	metrics *metrics
+	metrics *Metrics
 	wake    chan struct{}
 	poll    time.Duration
 	// leading is set while this relay holds the relay lock; otherwise
@@ -64,9 +65,47 @@ type Relay struct {
 	leading atomic.Bool
 	nudge   chan struct{}
 
-	// beforePublish and afterPublish, when set by tests, run before a
-	// publish of events, and between it and the checkpoint that records it.
-	beforePublish, afterPublish func()
+	// Hooks, set before Run, stop the relay at the points where a crash
+	// must lose nothing.
+	Hooks Hooks
+}
+
+// Hooks run at the two points of a publish where a crash must lose nothing:
+// BeforePublish before a publish of events, AfterPublish between it and the
+// checkpoint that records it. Nil hooks are skipped.
+type Hooks struct {
+	BeforePublish, AfterPublish func()
+}
+
+// Metrics are the relay's Prometheus metrics.
+type Metrics struct {
+	// Published counts the events published to the bus.
+	Published prometheus.Counter
+	// Rewinds counts the times the relay published again after the bus
+	// lost its streams.
+	Rewinds prometheus.Counter
+	// Position is the feed position of the relay's checkpoint.
+	Position prometheus.Gauge
+}
+
+func newMetrics() *Metrics {
+	return &Metrics{
+		Published: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "et_relay_published_events_total", Help: "Events the relay published to the bus.",
+		}),
+		Rewinds: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "et_relay_rewinds_total", Help: "Times the relay published again after the bus lost its streams.",
+		}),
+		Position: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "et_relay_checkpoint_position", Help: "Feed position of the relay's checkpoint.",
+		}),
+	}
+}
+
+// Collectors are the metrics, for the registry of the process that runs the
+// relay.
+func (m *Metrics) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.Published, m.Rewinds, m.Position}
 }
 
 // Reader is a consumer group and the stream category whose topics it reads.
@@ -75,12 +114,12 @@ type Reader struct {
 	Category string
 }
 
-// NewRelay returns a relay for the consumer groups readers: it publishes the
+// New returns a relay for the consumer groups readers: it publishes the
 // events of the categories they read, sends watermarks to those topics, and
 // after the bus lost its streams publishes again from their checkpoints.
 // Pipeline makes its own; a relay alone (no readers) publishes every event,
 // which serves to measure it.
-func NewRelay(pool *pgxpool.Pool, store *eventstore.Store, bus *bus.Bus, logger *slog.Logger, readers []Reader) *Relay {
+func New(pool *pgxpool.Pool, store *eventstore.Store, bus *bus.Bus, logger *slog.Logger, readers []Reader) *Relay {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -100,6 +139,9 @@ func NewRelay(pool *pgxpool.Pool, store *eventstore.Store, bus *bus.Bus, logger 
 	})
 	return r
 }
+
+// Metrics returns the relay's metrics, which it registers nowhere itself.
+func (r *Relay) Metrics() *Metrics { return r.metrics }
 
 // Wake makes the relay read the feed now rather than at its next poll.
 func (r *Relay) Wake() {
@@ -223,7 +265,7 @@ type relayState struct {
 }
 
 func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
-	saved, err := r.store.LoadCheckpoint(ctx, RelayCheckpoint)
+	saved, err := r.store.LoadCheckpoint(ctx, Checkpoint)
 	if err != nil {
 		return err
 	}
@@ -270,8 +312,8 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 			}(next)
 		}
 		if len(events) > 0 {
-			if r.beforePublish != nil {
-				r.beforePublish()
+			if r.Hooks.BeforePublish != nil {
+				r.Hooks.BeforePublish()
 			}
 			err := r.publish(ctx, st, events)
 			if errors.Is(err, errBusLost) {
@@ -280,14 +322,14 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 			if err != nil {
 				return err
 			}
-			if r.afterPublish != nil {
-				r.afterPublish()
+			if r.Hooks.AfterPublish != nil {
+				r.Hooks.AfterPublish()
 			}
 			if err := r.saveCheckpoint(ctx, next); err != nil {
 				return err
 			}
 			st.cursor = next
-			r.metrics.relayCursor.Set(float64(next.Position))
+			r.metrics.Position.Set(float64(next.Position))
 		}
 		if err := r.publishWatermarks(ctx, st); errors.Is(err, errBusLost) {
 			continue
@@ -339,7 +381,7 @@ func (r *Relay) saveCheckpoint(ctx context.Context, c eventstore.Cursor) error {
 	defer conn.Release()
 	w := writebehind.New(conn.Conn())
 	w.Batch.Queue(writebehind.AsyncCommit)
-	if err := r.store.SaveCheckpoint(ctx, w, RelayCheckpoint, c); err != nil {
+	if err := r.store.SaveCheckpoint(ctx, w, Checkpoint, c); err != nil {
 		return err
 	}
 	return w.Flush(ctx)
@@ -398,7 +440,7 @@ func (r *Relay) checkBus(ctx context.Context, st *relayState) error {
 	if cursor.Less(from, st.cursor) {
 		r.logger.Warn("relay: the bus lost its streams; publishing again from the consumers' checkpoints",
 			"from", from.String(), "was_at", st.cursor.String())
-		r.metrics.relayRewinds.Inc()
+		r.metrics.Rewinds.Inc()
 		st.resumeAt, st.floors, st.cursor = st.cursor, floors, from
 	}
 	return r.bus.MarkAlive(ctx)
@@ -456,7 +498,7 @@ func (r *Relay) publish(ctx context.Context, st *relayState, events []eventstore
 	if st.floors != nil && !cursor.Less(last, st.resumeAt) {
 		st.floors = nil // caught up with where the rewind started
 	}
-	r.metrics.relayPublished.Add(float64(len(events)))
+	r.metrics.Published.Add(float64(len(events)))
 	return nil
 }
 
