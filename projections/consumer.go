@@ -17,6 +17,7 @@ import (
 	"github.com/acme/employee-tracking/domain/streamid"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/projections/bus"
+	"github.com/acme/employee-tracking/projections/internal/cursor"
 	"github.com/acme/employee-tracking/projections/poison"
 )
 
@@ -96,13 +97,13 @@ func (rt *runtime) handler(c consumer, p int) message.NoPublishHandlerFunc {
 		for _, m := range bus.MessagesOf(msg) {
 			if m.Metadata.Get(bus.MetaWatermark) != "" {
 				if cur, err := eventstore.ParseCursor(string(m.Payload)); err == nil {
-					handledTo = cursorMax(handledTo, cur)
+					handledTo = cursor.Max(handledTo, cur)
 				}
 				continue
 			}
 			if stream := m.Metadata.Get(bus.MetaStream); stream != "" && !reads(c, stream) {
 				if cur, err := eventstore.ParseCursor(m.Metadata.Get(bus.MetaCursor)); err == nil {
-					handledTo = cursorMax(handledTo, cur)
+					handledTo = cursor.Max(handledTo, cur)
 				}
 				continue
 			}
@@ -112,7 +113,7 @@ func (rt *runtime) handler(c consumer, p int) message.NoPublishHandlerFunc {
 				continue
 			}
 			events = append(events, e)
-			handledTo = cursorMax(handledTo, e.Cursor())
+			handledTo = cursor.Max(handledTo, e.Cursor())
 		}
 		if err := rt.handleAll(ctx, c, events); err != nil {
 			rt.logger.Warn("projections: handler failed, will retry", "consumer", c.name(), "events", len(events), "err", err)
@@ -346,7 +347,7 @@ func (m *checkpointMarks) mark(name string, p int, c eventstore.Cursor) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := markKey{name, p}
-	if cursorLess(m.marks[k], c) {
+	if cursor.Less(m.marks[k], c) {
 		m.marks[k] = c
 		m.dirty[k] = true
 	}

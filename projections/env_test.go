@@ -2,16 +2,13 @@ package projections
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
@@ -19,8 +16,6 @@ import (
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
-	"github.com/acme/employee-tracking/internal/eventcodec"
-	"github.com/acme/employee-tracking/internal/testdb"
 	"github.com/acme/employee-tracking/projections/bus"
 	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
 )
@@ -40,24 +35,12 @@ type env struct {
 // end).
 func newEnv(t *testing.T, busURL string) *env {
 	t.Helper()
-	cfg, err := pgxpool.ParseConfig(testdb.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.MaxConns = 16
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	codec, err := eventcodec.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, pool: pool, store: eventstore.New(pool, codec), prefix: pipelinetest.Prefix()}
+	pool := pipelinetest.Pool(t)
+	e := &env{t: t, pool: pool, store: pipelinetest.Store(t, pool), prefix: pipelinetest.Prefix()}
 	if busURL != bus.MemoryURL {
 		e.redis = pipelinetest.Redis(t, busURL, e.prefix)
 	}
+	var err error
 	e.bus, err = bus.New(bus.Settings{URL: busURL, Prefix: e.prefix, Partitions: 3, ClaimAfter: time.Second}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -116,20 +99,7 @@ func (e *env) start(p *Pipeline) (stop func()) {
 
 func (e *env) update(stream string, decide func(history []any) ([]any, error)) {
 	e.t.Helper()
-	_, err := e.store.Update(context.Background(), stream, func(history []eventstore.Event) ([]eventstore.EventData, error) {
-		events, err := decide(command.Payloads(history))
-		if err != nil {
-			return nil, err
-		}
-		out := make([]eventstore.EventData, len(events))
-		for i, ev := range events {
-			out[i] = eventstore.EventData{ID: uuid.New(), Payload: ev.(eventstore.Payload), Metadata: eventstore.Metadata{Actor: "test"}}
-		}
-		return out, nil
-	})
-	if err != nil {
-		e.t.Fatalf("%s: %v", stream, err)
-	}
+	pipelinetest.Update(e.t, e.store, stream, decide)
 }
 
 func schedule(tz string) employee.Schedule {
@@ -146,14 +116,9 @@ func date(s string) calendar.Date {
 
 func (e *env) register(name string, role employee.Role, managerID string, s employee.Schedule, hired string) string {
 	e.t.Helper()
-	id := uuid.NewString()
-	e.update(employee.Stream(id), func(h []any) ([]any, error) {
-		return employee.Decide(employee.Replay(h), employee.Register{
-			EmployeeID: id, Email: fmt.Sprintf("%s@example.com", id[:8]), FullName: name, Role: role, ManagerID: managerID,
-			Position: "engineer", HireDate: date(hired), Schedule: s,
-		}, time.Now())
+	return pipelinetest.Register(e.t, e.store, employee.Register{
+		FullName: name, Role: role, ManagerID: managerID, Position: "engineer", HireDate: date(hired), Schedule: s,
 	})
-	return id
 }
 
 func (e *env) checkIn(emp string, s employee.Schedule, at time.Time) {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -22,7 +21,9 @@ import (
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/projections/bus"
+	"github.com/acme/employee-tracking/projections/internal/writebehind"
 	"github.com/acme/employee-tracking/projections/readmodel"
+	"github.com/acme/employee-tracking/projections/relay"
 	"github.com/acme/employee-tracking/projections/saga"
 )
 
@@ -63,7 +64,7 @@ type Pipeline struct {
 	queries *readmodel.Queries
 	monitor *Monitor
 	metrics *metrics
-	relay   *Relay
+	relay   *relay.Relay
 	// consumers are the read models then the sagas.
 	consumers []consumer
 
@@ -103,14 +104,13 @@ func New(d Deps) (*Pipeline, error) {
 	for _, s := range saga.All(p.sagaDeps()) {
 		p.consumers = append(p.consumers, &sagaConsumer{Saga: s, pool: d.Pool})
 	}
-	readers := make([]Reader, len(p.consumers))
+	readers := make([]relay.Reader, len(p.consumers))
 	for i, c := range p.consumers {
-		readers[i] = Reader{Group: c.name(), Category: c.reads()}
+		readers[i] = relay.Reader{Group: c.name(), Category: c.reads()}
 	}
-	p.relay = NewRelay(d.Pool, d.Store, d.Bus, p.logger, readers)
-	p.relay.metrics = p.metrics
+	p.relay = relay.New(d.Pool, d.Store, d.Bus, p.logger, readers)
 	if d.Registry != nil {
-		if err := p.metrics.register(d.Registry, p.monitor); err != nil {
+		if err := p.metrics.register(d.Registry, p.relay.Metrics(), p.monitor); err != nil {
 			return nil, fmt.Errorf("projections: register metrics: %w", err)
 		}
 	}
@@ -297,7 +297,7 @@ func (m *liveModel) handleBatch(ctx context.Context, events []eventstore.Event) 
 	last := make(map[string]int64, len(streams))
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
-	b.Queue(asyncCommit)
+	b.Queue(writebehind.AsyncCommit)
 	b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, projectionLockKey(m.Name))
 	b.Queue(lockStreamsSQL, m.Name, streams)
 	b.Queue(selectVersionsSQL, m.Name, streams).Query(func(rows pgx.Rows) error {
@@ -306,7 +306,7 @@ func (m *liveModel) handleBatch(ctx context.Context, events []eventstore.Event) 
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("%s: lock streams: %w", m.Name, err)
 	}
-	w := &writeBehind{conn: conn.Conn(), batch: &pgx.Batch{}}
+	w := writebehind.New(conn.Conn())
 	apply := m.Live(w)
 	applied, err := nextVersions(events, last, func(e eventstore.Event) error {
 		if err := apply(ctx, e); err != nil {
@@ -317,9 +317,9 @@ func (m *liveModel) handleBatch(ctx context.Context, events []eventstore.Event) 
 	if err != nil || len(applied) == 0 {
 		return err // the deferred ROLLBACK undoes any write
 	}
-	queueSaveVersions(w.batch, m.Name, applied)
-	w.batch.Queue("COMMIT")
-	if err := w.flush(ctx); err != nil {
+	queueSaveVersions(w.Batch, m.Name, applied)
+	w.Batch.Queue("COMMIT")
+	if err := w.Flush(ctx); err != nil {
 		return fmt.Errorf("%s: commit: %w", m.Name, err)
 	}
 	return nil
@@ -353,57 +353,13 @@ func (s *sagaConsumer) handleBatch(ctx context.Context, events []eventstore.Even
 	// disk: a lost version only makes the saga react again, which appends
 	// nothing.
 	b := &pgx.Batch{}
-	b.Queue(asyncCommit)
+	b.Queue(writebehind.AsyncCommit)
 	queueSaveVersions(b, s.Name, reacted)
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("%s: save versions: %w", s.Name, err)
 	}
 	return nil
 }
-
-// writeBehind is a transaction's connection that holds back the fold's
-// writes until the next read or the commit, to send them in one round trip.
-// Reads see every earlier write: they flush first. A write's error surfaces
-// at the flush, and Exec reports no rows affected, which the folds' rows
-// ignore.
-type writeBehind struct {
-	conn  *pgx.Conn
-	batch *pgx.Batch
-}
-
-func (w *writeBehind) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	w.batch.Queue(sql, args...)
-	return pgconn.CommandTag{}, nil
-}
-
-func (w *writeBehind) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if err := w.flush(ctx); err != nil {
-		return errRow{err}
-	}
-	return w.conn.QueryRow(ctx, sql, args...)
-}
-
-func (w *writeBehind) flush(ctx context.Context) error {
-	if w.batch.Len() == 0 {
-		return nil
-	}
-	b := w.batch
-	w.batch = &pgx.Batch{}
-	return w.conn.SendBatch(ctx, b).Close()
-}
-
-// errRow is a row whose query could not be sent.
-type errRow struct{ err error }
-
-func (r errRow) Scan(...any) error { return r.err }
-
-// asyncCommit makes the transaction it runs in commit without waiting for
-// its WAL to reach the disk. Read models are derived data: a Postgres crash
-// may lose the last few hundred milliseconds of applied events (their rows and
-// their recorded versions together, so nothing is half applied), which the
-// gap filling of the next event of the stream, or `etctl verify` and
-// `rebuild`, restore; in exchange a projector commit costs no disk flush.
-const asyncCommit = `SELECT set_config('synchronous_commit', 'off', true)`
 
 // projectionLockKey is the advisory lock of a projection's tables.
 func projectionLockKey(name string) int64 {

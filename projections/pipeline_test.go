@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -323,4 +324,37 @@ func TestMemoryBusWorksOffABacklogQuickly(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("%d events through every read model and saga in %s", events, time.Since(start).Round(time.Millisecond))
+}
+
+// A stream id without a category (no dash) is none the domain writes, so it
+// goes to no topic and no read model: the events around it are projected, live
+// and by a rebuild, and a stream named exactly "employee" reaches no fold that
+// expects "employee-<id>".
+func TestStreamWithoutCategoryGoesToNoConsumer(t *testing.T) {
+	t.Parallel()
+	for _, busURL := range []string{bus.MemoryURL, pipelinetest.RedisURL()} {
+		t.Run(busURL, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, busURL)
+			e.start(e.pipeline(testSettings(), quietClock))
+			if _, err := e.store.Append(context.Background(), employee.Category, 0, eventstore.EventData{
+				ID: uuid.New(), Payload: employee.Deactivated{EmployeeID: "nobody", Reason: "no category"}, Metadata: eventstore.Metadata{Actor: "test"},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			id := e.register("After", "employee", "", schedule("UTC"), "2024-01-01")
+			pipelinetest.Eventually(t, "the employee after it projected", func() (bool, error) {
+				return e.count(`SELECT count(*) FROM employees WHERE id = $1`, id) == 1, nil
+			})
+			if err := Rebuild(context.Background(), e.pool, e.store, []string{readmodel.Directory}, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			if got := e.count(`SELECT count(*) FROM employees`); got != 1 {
+				t.Errorf("%d employees after the rebuild, want 1", got)
+			}
+			if got := e.count(`SELECT count(*) FROM parked_messages`); got != 0 {
+				t.Errorf("%d parked messages, want 0: the event reached a consumer", got)
+			}
+		})
+	}
 }

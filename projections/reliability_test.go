@@ -9,15 +9,15 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/projections/bus"
+	"github.com/acme/employee-tracking/projections/internal/cursor"
 	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
 	"github.com/acme/employee-tracking/projections/readmodel"
+	"github.com/acme/employee-tracking/projections/relay"
 	"github.com/acme/employee-tracking/projections/saga"
 )
 
@@ -105,7 +105,7 @@ func TestRelayKilledBetweenPublishAndCheckpointResumes(t *testing.T) {
 	p := e.pipeline(testSettings(), quietClock)
 	var kills atomic.Int32
 	stop := func() {}
-	p.relay.afterPublish = func() {
+	p.relay.Hooks.AfterPublish = func() {
 		// Die after publishing the day's events, before the checkpoint.
 		if kills.Load() == 0 && e.count(`SELECT count(*) FROM events WHERE stream_id LIKE 'attendance-%'`) == 2 {
 			kills.Add(1)
@@ -119,7 +119,7 @@ func TestRelayKilledBetweenPublishAndCheckpointResumes(t *testing.T) {
 	e.workday(c)
 	pipelinetest.Eventually(t, "relay killed", func() (bool, error) { return kills.Load() == 1, nil })
 	stop()
-	relayAt, err := e.store.LoadCheckpoint(context.Background(), RelayCheckpoint)
+	relayAt, err := e.store.LoadCheckpoint(context.Background(), relay.Checkpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestRelayKilledBetweenPublishAndCheckpointResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !cursorLess(relayAt, history[1].Cursor()) {
+	if !cursor.Less(relayAt, history[1].Cursor()) {
 		t.Fatalf("relay checkpoint %s is past the check-out %s: it was not killed before its checkpoint", relayAt, history[1].Cursor())
 	}
 
@@ -135,7 +135,7 @@ func TestRelayKilledBetweenPublishAndCheckpointResumes(t *testing.T) {
 	pipelinetest.Eventually(t, "caught up", e.caughtUp)
 	pipelinetest.Eventually(t, "lateness notifications", func() (bool, error) { return len(e.inbox(c.admin)) == 1, nil })
 	pipelinetest.Eventually(t, "relay checkpoint at the head", func() (bool, error) {
-		c, err := e.store.LoadCheckpoint(context.Background(), RelayCheckpoint)
+		c, err := e.store.LoadCheckpoint(context.Background(), relay.Checkpoint)
 		return c.Position >= int64(e.count(`SELECT max(position) FROM events`)), err
 	})
 	e.wantOnce(c)
@@ -216,7 +216,7 @@ func (e *env) checkInsWaiting(c company, h *monthlyHold) []string {
 		e.checkIn(emp, c.sched, time.Date(2024, 12, 2, 5, i, 0, 0, time.UTC))
 	}
 	pipelinetest.Eventually(e.t, "relay published the check-ins", func() (bool, error) {
-		at, err := e.store.LoadCheckpoint(context.Background(), RelayCheckpoint)
+		at, err := e.store.LoadCheckpoint(context.Background(), relay.Checkpoint)
 		return at.Position >= int64(e.count(`SELECT max(position) FROM events WHERE stream_id LIKE 'attendance-%'`)), err
 	})
 	return emps
@@ -226,7 +226,7 @@ func (e *env) checkInsWaiting(c company, h *monthlyHold) []string {
 // and checks that the check-ins that waited in Redis were all applied.
 func (e *env) wantConvergedAfterLoss(p *Pipeline, emps []string) {
 	e.t.Helper()
-	pipelinetest.Eventually(e.t, "relay rewound", func() (bool, error) { return counterValue(p.metrics.relayRewinds) >= 1, nil })
+	pipelinetest.Eventually(e.t, "relay rewound", func() (bool, error) { return pipelinetest.CounterValue(p.relay.Metrics().Rewinds) >= 1, nil })
 	pipelinetest.Eventually(e.t, "caught up after the loss", e.caughtUp)
 	if got := e.count(`SELECT count(*) FROM monthly_hours WHERE employee_id = ANY($1) AND days_worked = 1`, emps); got != len(emps) {
 		e.t.Errorf("monthly rows: got %d, want %d", got, len(emps))
@@ -264,13 +264,13 @@ func TestRedisLostJustBeforeAPublishLosesNothing(t *testing.T) {
 	p := e.pipeline(testSettings(), quietClock)
 	hold := holdMonthly(p)
 	var lost atomic.Bool
-	p.relay.beforePublish = func() {
+	p.relay.Hooks.BeforePublish = func() {
 		if lost.Load() && hold.held.Load() {
 			pipelinetest.DropKeys(e.t, e.redis, e.prefix)
 			hold.let()
 		}
 	}
-	p.relay.afterPublish = func() {
+	p.relay.Hooks.AfterPublish = func() {
 		if lost.Load() {
 			// Time for the consumers to read what was published and save
 			// their checkpoints, before the relay looks at Redis again.
@@ -363,48 +363,4 @@ func TestSagasNotifyOnceUnderRedelivery(t *testing.T) {
 	if got := len(e.inbox(c.emp)); got != 0 {
 		t.Errorf("inbox of the late employee: got %d notifications, want 0", got)
 	}
-}
-
-func TestOneRelayIsActive(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, bus.MemoryURL)
-	r1 := NewRelay(e.pool, e.store, e.bus, pipelinetest.Logger(t), nil)
-	r2 := NewRelay(e.pool, e.store, e.bus, pipelinetest.Logger(t), nil)
-	m1, m2 := r1.metrics, r2.metrics
-	ctx1, stop1 := context.WithCancel(context.Background())
-	ctx2, stop2 := context.WithCancel(context.Background())
-	defer stop2()
-	done1 := make(chan error, 1)
-	go func() { done1 <- r1.Run(ctx1) }()
-	e.register("First", "employee", "", schedule("UTC"), "2024-01-01")
-	pipelinetest.Eventually(t, "first relay publishes", func() (bool, error) { return counterValue(m1.relayPublished) == 1, nil })
-	go r2.Run(ctx2)
-	e.register("Second", "employee", "", schedule("UTC"), "2024-01-01")
-	pipelinetest.Eventually(t, "first relay publishes again", func() (bool, error) { return counterValue(m1.relayPublished) == 2, nil })
-	if got := counterValue(m2.relayPublished); got != 0 {
-		t.Fatalf("standby relay published %v events, want 0", got)
-	}
-	stop1()
-	if err := <-done1; err != nil {
-		t.Fatal(err)
-	}
-	e.register("Third", "employee", "", schedule("UTC"), "2024-01-01")
-	// The standby publishes the third event, and the second again if the
-	// first relay stopped between its publish and its checkpoint.
-	pipelinetest.Eventually(t, "standby takes over", func() (bool, error) {
-		events, _, err := e.store.ReadFeed(context.Background(), eventstore.Cursor{}, 10)
-		if err != nil || len(events) < 3 {
-			return false, err
-		}
-		saved, err := e.store.LoadCheckpoint(context.Background(), RelayCheckpoint)
-		return !cursorLess(saved, events[2].Cursor()) && counterValue(m2.relayPublished) >= 1, err
-	})
-}
-
-func counterValue(c prometheus.Counter) float64 {
-	var m dto.Metric
-	if err := c.Write(&m); err != nil {
-		panic(err)
-	}
-	return m.GetCounter().GetValue()
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/relay"
 )
 
 // StallAfter is how far behind the feed a consumer may fall before it counts
@@ -110,12 +111,12 @@ func (m *Monitor) Status(ctx context.Context) (ProjectionStatus, error) {
 		return st, fmt.Errorf("projections: status: %w", err)
 	}
 
-	var relay eventstore.Cursor
-	err = tx.QueryRow(ctx, `SELECT tx_id, position FROM checkpoints WHERE name = $1`, RelayCheckpoint).Scan(&relay.TxID, &relay.Position)
+	var relayAt eventstore.Cursor
+	err = tx.QueryRow(ctx, `SELECT tx_id, position FROM checkpoints WHERE name = $1`, relay.Checkpoint).Scan(&relayAt.TxID, &relayAt.Position)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return st, fmt.Errorf("projections: status: %w", err)
 	}
-	if st.Relay, err = consumerStatus(ctx, tx, RelayCheckpoint, relay, st.HeadPosition); err != nil {
+	if st.Relay, err = consumerStatus(ctx, tx, relay.Checkpoint, relayAt, st.HeadPosition); err != nil {
 		return st, err
 	}
 	for _, name := range order {
@@ -147,25 +148,13 @@ func consumerStatus(ctx context.Context, tx pgx.Tx, name string, c eventstore.Cu
 
 // metrics are the pipeline's Prometheus metrics.
 type metrics struct {
-	relayPublished prometheus.Counter
-	relayRewinds   prometheus.Counter
-	relayCursor    prometheus.Gauge
-	handled        *prometheus.CounterVec
-	handleSeconds  *prometheus.HistogramVec
-	parked         *prometheus.CounterVec
+	handled       *prometheus.CounterVec
+	handleSeconds *prometheus.HistogramVec
+	parked        *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
 	return &metrics{
-		relayPublished: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "et_relay_published_events_total", Help: "Events the relay published to the bus.",
-		}),
-		relayRewinds: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "et_relay_rewinds_total", Help: "Times the relay published again after the bus lost its streams.",
-		}),
-		relayCursor: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "et_relay_checkpoint_position", Help: "Feed position of the relay's checkpoint.",
-		}),
 		handled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "et_consumer_handled_events_total", Help: "Events applied by a projection or handled by a saga.",
 		}, []string{"consumer"}),
@@ -179,8 +168,10 @@ func newMetrics() *metrics {
 	}
 }
 
-func (m *metrics) register(r prometheus.Registerer, mon *Monitor) error {
-	for _, c := range []prometheus.Collector{m.relayPublished, m.relayRewinds, m.relayCursor, m.handled, m.handleSeconds, m.parked, statusCollector{mon}} {
+// register registers the metrics, the relay's and the status of mon on r.
+func (m *metrics) register(r prometheus.Registerer, relayed *relay.Metrics, mon *Monitor) error {
+	collectors := append(relayed.Collectors(), m.handled, m.handleSeconds, m.parked, statusCollector{mon})
+	for _, c := range collectors {
 		if err := r.Register(c); err != nil {
 			return err
 		}

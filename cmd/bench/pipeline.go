@@ -33,6 +33,7 @@ import (
 	"github.com/acme/employee-tracking/migrations"
 	"github.com/acme/employee-tracking/projections"
 	"github.com/acme/employee-tracking/projections/bus"
+	"github.com/acme/employee-tracking/projections/relay"
 )
 
 // pipelineBenches are the benchmarks of the relay, the projectors and the
@@ -202,13 +203,13 @@ func (b *pipelineBench) relay(ctx context.Context) error {
 	if err := b.pool.QueryRow(ctx, `SELECT max(position) FROM events`).Scan(&head); err != nil {
 		return err
 	}
-	r := projections.NewRelay(b.pool, b.store, bus, nil, nil)
+	r := relay.New(b.pool, b.store, bus, nil, nil)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	start := time.Now()
 	go r.Run(ctx)
 	for {
-		c, err := b.store.LoadCheckpoint(ctx, projections.RelayCheckpoint)
+		c, err := b.store.LoadCheckpoint(ctx, relay.Checkpoint)
 		if err != nil {
 			return err
 		}

@@ -78,6 +78,14 @@ var rules = []rule{
 		},
 	},
 	{
+		name:    "the relay imports neither http, app, the read models, the sagas nor the runtime",
+		applies: under("projections/relay"),
+		allowed: func(_, dep string) bool {
+			return !under("http")(dep) && !under("app")(dep) && !under("projections/readmodel")(dep) &&
+				!under("projections/saga")(dep) && dep != "projections"
+		},
+	},
+	{
 		name: "the read models and the sagas never import the bus",
 		applies: func(pkg string) bool {
 			return under("projections/readmodel")(pkg) || under("projections/saga")(pkg)
@@ -170,6 +178,11 @@ func TestRulesCatchABreak(t *testing.T) {
 		{"projections/bus", "app/query"},
 		{"projections/bus", "projections/readmodel"},
 		{"projections/bus", "projections"},
+		{"projections/relay", "http"},
+		{"projections/relay", "app/command"},
+		{"projections/relay", "projections/readmodel"},
+		{"projections/relay", "projections/saga"},
+		{"projections/relay", "projections"},
 		{"projections/readmodel", "projections/bus"},
 		{"projections/saga", "projections/bus"},
 		{"app/query", "projections/readmodel"},

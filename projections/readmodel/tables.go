@@ -75,7 +75,7 @@ func (t *table[K, R]) inTx(tx Querier) rows[K, R] {
 func (t *table[K, R]) inMemory() *memRows[K, R] { return &memRows[K, R]{t: t, m: map[K]R{}} }
 
 // Querier is what rows in a transaction need of it: a pgx.Tx, or a live
-// projector's writeBehind.
+// projector's writebehind.Conn.
 type Querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row

@@ -1,10 +1,12 @@
-// Package pipelinetest holds what the tests of projections and of its bus
-// share: their logger, the Redis they run on with streams of their own, a
-// publisher by hand, and a wait for a condition.
+// Package pipelinetest holds what the tests of projections, of its bus and of
+// its relay share: their logger, the Redis they run on with streams of their
+// own, a publisher by hand, a wait for a condition, the database and store
+// they append to, and the value of a counter.
 package pipelinetest
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -14,7 +16,16 @@ import (
 	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/acme/employee-tracking/app/command"
+	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/internal/eventcodec"
+	"github.com/acme/employee-tracking/internal/testdb"
 )
 
 // Logger writes the pipeline's warnings and errors to the test log.
@@ -107,4 +118,72 @@ func Eventually(t *testing.T, what string, cond func() (bool, error)) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// Pool connects to a fresh database of the test, with room for the pipeline's
+// connections.
+func Pool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(testdb.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 16
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// Store is an event store on pool with the catalog's codec.
+func Store(t *testing.T, pool *pgxpool.Pool) *eventstore.Store {
+	t.Helper()
+	codec, err := eventcodec.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eventstore.New(pool, codec)
+}
+
+// Update appends to stream what decide makes of its history, as the API's
+// commands do.
+func Update(t *testing.T, store *eventstore.Store, stream string, decide func(history []any) ([]any, error)) {
+	t.Helper()
+	_, err := store.Update(context.Background(), stream, func(history []eventstore.Event) ([]eventstore.EventData, error) {
+		events, err := decide(command.Payloads(history))
+		if err != nil {
+			return nil, err
+		}
+		out := make([]eventstore.EventData, len(events))
+		for i, ev := range events {
+			out[i] = eventstore.EventData{ID: uuid.New(), Payload: ev.(eventstore.Payload), Metadata: eventstore.Metadata{Actor: "test"}}
+		}
+		return out, nil
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", stream, err)
+	}
+}
+
+// Register registers the employee of reg under a new id and email, which it
+// returns, through the domain.
+func Register(t *testing.T, store *eventstore.Store, reg employee.Register) string {
+	t.Helper()
+	reg.EmployeeID = uuid.NewString()
+	reg.Email = fmt.Sprintf("%s@example.com", reg.EmployeeID[:8])
+	Update(t, store, employee.Stream(reg.EmployeeID), func(h []any) ([]any, error) {
+		return employee.Decide(employee.Replay(h), reg, time.Now())
+	})
+	return reg.EmployeeID
+}
+
+// CounterValue is the value c has counted.
+func CounterValue(c prometheus.Counter) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		panic(err)
+	}
+	return m.GetCounter().GetValue()
 }

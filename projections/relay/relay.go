@@ -1,4 +1,4 @@
-package projections
+package relay
 
 import (
 	"context"
@@ -11,13 +11,16 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/projections/bus"
+	"github.com/acme/employee-tracking/projections/internal/cursor"
+	"github.com/acme/employee-tracking/projections/internal/writebehind"
 )
 
-// RelayCheckpoint is the name of the relay's checkpoint in the checkpoints table.
-const RelayCheckpoint = "relay"
+// Checkpoint is the name of the relay's checkpoint in the checkpoints table.
+const Checkpoint = "relay"
 
 // notificationRaised is the type of the events fanned out to every process.
 const notificationRaised = "notification.raised"
@@ -54,7 +57,7 @@ type Relay struct {
 	bus     *bus.Bus
 	logger  *slog.Logger
 	readers []Reader
-	metrics *metrics
+	metrics *Metrics
 	wake    chan struct{}
 	poll    time.Duration
 	// leading is set while this relay holds the relay lock; otherwise
@@ -62,9 +65,47 @@ type Relay struct {
 	leading atomic.Bool
 	nudge   chan struct{}
 
-	// beforePublish and afterPublish, when set by tests, run before a
-	// publish of events, and between it and the checkpoint that records it.
-	beforePublish, afterPublish func()
+	// Hooks, set before Run, stop the relay at the points where a crash
+	// must lose nothing.
+	Hooks Hooks
+}
+
+// Hooks run at the two points of a publish where a crash must lose nothing:
+// BeforePublish before a publish of events, AfterPublish between it and the
+// checkpoint that records it. Nil hooks are skipped.
+type Hooks struct {
+	BeforePublish, AfterPublish func()
+}
+
+// Metrics are the relay's Prometheus metrics.
+type Metrics struct {
+	// Published counts the events published to the bus.
+	Published prometheus.Counter
+	// Rewinds counts the times the relay published again after the bus
+	// lost its streams.
+	Rewinds prometheus.Counter
+	// Position is the feed position of the relay's checkpoint.
+	Position prometheus.Gauge
+}
+
+func newMetrics() *Metrics {
+	return &Metrics{
+		Published: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "et_relay_published_events_total", Help: "Events the relay published to the bus.",
+		}),
+		Rewinds: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "et_relay_rewinds_total", Help: "Times the relay published again after the bus lost its streams.",
+		}),
+		Position: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "et_relay_checkpoint_position", Help: "Feed position of the relay's checkpoint.",
+		}),
+	}
+}
+
+// Collectors are the metrics, for the registry of the process that runs the
+// relay.
+func (m *Metrics) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.Published, m.Rewinds, m.Position}
 }
 
 // Reader is a consumer group and the stream category whose topics it reads.
@@ -73,12 +114,12 @@ type Reader struct {
 	Category string
 }
 
-// NewRelay returns a relay for the consumer groups readers: it publishes the
+// New returns a relay for the consumer groups readers: it publishes the
 // events of the categories they read, sends watermarks to those topics, and
 // after the bus lost its streams publishes again from their checkpoints.
 // Pipeline makes its own; a relay alone (no readers) publishes every event,
 // which serves to measure it.
-func NewRelay(pool *pgxpool.Pool, store *eventstore.Store, bus *bus.Bus, logger *slog.Logger, readers []Reader) *Relay {
+func New(pool *pgxpool.Pool, store *eventstore.Store, bus *bus.Bus, logger *slog.Logger, readers []Reader) *Relay {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -98,6 +139,9 @@ func NewRelay(pool *pgxpool.Pool, store *eventstore.Store, bus *bus.Bus, logger 
 	})
 	return r
 }
+
+// Metrics returns the relay's metrics, which it registers nowhere itself.
+func (r *Relay) Metrics() *Metrics { return r.metrics }
 
 // Wake makes the relay read the feed now rather than at its next poll.
 func (r *Relay) Wake() {
@@ -221,11 +265,11 @@ type relayState struct {
 }
 
 func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
-	cursor, err := r.store.LoadCheckpoint(ctx, RelayCheckpoint)
+	saved, err := r.store.LoadCheckpoint(ctx, Checkpoint)
 	if err != nil {
 		return err
 	}
-	st := &relayState{cursor: cursor, lastWatermark: map[string]time.Time{}, watermarkAt: map[string]eventstore.Cursor{}}
+	st := &relayState{cursor: saved, lastWatermark: map[string]time.Time{}, watermarkAt: map[string]eventstore.Cursor{}}
 	for _, rd := range r.readers {
 		for p := range r.bus.Partitions() {
 			st.lastWatermark[r.bus.EventTopic(rd.Category, p)] = time.Time{}
@@ -268,8 +312,8 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 			}(next)
 		}
 		if len(events) > 0 {
-			if r.beforePublish != nil {
-				r.beforePublish()
+			if r.Hooks.BeforePublish != nil {
+				r.Hooks.BeforePublish()
 			}
 			err := r.publish(ctx, st, events)
 			if errors.Is(err, errBusLost) {
@@ -278,14 +322,14 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 			if err != nil {
 				return err
 			}
-			if r.afterPublish != nil {
-				r.afterPublish()
+			if r.Hooks.AfterPublish != nil {
+				r.Hooks.AfterPublish()
 			}
 			if err := r.saveCheckpoint(ctx, next); err != nil {
 				return err
 			}
 			st.cursor = next
-			r.metrics.relayCursor.Set(float64(next.Position))
+			r.metrics.Position.Set(float64(next.Position))
 		}
 		if err := r.publishWatermarks(ctx, st); errors.Is(err, errBusLost) {
 			continue
@@ -335,20 +379,20 @@ func (r *Relay) saveCheckpoint(ctx context.Context, c eventstore.Cursor) error {
 		return fmt.Errorf("relay: save checkpoint: %w", err)
 	}
 	defer conn.Release()
-	w := &writeBehind{conn: conn.Conn(), batch: &pgx.Batch{}}
-	w.batch.Queue(asyncCommit)
-	if err := r.store.SaveCheckpoint(ctx, w, RelayCheckpoint, c); err != nil {
+	w := writebehind.New(conn.Conn())
+	w.Batch.Queue(writebehind.AsyncCommit)
+	if err := r.store.SaveCheckpoint(ctx, w, Checkpoint, c); err != nil {
 		return err
 	}
-	return w.flush(ctx)
+	return w.Flush(ctx)
 }
 
-// hiddenEvents reports whether events past cursor have committed that the
+// hiddenEvents reports whether events past after have committed that the
 // feed does not return yet.
-func (r *Relay) hiddenEvents(ctx context.Context, cursor eventstore.Cursor) (bool, error) {
+func (r *Relay) hiddenEvents(ctx context.Context, after eventstore.Cursor) (bool, error) {
 	var hidden bool
 	err := r.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE (tx_id, position) > ($1, $2))`,
-		cursor.TxID, cursor.Position).Scan(&hidden)
+		after.TxID, after.Position).Scan(&hidden)
 	if err != nil {
 		return false, fmt.Errorf("relay: look past the fence: %w", err)
 	}
@@ -389,14 +433,14 @@ func (r *Relay) checkBus(ctx context.Context, st *relayState) error {
 	}
 	from := st.cursor
 	for _, f := range floors {
-		if cursorLess(f, from) {
+		if cursor.Less(f, from) {
 			from = f
 		}
 	}
-	if cursorLess(from, st.cursor) {
+	if cursor.Less(from, st.cursor) {
 		r.logger.Warn("relay: the bus lost its streams; publishing again from the consumers' checkpoints",
 			"from", from.String(), "was_at", st.cursor.String())
-		r.metrics.relayRewinds.Inc()
+		r.metrics.Rewinds.Inc()
 		st.resumeAt, st.floors, st.cursor = st.cursor, floors, from
 	}
 	return r.bus.MarkAlive(ctx)
@@ -418,10 +462,10 @@ func (r *Relay) publish(ctx context.Context, st *relayState, events []eventstore
 		}
 		_, read := st.lastWatermark[topic]
 		read = read || len(r.readers) == 0
-		if floor, ok := st.floors[topic]; ok && !cursorLess(floor, e.Cursor()) {
+		if floor, ok := st.floors[topic]; ok && !cursor.Less(floor, e.Cursor()) {
 			read = false // every consumer already has it
 		}
-		fanOut := e.Type == notificationRaised && cursorLess(st.resumeAt, e.Cursor())
+		fanOut := e.Type == notificationRaised && cursor.Less(st.resumeAt, e.Cursor())
 		if !read && !fanOut {
 			continue
 		}
@@ -451,10 +495,10 @@ func (r *Relay) publish(ctx context.Context, st *relayState, events []eventstore
 		return errBusLost
 	}
 	last := events[len(events)-1].Cursor()
-	if st.floors != nil && !cursorLess(last, st.resumeAt) {
+	if st.floors != nil && !cursor.Less(last, st.resumeAt) {
 		st.floors = nil // caught up with where the rewind started
 	}
-	r.metrics.relayPublished.Add(float64(len(events)))
+	r.metrics.Published.Add(float64(len(events)))
 	return nil
 }
 
@@ -522,21 +566,10 @@ func (r *Relay) lowWaterMarks(ctx context.Context) (map[string]eventstore.Cursor
 	for _, rd := range r.readers {
 		for p := range r.bus.Partitions() {
 			topic, c := r.bus.EventTopic(rd.Category, p), saved[key{rd.Group, p}]
-			if f, ok := floors[topic]; !ok || cursorLess(c, f) {
+			if f, ok := floors[topic]; !ok || cursor.Less(c, f) {
 				floors[topic] = c
 			}
 		}
 	}
 	return floors, nil
-}
-
-func cursorLess(a, b eventstore.Cursor) bool {
-	return a.TxID < b.TxID || (a.TxID == b.TxID && a.Position < b.Position)
-}
-
-func cursorMax(a, b eventstore.Cursor) eventstore.Cursor {
-	if cursorLess(a, b) {
-		return b
-	}
-	return a
 }
