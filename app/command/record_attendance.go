@@ -29,16 +29,18 @@ type RecordAttendanceHandler struct {
 	store    EventStore
 	states   *attendanceStates
 	holidays *RecentHolidays
+	rules    attendance.Rules
 	now      Now
 }
 
 // NewRecordAttendanceHandler returns the handler, caching holidays in holidays.
-func NewRecordAttendanceHandler(store EventStore, holidays *RecentHolidays, now Now) *RecordAttendanceHandler {
-	return &RecordAttendanceHandler{store: store, states: newAttendanceStates(), holidays: holidays, now: now}
+func NewRecordAttendanceHandler(store EventStore, holidays *RecentHolidays, rules attendance.Rules, now Now) *RecordAttendanceHandler {
+	return &RecordAttendanceHandler{store: store, states: newAttendanceStates(), holidays: holidays, rules: rules, now: now}
 }
 
 // Recorded is a check-in or check-out as decided: an attendance.CheckedIn or
-// attendance.CheckedOut and the id of its event.
+// attendance.CheckedOut and the id of its event. A check-in that closed a
+// forgotten check-out first is still the CheckedIn.
 type Recorded struct {
 	Event any
 	ID    string
@@ -57,7 +59,7 @@ func (h *RecordAttendanceHandler) Handle(ctx context.Context, cmd RecordAttendan
 		if err != nil {
 			return Recorded{}, err
 		}
-		decision = attendance.CheckIn{EmployeeID: id, Schedule: cmd.Actor.Schedule, Holidays: days}
+		decision = attendance.CheckIn{EmployeeID: id, Schedule: cmd.Actor.Schedule, Holidays: days, Rules: h.rules}
 	}
 	d, err := h.states.decide(ctx, h.store, cmd.Origin, id, attendance.Stream(id), func(s attendance.State) ([]any, error) {
 		return attendance.Decide(s, decision, at)
@@ -65,7 +67,8 @@ func (h *RecordAttendanceHandler) Handle(ctx context.Context, cmd RecordAttendan
 	if err != nil {
 		return Recorded{}, err
 	}
-	return Recorded{Event: d.events[0], ID: d.ids[0].String()}, nil
+	last := len(d.events) - 1
+	return Recorded{Event: d.events[last], ID: d.ids[last].String()}, nil
 }
 
 // RecentHolidays are the holidays of recent years as read at most

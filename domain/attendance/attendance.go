@@ -36,6 +36,37 @@ type CheckedIn struct {
 	LateMinutes int           `json:"late_minutes"`
 	// ScheduledStart is zero when the day is not a workday.
 	ScheduledStart time.Time `json:"scheduled_start,omitzero"`
+	// ShiftEnd is when the shift of LocalDate ends; a check-in still open
+	// Rules.AutoCheckoutAfter past the later of it and At is closed by the
+	// system. Zero in events recorded before shifts had an end.
+	ShiftEnd time.Time `json:"shift_end,omitzero"`
+}
+
+// CloseAt is the moment a forgotten check-out is put at: the later of the
+// shift's end and the check-in itself.
+func (c CheckedIn) CloseAt() time.Time {
+	if c.ShiftEnd.After(c.At) {
+		return c.ShiftEnd
+	}
+	return c.At
+}
+
+// DueAt is when a check-in left open is closed by the system.
+func (c CheckedIn) DueAt(r Rules) time.Time { return c.CloseAt().Add(r.AutoCheckoutAfter) }
+
+// DefaultRules are the rules of EARLY_CHECKIN_MINUTES and AUTO_CHECKOUT_AFTER
+// left unset.
+func DefaultRules() Rules {
+	return Rules{EarlyCheckIn: 2 * time.Hour, AutoCheckoutAfter: 4 * time.Hour}
+}
+
+// Rules are the company's attendance settings.
+type Rules struct {
+	// EarlyCheckIn is how long before a shift's start a check-in belongs to it.
+	EarlyCheckIn time.Duration
+	// AutoCheckoutAfter is how long an open check-in outlives its CloseAt
+	// before the system closes it.
+	AutoCheckoutAfter time.Duration
 }
 
 // CheckedOut closes the open check-in; LocalDate is that check-in's date,
@@ -48,11 +79,23 @@ type CheckedOut struct {
 	WorkedMinutes int           `json:"worked_minutes"`
 }
 
-func (CheckedIn) EventName() string  { return "attendance.checked_in" }
-func (CheckedOut) EventName() string { return "attendance.checked_out" }
+// AutoCheckedOut closes a check-in that was never checked out, at its
+// CloseAt: the day's worked time stops at the shift's end and the day needs
+// review.
+type AutoCheckedOut struct {
+	EmployeeID    string        `json:"employee_id"`
+	At            time.Time     `json:"at"`
+	LocalDate     calendar.Date `json:"local_date"`
+	CheckedInAt   time.Time     `json:"checked_in_at"`
+	WorkedMinutes int           `json:"worked_minutes"`
+}
+
+func (CheckedIn) EventName() string      { return "attendance.checked_in" }
+func (CheckedOut) EventName() string     { return "attendance.checked_out" }
+func (AutoCheckedOut) EventName() string { return "attendance.auto_checked_out" }
 
 // Events lists a zero value of each event type, for the codec registry.
-func Events() []any { return []any{CheckedIn{}, CheckedOut{}} }
+func Events() []any { return []any{CheckedIn{}, CheckedOut{}, AutoCheckedOut{}} }
 
 // State is what an employee's attendance stream decides with.
 type State struct {
@@ -69,7 +112,7 @@ func (s *State) Apply(event any) {
 	case CheckedIn:
 		s.Open = &ev
 		s.LastCheckInDate = ev.LocalDate
-	case CheckedOut:
+	case CheckedOut, AutoCheckedOut:
 		s.Open = nil
 	}
 }
@@ -83,7 +126,7 @@ func Replay(history []any) State {
 	return s
 }
 
-// Command is CheckIn or CheckOut.
+// Command is CheckIn, CheckOut or CloseForgotten.
 type Command interface{ command() }
 
 // CheckIn carries the employee's current schedule and the holidays around
@@ -92,14 +135,23 @@ type CheckIn struct {
 	EmployeeID string
 	Schedule   employee.Schedule
 	Holidays   calendar.Holidays
+	Rules      Rules
 }
 
 type CheckOut struct {
 	EmployeeID string
 }
 
-func (CheckIn) command()  {}
-func (CheckOut) command() {}
+// CloseForgotten closes the open check-in if it is due (Rules.AutoCheckoutAfter
+// past its CloseAt); it decides nothing otherwise.
+type CloseForgotten struct {
+	EmployeeID string
+	Rules      Rules
+}
+
+func (CheckIn) command()        {}
+func (CheckOut) command()       {}
+func (CloseForgotten) command() {}
 
 // Decide returns the events cmd causes on s at now, or why it is refused.
 func Decide(s State, cmd Command, now time.Time) ([]any, error) {
@@ -120,6 +172,11 @@ func Decide(s State, cmd Command, now time.Time) ([]any, error) {
 			CheckedInAt:   s.Open.At,
 			WorkedMinutes: wholeMinutes(now.Sub(s.Open.At)),
 		}}, nil
+	case CloseForgotten:
+		if c.EmployeeID == "" {
+			return nil, validation.Check(map[string]string{"employee_id": "required"})
+		}
+		return closeForgotten(s, c.Rules, now), nil
 	default:
 		return nil, fmt.Errorf("attendance: unknown command %T", cmd)
 	}
@@ -136,17 +193,19 @@ func checkIn(s State, c CheckIn, now time.Time) ([]any, error) {
 	if err := validation.Check(fields); err != nil {
 		return nil, err
 	}
-	if s.Open != nil {
+	// A forgotten check-out past due is closed first; one not yet due is a conflict.
+	closed := closeForgotten(s, c.Rules, now)
+	if s.Open != nil && closed == nil {
 		return nil, ErrAlreadyCheckedIn
 	}
-	loc, _ := c.Schedule.Location() // validated above
-	date := calendar.DateOf(now, loc)
+	date := ShiftDate(c.Schedule, c.Rules, now)
 	ev := CheckedIn{
 		EmployeeID: c.EmployeeID,
 		At:         now.UTC(),
 		LocalDate:  date,
 		Timezone:   c.Schedule.Timezone,
 		Workday:    c.Schedule.IsWorkday(date) && !c.Holidays.Contains(date),
+		ShiftEnd:   c.Schedule.EndOn(date).UTC(),
 	}
 	if ev.Workday {
 		ev.ScheduledStart = c.Schedule.StartOn(date).UTC()
@@ -156,7 +215,50 @@ func checkIn(s State, c CheckIn, now time.Time) ([]any, error) {
 			}
 		}
 	}
-	return []any{ev}, nil
+	return append(closed, ev), nil
+}
+
+// closeForgotten returns the AutoCheckedOut of s's open check-in when it is
+// due at now, and nothing otherwise.
+func closeForgotten(s State, r Rules, now time.Time) []any {
+	if s.Open == nil || now.Before(s.Open.DueAt(r)) {
+		return nil
+	}
+	at := s.Open.CloseAt()
+	return []any{AutoCheckedOut{
+		EmployeeID:    s.Open.EmployeeID,
+		At:            at,
+		LocalDate:     s.Open.LocalDate,
+		CheckedInAt:   s.Open.At,
+		WorkedMinutes: wholeMinutes(at.Sub(s.Open.At)),
+	}}
+}
+
+// ShiftDate is the local date a check-in at now counts for: the date D
+// whose shift window, from D's start less r.EarlyCheckIn to D's end, holds
+// now (the one starting nearest to now when windows overlap), or else the
+// calendar date at now. An overnight shift thus keeps the date it started on.
+func ShiftDate(s employee.Schedule, r Rules, now time.Time) calendar.Date {
+	loc, err := s.Location()
+	if err != nil {
+		loc = time.UTC
+	}
+	today := calendar.DateOf(now, loc)
+	best, found := today, false
+	var bestDistance time.Duration
+	// A window reaches at most a day back (an overnight shift) and, with an
+	// early check-in before midnight, a day ahead.
+	for _, d := range []calendar.Date{today.AddDays(-1), today, today.AddDays(1)} {
+		start := s.StartOn(d)
+		if now.Before(start.Add(-r.EarlyCheckIn)) || !now.Before(s.EndOn(d)) {
+			continue
+		}
+		distance := now.Sub(start).Abs()
+		if !found || distance < bestDistance {
+			best, found, bestDistance = d, true, distance
+		}
+	}
+	return best
 }
 
 // wholeMinutes counts the complete minutes in d; a negative d (a clock that
