@@ -7,9 +7,8 @@
 ALTER TABLE attendance_days
     ADD COLUMN needs_review boolean NOT NULL DEFAULT false,
     ADD COLUMN close_at timestamptz;
--- Days left open before close_at existed close at their first check-in at
--- the earliest; the decision reads the stream and waits until they are due.
-UPDATE attendance_days SET close_at = check_in WHERE status = 'open';
+-- Days open now stay without: their check-ins were recorded without a
+-- shift end, and the system never closes those.
 CREATE INDEX attendance_days_close_at_idx ON attendance_days (close_at, (employee_id::text)) WHERE status = 'open';
 
 -- +goose Down

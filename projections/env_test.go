@@ -253,7 +253,7 @@ func (e *env) checkIn(emp string, s employee.Schedule, at time.Time) {
 func (e *env) checkOut(emp string, at time.Time) {
 	e.t.Helper()
 	e.update(attendance.Stream(emp), func(h []any) ([]any, error) {
-		return attendance.Decide(attendance.Replay(h), attendance.CheckOut{EmployeeID: emp}, at)
+		return attendance.Decide(attendance.Replay(h), attendance.CheckOut{EmployeeID: emp, Rules: attendance.DefaultRules()}, at)
 	})
 }
 

@@ -56,7 +56,7 @@ func (h *RecordAttendanceHandler) Handle(ctx context.Context, cmd RecordAttendan
 	}
 	at := h.now()
 	id := cmd.Actor.EmployeeID
-	var decision attendance.Command = attendance.CheckOut{EmployeeID: id}
+	var decision attendance.Command = attendance.CheckOut{EmployeeID: id, Rules: h.rules}
 	if cmd.CheckIn {
 		days, err := h.holidays.around(ctx, h.store, cmd.Actor.Schedule, at)
 		if err != nil {

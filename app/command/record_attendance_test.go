@@ -60,7 +60,7 @@ func TestRecordAttendanceThroughTheCache(t *testing.T) {
 		return err
 	}
 	checkIn := attendance.CheckIn{EmployeeID: id, Schedule: sched, Rules: attendance.DefaultRules()}
-	checkOut := attendance.CheckOut{EmployeeID: id}
+	checkOut := attendance.CheckOut{EmployeeID: id, Rules: attendance.DefaultRules()}
 
 	for i := range 10 {
 		cmd := attendance.Command(checkIn)

@@ -22,6 +22,9 @@ func Stream(employeeID string) string { return streamid.Of(Category, employeeID)
 var (
 	ErrAlreadyCheckedIn error = errkind.New(errkind.Conflict, "already checked in: check out first")
 	ErrNotCheckedIn     error = errkind.New(errkind.Conflict, "not checked in")
+	// ErrCheckInExpired refuses a check-out of a check-in past due: the
+	// system closes it at its shift's end, whenever the closing runs.
+	ErrCheckInExpired error = errkind.New(errkind.Conflict, "the check-in was left open past its shift's end and is closed by the system")
 )
 
 // CheckedIn records arrival. Lateness is decided here, once, with the
@@ -38,21 +41,30 @@ type CheckedIn struct {
 	ScheduledStart time.Time `json:"scheduled_start,omitzero"`
 	// ShiftEnd is when the shift of LocalDate ends; a check-in still open
 	// Rules.AutoCheckoutAfter past the later of it and At is closed by the
-	// system. Zero in events recorded before shifts had an end.
+	// system. Zero in events recorded before shifts had an end: the system
+	// never closes those, and their check-out is never refused.
 	ShiftEnd time.Time `json:"shift_end,omitzero"`
 }
 
 // CloseAt is the moment a forgotten check-out is put at: the later of the
-// shift's end and the check-in itself.
-func (c CheckedIn) CloseAt() time.Time {
-	if c.ShiftEnd.After(c.At) {
-		return c.ShiftEnd
+// shift's end and the check-in itself; ok is false for a check-in recorded
+// before shifts had an end.
+func (c CheckedIn) CloseAt() (at time.Time, ok bool) {
+	if c.ShiftEnd.IsZero() {
+		return time.Time{}, false
 	}
-	return c.At
+	if c.ShiftEnd.After(c.At) {
+		return c.ShiftEnd, true
+	}
+	return c.At, true
 }
 
-// DueAt is when a check-in left open is closed by the system.
-func (c CheckedIn) DueAt(r Rules) time.Time { return c.CloseAt().Add(r.AutoCheckoutAfter) }
+// overdue reports whether the check-in, left open, is due to be closed by
+// the system at now.
+func (c CheckedIn) overdue(r Rules, now time.Time) bool {
+	at, ok := c.CloseAt()
+	return ok && !now.Before(at.Add(r.AutoCheckoutAfter))
+}
 
 // DefaultRules are the rules of EARLY_CHECKIN_MINUTES and AUTO_CHECKOUT_AFTER
 // left unset.
@@ -138,8 +150,10 @@ type CheckIn struct {
 	Rules      Rules
 }
 
+// CheckOut closes the open check-in, unless it is past due (see CloseForgotten).
 type CheckOut struct {
 	EmployeeID string
+	Rules      Rules
 }
 
 // CloseForgotten closes the open check-in if it is due (Rules.AutoCheckoutAfter
@@ -164,6 +178,9 @@ func Decide(s State, cmd Command, now time.Time) ([]any, error) {
 		}
 		if s.Open == nil {
 			return nil, ErrNotCheckedIn
+		}
+		if s.Open.overdue(c.Rules, now) {
+			return nil, ErrCheckInExpired
 		}
 		return []any{CheckedOut{
 			EmployeeID:    c.EmployeeID,
@@ -221,10 +238,10 @@ func checkIn(s State, c CheckIn, now time.Time) ([]any, error) {
 // closeForgotten returns the AutoCheckedOut of s's open check-in when it is
 // due at now, and nothing otherwise.
 func closeForgotten(s State, r Rules, now time.Time) []any {
-	if s.Open == nil || now.Before(s.Open.DueAt(r)) {
+	if s.Open == nil || !s.Open.overdue(r, now) {
 		return nil
 	}
-	at := s.Open.CloseAt()
+	at, _ := s.Open.CloseAt()
 	return []any{AutoCheckedOut{
 		EmployeeID:    s.Open.EmployeeID,
 		At:            at,

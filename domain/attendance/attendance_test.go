@@ -181,7 +181,7 @@ func TestCheckOut(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			tt.in.EmployeeID = "e1"
-			events, err := Decide(Replay([]any{tt.in}), CheckOut{EmployeeID: "e1"}, tt.now)
+			events, err := Decide(Replay([]any{tt.in}), CheckOut{EmployeeID: "e1", Rules: rules}, tt.now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -200,7 +200,7 @@ func TestCheckOutWithoutCheckIn(t *testing.T) {
 		CheckedOut{EmployeeID: "e1", At: utc("2024-12-02T14:00:00Z"), LocalDate: date(2024, 12, 2)},
 	})
 	for name, s := range map[string]State{"never checked in": {}, "already checked out": closed} {
-		if _, err := Decide(s, CheckOut{EmployeeID: "e1"}, utc("2024-12-02T15:00:00Z")); !errors.Is(err, ErrNotCheckedIn) {
+		if _, err := Decide(s, CheckOut{EmployeeID: "e1", Rules: rules}, utc("2024-12-02T15:00:00Z")); !errors.Is(err, ErrNotCheckedIn) {
 			t.Errorf("%s: got %v, want ErrNotCheckedIn", name, err)
 		}
 	}
@@ -222,8 +222,8 @@ func TestDay(t *testing.T) {
 		}
 		return events[0]
 	}
-	in := CheckIn{EmployeeID: "e1", Schedule: sched}
-	out := CheckOut{EmployeeID: "e1"}
+	in := CheckIn{EmployeeID: "e1", Schedule: sched, Rules: rules}
+	out := CheckOut{EmployeeID: "e1", Rules: rules}
 
 	if ev := step(in, "2024-12-02T05:17:00Z").(CheckedIn); !ev.Late || ev.LateMinutes != 17 {
 		t.Errorf("morning check-in: got late=%v minutes=%d, want late 17", ev.Late, ev.LateMinutes)
@@ -385,7 +385,7 @@ func TestNightWithBreaks(t *testing.T) {
 		return events[len(events)-1]
 	}
 	in := CheckIn{EmployeeID: "e1", Schedule: nightShift("Europe/Berlin", everyDay), Rules: rules}
-	out := CheckOut{EmployeeID: "e1"}
+	out := CheckOut{EmployeeID: "e1", Rules: rules}
 	night := date(2025, 3, 29) // the clocks go forward at 02:00
 
 	first := step(in, "2025-03-29T21:10:00Z").(CheckedIn) // 22:10 CET
@@ -428,7 +428,7 @@ func TestForgottenCheckOut(t *testing.T) {
 		{name: "a check-in after the shift's end closes at itself", open: openAfterEnd, now: "2024-12-02T19:00:00Z", want: []any{closed(openAfterEnd, "2024-12-02T15:00:00Z", 0)}},
 		{name: "a check-in after the shift's end is due four hours after itself", open: openAfterEnd, now: "2024-12-02T18:59:00Z"},
 		{name: "the long night the clocks go back counts 9 hours", open: openNight, now: "2025-10-26T09:00:00Z", want: []any{closed(openNight, "2025-10-26T05:00:00Z", 540)}},
-		{name: "an old check-in without a shift end closes at itself", open: beforeShiftEnds, now: "2024-12-02T09:00:00Z", want: []any{closed(beforeShiftEnds, "2024-12-02T05:00:00Z", 0)}},
+		{name: "an old check-in without a shift end is never closed", open: beforeShiftEnds, now: "2024-12-09T09:00:00Z"},
 		{name: "days later", open: openDay, now: "2024-12-09T05:00:00Z", want: []any{closed(openDay, "2024-12-02T14:00:00Z", 540)}},
 	}
 	for _, tt := range tests {
@@ -463,5 +463,14 @@ func TestForgottenCheckOut(t *testing.T) {
 	}
 	if s := Replay([]any{openDay, events[0]}); s.Open != nil {
 		t.Error("check-in still open after AutoCheckedOut")
+	}
+
+	// A check-out past due is refused whether or not the system closed it yet,
+	// so the day comes out the same either way; before, it is a check-out.
+	if _, err := Decide(Replay([]any{openDay}), CheckOut{EmployeeID: "e1", Rules: rules}, utc("2024-12-02T18:00:00Z")); !errors.Is(err, ErrCheckInExpired) {
+		t.Errorf("check-out past due: got %v, want ErrCheckInExpired", err)
+	}
+	if _, err := Decide(Replay([]any{openDay}), CheckOut{EmployeeID: "e1", Rules: rules}, utc("2024-12-02T17:59:59Z")); err != nil {
+		t.Errorf("check-out before due: got %v, want it recorded", err)
 	}
 }

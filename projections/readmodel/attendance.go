@@ -78,7 +78,10 @@ func attendanceModel() *Model {
 						r.LateMinutes = ev.LateMinutes
 					}
 				}
-				r.CheckOut, r.Status, r.CloseAt = nil, StatusOpen, optionalTime(ev.CloseAt())
+				r.CheckOut, r.Status, r.CloseAt = nil, StatusOpen, nil
+				if at, ok := ev.CloseAt(); ok {
+					r.CloseAt = &at
+				}
 				return days.put(ctx, r)
 			case attendance.CheckedOut:
 				return checkOut(ctx, days, e, ev.EmployeeID, ev.LocalDate, ev.At, ev.WorkedMinutes, false)
