@@ -116,3 +116,59 @@ func TestForgottenCheckOut(t *testing.T) {
 		t.Errorf("closes in the history: got %d, want 1", closes)
 	}
 }
+
+// TestNightShiftCheckIn checks in after midnight on a night shift: in a
+// zone chosen so that it is 00:xx there now, the check-in belongs to the
+// shift that began the evening before, and so does today's attendance.
+func TestNightShiftCheckIn(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	admin := a.admin()
+	now := time.Now().UTC()
+	if now.Minute() == 59 && now.Second() > 50 { // stay within the local hour 00
+		time.Sleep(15 * time.Second)
+		now = time.Now().UTC()
+	}
+	// Etc/GMT+h is h hours behind UTC (the sign is POSIX's).
+	zone := fmt.Sprintf("Etc/GMT%+d", now.Hour())
+	if now.Hour() > 12 {
+		zone = fmt.Sprintf("Etc/GMT%+d", now.Hour()-24)
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := now.In(loc).Hour(); h != 0 {
+		t.Fatalf("local hour in %s = %d, want 0", zone, h)
+	}
+	night := a.register(admin, "employee", map[string]any{"schedule": map[string]any{
+		"timezone": zone, "work_start": "22:00", "work_end": "06:00", "workdays": []int{1, 2, 3, 4, 5, 6, 7}}})
+	shiftDate := now.In(loc).AddDate(0, 0, -1).Format(time.DateOnly)
+
+	var in struct {
+		LocalDate   string `json:"local_date"`
+		Late        bool   `json:"late"`
+		LateMinutes int    `json:"late_minutes"`
+	}
+	a.must(http.StatusCreated, "POST", "/api/attendance/", night.token, map[string]string{"type": "check-in"}, &in)
+	if in.LocalDate != shiftDate || !in.Late || in.LateMinutes < 120 {
+		t.Errorf("check-in: got %+v, want the night of %s, two hours late or more", in, shiftDate)
+	}
+	var today struct {
+		Date   string `json:"date"`
+		Status string `json:"status"`
+	}
+	eventually(t, "today's attendance", func() bool {
+		a.must(http.StatusOK, "GET", "/api/attendance/today/", night.token, nil, &today)
+		return today.Status == "open"
+	})
+	if today.Date != shiftDate {
+		t.Errorf("today: got %s, want the night's date %s", today.Date, shiftDate)
+	}
+	// An overnight schedule is accepted; an empty shift is not.
+	r := a.call("POST", "/api/employees/", admin.token, map[string]any{"email": "empty@example.com", "password": password,
+		"full_name": "Empty", "role": "employee", "schedule": map[string]any{"timezone": "UTC", "work_start": "06:00", "work_end": "06:00"}})
+	if p := decodeProblem(t, r); r.status != http.StatusBadRequest || p.Errors["schedule.work_end"] == "" {
+		t.Errorf("work_end equal to work_start: got %s, want 400 naming schedule.work_end", r)
+	}
+}
