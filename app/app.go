@@ -9,6 +9,7 @@ import (
 
 	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/app/query"
+	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/eventstore"
@@ -76,13 +77,19 @@ type Deps struct {
 	LeavePolicy  leave.Policy
 	// DefaultSchedule is the schedule of new employees.
 	DefaultSchedule employee.Schedule
-	Now             func() time.Time
+	// Attendance are the shift windows and the forgotten check-out delay;
+	// attendance.DefaultRules when zero.
+	Attendance attendance.Rules
+	Now        func() time.Time
 }
 
 // New builds the application.
 func New(d Deps) Application {
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Attendance == (attendance.Rules{}) {
+		d.Attendance = attendance.DefaultRules()
 	}
 	s, now := d.Store, command.Now(d.Now)
 	holidays := command.NewRecentHolidays()
@@ -93,7 +100,7 @@ func New(d Deps) Application {
 	}
 	return Application{
 		Commands: Commands{
-			RecordAttendance:     command.NewRecordAttendanceHandler(s, holidays, now),
+			RecordAttendance:     command.NewRecordAttendanceHandler(s, holidays, d.Attendance, now),
 			RequestLeave:         command.NewRequestLeaveHandler(s, d.LeavePolicy, now),
 			DecideLeave:          command.NewDecideLeaveHandler(s, s, d.LeavePolicy, now),
 			CancelLeave:          command.NewCancelLeaveHandler(s, s, d.LeavePolicy, now),

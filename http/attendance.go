@@ -45,7 +45,7 @@ type AttendanceRecordJSON struct {
 // handleAttendance godoc
 //
 //	@Summary		Check in or out
-//	@Description	Records the caller's check-in or check-out at the server's clock. The first check-in of a workday past the schedule's start plus grace is late.
+//	@Description	Records the caller's check-in or check-out at the server's clock. A check-in from EARLY_CHECKIN_MINUTES before a shift's start to its end counts for that shift's date (an overnight shift keeps the date it starts on). The first check-in of a workday past the schedule's start plus grace is late. A check-in while an earlier one is open past AUTO_CHECKOUT_AFTER closes that one at its shift's end first (attendance.auto_checked_out) instead of answering 409; a check-out of one past that point is 409.
 //	@Tags			attendance
 //	@Accept			json
 //	@Produce		json
@@ -100,13 +100,15 @@ type AttendanceDayJSON struct {
 	WorkedMinutes int        `json:"worked_minutes"`
 	LateMinutes   int        `json:"late_minutes"`
 	Status        string     `json:"status" enums:"open,present,late,not_checked_in"`
+	// NeedsReview is true when the system closed a forgotten check-out of the day.
+	NeedsReview bool `json:"needs_review"`
 }
 
 func attendanceDayJSON(d query.AttendanceDay) AttendanceDayJSON {
 	in := d.CheckIn
 	return AttendanceDayJSON{
 		EmployeeID: d.EmployeeID, Date: d.Date.String(), CheckIn: &in, CheckOut: d.CheckOut,
-		WorkedMinutes: d.WorkedMinutes, LateMinutes: d.LateMinutes, Status: d.Status,
+		WorkedMinutes: d.WorkedMinutes, LateMinutes: d.LateMinutes, Status: d.Status, NeedsReview: d.NeedsReview,
 	}
 }
 
@@ -186,10 +188,11 @@ func handleListAttendance(employees query.EmployeeHandler, q query.ReadModels, n
 //	@Success	200	{object}	AttendanceDayJSON
 //	@Failure	401	{object}	UnauthorizedProblem
 //	@Router		/api/attendance/today/ [get]
-func handleAttendanceToday(q query.ReadModels, now func() time.Time) echo.HandlerFunc {
+func handleAttendanceToday(q query.ReadModels, record *command.RecordAttendanceHandler, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := mustPrincipal(c)
-		t := today(p.Schedule, now())
+		// The day of the shift under way: at 02:00 of a night shift, the date it began.
+		t := attendance.ShiftDate(p.Schedule, record.Rules(), now())
 		days, err := q.AttendanceDays(c.Request().Context(), p.EmployeeID, t, t)
 		if err != nil {
 			return err

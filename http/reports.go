@@ -30,6 +30,8 @@ type MonthlyRowJSON struct {
 	LeaveDays       int     `json:"leave_days"`
 	AbsentDays      int     `json:"absent_days"`
 	OvertimeMinutes int     `json:"overtime_minutes"`
+	// ReviewDays are the days whose forgotten check-out the system closed.
+	ReviewDays int `json:"review_days"`
 }
 
 // MonthlyReportJSON is the monthly work report.
@@ -114,7 +116,7 @@ func handleMonthlyWork(employees query.EmployeeHandler, q query.ReadModels, now 
 
 var reportHeader = []string{
 	"employee_id", "full_name", "days_worked", "worked_minutes", "worked_hours", "expected_minutes",
-	"late_days", "late_minutes", "leave_days", "absent_days", "overtime_minutes",
+	"late_days", "late_minutes", "leave_days", "absent_days", "overtime_minutes", "review_days",
 }
 
 func reportCells(r MonthlyRowJSON) []string {
@@ -122,6 +124,7 @@ func reportCells(r MonthlyRowJSON) []string {
 		csvText(r.EmployeeID), csvText(r.FullName), strconv.Itoa(r.DaysWorked), strconv.Itoa(r.WorkedMinutes),
 		strconv.FormatFloat(r.WorkedHours, 'f', 2, 64), strconv.Itoa(r.ExpectedMinutes), strconv.Itoa(r.LateDays),
 		strconv.Itoa(r.LateMinutes), strconv.Itoa(r.LeaveDays), strconv.Itoa(r.AbsentDays), strconv.Itoa(r.OvertimeMinutes),
+		strconv.Itoa(r.ReviewDays),
 	}
 }
 
@@ -157,7 +160,7 @@ func writeXLSX(c echo.Context, filename string, r MonthlyReportJSON) error {
 	for i, row := range r.Employees {
 		cells := []any{
 			row.EmployeeID, row.FullName, row.DaysWorked, row.WorkedMinutes, row.WorkedHours, row.ExpectedMinutes,
-			row.LateDays, row.LateMinutes, row.LeaveDays, row.AbsentDays, row.OvertimeMinutes,
+			row.LateDays, row.LateMinutes, row.LeaveDays, row.AbsentDays, row.OvertimeMinutes, row.ReviewDays,
 		}
 		if err := f.SetSheetRow(sheet, "A"+strconv.Itoa(i+2), &cells); err != nil {
 			return err
@@ -186,27 +189,46 @@ var (
 )
 
 func writePDF(c echo.Context, filename string, r MonthlyReportJSON) error {
+	var buf bytes.Buffer
+	if err := reportPDF(r).Output(&buf); err != nil {
+		return err
+	}
+	attachment(c, "application/pdf", filename)
+	return c.Blob(http.StatusOK, "application/pdf", buf.Bytes())
+}
+
+// reportPDF lays the report out on landscape A4 pages, each starting with
+// the column headers so that a printed page reads on its own.
+func reportPDF(r MonthlyReportJSON) *fpdf.Fpdf {
 	pdf := fpdf.New("L", "mm", "A4", "")
 	// The core PDF fonts only know cp1252; names need ş, ı, ğ and more.
 	pdf.AddUTF8FontFromBytes(reportFont, "", dejaVuSans)
 	pdf.AddUTF8FontFromBytes(reportFont, "B", dejaVuSansBold)
-	pdf.SetTitle(fmt.Sprintf("Monthly work %04d-%02d", r.Year, r.Month), true)
+	title := fmt.Sprintf("Monthly work %04d-%02d", r.Year, r.Month)
+	pdf.SetTitle(title, true)
+	headers := []string{"Employee", "Days", "Worked h", "Expected h", "Late days", "Late min", "Leave", "Absent", "Overtime min", "Review"}
+	widths := []float64{75, 18, 25, 25, 22, 22, 18, 18, 28, 18}
+	pdf.SetFillColor(230, 230, 230)
+	// AddPage, also the automatic one at a page break, runs this first.
+	pdf.SetHeaderFunc(func() {
+		if pdf.PageNo() == 1 {
+			pdf.SetFont(reportFont, "B", 14)
+			pdf.CellFormat(0, 10, title, "", 1, "L", false, 0, "")
+		}
+		pdf.SetFont(reportFont, "B", 9)
+		for i, h := range headers {
+			pdf.CellFormat(widths[i], 7, h, "1", 0, "C", true, 0, "")
+		}
+		pdf.Ln(-1)
+	})
 	pdf.AddPage()
-	pdf.SetFont(reportFont, "B", 14)
-	pdf.CellFormat(0, 10, fmt.Sprintf("Monthly work %04d-%02d", r.Year, r.Month), "", 1, "L", false, 0, "")
-	headers := []string{"Employee", "Days", "Worked h", "Expected h", "Late days", "Late min", "Leave", "Absent", "Overtime min"}
-	widths := []float64{75, 18, 25, 25, 22, 22, 18, 18, 30}
-	pdf.SetFont(reportFont, "B", 9)
-	for i, h := range headers {
-		pdf.CellFormat(widths[i], 7, h, "1", 0, "C", false, 0, "")
-	}
-	pdf.Ln(-1)
 	pdf.SetFont(reportFont, "", 9)
 	for _, row := range r.Employees {
 		cells := []string{
 			row.FullName, strconv.Itoa(row.DaysWorked), strconv.FormatFloat(row.WorkedHours, 'f', 2, 64),
 			strconv.FormatFloat(float64(row.ExpectedMinutes)/60, 'f', 2, 64), strconv.Itoa(row.LateDays),
 			strconv.Itoa(row.LateMinutes), strconv.Itoa(row.LeaveDays), strconv.Itoa(row.AbsentDays), strconv.Itoa(row.OvertimeMinutes),
+			strconv.Itoa(row.ReviewDays),
 		}
 		for i, s := range cells {
 			align := "R"
@@ -217,10 +239,5 @@ func writePDF(c echo.Context, filename string, r MonthlyReportJSON) error {
 		}
 		pdf.Ln(-1)
 	}
-	var buf bytes.Buffer
-	if err := pdf.Output(&buf); err != nil {
-		return err
-	}
-	attachment(c, "application/pdf", filename)
-	return c.Blob(http.StatusOK, "application/pdf", buf.Bytes())
+	return pdf
 }

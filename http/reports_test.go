@@ -1,9 +1,12 @@
 package http
 
 import (
+	"bytes"
 	"encoding/csv"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -47,8 +50,33 @@ func TestCSVCellsAreNeverFormulas(t *testing.T) {
 		if got := row[1]; got != tt.want {
 			t.Errorf("full_name %q written as %q, want %q", tt.name, got, tt.want)
 		}
-		if got := row[len(row)-1]; got != "-30" {
+		if got := row[slices.Index(reportHeader, "overtime_minutes")]; got != "-30" {
 			t.Errorf("overtime_minutes written as %q, want -30", got)
 		}
+	}
+}
+
+// TestPDFRepeatsItsHeaderOnEveryPage: a report of thousands of rows runs
+// over many pages, and each starts with the column headers, drawn as
+// filled cells: one filled rectangle per column and page.
+func TestPDFRepeatsItsHeaderOnEveryPage(t *testing.T) {
+	t.Parallel()
+	report := MonthlyReportJSON{Year: 2024, Month: 12}
+	for i := range 3000 {
+		report.Employees = append(report.Employees, MonthlyRowJSON{EmployeeID: "e", FullName: "Ayşe Yılmaz " + strconv.Itoa(i), ReviewDays: 1})
+	}
+	pdf := reportPDF(report)
+	pdf.SetCompression(false)
+	var buf bytes.Buffer
+	if err := pdf.Output(&buf); err != nil {
+		t.Fatal(err)
+	}
+	pages := pdf.PageNo()
+	if pages < 50 {
+		t.Fatalf("3,000 rows on %d pages, want dozens", pages)
+	}
+	const columns = 10
+	if got := bytes.Count(buf.Bytes(), []byte(" re B")); got != pages*columns {
+		t.Errorf("filled header cells: got %d, want %d (%d columns on each of %d pages)", got, pages*columns, columns, pages)
 	}
 }

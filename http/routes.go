@@ -91,7 +91,7 @@ func (s *Server) routes(d Deps) {
 
 		{http.MethodPost, "/attendance", access.AttendanceRecord, atRoute, handleAttendance(cmds.RecordAttendance)},
 		{http.MethodGet, "/attendance", access.EmployeeRead, inHandler, handleListAttendance(employees, qs.ReadModels, d.Now)},
-		{http.MethodGet, "/attendance/today", access.EmployeeRead, atRoute, handleAttendanceToday(qs.ReadModels, d.Now)},
+		{http.MethodGet, "/attendance/today", access.EmployeeRead, atRoute, handleAttendanceToday(qs.ReadModels, cmds.RecordAttendance, d.Now)},
 
 		{http.MethodPost, "/leave-management", access.LeaveRequest, atRoute, handleRequestLeave(cmds.RequestLeave)},
 		{http.MethodGet, "/leave-management", access.EmployeeRead, atRoute, handleListLeave(employees, qs.ReadModels)},

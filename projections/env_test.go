@@ -124,14 +124,14 @@ func (e *env) register(name string, role employee.Role, managerID string, s empl
 func (e *env) checkIn(emp string, s employee.Schedule, at time.Time) {
 	e.t.Helper()
 	e.update(attendance.Stream(emp), func(h []any) ([]any, error) {
-		return attendance.Decide(attendance.Replay(h), attendance.CheckIn{EmployeeID: emp, Schedule: s}, at)
+		return attendance.Decide(attendance.Replay(h), attendance.CheckIn{EmployeeID: emp, Schedule: s, Rules: attendance.DefaultRules()}, at)
 	})
 }
 
 func (e *env) checkOut(emp string, at time.Time) {
 	e.t.Helper()
 	e.update(attendance.Stream(emp), func(h []any) ([]any, error) {
-		return attendance.Decide(attendance.Replay(h), attendance.CheckOut{EmployeeID: emp}, at)
+		return attendance.Decide(attendance.Replay(h), attendance.CheckOut{EmployeeID: emp, Rules: attendance.DefaultRules()}, at)
 	})
 }
 

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/acme/employee-tracking/app/command"
+	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/eventstore"
@@ -37,6 +38,9 @@ type Deps struct {
 	// DailyCheckAt is when, in each employee's local time, the daily sweep
 	// looks at their day.
 	DailyCheckAt calendar.Clock
+	// Attendance are the rules forgotten check-outs are closed by;
+	// attendance.DefaultRules when zero.
+	Attendance attendance.Rules
 	// Pool serves the projectors, the sagas' bookkeeping and the relay's
 	// checkpoint; Store may use another (the API's), whose appends still
 	// wake the relay.
@@ -61,6 +65,7 @@ type Pipeline struct {
 	now     func() time.Time
 	policy  leave.Policy
 	checkAt calendar.Clock
+	rules   attendance.Rules
 	queries *readmodel.Queries
 	monitor *Monitor
 	metrics *metrics
@@ -87,7 +92,10 @@ func New(d Deps) (*Pipeline, error) {
 	p := &Pipeline{
 		pool: d.Pool, store: d.Store, bus: d.Bus, logger: d.Logger, now: d.Now, queries: d.Queries,
 		monitor: NewMonitor(d.Pool),
-		checkAt: d.DailyCheckAt, policy: d.LeavePolicy, metrics: newMetrics(),
+		checkAt: d.DailyCheckAt, rules: d.Attendance, policy: d.LeavePolicy, metrics: newMetrics(),
+	}
+	if p.rules == (attendance.Rules{}) {
+		p.rules = attendance.DefaultRules()
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -121,10 +129,12 @@ func New(d Deps) (*Pipeline, error) {
 func (p *Pipeline) sagaDeps() saga.Deps {
 	return saga.Deps{
 		Pool: p.pool, Store: p.store, Queries: p.queries, LeavePolicy: p.policy, DailyCheckAt: p.checkAt,
-		RaiseNotification: command.NewRaiseNotificationHandler(p.store, p.now),
-		DeductLateness:    command.NewDeductLatenessHandler(p.store, p.policy),
-		GrantLeaveYear:    command.NewGrantLeaveYearHandler(p.store, p.policy, p.now),
-		Now:               p.now, Logger: p.logger,
+		RaiseNotification:      command.NewRaiseNotificationHandler(p.store, p.now),
+		DeductLateness:         command.NewDeductLatenessHandler(p.store, p.policy),
+		GrantLeaveYear:         command.NewGrantLeaveYearHandler(p.store, p.policy, p.now),
+		CloseForgottenCheckOut: command.NewCloseForgottenCheckOutHandler(p.store, p.rules, p.now),
+		Attendance:             p.rules,
+		Now:                    p.now, Logger: p.logger,
 	}
 }
 
@@ -186,6 +196,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	g.Go(func() error {
 		return p.sweep().Run(gctx)
 	})
+	g.Go(func() error { return p.autoCheckout().Run(gctx) })
 	g.Go(func() error {
 		p.every(gctx, bus.TrimEvery, "trim the bus", func(ctx context.Context) error {
 			return p.bus.Trim(ctx, p.topics())
@@ -261,6 +272,8 @@ func (p *Pipeline) topics() []string {
 }
 
 func (p *Pipeline) sweep() *saga.Sweep { return saga.NewSweep(p.sagaDeps()) }
+
+func (p *Pipeline) autoCheckout() *saga.AutoCheckout { return saga.NewAutoCheckout(p.sagaDeps()) }
 
 // liveModel runs a read model's fold on the live tables.
 type liveModel struct {

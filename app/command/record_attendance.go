@@ -29,16 +29,21 @@ type RecordAttendanceHandler struct {
 	store    EventStore
 	states   *attendanceStates
 	holidays *RecentHolidays
+	rules    attendance.Rules
 	now      Now
 }
 
 // NewRecordAttendanceHandler returns the handler, caching holidays in holidays.
-func NewRecordAttendanceHandler(store EventStore, holidays *RecentHolidays, now Now) *RecordAttendanceHandler {
-	return &RecordAttendanceHandler{store: store, states: newAttendanceStates(), holidays: holidays, now: now}
+func NewRecordAttendanceHandler(store EventStore, holidays *RecentHolidays, rules attendance.Rules, now Now) *RecordAttendanceHandler {
+	return &RecordAttendanceHandler{store: store, states: newAttendanceStates(), holidays: holidays, rules: rules, now: now}
 }
 
+// Rules are the attendance rules the handler decides by.
+func (h *RecordAttendanceHandler) Rules() attendance.Rules { return h.rules }
+
 // Recorded is a check-in or check-out as decided: an attendance.CheckedIn or
-// attendance.CheckedOut and the id of its event.
+// attendance.CheckedOut and the id of its event. A check-in that closed a
+// forgotten check-out first is still the CheckedIn.
 type Recorded struct {
 	Event any
 	ID    string
@@ -51,21 +56,23 @@ func (h *RecordAttendanceHandler) Handle(ctx context.Context, cmd RecordAttendan
 	}
 	at := h.now()
 	id := cmd.Actor.EmployeeID
-	var decision attendance.Command = attendance.CheckOut{EmployeeID: id}
+	var decision attendance.Command = attendance.CheckOut{EmployeeID: id, Rules: h.rules}
 	if cmd.CheckIn {
 		days, err := h.holidays.around(ctx, h.store, cmd.Actor.Schedule, at)
 		if err != nil {
 			return Recorded{}, err
 		}
-		decision = attendance.CheckIn{EmployeeID: id, Schedule: cmd.Actor.Schedule, Holidays: days}
+		decision = attendance.CheckIn{EmployeeID: id, Schedule: cmd.Actor.Schedule, Holidays: days, Rules: h.rules}
 	}
-	d, err := h.states.decide(ctx, h.store, cmd.Origin, id, attendance.Stream(id), func(s attendance.State) ([]any, error) {
+	origin := func([]any) Origin { return cmd.Origin }
+	d, err := h.states.decide(ctx, h.store, origin, id, attendance.Stream(id), func(s attendance.State) ([]any, error) {
 		return attendance.Decide(s, decision, at)
 	})
 	if err != nil {
 		return Recorded{}, err
 	}
-	return Recorded{Event: d.events[0], ID: d.ids[0].String()}, nil
+	last := len(d.events) - 1
+	return Recorded{Event: d.events[last], ID: d.ids[last].String()}, nil
 }
 
 // RecentHolidays are the holidays of recent years as read at most
@@ -157,7 +164,8 @@ func (c *attendanceStates) forget(stream string) {
 // state is decided on without loading: the append carries its version, so a
 // stale one conflicts and the rest is loaded; a refusal is only trusted on a
 // state just loaded. A check-in or check-out then costs one round trip.
-func (c *attendanceStates) decide(ctx context.Context, store EventStore, o Origin, actor, stream string,
+// origin gives the origin of the events decided, which may derive their ids.
+func (c *attendanceStates) decide(ctx context.Context, store EventStore, origin func(events []any) Origin, actor, stream string,
 	decide func(attendance.State) ([]any, error)) (decision, error) {
 	cur, cached := c.get(stream)
 	load := !cached
@@ -182,7 +190,7 @@ func (c *attendanceStates) decide(ctx context.Context, store EventStore, o Origi
 			c.put(stream, cur)
 			return decision{}, err
 		}
-		data, err := o.eventData(actor, stream, events)
+		data, err := origin(events).eventData(actor, stream, events)
 		if err != nil {
 			return decision{}, err
 		}

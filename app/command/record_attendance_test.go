@@ -54,13 +54,13 @@ func TestRecordAttendanceThroughTheCache(t *testing.T) {
 	sched := employee.Schedule{Timezone: "UTC", WorkStart: 8 * 60, WorkEnd: 17 * 60, Workdays: []int{1, 2, 3, 4, 5, 6, 7}}
 	at := time.Date(2024, 12, 2, 9, 0, 0, 0, time.UTC)
 	step := func(cache *attendanceStates, cmd attendance.Command) error {
-		_, err := cache.decide(ctx, store, Origin{}, id, stream, func(s attendance.State) ([]any, error) {
+		_, err := cache.decide(ctx, store, func([]any) Origin { return Origin{} }, id, stream, func(s attendance.State) ([]any, error) {
 			return attendance.Decide(s, cmd, at)
 		})
 		return err
 	}
-	checkIn := attendance.CheckIn{EmployeeID: id, Schedule: sched}
-	checkOut := attendance.CheckOut{EmployeeID: id}
+	checkIn := attendance.CheckIn{EmployeeID: id, Schedule: sched, Rules: attendance.DefaultRules()}
+	checkOut := attendance.CheckOut{EmployeeID: id, Rules: attendance.DefaultRules()}
 
 	for i := range 10 {
 		cmd := attendance.Command(checkIn)

@@ -59,6 +59,8 @@ type AttendanceDay struct {
 	WorkedMinutes int           `json:"worked_minutes"`
 	LateMinutes   int           `json:"late_minutes"`
 	Status        string        `json:"status"`
+	// NeedsReview is true when the system closed a forgotten check-out.
+	NeedsReview bool `json:"needs_review"`
 }
 
 // LeaveRequestView is a leave request.
@@ -98,6 +100,8 @@ type MonthlyRow struct {
 	LeaveDays       int     `json:"leave_days"`
 	AbsentDays      int     `json:"absent_days"`
 	OvertimeMinutes int     `json:"overtime_minutes"`
+	// ReviewDays are the days whose forgotten check-out the system closed.
+	ReviewDays int `json:"review_days"`
 }
 
 // MonthlyReport is the monthly working hours report.

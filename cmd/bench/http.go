@@ -561,7 +561,7 @@ func recordMonth(ctx context.Context, store *eventstore.Store, id string, sched 
 		for _, step := range []struct {
 			cmd attendance.Command
 			at  time.Time
-		}{{attendance.CheckIn{EmployeeID: id, Schedule: sched}, in}, {attendance.CheckOut{EmployeeID: id}, out}} {
+		}{{attendance.CheckIn{EmployeeID: id, Schedule: sched, Rules: attendance.DefaultRules()}, in}, {attendance.CheckOut{EmployeeID: id, Rules: attendance.DefaultRules()}, out}} {
 			events, err := attendance.Decide(state, step.cmd, step.at)
 			if err != nil {
 				return err

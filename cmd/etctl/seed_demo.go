@@ -40,7 +40,8 @@ var ErrAlreadySeeded = errors.New("seed-demo: the demo company already exists in
 // demoDomain names every demo login; the domain is reserved for examples.
 const demoDomain = "demo.example.com"
 
-// Offices of the demo company: half the staff in each.
+// Offices of the demo company, the staff spread evenly over them; Berlin
+// works the night shift, 22:00 to 06:00 the next morning.
 var offices = []struct {
 	name, tz, start, end string
 	first, last          []string
@@ -51,6 +52,9 @@ var offices = []struct {
 	{"New York", "America/New_York", "09:00", "17:00",
 		[]string{"Emma", "Liam", "Olivia", "Noah", "Ava", "James", "Sophia", "Lucas", "Mia", "Ethan", "Grace", "Daniel"},
 		[]string{"Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Lopez", "Wilson", "Moore", "Clark"}},
+	{"Berlin night shift", "Europe/Berlin", "22:00", "06:00",
+		[]string{"Lukas", "Anna", "Jonas", "Lea", "Felix", "Hannah", "Paul", "Marie", "Leon", "Lena", "Finn", "Jana"},
+		[]string{"Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann", "Koch", "Richter"}},
 }
 
 // demoLeaveTypes are the company's own leave types, beside the four built-in
@@ -72,10 +76,11 @@ var demoHolidays = []struct {
 	{time.October, 29, "Republic Day"}, {time.December, 25, "Christmas Day"},
 }
 
-// seedDemo creates an admin, managers, employees in two offices and months
-// of check-ins, absences, leave requests in every state and holidays. The
-// company starts with its history: everyone is hired on its first day, so no
-// report shows days before it as absences. Every
+// seedDemo creates an admin, managers, employees in three offices (one on
+// the night shift) and months of check-ins, absences, a forgotten check-out,
+// leave requests in every state and holidays. The company starts with its
+// history: everyone is hired on its first day, so no report shows days
+// before it as absences. Every
 // change goes through the API's handlers in this process, on a simulated
 // clock, so the events are exactly the ones the API appends. It refuses to
 // run twice: the demo admin's email is taken on a seeded database.
@@ -186,11 +191,13 @@ type demo struct {
 // counts are what the seeding did, for its summary line.
 type counts struct {
 	checkIns, late, absences, leave int
+	forgotten                       int // check-outs never made, closed by the next check-in
 	leaveByStatus                   map[string]int
 }
 
 func (c counts) String() string {
-	return fmt.Sprintf("%d check-ins, %d late, %d absences, %d leave requests %v", c.checkIns, c.late, c.absences, c.leave, c.leaveByStatus)
+	return fmt.Sprintf("%d check-ins, %d late, %d absences, %d forgotten check-outs, %d leave requests %v",
+		c.checkIns, c.late, c.absences, c.forgotten, c.leave, c.leaveByStatus)
 }
 
 // person is a demo login; id and token are known once its registration ran.
@@ -313,8 +320,11 @@ func (d *demo) plan(admin *person, staff int, first, today time.Time) []step {
 	}
 
 	// Workdays of everyone expected at work, managers too: most arrive on
-	// time, some late, a few not at all.
+	// time, some late, a few not at all. The first employee forgets to check
+	// out once, on their first day: their next check-in closes that day at its
+	// shift's end and flags it for review.
 	workers := slices.Concat(d.managers, d.staff)
+	forgetful := d.staff[0]
 	for day := first; day.Before(today); day = day.AddDate(0, 0, 1) {
 		date := day.Format(time.DateOnly)
 		if day.Weekday() == time.Saturday || day.Weekday() == time.Sunday || holidays[date] {
@@ -334,11 +344,19 @@ func (d *demo) plan(admin *person, staff int, first, today time.Time) []step {
 				arrive = arrive.Add(time.Duration(20+d.rng.IntN(50)) * time.Minute)
 				d.counts.late++
 			}
-			leave := localTime(day, e.end, loc).Add(time.Duration(d.rng.IntN(75)-15) * time.Minute)
+			endDay := day
+			if e.end < e.start { // a night shift ends the next morning
+				endDay = day.AddDate(0, 0, 1)
+			}
+			leave := localTime(endDay, e.end, loc).Add(time.Duration(d.rng.IntN(75)-15) * time.Minute)
 			d.counts.checkIns++
 			at(arrive, func() error {
 				return d.call(e, http.StatusCreated, "POST", "/api/attendance/", map[string]string{"type": "check-in"}, nil)
 			})
+			if e == forgetful && d.counts.forgotten == 0 {
+				d.counts.forgotten++
+				continue
+			}
 			at(leave, func() error {
 				return d.call(e, http.StatusCreated, "POST", "/api/attendance/", map[string]string{"type": "check-out"}, nil)
 			})

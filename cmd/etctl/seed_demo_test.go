@@ -46,6 +46,7 @@ func TestSeedDemo(t *testing.T) {
 	var c struct {
 		admins, managers, employees, zones  int
 		checkIns, checkOuts, late, absentee int
+		autoCheckOuts, nightShifts          int
 		requested, approved, rejected       int
 		cancelled, leaveTypes               int
 	}
@@ -63,9 +64,11 @@ func TestSeedDemo(t *testing.T) {
 		count(*) FILTER (WHERE type = 'leave.approved'),
 		count(*) FILTER (WHERE type = 'leave.rejected'),
 		count(*) FILTER (WHERE type = 'leave.cancelled'),
+		count(*) FILTER (WHERE type = 'attendance.auto_checked_out'),
+		count(*) FILTER (WHERE type = 'employee.registered' AND data->'schedule'->>'work_end' < data->'schedule'->>'work_start'),
 		count(*) FILTER (WHERE type = 'leave_type.defined')
 		FROM events`).Scan(&c.admins, &c.managers, &c.employees, &c.zones, &c.checkIns, &c.checkOuts, &c.late, &c.absentee,
-		&c.requested, &c.approved, &c.rejected, &c.cancelled, &c.leaveTypes)
+		&c.requested, &c.approved, &c.rejected, &c.cancelled, &c.autoCheckOuts, &c.nightShifts, &c.leaveTypes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,11 +79,13 @@ func TestSeedDemo(t *testing.T) {
 	}{
 		{"admins", c.admins, 1, false},
 		{"leave types of its own", c.leaveTypes, 2, false},
-		{"managers", c.managers, 2, false},
+		{"managers", c.managers, 3, false},
 		{"employees", c.employees, staff, false},
-		{"employees' timezones", c.zones, 2, false},
+		{"employees' timezones", c.zones, 3, false},
+		{"night-shift team, manager included", c.nightShifts, 3, false},
 		{"check-ins", c.checkIns, staff * 15, true},
-		{"check-outs", c.checkOuts, c.checkIns, false},
+		{"forgotten check-outs closed by the next check-in", c.autoCheckOuts, 1, false},
+		{"check-outs", c.checkOuts + c.autoCheckOuts, c.checkIns, false},
 		{"late check-ins", c.late, 1, true},
 		{"employees with fewer check-ins than others (absence or leave)", c.absentee, 1, true},
 		{"leave requests", c.requested, staff, false},

@@ -287,7 +287,7 @@ func TestRegistration(t *testing.T) {
 		t.Errorf("new employee's entitlement = %v, want 15", b.Entitlement)
 	}
 	p := decodeProblem(t, a.must(http.StatusBadRequest, "POST", "/api/employees/", admin.token,
-		body("employee", "e3@example.com", map[string]any{"schedule": map[string]any{"work_start": "18:00", "work_end": "09:00", "workdays": []int{0, 8}, "timezone": "Mars/Olympus"}}), nil))
+		body("employee", "e3@example.com", map[string]any{"schedule": map[string]any{"work_start": "18:00", "work_end": "18:00", "workdays": []int{0, 8}, "timezone": "Mars/Olympus"}}), nil))
 	for _, f := range []string{"schedule.work_end", "schedule.workdays", "schedule.timezone"} {
 		if _, ok := p.Errors[f]; !ok {
 			t.Errorf("bad schedule errors = %v, want %s named", p.Errors, f)

@@ -83,7 +83,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Records the caller's check-in or check-out at the server's clock. The first check-in of a workday past the schedule's start plus grace is late.",
+                "description": "Records the caller's check-in or check-out at the server's clock. A check-in from EARLY_CHECKIN_MINUTES before a shift's start to its end counts for that shift's date (an overnight shift keeps the date it starts on). The first check-in of a workday past the schedule's start plus grace is late. A check-in while an earlier one is open past AUTO_CHECKOUT_AFTER closes that one at its shift's end first (attendance.auto_checked_out) instead of answering 409; a check-out of one past that point is 409.",
                 "consumes": [
                     "application/json"
                 ],
@@ -2116,6 +2116,10 @@ const docTemplate = `{
                 "late_minutes": {
                     "type": "integer"
                 },
+                "needs_review": {
+                    "description": "NeedsReview is true when the system closed a forgotten check-out of the day.",
+                    "type": "boolean"
+                },
                 "status": {
                     "type": "string",
                     "enum": [
@@ -3043,6 +3047,10 @@ const docTemplate = `{
                     "type": "integer"
                 },
                 "overtime_minutes": {
+                    "type": "integer"
+                },
+                "review_days": {
+                    "description": "ReviewDays are the days whose forgotten check-out the system closed.",
                     "type": "integer"
                 },
                 "worked_hours": {

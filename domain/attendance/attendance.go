@@ -22,6 +22,9 @@ func Stream(employeeID string) string { return streamid.Of(Category, employeeID)
 var (
 	ErrAlreadyCheckedIn error = errkind.New(errkind.Conflict, "already checked in: check out first")
 	ErrNotCheckedIn     error = errkind.New(errkind.Conflict, "not checked in")
+	// ErrCheckInExpired refuses a check-out of a check-in past due: the
+	// system closes it at its shift's end, whenever the closing runs.
+	ErrCheckInExpired error = errkind.New(errkind.Conflict, "the check-in was left open past its shift's end and is closed by the system")
 )
 
 // CheckedIn records arrival. Lateness is decided here, once, with the
@@ -36,6 +39,46 @@ type CheckedIn struct {
 	LateMinutes int           `json:"late_minutes"`
 	// ScheduledStart is zero when the day is not a workday.
 	ScheduledStart time.Time `json:"scheduled_start,omitzero"`
+	// ShiftEnd is when the shift of LocalDate ends; a check-in still open
+	// Rules.AutoCheckoutAfter past the later of it and At is closed by the
+	// system. Zero in events recorded before shifts had an end: the system
+	// never closes those, and their check-out is never refused.
+	ShiftEnd time.Time `json:"shift_end,omitzero"`
+}
+
+// CloseAt is the moment a forgotten check-out is put at: the later of the
+// shift's end and the check-in itself; ok is false for a check-in recorded
+// before shifts had an end.
+func (c CheckedIn) CloseAt() (at time.Time, ok bool) {
+	if c.ShiftEnd.IsZero() {
+		return time.Time{}, false
+	}
+	if c.ShiftEnd.After(c.At) {
+		return c.ShiftEnd, true
+	}
+	return c.At, true
+}
+
+// overdue reports whether the check-in, left open, is due to be closed by
+// the system at now.
+func (c CheckedIn) overdue(r Rules, now time.Time) bool {
+	at, ok := c.CloseAt()
+	return ok && !now.Before(at.Add(r.AutoCheckoutAfter))
+}
+
+// DefaultRules are the rules of EARLY_CHECKIN_MINUTES and AUTO_CHECKOUT_AFTER
+// left unset.
+func DefaultRules() Rules {
+	return Rules{EarlyCheckIn: 2 * time.Hour, AutoCheckoutAfter: 4 * time.Hour}
+}
+
+// Rules are the company's attendance settings.
+type Rules struct {
+	// EarlyCheckIn is how long before a shift's start a check-in belongs to it.
+	EarlyCheckIn time.Duration
+	// AutoCheckoutAfter is how long an open check-in outlives its CloseAt
+	// before the system closes it.
+	AutoCheckoutAfter time.Duration
 }
 
 // CheckedOut closes the open check-in; LocalDate is that check-in's date,
@@ -48,11 +91,23 @@ type CheckedOut struct {
 	WorkedMinutes int           `json:"worked_minutes"`
 }
 
-func (CheckedIn) EventName() string  { return "attendance.checked_in" }
-func (CheckedOut) EventName() string { return "attendance.checked_out" }
+// AutoCheckedOut closes a check-in that was never checked out, at its
+// CloseAt: the day's worked time stops at the shift's end and the day needs
+// review.
+type AutoCheckedOut struct {
+	EmployeeID    string        `json:"employee_id"`
+	At            time.Time     `json:"at"`
+	LocalDate     calendar.Date `json:"local_date"`
+	CheckedInAt   time.Time     `json:"checked_in_at"`
+	WorkedMinutes int           `json:"worked_minutes"`
+}
+
+func (CheckedIn) EventName() string      { return "attendance.checked_in" }
+func (CheckedOut) EventName() string     { return "attendance.checked_out" }
+func (AutoCheckedOut) EventName() string { return "attendance.auto_checked_out" }
 
 // Events lists a zero value of each event type, for the codec registry.
-func Events() []any { return []any{CheckedIn{}, CheckedOut{}} }
+func Events() []any { return []any{CheckedIn{}, CheckedOut{}, AutoCheckedOut{}} }
 
 // State is what an employee's attendance stream decides with.
 type State struct {
@@ -69,7 +124,7 @@ func (s *State) Apply(event any) {
 	case CheckedIn:
 		s.Open = &ev
 		s.LastCheckInDate = ev.LocalDate
-	case CheckedOut:
+	case CheckedOut, AutoCheckedOut:
 		s.Open = nil
 	}
 }
@@ -83,7 +138,7 @@ func Replay(history []any) State {
 	return s
 }
 
-// Command is CheckIn or CheckOut.
+// Command is CheckIn, CheckOut or CloseForgotten.
 type Command interface{ command() }
 
 // CheckIn carries the employee's current schedule and the holidays around
@@ -92,14 +147,25 @@ type CheckIn struct {
 	EmployeeID string
 	Schedule   employee.Schedule
 	Holidays   calendar.Holidays
+	Rules      Rules
 }
 
+// CheckOut closes the open check-in, unless it is past due (see CloseForgotten).
 type CheckOut struct {
 	EmployeeID string
+	Rules      Rules
 }
 
-func (CheckIn) command()  {}
-func (CheckOut) command() {}
+// CloseForgotten closes the open check-in if it is due (Rules.AutoCheckoutAfter
+// past its CloseAt); it decides nothing otherwise.
+type CloseForgotten struct {
+	EmployeeID string
+	Rules      Rules
+}
+
+func (CheckIn) command()        {}
+func (CheckOut) command()       {}
+func (CloseForgotten) command() {}
 
 // Decide returns the events cmd causes on s at now, or why it is refused.
 func Decide(s State, cmd Command, now time.Time) ([]any, error) {
@@ -113,6 +179,9 @@ func Decide(s State, cmd Command, now time.Time) ([]any, error) {
 		if s.Open == nil {
 			return nil, ErrNotCheckedIn
 		}
+		if s.Open.overdue(c.Rules, now) {
+			return nil, ErrCheckInExpired
+		}
 		return []any{CheckedOut{
 			EmployeeID:    c.EmployeeID,
 			At:            now.UTC(),
@@ -120,6 +189,11 @@ func Decide(s State, cmd Command, now time.Time) ([]any, error) {
 			CheckedInAt:   s.Open.At,
 			WorkedMinutes: wholeMinutes(now.Sub(s.Open.At)),
 		}}, nil
+	case CloseForgotten:
+		if c.EmployeeID == "" {
+			return nil, validation.Check(map[string]string{"employee_id": "required"})
+		}
+		return closeForgotten(s, c.Rules, now), nil
 	default:
 		return nil, fmt.Errorf("attendance: unknown command %T", cmd)
 	}
@@ -136,17 +210,19 @@ func checkIn(s State, c CheckIn, now time.Time) ([]any, error) {
 	if err := validation.Check(fields); err != nil {
 		return nil, err
 	}
-	if s.Open != nil {
+	// A forgotten check-out past due is closed first; one not yet due is a conflict.
+	closed := closeForgotten(s, c.Rules, now)
+	if s.Open != nil && closed == nil {
 		return nil, ErrAlreadyCheckedIn
 	}
-	loc, _ := c.Schedule.Location() // validated above
-	date := calendar.DateOf(now, loc)
+	date := ShiftDate(c.Schedule, c.Rules, now)
 	ev := CheckedIn{
 		EmployeeID: c.EmployeeID,
 		At:         now.UTC(),
 		LocalDate:  date,
 		Timezone:   c.Schedule.Timezone,
 		Workday:    c.Schedule.IsWorkday(date) && !c.Holidays.Contains(date),
+		ShiftEnd:   c.Schedule.EndOn(date).UTC(),
 	}
 	if ev.Workday {
 		ev.ScheduledStart = c.Schedule.StartOn(date).UTC()
@@ -156,7 +232,50 @@ func checkIn(s State, c CheckIn, now time.Time) ([]any, error) {
 			}
 		}
 	}
-	return []any{ev}, nil
+	return append(closed, ev), nil
+}
+
+// closeForgotten returns the AutoCheckedOut of s's open check-in when it is
+// due at now, and nothing otherwise.
+func closeForgotten(s State, r Rules, now time.Time) []any {
+	if s.Open == nil || !s.Open.overdue(r, now) {
+		return nil
+	}
+	at, _ := s.Open.CloseAt()
+	return []any{AutoCheckedOut{
+		EmployeeID:    s.Open.EmployeeID,
+		At:            at,
+		LocalDate:     s.Open.LocalDate,
+		CheckedInAt:   s.Open.At,
+		WorkedMinutes: wholeMinutes(at.Sub(s.Open.At)),
+	}}
+}
+
+// ShiftDate is the local date a check-in at now counts for: the date D
+// whose shift window, from D's start less r.EarlyCheckIn to D's end, holds
+// now (the one starting nearest to now when windows overlap), or else the
+// calendar date at now. An overnight shift thus keeps the date it started on.
+func ShiftDate(s employee.Schedule, r Rules, now time.Time) calendar.Date {
+	loc, err := s.Location()
+	if err != nil {
+		loc = time.UTC
+	}
+	today := calendar.DateOf(now, loc)
+	best, found := today, false
+	var bestDistance time.Duration
+	// A window reaches at most a day back (an overnight shift) and, with an
+	// early check-in before midnight, a day ahead.
+	for _, d := range []calendar.Date{today.AddDays(-1), today, today.AddDays(1)} {
+		start := s.StartOn(d)
+		if now.Before(start.Add(-r.EarlyCheckIn)) || !now.Before(s.EndOn(d)) {
+			continue
+		}
+		distance := now.Sub(start).Abs()
+		if !found || distance < bestDistance {
+			best, found, bestDistance = d, true, distance
+		}
+	}
+	return best
 }
 
 // wholeMinutes counts the complete minutes in d; a negative d (a clock that

@@ -89,7 +89,7 @@ func TestRegisterRefusals(t *testing.T) {
 		{name: "unknown role", edit: func(r *Register) { r.Role = "boss" }, wantFields: []string{"role"}},
 		{name: "bad hire date", edit: func(r *Register) { r.HireDate = calendar.Date{Year: 2024, Month: 2, Day: 30} }, wantFields: []string{"hire_date"}},
 		{name: "bad schedule", edit: func(r *Register) {
-			r.Schedule = Schedule{Timezone: "Mars/Olympus", WorkStart: 9 * 60, WorkEnd: 8 * 60, GraceMinutes: -1}
+			r.Schedule = Schedule{Timezone: "Mars/Olympus", WorkStart: 9 * 60, WorkEnd: 9 * 60, GraceMinutes: -1}
 		},
 			wantFields: []string{"schedule.timezone", "schedule.work_end", "schedule.grace_minutes", "schedule.workdays"}},
 		{name: "every field at once", edit: func(r *Register) { *r = Register{EmployeeID: "x", Schedule: istanbul()} },

@@ -35,8 +35,8 @@ func (s Schedule) Validate() map[string]string {
 	if !s.WorkEnd.Valid() {
 		fields["work_end"] = badClock
 	}
-	if s.WorkStart.Valid() && s.WorkEnd.Valid() && s.WorkStart >= s.WorkEnd {
-		fields["work_end"] = "must be after work_start"
+	if s.WorkStart.Valid() && s.WorkEnd.Valid() && s.WorkStart == s.WorkEnd {
+		fields["work_end"] = "must differ from work_start (an earlier work_end ends the next day)"
 	}
 	if s.GraceMinutes < 0 || s.GraceMinutes > MaxGraceMinutes {
 		fields["grace_minutes"] = fmt.Sprintf("must be between 0 and %d", MaxGraceMinutes)
@@ -118,13 +118,28 @@ func (s Schedule) Location() (*time.Location, error) {
 	return loc, nil
 }
 
+// Overnight reports whether a shift ends on the day after it starts.
+func (s Schedule) Overnight() bool { return s.WorkEnd < s.WorkStart }
+
+// EndOn is the instant the shift of local date d ends: on d, or on the next
+// day for an overnight shift. Like StartOn it follows the wall clock, so a
+// night shift is an hour shorter or longer on the nights the clocks change.
+func (s Schedule) EndOn(d calendar.Date) time.Time {
+	if s.Overnight() {
+		d = d.AddDays(1)
+	}
+	return s.at(d, s.WorkEnd)
+}
+
 // StartOn is the instant work starts on local date d. It is computed from
 // the wall clock in the schedule's zone, so it is right on DST change days.
 // A schedule whose zone does not load (never a validated one) falls back to UTC.
-func (s Schedule) StartOn(d calendar.Date) time.Time {
+func (s Schedule) StartOn(d calendar.Date) time.Time { return s.at(d, s.WorkStart) }
+
+func (s Schedule) at(d calendar.Date, c calendar.Clock) time.Time {
 	loc, err := s.Location()
 	if err != nil {
 		loc = time.UTC
 	}
-	return time.Date(d.Year, d.Month, d.Day, s.WorkStart.Hour(), s.WorkStart.Minute(), 0, 0, loc)
+	return time.Date(d.Year, d.Month, d.Day, c.Hour(), c.Minute(), 0, 0, loc)
 }

@@ -20,7 +20,7 @@ func TestScheduleValidate(t *testing.T) {
 		{name: "server-local timezone", edit: func(s *Schedule) { s.Timezone = "Local" }, want: []string{"timezone"}},
 		{name: "unknown timezone", edit: func(s *Schedule) { s.Timezone = "Europe/Atlantis" }, want: []string{"timezone"}},
 		{name: "start equals end", edit: func(s *Schedule) { s.WorkEnd = s.WorkStart }, want: []string{"work_end"}},
-		{name: "start after end", edit: func(s *Schedule) { s.WorkStart, s.WorkEnd = 18*60, 9*60 }, want: []string{"work_end"}},
+		{name: "overnight: end before start", edit: func(s *Schedule) { s.WorkStart, s.WorkEnd = 22*60, 6*60 }},
 		{name: "clock out of range", edit: func(s *Schedule) { s.WorkStart, s.WorkEnd = -1, 24*60 }, want: []string{"work_start", "work_end"}},
 		{name: "grace 240", edit: func(s *Schedule) { s.GraceMinutes = 240 }},
 		{name: "grace 241", edit: func(s *Schedule) { s.GraceMinutes = 241 }, want: []string{"grace_minutes"}},
@@ -93,6 +93,39 @@ func TestStartOn(t *testing.T) {
 			t.Parallel()
 			if got := tt.schedule.StartOn(tt.date); !got.Equal(tt.want) {
 				t.Errorf("got %v, want %v", got.UTC(), tt.want)
+			}
+		})
+	}
+}
+
+func TestScheduleEndOn(t *testing.T) {
+	t.Parallel()
+	night := Schedule{Timezone: "Europe/Berlin", WorkStart: 22 * 60, WorkEnd: 6 * 60, Workdays: []int{1, 2, 3, 4, 5, 6, 7}}
+	day := Schedule{Timezone: "Europe/Berlin", WorkStart: 8 * 60, WorkEnd: 17 * 60, Workdays: []int{1, 2, 3, 4, 5}}
+	tests := []struct {
+		name       string
+		s          Schedule
+		d          calendar.Date
+		start, end string
+		hours      float64
+	}{
+		{name: "day shift", s: day, d: calendar.Date{Year: 2025, Month: 3, Day: 3}, start: "2025-03-03T07:00:00Z", end: "2025-03-03T16:00:00Z", hours: 9},
+		{name: "night shift", s: night, d: calendar.Date{Year: 2025, Month: 3, Day: 3}, start: "2025-03-03T21:00:00Z", end: "2025-03-04T05:00:00Z", hours: 8},
+		{name: "night the clocks go forward", s: night, d: calendar.Date{Year: 2025, Month: 3, Day: 29}, start: "2025-03-29T21:00:00Z", end: "2025-03-30T04:00:00Z", hours: 7},
+		{name: "night the clocks go back", s: night, d: calendar.Date{Year: 2025, Month: 10, Day: 25}, start: "2025-10-25T20:00:00Z", end: "2025-10-26T05:00:00Z", hours: 9},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			start, end := tt.s.StartOn(tt.d), tt.s.EndOn(tt.d)
+			if got := start.UTC().Format(time.RFC3339); got != tt.start {
+				t.Errorf("start: got %s, want %s", got, tt.start)
+			}
+			if got := end.UTC().Format(time.RFC3339); got != tt.end {
+				t.Errorf("end: got %s, want %s", got, tt.end)
+			}
+			if got := end.Sub(start).Hours(); got != tt.hours {
+				t.Errorf("length: got %vh, want %vh", got, tt.hours)
 			}
 		})
 	}

@@ -94,6 +94,20 @@ func OpenCheckIn(employeeName, employeeID string, date calendar.Date, checkedInA
 	}
 }
 
+// MissingCheckout tells that the system closed a check-in never checked out,
+// at closedAt (the shift's end, or the check-in itself when later).
+func MissingCheckout(employeeName, employeeID string, date calendar.Date, checkedInAt, closedAt time.Time) (string, map[string]any) {
+	msg := fmt.Sprintf("%s did not check out on %s: the check-in at %s UTC was closed at %s UTC and needs review.",
+		employeeName, date, checkedInAt.UTC().Format("15:04"), closedAt.UTC().Format("15:04"))
+	return msg, map[string]any{
+		"employee_id":   employeeID,
+		"employee_name": employeeName,
+		"date":          date.String(),
+		"checked_in_at": rfc3339(checkedInAt),
+		"closed_at":     rfc3339(closedAt),
+	}
+}
+
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // number writes a figure with at most two decimals: 2.5, 3, 0.04.

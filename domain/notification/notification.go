@@ -27,11 +27,12 @@ const (
 	TypeLeaveRequested  Type = "leave_requested"
 	TypeLeaveDecided    Type = "leave_decided"
 	TypeOpenCheckIn     Type = "open_check_in"
+	TypeMissingCheckout Type = "missing_checkout"
 )
 
 func (t Type) Valid() bool {
 	switch t {
-	case TypeLateness, TypeAbsence, TypeLowLeaveBalance, TypeLeaveRequested, TypeLeaveDecided, TypeOpenCheckIn:
+	case TypeLateness, TypeAbsence, TypeLowLeaveBalance, TypeLeaveRequested, TypeLeaveDecided, TypeOpenCheckIn, TypeMissingCheckout:
 		return true
 	}
 	return false

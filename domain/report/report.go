@@ -5,6 +5,7 @@ package report
 
 import (
 	"math"
+	"time"
 
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
@@ -24,9 +25,10 @@ type Month struct {
 	Hired    calendar.Date
 	Schedule employee.Schedule
 	// Holidays are the company's; Attended the days with a check-in;
-	// OnLeave the days of approved leave.
-	Holidays, Attended, OnLeave Days
-	WorkedMinutes               int
+	// OnLeave the days of approved leave; Review the days whose forgotten
+	// check-out the system closed.
+	Holidays, Attended, OnLeave, Review Days
+	WorkedMinutes                       int
 }
 
 // Figures are a month's computed figures.
@@ -43,6 +45,8 @@ type Figures struct {
 	OvertimeMinutes int
 	// WorkedHours are the worked minutes in hours, to two decimals.
 	WorkedHours float64
+	// ReviewDays are the days whose forgotten check-out the system closed.
+	ReviewDays int
 }
 
 // Figures computes m's figures. The days are counted by hand: a report has
@@ -50,6 +54,7 @@ type Figures struct {
 func (m Month) Figures() Figures {
 	var f Figures
 	daily := int(m.Schedule.WorkEnd - m.Schedule.WorkStart)
+	overnight := m.Schedule.Overnight()
 	weekday := m.First.ISOWeekday()
 	for d := m.First; d.Day <= m.Last.Day; d.Day, weekday = d.Day+1, weekday%7+1 {
 		if m.OnLeave.Has(d) {
@@ -59,9 +64,19 @@ func (m Month) Figures() Figures {
 		if d.Before(m.Hired) || !m.Schedule.WorksOn(weekday) || m.Holidays.Has(d) {
 			continue
 		}
+		if overnight {
+			// Measured on the clock: an hour shorter or longer on the
+			// nights the clocks change.
+			daily = int(m.Schedule.EndOn(d).Sub(m.Schedule.StartOn(d)) / time.Minute)
+		}
 		f.ExpectedMinutes += daily
 		if d.Before(m.Today) && !m.Attended.Has(d) {
 			f.AbsentDays++
+		}
+	}
+	for d := m.First; d.Day <= m.Last.Day; d.Day++ {
+		if m.Review.Has(d) {
+			f.ReviewDays++
 		}
 	}
 	f.WorkedHours = math.Round(float64(m.WorkedMinutes)/60*100) / 100

@@ -54,6 +54,13 @@ func TestFigures(t *testing.T) {
 		{"a leap February", Month{First: calendar.Date{Year: 2024, Month: time.February, Day: 1}, Last: calendar.Date{Year: 2024, Month: time.February, Day: 29},
 			Today: march(1), Hired: march(1).AddDays(-400), Schedule: office, Attended: days(29)},
 			Figures{ExpectedMinutes: 21 * 540, AbsentDays: 20}},
+		{"days closed by the system need review", month(func(m *Month) { m.Review = days(4, 5) }),
+			Figures{ExpectedMinutes: 21 * 540, ReviewDays: 2}},
+		// 22:00 to 06:00 in Berlin, Monday to Saturday: 8 hours, but 7 on
+		// the night of Saturday 30 March, when the clocks go forward.
+		{"a night shift across the clocks going forward", month(func(m *Month) {
+			m.Schedule = employee.Schedule{Timezone: "Europe/Berlin", WorkStart: 22 * 60, WorkEnd: 6 * 60, Workdays: []int{1, 2, 3, 4, 5, 6}}
+		}), Figures{ExpectedMinutes: 26*480 - 60, AbsentDays: 5}},
 		{"a weekend schedule", month(func(m *Month) {
 			m.Schedule.Workdays, m.Attended = []int{6, 7}, days(2, 3)
 		}), Figures{ExpectedMinutes: 10 * 540, AbsentDays: 8}},

@@ -31,7 +31,9 @@ type Config struct {
 	AnnualLeaveDays       int
 	LowLeaveThresholdDays int
 	LatenessDeductsLeave  bool
-	DailyCheckAt          string // HH:MM local to each employee
+	DailyCheckAt          string        // HH:MM local to each employee
+	EarlyCheckInMinutes   int           // how long before a shift's start a check-in belongs to it
+	AutoCheckoutAfter     time.Duration // how long past its shift's end an open check-in is closed by the system
 	LogLevel              slog.Level
 	MigrateOnStart        bool
 	CORSOrigins           []string
@@ -68,6 +70,8 @@ func Load(getenv func(string) string) (Config, error) {
 		LowLeaveThresholdDays: p.int("LOW_LEAVE_THRESHOLD_DAYS", 3, 0, 366),
 		LatenessDeductsLeave:  p.bool("LATENESS_DEDUCTS_LEAVE", false),
 		DailyCheckAt:          p.clock("DAILY_CHECK_AT", "10:00"),
+		EarlyCheckInMinutes:   p.int("EARLY_CHECKIN_MINUTES", 120, 0, 720),
+		AutoCheckoutAfter:     p.duration("AUTO_CHECKOUT_AFTER", 4*time.Hour),
 		LogLevel:              p.level("LOG_LEVEL", slog.LevelInfo),
 		MigrateOnStart:        p.bool("MIGRATE_ON_START", true),
 		CORSOrigins:           p.list("CORS_ALLOW_ORIGINS"),

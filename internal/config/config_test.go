@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/acme/employee-tracking/domain/attendance"
 )
 
 func env(m map[string]string) func(string) string {
@@ -33,6 +35,9 @@ func TestLoadDefaults(t *testing.T) {
 		{"LowLeaveThresholdDays", c.LowLeaveThresholdDays, 3},
 		{"LatenessDeductsLeave", c.LatenessDeductsLeave, false},
 		{"DailyCheckAt", c.DailyCheckAt, "10:00"},
+		{"AttendanceRules", c.AttendanceRules(), attendance.DefaultRules()},
+		{"EarlyCheckIn", c.AttendanceRules().EarlyCheckIn, 2 * time.Hour},
+		{"AutoCheckoutAfter", c.AttendanceRules().AutoCheckoutAfter, 4 * time.Hour},
 		{"LogLevel", c.LogLevel, slog.LevelInfo},
 		{"MigrateOnStart", c.MigrateOnStart, true},
 		{"AccessTokenTTL", c.AccessTokenTTL, 15 * time.Minute},
@@ -108,5 +113,21 @@ func TestDailyCheckIsTheClockOfDailyCheckAt(t *testing.T) {
 	}
 	if got := c.DailyCheck(); got.Hour() != 7 || got.Minute() != 45 {
 		t.Fatalf("DailyCheck() = %s, want 07:45", got)
+	}
+}
+
+func TestLoadAttendanceRules(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{"EARLY_CHECKIN_MINUTES": "45", "AUTO_CHECKOUT_AFTER": "90m"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.AttendanceRules(), (attendance.Rules{EarlyCheckIn: 45 * time.Minute, AutoCheckoutAfter: 90 * time.Minute}); got != want {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	for name, v := range map[string]string{"EARLY_CHECKIN_MINUTES": "-1", "AUTO_CHECKOUT_AFTER": "0s"} {
+		if _, err := Load(env(map[string]string{name: v})); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: got %v, want an error naming it", name, v, err)
+		}
 	}
 }

@@ -1,6 +1,9 @@
 package config
 
 import (
+	"time"
+
+	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
@@ -27,4 +30,9 @@ func (c Config) DefaultSchedule() employee.Schedule {
 func (c Config) DailyCheck() calendar.Clock {
 	at, _ := calendar.ParseClock(c.DailyCheckAt) // validated by Load
 	return at
+}
+
+// AttendanceRules are EARLY_CHECKIN_MINUTES and AUTO_CHECKOUT_AFTER.
+func (c Config) AttendanceRules() attendance.Rules {
+	return attendance.Rules{EarlyCheckIn: time.Duration(c.EarlyCheckInMinutes) * time.Minute, AutoCheckoutAfter: c.AutoCheckoutAfter}
 }

@@ -30,6 +30,11 @@ type attendanceRow struct {
 	WorkedMinutes, LateMinutes int
 	Workday                    bool
 	Status                     string
+	// NeedsReview marks a day whose check-in the system closed.
+	NeedsReview bool
+	// CloseAt is, while the day is open, when its open check-in would be
+	// closed: the auto check-out's due-time query reads it.
+	CloseAt *time.Time
 }
 
 // Attendance statuses.
@@ -41,17 +46,17 @@ const (
 
 var attendanceTable = newTable(table[dayKey, attendanceRow]{
 	name:    "attendance_days",
-	columns: []string{"employee_id", "date", "check_in", "check_out", "worked_minutes", "late_minutes", "workday", "status"},
+	columns: []string{"employee_id", "date", "check_in", "check_out", "worked_minutes", "late_minutes", "workday", "status", "needs_review", "close_at"},
 	keys:    2,
 	key:     func(r attendanceRow) dayKey { return dayKey{r.EmployeeID, r.Date} },
 	keyArgs: func(k dayKey) []any { return []any{k.EmployeeID, PGDate(k.Date)} },
 	values: func(r attendanceRow) []any {
-		return []any{r.EmployeeID, PGDate(r.Date), r.CheckIn, r.CheckOut, r.WorkedMinutes, r.LateMinutes, r.Workday, r.Status}
+		return []any{r.EmployeeID, PGDate(r.Date), r.CheckIn, r.CheckOut, r.WorkedMinutes, r.LateMinutes, r.Workday, r.Status, r.NeedsReview, r.CloseAt}
 	},
 	scan: func(row pgx.Row) (attendanceRow, error) {
 		var r attendanceRow
 		var d pgtype.Date
-		err := row.Scan(&r.EmployeeID, &d, &r.CheckIn, &r.CheckOut, &r.WorkedMinutes, &r.LateMinutes, &r.Workday, &r.Status)
+		err := row.Scan(&r.EmployeeID, &d, &r.CheckIn, &r.CheckOut, &r.WorkedMinutes, &r.LateMinutes, &r.Workday, &r.Status, &r.NeedsReview, &r.CloseAt)
 		r.Date = DateOf(d)
 		return r, err
 	},
@@ -73,23 +78,15 @@ func attendanceModel() *Model {
 						r.LateMinutes = ev.LateMinutes
 					}
 				}
-				r.CheckOut, r.Status = nil, StatusOpen
+				r.CheckOut, r.Status, r.CloseAt = nil, StatusOpen, nil
+				if at, ok := ev.CloseAt(); ok {
+					r.CloseAt = &at
+				}
 				return days.put(ctx, r)
 			case attendance.CheckedOut:
-				r, ok, err := days.get(ctx, dayKey{ev.EmployeeID, ev.LocalDate})
-				if err != nil {
-					return err
-				}
-				if !ok {
-					return poison.Mark(fmt.Errorf("%s %s: no check-in on %s", e.Type, e.ID, ev.LocalDate))
-				}
-				r.CheckOut = optionalTime(ev.At)
-				r.WorkedMinutes += ev.WorkedMinutes
-				r.Status = StatusPresent
-				if r.LateMinutes > 0 {
-					r.Status = StatusLate
-				}
-				return days.put(ctx, r)
+				return checkOut(ctx, days, e, ev.EmployeeID, ev.LocalDate, ev.At, ev.WorkedMinutes, false)
+			case attendance.AutoCheckedOut:
+				return checkOut(ctx, days, e, ev.EmployeeID, ev.LocalDate, ev.At, ev.WorkedMinutes, true)
 			}
 			return nil
 		}
@@ -102,7 +99,52 @@ func attendanceModel() *Model {
 	}
 }
 
+// checkOut closes the day's open check-in at at; closed by the system, the
+// day needs review.
+func checkOut(ctx context.Context, days rows[dayKey, attendanceRow], e eventstore.Event, employeeID string, date calendar.Date,
+	at time.Time, worked int, bySystem bool) error {
+	r, ok, err := days.get(ctx, dayKey{employeeID, date})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return poison.Mark(fmt.Errorf("%s %s: no check-in on %s", e.Type, e.ID, date))
+	}
+	r.CheckOut, r.CloseAt = optionalTime(at), nil
+	r.WorkedMinutes += worked
+	r.NeedsReview = r.NeedsReview || bySystem
+	r.Status = StatusPresent
+	if r.LateMinutes > 0 {
+		r.Status = StatusLate
+	}
+	return days.put(ctx, r)
+}
+
 // Queries.
+
+// OpenCheckIn is an open day of the attendance read model by when its
+// check-in closes: a due-time query's row and its cursor.
+type OpenCheckIn struct {
+	CloseAt    time.Time
+	EmployeeID string
+}
+
+// OpenCheckInsClosingBy returns, in (CloseAt, EmployeeID) order after after
+// and at most limit, the open check-ins that close at or before t: with t
+// now less AUTO_CHECKOUT_AFTER, the forgotten check-outs due.
+func (q *Queries) OpenCheckInsClosingBy(ctx context.Context, t time.Time, after OpenCheckIn, limit int) ([]OpenCheckIn, error) {
+	rows, err := q.pool.Query(ctx, `SELECT close_at, employee_id::text FROM attendance_days
+		WHERE status = 'open' AND close_at <= $1 AND (close_at, employee_id::text) > ($2, $3)
+		ORDER BY close_at, employee_id::text LIMIT $4`, t, after.CloseAt, after.EmployeeID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("projections: open check-ins: %w", err)
+	}
+	open, err := pgx.CollectRows(rows, pgx.RowToStructByPos[OpenCheckIn])
+	if err != nil {
+		return nil, fmt.Errorf("projections: open check-ins: %w", err)
+	}
+	return open, nil
+}
 
 // AttendanceDays returns an employee's days from from to to, both included,
 // in date order.
@@ -122,7 +164,7 @@ func (q *Queries) AttendanceDays(ctx context.Context, employeeID string, from, t
 	out := make([]query.AttendanceDay, 0, len(list))
 	for _, r := range list {
 		out = append(out, query.AttendanceDay{EmployeeID: r.EmployeeID, Date: r.Date, CheckIn: r.CheckIn, CheckOut: r.CheckOut,
-			WorkedMinutes: r.WorkedMinutes, LateMinutes: r.LateMinutes, Status: r.Status})
+			WorkedMinutes: r.WorkedMinutes, LateMinutes: r.LateMinutes, Status: r.Status, NeedsReview: r.NeedsReview})
 	}
 	return out, nil
 }

@@ -60,6 +60,14 @@ func monthlyModel() *Model {
 			}
 			return r, err
 		}
+		addWorked := func(ctx context.Context, emp string, d calendar.Date, minutes int) error {
+			r, err := month(ctx, emp, d)
+			if err != nil {
+				return err
+			}
+			r.WorkedMinutes += minutes
+			return months.put(ctx, r)
+		}
 		return func(ctx context.Context, e eventstore.Event) error {
 			switch ev := e.Payload.(type) {
 			case attendance.CheckedIn:
@@ -78,12 +86,9 @@ func monthlyModel() *Model {
 				}
 				return months.put(ctx, r)
 			case attendance.CheckedOut:
-				r, err := month(ctx, ev.EmployeeID, ev.LocalDate)
-				if err != nil {
-					return err
-				}
-				r.WorkedMinutes += ev.WorkedMinutes
-				return months.put(ctx, r)
+				return addWorked(ctx, ev.EmployeeID, ev.LocalDate, ev.WorkedMinutes)
+			case attendance.AutoCheckedOut:
+				return addWorked(ctx, ev.EmployeeID, ev.LocalDate, ev.WorkedMinutes)
 			}
 			return nil
 		}
@@ -211,15 +216,19 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 	if err != nil {
 		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
+	review, err := daySets(ctx, tx, reviewDaySets, first, last, ids)
+	if err != nil {
+		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+	}
 	monthly.Employees = make([]query.MonthlyRow, len(emps))
 	for i, e := range emps {
 		r := e.row
 		f := report.Month{
 			First: first, Last: last, Today: today, Hired: e.hire, Schedule: e.sched, WorkedMinutes: r.WorkedMinutes,
-			Holidays: holidays, Attended: attended[r.EmployeeID], OnLeave: onLeave[r.EmployeeID],
+			Holidays: holidays, Attended: attended[r.EmployeeID], OnLeave: onLeave[r.EmployeeID], Review: review[r.EmployeeID],
 		}.Figures()
-		r.ExpectedMinutes, r.LeaveDays, r.AbsentDays, r.OvertimeMinutes, r.WorkedHours =
-			f.ExpectedMinutes, f.LeaveDays, f.AbsentDays, f.OvertimeMinutes, f.WorkedHours
+		r.ExpectedMinutes, r.LeaveDays, r.AbsentDays, r.OvertimeMinutes, r.WorkedHours, r.ReviewDays =
+			f.ExpectedMinutes, f.LeaveDays, f.AbsentDays, f.OvertimeMinutes, f.WorkedHours, f.ReviewDays
 		monthly.Employees[i] = r
 	}
 	return monthly, nil
@@ -231,6 +240,8 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 const (
 	attendanceDaySets = `SELECT employee_id::text, bit_or(1::bigint << (date - $1)) FROM attendance_days
 		WHERE date BETWEEN $1 AND $2 AND ($3::uuid[] IS NULL OR employee_id = ANY($3)) GROUP BY employee_id`
+	reviewDaySets = `SELECT employee_id::text, bit_or(1::bigint << (date - $1)) FROM attendance_days
+		WHERE date BETWEEN $1 AND $2 AND needs_review AND ($3::uuid[] IS NULL OR employee_id = ANY($3)) GROUP BY employee_id`
 	leaveDaySets = `SELECT employee_id::text, bit_or(1::bigint << (date - $1)) FROM leave_days
 		WHERE date BETWEEN $1 AND $2 AND ($3::uuid[] IS NULL OR employee_id = ANY($3)) GROUP BY employee_id`
 )

@@ -24,11 +24,12 @@ import (
 
 // Names of the sagas: consumer groups, like the projections' names.
 const (
-	NotifyLatenessOnCheckedIn           = "saga.notify_lateness_on_checked_in"
-	NotifyLowBalanceOnLowBalanceReached = "saga.notify_low_balance_on_low_balance_reached"
-	NotifyManagerOnLeaveRequested       = "saga.notify_manager_on_leave_requested"
-	NotifyEmployeeOnLeaveDecided        = "saga.notify_employee_on_leave_decided"
-	DeductLeaveOnLateCheckIn            = "saga.deduct_leave_on_late_check_in"
+	NotifyLatenessOnCheckedIn             = "saga.notify_lateness_on_checked_in"
+	NotifyLowBalanceOnLowBalanceReached   = "saga.notify_low_balance_on_low_balance_reached"
+	NotifyManagerOnLeaveRequested         = "saga.notify_manager_on_leave_requested"
+	NotifyEmployeeOnLeaveDecided          = "saga.notify_employee_on_leave_decided"
+	NotifyMissingCheckoutOnAutoCheckedOut = "saga.notify_missing_checkout_on_auto_checked_out"
+	DeductLeaveOnLateCheckIn              = "saga.deduct_leave_on_late_check_in"
 )
 
 // Saga reacts to the events of one stream category by appending events.
@@ -55,10 +56,13 @@ type Deps struct {
 	RaiseNotification command.RaiseNotificationHandler
 	DeductLateness    command.DeductLatenessHandler
 	GrantLeaveYear    command.GrantLeaveYearHandler
-	LeavePolicy       leave.Policy
-	DailyCheckAt      calendar.Clock
-	Now               func() time.Time
-	Logger            *slog.Logger
+	// CloseForgottenCheckOut closes the check-ins AutoCheckout finds due.
+	CloseForgottenCheckOut *command.CloseForgottenCheckOutHandler
+	Attendance             attendance.Rules
+	LeavePolicy            leave.Policy
+	DailyCheckAt           calendar.Clock
+	Now                    func() time.Time
+	Logger                 *slog.Logger
 }
 
 // notifier appends notifications and reads what they need to name people.
@@ -138,6 +142,7 @@ func All(d Deps) []Saga {
 		{Name: NotifyLowBalanceOnLowBalanceReached, Category: leave.Category, React: n.onLowBalance},
 		{Name: NotifyManagerOnLeaveRequested, Category: leave.Category, React: n.onLeaveRequested},
 		{Name: NotifyEmployeeOnLeaveDecided, Category: leave.Category, React: n.onLeaveDecided},
+		{Name: NotifyMissingCheckoutOnAutoCheckedOut, Category: attendance.Category, React: n.onAutoCheckedOut},
 	}
 	if d.LeavePolicy.LatenessDeductsLeave {
 		all = append(all, Saga{Name: DeductLeaveOnLateCheckIn, Category: attendance.Category,
@@ -184,6 +189,25 @@ func (n *notifier) onCheckedInLate(ctx context.Context, e eventstore.Event) erro
 		func(emp person) (string, map[string]any) {
 			return notification.Lateness(emp.Name, emp.ID, ev.LocalDate, ev.LateMinutes, ev.At)
 		})
+}
+
+// onAutoCheckedOut tells the employee and their manager that the system
+// closed a forgotten check-out, so that the day gets reviewed.
+func (n *notifier) onAutoCheckedOut(ctx context.Context, e eventstore.Event) error {
+	ev, ok := e.Payload.(attendance.AutoCheckedOut)
+	if !ok {
+		return nil
+	}
+	emp, err := n.person(ctx, ev.EmployeeID)
+	if err != nil {
+		return err
+	}
+	to := []string{emp.ID}
+	if emp.ManagerID != "" {
+		to = append(to, emp.ManagerID)
+	}
+	msg, data := notification.MissingCheckout(emp.Name, emp.ID, ev.LocalDate, ev.CheckedInAt, ev.At)
+	return n.notifyAll(ctx, e, NotifyMissingCheckoutOnAutoCheckedOut, to, notification.TypeMissingCheckout, msg, data)
 }
 
 func (n *notifier) onLowBalance(ctx context.Context, e eventstore.Event) error {

@@ -27,7 +27,8 @@ import (
 // sweepEvery is how often the sweep looks for employees whose day is due.
 const sweepEvery = time.Minute
 
-// Sweep is the daily check at checkAt in each employee's own time zone: an
+// Sweep is the daily check at checkAt in each employee's own time zone (the
+// day after, for the date of an overnight shift): an
 // absence on a workday without leave or holiday, a check-in left open from an
 // earlier day, and the yearly leave grant. Each (employee, local date) is swept
 // once; the events it appends have ids derived from the employee, the date and
@@ -116,6 +117,11 @@ func (s *Sweep) Once(ctx context.Context) error {
 			if last := readmodel.DateOf(d.lastSwept); last.IsZero() || !last.Before(day) {
 				continue
 			}
+		}
+		// An overnight shift has not begun at checkAt on its own date: its
+		// day is swept at checkAt the morning after, when it has ended.
+		if d.schedule.Overnight() {
+			day = day.AddDays(-1)
 		}
 		if hire := readmodel.DateOf(d.hire); !hire.IsZero() && day.Before(hire) {
 			continue
