@@ -208,18 +208,15 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 			ids[i] = e.row.EmployeeID
 		}
 	}
-	attended, err := daySets(ctx, tx, attendanceDaySets, first, last, ids)
+	attendance, err := daySets(ctx, tx, attendanceDaySets, first, last, ids)
 	if err != nil {
 		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
-	onLeave, err := daySets(ctx, tx, leaveDaySets, first, last, ids)
+	leave, err := daySets(ctx, tx, leaveDaySets, first, last, ids)
 	if err != nil {
 		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
-	review, err := daySets(ctx, tx, reviewDaySets, first, last, ids)
-	if err != nil {
-		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
-	}
+	attended, review, onLeave := attendance[0], attendance[1], leave[0]
 	monthly.Employees = make([]query.MonthlyRow, len(emps))
 	for i, e := range emps {
 		r := e.row
@@ -238,30 +235,39 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 // when null). Each reads one table by date: no join for the planner to get
 // wrong while the tables grow faster than their statistics.
 const (
-	attendanceDaySets = `SELECT employee_id::text, bit_or(1::bigint << (date - $1)) FROM attendance_days
+	// The days attended and, of those, the days that need review: one scan.
+	attendanceDaySets = `SELECT employee_id::text, bit_or(1::bigint << (date - $1)),
+		coalesce(bit_or(1::bigint << (date - $1)) FILTER (WHERE needs_review), 0) FROM attendance_days
 		WHERE date BETWEEN $1 AND $2 AND ($3::uuid[] IS NULL OR employee_id = ANY($3)) GROUP BY employee_id`
-	reviewDaySets = `SELECT employee_id::text, bit_or(1::bigint << (date - $1)) FROM attendance_days
-		WHERE date BETWEEN $1 AND $2 AND needs_review AND ($3::uuid[] IS NULL OR employee_id = ANY($3)) GROUP BY employee_id`
 	leaveDaySets = `SELECT employee_id::text, bit_or(1::bigint << (date - $1)) FROM leave_days
 		WHERE date BETWEEN $1 AND $2 AND ($3::uuid[] IS NULL OR employee_id = ANY($3)) GROUP BY employee_id`
 )
 
-func daySets(ctx context.Context, tx pgx.Tx, sql string, first, last calendar.Date, ids []string) (map[string]report.Days, error) {
+// daySets reads, per employee, the sets of days that sql selects: one set for
+// each column after the employee's id.
+func daySets(ctx context.Context, tx pgx.Tx, sql string, first, last calendar.Date, ids []string) ([]map[string]report.Days, error) {
 	rows, err := tx.Query(ctx, sql, PGDate(first), PGDate(last), ids)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]report.Days{}
+	out := make([]map[string]report.Days, len(rows.FieldDescriptions())-1)
+	for k := range out {
+		out[k] = map[string]report.Days{}
+	}
 	for rows.Next() {
-		var (
-			id   string
-			days report.Days
-		)
-		if err := rows.Scan(&id, &days); err != nil {
+		var id string
+		days := make([]report.Days, len(out))
+		dest := []any{&id}
+		for k := range days {
+			dest = append(dest, &days[k])
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		out[id] = days
+		for k, d := range days {
+			out[k][id] = d
+		}
 	}
 	return out, rows.Err()
 }
