@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/acme/employee-tracking/cmd/internal/startup"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
@@ -34,7 +35,6 @@ import (
 	apihttp "github.com/acme/employee-tracking/http"
 	appconfig "github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/internal/eventcodec"
-	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/migrations"
 	"github.com/acme/employee-tracking/projections"
 )
@@ -347,7 +347,7 @@ func serverEnv(dbURL string, bus serverBus, addr string) []string {
 }
 
 // serveAPIOnly serves the API of the server binary, opened as the server
-// opens it (internal/startup: its pool and store) and with its
+// opens it (cmd/internal/startup: its pool and store) and with its
 // configuration, in this process and without the projection pipeline. It
 // returns the base URL and a function that stops it.
 func serveAPIOnly(ctx context.Context, dbURL string, bus serverBus, log io.Writer) (string, func(), error) {

@@ -21,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/acme/employee-tracking/app/query"
+	"github.com/acme/employee-tracking/cmd/internal/startup"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
@@ -29,7 +30,6 @@ import (
 	"github.com/acme/employee-tracking/internal/backlog"
 	appconfig "github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/internal/eventcodec"
-	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/migrations"
 	"github.com/acme/employee-tracking/projections"
 	"github.com/acme/employee-tracking/projections/bus"
@@ -125,7 +125,7 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 		b.redisURL = bus.MemoryURL
 	}
 	if name == "lag" || name == "push" || name == "catchup" {
-		fmt.Fprintf(stdout, "pipeline: as the server runs it (internal/startup: its pools, store and bus), REDIS_URL=%s, GROUP_MEMBERS=%d, "+
+		fmt.Fprintf(stdout, "pipeline: as the server runs it (cmd/internal/startup: its pools, store and bus), REDIS_URL=%s, GROUP_MEMBERS=%d, "+
 			"defaults otherwise but DAILY_CHECK_AT=23:59 (no sweep in the run)\n", redact(b.redisURL), b.members)
 	}
 	if *cpuProfile != "" {
@@ -152,7 +152,7 @@ func (b *pipelineBench) bus() (*bus.Bus, error) {
 		slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 }
 
-// open opens what the server opens for its pipeline (internal/startup: the
+// open opens what the server opens for its pipeline (cmd/internal/startup: the
 // same pools, store and bus), with the configuration `make run` has but for
 // the database, the bus prefix, -members and a daily sweep due at 23:59 UTC,
 // out of every run's way.

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	appcommand "github.com/acme/employee-tracking/app/command"
+	"github.com/acme/employee-tracking/cmd/internal/startup"
 	"github.com/acme/employee-tracking/internal/config"
-	"github.com/acme/employee-tracking/internal/startup"
 )
 
 func init() {

@@ -20,9 +20,9 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	appcommand "github.com/acme/employee-tracking/app/command"
+	"github.com/acme/employee-tracking/cmd/internal/startup"
 	apihttp "github.com/acme/employee-tracking/http"
 	"github.com/acme/employee-tracking/internal/config"
-	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/projections"
 )
 

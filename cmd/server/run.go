@@ -19,10 +19,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/acme/employee-tracking/app/command"
+	"github.com/acme/employee-tracking/cmd/internal/startup"
 	"github.com/acme/employee-tracking/eventstore/seal"
 	apihttp "github.com/acme/employee-tracking/http"
 	"github.com/acme/employee-tracking/internal/config"
-	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/projections"
 	"github.com/acme/employee-tracking/projections/readmodel"
 )

@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/acme/employee-tracking/internal/startup"
+	"github.com/acme/employee-tracking/cmd/internal/startup"
 	"github.com/acme/employee-tracking/projections"
 	"github.com/acme/employee-tracking/projections/bus"
 )

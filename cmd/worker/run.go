@@ -18,9 +18,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/acme/employee-tracking/cmd/internal/startup"
 	"github.com/acme/employee-tracking/eventstore/seal"
 	"github.com/acme/employee-tracking/internal/config"
-	"github.com/acme/employee-tracking/internal/startup"
 	"github.com/acme/employee-tracking/projections"
 	"github.com/acme/employee-tracking/projections/readmodel"
 )
