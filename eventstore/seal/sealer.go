@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/acme/employee-tracking/domain/audit"
+	"github.com/acme/employee-tracking/internal/leader"
 )
 
 // sealerLockID is the session advisory lock held by the one active sealer.
@@ -40,69 +41,29 @@ func NewSealer(pool *pgxpool.Pool, interval time.Duration, logger *slog.Logger) 
 // active across processes: the others keep one connection each and try the
 // lock on it every interval, as the relay does.
 func (s *Sealer) Run(ctx context.Context) {
-	var conn *pgx.Conn
-	defer func() {
-		if conn != nil {
-			conn.Close(context.WithoutCancel(ctx))
-		}
-	}()
-	for {
-		var err error
-		if conn == nil {
-			if conn, err = pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy()); err != nil {
-				err = fmt.Errorf("connect: %w", err)
-			}
-		}
-		if err == nil {
-			var led bool
-			if led, err = s.lead(ctx, conn); led || err != nil {
-				// The lock ends with its session: start again on a new one.
-				conn.Close(context.WithoutCancel(ctx))
-				conn = nil
-			}
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			s.logger.Warn("sealer: lost or could not take the lead", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(s.interval):
-		}
-	}
+	leader.Run(ctx, s.pool, sealerLockID, s.interval, s.logger, "sealer", s.lead)
 }
 
-// lead takes the sealer lock on conn if it is free and seals on conn while
-// it holds it. It reports whether it took the lock.
-func (s *Sealer) lead(ctx context.Context, conn *pgx.Conn) (bool, error) {
-	var got bool
-	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", sealerLockID).Scan(&got); err != nil {
-		return false, fmt.Errorf("lock: %w", err)
-	}
-	if !got {
-		return false, nil
-	}
+// lead seals on conn while it holds the sealer lock.
+func (s *Sealer) lead(ctx context.Context, conn *pgx.Conn) error {
 	s.logger.Info("sealer: active")
 	// Read once per lead: while the lock is held, no one else seals.
 	prev, err := last(ctx, conn)
 	if err != nil {
-		return true, err
+		return err
 	}
 	tick := time.NewTicker(s.interval)
 	defer tick.Stop()
 	for {
 		if prev, _, err = s.catchUp(ctx, conn, prev); err != nil {
 			if ctx.Err() != nil {
-				return true, nil
+				return nil
 			}
-			return true, err
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			return true, nil
+			return nil
 		case <-tick.C:
 		}
 	}
@@ -122,9 +83,9 @@ func (s *Sealer) CatchUp(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("connect: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	var got bool
-	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", sealerLockID).Scan(&got); err != nil {
-		return 0, fmt.Errorf("lock: %w", err)
+	got, err := leader.TryLock(ctx, conn, sealerLockID)
+	if err != nil {
+		return 0, err
 	}
 	if !got {
 		return 0, ErrSealerActive

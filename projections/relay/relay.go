@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/internal/leader"
 	"github.com/acme/employee-tracking/projections/bus"
 	"github.com/acme/employee-tracking/projections/internal/cursor"
 	"github.com/acme/employee-tracking/projections/internal/writebehind"
@@ -155,58 +156,16 @@ func (r *Relay) Wake() {
 // stands by, and wakes that relay after appends made here.
 func (r *Relay) Run(ctx context.Context) error {
 	go r.nudgeOthers(ctx)
-	// A standby keeps one connection and tries the lock on it every
-	// relayLeaderRetry, rather than a new connection each time.
-	var conn *pgx.Conn
-	defer func() {
-		if conn != nil {
-			conn.Close(context.WithoutCancel(ctx))
-		}
-	}()
-	for {
-		var err error
-		if conn == nil {
-			if conn, err = pgx.ConnectConfig(ctx, r.pool.Config().ConnConfig.Copy()); err != nil {
-				err = fmt.Errorf("connect: %w", err)
-			}
-		}
-		if err == nil {
-			var led bool
-			if led, err = r.lead(ctx, conn); led || err != nil {
-				// The lock ends with its session: after leading, or a
-				// failure, start again from a new connection.
-				conn.Close(context.WithoutCancel(ctx))
-				conn = nil
-			}
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			r.logger.Warn("relay: lost or could not take the lead", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(relayLeaderRetry):
-		}
-	}
+	leader.Run(ctx, r.pool, relayLockID, relayLeaderRetry, r.logger, "relay", r.lead)
+	return nil
 }
 
-// lead takes the relay lock on conn if it is free and relays while holding
-// it. It reports whether it took the lock.
-func (r *Relay) lead(ctx context.Context, conn *pgx.Conn) (bool, error) {
-	var got bool
-	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", relayLockID).Scan(&got); err != nil {
-		return false, fmt.Errorf("lock: %w", err)
-	}
-	if !got {
-		return false, nil // another relay is active
-	}
+// lead relays while conn holds the relay lock.
+func (r *Relay) lead(ctx context.Context, conn *pgx.Conn) error {
 	// The lock lives as long as its session: the session's listener reports
 	// its end, and wakes the relay on other processes' appends meanwhile.
 	if _, err := conn.Exec(ctx, "LISTEN "+relayWakeChannel); err != nil {
-		return true, fmt.Errorf("listen: %w", err)
+		return fmt.Errorf("listen: %w", err)
 	}
 	lctx, stop := context.WithCancel(ctx)
 	lost := make(chan error, 1)
@@ -228,7 +187,7 @@ func (r *Relay) lead(ctx context.Context, conn *pgx.Conn) (bool, error) {
 	r.leading.Store(true)
 	defer r.leading.Store(false)
 	r.logger.Info("relay: active")
-	return true, r.relay(ctx, lost)
+	return r.relay(ctx, lost)
 }
 
 // nudgeOthers wakes the active relay of another process after appends made
