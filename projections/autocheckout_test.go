@@ -3,7 +3,6 @@ package projections
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,10 +21,9 @@ import (
 func TestAutoCheckoutClosesOnce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, bus.MemoryURL)
-	var clock atomic.Pointer[time.Time]
-	setClock := func(t time.Time) { clock.Store(&t) }
-	setClock(quietClock())
-	p := e.pipeline(testSettings(), func() time.Time { return *clock.Load() })
+	clock := newTestClock()
+	setClock := clock.set
+	p := e.pipeline(testSettings(), clock.now)
 	stop := e.start(p)
 
 	sched := schedule("Europe/Istanbul") // 08:00-17:00, 05:00Z-14:00Z

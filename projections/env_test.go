@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -192,3 +193,16 @@ func (e *env) caughtUp() (bool, error) {
 		WHERE coalesce(v.version, 0) < w.version`).Scan(&behind)
 	return behind == 0, err
 }
+
+// testClock is a clock the test moves; it starts at quietClock.
+type testClock struct{ at atomic.Pointer[time.Time] }
+
+func newTestClock() *testClock {
+	c := &testClock{}
+	c.set(quietClock())
+	return c
+}
+
+func (c *testClock) set(t time.Time) { c.at.Store(&t) }
+
+func (c *testClock) now() time.Time { return *c.at.Load() }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,10 +20,9 @@ import (
 func TestDailySweepAcrossDSTAndTimezones(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, bus.MemoryURL)
-	var clock atomic.Pointer[time.Time]
-	setClock := func(t time.Time) { clock.Store(&t) }
-	setClock(quietClock())
-	now := func() time.Time { return *clock.Load() }
+	clock := newTestClock()
+	setClock := clock.set
+	now := clock.now
 	p := e.pipeline(testSettings(), now)
 	e.start(p)
 
@@ -134,10 +132,9 @@ func TestDailySweepAcrossDSTAndTimezones(t *testing.T) {
 func TestDailySweepWaitsForLaggingReadModels(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, pipelinetest.RedisURL())
-	var clock atomic.Pointer[time.Time]
-	setClock := func(t time.Time) { clock.Store(&t) }
-	setClock(quietClock())
-	now := func() time.Time { return *clock.Load() }
+	clock := newTestClock()
+	setClock := clock.set
+	now := clock.now
 	p := e.pipeline(testSettings(), now)
 	sweepAt := func(at time.Time) {
 		t.Helper()

@@ -3,7 +3,6 @@ package projections
 import (
 	"context"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,10 +19,9 @@ import (
 func TestOnlyWorkingRolesAreWorkers(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, bus.MemoryURL)
-	var clock atomic.Pointer[time.Time]
-	setClock := func(t time.Time) { clock.Store(&t) }
-	setClock(quietClock())
-	p := e.pipeline(testSettings(), func() time.Time { return *clock.Load() })
+	clock := newTestClock()
+	setClock := clock.set
+	p := e.pipeline(testSettings(), clock.now)
 	e.start(p)
 
 	sched := schedule("Europe/Istanbul")

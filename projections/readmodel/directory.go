@@ -2,7 +2,6 @@ package readmodel
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -104,15 +103,9 @@ func viewOf(r employeeRow) query.EmployeeView {
 
 // Employee returns one employee.
 func (q *Queries) Employee(ctx context.Context, id string) (query.EmployeeView, error) {
-	if !isUUID(id) {
-		return query.EmployeeView{}, query.ErrNotFound
-	}
-	r, err := employeesTable.scan(q.pool.QueryRow(ctx, employeesTable.selectSQL, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return query.EmployeeView{}, query.ErrNotFound
-	}
+	r, err := byID(ctx, q.pool, employeesTable, id, "employee")
 	if err != nil {
-		return query.EmployeeView{}, fmt.Errorf("projections: employee: %w", err)
+		return query.EmployeeView{}, err
 	}
 	return viewOf(r), nil
 }

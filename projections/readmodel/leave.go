@@ -2,7 +2,6 @@ package readmodel
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -249,15 +248,9 @@ func leaveViewOf(r leaveRequestRow) query.LeaveRequestView {
 
 // LeaveRequest returns one leave request.
 func (q *Queries) LeaveRequest(ctx context.Context, id string) (query.LeaveRequestView, error) {
-	if !isUUID(id) {
-		return query.LeaveRequestView{}, query.ErrNotFound
-	}
-	r, err := leaveRequestsTable.scan(q.pool.QueryRow(ctx, leaveRequestsTable.selectSQL, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return query.LeaveRequestView{}, query.ErrNotFound
-	}
+	r, err := byID(ctx, q.pool, leaveRequestsTable, id, "leave request")
 	if err != nil {
-		return query.LeaveRequestView{}, fmt.Errorf("projections: leave request: %w", err)
+		return query.LeaveRequestView{}, err
 	}
 	return leaveViewOf(r), nil
 }

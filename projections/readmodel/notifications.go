@@ -2,7 +2,6 @@ package readmodel
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -109,15 +108,12 @@ func (q *Queries) Notifications(ctx context.Context, recipientID string, unreadO
 // Notification returns one notification of the recipient's inbox; another
 // user's notification is not found.
 func (q *Queries) Notification(ctx context.Context, recipientID, id string) (query.NotificationView, error) {
-	if !isUUID(id) || !isUUID(recipientID) {
-		return query.NotificationView{}, query.ErrNotFound
-	}
-	r, err := notificationsTable.scan(q.pool.QueryRow(ctx, notificationsTable.selectSQL, id))
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && r.RecipientID != recipientID) {
-		return query.NotificationView{}, query.ErrNotFound
-	}
+	r, err := byID(ctx, q.pool, notificationsTable, id, "notification")
 	if err != nil {
-		return query.NotificationView{}, fmt.Errorf("projections: notification: %w", err)
+		return query.NotificationView{}, err
+	}
+	if r.RecipientID != recipientID {
+		return query.NotificationView{}, query.ErrNotFound
 	}
 	return notificationViewOf(r), nil
 }

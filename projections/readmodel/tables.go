@@ -9,6 +9,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/acme/employee-tracking/app/query"
 )
 
 // A read model's tables are written through rows, so that one fold serves
@@ -166,4 +169,21 @@ func (r *memRows[K, R]) CopyTo(ctx context.Context, tx pgx.Tx, schema string) (i
 		return n, fmt.Errorf("copy %s: %w", r.t.name, err)
 	}
 	return n, nil
+}
+
+// byID reads the row of t whose one-column key is the uuid id: query.ErrNotFound
+// when there is none, and for an id that is no uuid, which no row has.
+func byID[R any](ctx context.Context, pool *pgxpool.Pool, t *table[string, R], id, what string) (R, error) {
+	var none R
+	if !isUUID(id) {
+		return none, query.ErrNotFound
+	}
+	r, err := t.scan(pool.QueryRow(ctx, t.selectSQL, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return none, query.ErrNotFound
+	}
+	if err != nil {
+		return none, fmt.Errorf("projections: %s: %w", what, err)
+	}
+	return r, nil
 }
