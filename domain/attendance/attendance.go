@@ -107,7 +107,9 @@ func (CheckedOut) EventName() string     { return "attendance.checked_out" }
 func (AutoCheckedOut) EventName() string { return "attendance.auto_checked_out" }
 
 // Events lists a zero value of each event type, for the codec registry.
-func Events() []any { return []any{CheckedIn{}, CheckedOut{}, AutoCheckedOut{}} }
+func Events() []any {
+	return []any{CheckedIn{}, CheckedOut{}, AutoCheckedOut{}, CorrectionRequested{}, CorrectionApproved{}, CorrectionRejected{}}
+}
 
 // State is what an employee's attendance stream decides with.
 type State struct {
@@ -126,6 +128,16 @@ func (s *State) Apply(event any) {
 		s.LastCheckInDate = ev.LocalDate
 	case CheckedOut, AutoCheckedOut:
 		s.Open = nil
+	case CorrectionApproved:
+		// An approval on the date of the open check-in always gives its
+		// check-out (ErrDayStillOpen), which closes it.
+		if s.Open != nil && s.Open.LocalDate == ev.Date && !ev.CheckOut.IsZero() {
+			s.Open = nil
+		}
+		// A day the correction made has had its first check-in.
+		if ev.NewDay && s.LastCheckInDate.Before(ev.Date) {
+			s.LastCheckInDate = ev.Date
+		}
 	}
 }
 

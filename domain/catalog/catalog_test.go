@@ -19,6 +19,7 @@ var wireNames = []string{
 	"employee.position_changed", "employee.deactivated", "employee.reactivated", "employee.password_changed",
 	"holiday.declared", "holiday.withdrawn",
 	"attendance.checked_in", "attendance.checked_out", "attendance.auto_checked_out",
+	"attendance.correction_requested", "attendance.correction_approved", "attendance.correction_rejected",
 	"leave.granted", "leave.entitlement_set", "leave.requested", "leave.approved", "leave.rejected",
 	"leave.cancelled", "leave.lateness_deducted", "leave.low_balance_reached",
 	"leave_type.defined", "leave_type.changed",
