@@ -38,6 +38,8 @@ type Commands struct {
 	ResetPassword        command.ResetPasswordHandler
 	DefineLeaveType      command.DefineLeaveTypeHandler
 	ChangeLeaveType      command.ChangeLeaveTypeHandler
+	RequestCorrection    command.RequestCorrectionHandler
+	DecideCorrection     command.DecideCorrectionHandler
 }
 
 // Queries are the use cases that read: the event store, or the read models.
@@ -62,6 +64,7 @@ type EventStore interface {
 	command.EventStore
 	query.EventStore
 	command.LeaveRequests
+	command.Corrections
 }
 
 // Deps are what the use cases are built on: the stores, the read models,
@@ -115,6 +118,8 @@ func New(d Deps) Application {
 			ResetPassword:        command.NewResetPasswordHandler(s, d.Credentials, d.PasswordCost, now),
 			DefineLeaveType:      command.NewDefineLeaveTypeHandler(s, d.LeavePolicy, now),
 			ChangeLeaveType:      command.NewChangeLeaveTypeHandler(s, d.LeavePolicy, zone, now),
+			RequestCorrection:    command.NewRequestCorrectionHandler(s, d.Attendance, now),
+			DecideCorrection:     command.NewDecideCorrectionHandler(s, s, now),
 		},
 		Queries: Queries{
 			Employee:        query.NewEmployeeHandler(s),

@@ -202,6 +202,22 @@ func (s *Store) StreamOfLeaveRequest(ctx context.Context, requestID string) (str
 	return stream, nil
 }
 
+// StreamOfCorrection names the stream holding the
+// attendance.correction_requested event of a correction id, or "" when none
+// does; the partial index events_attendance_correction_idx answers it.
+func (s *Store) StreamOfCorrection(ctx context.Context, correctionID string) (string, error) {
+	var stream string
+	err := s.pool.QueryRow(ctx, `SELECT stream_id FROM events WHERE type = 'attendance.correction_requested' AND data->>'correction_id' = $1 LIMIT 1`,
+		correctionID).Scan(&stream)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("eventstore: find the attendance stream of correction %q: %w", correctionID, err)
+	}
+	return stream, nil
+}
+
 // LoadFrom returns the events of stream after version afterVersion, ordered
 // by version.
 func (s *Store) LoadFrom(ctx context.Context, stream string, afterVersion int64) ([]Event, error) {

@@ -32,6 +32,8 @@ type MonthlyRowJSON struct {
 	OvertimeMinutes int     `json:"overtime_minutes"`
 	// ReviewDays are the days whose forgotten check-out the system closed.
 	ReviewDays int `json:"review_days"`
+	// CorrectedDays are the days an approved correction changed.
+	CorrectedDays int `json:"corrected_days"`
 }
 
 // MonthlyReportJSON is the monthly work report.
@@ -117,6 +119,7 @@ func handleMonthlyWork(employees query.EmployeeHandler, q query.ReadModels, now 
 var reportHeader = []string{
 	"employee_id", "full_name", "days_worked", "worked_minutes", "worked_hours", "expected_minutes",
 	"late_days", "late_minutes", "leave_days", "absent_days", "overtime_minutes", "review_days",
+	"corrected_days",
 }
 
 func reportCells(r MonthlyRowJSON) []string {
@@ -124,7 +127,7 @@ func reportCells(r MonthlyRowJSON) []string {
 		csvText(r.EmployeeID), csvText(r.FullName), strconv.Itoa(r.DaysWorked), strconv.Itoa(r.WorkedMinutes),
 		strconv.FormatFloat(r.WorkedHours, 'f', 2, 64), strconv.Itoa(r.ExpectedMinutes), strconv.Itoa(r.LateDays),
 		strconv.Itoa(r.LateMinutes), strconv.Itoa(r.LeaveDays), strconv.Itoa(r.AbsentDays), strconv.Itoa(r.OvertimeMinutes),
-		strconv.Itoa(r.ReviewDays),
+		strconv.Itoa(r.ReviewDays), strconv.Itoa(r.CorrectedDays),
 	}
 }
 
@@ -161,6 +164,7 @@ func writeXLSX(c echo.Context, filename string, r MonthlyReportJSON) error {
 		cells := []any{
 			row.EmployeeID, row.FullName, row.DaysWorked, row.WorkedMinutes, row.WorkedHours, row.ExpectedMinutes,
 			row.LateDays, row.LateMinutes, row.LeaveDays, row.AbsentDays, row.OvertimeMinutes, row.ReviewDays,
+			row.CorrectedDays,
 		}
 		if err := f.SetSheetRow(sheet, "A"+strconv.Itoa(i+2), &cells); err != nil {
 			return err
@@ -206,8 +210,8 @@ func reportPDF(r MonthlyReportJSON) *fpdf.Fpdf {
 	pdf.AddUTF8FontFromBytes(reportFont, "B", dejaVuSansBold)
 	title := fmt.Sprintf("Monthly work %04d-%02d", r.Year, r.Month)
 	pdf.SetTitle(title, true)
-	headers := []string{"Employee", "Days", "Worked h", "Expected h", "Late days", "Late min", "Leave", "Absent", "Overtime min", "Review"}
-	widths := []float64{75, 18, 25, 25, 22, 22, 18, 18, 28, 18}
+	headers := []string{"Employee", "Days", "Worked h", "Expected h", "Late days", "Late min", "Leave", "Absent", "Overtime min", "Review", "Corrected"}
+	widths := []float64{65, 18, 24, 24, 20, 20, 18, 18, 26, 18, 22}
 	pdf.SetFillColor(230, 230, 230)
 	// AddPage, also the automatic one at a page break, runs this first.
 	pdf.SetHeaderFunc(func() {
@@ -228,7 +232,7 @@ func reportPDF(r MonthlyReportJSON) *fpdf.Fpdf {
 			row.FullName, strconv.Itoa(row.DaysWorked), strconv.FormatFloat(row.WorkedHours, 'f', 2, 64),
 			strconv.FormatFloat(float64(row.ExpectedMinutes)/60, 'f', 2, 64), strconv.Itoa(row.LateDays),
 			strconv.Itoa(row.LateMinutes), strconv.Itoa(row.LeaveDays), strconv.Itoa(row.AbsentDays), strconv.Itoa(row.OvertimeMinutes),
-			strconv.Itoa(row.ReviewDays),
+			strconv.Itoa(row.ReviewDays), strconv.Itoa(row.CorrectedDays),
 		}
 		for i, s := range cells {
 			align := "R"

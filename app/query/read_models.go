@@ -23,6 +23,8 @@ type ReadModels interface {
 	LeaveRequest(ctx context.Context, id string) (LeaveRequestView, error)
 	// ListLeaveRequests returns leave requests by id, a page at a time.
 	ListLeaveRequests(ctx context.Context, f LeaveFilter) (list []LeaveRequestView, next string, err error)
+	// ListCorrections returns attendance corrections by id, a page at a time.
+	ListCorrections(ctx context.Context, f CorrectionFilter) (list []CorrectionView, next string, err error)
 	// MonthlyWork reports a month of the employees f selects, as of today.
 	MonthlyWork(ctx context.Context, year, month int, f ReportFilter, today calendar.Date) (MonthlyReport, error)
 	// Notifications returns a user's notifications with a seq above
@@ -61,6 +63,34 @@ type AttendanceDay struct {
 	Status        string        `json:"status"`
 	// NeedsReview is true when the system closed a forgotten check-out.
 	NeedsReview bool `json:"needs_review"`
+	// Corrected is true when an approved correction replaced the day's
+	// first check-in or last check-out.
+	Corrected bool `json:"corrected"`
+}
+
+// CorrectionView is an attendance correction.
+type CorrectionView struct {
+	ID          string        `json:"id"`
+	EmployeeID  string        `json:"employee_id"`
+	Date        calendar.Date `json:"date"`
+	CheckIn     *time.Time    `json:"check_in"`
+	CheckOut    *time.Time    `json:"check_out"`
+	Reason      string        `json:"reason"`
+	Status      string        `json:"status"`
+	RequestedBy string        `json:"requested_by"`
+	CreatedAt   time.Time     `json:"created_at"`
+	DecidedBy   *string       `json:"decided_by"`
+	DecidedAt   *time.Time    `json:"decided_at"`
+	Note        string        `json:"note"`
+}
+
+// CorrectionFilter narrows ListCorrections; empty fields do not filter.
+type CorrectionFilter struct {
+	Status     string
+	EmployeeID string
+	ManagerID  string // only corrections of this manager's reports
+	After      string
+	Limit      int
 }
 
 // LeaveRequestView is a leave request.
@@ -102,6 +132,8 @@ type MonthlyRow struct {
 	OvertimeMinutes int     `json:"overtime_minutes"`
 	// ReviewDays are the days whose forgotten check-out the system closed.
 	ReviewDays int `json:"review_days"`
+	// CorrectedDays are the days an approved correction changed.
+	CorrectedDays int `json:"corrected_days"`
 }
 
 // MonthlyReport is the monthly working hours report.

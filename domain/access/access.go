@@ -26,6 +26,10 @@ const (
 	EmployeeDeactivate Action = "employee.deactivate"
 
 	AttendanceRecord Action = "attendance.record" // a check-in or check-out, always the actor's own
+	// AttendanceCorrect is filing a correction of someone's day;
+	// AttendanceDecideCorrection is approving or rejecting one.
+	AttendanceCorrect          Action = "attendance.correct"
+	AttendanceDecideCorrection Action = "attendance.decide_correction"
 
 	LeaveRequest        Action = "leave.request"
 	LeaveDecide         Action = "leave.decide"
@@ -100,6 +104,9 @@ var policy = map[Action]Grants{
 	EmployeeDeactivate: {employee.RoleAdmin: Report | Other},
 
 	AttendanceRecord: ownRecords,
+	// Nobody approves their own correction but an admin, as with leave.
+	AttendanceCorrect:          {employee.RoleEmployee: Self, employee.RoleManager: Self | Report, employee.RoleAdmin: Anyone},
+	AttendanceDecideCorrection: {employee.RoleManager: Report, employee.RoleAdmin: Anyone},
 
 	LeaveRequest: ownRecords,
 	LeaveDecide:  {employee.RoleManager: Report, employee.RoleAdmin: Anyone},

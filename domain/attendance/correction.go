@@ -95,12 +95,14 @@ type CorrectionApproved struct {
 	Note                  string    `json:"note,omitempty"`
 }
 
-// CorrectionRejected leaves the day as it was. Note is personal: free text
-// about the employee.
+// CorrectionRejected leaves the day as it was; CheckIn and CheckOut are the
+// times refused. Note is personal: free text about the employee.
 type CorrectionRejected struct {
 	CorrectionID string        `json:"correction_id"`
 	EmployeeID   string        `json:"employee_id"`
 	Date         calendar.Date `json:"date"`
+	CheckIn      time.Time     `json:"check_in,omitzero"`
+	CheckOut     time.Time     `json:"check_out,omitzero"`
 	DecidedBy    string        `json:"decided_by"`
 	DecidedAt    time.Time     `json:"decided_at"`
 	Note         string        `json:"note,omitempty"`
@@ -307,7 +309,8 @@ func DecideCorrection(r Record, cmd CorrectionCommand, now time.Time) ([]any, er
 			return nil, err
 		}
 		return []any{CorrectionRejected{
-			CorrectionID: corr.ID, EmployeeID: corr.EmployeeID, Date: corr.Date, DecidedBy: c.By, DecidedAt: now.UTC(), Note: c.Note,
+			CorrectionID: corr.ID, EmployeeID: corr.EmployeeID, Date: corr.Date, CheckIn: corr.CheckIn, CheckOut: corr.CheckOut,
+			DecidedBy: c.By, DecidedAt: now.UTC(), Note: c.Note,
 		}}, nil
 	default:
 		return nil, fmt.Errorf("attendance: unknown correction command %T", cmd)

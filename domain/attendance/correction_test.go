@@ -285,7 +285,7 @@ func TestDecideCorrectionRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []any{CorrectionRejected{CorrectionID: "c1", EmployeeID: emp, Date: dec2, DecidedBy: "m1", DecidedAt: utc("2024-12-11T09:00:00Z"), Note: "no"}}
+	want := []any{CorrectionRejected{CorrectionID: "c1", EmployeeID: emp, Date: dec2, CheckIn: utc("2024-12-02T07:30:00Z"), DecidedBy: "m1", DecidedAt: utc("2024-12-11T09:00:00Z"), Note: "no"}}
 	if diff := cmp.Diff(want, rejected); diff != "" {
 		t.Errorf("rejection (-want +got):\n%s", diff)
 	}

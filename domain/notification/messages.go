@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/acme/employee-tracking/domain/calendar"
@@ -105,6 +106,65 @@ func MissingCheckout(employeeName, employeeID string, date calendar.Date, checke
 		"date":          date.String(),
 		"checked_in_at": rfc3339(checkedInAt),
 		"closed_at":     rfc3339(closedAt),
+	}
+}
+
+// CorrectionRequested, to the manager: "Ayşe Yılmaz asks to correct
+// 2024-12-02: check-in 05:00 UTC, check-out 14:00 UTC." A time not corrected
+// is left out.
+func CorrectionRequested(employeeName, employeeID, correctionID string, date calendar.Date, checkIn, checkOut time.Time) (string, map[string]any) {
+	msg := fmt.Sprintf("%s asks to correct %s:%s.", employeeName, date, correctedTimes(checkIn, checkOut))
+	data := map[string]any{
+		"employee_id":   employeeID,
+		"employee_name": employeeName,
+		"correction_id": correctionID,
+		"date":          date.String(),
+	}
+	addTimes(data, checkIn, checkOut)
+	return msg, data
+}
+
+// CorrectionDecided, to the employee: "Your correction of 2024-12-02
+// (check-out 14:00 UTC) was approved by Mehmet Demir. Note: ok". status is
+// approved or rejected; an empty name or note is left out.
+func CorrectionDecided(correctionID, status string, date calendar.Date, checkIn, checkOut time.Time, decidedByName, note string) (string, map[string]any) {
+	msg := fmt.Sprintf("Your correction of %s (%s) was %s", date, strings.TrimPrefix(correctedTimes(checkIn, checkOut), " "), status)
+	if decidedByName != "" {
+		msg += " by " + decidedByName
+	}
+	msg += "."
+	if note != "" {
+		msg += " Note: " + note
+	}
+	data := map[string]any{
+		"correction_id":   correctionID,
+		"status":          status,
+		"date":            date.String(),
+		"decided_by_name": decidedByName,
+		"note":            note,
+	}
+	addTimes(data, checkIn, checkOut)
+	return msg, data
+}
+
+// correctedTimes lists the times a correction gives, each after a space.
+func correctedTimes(checkIn, checkOut time.Time) string {
+	var parts []string
+	if !checkIn.IsZero() {
+		parts = append(parts, "check-in "+checkIn.UTC().Format("15:04")+" UTC")
+	}
+	if !checkOut.IsZero() {
+		parts = append(parts, "check-out "+checkOut.UTC().Format("15:04")+" UTC")
+	}
+	return " " + strings.Join(parts, ", ")
+}
+
+func addTimes(data map[string]any, checkIn, checkOut time.Time) {
+	if !checkIn.IsZero() {
+		data["check_in"] = rfc3339(checkIn)
+	}
+	if !checkOut.IsZero() {
+		data["check_out"] = rfc3339(checkOut)
 	}
 }
 

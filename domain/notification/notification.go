@@ -28,11 +28,16 @@ const (
 	TypeLeaveDecided    Type = "leave_decided"
 	TypeOpenCheckIn     Type = "open_check_in"
 	TypeMissingCheckout Type = "missing_checkout"
+	// TypeCorrectionRequested goes to the manager who decides an attendance
+	// correction, TypeCorrectionDecided to the employee it corrects.
+	TypeCorrectionRequested Type = "correction_requested"
+	TypeCorrectionDecided   Type = "correction_decided"
 )
 
 func (t Type) Valid() bool {
 	switch t {
-	case TypeLateness, TypeAbsence, TypeLowLeaveBalance, TypeLeaveRequested, TypeLeaveDecided, TypeOpenCheckIn, TypeMissingCheckout:
+	case TypeLateness, TypeAbsence, TypeLowLeaveBalance, TypeLeaveRequested, TypeLeaveDecided, TypeOpenCheckIn, TypeMissingCheckout,
+		TypeCorrectionRequested, TypeCorrectionDecided:
 		return true
 	}
 	return false

@@ -168,6 +168,22 @@ func TestMessages(t *testing.T) {
 			wantMsg:  "Ayşe Yılmaz checked in on 2024-12-02 at 05:17 UTC and has not checked out.",
 			wantData: map[string]any{"employee_id": "e1", "employee_name": "Ayşe Yılmaz", "date": "2024-12-02", "checked_in_at": "2024-12-02T05:17:00Z"},
 		},
+		{
+			name: "correction requested", got: b(CorrectionRequested("Ayşe Yılmaz", "e1", "c1", dec2, checkedIn, checkedIn.Add(9*time.Hour))),
+			wantMsg: "Ayşe Yılmaz asks to correct 2024-12-02: check-in 05:17 UTC, check-out 14:17 UTC.",
+			wantData: map[string]any{"employee_id": "e1", "employee_name": "Ayşe Yılmaz", "correction_id": "c1", "date": "2024-12-02",
+				"check_in": "2024-12-02T05:17:00Z", "check_out": "2024-12-02T14:17:00Z"},
+		},
+		{
+			name: "correction of a check-out approved", got: b(CorrectionDecided("c1", "approved", dec2, time.Time{}, checkedIn.Add(9*time.Hour), "Mehmet Demir", "ok")),
+			wantMsg:  "Your correction of 2024-12-02 (check-out 14:17 UTC) was approved by Mehmet Demir. Note: ok",
+			wantData: map[string]any{"correction_id": "c1", "status": "approved", "date": "2024-12-02", "decided_by_name": "Mehmet Demir", "note": "ok", "check_out": "2024-12-02T14:17:00Z"},
+		},
+		{
+			name: "correction of a check-in rejected without name or note", got: b(CorrectionDecided("c1", "rejected", dec2, checkedIn, time.Time{}, "", "")),
+			wantMsg:  "Your correction of 2024-12-02 (check-in 05:17 UTC) was rejected.",
+			wantData: map[string]any{"correction_id": "c1", "status": "rejected", "date": "2024-12-02", "decided_by_name": "", "note": "", "check_in": "2024-12-02T05:17:00Z"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,9 +26,10 @@ type Month struct {
 	Schedule employee.Schedule
 	// Holidays are the company's; Attended the days with a check-in;
 	// OnLeave the days of approved leave; Review the days whose forgotten
-	// check-out the system closed.
-	Holidays, Attended, OnLeave, Review Days
-	WorkedMinutes                       int
+	// check-out the system closed; Corrected the days an approved
+	// correction changed.
+	Holidays, Attended, OnLeave, Review, Corrected Days
+	WorkedMinutes                                  int
 }
 
 // Figures are a month's computed figures.
@@ -47,6 +48,8 @@ type Figures struct {
 	WorkedHours float64
 	// ReviewDays are the days whose forgotten check-out the system closed.
 	ReviewDays int
+	// CorrectedDays are the days an approved correction changed.
+	CorrectedDays int
 }
 
 // Figures computes m's figures. The days are counted by hand: a report has
@@ -77,6 +80,9 @@ func (m Month) Figures() Figures {
 	for d := m.First; d.Day <= m.Last.Day; d.Day++ {
 		if m.Review.Has(d) {
 			f.ReviewDays++
+		}
+		if m.Corrected.Has(d) {
+			f.CorrectedDays++
 		}
 	}
 	f.WorkedHours = math.Round(float64(m.WorkedMinutes)/60*100) / 100

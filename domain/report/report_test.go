@@ -56,6 +56,8 @@ func TestFigures(t *testing.T) {
 			Figures{ExpectedMinutes: 21 * 540, AbsentDays: 20}},
 		{"days closed by the system need review", month(func(m *Month) { m.Review = days(4, 5) }),
 			Figures{ExpectedMinutes: 21 * 540, ReviewDays: 2}},
+		{"days an approved correction changed", month(func(m *Month) { m.Corrected = days(2, 4, 5) }),
+			Figures{ExpectedMinutes: 21 * 540, CorrectedDays: 3}},
 		// 22:00 to 06:00 in Berlin, Monday to Saturday: 8 hours, but 7 on
 		// the night of Saturday 30 March, when the clocks go forward.
 		{"a night shift across the clocks going forward", month(func(m *Month) {

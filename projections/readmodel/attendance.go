@@ -15,7 +15,8 @@ import (
 	"github.com/acme/employee-tracking/projections/poison"
 )
 
-// Attendance_days: each employee's check-in and check-out per local date.
+// Attendance_days: each employee's check-in and check-out per local date,
+// as corrected; and the corrections (corrections.go).
 
 type dayKey struct {
 	EmployeeID string
@@ -32,6 +33,8 @@ type attendanceRow struct {
 	Status                     string
 	// NeedsReview marks a day whose check-in the system closed.
 	NeedsReview bool
+	// Corrected marks a day an approved correction changed.
+	Corrected bool
 	// CloseAt is, while the day is open, when its open check-in would be
 	// closed: the auto check-out's due-time query reads it.
 	CloseAt *time.Time
@@ -46,25 +49,28 @@ const (
 
 var attendanceTable = newTable(table[dayKey, attendanceRow]{
 	name:    "attendance_days",
-	columns: []string{"employee_id", "date", "check_in", "check_out", "worked_minutes", "late_minutes", "workday", "status", "needs_review", "close_at"},
+	columns: []string{"employee_id", "date", "check_in", "check_out", "worked_minutes", "late_minutes", "workday", "status", "needs_review", "close_at", "corrected"},
 	keys:    2,
 	key:     func(r attendanceRow) dayKey { return dayKey{r.EmployeeID, r.Date} },
 	keyArgs: func(k dayKey) []any { return []any{k.EmployeeID, PGDate(k.Date)} },
 	values: func(r attendanceRow) []any {
-		return []any{r.EmployeeID, PGDate(r.Date), r.CheckIn, r.CheckOut, r.WorkedMinutes, r.LateMinutes, r.Workday, r.Status, r.NeedsReview, r.CloseAt}
+		return []any{r.EmployeeID, PGDate(r.Date), r.CheckIn, r.CheckOut, r.WorkedMinutes, r.LateMinutes, r.Workday, r.Status, r.NeedsReview, r.CloseAt, r.Corrected}
 	},
 	scan: func(row pgx.Row) (attendanceRow, error) {
 		var r attendanceRow
 		var d pgtype.Date
-		err := row.Scan(&r.EmployeeID, &d, &r.CheckIn, &r.CheckOut, &r.WorkedMinutes, &r.LateMinutes, &r.Workday, &r.Status, &r.NeedsReview, &r.CloseAt)
+		err := row.Scan(&r.EmployeeID, &d, &r.CheckIn, &r.CheckOut, &r.WorkedMinutes, &r.LateMinutes, &r.Workday, &r.Status, &r.NeedsReview, &r.CloseAt, &r.Corrected)
 		r.Date = DateOf(d)
 		return r, err
 	},
 })
 
 func attendanceModel() *Model {
-	apply := func(days rows[dayKey, attendanceRow]) Apply {
+	apply := func(days rows[dayKey, attendanceRow], corrections rows[string, correctionRow]) Apply {
 		return func(ctx context.Context, e eventstore.Event) error {
+			if err := applyCorrection(ctx, corrections, e); err != nil {
+				return err
+			}
 			switch ev := e.Payload.(type) {
 			case attendance.CheckedIn:
 				r, ok, err := days.get(ctx, dayKey{ev.EmployeeID, ev.LocalDate})
@@ -87,6 +93,8 @@ func attendanceModel() *Model {
 				return checkOut(ctx, days, e, ev.EmployeeID, ev.LocalDate, ev.At, ev.WorkedMinutes, false)
 			case attendance.AutoCheckedOut:
 				return checkOut(ctx, days, e, ev.EmployeeID, ev.LocalDate, ev.At, ev.WorkedMinutes, true)
+			case attendance.CorrectionApproved:
+				return correctDay(ctx, days, ev)
 			}
 			return nil
 		}
@@ -94,8 +102,8 @@ func attendanceModel() *Model {
 	return &Model{
 		Name:     Attendance,
 		Category: attendance.Category,
-		Tables:   []Table{attendanceTable},
-		fold:     func(at tablesAt) Apply { return apply(open(at, attendanceTable)) },
+		Tables:   []Table{attendanceTable, correctionsTable},
+		fold:     func(at tablesAt) Apply { return apply(open(at, attendanceTable), open(at, correctionsTable)) },
 	}
 }
 
@@ -164,7 +172,7 @@ func (q *Queries) AttendanceDays(ctx context.Context, employeeID string, from, t
 	out := make([]query.AttendanceDay, 0, len(list))
 	for _, r := range list {
 		out = append(out, query.AttendanceDay{EmployeeID: r.EmployeeID, Date: r.Date, CheckIn: r.CheckIn, CheckOut: r.CheckOut,
-			WorkedMinutes: r.WorkedMinutes, LateMinutes: r.LateMinutes, Status: r.Status, NeedsReview: r.NeedsReview})
+			WorkedMinutes: r.WorkedMinutes, LateMinutes: r.LateMinutes, Status: r.Status, NeedsReview: r.NeedsReview, Corrected: r.Corrected})
 	}
 	return out, nil
 }

@@ -89,6 +89,27 @@ func monthlyModel() *Model {
 				return addWorked(ctx, ev.EmployeeID, ev.LocalDate, ev.WorkedMinutes)
 			case attendance.AutoCheckedOut:
 				return addWorked(ctx, ev.EmployeeID, ev.LocalDate, ev.WorkedMinutes)
+			case attendance.CorrectionApproved:
+				r, err := month(ctx, ev.EmployeeID, ev.Date)
+				if err != nil {
+					return err
+				}
+				if ev.NewDay {
+					r.DaysWorked++
+					if r.LastDate.Before(ev.Date) {
+						r.LastDate = ev.Date
+					}
+				}
+				r.WorkedMinutes += ev.WorkedMinutes - ev.PreviousWorkedMinutes
+				r.LateMinutes += ev.LateMinutes - ev.PreviousLateMinutes
+				// A day is late when its first check-in is (late minutes above none).
+				switch {
+				case ev.PreviousLateMinutes == 0 && ev.LateMinutes > 0:
+					r.LateDays++
+				case ev.PreviousLateMinutes > 0 && ev.LateMinutes == 0:
+					r.LateDays--
+				}
+				return months.put(ctx, r)
 			}
 			return nil
 		}
@@ -216,16 +237,17 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 	if err != nil {
 		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
-	attended, review, onLeave := attendance[0], attendance[1], leave[0]
+	attended, review, corrected, onLeave := attendance[0], attendance[1], attendance[2], leave[0]
 	monthly.Employees = make([]query.MonthlyRow, len(emps))
 	for i, e := range emps {
 		r := e.row
 		f := report.Month{
 			First: first, Last: last, Today: today, Hired: e.hire, Schedule: e.sched, WorkedMinutes: r.WorkedMinutes,
 			Holidays: holidays, Attended: attended[r.EmployeeID], OnLeave: onLeave[r.EmployeeID], Review: review[r.EmployeeID],
+			Corrected: corrected[r.EmployeeID],
 		}.Figures()
-		r.ExpectedMinutes, r.LeaveDays, r.AbsentDays, r.OvertimeMinutes, r.WorkedHours, r.ReviewDays =
-			f.ExpectedMinutes, f.LeaveDays, f.AbsentDays, f.OvertimeMinutes, f.WorkedHours, f.ReviewDays
+		r.ExpectedMinutes, r.LeaveDays, r.AbsentDays, r.OvertimeMinutes, r.WorkedHours, r.ReviewDays, r.CorrectedDays =
+			f.ExpectedMinutes, f.LeaveDays, f.AbsentDays, f.OvertimeMinutes, f.WorkedHours, f.ReviewDays, f.CorrectedDays
 		monthly.Employees[i] = r
 	}
 	return monthly, nil
@@ -235,9 +257,11 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 // when null). Each reads one table by date: no join for the planner to get
 // wrong while the tables grow faster than their statistics.
 const (
-	// The days attended and, of those, the days that need review: one scan.
+	// The days attended and, of those, the days that need review and the
+	// days corrected: one scan.
 	attendanceDaySets = `SELECT employee_id::text, bit_or(1::bigint << (date - $1)),
-		coalesce(bit_or(1::bigint << (date - $1)) FILTER (WHERE needs_review), 0) FROM attendance_days
+		coalesce(bit_or(1::bigint << (date - $1)) FILTER (WHERE needs_review), 0),
+		coalesce(bit_or(1::bigint << (date - $1)) FILTER (WHERE corrected), 0) FROM attendance_days
 		WHERE date BETWEEN $1 AND $2 AND ($3::uuid[] IS NULL OR employee_id = ANY($3)) GROUP BY employee_id`
 	leaveDaySets = `SELECT employee_id::text, bit_or(1::bigint << (date - $1)) FROM leave_days
 		WHERE date BETWEEN $1 AND $2 AND ($3::uuid[] IS NULL OR employee_id = ANY($3)) GROUP BY employee_id`

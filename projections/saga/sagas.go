@@ -30,6 +30,8 @@ const (
 	NotifyEmployeeOnLeaveDecided          = "saga.notify_employee_on_leave_decided"
 	NotifyMissingCheckoutOnAutoCheckedOut = "saga.notify_missing_checkout_on_auto_checked_out"
 	DeductLeaveOnLateCheckIn              = "saga.deduct_leave_on_late_check_in"
+	NotifyManagerOnCorrectionRequested    = "saga.notify_manager_on_correction_requested"
+	NotifyEmployeeOnCorrectionDecided     = "saga.notify_employee_on_correction_decided"
 )
 
 // Saga reacts to the events of one stream category by appending events.
@@ -143,6 +145,8 @@ func All(d Deps) []Saga {
 		{Name: NotifyManagerOnLeaveRequested, Category: leave.Category, React: n.onLeaveRequested},
 		{Name: NotifyEmployeeOnLeaveDecided, Category: leave.Category, React: n.onLeaveDecided},
 		{Name: NotifyMissingCheckoutOnAutoCheckedOut, Category: attendance.Category, React: n.onAutoCheckedOut},
+		{Name: NotifyManagerOnCorrectionRequested, Category: attendance.Category, React: n.onCorrectionRequested},
+		{Name: NotifyEmployeeOnCorrectionDecided, Category: attendance.Category, React: n.onCorrectionDecided},
 	}
 	if d.LeavePolicy.LatenessDeductsLeave {
 		all = append(all, Saga{Name: DeductLeaveOnLateCheckIn, Category: attendance.Category,
@@ -208,6 +212,49 @@ func (n *notifier) onAutoCheckedOut(ctx context.Context, e eventstore.Event) err
 	}
 	msg, data := notification.MissingCheckout(emp.Name, emp.ID, ev.LocalDate, ev.CheckedInAt, ev.At)
 	return n.notifyAll(ctx, e, NotifyMissingCheckoutOnAutoCheckedOut, to, notification.TypeMissingCheckout, msg, data)
+}
+
+// onCorrectionRequested tells the manager (the admins, when there is none)
+// of a correction to decide; whoever filed it is not told of their own.
+func (n *notifier) onCorrectionRequested(ctx context.Context, e eventstore.Event) error {
+	ev, ok := e.Payload.(attendance.CorrectionRequested)
+	if !ok {
+		return nil
+	}
+	emp, err := n.person(ctx, ev.EmployeeID)
+	if err != nil {
+		return err
+	}
+	to := []string{emp.ManagerID}
+	if emp.ManagerID == "" {
+		if to, err = n.supervisors(ctx, emp); err != nil {
+			return err
+		}
+	}
+	to = slices.DeleteFunc(to, func(id string) bool { return id == ev.RequestedBy })
+	msg, data := notification.CorrectionRequested(emp.Name, emp.ID, ev.CorrectionID, ev.Date, ev.CheckIn, ev.CheckOut)
+	return n.notifyAll(ctx, e, NotifyManagerOnCorrectionRequested, to, notification.TypeCorrectionRequested, msg, data)
+}
+
+// onCorrectionDecided tells the employee how their correction was decided.
+func (n *notifier) onCorrectionDecided(ctx context.Context, e eventstore.Event) error {
+	var id, status, by, note, emp string
+	var in, out time.Time
+	var date calendar.Date
+	switch ev := e.Payload.(type) {
+	case attendance.CorrectionApproved:
+		id, status, by, note, emp, date, in, out = ev.CorrectionID, string(attendance.Approved), ev.DecidedBy, ev.Note, ev.EmployeeID, ev.Date, ev.CheckIn, ev.CheckOut
+	case attendance.CorrectionRejected:
+		id, status, by, note, emp, date, in, out = ev.CorrectionID, string(attendance.Rejected), ev.DecidedBy, ev.Note, ev.EmployeeID, ev.Date, ev.CheckIn, ev.CheckOut
+	default:
+		return nil
+	}
+	decider, err := n.person(ctx, by)
+	if err != nil {
+		return err
+	}
+	msg, data := notification.CorrectionDecided(id, status, date, in, out, decider.Name, note)
+	return n.notifyAll(ctx, e, NotifyEmployeeOnCorrectionDecided, []string{emp}, notification.TypeCorrectionDecided, msg, data)
 }
 
 func (n *notifier) onLowBalance(ctx context.Context, e eventstore.Event) error {
