@@ -102,6 +102,9 @@ type AttendanceDayJSON struct {
 	Status        string     `json:"status" enums:"open,present,late,not_checked_in"`
 	// NeedsReview is true when the system closed a forgotten check-out of the day.
 	NeedsReview bool `json:"needs_review"`
+	// Corrected is true when an approved correction replaced the day's first
+	// check-in or last check-out; the punches stay in the history.
+	Corrected bool `json:"corrected"`
 }
 
 func attendanceDayJSON(d query.AttendanceDay) AttendanceDayJSON {
@@ -109,6 +112,7 @@ func attendanceDayJSON(d query.AttendanceDay) AttendanceDayJSON {
 	return AttendanceDayJSON{
 		EmployeeID: d.EmployeeID, Date: d.Date.String(), CheckIn: &in, CheckOut: d.CheckOut,
 		WorkedMinutes: d.WorkedMinutes, LateMinutes: d.LateMinutes, Status: d.Status, NeedsReview: d.NeedsReview,
+		Corrected: d.Corrected,
 	}
 }
 

@@ -217,3 +217,28 @@ type InsufficientBalanceProblem struct {
 	Status int    `json:"status" example:"422"`
 	Detail string `json:"detail" example:"insufficient leave balance: requested 5 days, available 2 days"`
 }
+
+// CorrectionInputProblem answers a correction without a time to correct.
+type CorrectionInputProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid input"`
+	Errors map[string]string `json:"errors" example:"check_in:check_in or check_out is required"`
+}
+
+// CorrectionRuleProblem answers a correction whose times do not fit its day.
+type CorrectionRuleProblem struct {
+	Type   string `json:"type" example:"about:blank"`
+	Title  string `json:"title" example:"Unprocessable Entity"`
+	Status int    `json:"status" example:"422"`
+	Detail string `json:"detail" example:"check_out must be after the check-in it closes"`
+}
+
+// CorrectionNotPendingProblem answers a decision on a correction already decided.
+type CorrectionNotPendingProblem struct {
+	Type   string `json:"type" example:"about:blank"`
+	Title  string `json:"title" example:"Conflict"`
+	Status int    `json:"status" example:"409"`
+	Detail string `json:"detail" example:"the correction is not pending"`
+}

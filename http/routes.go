@@ -92,6 +92,9 @@ func (s *Server) routes(d Deps) {
 		{http.MethodPost, "/attendance", access.AttendanceRecord, atRoute, handleAttendance(cmds.RecordAttendance)},
 		{http.MethodGet, "/attendance", access.EmployeeRead, inHandler, handleListAttendance(employees, qs.ReadModels, d.Now)},
 		{http.MethodGet, "/attendance/today", access.EmployeeRead, atRoute, handleAttendanceToday(qs.ReadModels, cmds.RecordAttendance, d.Now)},
+		{http.MethodPost, "/attendance/corrections", access.AttendanceCorrect, atRoute, handleRequestCorrection(cmds.RequestCorrection)},
+		{http.MethodGet, "/attendance/corrections", access.EmployeeRead, atRoute, handleListCorrections(employees, qs.ReadModels)},
+		{http.MethodPost, "/attendance/corrections/:id/change-status", access.AttendanceDecideCorrection, inHandler, handleDecideCorrection(cmds.DecideCorrection)},
 
 		{http.MethodPost, "/leave-management", access.LeaveRequest, atRoute, handleRequestLeave(cmds.RequestLeave)},
 		{http.MethodGet, "/leave-management", access.EmployeeRead, atRoute, handleListLeave(employees, qs.ReadModels)},

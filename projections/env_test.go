@@ -136,6 +136,13 @@ func (e *env) checkOut(emp string, at time.Time) {
 	})
 }
 
+func (e *env) correct(emp string, cmd attendance.CorrectionCommand, at time.Time) {
+	e.t.Helper()
+	e.update(attendance.Stream(emp), func(h []any) ([]any, error) {
+		return attendance.DecideCorrection(attendance.ReplayRecord(h), cmd, at)
+	})
+}
+
 func (e *env) leave(emp string, cmd leave.Command) {
 	e.t.Helper()
 	e.update(leave.Stream(emp), func(h []any) ([]any, error) {

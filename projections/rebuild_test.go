@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"regexp"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/holiday"
 	"github.com/acme/employee-tracking/domain/leave"
@@ -24,8 +26,8 @@ import (
 	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
-// randomWorkload appends a month of random attendance, leave, holidays and
-// reads of notifications for a few employees.
+// randomWorkload appends a month of random attendance, corrections, leave,
+// holidays and reads of notifications for a few employees.
 func (e *env) randomWorkload(rng *rand.Rand, c company, emps []string) {
 	e.t.Helper()
 	for _, d := range []string{"2024-12-25", "2024-12-26"} {
@@ -50,6 +52,21 @@ func (e *env) randomWorkload(rng *rand.Rand, c company, emps []string) {
 			if rng.IntN(4) == 0 { // a second session on some days
 				e.checkIn(emp, c.sched, in.Add(11*time.Hour))
 				e.checkOut(emp, in.Add(12*time.Hour))
+			}
+		}
+		// Corrections of days worked, left open or never checked in (the
+		// 21st): approved, rejected or left pending.
+		filed := time.Date(2024, 12, 24, 9, 0, 0, 0, time.UTC)
+		for i, day := range []int{3, 9, 15, 21} {
+			id := uuid.NewString()
+			e.correct(emp, attendance.RequestCorrection{CorrectionID: id, EmployeeID: emp, Date: date(fmt.Sprintf("2024-12-%02d", day)),
+				CheckIn: time.Date(2024, 12, day, 3, 30, 0, 0, time.UTC), CheckOut: time.Date(2024, 12, day, 20, 0, 0, 0, time.UTC),
+				Reason: "the reader was down", By: emp, Schedule: c.sched, Rules: attendance.DefaultRules()}, filed)
+			switch (i + rng.IntN(3)) % 3 {
+			case 0:
+				e.correct(emp, attendance.ApproveCorrection{CorrectionID: id, By: c.manager, Schedule: c.sched}, filed)
+			case 1:
+				e.correct(emp, attendance.RejectCorrection{CorrectionID: id, By: c.manager, Note: "no"}, filed)
 			}
 		}
 		for i := range 3 {
@@ -88,6 +105,15 @@ func TestRebuildEqualsLive(t *testing.T) {
 	e.randomWorkload(rand.New(rand.NewPCG(1, 2)), c, emps)
 	pipelinetest.Eventually(t, "caught up", e.caughtUp)
 	ctx := context.Background()
+	for _, sql := range []string{
+		`SELECT count(*) FROM attendance_days WHERE corrected`,
+		`SELECT count(*) FROM attendance_corrections WHERE status = 'rejected'`,
+		`SELECT count(*) FROM attendance_corrections WHERE status = 'pending'`,
+	} {
+		if e.count(sql) == 0 {
+			t.Fatalf("%s: got 0, want the workload to hold some", sql)
+		}
+	}
 
 	var out bytes.Buffer
 	diffs, err := Verify(ctx, e.pool, e.store, nil, &out, nil)
