@@ -47,6 +47,7 @@ var decoders = []decoderCase{
 	decoderOf[changeLeaveTypeRequest](),
 	decoderOf[changePasswordRequest](),
 	decoderOf[resetPasswordRequest](),
+	decoderOf[correctionRequest](),
 }
 
 // FuzzDecoders feeds arbitrary bodies to every request decoder: each must
@@ -63,6 +64,8 @@ func FuzzDecoders(f *testing.F) {
 		`{"full_name":"\u0000","position":"\u0000","schedule":{"timezone":"Europe/\u0000"}}`,
 		`{"start_date":"2024-12-02","end_date":"2024-12-03","reason":"\u0000"}`, "{\"reason\":\"\xff\xfe\"}",
 		"{\"full_name\":\"\xed\xa0\x80\"}", `{"note":"\ud800"}`, `{"refresh_token":"\\u0000"}`, "{\"\xff\":\"\\u0000\"}",
+		`{"date":"2024-12-02","check_in":"2024-12-02T08:00:00Z","check_out":"0000-01-01T00:00:00Z","reason":"x"}`,
+		`{"employee_id":"x","check_in":"24:00","check_out":"2024-12-02T08:00:00+25:00","reason":"\u0000"}`,
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))

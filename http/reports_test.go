@@ -63,7 +63,7 @@ func TestPDFRepeatsItsHeaderOnEveryPage(t *testing.T) {
 	t.Parallel()
 	report := MonthlyReportJSON{Year: 2024, Month: 12}
 	for i := range 3000 {
-		report.Employees = append(report.Employees, MonthlyRowJSON{EmployeeID: "e", FullName: "Ayşe Yılmaz " + strconv.Itoa(i), ReviewDays: 1})
+		report.Employees = append(report.Employees, MonthlyRowJSON{EmployeeID: "e", FullName: "Ayşe Yılmaz " + strconv.Itoa(i), ReviewDays: 1, CorrectedDays: 1})
 	}
 	pdf := reportPDF(report)
 	pdf.SetCompression(false)
@@ -75,7 +75,7 @@ func TestPDFRepeatsItsHeaderOnEveryPage(t *testing.T) {
 	if pages < 50 {
 		t.Fatalf("3,000 rows on %d pages, want dozens", pages)
 	}
-	const columns = 10
+	const columns = 11
 	if got := bytes.Count(buf.Bytes(), []byte(" re B")); got != pages*columns {
 		t.Errorf("filled header cells: got %d, want %d (%d columns on each of %d pages)", got, pages*columns, columns, pages)
 	}

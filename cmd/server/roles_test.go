@@ -204,10 +204,16 @@ func TestEveryRouteAsEveryRole(t *testing.T) {
 	stranger := a.register(boot, "employee", map[string]any{"manager_id": otherMgr.ID})
 	auditor := a.register(boot, "employee", nil) // files leave before becoming an auditor
 	requests := map[string]string{}              // each user's pending leave request, by user id
+	corrections := map[string]string{}           // each user's pending attendance correction, by user id
 	for _, u := range []user{admin, mgr, emp, adminReport, stranger, auditor} {
 		var r leaveJSON
 		a.must(http.StatusCreated, "POST", "/api/leave-management/", u.token, map[string]string{"start_date": "2024-12-02", "end_date": "2024-12-03"}, &r)
 		requests[u.ID] = r.ID
+		var c correctionJSON
+		a.must(http.StatusCreated, "POST", "/api/attendance/corrections/", u.token, map[string]string{
+			"date": "2024-12-02", "check_in": "2024-12-02T07:00:00Z", "check_out": "2024-12-02T15:00:00Z", "reason": "forgot",
+		}, &c)
+		corrections[u.ID] = c.ID
 	}
 	a.must(http.StatusOK, "PATCH", "/api/employees/"+auditor.ID+"/", boot.token, map[string]any{"role": "auditor"}, nil)
 
@@ -217,6 +223,7 @@ func TestEveryRouteAsEveryRole(t *testing.T) {
 		"employees/:id":               func(u user) string { return u.ID },
 		"leave-balances/:employee_id": func(u user) string { return u.ID },
 		"leave-management/:id":        func(u user) string { return requests[u.ID] },
+		"corrections/:id":             func(u user) string { return corrections[u.ID] },
 	}
 	fixed := map[string]string{
 		"notifications/:id": "00000000-0000-0000-0000-000000000000",

@@ -145,6 +145,242 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/attendance/corrections/": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Employees see their own, managers their reports' (or one report's with employee_id), admins and auditors everyone's.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "attendance"
+                ],
+                "summary": "List attendance corrections",
+                "parameters": [
+                    {
+                        "enum": [
+                            "pending",
+                            "approved",
+                            "rejected"
+                        ],
+                        "type": "string",
+                        "description": "status",
+                        "name": "status",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "employee id",
+                        "name": "employee_id",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "default": 50,
+                        "description": "page size (1-500)",
+                        "name": "limit",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "cursor from next_after",
+                        "name": "after",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/http.CorrectionPage"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.ListQueryProblem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/http.NotFoundProblem"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Files a correction of a day's first check-in and/or last check-out: the caller's own, or with employee_id a report's (a manager) or anyone's (an admin). Times are RFC 3339 instants; check_in must count for date as a check-in at that time would (on an overnight shift, 01:00 of the next calendar day corrects the night that began on date), and check_out may fall on the next calendar day, after the check-in it closes and at most 24 hours after it. A date without a check-in needs both times. The employee's manager (the admins, when there is none) gets correction_requested.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "attendance"
+                ],
+                "summary": "Request an attendance correction",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "makes a retry safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the date, the times and why",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/http.correctionRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/http.CorrectionJSON"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.CorrectionInputProblem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "403": {
+                        "description": "an auditor changes nothing; an employee corrects only their own days",
+                        "schema": {
+                            "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    },
+                    "404": {
+                        "description": "an employee_id the caller may not see",
+                        "schema": {
+                            "$ref": "#/definitions/http.NotFoundProblem"
+                        }
+                    },
+                    "422": {
+                        "description": "a future date or time, a check_out not after its check-in, a check_in of another date's shift, a day without a check-in and one time, times overlapping another date",
+                        "schema": {
+                            "$ref": "#/definitions/http.CorrectionRuleProblem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/attendance/corrections/{id}/change-status/": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The employee's manager or an admin decides a pending correction. Approval replaces the day's first check-in and/or last check-out with the correction's times (closing a check-in still open), counts the day's worked and late minutes again and clears needs_review; the punches stay in the history. A day whose check-in is still open is approved only with a check_out (422). The employee gets correction_decided.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "attendance"
+                ],
+                "summary": "Approve or reject an attendance correction",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "correction id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "makes a retry safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the decision",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/http.decideLeaveRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/http.CorrectionJSON"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.DecisionInputProblem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "403": {
+                        "description": "the employee, or a manager of someone else",
+                        "schema": {
+                            "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/http.NotFoundProblem"
+                        }
+                    },
+                    "409": {
+                        "description": "not pending",
+                        "schema": {
+                            "$ref": "#/definitions/http.CorrectionNotPendingProblem"
+                        }
+                    },
+                    "422": {
+                        "description": "the day changed since the filing and the times no longer fit it",
+                        "schema": {
+                            "$ref": "#/definitions/http.CorrectionRuleProblem"
+                        }
+                    }
+                }
+            }
+        },
         "/api/attendance/today/": {
             "get": {
                 "security": [
@@ -2106,6 +2342,10 @@ const docTemplate = `{
                 "check_out": {
                     "type": "string"
                 },
+                "corrected": {
+                    "description": "Corrected is true when an approved correction replaced the day's first\ncheck-in or last check-out; the punches stay in the history.",
+                    "type": "boolean"
+                },
                 "date": {
                     "type": "string",
                     "example": "2024-12-02"
@@ -2288,6 +2528,139 @@ const docTemplate = `{
                 "title": {
                     "type": "string",
                     "example": "Conflict"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.CorrectionInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "check_in": "check_in or check_out is required"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.CorrectionJSON": {
+            "type": "object",
+            "properties": {
+                "check_in": {
+                    "type": "string"
+                },
+                "check_out": {
+                    "type": "string"
+                },
+                "created_at": {
+                    "type": "string"
+                },
+                "date": {
+                    "type": "string",
+                    "example": "2024-12-02"
+                },
+                "decided_at": {
+                    "type": "string"
+                },
+                "decided_by": {
+                    "type": "string"
+                },
+                "employee_id": {
+                    "type": "string"
+                },
+                "id": {
+                    "type": "string"
+                },
+                "note": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string"
+                },
+                "requested_by": {
+                    "type": "string"
+                },
+                "status": {
+                    "type": "string",
+                    "enum": [
+                        "pending",
+                        "approved",
+                        "rejected"
+                    ]
+                }
+            }
+        },
+        "http.CorrectionNotPendingProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "the correction is not pending"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 409
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Conflict"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.CorrectionPage": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.CorrectionJSON"
+                    }
+                },
+                "next_after": {
+                    "type": "string"
+                }
+            }
+        },
+        "http.CorrectionRuleProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "check_out must be after the check-in it closes"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 422
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Unprocessable Entity"
                 },
                 "type": {
                     "type": "string",
@@ -3025,6 +3398,10 @@ const docTemplate = `{
                 "absent_days": {
                     "type": "integer"
                 },
+                "corrected_days": {
+                    "description": "CorrectedDays are the days an approved correction changed.",
+                    "type": "integer"
+                },
                 "days_worked": {
                     "type": "integer"
                 },
@@ -3645,6 +4022,31 @@ const docTemplate = `{
                 "new_password": {
                     "type": "string",
                     "example": "staple battery horse correct"
+                }
+            }
+        },
+        "http.correctionRequest": {
+            "type": "object",
+            "properties": {
+                "check_in": {
+                    "type": "string",
+                    "example": "2024-12-02T05:00:00Z"
+                },
+                "check_out": {
+                    "type": "string",
+                    "example": "2024-12-02T14:00:00Z"
+                },
+                "date": {
+                    "type": "string",
+                    "example": "2024-12-02"
+                },
+                "employee_id": {
+                    "description": "EmployeeID is whose day it is: a manager's report, or anyone's for an\nadmin; the caller's own when empty.",
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "forgot to check out"
                 }
             }
         },
