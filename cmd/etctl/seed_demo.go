@@ -192,12 +192,13 @@ type demo struct {
 type counts struct {
 	checkIns, late, absences, leave int
 	forgotten                       int // check-outs never made, closed by the next check-in
+	corrected                       int // days corrected on request
 	leaveByStatus                   map[string]int
 }
 
 func (c counts) String() string {
-	return fmt.Sprintf("%d check-ins, %d late, %d absences, %d forgotten check-outs, %d leave requests %v",
-		c.checkIns, c.late, c.absences, c.forgotten, c.leave, c.leaveByStatus)
+	return fmt.Sprintf("%d check-ins, %d late, %d absences, %d forgotten check-outs, %d corrected, %d leave requests %v",
+		c.checkIns, c.late, c.absences, c.forgotten, c.corrected, c.leave, c.leaveByStatus)
 }
 
 // person is a demo login; id and token are known once its registration ran.
@@ -322,7 +323,8 @@ func (d *demo) plan(admin *person, staff int, first, today time.Time) []step {
 	// Workdays of everyone expected at work, managers too: most arrive on
 	// time, some late, a few not at all. The first employee forgets to check
 	// out once, on their first day: their next check-in closes that day at its
-	// shift's end and flags it for review.
+	// shift's end and flags it for review, and a week later they ask for the
+	// check-out they forgot, which their manager approves.
 	workers := slices.Concat(d.managers, d.staff)
 	forgetful := d.staff[0]
 	for day := first; day.Before(today); day = day.AddDate(0, 0, 1) {
@@ -355,6 +357,7 @@ func (d *demo) plan(admin *person, staff int, first, today time.Time) []step {
 			})
 			if e == forgetful && d.counts.forgotten == 0 {
 				d.counts.forgotten++
+				d.correct(at, e, date, leave, localTime(day.AddDate(0, 0, 7), "10:00", loc))
 				continue
 			}
 			at(leave, func() error {
@@ -363,6 +366,27 @@ func (d *demo) plan(admin *person, staff int, first, today time.Time) []step {
 		}
 	}
 	return plan
+}
+
+// correct plans e's correction of date's check-out to checkOut, filed at
+// filed and approved by their manager an hour later.
+func (d *demo) correct(at func(time.Time, func() error), e *person, date string, checkOut, filed time.Time) {
+	var id string
+	at(filed, func() error {
+		var out struct {
+			ID string `json:"id"`
+		}
+		body := map[string]string{"date": date, "check_out": checkOut.UTC().Format(time.RFC3339), "reason": "forgot to check out"}
+		if err := d.call(e, http.StatusCreated, "POST", "/api/attendance/corrections/", body, &out); err != nil {
+			return err
+		}
+		id = out.ID
+		return nil
+	})
+	at(filed.Add(time.Hour), func() error {
+		d.counts.corrected++
+		return d.call(e.manager, http.StatusOK, "POST", "/api/attendance/corrections/"+id+"/change-status/", map[string]string{"status": "approved"}, nil)
+	})
 }
 
 // localTime is the instant of clock ("HH:MM") on day's date in loc.

@@ -49,6 +49,7 @@ func TestSeedDemo(t *testing.T) {
 		autoCheckOuts, nightShifts          int
 		requested, approved, rejected       int
 		cancelled, leaveTypes               int
+		corrections, corrected              int
 	}
 	err = db.QueryRow(ctx, `SELECT
 		count(*) FILTER (WHERE type = 'employee.registered' AND data->>'role' = 'admin'),
@@ -66,9 +67,12 @@ func TestSeedDemo(t *testing.T) {
 		count(*) FILTER (WHERE type = 'leave.cancelled'),
 		count(*) FILTER (WHERE type = 'attendance.auto_checked_out'),
 		count(*) FILTER (WHERE type = 'employee.registered' AND data->'schedule'->>'work_end' < data->'schedule'->>'work_start'),
-		count(*) FILTER (WHERE type = 'leave_type.defined')
+		count(*) FILTER (WHERE type = 'leave_type.defined'),
+		count(*) FILTER (WHERE type = 'attendance.correction_requested'),
+		count(*) FILTER (WHERE type = 'attendance.correction_approved' AND data->>'check_out' IS NOT NULL)
 		FROM events`).Scan(&c.admins, &c.managers, &c.employees, &c.zones, &c.checkIns, &c.checkOuts, &c.late, &c.absentee,
-		&c.requested, &c.approved, &c.rejected, &c.cancelled, &c.autoCheckOuts, &c.nightShifts, &c.leaveTypes)
+		&c.requested, &c.approved, &c.rejected, &c.cancelled, &c.autoCheckOuts, &c.nightShifts, &c.leaveTypes,
+		&c.corrections, &c.corrected)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +90,8 @@ func TestSeedDemo(t *testing.T) {
 		{"check-ins", c.checkIns, staff * 15, true},
 		{"forgotten check-outs closed by the next check-in", c.autoCheckOuts, 1, false},
 		{"check-outs", c.checkOuts + c.autoCheckOuts, c.checkIns, false},
+		{"corrections filed", c.corrections, 1, false},
+		{"the forgotten check-out corrected", c.corrected, 1, false},
 		{"late check-ins", c.late, 1, true},
 		{"employees with fewer check-ins than others (absence or leave)", c.absentee, 1, true},
 		{"leave requests", c.requested, staff, false},
