@@ -93,7 +93,8 @@ func checkTime(fields map[string]string, name, s string) time.Time {
 		return time.Time{}
 	}
 	t, err := time.Parse(time.RFC3339, s)
-	if err != nil || t.Year() < 1 || t.Year() > 9999 {
+	// The zero instant would read as no time at all.
+	if err != nil || t.IsZero() || t.Year() < 1 || t.Year() > 9999 {
 		fields[name] = "must be an RFC 3339 time such as 2024-12-02T05:00:00Z"
 		return time.Time{}
 	}

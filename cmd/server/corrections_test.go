@@ -260,6 +260,7 @@ func TestCorrectionInputs(t *testing.T) {
 		{"no time", emp, map[string]string{"date": "2024-12-03", "reason": "r"}, 400, []string{"check_in", "check_out"}},
 		{"no reason, no date", emp, map[string]string{"check_in": "2024-12-03T08:00:00Z"}, 400, []string{"reason", "date"}},
 		{"a time that is none", emp, map[string]string{"date": "2024-12-03", "check_in": "08:00", "reason": "r"}, 400, []string{"check_in"}},
+		{"the zero instant", emp, map[string]string{"date": "0001-01-01", "check_in": "0001-01-01T00:00:00Z", "check_out": "0001-01-01T01:00:00Z", "reason": "r"}, 400, []string{"check_in"}},
 		{"a date that is none", emp, map[string]string{"date": "2024-02-30", "check_out": "2024-12-03T08:00:00Z", "reason": "r"}, 400, []string{"date"}},
 		{"an employee_id that is none", mgr, map[string]string{"employee_id": "x", "date": "2024-12-03", "check_out": "2024-12-03T08:00:00Z", "reason": "r"}, 400, []string{"employee_id"}},
 		{"a reason too long", emp, map[string]string{"date": "2024-12-03", "check_in": "2024-12-03T08:00:00Z", "check_out": "2024-12-03T09:00:00Z", "reason": strings.Repeat("x", 501)}, 400, []string{"reason"}},
