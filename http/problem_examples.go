@@ -218,13 +218,13 @@ type InsufficientBalanceProblem struct {
 	Detail string `json:"detail" example:"insufficient leave balance: requested 5 days, available 2 days"`
 }
 
-// CorrectionInputProblem answers a correction without a time to correct.
+// CorrectionInputProblem answers a correction without its reason.
 type CorrectionInputProblem struct {
 	Type   string            `json:"type" example:"about:blank"`
 	Title  string            `json:"title" example:"Bad Request"`
 	Status int               `json:"status" example:"400"`
 	Detail string            `json:"detail" example:"invalid input"`
-	Errors map[string]string `json:"errors" example:"check_in:check_in or check_out is required"`
+	Errors map[string]string `json:"errors" example:"reason:required"`
 }
 
 // CorrectionRuleProblem answers a correction whose times do not fit its day.

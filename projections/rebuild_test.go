@@ -55,13 +55,14 @@ func (e *env) randomWorkload(rng *rand.Rand, c company, emps []string) {
 			}
 		}
 		// Corrections of days worked, left open or never checked in (the
-		// 21st): approved, rejected or left pending.
+		// 21st): approved, rejected or left pending. The manager files them,
+		// so none notifies them while their inbox is read below.
 		filed := time.Date(2024, 12, 24, 9, 0, 0, 0, time.UTC)
 		for i, day := range []int{3, 9, 15, 21} {
 			id := uuid.NewString()
 			e.correct(emp, attendance.RequestCorrection{CorrectionID: id, EmployeeID: emp, Date: date(fmt.Sprintf("2024-12-%02d", day)),
 				CheckIn: time.Date(2024, 12, day, 3, 30, 0, 0, time.UTC), CheckOut: time.Date(2024, 12, day, 20, 0, 0, 0, time.UTC),
-				Reason: "the reader was down", By: emp, Schedule: c.sched, Rules: attendance.DefaultRules()}, filed)
+				Reason: "the reader was down", By: c.manager, Schedule: c.sched, Rules: attendance.DefaultRules()}, filed)
 			switch (i + rng.IntN(3)) % 3 {
 			case 0:
 				e.correct(emp, attendance.ApproveCorrection{CorrectionID: id, By: c.manager, Schedule: c.sched}, filed)

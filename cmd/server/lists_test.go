@@ -25,6 +25,9 @@ func TestListCursors(t *testing.T) {
 	a.must(http.StatusCreated, "POST", "/api/attendance/", emp.token, map[string]string{"type": "check-in"}, nil)
 	for _, dates := range [][2]string{{"2024-11-04", "2024-11-05"}, {"2024-11-11", "2024-11-11"}, {"2024-11-18", "2024-11-19"}} {
 		a.must(http.StatusCreated, "POST", "/api/leave-management/", emp.token, map[string]string{"start_date": dates[0], "end_date": dates[1]}, nil)
+		// Filed by the manager, who hears nothing of their own.
+		a.must(http.StatusCreated, "POST", "/api/attendance/corrections/", mgr.token, map[string]string{"employee_id": emp.ID,
+			"date": dates[0], "check_in": dates[0] + "T06:00:00Z", "check_out": dates[0] + "T14:00:00Z", "reason": "forgot"}, nil)
 	}
 
 	// The lists are what the OpenAPI document answers with items.
@@ -57,7 +60,7 @@ func TestListCursors(t *testing.T) {
 		lists = append(lists, path)
 	}
 	slices.Sort(lists)
-	want := []string{"/api/attendance/", "/api/audit/seals/", "/api/employees/", "/api/employees/{id}/history/", "/api/events/",
+	want := []string{"/api/attendance/", "/api/attendance/corrections/", "/api/audit/seals/", "/api/employees/", "/api/employees/{id}/history/", "/api/events/",
 		"/api/holidays/", "/api/leave-management/", "/api/leave-types/", "/api/notifications/"}
 	if !slices.Equal(lists, want) {
 		t.Errorf("lists in the OpenAPI document = %v, want %v", lists, want)
@@ -79,12 +82,13 @@ func TestListCursors(t *testing.T) {
 	// Paged lists with a known number of items: walked a page of one at a
 	// time, every page holds an item and the last one says no page follows;
 	// a page as long as the list is the last one.
-	eventually(t, "the read models hold the check-in, the leave requests and their notifications", func() bool {
-		var leave, notes, days struct{ Items []json.RawMessage }
+	eventually(t, "the read models hold the check-in, the leave requests, their notifications and the corrections", func() bool {
+		var leave, notes, days, corrections struct{ Items []json.RawMessage }
 		a.must(http.StatusOK, "GET", "/api/leave-management/", admin.token, nil, &leave)
+		a.must(http.StatusOK, "GET", "/api/attendance/corrections/", admin.token, nil, &corrections)
 		a.must(http.StatusOK, "GET", "/api/notifications/", mgr.token, nil, &notes)
 		a.must(http.StatusOK, "GET", "/api/attendance/?employee_id="+emp.ID, admin.token, nil, &days)
-		return len(leave.Items) == 3 && len(notes.Items) == 3 && len(days.Items) == 1
+		return len(leave.Items) == 3 && len(notes.Items) == 3 && len(days.Items) == 1 && len(corrections.Items) == 3
 	})
 	paged := []struct {
 		query, token string
@@ -94,6 +98,9 @@ func TestListCursors(t *testing.T) {
 		{"/api/employees/?", mgr.token, 1},
 		{"/api/leave-management/?", admin.token, 3},
 		{"/api/leave-management/?status=pending&", mgr.token, 3},
+		{"/api/attendance/corrections/?", admin.token, 3},
+		{"/api/attendance/corrections/?status=pending&employee_id=" + emp.ID + "&", mgr.token, 3},
+		{"/api/attendance/corrections/?status=approved&", mgr.token, 0},
 		{"/api/notifications/?", mgr.token, 3},
 		{"/api/notifications/?unread=true&", mgr.token, 3},
 		{"/api/events/?type=leave.requested&", admin.token, 3},

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // example returns the example of a definition's property, nil when none.
@@ -50,6 +51,27 @@ func TestProblemExamples(t *testing.T) {
 	a.must(http.StatusOK, "PUT", "/api/leave-balances/"+emp.ID+"/", admin.token, map[string]any{"year": 2024, "entitlement_days": 3}, nil)
 	a.must(http.StatusOK, "PUT", "/api/leave-balances/"+other.ID+"/", admin.token, map[string]any{"year": 2024, "entitlement_days": 2}, nil)
 	unknown := "0b7f6c1e-8f0a-4d8e-9a51-3c1f2e4d5a6b"
+	// Corrections: one pending, one decided, and one whose day moved on
+	// since it was filed: its check-out is now before the day's last check-in.
+	correction := func(u user, body map[string]string) correctionJSON {
+		var c correctionJSON
+		a.must(http.StatusCreated, "POST", "/api/attendance/corrections/", u.token, body, &c)
+		return c
+	}
+	madeDay := map[string]string{"date": "2024-12-03", "check_in": "2024-12-03T06:00:00Z", "check_out": "2024-12-03T14:00:00Z", "reason": "forgot"}
+	pendingFix, decidedFix := correction(emp, madeDay), correction(emp, madeDay)
+	a.must(http.StatusOK, "POST", "/api/attendance/corrections/"+decidedFix.ID+"/change-status/", mgr.token, map[string]string{"status": "rejected"}, nil)
+	movedOn := a.register(admin, "employee", map[string]any{"manager_id": mgr.ID})
+	var in struct {
+		At        time.Time `json:"at"`
+		LocalDate string    `json:"local_date"`
+	}
+	a.must(http.StatusCreated, "POST", "/api/attendance/", movedOn.token, map[string]string{"type": "check-in"}, &in)
+	time.Sleep(10 * time.Millisecond)
+	staleFix := correction(movedOn, map[string]string{"date": in.LocalDate, "check_out": in.At.Add(time.Millisecond).Format(time.RFC3339Nano), "reason": "forgot"})
+	a.must(http.StatusCreated, "POST", "/api/attendance/", movedOn.token, map[string]string{"type": "check-out"}, nil)
+	a.must(http.StatusCreated, "POST", "/api/attendance/", movedOn.token, map[string]string{"type": "check-in"}, nil)
+	fixPath := func(id string) string { return "/api/attendance/corrections/" + id + "/change-status/" }
 
 	type failure struct {
 		path, method string // as the document names the operation
@@ -63,6 +85,17 @@ func TestProblemExamples(t *testing.T) {
 		{"/api/attendance/", "post", "409", "/api/attendance/", emp.token, map[string]string{"type": "check-in"}},
 		{"/api/attendance/", "get", "400", "/api/attendance/?from=2024-02-01&to=2024-01-01", emp.token, nil},
 		{"/api/attendance/", "get", "404", "/api/attendance/?employee_id=" + unknown, emp.token, nil},
+		{"/api/attendance/corrections/", "post", "400", "/api/attendance/corrections/", emp.token, map[string]string{"date": "2024-12-03", "check_in": "2024-12-03T06:00:00Z"}},
+		{"/api/attendance/corrections/", "post", "403", "/api/attendance/corrections/", auditor.token, madeDay},
+		{"/api/attendance/corrections/", "post", "404", "/api/attendance/corrections/", mgr.token, map[string]string{"employee_id": unknown, "date": "2024-12-03", "check_in": "2024-12-03T06:00:00Z", "reason": "forgot"}},
+		{"/api/attendance/corrections/", "post", "422", "/api/attendance/corrections/", emp.token, map[string]string{"date": "2024-12-03", "check_in": "2024-12-03T09:00:00Z", "check_out": "2024-12-03T08:00:00Z", "reason": "forgot"}},
+		{"/api/attendance/corrections/", "get", "400", "/api/attendance/corrections/?limit=0", emp.token, nil},
+		{"/api/attendance/corrections/", "get", "404", "/api/attendance/corrections/?employee_id=" + unknown, emp.token, nil},
+		{"/api/attendance/corrections/{id}/change-status/", "post", "400", fixPath(pendingFix.ID), mgr.token, map[string]string{"status": "maybe"}},
+		{"/api/attendance/corrections/{id}/change-status/", "post", "403", fixPath(pendingFix.ID), emp.token, map[string]string{"status": "approved"}},
+		{"/api/attendance/corrections/{id}/change-status/", "post", "404", fixPath(unknown), mgr.token, map[string]string{"status": "approved"}},
+		{"/api/attendance/corrections/{id}/change-status/", "post", "409", fixPath(decidedFix.ID), mgr.token, map[string]string{"status": "approved"}},
+		{"/api/attendance/corrections/{id}/change-status/", "post", "422", fixPath(staleFix.ID), mgr.token, map[string]string{"status": "approved"}},
 		{"/api/events/", "get", "400", "/api/events/?limit=0", admin.token, nil},
 		{"/api/events/", "get", "403", "/api/events/", emp.token, nil},
 		{"/api/events/{position}/proof/", "get", "403", "/api/events/1/proof/", emp.token, nil},

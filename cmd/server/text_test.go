@@ -108,8 +108,12 @@ func TestTextPostgresRefusesIsABadRequest(t *testing.T) {
 	emp := a.register(admin, "employee", nil)
 	var pending leaveJSON
 	a.must(http.StatusCreated, "POST", "/api/leave-management/", emp.token, map[string]string{"start_date": "2024-12-02", "end_date": "2024-12-03"}, &pending)
+	var correction correctionJSON
+	a.must(http.StatusCreated, "POST", "/api/attendance/corrections/", emp.token,
+		map[string]string{"date": "2024-12-02", "check_in": "2024-12-02T06:00:00Z", "check_out": "2024-12-02T14:00:00Z", "reason": "forgot"}, &correction)
 	pathValues := strings.NewReplacer("{employee_id}", emp.ID, "{date}", "2024-10-29",
 		"/employees/{id}", "/employees/"+emp.ID, "/leave-management/{id}", "/leave-management/"+pending.ID,
+		"/corrections/{id}", "/corrections/"+correction.ID,
 		"{id}", "00000000-0000-0000-0000-000000000001")
 
 	doc := readOpenAPI(t)

@@ -2548,7 +2548,7 @@ const docTemplate = `{
                         "type": "string"
                     },
                     "example": {
-                        "check_in": "check_in or check_out is required"
+                        "reason": "required"
                     }
                 },
                 "status": {
