@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/acme/employee-tracking/app"
@@ -194,3 +195,71 @@ func TestRecordAttendanceAtLength(t *testing.T) {
 func second[T any](_ T, err error) error { return err }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestCorrectionAtLength files and approves a correction on an attendance
+// stream of ten years of check-ins and check-outs, the longest an employee's
+// grows: a correction folds it whole, day by day, and stays quick.
+func TestCorrectionAtLength(t *testing.T) {
+	t.Parallel()
+	a, store, _ := newApp(t)
+	ctx := t.Context()
+	admin, err := a.Commands.CreateAdmin.Handle(ctx, command.CreateAdmin{Email: "admin@example.com", Password: password, FullName: "Admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2,600 days from 2015, a check-in at 08:00 and a check-out at 17:00 UTC
+	// each, appended a few hundred at a time.
+	const events = 5200
+	first := calendar.Date{Year: 2015, Month: time.January, Day: 1}
+	schedule := employee.Schedule{Timezone: "UTC", WorkStart: 8 * 60, WorkEnd: 17 * 60, Workdays: []int{1, 2, 3, 4, 5, 6, 7}}
+	emp, err := a.Commands.RegisterEmployee.Handle(ctx, command.RegisterEmployee{Actor: admin, Email: "long@example.com", Password: password,
+		FullName: "Long Timer", Role: employee.RoleEmployee, HireDate: first, Schedule: &command.SchedulePatch{Workdays: schedule.Workdays}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := emp.EmployeeID
+	var batch []eventstore.EventData
+	for i := range events / 2 {
+		d := first.AddDays(i)
+		in, out := schedule.StartOn(d), schedule.EndOn(d)
+		for _, ev := range []eventstore.Payload{
+			attendance.CheckedIn{EmployeeID: id, At: in, LocalDate: d, Timezone: "UTC", Workday: true, ScheduledStart: in, ShiftEnd: out},
+			attendance.CheckedOut{EmployeeID: id, At: out, LocalDate: d, CheckedInAt: in, WorkedMinutes: 540},
+		} {
+			batch = append(batch, eventstore.EventData{ID: uuid.New(), Payload: ev, Metadata: eventstore.Metadata{Actor: id}})
+		}
+		if len(batch) == 520 {
+			if _, err := store.Append(ctx, attendance.Stream(id), int64(2*(i+1)-len(batch)), batch...); err != nil {
+				t.Fatal(err)
+			}
+			batch = nil
+		}
+	}
+	// A day in the middle of the history: its check-out moves to 18:30.
+	day := first.AddDays(1300)
+	out := day.In(time.UTC).Add(18*time.Hour + 30*time.Minute)
+	start := time.Now()
+	filed, err := a.Commands.RequestCorrection.Handle(ctx, command.RequestCorrection{Actor: emp, Date: day, CheckOut: out, Reason: "stayed late"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	decided, err := a.Commands.DecideCorrection.Handle(ctx, command.DecideCorrection{Actor: admin, CorrectionID: filed.ID, Approve: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	t.Logf("a correction filed and approved on %d events in %s", events, took.Round(time.Millisecond))
+	if decided.Status != attendance.Approved {
+		t.Errorf("decided: got %+v, want approved", decided)
+	}
+	after, err := store.LoadFrom(ctx, attendance.Stream(id), events)
+	if err != nil || len(after) != 2 {
+		t.Fatalf("after the history: %d events, %v; want the request and the approval", len(after), err)
+	}
+	if ev := after[1].Payload.(attendance.CorrectionApproved); ev.Date != day || ev.PreviousWorkedMinutes != 540 || ev.WorkedMinutes != 630 {
+		t.Errorf("approval: got %+v, want %s from 540 to 630 minutes", ev, day)
+	}
+	if took > 5*time.Second {
+		t.Errorf("a correction on ten years took %s, want well under a second on a quiet machine", took)
+	}
+}
