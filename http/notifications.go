@@ -15,7 +15,7 @@ import (
 type NotificationJSON struct {
 	ID        string         `json:"id"`
 	Seq       int64          `json:"seq" example:"7"`
-	Type      string         `json:"type" enums:"lateness,absence,low_leave_balance,leave_requested,leave_decided,open_check_in"`
+	Type      string         `json:"type" enums:"lateness,absence,low_leave_balance,leave_requested,leave_decided,open_check_in,missing_checkout,correction_requested,correction_decided"`
 	Message   string         `json:"message" example:"Ayşe Yılmaz checked in 17 minutes late on 2024-12-02."`
 	Data      map[string]any `json:"data"`
 	CreatedAt time.Time      `json:"created_at"`

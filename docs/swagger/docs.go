@@ -3533,7 +3533,10 @@ const docTemplate = `{
                         "low_leave_balance",
                         "leave_requested",
                         "leave_decided",
-                        "open_check_in"
+                        "open_check_in",
+                        "missing_checkout",
+                        "correction_requested",
+                        "correction_decided"
                     ]
                 }
             }
