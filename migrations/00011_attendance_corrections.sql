@@ -4,18 +4,18 @@
 -- "attendance" beside its days. Reasons and notes are free text about the
 -- employee.
 CREATE TABLE attendance_corrections (
-    id          uuid PRIMARY KEY,
-    employee_id uuid NOT NULL,
-    date        date NOT NULL,
-    check_in    timestamptz,
-    check_out   timestamptz,
-    reason      text NOT NULL,
-    status      text NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+    id           uuid PRIMARY KEY,
+    employee_id  uuid NOT NULL,
+    date         date NOT NULL,
+    check_in     timestamptz,
+    check_out    timestamptz,
+    reason       text NOT NULL,
+    status       text NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
     requested_by uuid NOT NULL,
-    created_at  timestamptz NOT NULL,
-    decided_by  uuid,
-    decided_at  timestamptz,
-    note        text NOT NULL
+    created_at   timestamptz NOT NULL,
+    decided_by   uuid,
+    decided_at   timestamptz,
+    note         text NOT NULL
 );
 CREATE INDEX attendance_corrections_employee_idx ON attendance_corrections (employee_id, id);
 
