@@ -38,6 +38,8 @@ type Commands struct {
 	ResetPassword        command.ResetPasswordHandler
 	DefineLeaveType      command.DefineLeaveTypeHandler
 	ChangeLeaveType      command.ChangeLeaveTypeHandler
+	AddLeaveBlock        command.AddLeaveBlockHandler
+	RemoveLeaveBlock     command.RemoveLeaveBlockHandler
 }
 
 // Queries are the use cases that read: the event store, or the read models.
@@ -47,6 +49,9 @@ type Queries struct {
 	LeaveAccount    query.LeaveAccountHandler
 	LeaveTypes      query.LeaveTypesHandler
 	LeaveRequest    query.LeaveRequestHandler
+	LeaveBlocks     query.LeaveBlocksHandler
+	LeaveCalendar   query.LeaveCalendarHandler
+	TeamOverlap     query.TeamOverlapHandler
 	EventFeed       query.EventFeedHandler
 	EmployeeHistory query.EmployeeHistoryHandler
 	// ReadModels are the reads of the read models.
@@ -115,6 +120,8 @@ func New(d Deps) Application {
 			ResetPassword:        command.NewResetPasswordHandler(s, d.Credentials, d.PasswordCost, now),
 			DefineLeaveType:      command.NewDefineLeaveTypeHandler(s, d.LeavePolicy, now),
 			ChangeLeaveType:      command.NewChangeLeaveTypeHandler(s, d.LeavePolicy, zone, now),
+			AddLeaveBlock:        command.NewAddLeaveBlockHandler(s, d.LeavePolicy, now),
+			RemoveLeaveBlock:     command.NewRemoveLeaveBlockHandler(s, now),
 		},
 		Queries: Queries{
 			Employee:        query.NewEmployeeHandler(s),
@@ -122,6 +129,9 @@ func New(d Deps) Application {
 			LeaveAccount:    query.NewLeaveAccountHandler(s),
 			LeaveTypes:      query.NewLeaveTypesHandler(s, d.LeavePolicy),
 			LeaveRequest:    query.NewLeaveRequestHandler(s, s),
+			LeaveBlocks:     query.NewLeaveBlocksHandler(s),
+			LeaveCalendar:   query.NewLeaveCalendarHandler(d.ReadModels),
+			TeamOverlap:     query.NewTeamOverlapHandler(query.NewEmployeeHandler(s), d.ReadModels),
 			EventFeed:       query.NewEventFeedHandler(s),
 			EmployeeHistory: query.NewEmployeeHistoryHandler(s),
 			ReadModels:      d.ReadModels,

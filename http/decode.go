@@ -265,6 +265,21 @@ func checkLimit(fields map[string]string, s string) int {
 	return checkInt(fields, "limit", s, defaultLimit, 1, maxLimit)
 }
 
+// maxSpanDays bounds the range of dates of one query.
+const maxSpanDays = 366
+
+// checkSpan refuses a range of dates that ends before it starts or spans
+// more than maxSpanDays.
+func checkSpan(from, to calendar.Date) error {
+	switch {
+	case to.Before(from):
+		return badRequest("invalid query parameters", map[string]string{"to": "must not be before from"})
+	case from.AddDays(maxSpanDays).Before(to):
+		return badRequest("invalid query parameters", map[string]string{"to": fmt.Sprintf("must be at most %d days after from", maxSpanDays)})
+	}
+	return nil
+}
+
 // queryError turns the messages collected from a query string into a 400.
 func queryError(fields map[string]string) error {
 	if len(fields) == 0 {

@@ -217,3 +217,22 @@ type InsufficientBalanceProblem struct {
 	Status int    `json:"status" example:"422"`
 	Detail string `json:"detail" example:"insufficient leave balance: requested 5 days, available 2 days"`
 }
+
+// LeaveBlockedProblem answers a leave request on a blocked day: block names
+// the period that refused it.
+type LeaveBlockedProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Unprocessable Entity"`
+	Status int               `json:"status" example:"422"`
+	Detail string            `json:"detail" example:"leave is blocked from 2025-03-03 to 2025-03-07: stocktaking"`
+	Block  BlockedPeriodJSON `json:"block"`
+}
+
+// LeaveBlockInputProblem answers a blocked period without a reason.
+type LeaveBlockInputProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid input"`
+	Errors map[string]string `json:"errors" example:"reason:required"`
+}

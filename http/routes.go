@@ -93,7 +93,7 @@ func (s *Server) routes(d Deps) {
 		{http.MethodGet, "/attendance", access.EmployeeRead, inHandler, handleListAttendance(employees, qs.ReadModels, d.Now)},
 		{http.MethodGet, "/attendance/today", access.EmployeeRead, atRoute, handleAttendanceToday(qs.ReadModels, cmds.RecordAttendance, d.Now)},
 
-		{http.MethodPost, "/leave-management", access.LeaveRequest, atRoute, handleRequestLeave(cmds.RequestLeave)},
+		{http.MethodPost, "/leave-management", access.LeaveRequest, atRoute, handleRequestLeave(cmds.RequestLeave, qs.TeamOverlap)},
 		{http.MethodGet, "/leave-management", access.EmployeeRead, atRoute, handleListLeave(employees, qs.ReadModels)},
 		{http.MethodGet, "/leave-management/:id", access.EmployeeRead, inHandler, handleGetLeave(employees, qs.LeaveRequest)},
 		{http.MethodPost, "/leave-management/:id/change-status", access.LeaveDecide, inHandler, handleDecideLeave(cmds.DecideLeave)},
@@ -104,6 +104,11 @@ func (s *Server) routes(d Deps) {
 		{http.MethodGet, "/leave-types", access.LeaveTypeRead, atRoute, handleListLeaveTypes(qs.LeaveTypes)},
 		{http.MethodPost, "/leave-types", access.LeaveTypeDefine, atRoute, handleDefineLeaveType(cmds.DefineLeaveType)},
 		{http.MethodPatch, "/leave-types/:code", access.LeaveTypeChange, atRoute, handleChangeLeaveType(cmds.ChangeLeaveType)},
+
+		{http.MethodGet, "/leave-blocks", access.LeaveBlockRead, atRoute, handleListLeaveBlocks(qs.LeaveBlocks)},
+		{http.MethodPost, "/leave-blocks", access.LeaveBlockAdd, atRoute, handleAddLeaveBlock(cmds.AddLeaveBlock)},
+		{http.MethodDelete, "/leave-blocks/:id", access.LeaveBlockRemove, atRoute, handleRemoveLeaveBlock(cmds.RemoveLeaveBlock)},
+		{http.MethodGet, "/leave-calendar", access.LeaveCalendar, atRoute, handleLeaveCalendar(qs.LeaveCalendar, d.Now)},
 
 		{http.MethodGet, "/holidays", access.HolidayRead, atRoute, handleListHolidays(qs.Holidays, d.Now)},
 		{http.MethodPost, "/holidays", access.HolidayDeclare, atRoute, handleDeclareHoliday(cmds.DeclareHoliday)},

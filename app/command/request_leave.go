@@ -41,13 +41,17 @@ func (h RequestLeaveHandler) Handle(ctx context.Context, cmd RequestLeave) (leav
 	if err != nil {
 		return leave.RequestState{}, err
 	}
+	blocks, err := LoadLeaveBlocks(ctx, h.store)
+	if err != nil {
+		return leave.RequestState{}, err
+	}
 	id := uuid.New()
 	if seed := cmd.Origin.idSeed(actor.EmployeeID); seed != "" {
 		id = DerivedID(seed, "leave-request")
 	}
 	request := leave.Request{
 		RequestID: id.String(), EmployeeID: actor.EmployeeID, Start: cmd.Start, End: cmd.End, Reason: cmd.Reason,
-		Workdays: actor.Schedule.Workdays, Holidays: holidays, HireDate: actor.HireDate,
+		Workdays: actor.Schedule.Workdays, Holidays: holidays, HireDate: actor.HireDate, Blocks: blocks,
 	}
 	acct, err := decideLeave(ctx, h.store, h.policy, cmd.Origin, actor.EmployeeID, actor.EmployeeID, request, h.now())
 	if err != nil {

@@ -251,3 +251,13 @@ func LoadLeaveTypes(ctx context.Context, store EventStore, policy leave.Policy) 
 	}
 	return leave.ReplayTypes(policy, history), nil
 }
+
+// LoadLeaveBlocks returns the company's blocked periods in force, as the
+// store holds them: a block counts from the moment its append committed.
+func LoadLeaveBlocks(ctx context.Context, store EventStore) (leave.Blocks, error) {
+	history, err := loadPayloads(ctx, store, leave.BlocksStream())
+	if err != nil {
+		return leave.Blocks{}, err
+	}
+	return leave.ReplayBlocks(history), nil
+}

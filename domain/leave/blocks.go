@@ -65,7 +65,7 @@ type BlockedError struct {
 }
 
 func (e *BlockedError) Error() string {
-	return fmt.Sprintf("leave is blocked from %s to %s (block %s): %s", e.Block.Start, e.Block.End, e.Block.ID, e.Block.Reason)
+	return fmt.Sprintf("leave is blocked from %s to %s: %s", e.Block.Start, e.Block.End, e.Block.Reason)
 }
 
 // ErrorKind implements errkind.Kinded: a rule refuses the request.

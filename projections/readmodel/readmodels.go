@@ -19,6 +19,7 @@ const (
 	MonthlyHours  = "monthly_hours"
 	Holidays      = "holidays"
 	Notifications = "notifications"
+	LeaveCalendar = "leave_calendar"
 )
 
 type Apply func(ctx context.Context, e eventstore.Event) error
@@ -73,7 +74,7 @@ func (m *Model) Memory() (Apply, []MemTable) {
 
 // All returns every projection, in the order rebuild runs them.
 func All() []*Model {
-	return []*Model{directoryModel(), attendanceModel(), leaveModel(), monthlyModel(), holidaysModel(), notificationsModel()}
+	return []*Model{directoryModel(), attendanceModel(), leaveModel(), monthlyModel(), holidaysModel(), notificationsModel(), leaveCalendarModel()}
 }
 
 // PGDate is d as a Postgres date, NULL for the zero date.
