@@ -220,6 +220,17 @@ func checkDate(fields map[string]string, name, s string, required bool) calendar
 	return d
 }
 
+// checkPeriod reads the dates start_date and end_date of a body, both
+// required, the end not before the start.
+func checkPeriod(fields map[string]string, start, end string) (calendar.Date, calendar.Date) {
+	s := checkDate(fields, "start_date", start, true)
+	e := checkDate(fields, "end_date", end, true)
+	if fields["start_date"] == "" && fields["end_date"] == "" && e.Before(s) {
+		fields["end_date"] = "must not be before start_date"
+	}
+	return s, e
+}
+
 func checkUUID(fields map[string]string, name, s string) string {
 	if s == "" {
 		return ""

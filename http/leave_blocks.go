@@ -56,11 +56,7 @@ type leaveBlockRequest struct {
 
 func (r *leaveBlockRequest) Valid(context.Context) map[string]string {
 	fields := map[string]string{}
-	r.start = checkDate(fields, "start_date", r.StartDate, true)
-	r.end = checkDate(fields, "end_date", r.EndDate, true)
-	if len(fields) == 0 && r.end.Before(r.start) {
-		fields["end_date"] = "must not be before start_date"
-	}
+	r.start, r.end = checkPeriod(fields, r.StartDate, r.EndDate)
 	return fields
 }
 

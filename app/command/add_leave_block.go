@@ -3,8 +3,6 @@ package command
 import (
 	"context"
 
-	"github.com/google/uuid"
-
 	"github.com/acme/employee-tracking/domain/access"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
@@ -44,10 +42,7 @@ func (h AddLeaveBlockHandler) Handle(ctx context.Context, cmd AddLeaveBlock) (le
 	if err != nil {
 		return leave.BlockState{}, err
 	}
-	id := uuid.New()
-	if seed := cmd.Origin.idSeed(cmd.Actor.EmployeeID); seed != "" {
-		id = DerivedID(seed, "leave-block")
-	}
+	id := cmd.Origin.newID(cmd.Actor.EmployeeID, "leave-block")
 	add := leave.AddBlock{
 		Block: leave.Block{ID: id.String(), Start: cmd.Start, End: cmd.End, Reason: cmd.Reason, LeaveTypes: cmd.LeaveTypes},
 		Types: types, By: cmd.Actor.EmployeeID,

@@ -33,20 +33,13 @@ var calendarRequestsTable = newTable(table[string, calendarRequestRow]{
 	key:     func(r calendarRequestRow) string { return r.ID },
 	keyArgs: func(k string) []any { return []any{k} },
 	values: func(r calendarRequestRow) []any {
-		dates := make([]pgtype.Date, len(r.Dates))
-		for i, d := range r.Dates {
-			dates[i] = PGDate(d)
-		}
-		return []any{r.ID, r.EmployeeID, dates, r.LeaveType, r.HalfDay, r.Status}
+		return []any{r.ID, r.EmployeeID, pgDates(r.Dates), r.LeaveType, r.HalfDay, r.Status}
 	},
 	scan: func(row pgx.Row) (calendarRequestRow, error) {
 		var r calendarRequestRow
 		var dates []pgtype.Date
 		err := row.Scan(&r.ID, &r.EmployeeID, &dates, &r.LeaveType, &r.HalfDay, &r.Status)
-		r.Dates = make([]calendar.Date, len(dates))
-		for i, d := range dates {
-			r.Dates[i] = DateOf(d)
-		}
+		r.Dates = datesOf(dates)
 		return r, err
 	},
 })
@@ -227,14 +220,10 @@ func (q *Queries) TeamOverlap(ctx context.Context, managerID, employeeID string,
 	if !isUUID(managerID) || !isUUID(employeeID) {
 		return 0, nil
 	}
-	days := make([]pgtype.Date, len(dates))
-	for i, d := range dates {
-		days[i] = PGDate(d)
-	}
 	var n int
 	err := q.pool.QueryRow(ctx, `SELECT count(DISTINCT c.employee_id) FROM employees e
 		JOIN leave_calendar c ON c.employee_id = e.id AND c.date = ANY($3)
-		WHERE e.manager_id = $1::uuid AND e.id <> $2::uuid`, managerID, employeeID, days).Scan(&n)
+		WHERE e.manager_id = $1::uuid AND e.id <> $2::uuid`, managerID, employeeID, pgDates(dates)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("projections: team overlap: %w", err)
 	}

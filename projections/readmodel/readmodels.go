@@ -85,6 +85,24 @@ func PGDate(d calendar.Date) pgtype.Date {
 	return pgtype.Date{Time: d.In(time.UTC), Valid: true}
 }
 
+// pgDates are dates as Postgres dates.
+func pgDates(dates []calendar.Date) []pgtype.Date {
+	out := make([]pgtype.Date, len(dates))
+	for i, d := range dates {
+		out[i] = PGDate(d)
+	}
+	return out
+}
+
+// datesOf are the civil dates of Postgres dates.
+func datesOf(dates []pgtype.Date) []calendar.Date {
+	out := make([]calendar.Date, len(dates))
+	for i, d := range dates {
+		out[i] = DateOf(d)
+	}
+	return out
+}
+
 // DateOf is the civil date of a Postgres date, zero for NULL.
 func DateOf(d pgtype.Date) calendar.Date {
 	if !d.Valid {
