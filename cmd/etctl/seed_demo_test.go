@@ -48,7 +48,7 @@ func TestSeedDemo(t *testing.T) {
 		checkIns, checkOuts, late, absentee int
 		autoCheckOuts, nightShifts          int
 		requested, approved, rejected       int
-		cancelled, leaveTypes               int
+		cancelled, leaveTypes, leaveBlocks  int
 	}
 	err = db.QueryRow(ctx, `SELECT
 		count(*) FILTER (WHERE type = 'employee.registered' AND data->>'role' = 'admin'),
@@ -66,9 +66,10 @@ func TestSeedDemo(t *testing.T) {
 		count(*) FILTER (WHERE type = 'leave.cancelled'),
 		count(*) FILTER (WHERE type = 'attendance.auto_checked_out'),
 		count(*) FILTER (WHERE type = 'employee.registered' AND data->'schedule'->>'work_end' < data->'schedule'->>'work_start'),
-		count(*) FILTER (WHERE type = 'leave_type.defined')
+		count(*) FILTER (WHERE type = 'leave_type.defined'),
+		count(*) FILTER (WHERE type = 'leave_block.added')
 		FROM events`).Scan(&c.admins, &c.managers, &c.employees, &c.zones, &c.checkIns, &c.checkOuts, &c.late, &c.absentee,
-		&c.requested, &c.approved, &c.rejected, &c.cancelled, &c.autoCheckOuts, &c.nightShifts, &c.leaveTypes)
+		&c.requested, &c.approved, &c.rejected, &c.cancelled, &c.autoCheckOuts, &c.nightShifts, &c.leaveTypes, &c.leaveBlocks)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +80,7 @@ func TestSeedDemo(t *testing.T) {
 	}{
 		{"admins", c.admins, 1, false},
 		{"leave types of its own", c.leaveTypes, 2, false},
+		{"blocked weeks", c.leaveBlocks, 1, false},
 		{"managers", c.managers, 3, false},
 		{"employees", c.employees, staff, false},
 		{"employees' timezones", c.zones, 3, false},
