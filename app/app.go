@@ -40,6 +40,8 @@ type Commands struct {
 	ChangeLeaveType      command.ChangeLeaveTypeHandler
 	RequestCorrection    command.RequestCorrectionHandler
 	DecideCorrection     command.DecideCorrectionHandler
+	AddLeaveBlock        command.AddLeaveBlockHandler
+	RemoveLeaveBlock     command.RemoveLeaveBlockHandler
 }
 
 // Queries are the use cases that read: the event store, or the read models.
@@ -49,6 +51,9 @@ type Queries struct {
 	LeaveAccount    query.LeaveAccountHandler
 	LeaveTypes      query.LeaveTypesHandler
 	LeaveRequest    query.LeaveRequestHandler
+	LeaveBlocks     query.LeaveBlocksHandler
+	LeaveCalendar   query.LeaveCalendarHandler
+	TeamOverlap     query.TeamOverlapHandler
 	EventFeed       query.EventFeedHandler
 	EmployeeHistory query.EmployeeHistoryHandler
 	// ReadModels are the reads of the read models.
@@ -120,6 +125,8 @@ func New(d Deps) Application {
 			ChangeLeaveType:      command.NewChangeLeaveTypeHandler(s, d.LeavePolicy, zone, now),
 			RequestCorrection:    command.NewRequestCorrectionHandler(s, d.Attendance, now),
 			DecideCorrection:     command.NewDecideCorrectionHandler(s, s, now),
+			AddLeaveBlock:        command.NewAddLeaveBlockHandler(s, d.LeavePolicy, now),
+			RemoveLeaveBlock:     command.NewRemoveLeaveBlockHandler(s, now),
 		},
 		Queries: Queries{
 			Employee:        query.NewEmployeeHandler(s),
@@ -127,6 +134,9 @@ func New(d Deps) Application {
 			LeaveAccount:    query.NewLeaveAccountHandler(s),
 			LeaveTypes:      query.NewLeaveTypesHandler(s, d.LeavePolicy),
 			LeaveRequest:    query.NewLeaveRequestHandler(s, s),
+			LeaveBlocks:     query.NewLeaveBlocksHandler(s),
+			LeaveCalendar:   query.NewLeaveCalendarHandler(d.ReadModels),
+			TeamOverlap:     query.NewTeamOverlapHandler(query.NewEmployeeHandler(s), d.ReadModels),
 			EventFeed:       query.NewEventFeedHandler(s),
 			EmployeeHistory: query.NewEmployeeHistoryHandler(s),
 			ReadModels:      d.ReadModels,

@@ -122,9 +122,6 @@ type AttendancePage struct {
 	NextAfter *string             `json:"next_after"`
 }
 
-// maxAttendanceSpan bounds one attendance query.
-const maxAttendanceSpan = 366
-
 // handleListAttendance godoc
 //
 //	@Summary		Attendance days
@@ -165,11 +162,8 @@ func handleListAttendance(employees query.EmployeeHandler, q query.ReadModels, n
 		if from.IsZero() {
 			from = calendar.Date{Year: to.Year, Month: to.Month, Day: 1}
 		}
-		if to.Before(from) {
-			return badRequest("invalid query parameters", map[string]string{"to": "must not be before from"})
-		}
-		if from.AddDays(maxAttendanceSpan).Before(to) {
-			return badRequest("invalid query parameters", map[string]string{"to": "must be at most 366 days after from"})
+		if err := checkSpan(from, to); err != nil {
+			return err
 		}
 		days, err := q.AttendanceDays(c.Request().Context(), id, from, to)
 		if err != nil {

@@ -220,6 +220,17 @@ func checkDate(fields map[string]string, name, s string, required bool) calendar
 	return d
 }
 
+// checkPeriod reads the dates start_date and end_date of a body, both
+// required, the end not before the start.
+func checkPeriod(fields map[string]string, start, end string) (calendar.Date, calendar.Date) {
+	s := checkDate(fields, "start_date", start, true)
+	e := checkDate(fields, "end_date", end, true)
+	if fields["start_date"] == "" && fields["end_date"] == "" && e.Before(s) {
+		fields["end_date"] = "must not be before start_date"
+	}
+	return s, e
+}
+
 func checkUUID(fields map[string]string, name, s string) string {
 	if s == "" {
 		return ""
@@ -263,6 +274,21 @@ const (
 
 func checkLimit(fields map[string]string, s string) int {
 	return checkInt(fields, "limit", s, defaultLimit, 1, maxLimit)
+}
+
+// maxSpanDays bounds the range of dates of one query.
+const maxSpanDays = 366
+
+// checkSpan refuses a range of dates that ends before it starts or spans
+// more than maxSpanDays.
+func checkSpan(from, to calendar.Date) error {
+	switch {
+	case to.Before(from):
+		return badRequest("invalid query parameters", map[string]string{"to": "must not be before from"})
+	case from.AddDays(maxSpanDays).Before(to):
+		return badRequest("invalid query parameters", map[string]string{"to": fmt.Sprintf("must be at most %d days after from", maxSpanDays)})
+	}
+	return nil
 }
 
 // queryError turns the messages collected from a query string into a 400.

@@ -48,6 +48,7 @@ var decoders = []decoderCase{
 	decoderOf[changePasswordRequest](),
 	decoderOf[resetPasswordRequest](),
 	decoderOf[correctionRequest](),
+	decoderOf[leaveBlockRequest](),
 }
 
 // FuzzDecoders feeds arbitrary bodies to every request decoder: each must
@@ -59,6 +60,7 @@ func FuzzDecoders(f *testing.F) {
 		`{"start_date":"0000-01-01","end_date":"10000-01-01"}`, `{"email":"a@b.co","password":"12345678","full_name":"A","schedule":{"work_start":"25:00","workdays":[]}}`,
 		`{"year":0,"entitlement_days":-1}`, `{"status":"maybe"}`, `{"a":1}{"b":2}`, `{"date":"2024-13-01","name":""}`, "{\"email\":\"\x00\"}",
 		`{"entitlement_days":1e400}`, `{"code":"Study","accrual":"weekly","days_per_year":1e300}`, `{"code":null,"name":"\u0000"}`, `{"manager_id":"not-a-uuid","role":"root"}`,
+		`{"start_date":"2024-12-31","end_date":"2024-12-23","reason":"x","leave_types":["annual",null,1]}`,
 		// What Postgres refuses as text: a NUL escape, bytes that are not UTF-8.
 		`{"email":"nul\u0000@example.com","password":"x"}`, `{"date":"2024-10-29","name":"\u0000"}`,
 		`{"full_name":"\u0000","position":"\u0000","schedule":{"timezone":"Europe/\u0000"}}`,
@@ -228,6 +230,11 @@ func TestDecodeNamesEachBadField(t *testing.T) {
 		{"entitlement", decoders[7].decode, `{"year":10000,"entitlement_days":400}`,
 			map[string]string{"year": "must be between 1 and 9999", "entitlement_days": "must be between 0 and 366 days"}},
 		{"decide unknown status", decoders[6].decode, `{"status":"pending"}`, map[string]string{"status": `must be "approved" or "rejected"`}},
+		{"block end before start", decoders[13].decode, `{"start_date":"2024-12-31","end_date":"2024-12-23","reason":"closing"}`,
+			map[string]string{"end_date": "must not be before start_date"}},
+		{"block without dates", decoders[13].decode, `{"reason":"closing","leave_types":["annual"]}`,
+			map[string]string{"start_date": "required", "end_date": "required"}},
+		{"block types not a list", decoders[13].decode, `{"leave_types":"annual"}`, map[string]string{"leave_types": "must be a list"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -60,31 +60,27 @@ type leaveRequest struct {
 
 func (r *leaveRequest) Valid(context.Context) map[string]string {
 	fields := map[string]string{}
-	r.start = checkDate(fields, "start_date", r.StartDate, true)
-	r.end = checkDate(fields, "end_date", r.EndDate, true)
-	if len(fields) == 0 && r.end.Before(r.start) {
-		fields["end_date"] = "must not be before start_date"
-	}
+	r.start, r.end = checkPeriod(fields, r.StartDate, r.EndDate)
 	return fields
 }
 
 // handleRequestLeave godoc
 //
 //	@Summary		Request leave
-//	@Description	Files a leave request for the caller. days counts the caller's workdays in the range, both ends included, less company holidays.
+//	@Description	Files a leave request for the caller. days counts the caller's workdays in the range, both ends included, less company holidays. A request that takes leave on a day of a blocked period covering its type is refused, naming the block. team_overlap counts the others who share the caller's manager with pending or approved leave on any of its days, as the team calendar shows them.
 //	@Tags			leave
 //	@Accept			json
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Param			Idempotency-Key	header		string			false	"makes a retry safe"
 //	@Param			body			body		leaveRequest	true	"the dates"
-//	@Success		201				{object}	LeaveRequestJSON
+//	@Success		201				{object}	NewLeaveRequestJSON
 //	@Failure		400				{object}	LeaveInputProblem
 //	@Failure		401				{object}	UnauthorizedProblem
 //	@Failure		403				{object}	ForbiddenProblem			"an auditor changes nothing"
-//	@Failure		422				{object}	InsufficientBalanceProblem	"no workdays in range, overlap, or more days than available"
+//	@Failure		422				{object}	LeaveBlockedProblem	"a blocked period (named in block), no workdays in range, overlap, or more days than available"
 //	@Router			/api/leave-management/ [post]
-func handleRequestLeave(request command.RequestLeaveHandler) echo.HandlerFunc {
+func handleRequestLeave(request command.RequestLeaveHandler, overlap query.TeamOverlapHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req, err := decode[leaveRequest](c)
 		if err != nil {
@@ -96,8 +92,21 @@ func handleRequestLeave(request command.RequestLeaveHandler) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return created(c, leaveRequestJSON(r))
+		team, err := overlap.Handle(c.Request().Context(), r)
+		if err != nil {
+			return err
+		}
+		return created(c, NewLeaveRequestJSON{LeaveRequestJSON: leaveRequestJSON(r), TeamOverlap: team})
 	}
+}
+
+// NewLeaveRequestJSON is a request as filed, with how many of the team are
+// off on its days.
+type NewLeaveRequestJSON struct {
+	LeaveRequestJSON
+	// TeamOverlap counts the others who share the employee's manager with
+	// pending or approved leave on any of the request's days.
+	TeamOverlap int `json:"team_overlap" example:"1"`
 }
 
 // LeavePage is a page of leave requests.

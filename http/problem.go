@@ -12,6 +12,7 @@ import (
 	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/errkind"
+	"github.com/acme/employee-tracking/domain/leave"
 )
 
 // Problem is an RFC 7807 problem document. It has no example of its own:
@@ -23,6 +24,8 @@ type Problem struct {
 	Status int               `json:"status"`
 	Detail string            `json:"detail,omitempty"`
 	Errors map[string]string `json:"errors,omitempty"`
+	// Block is the blocked period that refused a leave request.
+	Block *BlockedPeriodJSON `json:"block,omitempty"`
 }
 
 const problemContentType = "application/problem+json"
@@ -104,7 +107,13 @@ func problemFor(err error) (p Problem, internal bool) {
 	if detail == "" {
 		detail = err.Error()
 	}
-	return newProblem(kp.status, detail, errkind.Fields(err)), false
+	p = newProblem(kp.status, detail, errkind.Fields(err))
+	var blocked *leave.BlockedError
+	if errors.As(err, &blocked) {
+		block := blockedPeriodJSON(blocked.Block)
+		p.Block = &block
+	}
+	return p, false
 }
 
 func newProblem(status int, detail string, fields map[string]string) Problem {

@@ -227,6 +227,25 @@ type CorrectionInputProblem struct {
 	Errors map[string]string `json:"errors" example:"reason:required"`
 }
 
+// LeaveBlockedProblem answers a leave request on a blocked day: block names
+// the period that refused it.
+type LeaveBlockedProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Unprocessable Entity"`
+	Status int               `json:"status" example:"422"`
+	Detail string            `json:"detail" example:"leave is blocked from 2025-03-03 to 2025-03-07: stocktaking"`
+	Block  BlockedPeriodJSON `json:"block"`
+}
+
+// LeaveBlockInputProblem answers a blocked period without a reason.
+type LeaveBlockInputProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid input"`
+	Errors map[string]string `json:"errors" example:"reason:required"`
+}
+
 // CorrectionRuleProblem answers a correction whose times do not fit its day.
 type CorrectionRuleProblem struct {
 	Type   string `json:"type" example:"about:blank"`

@@ -96,7 +96,7 @@ func (s *Server) routes(d Deps) {
 		{http.MethodGet, "/attendance/corrections", access.EmployeeRead, atRoute, handleListCorrections(employees, qs.ReadModels)},
 		{http.MethodPost, "/attendance/corrections/:id/change-status", access.AttendanceDecideCorrection, inHandler, handleDecideCorrection(cmds.DecideCorrection)},
 
-		{http.MethodPost, "/leave-management", access.LeaveRequest, atRoute, handleRequestLeave(cmds.RequestLeave)},
+		{http.MethodPost, "/leave-management", access.LeaveRequest, atRoute, handleRequestLeave(cmds.RequestLeave, qs.TeamOverlap)},
 		{http.MethodGet, "/leave-management", access.EmployeeRead, atRoute, handleListLeave(employees, qs.ReadModels)},
 		{http.MethodGet, "/leave-management/:id", access.EmployeeRead, inHandler, handleGetLeave(employees, qs.LeaveRequest)},
 		{http.MethodPost, "/leave-management/:id/change-status", access.LeaveDecide, inHandler, handleDecideLeave(cmds.DecideLeave)},
@@ -107,6 +107,11 @@ func (s *Server) routes(d Deps) {
 		{http.MethodGet, "/leave-types", access.LeaveTypeRead, atRoute, handleListLeaveTypes(qs.LeaveTypes)},
 		{http.MethodPost, "/leave-types", access.LeaveTypeDefine, atRoute, handleDefineLeaveType(cmds.DefineLeaveType)},
 		{http.MethodPatch, "/leave-types/:code", access.LeaveTypeChange, atRoute, handleChangeLeaveType(cmds.ChangeLeaveType)},
+
+		{http.MethodGet, "/leave-blocks", access.LeaveBlockRead, atRoute, handleListLeaveBlocks(qs.LeaveBlocks)},
+		{http.MethodPost, "/leave-blocks", access.LeaveBlockAdd, atRoute, handleAddLeaveBlock(cmds.AddLeaveBlock)},
+		{http.MethodDelete, "/leave-blocks/:id", access.LeaveBlockRemove, atRoute, handleRemoveLeaveBlock(cmds.RemoveLeaveBlock)},
+		{http.MethodGet, "/leave-calendar", access.LeaveCalendar, atRoute, handleLeaveCalendar(qs.LeaveCalendar, d.Now)},
 
 		{http.MethodGet, "/holidays", access.HolidayRead, atRoute, handleListHolidays(qs.Holidays, d.Now)},
 		{http.MethodPost, "/holidays", access.HolidayDeclare, atRoute, handleDeclareHoliday(cmds.DeclareHoliday)},

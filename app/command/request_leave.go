@@ -3,8 +3,6 @@ package command
 import (
 	"context"
 
-	"github.com/google/uuid"
-
 	"github.com/acme/employee-tracking/domain/access"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
@@ -41,13 +39,14 @@ func (h RequestLeaveHandler) Handle(ctx context.Context, cmd RequestLeave) (leav
 	if err != nil {
 		return leave.RequestState{}, err
 	}
-	id := uuid.New()
-	if seed := cmd.Origin.idSeed(actor.EmployeeID); seed != "" {
-		id = DerivedID(seed, "leave-request")
+	blocks, err := LoadLeaveBlocks(ctx, h.store)
+	if err != nil {
+		return leave.RequestState{}, err
 	}
+	id := cmd.Origin.newID(actor.EmployeeID, "leave-request")
 	request := leave.Request{
 		RequestID: id.String(), EmployeeID: actor.EmployeeID, Start: cmd.Start, End: cmd.End, Reason: cmd.Reason,
-		Workdays: actor.Schedule.Workdays, Holidays: holidays, HireDate: actor.HireDate,
+		Workdays: actor.Schedule.Workdays, Holidays: holidays, HireDate: actor.HireDate, Blocks: blocks,
 	}
 	acct, err := decideLeave(ctx, h.store, h.policy, cmd.Origin, actor.EmployeeID, actor.EmployeeID, request, h.now())
 	if err != nil {

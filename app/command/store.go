@@ -105,6 +105,16 @@ func (o Origin) idSeed(actor string) string {
 	return ""
 }
 
+// newID is the id of a thing of kind that actor's command makes: derived
+// from the idempotency key when there is one, so that a repeat makes the
+// same thing, random otherwise.
+func (o Origin) newID(actor, kind string) uuid.UUID {
+	if seed := o.idSeed(actor); seed != "" {
+		return DerivedID(seed, kind)
+	}
+	return uuid.New()
+}
+
 // metadata is the metadata of actor's events.
 func (o Origin) metadata(actor string) eventstore.Metadata {
 	return eventstore.Metadata{
@@ -250,4 +260,14 @@ func LoadLeaveTypes(ctx context.Context, store EventStore, policy leave.Policy) 
 		return leave.Types{}, err
 	}
 	return leave.ReplayTypes(policy, history), nil
+}
+
+// LoadLeaveBlocks returns the company's blocked periods in force, as the
+// store holds them: a block counts from the moment its append committed.
+func LoadLeaveBlocks(ctx context.Context, store EventStore) (leave.Blocks, error) {
+	history, err := loadPayloads(ctx, store, leave.BlocksStream())
+	if err != nil {
+		return leave.Blocks{}, err
+	}
+	return leave.ReplayBlocks(history), nil
 }

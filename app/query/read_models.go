@@ -30,6 +30,13 @@ type ReadModels interface {
 	// Notifications returns a user's notifications with a seq above
 	// afterSeq, in seq order.
 	Notifications(ctx context.Context, recipientID string, unreadOnly bool, afterSeq int64, limit int) ([]NotificationView, error)
+	// LeaveCalendar returns a page of the days of leave f selects, ordered
+	// by date, employee and request, and the cursor of the next page, zero
+	// after the last.
+	LeaveCalendar(ctx context.Context, f LeaveCalendarFilter) (list []LeaveDay, next CalendarCursor, err error)
+	// TeamOverlap counts the reports of managerID other than employeeID who
+	// have pending or approved leave on any of dates.
+	TeamOverlap(ctx context.Context, managerID, employeeID string, dates []calendar.Date) (int, error)
 }
 
 // EmployeeView is an employee of the directory.

@@ -239,6 +239,17 @@ func (d *demo) plan(admin *person, staff int, first, today time.Time) []step {
 	for _, t := range demoLeaveTypes {
 		at(setup, func() error { return d.call(admin, http.StatusCreated, "POST", "/api/leave-types/", t, nil) })
 	}
+	// A week blocked for every tracked type, past the last leave requested
+	// below (at most 17 days ahead): a request into it is refused.
+	blocked := today.AddDate(0, 1, 0)
+	for blocked.Weekday() != time.Monday {
+		blocked = blocked.AddDate(0, 0, 1)
+	}
+	at(setup, func() error {
+		return d.call(admin, http.StatusCreated, "POST", "/api/leave-blocks/", map[string]string{
+			"start_date": blocked.Format(time.DateOnly), "end_date": blocked.AddDate(0, 0, 4).Format(time.DateOnly), "reason": "Stocktaking week",
+		}, nil)
+	})
 
 	nManagers := max(len(offices), staff/25)
 	byOffice := make([][]*person, len(offices))

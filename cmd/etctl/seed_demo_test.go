@@ -48,7 +48,7 @@ func TestSeedDemo(t *testing.T) {
 		checkIns, checkOuts, late, absentee int
 		autoCheckOuts, nightShifts          int
 		requested, approved, rejected       int
-		cancelled, leaveTypes               int
+		cancelled, leaveTypes, leaveBlocks  int
 		corrections, corrected              int
 	}
 	err = db.QueryRow(ctx, `SELECT
@@ -68,10 +68,11 @@ func TestSeedDemo(t *testing.T) {
 		count(*) FILTER (WHERE type = 'attendance.auto_checked_out'),
 		count(*) FILTER (WHERE type = 'employee.registered' AND data->'schedule'->>'work_end' < data->'schedule'->>'work_start'),
 		count(*) FILTER (WHERE type = 'leave_type.defined'),
+		count(*) FILTER (WHERE type = 'leave_block.added'),
 		count(*) FILTER (WHERE type = 'attendance.correction_requested'),
 		count(*) FILTER (WHERE type = 'attendance.correction_approved' AND data->>'check_out' IS NOT NULL)
 		FROM events`).Scan(&c.admins, &c.managers, &c.employees, &c.zones, &c.checkIns, &c.checkOuts, &c.late, &c.absentee,
-		&c.requested, &c.approved, &c.rejected, &c.cancelled, &c.autoCheckOuts, &c.nightShifts, &c.leaveTypes,
+		&c.requested, &c.approved, &c.rejected, &c.cancelled, &c.autoCheckOuts, &c.nightShifts, &c.leaveTypes, &c.leaveBlocks,
 		&c.corrections, &c.corrected)
 	if err != nil {
 		t.Fatal(err)
@@ -83,6 +84,7 @@ func TestSeedDemo(t *testing.T) {
 	}{
 		{"admins", c.admins, 1, false},
 		{"leave types of its own", c.leaveTypes, 2, false},
+		{"blocked weeks", c.leaveBlocks, 1, false},
 		{"managers", c.managers, 3, false},
 		{"employees", c.employees, staff, false},
 		{"employees' timezones", c.zones, 3, false},

@@ -61,7 +61,7 @@ func TestListCursors(t *testing.T) {
 	}
 	slices.Sort(lists)
 	want := []string{"/api/attendance/", "/api/attendance/corrections/", "/api/audit/seals/", "/api/employees/", "/api/employees/{id}/history/", "/api/events/",
-		"/api/holidays/", "/api/leave-management/", "/api/leave-types/", "/api/notifications/"}
+		"/api/holidays/", "/api/leave-blocks/", "/api/leave-calendar/", "/api/leave-management/", "/api/leave-types/", "/api/notifications/"}
 	if !slices.Equal(lists, want) {
 		t.Errorf("lists in the OpenAPI document = %v, want %v", lists, want)
 	}
@@ -82,13 +82,14 @@ func TestListCursors(t *testing.T) {
 	// Paged lists with a known number of items: walked a page of one at a
 	// time, every page holds an item and the last one says no page follows;
 	// a page as long as the list is the last one.
-	eventually(t, "the read models hold the check-in, the leave requests, their notifications and the corrections", func() bool {
-		var leave, notes, days, corrections struct{ Items []json.RawMessage }
+	eventually(t, "the read models hold the check-in, the leave requests, their notifications, the corrections and the calendar", func() bool {
+		var leave, notes, days, corrections, off struct{ Items []json.RawMessage }
 		a.must(http.StatusOK, "GET", "/api/leave-management/", admin.token, nil, &leave)
 		a.must(http.StatusOK, "GET", "/api/attendance/corrections/", admin.token, nil, &corrections)
 		a.must(http.StatusOK, "GET", "/api/notifications/", mgr.token, nil, &notes)
 		a.must(http.StatusOK, "GET", "/api/attendance/?employee_id="+emp.ID, admin.token, nil, &days)
-		return len(leave.Items) == 3 && len(notes.Items) == 3 && len(days.Items) == 1 && len(corrections.Items) == 3
+		a.must(http.StatusOK, "GET", "/api/leave-calendar/?from=2024-11-01&to=2024-11-30", admin.token, nil, &off)
+		return len(leave.Items) == 3 && len(notes.Items) == 3 && len(days.Items) == 1 && len(corrections.Items) == 3 && len(off.Items) == 5
 	})
 	paged := []struct {
 		query, token string
@@ -103,6 +104,10 @@ func TestListCursors(t *testing.T) {
 		{"/api/attendance/corrections/?status=approved&", mgr.token, 0},
 		{"/api/notifications/?", mgr.token, 3},
 		{"/api/notifications/?unread=true&", mgr.token, 3},
+		{"/api/leave-calendar/?from=2024-11-01&to=2024-11-30&", admin.token, 5},
+		{"/api/leave-calendar/?from=2024-11-01&to=2024-11-30&", mgr.token, 5},
+		{"/api/leave-calendar/?from=2024-11-01&to=2024-11-30&", emp.token, 0}, // pending: not the team's to see
+		{"/api/leave-blocks/?", admin.token, 0},
 		{"/api/events/?type=leave.requested&", admin.token, 3},
 		{"/api/events/?type=leave.requested&employee_id=" + emp.ID + "&", admin.token, 3},
 		{"/api/events/?type=no.such.type&", admin.token, 0},

@@ -79,6 +79,13 @@ func TestRoleMatrix(t *testing.T) {
 		{"POST", "/api/holidays/", func() any { return map[string]string{"date": "2031-01-01", "name": "H"} },
 			[7]int{unauth, forbidden, forbidden, forbidden, forbidden, forbidden, created}},
 		{"DELETE", "/api/holidays/2031-01-01/", nil, [7]int{unauth, forbidden, forbidden, forbidden, forbidden, forbidden, -1}},
+		{"GET", "/api/leave-blocks/", nil, [7]int{unauth, ok, ok, ok, ok, ok, ok}},
+		{"POST", "/api/leave-blocks/", func() any {
+			return map[string]string{"start_date": "2031-01-02", "end_date": "2031-01-02", "reason": "R"}
+		},
+			[7]int{unauth, forbidden, forbidden, forbidden, forbidden, forbidden, created}},
+		{"DELETE", "/api/leave-blocks/" + e + "/", nil, [7]int{unauth, forbidden, forbidden, forbidden, forbidden, forbidden, notFound}},
+		{"GET", "/api/leave-calendar/?from=2024-12-01&to=2024-12-31", nil, [7]int{unauth, ok, ok, ok, ok, ok, ok}},
 		{"GET", "/api/reports/monthly-work/?year=2024&month=12", nil, [7]int{unauth, ok, ok, ok, ok, ok, ok}},
 		{"GET", "/api/reports/monthly-work/?year=2024&month=12&employee_id=" + e, nil, [7]int{unauth, ok, notFound, ok, notFound, ok, ok}},
 		{"GET", "/api/notifications/", nil, [7]int{unauth, ok, ok, ok, ok, ok, ok}},
@@ -229,6 +236,7 @@ func TestEveryRouteAsEveryRole(t *testing.T) {
 		"notifications/:id": "00000000-0000-0000-0000-000000000000",
 		"holidays/:date":    "2031-01-01",
 		"leave-types/:code": "annual",
+		"leave-blocks/:id":  "00000000-0000-0000-0000-000000000000",
 		"events/:position":  "1",
 		"swagger/*":         "index.html",
 	}

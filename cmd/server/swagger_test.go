@@ -50,6 +50,7 @@ func TestProblemExamples(t *testing.T) {
 	a.must(http.StatusOK, "POST", "/api/leave-management/"+approved.ID+"/change-status/", mgr.token, map[string]string{"status": "approved"}, nil)
 	a.must(http.StatusOK, "PUT", "/api/leave-balances/"+emp.ID+"/", admin.token, map[string]any{"year": 2024, "entitlement_days": 3}, nil)
 	a.must(http.StatusOK, "PUT", "/api/leave-balances/"+other.ID+"/", admin.token, map[string]any{"year": 2024, "entitlement_days": 2}, nil)
+	a.must(http.StatusCreated, "POST", "/api/leave-blocks/", admin.token, map[string]string{"start_date": "2025-03-03", "end_date": "2025-03-07", "reason": "stocktaking"}, nil)
 	unknown := "0b7f6c1e-8f0a-4d8e-9a51-3c1f2e4d5a6b"
 	// Corrections: one pending, one decided, and one whose day moved on
 	// since it was filed: its check-out is now before the day's last check-in.
@@ -135,7 +136,13 @@ func TestProblemExamples(t *testing.T) {
 		{"/api/leave-types/{code}/", "patch", "404", "/api/leave-types/nope/", admin.token, map[string]any{"active": false}},
 		{"/api/leave-management/", "post", "400", "/api/leave-management/", emp.token, map[string]string{"start_date": "2024-12-06", "end_date": "2024-12-02"}},
 		{"/api/leave-management/", "post", "403", "/api/leave-management/", auditor.token, map[string]string{"start_date": "2024-12-02", "end_date": "2024-12-06"}},
-		{"/api/leave-management/", "post", "422", "/api/leave-management/", other.token, map[string]string{"start_date": "2024-12-02", "end_date": "2024-12-06"}},
+		{"/api/leave-management/", "post", "422", "/api/leave-management/", emp.token, map[string]string{"start_date": "2025-03-07", "end_date": "2025-03-10"}},
+		{"/api/leave-blocks/", "get", "400", "/api/leave-blocks/?limit=0", emp.token, nil},
+		{"/api/leave-blocks/", "post", "400", "/api/leave-blocks/", admin.token, map[string]string{"start_date": "2025-03-03", "end_date": "2025-03-07"}},
+		{"/api/leave-blocks/", "post", "403", "/api/leave-blocks/", mgr.token, map[string]string{"start_date": "2025-03-03", "end_date": "2025-03-07", "reason": "mine"}},
+		{"/api/leave-blocks/{id}/", "delete", "403", "/api/leave-blocks/" + unknown + "/", emp.token, nil},
+		{"/api/leave-blocks/{id}/", "delete", "404", "/api/leave-blocks/" + unknown + "/", admin.token, nil},
+		{"/api/leave-calendar/", "get", "400", "/api/leave-calendar/?from=2024-02-01&to=2024-01-01", emp.token, nil},
 		{"/api/leave-management/", "get", "400", "/api/leave-management/?limit=0", emp.token, nil},
 		{"/api/leave-management/", "get", "404", "/api/leave-management/?employee_id=" + unknown, emp.token, nil},
 		{"/api/leave-management/{id}/", "get", "404", "/api/leave-management/" + unknown + "/", emp.token, nil},

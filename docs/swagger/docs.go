@@ -1522,6 +1522,229 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/leave-blocks/": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The blocks in force, by id, read from the store: what a new request is checked against. Everyone may read them.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "leave-blocks"
+                ],
+                "summary": "List the blocked periods",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "default": 50,
+                        "description": "page size (1-500)",
+                        "name": "limit",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "cursor from next_after",
+                        "name": "after",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/http.LeaveBlockPage"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.ListQueryProblem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "From the moment this answers, a new leave request of a listed type (every tracked type when leave_types is left out) that takes leave on a day from start_date to end_date is refused (422, naming the block). Requests filed before stand.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "leave-blocks"
+                ],
+                "summary": "Block a period for leave",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "makes a retry safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the period",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/http.leaveBlockRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/http.LeaveBlockJSON"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.LeaveBlockInputProblem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/leave-blocks/{id}/": {
+            "delete": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "New requests on its days are no longer refused by it; requests it refused stay refused.",
+                "tags": [
+                    "leave-blocks"
+                ],
+                "summary": "Lift a blocked period",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "block id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/http.NotFoundProblem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/leave-calendar/": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "One item per employee and day off from from to to, both included (from defaults to the first day of to's month, or of this month; to to the last day of from's month; at most 366 days), by date then employee. Managers see their reports' pending and approved leave, admins and auditors everyone's; employees see the approved leave of those who share their manager, themselves included.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "leave"
+                ],
+                "summary": "Team calendar",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "first date YYYY-MM-DD",
+                        "name": "from",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "last date YYYY-MM-DD",
+                        "name": "to",
+                        "in": "query"
+                    },
+                    {
+                        "type": "integer",
+                        "default": 50,
+                        "description": "page size (1-500)",
+                        "name": "limit",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "cursor from next_after",
+                        "name": "after",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/http.LeaveCalendarPage"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.AttendanceQueryProblem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    }
+                }
+            }
+        },
         "/api/leave-management/": {
             "get": {
                 "security": [
@@ -1603,7 +1826,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Files a leave request for the caller. days counts the caller's workdays in the range, both ends included, less company holidays.",
+                "description": "Files a leave request for the caller. days counts the caller's workdays in the range, both ends included, less company holidays. A request that takes leave on a day of a blocked period covering its type is refused, naming the block. team_overlap counts the others who share the caller's manager with pending or approved leave on any of its days, as the team calendar shows them.",
                 "consumes": [
                     "application/json"
                 ],
@@ -1635,7 +1858,7 @@ const docTemplate = `{
                     "201": {
                         "description": "Created",
                         "schema": {
-                            "$ref": "#/definitions/http.LeaveRequestJSON"
+                            "$ref": "#/definitions/http.NewLeaveRequestJSON"
                         }
                     },
                     "400": {
@@ -1657,9 +1880,9 @@ const docTemplate = `{
                         }
                     },
                     "422": {
-                        "description": "no workdays in range, overlap, or more days than available",
+                        "description": "a blocked period (named in block), no workdays in range, overlap, or more days than available",
                         "schema": {
-                            "$ref": "#/definitions/http.InsufficientBalanceProblem"
+                            "$ref": "#/definitions/http.LeaveBlockedProblem"
                         }
                     }
                 }
@@ -2514,6 +2737,36 @@ const docTemplate = `{
                 }
             }
         },
+        "http.BlockedPeriodJSON": {
+            "type": "object",
+            "properties": {
+                "end_date": {
+                    "type": "string",
+                    "example": "2024-12-31"
+                },
+                "id": {
+                    "type": "string"
+                },
+                "leave_types": {
+                    "description": "LeaveTypes are the types it refuses; null means every tracked type.",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "annual"
+                    ]
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "year-end closing"
+                },
+                "start_date": {
+                    "type": "string",
+                    "example": "2024-12-23"
+                }
+            }
+        },
         "http.CheckedInProblem": {
             "type": "object",
             "properties": {
@@ -3076,6 +3329,158 @@ const docTemplate = `{
                 }
             }
         },
+        "http.LeaveBlockInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "reason": "required"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.LeaveBlockJSON": {
+            "type": "object",
+            "properties": {
+                "created_at": {
+                    "type": "string"
+                },
+                "created_by": {
+                    "type": "string"
+                },
+                "end_date": {
+                    "type": "string",
+                    "example": "2024-12-31"
+                },
+                "id": {
+                    "type": "string"
+                },
+                "leave_types": {
+                    "description": "LeaveTypes are the types it refuses; null means every tracked type.",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "annual"
+                    ]
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "year-end closing"
+                },
+                "start_date": {
+                    "type": "string",
+                    "example": "2024-12-23"
+                }
+            }
+        },
+        "http.LeaveBlockPage": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.LeaveBlockJSON"
+                    }
+                },
+                "next_after": {
+                    "type": "string"
+                }
+            }
+        },
+        "http.LeaveBlockedProblem": {
+            "type": "object",
+            "properties": {
+                "block": {
+                    "$ref": "#/definitions/http.BlockedPeriodJSON"
+                },
+                "detail": {
+                    "type": "string",
+                    "example": "leave is blocked from 2025-03-03 to 2025-03-07: stocktaking"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 422
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Unprocessable Entity"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.LeaveCalendarPage": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.LeaveDayJSON"
+                    }
+                },
+                "next_after": {
+                    "type": "string"
+                }
+            }
+        },
+        "http.LeaveDayJSON": {
+            "type": "object",
+            "properties": {
+                "date": {
+                    "type": "string",
+                    "example": "2024-12-23"
+                },
+                "employee_id": {
+                    "type": "string"
+                },
+                "full_name": {
+                    "type": "string",
+                    "example": "Ada Lovelace"
+                },
+                "half_day": {
+                    "type": "string",
+                    "enum": [
+                        "am",
+                        "pm"
+                    ]
+                },
+                "leave_type": {
+                    "type": "string",
+                    "example": "annual"
+                },
+                "status": {
+                    "type": "string",
+                    "enum": [
+                        "pending",
+                        "approved"
+                    ]
+                }
+            }
+        },
         "http.LeaveInputProblem": {
             "type": "object",
             "properties": {
@@ -3438,6 +3843,58 @@ const docTemplate = `{
                 }
             }
         },
+        "http.NewLeaveRequestJSON": {
+            "type": "object",
+            "properties": {
+                "created_at": {
+                    "type": "string"
+                },
+                "days": {
+                    "type": "integer",
+                    "example": 4
+                },
+                "decided_at": {
+                    "type": "string"
+                },
+                "decided_by": {
+                    "type": "string"
+                },
+                "employee_id": {
+                    "type": "string"
+                },
+                "end_date": {
+                    "type": "string",
+                    "example": "2024-12-05"
+                },
+                "id": {
+                    "type": "string"
+                },
+                "note": {
+                    "type": "string"
+                },
+                "reason": {
+                    "type": "string"
+                },
+                "start_date": {
+                    "type": "string",
+                    "example": "2024-12-01"
+                },
+                "status": {
+                    "type": "string",
+                    "enum": [
+                        "pending",
+                        "approved",
+                        "rejected",
+                        "cancelled"
+                    ]
+                },
+                "team_overlap": {
+                    "description": "TeamOverlap counts the others who share the employee's manager with\npending or approved leave on any of the request's days.",
+                    "type": "integer",
+                    "example": 1
+                }
+            }
+        },
         "http.NotCancellableProblem": {
             "type": "object",
             "properties": {
@@ -3558,6 +4015,14 @@ const docTemplate = `{
         "http.Problem": {
             "type": "object",
             "properties": {
+                "block": {
+                    "description": "Block is the blocked period that refused a leave request.",
+                    "allOf": [
+                        {
+                            "$ref": "#/definitions/http.BlockedPeriodJSON"
+                        }
+                    ]
+                },
                 "detail": {
                     "type": "string"
                 },
@@ -4096,6 +4561,33 @@ const docTemplate = `{
                 "name": {
                     "type": "string",
                     "example": "Republic Day"
+                }
+            }
+        },
+        "http.leaveBlockRequest": {
+            "type": "object",
+            "properties": {
+                "end_date": {
+                    "type": "string",
+                    "example": "2024-12-31"
+                },
+                "leave_types": {
+                    "description": "LeaveTypes left out (or null) blocks every tracked type.",
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "annual"
+                    ]
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "year-end closing"
+                },
+                "start_date": {
+                    "type": "string",
+                    "example": "2024-12-23"
                 }
             }
         },

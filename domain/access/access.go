@@ -43,6 +43,20 @@ const (
 	LeaveTypeDefine Action = "leave_type.define"
 	LeaveTypeChange Action = "leave_type.change"
 
+	// LeaveBlockRead is seeing the blocked periods, which everyone who may
+	// request leave needs to know; LeaveBlockAdd and LeaveBlockRemove are
+	// making and lifting them.
+	LeaveBlockRead   Action = "leave_block.read"
+	LeaveBlockAdd    Action = "leave_block.add"
+	LeaveBlockRemove Action = "leave_block.remove"
+
+	// LeaveCalendar is seeing the team calendar. Its days narrow by
+	// EmployeeRead: the pending and approved leave of the others whose records
+	// the caller reads (a manager's reports, everyone for admins and
+	// auditors), or else the approved leave of the caller's team, those who
+	// share their manager.
+	LeaveCalendar Action = "leave.calendar"
+
 	HolidayRead     Action = "holiday.read"
 	HolidayDeclare  Action = "holiday.declare"
 	HolidayWithdraw Action = "holiday.withdraw"
@@ -118,6 +132,11 @@ var policy = map[Action]Grants{
 	LeaveTypeRead:   everyone,
 	LeaveTypeDefine: admins,
 	LeaveTypeChange: admins,
+
+	LeaveBlockRead:   everyone,
+	LeaveBlockAdd:    admins,
+	LeaveBlockRemove: admins,
+	LeaveCalendar:    everyone,
 
 	HolidayRead:     everyone,
 	HolidayDeclare:  admins,

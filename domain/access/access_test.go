@@ -109,6 +109,7 @@ func TestAuditorOnlyReads(t *testing.T) {
 	reads := map[access.Action]access.Relationship{
 		access.EmployeeRead: access.Anyone, access.EmployeeList: access.Anyone, access.EmployeeHistory: access.Anyone,
 		access.HolidayRead: access.Anyone, access.LeaveTypeRead: access.Anyone, access.AuditRead: access.Anyone,
+		access.LeaveBlockRead: access.Anyone, access.LeaveCalendar: access.Anyone,
 		access.NotificationRead: access.Self, // notifications are addressed to one user
 		access.PasswordChange:   access.Self, // their own credential, not a record
 	}

@@ -23,6 +23,7 @@ var wireNames = []string{
 	"leave.granted", "leave.entitlement_set", "leave.requested", "leave.approved", "leave.rejected",
 	"leave.cancelled", "leave.lateness_deducted", "leave.low_balance_reached",
 	"leave_type.defined", "leave_type.changed",
+	"leave_block.added", "leave_block.removed",
 	"notification.raised", "notification.read",
 }
 

@@ -38,6 +38,9 @@ type Requested struct {
 	Year        int             `json:"year"`
 	Reason      string          `json:"reason"`
 	RequestedAt time.Time       `json:"requested_at"`
+	LeaveType   string          `json:"leave_type,omitempty"`
+	HalfDay     string          `json:"half_day,omitempty"`
+	Hours       float64         `json:"hours,omitempty"`
 }
 
 // Approved spends a request's leave: Amount, for Days on Dates, the request's

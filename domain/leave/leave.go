@@ -38,12 +38,16 @@ type Policy struct {
 // yearlyGrant is the annual leave granted for year yr: that of the policy in
 // force on the year's first day, so a later change leaves it as it was.
 func (p Policy) yearlyGrant(yr int) Amount {
-	types := p.Types
-	if types.versions == nil {
-		types = ReplayTypes(p, nil)
-	}
-	annual, _ := types.On(TypeAnnual, calendar.Date{Year: yr, Month: 1, Day: 1})
+	annual, _ := p.leaveTypes().On(TypeAnnual, calendar.Date{Year: yr, Month: 1, Day: 1})
 	return annual.PerYear
+}
+
+// leaveTypes are the policy's types, or the built-in ones when it has none.
+func (p Policy) leaveTypes() Types {
+	if p.Types.versions == nil {
+		return ReplayTypes(p, nil)
+	}
+	return p.Types
 }
 
 // DefaultPolicy is 15 days a year, reported below 3, lateness not deducted.
@@ -120,6 +124,8 @@ type Request struct {
 	Workdays   []int
 	Holidays   calendar.Holidays
 	HireDate   calendar.Date
+	// Blocks are the company's blocked periods in force.
+	Blocks Blocks
 }
 
 // Approve spends a pending request. Its days are counted again against
@@ -258,6 +264,11 @@ func request(a Account, c Request, p Policy, now time.Time) ([]any, error) {
 			return nil, &OverlapError{With: id}
 		}
 	}
+	dates := chargedDates(c.Start, c.End, c.Workdays, c.Holidays)
+	// Requests have no type of their own yet: every one is annual leave.
+	if blk, ok := c.Blocks.Refusing(p.leaveTypes(), TypeAnnual, dates); ok {
+		return nil, &BlockedError{Block: blk}
+	}
 
 	yr := c.Start.Year
 	var events []any
@@ -277,7 +288,7 @@ func request(a Account, c Request, p Policy, now time.Time) ([]any, error) {
 	}
 	return append(events, Requested{
 		RequestID: c.RequestID, EmployeeID: c.EmployeeID, StartDate: c.Start, EndDate: c.End, Days: n,
-		Dates: chargedDates(c.Start, c.End, c.Workdays, c.Holidays), Amount: amount, Year: yr, Reason: c.Reason,
+		Dates: dates, Amount: amount, Year: yr, Reason: c.Reason,
 		RequestedAt: now.UTC(),
 	}), nil
 }

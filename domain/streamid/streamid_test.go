@@ -24,6 +24,7 @@ func TestStreamNames(t *testing.T) {
 		{attendance.Category, attendance.Stream(id), "attendance-" + id, "attendance"},
 		{leave.Category, leave.Stream(id), "leave-" + id, "leave"},
 		{leave.TypesCategory, leave.TypesStream(), "leavetypes-company", "leavetypes"},
+		{leave.BlocksCategory, leave.BlocksStream(), "leaveblocks-company", "leaveblocks"},
 		{holiday.Category, holiday.Stream(2024), "holidays-2024", "holidays"},
 		{notification.Category, notification.Stream(id), "notify-" + id, "notify"},
 	}

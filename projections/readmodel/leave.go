@@ -39,11 +39,7 @@ var leaveRequestsTable = newTable(table[string, leaveRequestRow]{
 	key:     func(r leaveRequestRow) string { return r.ID },
 	keyArgs: func(k string) []any { return []any{k} },
 	values: func(r leaveRequestRow) []any {
-		dates := make([]pgtype.Date, len(r.Dates))
-		for i, d := range r.Dates {
-			dates[i] = PGDate(d)
-		}
-		return []any{r.ID, r.EmployeeID, PGDate(r.Start), PGDate(r.End), r.Days, dates, r.Amount, r.Year, r.Reason, r.Status,
+		return []any{r.ID, r.EmployeeID, PGDate(r.Start), PGDate(r.End), r.Days, pgDates(r.Dates), r.Amount, r.Year, r.Reason, r.Status,
 			r.CreatedAt, r.DecidedBy, r.DecidedAt, r.Note}
 	},
 	scan: func(row pgx.Row) (leaveRequestRow, error) {
@@ -52,11 +48,7 @@ var leaveRequestsTable = newTable(table[string, leaveRequestRow]{
 		var dates []pgtype.Date
 		err := row.Scan(&r.ID, &r.EmployeeID, &start, &end, &r.Days, &dates, &r.Amount, &r.Year, &r.Reason, &r.Status,
 			&r.CreatedAt, &r.DecidedBy, &r.DecidedAt, &r.Note)
-		r.Start, r.End = DateOf(start), DateOf(end)
-		r.Dates = make([]calendar.Date, len(dates))
-		for i, d := range dates {
-			r.Dates[i] = DateOf(d)
-		}
+		r.Start, r.End, r.Dates = DateOf(start), DateOf(end), datesOf(dates)
 		return r, err
 	},
 })

@@ -19,6 +19,7 @@ const (
 	MonthlyHours  = "monthly_hours"
 	Holidays      = "holidays"
 	Notifications = "notifications"
+	LeaveCalendar = "leave_calendar"
 )
 
 type Apply func(ctx context.Context, e eventstore.Event) error
@@ -73,7 +74,7 @@ func (m *Model) Memory() (Apply, []MemTable) {
 
 // All returns every projection, in the order rebuild runs them.
 func All() []*Model {
-	return []*Model{directoryModel(), attendanceModel(), leaveModel(), monthlyModel(), holidaysModel(), notificationsModel()}
+	return []*Model{directoryModel(), attendanceModel(), leaveModel(), monthlyModel(), holidaysModel(), notificationsModel(), leaveCalendarModel()}
 }
 
 // PGDate is d as a Postgres date, NULL for the zero date.
@@ -82,6 +83,24 @@ func PGDate(d calendar.Date) pgtype.Date {
 		return pgtype.Date{}
 	}
 	return pgtype.Date{Time: d.In(time.UTC), Valid: true}
+}
+
+// pgDates are dates as Postgres dates.
+func pgDates(dates []calendar.Date) []pgtype.Date {
+	out := make([]pgtype.Date, len(dates))
+	for i, d := range dates {
+		out[i] = PGDate(d)
+	}
+	return out
+}
+
+// datesOf are the civil dates of Postgres dates.
+func datesOf(dates []pgtype.Date) []calendar.Date {
+	out := make([]calendar.Date, len(dates))
+	for i, d := range dates {
+		out[i] = DateOf(d)
+	}
+	return out
 }
 
 // DateOf is the civil date of a Postgres date, zero for NULL.
