@@ -20,7 +20,7 @@ var wireNames = []string{
 	"holiday.declared", "holiday.withdrawn",
 	"attendance.checked_in", "attendance.checked_out", "attendance.auto_checked_out",
 	"leave.granted", "leave.entitlement_set", "leave.requested", "leave.approved", "leave.rejected",
-	"leave.cancelled", "leave.lateness_deducted", "leave.low_balance_reached",
+	"leave.cancelled", "leave.lateness_deducted", "leave.low_balance_reached", "leave.adjusted",
 	"leave_type.defined", "leave_type.changed",
 	"notification.raised", "notification.read",
 }
