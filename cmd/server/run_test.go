@@ -26,7 +26,13 @@ type leaveJSON struct {
 }
 
 type balanceJSON struct {
+	LeaveType   string  `json:"leave_type"`
 	Year        int     `json:"year"`
+	Accrued     float64 `json:"accrued"`
+	Adjusted    float64 `json:"adjusted"`
+	CarriedOver float64 `json:"carried_over"`
+	Expired     float64 `json:"expired"`
+	On          *string `json:"on"`
 	Entitlement float64 `json:"entitlement"`
 	Used        float64 `json:"used"`
 	Pending     float64 `json:"pending"`
