@@ -3,6 +3,8 @@ package query
 import (
 	"cmp"
 	"context"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/acme/employee-tracking/app/command"
@@ -38,15 +40,16 @@ var ErrUnknownLeaveType error = errkind.InvalidField("unknown leave type", "leav
 // is answered, and due credits and lapses count whether or not any process
 // ran on their day.
 type LeaveBalanceHandler struct {
-	store  EventStore
-	policy leave.Policy
-	now    func() time.Time
+	store   EventStore
+	policy  leave.Policy
+	now     func() time.Time
+	streams *leaveStreams
 }
 
 // NewLeaveBalanceHandler returns the handler; policy gives the built-in
 // types.
 func NewLeaveBalanceHandler(store EventStore, policy leave.Policy, now func() time.Time) LeaveBalanceHandler {
-	return LeaveBalanceHandler{store: store, policy: policy, now: now}
+	return LeaveBalanceHandler{store: store, policy: policy, now: now, streams: newLeaveStreams()}
 }
 
 // Handle returns the balance q names.
@@ -87,30 +90,102 @@ func (h LeaveBalanceHandler) All(ctx context.Context, q LeaveBalance) ([]TypedBa
 	return out, nil
 }
 
-// load reads the account and the leave types as recorded by q's AsOf.
+// load reads the account and the leave types as recorded by q's AsOf;
+// without one, everything recorded, whatever the clocks say.
 func (h LeaveBalanceHandler) load(ctx context.Context, q LeaveBalance) (leave.Account, leave.Types, leave.BalanceOf, error) {
-	// Without an as_of, everything recorded, whatever the clocks say.
-	load, asOf := h.store.Load, h.now()
-	if !q.AsOf.IsZero() {
-		asOf = q.AsOf
-		load = func(ctx context.Context, stream string) ([]eventstore.Event, error) {
-			return h.store.LoadUntil(ctx, stream, asOf)
+	stream := leave.Stream(q.Employee.EmployeeID)
+	var (
+		history []leave.Positioned
+		types   leave.Types
+		err     error
+	)
+	asOf := q.AsOf
+	if asOf.IsZero() {
+		asOf = h.now()
+		history, err = h.streams.load(ctx, h.store, stream)
+		if err == nil {
+			types, err = h.currentTypes(ctx)
 		}
+	} else {
+		var events, policy []eventstore.Event
+		events, err = h.store.LoadUntil(ctx, stream, asOf)
+		if err == nil {
+			policy, err = h.store.LoadUntil(ctx, leave.TypesStream(), asOf)
+		}
+		history, types = positioned(nil, events), leave.ReplayTypes(h.policy, command.Payloads(policy))
 	}
-	events, err := load(ctx, leave.Stream(q.Employee.EmployeeID))
 	if err != nil {
 		return leave.Account{}, leave.Types{}, leave.BalanceOf{}, err
-	}
-	policy, err := load(ctx, leave.TypesStream())
-	if err != nil {
-		return leave.Account{}, leave.Types{}, leave.BalanceOf{}, err
-	}
-	history := make([]leave.Positioned, len(events))
-	for i, e := range events {
-		history[i] = leave.Positioned{Position: e.Position, Event: e.Payload}
 	}
 	of := leave.BalanceOf{
 		Type: cmp.Or(q.Type, leave.TypeAnnual), Year: q.Year, On: q.On, Employment: command.EmploymentOf(q.Employee, asOf),
 	}
-	return leave.ReplayPositioned(history), leave.ReplayTypes(h.policy, command.Payloads(policy)), of, nil
+	return leave.ReplayPositioned(history), types, of, nil
+}
+
+// currentTypes are the leave types as they stand.
+func (h LeaveBalanceHandler) currentTypes(ctx context.Context) (leave.Types, error) {
+	history, err := h.streams.load(ctx, h.store, leave.TypesStream())
+	if err != nil {
+		return leave.Types{}, err
+	}
+	events := make([]any, len(history))
+	for i, e := range history {
+		events[i] = e.Event
+	}
+	return leave.ReplayTypes(h.policy, events), nil
+}
+
+func positioned(history []leave.Positioned, events []eventstore.Event) []leave.Positioned {
+	for _, e := range events {
+		history = append(history, leave.Positioned{Position: e.Position, Event: e.Payload})
+	}
+	return history
+}
+
+// leaveStreams keeps each leave stream's (and the policy stream's) events
+// read so far, with the
+// version they reach: a balance reads only what was appended since, and
+// ten years of leave are not decoded again at every request. Entries are
+// never changed in place, so readers share them.
+type leaveStreams struct {
+	mu sync.Mutex
+	m  map[string]readStream
+}
+
+type readStream struct {
+	version int64
+	history []leave.Positioned
+}
+
+// maxReadStreams bounds the cache; past it an arbitrary entry makes room.
+const maxReadStreams = 10_000
+
+func newLeaveStreams() *leaveStreams { return &leaveStreams{m: map[string]readStream{}} }
+
+// load returns every event of stream.
+func (c *leaveStreams) load(ctx context.Context, store EventStore, stream string) ([]leave.Positioned, error) {
+	c.mu.Lock()
+	cur := c.m[stream]
+	c.mu.Unlock()
+	newer, err := store.LoadFrom(ctx, stream, cur.version)
+	if err != nil || len(newer) == 0 {
+		return cur.history, err
+	}
+	// Clipped, so that appending copies rather than writing into an array
+	// another reader holds.
+	next := readStream{version: newer[len(newer)-1].Version, history: positioned(slices.Clip(cur.history), newer)}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.m[stream]; ok && old.version >= next.version {
+		return next.history, nil
+	}
+	if _, ok := c.m[stream]; !ok && len(c.m) >= maxReadStreams {
+		for k := range c.m { // map order is random: evict one entry
+			delete(c.m, k)
+			break
+		}
+	}
+	c.m[stream] = next
+	return next.history, nil
 }

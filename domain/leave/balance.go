@@ -87,15 +87,23 @@ func (a Account) Balance(t Types, q BalanceOf) Balance {
 // employment, each to its last day, for what they carry over.
 func (a Account) Ledger(t Types, q BalanceOf) ([]Line, Balance) {
 	code := typeOrAnnual(q.Type)
+	// The requests of the type by leave year, in the order filed: each
+	// year reads its own.
+	requests := map[int][]RequestState{}
+	for _, id := range a.order {
+		if r := a.requests[id]; r.LeaveType == code {
+			requests[r.Year] = append(requests[r.Year], r)
+		}
+	}
 	var carried Amount
 	for yr := a.firstYear(q); yr < q.Year; yr++ {
-		_, before := a.year(t, code, yr, calendar.Date{Year: yr, Month: time.December, Day: 31}, true, carried, q.HireDate)
+		_, before := a.year(t, code, yr, requests[yr], calendar.Date{Year: yr, Month: time.December, Day: 31}, true, carried, q.HireDate)
 		carried = carryOver(t, code, yr+1, before.Remaining)
 	}
 	if q.On.IsZero() {
-		return a.year(t, code, q.Year, q.Today, false, carried, q.HireDate)
+		return a.year(t, code, q.Year, requests[q.Year], q.Today, false, carried, q.HireDate)
 	}
-	return a.year(t, code, q.Year, q.On, true, carried, q.HireDate)
+	return a.year(t, code, q.Year, requests[q.Year], q.On, true, carried, q.HireDate)
 }
 
 // firstYear is the first leave year whose balance may carry into q's: that
@@ -133,10 +141,10 @@ func carryOver(t Types, code string, yr int, remaining Amount) Amount {
 	return min(remaining, typ.CarryOverMax)
 }
 
-// year folds the lines of code's balance in yr through the date cutoff:
-// what the policy made due counts up to it; what was recorded counts up to
-// it when dated, else all of it.
-func (a Account) year(t Types, code string, yr int, cutoff calendar.Date, dated bool, carried Amount, hired calendar.Date) ([]Line, Balance) {
+// year folds the lines of code's balance in yr, whose requests are given,
+// through the date cutoff: what the policy made due counts up to it; what
+// was recorded counts up to it when dated, else all of it.
+func (a Account) year(t Types, code string, yr int, requests []RequestState, cutoff calendar.Date, dated bool, carried Amount, hired calendar.Date) ([]Line, Balance) {
 	due := func(d calendar.Date) bool { return !d.After(cutoff) }
 	counts := func(d calendar.Date) bool { return !dated || due(d) }
 	through := calendar.Date{Year: yr, Month: time.December, Day: 31}
@@ -160,8 +168,8 @@ func (a Account) year(t Types, code string, yr int, cutoff calendar.Date, dated 
 	// date, as known now: carried-over days are spent first.
 	drawnBy := func(d calendar.Date) Amount {
 		var n Amount
-		for _, id := range a.order {
-			if r := a.requests[id]; r.LeaveType == code && r.Year == yr && r.Status == StatusApproved {
+		for _, r := range requests {
+			if r.Status == StatusApproved {
 				n += r.amountThrough(d)
 			}
 		}
@@ -172,13 +180,9 @@ func (a Account) year(t Types, code string, yr int, cutoff calendar.Date, dated 
 		}
 		return n
 	}
-	for _, id := range a.order {
-		r := a.requests[id]
-		if r.LeaveType != code || r.Year != yr {
-			continue
-		}
+	for _, r := range requests {
 		amount := r.amountThrough(through)
-		ap, approved := a.approvals[id]
+		ap, approved := a.approvals[r.ID]
 		switch {
 		case amount == 0:
 		case r.Status == StatusPending:

@@ -436,3 +436,15 @@ func randomHistory(rng *rand.Rand, p Policy, e Employment) (Account, []any) {
 	}
 	return a, history
 }
+
+// BenchmarkLedgerOfTenYears folds the ledger of ten years of random history.
+func BenchmarkLedgerOfTenYears(b *testing.B) {
+	p := DefaultPolicy()
+	p.CarryOverMaxDays, p.LatenessDeductsLeave = 5, true
+	types := typesWith(p, studyLeave)
+	e := Employment{HireDate: date("2015-01-05"), Today: date("2025-06-15")}
+	a, _ := randomHistory(rand.New(rand.NewPCG(1, 7)), p, e)
+	for b.Loop() {
+		a.Ledger(types, BalanceOf{Year: 2025, Employment: e})
+	}
+}
