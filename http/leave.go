@@ -363,9 +363,13 @@ func balanceJSON(employeeID, leaveType string, year int, b leave.Balance, on cal
 }
 
 // balanceQuery reads the query of a balance of e: year, as_of, leave_type
-// and, when withOn, on. The year defaults to on's, else the current one.
-func balanceQuery(c echo.Context, e employee.Employee, now time.Time, withOn bool) (query.LeaveBalance, time.Time, error) {
+// and, when withOn, on. The year defaults to on's, else the current one. A
+// list of balances or lines is one page: it refuses a cursor.
+func balanceQuery(c echo.Context, e employee.Employee, now time.Time, withOn, list bool) (query.LeaveBalance, time.Time, error) {
 	fields := map[string]string{}
+	if list {
+		checkNoCursor(fields, c.QueryParam("after"))
+	}
 	q := query.LeaveBalance{Employee: e, Type: c.QueryParam("leave_type")}
 	if withOn {
 		q.On = checkDate(fields, "on", c.QueryParam("on"), false)
@@ -413,7 +417,7 @@ func handleGetBalance(employees query.EmployeeHandler, balances query.LeaveBalan
 		if err != nil {
 			return err
 		}
-		q, asOf, err := balanceQuery(c, e, now(), true)
+		q, asOf, err := balanceQuery(c, e, now(), true, false)
 		if err != nil {
 			return err
 		}
@@ -425,9 +429,11 @@ func handleGetBalance(employees query.EmployeeHandler, balances query.LeaveBalan
 	}
 }
 
-// BalancesJSON is the balance of every active leave type.
+// BalancesJSON is the balance of every active leave type: one page, whose
+// next_after is always null.
 type BalancesJSON struct {
-	Items []BalanceJSON `json:"items"`
+	Items     []BalanceJSON `json:"items"`
+	NextAfter *string       `json:"next_after"`
 }
 
 // handleGetAllBalances godoc
@@ -452,7 +458,7 @@ func handleGetAllBalances(employees query.EmployeeHandler, balances query.LeaveB
 		if err != nil {
 			return err
 		}
-		q, asOf, err := balanceQuery(c, e, now(), true)
+		q, asOf, err := balanceQuery(c, e, now(), true, true)
 		if err != nil {
 			return err
 		}
@@ -482,9 +488,10 @@ type LedgerLineJSON struct {
 }
 
 // LedgerJSON is the ledger of a balance: its lines' days add up to the
-// balance's remaining.
+// balance's remaining. One page: next_after is always null.
 type LedgerJSON struct {
-	Items []LedgerLineJSON `json:"items"`
+	Items     []LedgerLineJSON `json:"items"`
+	NextAfter *string          `json:"next_after"`
 }
 
 // handleGetLedger godoc
@@ -509,7 +516,7 @@ func handleGetLedger(employees query.EmployeeHandler, balances query.LeaveBalanc
 		if err != nil {
 			return err
 		}
-		q, _, err := balanceQuery(c, e, now(), false)
+		q, _, err := balanceQuery(c, e, now(), false, true)
 		if err != nil {
 			return err
 		}

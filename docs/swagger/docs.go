@@ -2579,6 +2579,9 @@ const docTemplate = `{
                     "items": {
                         "$ref": "#/definitions/http.BalanceJSON"
                     }
+                },
+                "next_after": {
+                    "type": "string"
                 }
             }
         },
@@ -3281,6 +3284,9 @@ const docTemplate = `{
                     "items": {
                         "$ref": "#/definitions/http.LedgerLineJSON"
                     }
+                },
+                "next_after": {
+                    "type": "string"
                 }
             }
         },
