@@ -334,3 +334,51 @@ func TestLeaveAdjustments(t *testing.T) {
 		t.Errorf("message %q, want it to end %q", msg, want)
 	}
 }
+
+// TestLeaveTypeChangeKeepsPastBalances: a type defined today covers the past
+// (its monthly credits are there for last year), and a change of it counts
+// from its day: last year's balance stays as it was, and as_of before the
+// change shows the policy then in force.
+func TestLeaveTypeChangeKeepsPastBalances(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	admin := a.admin()
+	emp := a.register(admin, "employee", nil) // hired 2024-01-01
+	a.must(http.StatusCreated, "POST", "/api/leave-types/", admin.token, map[string]any{
+		"code": "training", "name": "Training", "paid": true, "tracked": true, "accrual": "monthly", "days_per_year": 12, "active": true,
+	}, nil)
+	lastYear := strconv.Itoa(time.Now().Year() - 1)
+	url := "/api/leave-balances/" + emp.ID + "/?leave_type=training&year=" + lastYear
+	var before balanceJSON
+	a.must(http.StatusOK, "GET", url, emp.token, nil, &before)
+	if before.Accrued != 12 || before.LeaveType != "training" {
+		t.Fatalf("last year's training before the change = %+v, want 12 accrued", before)
+	}
+	changedAt := time.Now().UTC().Format(time.RFC3339Nano)
+	time.Sleep(10 * time.Millisecond)
+	a.must(http.StatusOK, "PATCH", "/api/leave-types/training/", admin.token, map[string]any{"days_per_year": 24, "accrual": "upfront"}, nil)
+	var after balanceJSON
+	a.must(http.StatusOK, "GET", url, emp.token, nil, &after)
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("last year's balance changed with the policy (-before +after):\n%s", diff)
+	}
+	// This year's credits were monthly up to the change's day: a day on
+	// the first of each month before it (and, on the 1st, the day's own
+	// credit under the new policy, which has none). as_of before the
+	// change reads the monthly policy for every month so far.
+	istanbul, err := time.LoadLocation("Europe/Istanbul") // the default schedule's zone
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := time.Now().In(istanbul)
+	want := float64(today.Month())
+	if today.Day() == 1 {
+		want--
+	}
+	var now, then balanceJSON
+	a.must(http.StatusOK, "GET", "/api/leave-balances/"+emp.ID+"/?leave_type=training", emp.token, nil, &now)
+	a.must(http.StatusOK, "GET", "/api/leave-balances/"+emp.ID+"/?leave_type=training&as_of="+changedAt, emp.token, nil, &then)
+	if now.Accrued != want || then.Accrued != float64(today.Month()) {
+		t.Errorf("this year's training accrued %v now and %v as of before the change; want %v and %d", now.Accrued, then.Accrued, want, today.Month())
+	}
+}
