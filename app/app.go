@@ -28,6 +28,7 @@ type Commands struct {
 	DecideLeave          command.DecideLeaveHandler
 	CancelLeave          command.CancelLeaveHandler
 	SetEntitlement       command.SetEntitlementHandler
+	AdjustLeave          command.AdjustLeaveHandler
 	RegisterEmployee     command.RegisterEmployeeHandler
 	CreateAdmin          command.CreateAdminHandler
 	ChangeEmployee       command.ChangeEmployeeHandler
@@ -48,7 +49,7 @@ type Commands struct {
 type Queries struct {
 	Employee        query.EmployeeHandler
 	Holidays        query.HolidaysHandler
-	LeaveAccount    query.LeaveAccountHandler
+	LeaveBalance    query.LeaveBalanceHandler
 	LeaveTypes      query.LeaveTypesHandler
 	LeaveRequest    query.LeaveRequestHandler
 	LeaveBlocks     query.LeaveBlocksHandler
@@ -113,6 +114,7 @@ func New(d Deps) Application {
 			DecideLeave:          command.NewDecideLeaveHandler(s, s, d.LeavePolicy, now),
 			CancelLeave:          command.NewCancelLeaveHandler(s, s, d.LeavePolicy, now),
 			SetEntitlement:       command.NewSetEntitlementHandler(s, d.LeavePolicy, now),
+			AdjustLeave:          command.NewAdjustLeaveHandler(s, d.LeavePolicy, now),
 			RegisterEmployee:     command.NewRegisterEmployeeHandler(s, d.Credentials, d.PasswordCost, d.LeavePolicy, d.DefaultSchedule, now),
 			CreateAdmin:          command.NewCreateAdminHandler(s, d.Credentials, d.PasswordCost, d.LeavePolicy, d.DefaultSchedule, now),
 			ChangeEmployee:       command.NewChangeEmployeeHandler(s, now),
@@ -131,7 +133,7 @@ func New(d Deps) Application {
 		Queries: Queries{
 			Employee:        query.NewEmployeeHandler(s),
 			Holidays:        query.NewHolidaysHandler(s),
-			LeaveAccount:    query.NewLeaveAccountHandler(s),
+			LeaveBalance:    query.NewLeaveBalanceHandler(s, d.LeavePolicy, d.Now),
 			LeaveTypes:      query.NewLeaveTypesHandler(s, d.LeavePolicy),
 			LeaveRequest:    query.NewLeaveRequestHandler(s, s),
 			LeaveBlocks:     query.NewLeaveBlocksHandler(s),

@@ -47,6 +47,7 @@ var decoders = []decoderCase{
 	decoderOf[changeLeaveTypeRequest](),
 	decoderOf[changePasswordRequest](),
 	decoderOf[resetPasswordRequest](),
+	decoderOf[adjustmentRequest](),
 	decoderOf[correctionRequest](),
 	decoderOf[leaveBlockRequest](),
 }
@@ -229,12 +230,17 @@ func TestDecodeNamesEachBadField(t *testing.T) {
 			}},
 		{"entitlement", decoders[7].decode, `{"year":10000,"entitlement_days":400}`,
 			map[string]string{"year": "must be between 1 and 9999", "entitlement_days": "must be between 0 and 366 days"}},
+		{"leave half day and hours", decoders[5].decode, `{"start_date":"2024-12-02","end_date":"2024-12-02","half_day":"noon","hours":-1,"employee_id":"x"}`,
+			map[string]string{"half_day": `must be "am" or "pm"`, "hours": "must be more than 0", "employee_id": "must be a UUID"}},
+		{"adjustment", decoderOf[adjustmentRequest]().decode, `{"leave_type":"annual","days":0,"reason":" "}`,
+			map[string]string{"days": "must be between -366 and 366 days, and not zero", "reason": "required"}},
+		{"adjustment without days", decoderOf[adjustmentRequest]().decode, `{"reason":"x"}`, map[string]string{"days": "required"}},
 		{"decide unknown status", decoders[6].decode, `{"status":"pending"}`, map[string]string{"status": `must be "approved" or "rejected"`}},
-		{"block end before start", decoders[13].decode, `{"start_date":"2024-12-31","end_date":"2024-12-23","reason":"closing"}`,
+		{"block end before start", decoderOf[leaveBlockRequest]().decode, `{"start_date":"2024-12-31","end_date":"2024-12-23","reason":"closing"}`,
 			map[string]string{"end_date": "must not be before start_date"}},
-		{"block without dates", decoders[13].decode, `{"reason":"closing","leave_types":["annual"]}`,
+		{"block without dates", decoderOf[leaveBlockRequest]().decode, `{"reason":"closing","leave_types":["annual"]}`,
 			map[string]string{"start_date": "required", "end_date": "required"}},
-		{"block types not a list", decoders[13].decode, `{"leave_types":"annual"}`, map[string]string{"leave_types": "must be a list"}},
+		{"block types not a list", decoderOf[leaveBlockRequest]().decode, `{"leave_types":"annual"}`, map[string]string{"leave_types": "must be a list"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

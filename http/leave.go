@@ -1,6 +1,7 @@
 package http
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"net/http"
@@ -18,22 +19,30 @@ import (
 
 // LeaveRequestJSON is a leave request on the wire.
 type LeaveRequestJSON struct {
-	ID         string     `json:"id"`
-	EmployeeID string     `json:"employee_id"`
-	StartDate  string     `json:"start_date" example:"2024-12-01"`
-	EndDate    string     `json:"end_date" example:"2024-12-05"`
-	Days       int        `json:"days" example:"4"`
-	Reason     string     `json:"reason"`
-	Status     string     `json:"status" enums:"pending,approved,rejected,cancelled"`
-	CreatedAt  time.Time  `json:"created_at"`
-	DecidedBy  *string    `json:"decided_by"`
-	DecidedAt  *time.Time `json:"decided_at"`
-	Note       string     `json:"note"`
+	ID         string `json:"id"`
+	EmployeeID string `json:"employee_id"`
+	LeaveType  string `json:"leave_type" example:"annual"`
+	// HalfDay is "am" or "pm" for half a day, null for whole days.
+	HalfDay *string `json:"half_day" enums:"am,pm"`
+	// Hours are the hours of a one-day request in hours, null otherwise.
+	Hours     *float64 `json:"hours" example:"2.5"`
+	StartDate string   `json:"start_date" example:"2024-12-01"`
+	EndDate   string   `json:"end_date" example:"2024-12-05"`
+	// Days is the leave the request counts, in days: 0.5 for a half day,
+	// hours/8 for hours.
+	Days      float64    `json:"days" example:"4"`
+	Reason    string     `json:"reason"`
+	Status    string     `json:"status" enums:"pending,approved,rejected,cancelled"`
+	CreatedAt time.Time  `json:"created_at"`
+	DecidedBy *string    `json:"decided_by"`
+	DecidedAt *time.Time `json:"decided_at"`
+	Note      string     `json:"note"`
 }
 
 func leaveRequestJSON(r leave.RequestState) LeaveRequestJSON {
 	out := LeaveRequestJSON{
-		ID: r.ID, EmployeeID: r.EmployeeID, StartDate: r.Start.String(), EndDate: r.End.String(), Days: r.Days,
+		ID: r.ID, EmployeeID: r.EmployeeID, LeaveType: r.LeaveType, HalfDay: optionalText(r.HalfDay), Hours: optionalHours(r.Hours),
+		StartDate: r.Start.String(), EndDate: r.End.String(), Days: days(r.Amount),
 		Reason: r.Reason, Status: string(r.Status), CreatedAt: r.RequestedAt, Note: r.Note,
 	}
 	if r.DecidedBy != "" {
@@ -45,29 +54,64 @@ func leaveRequestJSON(r leave.RequestState) LeaveRequestJSON {
 
 func leaveViewJSON(v query.LeaveRequestView) LeaveRequestJSON {
 	return LeaveRequestJSON{
-		ID: v.ID, EmployeeID: v.EmployeeID, StartDate: v.StartDate.String(), EndDate: v.EndDate.String(), Days: v.Days,
+		ID: v.ID, EmployeeID: v.EmployeeID, LeaveType: v.LeaveType, HalfDay: optionalText(v.HalfDay), Hours: optionalHours(v.Hours),
+		StartDate: v.StartDate.String(), EndDate: v.EndDate.String(), Days: math.Round(v.Days*100) / 100,
 		Reason: v.Reason, Status: v.Status, CreatedAt: v.CreatedAt, DecidedBy: v.DecidedBy, DecidedAt: v.DecidedAt, Note: v.Note,
 	}
+}
+
+func optionalText(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func optionalHours(h float64) *float64 {
+	if h == 0 {
+		return nil
+	}
+	return &h
 }
 
 type leaveRequest struct {
 	StartDate string `json:"start_date" example:"2024-12-01"`
 	EndDate   string `json:"end_date" example:"2024-12-05"`
 	Reason    string `json:"reason" example:"family visit"`
+	// LeaveType is a leave type's code; annual when absent.
+	LeaveType string `json:"leave_type" example:"annual"`
+	// HalfDay ("am" or "pm") asks for half of a one-day request's day.
+	HalfDay string `json:"half_day" enums:"am,pm"`
+	// Hours asks for hours of a one-day request's day.
+	Hours *float64 `json:"hours" example:"2.5"`
+	// EmployeeID files for someone else: a manager for a report, an admin
+	// for anyone. Such a request may cover past dates of any type.
+	EmployeeID string `json:"employee_id"`
 
 	start, end calendar.Date
+	employeeID string
+	hours      float64
 }
 
 func (r *leaveRequest) Valid(context.Context) map[string]string {
 	fields := map[string]string{}
 	r.start, r.end = checkPeriod(fields, r.StartDate, r.EndDate)
+	if r.HalfDay != "" && r.HalfDay != leave.HalfDayMorning && r.HalfDay != leave.HalfDayAfternoon {
+		fields["half_day"] = `must be "am" or "pm"`
+	}
+	if r.Hours != nil {
+		if r.hours = *r.Hours; !(r.hours > 0) || math.IsInf(r.hours, 0) {
+			fields["hours"] = "must be more than 0"
+		}
+	}
+	r.employeeID = checkUUID(fields, "employee_id", r.EmployeeID)
 	return fields
 }
 
 // handleRequestLeave godoc
 //
 //	@Summary		Request leave
-//	@Description	Files a leave request for the caller. days counts the caller's workdays in the range, both ends included, less company holidays. A request that takes leave on a day of a blocked period covering its type is refused, naming the block. team_overlap counts the others who share the caller's manager with pending or approved leave on any of its days, as the team calendar shows them.
+//	@Description	Files a leave request for the caller, or with employee_id for a report (manager) or anyone (admin). days counts the employee's workdays in the range, both ends included, less company holidays; a half day (half_day, of a one-day request of a type with half days) counts 0.5, hours (of a one-day request of a type with hours, at most the day's scheduled hours) count hours/8. leave_type defaults to annual; a tracked type is refused past available, an untracked one only counts days. Past dates: for a type with past_requests, or filed for someone else. A request that takes leave on a day of a blocked period covering its type is refused, naming the block. team_overlap counts the others who share the employee's manager with pending or approved leave on any of its days, as the team calendar shows them.
 //	@Tags			leave
 //	@Accept			json
 //	@Produce		json
@@ -77,8 +121,9 @@ func (r *leaveRequest) Valid(context.Context) map[string]string {
 //	@Success		201				{object}	NewLeaveRequestJSON
 //	@Failure		400				{object}	LeaveInputProblem
 //	@Failure		401				{object}	UnauthorizedProblem
-//	@Failure		403				{object}	ForbiddenProblem			"an auditor changes nothing"
-//	@Failure		422				{object}	LeaveBlockedProblem	"a blocked period (named in block), no workdays in range, overlap, or more days than available"
+//	@Failure		403				{object}	ForbiddenProblem			"an auditor changes nothing; an employee files for no one else"
+//	@Failure		404				{object}	NotFoundProblem				"employee_id names no one the caller may see"
+//	@Failure		422				{object}	LeaveBlockedProblem	"a blocked period (named in block), no workdays in range, overlap, more days than available, an inactive type, or past dates of a type without past_requests"
 //	@Router			/api/leave-management/ [post]
 func handleRequestLeave(request command.RequestLeaveHandler, overlap query.TeamOverlapHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -87,7 +132,8 @@ func handleRequestLeave(request command.RequestLeaveHandler, overlap query.TeamO
 			return err
 		}
 		r, err := request.Handle(c.Request().Context(), command.RequestLeave{
-			Actor: mustPrincipal(c).Employee, Origin: originOf(c), Start: req.start, End: req.end, Reason: req.Reason,
+			Actor: mustPrincipal(c).Employee, Origin: originOf(c), EmployeeID: req.employeeID, LeaveType: req.LeaveType,
+			Start: req.start, End: req.end, HalfDay: req.HalfDay, Hours: req.hours, Reason: req.Reason,
 		})
 		if err != nil {
 			return err
@@ -291,61 +337,279 @@ func handleCancelLeave(cancel command.CancelLeaveHandler) echo.HandlerFunc {
 	}
 }
 
-// BalanceJSON is a leave year's balance in days.
+// BalanceJSON is a leave year's balance of one type in days:
+// entitlement = accrued + adjusted, remaining = entitlement + carried_over -
+// expired - used, available = remaining - pending.
 type BalanceJSON struct {
-	EmployeeID  string    `json:"employee_id"`
-	Year        int       `json:"year" example:"2024"`
-	Entitlement float64   `json:"entitlement" example:"15"`
-	Used        float64   `json:"used" example:"4"`
-	Pending     float64   `json:"pending" example:"0"`
-	Remaining   float64   `json:"remaining" example:"11"`
-	Available   float64   `json:"available" example:"11"`
-	AsOf        time.Time `json:"as_of"`
+	EmployeeID  string  `json:"employee_id"`
+	LeaveType   string  `json:"leave_type" example:"annual"`
+	Year        int     `json:"year" example:"2024"`
+	Entitlement float64 `json:"entitlement" example:"15"`
+	Used        float64 `json:"used" example:"4"`
+	Pending     float64 `json:"pending" example:"0"`
+	Remaining   float64 `json:"remaining" example:"13"`
+	Available   float64 `json:"available" example:"13"`
+	Accrued     float64 `json:"accrued" example:"15"`
+	Adjusted    float64 `json:"adjusted" example:"0"`
+	CarriedOver float64 `json:"carried_over" example:"5"`
+	Expired     float64 `json:"expired" example:"3"`
+	// On is the calendar date asked about, null when none.
+	On   *string   `json:"on" example:"2024-06-30"`
+	AsOf time.Time `json:"as_of"`
+}
+
+func balanceJSON(employeeID, leaveType string, year int, b leave.Balance, on calendar.Date, asOf time.Time) BalanceJSON {
+	out := BalanceJSON{
+		EmployeeID: employeeID, LeaveType: leaveType, Year: year, Entitlement: days(b.Entitlement), Used: days(b.Used),
+		Pending: days(b.Pending), Remaining: days(b.Remaining), Available: days(b.Available), Accrued: days(b.Accrued),
+		Adjusted: days(b.Adjusted), CarriedOver: days(b.CarriedOver), Expired: days(b.Expired), AsOf: asOf.UTC(),
+	}
+	if !on.IsZero() {
+		s := on.String()
+		out.On = &s
+	}
+	return out
+}
+
+// balanceQuery reads the query of a balance of e: year, as_of, leave_type
+// and, when withOn, on. The year defaults to on's, else the current one. A
+// list of balances or lines is one page: it refuses a cursor.
+func balanceQuery(c echo.Context, e employee.Employee, now time.Time, withOn, list bool) (query.LeaveBalance, time.Time, error) {
+	fields := map[string]string{}
+	if list {
+		checkNoCursor(fields, c.QueryParam("after"))
+	}
+	q := query.LeaveBalance{Employee: e, Type: c.QueryParam("leave_type")}
+	if withOn {
+		q.On = checkDate(fields, "on", c.QueryParam("on"), false)
+	}
+	defaultYear := today(e.Schedule, now).Year
+	if !q.On.IsZero() {
+		defaultYear = q.On.Year
+	}
+	q.Year = checkInt(fields, "year", c.QueryParam("year"), defaultYear, 1, 9999)
+	if !q.On.IsZero() && q.Year != q.On.Year {
+		fields["on"] = "must be a date of the leave year asked for"
+	}
+	asOf, hasAsOf := checkAsOf(fields, c.QueryParam("as_of"), e.Schedule)
+	if err := queryError(fields); err != nil {
+		return query.LeaveBalance{}, time.Time{}, err
+	}
+	if hasAsOf {
+		q.AsOf = asOf
+	} else {
+		asOf = now
+	}
+	return q, asOf.UTC(), nil
 }
 
 // handleGetBalance godoc
 //
 //	@Summary		Leave balance
-//	@Description	Balance of a leave year (the current one by default), answered from the leave account's events; as_of answers from the events recorded up to then (a date means the end of that day in the employee's time zone).
+//	@Description	Balance of a leave type (annual by default) in a leave year (the current one by default), folded from the leave account's events and the leave types' policy: credits and lapses are there once due, whether or not anything ran that day. as_of answers from the events recorded up to then (a date means the end of that day in the employee's time zone); on=D answers at the end of day D by the calendar: credits, lapses and adjustments dated up to D, and leave on days up to D.
 //	@Tags			leave
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Param			employee_id	path		string	true	"employee id"
-//	@Param			year		query		int		false	"leave year"
+//	@Param			year		query		int		false	"leave year (default: on's, else the current one)"
 //	@Param			as_of		query		string	false	"YYYY-MM-DD or RFC 3339 time"
+//	@Param			on			query		string	false	"YYYY-MM-DD, a date of the year"
+//	@Param			leave_type	query		string	false	"leave type code"	default(annual)
 //	@Success		200			{object}	BalanceJSON
 //	@Failure		400			{object}	YearQueryProblem
 //	@Failure		401			{object}	UnauthorizedProblem
 //	@Failure		404			{object}	NotFoundProblem
 //	@Router			/api/leave-balances/{employee_id}/ [get]
-func handleGetBalance(employees query.EmployeeHandler, accounts query.LeaveAccountHandler, now func() time.Time) echo.HandlerFunc {
+func handleGetBalance(employees query.EmployeeHandler, balances query.LeaveBalanceHandler, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		e, err := visibleEmployee(c, employees, "employee_id")
 		if err != nil {
 			return err
 		}
-		fields := map[string]string{}
-		year := checkInt(fields, "year", c.QueryParam("year"), today(e.Schedule, now()).Year, 1, 9999)
-		asOf, hasAsOf := checkAsOf(fields, c.QueryParam("as_of"), e.Schedule)
-		if err := queryError(fields); err != nil {
-			return err
-		}
-		ctx := c.Request().Context()
-		var acct leave.Account
-		if hasAsOf {
-			acct, err = accounts.AsOf(ctx, e.EmployeeID, asOf)
-		} else {
-			asOf = now().UTC()
-			acct, err = accounts.Handle(ctx, e.EmployeeID)
-		}
+		q, asOf, err := balanceQuery(c, e, now(), true, false)
 		if err != nil {
 			return err
 		}
-		b := acct.Balance(year)
-		return c.JSON(http.StatusOK, BalanceJSON{
-			EmployeeID: e.EmployeeID, Year: year, Entitlement: days(b.Entitlement), Used: days(b.Used), Pending: days(b.Pending),
-			Remaining: days(b.Remaining), Available: days(b.Available), AsOf: asOf.UTC(),
+		b, err := balances.Handle(c.Request().Context(), q)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, balanceJSON(e.EmployeeID, cmp.Or(q.Type, leave.TypeAnnual), q.Year, b, q.On, asOf))
+	}
+}
+
+// BalancesJSON is the balance of every active leave type: one page, whose
+// next_after is always null.
+type BalancesJSON struct {
+	Items     []BalanceJSON `json:"items"`
+	NextAfter *string       `json:"next_after"`
+}
+
+// handleGetAllBalances godoc
+//
+//	@Summary		Leave balances of every type
+//	@Description	The balance of each active leave type in a leave year, as GET /api/leave-balances/{employee_id}/ answers it.
+//	@Tags			leave
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Param			employee_id	path		string	true	"employee id"
+//	@Param			year		query		int		false	"leave year (default: on's, else the current one)"
+//	@Param			as_of		query		string	false	"YYYY-MM-DD or RFC 3339 time"
+//	@Param			on			query		string	false	"YYYY-MM-DD, a date of the year"
+//	@Success		200			{object}	BalancesJSON
+//	@Failure		400			{object}	YearQueryProblem
+//	@Failure		401			{object}	UnauthorizedProblem
+//	@Failure		404			{object}	NotFoundProblem
+//	@Router			/api/leave-balances/{employee_id}/all/ [get]
+func handleGetAllBalances(employees query.EmployeeHandler, balances query.LeaveBalanceHandler, now func() time.Time) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		e, err := visibleEmployee(c, employees, "employee_id")
+		if err != nil {
+			return err
+		}
+		q, asOf, err := balanceQuery(c, e, now(), true, true)
+		if err != nil {
+			return err
+		}
+		all, err := balances.All(c.Request().Context(), q)
+		if err != nil {
+			return err
+		}
+		out := BalancesJSON{Items: make([]BalanceJSON, len(all))}
+		for i, tb := range all {
+			out.Items[i] = balanceJSON(e.EmployeeID, tb.Type, q.Year, tb.Balance, q.On, asOf)
+		}
+		return c.JSON(http.StatusOK, out)
+	}
+}
+
+// LedgerLineJSON is one movement of a balance, in days.
+type LedgerLineJSON struct {
+	Date           string  `json:"date" example:"2024-04-01"`
+	Kind           string  `json:"kind" enums:"grant,accrual,carry_over,expiry,adjustment,leave,leave_cancelled,lateness"`
+	Days           float64 `json:"days" example:"-3"`
+	RemainingAfter float64 `json:"remaining_after" example:"12"`
+	RequestID      *string `json:"request_id"`
+	Note           string  `json:"note" example:"carried-over days unused by 2024-03-31"`
+	// Position is the event behind the line; null for a credit, carry-over
+	// or lapse the policy made due by the calendar.
+	Position *int64 `json:"position" example:"1042"`
+}
+
+// LedgerJSON is the ledger of a balance: its lines' days add up to the
+// balance's remaining. One page: next_after is always null.
+type LedgerJSON struct {
+	Items     []LedgerLineJSON `json:"items"`
+	NextAfter *string          `json:"next_after"`
+}
+
+// handleGetLedger godoc
+//
+//	@Summary		Leave ledger
+//	@Description	Every movement of a leave type's balance in a leave year, in date order: grants, accruals, carry-over, lapses, adjustments, leave (dated on its first day), its return when cancelled (on the same day), and lateness. The days of the lines add up to the balance's remaining, and each line names the event behind it.
+//	@Tags			leave
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Param			employee_id	path		string	true	"employee id"
+//	@Param			year		query		int		false	"leave year (default: the current one)"
+//	@Param			leave_type	query		string	false	"leave type code"	default(annual)
+//	@Param			as_of		query		string	false	"YYYY-MM-DD or RFC 3339 time"
+//	@Success		200			{object}	LedgerJSON
+//	@Failure		400			{object}	YearQueryProblem
+//	@Failure		401			{object}	UnauthorizedProblem
+//	@Failure		404			{object}	NotFoundProblem
+//	@Router			/api/leave-balances/{employee_id}/ledger/ [get]
+func handleGetLedger(employees query.EmployeeHandler, balances query.LeaveBalanceHandler, now func() time.Time) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		e, err := visibleEmployee(c, employees, "employee_id")
+		if err != nil {
+			return err
+		}
+		q, _, err := balanceQuery(c, e, now(), false, true)
+		if err != nil {
+			return err
+		}
+		lines, _, err := balances.Ledger(c.Request().Context(), q)
+		if err != nil {
+			return err
+		}
+		out := LedgerJSON{Items: make([]LedgerLineJSON, len(lines))}
+		for i, l := range lines {
+			out.Items[i] = LedgerLineJSON{
+				Date: l.Date.String(), Kind: string(l.Kind), Days: days(l.Amount), RemainingAfter: days(l.RemainingAfter),
+				RequestID: optionalText(l.RequestID), Note: l.Note,
+			}
+			if l.Position != 0 {
+				position := l.Position
+				out.Items[i].Position = &position
+			}
+		}
+		return c.JSON(http.StatusOK, out)
+	}
+}
+
+type adjustmentRequest struct {
+	// LeaveType is a tracked type's code; annual when absent.
+	LeaveType string `json:"leave_type" example:"compensatory"`
+	// Days credits when positive, debits when negative.
+	Days   *float64 `json:"days" example:"1.5"`
+	Reason string   `json:"reason" example:"worked on a Saturday"`
+
+	amount leave.Amount
+}
+
+func (r *adjustmentRequest) Valid(context.Context) map[string]string {
+	fields := map[string]string{}
+	switch {
+	case r.Days == nil:
+		fields["days"] = "required"
+	case math.IsNaN(*r.Days) || *r.Days == 0 || math.Abs(*r.Days) > 366:
+		fields["days"] = "must be between -366 and 366 days, and not zero"
+	default:
+		r.amount = leave.Amount(math.Round(*r.Days * leave.MinutesPerDay))
+	}
+	if strings.TrimSpace(r.Reason) == "" {
+		fields["reason"] = "required"
+	}
+	return fields
+}
+
+// handleAdjustLeave godoc
+//
+//	@Summary		Adjust a leave balance
+//	@Description	The employee's manager or an admin credits (positive days) or debits a tracked type's balance of the current leave year, for a reason. Answers the balance after it.
+//	@Tags			leave
+//	@Accept			json
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Param			employee_id		path		string				true	"employee id"
+//	@Param			Idempotency-Key	header		string				false	"makes a retry safe"
+//	@Param			body			body		adjustmentRequest	true	"the adjustment"
+//	@Success		201				{object}	BalanceJSON
+//	@Failure		400				{object}	AdjustmentInputProblem
+//	@Failure		401				{object}	UnauthorizedProblem
+//	@Failure		403				{object}	ForbiddenProblem
+//	@Failure		404				{object}	NotFoundProblem
+//	@Failure		422				{object}	InsufficientBalanceProblem	"a debit past the remaining balance, or an untracked type"
+//	@Router			/api/leave-balances/{employee_id}/adjustments/ [post]
+func handleAdjustLeave(adjust command.AdjustLeaveHandler) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c, "employee_id")
+		if err != nil {
+			return err
+		}
+		req, err := decodeFor[adjustmentRequest](c, adjust, id)
+		if err != nil {
+			return err
+		}
+		r, err := adjust.Handle(c.Request().Context(), command.AdjustLeave{
+			Actor: mustPrincipal(c).Employee, Origin: originOf(c), EmployeeID: id, LeaveType: req.LeaveType,
+			Amount: req.amount, Reason: req.Reason,
 		})
+		if err != nil {
+			return err
+		}
+		return created(c, balanceJSON(id, r.Type, r.Year, r.Balance, calendar.Date{}, r.At))
 	}
 }
 
@@ -425,10 +689,6 @@ func handleSetEntitlement(set command.SetEntitlementHandler) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		b := r.Balance
-		return c.JSON(http.StatusOK, BalanceJSON{
-			EmployeeID: id, Year: req.Year, Entitlement: days(b.Entitlement), Used: days(b.Used), Pending: days(b.Pending),
-			Remaining: days(b.Remaining), Available: days(b.Available), AsOf: r.At.UTC(),
-		})
+		return c.JSON(http.StatusOK, balanceJSON(id, leave.TypeAnnual, req.Year, r.Balance, calendar.Date{}, r.At))
 	}
 }

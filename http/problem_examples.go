@@ -118,6 +118,15 @@ type LeaveInputProblem struct {
 	Errors map[string]string `json:"errors" example:"end_date:must not be before start_date"`
 }
 
+// AdjustmentInputProblem answers an adjustment without a reason.
+type AdjustmentInputProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid input"`
+	Errors map[string]string `json:"errors" example:"reason:required"`
+}
+
 // DecisionInputProblem answers a decision that is neither approval nor rejection.
 type DecisionInputProblem struct {
 	Type   string            `json:"type" example:"about:blank"`

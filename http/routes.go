@@ -101,7 +101,10 @@ func (s *Server) routes(d Deps) {
 		{http.MethodGet, "/leave-management/:id", access.EmployeeRead, inHandler, handleGetLeave(employees, qs.LeaveRequest)},
 		{http.MethodPost, "/leave-management/:id/change-status", access.LeaveDecide, inHandler, handleDecideLeave(cmds.DecideLeave)},
 		{http.MethodPost, "/leave-management/:id/cancel", access.LeaveCancel, inHandler, handleCancelLeave(cmds.CancelLeave)},
-		{http.MethodGet, "/leave-balances/:employee_id", access.EmployeeRead, inHandler, handleGetBalance(employees, qs.LeaveAccount, d.Now)},
+		{http.MethodGet, "/leave-balances/:employee_id", access.EmployeeRead, inHandler, handleGetBalance(employees, qs.LeaveBalance, d.Now)},
+		{http.MethodGet, "/leave-balances/:employee_id/all", access.EmployeeRead, inHandler, handleGetAllBalances(employees, qs.LeaveBalance, d.Now)},
+		{http.MethodGet, "/leave-balances/:employee_id/ledger", access.EmployeeRead, inHandler, handleGetLedger(employees, qs.LeaveBalance, d.Now)},
+		{http.MethodPost, "/leave-balances/:employee_id/adjustments", access.LeaveAdjust, inHandler, handleAdjustLeave(cmds.AdjustLeave)},
 		{http.MethodPut, "/leave-balances/:employee_id", access.LeaveSetEntitlement, inHandler, handleSetEntitlement(cmds.SetEntitlement)},
 
 		{http.MethodGet, "/leave-types", access.LeaveTypeRead, atRoute, handleListLeaveTypes(qs.LeaveTypes)},

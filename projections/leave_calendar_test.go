@@ -57,7 +57,7 @@ func TestLeaveCalendarFollowsTheLeave(t *testing.T) {
 	other := e.register("Ozan Ak", employee.RoleEmployee, c.admin, c.sched, "2024-01-01")
 	file := func(emp, start, end string) string {
 		id := uuid.NewString()
-		e.leave(emp, leave.Request{RequestID: id, EmployeeID: emp, Start: date(start), End: date(end), Workdays: c.sched.Workdays, HireDate: date("2024-01-01")})
+		e.leave(emp, leave.Request{RequestID: id, EmployeeID: emp, Start: date(start), End: date(end), Workdays: c.sched.Workdays, Employment: leave.Employment{HireDate: date("2024-01-01")}})
 		return id
 	}
 	// Monday 2024-12-02 to Wednesday the 4th, approved after the 3rd became a holiday.

@@ -67,7 +67,7 @@ func TestEventReachesEveryReadModel(t *testing.T) {
 			request := uuid.NewString()
 			e.leave(c.emp, leave.Grant{EmployeeID: c.emp, Year: 2024})
 			e.leave(c.emp, leave.Request{RequestID: request, EmployeeID: c.emp, Start: date("2024-12-09"), End: date("2024-12-10"),
-				Reason: "family visit", Workdays: c.sched.Workdays, HireDate: date("2024-01-01")})
+				Reason: "family visit", Workdays: c.sched.Workdays, Employment: leave.Employment{HireDate: date("2024-01-01")}})
 			e.leave(c.emp, leave.Approve{RequestID: request, By: c.manager, Note: "enjoy", At: time.Date(2024, 11, 2, 9, 0, 0, 0, time.UTC)})
 
 			pipelinetest.Eventually(t, "read models caught up", e.caughtUp)

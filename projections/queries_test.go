@@ -33,7 +33,7 @@ func TestQueries(t *testing.T) {
 	e.leave(c.emp, leave.Grant{EmployeeID: c.emp, Year: 2024})
 	for i, id := range []string{"00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"} {
 		start := date("2024-12-09").AddDays(7 * i)
-		e.leave(c.emp, leave.Request{RequestID: id, EmployeeID: c.emp, Start: start, End: start, Workdays: c.sched.Workdays, HireDate: date("2024-01-01")})
+		e.leave(c.emp, leave.Request{RequestID: id, EmployeeID: c.emp, Start: start, End: start, Workdays: c.sched.Workdays, Employment: leave.Employment{HireDate: date("2024-01-01")}})
 	}
 	e.leave(c.emp, leave.Approve{RequestID: "00000000-0000-4000-8000-000000000001", By: c.manager})
 	pipelinetest.Eventually(t, "notifications", func() (bool, error) { return len(e.inbox(c.manager)) == 3, nil })

@@ -74,7 +74,7 @@ func (e *env) randomWorkload(rng *rand.Rand, c company, emps []string) {
 			id := uuid.NewString()
 			start := date("2024-12-02").AddDays(7 * i)
 			e.leave(emp, leave.Request{RequestID: id, EmployeeID: emp, Start: start, End: start.AddDays(rng.IntN(3)),
-				Reason: "rest", Workdays: c.sched.Workdays, HireDate: date("2024-01-01")})
+				Reason: "rest", Workdays: c.sched.Workdays, Employment: leave.Employment{HireDate: date("2024-01-01")}})
 			switch rng.IntN(4) {
 			case 0:
 				e.leave(emp, leave.Approve{RequestID: id, By: c.manager})

@@ -96,7 +96,7 @@ func TestDailySweepAcrossDSTAndTimezones(t *testing.T) {
 		{name: "on leave", at: utc(3, 14, 15, 0), want: []note{{"absence", "tokyo", "2024-03-14"}}, do: func() {
 			e.leave(ny, leave.Grant{EmployeeID: ny, Year: 2024})
 			e.leave(ny, leave.Request{RequestID: "00000000-0000-4000-8000-000000000001", EmployeeID: ny, Start: date("2024-03-14"),
-				End: date("2024-03-14"), Workdays: []int{1, 2, 3, 4, 5}, HireDate: date("2024-01-01")})
+				End: date("2024-03-14"), Workdays: []int{1, 2, 3, 4, 5}, Employment: leave.Employment{HireDate: date("2024-01-01")}})
 			e.leave(ny, leave.Approve{RequestID: "00000000-0000-4000-8000-000000000001", By: manager})
 			pipelinetest.Eventually(t, "leave projected", e.caughtUp)
 		}},
@@ -166,7 +166,7 @@ func TestDailySweepWaitsForLaggingReadModels(t *testing.T) {
 	// April, one does nothing.
 	e.checkIn(came, istanbul, time.Date(2024, 3, 12, 5, 0, 0, 0, time.UTC))
 	e.leave(requested, leave.Request{RequestID: "00000000-0000-4000-8000-000000000002", EmployeeID: requested,
-		Start: date("2024-04-01"), End: date("2024-04-01"), Workdays: []int{1, 2, 3, 4, 5}, HireDate: date("2024-01-01")})
+		Start: date("2024-04-01"), End: date("2024-04-01"), Workdays: []int{1, 2, 3, 4, 5}, Employment: leave.Employment{HireDate: date("2024-01-01")}})
 	absentTuesday := func() map[string]int {
 		got := map[string]int{}
 		for _, n := range e.inbox(manager) {

@@ -52,16 +52,16 @@ func (h DecideLeaveHandler) Handle(ctx context.Context, cmd DecideLeave) (leave.
 	if err != nil {
 		return leave.RequestState{}, err
 	}
-	by := cmd.Actor.EmployeeID
+	by, now := cmd.Actor.EmployeeID, h.now()
 	var decision leave.Command = leave.Reject{RequestID: r.ID, By: by, Note: cmd.Note}
 	if cmd.Approve {
 		holidays, err := LoadHolidays(ctx, h.store, r.Year)
 		if err != nil {
 			return leave.RequestState{}, err
 		}
-		decision = leave.Approve{RequestID: r.ID, By: by, Note: cmd.Note, Holidays: holidays}
+		decision = leave.Approve{RequestID: r.ID, By: by, Note: cmd.Note, Holidays: holidays, Employment: EmploymentOf(owner, now)}
 	}
-	acct, err := decideLeave(ctx, h.store, h.policy, cmd.Origin, by, owner.EmployeeID, decision, h.now())
+	acct, err := decideLeave(ctx, h.store, h.policy, cmd.Origin, by, owner.EmployeeID, decision, now)
 	if err != nil {
 		return leave.RequestState{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/streamid"
@@ -55,6 +56,16 @@ func visibleRequest(ctx context.Context, store EventStore, requests LeaveRequest
 		return leave.RequestState{}, employee.Employee{}, leave.ErrRequestNotFound
 	}
 	return r, owner, nil
+}
+
+// EmploymentOf is what a balance needs of e at now: the hire date, and the
+// date now is where e works.
+func EmploymentOf(e employee.Employee, now time.Time) leave.Employment {
+	loc, err := e.Schedule.Location()
+	if err != nil {
+		loc = time.UTC
+	}
+	return leave.Employment{HireDate: e.HireDate, Today: calendar.DateOf(now, loc)}
 }
 
 // decideLeave decides cmd on the employee's leave account as actor's, under

@@ -2,9 +2,11 @@ package command
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
 )
 
@@ -34,8 +36,21 @@ func NewDeductLatenessHandler(store EventStore, policy leave.Policy) DeductLaten
 
 // Handle deducts, or returns the leave account's refusal.
 func (h DeductLatenessHandler) Handle(ctx context.Context, cmd DeductLateness) error {
-	_, err := decideLeave(ctx, h.store, h.policy, cmd.Origin, cmd.Actor, cmd.EmployeeID, leave.DeductLateness{
-		EmployeeID: cmd.EmployeeID, Date: cmd.Date, LateMinutes: cmd.LateMinutes,
+	if !h.policy.LatenessDeductsLeave {
+		return nil
+	}
+	// The check-in's date is the employee's today; the hire date, when the
+	// employee is known, dates their first credits.
+	employment := leave.Employment{Today: cmd.Date}
+	e, err := LoadEmployee(ctx, h.store, cmd.EmployeeID)
+	switch {
+	case err == nil:
+		employment.HireDate = e.HireDate
+	case !errors.Is(err, employee.ErrNotFound):
+		return err
+	}
+	_, err = decideLeave(ctx, h.store, h.policy, cmd.Origin, cmd.Actor, cmd.EmployeeID, leave.DeductLateness{
+		EmployeeID: cmd.EmployeeID, Date: cmd.Date, LateMinutes: cmd.LateMinutes, Employment: employment,
 	}, cmd.At)
 	return err
 }

@@ -9,11 +9,17 @@ import (
 	"github.com/acme/employee-tracking/domain/leave"
 )
 
-// RequestLeave files a leave request of the actor.
+// RequestLeave files a leave request of the actor, or, with EmployeeID, of
+// a report of theirs or (for an admin) of anyone: that may cover past dates
+// of any type.
 type RequestLeave struct {
 	Actor      employee.Employee
 	Origin     Origin
+	EmployeeID string // empty: the actor
+	LeaveType  string // empty: annual
 	Start, End calendar.Date
+	HalfDay    string
+	Hours      float64
 	Reason     string
 }
 
@@ -32,7 +38,8 @@ func NewRequestLeaveHandler(store EventStore, policy leave.Policy, now Now) Requ
 // Handle files the request and returns it as filed.
 func (h RequestLeaveHandler) Handle(ctx context.Context, cmd RequestLeave) (leave.RequestState, error) {
 	actor := cmd.Actor
-	if err := authorize(actor, access.LeaveRequest, actor); err != nil {
+	owner, err := h.Owner(ctx, actor, cmd.EmployeeID)
+	if err != nil {
 		return leave.RequestState{}, err
 	}
 	holidays, err := LoadHolidays(ctx, h.store, cmd.Start.Year)
@@ -44,14 +51,36 @@ func (h RequestLeaveHandler) Handle(ctx context.Context, cmd RequestLeave) (leav
 		return leave.RequestState{}, err
 	}
 	id := cmd.Origin.newID(actor.EmployeeID, "leave-request")
+	now := h.now()
 	request := leave.Request{
-		RequestID: id.String(), EmployeeID: actor.EmployeeID, Start: cmd.Start, End: cmd.End, Reason: cmd.Reason,
-		Workdays: actor.Schedule.Workdays, Holidays: holidays, HireDate: actor.HireDate, Blocks: blocks,
+		RequestID: id.String(), EmployeeID: owner.EmployeeID, LeaveType: cmd.LeaveType, Start: cmd.Start, End: cmd.End,
+		HalfDay: cmd.HalfDay, Hours: cmd.Hours, Reason: cmd.Reason, Workdays: owner.Schedule.Workdays,
+		DayMinutes: scheduledMinutes(owner.Schedule), Holidays: holidays, Employment: EmploymentOf(owner, now),
+		OnBehalf: owner.EmployeeID != actor.EmployeeID, Blocks: blocks,
 	}
-	acct, err := decideLeave(ctx, h.store, h.policy, cmd.Origin, actor.EmployeeID, actor.EmployeeID, request, h.now())
+	acct, err := decideLeave(ctx, h.store, h.policy, cmd.Origin, actor.EmployeeID, owner.EmployeeID, request, now)
 	if err != nil {
 		return leave.RequestState{}, err
 	}
 	r, _ := acct.Request(request.RequestID)
 	return r, nil
+}
+
+// Owner returns whose leave actor files with the employee id given (empty:
+// the actor's own): unknown when they may not see them, refused when they
+// may see but not file for them.
+func (h RequestLeaveHandler) Owner(ctx context.Context, actor employee.Employee, employeeID string) (employee.Employee, error) {
+	if employeeID == "" || employeeID == actor.EmployeeID {
+		return actor, authorize(actor, access.LeaveRequest, actor)
+	}
+	return actOn(ctx, h.store, actor, access.LeaveRequestFor, employeeID)
+}
+
+// scheduledMinutes is the length of a working day of s, overnight or not.
+func scheduledMinutes(s employee.Schedule) int {
+	minutes := int(s.WorkEnd - s.WorkStart)
+	if s.Overnight() {
+		minutes += 24 * 60
+	}
+	return minutes
 }

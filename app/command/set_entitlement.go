@@ -49,11 +49,16 @@ func (h SetEntitlementHandler) Handle(ctx context.Context, cmd SetEntitlement) (
 	if err != nil {
 		return EntitlementSet{}, err
 	}
-	set := leave.SetEntitlement{EmployeeID: e.EmployeeID, Year: cmd.Year, Amount: cmd.Amount, Reason: cmd.Reason, By: cmd.Actor.EmployeeID}
 	at := h.now()
+	set := leave.SetEntitlement{EmployeeID: e.EmployeeID, Year: cmd.Year, Amount: cmd.Amount, Reason: cmd.Reason, By: cmd.Actor.EmployeeID,
+		Employment: EmploymentOf(e, at)}
 	acct, err := decideLeave(ctx, h.store, h.policy, cmd.Origin, cmd.Actor.EmployeeID, e.EmployeeID, set, at)
 	if err != nil {
 		return EntitlementSet{}, err
 	}
-	return EntitlementSet{Balance: acct.Balance(cmd.Year), At: at}, nil
+	types, err := LoadLeaveTypes(ctx, h.store, h.policy)
+	if err != nil {
+		return EntitlementSet{}, err
+	}
+	return EntitlementSet{Balance: acct.Balance(types, leave.BalanceOf{Year: cmd.Year, Employment: EmploymentOf(e, at)}), At: at}, nil
 }

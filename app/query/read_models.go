@@ -104,9 +104,12 @@ type CorrectionFilter struct {
 type LeaveRequestView struct {
 	ID         string        `json:"id"`
 	EmployeeID string        `json:"employee_id"`
+	LeaveType  string        `json:"leave_type"`
+	HalfDay    string        `json:"half_day"`
+	Hours      float64       `json:"hours"`
 	StartDate  calendar.Date `json:"start_date"`
 	EndDate    calendar.Date `json:"end_date"`
-	Days       int           `json:"days"`
+	Days       float64       `json:"days"` // of leave: a half day is 0.5
 	Reason     string        `json:"reason"`
 	Status     string        `json:"status"`
 	CreatedAt  time.Time     `json:"created_at"`

@@ -11,6 +11,7 @@ import (
 // *eventstore.Store satisfies it.
 type EventStore interface {
 	Load(ctx context.Context, stream string) ([]eventstore.Event, error)
+	LoadFrom(ctx context.Context, stream string, afterVersion int64) ([]eventstore.Event, error)
 	LoadUntil(ctx context.Context, stream string, until time.Time) ([]eventstore.Event, error)
 	ReadFeedFiltered(ctx context.Context, after eventstore.Cursor, limit int, f eventstore.FeedFilter) ([]eventstore.Event, eventstore.Cursor, error)
 }

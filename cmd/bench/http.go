@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/cmd/internal/startup"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
@@ -348,11 +349,12 @@ func serverEnv(dbURL string, bus serverBus, addr string) []string {
 
 // serveAPIOnly serves the API of the server binary, opened as the server
 // opens it (cmd/internal/startup: its pool and store) and with its
-// configuration, in this process and without the projection pipeline. It
-// returns the base URL and a function that stops it.
-func serveAPIOnly(ctx context.Context, dbURL string, bus serverBus, log io.Writer) (string, func(), error) {
+// configuration (and settings, KEY=value pairs), in this process and without
+// the projection pipeline. It returns the base URL and a function that stops
+// it.
+func serveAPIOnly(ctx context.Context, dbURL string, bus serverBus, log io.Writer, settings ...string) (string, func(), error) {
 	env := map[string]string{}
-	for _, kv := range serverEnv(dbURL, bus, "127.0.0.1:0") {
+	for _, kv := range append(serverEnv(dbURL, bus, "127.0.0.1:0"), settings...) {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
@@ -365,6 +367,13 @@ func serveAPIOnly(ctx context.Context, dbURL string, bus serverBus, log io.Write
 		return "", nil, err
 	}
 	application, creds := startup.Application(cfg, sys.Pool, sys.Store, time.Now)
+	// As the server does at start, for a database no server opened before.
+	if _, err := application.Commands.CreateAdmin.Ensure(ctx, command.CreateAdmin{
+		Email: cfg.AdminEmail, Password: cfg.AdminPassword, FullName: "Administrator",
+	}); err != nil {
+		sys.Close()
+		return "", nil, err
+	}
 	api := apihttp.New(apihttp.Deps{
 		Settings: startup.APISettings(cfg), Logger: sys.Logger, Pool: sys.Pool, App: application, Status: projections.NewMonitor(sys.Pool).Status, Credentials: creds,
 		Bus: sys.Bus.Ping, Registry: prometheus.NewRegistry(), Now: time.Now,

@@ -5,6 +5,7 @@
 //	go run ./cmd/bench http     # (e)-(g): the API through the server binary, and its memory
 //	go run ./cmd/bench append -sealer   # the same with the audit sealer running
 //	go run ./cmd/bench seal     # the sealer on a backlog
+//	go run ./cmd/bench leave    # a balance and a ledger of ten years of leave
 //	go run ./cmd/bench all
 //
 // It uses BENCH_DATABASE_URL, which must name a scratch database (events can
@@ -56,7 +57,7 @@ type config struct {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: bench append|feed|http|core (the three) [-duration 10s] [-events 1000000] [-keep], bench lag|push|relay|rebuild|catchup|seal [-h for flags], or bench all")
+		return errors.New("usage: bench append|feed|http|core (the three) [-duration 10s] [-events 1000000] [-keep], bench lag|push|relay|rebuild|catchup|seal|leave [-h for flags], or bench all")
 	}
 	sub := args[0]
 	if _, ok := pipelineBenches[sub]; ok {
@@ -65,8 +66,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if sub == "all" {
 		return runAll(ctx, args[1:], getenv, stdout)
 	}
+	if sub == "leave" {
+		return runLeaveBench(ctx, args[1:], getenv, stdout)
+	}
 	if sub != "append" && sub != "feed" && sub != "http" && sub != "core" {
-		return fmt.Errorf("unknown benchmark %q, want append, feed, http, core, lag, push, relay, rebuild, catchup, seal or all", sub)
+		return fmt.Errorf("unknown benchmark %q, want append, feed, http, core, lag, push, relay, rebuild, catchup, seal, leave or all", sub)
 	}
 	fs := flag.NewFlagSet("bench "+sub, flag.ContinueOnError)
 	var cfg config
@@ -187,7 +191,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // allOrder is the order in which "all" runs the benchmarks ("core" is
 // append, feed and http): the latency ones first, on a quiet machine, since
 // the others leave millions of rows for autovacuum behind them.
-var allOrder = []string{"lag", "push", "core", "relay", "catchup", "rebuild", "seal"}
+var allOrder = []string{"lag", "push", "leave", "core", "relay", "catchup", "rebuild", "seal"}
 
 // runAll runs every benchmark with its defaults, one after another, each on a
 // database of its own: what docs/benchmarks.md reports.
@@ -202,9 +206,12 @@ func runAll(ctx context.Context, args []string, getenv func(string) string, stdo
 	for _, name := range allOrder {
 		section(name)
 		var err error
-		if name == "core" {
+		switch name {
+		case "core":
 			err = run(ctx, []string{"core"}, getenv, stdout)
-		} else {
+		case "leave":
+			err = runLeaveBench(ctx, nil, getenv, stdout)
+		default:
 			err = runPipelineBench(ctx, name, nil, getenv, stdout)
 		}
 		if err != nil {

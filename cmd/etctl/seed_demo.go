@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -58,9 +59,11 @@ var offices = []struct {
 }
 
 // demoLeaveTypes are the company's own leave types, beside the four built-in
-// ones.
+// ones. Study leave accrues monthly and carries three days into the next
+// year, which lapse at the end of March.
 var demoLeaveTypes = []map[string]any{
-	{"code": "study", "name": "Study leave", "paid": true, "tracked": true, "accrual": "monthly", "days_per_year": 6},
+	{"code": "study", "name": "Study leave", "paid": true, "tracked": true, "accrual": "monthly", "days_per_year": 6, "half_days": true,
+		"carry_over_max_days": 3, "carry_over_expires_months": 3},
 	{"code": "parental", "name": "Parental leave", "paid": true, "accrual": "none", "past_requests": true},
 }
 
@@ -78,9 +81,11 @@ var demoHolidays = []struct {
 
 // seedDemo creates an admin, managers, employees in three offices (one on
 // the night shift) and months of check-ins, absences, a forgotten check-out,
-// leave requests in every state and holidays. The company starts with its
-// history: everyone is hired on its first day, so no report shows days
-// before it as absences. Every
+// leave requests of every type in every state, and holidays. The company
+// starts with its history, on the first of a month: everyone is hired on
+// that day, so no report shows days before it as absences, but for one
+// veteran hired two years before, whose study leave carried over and lapsed
+// in the years no process saw. Every
 // change goes through the API's handlers in this process, on a simulated
 // clock, so the events are exactly the ones the API appends. It refuses to
 // run twice: the demo admin's email is taken on a seeded database.
@@ -111,7 +116,7 @@ func seedDemo(ctx context.Context, getenv func(string) string, stdout io.Writer,
 	defer pool.Close()
 
 	today := time.Now().UTC().Truncate(24 * time.Hour)
-	first := today.AddDate(0, -*months, 0)
+	first := time.Date(today.Year(), today.Month()-time.Month(*months), 1, 0, 0, 0, 0, time.UTC)
 	clock := first.AddDate(0, 0, -1).Add(6 * time.Hour)
 	now := func() time.Time { return clock }
 	application, creds := startup.Application(cfg, pool, store, now)
@@ -173,6 +178,10 @@ func seedDemo(ctx context.Context, getenv func(string) string, stdout io.Writer,
 	for _, e := range d.staff[:min(2, len(d.staff))] {
 		fmt.Fprintf(stdout, "  %-36s employee in %s\n", e.email, e.office)
 	}
+	if v := d.veteran; v != nil {
+		fmt.Fprintf(stdout, "%s was hired on %s: GET /api/leave-balances/%s/ledger/?leave_type=study&year=%d shows study leave carried over and lapsed\n",
+			v.email, v.hired.Format(time.DateOnly), v.id, first.Year())
+	}
 	return nil
 }
 
@@ -185,6 +194,7 @@ type demo struct {
 	hired    time.Time // everyone's hire date: the company's history starts there
 	managers []*person
 	staff    []*person
+	veteran  *person // hired before the history
 	counts   counts
 }
 
@@ -206,6 +216,7 @@ type person struct {
 	email, name, office, tz string
 	start, end              string
 	manager                 *person
+	hired                   time.Time // zero: when the history starts
 	id, token               string
 }
 
@@ -268,12 +279,16 @@ func (d *demo) plan(admin *person, staff int, first, today time.Time) []step {
 		e := &person{email: fmt.Sprintf("employee%03d@%s", i+1, demoDomain), office: o.name, tz: o.tz, start: o.start, end: o.end,
 			name:    o.first[d.rng.IntN(len(o.first))] + " " + o.last[d.rng.IntN(len(o.last))],
 			manager: team[(i/len(offices))%len(team)]}
+		if i == 1 {
+			e.hired, d.veteran = time.Date(first.Year()-2, time.January, 5, 0, 0, 0, 0, time.UTC), e
+		}
 		d.staff = append(d.staff, e)
 		at(setup, func() error { return d.register(admin, e, "employee", positions[i%len(positions)]) })
 	}
 
 	// One leave request per employee, on a random day of the history, for a
-	// few days a week or two later; its fate cycles through every state.
+	// few days a week or two later, or half a day, or hours; its type cycles
+	// through the types and its fate through every state.
 	d.counts.leaveByStatus = map[string]int{}
 	fates := []string{"approved", "approved", "rejected", "cancelled", "pending"}
 	onLeave := map[*person]map[string]bool{}
@@ -287,13 +302,32 @@ func (d *demo) plan(admin *person, staff int, first, today time.Time) []step {
 		}
 		end := start.AddDate(0, 0, d.rng.IntN(3))
 		fate := fates[i%len(fates)]
+		body := map[string]any{"reason": "personal"}
+		switch i % 6 {
+		case 0:
+			body["leave_type"] = "sick"
+		case 1:
+			end, body["half_day"] = start, "am"
+		case 2: // what a month of study leave accrues
+			end, body["leave_type"], body["half_day"] = start, "study", "pm"
+		case 3:
+			body["leave_type"] = "unpaid"
+		case 4: // hours of compensatory leave, credited by the manager first
+			if start.Year() == asked.Year() {
+				end, body["leave_type"], body["hours"] = start, "compensatory", 4
+				at(localTime(asked, "10:00", loc), func() error {
+					return d.call(e.manager, http.StatusCreated, "POST", "/api/leave-balances/"+e.id+"/adjustments/",
+						map[string]any{"leave_type": "compensatory", "days": 1, "reason": "weekend release"}, nil)
+				})
+			}
+		}
+		body["start_date"], body["end_date"] = start.Format(time.DateOnly), end.Format(time.DateOnly)
 		var id string
 		at(localTime(asked, "11:00", loc), func() error {
 			var out struct {
 				ID string `json:"id"`
 			}
-			err := d.call(e, http.StatusCreated, "POST", "/api/leave-management/",
-				map[string]string{"start_date": start.Format(time.DateOnly), "end_date": end.Format(time.DateOnly), "reason": "personal"}, &out)
+			err := d.call(e, http.StatusCreated, "POST", "/api/leave-management/", body, &out)
 			var refused *refusedError
 			if errors.As(err, &refused) && refused.status == http.StatusUnprocessableEntity {
 				return nil // e.g. a range of holidays only: this employee asks for nothing
@@ -409,7 +443,7 @@ func localTime(day time.Time, clock string, loc *time.Location) time.Time {
 func (d *demo) register(admin, p *person, role, position string) error {
 	body := map[string]any{
 		"email": p.email, "password": d.password, "full_name": p.name, "role": role, "position": position,
-		"hire_date": d.hired.Format(time.DateOnly),
+		"hire_date": cmp.Or(p.hired, d.hired).Format(time.DateOnly),
 		"schedule": map[string]any{
 			"timezone": p.tz, "work_start": p.start, "work_end": p.end, "grace_minutes": 5, "workdays": []int{1, 2, 3, 4, 5},
 		},

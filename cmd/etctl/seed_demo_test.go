@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/internal/testdb"
 	"github.com/acme/employee-tracking/projections/readmodel"
 )
@@ -38,7 +41,7 @@ func TestSeedDemo(t *testing.T) {
 		t.Errorf("second seed-demo = %v, want ErrAlreadySeeded", err)
 	}
 
-	db, _, err := openStore(ctx, getenv)
+	db, store, err := openStore(ctx, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,6 +53,7 @@ func TestSeedDemo(t *testing.T) {
 		requested, approved, rejected       int
 		cancelled, leaveTypes, leaveBlocks  int
 		corrections, corrected              int
+		requestedTypes, adjustments         int
 	}
 	err = db.QueryRow(ctx, `SELECT
 		count(*) FILTER (WHERE type = 'employee.registered' AND data->>'role' = 'admin'),
@@ -70,10 +74,12 @@ func TestSeedDemo(t *testing.T) {
 		count(*) FILTER (WHERE type = 'leave_type.defined'),
 		count(*) FILTER (WHERE type = 'leave_block.added'),
 		count(*) FILTER (WHERE type = 'attendance.correction_requested'),
-		count(*) FILTER (WHERE type = 'attendance.correction_approved' AND data->>'check_out' IS NOT NULL)
+		count(*) FILTER (WHERE type = 'attendance.correction_approved' AND data->>'check_out' IS NOT NULL),
+		count(DISTINCT coalesce(data->>'leave_type', 'annual')) FILTER (WHERE type = 'leave.requested'),
+		count(*) FILTER (WHERE type = 'leave.adjusted')
 		FROM events`).Scan(&c.admins, &c.managers, &c.employees, &c.zones, &c.checkIns, &c.checkOuts, &c.late, &c.absentee,
 		&c.requested, &c.approved, &c.rejected, &c.cancelled, &c.autoCheckOuts, &c.nightShifts, &c.leaveTypes, &c.leaveBlocks,
-		&c.corrections, &c.corrected)
+		&c.corrections, &c.corrected, &c.requestedTypes, &c.adjustments)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +103,8 @@ func TestSeedDemo(t *testing.T) {
 		{"late check-ins", c.late, 1, true},
 		{"employees with fewer check-ins than others (absence or leave)", c.absentee, 1, true},
 		{"leave requests", c.requested, staff, false},
+		{"leave types requested", c.requestedTypes, 5, false}, // annual, sick, study, unpaid, compensatory
+		{"adjustments", c.adjustments, 1, false},
 		{"approvals", c.approved, 3, false}, // fates cycle approved, approved, rejected, cancelled, pending
 		{"rejections", c.rejected, 1, false},
 		{"cancellations", c.cancelled, 1, false},
@@ -110,6 +118,31 @@ func TestSeedDemo(t *testing.T) {
 	}
 	if pending := c.requested - c.approved - c.rejected - c.cancelled; pending < 1 {
 		t.Errorf("pending requests = %d, want at least 1", pending)
+	}
+
+	// The veteran's study leave of last year carried over and lapsed
+	// without an event: the ledger shows both.
+	v := regexp.MustCompile(`hired on (\S+): GET /api/leave-balances/(\S+)/ledger/\?leave_type=study&year=(\d+)`).FindStringSubmatch(out.String())
+	if v == nil {
+		t.Fatalf("the veteran's ledger is missing from:\n%s", out.String())
+	}
+	hired, err := calendar.ParseDate(v[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	year, _ := strconv.Atoi(v[3])
+	lines, _, err := query.NewLeaveBalanceHandler(store, leave.DefaultPolicy(), time.Now).Ledger(ctx, query.LeaveBalance{
+		Employee: employee.Employee{EmployeeID: v[2], HireDate: hired}, Type: "study", Year: year - 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, l := range lines {
+		kinds = append(kinds, string(l.Kind))
+	}
+	if !slices.Contains(kinds, "carry_over") || !slices.Contains(kinds, "expiry") {
+		t.Errorf("the veteran's ledger of study leave in %d = %v, want a carry-over and its lapse", year-1, kinds)
 	}
 
 	// What a user sees: the monthly reports of the history list the

@@ -44,12 +44,12 @@ func TestHolidaysLeaveAndBalanceHistory(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	var set balanceJSON
 	a.must(http.StatusOK, "PUT", "/api/leave-balances/"+emp.ID+"/", mgr.token, map[string]any{"year": 2024, "entitlement_days": 20, "reason": "seniority"}, &set)
-	if diff := cmp.Diff(balanceJSON{Year: 2024, Entitlement: 20, Pending: 4, Remaining: 20, Available: 16}, set); diff != "" {
+	if diff := cmp.Diff(balanceJSON{LeaveType: "annual", Year: 2024, Accrued: 20, Entitlement: 20, Pending: 4, Remaining: 20, Available: 16}, set); diff != "" {
 		t.Errorf("balance after PUT (-want +got):\n%s", diff)
 	}
 	var then balanceJSON
 	a.must(http.StatusOK, "GET", "/api/leave-balances/"+emp.ID+"/?year=2024&as_of="+before.Format(time.RFC3339Nano), emp.token, nil, &then)
-	if diff := cmp.Diff(balanceJSON{Year: 2024, Entitlement: 15, Pending: 4, Remaining: 15, Available: 11}, then); diff != "" {
+	if diff := cmp.Diff(balanceJSON{LeaveType: "annual", Year: 2024, Accrued: 15, Entitlement: 15, Pending: 4, Remaining: 15, Available: 11}, then); diff != "" {
 		t.Errorf("balance as of before the PUT (-want +got):\n%s", diff)
 	}
 	var early balanceJSON

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -61,13 +62,14 @@ func TestListCursors(t *testing.T) {
 	}
 	slices.Sort(lists)
 	want := []string{"/api/attendance/", "/api/attendance/corrections/", "/api/audit/seals/", "/api/employees/", "/api/employees/{id}/history/", "/api/events/",
-		"/api/holidays/", "/api/leave-blocks/", "/api/leave-calendar/", "/api/leave-management/", "/api/leave-types/", "/api/notifications/"}
+		"/api/holidays/", "/api/leave-balances/{employee_id}/all/", "/api/leave-balances/{employee_id}/ledger/", "/api/leave-blocks/", "/api/leave-calendar/",
+		"/api/leave-management/", "/api/leave-types/", "/api/notifications/"}
 	if !slices.Equal(lists, want) {
 		t.Errorf("lists in the OpenAPI document = %v, want %v", lists, want)
 	}
 	for _, path := range lists {
 		for _, after := range []string{"garbage", "0.0.0", "-1", "%00", "0b7f6c1e-8f0a-5d8e-9a51"} {
-			url := strings.ReplaceAll(path, "{id}", emp.ID) + "?after=" + after
+			url := strings.NewReplacer("{id}", emp.ID, "{employee_id}", emp.ID).Replace(path) + "?after=" + after
 			r := a.call("GET", url, admin.token, nil)
 			if r.status != http.StatusBadRequest {
 				t.Errorf("GET %s = %s, want 400", url, r)
@@ -161,7 +163,8 @@ func TestListCursors(t *testing.T) {
 	})
 
 	// The lists that are never paged say so.
-	for _, q := range []string{"/api/attendance/?employee_id=" + emp.ID, "/api/holidays/?year=2024", "/api/employees/" + emp.ID + "/history/"} {
+	for _, q := range []string{"/api/attendance/?employee_id=" + emp.ID, "/api/holidays/?year=2024", "/api/employees/" + emp.ID + "/history/",
+		"/api/leave-balances/" + emp.ID + "/all/", "/api/leave-balances/" + emp.ID + "/ledger/?year=" + strconv.Itoa(time.Now().Year())} {
 		var all page
 		a.must(http.StatusOK, "GET", q, admin.token, nil, &all)
 		if len(all.Items) == 0 || all.NextAfter != nil {

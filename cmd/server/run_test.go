@@ -26,7 +26,13 @@ type leaveJSON struct {
 }
 
 type balanceJSON struct {
+	LeaveType   string  `json:"leave_type"`
 	Year        int     `json:"year"`
+	Accrued     float64 `json:"accrued"`
+	Adjusted    float64 `json:"adjusted"`
+	CarriedOver float64 `json:"carried_over"`
+	Expired     float64 `json:"expired"`
+	On          *string `json:"on"`
 	Entitlement float64 `json:"entitlement"`
 	Used        float64 `json:"used"`
 	Pending     float64 `json:"pending"`
@@ -73,7 +79,7 @@ func TestOriginalExamples(t *testing.T) {
 		a.must(http.StatusOK, "GET", "/api/leave-balances/"+emp.ID+"/?year=2024", emp.token, nil, &b)
 		return b
 	}
-	if diff := cmp.Diff(balanceJSON{Year: 2024, Entitlement: 15, Pending: 4, Remaining: 15, Available: 11}, balance()); diff != "" {
+	if diff := cmp.Diff(balanceJSON{LeaveType: "annual", Year: 2024, Accrued: 15, Entitlement: 15, Pending: 4, Remaining: 15, Available: 11}, balance()); diff != "" {
 		t.Errorf("balance after request (-want +got):\n%s", diff)
 	}
 
@@ -82,7 +88,7 @@ func TestOriginalExamples(t *testing.T) {
 	if approved.Status != "approved" || approved.DecidedBy == nil || *approved.DecidedBy != mgr.ID {
 		t.Errorf("approval = %+v, want approved by %s", approved, mgr.ID)
 	}
-	want := balanceJSON{Year: 2024, Entitlement: 15, Used: 4, Remaining: 11, Available: 11}
+	want := balanceJSON{LeaveType: "annual", Year: 2024, Accrued: 15, Entitlement: 15, Used: 4, Remaining: 11, Available: 11}
 	if diff := cmp.Diff(want, balance()); diff != "" {
 		t.Errorf("balance after approval (-want +got):\n%s", diff)
 	}
@@ -109,7 +115,7 @@ func TestOriginalExamples(t *testing.T) {
 	if cancelled.Status != "cancelled" {
 		t.Errorf("cancel status = %q, want cancelled", cancelled.Status)
 	}
-	if diff := cmp.Diff(balanceJSON{Year: 2024, Entitlement: 15, Remaining: 15, Available: 15}, balance()); diff != "" {
+	if diff := cmp.Diff(balanceJSON{LeaveType: "annual", Year: 2024, Accrued: 15, Entitlement: 15, Remaining: 15, Available: 15}, balance()); diff != "" {
 		t.Errorf("balance after cancellation (-want +got):\n%s", diff)
 	}
 

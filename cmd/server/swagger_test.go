@@ -73,6 +73,12 @@ func TestProblemExamples(t *testing.T) {
 	a.must(http.StatusCreated, "POST", "/api/attendance/", movedOn.token, map[string]string{"type": "check-out"}, nil)
 	a.must(http.StatusCreated, "POST", "/api/attendance/", movedOn.token, map[string]string{"type": "check-in"}, nil)
 	fixPath := func(id string) string { return "/api/attendance/corrections/" + id + "/change-status/" }
+	// Two days left this year, so that a debit of five reproduces the
+	// example of a balance too small.
+	var left balanceJSON
+	a.must(http.StatusOK, "GET", "/api/leave-balances/"+other.ID+"/", admin.token, nil, &left)
+	a.must(http.StatusCreated, "POST", "/api/leave-balances/"+other.ID+"/adjustments/", admin.token,
+		map[string]any{"days": 2 - left.Remaining, "reason": "sold back"}, nil)
 
 	type failure struct {
 		path, method string // as the document names the operation
@@ -159,6 +165,15 @@ func TestProblemExamples(t *testing.T) {
 		{"/api/leave-balances/{employee_id}/", "put", "400", "/api/leave-balances/" + emp.ID + "/", mgr.token, map[string]any{"year": 2024}},
 		{"/api/leave-balances/{employee_id}/", "put", "403", "/api/leave-balances/" + emp.ID + "/", emp.token, map[string]any{"year": 2024, "entitlement_days": 30}},
 		{"/api/leave-balances/{employee_id}/", "put", "404", "/api/leave-balances/" + unknown + "/", mgr.token, map[string]any{"year": 2024, "entitlement_days": 30}},
+		{"/api/leave-management/", "post", "404", "/api/leave-management/", mgr.token, map[string]string{"start_date": "2024-12-02", "end_date": "2024-12-06", "employee_id": unknown}},
+		{"/api/leave-balances/{employee_id}/all/", "get", "400", "/api/leave-balances/" + emp.ID + "/all/?year=0", emp.token, nil},
+		{"/api/leave-balances/{employee_id}/all/", "get", "404", "/api/leave-balances/" + unknown + "/all/", emp.token, nil},
+		{"/api/leave-balances/{employee_id}/ledger/", "get", "400", "/api/leave-balances/" + emp.ID + "/ledger/?year=0", emp.token, nil},
+		{"/api/leave-balances/{employee_id}/ledger/", "get", "404", "/api/leave-balances/" + unknown + "/ledger/", emp.token, nil},
+		{"/api/leave-balances/{employee_id}/adjustments/", "post", "400", "/api/leave-balances/" + emp.ID + "/adjustments/", mgr.token, map[string]any{"days": 1}},
+		{"/api/leave-balances/{employee_id}/adjustments/", "post", "403", "/api/leave-balances/" + emp.ID + "/adjustments/", emp.token, map[string]any{"days": 1, "reason": "mine"}},
+		{"/api/leave-balances/{employee_id}/adjustments/", "post", "404", "/api/leave-balances/" + unknown + "/adjustments/", mgr.token, map[string]any{"days": 1, "reason": "x"}},
+		{"/api/leave-balances/{employee_id}/adjustments/", "post", "422", "/api/leave-balances/" + other.ID + "/adjustments/", admin.token, map[string]any{"days": -5, "reason": "sold back"}},
 		{"/api/notifications/", "get", "400", "/api/notifications/?limit=0", emp.token, nil},
 		{"/api/notifications/{id}/mark-as-read/", "post", "403", "/api/notifications/" + unknown + "/mark-as-read/", auditor.token, nil},
 		{"/api/notifications/{id}/mark-as-read/", "post", "404", "/api/notifications/" + unknown + "/mark-as-read/", emp.token, nil},

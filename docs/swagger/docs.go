@@ -1397,7 +1397,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Balance of a leave year (the current one by default), answered from the leave account's events; as_of answers from the events recorded up to then (a date means the end of that day in the employee's time zone).",
+                "description": "Balance of a leave type (annual by default) in a leave year (the current one by default), folded from the leave account's events and the leave types' policy: credits and lapses are there once due, whether or not anything ran that day. as_of answers from the events recorded up to then (a date means the end of that day in the employee's time zone); on=D answers at the end of day D by the calendar: credits, lapses and adjustments dated up to D, and leave on days up to D.",
                 "produces": [
                     "application/json"
                 ],
@@ -1415,7 +1415,7 @@ const docTemplate = `{
                     },
                     {
                         "type": "integer",
-                        "description": "leave year",
+                        "description": "leave year (default: on's, else the current one)",
                         "name": "year",
                         "in": "query"
                     },
@@ -1423,6 +1423,19 @@ const docTemplate = `{
                         "type": "string",
                         "description": "YYYY-MM-DD or RFC 3339 time",
                         "name": "as_of",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "YYYY-MM-DD, a date of the year",
+                        "name": "on",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "default": "annual",
+                        "description": "leave type code",
+                        "name": "leave_type",
                         "in": "query"
                     }
                 ],
@@ -1511,6 +1524,229 @@ const docTemplate = `{
                         "description": "Forbidden",
                         "schema": {
                             "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/http.NotFoundProblem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/leave-balances/{employee_id}/adjustments/": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The employee's manager or an admin credits (positive days) or debits a tracked type's balance of the current leave year, for a reason. Answers the balance after it.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "leave"
+                ],
+                "summary": "Adjust a leave balance",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "employee id",
+                        "name": "employee_id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "string",
+                        "description": "makes a retry safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the adjustment",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/http.adjustmentRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/http.BalanceJSON"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.AdjustmentInputProblem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/http.NotFoundProblem"
+                        }
+                    },
+                    "422": {
+                        "description": "a debit past the remaining balance, or an untracked type",
+                        "schema": {
+                            "$ref": "#/definitions/http.InsufficientBalanceProblem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/leave-balances/{employee_id}/all/": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The balance of each active leave type in a leave year, as GET /api/leave-balances/{employee_id}/ answers it.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "leave"
+                ],
+                "summary": "Leave balances of every type",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "employee id",
+                        "name": "employee_id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "description": "leave year (default: on's, else the current one)",
+                        "name": "year",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "YYYY-MM-DD or RFC 3339 time",
+                        "name": "as_of",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "YYYY-MM-DD, a date of the year",
+                        "name": "on",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/http.BalancesJSON"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.YearQueryProblem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/http.NotFoundProblem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/leave-balances/{employee_id}/ledger/": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Every movement of a leave type's balance in a leave year, in date order: grants, accruals, carry-over, lapses, adjustments, leave (dated on its first day), its return when cancelled (on the same day), and lateness. The days of the lines add up to the balance's remaining, and each line names the event behind it.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "leave"
+                ],
+                "summary": "Leave ledger",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "employee id",
+                        "name": "employee_id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "type": "integer",
+                        "description": "leave year (default: the current one)",
+                        "name": "year",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "default": "annual",
+                        "description": "leave type code",
+                        "name": "leave_type",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "YYYY-MM-DD or RFC 3339 time",
+                        "name": "as_of",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/http.LedgerJSON"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.YearQueryProblem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
                     },
                     "404": {
@@ -1826,7 +2062,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Files a leave request for the caller. days counts the caller's workdays in the range, both ends included, less company holidays. A request that takes leave on a day of a blocked period covering its type is refused, naming the block. team_overlap counts the others who share the caller's manager with pending or approved leave on any of its days, as the team calendar shows them.",
+                "description": "Files a leave request for the caller, or with employee_id for a report (manager) or anyone (admin). days counts the employee's workdays in the range, both ends included, less company holidays; a half day (half_day, of a one-day request of a type with half days) counts 0.5, hours (of a one-day request of a type with hours, at most the day's scheduled hours) count hours/8. leave_type defaults to annual; a tracked type is refused past available, an untracked one only counts days. Past dates: for a type with past_requests, or filed for someone else. A request that takes leave on a day of a blocked period covering its type is refused, naming the block. team_overlap counts the others who share the employee's manager with pending or approved leave on any of its days, as the team calendar shows them.",
                 "consumes": [
                     "application/json"
                 ],
@@ -1874,13 +2110,19 @@ const docTemplate = `{
                         }
                     },
                     "403": {
-                        "description": "an auditor changes nothing",
+                        "description": "an auditor changes nothing; an employee files for no one else",
                         "schema": {
                             "$ref": "#/definitions/http.ForbiddenProblem"
                         }
                     },
+                    "404": {
+                        "description": "employee_id names no one the caller may see",
+                        "schema": {
+                            "$ref": "#/definitions/http.NotFoundProblem"
+                        }
+                    },
                     "422": {
-                        "description": "a blocked period (named in block), no workdays in range, overlap, or more days than available",
+                        "description": "a blocked period (named in block), no workdays in range, overlap, more days than available, an inactive type, or past dates of a type without past_requests",
                         "schema": {
                             "$ref": "#/definitions/http.LeaveBlockedProblem"
                         }
@@ -2556,6 +2798,36 @@ const docTemplate = `{
                 }
             }
         },
+        "http.AdjustmentInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "reason": "required"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
         "http.AttendanceDayJSON": {
             "type": "object",
             "properties": {
@@ -2705,12 +2977,24 @@ const docTemplate = `{
         "http.BalanceJSON": {
             "type": "object",
             "properties": {
+                "accrued": {
+                    "type": "number",
+                    "example": 15
+                },
+                "adjusted": {
+                    "type": "number",
+                    "example": 0
+                },
                 "as_of": {
                     "type": "string"
                 },
                 "available": {
                     "type": "number",
-                    "example": 11
+                    "example": 13
+                },
+                "carried_over": {
+                    "type": "number",
+                    "example": 5
                 },
                 "employee_id": {
                     "type": "string"
@@ -2719,13 +3003,26 @@ const docTemplate = `{
                     "type": "number",
                     "example": 15
                 },
+                "expired": {
+                    "type": "number",
+                    "example": 3
+                },
+                "leave_type": {
+                    "type": "string",
+                    "example": "annual"
+                },
+                "on": {
+                    "description": "On is the calendar date asked about, null when none.",
+                    "type": "string",
+                    "example": "2024-06-30"
+                },
                 "pending": {
                     "type": "number",
                     "example": 0
                 },
                 "remaining": {
                     "type": "number",
-                    "example": 11
+                    "example": 13
                 },
                 "used": {
                     "type": "number",
@@ -2734,6 +3031,20 @@ const docTemplate = `{
                 "year": {
                     "type": "integer",
                     "example": 2024
+                }
+            }
+        },
+        "http.BalancesJSON": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.BalanceJSON"
+                    }
+                },
+                "next_after": {
+                    "type": "string"
                 }
             }
         },
@@ -3532,7 +3843,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "days": {
-                    "type": "integer",
+                    "description": "Days is the leave the request counts, in days: 0.5 for a half day,\nhours/8 for hours.",
+                    "type": "number",
                     "example": 4
                 },
                 "decided_at": {
@@ -3548,8 +3860,25 @@ const docTemplate = `{
                     "type": "string",
                     "example": "2024-12-05"
                 },
+                "half_day": {
+                    "description": "HalfDay is \"am\" or \"pm\" for half a day, null for whole days.",
+                    "type": "string",
+                    "enum": [
+                        "am",
+                        "pm"
+                    ]
+                },
+                "hours": {
+                    "description": "Hours are the hours of a one-day request in hours, null otherwise.",
+                    "type": "number",
+                    "example": 2.5
+                },
                 "id": {
                     "type": "string"
+                },
+                "leave_type": {
+                    "type": "string",
+                    "example": "annual"
                 },
                 "note": {
                     "type": "string"
@@ -3725,6 +4054,62 @@ const docTemplate = `{
                 }
             }
         },
+        "http.LedgerJSON": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.LedgerLineJSON"
+                    }
+                },
+                "next_after": {
+                    "type": "string"
+                }
+            }
+        },
+        "http.LedgerLineJSON": {
+            "type": "object",
+            "properties": {
+                "date": {
+                    "type": "string",
+                    "example": "2024-04-01"
+                },
+                "days": {
+                    "type": "number",
+                    "example": -3
+                },
+                "kind": {
+                    "type": "string",
+                    "enum": [
+                        "grant",
+                        "accrual",
+                        "carry_over",
+                        "expiry",
+                        "adjustment",
+                        "leave",
+                        "leave_cancelled",
+                        "lateness"
+                    ]
+                },
+                "note": {
+                    "type": "string",
+                    "example": "carried-over days unused by 2024-03-31"
+                },
+                "position": {
+                    "description": "Position is the event behind the line; null for a credit, carry-over\nor lapse the policy made due by the calendar.",
+                    "type": "integer",
+                    "example": 1042
+                },
+                "remaining_after": {
+                    "type": "number",
+                    "example": 12
+                },
+                "request_id": {
+                    "type": "string"
+                }
+            }
+        },
         "http.ListQueryProblem": {
             "type": "object",
             "properties": {
@@ -3850,7 +4235,8 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "days": {
-                    "type": "integer",
+                    "description": "Days is the leave the request counts, in days: 0.5 for a half day,\nhours/8 for hours.",
+                    "type": "number",
                     "example": 4
                 },
                 "decided_at": {
@@ -3866,8 +4252,25 @@ const docTemplate = `{
                     "type": "string",
                     "example": "2024-12-05"
                 },
+                "half_day": {
+                    "description": "HalfDay is \"am\" or \"pm\" for half a day, null for whole days.",
+                    "type": "string",
+                    "enum": [
+                        "am",
+                        "pm"
+                    ]
+                },
+                "hours": {
+                    "description": "Hours are the hours of a one-day request in hours, null otherwise.",
+                    "type": "number",
+                    "example": 2.5
+                },
                 "id": {
                     "type": "string"
+                },
+                "leave_type": {
+                    "type": "string",
+                    "example": "annual"
                 },
                 "note": {
                     "type": "string"
@@ -4409,6 +4812,25 @@ const docTemplate = `{
                 }
             }
         },
+        "http.adjustmentRequest": {
+            "type": "object",
+            "properties": {
+                "days": {
+                    "description": "Days credits when positive, debits when negative.",
+                    "type": "number",
+                    "example": 1.5
+                },
+                "leave_type": {
+                    "description": "LeaveType is a tracked type's code; annual when absent.",
+                    "type": "string",
+                    "example": "compensatory"
+                },
+                "reason": {
+                    "type": "string",
+                    "example": "worked on a Saturday"
+                }
+            }
+        },
         "http.attendanceRequest": {
             "type": "object",
             "properties": {
@@ -4594,9 +5016,31 @@ const docTemplate = `{
         "http.leaveRequest": {
             "type": "object",
             "properties": {
+                "employee_id": {
+                    "description": "EmployeeID files for someone else: a manager for a report, an admin\nfor anyone. Such a request may cover past dates of any type.",
+                    "type": "string"
+                },
                 "end_date": {
                     "type": "string",
                     "example": "2024-12-05"
+                },
+                "half_day": {
+                    "description": "HalfDay (\"am\" or \"pm\") asks for half of a one-day request's day.",
+                    "type": "string",
+                    "enum": [
+                        "am",
+                        "pm"
+                    ]
+                },
+                "hours": {
+                    "description": "Hours asks for hours of a one-day request's day.",
+                    "type": "number",
+                    "example": 2.5
+                },
+                "leave_type": {
+                    "description": "LeaveType is a leave type's code; annual when absent.",
+                    "type": "string",
+                    "example": "annual"
                 },
                 "reason": {
                     "type": "string",

@@ -36,6 +36,10 @@ const (
 	LeaveCancel         Action = "leave.cancel" // a request not yet approved
 	LeaveCancelApproved Action = "leave.cancel_approved"
 	LeaveSetEntitlement Action = "leave.set_entitlement"
+	// LeaveRequestFor is filing leave for someone else, past dates
+	// included; LeaveAdjust is crediting or debiting a balance by hand.
+	LeaveRequestFor Action = "leave.request_for"
+	LeaveAdjust     Action = "leave.adjust"
 
 	// LeaveTypeRead is seeing the company's leave types; LeaveTypeDefine and
 	// LeaveTypeChange are making and changing them.
@@ -128,6 +132,8 @@ var policy = map[Action]Grants{
 	// Taken leave goes back through a manager.
 	LeaveCancelApproved: {employee.RoleManager: Report, employee.RoleAdmin: Anyone},
 	LeaveSetEntitlement: {employee.RoleManager: Report, employee.RoleAdmin: Anyone},
+	LeaveRequestFor:     {employee.RoleManager: Report, employee.RoleAdmin: Report | Other},
+	LeaveAdjust:         {employee.RoleManager: Report, employee.RoleAdmin: Anyone},
 
 	LeaveTypeRead:   everyone,
 	LeaveTypeDefine: admins,

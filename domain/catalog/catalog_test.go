@@ -21,7 +21,7 @@ var wireNames = []string{
 	"attendance.checked_in", "attendance.checked_out", "attendance.auto_checked_out",
 	"attendance.correction_requested", "attendance.correction_approved", "attendance.correction_rejected",
 	"leave.granted", "leave.entitlement_set", "leave.requested", "leave.approved", "leave.rejected",
-	"leave.cancelled", "leave.lateness_deducted", "leave.low_balance_reached",
+	"leave.cancelled", "leave.lateness_deducted", "leave.low_balance_reached", "leave.adjusted",
 	"leave_type.defined", "leave_type.changed",
 	"leave_block.added", "leave_block.removed",
 	"notification.raised", "notification.read",

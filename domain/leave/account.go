@@ -1,6 +1,7 @@
 package leave
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/acme/employee-tracking/domain/calendar"
@@ -16,11 +17,20 @@ const (
 	StatusCancelled Status = "cancelled"
 )
 
+// Half days of a one-day request.
+const (
+	HalfDayMorning   = "am"
+	HalfDayAfternoon = "pm"
+)
+
 // RequestState is one leave request as the account knows it. (The command
 // that files a request is Request.)
 type RequestState struct {
 	ID          string
 	EmployeeID  string
+	LeaveType   string // a type code, never empty
+	HalfDay     string // "am", "pm" or empty
+	Hours       float64
 	Start, End  calendar.Date
 	Days        int
 	Dates       []calendar.Date // the days charged, Days of them
@@ -36,39 +46,87 @@ type RequestState struct {
 	CancelledAt time.Time
 }
 
-// Balance is a leave year's figures. Used counts approved requests and
-// lateness deductions; Available is what a new request may take.
-type Balance struct {
-	Entitlement Amount
-	Used        Amount
-	Pending     Amount
-	Remaining   Amount // Entitlement - Used
-	Available   Amount // Remaining - Pending
+// approval is what the ledger needs of an approved request, cancelled since
+// or not: the positions of the events that approved and cancelled it (0
+// when unknown or not cancelled).
+type approval struct {
+	approvedAt, cancelledAt int64
 }
 
-type year struct {
-	entitlement Amount
-	defined     bool // by a grant or an explicit EntitlementSet
-	granted     bool
-	used        Amount
-	pending     Amount
+// amountThrough is the part of the request's leave on days up to d.
+func (r RequestState) amountThrough(d calendar.Date) Amount {
+	if len(r.Dates) == 0 {
+		if r.Start.After(d) {
+			return 0
+		}
+		return r.Amount
+	}
+	n := 0
+	for _, day := range r.Dates {
+		if !day.After(d) {
+			n++
+		}
+	}
+	if n == len(r.Dates) {
+		return r.Amount
+	}
+	return r.Amount / Amount(len(r.Dates)) * Amount(n)
+}
+
+// portion says how much of its day a one-day request takes, when not all.
+func (r RequestState) portion() string {
+	switch {
+	case r.HalfDay != "":
+		return "half day " + r.HalfDay
+	case r.Hours != 0:
+		return strconv.FormatFloat(r.Hours, 'f', -1, 64) + " hours"
+	}
+	return ""
+}
+
+// firstDay is the first day the request charges.
+func (r RequestState) firstDay() calendar.Date {
+	if len(r.Dates) > 0 {
+		return r.Dates[0]
+	}
+	return r.Start
+}
+
+// recorded is an amount an event recorded, with the event's position.
+type recorded struct {
+	amount   Amount
+	note     string
+	position int64
+}
+
+// adjustment is a hand-made credit or debit of a type's balance.
+type adjustment struct {
+	recorded
+	leaveType string
+	year      int
+	date      calendar.Date
+}
+
+// deduction is a late check-in's minutes taken off annual leave.
+type deduction struct {
+	recorded
+	year int
+	date calendar.Date
 }
 
 // Account is the state of one employee's leave stream. Its maps are shared
 // between copies: fold with Apply or Replay, and treat a copy as read-only.
 type Account struct {
 	EmployeeID string
-	years      map[int]year
 	requests   map[string]RequestState
 	order      []string // request ids in the order they were filed
+	approvals  map[string]approval
 	deducted   map[calendar.Date]bool
-}
-
-// Balance returns the figures of a leave year (all zero for an unknown year).
-func (a Account) Balance(yr int) Balance {
-	y := a.years[yr]
-	remaining := y.entitlement - y.used
-	return Balance{Entitlement: y.entitlement, Used: y.used, Pending: y.pending, Remaining: remaining, Available: remaining - y.pending}
+	// grants are the annual grants recorded, sets the last entitlement set
+	// of each year.
+	grants, sets map[int]recorded
+	adjustments  []adjustment
+	deductions   []deduction
 }
 
 // Request returns the request with the given id.
@@ -86,70 +144,69 @@ func (a Account) Requests() []RequestState {
 	return out
 }
 
+// Positioned is an event of the stream with its position in the store, which
+// the ledger names.
+type Positioned struct {
+	Position int64
+	Event    any
+}
+
 // Apply evolves the account by one event; events of other types are ignored.
-func (a *Account) Apply(event any) {
-	if a.years == nil {
-		a.years = map[int]year{}
+func (a *Account) Apply(event any) { a.ApplyAt(0, event) }
+
+// ApplyAt evolves the account by the event stored at position.
+func (a *Account) ApplyAt(position int64, event any) {
+	if a.requests == nil {
 		a.requests = map[string]RequestState{}
+		a.approvals = map[string]approval{}
 		a.deducted = map[calendar.Date]bool{}
+		a.grants = map[int]recorded{}
+		a.sets = map[int]recorded{}
 	}
 	switch ev := event.(type) {
 	case Granted:
 		a.EmployeeID = ev.EmployeeID
-		y := a.years[ev.Year]
-		if !y.defined {
-			y.entitlement, y.defined = ev.Amount, true
+		if _, ok := a.grants[ev.Year]; !ok {
+			a.grants[ev.Year] = recorded{amount: ev.Amount, note: ev.Reason, position: position}
 		}
-		y.granted = true
-		a.years[ev.Year] = y
 	case EntitlementSet:
 		a.EmployeeID = ev.EmployeeID
-		y := a.years[ev.Year]
-		y.entitlement, y.defined = ev.Amount, true
-		a.years[ev.Year] = y
+		a.sets[ev.Year] = recorded{amount: ev.Amount, note: ev.Reason, position: position}
 	case Requested:
 		a.EmployeeID = ev.EmployeeID
-		y := a.years[ev.Year]
-		y.pending += ev.Amount
-		a.years[ev.Year] = y
 		a.requests[ev.RequestID] = RequestState{
-			ID: ev.RequestID, EmployeeID: ev.EmployeeID, Start: ev.StartDate, End: ev.EndDate, Days: ev.Days, Dates: ev.Dates,
+			ID: ev.RequestID, EmployeeID: ev.EmployeeID, LeaveType: ev.Type(), HalfDay: ev.HalfDay, Hours: ev.Hours,
+			Start: ev.StartDate, End: ev.EndDate, Days: ev.Days, Dates: ev.Dates,
 			Amount: ev.Amount, Year: ev.Year, Reason: ev.Reason, Status: StatusPending, RequestedAt: ev.RequestedAt,
 		}
 		a.order = append(a.order, ev.RequestID)
 	case Approved:
 		r := a.requests[ev.RequestID]
-		y := a.years[ev.Year]
-		y.pending -= r.Amount
-		y.used += ev.Amount
-		a.years[ev.Year] = y
 		r.Days, r.Dates = ev.Charged(r.Days, r.Dates)
 		r.Amount = ev.Amount
 		a.requests[ev.RequestID] = r
+		a.approvals[ev.RequestID] = approval{approvedAt: position}
 		a.decide(ev.RequestID, StatusApproved, ev.DecidedBy, ev.DecidedAt, ev.Note)
 	case Rejected:
-		y := a.years[ev.Year]
-		y.pending -= ev.Amount
-		a.years[ev.Year] = y
 		a.decide(ev.RequestID, StatusRejected, ev.DecidedBy, ev.DecidedAt, ev.Note)
 	case Cancelled:
-		y := a.years[ev.Year]
-		switch ev.PreviousStatus {
-		case StatusPending:
-			y.pending -= ev.Amount
-		case StatusApproved:
-			y.used -= ev.Amount
-		}
-		a.years[ev.Year] = y
 		r := a.requests[ev.RequestID]
 		r.Status, r.CancelledBy, r.CancelledAt = StatusCancelled, ev.CancelledBy, ev.CancelledAt
 		a.requests[ev.RequestID] = r
+		if ap, ok := a.approvals[ev.RequestID]; ok {
+			ap.cancelledAt = position
+			a.approvals[ev.RequestID] = ap
+		}
 	case LatenessDeducted:
 		a.EmployeeID = ev.EmployeeID
-		y := a.years[ev.Year]
-		y.used += ev.Amount
-		a.years[ev.Year] = y
+		a.deductions = append(a.deductions, deduction{recorded: recorded{amount: ev.Amount, position: position}, year: ev.Year, date: ev.Date})
 		a.deducted[ev.Date] = true
+	case Adjusted:
+		a.EmployeeID = ev.EmployeeID
+		a.adjustments = append(a.adjustments, adjustment{
+			recorded:  recorded{amount: ev.Amount, note: ev.Reason, position: position},
+			leaveType: ev.LeaveType, year: ev.Year, date: ev.Date,
+		})
 	}
 }
 
@@ -164,6 +221,16 @@ func Replay(history []any) Account {
 	var a Account
 	for _, ev := range history {
 		a.Apply(ev)
+	}
+	return a
+}
+
+// ReplayPositioned folds a stream's history, with the positions the ledger
+// names, into its state.
+func ReplayPositioned(history []Positioned) Account {
+	var a Account
+	for _, ev := range history {
+		a.ApplyAt(ev.Position, ev.Event)
 	}
 	return a
 }

@@ -38,9 +38,25 @@ type Requested struct {
 	Year        int             `json:"year"`
 	Reason      string          `json:"reason"`
 	RequestedAt time.Time       `json:"requested_at"`
-	LeaveType   string          `json:"leave_type,omitempty"`
-	HalfDay     string          `json:"half_day,omitempty"`
-	Hours       float64         `json:"hours,omitempty"`
+	// LeaveType is the code of the type asked for; empty is annual leave,
+	// all there was before types.
+	LeaveType string `json:"leave_type,omitempty"`
+	// HalfDay ("am" or "pm") or Hours make a one-day request count less
+	// than the day: Amount is what it counts.
+	HalfDay string  `json:"half_day,omitempty"`
+	Hours   float64 `json:"hours,omitempty"`
+}
+
+// Type is the code of the request's leave type.
+func (ev Requested) Type() string { return typeOrAnnual(ev.LeaveType) }
+
+// typeOrAnnual reads the empty type code of events from before leave types
+// as annual leave.
+func typeOrAnnual(code string) string {
+	if code == "" {
+		return TypeAnnual
+	}
+	return code
 }
 
 // Approved spends a request's leave: Amount, for Days on Dates, the request's
@@ -98,14 +114,32 @@ type LatenessDeducted struct {
 	Amount      Amount        `json:"amount"`
 }
 
+// Adjusted credits (a positive Amount) or debits a tracked type's balance of
+// Year by hand, on Date. Reason is free text about the employee.
+type Adjusted struct {
+	EmployeeID string        `json:"employee_id"`
+	LeaveType  string        `json:"leave_type"`
+	Year       int           `json:"year"`
+	Date       calendar.Date `json:"date"`
+	Amount     Amount        `json:"amount"`
+	Reason     string        `json:"reason"`
+	AdjustedBy string        `json:"adjusted_by"`
+	AdjustedAt time.Time     `json:"adjusted_at"`
+}
+
 // LowBalanceReached follows, in the same append, the event that took the
-// remaining balance from at or above Threshold to below it.
+// remaining balance of a type from at or above Threshold to below it.
 type LowBalanceReached struct {
 	EmployeeID string `json:"employee_id"`
 	Year       int    `json:"year"`
 	Remaining  Amount `json:"remaining"`
 	Threshold  Amount `json:"threshold"`
+	// LeaveType is empty in events from before leave types: annual.
+	LeaveType string `json:"leave_type,omitempty"`
 }
+
+// Type is the code of the leave type whose balance ran low.
+func (ev LowBalanceReached) Type() string { return typeOrAnnual(ev.LeaveType) }
 
 func (Granted) EventName() string           { return "leave.granted" }
 func (EntitlementSet) EventName() string    { return "leave.entitlement_set" }
@@ -115,8 +149,9 @@ func (Rejected) EventName() string          { return "leave.rejected" }
 func (Cancelled) EventName() string         { return "leave.cancelled" }
 func (LatenessDeducted) EventName() string  { return "leave.lateness_deducted" }
 func (LowBalanceReached) EventName() string { return "leave.low_balance_reached" }
+func (Adjusted) EventName() string          { return "leave.adjusted" }
 
 // Events lists a zero value of each event type, for the codec registry.
 func Events() []any {
-	return []any{Granted{}, EntitlementSet{}, Requested{}, Approved{}, Rejected{}, Cancelled{}, LatenessDeducted{}, LowBalanceReached{}}
+	return []any{Granted{}, EntitlementSet{}, Requested{}, Approved{}, Rejected{}, Cancelled{}, LatenessDeducted{}, LowBalanceReached{}, Adjusted{}}
 }

@@ -1,15 +1,19 @@
-// Package leave decides an employee's annual leave: yearly grants,
-// entitlement changes, requests and their approval, rejection or
-// cancellation, and lateness deductions. All of it is one stream per
+// Package leave decides an employee's leave of every type: yearly grants,
+// entitlement changes, adjustments, requests and their approval, rejection
+// or cancellation, and lateness deductions; and it folds balances and their
+// ledgers from those events and the company's leave types, crediting
+// accruals and carrying over and lapsing days by the calendar. All of it is one stream per
 // employee (leave-<employee_id>), so a balance check and the approval that
 // spends it are a single append at an expected version.
 package leave
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -30,28 +34,37 @@ type Policy struct {
 	AnnualDays           int  // granted for each leave year
 	LowThresholdDays     int  // a remaining balance below this is reported
 	LatenessDeductsLeave bool // late minutes come off annual leave
+	// CarryOverMaxDays and CarryOverExpiresMonths are the built-in annual
+	// type's carry-over: at most that many days move into the next year,
+	// and lapse at the end of that month of it (0: never).
+	CarryOverMaxDays       int
+	CarryOverExpiresMonths int
 	// Types are the company's leave types with their policies over time;
 	// without them, the built-in ones.
 	Types Types
 }
 
-// yearlyGrant is the annual leave granted for year yr: that of the policy in
-// force on the year's first day, so a later change leaves it as it was.
-func (p Policy) yearlyGrant(yr int) Amount {
-	annual, _ := p.leaveTypes().On(TypeAnnual, calendar.Date{Year: yr, Month: 1, Day: 1})
-	return annual.PerYear
-}
-
-// leaveTypes are the policy's types, or the built-in ones when it has none.
-func (p Policy) leaveTypes() Types {
+// types is the company's leave types, the built-in ones when p has none.
+func (p Policy) types() Types {
 	if p.Types.versions == nil {
 		return ReplayTypes(p, nil)
 	}
 	return p.Types
 }
 
-// DefaultPolicy is 15 days a year, reported below 3, lateness not deducted.
-func DefaultPolicy() Policy { return Policy{AnnualDays: 15, LowThresholdDays: 3} }
+// yearlyGrant is the annual leave granted for year yr: that of the policy in
+// force on the year's first day, so a later change leaves it as it was;
+// none when annual leave does not accrue upfront then.
+func (p Policy) yearlyGrant(yr int) (Amount, bool) {
+	annual, _ := p.types().On(TypeAnnual, calendar.Date{Year: yr, Month: 1, Day: 1})
+	return annual.PerYear, annual.Accrual == AccrualUpfront
+}
+
+// DefaultPolicy is 15 days a year, reported below 3, lateness not deducted,
+// nothing carried over.
+func DefaultPolicy() Policy {
+	return Policy{AnnualDays: 15, LowThresholdDays: 3, CarryOverExpiresMonths: 3}
+}
 
 var (
 	ErrEndBeforeStart  error = errkind.InvalidField("end date is before start date", "end_date", "must not be before start_date")
@@ -60,6 +73,9 @@ var (
 	ErrRequestNotFound error = errkind.New(errkind.NotFound, "leave request not found")
 	ErrNotPending      error = errkind.New(errkind.Conflict, "leave request is not pending")
 	ErrNotCancellable  error = errkind.New(errkind.Conflict, "only a pending or approved leave request can be cancelled")
+	ErrTypeInactive    error = errkind.New(errkind.Unprocessable, "the leave type is not active")
+	ErrPastDates       error = errkind.New(errkind.Unprocessable, "the leave type takes no requests for past dates")
+	ErrUntracked       error = errkind.New(errkind.Unprocessable, "the leave type keeps no balance to adjust")
 )
 
 // ValidationError names each invalid field of a command.
@@ -95,8 +111,8 @@ func days(a Amount) string {
 	return strconv.FormatFloat(math.Round(a.Days()*100)/100, 'f', -1, 64)
 }
 
-// Command is one of Grant, SetEntitlement, Request, Approve, Reject, Cancel
-// or DeductLateness.
+// Command is one of Grant, SetEntitlement, Adjust, Request, Approve,
+// Reject, Cancel or DeductLateness.
 type Command interface{ command() }
 
 // Grant makes the annual grant for Year; a repeated grant is a no-op.
@@ -105,25 +121,47 @@ type Grant struct {
 	Year       int
 }
 
-// SetEntitlement defines the leave of Year, whatever was granted.
+// SetEntitlement defines the annual leave of Year, whatever was granted.
 type SetEntitlement struct {
 	EmployeeID string
 	Year       int
 	Amount     Amount
 	Reason     string
 	By         string
+	Employment Employment
 }
 
-// Request files a leave request. Workdays (ISO weekdays of the employee's
-// schedule) and Holidays price it; HireDate bounds the lazy annual grant.
+// Adjust credits (a positive Amount) or debits a tracked type's balance of
+// the year of Employment.Today, by hand, for Reason.
+type Adjust struct {
+	EmployeeID string
+	LeaveType  string
+	Amount     Amount
+	Reason     string
+	By         string
+	At         time.Time // zero: now
+	Employment Employment
+}
+
+// Request files a leave request of LeaveType (empty: annual). Workdays (ISO
+// weekdays of the employee's schedule) and Holidays price it; HalfDay or
+// Hours, of a day of DayMinutes scheduled minutes, make a one-day request
+// count less. Employment bounds the lazy annual grant and says which dates
+// are past; OnBehalf, a request filed by a manager or admin, may cover past
+// dates of any type.
 type Request struct {
 	RequestID  string
 	EmployeeID string
+	LeaveType  string
 	Start, End calendar.Date
+	HalfDay    string
+	Hours      float64
 	Reason     string
 	Workdays   []int
+	DayMinutes int
 	Holidays   calendar.Holidays
-	HireDate   calendar.Date
+	Employment Employment
+	OnBehalf   bool
 	// Blocks are the company's blocked periods in force.
 	Blocks Blocks
 }
@@ -132,11 +170,12 @@ type Request struct {
 // Holidays, the company holidays in force at the decision: a holiday declared
 // since the request costs no leave. A zero At means now.
 type Approve struct {
-	RequestID string
-	By        string
-	Note      string
-	At        time.Time
-	Holidays  calendar.Holidays
+	RequestID  string
+	By         string
+	Note       string
+	At         time.Time
+	Holidays   calendar.Holidays
+	Employment Employment
 }
 
 // Reject refuses a pending request. A zero At means now.
@@ -155,16 +194,18 @@ type Cancel struct {
 	At        time.Time
 }
 
-// DeductLateness takes a late check-in's minutes off the leave of Date's
-// year, once per date, when the policy says so.
+// DeductLateness takes a late check-in's minutes off the annual leave of
+// Date's year, once per date, when the policy says so.
 type DeductLateness struct {
 	EmployeeID  string
 	Date        calendar.Date
 	LateMinutes int
+	Employment  Employment
 }
 
 func (Grant) command()          {}
 func (SetEntitlement) command() {}
+func (Adjust) command()         {}
 func (Request) command()        {}
 func (Approve) command()        {}
 func (Reject) command()         {}
@@ -185,6 +226,8 @@ func Decide(a Account, cmd Command, p Policy, now time.Time) ([]any, error) {
 		return grant(a, c, p)
 	case SetEntitlement:
 		return setEntitlement(a, c, p)
+	case Adjust:
+		return adjust(a, c, p, now)
 	case Request:
 		return request(a, c, p, now)
 	case Approve:
@@ -207,10 +250,17 @@ func grant(a Account, c Grant, p Policy) ([]any, error) {
 	if err := validation.Check(fields); err != nil {
 		return nil, err
 	}
-	if a.years[c.Year].granted {
+	amount, upfront := p.yearlyGrant(c.Year)
+	if _, ok := a.grants[c.Year]; ok || !upfront {
 		return nil, nil
 	}
-	return []any{Granted{EmployeeID: c.EmployeeID, Year: c.Year, Amount: p.yearlyGrant(c.Year), Reason: grantReason}}, nil
+	return []any{Granted{EmployeeID: c.EmployeeID, Year: c.Year, Amount: amount, Reason: grantReason}}, nil
+}
+
+// balanceNow is the balance of code in yr as it stands today, the one a
+// decision spends.
+func (a Account) balanceNow(p Policy, code string, yr int, e Employment) Balance {
+	return a.Balance(p.types(), BalanceOf{Type: code, Year: yr, Employment: e})
 }
 
 func setEntitlement(a Account, c SetEntitlement, p Policy) ([]any, error) {
@@ -224,11 +274,50 @@ func setEntitlement(a Account, c SetEntitlement, p Policy) ([]any, error) {
 	if err := validation.Check(fields); err != nil {
 		return nil, err
 	}
-	before := a.Balance(c.Year)
+	before := a.balanceNow(p, TypeAnnual, c.Year, c.Employment)
 	events := []any{EntitlementSet{
 		EmployeeID: c.EmployeeID, Year: c.Year, Amount: c.Amount, Previous: before.Entitlement, Reason: c.Reason, SetBy: c.By,
 	}}
-	return append(events, lowBalance(p, c.EmployeeID, c.Year, before.Remaining, c.Amount-before.Used)...), nil
+	// The set entitlement replaces the year's credits.
+	after := before.Remaining - before.Accrued + c.Amount
+	return append(events, lowBalance(p, c.EmployeeID, TypeAnnual, c.Year, before.Remaining, after)...), nil
+}
+
+func adjust(a Account, c Adjust, p Policy, now time.Time) ([]any, error) {
+	fields := map[string]string{}
+	requireID(fields, "employee_id", c.EmployeeID)
+	code := typeOrAnnual(c.LeaveType)
+	today := c.Employment.Today
+	typ, known := p.types().On(code, today)
+	if !known {
+		fields["leave_type"] = "unknown leave type"
+	}
+	if c.Amount == 0 || c.Amount < -Days(maxEntitlement) || c.Amount > Days(maxEntitlement) {
+		fields["days"] = fmt.Sprintf("must be between -%d and %d days, and not zero", maxEntitlement, maxEntitlement)
+	}
+	if strings.TrimSpace(c.Reason) == "" {
+		fields["reason"] = "required"
+	}
+	checkText(fields, "reason", c.Reason)
+	if !today.Valid() {
+		fields["date"] = "must be a valid date"
+	}
+	if err := validation.Check(fields); err != nil {
+		return nil, err
+	}
+	if !typ.Tracked {
+		return nil, ErrUntracked
+	}
+	before := a.balanceNow(p, code, today.Year, c.Employment).Remaining
+	after := before + c.Amount
+	if c.Amount < 0 && after < 0 {
+		return nil, &InsufficientBalanceError{Requested: -c.Amount, Available: before}
+	}
+	events := []any{Adjusted{
+		EmployeeID: c.EmployeeID, LeaveType: code, Year: today.Year, Date: today, Amount: c.Amount,
+		Reason: c.Reason, AdjustedBy: c.By, AdjustedAt: orNow(c.At, now),
+	}}
+	return append(events, lowBalance(p, c.EmployeeID, code, today.Year, before, after)...), nil
 }
 
 func request(a Account, c Request, p Policy, now time.Time) ([]any, error) {
@@ -242,6 +331,11 @@ func request(a Account, c Request, p Policy, now time.Time) ([]any, error) {
 		fields["end_date"] = "must be a valid date"
 	}
 	checkText(fields, "reason", c.Reason)
+	code := typeOrAnnual(c.LeaveType)
+	typ, known := p.types().On(code, c.Start)
+	if !known {
+		fields["leave_type"] = "unknown leave type"
+	}
 	if err := validation.Check(fields); err != nil {
 		return nil, err
 	}
@@ -251,8 +345,17 @@ func request(a Account, c Request, p Policy, now time.Time) ([]any, error) {
 	if c.End.Before(c.Start) {
 		return nil, ErrEndBeforeStart
 	}
+	if err := checkPortion(c, typ); err != nil {
+		return nil, err
+	}
 	if c.Start.Year != c.End.Year {
 		return nil, ErrSpansYears
+	}
+	if !typ.Active {
+		return nil, ErrTypeInactive
+	}
+	if c.Start.Before(c.Employment.Today) && !c.OnBehalf && !typ.PastRequests {
+		return nil, ErrPastDates
 	}
 	n := calendar.CountWorkdays(c.Start, c.End, c.Workdays, c.Holidays)
 	if n == 0 {
@@ -265,32 +368,79 @@ func request(a Account, c Request, p Policy, now time.Time) ([]any, error) {
 		}
 	}
 	dates := chargedDates(c.Start, c.End, c.Workdays, c.Holidays)
-	// Requests have no type of their own yet: every one is annual leave.
-	if blk, ok := c.Blocks.Refusing(p.leaveTypes(), TypeAnnual, dates); ok {
+	if blk, ok := c.Blocks.Refusing(p.types(), code, dates); ok {
 		return nil, &BlockedError{Block: blk}
 	}
 
 	yr := c.Start.Year
 	var events []any
-	available := a.Balance(yr).Available
-	// The first request of a year not yet granted brings its grant, so
-	// leave can be asked for before the yearly sweep has run.
-	if y := a.years[yr]; !y.granted && yr >= c.HireDate.Year {
-		g := Granted{EmployeeID: c.EmployeeID, Year: yr, Amount: p.yearlyGrant(yr), Reason: grantReason}
-		events = append(events, g)
-		if !y.defined {
-			available += g.Amount
+	// The first annual request of a year not yet granted brings its grant,
+	// so leave of a year to come can be asked for before the year begins.
+	if _, granted := a.grants[yr]; code == TypeAnnual && !granted && yr >= c.Employment.HireDate.Year {
+		if amount, upfront := p.yearlyGrant(yr); upfront {
+			events = append(events, Granted{EmployeeID: c.EmployeeID, Year: yr, Amount: amount, Reason: grantReason})
+			a = a.withGrant(yr, amount)
 		}
 	}
 	amount := Days(n)
-	if amount > available {
-		return nil, &InsufficientBalanceError{Requested: amount, Available: available}
+	switch {
+	case c.HalfDay != "":
+		amount = MinutesPerDay / 2
+	case c.Hours != 0:
+		amount = Amount(math.Round(c.Hours * 60))
+	}
+	if typ.Tracked {
+		if available := a.balanceNow(p, code, yr, c.Employment).Available; amount > available {
+			return nil, &InsufficientBalanceError{Requested: amount, Available: available}
+		}
 	}
 	return append(events, Requested{
 		RequestID: c.RequestID, EmployeeID: c.EmployeeID, StartDate: c.Start, EndDate: c.End, Days: n,
 		Dates: dates, Amount: amount, Year: yr, Reason: c.Reason,
-		RequestedAt: now.UTC(),
+		RequestedAt: now.UTC(), LeaveType: c.LeaveType, HalfDay: c.HalfDay, Hours: c.Hours,
 	}), nil
+}
+
+// withGrant is a with the annual grant of yr recorded, in maps of its own.
+func (a Account) withGrant(yr int, amount Amount) Account {
+	a.grants = maps.Clone(a.grants)
+	if a.grants == nil {
+		a.grants = map[int]recorded{}
+	}
+	a.grants[yr] = recorded{amount: amount, note: grantReason}
+	return a
+}
+
+// checkPortion names a half day or hours the request may not take: only a
+// one-day request of a type that allows them, within the day's schedule.
+func checkPortion(c Request, typ Type) error {
+	fields := map[string]string{}
+	oneDay := c.Start == c.End
+	dayMinutes := c.DayMinutes
+	if dayMinutes <= 0 {
+		dayMinutes = MinutesPerDay
+	}
+	switch {
+	case c.HalfDay == "":
+	case c.HalfDay != HalfDayMorning && c.HalfDay != HalfDayAfternoon:
+		fields["half_day"] = `must be "am" or "pm"`
+	case !oneDay:
+		fields["half_day"] = "only for a one-day request"
+	case !typ.HalfDays:
+		fields["half_day"] = "leave type " + typ.Code + " takes no half days"
+	}
+	switch h := c.Hours; {
+	case h == 0:
+	case c.HalfDay != "":
+		fields["hours"] = "not with half_day"
+	case math.IsNaN(h) || h < 0 || h*60 > float64(dayMinutes):
+		fields["hours"] = fmt.Sprintf("must be more than 0 and at most the day's %s scheduled hours", strconv.FormatFloat(float64(dayMinutes)/60, 'f', -1, 64))
+	case !oneDay:
+		fields["hours"] = "only for a one-day request"
+	case !typ.Hours:
+		fields["hours"] = "leave type " + typ.Code + " takes no hours"
+	}
+	return validation.Check(fields)
 }
 
 // chargedDates lists the days CountWorkdays counts, in order.
@@ -328,18 +478,23 @@ func approve(a Account, c Approve, p Policy, now time.Time) ([]any, error) {
 	if len(dates) == 0 {
 		return nil, fmt.Errorf("holidays declared since the request cover all its days, reject or cancel it: %w", ErrNoWorkdays)
 	}
-	amount := Days(len(dates))
-	// Approval spends the remaining balance: the request's own pending
-	// amount is what it is about to use, so pending is not subtracted.
-	remaining := a.Balance(r.Year).Remaining
-	if amount > remaining {
-		return nil, &InsufficientBalanceError{Requested: amount, Available: remaining}
-	}
+	// Each charged day costs the same: a whole day, or the request's part
+	// of its one day.
+	amount := r.Amount / Amount(len(r.Dates)) * Amount(len(dates))
 	events := []any{Approved{
 		RequestID: r.ID, EmployeeID: r.EmployeeID, Year: r.Year, Amount: amount, Days: len(dates), Dates: dates,
 		DecidedBy: c.By, Note: c.Note, DecidedAt: orNow(c.At, now),
 	}}
-	return append(events, lowBalance(p, r.EmployeeID, r.Year, remaining, remaining-amount)...), nil
+	if typ, _ := p.types().On(r.LeaveType, r.Start); !typ.Tracked {
+		return events, nil
+	}
+	// Approval spends the remaining balance: the request's own pending
+	// amount is what it is about to use, so pending is not subtracted.
+	remaining := a.balanceNow(p, r.LeaveType, r.Year, c.Employment).Remaining
+	if amount > remaining {
+		return nil, &InsufficientBalanceError{Requested: amount, Available: remaining}
+	}
+	return append(events, lowBalance(p, r.EmployeeID, r.LeaveType, r.Year, remaining, remaining-amount)...), nil
 }
 
 func reject(a Account, c Reject, now time.Time) ([]any, error) {
@@ -389,20 +544,20 @@ func deductLateness(a Account, c DeductLateness, p Policy) ([]any, error) {
 		return nil, nil
 	}
 	amount := Amount(c.LateMinutes)
-	remaining := a.Balance(c.Date.Year).Remaining
+	remaining := a.balanceNow(p, TypeAnnual, c.Date.Year, c.Employment).Remaining
 	// The balance may go negative: lateness is a fact, not a request.
 	events := []any{LatenessDeducted{EmployeeID: c.EmployeeID, Year: c.Date.Year, Date: c.Date, LateMinutes: c.LateMinutes, Amount: amount}}
-	return append(events, lowBalance(p, c.EmployeeID, c.Date.Year, remaining, remaining-amount)...), nil
+	return append(events, lowBalance(p, c.EmployeeID, TypeAnnual, c.Date.Year, remaining, remaining-amount)...), nil
 }
 
 // lowBalance reports a crossing of the threshold from at-or-above to below;
 // staying below, or starting below, reports nothing.
-func lowBalance(p Policy, employeeID string, yr int, before, after Amount) []any {
+func lowBalance(p Policy, employeeID, code string, yr int, before, after Amount) []any {
 	threshold := Days(p.LowThresholdDays)
 	if before < threshold || after >= threshold {
 		return nil
 	}
-	return []any{LowBalanceReached{EmployeeID: employeeID, Year: yr, Remaining: after, Threshold: threshold}}
+	return []any{LowBalanceReached{EmployeeID: employeeID, Year: yr, Remaining: after, Threshold: threshold, LeaveType: code}}
 }
 
 func orNow(at, now time.Time) time.Time {

@@ -18,7 +18,15 @@ var (
 	monToFri = []int{1, 2, 3, 4, 5}
 	hired    = date("2023-06-01")
 	policy   = DefaultPolicy()
+	// employment is of someone hired on hired, on the day of now.
+	employment = Employment{HireDate: hired, Today: date("2024-11-20")}
 )
+
+// v1Balance is the annual balance of yr in the figures version 1 had.
+func v1Balance(a Account, yr int) Balance {
+	b := a.Balance(ReplayTypes(policy, nil), BalanceOf{Year: yr, Employment: employment})
+	return Balance{Entitlement: b.Entitlement, Used: b.Used, Pending: b.Pending, Remaining: b.Remaining, Available: b.Available}
+}
 
 func date(s string) calendar.Date {
 	d, err := calendar.ParseDate(s)
@@ -33,7 +41,7 @@ func granted(year, days int) Granted {
 }
 
 func req(id, start, end string) Request {
-	return Request{RequestID: id, EmployeeID: "e1", Start: date(start), End: date(end), Workdays: monToFri, HireDate: hired}
+	return Request{RequestID: id, EmployeeID: "e1", Start: date(start), End: date(end), Workdays: monToFri, Employment: employment}
 }
 
 // decide runs cmd against a and applies what it returns, as the command path does.
@@ -105,7 +113,7 @@ func TestRequest(t *testing.T) {
 			}
 			a.Apply(got[0])
 			wantBalance := Balance{Entitlement: Days(15), Pending: Days(tt.wantDays), Remaining: Days(15), Available: Days(15 - tt.wantDays)}
-			if diff := cmp.Diff(wantBalance, a.Balance(2024)); diff != "" {
+			if diff := cmp.Diff(wantBalance, v1Balance(a, 2024)); diff != "" {
 				t.Errorf("balance (-want +got):\n%s", diff)
 			}
 		})
@@ -267,7 +275,7 @@ func TestLazyGrant(t *testing.T) {
 				}
 			}
 			a := Replay(append(tt.history, events...))
-			if got, want := a.Balance(2025).Available, Days(13); got != want {
+			if got, want := v1Balance(a, 2025).Available, Days(13); got != want {
 				t.Errorf("available after request: got %d, want %d", got, want)
 			}
 		})
@@ -287,7 +295,7 @@ func TestApprove(t *testing.T) {
 		t.Fatalf("events (-want +got):\n%s", diff)
 	}
 	balance := Balance{Entitlement: Days(15), Used: Days(4), Remaining: Days(11), Available: Days(11)}
-	if diff := cmp.Diff(balance, a.Balance(2024)); diff != "" {
+	if diff := cmp.Diff(balance, v1Balance(a, 2024)); diff != "" {
 		t.Fatalf("balance (-want +got):\n%s", diff)
 	}
 
@@ -295,7 +303,7 @@ func TestApprove(t *testing.T) {
 	if events, err := Decide(a, Approve{RequestID: "r1", By: "m1"}, policy, now); !errors.Is(err, ErrNotPending) || events != nil {
 		t.Errorf("second approval = %v, %v; want ErrNotPending and no events", names(events), err)
 	}
-	if diff := cmp.Diff(balance, a.Balance(2024)); diff != "" {
+	if diff := cmp.Diff(balance, v1Balance(a, 2024)); diff != "" {
 		t.Errorf("balance after refused approval (-want +got):\n%s", diff)
 	}
 	r, ok := a.Request("r1")
@@ -332,7 +340,7 @@ func TestApproveRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			a := Replay(history)
-			before := a.Balance(2024)
+			before := v1Balance(a, 2024)
 			events, err := Decide(a, tt.cmd, policy, now)
 			if events != nil {
 				t.Errorf("got events %v, want none", names(events))
@@ -344,7 +352,7 @@ func TestApproveRefusals(t *testing.T) {
 			} else {
 				checkTypedError(t, err, tt.wantAs)
 			}
-			if diff := cmp.Diff(before, a.Balance(2024)); diff != "" {
+			if diff := cmp.Diff(before, v1Balance(a, 2024)); diff != "" {
 				t.Errorf("balance changed (-want +got):\n%s", diff)
 			}
 		})
@@ -360,7 +368,7 @@ func TestReject(t *testing.T) {
 	if diff := cmp.Diff(want, events); diff != "" {
 		t.Fatalf("events (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(Balance{Entitlement: Days(15), Remaining: Days(15), Available: Days(15)}, a.Balance(2024)); diff != "" {
+	if diff := cmp.Diff(Balance{Entitlement: Days(15), Remaining: Days(15), Available: Days(15)}, v1Balance(a, 2024)); diff != "" {
 		t.Errorf("balance (-want +got):\n%s", diff)
 	}
 	if r, _ := a.Request("r1"); r.Status != StatusRejected {
@@ -388,7 +396,7 @@ func TestCancel(t *testing.T) {
 			decide(t, &a, req("r1", "2024-12-02", "2024-12-05"), policy)
 			if tt.approve {
 				decide(t, &a, Approve{RequestID: "r1", By: "m1"}, policy)
-				if got := a.Balance(2024).Remaining; got != Days(11) {
+				if got := v1Balance(a, 2024).Remaining; got != Days(11) {
 					t.Fatalf("remaining after approval: got %d, want %d", got, Days(11))
 				}
 			}
@@ -397,7 +405,7 @@ func TestCancel(t *testing.T) {
 			if diff := cmp.Diff(want, events); diff != "" {
 				t.Fatalf("events (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tt.wantBalance, a.Balance(2024)); diff != "" {
+			if diff := cmp.Diff(tt.wantBalance, v1Balance(a, 2024)); diff != "" {
 				t.Errorf("balance (-want +got):\n%s", diff)
 			}
 			if r, _ := a.Request("r1"); r.Status != StatusCancelled || r.CancelledBy != "m1" {
@@ -449,11 +457,11 @@ func TestLowBalanceCrossing(t *testing.T) {
 		if diff := cmp.Diff(s.wantNames, names(events)); diff != "" {
 			t.Fatalf("%s: events (-want +got):\n%s", s.name, diff)
 		}
-		if got := a.Balance(2024).Remaining; got != s.wantRemaining {
+		if got := v1Balance(a, 2024).Remaining; got != s.wantRemaining {
 			t.Fatalf("%s: remaining %d, want %d", s.name, got, s.wantRemaining)
 		}
 		if n := len(events); n == 2 {
-			want := LowBalanceReached{EmployeeID: "e1", Year: 2024, Remaining: s.wantRemaining, Threshold: Days(3)}
+			want := LowBalanceReached{EmployeeID: "e1", Year: 2024, Remaining: s.wantRemaining, Threshold: Days(3), LeaveType: TypeAnnual}
 			if diff := cmp.Diff(want, events[1]); diff != "" {
 				t.Errorf("%s: low balance (-want +got):\n%s", s.name, diff)
 			}
@@ -472,7 +480,7 @@ func TestGrant(t *testing.T) {
 	if events, err := Decide(a, Grant{EmployeeID: "e1", Year: 2024}, p, now); err != nil || events != nil {
 		t.Errorf("second grant = %v, %v; want no events", names(events), err)
 	}
-	if got := a.Balance(2024).Entitlement; got != Days(20) {
+	if got := v1Balance(a, 2024).Entitlement; got != Days(20) {
 		t.Errorf("entitlement: got %d, want %d", got, Days(20))
 	}
 	if _, err := Decide(a, Grant{EmployeeID: "e1"}, p, now); !errors.As(err, new(*ValidationError)) {
@@ -490,7 +498,7 @@ func TestSetEntitlement(t *testing.T) {
 	}
 	// A later grant of the same year does not undo an explicit entitlement.
 	decide(t, &a, Grant{EmployeeID: "e1", Year: 2025}, policy)
-	if got := a.Balance(2024).Entitlement; got != Days(21) {
+	if got := v1Balance(a, 2024).Entitlement; got != Days(21) {
 		t.Errorf("entitlement: got %d, want %d", got, Days(21))
 	}
 
@@ -521,7 +529,7 @@ func TestDeductLateness(t *testing.T) {
 	if diff := cmp.Diff(want, events); diff != "" {
 		t.Fatalf("events (-want +got):\n%s", diff)
 	}
-	if got, want := a.Balance(2024).Used, Amount(17); got != want {
+	if got, want := v1Balance(a, 2024).Used, Amount(17); got != want {
 		t.Errorf("used: got %d, want %d", got, want)
 	}
 	if events, err := Decide(a, DeductLateness{EmployeeID: "e1", Date: day, LateMinutes: 17}, deducts, now); err != nil || events != nil {
@@ -539,7 +547,7 @@ func TestDeductLateness(t *testing.T) {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 	decide(t, &low, DeductLateness{EmployeeID: "e1", Date: day.AddDays(1), LateMinutes: 3*MinutesPerDay + 30}, deducts)
-	if got, want := low.Balance(2024).Remaining, Amount(-31); got != want {
+	if got, want := v1Balance(low, 2024).Remaining, Amount(-31); got != want {
 		t.Errorf("remaining: got %d, want %d", got, want)
 	}
 }
@@ -552,9 +560,9 @@ func TestRequests(t *testing.T) {
 	decide(t, &a, Approve{RequestID: "a", By: "m1"}, policy)
 	got := a.Requests()
 	want := []RequestState{
-		{ID: "b", EmployeeID: "e1", Start: date("2024-12-09"), End: date("2024-12-09"), Days: 1, Dates: []calendar.Date{date("2024-12-09")},
+		{ID: "b", EmployeeID: "e1", LeaveType: TypeAnnual, Start: date("2024-12-09"), End: date("2024-12-09"), Days: 1, Dates: []calendar.Date{date("2024-12-09")},
 			Amount: Days(1), Year: 2024, Status: StatusPending, RequestedAt: now},
-		{ID: "a", EmployeeID: "e1", Start: date("2024-12-02"), End: date("2024-12-02"), Days: 1, Dates: []calendar.Date{date("2024-12-02")},
+		{ID: "a", EmployeeID: "e1", LeaveType: TypeAnnual, Start: date("2024-12-02"), End: date("2024-12-02"), Days: 1, Dates: []calendar.Date{date("2024-12-02")},
 			Amount: Days(1), Year: 2024, Status: StatusApproved, RequestedAt: now, DecidedBy: "m1", DecidedAt: now},
 	}
 	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
@@ -653,7 +661,7 @@ func TestApproveRecountsHolidays(t *testing.T) {
 			a := Replay([]any{granted(2024, 15)})
 			decide(t, &a, req("r1", "2024-12-02", "2024-12-06"), policy)
 			decide(t, &a, SetEntitlement{EmployeeID: "e1", Year: 2024, Amount: Days(tt.entitlement), By: "m1"}, policy)
-			before := a.Balance(2024)
+			before := v1Balance(a, 2024)
 			events, err := Decide(a, Approve{RequestID: "r1", By: "m1", Holidays: tt.holidays}, policy, now)
 			if tt.wantErr != nil || tt.wantAs != nil {
 				if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
@@ -686,7 +694,7 @@ func TestApproveRecountsHolidays(t *testing.T) {
 				a.Apply(ev)
 			}
 			want := Balance{Entitlement: Days(tt.entitlement), Used: Days(n), Remaining: Days(tt.entitlement - n), Available: Days(tt.entitlement - n)}
-			if diff := cmp.Diff(want, a.Balance(2024)); diff != "" {
+			if diff := cmp.Diff(want, v1Balance(a, 2024)); diff != "" {
 				t.Errorf("balance after approval (-want +got):\n%s", diff)
 			}
 			if r, _ := a.Request("r1"); r.Days != n || r.Amount != Days(n) || !slices.Equal(r.Dates, tt.wantDates) {
@@ -694,7 +702,7 @@ func TestApproveRecountsHolidays(t *testing.T) {
 			}
 			// Cancelled, the approval gives back what it charged: the balance is as before.
 			decide(t, &a, Cancel{RequestID: "r1", By: "m1"}, policy)
-			if got, want := a.Balance(2024), (Balance{Entitlement: before.Entitlement, Remaining: before.Remaining, Available: before.Remaining}); got != want {
+			if got, want := v1Balance(a, 2024), (Balance{Entitlement: before.Entitlement, Remaining: before.Remaining, Available: before.Remaining}); got != want {
 				t.Errorf("balance after cancelling the approval = %+v, want %+v", got, want)
 			}
 		})
@@ -715,7 +723,7 @@ func TestApprovedBeforeRecount(t *testing.T) {
 			Dates: weekOf("2024-12-02"), Amount: Days(5), Year: 2024},
 		old,
 	})
-	if got, want := a.Balance(2024), (Balance{Entitlement: Days(15), Used: Days(5), Remaining: Days(10), Available: Days(10)}); got != want {
+	if got, want := v1Balance(a, 2024), (Balance{Entitlement: Days(15), Used: Days(5), Remaining: Days(10), Available: Days(10)}); got != want {
 		t.Errorf("balance = %+v, want %+v", got, want)
 	}
 	if r, _ := a.Request("r1"); r.Status != StatusApproved || r.Days != 5 || r.Amount != Days(5) || !slices.Equal(r.Dates, weekOf("2024-12-02")) {

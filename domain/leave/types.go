@@ -86,17 +86,13 @@ func (TypeChanged) EventName() string { return "leave_type.changed" }
 // codec registry.
 func TypeEvents() []any { return []any{TypeDefined{}, TypeChanged{}} }
 
-// defaultCarryOverExpiresMonths is when carried-over annual leave lapses:
-// at the end of March.
-const defaultCarryOverExpiresMonths = 3
-
 // BuiltInTypes are the types every company has from the start; annual leave
-// grants p's yearly days and carries nothing over.
+// grants p's yearly days and carries over as p says.
 func BuiltInTypes(p Policy) []Type {
 	return []Type{
 		{
 			Code: TypeAnnual, Name: "Annual leave", Paid: true, Tracked: true, Accrual: AccrualUpfront,
-			PerYear: Days(p.AnnualDays), CarryOverExpiresMonths: defaultCarryOverExpiresMonths,
+			PerYear: Days(p.AnnualDays), CarryOverMax: Days(p.CarryOverMaxDays), CarryOverExpiresMonths: p.CarryOverExpiresMonths,
 			HalfDays: true, PastRequests: true, Active: true,
 		},
 		{Code: TypeSick, Name: "Sick leave", Paid: true, Accrual: AccrualNone, HalfDays: true, PastRequests: true, Active: true},

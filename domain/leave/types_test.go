@@ -170,7 +170,7 @@ func TestGrantFollowsTheAnnualTypeInForce(t *testing.T) {
 		start := calendar.Date{Year: tt.year, Month: 3, Day: 5}
 		events, err = Decide(Account{}, Request{
 			RequestID: "r1", EmployeeID: "e1", Start: start, End: start, Workdays: []int{1, 2, 3, 4, 5},
-			HireDate: calendar.Date{Year: 2020, Month: 1, Day: 1},
+			Employment: Employment{HireDate: calendar.Date{Year: 2020, Month: 1, Day: 1}},
 		}, p, now)
 		if err != nil || len(events) != 2 || events[0].(Granted).Amount != tt.want {
 			t.Errorf("first request of %d = %v, %v; want it to bring a grant of %v", tt.year, events, err, tt.want)

@@ -37,12 +37,18 @@ func Absence(employeeName, employeeID string, date calendar.Date) (string, map[s
 }
 
 // LowLeaveBalance: "Ayşe Yılmaz has 2.5 days of annual leave left for 2024 (below 3)."
-func LowLeaveBalance(employeeName, employeeID string, year int, remainingDays, thresholdDays float64) (string, map[string]any) {
-	msg := fmt.Sprintf("%s has %s of annual leave left for %d (below %s).",
-		employeeName, pluralDays(remainingDays), year, number(thresholdDays))
+// Another type is named by its code: "… has 0.5 days of leave of type study left …".
+func LowLeaveBalance(employeeName, employeeID, leaveType string, year int, remainingDays, thresholdDays float64) (string, map[string]any) {
+	kind := "annual leave"
+	if leaveType != "annual" {
+		kind = "leave of type " + leaveType
+	}
+	msg := fmt.Sprintf("%s has %s of %s left for %d (below %s).",
+		employeeName, pluralDays(remainingDays), kind, year, number(thresholdDays))
 	return msg, map[string]any{
 		"employee_id":    employeeID,
 		"employee_name":  employeeName,
+		"leave_type":     leaveType,
 		"year":           float64(year),
 		"remaining_days": remainingDays,
 		"threshold_days": thresholdDays,

@@ -134,19 +134,24 @@ func TestMessages(t *testing.T) {
 			wantData: map[string]any{"employee_id": "e1", "employee_name": "Ayşe Yılmaz", "date": "2024-12-02"},
 		},
 		{
-			name: "low leave balance", got: b(LowLeaveBalance("Ayşe Yılmaz", "e1", 2024, 2.5, 3)),
+			name: "low leave balance", got: b(LowLeaveBalance("Ayşe Yılmaz", "e1", "annual", 2024, 2.5, 3)),
 			wantMsg:  "Ayşe Yılmaz has 2.5 days of annual leave left for 2024 (below 3).",
-			wantData: map[string]any{"employee_id": "e1", "employee_name": "Ayşe Yılmaz", "year": float64(2024), "remaining_days": 2.5, "threshold_days": float64(3)},
+			wantData: map[string]any{"employee_id": "e1", "employee_name": "Ayşe Yılmaz", "leave_type": "annual", "year": float64(2024), "remaining_days": 2.5, "threshold_days": float64(3)},
 		},
 		{
-			name: "low leave balance of one day", got: b(LowLeaveBalance("Ayşe Yılmaz", "e1", 2024, 1, 3)),
+			name: "low leave balance of one day", got: b(LowLeaveBalance("Ayşe Yılmaz", "e1", "annual", 2024, 1, 3)),
 			wantMsg:  "Ayşe Yılmaz has 1 day of annual leave left for 2024 (below 3).",
-			wantData: map[string]any{"employee_id": "e1", "employee_name": "Ayşe Yılmaz", "year": float64(2024), "remaining_days": float64(1), "threshold_days": float64(3)},
+			wantData: map[string]any{"employee_id": "e1", "employee_name": "Ayşe Yılmaz", "leave_type": "annual", "year": float64(2024), "remaining_days": float64(1), "threshold_days": float64(3)},
 		},
 		{
-			name: "low leave balance after lateness minutes", got: b(LowLeaveBalance("Ayşe Yılmaz", "e1", 2024, 2.9645833, 3)),
+			name: "low leave balance after lateness minutes", got: b(LowLeaveBalance("Ayşe Yılmaz", "e1", "annual", 2024, 2.9645833, 3)),
 			wantMsg:  "Ayşe Yılmaz has 2.96 days of annual leave left for 2024 (below 3).",
-			wantData: map[string]any{"employee_id": "e1", "employee_name": "Ayşe Yılmaz", "year": float64(2024), "remaining_days": 2.9645833, "threshold_days": float64(3)},
+			wantData: map[string]any{"employee_id": "e1", "employee_name": "Ayşe Yılmaz", "leave_type": "annual", "year": float64(2024), "remaining_days": 2.9645833, "threshold_days": float64(3)},
+		},
+		{
+			name: "low leave balance of another type", got: b(LowLeaveBalance("Ayşe Yılmaz", "e1", "study_leave", 2024, 0.5, 3)),
+			wantMsg:  "Ayşe Yılmaz has 0.5 days of leave of type study_leave left for 2024 (below 3).",
+			wantData: map[string]any{"employee_id": "e1", "employee_name": "Ayşe Yılmaz", "leave_type": "study_leave", "year": float64(2024), "remaining_days": 0.5, "threshold_days": float64(3)},
 		},
 		{
 			name: "leave requested", got: b(LeaveRequested("Ayşe Yılmaz", "e1", "r1", start, end, 4)),

@@ -31,18 +31,23 @@ type Config struct {
 	AnnualLeaveDays       int
 	LowLeaveThresholdDays int
 	LatenessDeductsLeave  bool
-	DailyCheckAt          string        // HH:MM local to each employee
-	EarlyCheckInMinutes   int           // how long before a shift's start a check-in belongs to it
-	AutoCheckoutAfter     time.Duration // how long past its shift's end an open check-in is closed by the system
-	LogLevel              slog.Level
-	MigrateOnStart        bool
-	CORSOrigins           []string
-	AccessTokenTTL        time.Duration
-	RefreshTokenTTL       time.Duration
-	IdempotencyKeyTTL     time.Duration // how long a POST's Idempotency-Key is remembered
-	GroupMembers          int           // members of each consumer group per partition and process
-	SealInterval          time.Duration // how often the sealer seals what the feed committed since the last seal
-	PasswordCost          int           // bcrypt cost of stored password hashes
+	// CarryOverMaxDays and CarryOverExpiresMonths are the built-in annual
+	// type's carry-over cap, and the month of the new year at whose end
+	// carried days lapse (0: never).
+	CarryOverMaxDays       int
+	CarryOverExpiresMonths int
+	DailyCheckAt           string        // HH:MM local to each employee
+	EarlyCheckInMinutes    int           // how long before a shift's start a check-in belongs to it
+	AutoCheckoutAfter      time.Duration // how long past its shift's end an open check-in is closed by the system
+	LogLevel               slog.Level
+	MigrateOnStart         bool
+	CORSOrigins            []string
+	AccessTokenTTL         time.Duration
+	RefreshTokenTTL        time.Duration
+	IdempotencyKeyTTL      time.Duration // how long a POST's Idempotency-Key is remembered
+	GroupMembers           int           // members of each consumer group per partition and process
+	SealInterval           time.Duration // how often the sealer seals what the feed committed since the last seal
+	PasswordCost           int           // bcrypt cost of stored password hashes
 }
 
 // MemoryBus is the REDIS_URL value that selects Watermill's in-process
@@ -55,32 +60,34 @@ const MemoryBus = "memory"
 func Load(getenv func(string) string) (Config, error) {
 	p := parser{getenv: getenv}
 	c := Config{
-		DatabaseURL:           p.str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/employee_tracking?sslmode=disable"),
-		RedisURL:              p.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
-		RedisPrefix:           p.str("REDIS_PREFIX", "et."),
-		HTTPAddr:              p.str("HTTP_ADDR", ":8000"),
-		WorkerHTTPAddr:        p.str("WORKER_HTTP_ADDR", ":8001"),
-		AdminEmail:            p.str("ADMIN_EMAIL", ""),
-		AdminPassword:         p.str("ADMIN_PASSWORD", ""),
-		CompanyTimezone:       p.timezone("COMPANY_TIMEZONE", "Europe/Istanbul"),
-		DefaultWorkStart:      p.clock("DEFAULT_WORK_START", "08:00"),
-		DefaultWorkEnd:        p.clock("DEFAULT_WORK_END", "17:00"),
-		LateGraceMinutes:      p.int("LATE_GRACE_MINUTES", 0, 0, 240),
-		AnnualLeaveDays:       p.int("ANNUAL_LEAVE_DAYS", 15, 0, 366),
-		LowLeaveThresholdDays: p.int("LOW_LEAVE_THRESHOLD_DAYS", 3, 0, 366),
-		LatenessDeductsLeave:  p.bool("LATENESS_DEDUCTS_LEAVE", false),
-		DailyCheckAt:          p.clock("DAILY_CHECK_AT", "10:00"),
-		EarlyCheckInMinutes:   p.int("EARLY_CHECKIN_MINUTES", 120, 0, 720),
-		AutoCheckoutAfter:     p.duration("AUTO_CHECKOUT_AFTER", 4*time.Hour),
-		LogLevel:              p.level("LOG_LEVEL", slog.LevelInfo),
-		MigrateOnStart:        p.bool("MIGRATE_ON_START", true),
-		CORSOrigins:           p.list("CORS_ALLOW_ORIGINS"),
-		AccessTokenTTL:        p.duration("ACCESS_TOKEN_TTL", 15*time.Minute),
-		RefreshTokenTTL:       p.duration("REFRESH_TOKEN_TTL", 7*24*time.Hour),
-		IdempotencyKeyTTL:     p.duration("IDEMPOTENCY_KEY_TTL", 24*time.Hour),
-		GroupMembers:          p.int("GROUP_MEMBERS", 1, 1, 32),
-		SealInterval:          p.duration("SEAL_INTERVAL", time.Second),
-		PasswordCost:          p.int("BCRYPT_COST", 10, 4, 15),
+		DatabaseURL:            p.str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/employee_tracking?sslmode=disable"),
+		RedisURL:               p.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		RedisPrefix:            p.str("REDIS_PREFIX", "et."),
+		HTTPAddr:               p.str("HTTP_ADDR", ":8000"),
+		WorkerHTTPAddr:         p.str("WORKER_HTTP_ADDR", ":8001"),
+		AdminEmail:             p.str("ADMIN_EMAIL", ""),
+		AdminPassword:          p.str("ADMIN_PASSWORD", ""),
+		CompanyTimezone:        p.timezone("COMPANY_TIMEZONE", "Europe/Istanbul"),
+		DefaultWorkStart:       p.clock("DEFAULT_WORK_START", "08:00"),
+		DefaultWorkEnd:         p.clock("DEFAULT_WORK_END", "17:00"),
+		LateGraceMinutes:       p.int("LATE_GRACE_MINUTES", 0, 0, 240),
+		AnnualLeaveDays:        p.int("ANNUAL_LEAVE_DAYS", 15, 0, 366),
+		LowLeaveThresholdDays:  p.int("LOW_LEAVE_THRESHOLD_DAYS", 3, 0, 366),
+		LatenessDeductsLeave:   p.bool("LATENESS_DEDUCTS_LEAVE", false),
+		CarryOverMaxDays:       p.int("LEAVE_CARRY_OVER_MAX_DAYS", 0, 0, 366),
+		CarryOverExpiresMonths: p.int("LEAVE_CARRY_OVER_EXPIRES_MONTHS", 3, 0, 12),
+		DailyCheckAt:           p.clock("DAILY_CHECK_AT", "10:00"),
+		EarlyCheckInMinutes:    p.int("EARLY_CHECKIN_MINUTES", 120, 0, 720),
+		AutoCheckoutAfter:      p.duration("AUTO_CHECKOUT_AFTER", 4*time.Hour),
+		LogLevel:               p.level("LOG_LEVEL", slog.LevelInfo),
+		MigrateOnStart:         p.bool("MIGRATE_ON_START", true),
+		CORSOrigins:            p.list("CORS_ALLOW_ORIGINS"),
+		AccessTokenTTL:         p.duration("ACCESS_TOKEN_TTL", 15*time.Minute),
+		RefreshTokenTTL:        p.duration("REFRESH_TOKEN_TTL", 7*24*time.Hour),
+		IdempotencyKeyTTL:      p.duration("IDEMPOTENCY_KEY_TTL", 24*time.Hour),
+		GroupMembers:           p.int("GROUP_MEMBERS", 1, 1, 32),
+		SealInterval:           p.duration("SEAL_INTERVAL", time.Second),
+		PasswordCost:           p.int("BCRYPT_COST", 10, 4, 15),
 	}
 	if secret := getenv("JWT_SECRET"); secret != "" {
 		c.JWTSecret = []byte(secret)

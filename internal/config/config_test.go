@@ -34,6 +34,8 @@ func TestLoadDefaults(t *testing.T) {
 		{"AnnualLeaveDays", c.AnnualLeaveDays, 15},
 		{"LowLeaveThresholdDays", c.LowLeaveThresholdDays, 3},
 		{"LatenessDeductsLeave", c.LatenessDeductsLeave, false},
+		{"CarryOverMaxDays", c.CarryOverMaxDays, 0},
+		{"CarryOverExpiresMonths", c.CarryOverExpiresMonths, 3},
 		{"DailyCheckAt", c.DailyCheckAt, "10:00"},
 		{"AttendanceRules", c.AttendanceRules(), attendance.DefaultRules()},
 		{"EarlyCheckIn", c.AttendanceRules().EarlyCheckIn, 2 * time.Hour},
@@ -59,20 +61,23 @@ func TestLoadDefaults(t *testing.T) {
 func TestLoadOverrides(t *testing.T) {
 	t.Parallel()
 	c, err := Load(env(map[string]string{
-		"REDIS_URL":              "memory",
-		"JWT_SECRET":             "s3cret",
-		"LATE_GRACE_MINUTES":     "10",
-		"LATENESS_DEDUCTS_LEAVE": "true",
-		"DAILY_CHECK_AT":         "9:30",
-		"LOG_LEVEL":              "debug",
-		"MIGRATE_ON_START":       "false",
-		"CORS_ALLOW_ORIGINS":     "https://a.example, https://b.example",
+		"REDIS_URL":                       "memory",
+		"JWT_SECRET":                      "s3cret",
+		"LATE_GRACE_MINUTES":              "10",
+		"LATENESS_DEDUCTS_LEAVE":          "true",
+		"LEAVE_CARRY_OVER_MAX_DAYS":       "5",
+		"LEAVE_CARRY_OVER_EXPIRES_MONTHS": "0",
+		"DAILY_CHECK_AT":                  "9:30",
+		"LOG_LEVEL":                       "debug",
+		"MIGRATE_ON_START":                "false",
+		"CORS_ALLOW_ORIGINS":              "https://a.example, https://b.example",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
 	if c.RedisURL != MemoryBus || string(c.JWTSecret) != "s3cret" || c.JWTSecretIsRandom ||
 		c.LateGraceMinutes != 10 || !c.LatenessDeductsLeave || c.DailyCheckAt != "09:30" ||
+		c.CarryOverMaxDays != 5 || c.CarryOverExpiresMonths != 0 || c.LeavePolicy().CarryOverMaxDays != 5 ||
 		c.LogLevel != slog.LevelDebug || c.MigrateOnStart || len(c.CORSOrigins) != 2 || c.CORSOrigins[1] != "https://b.example" {
 		t.Errorf("overrides not applied: %+v", c)
 	}

@@ -11,7 +11,10 @@ import (
 
 // LeavePolicy is the company's leave policy.
 func (c Config) LeavePolicy() leave.Policy {
-	return leave.Policy{AnnualDays: c.AnnualLeaveDays, LowThresholdDays: c.LowLeaveThresholdDays, LatenessDeductsLeave: c.LatenessDeductsLeave}
+	return leave.Policy{
+		AnnualDays: c.AnnualLeaveDays, LowThresholdDays: c.LowLeaveThresholdDays, LatenessDeductsLeave: c.LatenessDeductsLeave,
+		CarryOverMaxDays: c.CarryOverMaxDays, CarryOverExpiresMonths: c.CarryOverExpiresMonths,
+	}
 }
 
 // DefaultSchedule is the schedule of new employees: the configured hours in

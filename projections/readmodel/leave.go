@@ -19,6 +19,9 @@ import (
 
 type leaveRequestRow struct {
 	ID, EmployeeID string
+	LeaveType      string
+	HalfDay        string
+	Hours          float64
 	Start, End     calendar.Date
 	Days           int
 	Dates          []calendar.Date
@@ -34,20 +37,20 @@ type leaveRequestRow struct {
 var leaveRequestsTable = newTable(table[string, leaveRequestRow]{
 	name: "leave_requests",
 	columns: []string{"id", "employee_id", "start_date", "end_date", "days", "dates", "amount", "year", "reason", "status",
-		"created_at", "decided_by", "decided_at", "note"},
+		"created_at", "decided_by", "decided_at", "note", "leave_type", "half_day", "hours"},
 	keys:    1,
 	key:     func(r leaveRequestRow) string { return r.ID },
 	keyArgs: func(k string) []any { return []any{k} },
 	values: func(r leaveRequestRow) []any {
 		return []any{r.ID, r.EmployeeID, PGDate(r.Start), PGDate(r.End), r.Days, pgDates(r.Dates), r.Amount, r.Year, r.Reason, r.Status,
-			r.CreatedAt, r.DecidedBy, r.DecidedAt, r.Note}
+			r.CreatedAt, r.DecidedBy, r.DecidedAt, r.Note, r.LeaveType, r.HalfDay, r.Hours}
 	},
 	scan: func(row pgx.Row) (leaveRequestRow, error) {
 		var r leaveRequestRow
 		var start, end pgtype.Date
 		var dates []pgtype.Date
 		err := row.Scan(&r.ID, &r.EmployeeID, &start, &end, &r.Days, &dates, &r.Amount, &r.Year, &r.Reason, &r.Status,
-			&r.CreatedAt, &r.DecidedBy, &r.DecidedAt, &r.Note)
+			&r.CreatedAt, &r.DecidedBy, &r.DecidedAt, &r.Note, &r.LeaveType, &r.HalfDay, &r.Hours)
 		r.Start, r.End, r.Dates = DateOf(start), DateOf(end), datesOf(dates)
 		return r, err
 	},
@@ -104,8 +107,10 @@ var leaveBalancesTable = newTable(table[yearKey, leaveBalanceRow]{
 	},
 })
 
-// leaveFold mirrors leave.Account's arithmetic so that the balances need no
-// replay of the stream.
+// leaveFold keeps the requests, the days of approved leave, and the annual
+// leave of each year in version 1's figures (entitlement, used, pending);
+// the balances of the API are folded from the stream with the policy
+// (app/query), for accruals and lapses are due by the calendar.
 type leaveFold struct {
 	requests rows[string, leaveRequestRow]
 	days     rows[dayKey, leaveDayRow]
@@ -152,17 +157,19 @@ func (f leaveFold) apply(ctx context.Context, e eventstore.Event) error {
 		})
 	case leave.Requested:
 		err := f.requests.put(ctx, leaveRequestRow{
-			ID: ev.RequestID, EmployeeID: ev.EmployeeID, Start: ev.StartDate, End: ev.EndDate, Days: ev.Days,
+			ID: ev.RequestID, EmployeeID: ev.EmployeeID, LeaveType: ev.Type(), HalfDay: ev.HalfDay, Hours: ev.Hours, Start: ev.StartDate, End: ev.EndDate, Days: ev.Days,
 			Dates: ev.Dates, Amount: int64(ev.Amount), Year: ev.Year, Reason: ev.Reason, Status: string(leave.StatusPending),
 			CreatedAt: ev.RequestedAt.UTC(),
 		})
-		if err != nil {
+		if err != nil || ev.Type() != leave.TypeAnnual {
 			return err
 		}
 		return f.balance(ctx, ev.EmployeeID, ev.Year, func(b *leaveBalanceRow) { b.Pending += int64(ev.Amount) })
 	case leave.Approved:
 		var requested int64
+		var annual bool
 		err := f.request(ctx, e, ev.RequestID, func(r *leaveRequestRow) error {
+			annual = r.LeaveType == leave.TypeAnnual
 			r.Status, r.DecidedBy, r.DecidedAt, r.Note = string(leave.StatusApproved), optional(ev.DecidedBy), optionalTime(ev.DecidedAt), ev.Note
 			requested = r.Amount
 			r.Days, r.Dates = ev.Charged(r.Days, r.Dates)
@@ -174,7 +181,7 @@ func (f leaveFold) apply(ctx context.Context, e eventstore.Event) error {
 			}
 			return nil
 		})
-		if err != nil {
+		if err != nil || !annual {
 			return err
 		}
 		return f.balance(ctx, ev.EmployeeID, ev.Year, func(b *leaveBalanceRow) {
@@ -182,16 +189,20 @@ func (f leaveFold) apply(ctx context.Context, e eventstore.Event) error {
 			b.Used += int64(ev.Amount)
 		})
 	case leave.Rejected:
+		var annual bool
 		err := f.request(ctx, e, ev.RequestID, func(r *leaveRequestRow) error {
+			annual = r.LeaveType == leave.TypeAnnual
 			r.Status, r.DecidedBy, r.DecidedAt, r.Note = string(leave.StatusRejected), optional(ev.DecidedBy), optionalTime(ev.DecidedAt), ev.Note
 			return nil
 		})
-		if err != nil {
+		if err != nil || !annual {
 			return err
 		}
 		return f.balance(ctx, ev.EmployeeID, ev.Year, func(b *leaveBalanceRow) { b.Pending -= int64(ev.Amount) })
 	case leave.Cancelled:
+		var annual bool
 		err := f.request(ctx, e, ev.RequestID, func(r *leaveRequestRow) error {
+			annual = r.LeaveType == leave.TypeAnnual
 			r.Status = string(leave.StatusCancelled)
 			if ev.PreviousStatus != leave.StatusApproved {
 				return nil
@@ -203,7 +214,7 @@ func (f leaveFold) apply(ctx context.Context, e eventstore.Event) error {
 			}
 			return nil
 		})
-		if err != nil {
+		if err != nil || !annual {
 			return err
 		}
 		return f.balance(ctx, ev.EmployeeID, ev.Year, func(b *leaveBalanceRow) {
@@ -234,7 +245,8 @@ func leaveModel() *Model {
 // Queries.
 
 func leaveViewOf(r leaveRequestRow) query.LeaveRequestView {
-	return query.LeaveRequestView{ID: r.ID, EmployeeID: r.EmployeeID, StartDate: r.Start, EndDate: r.End, Days: r.Days,
+	return query.LeaveRequestView{ID: r.ID, EmployeeID: r.EmployeeID, LeaveType: r.LeaveType, HalfDay: r.HalfDay, Hours: r.Hours,
+		StartDate: r.Start, EndDate: r.End, Days: leave.Amount(r.Amount).Days(),
 		Reason: r.Reason, Status: r.Status, CreatedAt: r.CreatedAt, DecidedBy: r.DecidedBy, DecidedAt: r.DecidedAt, Note: r.Note}
 }
 

@@ -115,11 +115,7 @@ func (f calendarFold) apply(ctx context.Context, e eventstore.Event) error {
 	var id string
 	switch ev := e.Payload.(type) {
 	case leave.Requested:
-		typ := ev.LeaveType
-		if typ == "" { // requested before leave had types: annual leave
-			typ = leave.TypeAnnual
-		}
-		r := calendarRequestRow{ID: ev.RequestID, EmployeeID: ev.EmployeeID, Dates: ev.Dates, LeaveType: typ,
+		r := calendarRequestRow{ID: ev.RequestID, EmployeeID: ev.EmployeeID, Dates: ev.Dates, LeaveType: ev.Type(),
 			HalfDay: ev.HalfDay, Status: string(leave.StatusPending)}
 		return f.place(ctx, r, nil)
 	case leave.Approved:

@@ -264,7 +264,7 @@ func (n *notifier) onLowBalance(ctx context.Context, e eventstore.Event) error {
 	}
 	return n.notifySupervisors(ctx, e, NotifyLowBalanceOnLowBalanceReached, ev.EmployeeID, notification.TypeLowLeaveBalance,
 		func(emp person) (string, map[string]any) {
-			return notification.LowLeaveBalance(emp.Name, emp.ID, ev.Year, ev.Remaining.Days(), ev.Threshold.Days())
+			return notification.LowLeaveBalance(emp.Name, emp.ID, ev.Type(), ev.Year, ev.Remaining.Days(), ev.Threshold.Days())
 		})
 }
 
