@@ -38,6 +38,7 @@ type Commands struct {
 	ResetPassword        command.ResetPasswordHandler
 	DefineLeaveType      command.DefineLeaveTypeHandler
 	ChangeLeaveType      command.ChangeLeaveTypeHandler
+	EraseEmployee        command.EraseEmployeeHandler
 }
 
 // Queries are the use cases that read: the event store, or the read models.
@@ -72,6 +73,10 @@ type Deps struct {
 	Seals       query.Seals
 	Credentials command.Credentials
 	ReadModels  query.ReadModels
+	// Keys hold the keys of personal data, which erasing destroys.
+	Keys command.PersonalKeys
+	// ErasableReadModels forget what they show of an erased employee.
+	ErasableReadModels command.ErasableReadModels
 	// PasswordCost is bcrypt's cost for new password hashes.
 	PasswordCost int
 	LeavePolicy  leave.Policy
@@ -115,6 +120,7 @@ func New(d Deps) Application {
 			ResetPassword:        command.NewResetPasswordHandler(s, d.Credentials, d.PasswordCost, now),
 			DefineLeaveType:      command.NewDefineLeaveTypeHandler(s, d.LeavePolicy, now),
 			ChangeLeaveType:      command.NewChangeLeaveTypeHandler(s, d.LeavePolicy, zone, now),
+			EraseEmployee:        command.NewEraseEmployeeHandler(s, d.Keys, d.Credentials, d.ErasableReadModels, now),
 		},
 		Queries: Queries{
 			Employee:        query.NewEmployeeHandler(s),

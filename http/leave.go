@@ -23,18 +23,21 @@ type LeaveRequestJSON struct {
 	StartDate  string     `json:"start_date" example:"2024-12-01"`
 	EndDate    string     `json:"end_date" example:"2024-12-05"`
 	Days       int        `json:"days" example:"4"`
-	Reason     string     `json:"reason"`
+	Reason     *string    `json:"reason"` // null when erased
 	Status     string     `json:"status" enums:"pending,approved,rejected,cancelled"`
 	CreatedAt  time.Time  `json:"created_at"`
 	DecidedBy  *string    `json:"decided_by"`
 	DecidedAt  *time.Time `json:"decided_at"`
-	Note       string     `json:"note"`
+	Note       *string    `json:"note"` // null when erased
+	Erased     bool       `json:"erased,omitempty"`
 }
 
-func leaveRequestJSON(r leave.RequestState) LeaveRequestJSON {
+// leaveRequestJSON is r of an employee whose personal data is erased or not.
+func leaveRequestJSON(r leave.RequestState, erased bool) LeaveRequestJSON {
 	out := LeaveRequestJSON{
 		ID: r.ID, EmployeeID: r.EmployeeID, StartDate: r.Start.String(), EndDate: r.End.String(), Days: r.Days,
-		Reason: r.Reason, Status: string(r.Status), CreatedAt: r.RequestedAt, Note: r.Note,
+		Reason: personal(r.Reason, erased), Status: string(r.Status), CreatedAt: r.RequestedAt, Note: personal(r.Note, erased),
+		Erased: erased,
 	}
 	if r.DecidedBy != "" {
 		by, at := r.DecidedBy, r.DecidedAt
@@ -46,7 +49,8 @@ func leaveRequestJSON(r leave.RequestState) LeaveRequestJSON {
 func leaveViewJSON(v query.LeaveRequestView) LeaveRequestJSON {
 	return LeaveRequestJSON{
 		ID: v.ID, EmployeeID: v.EmployeeID, StartDate: v.StartDate.String(), EndDate: v.EndDate.String(), Days: v.Days,
-		Reason: v.Reason, Status: v.Status, CreatedAt: v.CreatedAt, DecidedBy: v.DecidedBy, DecidedAt: v.DecidedAt, Note: v.Note,
+		Reason: personal(v.Reason, v.Erased), Status: v.Status, CreatedAt: v.CreatedAt, DecidedBy: v.DecidedBy, DecidedAt: v.DecidedAt,
+		Note: personal(v.Note, v.Erased), Erased: v.Erased,
 	}
 }
 
@@ -96,7 +100,7 @@ func handleRequestLeave(request command.RequestLeaveHandler) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return created(c, leaveRequestJSON(r))
+		return created(c, leaveRequestJSON(r, false))
 	}
 }
 
@@ -190,14 +194,15 @@ func handleGetLeave(employees query.EmployeeHandler, requests query.LeaveRequest
 		if err != nil {
 			return err
 		}
-		if _, err := visibleEmployeeID(c, employees, owner); err != nil {
+		e, err := visibleEmployeeID(c, employees, owner)
+		if err != nil {
 			return err
 		}
 		r, err := requests.Handle(ctx, id)
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, leaveRequestJSON(r))
+		return c.JSON(http.StatusOK, leaveRequestJSON(r, e.Erased))
 	}
 }
 
@@ -249,7 +254,7 @@ func handleDecideLeave(decide command.DecideLeaveHandler) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, leaveRequestJSON(r))
+		return c.JSON(http.StatusOK, leaveRequestJSON(r, false))
 	}
 }
 
@@ -278,7 +283,7 @@ func handleCancelLeave(cancel command.CancelLeaveHandler) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, leaveRequestJSON(r))
+		return c.JSON(http.StatusOK, leaveRequestJSON(r, false))
 	}
 }
 

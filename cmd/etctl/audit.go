@@ -37,7 +37,7 @@ func auditCommand(ctx context.Context, getenv func(string) string, stdout io.Wri
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		pool, _, err := openStore(ctx, getenv)
+		pool, _, _, err := openStore(ctx, getenv)
 		if err != nil {
 			return err
 		}
@@ -80,7 +80,7 @@ func auditCommand(ctx context.Context, getenv func(string) string, stdout io.Wri
 		if *from < 1 || *to < 0 {
 			return errAuditUsage
 		}
-		pool, _, err := openStore(ctx, getenv)
+		pool, _, _, err := openStore(ctx, getenv)
 		if err != nil {
 			return err
 		}
@@ -97,7 +97,7 @@ func auditCommand(ctx context.Context, getenv func(string) string, stdout io.Wri
 // exportPack writes the pack to a file beside path and renames it into
 // place: a pack is never left half written under its name.
 func exportPack(ctx context.Context, getenv func(string) string, stdout io.Writer, from, to int64, path string) error {
-	pool, _, err := openStore(ctx, getenv)
+	pool, _, _, err := openStore(ctx, getenv)
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ func TestSeedDemo(t *testing.T) {
 		t.Errorf("second seed-demo = %v, want ErrAlreadySeeded", err)
 	}
 
-	db, _, err := openStore(ctx, getenv)
+	db, _, _, err := openStore(ctx, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

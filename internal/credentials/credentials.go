@@ -84,13 +84,39 @@ func (s *Store) Replace(ctx context.Context, userID string, hash []byte) ([]byte
 	if err != nil {
 		return nil, err
 	}
+	s.sessionsEnded(ended)
+	return []byte(old), nil
+}
+
+// Forget implements command.Credentials: the credentials row, and with it
+// the email, goes, and every session ends, in one transaction.
+func (s *Store) Forget(ctx context.Context, userID string) error {
+	var ended []string
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM credentials WHERE user_id = $1`, userID); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, EndAllSessions, userID, "erased")
+		if err == nil {
+			ended, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.sessionsEnded(ended)
+	return nil
+}
+
+// sessionsEnded tells the API which sessions ended, after their commit.
+func (s *Store) sessionsEnded(ids []string) {
 	s.mu.Lock()
 	fn := s.ended
 	s.mu.Unlock()
 	if fn != nil {
-		fn(ended)
+		fn(ids)
 	}
-	return []byte(old), nil
 }
 
 // Restore implements command.Credentials.

@@ -29,12 +29,14 @@ type leaveRequestRow struct {
 	DecidedBy      *string
 	DecidedAt      *time.Time
 	Note           string
+	// Erased: the employee's personal data was erased; Reason and Note are empty.
+	Erased bool
 }
 
 var leaveRequestsTable = newTable(table[string, leaveRequestRow]{
 	name: "leave_requests",
 	columns: []string{"id", "employee_id", "start_date", "end_date", "days", "dates", "amount", "year", "reason", "status",
-		"created_at", "decided_by", "decided_at", "note"},
+		"created_at", "decided_by", "decided_at", "note", "erased"},
 	keys:    1,
 	key:     func(r leaveRequestRow) string { return r.ID },
 	keyArgs: func(k string) []any { return []any{k} },
@@ -44,14 +46,14 @@ var leaveRequestsTable = newTable(table[string, leaveRequestRow]{
 			dates[i] = PGDate(d)
 		}
 		return []any{r.ID, r.EmployeeID, PGDate(r.Start), PGDate(r.End), r.Days, dates, r.Amount, r.Year, r.Reason, r.Status,
-			r.CreatedAt, r.DecidedBy, r.DecidedAt, r.Note}
+			r.CreatedAt, r.DecidedBy, r.DecidedAt, r.Note, r.Erased}
 	},
 	scan: func(row pgx.Row) (leaveRequestRow, error) {
 		var r leaveRequestRow
 		var start, end pgtype.Date
 		var dates []pgtype.Date
 		err := row.Scan(&r.ID, &r.EmployeeID, &start, &end, &r.Days, &dates, &r.Amount, &r.Year, &r.Reason, &r.Status,
-			&r.CreatedAt, &r.DecidedBy, &r.DecidedAt, &r.Note)
+			&r.CreatedAt, &r.DecidedBy, &r.DecidedAt, &r.Note, &r.Erased)
 		r.Start, r.End = DateOf(start), DateOf(end)
 		r.Dates = make([]calendar.Date, len(dates))
 		for i, d := range dates {
@@ -162,7 +164,7 @@ func (f leaveFold) apply(ctx context.Context, e eventstore.Event) error {
 		err := f.requests.put(ctx, leaveRequestRow{
 			ID: ev.RequestID, EmployeeID: ev.EmployeeID, Start: ev.StartDate, End: ev.EndDate, Days: ev.Days,
 			Dates: ev.Dates, Amount: int64(ev.Amount), Year: ev.Year, Reason: ev.Reason, Status: string(leave.StatusPending),
-			CreatedAt: ev.RequestedAt.UTC(),
+			CreatedAt: ev.RequestedAt.UTC(), Erased: e.Erased,
 		})
 		if err != nil {
 			return err
@@ -172,6 +174,7 @@ func (f leaveFold) apply(ctx context.Context, e eventstore.Event) error {
 		var requested int64
 		err := f.request(ctx, e, ev.RequestID, func(r *leaveRequestRow) error {
 			r.Status, r.DecidedBy, r.DecidedAt, r.Note = string(leave.StatusApproved), optional(ev.DecidedBy), optionalTime(ev.DecidedAt), ev.Note
+			r.Erased = r.Erased || e.Erased
 			requested = r.Amount
 			r.Days, r.Dates = ev.Charged(r.Days, r.Dates)
 			r.Amount = int64(ev.Amount)
@@ -192,6 +195,7 @@ func (f leaveFold) apply(ctx context.Context, e eventstore.Event) error {
 	case leave.Rejected:
 		err := f.request(ctx, e, ev.RequestID, func(r *leaveRequestRow) error {
 			r.Status, r.DecidedBy, r.DecidedAt, r.Note = string(leave.StatusRejected), optional(ev.DecidedBy), optionalTime(ev.DecidedAt), ev.Note
+			r.Erased = r.Erased || e.Erased
 			return nil
 		})
 		if err != nil {
@@ -243,7 +247,8 @@ func leaveModel() *Model {
 
 func leaveViewOf(r leaveRequestRow) query.LeaveRequestView {
 	return query.LeaveRequestView{ID: r.ID, EmployeeID: r.EmployeeID, StartDate: r.Start, EndDate: r.End, Days: r.Days,
-		Reason: r.Reason, Status: r.Status, CreatedAt: r.CreatedAt, DecidedBy: r.DecidedBy, DecidedAt: r.DecidedAt, Note: r.Note}
+		Reason: r.Reason, Status: r.Status, CreatedAt: r.CreatedAt, DecidedBy: r.DecidedBy, DecidedAt: r.DecidedAt, Note: r.Note,
+		Erased: r.Erased}
 }
 
 // LeaveRequest returns one leave request.
