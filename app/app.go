@@ -50,6 +50,7 @@ type Queries struct {
 	LeaveRequest    query.LeaveRequestHandler
 	EventFeed       query.EventFeedHandler
 	EmployeeHistory query.EmployeeHistoryHandler
+	ExportEmployee  query.ExportEmployeeHandler
 	// ReadModels are the reads of the read models.
 	ReadModels  query.ReadModels
 	Seals       query.SealListHandler
@@ -130,6 +131,7 @@ func New(d Deps) Application {
 			LeaveRequest:    query.NewLeaveRequestHandler(s, s),
 			EventFeed:       query.NewEventFeedHandler(s),
 			EmployeeHistory: query.NewEmployeeHistoryHandler(s),
+			ExportEmployee:  query.NewExportEmployeeHandler(s, d.ReadModels),
 			ReadModels:      d.ReadModels,
 			Seals:           query.NewSealListHandler(d.Seals),
 			VerifySeals:     query.NewVerifySealsHandler(d.Seals),

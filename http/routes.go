@@ -89,6 +89,7 @@ func (s *Server) routes(d Deps) {
 		{http.MethodPatch, "/employees/:id", access.EmployeeChange, inHandler, handlePatchEmployee(cmds.ChangeEmployee, people, sessions)},
 		{http.MethodGet, "/employees/:id/history", access.EmployeeHistory, inHandler, handleEmployeeHistory(employees, qs.EmployeeHistory)},
 		{http.MethodPost, "/employees/:id/erase", access.EmployeeErase, inHandler, handleEraseEmployee(cmds.EraseEmployee)},
+		{http.MethodGet, "/employees/:id/export", access.EmployeeExport, inHandler, handleExportEmployee(employees, qs.ExportEmployee, d.Now)},
 
 		{http.MethodPost, "/attendance", access.AttendanceRecord, atRoute, handleAttendance(cmds.RecordAttendance)},
 		{http.MethodGet, "/attendance", access.EmployeeRead, inHandler, handleListAttendance(employees, qs.ReadModels, d.Now)},

@@ -285,3 +285,102 @@ type notificationPage struct {
 		Data    map[string]any `json:"data"`
 	} `json:"items"`
 }
+
+// TestExportEmployee: an employee, and an admin, get everything held about
+// the employee: their events decoded, their balances and their attendance;
+// nobody else does. After an erasure the export holds nothing erased.
+func TestExportEmployee(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	admin := a.admin()
+	auditor := a.register(admin, "auditor", nil)
+	mgr := a.register(admin, "manager", nil)
+	p := newPersonalTexts()
+	emp := a.register(admin, "employee", map[string]any{"manager_id": mgr.ID, "full_name": p.name, "position": p.position})
+	other := a.register(admin, "employee", map[string]any{"manager_id": mgr.ID})
+	a.must(http.StatusCreated, "POST", "/api/attendance/", emp.token, map[string]string{"type": "check-in"}, nil)
+	monday, wednesday := nextWorkweek(time.Now())
+	a.must(http.StatusCreated, "POST", "/api/leave-management/", emp.token, map[string]string{
+		"start_date": monday.Format(time.DateOnly), "end_date": wednesday.Format(time.DateOnly), "reason": p.leaveReason,
+	}, nil)
+
+	type export struct {
+		Employee struct {
+			ID       string  `json:"id"`
+			FullName *string `json:"full_name"`
+			Erased   bool    `json:"erased"`
+		} `json:"employee"`
+		Events []struct {
+			Type   string         `json:"type"`
+			Data   map[string]any `json:"data"`
+			Erased bool           `json:"erased"`
+		} `json:"events"`
+		Balances []struct {
+			Year        int     `json:"year"`
+			Entitlement float64 `json:"entitlement"`
+			Pending     float64 `json:"pending"`
+		} `json:"balances"`
+		Attendance []struct {
+			Date string `json:"date"`
+		} `json:"attendance"`
+	}
+	path := "/api/employees/" + emp.ID + "/export/"
+	eventually(t, "today's attendance in the read model", func() bool {
+		var x export
+		a.must(http.StatusOK, "GET", path, emp.token, nil, &x)
+		return len(x.Attendance) == 1
+	})
+	for _, u := range []user{admin, emp} {
+		var x export
+		r := a.must(http.StatusOK, "GET", path, u.token, nil, &x)
+		if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			t.Errorf("export as %s: Content-Type %q", u.Role, ct)
+		}
+		types := map[string]map[string]any{}
+		for _, ev := range x.Events {
+			types[ev.Type] = ev.Data
+		}
+		if x.Employee.ID != emp.ID || x.Employee.FullName == nil || *x.Employee.FullName != p.name ||
+			types["employee.registered"]["full_name"] != p.name || types["leave.requested"]["reason"] != p.leaveReason ||
+			types["attendance.checked_in"] == nil || len(x.Attendance) != 1 {
+			t.Errorf("export as %s: %+v", u.Role, x)
+		}
+		thisYear := time.Now().UTC().Year()
+		if n := len(x.Balances); n == 0 || x.Balances[n-1].Year != thisYear || x.Balances[0].Year != 2024 {
+			t.Errorf("export as %s: balances %+v, want 2024 (the hire) to %d", u.Role, x.Balances, thisYear)
+		}
+	}
+	for _, c := range []struct {
+		who  user
+		path string
+		want int
+	}{
+		{mgr, path, http.StatusForbidden},                             // a manager reads a report's records, not their export
+		{auditor, path, http.StatusForbidden},                         // an auditor reads the feed, and exports only their own
+		{other, path, http.StatusNotFound},                            // a colleague does not see her at all
+		{mgr, "/api/employees/" + mgr.ID + "/export/", http.StatusOK}, // everyone gets their own
+		{auditor, "/api/employees/" + auditor.ID + "/export", http.StatusOK},
+		{admin, "/api/employees/00000000-0000-0000-0000-000000000000/export/", http.StatusNotFound},
+		{admin, "/api/employees/not-a-uuid/export/", http.StatusNotFound},
+		{user{}, path, http.StatusUnauthorized},
+	} {
+		if r := a.call("GET", c.path, c.who.token, nil); r.status != c.want {
+			t.Errorf("GET %s as %q = %d, want %d", c.path, c.who.Role, r.status, c.want)
+		}
+	}
+
+	a.must(http.StatusOK, "POST", "/api/employees/"+emp.ID+"/erase/", admin.token, map[string]string{"reason": "asked for"}, nil)
+	body := a.must(http.StatusOK, "GET", path, admin.token, nil, nil).body
+	for _, text := range p.all() {
+		if bytes.Contains(body, []byte(text)) {
+			t.Errorf("the export after erasure holds %q", text)
+		}
+	}
+	var x export
+	if err := json.Unmarshal(body, &x); err != nil {
+		t.Fatal(err)
+	}
+	if !x.Employee.Erased || x.Employee.FullName != nil || len(x.Balances) == 0 || x.Balances[len(x.Balances)-1].Pending == 0 && x.Balances[len(x.Balances)-1].Entitlement == 0 {
+		t.Errorf("export after erasure: %+v", x)
+	}
+}

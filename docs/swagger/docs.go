@@ -754,6 +754,134 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/employees/{id}/erase/": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Admins erase someone's personal data (not their own): the key that seals their name, email, position and the free text written about them in every event is destroyed, so these read as null with erased true everywhere from then on (reads, feed, history, notifications, reports; rebuilt read models too). Their login ends (401). Counts (days, minutes, balances) stay, and the audit seals still verify. The reason is kept in the clear, and must not name the data it erases. Erasing again changes nothing.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "employees"
+                ],
+                "summary": "Erase an employee's personal data",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "makes a retry safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "employee id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "why",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/http.eraseRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/http.EmployeeJSON"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/http.NotFoundProblem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/employees/{id}/export/": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The employee's right of access: every event of their streams (registration and changes, attendance, leave, their notifications) decoded, with personal fields null once erased; their leave balance of each year since their hire; their attendance days since then. Admins, and the employee themself.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "employees"
+                ],
+                "summary": "Everything held about an employee",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "employee id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/http.ExportJSON"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/http.NotFoundProblem"
+                        }
+                    }
+                }
+            }
+        },
         "/api/employees/{id}/history/": {
             "get": {
                 "security": [
@@ -2385,6 +2513,9 @@ const docTemplate = `{
                 "email": {
                     "type": "string"
                 },
+                "erased": {
+                    "type": "boolean"
+                },
                 "full_name": {
                     "type": "string"
                 },
@@ -2496,6 +2627,10 @@ const docTemplate = `{
                 "data": {
                     "type": "object"
                 },
+                "erased": {
+                    "description": "Erased: the personal fields of the event were erased and read as null\nin data.",
+                    "type": "boolean"
+                },
                 "metadata": {
                     "$ref": "#/definitions/eventstore.Metadata"
                 },
@@ -2530,6 +2665,35 @@ const docTemplate = `{
                 "next_after": {
                     "type": "string",
                     "example": "1234.5678"
+                }
+            }
+        },
+        "http.ExportJSON": {
+            "type": "object",
+            "properties": {
+                "attendance": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.AttendanceDayJSON"
+                    }
+                },
+                "balances": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.BalanceJSON"
+                    }
+                },
+                "employee": {
+                    "$ref": "#/definitions/http.EmployeeJSON"
+                },
+                "events": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.EventJSON"
+                    }
+                },
+                "exported_at": {
+                    "type": "string"
                 }
             }
         },
@@ -2770,13 +2934,18 @@ const docTemplate = `{
                     "type": "string",
                     "example": "2024-12-05"
                 },
+                "erased": {
+                    "type": "boolean"
+                },
                 "id": {
                     "type": "string"
                 },
                 "note": {
+                    "description": "null when erased",
                     "type": "string"
                 },
                 "reason": {
+                    "description": "null when erased",
                     "type": "string"
                 },
                 "start_date": {
@@ -3031,10 +3200,15 @@ const docTemplate = `{
                 "employee_id": {
                     "type": "string"
                 },
+                "erased": {
+                    "description": "Erased: the employee's personal data was erased.",
+                    "type": "boolean"
+                },
                 "expected_minutes": {
                     "type": "integer"
                 },
                 "full_name": {
+                    "description": "null when erased",
                     "type": "string"
                 },
                 "late_days": {
@@ -3133,6 +3307,10 @@ const docTemplate = `{
                 "data": {
                     "type": "object",
                     "additionalProperties": {}
+                },
+                "erased": {
+                    "description": "Erased: the personal data of whom it is about was erased; message\nand data are null.",
+                    "type": "boolean"
                 },
                 "id": {
                     "type": "string"
@@ -3678,6 +3856,16 @@ const docTemplate = `{
                 "year": {
                     "type": "integer",
                     "example": 2024
+                }
+            }
+        },
+        "http.eraseRequest": {
+            "type": "object",
+            "properties": {
+                "reason": {
+                    "description": "Reason is kept in the clear: it must not repeat the employee's name,\nemail or position.",
+                    "type": "string",
+                    "example": "erasure requested under GDPR art. 17 on 2024-12-02"
                 }
             }
         },
