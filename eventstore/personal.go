@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -199,6 +200,19 @@ func nullPersonal(pf personalFields, data []byte) ([]byte, error) {
 		fields[f] = json.RawMessage("null")
 	}
 	return json.Marshal(fields)
+}
+
+// PersonalEvents returns the wire names of the registered events that have
+// personal fields.
+func (c *Codec) PersonalEvents() []string {
+	var names []string
+	for name, t := range c.types {
+		if len(t.personal.fields) > 0 {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 // SealStored returns the stored data of an event written before its

@@ -47,6 +47,7 @@ var decoders = []decoderCase{
 	decoderOf[changeLeaveTypeRequest](),
 	decoderOf[changePasswordRequest](),
 	decoderOf[resetPasswordRequest](),
+	decoderOf[eraseRequest](),
 }
 
 // FuzzDecoders feeds arbitrary bodies to every request decoder: each must

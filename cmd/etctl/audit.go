@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/acme/employee-tracking/domain/audit"
 	"github.com/acme/employee-tracking/eventstore/seal"
 	"github.com/acme/employee-tracking/internal/config"
@@ -102,6 +104,12 @@ func exportPack(ctx context.Context, getenv func(string) string, stdout io.Write
 		return err
 	}
 	defer pool.Close()
+	return writePack(ctx, pool, stdout, from, to, path)
+}
+
+// writePack writes the pack of seals from to to (0: the last) of pool's
+// database to path.
+func writePack(ctx context.Context, pool *pgxpool.Pool, stdout io.Writer, from, to int64, path string) error {
 	f, err := os.CreateTemp(filepath.Dir(path), ".pack-*.json")
 	if err != nil {
 		return err

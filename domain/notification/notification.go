@@ -167,13 +167,13 @@ type MarkRead struct {
 func (Raise) command()    {}
 func (MarkRead) command() {}
 
-// subjectOf is the person a notification is about: the employee its data
+// SubjectOf is the person a notification is about: the employee its data
 // names, or else its recipient.
-func subjectOf(c Raise) string {
-	if id, ok := c.Data["employee_id"].(string); ok && id != "" {
+func SubjectOf(recipientID string, data map[string]any) string {
+	if id, ok := data["employee_id"].(string); ok && id != "" {
 		return id
 	}
-	return c.RecipientID
+	return recipientID
 }
 
 // Decide returns the events cmd causes on in at now, or why it is refused.
@@ -201,7 +201,7 @@ func Decide(in Inbox, cmd Command, now time.Time) ([]any, error) {
 		}
 		return []any{Raised{
 			NotificationID: c.NotificationID, RecipientID: c.RecipientID, Type: c.Type, Message: c.Message,
-			Data: c.Data, CauseEventID: c.CauseEventID, RaisedAt: now.UTC(), SubjectID: subjectOf(c),
+			Data: c.Data, CauseEventID: c.CauseEventID, RaisedAt: now.UTC(), SubjectID: SubjectOf(c.RecipientID, c.Data),
 		}}, nil
 	case MarkRead:
 		n, ok := in.Notification(c.NotificationID)
