@@ -50,6 +50,11 @@ func rotateDataKey(ctx context.Context, getenv func(string) string, stdout io.Wr
 	if err != nil {
 		return err
 	}
+	// The idempotency records' secret derives from the data key: the new
+	// one would take a retry for another request.
+	if _, err := pool.Exec(ctx, `DELETE FROM idempotency_keys`); err != nil {
+		return fmt.Errorf("rotate-data-key: forget the idempotency records: %w", err)
+	}
 	fmt.Fprintf(stdout, "wrapped %d keys under the new data key; restart every server and worker with DATA_KEY set to it\n", n)
 	return nil
 }
