@@ -84,7 +84,7 @@ func (m personalMigration) run(ctx context.Context, pack string) error {
 	if _, err := m.pool.Exec(ctx, `DELETE FROM idempotency_keys`); err != nil {
 		return fmt.Errorf("encrypt-personal: forget the idempotency records: %w", err)
 	}
-	fmt.Fprintf(m.out, "sealed the personal fields of %d events; now flush this system's Redis keys (or change REDIS_PREFIX) and run `etctl verify`\n", total)
+	fmt.Fprintf(m.out, "sealed the personal fields of %d events; now flush this system's Redis keys (or change REDIS_PREFIX) and run `etctl rebuild`\n", total)
 	return nil
 }
 
