@@ -56,11 +56,7 @@ func handleExportEmployee(employees query.EmployeeHandler, export query.ExportEm
 			out.Events[i] = eventJSON(ev)
 		}
 		for i, y := range x.Balances {
-			b := y.Balance
-			out.Balances[i] = BalanceJSON{
-				EmployeeID: e.EmployeeID, Year: y.Year, Entitlement: days(b.Entitlement), Used: days(b.Used), Pending: days(b.Pending),
-				Remaining: days(b.Remaining), Available: days(b.Available), AsOf: at,
-			}
+			out.Balances[i] = balanceJSON(e.EmployeeID, y.Year, y.Balance, at)
 		}
 		for i, d := range x.Attendance {
 			out.Attendance[i] = attendanceDayJSON(d)

@@ -337,11 +337,14 @@ func handleGetBalance(employees query.EmployeeHandler, accounts query.LeaveAccou
 		if err != nil {
 			return err
 		}
-		b := acct.Balance(year)
-		return c.JSON(http.StatusOK, BalanceJSON{
-			EmployeeID: e.EmployeeID, Year: year, Entitlement: days(b.Entitlement), Used: days(b.Used), Pending: days(b.Pending),
-			Remaining: days(b.Remaining), Available: days(b.Available), AsOf: asOf.UTC(),
-		})
+		return c.JSON(http.StatusOK, balanceJSON(e.EmployeeID, year, acct.Balance(year), asOf))
+	}
+}
+
+func balanceJSON(employeeID string, year int, b leave.Balance, asOf time.Time) BalanceJSON {
+	return BalanceJSON{
+		EmployeeID: employeeID, Year: year, Entitlement: days(b.Entitlement), Used: days(b.Used), Pending: days(b.Pending),
+		Remaining: days(b.Remaining), Available: days(b.Available), AsOf: asOf.UTC(),
 	}
 }
 

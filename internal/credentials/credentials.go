@@ -75,10 +75,7 @@ func (s *Store) Replace(ctx context.Context, userID string, hash []byte) ([]byte
 		if _, err := tx.Exec(ctx, `UPDATE credentials SET password_hash = $2, updated_at = now() WHERE user_id = $1`, userID, string(hash)); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, EndAllSessions, userID, "password changed")
-		if err == nil {
-			ended, err = pgx.CollectRows(rows, pgx.RowTo[string])
-		}
+		ended, err = endAllSessions(ctx, tx, userID, "password changed")
 		return err
 	})
 	if err != nil {
@@ -96,10 +93,8 @@ func (s *Store) Forget(ctx context.Context, userID string) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM credentials WHERE user_id = $1`, userID); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, EndAllSessions, userID, "erased")
-		if err == nil {
-			ended, err = pgx.CollectRows(rows, pgx.RowTo[string])
-		}
+		var err error
+		ended, err = endAllSessions(ctx, tx, userID, "erased")
 		return err
 	})
 	if err != nil {
@@ -107,6 +102,16 @@ func (s *Store) Forget(ctx context.Context, userID string) error {
 	}
 	s.sessionsEnded(ended)
 	return nil
+}
+
+// endAllSessions runs EndAllSessions in tx and returns the ids of the
+// sessions it ended.
+func endAllSessions(ctx context.Context, tx pgx.Tx, userID, reason string) ([]string, error) {
+	rows, err := tx.Query(ctx, EndAllSessions, userID, reason)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // sessionsEnded tells the API which sessions ended, after their commit.
