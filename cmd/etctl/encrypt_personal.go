@@ -62,12 +62,20 @@ type personalMigration struct {
 }
 
 func (m personalMigration) run(ctx context.Context, pack string) error {
+	plain, err := m.anyPlain(ctx)
+	if err != nil {
+		return err
+	}
+	if !plain {
+		fmt.Fprintln(m.out, "no event holds personal fields in the clear: nothing to seal")
+		return nil
+	}
 	if err := m.restartChain(ctx, pack); err != nil {
 		return err
 	}
 	total, after := 0, int64(0)
 	for {
-		n, last, err := m.rewriteBatch(ctx, after)
+		n, last, err := m.rewriteBatch(ctx, after, true)
 		if err != nil {
 			return err
 		}
@@ -86,6 +94,18 @@ func (m personalMigration) run(ctx context.Context, pack string) error {
 	}
 	fmt.Fprintf(m.out, "sealed the personal fields of %d events; now flush this system's Redis keys (or change REDIS_PREFIX) and run `etctl rebuild`\n", total)
 	return nil
+}
+
+// anyPlain says whether an event holds personal fields in the clear: only
+// then do the seals stand in the way.
+func (m personalMigration) anyPlain(ctx context.Context) (bool, error) {
+	for after := int64(0); ; {
+		n, last, err := m.rewriteBatch(ctx, after, false)
+		if err != nil || n > 0 || last == after {
+			return n > 0, err
+		}
+		after = last
+	}
 }
 
 // restartChain handles the seals a rewrite would break. Without seals there
@@ -160,8 +180,9 @@ func withSubject(typ string, data []byte) ([]byte, error) {
 
 // rewriteBatch seals the events with personal fields after position after,
 // up to a batch of them, in one transaction; it returns how many it rewrote
-// and the last position it looked at (after itself when none is left).
-func (m personalMigration) rewriteBatch(ctx context.Context, after int64) (rewritten int, last int64, err error) {
+// (would rewrite, unless write) and the last position it looked at (after
+// itself when none is left).
+func (m personalMigration) rewriteBatch(ctx context.Context, after int64, write bool) (rewritten int, last int64, err error) {
 	last = after
 	err = pgx.BeginFunc(ctx, m.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT position, type, data::text FROM events
@@ -195,7 +216,7 @@ func (m personalMigration) rewriteBatch(ctx context.Context, after int64) (rewri
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		if len(changed) == 0 {
+		if rewritten = len(changed); rewritten == 0 || !write {
 			return nil
 		}
 		// The events table refuses updates; this is the one sanctioned
@@ -208,7 +229,6 @@ func (m personalMigration) rewriteBatch(ctx context.Context, after int64) (rewri
 				return fmt.Errorf("event %d: %w", r.position, err)
 			}
 		}
-		rewritten = len(changed)
 		_, err = tx.Exec(ctx, `ALTER TABLE events ENABLE TRIGGER events_refuse_update_delete`)
 		return err
 	})
