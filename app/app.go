@@ -43,6 +43,7 @@ type Commands struct {
 	DecideCorrection     command.DecideCorrectionHandler
 	AddLeaveBlock        command.AddLeaveBlockHandler
 	RemoveLeaveBlock     command.RemoveLeaveBlockHandler
+	EraseEmployee        command.EraseEmployeeHandler
 }
 
 // Queries are the use cases that read: the event store, or the read models.
@@ -57,6 +58,7 @@ type Queries struct {
 	TeamOverlap     query.TeamOverlapHandler
 	EventFeed       query.EventFeedHandler
 	EmployeeHistory query.EmployeeHistoryHandler
+	ExportEmployee  query.ExportEmployeeHandler
 	// ReadModels are the reads of the read models.
 	ReadModels  query.ReadModels
 	Seals       query.SealListHandler
@@ -81,6 +83,10 @@ type Deps struct {
 	Seals       query.Seals
 	Credentials command.Credentials
 	ReadModels  query.ReadModels
+	// Keys hold the keys of personal data, which erasing destroys.
+	Keys command.PersonalKeys
+	// ErasableReadModels forget what they show of an erased employee.
+	ErasableReadModels command.ErasableReadModels
 	// PasswordCost is bcrypt's cost for new password hashes.
 	PasswordCost int
 	LeavePolicy  leave.Policy
@@ -102,6 +108,7 @@ func New(d Deps) Application {
 	}
 	s, now := d.Store, command.Now(d.Now)
 	holidays := command.NewRecentHolidays()
+	balances := query.NewLeaveBalanceHandler(s, d.LeavePolicy, d.Now)
 	// The default schedule's zone is the company's; without one, UTC.
 	zone, err := d.DefaultSchedule.Location()
 	if err != nil {
@@ -129,11 +136,12 @@ func New(d Deps) Application {
 			DecideCorrection:     command.NewDecideCorrectionHandler(s, s, now),
 			AddLeaveBlock:        command.NewAddLeaveBlockHandler(s, d.LeavePolicy, now),
 			RemoveLeaveBlock:     command.NewRemoveLeaveBlockHandler(s, now),
+			EraseEmployee:        command.NewEraseEmployeeHandler(s, d.Keys, d.Credentials, d.ErasableReadModels, now),
 		},
 		Queries: Queries{
 			Employee:        query.NewEmployeeHandler(s),
 			Holidays:        query.NewHolidaysHandler(s),
-			LeaveBalance:    query.NewLeaveBalanceHandler(s, d.LeavePolicy, d.Now),
+			LeaveBalance:    balances,
 			LeaveTypes:      query.NewLeaveTypesHandler(s, d.LeavePolicy),
 			LeaveRequest:    query.NewLeaveRequestHandler(s, s),
 			LeaveBlocks:     query.NewLeaveBlocksHandler(s),
@@ -141,6 +149,7 @@ func New(d Deps) Application {
 			TeamOverlap:     query.NewTeamOverlapHandler(query.NewEmployeeHandler(s), d.ReadModels),
 			EventFeed:       query.NewEventFeedHandler(s),
 			EmployeeHistory: query.NewEmployeeHistoryHandler(s),
+			ExportEmployee:  query.NewExportEmployeeHandler(s, balances, d.ReadModels),
 			ReadModels:      d.ReadModels,
 			Seals:           query.NewSealListHandler(d.Seals),
 			VerifySeals:     query.NewVerifySealsHandler(d.Seals),

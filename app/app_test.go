@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/acme/employee-tracking/internal/credentials"
 	"github.com/acme/employee-tracking/internal/eventcodec"
 	"github.com/acme/employee-tracking/internal/testdb"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // clock is a settable clock for the commands.
@@ -45,14 +47,14 @@ func (c *clock) advance(d time.Duration) {
 func newApp(t *testing.T) (app.Application, *eventstore.Store, *clock) {
 	t.Helper()
 	pool := testdb.New(t)
-	codec, err := eventcodec.New()
+	codec, keys, _, err := eventcodec.Open(context.Background(), pool, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	store := eventstore.New(pool, codec)
 	c := &clock{t: time.Date(2024, 12, 2, 7, 0, 0, 0, time.UTC)}
 	a := app.New(app.Deps{
-		Store: store, Credentials: credentials.New(pool), PasswordCost: bcrypt.MinCost,
+		Store: store, Credentials: credentials.New(pool), PasswordCost: bcrypt.MinCost, Keys: keys, ErasableReadModels: readmodel.NewQueries(pool),
 		LeavePolicy: leave.DefaultPolicy(), Now: c.now,
 		DefaultSchedule: employee.Schedule{Timezone: "UTC", WorkStart: 8 * 60, WorkEnd: 17 * 60, Workdays: []int{1, 2, 3, 4, 5}},
 	})

@@ -18,11 +18,13 @@ type Codec struct {
 	types map[string]codecType
 	mu    sync.RWMutex
 	up    map[upcastKey]func(json.RawMessage) (json.RawMessage, error)
+	keys  Keys
 }
 
 type codecType struct {
-	typ     reflect.Type
-	version int
+	typ      reflect.Type
+	version  int
+	personal personalFields
 }
 
 type upcastKey struct {
@@ -59,7 +61,11 @@ func NewCodec(payloads ...any) (*Codec, error) {
 		if version < 1 {
 			return nil, fmt.Errorf("eventstore: codec: %T has schema version %d, want >= 1", v, version)
 		}
-		c.types[name] = codecType{typ: typ, version: version}
+		personal, err := personalFieldsOf(typ)
+		if err != nil {
+			return nil, fmt.Errorf("eventstore: codec: %w", err)
+		}
+		c.types[name] = codecType{typ: typ, version: version, personal: personal}
 	}
 	return c, nil
 }
@@ -113,7 +119,7 @@ func (c *Codec) CheckUpcasters() error {
 }
 
 // Encode returns the wire name, schema version and JSON of p, whose type must
-// be registered.
+// be registered, as stored: its personal fields sealed.
 func (c *Codec) Encode(p Payload) (name string, schemaVersion int, data []byte, err error) {
 	if p == nil || (reflect.TypeOf(p).Kind() == reflect.Pointer && reflect.ValueOf(p).IsNil()) {
 		return "", 0, nil, errors.New("eventstore: encode: nil payload")
@@ -130,37 +136,74 @@ func (c *Codec) Encode(p Payload) (name string, schemaVersion int, data []byte, 
 	if err != nil {
 		return "", 0, nil, fmt.Errorf("eventstore: encode %q: %w", name, err)
 	}
+	if len(t.personal.fields) > 0 {
+		if data, err = c.sealPersonal(name, t.personal, data); err != nil {
+			return "", 0, nil, err
+		}
+	}
 	return name, t.version, data, nil
 }
 
-// Decode upcasts data from schemaVersion to the current version of the named
-// event and decodes it into a value of the registered type.
+// Decode opens the personal fields of stored data, upcasts it from
+// schemaVersion to the current version of the named event and decodes it into
+// a value of the registered type. Erased personal fields decode as zero values.
 func (c *Codec) Decode(name string, schemaVersion int, data []byte) (Payload, error) {
+	p, _, _, err := c.decode(name, schemaVersion, data)
+	return p, err
+}
+
+// DecodeEvent sets the Payload, Plain and Erased of e from its stored data.
+func (c *Codec) DecodeEvent(e *Event) error {
+	p, plain, erased, err := c.decode(e.Type, e.SchemaVersion, e.Data)
+	if err != nil {
+		return err
+	}
+	e.Payload, e.Plain, e.Erased = p, plain, erased
+	return nil
+}
+
+func (c *Codec) decode(name string, schemaVersion int, data []byte) (p Payload, plain json.RawMessage, erased bool, err error) {
 	t, ok := c.types[name]
 	if !ok {
-		return nil, fmt.Errorf("%w: %q", ErrUnknownEvent, name)
+		return nil, nil, false, fmt.Errorf("%w: %q", ErrUnknownEvent, name)
 	}
 	if schemaVersion < 1 || schemaVersion > t.version {
-		return nil, fmt.Errorf("eventstore: decode %q: schema version %d, current is %d", name, schemaVersion, t.version)
+		return nil, nil, false, fmt.Errorf("eventstore: decode %q: schema version %d, current is %d", name, schemaVersion, t.version)
 	}
-	raw := json.RawMessage(data)
+	raw, erased, err := c.openPersonal(name, data)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("eventstore: decode %q: %w", name, err)
+	}
 	if schemaVersion < t.version {
-		c.mu.RLock()
-		defer c.mu.RUnlock()
-		for v := schemaVersion; v < t.version; v++ {
-			up, ok := c.up[upcastKey{name, v}]
-			if !ok {
-				return nil, fmt.Errorf("eventstore: decode %q: no upcaster from schema version %d", name, v)
-			}
-			var err error
-			if raw, err = up(raw); err != nil {
-				return nil, fmt.Errorf("eventstore: upcast %q from schema version %d: %w", name, v, err)
-			}
+		if raw, err = c.upcast(name, schemaVersion, t.version, raw); err != nil {
+			return nil, nil, false, err
+		}
+	}
+	if erased {
+		if raw, err = nullPersonal(t.personal, raw); err != nil {
+			return nil, nil, false, fmt.Errorf("eventstore: decode %q: %w", name, err)
 		}
 	}
 	ptr := reflect.New(t.typ)
 	if err := json.Unmarshal(raw, ptr.Interface()); err != nil {
-		return nil, fmt.Errorf("eventstore: decode %q: %w", name, err)
+		return nil, nil, false, fmt.Errorf("eventstore: decode %q: %w", name, err)
 	}
-	return ptr.Elem().Interface().(Payload), nil
+	return ptr.Elem().Interface().(Payload), raw, erased, nil
+}
+
+// upcast brings raw from schema version from up to version to.
+func (c *Codec) upcast(name string, from, to int, raw json.RawMessage) (json.RawMessage, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for v := from; v < to; v++ {
+		up, ok := c.up[upcastKey{name, v}]
+		if !ok {
+			return nil, fmt.Errorf("eventstore: decode %q: no upcaster from schema version %d", name, v)
+		}
+		var err error
+		if raw, err = up(raw); err != nil {
+			return nil, fmt.Errorf("eventstore: upcast %q from schema version %d: %w", name, v, err)
+		}
+	}
+	return raw, nil
 }

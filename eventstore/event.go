@@ -47,10 +47,16 @@ type Event struct {
 	Version       int64
 	Type          string
 	SchemaVersion int
-	Data          json.RawMessage
+	Data          json.RawMessage // as stored, personal fields sealed
 	Metadata      Metadata
 	RecordedAt    time.Time
 	Payload       Payload // decoded by the codec, after upcasting
+	// Plain is Data with its personal fields opened (null when erased), after
+	// upcasting: what readers are shown.
+	Plain json.RawMessage
+	// Erased says that the event's personal fields were erased: they read as
+	// null in Plain and as zero values in Payload.
+	Erased bool
 }
 
 // Cursor returns the feed position of e.

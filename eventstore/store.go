@@ -296,11 +296,9 @@ func (s *Store) decode(events []Event) error {
 func (s *Store) decodeRange(events []Event) error {
 	for i := range events {
 		e := &events[i]
-		p, err := s.codec.Decode(e.Type, e.SchemaVersion, e.Data)
-		if err != nil {
+		if err := s.codec.DecodeEvent(e); err != nil {
 			return fmt.Errorf("eventstore: event %d (%s v%d): %w", e.Position, e.StreamID, e.Version, err)
 		}
-		e.Payload = p
 	}
 	return nil
 }

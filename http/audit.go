@@ -23,6 +23,9 @@ type EventJSON struct {
 	Data       json.RawMessage `json:"data" swaggertype:"object"`
 	Metadata   MetadataJSON    `json:"metadata"`
 	RecordedAt time.Time       `json:"recorded_at"`
+	// Erased: the personal fields of the event were erased and read as null
+	// in data.
+	Erased bool `json:"erased,omitempty"`
 }
 
 // MetadataJSON says who caused an event and on behalf of which request. Its
@@ -39,11 +42,11 @@ type MetadataJSON struct {
 func eventJSON(e query.Event) EventJSON {
 	m := e.Metadata
 	return EventJSON{
-		Position: e.Position, Cursor: e.Cursor().String(), StreamID: e.StreamID, Version: e.Version, Type: e.Type, Data: e.Data,
+		Position: e.Position, Cursor: e.Cursor().String(), StreamID: e.StreamID, Version: e.Version, Type: e.Type, Data: e.Plain,
 		Metadata: MetadataJSON{
 			Actor: m.Actor, RequestID: m.RequestID, IdempotencyKey: m.IdempotencyKey, CausationID: m.CausationID, CorrelationID: m.CorrelationID,
 		},
-		RecordedAt: e.RecordedAt,
+		RecordedAt: e.RecordedAt, Erased: e.Erased,
 	}
 }
 

@@ -21,19 +21,20 @@ type CorrectionJSON struct {
 	Date        string     `json:"date" example:"2024-12-02"`
 	CheckIn     *time.Time `json:"check_in"`
 	CheckOut    *time.Time `json:"check_out"`
-	Reason      string     `json:"reason"`
+	Reason      *string    `json:"reason"` // null when erased
 	Status      string     `json:"status" enums:"pending,approved,rejected"`
 	RequestedBy string     `json:"requested_by"`
 	CreatedAt   time.Time  `json:"created_at"`
 	DecidedBy   *string    `json:"decided_by"`
 	DecidedAt   *time.Time `json:"decided_at"`
-	Note        string     `json:"note"`
+	Note        *string    `json:"note"` // null when erased
+	Erased      bool       `json:"erased,omitempty"`
 }
 
 func correctionJSON(c attendance.Correction) CorrectionJSON {
 	out := CorrectionJSON{
 		ID: c.ID, EmployeeID: c.EmployeeID, Date: c.Date.String(), CheckIn: optionalTime(c.CheckIn), CheckOut: optionalTime(c.CheckOut),
-		Reason: c.Reason, Status: string(c.Status), RequestedBy: c.RequestedBy, CreatedAt: c.RequestedAt, Note: c.Note,
+		Reason: &c.Reason, Status: string(c.Status), RequestedBy: c.RequestedBy, CreatedAt: c.RequestedAt, Note: &c.Note,
 	}
 	if c.DecidedBy != "" {
 		by, at := c.DecidedBy, c.DecidedAt
@@ -44,8 +45,9 @@ func correctionJSON(c attendance.Correction) CorrectionJSON {
 
 func correctionViewJSON(v query.CorrectionView) CorrectionJSON {
 	return CorrectionJSON{
-		ID: v.ID, EmployeeID: v.EmployeeID, Date: v.Date.String(), CheckIn: v.CheckIn, CheckOut: v.CheckOut, Reason: v.Reason,
-		Status: v.Status, RequestedBy: v.RequestedBy, CreatedAt: v.CreatedAt, DecidedBy: v.DecidedBy, DecidedAt: v.DecidedAt, Note: v.Note,
+		ID: v.ID, EmployeeID: v.EmployeeID, Date: v.Date.String(), CheckIn: v.CheckIn, CheckOut: v.CheckOut,
+		Reason: personal(v.Reason, v.Erased), Status: v.Status, RequestedBy: v.RequestedBy, CreatedAt: v.CreatedAt,
+		DecidedBy: v.DecidedBy, DecidedAt: v.DecidedAt, Note: personal(v.Note, v.Erased), Erased: v.Erased,
 	}
 }
 

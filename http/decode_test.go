@@ -50,6 +50,7 @@ var decoders = []decoderCase{
 	decoderOf[adjustmentRequest](),
 	decoderOf[correctionRequest](),
 	decoderOf[leaveBlockRequest](),
+	decoderOf[eraseRequest](),
 }
 
 // FuzzDecoders feeds arbitrary bodies to every request decoder: each must
@@ -173,7 +174,7 @@ func FuzzRequestText(f *testing.F) {
 	f.Fuzz(func(t *testing.T, query, key string) {
 		e := echo.New()
 		e.HTTPErrorHandler = errorHandler(slog.New(slog.DiscardHandler))
-		e.Use(checkQueryText, idempotent(nil, time.Now, time.Hour))
+		e.Use(checkQueryText, idempotent(nil, nil, time.Now, time.Hour))
 		ran := false
 		e.GET("/", func(c echo.Context) error {
 			ran = true

@@ -28,23 +28,26 @@ func scheduleJSON(s employee.Schedule) ScheduleJSON {
 	return ScheduleJSON{Timezone: s.Timezone, WorkStart: s.WorkStart.String(), WorkEnd: s.WorkEnd.String(), GraceMinutes: s.GraceMinutes, Workdays: s.Workdays}
 }
 
-// EmployeeJSON is an employee on the wire.
+// EmployeeJSON is an employee on the wire. An erased employee's email, name
+// and position are null.
 type EmployeeJSON struct {
 	ID        string       `json:"id"`
-	Email     string       `json:"email"`
-	FullName  string       `json:"full_name"`
+	Email     *string      `json:"email"`
+	FullName  *string      `json:"full_name"`
 	Role      string       `json:"role" enums:"employee,manager,admin,auditor"`
 	ManagerID *string      `json:"manager_id"`
-	Position  string       `json:"position"`
+	Position  *string      `json:"position"`
 	HireDate  string       `json:"hire_date" example:"2024-01-15"`
 	Schedule  ScheduleJSON `json:"schedule"`
 	Active    bool         `json:"active"`
+	Erased    bool         `json:"erased,omitempty"`
 }
 
 func employeeJSON(e employee.Employee) EmployeeJSON {
 	out := EmployeeJSON{
-		ID: e.EmployeeID, Email: e.Email, FullName: e.FullName, Role: string(e.Role), Position: e.Position,
-		HireDate: e.HireDate.String(), Schedule: scheduleJSON(e.Schedule), Active: e.Active,
+		ID: e.EmployeeID, Email: personal(e.Email, e.Erased), FullName: personal(e.FullName, e.Erased), Role: string(e.Role),
+		Position: personal(e.Position, e.Erased), HireDate: e.HireDate.String(), Schedule: scheduleJSON(e.Schedule), Active: e.Active,
+		Erased: e.Erased,
 	}
 	if e.ManagerID != "" {
 		m := e.ManagerID
@@ -55,8 +58,9 @@ func employeeJSON(e employee.Employee) EmployeeJSON {
 
 func employeeViewJSON(v query.EmployeeView) EmployeeJSON {
 	return EmployeeJSON{
-		ID: v.ID, Email: v.Email, FullName: v.FullName, Role: v.Role, ManagerID: v.ManagerID, Position: v.Position,
-		HireDate: v.HireDate.String(), Schedule: scheduleJSON(v.Schedule), Active: v.Active,
+		ID: v.ID, Email: personal(v.Email, v.Erased), FullName: personal(v.FullName, v.Erased), Role: v.Role, ManagerID: v.ManagerID,
+		Position: personal(v.Position, v.Erased), HireDate: v.HireDate.String(), Schedule: scheduleJSON(v.Schedule), Active: v.Active,
+		Erased: v.Erased,
 	}
 }
 

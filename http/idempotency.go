@@ -3,6 +3,10 @@ package http
 import (
 	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -27,7 +31,12 @@ const (
 // same key with another request is a 409. Server errors are not stored, so
 // the client may retry them. A key is remembered for ttl: after that, the
 // key is free again, whatever ExpireIdempotencyKeys has deleted yet.
-func idempotent(pool *pgxpool.Pool, now func() time.Time, ttl time.Duration) echo.MiddlewareFunc {
+//
+// Requests carry passwords and responses personal data, so neither is kept
+// readable: a request is recognised by its HMAC under secret, and its response
+// is stored sealed under a key derived from secret and the request itself,
+// which only a repeat of the request can derive again.
+func idempotent(pool *pgxpool.Pool, secret []byte, now func() time.Time, ttl time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			key := c.Request().Header.Get(headerIdempotencyKey)
@@ -44,16 +53,20 @@ func idempotent(pool *pgxpool.Pool, now func() time.Time, ttl time.Duration) ech
 			}
 			c.Request().Body = io.NopCloser(bytes.NewReader(body))
 			user := mustPrincipal(c).EmployeeID
-			sum := sha256.Sum256(append([]byte(c.Request().URL.Path+"\x00"), body...))
+			req := recognise(secret, c.Request().URL.Path, body)
 			ctx := c.Request().Context()
 
-			stored, err := claimKey(ctx, pool, user, key, sum[:], now(), ttl)
+			stored, err := claimKey(ctx, pool, user, key, req.hash, now(), ttl)
 			if err != nil {
 				return err
 			}
 			if stored != nil {
+				first, err := req.open(stored.body)
+				if err != nil {
+					return fmt.Errorf("idempotency: open the stored response: %w", err)
+				}
 				c.Response().Header().Set("Idempotent-Replayed", "true")
-				return c.Blob(stored.status, stored.contentType, stored.body)
+				return c.Blob(stored.status, stored.contentType, first)
 			}
 
 			rec := &recorder{ResponseWriter: c.Response().Writer}
@@ -68,10 +81,47 @@ func idempotent(pool *pgxpool.Pool, now func() time.Time, ttl time.Duration) ech
 				return err
 			}
 			_, err = pool.Exec(done, `UPDATE idempotency_keys SET status = $3, content_type = $4, body = $5
-				WHERE user_id = $1 AND key = $2`, user, key, status, c.Response().Header().Get(echo.HeaderContentType), rec.body.Bytes())
+				WHERE user_id = $1 AND key = $2`, user, key, status, c.Response().Header().Get(echo.HeaderContentType), req.seal(rec.body.Bytes()))
 			return err
 		}
 	}
+}
+
+// recognised is what the idempotency store keeps of a request: hash
+// recognises a repeat, sealer seals and opens its response.
+type recognised struct {
+	hash   []byte
+	sealer cipher.AEAD
+}
+
+// recognise derives, from secret, the request's path and body: the HMAC that
+// recognises a repeat, and the key of its stored response.
+func recognise(secret []byte, path string, body []byte) recognised {
+	sum := func(purpose string) []byte {
+		m := hmac.New(sha256.New, secret)
+		m.Write([]byte(purpose + "\x00" + path + "\x00"))
+		m.Write(body)
+		return m.Sum(nil)
+	}
+	block, _ := aes.NewCipher(sum("response key")) // a 32-byte key never fails
+	sealer, _ := cipher.NewGCM(block)
+	return recognised{hash: sum("request"), sealer: sealer}
+}
+
+// seal encrypts a response: the key is the request's own, so one nonce of
+// zeros would do, but a random one costs nothing.
+func (r recognised) seal(response []byte) []byte {
+	nonce := make([]byte, r.sealer.NonceSize(), r.sealer.NonceSize()+len(response)+r.sealer.Overhead())
+	rand.Read(nonce)
+	return r.sealer.Seal(nonce, nonce, response, nil)
+}
+
+func (r recognised) open(sealed []byte) ([]byte, error) {
+	n := r.sealer.NonceSize()
+	if len(sealed) < n {
+		return nil, errors.New("sealed response too short")
+	}
+	return r.sealer.Open(nil, sealed[:n], sealed[n:], nil)
 }
 
 // idempotencyKeyProblem says what is wrong with an Idempotency-Key, "" when

@@ -31,19 +31,22 @@ type LeaveRequestJSON struct {
 	// Days is the leave the request counts, in days: 0.5 for a half day,
 	// hours/8 for hours.
 	Days      float64    `json:"days" example:"4"`
-	Reason    string     `json:"reason"`
+	Reason    *string    `json:"reason"` // null when erased
 	Status    string     `json:"status" enums:"pending,approved,rejected,cancelled"`
 	CreatedAt time.Time  `json:"created_at"`
 	DecidedBy *string    `json:"decided_by"`
 	DecidedAt *time.Time `json:"decided_at"`
-	Note      string     `json:"note"`
+	Note      *string    `json:"note"` // null when erased
+	Erased    bool       `json:"erased,omitempty"`
 }
 
-func leaveRequestJSON(r leave.RequestState) LeaveRequestJSON {
+// leaveRequestJSON is r of an employee whose personal data is erased or not.
+func leaveRequestJSON(r leave.RequestState, erased bool) LeaveRequestJSON {
 	out := LeaveRequestJSON{
 		ID: r.ID, EmployeeID: r.EmployeeID, LeaveType: r.LeaveType, HalfDay: optionalText(r.HalfDay), Hours: optionalHours(r.Hours),
 		StartDate: r.Start.String(), EndDate: r.End.String(), Days: days(r.Amount),
-		Reason: r.Reason, Status: string(r.Status), CreatedAt: r.RequestedAt, Note: r.Note,
+		Reason: personal(r.Reason, erased), Status: string(r.Status), CreatedAt: r.RequestedAt, Note: personal(r.Note, erased),
+		Erased: erased,
 	}
 	if r.DecidedBy != "" {
 		by, at := r.DecidedBy, r.DecidedAt
@@ -56,7 +59,8 @@ func leaveViewJSON(v query.LeaveRequestView) LeaveRequestJSON {
 	return LeaveRequestJSON{
 		ID: v.ID, EmployeeID: v.EmployeeID, LeaveType: v.LeaveType, HalfDay: optionalText(v.HalfDay), Hours: optionalHours(v.Hours),
 		StartDate: v.StartDate.String(), EndDate: v.EndDate.String(), Days: math.Round(v.Days*100) / 100,
-		Reason: v.Reason, Status: v.Status, CreatedAt: v.CreatedAt, DecidedBy: v.DecidedBy, DecidedAt: v.DecidedAt, Note: v.Note,
+		Reason: personal(v.Reason, v.Erased), Status: v.Status, CreatedAt: v.CreatedAt, DecidedBy: v.DecidedBy, DecidedAt: v.DecidedAt,
+		Note: personal(v.Note, v.Erased), Erased: v.Erased,
 	}
 }
 
@@ -142,7 +146,7 @@ func handleRequestLeave(request command.RequestLeaveHandler, overlap query.TeamO
 		if err != nil {
 			return err
 		}
-		return created(c, NewLeaveRequestJSON{LeaveRequestJSON: leaveRequestJSON(r), TeamOverlap: team})
+		return created(c, NewLeaveRequestJSON{LeaveRequestJSON: leaveRequestJSON(r, false), TeamOverlap: team})
 	}
 }
 
@@ -245,14 +249,15 @@ func handleGetLeave(employees query.EmployeeHandler, requests query.LeaveRequest
 		if err != nil {
 			return err
 		}
-		if _, err := visibleEmployeeID(c, employees, owner); err != nil {
+		e, err := visibleEmployeeID(c, employees, owner)
+		if err != nil {
 			return err
 		}
 		r, err := requests.Handle(ctx, id)
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, leaveRequestJSON(r))
+		return c.JSON(http.StatusOK, leaveRequestJSON(r, e.Erased))
 	}
 }
 
@@ -304,7 +309,7 @@ func handleDecideLeave(decide command.DecideLeaveHandler) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, leaveRequestJSON(r))
+		return c.JSON(http.StatusOK, leaveRequestJSON(r, false))
 	}
 }
 
@@ -333,7 +338,7 @@ func handleCancelLeave(cancel command.CancelLeaveHandler) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, leaveRequestJSON(r))
+		return c.JSON(http.StatusOK, leaveRequestJSON(r, false))
 	}
 }
 

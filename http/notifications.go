@@ -16,14 +16,22 @@ type NotificationJSON struct {
 	ID        string         `json:"id"`
 	Seq       int64          `json:"seq" example:"7"`
 	Type      string         `json:"type" enums:"lateness,absence,low_leave_balance,leave_requested,leave_decided,open_check_in,missing_checkout,correction_requested,correction_decided"`
-	Message   string         `json:"message" example:"Ayşe Yılmaz checked in 17 minutes late on 2024-12-02."`
+	Message   *string        `json:"message" example:"Ayşe Yılmaz checked in 17 minutes late on 2024-12-02."`
 	Data      map[string]any `json:"data"`
 	CreatedAt time.Time      `json:"created_at"`
 	Read      bool           `json:"read"`
+	// Erased: the personal data of whom it is about was erased; message
+	// and data are null.
+	Erased bool `json:"erased,omitempty"`
 }
 
 func notificationJSON(n query.NotificationView) NotificationJSON {
-	return NotificationJSON{ID: n.ID, Seq: n.Seq, Type: n.Type, Message: n.Message, Data: n.Data, CreatedAt: n.CreatedAt, Read: n.Read}
+	out := NotificationJSON{ID: n.ID, Seq: n.Seq, Type: n.Type, Message: personal(n.Message, n.Erased), Data: n.Data, CreatedAt: n.CreatedAt,
+		Read: n.Read, Erased: n.Erased}
+	if n.Erased {
+		out.Data = nil
+	}
+	return out
 }
 
 // NotificationPage is a page of notifications; next_after is a seq.
@@ -101,8 +109,9 @@ func handleMarkRead(mark command.MarkNotificationReadHandler) echo.HandlerFunc {
 			return err
 		}
 		n := r.Notification
-		return c.JSON(http.StatusOK, NotificationJSON{
+		return c.JSON(http.StatusOK, notificationJSON(query.NotificationView{
 			ID: n.ID, Seq: r.Seq, Type: string(n.Type), Message: n.Message, Data: n.Data, CreatedAt: n.RaisedAt, Read: n.Read,
-		})
+			Erased: r.Erased,
+		}))
 	}
 }

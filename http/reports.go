@@ -20,7 +20,7 @@ import (
 // MonthlyRowJSON is one employee's month.
 type MonthlyRowJSON struct {
 	EmployeeID      string  `json:"employee_id"`
-	FullName        string  `json:"full_name"`
+	FullName        *string `json:"full_name"` // null when erased
 	DaysWorked      int     `json:"days_worked"`
 	WorkedMinutes   int     `json:"worked_minutes"`
 	WorkedHours     float64 `json:"worked_hours"`
@@ -34,6 +34,8 @@ type MonthlyRowJSON struct {
 	ReviewDays int `json:"review_days"`
 	// CorrectedDays are the days an approved correction changed.
 	CorrectedDays int `json:"corrected_days"`
+	// Erased: the employee's personal data was erased.
+	Erased bool `json:"erased,omitempty"`
 }
 
 // MonthlyReportJSON is the monthly work report.
@@ -47,7 +49,12 @@ type MonthlyReportJSON struct {
 func monthlyReportJSON(r query.MonthlyReport) MonthlyReportJSON {
 	out := MonthlyReportJSON{Year: r.Year, Month: r.Month, AsOfPosition: r.AsOfPosition, Employees: make([]MonthlyRowJSON, len(r.Employees))}
 	for i, e := range r.Employees {
-		out.Employees[i] = MonthlyRowJSON(e)
+		out.Employees[i] = MonthlyRowJSON{
+			EmployeeID: e.EmployeeID, FullName: personal(e.FullName, e.Erased), DaysWorked: e.DaysWorked,
+			WorkedMinutes: e.WorkedMinutes, WorkedHours: e.WorkedHours, ExpectedMinutes: e.ExpectedMinutes, LateDays: e.LateDays,
+			LateMinutes: e.LateMinutes, LeaveDays: e.LeaveDays, AbsentDays: e.AbsentDays, OvertimeMinutes: e.OvertimeMinutes,
+			ReviewDays: e.ReviewDays, Erased: e.Erased,
+		}
 	}
 	return out
 }
@@ -124,7 +131,7 @@ var reportHeader = []string{
 
 func reportCells(r MonthlyRowJSON) []string {
 	return []string{
-		csvText(r.EmployeeID), csvText(r.FullName), strconv.Itoa(r.DaysWorked), strconv.Itoa(r.WorkedMinutes),
+		csvText(r.EmployeeID), csvText(text(r.FullName)), strconv.Itoa(r.DaysWorked), strconv.Itoa(r.WorkedMinutes),
 		strconv.FormatFloat(r.WorkedHours, 'f', 2, 64), strconv.Itoa(r.ExpectedMinutes), strconv.Itoa(r.LateDays),
 		strconv.Itoa(r.LateMinutes), strconv.Itoa(r.LeaveDays), strconv.Itoa(r.AbsentDays), strconv.Itoa(r.OvertimeMinutes),
 		strconv.Itoa(r.ReviewDays), strconv.Itoa(r.CorrectedDays),
@@ -162,7 +169,7 @@ func writeXLSX(c echo.Context, filename string, r MonthlyReportJSON) error {
 	}
 	for i, row := range r.Employees {
 		cells := []any{
-			row.EmployeeID, row.FullName, row.DaysWorked, row.WorkedMinutes, row.WorkedHours, row.ExpectedMinutes,
+			row.EmployeeID, text(row.FullName), row.DaysWorked, row.WorkedMinutes, row.WorkedHours, row.ExpectedMinutes,
 			row.LateDays, row.LateMinutes, row.LeaveDays, row.AbsentDays, row.OvertimeMinutes, row.ReviewDays,
 			row.CorrectedDays,
 		}
@@ -229,7 +236,7 @@ func reportPDF(r MonthlyReportJSON) *fpdf.Fpdf {
 	pdf.SetFont(reportFont, "", 9)
 	for _, row := range r.Employees {
 		cells := []string{
-			row.FullName, strconv.Itoa(row.DaysWorked), strconv.FormatFloat(row.WorkedHours, 'f', 2, 64),
+			text(row.FullName), strconv.Itoa(row.DaysWorked), strconv.FormatFloat(row.WorkedHours, 'f', 2, 64),
 			strconv.FormatFloat(float64(row.ExpectedMinutes)/60, 'f', 2, 64), strconv.Itoa(row.LateDays),
 			strconv.Itoa(row.LateMinutes), strconv.Itoa(row.LeaveDays), strconv.Itoa(row.AbsentDays), strconv.Itoa(row.OvertimeMinutes),
 			strconv.Itoa(row.ReviewDays), strconv.Itoa(row.CorrectedDays),

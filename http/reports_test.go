@@ -31,7 +31,7 @@ func TestCSVCellsAreNeverFormulas(t *testing.T) {
 	}
 	report := MonthlyReportJSON{Year: 2024, Month: 12}
 	for _, tt := range tests {
-		report.Employees = append(report.Employees, MonthlyRowJSON{EmployeeID: "e", FullName: tt.name, OvertimeMinutes: -30})
+		report.Employees = append(report.Employees, MonthlyRowJSON{EmployeeID: "e", FullName: &tt.name, OvertimeMinutes: -30})
 	}
 	rec := httptest.NewRecorder()
 	c := echo.New().NewContext(httptest.NewRequest(http.MethodGet, "/", nil), rec)
@@ -63,7 +63,7 @@ func TestPDFRepeatsItsHeaderOnEveryPage(t *testing.T) {
 	t.Parallel()
 	report := MonthlyReportJSON{Year: 2024, Month: 12}
 	for i := range 3000 {
-		report.Employees = append(report.Employees, MonthlyRowJSON{EmployeeID: "e", FullName: "Ayşe Yılmaz " + strconv.Itoa(i), ReviewDays: 1, CorrectedDays: 1})
+		report.Employees = append(report.Employees, MonthlyRowJSON{EmployeeID: "e", FullName: personal("Ayşe Yılmaz "+strconv.Itoa(i), false), ReviewDays: 1, CorrectedDays: 1})
 	}
 	pdf := reportPDF(report)
 	pdf.SetCompression(false)

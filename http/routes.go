@@ -88,6 +88,8 @@ func (s *Server) routes(d Deps) {
 		{http.MethodGet, "/employees/:id", access.EmployeeRead, inHandler, handleGetEmployee(employees)},
 		{http.MethodPatch, "/employees/:id", access.EmployeeChange, inHandler, handlePatchEmployee(cmds.ChangeEmployee, people, sessions)},
 		{http.MethodGet, "/employees/:id/history", access.EmployeeHistory, inHandler, handleEmployeeHistory(employees, qs.EmployeeHistory)},
+		{http.MethodPost, "/employees/:id/erase", access.EmployeeErase, inHandler, handleEraseEmployee(cmds.EraseEmployee)},
+		{http.MethodGet, "/employees/:id/export", access.EmployeeExport, inHandler, handleExportEmployee(employees, qs.ExportEmployee, d.Now)},
 
 		{http.MethodPost, "/attendance", access.AttendanceRecord, atRoute, handleAttendance(cmds.RecordAttendance)},
 		{http.MethodGet, "/attendance", access.EmployeeRead, inHandler, handleListAttendance(employees, qs.ReadModels, d.Now)},
@@ -129,7 +131,7 @@ func (s *Server) routes(d Deps) {
 		{http.MethodGet, "/events/:position/proof", access.AuditRead, atRoute, handleEventProof(qs.EventProof)},
 		{http.MethodGet, "/audit/seals", access.AuditRead, atRoute, handleSeals(qs.Seals)},
 		{http.MethodGet, "/audit/verify", access.AuditRead, atRoute, handleVerifySeals(qs.VerifySeals)},
-	}, idempotent(d.Pool, d.Now, set.IdempotencyKeyTTL))
+	}, idempotent(d.Pool, set.IdempotencySecret, d.Now, set.IdempotencyKeyTTL))
 }
 
 // add registers routes on g. A public route runs as it is; any other runs

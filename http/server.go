@@ -67,6 +67,9 @@ type Settings struct {
 	AccessTokenTTL    time.Duration
 	RefreshTokenTTL   time.Duration
 	IdempotencyKeyTTL time.Duration // how long a POST's Idempotency-Key is remembered
+	// IdempotencySecret keys what the idempotency store keeps of requests
+	// and responses; every instance of the API shares it.
+	IdempotencySecret []byte
 	// CORSOrigins may call the API from a browser; none means same origin.
 	CORSOrigins []string
 	// PasswordCost is bcrypt's cost of the stored hashes, which a login of

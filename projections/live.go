@@ -26,5 +26,8 @@ func raisedView(r notification.Raised, seq int64) query.NotificationView {
 	if data == nil {
 		data = map[string]any{}
 	}
-	return query.NotificationView{ID: r.NotificationID, Seq: seq, Type: string(r.Type), Message: r.Message, Data: data, CreatedAt: r.RaisedAt.UTC()}
+	// A notification is never raised without a message (notification.Decide):
+	// an empty one was erased.
+	return query.NotificationView{ID: r.NotificationID, Seq: seq, Type: string(r.Type), Message: r.Message, Data: data, CreatedAt: r.RaisedAt.UTC(),
+		Erased: r.Message == ""}
 }

@@ -33,6 +33,9 @@ type Credentials interface {
 	Replace(ctx context.Context, userID string, hash []byte) (old []byte, err error)
 	// Restore puts old back, unless the hash is no longer replaced.
 	Restore(ctx context.Context, userID string, old, replaced []byte) error
+	// Forget deletes a user's credentials and ends all their sessions: the
+	// login of an erased employee is gone.
+	Forget(ctx context.Context, userID string) error
 	// AdminExists reports whether the email is taken or an admin exists.
 	AdminExists(ctx context.Context, email string) (bool, error)
 }

@@ -19,6 +19,9 @@ type MarkNotificationRead struct {
 type MarkedRead struct {
 	Notification notification.Notification
 	Seq          int64
+	// Erased: the personal data of whom it is about was erased, its
+	// message and data with it.
+	Erased bool
 }
 
 // MarkNotificationReadHandler marks notifications read.
@@ -53,7 +56,7 @@ func (h MarkNotificationReadHandler) Handle(ctx context.Context, cmd MarkNotific
 	out := MarkedRead{Notification: n}
 	for _, e := range d.stored {
 		if r, ok := e.Payload.(notification.Raised); ok && r.NotificationID == cmd.NotificationID {
-			out.Seq = e.Version
+			out.Seq, out.Erased = e.Version, e.Erased
 		}
 	}
 	return out, nil

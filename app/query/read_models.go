@@ -50,6 +50,8 @@ type EmployeeView struct {
 	HireDate  calendar.Date     `json:"hire_date"`
 	Schedule  employee.Schedule `json:"schedule"`
 	Active    bool              `json:"active"`
+	// Erased: the personal fields (Email, FullName, Position) were erased.
+	Erased bool `json:"erased,omitempty"`
 }
 
 // EmployeeFilter narrows ListEmployees; empty fields do not filter.
@@ -89,6 +91,8 @@ type CorrectionView struct {
 	DecidedBy   *string       `json:"decided_by"`
 	DecidedAt   *time.Time    `json:"decided_at"`
 	Note        string        `json:"note"`
+	// Erased: the employee's personal data was erased, Reason and Note with it.
+	Erased bool `json:"erased,omitempty"`
 }
 
 // CorrectionFilter narrows ListCorrections; empty fields do not filter.
@@ -116,6 +120,8 @@ type LeaveRequestView struct {
 	DecidedBy  *string       `json:"decided_by"`
 	DecidedAt  *time.Time    `json:"decided_at"`
 	Note       string        `json:"note"`
+	// Erased: the employee's personal data was erased, Reason and Note with it.
+	Erased bool `json:"erased,omitempty"`
 }
 
 // LeaveFilter narrows ListLeaveRequests; empty fields do not filter.
@@ -144,6 +150,8 @@ type MonthlyRow struct {
 	ReviewDays int `json:"review_days"`
 	// CorrectedDays are the days an approved correction changed.
 	CorrectedDays int `json:"corrected_days"`
+	// Erased: the employee's personal data was erased, FullName with it.
+	Erased bool `json:"erased,omitempty"`
 }
 
 // MonthlyReport is the monthly working hours report.
@@ -169,6 +177,9 @@ type NotificationView struct {
 	Data      map[string]any `json:"data"`
 	CreatedAt time.Time      `json:"created_at"`
 	Read      bool           `json:"read"`
+	// Erased: the personal data of whom it is about was erased, Message and
+	// Data with it.
+	Erased bool `json:"erased,omitempty"`
 }
 
 // ErrNotFound is what the read models return for an id they do not hold

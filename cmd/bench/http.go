@@ -366,7 +366,7 @@ func serveAPIOnly(ctx context.Context, dbURL string, bus serverBus, log io.Write
 	if err != nil {
 		return "", nil, err
 	}
-	application, creds := startup.Application(cfg, sys.Pool, sys.Store, time.Now)
+	application, creds := startup.Application(cfg, sys.Pool, sys.Store, sys.Keys, time.Now)
 	// As the server does at start, for a database no server opened before.
 	if _, err := application.Commands.CreateAdmin.Ensure(ctx, command.CreateAdmin{
 		Email: cfg.AdminEmail, Password: cfg.AdminPassword, FullName: "Administrator",
@@ -375,7 +375,7 @@ func serveAPIOnly(ctx context.Context, dbURL string, bus serverBus, log io.Write
 		return "", nil, err
 	}
 	api := apihttp.New(apihttp.Deps{
-		Settings: startup.APISettings(cfg), Logger: sys.Logger, Pool: sys.Pool, App: application, Status: projections.NewMonitor(sys.Pool).Status, Credentials: creds,
+		Settings: startup.APISettings(cfg, sys.Keys), Logger: sys.Logger, Pool: sys.Pool, App: application, Status: projections.NewMonitor(sys.Pool).Status, Credentials: creds,
 		Bus: sys.Bus.Ping, Registry: prometheus.NewRegistry(), Now: time.Now,
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -519,7 +519,7 @@ func fillMonth(ctx context.Context, dbURL string, ids []string, logf func(string
 		return calendar.Date{}, 0, err
 	}
 	defer pool.Close()
-	codec, err := eventcodec.New()
+	codec, _, _, err := eventcodec.Open(ctx, pool, nil)
 	if err != nil {
 		return calendar.Date{}, 0, err
 	}

@@ -100,7 +100,7 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 	if err := migrations.Up(ctx, b.pool); err != nil {
 		return err
 	}
-	codec, err := eventcodec.New()
+	codec, _, _, err := eventcodec.Open(ctx, b.pool, nil)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/acme/employee-tracking/domain/audit"
 	"github.com/acme/employee-tracking/eventstore/seal"
 	"github.com/acme/employee-tracking/internal/config"
@@ -37,7 +39,7 @@ func auditCommand(ctx context.Context, getenv func(string) string, stdout io.Wri
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		pool, _, err := openStore(ctx, getenv)
+		pool, _, _, err := openStore(ctx, getenv)
 		if err != nil {
 			return err
 		}
@@ -80,7 +82,7 @@ func auditCommand(ctx context.Context, getenv func(string) string, stdout io.Wri
 		if *from < 1 || *to < 0 {
 			return errAuditUsage
 		}
-		pool, _, err := openStore(ctx, getenv)
+		pool, _, _, err := openStore(ctx, getenv)
 		if err != nil {
 			return err
 		}
@@ -97,11 +99,17 @@ func auditCommand(ctx context.Context, getenv func(string) string, stdout io.Wri
 // exportPack writes the pack to a file beside path and renames it into
 // place: a pack is never left half written under its name.
 func exportPack(ctx context.Context, getenv func(string) string, stdout io.Writer, from, to int64, path string) error {
-	pool, _, err := openStore(ctx, getenv)
+	pool, _, _, err := openStore(ctx, getenv)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
+	return writePack(ctx, pool, stdout, from, to, path)
+}
+
+// writePack writes the pack of seals from to to (0: the last) of pool's
+// database to path.
+func writePack(ctx context.Context, pool *pgxpool.Pool, stdout io.Writer, from, to int64, path string) error {
 	f, err := os.CreateTemp(filepath.Dir(path), ".pack-*.json")
 	if err != nil {
 		return err

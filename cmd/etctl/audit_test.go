@@ -23,7 +23,7 @@ func TestAuditExportAndOfflineVerify(t *testing.T) {
 	env := map[string]string{"DATABASE_URL": testdb.URL(t)}
 	getenv := func(k string) string { return env[k] }
 	ctx := context.Background()
-	pool, _, err := openStore(ctx, getenv)
+	pool, _, _, err := openStore(ctx, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,12 +39,12 @@ func createAdmin(ctx context.Context, getenv func(string) string, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	pool, store, err := openStore(ctx, getenv)
+	pool, store, keys, err := openStore(ctx, getenv)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	application, _ := startup.Application(cfg, pool, store, time.Now)
+	application, _ := startup.Application(cfg, pool, store, keys, time.Now)
 	admin, err := application.Commands.CreateAdmin.Handle(ctx, appcommand.CreateAdmin{Email: *email, Password: *password, FullName: *name})
 	if err != nil {
 		return fmt.Errorf("create-admin: %w", err)

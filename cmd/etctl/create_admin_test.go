@@ -43,7 +43,7 @@ func TestCreateAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	codec, err := eventcodec.New()
+	codec, keys, _, err := eventcodec.Open(ctx, pool, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestCreateAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := eventstore.New(pool, codec)
-	application, creds := startup.Application(cfg, pool, store, time.Now)
+	application, creds := startup.Application(cfg, pool, store, keys, time.Now)
 	accounts := apihttp.NewAccounts(pool, creds, application.Queries.Employee, cfg.PasswordCost, time.Now)
 	admin, err := accounts.Login(ctx, "127.0.0.1", "boss@example.com", "a long password")
 	if err != nil {

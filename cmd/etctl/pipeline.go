@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/eventstore/keyring"
 	"github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/internal/eventcodec"
 	"github.com/acme/employee-tracking/migrations"
@@ -20,7 +21,7 @@ func init() {
 	commands["migrate"] = command{
 		summary: "create the database if missing and apply pending migrations",
 		run: func(ctx context.Context, getenv func(string) string, stdout io.Writer, _ []string) error {
-			pool, _, err := openStore(ctx, getenv)
+			pool, _, _, err := openStore(ctx, getenv)
 			if err != nil {
 				return err
 			}
@@ -32,7 +33,7 @@ func init() {
 	commands["rebuild"] = command{
 		summary: "rebuild read models from the event store and swap them in: [" + strings.Join(projections.ReadModelNames(), "|") + "]... (default all)",
 		run: func(ctx context.Context, getenv func(string) string, stdout io.Writer, args []string) error {
-			pool, store, err := openStore(ctx, getenv)
+			pool, store, _, err := openStore(ctx, getenv)
 			if err != nil {
 				return err
 			}
@@ -47,7 +48,7 @@ func init() {
 	commands["verify"] = command{
 		summary: "rebuild read models into a scratch schema and print every row that differs from the live ones (exit 1 if any)",
 		run: func(ctx context.Context, getenv func(string) string, stdout io.Writer, args []string) error {
-			pool, store, err := openStore(ctx, getenv)
+			pool, store, _, err := openStore(ctx, getenv)
 			if err != nil {
 				return err
 			}
@@ -66,27 +67,27 @@ func init() {
 }
 
 // openStore connects to DATABASE_URL, creating and migrating the database as
-// needed, and returns the event store on it.
-func openStore(ctx context.Context, getenv func(string) string) (*pgxpool.Pool, *eventstore.Store, error) {
+// needed, and returns the event store on it and the keys of its personal data.
+func openStore(ctx context.Context, getenv func(string) string) (*pgxpool.Pool, *eventstore.Store, *keyring.Keyring, error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := migrations.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := migrations.Up(ctx, pool); err != nil {
 		pool.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	codec, err := eventcodec.New()
+	codec, keys, _, err := eventcodec.Open(ctx, pool, cfg.DataKey)
 	if err != nil {
 		pool.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return pool, eventstore.New(pool, codec), nil
+	return pool, eventstore.New(pool, codec), keys, nil
 }

@@ -13,7 +13,7 @@ func init() {
 	commands["rebase-xids"] = command{
 		summary: "after a logical restore (pg_dump) into another cluster: move the feed's transaction ids below the new cluster's (stop every server and worker first)",
 		run: func(ctx context.Context, getenv func(string) string, stdout io.Writer, _ []string) error {
-			pool, _, err := openStore(ctx, getenv)
+			pool, _, _, err := openStore(ctx, getenv)
 			if err != nil {
 				return err
 			}

@@ -26,7 +26,7 @@ func TestRebaseXIDs(t *testing.T) {
 	env := map[string]string{"DATABASE_URL": testdb.URL(t)}
 	getenv := func(k string) string { return env[k] }
 	ctx := context.Background()
-	pool, store, err := openStore(ctx, getenv)
+	pool, store, _, err := openStore(ctx, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

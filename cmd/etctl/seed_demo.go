@@ -109,7 +109,7 @@ func seedDemo(ctx context.Context, getenv func(string) string, stdout io.Writer,
 	}
 	// Tokens are issued on the simulated clock and must outlive the history.
 	cfg.AccessTokenTTL = time.Duration(*months+1) * 31 * 24 * time.Hour
-	pool, store, err := openStore(ctx, getenv)
+	pool, store, keys, err := openStore(ctx, getenv)
 	if err != nil {
 		return err
 	}
@@ -119,10 +119,10 @@ func seedDemo(ctx context.Context, getenv func(string) string, stdout io.Writer,
 	first := time.Date(today.Year(), today.Month()-time.Month(*months), 1, 0, 0, 0, 0, time.UTC)
 	clock := first.AddDate(0, 0, -1).Add(6 * time.Hour)
 	now := func() time.Time { return clock }
-	application, creds := startup.Application(cfg, pool, store, now)
+	application, creds := startup.Application(cfg, pool, store, keys, now)
 	d := &demo{
 		api: apihttp.New(apihttp.Deps{
-			Settings: startup.APISettings(cfg), Logger: slog.New(slog.DiscardHandler), Pool: pool, App: application, Status: projections.NewMonitor(pool).Status, Credentials: creds, Registry: prometheus.NewRegistry(), Now: now,
+			Settings: startup.APISettings(cfg, keys), Logger: slog.New(slog.DiscardHandler), Pool: pool, App: application, Status: projections.NewMonitor(pool).Status, Credentials: creds, Registry: prometheus.NewRegistry(), Now: now,
 		}),
 		ctx: ctx, password: *password, rng: rand.New(rand.NewPCG(*seed, 0x5eed)), hired: first,
 	}

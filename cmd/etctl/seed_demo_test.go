@@ -41,7 +41,7 @@ func TestSeedDemo(t *testing.T) {
 		t.Errorf("second seed-demo = %v, want ErrAlreadySeeded", err)
 	}
 
-	db, store, err := openStore(ctx, getenv)
+	db, store, _, err := openStore(ctx, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

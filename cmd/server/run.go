@@ -61,7 +61,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 	pool, store, codec, bus := sys.Pool, sys.Store, sys.Codec, sys.Bus
 
 	now := time.Now
-	application, creds := startup.Application(cfg, pool, store, now)
+	application, creds := startup.Application(cfg, pool, store, sys.Keys, now)
 	if cfg.AdminEmail != "" {
 		created, err := application.Commands.CreateAdmin.Ensure(ctx, command.CreateAdmin{
 			Email: cfg.AdminEmail, Password: cfg.AdminPassword, FullName: "Administrator",
@@ -78,7 +78,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), seal.New(pool).Collector())
 	queries := readmodel.NewQueries(pool)
 	api := apihttp.New(apihttp.Deps{
-		Settings: startup.APISettings(cfg), Logger: log, Pool: pool, App: application, Credentials: creds,
+		Settings: startup.APISettings(cfg, sys.Keys), Logger: log, Pool: pool, App: application, Credentials: creds,
 		Bus: bus.Ping, Status: projections.NewMonitor(pool).Status, Registry: registry, Now: now,
 	})
 

@@ -198,7 +198,7 @@ func (a *app) raiser(recipient string) *raiser {
 		a.t.Fatal(err)
 	}
 	a.t.Cleanup(pool.Close)
-	codec, err := eventcodec.New()
+	codec, _, _, err := eventcodec.Open(context.Background(), pool, nil)
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -214,6 +214,7 @@ func (r *raiser) raise(n int) bool {
 		events[i] = eventstore.EventData{ID: id, Payload: notification.Raised{
 			NotificationID: id.String(), RecipientID: r.recipient, Type: notification.TypeLateness,
 			Message: "late " + id.String(), Data: map[string]any{}, CauseEventID: uuid.NewString(), RaisedAt: time.Now().UTC(),
+			SubjectID: r.recipient,
 		}}
 	}
 	ctx := context.Background()

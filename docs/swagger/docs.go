@@ -990,6 +990,134 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/employees/{id}/erase/": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Admins erase someone's personal data (not their own): the key that seals their name, email, position and the free text written about them in every event is destroyed, so these read as null with erased true everywhere from then on (reads, feed, history, notifications, reports; rebuilt read models too). Their login ends (401). Counts (days, minutes, balances) stay, and the audit seals still verify. The reason is kept in the clear, and must not name the data it erases. Erasing again changes nothing.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "employees"
+                ],
+                "summary": "Erase an employee's personal data",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "makes a retry safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "type": "string",
+                        "description": "employee id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    },
+                    {
+                        "description": "why",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/http.eraseRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/http.EmployeeJSON"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.Problem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/http.NotFoundProblem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/employees/{id}/export/": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The employee's right of access: every event of their streams (registration and changes, attendance, leave, their notifications) decoded, with personal fields null once erased; their leave balance of each active type and each year since their hire; their attendance days since then. Admins, and the employee themself.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "employees"
+                ],
+                "summary": "Everything held about an employee",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "employee id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/http.ExportJSON"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/http.NotFoundProblem"
+                        }
+                    }
+                }
+            }
+        },
         "/api/employees/{id}/history/": {
             "get": {
                 "security": [
@@ -3154,13 +3282,18 @@ const docTemplate = `{
                 "employee_id": {
                     "type": "string"
                 },
+                "erased": {
+                    "type": "boolean"
+                },
                 "id": {
                     "type": "string"
                 },
                 "note": {
+                    "description": "null when erased",
                     "type": "string"
                 },
                 "reason": {
+                    "description": "null when erased",
                     "type": "string"
                 },
                 "requested_by": {
@@ -3322,6 +3455,9 @@ const docTemplate = `{
                 "email": {
                     "type": "string"
                 },
+                "erased": {
+                    "type": "boolean"
+                },
                 "full_name": {
                     "type": "string"
                 },
@@ -3433,6 +3569,10 @@ const docTemplate = `{
                 "data": {
                     "type": "object"
                 },
+                "erased": {
+                    "description": "Erased: the personal fields of the event were erased and read as null\nin data.",
+                    "type": "boolean"
+                },
                 "metadata": {
                     "$ref": "#/definitions/eventstore.Metadata"
                 },
@@ -3467,6 +3607,35 @@ const docTemplate = `{
                 "next_after": {
                     "type": "string",
                     "example": "1234.5678"
+                }
+            }
+        },
+        "http.ExportJSON": {
+            "type": "object",
+            "properties": {
+                "attendance": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.AttendanceDayJSON"
+                    }
+                },
+                "balances": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.BalanceJSON"
+                    }
+                },
+                "employee": {
+                    "$ref": "#/definitions/http.EmployeeJSON"
+                },
+                "events": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.EventJSON"
+                    }
+                },
+                "exported_at": {
+                    "type": "string"
                 }
             }
         },
@@ -3860,6 +4029,9 @@ const docTemplate = `{
                     "type": "string",
                     "example": "2024-12-05"
                 },
+                "erased": {
+                    "type": "boolean"
+                },
                 "half_day": {
                     "description": "HalfDay is \"am\" or \"pm\" for half a day, null for whole days.",
                     "type": "string",
@@ -3881,9 +4053,11 @@ const docTemplate = `{
                     "example": "annual"
                 },
                 "note": {
+                    "description": "null when erased",
                     "type": "string"
                 },
                 "reason": {
+                    "description": "null when erased",
                     "type": "string"
                 },
                 "start_date": {
@@ -4198,10 +4372,15 @@ const docTemplate = `{
                 "employee_id": {
                     "type": "string"
                 },
+                "erased": {
+                    "description": "Erased: the employee's personal data was erased.",
+                    "type": "boolean"
+                },
                 "expected_minutes": {
                     "type": "integer"
                 },
                 "full_name": {
+                    "description": "null when erased",
                     "type": "string"
                 },
                 "late_days": {
@@ -4252,6 +4431,9 @@ const docTemplate = `{
                     "type": "string",
                     "example": "2024-12-05"
                 },
+                "erased": {
+                    "type": "boolean"
+                },
                 "half_day": {
                     "description": "HalfDay is \"am\" or \"pm\" for half a day, null for whole days.",
                     "type": "string",
@@ -4273,9 +4455,11 @@ const docTemplate = `{
                     "example": "annual"
                 },
                 "note": {
+                    "description": "null when erased",
                     "type": "string"
                 },
                 "reason": {
+                    "description": "null when erased",
                     "type": "string"
                 },
                 "start_date": {
@@ -4370,6 +4554,10 @@ const docTemplate = `{
                 "data": {
                     "type": "object",
                     "additionalProperties": {}
+                },
+                "erased": {
+                    "description": "Erased: the personal data of whom it is about was erased; message\nand data are null.",
+                    "type": "boolean"
                 },
                 "id": {
                     "type": "string"
@@ -4970,6 +5158,16 @@ const docTemplate = `{
                 "year": {
                     "type": "integer",
                     "example": 2024
+                }
+            }
+        },
+        "http.eraseRequest": {
+            "type": "object",
+            "properties": {
+                "reason": {
+                    "description": "Reason is kept in the clear: it must not repeat the employee's name,\nemail or position.",
+                    "type": "string",
+                    "example": "erasure requested under GDPR art. 17 on 2024-12-02"
                 }
             }
         },

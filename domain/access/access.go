@@ -24,6 +24,10 @@ const (
 	// reactivating them.
 	EmployeeChange     Action = "employee.change"
 	EmployeeDeactivate Action = "employee.deactivate"
+	// EmployeeErase is erasing someone's personal data (crypto-shredding).
+	EmployeeErase Action = "employee.erase"
+	// EmployeeExport is the access export: everything held about someone.
+	EmployeeExport Action = "employee.export"
 
 	AttendanceRecord Action = "attendance.record" // a check-in or check-out, always the actor's own
 	// AttendanceCorrect is filing a correction of someone's day;
@@ -120,6 +124,10 @@ var policy = map[Action]Grants{
 	EmployeeAssignRole: {employee.RoleAdmin: Report | Other},
 	EmployeeChange:     admins,
 	EmployeeDeactivate: {employee.RoleAdmin: Report | Other},
+	// Erasing ends the login, so nobody erases themselves.
+	EmployeeErase: {employee.RoleAdmin: Report | Other},
+	// Everyone may have what is held about them; an admin, about anyone.
+	EmployeeExport: {employee.RoleEmployee: Self, employee.RoleManager: Self, employee.RoleAdmin: Anyone, employee.RoleAuditor: Self},
 
 	AttendanceRecord: ownRecords,
 	// Nobody approves their own correction but an admin, as with leave.

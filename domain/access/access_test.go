@@ -113,6 +113,30 @@ func TestAllowed(t *testing.T) {
 	}
 }
 
+func TestEraseAndExport(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		role   employee.Role
+		action access.Action
+		rel    access.Relationship
+		want   bool
+	}{
+		{employee.RoleAdmin, access.EmployeeErase, access.Other, true},
+		{employee.RoleAdmin, access.EmployeeErase, access.Report, true},
+		{employee.RoleAdmin, access.EmployeeErase, access.Self, false},
+		{employee.RoleManager, access.EmployeeErase, access.Report, false},
+		{employee.RoleAuditor, access.EmployeeErase, access.Other, false},
+		{employee.RoleAdmin, access.EmployeeExport, access.Other, true},
+		{employee.RoleEmployee, access.EmployeeExport, access.Self, true},
+		{employee.RoleManager, access.EmployeeExport, access.Report, false},
+		{employee.RoleAuditor, access.EmployeeExport, access.Other, false},
+	} {
+		if got := access.Allowed(employee.Employee{Role: tt.role}, tt.action, tt.rel); got != tt.want {
+			t.Errorf("Allowed(%s, %s, %d) = %t, want %t", tt.role, tt.action, tt.rel, got, tt.want)
+		}
+	}
+}
+
 // TestAuditorOnlyReads: an auditor reads everything and changes nothing.
 func TestAuditorOnlyReads(t *testing.T) {
 	t.Parallel()
@@ -122,6 +146,7 @@ func TestAuditorOnlyReads(t *testing.T) {
 		access.LeaveBlockRead: access.Anyone, access.LeaveCalendar: access.Anyone,
 		access.NotificationRead: access.Self, // notifications are addressed to one user
 		access.PasswordChange:   access.Self, // their own credential, not a record
+		access.EmployeeExport:   access.Self, // what is held about them
 	}
 	auditor := employee.Employee{Role: employee.RoleAuditor}
 	for _, action := range access.Actions() {

@@ -30,10 +30,10 @@ var (
 // CheckedIn records arrival. Lateness is decided here, once, with the
 // schedule in force at that moment, so later schedule changes never rewrite it.
 type CheckedIn struct {
-	EmployeeID  string        `json:"employee_id"`
+	EmployeeID  string        `json:"employee_id" personal:"no"`
 	At          time.Time     `json:"at"`
 	LocalDate   calendar.Date `json:"local_date"`
-	Timezone    string        `json:"timezone"`
+	Timezone    string        `json:"timezone" personal:"no"`
 	Workday     bool          `json:"workday"`
 	Late        bool          `json:"late"`
 	LateMinutes int           `json:"late_minutes"`
@@ -84,7 +84,7 @@ type Rules struct {
 // CheckedOut closes the open check-in; LocalDate is that check-in's date,
 // even when the check-out happens after midnight.
 type CheckedOut struct {
-	EmployeeID    string        `json:"employee_id"`
+	EmployeeID    string        `json:"employee_id" personal:"no"`
 	At            time.Time     `json:"at"`
 	LocalDate     calendar.Date `json:"local_date"`
 	CheckedInAt   time.Time     `json:"checked_in_at"`
@@ -95,7 +95,7 @@ type CheckedOut struct {
 // CloseAt: the day's worked time stops at the shift's end and the day needs
 // review.
 type AutoCheckedOut struct {
-	EmployeeID    string        `json:"employee_id"`
+	EmployeeID    string        `json:"employee_id" personal:"no"`
 	At            time.Time     `json:"at"`
 	LocalDate     calendar.Date `json:"local_date"`
 	CheckedInAt   time.Time     `json:"checked_in_at"`

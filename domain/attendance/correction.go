@@ -62,13 +62,13 @@ const (
 // CheckOut are zero when not corrected. Reason is personal: free text
 // about the employee.
 type CorrectionRequested struct {
-	CorrectionID string        `json:"correction_id"`
-	EmployeeID   string        `json:"employee_id"`
+	CorrectionID string        `json:"correction_id" personal:"no"`
+	EmployeeID   string        `json:"employee_id" personal:"subject"`
 	Date         calendar.Date `json:"date"`
 	CheckIn      time.Time     `json:"check_in,omitzero"`
 	CheckOut     time.Time     `json:"check_out,omitzero"`
-	Reason       string        `json:"reason"`
-	RequestedBy  string        `json:"requested_by"`
+	Reason       string        `json:"reason" personal:"yes"`
+	RequestedBy  string        `json:"requested_by" personal:"no"`
 	RequestedAt  time.Time     `json:"requested_at"`
 }
 
@@ -78,8 +78,8 @@ type CorrectionRequested struct {
 // figures before and after are decided here, once, so that read models set
 // them and never count again. Note is personal: free text about the employee.
 type CorrectionApproved struct {
-	CorrectionID string        `json:"correction_id"`
-	EmployeeID   string        `json:"employee_id"`
+	CorrectionID string        `json:"correction_id" personal:"no"`
+	EmployeeID   string        `json:"employee_id" personal:"subject"`
 	Date         calendar.Date `json:"date"`
 	CheckIn      time.Time     `json:"check_in,omitzero"`
 	CheckOut     time.Time     `json:"check_out,omitzero"`
@@ -90,22 +90,22 @@ type CorrectionApproved struct {
 	LateMinutes           int       `json:"late_minutes"`
 	PreviousWorkedMinutes int       `json:"previous_worked_minutes"`
 	PreviousLateMinutes   int       `json:"previous_late_minutes"`
-	DecidedBy             string    `json:"decided_by"`
+	DecidedBy             string    `json:"decided_by" personal:"no"`
 	DecidedAt             time.Time `json:"decided_at"`
-	Note                  string    `json:"note,omitempty"`
+	Note                  string    `json:"note,omitempty" personal:"yes"`
 }
 
 // CorrectionRejected leaves the day as it was; CheckIn and CheckOut are the
 // times refused. Note is personal: free text about the employee.
 type CorrectionRejected struct {
-	CorrectionID string        `json:"correction_id"`
-	EmployeeID   string        `json:"employee_id"`
+	CorrectionID string        `json:"correction_id" personal:"no"`
+	EmployeeID   string        `json:"employee_id" personal:"subject"`
 	Date         calendar.Date `json:"date"`
 	CheckIn      time.Time     `json:"check_in,omitzero"`
 	CheckOut     time.Time     `json:"check_out,omitzero"`
-	DecidedBy    string        `json:"decided_by"`
+	DecidedBy    string        `json:"decided_by" personal:"no"`
 	DecidedAt    time.Time     `json:"decided_at"`
-	Note         string        `json:"note,omitempty"`
+	Note         string        `json:"note,omitempty" personal:"yes"`
 }
 
 func (CorrectionRequested) EventName() string { return "attendance.correction_requested" }

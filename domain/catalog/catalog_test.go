@@ -17,6 +17,7 @@ import (
 var wireNames = []string{
 	"employee.registered", "employee.schedule_changed", "employee.manager_changed", "employee.role_changed",
 	"employee.position_changed", "employee.deactivated", "employee.reactivated", "employee.password_changed",
+	"employee.erased",
 	"holiday.declared", "holiday.withdrawn",
 	"attendance.checked_in", "attendance.checked_out", "attendance.auto_checked_out",
 	"attendance.correction_requested", "attendance.correction_approved", "attendance.correction_rejected",
@@ -94,6 +95,79 @@ func TestZeroValuesRoundTrip(t *testing.T) {
 		}
 		if diff := cmp.Diff(ev, back.Elem().Interface()); diff != "" {
 			t.Errorf("%T round trip (-want +got):\n%s", ev, diff)
+		}
+	}
+}
+
+// TestPersonalFieldsAreMarked fails for any field of any event that can hold
+// text and whose personal tag does not say what it holds: personal data
+// (personal:"yes", stored sealed under the subject's key and erased with it),
+// the subject whose key that is (personal:"subject"), or nothing personal
+// (personal:"no"). A new event's names, emails, reasons, notes and messages
+// are thus sealed from the first append, or declared not personal in review.
+func TestPersonalFieldsAreMarked(t *testing.T) {
+	t.Parallel()
+	for _, ev := range Events() {
+		typ := reflect.TypeOf(ev)
+		subjects, personal := 0, 0
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			switch tag := f.Tag.Get("personal"); tag {
+			case "subject":
+				subjects++
+			case "yes":
+				personal++
+			case "no":
+			case "":
+				if holdsText(f.Type) {
+					t.Errorf("%v.%s (%v) can hold text: tag it personal:\"yes\", \"subject\" or \"no\"", typ, f.Name, f.Type)
+				}
+			default:
+				t.Errorf("%v.%s: personal tag %q, want yes, subject or no", typ, f.Name, tag)
+			}
+		}
+		if personal > 0 && subjects != 1 || subjects > 1 {
+			t.Errorf("%v: %d personal fields and %d subjects; personal fields need exactly one subject", typ, personal, subjects)
+		}
+	}
+}
+
+// holdsText says whether a value of typ can carry text: strings, named or not,
+// and what contains them. Times and values that marshal themselves as text
+// (dates) are figures, not text.
+func holdsText(typ reflect.Type) bool {
+	if typ == timeType || typ.Implements(textMarshalerType) {
+		return false
+	}
+	switch typ.Kind() {
+	case reflect.String, reflect.Interface:
+		return true
+	case reflect.Slice, reflect.Array, reflect.Pointer:
+		return holdsText(typ.Elem())
+	case reflect.Map:
+		return holdsText(typ.Key()) || holdsText(typ.Elem())
+	case reflect.Struct:
+		for i := range typ.NumField() {
+			if holdsText(typ.Field(i).Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestHoldsText(t *testing.T) {
+	t.Parallel()
+	type role string
+	for _, c := range []struct {
+		v    any
+		want bool
+	}{
+		{"", true}, {role(""), true}, {[]string{}, true}, {map[string]any{}, true}, {struct{ S string }{}, true},
+		{0, false}, {false, false}, {time.Time{}, false}, {[]int{}, false}, {struct{ N int }{}, false},
+	} {
+		if got := holdsText(reflect.TypeOf(c.v)); got != c.want {
+			t.Errorf("holdsText(%T) = %v, want %v", c.v, got, c.want)
 		}
 	}
 }

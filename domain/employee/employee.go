@@ -57,6 +57,7 @@ var (
 	ErrNotFound          error = errkind.New(errkind.NotFound, "employee not found")
 	ErrSelfManaged       error = errkind.InvalidField("an employee cannot be their own manager", "manager_id", "an employee cannot be their own manager")
 	ErrInactive          error = errkind.New(errkind.Conflict, "employee is inactive")
+	ErrErased            error = errkind.New(errkind.Conflict, "employee is erased")
 )
 
 // ValidationError names each invalid field of a command.
@@ -65,53 +66,62 @@ type ValidationError = validation.Error
 // Events.
 
 type Registered struct {
-	EmployeeID string        `json:"employee_id"`
-	Email      string        `json:"email"`
-	FullName   string        `json:"full_name"`
-	Role       Role          `json:"role"`
-	ManagerID  string        `json:"manager_id"`
-	Position   string        `json:"position"`
+	EmployeeID string        `json:"employee_id" personal:"subject"`
+	Email      string        `json:"email" personal:"yes"`
+	FullName   string        `json:"full_name" personal:"yes"`
+	Role       Role          `json:"role" personal:"no"`
+	ManagerID  string        `json:"manager_id" personal:"no"`
+	Position   string        `json:"position" personal:"yes"`
 	HireDate   calendar.Date `json:"hire_date"`
-	Schedule   Schedule      `json:"schedule"`
+	Schedule   Schedule      `json:"schedule" personal:"no"`
 }
 
 type ScheduleChanged struct {
-	EmployeeID string   `json:"employee_id"`
-	Schedule   Schedule `json:"schedule"`
+	EmployeeID string   `json:"employee_id" personal:"no"`
+	Schedule   Schedule `json:"schedule" personal:"no"`
 }
 
 type ManagerChanged struct {
-	EmployeeID        string `json:"employee_id"`
-	ManagerID         string `json:"manager_id"`
-	PreviousManagerID string `json:"previous_manager_id"`
+	EmployeeID        string `json:"employee_id" personal:"no"`
+	ManagerID         string `json:"manager_id" personal:"no"`
+	PreviousManagerID string `json:"previous_manager_id" personal:"no"`
 }
 
 type RoleChanged struct {
-	EmployeeID   string `json:"employee_id"`
-	Role         Role   `json:"role"`
-	PreviousRole Role   `json:"previous_role"`
+	EmployeeID   string `json:"employee_id" personal:"no"`
+	Role         Role   `json:"role" personal:"no"`
+	PreviousRole Role   `json:"previous_role" personal:"no"`
 }
 
 type PositionChanged struct {
-	EmployeeID string `json:"employee_id"`
-	Position   string `json:"position"`
+	EmployeeID string `json:"employee_id" personal:"subject"`
+	Position   string `json:"position" personal:"yes"`
 }
 
 type Deactivated struct {
-	EmployeeID string `json:"employee_id"`
-	Reason     string `json:"reason"`
+	EmployeeID string `json:"employee_id" personal:"subject"`
+	Reason     string `json:"reason" personal:"yes"`
 }
 
 type Reactivated struct {
-	EmployeeID string `json:"employee_id"`
+	EmployeeID string `json:"employee_id" personal:"no"`
 }
 
 // PasswordChanged records that the employee's password was replaced, by
 // themselves or, with Reset, by an admin. The password and its hash are kept
 // outside the events.
 type PasswordChanged struct {
-	EmployeeID string `json:"employee_id"`
+	EmployeeID string `json:"employee_id" personal:"no"`
 	Reset      bool   `json:"reset"`
+}
+
+// Erased records that the employee's personal data was erased: the key that
+// sealed it is destroyed, so every event's personal fields read as null from
+// then on. Reason says why, and must not repeat what it erases.
+type Erased struct {
+	EmployeeID string `json:"employee_id" personal:"no"`
+	Reason     string `json:"reason" personal:"no"`
+	ErasedBy   string `json:"erased_by" personal:"no"`
 }
 
 func (Registered) EventName() string      { return "employee.registered" }
@@ -122,10 +132,11 @@ func (PositionChanged) EventName() string { return "employee.position_changed" }
 func (Deactivated) EventName() string     { return "employee.deactivated" }
 func (Reactivated) EventName() string     { return "employee.reactivated" }
 func (PasswordChanged) EventName() string { return "employee.password_changed" }
+func (Erased) EventName() string          { return "employee.erased" }
 
 // Events lists a zero value of each event type, for the codec registry.
 func Events() []any {
-	return []any{Registered{}, ScheduleChanged{}, ManagerChanged{}, RoleChanged{}, PositionChanged{}, Deactivated{}, Reactivated{}, PasswordChanged{}}
+	return []any{Registered{}, ScheduleChanged{}, ManagerChanged{}, RoleChanged{}, PositionChanged{}, Deactivated{}, Reactivated{}, PasswordChanged{}, Erased{}}
 }
 
 // Employee is the state of one employee stream.
@@ -140,6 +151,9 @@ type Employee struct {
 	Schedule   Schedule
 	Exists     bool
 	Active     bool
+	// Erased: the personal data is gone (FullName, Email and Position are
+	// empty), and so is the login.
+	Erased bool
 }
 
 // Apply evolves the state by one event; events of other types are ignored.
@@ -163,6 +177,9 @@ func (e *Employee) Apply(event any) {
 		e.Active = false
 	case Reactivated:
 		e.Active = true
+	case Erased:
+		e.Active, e.Erased = false, true
+		e.FullName, e.Email, e.Position = "", "", ""
 	}
 }
 
@@ -177,7 +194,8 @@ func Replay(history []any) Employee {
 
 // Commands.
 
-// Command is one of Register, Change, Deactivate, Reactivate or ChangePassword.
+// Command is one of Register, Change, Deactivate, Reactivate, ChangePassword
+// or Erase.
 type Command interface{ command() }
 
 // Register creates the employee. A zero HireDate means the day of the
@@ -209,11 +227,18 @@ type Reactivate struct{}
 // ChangePassword records a new password; Reset says an admin set it.
 type ChangePassword struct{ Reset bool }
 
+// Erase erases the employee's personal data, as By asks for Reason.
+type Erase struct {
+	Reason string
+	By     string
+}
+
 func (Register) command()       {}
 func (Change) command()         {}
 func (Deactivate) command()     {}
 func (Reactivate) command()     {}
 func (ChangePassword) command() {}
+func (Erase) command()          {}
 
 const (
 	maxEmailLen  = 254 // RFC 5321 path limit
@@ -243,6 +268,9 @@ func Decide(e Employee, cmd Command, now time.Time) ([]any, error) {
 		if !e.Exists {
 			return nil, ErrNotFound
 		}
+		if e.Erased {
+			return nil, ErrErased
+		}
 		if e.Active {
 			return nil, nil
 		}
@@ -252,10 +280,58 @@ func Decide(e Employee, cmd Command, now time.Time) ([]any, error) {
 			return nil, ErrNotFound
 		}
 		return []any{PasswordChanged{EmployeeID: e.EmployeeID, Reset: c.Reset}}, nil
+	case Erase:
+		return erase(e, c)
 	default:
 		return nil, fmt.Errorf("employee: unknown command %T", cmd)
 	}
 }
+
+// erase refuses a reason that repeats the personal data it erases: the reason
+// is kept in the clear, for the record.
+func erase(e Employee, c Erase) ([]any, error) {
+	if !e.Exists {
+		return nil, ErrNotFound
+	}
+	reason := strings.TrimSpace(c.Reason)
+	switch {
+	case reason == "":
+		return nil, validation.Check(map[string]string{"reason": "required"})
+	case utf8.RuneCountInString(reason) > maxReasonLen:
+		return nil, validation.Check(map[string]string{"reason": fmt.Sprintf("must be at most %d characters", maxReasonLen)})
+	case namesPersonalData(e, reason):
+		return nil, validation.Check(map[string]string{"reason": "must not name the employee's personal data (name, email, position)"})
+	}
+	if e.Erased {
+		return nil, nil
+	}
+	return []any{Erased{EmployeeID: e.EmployeeID, Reason: reason, ErasedBy: c.By}}, nil
+}
+
+// minNamePart is the shortest part of a name that a reason may not contain:
+// shorter ones ("Li", "Al") are found inside ordinary words.
+const minNamePart = 3
+
+// namesPersonalData says whether text contains e's full name, a part of it,
+// the email or its local part, or the position, ignoring case.
+func namesPersonalData(e Employee, text string) bool {
+	text = fold(text)
+	local, _, _ := strings.Cut(e.Email, "@")
+	parts := append(strings.Fields(e.FullName), e.FullName, e.Email, local, e.Position)
+	for _, p := range parts {
+		p = strings.TrimSpace(p)
+		if utf8.RuneCountInString(p) >= minNamePart && strings.Contains(text, fold(p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// dotlessI folds the Turkish dotted and dotless i, which lower-casing keeps
+// apart ("YILMAZ" and "Yılmaz"), into i.
+var dotlessI = strings.NewReplacer("ı", "i", "İ", "i")
+
+func fold(s string) string { return dotlessI.Replace(strings.ToLower(dotlessI.Replace(s))) }
 
 func register(e Employee, c Register, now time.Time) ([]any, error) {
 	if e.Exists {

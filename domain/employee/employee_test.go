@@ -304,3 +304,49 @@ func TestRegisteredWireFormat(t *testing.T) {
 		t.Error("registration event mentions a password")
 	}
 }
+
+func TestErase(t *testing.T) {
+	t.Parallel()
+	if _, err := Decide(Employee{}, Erase{Reason: "request under GDPR art. 17"}, now); !errors.Is(err, ErrNotFound) {
+		t.Errorf("erase unknown: got %v, want ErrNotFound", err)
+	}
+	e := registered(t)
+	events, err := Decide(e, Erase{Reason: "  request under GDPR art. 17 ", By: "a1"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]any{Erased{EmployeeID: "e1", Reason: "request under GDPR art. 17", ErasedBy: "a1"}}, events); diff != "" {
+		t.Fatalf("events (-want +got):\n%s", diff)
+	}
+	e.Apply(events[0])
+	want := Employee{EmployeeID: "e1", Role: RoleEmployee, ManagerID: "m1", HireDate: e.HireDate, Schedule: e.Schedule, Exists: true, Erased: true}
+	if diff := cmp.Diff(want, e); diff != "" {
+		t.Errorf("state after Erased (-want +got):\n%s", diff)
+	}
+	if events, err := Decide(e, Erase{Reason: "asked again"}, now); err != nil || events != nil {
+		t.Errorf("erase erased = %v, %v; want no events", events, err)
+	}
+	if _, err := Decide(e, Reactivate{}, now); !errors.Is(err, ErrErased) {
+		t.Errorf("reactivate erased: got %v, want ErrErased", err)
+	}
+}
+
+// TestEraseReasonRefusals: the reason is kept in the clear, so it may not
+// repeat what is erased.
+func TestEraseReasonRefusals(t *testing.T) {
+	t.Parallel()
+	e := registered(t) // Ayşe Yılmaz, ayse@example.com, Engineer
+	for _, reason := range []string{
+		"", "   ", strings.Repeat("x", 501),
+		"ayşe yılmaz asked", "YILMAZ asked", "asked by mail from ayse@example.com", "ayse asked", "was an engineer",
+	} {
+		_, err := Decide(e, Erase{Reason: reason}, now)
+		var verr *ValidationError
+		if !errors.As(err, &verr) || verr.Fields["reason"] == "" {
+			t.Errorf("reason %.40q: got %v, want a validation error on reason", reason, err)
+		}
+	}
+	if _, err := Decide(e, Erase{Reason: "request under GDPR art. 17 of 2024-11-30"}, now); err != nil {
+		t.Errorf("a reason naming nothing personal: %v", err)
+	}
+}

@@ -31,12 +31,12 @@ type ValidationError = validation.Error
 
 type Declared struct {
 	Date calendar.Date `json:"date"`
-	Name string        `json:"name"`
+	Name string        `json:"name" personal:"no"`
 }
 
 type Withdrawn struct {
 	Date calendar.Date `json:"date"`
-	Name string        `json:"name"`
+	Name string        `json:"name" personal:"no"`
 }
 
 func (Declared) EventName() string  { return "holiday.declared" }

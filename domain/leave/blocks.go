@@ -36,16 +36,16 @@ type Block struct {
 
 // BlockAdded blocks a period from now on.
 type BlockAdded struct {
-	Block   Block     `json:"block"`
-	AddedBy string    `json:"added_by"`
+	Block   Block     `json:"block" personal:"no"`
+	AddedBy string    `json:"added_by" personal:"no"`
 	AddedAt time.Time `json:"added_at"`
 }
 
 // BlockRemoved lifts a block: new requests on its days are no longer refused
 // by it.
 type BlockRemoved struct {
-	BlockID   string    `json:"block_id"`
-	RemovedBy string    `json:"removed_by"`
+	BlockID   string    `json:"block_id" personal:"no"`
+	RemovedBy string    `json:"removed_by" personal:"no"`
 	RemovedAt time.Time `json:"removed_at"`
 }
 

@@ -9,25 +9,25 @@ import (
 // Granted is the annual grant for a leave year. It sets the year's
 // entitlement unless an EntitlementSet came first.
 type Granted struct {
-	EmployeeID string `json:"employee_id"`
+	EmployeeID string `json:"employee_id" personal:"no"`
 	Year       int    `json:"year"`
 	Amount     Amount `json:"amount"`
-	Reason     string `json:"reason"`
+	Reason     string `json:"reason" personal:"no"`
 }
 
 // EntitlementSet defines a year's entitlement explicitly.
 type EntitlementSet struct {
-	EmployeeID string `json:"employee_id"`
+	EmployeeID string `json:"employee_id" personal:"subject"`
 	Year       int    `json:"year"`
 	Amount     Amount `json:"amount"`
 	Previous   Amount `json:"previous"`
-	Reason     string `json:"reason"`
-	SetBy      string `json:"set_by"`
+	Reason     string `json:"reason" personal:"yes"`
+	SetBy      string `json:"set_by" personal:"no"`
 }
 
 type Requested struct {
-	RequestID  string        `json:"request_id"`
-	EmployeeID string        `json:"employee_id"`
+	RequestID  string        `json:"request_id" personal:"no"`
+	EmployeeID string        `json:"employee_id" personal:"subject"`
 	StartDate  calendar.Date `json:"start_date"`
 	EndDate    calendar.Date `json:"end_date"`
 	Days       int           `json:"days"`
@@ -36,14 +36,14 @@ type Requested struct {
 	Dates       []calendar.Date `json:"dates"`
 	Amount      Amount          `json:"amount"`
 	Year        int             `json:"year"`
-	Reason      string          `json:"reason"`
+	Reason      string          `json:"reason" personal:"yes"`
 	RequestedAt time.Time       `json:"requested_at"`
 	// LeaveType is the code of the type asked for; empty is annual leave,
 	// all there was before types.
-	LeaveType string `json:"leave_type,omitempty"`
+	LeaveType string `json:"leave_type,omitempty" personal:"no"`
 	// HalfDay ("am" or "pm") or Hours make a one-day request count less
 	// than the day: Amount is what it counts.
-	HalfDay string  `json:"half_day,omitempty"`
+	HalfDay string  `json:"half_day,omitempty" personal:"no"`
 	Hours   float64 `json:"hours,omitempty"`
 }
 
@@ -64,14 +64,14 @@ func typeOrAnnual(code string) string {
 // before the recount have no Days and Dates: they spent the request as filed,
 // and Amount is the request's.
 type Approved struct {
-	RequestID  string          `json:"request_id"`
-	EmployeeID string          `json:"employee_id"`
+	RequestID  string          `json:"request_id" personal:"no"`
+	EmployeeID string          `json:"employee_id" personal:"subject"`
 	Year       int             `json:"year"`
 	Amount     Amount          `json:"amount"`
 	Days       int             `json:"days,omitempty"`
 	Dates      []calendar.Date `json:"dates,omitempty"`
-	DecidedBy  string          `json:"decided_by"`
-	Note       string          `json:"note"`
+	DecidedBy  string          `json:"decided_by" personal:"no"`
+	Note       string          `json:"note" personal:"yes"`
 	DecidedAt  time.Time       `json:"decided_at"`
 }
 
@@ -85,29 +85,29 @@ func (ev Approved) Charged(requestedDays int, requestedDates []calendar.Date) (i
 }
 
 type Rejected struct {
-	RequestID  string    `json:"request_id"`
-	EmployeeID string    `json:"employee_id"`
+	RequestID  string    `json:"request_id" personal:"no"`
+	EmployeeID string    `json:"employee_id" personal:"subject"`
 	Year       int       `json:"year"`
 	Amount     Amount    `json:"amount"`
-	DecidedBy  string    `json:"decided_by"`
-	Note       string    `json:"note"`
+	DecidedBy  string    `json:"decided_by" personal:"no"`
+	Note       string    `json:"note" personal:"yes"`
 	DecidedAt  time.Time `json:"decided_at"`
 }
 
 // Cancelled withdraws a pending request or gives back an approved one.
 type Cancelled struct {
-	RequestID      string    `json:"request_id"`
-	EmployeeID     string    `json:"employee_id"`
+	RequestID      string    `json:"request_id" personal:"no"`
+	EmployeeID     string    `json:"employee_id" personal:"no"`
 	Year           int       `json:"year"`
 	Amount         Amount    `json:"amount"`
-	PreviousStatus Status    `json:"previous_status"`
-	CancelledBy    string    `json:"cancelled_by"`
+	PreviousStatus Status    `json:"previous_status" personal:"no"`
+	CancelledBy    string    `json:"cancelled_by" personal:"no"`
 	CancelledAt    time.Time `json:"cancelled_at"`
 }
 
 // LatenessDeducted takes a late check-in's minutes off the year's leave.
 type LatenessDeducted struct {
-	EmployeeID  string        `json:"employee_id"`
+	EmployeeID  string        `json:"employee_id" personal:"no"`
 	Year        int           `json:"year"`
 	Date        calendar.Date `json:"date"`
 	LateMinutes int           `json:"late_minutes"`
@@ -117,25 +117,25 @@ type LatenessDeducted struct {
 // Adjusted credits (a positive Amount) or debits a tracked type's balance of
 // Year by hand, on Date. Reason is free text about the employee.
 type Adjusted struct {
-	EmployeeID string        `json:"employee_id"`
-	LeaveType  string        `json:"leave_type"`
+	EmployeeID string        `json:"employee_id" personal:"subject"`
+	LeaveType  string        `json:"leave_type" personal:"no"`
 	Year       int           `json:"year"`
 	Date       calendar.Date `json:"date"`
 	Amount     Amount        `json:"amount"`
-	Reason     string        `json:"reason"`
-	AdjustedBy string        `json:"adjusted_by"`
+	Reason     string        `json:"reason" personal:"yes"`
+	AdjustedBy string        `json:"adjusted_by" personal:"no"`
 	AdjustedAt time.Time     `json:"adjusted_at"`
 }
 
 // LowBalanceReached follows, in the same append, the event that took the
 // remaining balance of a type from at or above Threshold to below it.
 type LowBalanceReached struct {
-	EmployeeID string `json:"employee_id"`
+	EmployeeID string `json:"employee_id" personal:"no"`
 	Year       int    `json:"year"`
 	Remaining  Amount `json:"remaining"`
 	Threshold  Amount `json:"threshold"`
 	// LeaveType is empty in events from before leave types: annual.
-	LeaveType string `json:"leave_type,omitempty"`
+	LeaveType string `json:"leave_type,omitempty" personal:"no"`
 }
 
 // Type is the code of the leave type whose balance ran low.

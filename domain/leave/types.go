@@ -67,16 +67,16 @@ type Type struct {
 // TypeDefined creates a leave type. Its policy covers every date, the past
 // included.
 type TypeDefined struct {
-	Type      Type   `json:"type"`
-	DefinedBy string `json:"defined_by"`
+	Type      Type   `json:"type" personal:"no"`
+	DefinedBy string `json:"defined_by" personal:"no"`
 }
 
 // TypeChanged replaces a type's policy from EffectiveFrom on; dates before
 // it keep the policy in force then.
 type TypeChanged struct {
-	Type          Type          `json:"type"`
+	Type          Type          `json:"type" personal:"no"`
 	EffectiveFrom calendar.Date `json:"effective_from"`
-	ChangedBy     string        `json:"changed_by"`
+	ChangedBy     string        `json:"changed_by" personal:"no"`
 }
 
 func (TypeDefined) EventName() string { return "leave_type.defined" }

@@ -51,19 +51,23 @@ type ValidationError = validation.Error
 
 // Raised delivers a notification. CauseEventID is the event that caused it,
 // from which the caller derives NotificationID so a redelivery is a no-op.
+// SubjectID is the person the message and data are about, under whose key
+// they are sealed: the employee a manager is told about, or the recipient.
+// Notifications raised before it was recorded have none.
 type Raised struct {
-	NotificationID string         `json:"notification_id"`
-	RecipientID    string         `json:"recipient_id"`
-	Type           Type           `json:"type"`
-	Message        string         `json:"message"`
-	Data           map[string]any `json:"data"`
-	CauseEventID   string         `json:"cause_event_id"`
+	NotificationID string         `json:"notification_id" personal:"no"`
+	RecipientID    string         `json:"recipient_id" personal:"no"`
+	Type           Type           `json:"type" personal:"no"`
+	Message        string         `json:"message" personal:"yes"`
+	Data           map[string]any `json:"data" personal:"yes"`
+	CauseEventID   string         `json:"cause_event_id" personal:"no"`
 	RaisedAt       time.Time      `json:"raised_at"`
+	SubjectID      string         `json:"subject_id,omitempty" personal:"subject"`
 }
 
 type Read struct {
-	NotificationID string    `json:"notification_id"`
-	RecipientID    string    `json:"recipient_id"`
+	NotificationID string    `json:"notification_id" personal:"no"`
+	RecipientID    string    `json:"recipient_id" personal:"no"`
 	ReadAt         time.Time `json:"read_at"`
 }
 
@@ -168,6 +172,15 @@ type MarkRead struct {
 func (Raise) command()    {}
 func (MarkRead) command() {}
 
+// SubjectOf is the person a notification is about: the employee its data
+// names, or else its recipient.
+func SubjectOf(recipientID string, data map[string]any) string {
+	if id, ok := data["employee_id"].(string); ok && id != "" {
+		return id
+	}
+	return recipientID
+}
+
 // Decide returns the events cmd causes on in at now, or why it is refused.
 func Decide(in Inbox, cmd Command, now time.Time) ([]any, error) {
 	switch c := cmd.(type) {
@@ -193,7 +206,7 @@ func Decide(in Inbox, cmd Command, now time.Time) ([]any, error) {
 		}
 		return []any{Raised{
 			NotificationID: c.NotificationID, RecipientID: c.RecipientID, Type: c.Type, Message: c.Message,
-			Data: c.Data, CauseEventID: c.CauseEventID, RaisedAt: now.UTC(),
+			Data: c.Data, CauseEventID: c.CauseEventID, RaisedAt: now.UTC(), SubjectID: SubjectOf(c.RecipientID, c.Data),
 		}}, nil
 	case MarkRead:
 		n, ok := in.Notification(c.NotificationID)

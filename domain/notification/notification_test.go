@@ -28,7 +28,7 @@ func TestRaise(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []any{Raised{NotificationID: "n1", RecipientID: "m1", Type: TypeLateness, Message: "Ayşe Yılmaz checked in 17 minutes late on 2024-12-02.",
-		Data: map[string]any{"late_minutes": float64(17)}, CauseEventID: "ev-n1", RaisedAt: now}}
+		Data: map[string]any{"late_minutes": float64(17)}, CauseEventID: "ev-n1", RaisedAt: now, SubjectID: "m1"}}
 	if diff := cmp.Diff(want, events); diff != "" {
 		t.Fatalf("events (-want +got):\n%s", diff)
 	}
@@ -39,6 +39,26 @@ func TestRaise(t *testing.T) {
 	}
 	if in.Unread() != 1 {
 		t.Errorf("got %d unread, want 1", in.Unread())
+	}
+}
+
+// TestRaiseSubject: a notification is about the employee its data names, or
+// else about its recipient; their key seals its message and data.
+func TestRaiseSubject(t *testing.T) {
+	t.Parallel()
+	about := raise("n2")
+	about.Data = map[string]any{"employee_id": "e7", "late_minutes": float64(17)}
+	for _, c := range []struct {
+		cmd  Raise
+		want string
+	}{{raise("n1"), "m1"}, {about, "e7"}} {
+		events, err := Decide(Inbox{}, c.cmd, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := events[0].(Raised).SubjectID; got != c.want {
+			t.Errorf("%s: subject %q, want %q", c.cmd.NotificationID, got, c.want)
+		}
 	}
 }
 

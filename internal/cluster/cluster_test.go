@@ -192,7 +192,7 @@ func TestSeveralInstances(t *testing.T) {
 	}, func() string { return strings.Join(behind, "\n") })
 	t.Logf("every event applied %s after the worker was killed", time.Since(killedAt).Round(time.Millisecond))
 
-	codec, err := eventcodec.New()
+	codec, _, _, err := eventcodec.Open(t.Context(), pool, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ package config
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -48,6 +49,21 @@ type Config struct {
 	GroupMembers           int           // members of each consumer group per partition and process
 	SealInterval           time.Duration // how often the sealer seals what the feed committed since the last seal
 	PasswordCost           int           // bcrypt cost of stored password hashes
+	// DataKey wraps the keys of personal data (DATA_KEY, base64 of 32
+	// bytes); nil when unset, and the data key kept in the database is used.
+	DataKey []byte
+}
+
+// dataKeySize is DATA_KEY's size in bytes: an AES-256 key.
+const dataKeySize = 32
+
+// ParseDataKey decodes a data key: base64 of 32 bytes.
+func ParseDataKey(s string) ([]byte, error) {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+	if err != nil || len(key) != dataKeySize {
+		return nil, fmt.Errorf("want the base64 of %d bytes", dataKeySize)
+	}
+	return key, nil
 }
 
 // MemoryBus is the REDIS_URL value that selects Watermill's in-process
@@ -94,6 +110,13 @@ func Load(getenv func(string) string) (Config, error) {
 	} else {
 		c.JWTSecret = randomSecret()
 		c.JWTSecretIsRandom = true
+	}
+	if v := p.str("DATA_KEY", ""); v != "" {
+		key, err := ParseDataKey(v)
+		if err != nil {
+			p.errs = append(p.errs, "DATA_KEY: "+err.Error())
+		}
+		c.DataKey = key
 	}
 	if c.DefaultWorkStart >= c.DefaultWorkEnd && len(p.errs) == 0 {
 		p.errs = append(p.errs, "DEFAULT_WORK_START must be before DEFAULT_WORK_END")

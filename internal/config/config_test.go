@@ -71,6 +71,7 @@ func TestLoadOverrides(t *testing.T) {
 		"LOG_LEVEL":                       "debug",
 		"MIGRATE_ON_START":                "false",
 		"CORS_ALLOW_ORIGINS":              "https://a.example, https://b.example",
+		"DATA_KEY":                        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
 	}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -78,7 +79,8 @@ func TestLoadOverrides(t *testing.T) {
 	if c.RedisURL != MemoryBus || string(c.JWTSecret) != "s3cret" || c.JWTSecretIsRandom ||
 		c.LateGraceMinutes != 10 || !c.LatenessDeductsLeave || c.DailyCheckAt != "09:30" ||
 		c.CarryOverMaxDays != 5 || c.CarryOverExpiresMonths != 0 || c.LeavePolicy().CarryOverMaxDays != 5 ||
-		c.LogLevel != slog.LevelDebug || c.MigrateOnStart || len(c.CORSOrigins) != 2 || c.CORSOrigins[1] != "https://b.example" {
+		c.LogLevel != slog.LevelDebug || c.MigrateOnStart || len(c.CORSOrigins) != 2 || c.CORSOrigins[1] != "https://b.example" ||
+		len(c.DataKey) != 32 || c.DataKey[31] != 31 {
 		t.Errorf("overrides not applied: %+v", c)
 	}
 }
@@ -91,11 +93,12 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		"ANNUAL_LEAVE_DAYS":  "fifteen",
 		"DAILY_CHECK_AT":     "25:00",
 		"ADMIN_EMAIL":        "admin@example.com",
+		"DATA_KEY":           "c2hvcnQ=",
 	}))
 	if err == nil {
 		t.Fatal("Load accepted bad values")
 	}
-	for _, name := range []string{"COMPANY_TIMEZONE", "LATE_GRACE_MINUTES", "ANNUAL_LEAVE_DAYS", "DAILY_CHECK_AT", "ADMIN_PASSWORD"} {
+	for _, name := range []string{"COMPANY_TIMEZONE", "LATE_GRACE_MINUTES", "ANNUAL_LEAVE_DAYS", "DAILY_CHECK_AT", "ADMIN_PASSWORD", "DATA_KEY"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error %q does not name %s", err, name)
 		}

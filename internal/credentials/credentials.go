@@ -75,22 +75,53 @@ func (s *Store) Replace(ctx context.Context, userID string, hash []byte) ([]byte
 		if _, err := tx.Exec(ctx, `UPDATE credentials SET password_hash = $2, updated_at = now() WHERE user_id = $1`, userID, string(hash)); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, EndAllSessions, userID, "password changed")
-		if err == nil {
-			ended, err = pgx.CollectRows(rows, pgx.RowTo[string])
-		}
+		ended, err = endAllSessions(ctx, tx, userID, "password changed")
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.sessionsEnded(ended)
+	return []byte(old), nil
+}
+
+// Forget implements command.Credentials: the credentials row, and with it
+// the email, goes, and every session ends, in one transaction.
+func (s *Store) Forget(ctx context.Context, userID string) error {
+	var ended []string
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM credentials WHERE user_id = $1`, userID); err != nil {
+			return err
+		}
+		var err error
+		ended, err = endAllSessions(ctx, tx, userID, "erased")
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.sessionsEnded(ended)
+	return nil
+}
+
+// endAllSessions runs EndAllSessions in tx and returns the ids of the
+// sessions it ended.
+func endAllSessions(ctx context.Context, tx pgx.Tx, userID, reason string) ([]string, error) {
+	rows, err := tx.Query(ctx, EndAllSessions, userID, reason)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// sessionsEnded tells the API which sessions ended, after their commit.
+func (s *Store) sessionsEnded(ids []string) {
 	s.mu.Lock()
 	fn := s.ended
 	s.mu.Unlock()
 	if fn != nil {
-		fn(ended)
+		fn(ids)
 	}
-	return []byte(old), nil
 }
 
 // Restore implements command.Credentials.

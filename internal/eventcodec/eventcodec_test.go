@@ -1,6 +1,7 @@
 package eventcodec
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/acme/employee-tracking/domain/catalog"
@@ -17,7 +18,15 @@ func TestNew(t *testing.T) {
 	}
 	for _, ev := range catalog.Events() {
 		e := ev.(catalog.Event)
-		if _, _, _, err := codec.Encode(e); err != nil {
+		data, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		version := 1
+		if v, ok := e.(interface{ SchemaVersion() int }); ok {
+			version = v.SchemaVersion()
+		}
+		if _, err := codec.Decode(e.EventName(), version, data); err != nil {
 			t.Errorf("%s: %v", e.EventName(), err)
 		}
 	}

@@ -109,15 +109,15 @@ func DecodeEvent(codec *eventstore.Codec, payload []byte) (eventstore.Event, err
 	if env.Stream == "" || env.Version < 1 || env.Type == "" {
 		return eventstore.Event{}, fmt.Errorf("decode envelope: stream %q, version %d, type %q", env.Stream, env.Version, env.Type)
 	}
-	p, err := codec.Decode(env.Type, env.SchemaVersion, env.Data)
-	if err != nil {
-		return eventstore.Event{}, fmt.Errorf("decode %s: %w", env.Type, err)
-	}
-	return eventstore.Event{
+	e := eventstore.Event{
 		Position: env.Position, TxID: env.TxID, ID: env.EventID, StreamID: env.Stream, Version: env.Version,
 		Type: env.Type, SchemaVersion: env.SchemaVersion, Data: env.Data, Metadata: env.Metadata,
-		RecordedAt: env.RecordedAt, Payload: p,
-	}, nil
+		RecordedAt: env.RecordedAt,
+	}
+	if err := codec.DecodeEvent(&e); err != nil {
+		return eventstore.Event{}, fmt.Errorf("decode %s: %w", env.Type, err)
+	}
+	return e, nil
 }
 
 // partitionOf spreads streams over n partitions; every event of a stream goes

@@ -30,6 +30,7 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 		Position: 42, TxID: 7, ID: uuid.New(), StreamID: "attendance-e\"1", Version: 3, Type: payload.EventName(), SchemaVersion: 1,
 		Data: data, Metadata: eventstore.Metadata{Actor: "ayşe", CausationID: "c", CorrelationID: "r"},
 		RecordedAt: time.Date(2024, 12, 2, 5, 17, 0, 123456000, time.UTC), Payload: payload,
+		Plain: data, // nothing personal to open
 	}
 	msg, err := EventMessage(want)
 	if err != nil {

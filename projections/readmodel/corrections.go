@@ -28,24 +28,26 @@ type correctionRow struct {
 	DecidedBy         *string
 	DecidedAt         *time.Time
 	Note              string
+	// Erased: the employee's personal data was erased; Reason and Note are empty.
+	Erased bool
 }
 
 var correctionsTable = newTable(table[string, correctionRow]{
 	name: "attendance_corrections",
 	columns: []string{"id", "employee_id", "date", "check_in", "check_out", "reason", "status", "requested_by", "created_at",
-		"decided_by", "decided_at", "note"},
+		"decided_by", "decided_at", "note", "erased"},
 	keys:    1,
 	key:     func(r correctionRow) string { return r.ID },
 	keyArgs: func(k string) []any { return []any{k} },
 	values: func(r correctionRow) []any {
 		return []any{r.ID, r.EmployeeID, PGDate(r.Date), r.CheckIn, r.CheckOut, r.Reason, r.Status, r.RequestedBy, r.CreatedAt,
-			r.DecidedBy, r.DecidedAt, r.Note}
+			r.DecidedBy, r.DecidedAt, r.Note, r.Erased}
 	},
 	scan: func(row pgx.Row) (correctionRow, error) {
 		var r correctionRow
 		var d pgtype.Date
 		err := row.Scan(&r.ID, &r.EmployeeID, &d, &r.CheckIn, &r.CheckOut, &r.Reason, &r.Status, &r.RequestedBy, &r.CreatedAt,
-			&r.DecidedBy, &r.DecidedAt, &r.Note)
+			&r.DecidedBy, &r.DecidedAt, &r.Note, &r.Erased)
 		r.Date = DateOf(d)
 		return r, err
 	},
@@ -63,6 +65,7 @@ func applyCorrection(ctx context.Context, corrections rows[string, correctionRow
 			return poison.Mark(fmt.Errorf("%s %s: unknown correction %s", e.Type, e.ID, id))
 		}
 		r.Status, r.DecidedBy, r.DecidedAt, r.Note = string(s), optional(by), optionalTime(at), note
+		r.Erased = r.Erased || e.Erased
 		return corrections.put(ctx, r)
 	}
 	switch ev := e.Payload.(type) {
@@ -70,6 +73,7 @@ func applyCorrection(ctx context.Context, corrections rows[string, correctionRow
 		return corrections.put(ctx, correctionRow{
 			ID: ev.CorrectionID, EmployeeID: ev.EmployeeID, Date: ev.Date, CheckIn: optionalTime(ev.CheckIn), CheckOut: optionalTime(ev.CheckOut),
 			Reason: ev.Reason, Status: string(attendance.Pending), RequestedBy: ev.RequestedBy, CreatedAt: ev.RequestedAt.UTC(),
+			Erased: e.Erased,
 		})
 	case attendance.CorrectionApproved:
 		return decide(ev.CorrectionID, attendance.Approved, ev.DecidedBy, ev.DecidedAt, ev.Note)
@@ -112,7 +116,7 @@ func correctDay(ctx context.Context, days rows[dayKey, attendanceRow], ev attend
 func correctionViewOf(r correctionRow) query.CorrectionView {
 	return query.CorrectionView{ID: r.ID, EmployeeID: r.EmployeeID, Date: r.Date, CheckIn: r.CheckIn, CheckOut: r.CheckOut,
 		Reason: r.Reason, Status: r.Status, RequestedBy: r.RequestedBy, CreatedAt: r.CreatedAt, DecidedBy: r.DecidedBy,
-		DecidedAt: r.DecidedAt, Note: r.Note}
+		DecidedAt: r.DecidedAt, Note: r.Note, Erased: r.Erased}
 }
 
 // ListCorrections returns attendance corrections by id, a page at a time.

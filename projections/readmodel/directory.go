@@ -26,21 +26,23 @@ type employeeRow struct {
 	Schedule                  employee.Schedule
 	Active                    bool
 	RegisteredAt              time.Time
+	// Erased: the personal fields were erased and are empty.
+	Erased bool
 }
 
 var employeesTable = newTable(table[string, employeeRow]{
 	name:    "employees",
-	columns: []string{"id", "email", "full_name", "role", "manager_id", "position", "hire_date", "schedule", "active", "registered_at"},
+	columns: []string{"id", "email", "full_name", "role", "manager_id", "position", "hire_date", "schedule", "active", "registered_at", "erased"},
 	keys:    1,
 	key:     func(r employeeRow) string { return r.ID },
 	keyArgs: func(k string) []any { return []any{k} },
 	values: func(r employeeRow) []any {
-		return []any{r.ID, r.Email, r.FullName, r.Role, r.ManagerID, r.Position, PGDate(r.HireDate), r.Schedule, r.Active, r.RegisteredAt}
+		return []any{r.ID, r.Email, r.FullName, r.Role, r.ManagerID, r.Position, PGDate(r.HireDate), r.Schedule, r.Active, r.RegisteredAt, r.Erased}
 	},
 	scan: func(row pgx.Row) (employeeRow, error) {
 		var r employeeRow
 		var hire pgtype.Date
-		err := row.Scan(&r.ID, &r.Email, &r.FullName, &r.Role, &r.ManagerID, &r.Position, &hire, &r.Schedule, &r.Active, &r.RegisteredAt)
+		err := row.Scan(&r.ID, &r.Email, &r.FullName, &r.Role, &r.ManagerID, &r.Position, &hire, &r.Schedule, &r.Active, &r.RegisteredAt, &r.Erased)
 		r.HireDate = DateOf(hire)
 		return r, err
 	},
@@ -53,7 +55,7 @@ func directoryModel() *Model {
 				return employees.put(ctx, employeeRow{
 					ID: ev.EmployeeID, Email: ev.Email, FullName: ev.FullName, Role: string(ev.Role),
 					ManagerID: optional(ev.ManagerID), Position: ev.Position, HireDate: ev.HireDate,
-					Schedule: ev.Schedule, Active: true, RegisteredAt: e.RecordedAt.UTC(),
+					Schedule: ev.Schedule, Active: true, RegisteredAt: e.RecordedAt.UTC(), Erased: e.Erased,
 				})
 			}
 			category, id, ok := streamid.Split(e.StreamID)
@@ -80,6 +82,8 @@ func directoryModel() *Model {
 				r.Active = false
 			case employee.Reactivated:
 				r.Active = true
+			case employee.Erased:
+				r = erasedEmployee(r)
 			default:
 				return nil
 			}
@@ -94,11 +98,18 @@ func directoryModel() *Model {
 	}
 }
 
+// erasedEmployee is r with its personal fields erased; ErasePersonal writes
+// the same.
+func erasedEmployee(r employeeRow) employeeRow {
+	r.Email, r.FullName, r.Position, r.Active, r.Erased = "", "", "", false, true
+	return r
+}
+
 // Queries.
 
 func viewOf(r employeeRow) query.EmployeeView {
 	return query.EmployeeView{ID: r.ID, Email: r.Email, FullName: r.FullName, Role: r.Role, ManagerID: r.ManagerID,
-		Position: r.Position, HireDate: r.HireDate, Schedule: r.Schedule, Active: r.Active}
+		Position: r.Position, HireDate: r.HireDate, Schedule: r.Schedule, Active: r.Active, Erased: r.Erased}
 }
 
 // Employee returns one employee.

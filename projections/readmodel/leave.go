@@ -32,25 +32,27 @@ type leaveRequestRow struct {
 	DecidedBy      *string
 	DecidedAt      *time.Time
 	Note           string
+	// Erased: the employee's personal data was erased; Reason and Note are empty.
+	Erased bool
 }
 
 var leaveRequestsTable = newTable(table[string, leaveRequestRow]{
 	name: "leave_requests",
 	columns: []string{"id", "employee_id", "start_date", "end_date", "days", "dates", "amount", "year", "reason", "status",
-		"created_at", "decided_by", "decided_at", "note", "leave_type", "half_day", "hours"},
+		"created_at", "decided_by", "decided_at", "note", "leave_type", "half_day", "hours", "erased"},
 	keys:    1,
 	key:     func(r leaveRequestRow) string { return r.ID },
 	keyArgs: func(k string) []any { return []any{k} },
 	values: func(r leaveRequestRow) []any {
 		return []any{r.ID, r.EmployeeID, PGDate(r.Start), PGDate(r.End), r.Days, pgDates(r.Dates), r.Amount, r.Year, r.Reason, r.Status,
-			r.CreatedAt, r.DecidedBy, r.DecidedAt, r.Note, r.LeaveType, r.HalfDay, r.Hours}
+			r.CreatedAt, r.DecidedBy, r.DecidedAt, r.Note, r.LeaveType, r.HalfDay, r.Hours, r.Erased}
 	},
 	scan: func(row pgx.Row) (leaveRequestRow, error) {
 		var r leaveRequestRow
 		var start, end pgtype.Date
 		var dates []pgtype.Date
 		err := row.Scan(&r.ID, &r.EmployeeID, &start, &end, &r.Days, &dates, &r.Amount, &r.Year, &r.Reason, &r.Status,
-			&r.CreatedAt, &r.DecidedBy, &r.DecidedAt, &r.Note, &r.LeaveType, &r.HalfDay, &r.Hours)
+			&r.CreatedAt, &r.DecidedBy, &r.DecidedAt, &r.Note, &r.LeaveType, &r.HalfDay, &r.Hours, &r.Erased)
 		r.Start, r.End, r.Dates = DateOf(start), DateOf(end), datesOf(dates)
 		return r, err
 	},
@@ -159,7 +161,7 @@ func (f leaveFold) apply(ctx context.Context, e eventstore.Event) error {
 		err := f.requests.put(ctx, leaveRequestRow{
 			ID: ev.RequestID, EmployeeID: ev.EmployeeID, LeaveType: ev.Type(), HalfDay: ev.HalfDay, Hours: ev.Hours, Start: ev.StartDate, End: ev.EndDate, Days: ev.Days,
 			Dates: ev.Dates, Amount: int64(ev.Amount), Year: ev.Year, Reason: ev.Reason, Status: string(leave.StatusPending),
-			CreatedAt: ev.RequestedAt.UTC(),
+			CreatedAt: ev.RequestedAt.UTC(), Erased: e.Erased,
 		})
 		if err != nil || ev.Type() != leave.TypeAnnual {
 			return err
@@ -171,6 +173,7 @@ func (f leaveFold) apply(ctx context.Context, e eventstore.Event) error {
 		err := f.request(ctx, e, ev.RequestID, func(r *leaveRequestRow) error {
 			annual = r.LeaveType == leave.TypeAnnual
 			r.Status, r.DecidedBy, r.DecidedAt, r.Note = string(leave.StatusApproved), optional(ev.DecidedBy), optionalTime(ev.DecidedAt), ev.Note
+			r.Erased = r.Erased || e.Erased
 			requested = r.Amount
 			r.Days, r.Dates = ev.Charged(r.Days, r.Dates)
 			r.Amount = int64(ev.Amount)
@@ -193,6 +196,7 @@ func (f leaveFold) apply(ctx context.Context, e eventstore.Event) error {
 		err := f.request(ctx, e, ev.RequestID, func(r *leaveRequestRow) error {
 			annual = r.LeaveType == leave.TypeAnnual
 			r.Status, r.DecidedBy, r.DecidedAt, r.Note = string(leave.StatusRejected), optional(ev.DecidedBy), optionalTime(ev.DecidedAt), ev.Note
+			r.Erased = r.Erased || e.Erased
 			return nil
 		})
 		if err != nil || !annual {
@@ -247,7 +251,8 @@ func leaveModel() *Model {
 func leaveViewOf(r leaveRequestRow) query.LeaveRequestView {
 	return query.LeaveRequestView{ID: r.ID, EmployeeID: r.EmployeeID, LeaveType: r.LeaveType, HalfDay: r.HalfDay, Hours: r.Hours,
 		StartDate: r.Start, EndDate: r.End, Days: leave.Amount(r.Amount).Days(),
-		Reason: r.Reason, Status: r.Status, CreatedAt: r.CreatedAt, DecidedBy: r.DecidedBy, DecidedAt: r.DecidedAt, Note: r.Note}
+		Reason: r.Reason, Status: r.Status, CreatedAt: r.CreatedAt, DecidedBy: r.DecidedBy, DecidedAt: r.DecidedAt, Note: r.Note,
+		Erased: r.Erased}
 }
 
 // LeaveRequest returns one leave request.

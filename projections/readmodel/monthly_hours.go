@@ -187,7 +187,7 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 		hire  calendar.Date
 		sched employee.Schedule
 	}
-	rows, err := tx.Query(ctx, `SELECT e.id::text, e.full_name, e.hire_date, e.schedule,
+	rows, err := tx.Query(ctx, `SELECT e.id::text, e.full_name, e.erased, e.hire_date, e.schedule,
 			coalesce(m.days_worked, 0), coalesce(m.worked_minutes, 0), coalesce(m.late_days, 0), coalesce(m.late_minutes, 0)
 		FROM employees e LEFT JOIN monthly_hours m ON m.employee_id = e.id AND m.year = $1 AND m.month = $2
 		WHERE ((e.active AND e.role = ANY($5)) OR m.employee_id IS NOT NULL)
@@ -204,7 +204,7 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 			hire  pgtype.Date
 			sched []byte
 		)
-		err := row.Scan(&e.row.EmployeeID, &e.row.FullName, &hire, &sched,
+		err := row.Scan(&e.row.EmployeeID, &e.row.FullName, &e.row.Erased, &hire, &sched,
 			&e.row.DaysWorked, &e.row.WorkedMinutes, &e.row.LateDays, &e.row.LateMinutes)
 		if err != nil {
 			return e, err

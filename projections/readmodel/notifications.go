@@ -23,20 +23,24 @@ type notificationRow struct {
 	CreatedAt       time.Time
 	Read            bool
 	ReadAt          *time.Time
+	// SubjectID is the person the notification is about; Erased says that
+	// their personal data was erased, and Message and Data are empty.
+	SubjectID string
+	Erased    bool
 }
 
 var notificationsTable = newTable(table[string, notificationRow]{
 	name:    "notifications",
-	columns: []string{"id", "recipient_id", "seq", "type", "message", "data", "created_at", "read", "read_at"},
+	columns: []string{"id", "recipient_id", "seq", "type", "message", "data", "created_at", "read", "read_at", "subject_id", "erased"},
 	keys:    1,
 	key:     func(r notificationRow) string { return r.ID },
 	keyArgs: func(k string) []any { return []any{k} },
 	values: func(r notificationRow) []any {
-		return []any{r.ID, r.RecipientID, r.Seq, r.Type, r.Message, r.Data, r.CreatedAt, r.Read, r.ReadAt}
+		return []any{r.ID, r.RecipientID, r.Seq, r.Type, r.Message, r.Data, r.CreatedAt, r.Read, r.ReadAt, r.SubjectID, r.Erased}
 	},
 	scan: func(row pgx.Row) (notificationRow, error) {
 		var r notificationRow
-		err := row.Scan(&r.ID, &r.RecipientID, &r.Seq, &r.Type, &r.Message, &r.Data, &r.CreatedAt, &r.Read, &r.ReadAt)
+		err := row.Scan(&r.ID, &r.RecipientID, &r.Seq, &r.Type, &r.Message, &r.Data, &r.CreatedAt, &r.Read, &r.ReadAt, &r.SubjectID, &r.Erased)
 		return r, err
 	},
 })
@@ -52,7 +56,7 @@ func notificationsModel() *Model {
 				}
 				return inbox.put(ctx, notificationRow{
 					ID: ev.NotificationID, RecipientID: ev.RecipientID, Seq: e.Version, Type: string(ev.Type),
-					Message: ev.Message, Data: data, CreatedAt: ev.RaisedAt.UTC(),
+					Message: ev.Message, Data: data, CreatedAt: ev.RaisedAt.UTC(), SubjectID: ev.SubjectID, Erased: e.Erased,
 				})
 			case notification.Read:
 				r, ok, err := inbox.get(ctx, ev.NotificationID)
@@ -79,7 +83,8 @@ func notificationsModel() *Model {
 // Queries.
 
 func notificationViewOf(r notificationRow) query.NotificationView {
-	return query.NotificationView{ID: r.ID, Seq: r.Seq, Type: r.Type, Message: r.Message, Data: r.Data, CreatedAt: r.CreatedAt, Read: r.Read}
+	return query.NotificationView{ID: r.ID, Seq: r.Seq, Type: r.Type, Message: r.Message, Data: r.Data, CreatedAt: r.CreatedAt, Read: r.Read,
+		Erased: r.Erased}
 }
 
 // Notifications returns a user's notifications with a seq above afterSeq, in

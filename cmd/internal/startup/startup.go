@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/eventstore/keyring"
 	"github.com/acme/employee-tracking/eventstore/seal"
 	"github.com/acme/employee-tracking/internal/config"
 	"github.com/acme/employee-tracking/internal/eventcodec"
@@ -35,8 +36,10 @@ type App struct {
 	// projection work never keeps a request waiting for a connection.
 	PipelinePool *pgxpool.Pool
 	Codec        *eventstore.Codec
-	Store        *eventstore.Store
-	Bus          *bus.Bus
+	// Keys seal the personal fields of events; erasing destroys one.
+	Keys  *keyring.Keyring
+	Store *eventstore.Store
+	Bus   *bus.Bus
 }
 
 // The sizes of each process's connection pools: two servers and a worker
@@ -78,10 +81,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 			return nil, err
 		}
 	}
-	codec, err := eventcodec.New()
+	codec, keys, storedKey, err := eventcodec.Open(ctx, pool, cfg.DataKey)
 	if err != nil {
 		closePools()
 		return nil, err
+	}
+	if storedKey {
+		log.Warn("DATA_KEY is not set: the keys of personal data are wrapped by a data key kept in the database itself; set DATA_KEY and run etctl rotate-data-key")
 	}
 	b, err := bus.New(bus.Settings{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix, GroupMembers: cfg.GroupMembers}, log)
 	if err != nil {
@@ -89,7 +95,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	return &App{
-		Config: cfg, Logger: log, Pool: pool, PipelinePool: pipelinePool, Codec: codec, Store: eventstore.New(pool, codec), Bus: b,
+		Config: cfg, Logger: log, Pool: pool, PipelinePool: pipelinePool, Codec: codec, Keys: keys, Store: eventstore.New(pool, codec), Bus: b,
 	}, nil
 }
 

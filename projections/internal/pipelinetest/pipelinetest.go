@@ -140,7 +140,7 @@ func Pool(t *testing.T) *pgxpool.Pool {
 // Store is an event store on pool with the catalog's codec.
 func Store(t *testing.T, pool *pgxpool.Pool) *eventstore.Store {
 	t.Helper()
-	codec, err := eventcodec.New()
+	codec, _, _, err := eventcodec.Open(context.Background(), pool, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

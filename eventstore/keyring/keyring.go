@@ -1,0 +1,326 @@
+// Package keyring keeps the per-person keys that seal the personal fields of
+// events (eventstore.Keys): each is a random AES-256 key, stored in the table
+// personal_keys wrapped (AES-GCM) by the data key, DATA_KEY. Erasing a person
+// destroys their key, and with it every personal field sealed under it.
+// docs/operations.md says how to back up, rotate and lose the keys.
+package keyring
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/acme/employee-tracking/eventstore"
+)
+
+// KeySize is the size of the data key and of each person's key: AES-256.
+const KeySize = 32
+
+// cacheFor is how long a key read from the table is used without reading it
+// again. Another process that erases a person destroys the key in the table:
+// this process stops opening their data at most cacheFor later (at once when
+// it erased them itself).
+const cacheFor = 2 * time.Second
+
+// queryTimeout bounds a read or write of the key table; the codec calls the
+// keyring without a context.
+const queryTimeout = 10 * time.Second
+
+// checkText is sealed by the data key in data_key.check_value, so that a
+// wrong DATA_KEY stops the program at start instead of failing on each read.
+const checkText = "employee-tracking data key"
+
+// Keyring is the key table of a database. It is safe for concurrent use.
+type Keyring struct {
+	pool *pgxpool.Pool
+	wrap cipher.AEAD // the data key's
+	root []byte      // the data key, from which Derive derives
+	now  func() time.Time
+
+	mu   sync.Mutex
+	keys map[string]cached
+}
+
+type cached struct {
+	aead   cipher.AEAD // nil: erased
+	readAt time.Time
+}
+
+// Open returns the keyring of pool's database under dataKey, which must be the
+// data key the table was written with (checked against data_key.check_value,
+// which the first program to start writes).
+func Open(ctx context.Context, pool *pgxpool.Pool, dataKey []byte) (*Keyring, error) {
+	wrap, err := newAEAD(dataKey)
+	if err != nil {
+		return nil, fmt.Errorf("keyring: data key: %w", err)
+	}
+	k := &Keyring{pool: pool, wrap: wrap, root: bytes.Clone(dataKey), now: time.Now, keys: map[string]cached{}}
+	check := wrapWith(wrap, []byte(checkText), []byte("check"))
+	if _, err := pool.Exec(ctx, `INSERT INTO data_key (id, check_value) VALUES (1, $1) ON CONFLICT (id) DO NOTHING`, check); err != nil {
+		return nil, fmt.Errorf("keyring: %w", err)
+	}
+	var stored []byte
+	if err := pool.QueryRow(ctx, `SELECT check_value FROM data_key WHERE id = 1`).Scan(&stored); err != nil {
+		return nil, fmt.Errorf("keyring: %w", err)
+	}
+	if _, err := unwrapWith(wrap, stored, []byte("check")); err != nil {
+		return nil, errors.New("keyring: DATA_KEY is not the data key the personal keys were stored with")
+	}
+	return k, nil
+}
+
+// OpenWith opens the keyring under dataKey or, when it is nil, under the data
+// key kept beside the data (generated on first use); stored says that the
+// latter was used, which the program warns about.
+func OpenWith(ctx context.Context, pool *pgxpool.Pool, dataKey []byte) (k *Keyring, stored bool, err error) {
+	if dataKey == nil {
+		if dataKey, _, err = StoredDataKey(ctx, pool); err != nil {
+			return nil, false, err
+		}
+		stored = true
+	}
+	k, err = Open(ctx, pool, dataKey)
+	return k, stored, err
+}
+
+// StoredDataKey returns the data key kept in the database for a program
+// started without DATA_KEY, generating and storing one on first use; generated
+// says that this call made it.
+func StoredDataKey(ctx context.Context, pool *pgxpool.Pool) (key []byte, generated bool, err error) {
+	fresh := make([]byte, KeySize)
+	rand.Read(fresh)
+	tag, err := pool.Exec(ctx, `INSERT INTO data_key_generated (id, key) VALUES (1, $1) ON CONFLICT (id) DO NOTHING`, fresh)
+	if err != nil {
+		return nil, false, fmt.Errorf("keyring: store a generated data key: %w", err)
+	}
+	if err := pool.QueryRow(ctx, `SELECT key FROM data_key_generated WHERE id = 1`).Scan(&key); err != nil {
+		return nil, false, fmt.Errorf("keyring: read the generated data key: %w", err)
+	}
+	return key, tag.RowsAffected() == 1, nil
+}
+
+// Derive returns a secret for purpose derived from the data key, which every
+// process sharing the database derives alike: an HMAC-SHA256 of purpose.
+func (k *Keyring) Derive(purpose string) []byte {
+	m := hmac.New(sha256.New, k.root)
+	m.Write([]byte("employee-tracking " + purpose))
+	return m.Sum(nil)
+}
+
+// Seal implements eventstore.Keys.
+func (k *Keyring) Seal(subject string, aad, plaintext []byte) ([]byte, error) {
+	aead, err := k.key(subject, true)
+	if err != nil {
+		return nil, err
+	}
+	return wrapWith(aead, plaintext, aad), nil
+}
+
+// Open implements eventstore.Keys.
+func (k *Keyring) Open(subject string, aad, sealed []byte) ([]byte, error) {
+	aead, err := k.key(subject, false)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := unwrapWith(aead, sealed, aad)
+	if err != nil {
+		return nil, fmt.Errorf("keyring: open personal data of %s: %w", subject, err)
+	}
+	return plain, nil
+}
+
+// Erase destroys subject's key, so that nothing sealed under it opens again,
+// and no key is made for them any more. Erasing twice is erasing once.
+func (k *Keyring) Erase(ctx context.Context, subject string) error {
+	_, err := k.pool.Exec(ctx, `INSERT INTO personal_keys (subject, wrapped, erased_at) VALUES ($1, NULL, now())
+		ON CONFLICT (subject) DO UPDATE SET wrapped = NULL, erased_at = coalesce(personal_keys.erased_at, now())`, subject)
+	if err != nil {
+		return fmt.Errorf("keyring: erase %s: %w", subject, err)
+	}
+	k.mu.Lock()
+	k.keys[subject] = cached{readAt: k.now()}
+	k.mu.Unlock()
+	return nil
+}
+
+// Erased says whether subject's key was destroyed.
+func (k *Keyring) Erased(subject string) (bool, error) {
+	_, err := k.key(subject, false)
+	if errors.Is(err, eventstore.ErrErased) {
+		return true, nil
+	}
+	return false, err
+}
+
+// key returns subject's key, from the cache or the table; sealing makes one
+// when the subject has none yet. Erased subjects stay erased in the cache.
+// Sealing takes a cached key however old: data sealed with a key another
+// process has just destroyed reads as erased, which it is. Opening reads the
+// table again after cacheFor, to learn of such an erasure.
+func (k *Keyring) key(subject string, sealing bool) (cipher.AEAD, error) {
+	k.mu.Lock()
+	c, ok := k.keys[subject]
+	k.mu.Unlock()
+	if ok && (c.aead == nil || sealing || k.now().Sub(c.readAt) < cacheFor) {
+		if c.aead == nil {
+			return nil, eventstore.ErrErased
+		}
+		return c.aead, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+	defer cancel()
+	wrapped, found, err := k.read(ctx, subject)
+	if err != nil {
+		return nil, err
+	}
+	if !found && !sealing {
+		// Nothing was ever sealed for subject by this store; a key
+		// made later opens nothing sealed before it.
+		return nil, fmt.Errorf("keyring: no key for %s", subject)
+	}
+	if !found {
+		if wrapped, err = k.create(ctx, subject); err != nil {
+			return nil, err
+		}
+	}
+	c = cached{readAt: k.now()}
+	if wrapped != nil {
+		raw, err := unwrapWith(k.wrap, wrapped, []byte(subject))
+		if err != nil {
+			return nil, fmt.Errorf("keyring: unwrap the key of %s: %w", subject, err)
+		}
+		if c.aead, err = newAEAD(raw); err != nil {
+			return nil, err
+		}
+	}
+	k.mu.Lock()
+	k.keys[subject] = c
+	k.mu.Unlock()
+	if c.aead == nil {
+		return nil, eventstore.ErrErased
+	}
+	return c.aead, nil
+}
+
+// read returns subject's wrapped key (nil when erased) and whether a row exists.
+func (k *Keyring) read(ctx context.Context, subject string) ([]byte, bool, error) {
+	var wrapped []byte
+	err := k.pool.QueryRow(ctx, `SELECT wrapped FROM personal_keys WHERE subject = $1`, subject).Scan(&wrapped)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("keyring: read the key of %s: %w", subject, err)
+	}
+	return wrapped, true, nil
+}
+
+// create stores a new key for subject unless another process just did, and
+// returns the one stored.
+func (k *Keyring) create(ctx context.Context, subject string) ([]byte, error) {
+	raw := make([]byte, KeySize)
+	rand.Read(raw)
+	if _, err := k.pool.Exec(ctx, `INSERT INTO personal_keys (subject, wrapped) VALUES ($1, $2) ON CONFLICT (subject) DO NOTHING`,
+		subject, wrapWith(k.wrap, raw, []byte(subject))); err != nil {
+		return nil, fmt.Errorf("keyring: store a key for %s: %w", subject, err)
+	}
+	wrapped, _, err := k.read(ctx, subject)
+	return wrapped, err
+}
+
+// Rotate wraps every stored key under newKey instead of oldKey, in one
+// transaction: the events, sealed under the persons' keys, stay as they are.
+// It returns how many keys it wrapped again.
+func Rotate(ctx context.Context, pool *pgxpool.Pool, oldKey, newKey []byte) (int, error) {
+	oldWrap, err := newAEAD(oldKey)
+	if err != nil {
+		return 0, fmt.Errorf("keyring: old data key: %w", err)
+	}
+	newWrap, err := newAEAD(newKey)
+	if err != nil {
+		return 0, fmt.Errorf("keyring: new data key: %w", err)
+	}
+	n := 0
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		var check []byte
+		if err := tx.QueryRow(ctx, `SELECT check_value FROM data_key WHERE id = 1 FOR UPDATE`).Scan(&check); err != nil {
+			return err
+		}
+		if _, err := unwrapWith(oldWrap, check, []byte("check")); err != nil {
+			return errors.New("the old data key is not the one the keys are stored with")
+		}
+		rows, err := tx.Query(ctx, `SELECT subject, wrapped FROM personal_keys WHERE wrapped IS NOT NULL`)
+		if err != nil {
+			return err
+		}
+		type row struct {
+			subject string
+			wrapped []byte
+		}
+		all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+			var x row
+			return x, r.Scan(&x.subject, &x.wrapped)
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range all {
+			raw, err := unwrapWith(oldWrap, r.wrapped, []byte(r.subject))
+			if err != nil {
+				return fmt.Errorf("unwrap the key of %s: %w", r.subject, err)
+			}
+			if _, err := tx.Exec(ctx, `UPDATE personal_keys SET wrapped = $2 WHERE subject = $1`,
+				r.subject, wrapWith(newWrap, raw, []byte(r.subject))); err != nil {
+				return err
+			}
+		}
+		n = len(all)
+		_, err = tx.Exec(ctx, `UPDATE data_key SET check_value = $1 WHERE id = 1`, wrapWith(newWrap, []byte(checkText), []byte("check")))
+		if err != nil {
+			return err
+		}
+		// A generated data key kept beside the data is replaced by the new one.
+		_, err = tx.Exec(ctx, `DELETE FROM data_key_generated`)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("keyring: rotate the data key: %w", err)
+	}
+	return n, nil
+}
+
+func newAEAD(key []byte) (cipher.AEAD, error) {
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("%d bytes, want %d", len(key), KeySize)
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// wrapWith seals plaintext with a fresh random nonce, which it prepends.
+func wrapWith(aead cipher.AEAD, plaintext, aad []byte) []byte {
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plaintext)+aead.Overhead())
+	rand.Read(nonce)
+	return aead.Seal(nonce, nonce, plaintext, aad)
+}
+
+func unwrapWith(aead cipher.AEAD, sealed, aad []byte) ([]byte, error) {
+	if len(sealed) < aead.NonceSize() {
+		return nil, errors.New("sealed data too short")
+	}
+	return aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], aad)
+}

@@ -1,0 +1,211 @@
+package keyring
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/internal/testdb"
+)
+
+func newKey() []byte {
+	k := make([]byte, KeySize)
+	rand.Read(k)
+	return k
+}
+
+func TestSealOpenErase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	dataKey := newKey()
+	k, err := Open(ctx, pool, dataKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aad := []byte("e1\x00test")
+	sealed, err := k.Seal("e1", aad, []byte("Ayşe Yılmaz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealed, []byte("Ayşe")) {
+		t.Fatal("sealed data holds the plaintext")
+	}
+	// Another process, on the same table, opens it.
+	other, err := Open(ctx, pool, dataKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := other.Open("e1", aad, sealed); err != nil || string(got) != "Ayşe Yılmaz" {
+		t.Fatalf("open = %q, %v", got, err)
+	}
+	if _, err := other.Open("e1", []byte("e2\x00test"), sealed); err == nil {
+		t.Error("opened with another subject's AAD")
+	}
+
+	if err := k.Erase(ctx, "e1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Open("e1", aad, sealed); !errors.Is(err, eventstore.ErrErased) {
+		t.Errorf("open after erasure: %v, want ErrErased", err)
+	}
+	if _, err := k.Seal("e1", aad, []byte("again")); !errors.Is(err, eventstore.ErrErased) {
+		t.Errorf("seal after erasure: %v, want ErrErased (no new key for an erased person)", err)
+	}
+	if err := k.Erase(ctx, "e1"); err != nil {
+		t.Errorf("erasing twice: %v", err)
+	}
+	// The other process learns of it once its cached key expires.
+	other.now = func() time.Time { return time.Now().Add(cacheFor) }
+	if _, err := other.Open("e1", aad, sealed); !errors.Is(err, eventstore.ErrErased) {
+		t.Errorf("other process after its cache expired: %v, want ErrErased", err)
+	}
+	var wrapped []byte
+	if err := pool.QueryRow(ctx, `SELECT wrapped FROM personal_keys WHERE subject = 'e1'`).Scan(&wrapped); err != nil || wrapped != nil {
+		t.Errorf("stored key after erasure = %x, %v; want NULL", wrapped, err)
+	}
+}
+
+// TestConcurrentFirstSeals: processes sealing for a new person at once agree
+// on one key.
+func TestConcurrentFirstSeals(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	dataKey := newKey()
+	const n = 8
+	sealed := make([][]byte, n)
+	rings := make([]*Keyring, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		k, err := Open(ctx, pool, dataKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rings[i] = k
+		wg.Go(func() {
+			var err error
+			if sealed[i], err = k.Seal("e1", nil, []byte(fmt.Sprint("text ", i))); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if got, err := rings[(i+1)%n].Open("e1", nil, sealed[i]); err != nil || string(got) != fmt.Sprint("text ", i) {
+			t.Errorf("sealed by %d, opened by another: %q, %v", i, got, err)
+		}
+	}
+}
+
+func TestWrongDataKeyIsRefused(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	if _, err := Open(ctx, pool, newKey()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, pool, newKey()); err == nil {
+		t.Error("a second data key opened the key table")
+	}
+	if _, err := Open(ctx, pool, []byte("short")); err == nil {
+		t.Error("a short data key was accepted")
+	}
+}
+
+// TestRotate: after a rotation the new data key opens everything sealed
+// before it, and the old one is refused.
+func TestRotate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	oldKey, newDataKey := newKey(), newKey()
+	k, err := Open(ctx, pool, oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const people = 300
+	sealed := make([][]byte, people)
+	for i := range people {
+		if sealed[i], err = k.Seal(fmt.Sprint("e", i), nil, []byte(fmt.Sprint("name ", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := k.Erase(ctx, "e0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Rotate(ctx, pool, newKey(), newDataKey); err == nil {
+		t.Fatal("rotated from a data key that is not the table's")
+	}
+	n, err := Rotate(ctx, pool, oldKey, newDataKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != people-1 {
+		t.Errorf("rotated %d keys, want %d (the erased one has none)", n, people-1)
+	}
+	if _, err := Open(ctx, pool, oldKey); err == nil {
+		t.Error("the old data key still opens the table")
+	}
+	after, err := Open(ctx, pool, newDataKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < people; i++ {
+		if got, err := after.Open(fmt.Sprint("e", i), nil, sealed[i]); err != nil || string(got) != fmt.Sprint("name ", i) {
+			t.Fatalf("e%d after rotation: %q, %v", i, got, err)
+		}
+	}
+	if _, err := after.Open("e0", nil, sealed[0]); !errors.Is(err, eventstore.ErrErased) {
+		t.Errorf("erased e0 after rotation: %v", err)
+	}
+}
+
+// TestStoredDataKey: without DATA_KEY, the first program generates the data
+// key and keeps it in the database; the next ones use it; a rotation to a
+// DATA_KEY deletes it.
+func TestStoredDataKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	k1, stored, err := OpenWith(ctx, pool, nil)
+	if err != nil || !stored {
+		t.Fatalf("first start: %v, stored %v", err, stored)
+	}
+	sealed, err := k1.Seal("e1", nil, []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, _, err := OpenWith(ctx, pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := k2.Open("e1", nil, sealed); err != nil || string(got) != "x" {
+		t.Fatalf("second start: %q, %v", got, err)
+	}
+	generated, fresh, err := StoredDataKey(ctx, pool)
+	if err != nil || fresh {
+		t.Fatalf("StoredDataKey again: fresh %v, %v", fresh, err)
+	}
+	dataKey := newKey()
+	if _, err := Rotate(ctx, pool, generated, dataKey); err != nil {
+		t.Fatal(err)
+	}
+	var rows int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM data_key_generated`).Scan(&rows); err != nil || rows != 0 {
+		t.Errorf("generated data key rows after rotation: %d, %v", rows, err)
+	}
+	k3, stored, err := OpenWith(ctx, pool, dataKey)
+	if err != nil || stored {
+		t.Fatalf("start with DATA_KEY: %v, stored %v", err, stored)
+	}
+	if got, err := k3.Open("e1", nil, sealed); err != nil || string(got) != "x" {
+		t.Errorf("after rotation: %q, %v", got, err)
+	}
+}
