@@ -9,6 +9,7 @@ import (
 
 	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/app/query"
+	"github.com/acme/employee-tracking/domain/approval"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
@@ -38,6 +39,10 @@ type Commands struct {
 	ResetPassword        command.ResetPasswordHandler
 	DefineLeaveType      command.DefineLeaveTypeHandler
 	ChangeLeaveType      command.ChangeLeaveTypeHandler
+	SetApprovalPolicy    command.SetApprovalPolicyHandler
+	DelegateApprovals    command.DelegateApprovalsHandler
+	RevokeDelegation     command.RevokeDelegationHandler
+	ChaseApproval        command.ChaseApprovalHandler
 }
 
 // Queries are the use cases that read: the event store, or the read models.
@@ -47,6 +52,7 @@ type Queries struct {
 	LeaveAccount    query.LeaveAccountHandler
 	LeaveTypes      query.LeaveTypesHandler
 	LeaveRequest    query.LeaveRequestHandler
+	ApprovalPolicy  query.ApprovalPolicyHandler
 	EventFeed       query.EventFeedHandler
 	EmployeeHistory query.EmployeeHistoryHandler
 	// ReadModels are the reads of the read models.
@@ -62,6 +68,7 @@ type EventStore interface {
 	command.EventStore
 	query.EventStore
 	command.LeaveRequests
+	command.Delegations
 }
 
 // Deps are what the use cases are built on: the stores, the read models,
@@ -80,13 +87,19 @@ type Deps struct {
 	// Attendance are the shift windows and the forgotten check-out delay;
 	// attendance.DefaultRules when zero.
 	Attendance attendance.Rules
-	Now        func() time.Time
+	// Approvals are the waits before a pending step's reminder and
+	// escalation; approval.DefaultTiming when zero.
+	Approvals approval.Timing
+	Now       func() time.Time
 }
 
 // New builds the application.
 func New(d Deps) Application {
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Approvals == (approval.Timing{}) {
+		d.Approvals = approval.DefaultTiming()
 	}
 	if d.Attendance == (attendance.Rules{}) {
 		d.Attendance = attendance.DefaultRules()
@@ -115,13 +128,18 @@ func New(d Deps) Application {
 			ResetPassword:        command.NewResetPasswordHandler(s, d.Credentials, d.PasswordCost, now),
 			DefineLeaveType:      command.NewDefineLeaveTypeHandler(s, d.LeavePolicy, now),
 			ChangeLeaveType:      command.NewChangeLeaveTypeHandler(s, d.LeavePolicy, zone, now),
+			SetApprovalPolicy:    command.NewSetApprovalPolicyHandler(s, d.LeavePolicy, now),
+			DelegateApprovals:    command.NewDelegateApprovalsHandler(s, now),
+			RevokeDelegation:     command.NewRevokeDelegationHandler(s, s, now),
+			ChaseApproval:        command.NewChaseApprovalHandler(s, d.LeavePolicy, d.Approvals, now),
 		},
 		Queries: Queries{
 			Employee:        query.NewEmployeeHandler(s),
 			Holidays:        query.NewHolidaysHandler(s),
 			LeaveAccount:    query.NewLeaveAccountHandler(s),
 			LeaveTypes:      query.NewLeaveTypesHandler(s, d.LeavePolicy),
-			LeaveRequest:    query.NewLeaveRequestHandler(s, s),
+			LeaveRequest:    query.NewLeaveRequestHandler(s, s, d.Now),
+			ApprovalPolicy:  query.NewApprovalPolicyHandler(s),
 			EventFeed:       query.NewEventFeedHandler(s),
 			EmployeeHistory: query.NewEmployeeHistoryHandler(s),
 			ReadModels:      d.ReadModels,

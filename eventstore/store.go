@@ -202,6 +202,21 @@ func (s *Store) StreamOfLeaveRequest(ctx context.Context, requestID string) (str
 	return stream, nil
 }
 
+// StreamOfDelegation names the stream holding the delegation.granted event
+// of delegationID, or "" when there is none.
+func (s *Store) StreamOfDelegation(ctx context.Context, delegationID string) (string, error) {
+	var stream string
+	err := s.pool.QueryRow(ctx, `SELECT stream_id FROM events WHERE type = 'delegation.granted' AND data->>'delegation_id' = $1 LIMIT 1`,
+		delegationID).Scan(&stream)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("eventstore: find the stream of delegation %q: %w", delegationID, err)
+	}
+	return stream, nil
+}
+
 // LoadFrom returns the events of stream after version afterVersion, ordered
 // by version.
 func (s *Store) LoadFrom(ctx context.Context, stream string, afterVersion int64) ([]Event, error) {

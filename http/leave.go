@@ -29,12 +29,14 @@ type LeaveRequestJSON struct {
 	DecidedBy  *string    `json:"decided_by"`
 	DecidedAt  *time.Time `json:"decided_at"`
 	Note       string     `json:"note"`
+	// Approvals are the request's steps in order (approvals.go).
+	Approvals []ApprovalJSON `json:"approvals"`
 }
 
 func leaveRequestJSON(r leave.RequestState) LeaveRequestJSON {
 	out := LeaveRequestJSON{
 		ID: r.ID, EmployeeID: r.EmployeeID, StartDate: r.Start.String(), EndDate: r.End.String(), Days: r.Days,
-		Reason: r.Reason, Status: string(r.Status), CreatedAt: r.RequestedAt, Note: r.Note,
+		Reason: r.Reason, Status: string(r.Status), CreatedAt: r.RequestedAt, Note: r.Note, Approvals: approvalsJSON(r.Approvals),
 	}
 	if r.DecidedBy != "" {
 		by, at := r.DecidedBy, r.DecidedAt
@@ -47,6 +49,7 @@ func leaveViewJSON(v query.LeaveRequestView) LeaveRequestJSON {
 	return LeaveRequestJSON{
 		ID: v.ID, EmployeeID: v.EmployeeID, StartDate: v.StartDate.String(), EndDate: v.EndDate.String(), Days: v.Days,
 		Reason: v.Reason, Status: v.Status, CreatedAt: v.CreatedAt, DecidedBy: v.DecidedBy, DecidedAt: v.DecidedAt, Note: v.Note,
+		Approvals: approvalsJSON(v.Approvals),
 	}
 }
 
@@ -169,31 +172,23 @@ func contains(list []string, s string) bool {
 
 // handleGetLeave godoc
 //
-//	@Summary	Get a leave request
-//	@Tags		leave
-//	@Produce	json
-//	@Security	BearerAuth
-//	@Param		id	path		string	true	"request id"
-//	@Success	200	{object}	LeaveRequestJSON
-//	@Failure	401	{object}	UnauthorizedProblem
-//	@Failure	404	{object}	NotFoundProblem
-//	@Router		/api/leave-management/{id}/ [get]
-func handleGetLeave(employees query.EmployeeHandler, requests query.LeaveRequestHandler) echo.HandlerFunc {
+//	@Summary		Get a leave request
+//	@Description	Visible to whoever may read the employee, and to whom its approval chain names or waits on (a second manager, a delegate, the one it was routed or escalated to).
+//	@Tags			leave
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Param			id	path		string	true	"request id"
+//	@Success		200	{object}	LeaveRequestJSON
+//	@Failure		401	{object}	UnauthorizedProblem
+//	@Failure		404	{object}	NotFoundProblem
+//	@Router			/api/leave-management/{id}/ [get]
+func handleGetLeave(requests query.LeaveRequestHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c, "id")
 		if err != nil {
 			return err
 		}
-		ctx := c.Request().Context()
-		// A request of someone the caller may not see is unknown.
-		owner, err := requests.Owner(ctx, id)
-		if err != nil {
-			return err
-		}
-		if _, err := visibleEmployeeID(c, employees, owner); err != nil {
-			return err
-		}
-		r, err := requests.Handle(ctx, id)
+		r, err := requests.Handle(c.Request().Context(), mustPrincipal(c).Employee, id)
 		if err != nil {
 			return err
 		}
@@ -216,7 +211,7 @@ func (r *decideLeaveRequest) Valid(context.Context) map[string]string {
 // handleDecideLeave godoc
 //
 //	@Summary		Approve or reject a leave request
-//	@Description	The employee's manager or an admin decides a pending request. Approval spends the balance for the request's days less any holiday declared since it was filed (days in the answer); a holiday declared after the approval leaves it as approved.
+//	@Description	Decides the step the request waits on: whoever holds it (its approver, their delegate while the delegation runs, the one it was routed or escalated to) or an admin. The request is approved when its last step approves, rejected at the first rejection, and stays pending in between, the next step's approver being told. The balance check runs at every step. Approval spends the balance for the request's days less any holiday declared since it was filed (days in the answer); a holiday declared after the approval leaves it as approved.
 //	@Tags			leave
 //	@Accept			json
 //	@Produce		json
@@ -229,7 +224,7 @@ func (r *decideLeaveRequest) Valid(context.Context) map[string]string {
 //	@Failure		401				{object}	UnauthorizedProblem
 //	@Failure		403				{object}	ForbiddenProblem
 //	@Failure		404				{object}	NotFoundProblem
-//	@Failure		409				{object}	NotPendingProblem	"not pending"
+//	@Failure		409				{object}	NotPendingProblem	"not pending, or the step was decided meanwhile"
 //	@Failure		422				{object}	InsufficientBalanceProblem	"approval past the balance, or holidays declared since cover every day of the request"
 //	@Router			/api/leave-management/{id}/change-status/ [post]
 func handleDecideLeave(decide command.DecideLeaveHandler) echo.HandlerFunc {

@@ -217,3 +217,21 @@ type InsufficientBalanceProblem struct {
 	Status int    `json:"status" example:"422"`
 	Detail string `json:"detail" example:"insufficient leave balance: requested 5 days, available 2 days"`
 }
+
+// ApprovalPolicyInputProblem answers a rule without steps.
+type ApprovalPolicyInputProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid input"`
+	Errors map[string]string `json:"errors" example:"rules[0].steps:must name at least one step"`
+}
+
+// DelegationInputProblem answers a delegation that ends before it starts.
+type DelegationInputProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid input"`
+	Errors map[string]string `json:"errors" example:"end_date:must not be before start_date"`
+}

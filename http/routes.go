@@ -95,7 +95,7 @@ func (s *Server) routes(d Deps) {
 
 		{http.MethodPost, "/leave-management", access.LeaveRequest, atRoute, handleRequestLeave(cmds.RequestLeave)},
 		{http.MethodGet, "/leave-management", access.EmployeeRead, atRoute, handleListLeave(employees, qs.ReadModels)},
-		{http.MethodGet, "/leave-management/:id", access.EmployeeRead, inHandler, handleGetLeave(employees, qs.LeaveRequest)},
+		{http.MethodGet, "/leave-management/:id", access.EmployeeRead, inHandler, handleGetLeave(qs.LeaveRequest)},
 		{http.MethodPost, "/leave-management/:id/change-status", access.LeaveDecide, inHandler, handleDecideLeave(cmds.DecideLeave)},
 		{http.MethodPost, "/leave-management/:id/cancel", access.LeaveCancel, inHandler, handleCancelLeave(cmds.CancelLeave)},
 		{http.MethodGet, "/leave-balances/:employee_id", access.EmployeeRead, inHandler, handleGetBalance(employees, qs.LeaveAccount, d.Now)},
@@ -104,6 +104,12 @@ func (s *Server) routes(d Deps) {
 		{http.MethodGet, "/leave-types", access.LeaveTypeRead, atRoute, handleListLeaveTypes(qs.LeaveTypes)},
 		{http.MethodPost, "/leave-types", access.LeaveTypeDefine, atRoute, handleDefineLeaveType(cmds.DefineLeaveType)},
 		{http.MethodPatch, "/leave-types/:code", access.LeaveTypeChange, atRoute, handleChangeLeaveType(cmds.ChangeLeaveType)},
+
+		{http.MethodGet, "/approval-policy", access.ApprovalPolicyRead, atRoute, handleGetApprovalPolicy(qs.ApprovalPolicy)},
+		{http.MethodPut, "/approval-policy", access.ApprovalPolicySet, atRoute, handleSetApprovalPolicy(cmds.SetApprovalPolicy)},
+		{http.MethodPost, "/delegations", access.DelegationGrant, atRoute, handleDelegate(cmds.DelegateApprovals)},
+		{http.MethodGet, "/delegations", access.DelegationList, atRoute, handleListDelegations(qs.ReadModels)},
+		{http.MethodDelete, "/delegations/:id", access.DelegationRevoke, atRoute, handleRevokeDelegation(cmds.RevokeDelegation)},
 
 		{http.MethodGet, "/holidays", access.HolidayRead, atRoute, handleListHolidays(qs.Holidays, d.Now)},
 		{http.MethodPost, "/holidays", access.HolidayDeclare, atRoute, handleDeclareHoliday(cmds.DeclareHoliday)},

@@ -186,7 +186,8 @@ func (e *env) caughtUp() (bool, error) {
 		wanted AS (
 			SELECT m.name, h.stream_id, h.version FROM heads h
 			JOIN (VALUES ('directory', 'employee'), ('attendance', 'attendance'), ('monthly_hours', 'attendance'),
-			             ('leave', 'leave'), ('holidays', 'holidays'), ('notifications', 'notify')) AS m(name, category)
+			             ('leave', 'leave'), ('holidays', 'holidays'), ('notifications', 'notify'),
+			             ('approvals', 'leave'), ('delegations', 'delegations')) AS m(name, category)
 			  ON split_part(h.stream_id, '-', 1) = m.category)
 		SELECT count(*) FROM wanted w
 		LEFT JOIN projection_versions v ON v.projection = w.name AND v.stream_id = w.stream_id

@@ -49,7 +49,17 @@ func (h RequestLeaveHandler) Handle(ctx context.Context, cmd RequestLeave) (leav
 		RequestID: id.String(), EmployeeID: actor.EmployeeID, Start: cmd.Start, End: cmd.End, Reason: cmd.Reason,
 		Workdays: actor.Schedule.Workdays, Holidays: holidays, HireDate: actor.HireDate,
 	}
-	acct, err := decideLeave(ctx, h.store, h.policy, cmd.Origin, actor.EmployeeID, actor.EmployeeID, request, h.now())
+	now := h.now()
+	chains, err := LoadApprovalPolicy(ctx, h.store)
+	if err != nil {
+		return leave.RequestState{}, err
+	}
+	approvers, err := firstApprovers(ctx, h.store, actor, chains, now)
+	if err != nil {
+		return leave.RequestState{}, err
+	}
+	file := leave.FileRequest{Request: request, Policy: chains, Approvers: approvers}
+	acct, err := decideLeave(ctx, h.store, h.policy, cmd.Origin, actor.EmployeeID, actor.EmployeeID, file, now)
 	if err != nil {
 		return leave.RequestState{}, err
 	}

@@ -23,6 +23,8 @@ var wireNames = []string{
 	"leave.cancelled", "leave.lateness_deducted", "leave.low_balance_reached",
 	"leave_type.defined", "leave_type.changed",
 	"notification.raised", "notification.read",
+	"leave.approvals_planned", "leave.approval_step_opened", "leave.approval_step_approved", "leave.approval_reminded",
+	"leave.approval_escalated", "approval.policy_set", "delegation.granted", "delegation.revoked",
 }
 
 func TestEventNames(t *testing.T) {

@@ -3,6 +3,7 @@ package leave
 import (
 	"time"
 
+	"github.com/acme/employee-tracking/domain/approval"
 	"github.com/acme/employee-tracking/domain/calendar"
 )
 
@@ -34,6 +35,7 @@ type RequestState struct {
 	Note        string
 	CancelledBy string
 	CancelledAt time.Time
+	Approvals   approval.Chain // its steps (approvals.go)
 }
 
 // Balance is a leave year's figures. Used counts approved requests and
@@ -62,6 +64,7 @@ type Account struct {
 	requests   map[string]RequestState
 	order      []string // request ids in the order they were filed
 	deducted   map[calendar.Date]bool
+	chains     map[string]approval.Chain // by request id, for requests filed with one
 }
 
 // Balance returns the figures of a leave year (all zero for an unknown year).
@@ -74,6 +77,7 @@ func (a Account) Balance(yr int) Balance {
 // Request returns the request with the given id.
 func (a Account) Request(id string) (RequestState, bool) {
 	r, ok := a.requests[id]
+	r.Approvals = a.Approvals(id)
 	return r, ok
 }
 
@@ -81,7 +85,7 @@ func (a Account) Request(id string) (RequestState, bool) {
 func (a Account) Requests() []RequestState {
 	out := make([]RequestState, len(a.order))
 	for i, id := range a.order {
-		out[i] = a.requests[id]
+		out[i], _ = a.Request(id)
 	}
 	return out
 }
@@ -92,7 +96,9 @@ func (a *Account) Apply(event any) {
 		a.years = map[int]year{}
 		a.requests = map[string]RequestState{}
 		a.deducted = map[calendar.Date]bool{}
+		a.chains = map[string]approval.Chain{}
 	}
+	a.applyApprovals(event)
 	switch ev := event.(type) {
 	case Granted:
 		a.EmployeeID = ev.EmployeeID

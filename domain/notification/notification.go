@@ -28,11 +28,16 @@ const (
 	TypeLeaveDecided    Type = "leave_decided"
 	TypeOpenCheckIn     Type = "open_check_in"
 	TypeMissingCheckout Type = "missing_checkout"
+	// TypeApprovalReminder and TypeApprovalEscalated chase an approval step
+	// that waits too long.
+	TypeApprovalReminder  Type = "approval_reminder"
+	TypeApprovalEscalated Type = "approval_escalated"
 )
 
 func (t Type) Valid() bool {
 	switch t {
-	case TypeLateness, TypeAbsence, TypeLowLeaveBalance, TypeLeaveRequested, TypeLeaveDecided, TypeOpenCheckIn, TypeMissingCheckout:
+	case TypeLateness, TypeAbsence, TypeLowLeaveBalance, TypeLeaveRequested, TypeLeaveDecided, TypeOpenCheckIn, TypeMissingCheckout,
+		TypeApprovalReminder, TypeApprovalEscalated:
 		return true
 	}
 	return false

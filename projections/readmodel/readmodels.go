@@ -19,6 +19,8 @@ const (
 	MonthlyHours  = "monthly_hours"
 	Holidays      = "holidays"
 	Notifications = "notifications"
+	Approvals     = "approvals"
+	Delegations   = "delegations"
 )
 
 type Apply func(ctx context.Context, e eventstore.Event) error
@@ -73,7 +75,8 @@ func (m *Model) Memory() (Apply, []MemTable) {
 
 // All returns every projection, in the order rebuild runs them.
 func All() []*Model {
-	return []*Model{directoryModel(), attendanceModel(), leaveModel(), monthlyModel(), holidaysModel(), notificationsModel()}
+	return []*Model{directoryModel(), attendanceModel(), leaveModel(), monthlyModel(), holidaysModel(), notificationsModel(),
+		approvalsModel(), delegationsModel()}
 }
 
 // PGDate is d as a Postgres date, NULL for the zero date.

@@ -20,7 +20,7 @@ func Application(cfg config.Config, pool *pgxpool.Pool, store *eventstore.Store,
 	creds := credentials.New(pool)
 	return app.New(app.Deps{
 		Store: store, Seals: seal.New(pool), Credentials: creds, ReadModels: readmodel.NewQueries(pool), PasswordCost: cfg.PasswordCost,
-		LeavePolicy: cfg.LeavePolicy(), DefaultSchedule: cfg.DefaultSchedule(), Attendance: cfg.AttendanceRules(), Now: now,
+		LeavePolicy: cfg.LeavePolicy(), DefaultSchedule: cfg.DefaultSchedule(), Attendance: cfg.AttendanceRules(), Approvals: cfg.ApprovalTiming(), Now: now,
 	}), creds
 }
 
