@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/projections/bus"
 	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
-	"github.com/acme/employee-tracking/projections/saga"
 )
 
 // TestChaseApprovalsOnce: hundreds of steps left pending, more than one page
@@ -48,41 +46,29 @@ func TestChaseApprovalsOnce(t *testing.T) {
 	// as it is from here on.
 	stop()
 
-	chaseAll := func(runners ...*saga.ChaseApprovals) {
-		t.Helper()
-		var wg sync.WaitGroup
-		for _, r := range runners {
-			wg.Go(func() {
-				if _, err := r.Once(context.Background()); err != nil {
-					t.Error(err)
-				}
-			})
-		}
-		wg.Wait()
-	}
 	events := func(typ string) int {
 		return e.count(`SELECT count(*) FROM events WHERE type = $1`, typ)
 	}
 
 	clock.set(filed.Add(48*time.Hour - time.Second))
-	chaseAll(p.chaseApprovals())
+	e.onceAll(p.chaseApprovals())
 	if got := events("leave.approval_reminded"); got != 0 {
 		t.Fatalf("before due: %d reminders, want 0", got)
 	}
 	clock.set(filed.Add(48 * time.Hour))
-	chaseAll(p.chaseApprovals(), p.chaseApprovals())
+	e.onceAll(p.chaseApprovals(), p.chaseApprovals())
 	if got := events("leave.approval_reminded"); got != waiting {
 		t.Fatalf("two runners: %d reminders, want %d", got, waiting)
 	}
 	// Restarted, the read model still shows every step owed its reminder.
 	clock.set(filed.Add(95 * time.Hour))
-	chaseAll(p.chaseApprovals())
+	e.onceAll(p.chaseApprovals())
 	if got, esc := events("leave.approval_reminded"), events("leave.approval_escalated"); got != waiting || esc != 0 {
 		t.Fatalf("after a restart: %d reminders and %d escalations, want %d and 0", got, esc, waiting)
 	}
 	clock.set(filed.Add(96 * time.Hour))
-	chaseAll(p.chaseApprovals(), p.chaseApprovals())
-	chaseAll(p.chaseApprovals())
+	e.onceAll(p.chaseApprovals(), p.chaseApprovals())
+	e.onceAll(p.chaseApprovals())
 	if got := events("leave.approval_escalated"); got != waiting {
 		t.Fatalf("escalations: %d, want %d", got, waiting)
 	}

@@ -195,6 +195,26 @@ func (e *env) caughtUp() (bool, error) {
 	return behind == 0, err
 }
 
+// dueRunner is a runner of a due-time query (saga.AutoCheckout,
+// saga.ChaseApprovals).
+type dueRunner interface {
+	Once(ctx context.Context) (int, error)
+}
+
+// onceAll runs each runner once, all at the same time, as instances do.
+func (e *env) onceAll(runners ...dueRunner) {
+	e.t.Helper()
+	var wg sync.WaitGroup
+	for _, r := range runners {
+		wg.Go(func() {
+			if _, err := r.Once(context.Background()); err != nil {
+				e.t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
 // testClock is a clock the test moves; it starts at quietClock.
 type testClock struct{ at atomic.Pointer[time.Time] }
 

@@ -150,13 +150,6 @@ func (n *notifier) onApprovalChased(ctx context.Context, e eventstore.Event) err
 	return n.notifyAll(ctx, e, NotifyApproverOnApprovalChased, recipients, typ, msg, data)
 }
 
-// chaseEvery is how often the steps owed a reminder or an escalation are
-// looked for: each is chased within seconds of being due.
-const chaseEvery = 5 * time.Second
-
-// chasePage is how many owed steps are read at a time.
-const chasePage = 500
-
 // ChaseApprovals reminds and escalates approval steps that wait too long.
 // Like AutoCheckout it is a due-time query that every instance runs: the
 // approvals read model holds when each awaited step opened and whether it
@@ -179,18 +172,8 @@ func NewChaseApprovals(d Deps) *ChaseApprovals {
 
 // Run chases the owed steps every few seconds until ctx ends.
 func (c *ChaseApprovals) Run(ctx context.Context) error {
-	t := time.NewTicker(chaseEvery)
-	defer t.Stop()
-	for {
-		if _, err := c.Once(ctx); err != nil && ctx.Err() == nil {
-			c.n.logger.Error("approval chase failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	runEvery(ctx, dueEvery, c.n.logger, "approval chase", c.Once)
+	return nil
 }
 
 // Once chases every step owed something now, a page at a time, and says how
@@ -199,27 +182,15 @@ func (c *ChaseApprovals) Run(ctx context.Context) error {
 func (c *ChaseApprovals) Once(ctx context.Context) (int, error) {
 	now := c.now()
 	remindBy, escalateBy := now.Add(-c.timing.RemindAfter), now.Add(-c.timing.EscalateAfter)
-	chased := 0
-	var errs []error
-	var after readmodel.AwaitedStep
-	for {
-		owed, err := c.queries.StepsOwedBy(ctx, remindBy, escalateBy, after, chasePage)
-		if err != nil {
-			return chased, errors.Join(append(errs, fmt.Errorf("approval chase: %w", err))...)
-		}
-		for _, s := range owed {
-			ok, err := c.chase.Handle(ctx, command.ChaseApproval{EmployeeID: s.EmployeeID, RequestID: s.RequestID, Step: s.Step})
+	return workOffDue(ctx, "approval chase",
+		func(after readmodel.AwaitedStep, limit int) ([]readmodel.AwaitedStep, error) {
+			return c.queries.StepsOwedBy(ctx, remindBy, escalateBy, after, limit)
+		},
+		func(s readmodel.AwaitedStep) (bool, error) {
+			chased, err := c.chase.Handle(ctx, command.ChaseApproval{EmployeeID: s.EmployeeID, RequestID: s.RequestID, Step: s.Step})
 			if err != nil {
-				errs = append(errs, fmt.Errorf("approval chase of %s: %w", s.RequestID, err))
-				continue
+				return false, fmt.Errorf("of %s: %w", s.RequestID, err)
 			}
-			if ok {
-				chased++
-			}
-		}
-		if len(owed) < chasePage || ctx.Err() != nil {
-			return chased, errors.Join(errs...)
-		}
-		after = owed[len(owed)-1]
-	}
+			return chased, nil
+		})
 }
