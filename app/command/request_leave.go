@@ -50,15 +50,15 @@ func (h RequestLeaveHandler) Handle(ctx context.Context, cmd RequestLeave) (leav
 		Workdays: actor.Schedule.Workdays, Holidays: holidays, HireDate: actor.HireDate,
 	}
 	now := h.now()
-	chains, err := LoadApprovalPolicy(ctx, h.store)
+	approvals, err := LoadApprovalPolicy(ctx, h.store)
 	if err != nil {
 		return leave.RequestState{}, err
 	}
-	approvers, err := firstApprovers(ctx, h.store, actor, chains, now)
+	approvers, err := firstApprovers(ctx, h.store, actor, approvals, now)
 	if err != nil {
 		return leave.RequestState{}, err
 	}
-	file := leave.FileRequest{Request: request, Policy: chains, Approvers: approvers}
+	file := leave.FileRequest{Request: request, Policy: approvals, Approvers: approvers}
 	acct, err := decideLeave(ctx, h.store, h.policy, cmd.Origin, actor.EmployeeID, actor.EmployeeID, file, now)
 	if err != nil {
 		return leave.RequestState{}, err

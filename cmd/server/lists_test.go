@@ -25,6 +25,7 @@ func TestListCursors(t *testing.T) {
 	a.must(http.StatusCreated, "POST", "/api/attendance/", emp.token, map[string]string{"type": "check-in"}, nil)
 	for _, dates := range [][2]string{{"2024-11-04", "2024-11-05"}, {"2024-11-11", "2024-11-11"}, {"2024-11-18", "2024-11-19"}} {
 		a.must(http.StatusCreated, "POST", "/api/leave-management/", emp.token, map[string]string{"start_date": dates[0], "end_date": dates[1]}, nil)
+		a.must(http.StatusCreated, "POST", "/api/delegations/", mgr.token, map[string]string{"delegate_id": emp.ID, "start_date": dates[0], "end_date": dates[1]}, nil)
 	}
 
 	// The lists are what the OpenAPI document answers with items.
@@ -57,7 +58,7 @@ func TestListCursors(t *testing.T) {
 		lists = append(lists, path)
 	}
 	slices.Sort(lists)
-	want := []string{"/api/attendance/", "/api/audit/seals/", "/api/employees/", "/api/employees/{id}/history/", "/api/events/",
+	want := []string{"/api/attendance/", "/api/audit/seals/", "/api/delegations/", "/api/employees/", "/api/employees/{id}/history/", "/api/events/",
 		"/api/holidays/", "/api/leave-management/", "/api/leave-types/", "/api/notifications/"}
 	if !slices.Equal(lists, want) {
 		t.Errorf("lists in the OpenAPI document = %v, want %v", lists, want)
@@ -80,11 +81,12 @@ func TestListCursors(t *testing.T) {
 	// time, every page holds an item and the last one says no page follows;
 	// a page as long as the list is the last one.
 	eventually(t, "the read models hold the check-in, the leave requests and their notifications", func() bool {
-		var leave, notes, days struct{ Items []json.RawMessage }
+		var leave, notes, days, delegations struct{ Items []json.RawMessage }
 		a.must(http.StatusOK, "GET", "/api/leave-management/", admin.token, nil, &leave)
 		a.must(http.StatusOK, "GET", "/api/notifications/", mgr.token, nil, &notes)
 		a.must(http.StatusOK, "GET", "/api/attendance/?employee_id="+emp.ID, admin.token, nil, &days)
-		return len(leave.Items) == 3 && len(notes.Items) == 3 && len(days.Items) == 1
+		a.must(http.StatusOK, "GET", "/api/delegations/", admin.token, nil, &delegations)
+		return len(leave.Items) == 3 && len(notes.Items) == 3 && len(days.Items) == 1 && len(delegations.Items) == 3
 	})
 	paged := []struct {
 		query, token string
@@ -95,6 +97,8 @@ func TestListCursors(t *testing.T) {
 		{"/api/leave-management/?", admin.token, 3},
 		{"/api/leave-management/?status=pending&", mgr.token, 3},
 		{"/api/notifications/?", mgr.token, 3},
+		{"/api/delegations/?", admin.token, 3},
+		{"/api/delegations/?", emp.token, 3},
 		{"/api/notifications/?unread=true&", mgr.token, 3},
 		{"/api/events/?type=leave.requested&", admin.token, 3},
 		{"/api/events/?type=leave.requested&employee_id=" + emp.ID + "&", admin.token, 3},
