@@ -83,6 +83,13 @@ func TestRoleMatrix(t *testing.T) {
 		{"GET", "/api/reports/monthly-work/?year=2024&month=12&employee_id=" + e, nil, [7]int{unauth, ok, notFound, ok, notFound, ok, ok}},
 		{"GET", "/api/notifications/", nil, [7]int{unauth, ok, ok, ok, ok, ok, ok}},
 		{"POST", "/api/notifications/" + e + "/mark-as-read/", nil, [7]int{unauth, notFound, notFound, notFound, notFound, forbidden, notFound}},
+		{"GET", "/api/approval-policy/", nil, [7]int{unauth, forbidden, forbidden, forbidden, forbidden, ok, ok}},
+		{"PUT", "/api/approval-policy/", func() any { return map[string]any{"rules": []any{}} }, [7]int{unauth, forbidden, forbidden, forbidden, forbidden, forbidden, ok}},
+		{"POST", "/api/delegations/", func() any {
+			return map[string]any{"delegate_id": stranger.ID, "start_date": "2030-01-01", "end_date": fmt.Sprintf("2030-01-%02d", 1+unique()%28)}
+		}, [7]int{unauth, forbidden, forbidden, created, created, forbidden, created}},
+		{"GET", "/api/delegations/", nil, [7]int{unauth, ok, ok, ok, ok, ok, ok}},
+		{"DELETE", "/api/delegations/0b7f6c1e-8f0a-4d8e-9a51-3c1f2e4d5a6b/", nil, [7]int{unauth, forbidden, forbidden, notFound, notFound, forbidden, notFound}},
 		{"GET", "/api/events/", nil, [7]int{unauth, forbidden, forbidden, forbidden, forbidden, ok, ok}},
 		{"GET", "/api/audit/seals/", nil, [7]int{unauth, forbidden, forbidden, forbidden, forbidden, ok, ok}},
 		{"GET", "/api/audit/verify/", nil, [7]int{unauth, forbidden, forbidden, forbidden, forbidden, ok, ok}},
