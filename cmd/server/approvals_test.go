@@ -9,6 +9,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// pipelinePatience is how long these tests wait for what goes through the
+// pipeline, sometimes twice (a step opened, its notification), or waits on
+// the chase that runs every 5 seconds: on two cores shared with other suites
+// that can take longer than eventually's 10 s.
+const pipelinePatience = 30 * time.Second
+
 // approvalJSON is one step of a request's chain as the API shows it.
 type approvalJSON struct {
 	Step       int     `json:"step"`
@@ -135,19 +141,19 @@ func TestApprovalChains(t *testing.T) {
 	// Two steps, both approved.
 	r := a.file(emp, "2024-12-02", "2024-12-04")
 	wantSteps(t, "filed", r, "pending", step{"manager", mgr.ID, "pending", "", ""}, step{"second_manager", "", "waiting", "", ""})
-	eventually(t, "the manager told", func() bool { return a.told(mgr, "leave_requested", r.ID) })
+	eventuallyWithin(t, pipelinePatience, "the manager told", func() bool { return a.told(mgr, "leave_requested", r.ID) })
 	a.must(http.StatusNotFound, "POST", "/api/leave-management/"+r.ID+"/change-status/", head.token, map[string]string{"status": "approved"}, nil)
 	r = a.decide(mgr, r.ID, "approved")
 	wantSteps(t, "first step approved", r, "pending",
 		step{"manager", mgr.ID, "approved", mgr.ID, ""}, step{"second_manager", head.ID, "pending", "", ""})
 	// The first approver's part is done; the second manager, told, sees it.
 	a.must(http.StatusForbidden, "POST", "/api/leave-management/"+r.ID+"/change-status/", mgr.token, map[string]string{"status": "approved"}, nil)
-	eventually(t, "the second manager told", func() bool { return a.told(head, "leave_requested", r.ID) })
+	eventuallyWithin(t, pipelinePatience, "the second manager told", func() bool { return a.told(head, "leave_requested", r.ID) })
 	a.must(http.StatusOK, "GET", "/api/leave-management/"+r.ID+"/", head.token, nil, nil)
 	r = a.decide(head, r.ID, "approved")
 	wantSteps(t, "second step approved", r, "approved",
 		step{"manager", mgr.ID, "approved", mgr.ID, ""}, step{"second_manager", head.ID, "approved", head.ID, ""})
-	eventually(t, "the employee told", func() bool { return a.told(emp, "leave_decided", r.ID) })
+	eventuallyWithin(t, pipelinePatience, "the employee told", func() bool { return a.told(emp, "leave_decided", r.ID) })
 	var bal balanceJSON
 	a.must(http.StatusOK, "GET", "/api/leave-balances/"+emp.ID+"/?year=2024", emp.token, nil, &bal)
 	if bal.Used != 3 || bal.Pending != 0 {
@@ -174,7 +180,7 @@ func TestApprovalChains(t *testing.T) {
 	wantSteps(t, "decided by an admin", short, "approved", step{"manager", mgr.ID, "approved", admin.ID, ""})
 
 	// Lists carry the approvals too, from the read model.
-	eventually(t, "the list shows the chains", func() bool {
+	eventuallyWithin(t, pipelinePatience, "the list shows the chains", func() bool {
 		var page struct {
 			Items []chainedJSON `json:"items"`
 		}
@@ -255,7 +261,7 @@ func TestDelegations(t *testing.T) {
 	}
 	a.decide(deputy, r.ID, "approved")
 	told := a.file(emp, "2024-12-09", "2024-12-09")
-	eventually(t, "the deputy told", func() bool { return a.told(deputy, "leave_requested", told.ID) })
+	eventuallyWithin(t, pipelinePatience, "the deputy told", func() bool { return a.told(deputy, "leave_requested", told.ID) })
 	// Never their own request.
 	own := a.file(deputy, "2024-12-10", "2024-12-10")
 	a.must(http.StatusForbidden, "POST", "/api/leave-management/"+own.ID+"/change-status/", deputy.token, map[string]string{"status": "approved"}, nil)
@@ -279,7 +285,7 @@ func TestDelegations(t *testing.T) {
 		a.must(http.StatusOK, "GET", "/api/delegations/", u.token, nil, &page)
 		return len(page.Items)
 	}
-	eventually(t, "delegations listed", func() bool {
+	eventuallyWithin(t, pipelinePatience, "delegations listed", func() bool {
 		return count(admin) == 4 && count(auditor) == 4 && count(mgr) == 3 && count(deputy) == 4 && count(other) == 1 && count(emp) == 0
 	})
 
@@ -312,7 +318,7 @@ func TestRoutingAroundAnAbsentApprover(t *testing.T) {
 	a.decide(head, away.ID, "approved")
 	r := a.file(emp, "2024-12-02", "2024-12-02")
 	wantSteps(t, "approver away", r, "pending", step{"manager", mgr.ID, "pending", "", head.ID})
-	eventually(t, "the manager's manager told", func() bool { return a.told(head, "leave_requested", r.ID) })
+	eventuallyWithin(t, pipelinePatience, "the manager's manager told", func() bool { return a.told(head, "leave_requested", r.ID) })
 	r = a.decide(head, r.ID, "approved")
 	wantSteps(t, "decided by whom it was routed to", r, "approved", step{"manager", mgr.ID, "approved", head.ID, head.ID})
 
@@ -335,8 +341,8 @@ func TestApprovalRemindersAndEscalation(t *testing.T) {
 	mgr := a.register(admin, "manager", map[string]any{"manager_id": head.ID})
 	emp := a.register(admin, "employee", map[string]any{"manager_id": mgr.ID})
 	r := a.file(emp, "2024-12-02", "2024-12-02")
-	eventually(t, "the approver reminded", func() bool { return a.told(mgr, "approval_reminder", r.ID) })
-	eventually(t, "the approver's manager told", func() bool { return a.told(head, "approval_escalated", r.ID) })
+	eventuallyWithin(t, pipelinePatience, "the approver reminded", func() bool { return a.told(mgr, "approval_reminder", r.ID) })
+	eventuallyWithin(t, pipelinePatience, "the approver's manager told", func() bool { return a.told(head, "approval_escalated", r.ID) })
 	r = a.decide(head, r.ID, "approved")
 	wantSteps(t, "decided after the escalation", r, "approved", step{"manager", mgr.ID, "approved", head.ID, ""})
 }
