@@ -40,13 +40,6 @@ func approvalsJSON(c approval.Chain) []ApprovalJSON {
 	return out
 }
 
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 // ApprovalRuleJSON gives the steps of the requests it matches: of
 // leave_type (any when left out) and at least min_days long.
 type ApprovalRuleJSON struct {
