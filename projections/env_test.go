@@ -55,6 +55,8 @@ func newEnv(t *testing.T, busURL string) *env {
 type pipelineSettings struct {
 	policy  leave.Policy
 	checkAt calendar.Clock
+	// attendance are the forgotten check-outs' rules; the default when zero.
+	attendance attendance.Rules
 }
 
 func testSettings() pipelineSettings {
@@ -68,7 +70,7 @@ func quietClock() time.Time { return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 // pipeline returns a pipeline on the test's env; start runs it.
 func (e *env) pipeline(cfg pipelineSettings, now func() time.Time) *Pipeline {
 	e.t.Helper()
-	p, err := New(Deps{LeavePolicy: cfg.policy, DailyCheckAt: cfg.checkAt, Pool: e.pool, Store: e.store, Bus: e.bus, Now: now, Logger: pipelinetest.Logger(e.t)})
+	p, err := New(Deps{LeavePolicy: cfg.policy, DailyCheckAt: cfg.checkAt, Attendance: cfg.attendance, Pool: e.pool, Store: e.store, Bus: e.bus, Now: now, Logger: pipelinetest.Logger(e.t)})
 	if err != nil {
 		e.t.Fatal(err)
 	}
