@@ -9,6 +9,7 @@ import (
 
 	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/app/query"
+	"github.com/acme/employee-tracking/domain/approval"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
@@ -44,6 +45,10 @@ type Commands struct {
 	AddLeaveBlock        command.AddLeaveBlockHandler
 	RemoveLeaveBlock     command.RemoveLeaveBlockHandler
 	EraseEmployee        command.EraseEmployeeHandler
+	SetApprovalPolicy    command.SetApprovalPolicyHandler
+	DelegateApprovals    command.DelegateApprovalsHandler
+	RevokeDelegation     command.RevokeDelegationHandler
+	ChaseApproval        command.ChaseApprovalHandler
 }
 
 // Queries are the use cases that read: the event store, or the read models.
@@ -56,6 +61,7 @@ type Queries struct {
 	LeaveBlocks     query.LeaveBlocksHandler
 	LeaveCalendar   query.LeaveCalendarHandler
 	TeamOverlap     query.TeamOverlapHandler
+	ApprovalPolicy  query.ApprovalPolicyHandler
 	EventFeed       query.EventFeedHandler
 	EmployeeHistory query.EmployeeHistoryHandler
 	ExportEmployee  query.ExportEmployeeHandler
@@ -73,6 +79,7 @@ type EventStore interface {
 	query.EventStore
 	command.LeaveRequests
 	command.Corrections
+	command.Delegations
 }
 
 // Deps are what the use cases are built on: the stores, the read models,
@@ -95,13 +102,19 @@ type Deps struct {
 	// Attendance are the shift windows and the forgotten check-out delay;
 	// attendance.DefaultRules when zero.
 	Attendance attendance.Rules
-	Now        func() time.Time
+	// Approvals are the waits before a pending step's reminder and
+	// escalation; approval.DefaultTiming when zero.
+	Approvals approval.Timing
+	Now       func() time.Time
 }
 
 // New builds the application.
 func New(d Deps) Application {
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Approvals == (approval.Timing{}) {
+		d.Approvals = approval.DefaultTiming()
 	}
 	if d.Attendance == (attendance.Rules{}) {
 		d.Attendance = attendance.DefaultRules()
@@ -137,16 +150,21 @@ func New(d Deps) Application {
 			AddLeaveBlock:        command.NewAddLeaveBlockHandler(s, d.LeavePolicy, now),
 			RemoveLeaveBlock:     command.NewRemoveLeaveBlockHandler(s, now),
 			EraseEmployee:        command.NewEraseEmployeeHandler(s, d.Keys, d.Credentials, d.ErasableReadModels, now),
+			SetApprovalPolicy:    command.NewSetApprovalPolicyHandler(s, d.LeavePolicy, now),
+			DelegateApprovals:    command.NewDelegateApprovalsHandler(s, now),
+			RevokeDelegation:     command.NewRevokeDelegationHandler(s, s, now),
+			ChaseApproval:        command.NewChaseApprovalHandler(s, d.LeavePolicy, d.Approvals, now),
 		},
 		Queries: Queries{
 			Employee:        query.NewEmployeeHandler(s),
 			Holidays:        query.NewHolidaysHandler(s),
 			LeaveBalance:    balances,
 			LeaveTypes:      query.NewLeaveTypesHandler(s, d.LeavePolicy),
-			LeaveRequest:    query.NewLeaveRequestHandler(s, s),
+			LeaveRequest:    query.NewLeaveRequestHandler(s, s, d.Now),
 			LeaveBlocks:     query.NewLeaveBlocksHandler(s),
 			LeaveCalendar:   query.NewLeaveCalendarHandler(d.ReadModels),
 			TeamOverlap:     query.NewTeamOverlapHandler(query.NewEmployeeHandler(s), d.ReadModels),
+			ApprovalPolicy:  query.NewApprovalPolicyHandler(s),
 			EventFeed:       query.NewEventFeedHandler(s),
 			EmployeeHistory: query.NewEmployeeHistoryHandler(s),
 			ExportEmployee:  query.NewExportEmployeeHandler(s, balances, d.ReadModels),

@@ -190,14 +190,28 @@ func (s *Store) Load(ctx context.Context, stream string) ([]Event, error) {
 // request the moment the request is filed. The type is written out, not a
 // parameter, so that the partial index events_leave_request_idx answers it.
 func (s *Store) StreamOfLeaveRequest(ctx context.Context, requestID string) (string, error) {
+	return s.streamWhere(ctx, `SELECT stream_id FROM events WHERE type = 'leave.requested' AND data->>'request_id' = $1 LIMIT 1`,
+		requestID, "the leave account of request")
+}
+
+// StreamOfDelegation names the stream holding the delegation.granted event
+// of a delegation id, or "" when none does; written out, like
+// StreamOfLeaveRequest's, for events_delegation_idx.
+func (s *Store) StreamOfDelegation(ctx context.Context, delegationID string) (string, error) {
+	return s.streamWhere(ctx, `SELECT stream_id FROM events WHERE type = 'delegation.granted' AND data->>'delegation_id' = $1 LIMIT 1`,
+		delegationID, "the stream of delegation")
+}
+
+// streamWhere runs query, which selects the stream of the event of id, and
+// answers "" when there is none.
+func (s *Store) streamWhere(ctx context.Context, query, id, what string) (string, error) {
 	var stream string
-	err := s.pool.QueryRow(ctx, `SELECT stream_id FROM events WHERE type = 'leave.requested' AND data->>'request_id' = $1 LIMIT 1`,
-		requestID).Scan(&stream)
+	err := s.pool.QueryRow(ctx, query, id).Scan(&stream)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("eventstore: find the leave account of request %q: %w", requestID, err)
+		return "", fmt.Errorf("eventstore: find %s %q: %w", what, id, err)
 	}
 	return stream, nil
 }

@@ -51,6 +51,8 @@ var decoders = []decoderCase{
 	decoderOf[correctionRequest](),
 	decoderOf[leaveBlockRequest](),
 	decoderOf[eraseRequest](),
+	decoderOf[approvalPolicyRequest](),
+	decoderOf[delegationRequest](),
 }
 
 // FuzzDecoders feeds arbitrary bodies to every request decoder: each must
@@ -67,6 +69,8 @@ func FuzzDecoders(f *testing.F) {
 		`{"email":"nul\u0000@example.com","password":"x"}`, `{"date":"2024-10-29","name":"\u0000"}`,
 		`{"full_name":"\u0000","position":"\u0000","schedule":{"timezone":"Europe/\u0000"}}`,
 		`{"start_date":"2024-12-02","end_date":"2024-12-03","reason":"\u0000"}`, "{\"reason\":\"\xff\xfe\"}",
+		`{"rules":[{"leave_type":"\u0000","min_days":1e400,"steps":["manager","boss"]}]}`, `{"rules":null}`, `{"rules":[{"steps":null}]}`,
+		`{"delegate_id":"x","start_date":"2024-12-02","end_date":"2024-12-01","manager_id":"\u0000"}`,
 		"{\"full_name\":\"\xed\xa0\x80\"}", `{"note":"\ud800"}`, `{"refresh_token":"\\u0000"}`, "{\"\xff\":\"\\u0000\"}",
 		`{"date":"2024-12-02","check_in":"2024-12-02T08:00:00Z","check_out":"0000-01-01T00:00:00Z","reason":"x"}`,
 		`{"employee_id":"x","check_in":"24:00","check_out":"2024-12-02T08:00:00+25:00","reason":"\u0000"}`,

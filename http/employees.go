@@ -245,7 +245,11 @@ func checkNoCursor(fields map[string]string, s string) {
 	}
 }
 
-func nextAfter(s string) *string {
+// nextAfter is the cursor of the page that follows, null after the last.
+func nextAfter(s string) *string { return nonEmpty(s) }
+
+// nonEmpty is s, or null when it is empty.
+func nonEmpty(s string) *string {
 	if s == "" {
 		return nil
 	}

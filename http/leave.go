@@ -38,6 +38,8 @@ type LeaveRequestJSON struct {
 	DecidedAt *time.Time `json:"decided_at"`
 	Note      *string    `json:"note"` // null when erased
 	Erased    bool       `json:"erased,omitempty"`
+	// Approvals are the request's steps in order (approvals.go).
+	Approvals []ApprovalJSON `json:"approvals"`
 }
 
 // leaveRequestJSON is r of an employee whose personal data is erased or not.
@@ -46,7 +48,8 @@ func leaveRequestJSON(r leave.RequestState, erased bool) LeaveRequestJSON {
 		ID: r.ID, EmployeeID: r.EmployeeID, LeaveType: r.LeaveType, HalfDay: optionalText(r.HalfDay), Hours: optionalHours(r.Hours),
 		StartDate: r.Start.String(), EndDate: r.End.String(), Days: days(r.Amount),
 		Reason: personal(r.Reason, erased), Status: string(r.Status), CreatedAt: r.RequestedAt, Note: personal(r.Note, erased),
-		Erased: erased,
+		Erased:    erased,
+		Approvals: approvalsJSON(r.Approvals),
 	}
 	if r.DecidedBy != "" {
 		by, at := r.DecidedBy, r.DecidedAt
@@ -61,6 +64,7 @@ func leaveViewJSON(v query.LeaveRequestView) LeaveRequestJSON {
 		StartDate: v.StartDate.String(), EndDate: v.EndDate.String(), Days: math.Round(v.Days*100) / 100,
 		Reason: personal(v.Reason, v.Erased), Status: v.Status, CreatedAt: v.CreatedAt, DecidedBy: v.DecidedBy, DecidedAt: v.DecidedAt,
 		Note: personal(v.Note, v.Erased), Erased: v.Erased,
+		Approvals: approvalsJSON(v.Approvals),
 	}
 }
 
@@ -228,15 +232,16 @@ func contains(list []string, s string) bool {
 
 // handleGetLeave godoc
 //
-//	@Summary	Get a leave request
-//	@Tags		leave
-//	@Produce	json
-//	@Security	BearerAuth
-//	@Param		id	path		string	true	"request id"
-//	@Success	200	{object}	LeaveRequestJSON
-//	@Failure	401	{object}	UnauthorizedProblem
-//	@Failure	404	{object}	NotFoundProblem
-//	@Router		/api/leave-management/{id}/ [get]
+//	@Summary		Get a leave request
+//	@Description	Visible to whoever may read the employee, and to whom its approval chain names or waits on (a second manager, a delegate, the one it was routed or escalated to).
+//	@Tags			leave
+//	@Produce		json
+//	@Security		BearerAuth
+//	@Param			id	path		string	true	"request id"
+//	@Success		200	{object}	LeaveRequestJSON
+//	@Failure		401	{object}	UnauthorizedProblem
+//	@Failure		404	{object}	NotFoundProblem
+//	@Router			/api/leave-management/{id}/ [get]
 func handleGetLeave(employees query.EmployeeHandler, requests query.LeaveRequestHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c, "id")
@@ -244,20 +249,16 @@ func handleGetLeave(employees query.EmployeeHandler, requests query.LeaveRequest
 			return err
 		}
 		ctx := c.Request().Context()
-		// A request of someone the caller may not see is unknown.
-		owner, err := requests.Owner(ctx, id)
+		r, err := requests.Handle(ctx, mustPrincipal(c).Employee, id)
 		if err != nil {
 			return err
 		}
-		e, err := visibleEmployeeID(c, employees, owner)
+		// What was erased of the employee reads as null.
+		owner, err := employees.Handle(ctx, r.EmployeeID)
 		if err != nil {
 			return err
 		}
-		r, err := requests.Handle(ctx, id)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, leaveRequestJSON(r, e.Erased))
+		return c.JSON(http.StatusOK, leaveRequestJSON(r, owner.Erased))
 	}
 }
 
@@ -276,7 +277,7 @@ func (r *decideLeaveRequest) Valid(context.Context) map[string]string {
 // handleDecideLeave godoc
 //
 //	@Summary		Approve or reject a leave request
-//	@Description	The employee's manager or an admin decides a pending request. Approval spends the balance for the request's days less any holiday declared since it was filed (days in the answer); a holiday declared after the approval leaves it as approved.
+//	@Description	Decides the step the request waits on: whoever holds it (its approver, their delegate while the delegation runs, the one it was routed or escalated to) or an admin. The request is approved when its last step approves, rejected at the first rejection, and stays pending in between, the next step's approver being told. The balance check runs at every step. Approval spends the balance for the request's days less any holiday declared since it was filed (days in the answer); a holiday declared after the approval leaves it as approved.
 //	@Tags			leave
 //	@Accept			json
 //	@Produce		json
@@ -289,7 +290,7 @@ func (r *decideLeaveRequest) Valid(context.Context) map[string]string {
 //	@Failure		401				{object}	UnauthorizedProblem
 //	@Failure		403				{object}	ForbiddenProblem
 //	@Failure		404				{object}	NotFoundProblem
-//	@Failure		409				{object}	NotPendingProblem	"not pending"
+//	@Failure		409				{object}	NotPendingProblem	"not pending, or the step was decided meanwhile"
 //	@Failure		422				{object}	InsufficientBalanceProblem	"approval past the balance, or holidays declared since cover every day of the request"
 //	@Router			/api/leave-management/{id}/change-status/ [post]
 func handleDecideLeave(decide command.DecideLeaveHandler) echo.HandlerFunc {

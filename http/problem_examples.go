@@ -270,3 +270,21 @@ type CorrectionNotPendingProblem struct {
 	Status int    `json:"status" example:"409"`
 	Detail string `json:"detail" example:"the correction is not pending"`
 }
+
+// ApprovalPolicyInputProblem answers a rule without steps.
+type ApprovalPolicyInputProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid input"`
+	Errors map[string]string `json:"errors" example:"rules[0].steps:must name at least one step"`
+}
+
+// DelegationInputProblem answers a delegation that ends before it starts.
+type DelegationInputProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid input"`
+	Errors map[string]string `json:"errors" example:"end_date:must not be before start_date"`
+}

@@ -117,6 +117,11 @@ func (s *Server) routes(d Deps) {
 		{http.MethodPost, "/leave-blocks", access.LeaveBlockAdd, atRoute, handleAddLeaveBlock(cmds.AddLeaveBlock)},
 		{http.MethodDelete, "/leave-blocks/:id", access.LeaveBlockRemove, atRoute, handleRemoveLeaveBlock(cmds.RemoveLeaveBlock)},
 		{http.MethodGet, "/leave-calendar", access.LeaveCalendar, atRoute, handleLeaveCalendar(qs.LeaveCalendar, d.Now)},
+		{http.MethodGet, "/approval-policy", access.ApprovalPolicyRead, atRoute, handleGetApprovalPolicy(qs.ApprovalPolicy)},
+		{http.MethodPut, "/approval-policy", access.ApprovalPolicySet, atRoute, handleSetApprovalPolicy(cmds.SetApprovalPolicy)},
+		{http.MethodPost, "/delegations", access.DelegationGrant, atRoute, handleDelegate(cmds.DelegateApprovals)},
+		{http.MethodGet, "/delegations", access.DelegationList, atRoute, handleListDelegations(qs.ReadModels)},
+		{http.MethodDelete, "/delegations/:id", access.DelegationRevoke, atRoute, handleRevokeDelegation(cmds.RevokeDelegation)},
 
 		{http.MethodGet, "/holidays", access.HolidayRead, atRoute, handleListHolidays(qs.Holidays, d.Now)},
 		{http.MethodPost, "/holidays", access.HolidayDeclare, atRoute, handleDeclareHoliday(cmds.DeclareHoliday)},

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/projections/bus"
 	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
-	"github.com/acme/employee-tracking/projections/saga"
 )
 
 // TestAutoCheckoutClosesOnce: hundreds of forgotten check-outs, more than
@@ -42,37 +40,25 @@ func TestAutoCheckoutClosesOnce(t *testing.T) {
 	// stays as it is from here on.
 	stop()
 
-	closeAll := func(runners ...*saga.AutoCheckout) {
-		t.Helper()
-		var wg sync.WaitGroup
-		for _, r := range runners {
-			wg.Go(func() {
-				if _, err := r.Once(context.Background()); err != nil {
-					t.Error(err)
-				}
-			})
-		}
-		wg.Wait()
-	}
 	closes := func() int {
 		return e.count(`SELECT count(*) FROM events WHERE type = 'attendance.auto_checked_out'`)
 	}
 
 	// 17:59:59 Istanbul time plus four hours less a second: none is due.
 	setClock(time.Date(2024, 12, 2, 17, 59, 59, 0, time.UTC))
-	closeAll(p.autoCheckout())
+	e.onceAll(p.autoCheckout())
 	if got := closes(); got != 0 {
 		t.Fatalf("before due: got %d closes, want 0", got)
 	}
 	// Due: two instances at once.
 	setClock(time.Date(2024, 12, 2, 18, 0, 1, 0, time.UTC))
-	closeAll(p.autoCheckout(), p.autoCheckout())
+	e.onceAll(p.autoCheckout(), p.autoCheckout())
 	if got := closes(); got != forgetful {
 		t.Fatalf("two runners: got %d closes, want %d", got, forgetful)
 	}
 	// Restarted, the read model still shows every day open: nothing more.
 	setClock(time.Date(2024, 12, 2, 19, 0, 0, 0, time.UTC))
-	closeAll(p.autoCheckout())
+	e.onceAll(p.autoCheckout())
 	if got := closes(); got != forgetful {
 		t.Fatalf("after a restart: got %d closes, want %d", got, forgetful)
 	}

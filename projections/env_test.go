@@ -55,6 +55,8 @@ func newEnv(t *testing.T, busURL string) *env {
 type pipelineSettings struct {
 	policy  leave.Policy
 	checkAt calendar.Clock
+	// attendance are the forgotten check-outs' rules; the default when zero.
+	attendance attendance.Rules
 }
 
 func testSettings() pipelineSettings {
@@ -68,7 +70,7 @@ func quietClock() time.Time { return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 // pipeline returns a pipeline on the test's env; start runs it.
 func (e *env) pipeline(cfg pipelineSettings, now func() time.Time) *Pipeline {
 	e.t.Helper()
-	p, err := New(Deps{LeavePolicy: cfg.policy, DailyCheckAt: cfg.checkAt, Pool: e.pool, Store: e.store, Bus: e.bus, Now: now, Logger: pipelinetest.Logger(e.t)})
+	p, err := New(Deps{LeavePolicy: cfg.policy, DailyCheckAt: cfg.checkAt, Attendance: cfg.attendance, Pool: e.pool, Store: e.store, Bus: e.bus, Now: now, Logger: pipelinetest.Logger(e.t)})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -194,12 +196,32 @@ func (e *env) caughtUp() (bool, error) {
 			SELECT m.name, h.stream_id, h.version FROM heads h
 			JOIN (VALUES ('directory', 'employee'), ('attendance', 'attendance'), ('monthly_hours', 'attendance'),
 			             ('leave', 'leave'), ('holidays', 'holidays'), ('notifications', 'notify'),
-			             ('leave_calendar', 'leave')) AS m(name, category)
+			             ('leave_calendar', 'leave'), ('approvals', 'leave'), ('delegations', 'delegations')) AS m(name, category)
 			  ON split_part(h.stream_id, '-', 1) = m.category)
 		SELECT count(*) FROM wanted w
 		LEFT JOIN projection_versions v ON v.projection = w.name AND v.stream_id = w.stream_id
 		WHERE coalesce(v.version, 0) < w.version`).Scan(&behind)
 	return behind == 0, err
+}
+
+// dueRunner is a runner of a due-time query (saga.AutoCheckout,
+// saga.ChaseApprovals).
+type dueRunner interface {
+	Once(ctx context.Context) (int, error)
+}
+
+// onceAll runs each runner once, all at the same time, as instances do.
+func (e *env) onceAll(runners ...dueRunner) {
+	e.t.Helper()
+	var wg sync.WaitGroup
+	for _, r := range runners {
+		wg.Go(func() {
+			if _, err := r.Once(context.Background()); err != nil {
+				e.t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // testClock is a clock the test moves; it starts at quietClock.

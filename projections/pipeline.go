@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/acme/employee-tracking/app/command"
+	"github.com/acme/employee-tracking/domain/approval"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/leave"
@@ -41,6 +42,9 @@ type Deps struct {
 	// Attendance are the rules forgotten check-outs are closed by;
 	// attendance.DefaultRules when zero.
 	Attendance attendance.Rules
+	// Approvals are the waits before a pending approval step's reminder and
+	// escalation; approval.DefaultTiming when zero.
+	Approvals approval.Timing
 	// Pool serves the projectors, the sagas' bookkeeping and the relay's
 	// checkpoint; Store may use another (the API's), whose appends still
 	// wake the relay.
@@ -66,6 +70,7 @@ type Pipeline struct {
 	policy  leave.Policy
 	checkAt calendar.Clock
 	rules   attendance.Rules
+	timing  approval.Timing
 	queries *readmodel.Queries
 	monitor *Monitor
 	metrics *metrics
@@ -92,7 +97,10 @@ func New(d Deps) (*Pipeline, error) {
 	p := &Pipeline{
 		pool: d.Pool, store: d.Store, bus: d.Bus, logger: d.Logger, now: d.Now, queries: d.Queries,
 		monitor: NewMonitor(d.Pool),
-		checkAt: d.DailyCheckAt, rules: d.Attendance, policy: d.LeavePolicy, metrics: newMetrics(),
+		checkAt: d.DailyCheckAt, rules: d.Attendance, timing: d.Approvals, policy: d.LeavePolicy, metrics: newMetrics(),
+	}
+	if p.timing == (approval.Timing{}) {
+		p.timing = approval.DefaultTiming()
 	}
 	if p.rules == (attendance.Rules{}) {
 		p.rules = attendance.DefaultRules()
@@ -133,7 +141,9 @@ func (p *Pipeline) sagaDeps() saga.Deps {
 		DeductLateness:         command.NewDeductLatenessHandler(p.store, p.policy),
 		GrantLeaveYear:         command.NewGrantLeaveYearHandler(p.store, p.policy, p.now),
 		CloseForgottenCheckOut: command.NewCloseForgottenCheckOutHandler(p.store, p.rules, p.now),
+		ChaseApproval:          command.NewChaseApprovalHandler(p.store, p.policy, p.timing, p.now),
 		Attendance:             p.rules,
+		Approvals:              p.timing,
 		Now:                    p.now, Logger: p.logger,
 	}
 }
@@ -197,6 +207,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		return p.sweep().Run(gctx)
 	})
 	g.Go(func() error { return p.autoCheckout().Run(gctx) })
+	g.Go(func() error { return p.chaseApprovals().Run(gctx) })
 	g.Go(func() error {
 		p.every(gctx, bus.TrimEvery, "trim the bus", func(ctx context.Context) error {
 			return p.bus.Trim(ctx, p.topics())
@@ -274,6 +285,8 @@ func (p *Pipeline) topics() []string {
 func (p *Pipeline) sweep() *saga.Sweep { return saga.NewSweep(p.sagaDeps()) }
 
 func (p *Pipeline) autoCheckout() *saga.AutoCheckout { return saga.NewAutoCheckout(p.sagaDeps()) }
+
+func (p *Pipeline) chaseApprovals() *saga.ChaseApprovals { return saga.NewChaseApprovals(p.sagaDeps()) }
 
 // liveModel runs a read model's fold on the live tables.
 type liveModel struct {

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/acme/employee-tracking/domain/approval"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/holiday"
@@ -85,6 +86,34 @@ func (e *env) randomWorkload(rng *rand.Rand, c company, emps []string) {
 				e.leave(emp, leave.Cancel{RequestID: id, By: c.manager})
 			}
 		}
+		// A request of two steps, the first perhaps decided, the awaited one
+		// reminded and escalated: the admin's steps, so that the chain's
+		// notifications leave the manager's inbox, marked read below, alone.
+		id, awaited := uuid.NewString(), 1
+		e.leave(emp, leave.FileRequest{
+			Request: leave.Request{RequestID: id, EmployeeID: emp, Start: date("2024-12-23"), End: date("2024-12-24"),
+				Workdays: c.sched.Workdays, Employment: leave.Employment{HireDate: date("2024-01-01")}},
+			Policy:    approval.Policy{Rules: []approval.Rule{{Steps: []approval.Role{approval.RoleManager, approval.RoleAdmin}}}},
+			Approvers: map[approval.Role]approval.Assignment{approval.RoleManager: {ApproverID: c.admin}},
+		})
+		if rng.IntN(2) == 0 {
+			e.leave(emp, leave.DecideStep{RequestID: id, Step: 1, Approve: true, By: c.admin})
+			awaited = 2
+		}
+		e.leave(emp, leave.Remind{RequestID: id, Step: awaited})
+		e.leave(emp, leave.Escalate{RequestID: id, Step: awaited, To: c.admin})
+	}
+	for i, delegate := range emps[:2] {
+		id := uuid.NewString()
+		e.update(approval.DelegationStream(c.manager), func(h []any) ([]any, error) {
+			return approval.ReplayDelegations(h).Decide(approval.Delegate{DelegationID: id, ManagerID: c.manager, DelegateID: delegate,
+				Start: date("2024-12-02"), End: date("2024-12-06"), By: c.manager}, time.Now())
+		})
+		if i == 0 {
+			e.update(approval.DelegationStream(c.manager), func(h []any) ([]any, error) {
+				return approval.ReplayDelegations(h).Revoke(id, c.manager, time.Now())
+			})
+		}
 	}
 	// The sagas may still be notifying the manager: marking one read waits
 	// for the inbox to settle, or it loses the race to each new one.
@@ -129,6 +158,10 @@ func TestRebuildEqualsLive(t *testing.T) {
 	}
 	if diffs != 0 {
 		t.Fatalf("verify after a random workload: got %d differences, want 0:\n%s", diffs, out.String())
+	}
+	if chains, delegations := e.count(`SELECT count(*) FROM leave_approvals WHERE reminded AND escalated`),
+		e.count(`SELECT count(*) FROM delegations WHERE revoked`); chains != len(emps) || delegations != 1 {
+		t.Fatalf("the workload's chains and revoked delegations: %d and %d, want %d and 1", chains, delegations, len(emps))
 	}
 
 	// Verify sees a live row that went wrong, and a rebuild repairs it.

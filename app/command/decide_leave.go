@@ -31,40 +31,54 @@ func NewDecideLeaveHandler(store EventStore, requests LeaveRequests, policy leav
 }
 
 // Authorize is nil when actor may decide the request: it is unknown when
-// they may not see it, refused when they may see it but not decide it.
+// they may not see it, refused when they may see it but not decide the step
+// it waits on.
 func (h DecideLeaveHandler) Authorize(ctx context.Context, actor employee.Employee, requestID string) error {
-	_, _, err := h.authorized(ctx, actor, requestID)
+	_, err := h.authorized(ctx, actor, requestID)
 	return err
 }
 
-func (h DecideLeaveHandler) authorized(ctx context.Context, actor employee.Employee, requestID string) (leave.RequestState, employee.Employee, error) {
-	r, owner, err := visibleRequest(ctx, h.store, h.requests, actor, requestID)
+func (h DecideLeaveHandler) authorized(ctx context.Context, actor employee.Employee, requestID string) (chainedRequest, error) {
+	cr, err := loadChained(ctx, h.store, h.requests, actor, requestID, h.now())
 	if err != nil {
-		return leave.RequestState{}, employee.Employee{}, err
+		return chainedRequest{}, err
 	}
-	return r, owner, authorize(actor, access.LeaveDecide, owner)
+	if !access.Allowed(actor, access.LeaveDecide, cr.relationToStep(actor)) {
+		return chainedRequest{}, ErrForbidden
+	}
+	return cr, nil
 }
 
-// Handle decides the request and returns it as decided. An approval counts
-// the request's days again against the holidays in force.
+// Handle decides the step the request waits on and returns the request as
+// decided: approved at its last step, rejected at any, pending in between
+// with the next step opened. An approval counts the request's days again
+// against the holidays in force, and passes the balance check at every step.
 func (h DecideLeaveHandler) Handle(ctx context.Context, cmd DecideLeave) (leave.RequestState, error) {
-	r, owner, err := h.authorized(ctx, cmd.Actor, cmd.RequestID)
+	cr, err := h.authorized(ctx, cmd.Actor, cmd.RequestID)
 	if err != nil {
 		return leave.RequestState{}, err
 	}
-	by, now := cmd.Actor.EmployeeID, h.now()
-	var decision leave.Command = leave.Reject{RequestID: r.ID, By: by, Note: cmd.Note}
+	if !cr.awaiting {
+		return leave.RequestState{}, leave.ErrNotPending
+	}
+	now := h.now()
+	by := cmd.Actor.EmployeeID
+	decision := leave.DecideStep{RequestID: cr.ID, Step: cr.awaited.Step, Approve: cmd.Approve, By: by, Note: cmd.Note}
 	if cmd.Approve {
-		holidays, err := LoadHolidays(ctx, h.store, r.Year)
-		if err != nil {
+		if decision.Holidays, err = LoadHolidays(ctx, h.store, cr.Year); err != nil {
 			return leave.RequestState{}, err
 		}
-		decision = leave.Approve{RequestID: r.ID, By: by, Note: cmd.Note, Holidays: holidays, Employment: EmploymentOf(owner, now)}
+		decision.Employment = EmploymentOf(cr.owner, now)
+		if next, ok := cr.Approvals.Next(cr.awaited.Step); ok {
+			if decision.Next, err = assign(ctx, h.store, cr.owner, next.Role, now); err != nil {
+				return leave.RequestState{}, err
+			}
+		}
 	}
-	acct, err := decideLeave(ctx, h.store, h.policy, cmd.Origin, by, owner.EmployeeID, decision, now)
+	acct, err := decideLeave(ctx, h.store, h.policy, cmd.Origin, by, cr.owner.EmployeeID, decision, now)
 	if err != nil {
 		return leave.RequestState{}, err
 	}
-	decided, _ := acct.Request(r.ID)
+	decided, _ := acct.Request(cr.ID)
 	return decided, nil
 }

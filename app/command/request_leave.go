@@ -58,7 +58,16 @@ func (h RequestLeaveHandler) Handle(ctx context.Context, cmd RequestLeave) (leav
 		DayMinutes: scheduledMinutes(owner.Schedule), Holidays: holidays, Employment: EmploymentOf(owner, now),
 		OnBehalf: owner.EmployeeID != actor.EmployeeID, Blocks: blocks,
 	}
-	acct, err := decideLeave(ctx, h.store, h.policy, cmd.Origin, actor.EmployeeID, owner.EmployeeID, request, now)
+	approvals, err := LoadApprovalPolicy(ctx, h.store)
+	if err != nil {
+		return leave.RequestState{}, err
+	}
+	approvers, err := firstApprovers(ctx, h.store, owner, approvals, now)
+	if err != nil {
+		return leave.RequestState{}, err
+	}
+	file := leave.FileRequest{Request: request, Policy: approvals, Approvers: approvers}
+	acct, err := decideLeave(ctx, h.store, h.policy, cmd.Origin, actor.EmployeeID, owner.EmployeeID, file, now)
 	if err != nil {
 		return leave.RequestState{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/acme/employee-tracking/domain/approval"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 )
@@ -27,6 +28,8 @@ type ReadModels interface {
 	ListCorrections(ctx context.Context, f CorrectionFilter) (list []CorrectionView, next string, err error)
 	// MonthlyWork reports a month of the employees f selects, as of today.
 	MonthlyWork(ctx context.Context, year, month int, f ReportFilter, today calendar.Date) (MonthlyReport, error)
+	// ListDelegations returns delegations by id, a page at a time.
+	ListDelegations(ctx context.Context, f DelegationFilter) (list []DelegationView, next string, err error)
 	// Notifications returns a user's notifications with a seq above
 	// afterSeq, in seq order.
 	Notifications(ctx context.Context, recipientID string, unreadOnly bool, afterSeq int64, limit int) ([]NotificationView, error)
@@ -122,6 +125,9 @@ type LeaveRequestView struct {
 	Note       string        `json:"note"`
 	// Erased: the employee's personal data was erased, Reason and Note with it.
 	Erased bool `json:"erased,omitempty"`
+	// Approvals are its steps: those recorded, or for a request filed
+	// before chains, its one manager step.
+	Approvals approval.Chain `json:"approvals"`
 }
 
 // LeaveFilter narrows ListLeaveRequests; empty fields do not filter.
@@ -131,6 +137,26 @@ type LeaveFilter struct {
 	ManagerID  string // only requests of this manager's reports
 	After      string
 	Limit      int
+}
+
+// DelegationView is a delegation of a manager's approval steps.
+type DelegationView struct {
+	ID          string        `json:"id"`
+	ManagerID   string        `json:"manager_id"`
+	DelegateID  string        `json:"delegate_id"`
+	StartDate   calendar.Date `json:"start_date"`
+	EndDate     calendar.Date `json:"end_date"`
+	DelegatedBy string        `json:"delegated_by"`
+	DelegatedAt time.Time     `json:"delegated_at"`
+	Revoked     bool          `json:"revoked"`
+}
+
+// DelegationFilter narrows ListDelegations; empty fields do not filter.
+type DelegationFilter struct {
+	// Involving keeps the delegations given or received by this employee.
+	Involving string
+	After     string
+	Limit     int
 }
 
 // MonthlyRow is one employee's month.

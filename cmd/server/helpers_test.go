@@ -213,10 +213,17 @@ func (a *app) register(creator user, role string, fields map[string]any) user {
 // models follow the event store a moment later.
 func eventually(t *testing.T, what string, check func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	eventuallyWithin(t, 10*time.Second, what, check)
+}
+
+// eventuallyWithin is eventually with a patience of its own, for what takes
+// more hops through the pipeline, or waits on a due-time query.
+func eventuallyWithin(t *testing.T, patience time.Duration, what string, check func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(patience)
 	for !check() {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not true after 10s", what)
+			t.Fatalf("%s: not true after %s", what, patience)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

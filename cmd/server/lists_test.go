@@ -29,6 +29,7 @@ func TestListCursors(t *testing.T) {
 		// Filed by the manager, who hears nothing of their own.
 		a.must(http.StatusCreated, "POST", "/api/attendance/corrections/", mgr.token, map[string]string{"employee_id": emp.ID,
 			"date": dates[0], "check_in": dates[0] + "T06:00:00Z", "check_out": dates[0] + "T14:00:00Z", "reason": "forgot"}, nil)
+		a.must(http.StatusCreated, "POST", "/api/delegations/", mgr.token, map[string]string{"delegate_id": emp.ID, "start_date": dates[0], "end_date": dates[1]}, nil)
 	}
 
 	// The lists are what the OpenAPI document answers with items.
@@ -61,9 +62,9 @@ func TestListCursors(t *testing.T) {
 		lists = append(lists, path)
 	}
 	slices.Sort(lists)
-	want := []string{"/api/attendance/", "/api/attendance/corrections/", "/api/audit/seals/", "/api/employees/", "/api/employees/{id}/history/", "/api/events/",
-		"/api/holidays/", "/api/leave-balances/{employee_id}/all/", "/api/leave-balances/{employee_id}/ledger/", "/api/leave-blocks/", "/api/leave-calendar/",
-		"/api/leave-management/", "/api/leave-types/", "/api/notifications/"}
+	want := []string{"/api/attendance/", "/api/attendance/corrections/", "/api/audit/seals/", "/api/delegations/", "/api/employees/", "/api/employees/{id}/history/",
+		"/api/events/", "/api/holidays/", "/api/leave-balances/{employee_id}/all/", "/api/leave-balances/{employee_id}/ledger/", "/api/leave-blocks/",
+		"/api/leave-calendar/", "/api/leave-management/", "/api/leave-types/", "/api/notifications/"}
 	if !slices.Equal(lists, want) {
 		t.Errorf("lists in the OpenAPI document = %v, want %v", lists, want)
 	}
@@ -84,14 +85,16 @@ func TestListCursors(t *testing.T) {
 	// Paged lists with a known number of items: walked a page of one at a
 	// time, every page holds an item and the last one says no page follows;
 	// a page as long as the list is the last one.
-	eventually(t, "the read models hold the check-in, the leave requests, their notifications, the corrections and the calendar", func() bool {
-		var leave, notes, days, corrections, off struct{ Items []json.RawMessage }
+	eventually(t, "the read models hold the check-in, the leave requests, their notifications, the corrections, the calendar and the delegations", func() bool {
+		var leave, notes, days, corrections, off, delegations struct{ Items []json.RawMessage }
 		a.must(http.StatusOK, "GET", "/api/leave-management/", admin.token, nil, &leave)
 		a.must(http.StatusOK, "GET", "/api/attendance/corrections/", admin.token, nil, &corrections)
 		a.must(http.StatusOK, "GET", "/api/notifications/", mgr.token, nil, &notes)
 		a.must(http.StatusOK, "GET", "/api/attendance/?employee_id="+emp.ID, admin.token, nil, &days)
 		a.must(http.StatusOK, "GET", "/api/leave-calendar/?from=2024-11-01&to=2024-11-30", admin.token, nil, &off)
-		return len(leave.Items) == 3 && len(notes.Items) == 3 && len(days.Items) == 1 && len(corrections.Items) == 3 && len(off.Items) == 5
+		a.must(http.StatusOK, "GET", "/api/delegations/", admin.token, nil, &delegations)
+		return len(leave.Items) == 3 && len(notes.Items) == 3 && len(days.Items) == 1 && len(corrections.Items) == 3 && len(off.Items) == 5 &&
+			len(delegations.Items) == 3
 	})
 	paged := []struct {
 		query, token string
@@ -105,6 +108,8 @@ func TestListCursors(t *testing.T) {
 		{"/api/attendance/corrections/?status=pending&employee_id=" + emp.ID + "&", mgr.token, 3},
 		{"/api/attendance/corrections/?status=approved&", mgr.token, 0},
 		{"/api/notifications/?", mgr.token, 3},
+		{"/api/delegations/?", admin.token, 3},
+		{"/api/delegations/?", emp.token, 3},
 		{"/api/notifications/?unread=true&", mgr.token, 3},
 		{"/api/leave-calendar/?from=2024-11-01&to=2024-11-30&", admin.token, 5},
 		{"/api/leave-calendar/?from=2024-11-01&to=2024-11-30&", mgr.token, 5},

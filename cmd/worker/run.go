@@ -58,7 +58,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), seal.New(sys.Pool).Collector())
 	queries := readmodel.NewQueries(sys.Pool)
 	pipeline, err := projections.New(projections.Deps{
-		LeavePolicy: cfg.LeavePolicy(), DailyCheckAt: cfg.DailyCheck(), Attendance: cfg.AttendanceRules(), Pool: sys.PipelinePool, Store: sys.Store, Bus: sys.Bus, Queries: queries, Logger: log, Now: time.Now, Registry: registry,
+		LeavePolicy: cfg.LeavePolicy(), DailyCheckAt: cfg.DailyCheck(), Attendance: cfg.AttendanceRules(), Approvals: cfg.ApprovalTiming(), Pool: sys.PipelinePool, Store: sys.Store, Bus: sys.Bus, Queries: queries, Logger: log, Now: time.Now, Registry: registry,
 	})
 	if err != nil {
 		return err

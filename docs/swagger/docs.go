@@ -15,6 +15,98 @@ const docTemplate = `{
     "host": "{{.Host}}",
     "basePath": "{{.BasePath}}",
     "paths": {
+        "/api/approval-policy/": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The rules that give a request its approval steps: the first rule whose leave type and minimum length match decides; without a match, one manager step.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "approvals"
+                ],
+                "summary": "Approval policy",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/http.ApprovalPolicyJSON"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    }
+                }
+            },
+            "put": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Steps are manager (the employee's manager), second_manager (that manager's manager) and admin. Requests filed after the change follow it; those filed before keep their steps.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "approvals"
+                ],
+                "summary": "Replace the approval policy",
+                "parameters": [
+                    {
+                        "description": "the policy",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/http.approvalPolicyRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/http.ApprovalPolicyJSON"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.ApprovalPolicyInputProblem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    }
+                }
+            }
+        },
         "/api/attendance/": {
             "get": {
                 "security": [
@@ -741,6 +833,165 @@ const docTemplate = `{
                         "description": "Unauthorized",
                         "schema": {
                             "$ref": "#/definitions/http.Problem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/delegations/": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Admins and auditors see every delegation; anyone else those they gave or received.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "approvals"
+                ],
+                "summary": "List delegations",
+                "parameters": [
+                    {
+                        "type": "integer",
+                        "default": 50,
+                        "description": "page size (1-500)",
+                        "name": "limit",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "description": "cursor from next_after",
+                        "name": "after",
+                        "in": "query"
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/http.DelegationPage"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.ListQueryProblem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "From start_date to end_date (both included), the delegate may decide the manager's approval steps and is told of them as the manager is. A manager delegates their own steps; an admin anyone's (manager_id).",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "approvals"
+                ],
+                "summary": "Delegate approvals",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "makes a retry safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the delegation",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/http.delegationRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/http.DelegationJSON"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.DelegationInputProblem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/delegations/{id}/": {
+            "delete": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Ends the delegation now. A manager revokes their own; an admin anyone's. One revoked already is not found.",
+                "tags": [
+                    "approvals"
+                ],
+                "summary": "Revoke a delegation",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "delegation id",
+                        "name": "id",
+                        "in": "path",
+                        "required": true
+                    }
+                ],
+                "responses": {
+                    "204": {
+                        "description": "No Content"
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/http.NotFoundProblem"
                         }
                     }
                 }
@@ -2265,6 +2516,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
+                "description": "Visible to whoever may read the employee, and to whom its approval chain names or waits on (a second manager, a delegate, the one it was routed or escalated to).",
                 "produces": [
                     "application/json"
                 ],
@@ -2374,7 +2626,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "The employee's manager or an admin decides a pending request. Approval spends the balance for the request's days less any holiday declared since it was filed (days in the answer); a holiday declared after the approval leaves it as approved.",
+                "description": "Decides the step the request waits on: whoever holds it (its approver, their delegate while the delegation runs, the one it was routed or escalated to) or an admin. The request is approved when its last step approves, rejected at the first rejection, and stays pending in between, the next step's approver being told. The balance check runs at every step. Approval spends the balance for the request's days less any holiday declared since it was filed (days in the answer); a holiday declared after the approval leaves it as approved.",
                 "consumes": [
                     "application/json"
                 ],
@@ -2441,7 +2693,7 @@ const docTemplate = `{
                         }
                     },
                     "409": {
-                        "description": "not pending",
+                        "description": "not pending, or the step was decided meanwhile",
                         "schema": {
                             "$ref": "#/definitions/http.NotPendingProblem"
                         }
@@ -2956,6 +3208,112 @@ const docTemplate = `{
                 }
             }
         },
+        "http.ApprovalJSON": {
+            "type": "object",
+            "properties": {
+                "approver_id": {
+                    "description": "null for a step any admin decides",
+                    "type": "string"
+                },
+                "decided_at": {
+                    "type": "string"
+                },
+                "decided_by": {
+                    "type": "string"
+                },
+                "role": {
+                    "type": "string",
+                    "enum": [
+                        "manager",
+                        "second_manager",
+                        "admin"
+                    ]
+                },
+                "routed_to": {
+                    "description": "who holds the step while its approver is away",
+                    "type": "string"
+                },
+                "status": {
+                    "type": "string",
+                    "enum": [
+                        "waiting",
+                        "pending",
+                        "approved",
+                        "rejected",
+                        "cancelled",
+                        "skipped"
+                    ]
+                },
+                "step": {
+                    "type": "integer",
+                    "example": 1
+                }
+            }
+        },
+        "http.ApprovalPolicyInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "rules[0].steps": "must name at least one step"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.ApprovalPolicyJSON": {
+            "type": "object",
+            "properties": {
+                "rules": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.ApprovalRuleJSON"
+                    }
+                }
+            }
+        },
+        "http.ApprovalRuleJSON": {
+            "type": "object",
+            "properties": {
+                "leave_type": {
+                    "type": "string",
+                    "example": "annual"
+                },
+                "min_days": {
+                    "type": "number",
+                    "example": 5
+                },
+                "steps": {
+                    "type": "array",
+                    "items": {
+                        "type": "string"
+                    },
+                    "example": [
+                        "manager",
+                        "second_manager"
+                    ]
+                }
+            }
+        },
         "http.AttendanceDayJSON": {
             "type": "object",
             "properties": {
@@ -3392,6 +3750,81 @@ const docTemplate = `{
                 "type": {
                     "type": "string",
                     "example": "about:blank"
+                }
+            }
+        },
+        "http.DelegationInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "end_date": "must not be before start_date"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.DelegationJSON": {
+            "type": "object",
+            "properties": {
+                "delegate_id": {
+                    "type": "string"
+                },
+                "delegated_at": {
+                    "type": "string"
+                },
+                "delegated_by": {
+                    "type": "string"
+                },
+                "end_date": {
+                    "type": "string",
+                    "example": "2024-12-13"
+                },
+                "id": {
+                    "type": "string"
+                },
+                "manager_id": {
+                    "type": "string"
+                },
+                "revoked": {
+                    "type": "boolean"
+                },
+                "start_date": {
+                    "type": "string",
+                    "example": "2024-12-02"
+                }
+            }
+        },
+        "http.DelegationPage": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.DelegationJSON"
+                    }
+                },
+                "next_after": {
+                    "type": "string"
                 }
             }
         },
@@ -4008,6 +4441,13 @@ const docTemplate = `{
         "http.LeaveRequestJSON": {
             "type": "object",
             "properties": {
+                "approvals": {
+                    "description": "Approvals are the request's steps in order (approvals.go).",
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.ApprovalJSON"
+                    }
+                },
                 "created_at": {
                     "type": "string"
                 },
@@ -4410,6 +4850,13 @@ const docTemplate = `{
         "http.NewLeaveRequestJSON": {
             "type": "object",
             "properties": {
+                "approvals": {
+                    "description": "Approvals are the request's steps in order (approvals.go).",
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.ApprovalJSON"
+                    }
+                },
                 "created_at": {
                     "type": "string"
                 },
@@ -5019,6 +5466,17 @@ const docTemplate = `{
                 }
             }
         },
+        "http.approvalPolicyRequest": {
+            "type": "object",
+            "properties": {
+                "rules": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.ApprovalRuleJSON"
+                    }
+                }
+            }
+        },
         "http.attendanceRequest": {
             "type": "object",
             "properties": {
@@ -5141,6 +5599,26 @@ const docTemplate = `{
                         "rejected"
                     ],
                     "example": "approved"
+                }
+            }
+        },
+        "http.delegationRequest": {
+            "type": "object",
+            "properties": {
+                "delegate_id": {
+                    "type": "string"
+                },
+                "end_date": {
+                    "type": "string",
+                    "example": "2024-12-13"
+                },
+                "manager_id": {
+                    "description": "ManagerID is whose steps are delegated; an admin's choice, the caller's\nown when left out.",
+                    "type": "string"
+                },
+                "start_date": {
+                    "type": "string",
+                    "example": "2024-12-02"
                 }
             }
         },

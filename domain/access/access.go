@@ -74,6 +74,18 @@ const (
 
 	AuditRead Action = "audit.read" // the whole event feed
 
+	// ApprovalPolicyRead and ApprovalPolicySet are seeing and replacing the
+	// company's approval chains.
+	ApprovalPolicyRead Action = "approval_policy.read"
+	ApprovalPolicySet  Action = "approval_policy.set"
+	// DelegationGrant and DelegationRevoke are giving and taking back a
+	// manager's approvals to a delegate, the relationship being the
+	// manager's; DelegationList is seeing delegations, one's own (given or
+	// received) in the Self relationship.
+	DelegationGrant  Action = "delegation.grant"
+	DelegationRevoke Action = "delegation.revoke"
+	DelegationList   Action = "delegation.list"
+
 	// PasswordChange is changing one's own password, which ends one's
 	// sessions; PasswordReset is setting someone else's.
 	PasswordChange Action = "password.change"
@@ -88,6 +100,11 @@ const (
 	Self   Relationship = 1 << iota // the actor themselves
 	Report                          // an employee whose manager is the actor
 	Other                           // anyone else
+	// Approver: the actor holds the approval step the employee's request
+	// waits on (its approver, their delegate, or whom it was routed or
+	// escalated to). Only the approval chain knows it: RelationOf never
+	// answers it.
+	Approver
 )
 
 // Anyone is every relationship.
@@ -135,8 +152,9 @@ var policy = map[Action]Grants{
 	AttendanceDecideCorrection: {employee.RoleManager: Report, employee.RoleAdmin: Anyone},
 
 	LeaveRequest: ownRecords,
-	LeaveDecide:  {employee.RoleManager: Report, employee.RoleAdmin: Anyone},
-	LeaveCancel:  {employee.RoleEmployee: Self, employee.RoleManager: Self | Report, employee.RoleAdmin: Anyone},
+	// A step is decided by whoever holds it; an admin decides any step.
+	LeaveDecide: {employee.RoleEmployee: Approver, employee.RoleManager: Approver, employee.RoleAdmin: Anyone | Approver},
+	LeaveCancel: {employee.RoleEmployee: Self, employee.RoleManager: Self | Report, employee.RoleAdmin: Anyone},
 	// Taken leave goes back through a manager.
 	LeaveCancelApproved: {employee.RoleManager: Report, employee.RoleAdmin: Anyone},
 	LeaveSetEntitlement: {employee.RoleManager: Report, employee.RoleAdmin: Anyone},
@@ -160,6 +178,12 @@ var policy = map[Action]Grants{
 	NotificationMarkRead: ownRecords,
 
 	AuditRead: {employee.RoleAdmin: Anyone, employee.RoleAuditor: Anyone},
+
+	ApprovalPolicyRead: {employee.RoleAdmin: Anyone, employee.RoleAuditor: Anyone},
+	ApprovalPolicySet:  admins,
+	DelegationGrant:    {employee.RoleManager: Self, employee.RoleAdmin: Anyone},
+	DelegationRevoke:   {employee.RoleManager: Self, employee.RoleAdmin: Anyone},
+	DelegationList:     {employee.RoleEmployee: Self, employee.RoleManager: Self, employee.RoleAdmin: Anyone, employee.RoleAuditor: Anyone},
 
 	// A credential is not a record: an auditor keeps their own password.
 	PasswordChange: {employee.RoleEmployee: Self, employee.RoleManager: Self, employee.RoleAdmin: Self, employee.RoleAuditor: Self},

@@ -54,8 +54,20 @@ func TestAllowed(t *testing.T) {
 		{emp, access.EmployeeList, access.Self, false},
 		{emp, access.EmployeeHistory, access.Self, false},
 		{emp, access.EmployeeRegister, access.Other, false},
-		{mgr, access.LeaveDecide, access.Report, true},
+		// A step is decided by whoever holds it, a report's too.
+		{mgr, access.LeaveDecide, access.Approver, true},
+		{mgr, access.LeaveDecide, access.Report, false},
 		{mgr, access.LeaveDecide, access.Self, false},
+		{emp, access.LeaveDecide, access.Approver, true},
+		{emp, access.LeaveDecide, access.Self, false},
+		{auditor, access.LeaveDecide, access.Approver, false},
+		{admin, access.LeaveDecide, access.Other, true},
+		{mgr, access.DelegationGrant, access.Self, true},
+		{mgr, access.DelegationGrant, access.Report, false},
+		{emp, access.DelegationGrant, access.Self, false},
+		{admin, access.DelegationGrant, access.Other, true},
+		{mgr, access.ApprovalPolicySet, access.Other, false},
+		{admin, access.ApprovalPolicySet, access.Other, true},
 		{mgr, access.LeaveDecide, access.Other, false},
 		{mgr, access.LeaveCancelApproved, access.Report, true},
 		{mgr, access.LeaveCancelApproved, access.Self, false},
@@ -144,6 +156,7 @@ func TestAuditorOnlyReads(t *testing.T) {
 		access.EmployeeRead: access.Anyone, access.EmployeeList: access.Anyone, access.EmployeeHistory: access.Anyone,
 		access.HolidayRead: access.Anyone, access.LeaveTypeRead: access.Anyone, access.AuditRead: access.Anyone,
 		access.LeaveBlockRead: access.Anyone, access.LeaveCalendar: access.Anyone,
+		access.ApprovalPolicyRead: access.Anyone, access.DelegationList: access.Anyone,
 		access.NotificationRead: access.Self, // notifications are addressed to one user
 		access.PasswordChange:   access.Self, // their own credential, not a record
 		access.EmployeeExport:   access.Self, // what is held about them
@@ -159,8 +172,8 @@ func TestAuditorOnlyReads(t *testing.T) {
 func ExampleAllowed() {
 	mgr := employee.Employee{EmployeeID: "m", Role: employee.RoleManager}
 	report := employee.Employee{EmployeeID: "e", ManagerID: "m"}
-	fmt.Println(access.Allowed(mgr, access.LeaveDecide, access.RelationOf(mgr, report)))
-	fmt.Println(access.Allowed(mgr, access.LeaveDecide, access.RelationOf(mgr, mgr)))
+	fmt.Println(access.Allowed(mgr, access.LeaveSetEntitlement, access.RelationOf(mgr, report)))
+	fmt.Println(access.Allowed(mgr, access.LeaveSetEntitlement, access.RelationOf(mgr, mgr)))
 	// Output:
 	// true
 	// false

@@ -7,6 +7,7 @@ package catalog
 import (
 	"encoding/json"
 
+	"github.com/acme/employee-tracking/domain/approval"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/holiday"
@@ -22,7 +23,8 @@ type Event interface {
 // Events returns a zero value of every event type of every package.
 func Events() []any {
 	var all []any
-	for _, list := range [][]any{employee.Events(), holiday.Events(), attendance.Events(), leave.Events(), leave.TypeEvents(), leave.BlockEvents(), notification.Events()} {
+	for _, list := range [][]any{employee.Events(), holiday.Events(), attendance.Events(), leave.Events(), leave.TypeEvents(), leave.BlockEvents(),
+		notification.Events(), leave.ApprovalEvents(), approval.Events()} {
 		all = append(all, list...)
 	}
 	return all

@@ -26,6 +26,8 @@ var wireNames = []string{
 	"leave_type.defined", "leave_type.changed",
 	"leave_block.added", "leave_block.removed",
 	"notification.raised", "notification.read",
+	"leave.approvals_planned", "leave.approval_step_opened", "leave.approval_step_approved", "leave.approval_reminded",
+	"leave.approval_escalated", "approval.policy_set", "delegation.granted", "delegation.revoked",
 }
 
 func TestEventNames(t *testing.T) {

@@ -98,6 +98,16 @@ var (
 	errLocalTimezone = errors.New("must be an IANA time zone name such as Europe/Istanbul")
 )
 
+// Today is the date at now in the schedule's time zone (UTC for a schedule
+// without a valid one).
+func (s Schedule) Today(now time.Time) calendar.Date {
+	loc, err := s.Location()
+	if err != nil {
+		loc = time.UTC
+	}
+	return calendar.DateOf(now, loc)
+}
+
 // Location loads the schedule's time zone. The empty name and "Local" are
 // refused: they would silently mean UTC or the server's own zone.
 func (s Schedule) Location() (*time.Location, error) {

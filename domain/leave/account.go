@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/acme/employee-tracking/domain/approval"
 	"github.com/acme/employee-tracking/domain/calendar"
 )
 
@@ -44,12 +45,13 @@ type RequestState struct {
 	Note        string
 	CancelledBy string
 	CancelledAt time.Time
+	Approvals   approval.Chain // its steps (approvals.go)
 }
 
-// approval is what the ledger needs of an approved request, cancelled since
+// spending is what the ledger needs of an approved request, cancelled since
 // or not: the positions of the events that approved and cancelled it (0
 // when unknown or not cancelled).
-type approval struct {
+type spending struct {
 	approvedAt, cancelledAt int64
 }
 
@@ -120,18 +122,20 @@ type Account struct {
 	EmployeeID string
 	requests   map[string]RequestState
 	order      []string // request ids in the order they were filed
-	approvals  map[string]approval
+	spendings  map[string]spending
 	deducted   map[calendar.Date]bool
 	// grants are the annual grants recorded, sets the last entitlement set
 	// of each year.
 	grants, sets map[int]recorded
 	adjustments  []adjustment
 	deductions   []deduction
+	chains       map[string]approval.Chain // by request id, for requests filed with one
 }
 
 // Request returns the request with the given id.
 func (a Account) Request(id string) (RequestState, bool) {
 	r, ok := a.requests[id]
+	r.Approvals = a.Approvals(id)
 	return r, ok
 }
 
@@ -139,7 +143,7 @@ func (a Account) Request(id string) (RequestState, bool) {
 func (a Account) Requests() []RequestState {
 	out := make([]RequestState, len(a.order))
 	for i, id := range a.order {
-		out[i] = a.requests[id]
+		out[i], _ = a.Request(id)
 	}
 	return out
 }
@@ -158,11 +162,13 @@ func (a *Account) Apply(event any) { a.ApplyAt(0, event) }
 func (a *Account) ApplyAt(position int64, event any) {
 	if a.requests == nil {
 		a.requests = map[string]RequestState{}
-		a.approvals = map[string]approval{}
+		a.spendings = map[string]spending{}
 		a.deducted = map[calendar.Date]bool{}
 		a.grants = map[int]recorded{}
 		a.sets = map[int]recorded{}
+		a.chains = map[string]approval.Chain{}
 	}
+	a.applyApprovals(event)
 	switch ev := event.(type) {
 	case Granted:
 		a.EmployeeID = ev.EmployeeID
@@ -185,7 +191,7 @@ func (a *Account) ApplyAt(position int64, event any) {
 		r.Days, r.Dates = ev.Charged(r.Days, r.Dates)
 		r.Amount = ev.Amount
 		a.requests[ev.RequestID] = r
-		a.approvals[ev.RequestID] = approval{approvedAt: position}
+		a.spendings[ev.RequestID] = spending{approvedAt: position}
 		a.decide(ev.RequestID, StatusApproved, ev.DecidedBy, ev.DecidedAt, ev.Note)
 	case Rejected:
 		a.decide(ev.RequestID, StatusRejected, ev.DecidedBy, ev.DecidedAt, ev.Note)
@@ -193,9 +199,9 @@ func (a *Account) ApplyAt(position int64, event any) {
 		r := a.requests[ev.RequestID]
 		r.Status, r.CancelledBy, r.CancelledAt = StatusCancelled, ev.CancelledBy, ev.CancelledAt
 		a.requests[ev.RequestID] = r
-		if ap, ok := a.approvals[ev.RequestID]; ok {
+		if ap, ok := a.spendings[ev.RequestID]; ok {
 			ap.cancelledAt = position
-			a.approvals[ev.RequestID] = ap
+			a.spendings[ev.RequestID] = ap
 		}
 	case LatenessDeducted:
 		a.EmployeeID = ev.EmployeeID

@@ -182,7 +182,7 @@ func (a Account) year(t Types, code string, yr int, requests []RequestState, cut
 	}
 	for _, r := range requests {
 		amount := r.amountThrough(through)
-		ap, approved := a.approvals[r.ID]
+		ap, approved := a.spendings[r.ID]
 		switch {
 		case amount == 0:
 		case r.Status == StatusPending:

@@ -238,6 +238,14 @@ func Decide(a Account, cmd Command, p Policy, now time.Time) ([]any, error) {
 		return cancel(a, c, now)
 	case DeductLateness:
 		return deductLateness(a, c, p)
+	case FileRequest:
+		return fileRequest(a, c, p, now)
+	case DecideStep:
+		return decideStep(a, c, p, now)
+	case Remind:
+		return remind(a, c, now)
+	case Escalate:
+		return escalate(a, c, now)
 	default:
 		return nil, fmt.Errorf("leave: unknown command %T", cmd)
 	}

@@ -68,6 +68,35 @@ func LeaveRequested(employeeName, employeeID, requestID string, start, end calen
 	}
 }
 
+// ApprovalReminder, to the approver: "Ayşe Yılmaz's leave from 2024-12-02 to
+// 2024-12-06 has waited for your approval (step 1) since 2024-11-28T09:00:00Z."
+func ApprovalReminder(employeeName, employeeID, requestID string, step int, start, end calendar.Date, since time.Time) (string, map[string]any) {
+	msg := fmt.Sprintf("%s's leave from %s to %s has waited for your approval (step %d) since %s.",
+		employeeName, start, end, step, rfc3339(since))
+	return msg, approvalData(employeeName, employeeID, requestID, step, start, end, since)
+}
+
+// ApprovalEscalated, to whom a step went up to: "Ayşe Yılmaz's leave from
+// 2024-12-02 to 2024-12-06 has waited for approval (step 1) since
+// 2024-11-28T09:00:00Z and is now yours to decide."
+func ApprovalEscalated(employeeName, employeeID, requestID string, step int, start, end calendar.Date, since time.Time) (string, map[string]any) {
+	msg := fmt.Sprintf("%s's leave from %s to %s has waited for approval (step %d) since %s and is now yours to decide.",
+		employeeName, start, end, step, rfc3339(since))
+	return msg, approvalData(employeeName, employeeID, requestID, step, start, end, since)
+}
+
+func approvalData(employeeName, employeeID, requestID string, step int, start, end calendar.Date, since time.Time) map[string]any {
+	return map[string]any{
+		"employee_id":   employeeID,
+		"employee_name": employeeName,
+		"request_id":    requestID,
+		"step":          float64(step),
+		"start_date":    start.String(),
+		"end_date":      end.String(),
+		"waiting_since": rfc3339(since),
+	}
+}
+
 // LeaveDecided, to the employee: "Your leave from 2024-12-01 to 2024-12-05
 // was approved by Mehmet Demir. Note: enjoy". status is approved, rejected
 // or cancelled; an empty name or note is left out.

@@ -32,12 +32,17 @@ const (
 	// correction, TypeCorrectionDecided to the employee it corrects.
 	TypeCorrectionRequested Type = "correction_requested"
 	TypeCorrectionDecided   Type = "correction_decided"
+	// TypeApprovalReminder and TypeApprovalEscalated chase an approval step
+	// that waits too long.
+	TypeApprovalReminder  Type = "approval_reminder"
+	TypeApprovalEscalated Type = "approval_escalated"
 )
 
 func (t Type) Valid() bool {
 	switch t {
 	case TypeLateness, TypeAbsence, TypeLowLeaveBalance, TypeLeaveRequested, TypeLeaveDecided, TypeOpenCheckIn, TypeMissingCheckout,
-		TypeCorrectionRequested, TypeCorrectionDecided:
+		TypeCorrectionRequested, TypeCorrectionDecided,
+		TypeApprovalReminder, TypeApprovalEscalated:
 		return true
 	}
 	return false

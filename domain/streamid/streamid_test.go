@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/acme/employee-tracking/domain/approval"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/holiday"
@@ -27,6 +28,8 @@ func TestStreamNames(t *testing.T) {
 		{leave.BlocksCategory, leave.BlocksStream(), "leaveblocks-company", "leaveblocks"},
 		{holiday.Category, holiday.Stream(2024), "holidays-2024", "holidays"},
 		{notification.Category, notification.Stream(id), "notify-" + id, "notify"},
+		{approval.PolicyCategory, approval.PolicyStream(), "approvalpolicy-company", "approvalpolicy"},
+		{approval.DelegationCategory, approval.DelegationStream(id), "delegations-" + id, "delegations"},
 	}
 	for _, tt := range tests {
 		if tt.stream != tt.want || tt.category != tt.wantCategory {

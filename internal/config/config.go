@@ -40,6 +40,8 @@ type Config struct {
 	DailyCheckAt           string        // HH:MM local to each employee
 	EarlyCheckInMinutes    int           // how long before a shift's start a check-in belongs to it
 	AutoCheckoutAfter      time.Duration // how long past its shift's end an open check-in is closed by the system
+	ApprovalReminderAfter  time.Duration // how long a pending approval step waits before its approver is reminded
+	ApprovalEscalateAfter  time.Duration // how long a pending approval step waits before it goes one level up
 	LogLevel               slog.Level
 	MigrateOnStart         bool
 	CORSOrigins            []string
@@ -95,6 +97,8 @@ func Load(getenv func(string) string) (Config, error) {
 		DailyCheckAt:           p.clock("DAILY_CHECK_AT", "10:00"),
 		EarlyCheckInMinutes:    p.int("EARLY_CHECKIN_MINUTES", 120, 0, 720),
 		AutoCheckoutAfter:      p.duration("AUTO_CHECKOUT_AFTER", 4*time.Hour),
+		ApprovalReminderAfter:  p.duration("APPROVAL_REMINDER_AFTER", 48*time.Hour),
+		ApprovalEscalateAfter:  p.duration("APPROVAL_ESCALATE_AFTER", 96*time.Hour),
 		LogLevel:               p.level("LOG_LEVEL", slog.LevelInfo),
 		MigrateOnStart:         p.bool("MIGRATE_ON_START", true),
 		CORSOrigins:            p.list("CORS_ALLOW_ORIGINS"),

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acme/employee-tracking/domain/approval"
 	"github.com/acme/employee-tracking/domain/attendance"
 )
 
@@ -136,6 +137,29 @@ func TestLoadAttendanceRules(t *testing.T) {
 	for name, v := range map[string]string{"EARLY_CHECKIN_MINUTES": "-1", "AUTO_CHECKOUT_AFTER": "0s"} {
 		if _, err := Load(env(map[string]string{name: v})); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%s: got %v, want an error naming it", name, v, err)
+		}
+	}
+}
+
+func TestLoadApprovalTiming(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.ApprovalTiming(), approval.DefaultTiming(); got != want {
+		t.Errorf("defaults: got %+v, want %+v", got, want)
+	}
+	c, err = Load(env(map[string]string{"APPROVAL_REMINDER_AFTER": "30m", "APPROVAL_ESCALATE_AFTER": "2h"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.ApprovalTiming(), (approval.Timing{RemindAfter: 30 * time.Minute, EscalateAfter: 2 * time.Hour}); got != want {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	for _, name := range []string{"APPROVAL_REMINDER_AFTER", "APPROVAL_ESCALATE_AFTER"} {
+		if _, err := Load(env(map[string]string{name: "soon"})); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=soon: got %v, want an error naming it", name, err)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"time"
 
+	"github.com/acme/employee-tracking/domain/approval"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
@@ -38,4 +39,9 @@ func (c Config) DailyCheck() calendar.Clock {
 // AttendanceRules are EARLY_CHECKIN_MINUTES and AUTO_CHECKOUT_AFTER.
 func (c Config) AttendanceRules() attendance.Rules {
 	return attendance.Rules{EarlyCheckIn: time.Duration(c.EarlyCheckInMinutes) * time.Minute, AutoCheckoutAfter: c.AutoCheckoutAfter}
+}
+
+// ApprovalTiming is APPROVAL_REMINDER_AFTER and APPROVAL_ESCALATE_AFTER.
+func (c Config) ApprovalTiming() approval.Timing {
+	return approval.Timing{RemindAfter: c.ApprovalReminderAfter, EscalateAfter: c.ApprovalEscalateAfter}
 }

@@ -261,7 +261,11 @@ func (q *Queries) LeaveRequest(ctx context.Context, id string) (query.LeaveReque
 	if err != nil {
 		return query.LeaveRequestView{}, err
 	}
-	return leaveViewOf(r), nil
+	views, err := q.withChains(ctx, []query.LeaveRequestView{leaveViewOf(r)})
+	if err != nil {
+		return query.LeaveRequestView{}, err
+	}
+	return views[0], nil
 }
 
 // ListLeaveRequests returns leave requests by id, a page at a time.
@@ -287,6 +291,9 @@ func (q *Queries) ListLeaveRequests(ctx context.Context, f query.LeaveFilter) ([
 	out := make([]query.LeaveRequestView, 0, len(list))
 	for _, r := range list {
 		out = append(out, leaveViewOf(r))
+	}
+	if out, err = q.withChains(ctx, out); err != nil {
+		return nil, "", err
 	}
 	return page(out, limit, func(v query.LeaveRequestView) string { return v.ID })
 }

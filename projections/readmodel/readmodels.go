@@ -20,6 +20,8 @@ const (
 	Holidays      = "holidays"
 	Notifications = "notifications"
 	LeaveCalendar = "leave_calendar"
+	Approvals     = "approvals"
+	Delegations   = "delegations"
 )
 
 type Apply func(ctx context.Context, e eventstore.Event) error
@@ -74,7 +76,8 @@ func (m *Model) Memory() (Apply, []MemTable) {
 
 // All returns every projection, in the order rebuild runs them.
 func All() []*Model {
-	return []*Model{directoryModel(), attendanceModel(), leaveModel(), monthlyModel(), holidaysModel(), notificationsModel(), leaveCalendarModel()}
+	return []*Model{directoryModel(), attendanceModel(), leaveModel(), monthlyModel(), holidaysModel(), notificationsModel(),
+		leaveCalendarModel(), approvalsModel(), delegationsModel()}
 }
 
 // PGDate is d as a Postgres date, NULL for the zero date.

@@ -2,7 +2,6 @@ package saga
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -10,13 +9,6 @@ import (
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/projections/readmodel"
 )
-
-// autoCheckoutEvery is how often the forgotten check-outs are looked for:
-// one is closed within seconds of being due.
-const autoCheckoutEvery = 5 * time.Second
-
-// autoCheckoutPage is how many due check-ins are read at a time.
-const autoCheckoutPage = 500
 
 // AutoCheckout closes forgotten check-outs. It is a due-time query that every
 // instance runs: the attendance read model's open days carry the moment their
@@ -39,18 +31,8 @@ func NewAutoCheckout(d Deps) *AutoCheckout {
 
 // Run looks for due check-ins every few seconds until ctx ends.
 func (a *AutoCheckout) Run(ctx context.Context) error {
-	t := time.NewTicker(autoCheckoutEvery)
-	defer t.Stop()
-	for {
-		if _, err := a.Once(ctx); err != nil && ctx.Err() == nil {
-			a.n.logger.Error("auto check-out failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	runEvery(ctx, dueEvery, a.n.logger, "auto check-out", a.Once)
+	return nil
 }
 
 // Once closes every check-in due now, reading the due ones a page at a
@@ -59,27 +41,15 @@ func (a *AutoCheckout) Run(ctx context.Context) error {
 // decision, on the stream, closes nothing twice.
 func (a *AutoCheckout) Once(ctx context.Context) (int, error) {
 	by := a.now().Add(-a.rules.AutoCheckoutAfter)
-	closed := 0
-	var errs []error
-	var after readmodel.OpenCheckIn
-	for {
-		due, err := a.queries.OpenCheckInsClosingBy(ctx, by, after, autoCheckoutPage)
-		if err != nil {
-			return closed, errors.Join(append(errs, fmt.Errorf("auto check-out: %w", err))...)
-		}
-		for _, open := range due {
-			ok, err := a.close.Handle(ctx, command.CloseForgottenCheckOut{EmployeeID: open.EmployeeID})
+	return workOffDue(ctx, "auto check-out",
+		func(after readmodel.OpenCheckIn, limit int) ([]readmodel.OpenCheckIn, error) {
+			return a.queries.OpenCheckInsClosingBy(ctx, by, after, limit)
+		},
+		func(open readmodel.OpenCheckIn) (bool, error) {
+			closed, err := a.close.Handle(ctx, command.CloseForgottenCheckOut{EmployeeID: open.EmployeeID})
 			if err != nil {
-				errs = append(errs, fmt.Errorf("auto check-out of %s: %w", open.EmployeeID, err))
-				continue
+				return false, fmt.Errorf("of %s: %w", open.EmployeeID, err)
 			}
-			if ok {
-				closed++
-			}
-		}
-		if len(due) < autoCheckoutPage || ctx.Err() != nil {
-			return closed, errors.Join(errs...)
-		}
-		after = due[len(due)-1]
-	}
+			return closed, nil
+		})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/acme/employee-tracking/app/command"
+	"github.com/acme/employee-tracking/domain/approval"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
@@ -24,9 +25,13 @@ import (
 
 // Names of the sagas: consumer groups, like the projections' names.
 const (
-	NotifyLatenessOnCheckedIn             = "saga.notify_lateness_on_checked_in"
-	NotifyLowBalanceOnLowBalanceReached   = "saga.notify_low_balance_on_low_balance_reached"
+	NotifyLatenessOnCheckedIn           = "saga.notify_lateness_on_checked_in"
+	NotifyLowBalanceOnLowBalanceReached = "saga.notify_low_balance_on_low_balance_reached"
+	// NotifyManagerOnLeaveRequested tells whom a request waits on: the
+	// holders of each step opened, or the manager of a request filed
+	// without a chain.
 	NotifyManagerOnLeaveRequested         = "saga.notify_manager_on_leave_requested"
+	NotifyApproverOnApprovalChased        = "saga.notify_approver_on_approval_chased"
 	NotifyEmployeeOnLeaveDecided          = "saga.notify_employee_on_leave_decided"
 	NotifyMissingCheckoutOnAutoCheckedOut = "saga.notify_missing_checkout_on_auto_checked_out"
 	DeductLeaveOnLateCheckIn              = "saga.deduct_leave_on_late_check_in"
@@ -60,11 +65,14 @@ type Deps struct {
 	GrantLeaveYear    command.GrantLeaveYearHandler
 	// CloseForgottenCheckOut closes the check-ins AutoCheckout finds due.
 	CloseForgottenCheckOut *command.CloseForgottenCheckOutHandler
-	Attendance             attendance.Rules
-	LeavePolicy            leave.Policy
-	DailyCheckAt           calendar.Clock
-	Now                    func() time.Time
-	Logger                 *slog.Logger
+	// ChaseApproval reminds and escalates the steps ChaseApprovals finds owed.
+	ChaseApproval command.ChaseApprovalHandler
+	Attendance    attendance.Rules
+	Approvals     approval.Timing
+	LeavePolicy   leave.Policy
+	DailyCheckAt  calendar.Clock
+	Now           func() time.Time
+	Logger        *slog.Logger
 }
 
 // notifier appends notifications and reads what they need to name people.
@@ -142,7 +150,8 @@ func All(d Deps) []Saga {
 	all := []Saga{
 		{Name: NotifyLatenessOnCheckedIn, Category: attendance.Category, React: n.onCheckedInLate},
 		{Name: NotifyLowBalanceOnLowBalanceReached, Category: leave.Category, React: n.onLowBalance},
-		{Name: NotifyManagerOnLeaveRequested, Category: leave.Category, React: n.onLeaveRequested},
+		{Name: NotifyManagerOnLeaveRequested, Category: leave.Category, React: n.onAwaited},
+		{Name: NotifyApproverOnApprovalChased, Category: leave.Category, React: n.onApprovalChased},
 		{Name: NotifyEmployeeOnLeaveDecided, Category: leave.Category, React: n.onLeaveDecided},
 		{Name: NotifyMissingCheckoutOnAutoCheckedOut, Category: attendance.Category, React: n.onAutoCheckedOut},
 		{Name: NotifyManagerOnCorrectionRequested, Category: attendance.Category, React: n.onCorrectionRequested},
@@ -298,19 +307,9 @@ func (n *notifier) onLeaveDecided(ctx context.Context, e eventstore.Event) error
 	default:
 		return nil
 	}
-	history, err := n.store.Load(ctx, e.StreamID)
+	req, err := n.requestAt(ctx, e, requestID)
 	if err != nil {
 		return err
-	}
-	var upTo []any
-	for _, h := range history {
-		if h.Version <= e.Version {
-			upTo = append(upTo, h.Payload)
-		}
-	}
-	req, ok := leave.Replay(upTo).Request(requestID)
-	if !ok {
-		return poison.Mark(fmt.Errorf("%s %s: unknown leave request %s", e.Type, e.ID, requestID))
 	}
 	var byName string
 	if by != "" {
@@ -322,6 +321,25 @@ func (n *notifier) onLeaveDecided(ctx context.Context, e eventstore.Event) error
 	}
 	msg, data := notification.LeaveDecided(requestID, status, req.Start, req.End, byName, note)
 	return n.notifyAll(ctx, e, NotifyEmployeeOnLeaveDecided, []string{emp}, notification.TypeLeaveDecided, msg, data)
+}
+
+// requestAt returns the request as e, an event of its stream, left it.
+func (n *notifier) requestAt(ctx context.Context, e eventstore.Event, requestID string) (leave.RequestState, error) {
+	history, err := n.store.Load(ctx, e.StreamID)
+	if err != nil {
+		return leave.RequestState{}, err
+	}
+	var upTo []any
+	for _, h := range history {
+		if h.Version <= e.Version {
+			upTo = append(upTo, h.Payload)
+		}
+	}
+	req, ok := leave.Replay(upTo).Request(requestID)
+	if !ok {
+		return leave.RequestState{}, poison.Mark(fmt.Errorf("%s %s: unknown leave request %s", e.Type, e.ID, requestID))
+	}
+	return req, nil
 }
 
 // deductLateness takes a late check-in's minutes off the employee's leave

@@ -24,7 +24,7 @@ func Application(cfg config.Config, pool *pgxpool.Pool, store *eventstore.Store,
 	return app.New(app.Deps{
 		Store: store, Seals: seal.New(pool), Credentials: creds, ReadModels: readModels, Keys: keys, ErasableReadModels: readModels,
 		PasswordCost: cfg.PasswordCost,
-		LeavePolicy:  cfg.LeavePolicy(), DefaultSchedule: cfg.DefaultSchedule(), Attendance: cfg.AttendanceRules(), Now: now,
+		LeavePolicy:  cfg.LeavePolicy(), DefaultSchedule: cfg.DefaultSchedule(), Attendance: cfg.AttendanceRules(), Approvals: cfg.ApprovalTiming(), Now: now,
 	}), creds
 }
 

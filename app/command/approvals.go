@@ -1,0 +1,186 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/acme/employee-tracking/domain/access"
+	"github.com/acme/employee-tracking/domain/approval"
+	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/leave"
+)
+
+// LoadApprovalPolicy returns the company's approval policy: the last one set,
+// or none (every request then has one manager step).
+func LoadApprovalPolicy(ctx context.Context, store EventStore) (approval.Policy, error) {
+	history, err := loadPayloads(ctx, store, approval.PolicyStream())
+	if err != nil {
+		return approval.Policy{}, err
+	}
+	return approval.ReplayPolicy(history), nil
+}
+
+// LoadDelegations returns the delegations a manager gave.
+func LoadDelegations(ctx context.Context, store EventStore, managerID string) (approval.Delegations, error) {
+	history, err := loadPayloads(ctx, store, approval.DelegationStream(managerID))
+	if err != nil {
+		return nil, err
+	}
+	return approval.ReplayDelegations(history), nil
+}
+
+// approverOf is who a step of role approves for owner: their manager, that
+// manager's manager, or "" for the admins (also when there is no such
+// manager).
+func approverOf(ctx context.Context, store EventStore, owner employee.Employee, role approval.Role) (string, error) {
+	switch role {
+	case approval.RoleManager:
+		return owner.ManagerID, nil
+	case approval.RoleSecondManager:
+		if owner.ManagerID == "" {
+			return "", nil
+		}
+		m, err := LoadEmployee(ctx, store, owner.ManagerID)
+		if errors.Is(err, employee.ErrNotFound) {
+			return "", nil
+		}
+		return m.ManagerID, err
+	}
+	return "", nil
+}
+
+// assign is who a step of role waits on for owner at now: its approver, or
+// their manager while they are on approved leave today with no delegation
+// covering today.
+func assign(ctx context.Context, store EventStore, owner employee.Employee, role approval.Role, now time.Time) (approval.Assignment, error) {
+	approverID, err := approverOf(ctx, store, owner, role)
+	if err != nil || approverID == "" {
+		return approval.Assignment{}, err
+	}
+	approver, err := LoadEmployee(ctx, store, approverID)
+	if errors.Is(err, employee.ErrNotFound) {
+		return approval.Assignment{}, nil
+	}
+	if err != nil {
+		return approval.Assignment{}, err
+	}
+	today := approver.Schedule.Today(now)
+	history, err := loadPayloads(ctx, store, leave.Stream(approverID))
+	if err != nil {
+		return approval.Assignment{}, err
+	}
+	delegations, err := LoadDelegations(ctx, store, approverID)
+	if err != nil {
+		return approval.Assignment{}, err
+	}
+	return approval.Assign(approverID, approval.Absence{
+		OnLeave: leave.Replay(history).OnLeave(today), Covered: len(delegations.DelegatesOn(today)) > 0, ManagerID: approver.ManagerID,
+	}), nil
+}
+
+// firstApprovers resolves, for each role a first step may have under policy,
+// who it would wait on for owner at now.
+func firstApprovers(ctx context.Context, store EventStore, owner employee.Employee, policy approval.Policy, now time.Time) (map[approval.Role]approval.Assignment, error) {
+	out := map[approval.Role]approval.Assignment{}
+	for _, role := range policy.FirstRoles() {
+		a, err := assign(ctx, store, owner, role, now)
+		if err != nil {
+			return nil, err
+		}
+		out[role] = a
+	}
+	return out, nil
+}
+
+// chainedRequest is a leave request with its employee and the step it waits
+// on, as an actor meets it.
+type chainedRequest struct {
+	leave.RequestState
+	owner    employee.Employee
+	awaited  approval.Step
+	awaiting bool
+	// holds is true when the actor holds the awaited step, named when the
+	// chain names them (as approver, routed or escalated to, or decider).
+	holds, named bool
+}
+
+// loadChained loads request id for actor. A request of someone the actor may
+// not read is unknown, unless the actor holds its awaited step or is named
+// in its chain.
+func loadChained(ctx context.Context, store EventStore, requests LeaveRequests, actor employee.Employee, id string, now time.Time) (chainedRequest, error) {
+	ownerID, err := LeaveOwner(ctx, requests, id)
+	if err != nil {
+		return chainedRequest{}, err
+	}
+	owner := actor
+	if ownerID != actor.EmployeeID {
+		if owner, err = LoadEmployee(ctx, store, ownerID); err != nil {
+			return chainedRequest{}, err
+		}
+	}
+	history, err := loadPayloads(ctx, store, leave.Stream(ownerID))
+	if err != nil {
+		return chainedRequest{}, err
+	}
+	r, ok := leave.Replay(history).Request(id)
+	if !ok {
+		return chainedRequest{}, leave.ErrRequestNotFound
+	}
+	cr := chainedRequest{RequestState: r, owner: owner}
+	steps := slices.Clone(r.Approvals.Steps)
+	if len(steps) == 1 && steps[0].OpenedAt.IsZero() {
+		// Filed before chains: its one step is the manager's, as it was.
+		steps[0].ApproverID = owner.ManagerID
+	}
+	cr.awaited, cr.awaiting = approval.Chain{Steps: steps}.Awaiting()
+	if cr.holds, err = holds(ctx, store, actor, owner, cr.awaited, now); err != nil {
+		return chainedRequest{}, err
+	}
+	cr.named = slices.ContainsFunc(steps, func(s approval.Step) bool {
+		return slices.Contains([]string{s.ApproverID, s.RoutedTo, s.EscalatedTo, s.DecidedBy}, actor.EmployeeID)
+	})
+	if !cr.holds && !cr.named && !access.Allowed(actor, access.EmployeeRead, access.RelationOf(actor, owner)) {
+		return chainedRequest{}, leave.ErrRequestNotFound
+	}
+	return cr, nil
+}
+
+// holds reports whether actor holds step, a step of owner's request, at now.
+// Nobody holds a step of their own request.
+func holds(ctx context.Context, store EventStore, actor, owner employee.Employee, step approval.Step, now time.Time) (bool, error) {
+	if actor.EmployeeID == owner.EmployeeID || step.Status != approval.StatusPending {
+		return false, nil
+	}
+	today := actor.Schedule.Today(now)
+	if step.HeldBy(actor.EmployeeID, nil, today) {
+		return true, nil
+	}
+	if step.ApproverID == "" {
+		return false, nil
+	}
+	delegations, err := LoadDelegations(ctx, store, step.ApproverID)
+	if err != nil {
+		return false, err
+	}
+	return step.HeldBy(actor.EmployeeID, delegations, today), nil
+}
+
+// relationToStep is actor's relationship to the request for deciding it:
+// Approver when they hold its awaited step (or, once it was decided, when its
+// chain named them, who then hear that it is not pending), else their
+// relationship to its employee.
+func (cr chainedRequest) relationToStep(actor employee.Employee) access.Relationship {
+	if cr.holds || (!cr.awaiting && cr.named && actor.EmployeeID != cr.owner.EmployeeID) {
+		return access.Approver
+	}
+	return access.RelationOf(actor, cr.owner)
+}
+
+// LeaveRequestFor returns request id as actor may see it: unknown when they
+// may not read its employee, unless its chain names them or waits on them.
+func LeaveRequestFor(ctx context.Context, store EventStore, requests LeaveRequests, actor employee.Employee, id string, now time.Time) (leave.RequestState, error) {
+	cr, err := loadChained(ctx, store, requests, actor, id, now)
+	return cr.RequestState, err
+}

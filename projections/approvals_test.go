@@ -1,0 +1,98 @@
+package projections
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/acme/employee-tracking/domain/approval"
+	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/leave"
+	"github.com/acme/employee-tracking/domain/notification"
+	"github.com/acme/employee-tracking/projections/bus"
+	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
+)
+
+// TestChaseApprovalsOnce: hundreds of steps left pending, more than one page
+// of the due-time query, chased by runners of two instances at once, then by
+// one restarted while the read model still shows them owed: each approver is
+// reminded once after APPROVAL_REMINDER_AFTER, and each step escalated once to
+// the approver's manager after APPROVAL_ESCALATE_AFTER, who is told once.
+func TestChaseApprovalsOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, bus.MemoryURL)
+	clock := newTestClock()
+	p := e.pipeline(testSettings(), clock.now)
+	stop := e.start(p)
+
+	sched := schedule("Europe/Istanbul")
+	head := e.register("Ayşe Kaya", employee.RoleManager, "", sched, "2024-01-01")
+	mgr := e.register("Mehmet Demir", employee.RoleManager, head, sched, "2024-01-01")
+	const waiting = 520
+	for range waiting {
+		id := e.register("Bekleyen", employee.RoleEmployee, mgr, sched, "2024-01-01")
+		e.leave(id, leave.FileRequest{
+			Request:   leave.Request{RequestID: uuid.NewString(), EmployeeID: id, Start: date("2024-12-02"), End: date("2024-12-03"), Workdays: sched.Workdays, Employment: leave.Employment{HireDate: date("2024-01-01")}},
+			Approvers: map[approval.Role]approval.Assignment{approval.RoleManager: {ApproverID: mgr}},
+		})
+	}
+	filed := time.Date(2024, 11, 1, 9, 0, 0, 0, time.UTC) // e.leave's clock
+	pipelinetest.Eventually(t, "requests projected", e.caughtUp)
+	// The pipeline's own runner would race this test's: the read model stays
+	// as it is from here on.
+	stop()
+
+	events := func(typ string) int {
+		return e.count(`SELECT count(*) FROM events WHERE type = $1`, typ)
+	}
+
+	clock.set(filed.Add(48*time.Hour - time.Second))
+	e.onceAll(p.chaseApprovals())
+	if got := events("leave.approval_reminded"); got != 0 {
+		t.Fatalf("before due: %d reminders, want 0", got)
+	}
+	clock.set(filed.Add(48 * time.Hour))
+	e.onceAll(p.chaseApprovals(), p.chaseApprovals())
+	if got := events("leave.approval_reminded"); got != waiting {
+		t.Fatalf("two runners: %d reminders, want %d", got, waiting)
+	}
+	// Restarted, the read model still shows every step owed its reminder.
+	clock.set(filed.Add(95 * time.Hour))
+	e.onceAll(p.chaseApprovals())
+	if got, esc := events("leave.approval_reminded"), events("leave.approval_escalated"); got != waiting || esc != 0 {
+		t.Fatalf("after a restart: %d reminders and %d escalations, want %d and 0", got, esc, waiting)
+	}
+	clock.set(filed.Add(96 * time.Hour))
+	e.onceAll(p.chaseApprovals(), p.chaseApprovals())
+	e.onceAll(p.chaseApprovals())
+	if got := events("leave.approval_escalated"); got != waiting {
+		t.Fatalf("escalations: %d, want %d", got, waiting)
+	}
+	if got := events("leave.approval_reminded"); got != waiting {
+		t.Fatalf("reminders after the escalations: %d, want %d", got, waiting)
+	}
+
+	e.start(p)
+	pipelinetest.Eventually(t, "chases projected", e.caughtUp)
+	if n, err := p.chaseApprovals().Once(context.Background()); err != nil || n != 0 {
+		t.Errorf("a runner once all is projected: %d chased, %v; want 0", n, err)
+	}
+	told := func(user string, typ notification.Type) func() (bool, error) {
+		return func() (bool, error) {
+			return e.count(`SELECT count(*) FROM events WHERE stream_id = $1 AND data->>'type' = $2`,
+				notification.Stream(user), string(typ)) == waiting, nil
+		}
+	}
+	pipelinetest.Eventually(t, "the manager reminded once per step", told(mgr, notification.TypeApprovalReminder))
+	pipelinetest.Eventually(t, "the manager's manager told once per step", told(head, notification.TypeApprovalEscalated))
+	if got := e.count(`SELECT count(*) FROM leave_approvals WHERE reminded AND escalated AND awaited_step = 1`); got != waiting {
+		t.Errorf("steps reminded and escalated in the read model: %d, want %d", got, waiting)
+	}
+	for _, n := range e.inbox(head) {
+		if n.Type == notification.TypeApprovalEscalated && (n.Data["request_id"] == nil || n.Data["waiting_since"] != "2024-11-01T09:00:00Z") {
+			t.Fatalf("escalation's data = %v", n.Data)
+		}
+	}
+}
