@@ -53,7 +53,7 @@ func monthlyReportJSON(r query.MonthlyReport) MonthlyReportJSON {
 			EmployeeID: e.EmployeeID, FullName: personal(e.FullName, e.Erased), DaysWorked: e.DaysWorked,
 			WorkedMinutes: e.WorkedMinutes, WorkedHours: e.WorkedHours, ExpectedMinutes: e.ExpectedMinutes, LateDays: e.LateDays,
 			LateMinutes: e.LateMinutes, LeaveDays: e.LeaveDays, AbsentDays: e.AbsentDays, OvertimeMinutes: e.OvertimeMinutes,
-			ReviewDays: e.ReviewDays, Erased: e.Erased,
+			ReviewDays: e.ReviewDays, CorrectedDays: e.CorrectedDays, Erased: e.Erased,
 		}
 	}
 	return out

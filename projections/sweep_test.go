@@ -95,16 +95,8 @@ func TestDailySweepAcrossDSTAndTimezones(t *testing.T) {
 			pipelinetest.Eventually(t, "check-in projected", e.caughtUp)
 		}},
 		// Wednesday 2024-03-13 10:00 in Tokyo is Tuesday 21:00 in New York.
-		// The forgotten check-out is closed first (the runner's ticker
-		// could do it at any moment: here it is done once, on purpose), so
-		// the sweep finds no open check-in of Tuesday to report.
-		{name: "next morning in tokyo", at: utc(3, 13, 1, 0), do: func() {
-			setClock(utc(3, 13, 1, 0))
-			if _, err := p.autoCheckout().Once(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			pipelinetest.Eventually(t, "check-out projected", e.caughtUp)
-		}, want: []note{{"absence", "tokyo", "2024-03-13"}, {"missing_checkout", "tokyo", "2024-03-12"}, {"absence", "ny", "2024-03-12"}}},
+		{name: "next morning in tokyo", at: utc(3, 13, 1, 0),
+			want: []note{{"absence", "tokyo", "2024-03-13"}, {"open_check_in", "tokyo", "2024-03-12"}, {"absence", "ny", "2024-03-12"}}},
 		// Thursday 2024-03-14: New York has approved leave; in Tokyo it is
 		// already Friday 00:00, before its sweep: Thursday's is due.
 		{name: "on leave", at: utc(3, 14, 15, 0), want: []note{{"absence", "tokyo", "2024-03-14"}}, do: func() {
