@@ -23,21 +23,23 @@ type Application struct {
 
 // Commands are the use cases that change something.
 type Commands struct {
-	RecordAttendance     *command.RecordAttendanceHandler
-	RequestLeave         command.RequestLeaveHandler
-	DecideLeave          command.DecideLeaveHandler
-	CancelLeave          command.CancelLeaveHandler
-	SetEntitlement       command.SetEntitlementHandler
-	RegisterEmployee     command.RegisterEmployeeHandler
-	CreateAdmin          command.CreateAdminHandler
-	ChangeEmployee       command.ChangeEmployeeHandler
-	DeclareHoliday       command.DeclareHolidayHandler
-	WithdrawHoliday      command.WithdrawHolidayHandler
-	MarkNotificationRead command.MarkNotificationReadHandler
-	ChangePassword       command.ChangePasswordHandler
-	ResetPassword        command.ResetPasswordHandler
-	DefineLeaveType      command.DefineLeaveTypeHandler
-	ChangeLeaveType      command.ChangeLeaveTypeHandler
+	RecordAttendance      *command.RecordAttendanceHandler
+	RequestLeave          command.RequestLeaveHandler
+	DecideLeave           command.DecideLeaveHandler
+	CancelLeave           command.CancelLeaveHandler
+	SetEntitlement        command.SetEntitlementHandler
+	RegisterEmployee      command.RegisterEmployeeHandler
+	CreateAdmin           command.CreateAdminHandler
+	ChangeEmployee        command.ChangeEmployeeHandler
+	DeclareHoliday        command.DeclareHolidayHandler
+	WithdrawHoliday       command.WithdrawHolidayHandler
+	MarkNotificationRead  command.MarkNotificationReadHandler
+	ChangePassword        command.ChangePasswordHandler
+	ResetPassword         command.ResetPasswordHandler
+	DefineLeaveType       command.DefineLeaveTypeHandler
+	ChangeLeaveType       command.ChangeLeaveTypeHandler
+	DefineHolidayCalendar command.DefineHolidayCalendarHandler
+	ImportEmployees       command.ImportEmployeesHandler
 }
 
 // Queries are the use cases that read: the event store, or the read models.
@@ -98,23 +100,26 @@ func New(d Deps) Application {
 	if err != nil {
 		zone = time.UTC
 	}
+	register := command.NewRegisterEmployeeHandler(s, d.Credentials, d.PasswordCost, d.LeavePolicy, d.DefaultSchedule, now)
 	return Application{
 		Commands: Commands{
-			RecordAttendance:     command.NewRecordAttendanceHandler(s, holidays, d.Attendance, now),
-			RequestLeave:         command.NewRequestLeaveHandler(s, d.LeavePolicy, now),
-			DecideLeave:          command.NewDecideLeaveHandler(s, s, d.LeavePolicy, now),
-			CancelLeave:          command.NewCancelLeaveHandler(s, s, d.LeavePolicy, now),
-			SetEntitlement:       command.NewSetEntitlementHandler(s, d.LeavePolicy, now),
-			RegisterEmployee:     command.NewRegisterEmployeeHandler(s, d.Credentials, d.PasswordCost, d.LeavePolicy, d.DefaultSchedule, now),
-			CreateAdmin:          command.NewCreateAdminHandler(s, d.Credentials, d.PasswordCost, d.LeavePolicy, d.DefaultSchedule, now),
-			ChangeEmployee:       command.NewChangeEmployeeHandler(s, now),
-			DeclareHoliday:       command.NewDeclareHolidayHandler(s, holidays, now),
-			WithdrawHoliday:      command.NewWithdrawHolidayHandler(s, holidays, now),
-			MarkNotificationRead: command.NewMarkNotificationReadHandler(s, now),
-			ChangePassword:       command.NewChangePasswordHandler(s, d.Credentials, d.PasswordCost, now),
-			ResetPassword:        command.NewResetPasswordHandler(s, d.Credentials, d.PasswordCost, now),
-			DefineLeaveType:      command.NewDefineLeaveTypeHandler(s, d.LeavePolicy, now),
-			ChangeLeaveType:      command.NewChangeLeaveTypeHandler(s, d.LeavePolicy, zone, now),
+			RecordAttendance:      command.NewRecordAttendanceHandler(s, holidays, d.Attendance, now),
+			RequestLeave:          command.NewRequestLeaveHandler(s, d.LeavePolicy, now),
+			DecideLeave:           command.NewDecideLeaveHandler(s, s, d.LeavePolicy, now),
+			CancelLeave:           command.NewCancelLeaveHandler(s, s, d.LeavePolicy, now),
+			SetEntitlement:        command.NewSetEntitlementHandler(s, d.LeavePolicy, now),
+			RegisterEmployee:      register,
+			CreateAdmin:           command.NewCreateAdminHandler(s, d.Credentials, d.PasswordCost, d.LeavePolicy, d.DefaultSchedule, now),
+			ChangeEmployee:        command.NewChangeEmployeeHandler(s, now),
+			DeclareHoliday:        command.NewDeclareHolidayHandler(s, holidays, now),
+			WithdrawHoliday:       command.NewWithdrawHolidayHandler(s, holidays, now),
+			MarkNotificationRead:  command.NewMarkNotificationReadHandler(s, now),
+			ChangePassword:        command.NewChangePasswordHandler(s, d.Credentials, d.PasswordCost, now),
+			ResetPassword:         command.NewResetPasswordHandler(s, d.Credentials, d.PasswordCost, now),
+			DefineLeaveType:       command.NewDefineLeaveTypeHandler(s, d.LeavePolicy, now),
+			ChangeLeaveType:       command.NewChangeLeaveTypeHandler(s, d.LeavePolicy, zone, now),
+			DefineHolidayCalendar: command.NewDefineHolidayCalendarHandler(s, now),
+			ImportEmployees:       command.NewImportEmployeesHandler(register, d.Credentials),
 		},
 		Queries: Queries{
 			Employee:        query.NewEmployeeHandler(s),

@@ -35,6 +35,9 @@ type Credentials interface {
 	Restore(ctx context.Context, userID string, old, replaced []byte) error
 	// AdminExists reports whether the email is taken or an admin exists.
 	AdminExists(ctx context.Context, email string) (bool, error)
+	// Taken returns which of emails are in use, lower-cased: emails compare
+	// without case.
+	Taken(ctx context.Context, emails []string) (map[string]bool, error)
 }
 
 // CheckPassword says what is wrong with a new password, or "".
@@ -54,6 +57,8 @@ type passwords struct {
 	cost        int // bcrypt's
 }
 
+// hash returns the hash of a new password, refusing a malformed one as
+// field.
 func (p passwords) hash(password, field string) ([]byte, error) {
 	if msg := CheckPassword(password); msg != "" {
 		return nil, errkind.InvalidField("invalid input", field, msg)

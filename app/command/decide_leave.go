@@ -55,7 +55,7 @@ func (h DecideLeaveHandler) Handle(ctx context.Context, cmd DecideLeave) (leave.
 	by := cmd.Actor.EmployeeID
 	var decision leave.Command = leave.Reject{RequestID: r.ID, By: by, Note: cmd.Note}
 	if cmd.Approve {
-		holidays, err := LoadHolidays(ctx, h.store, r.Year)
+		holidays, err := LoadHolidays(ctx, h.store, owner.HolidayCalendar, r.Year)
 		if err != nil {
 			return leave.RequestState{}, err
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/acme/employee-tracking/domain/access"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/holiday"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/eventstore"
 )
@@ -19,8 +20,11 @@ type RegisterEmployee struct {
 	Origin   Origin
 	Email    string
 	Password string
-	FullName string
-	Role     employee.Role
+	// WithoutPassword registers, instead, someone who cannot log in until
+	// an admin sets their password.
+	WithoutPassword bool
+	FullName        string
+	Role            employee.Role
 	// ManagerID is empty for no manager; who may not register people
 	// outside their team registers into it.
 	ManagerID string
@@ -28,6 +32,9 @@ type RegisterEmployee struct {
 	HireDate  calendar.Date // today when zero
 	// Schedule applies to the company's default schedule.
 	Schedule *SchedulePatch
+	// HolidayCalendar is the code of an existing calendar; empty is the
+	// default one.
+	HolidayCalendar string
 }
 
 // RegisterEmployeeHandler registers employees: claims the email, appends
@@ -61,10 +68,14 @@ func (h RegisterEmployeeHandler) Handle(ctx context.Context, cmd RegisterEmploye
 	if err := checkManager(ctx, h.registrar.store, cmd.ManagerID); err != nil {
 		return employee.Employee{}, err
 	}
+	if err := checkHolidayCalendar(ctx, h.registrar.store, holiday.CalendarCode(cmd.HolidayCalendar), "holiday_calendar"); err != nil {
+		return employee.Employee{}, err
+	}
 	return h.registrar.register(ctx, cmd.Origin, actor.EmployeeID, employee.Register{
 		Email: cmd.Email, FullName: cmd.FullName, Role: cmd.Role, ManagerID: cmd.ManagerID,
 		Position: cmd.Position, HireDate: cmd.HireDate, Schedule: cmd.Schedule.Apply(h.defaults),
-	}, cmd.Password)
+		HolidayCalendar: cmd.HolidayCalendar,
+	}, cmd.Password, cmd.WithoutPassword)
 }
 
 // EmployeeID is the id of the employee with this email. It is derived from
@@ -86,19 +97,22 @@ func newRegistrar(store EventStore, credentials Credentials, cost int, policy le
 	return registrar{store: store, passwords: passwords{credentials: credentials, cost: cost}, policy: policy, now: now}
 }
 
-// register creates an employee who logs in with password, as actor's. It
-// fails with a validation error, ErrEmailTaken, or the store's error, in
-// which case the email is free again.
-func (r registrar) register(ctx context.Context, o Origin, actor string, reg employee.Register, password string) (employee.Employee, error) {
+// register creates an employee who logs in with password (or, without
+// one, cannot log in until an admin sets it), as actor's. It fails with a
+// validation error, ErrEmailTaken, or the store's error, in which case the
+// email is free again.
+func (r registrar) register(ctx context.Context, o Origin, actor string, reg employee.Register, password string, withoutPassword bool) (employee.Employee, error) {
 	reg.EmployeeID = EmployeeID(reg.Email)
 	now := r.now()
 	events, err := employee.Decide(employee.Employee{}, reg, now)
 	if err != nil {
 		return employee.Employee{}, err
 	}
-	hash, err := r.passwords.hash(password, "password")
-	if err != nil {
-		return employee.Employee{}, err
+	var hash []byte // empty: no password matches it
+	if !withoutPassword {
+		if hash, err = r.passwords.hash(password, "password"); err != nil {
+			return employee.Employee{}, err
+		}
 	}
 	if err := r.passwords.credentials.Claim(ctx, reg.EmployeeID, reg.Email, hash); err != nil {
 		return employee.Employee{}, err

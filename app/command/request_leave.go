@@ -37,7 +37,7 @@ func (h RequestLeaveHandler) Handle(ctx context.Context, cmd RequestLeave) (leav
 	if err := authorize(actor, access.LeaveRequest, actor); err != nil {
 		return leave.RequestState{}, err
 	}
-	holidays, err := LoadHolidays(ctx, h.store, cmd.Start.Year)
+	holidays, err := LoadHolidays(ctx, h.store, actor.HolidayCalendar, cmd.Start.Year)
 	if err != nil {
 		return leave.RequestState{}, err
 	}

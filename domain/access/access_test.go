@@ -67,6 +67,9 @@ func TestAllowed(t *testing.T) {
 		{mgr, access.EmployeeRead, access.Other, false},
 		{mgr, access.EmployeeChange, access.Report, false},
 		{mgr, access.HolidayDeclare, access.Other, false},
+		{mgr, access.HolidayCalendarDefine, access.Other, false},
+		{mgr, access.HolidayCalendarRead, access.Other, true},
+		{mgr, access.EmployeeImport, access.Report, false},
 		{mgr, access.AuditRead, access.Other, false},
 		{admin, access.LeaveDecide, access.Self, true},
 		{admin, access.EmployeeChange, access.Self, true},
@@ -74,6 +77,8 @@ func TestAllowed(t *testing.T) {
 		{admin, access.EmployeeDeactivate, access.Self, false},
 		{admin, access.EmployeeDeactivate, access.Other, true},
 		{admin, access.HolidayWithdraw, access.Other, true},
+		{admin, access.HolidayCalendarDefine, access.Other, true},
+		{admin, access.EmployeeImport, access.Other, true},
 		{auditor, access.EmployeeRead, access.Other, true},
 		{auditor, access.AuditRead, access.Other, true},
 		{auditor, access.AttendanceRecord, access.Self, false},
@@ -96,8 +101,9 @@ func TestAuditorOnlyReads(t *testing.T) {
 	reads := map[access.Action]access.Relationship{
 		access.EmployeeRead: access.Anyone, access.EmployeeList: access.Anyone, access.EmployeeHistory: access.Anyone,
 		access.HolidayRead: access.Anyone, access.LeaveTypeRead: access.Anyone, access.AuditRead: access.Anyone,
-		access.NotificationRead: access.Self, // notifications are addressed to one user
-		access.PasswordChange:   access.Self, // their own credential, not a record
+		access.HolidayCalendarRead: access.Anyone,
+		access.NotificationRead:    access.Self, // notifications are addressed to one user
+		access.PasswordChange:      access.Self, // their own credential, not a record
 	}
 	auditor := employee.Employee{Role: employee.RoleAuditor}
 	for _, action := range access.Actions() {

@@ -22,7 +22,7 @@ type Event interface {
 // Events returns a zero value of every event type of every package.
 func Events() []any {
 	var all []any
-	for _, list := range [][]any{employee.Events(), holiday.Events(), attendance.Events(), leave.Events(), leave.TypeEvents(), notification.Events()} {
+	for _, list := range [][]any{employee.Events(), holiday.Events(), attendance.Events(), leave.Events(), leave.TypeEvents(), notification.Events(), holiday.CalendarEvents()} {
 		all = append(all, list...)
 	}
 	return all

@@ -17,12 +17,14 @@ import (
 var wireNames = []string{
 	"employee.registered", "employee.schedule_changed", "employee.manager_changed", "employee.role_changed",
 	"employee.position_changed", "employee.deactivated", "employee.reactivated", "employee.password_changed",
+	"employee.holiday_calendar_changed",
 	"holiday.declared", "holiday.withdrawn",
 	"attendance.checked_in", "attendance.checked_out", "attendance.auto_checked_out",
 	"leave.granted", "leave.entitlement_set", "leave.requested", "leave.approved", "leave.rejected",
 	"leave.cancelled", "leave.lateness_deducted", "leave.low_balance_reached",
 	"leave_type.defined", "leave_type.changed",
 	"notification.raised", "notification.read",
+	"holiday_calendar.defined",
 }
 
 func TestEventNames(t *testing.T) {

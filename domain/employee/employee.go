@@ -12,6 +12,7 @@ import (
 
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/errkind"
+	"github.com/acme/employee-tracking/domain/holiday"
 	"github.com/acme/employee-tracking/domain/streamid"
 	"github.com/acme/employee-tracking/domain/validation"
 )
@@ -73,6 +74,9 @@ type Registered struct {
 	Position   string        `json:"position"`
 	HireDate   calendar.Date `json:"hire_date"`
 	Schedule   Schedule      `json:"schedule"`
+	// HolidayCalendar is empty in registrations recorded before calendars
+	// per place: the default calendar.
+	HolidayCalendar string `json:"holiday_calendar,omitempty"`
 }
 
 type ScheduleChanged struct {
@@ -106,6 +110,13 @@ type Reactivated struct {
 	EmployeeID string `json:"employee_id"`
 }
 
+// HolidayCalendarChanged moves the employee to the holidays of another
+// place.
+type HolidayCalendarChanged struct {
+	EmployeeID      string `json:"employee_id"`
+	HolidayCalendar string `json:"holiday_calendar"`
+}
+
 // PasswordChanged records that the employee's password was replaced, by
 // themselves or, with Reset, by an admin. The password and its hash are kept
 // outside the events.
@@ -114,18 +125,19 @@ type PasswordChanged struct {
 	Reset      bool   `json:"reset"`
 }
 
-func (Registered) EventName() string      { return "employee.registered" }
-func (ScheduleChanged) EventName() string { return "employee.schedule_changed" }
-func (ManagerChanged) EventName() string  { return "employee.manager_changed" }
-func (RoleChanged) EventName() string     { return "employee.role_changed" }
-func (PositionChanged) EventName() string { return "employee.position_changed" }
-func (Deactivated) EventName() string     { return "employee.deactivated" }
-func (Reactivated) EventName() string     { return "employee.reactivated" }
-func (PasswordChanged) EventName() string { return "employee.password_changed" }
+func (Registered) EventName() string             { return "employee.registered" }
+func (ScheduleChanged) EventName() string        { return "employee.schedule_changed" }
+func (ManagerChanged) EventName() string         { return "employee.manager_changed" }
+func (RoleChanged) EventName() string            { return "employee.role_changed" }
+func (PositionChanged) EventName() string        { return "employee.position_changed" }
+func (Deactivated) EventName() string            { return "employee.deactivated" }
+func (Reactivated) EventName() string            { return "employee.reactivated" }
+func (PasswordChanged) EventName() string        { return "employee.password_changed" }
+func (HolidayCalendarChanged) EventName() string { return "employee.holiday_calendar_changed" }
 
 // Events lists a zero value of each event type, for the codec registry.
 func Events() []any {
-	return []any{Registered{}, ScheduleChanged{}, ManagerChanged{}, RoleChanged{}, PositionChanged{}, Deactivated{}, Reactivated{}, PasswordChanged{}}
+	return []any{Registered{}, ScheduleChanged{}, ManagerChanged{}, RoleChanged{}, PositionChanged{}, Deactivated{}, Reactivated{}, PasswordChanged{}, HolidayCalendarChanged{}}
 }
 
 // Employee is the state of one employee stream.
@@ -138,8 +150,11 @@ type Employee struct {
 	Position   string
 	HireDate   calendar.Date
 	Schedule   Schedule
-	Exists     bool
-	Active     bool
+	// HolidayCalendar is the code of the calendar whose holidays the
+	// employee keeps.
+	HolidayCalendar string
+	Exists          bool
+	Active          bool
 }
 
 // Apply evolves the state by one event; events of other types are ignored.
@@ -149,7 +164,7 @@ func (e *Employee) Apply(event any) {
 		*e = Employee{
 			EmployeeID: ev.EmployeeID, Email: ev.Email, FullName: ev.FullName, Role: ev.Role,
 			ManagerID: ev.ManagerID, Position: ev.Position, HireDate: ev.HireDate, Schedule: ev.Schedule,
-			Exists: true, Active: true,
+			HolidayCalendar: holiday.CalendarCode(ev.HolidayCalendar), Exists: true, Active: true,
 		}
 	case ScheduleChanged:
 		e.Schedule = ev.Schedule
@@ -159,6 +174,8 @@ func (e *Employee) Apply(event any) {
 		e.Role = ev.Role
 	case PositionChanged:
 		e.Position = ev.Position
+	case HolidayCalendarChanged:
+		e.HolidayCalendar = ev.HolidayCalendar
 	case Deactivated:
 		e.Active = false
 	case Reactivated:
@@ -181,25 +198,28 @@ func Replay(history []any) Employee {
 type Command interface{ command() }
 
 // Register creates the employee. A zero HireDate means the day of the
-// decision in the schedule's time zone.
+// decision in the schedule's time zone; an empty HolidayCalendar the
+// default calendar. The calendar must exist: the application checks it.
 type Register struct {
-	EmployeeID string
-	Email      string
-	FullName   string
-	Role       Role
-	ManagerID  string
-	Position   string
-	HireDate   calendar.Date
-	Schedule   Schedule
+	EmployeeID      string
+	Email           string
+	FullName        string
+	Role            Role
+	ManagerID       string
+	Position        string
+	HireDate        calendar.Date
+	Schedule        Schedule
+	HolidayCalendar string
 }
 
 // Change sets each non-nil field; fields that already hold the value are
 // left alone so a repeated change appends nothing.
 type Change struct {
-	Schedule  *Schedule
-	ManagerID *string
-	Role      *Role
-	Position  *string
+	Schedule        *Schedule
+	ManagerID       *string
+	Role            *Role
+	Position        *string
+	HolidayCalendar *string // of a calendar that exists
 }
 
 type Deactivate struct{ Reason string }
@@ -281,11 +301,20 @@ func register(e Employee, c Register, now time.Time) ([]any, error) {
 		fields["hire_date"] = "must be a valid date"
 	}
 	addSchedule(fields, c.Schedule)
+	if c.HolidayCalendar != "" {
+		checkCalendar(fields, c.HolidayCalendar)
+	}
 	if err := validation.Check(fields); err != nil {
 		return nil, err
 	}
 	if c.ManagerID == c.EmployeeID {
 		return nil, ErrSelfManaged
+	}
+	// The default calendar is recorded as none, as before calendars per
+	// place, so that a default registration reads as it always did.
+	cal := c.HolidayCalendar
+	if cal == holiday.Default {
+		cal = ""
 	}
 	hired := c.HireDate
 	if hired.IsZero() {
@@ -295,6 +324,7 @@ func register(e Employee, c Register, now time.Time) ([]any, error) {
 	return []any{Registered{
 		EmployeeID: c.EmployeeID, Email: c.Email, FullName: strings.TrimSpace(c.FullName), Role: c.Role,
 		ManagerID: c.ManagerID, Position: strings.TrimSpace(c.Position), HireDate: hired, Schedule: c.Schedule.normalized(),
+		HolidayCalendar: cal,
 	}}, nil
 }
 
@@ -316,6 +346,9 @@ func change(e Employee, c Change) ([]any, error) {
 		if msg := checkText(*c.Position, false); msg != "" {
 			fields["position"] = msg
 		}
+	}
+	if c.HolidayCalendar != nil {
+		checkCalendar(fields, *c.HolidayCalendar)
 	}
 	if err := validation.Check(fields); err != nil {
 		return nil, err
@@ -339,6 +372,9 @@ func change(e Employee, c Change) ([]any, error) {
 			events = append(events, PositionChanged{EmployeeID: e.EmployeeID, Position: p})
 		}
 	}
+	if c.HolidayCalendar != nil && *c.HolidayCalendar != e.HolidayCalendar {
+		events = append(events, HolidayCalendarChanged{EmployeeID: e.EmployeeID, HolidayCalendar: *c.HolidayCalendar})
+	}
 	return events, nil
 }
 
@@ -347,6 +383,12 @@ func change(e Employee, c Change) ([]any, error) {
 func addSchedule(fields map[string]string, s Schedule) {
 	for k, v := range s.Validate() {
 		fields["schedule."+k] = v
+	}
+}
+
+func checkCalendar(fields map[string]string, code string) {
+	if msg := validation.CheckCode(code); msg != "" {
+		fields["holiday_calendar"] = msg
 	}
 }
 

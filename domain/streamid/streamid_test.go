@@ -24,7 +24,9 @@ func TestStreamNames(t *testing.T) {
 		{attendance.Category, attendance.Stream(id), "attendance-" + id, "attendance"},
 		{leave.Category, leave.Stream(id), "leave-" + id, "leave"},
 		{leave.TypesCategory, leave.TypesStream(), "leavetypes-company", "leavetypes"},
-		{holiday.Category, holiday.Stream(2024), "holidays-2024", "holidays"},
+		{holiday.Category, holiday.Stream(holiday.Default, 2024), "holidays-2024", "holidays"},
+		{holiday.Category, holiday.Stream("berlin", 2024), "holidays-berlin-2024", "holidays"},
+		{holiday.CalendarsCategory, holiday.CalendarsStream(), "holidaycalendars-company", "holidaycalendars"},
 		{notification.Category, notification.Stream(id), "notify-" + id, "notify"},
 	}
 	for _, tt := range tests {

@@ -6,6 +6,7 @@ package credentials
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -107,6 +108,28 @@ func (s *Store) AdminExists(ctx context.Context, email string) (bool, error) {
 		OR EXISTS (SELECT 1 FROM events WHERE type IN ('employee.registered', 'employee.role_changed') AND data->>'role' = 'admin')`,
 		email).Scan(&exists)
 	return exists, err
+}
+
+// Taken implements command.Credentials, in one read of the index of
+// lower-cased emails.
+func (s *Store) Taken(ctx context.Context, emails []string) (map[string]bool, error) {
+	lower := make([]string, len(emails))
+	for i, e := range emails {
+		lower[i] = strings.ToLower(e)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT lower(email) FROM credentials WHERE lower(email) = ANY($1)`, lower)
+	if err != nil {
+		return nil, err
+	}
+	taken, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(taken))
+	for _, e := range taken {
+		out[e] = true
+	}
+	return out, nil
 }
 
 // Lookup returns the user and password hash of an email, compared without
