@@ -17,7 +17,8 @@ import (
 // TestHolidayCalendarsOfTheSweepAndTheReport: two employees in one time
 // zone keep different holiday calendars. A holiday of Berlin's calendar
 // excuses the Berlin employee alone from the daily sweep and from the
-// monthly report's expected hours; one of the default calendar, the other.
+// monthly report's expected hours; one of the default calendar (recorded
+// as before there were calendars), the other.
 func TestHolidayCalendarsOfTheSweepAndTheReport(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, bus.MemoryURL)
@@ -33,7 +34,11 @@ func TestHolidayCalendarsOfTheSweepAndTheReport(t *testing.T) {
 		Schedule: berlinTime, HolidayCalendar: "berlin",
 	})
 	e.declareHolidayIn("berlin", "2024-03-08", "Internationaler Frauentag")
-	e.declareHoliday("2024-03-11", "Company Day")
+	// The default calendar's holiday as recorded before calendars per place:
+	// without one.
+	e.update(holiday.Stream(holiday.Default, 2024), func([]any) ([]any, error) {
+		return []any{holiday.Declared{Date: date("2024-03-11"), Name: "Company Day"}}, nil
+	})
 	pipelinetest.Eventually(t, "caught up", e.caughtUp)
 
 	absences := func() map[string][]string {

@@ -1,6 +1,7 @@
 package holiday
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -153,7 +154,11 @@ func TestCalendars(t *testing.T) {
 		}
 	}
 	// An event of before calendars per place reads as the default's.
-	if got := CalendarCode(Declared{}.Calendar); got != Default {
-		t.Errorf("calendar of a holiday recorded without one = %q, want %q", got, Default)
+	var old Declared
+	if err := json.Unmarshal([]byte(`{"date":"2024-01-01","name":"New Year's Day"}`), &old); err != nil {
+		t.Fatal(err)
+	}
+	if got := CalendarCode(old.Calendar); got != Default || old.Date != newYear {
+		t.Errorf("a holiday recorded without a calendar reads as %+v of %q, want New Year's Day of %q", old, got, Default)
 	}
 }
