@@ -26,6 +26,9 @@ type Credentials interface {
 	// Claim stores the hash of a new user's password; ErrEmailTaken when
 	// the email is in use.
 	Claim(ctx context.Context, userID, email string, hash []byte) error
+	// ClaimAll claims many at once, in one statement, and says which it
+	// claimed: the others' emails (or ids) are in use.
+	ClaimAll(ctx context.Context, claims []Claim) ([]bool, error)
 	// Release forgets the claim of a registration that failed.
 	Release(ctx context.Context, userID string) error
 	// Replace sets a user's hash and ends all their sessions at once, and
@@ -38,6 +41,12 @@ type Credentials interface {
 	// Taken returns which of emails are in use, lower-cased: emails compare
 	// without case.
 	Taken(ctx context.Context, emails []string) (map[string]bool, error)
+}
+
+// Claim is the credentials of a new user.
+type Claim struct {
+	UserID, Email string
+	Hash          []byte
 }
 
 // CheckPassword says what is wrong with a new password, or "".

@@ -71,7 +71,9 @@ const importWorkers = 12
 
 // Handle registers every line whose email is free, in waves: a line whose
 // manager is an earlier line registers in the wave after that line's, so
-// that the manager exists by then. A system failure (the store down) ends
+// that the manager exists by then. A wave claims its emails in one
+// statement; appending the registrations and their leave takes most of the
+// time. A system failure (the store down) ends
 // the import with the error; lines registered by then stay registered, and
 // importing the file again completes it.
 func (h ImportEmployeesHandler) Handle(ctx context.Context, cmd ImportEmployees) (ImportResult, error) {
@@ -134,10 +136,71 @@ func (h ImportEmployeesHandler) Handle(ctx context.Context, cmd ImportEmployees)
 	return res, nil
 }
 
-// registerAll registers the lines todo of cmd, importWorkers at a time,
-// marking each created or noting its refusal in errs. It returns the first
-// error that is no refusal.
+// registerAll registers the lines todo of cmd, marking each created or
+// noting its refusal in errs: it decides and hashes them importWorkers at a
+// time, claims their emails in one statement, and records them importWorkers
+// at a time. It returns the first error that is no refusal.
 func (h ImportEmployeesHandler) registerAll(ctx context.Context, cmd ImportEmployees, todo []int, managers *managerChecks, created []bool, errs []error) error {
+	r := h.register.registrar
+	now := r.now()
+	decided := make([]registration, len(cmd.Lines))
+	err := inParallel(ctx, todo, errs, func(ctx context.Context, i int) error {
+		l := cmd.Lines[i]
+		var managerID string
+		if l.ManagerEmail != "" {
+			managerID = EmployeeID(l.ManagerEmail)
+			if err := managers.check(ctx, managerID); err != nil {
+				return err
+			}
+		}
+		d, err := r.decide(employee.Register{
+			Email: l.Email, FullName: l.FullName, Role: l.Role, ManagerID: managerID, Position: l.Position, HireDate: l.HireDate,
+			Schedule: l.Schedule.Apply(h.register.defaults),
+		}, now)
+		if err == nil && l.Password != "" {
+			d.hash, err = r.passwords.hash(l.Password, "password")
+		}
+		decided[i] = d
+		return err
+	})
+	if err != nil {
+		return err
+	}
+
+	var claims []Claim
+	var claiming []int
+	for _, i := range todo {
+		if errs[i] == nil {
+			d := decided[i]
+			claims, claiming = append(claims, Claim{UserID: d.id, Email: d.email, Hash: d.hash}), append(claiming, i)
+		}
+	}
+	if len(claims) == 0 {
+		return nil
+	}
+	claimed, err := r.passwords.credentials.ClaimAll(ctx, claims)
+	if err != nil {
+		return err
+	}
+	var record []int
+	for k, i := range claiming {
+		if !claimed[k] {
+			errs[i] = ErrEmailTaken
+			continue
+		}
+		record = append(record, i)
+	}
+	return inParallel(ctx, record, errs, func(ctx context.Context, i int) error {
+		_, err := r.record(ctx, cmd.Origin, cmd.Actor.EmployeeID, decided[i], now)
+		created[i] = err == nil
+		return err
+	})
+}
+
+// inParallel runs fn on each of todo, importWorkers at a time, noting what
+// it returns in errs. The first error that is no refusal (the store down,
+// the request cancelled) stops the rest and is returned.
+func inParallel(ctx context.Context, todo []int, errs []error, fn func(ctx context.Context, i int) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	next := make(chan int)
@@ -145,11 +208,11 @@ func (h ImportEmployeesHandler) registerAll(ctx context.Context, cmd ImportEmplo
 	for range min(importWorkers, len(todo)) {
 		wg.Go(func() {
 			for i := range next {
-				err := h.registerLine(ctx, cmd, cmd.Lines[i], managers)
+				err := fn(ctx, i)
 				if err != nil && errkind.Of(err) == "" {
 					cancel(err)
 				}
-				created[i], errs[i] = err == nil, err
+				errs[i] = err
 			}
 		})
 	}
@@ -162,23 +225,6 @@ func (h ImportEmployeesHandler) registerAll(ctx context.Context, cmd ImportEmplo
 	close(next)
 	wg.Wait()
 	return context.Cause(ctx)
-}
-
-// registerLine registers one line of cmd, its manager checked once per
-// import.
-func (h ImportEmployeesHandler) registerLine(ctx context.Context, cmd ImportEmployees, l ImportLine, managers *managerChecks) error {
-	var managerID string
-	if l.ManagerEmail != "" {
-		managerID = EmployeeID(l.ManagerEmail)
-		if err := managers.check(ctx, managerID); err != nil {
-			return err
-		}
-	}
-	_, err := h.register.registrar.register(ctx, cmd.Origin, cmd.Actor.EmployeeID, employee.Register{
-		Email: l.Email, FullName: l.FullName, Role: l.Role, ManagerID: managerID, Position: l.Position, HireDate: l.HireDate,
-		Schedule: l.Schedule.Apply(h.register.defaults),
-	}, l.Password, l.Password == "")
-	return err
 }
 
 // managerChecks remembers what checkManager said of each manager of an

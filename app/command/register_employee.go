@@ -102,34 +102,55 @@ func newRegistrar(store EventStore, credentials Credentials, cost int, policy le
 // validation error, ErrEmailTaken, or the store's error, in which case the
 // email is free again.
 func (r registrar) register(ctx context.Context, o Origin, actor string, reg employee.Register, password string, withoutPassword bool) (employee.Employee, error) {
-	reg.EmployeeID = EmployeeID(reg.Email)
 	now := r.now()
-	events, err := employee.Decide(employee.Employee{}, reg, now)
+	d, err := r.decide(reg, now)
 	if err != nil {
 		return employee.Employee{}, err
 	}
-	var hash []byte // empty: no password matches it
 	if !withoutPassword {
-		if hash, err = r.passwords.hash(password, "password"); err != nil {
+		if d.hash, err = r.passwords.hash(password, "password"); err != nil {
 			return employee.Employee{}, err
 		}
 	}
-	if err := r.passwords.credentials.Claim(ctx, reg.EmployeeID, reg.Email, hash); err != nil {
+	if err := r.passwords.credentials.Claim(ctx, d.id, reg.Email, d.hash); err != nil {
 		return employee.Employee{}, err
 	}
-	stream := employee.Stream(reg.EmployeeID)
-	data, err := o.withSeed("register").eventData(actor, stream, events)
+	return r.record(ctx, o, actor, d, now)
+}
+
+// registration is a registration decided, to be claimed and recorded.
+type registration struct {
+	id, email string
+	events    []any
+	hash      []byte // of the password; empty: no password matches it
+}
+
+// decide decides reg at now, its employee's id derived from the email.
+func (r registrar) decide(reg employee.Register, now time.Time) (registration, error) {
+	reg.EmployeeID = EmployeeID(reg.Email)
+	events, err := employee.Decide(employee.Employee{}, reg, now)
+	if err != nil {
+		return registration{}, err
+	}
+	return registration{id: reg.EmployeeID, email: reg.Email, events: events}, nil
+}
+
+// record appends a registration whose email is claimed, and grants the
+// leave; an append that fails frees the email again.
+func (r registrar) record(ctx context.Context, o Origin, actor string, d registration, now time.Time) (employee.Employee, error) {
+	stream := employee.Stream(d.id)
+	data, err := o.withSeed("register").eventData(actor, stream, d.events)
 	if err == nil {
 		_, err = r.store.Append(ctx, stream, eventstore.NoStream, data...)
 	}
 	if err != nil {
 		// Without the registration the claim guards nothing: free the email.
-		if relErr := r.passwords.credentials.Release(context.WithoutCancel(ctx), reg.EmployeeID); relErr != nil {
+		if relErr := r.passwords.credentials.Release(context.WithoutCancel(ctx), d.id); relErr != nil {
 			err = errors.Join(err, relErr)
 		}
 		return employee.Employee{}, storeError(err)
 	}
-	e := employee.Replay(events)
+	e := employee.Replay(d.events)
 	if err := r.grant(ctx, o, actor, e, now); err != nil {
 		return employee.Employee{}, err
 	}

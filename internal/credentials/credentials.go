@@ -52,6 +52,32 @@ func (s *Store) Claim(ctx context.Context, userID, email string, hash []byte) er
 	return err
 }
 
+// ClaimAll implements command.Credentials.
+func (s *Store) ClaimAll(ctx context.Context, claims []command.Claim) ([]bool, error) {
+	ids, emails, hashes := make([]string, len(claims)), make([]string, len(claims)), make([]string, len(claims))
+	for i, c := range claims {
+		ids[i], emails[i], hashes[i] = c.UserID, c.Email, string(c.Hash)
+	}
+	rows, err := s.pool.Query(ctx, `INSERT INTO credentials (user_id, email, password_hash)
+		SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING RETURNING user_id::text`, ids, emails, hashes)
+	if err != nil {
+		return nil, err
+	}
+	claimed, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	got := make(map[string]bool, len(claimed))
+	for _, id := range claimed {
+		got[id] = true
+	}
+	out := make([]bool, len(claims))
+	for i, id := range ids {
+		out[i] = got[id]
+	}
+	return out, nil
+}
+
 // Release implements command.Credentials.
 func (s *Store) Release(ctx context.Context, userID string) error {
 	_, err := s.pool.Exec(ctx, `DELETE FROM credentials WHERE user_id = $1`, userID)
