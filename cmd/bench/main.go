@@ -5,6 +5,7 @@
 //	go run ./cmd/bench http     # (e)-(g): the API through the server binary, and its memory
 //	go run ./cmd/bench append -sealer   # the same with the audit sealer running
 //	go run ./cmd/bench seal     # the sealer on a backlog
+//	go run ./cmd/bench import   # (h): files of 10,000 employees through the API
 //	go run ./cmd/bench all
 //
 // It uses BENCH_DATABASE_URL, which must name a scratch database (events can
@@ -56,7 +57,7 @@ type config struct {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: bench append|feed|http|core (the three) [-duration 10s] [-events 1000000] [-keep], bench lag|push|relay|rebuild|catchup|seal [-h for flags], or bench all")
+		return errors.New("usage: bench append|feed|http|core (the three) [-duration 10s] [-events 1000000] [-keep], bench lag|push|relay|rebuild|catchup|seal|import [-h for flags], or bench all")
 	}
 	sub := args[0]
 	if _, ok := pipelineBenches[sub]; ok {
@@ -65,8 +66,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if sub == "all" {
 		return runAll(ctx, args[1:], getenv, stdout)
 	}
+	if sub == "import" {
+		return runImportBench(ctx, args[1:], getenv, stdout)
+	}
 	if sub != "append" && sub != "feed" && sub != "http" && sub != "core" {
-		return fmt.Errorf("unknown benchmark %q, want append, feed, http, core, lag, push, relay, rebuild, catchup, seal or all", sub)
+		return fmt.Errorf("unknown benchmark %q, want append, feed, http, core, lag, push, relay, rebuild, catchup, seal, import or all", sub)
 	}
 	fs := flag.NewFlagSet("bench "+sub, flag.ContinueOnError)
 	var cfg config
@@ -187,7 +191,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // allOrder is the order in which "all" runs the benchmarks ("core" is
 // append, feed and http): the latency ones first, on a quiet machine, since
 // the others leave millions of rows for autovacuum behind them.
-var allOrder = []string{"lag", "push", "core", "relay", "catchup", "rebuild", "seal"}
+var allOrder = []string{"lag", "push", "core", "relay", "catchup", "rebuild", "seal", "import"}
 
 // runAll runs every benchmark with its defaults, one after another, each on a
 // database of its own: what docs/benchmarks.md reports.
@@ -202,9 +206,10 @@ func runAll(ctx context.Context, args []string, getenv func(string) string, stdo
 	for _, name := range allOrder {
 		section(name)
 		var err error
-		if name == "core" {
-			err = run(ctx, []string{"core"}, getenv, stdout)
-		} else {
+		switch name {
+		case "core", "import":
+			err = run(ctx, []string{name}, getenv, stdout)
+		default:
 			err = runPipelineBench(ctx, name, nil, getenv, stdout)
 		}
 		if err != nil {
