@@ -58,7 +58,7 @@ func TestListCursors(t *testing.T) {
 	}
 	slices.Sort(lists)
 	want := []string{"/api/attendance/", "/api/audit/seals/", "/api/employees/", "/api/employees/{id}/history/", "/api/events/",
-		"/api/holidays/", "/api/leave-management/", "/api/leave-types/", "/api/notifications/"}
+		"/api/holiday-calendars/", "/api/holidays/", "/api/leave-management/", "/api/leave-types/", "/api/notifications/"}
 	if !slices.Equal(lists, want) {
 		t.Errorf("lists in the OpenAPI document = %v, want %v", lists, want)
 	}
