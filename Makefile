@@ -65,3 +65,4 @@ fuzz:
 	$(GO) test ./eventstore -run '^$$' -fuzz FuzzCodecDecode -fuzztime 20s
 	$(GO) test ./http -run '^$$' -fuzz '^FuzzDecoders$$' -fuzztime 20s
 	$(GO) test ./http -run '^$$' -fuzz '^FuzzRequestText$$' -fuzztime 20s
+	$(GO) test ./http -run '^$$' -fuzz '^FuzzParseImport$$' -fuzztime 20s

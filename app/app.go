@@ -24,31 +24,33 @@ type Application struct {
 
 // Commands are the use cases that change something.
 type Commands struct {
-	RecordAttendance     *command.RecordAttendanceHandler
-	RequestLeave         command.RequestLeaveHandler
-	DecideLeave          command.DecideLeaveHandler
-	CancelLeave          command.CancelLeaveHandler
-	SetEntitlement       command.SetEntitlementHandler
-	AdjustLeave          command.AdjustLeaveHandler
-	RegisterEmployee     command.RegisterEmployeeHandler
-	CreateAdmin          command.CreateAdminHandler
-	ChangeEmployee       command.ChangeEmployeeHandler
-	DeclareHoliday       command.DeclareHolidayHandler
-	WithdrawHoliday      command.WithdrawHolidayHandler
-	MarkNotificationRead command.MarkNotificationReadHandler
-	ChangePassword       command.ChangePasswordHandler
-	ResetPassword        command.ResetPasswordHandler
-	DefineLeaveType      command.DefineLeaveTypeHandler
-	ChangeLeaveType      command.ChangeLeaveTypeHandler
-	RequestCorrection    command.RequestCorrectionHandler
-	DecideCorrection     command.DecideCorrectionHandler
-	AddLeaveBlock        command.AddLeaveBlockHandler
-	RemoveLeaveBlock     command.RemoveLeaveBlockHandler
-	EraseEmployee        command.EraseEmployeeHandler
-	SetApprovalPolicy    command.SetApprovalPolicyHandler
-	DelegateApprovals    command.DelegateApprovalsHandler
-	RevokeDelegation     command.RevokeDelegationHandler
-	ChaseApproval        command.ChaseApprovalHandler
+	RecordAttendance      *command.RecordAttendanceHandler
+	RequestLeave          command.RequestLeaveHandler
+	DecideLeave           command.DecideLeaveHandler
+	CancelLeave           command.CancelLeaveHandler
+	SetEntitlement        command.SetEntitlementHandler
+	AdjustLeave           command.AdjustLeaveHandler
+	RegisterEmployee      command.RegisterEmployeeHandler
+	CreateAdmin           command.CreateAdminHandler
+	ChangeEmployee        command.ChangeEmployeeHandler
+	DeclareHoliday        command.DeclareHolidayHandler
+	WithdrawHoliday       command.WithdrawHolidayHandler
+	MarkNotificationRead  command.MarkNotificationReadHandler
+	ChangePassword        command.ChangePasswordHandler
+	ResetPassword         command.ResetPasswordHandler
+	DefineLeaveType       command.DefineLeaveTypeHandler
+	ChangeLeaveType       command.ChangeLeaveTypeHandler
+	RequestCorrection     command.RequestCorrectionHandler
+	DecideCorrection      command.DecideCorrectionHandler
+	AddLeaveBlock         command.AddLeaveBlockHandler
+	RemoveLeaveBlock      command.RemoveLeaveBlockHandler
+	EraseEmployee         command.EraseEmployeeHandler
+	SetApprovalPolicy     command.SetApprovalPolicyHandler
+	DelegateApprovals     command.DelegateApprovalsHandler
+	RevokeDelegation      command.RevokeDelegationHandler
+	ChaseApproval         command.ChaseApprovalHandler
+	DefineHolidayCalendar command.DefineHolidayCalendarHandler
+	ImportEmployees       command.ImportEmployeesHandler
 }
 
 // Queries are the use cases that read: the event store, or the read models.
@@ -127,33 +129,36 @@ func New(d Deps) Application {
 	if err != nil {
 		zone = time.UTC
 	}
+	register := command.NewRegisterEmployeeHandler(s, d.Credentials, d.PasswordCost, d.LeavePolicy, d.DefaultSchedule, now)
 	return Application{
 		Commands: Commands{
-			RecordAttendance:     command.NewRecordAttendanceHandler(s, holidays, d.Attendance, now),
-			RequestLeave:         command.NewRequestLeaveHandler(s, d.LeavePolicy, now),
-			DecideLeave:          command.NewDecideLeaveHandler(s, s, d.LeavePolicy, now),
-			CancelLeave:          command.NewCancelLeaveHandler(s, s, d.LeavePolicy, now),
-			SetEntitlement:       command.NewSetEntitlementHandler(s, d.LeavePolicy, now),
-			AdjustLeave:          command.NewAdjustLeaveHandler(s, d.LeavePolicy, now),
-			RegisterEmployee:     command.NewRegisterEmployeeHandler(s, d.Credentials, d.PasswordCost, d.LeavePolicy, d.DefaultSchedule, now),
-			CreateAdmin:          command.NewCreateAdminHandler(s, d.Credentials, d.PasswordCost, d.LeavePolicy, d.DefaultSchedule, now),
-			ChangeEmployee:       command.NewChangeEmployeeHandler(s, now),
-			DeclareHoliday:       command.NewDeclareHolidayHandler(s, holidays, now),
-			WithdrawHoliday:      command.NewWithdrawHolidayHandler(s, holidays, now),
-			MarkNotificationRead: command.NewMarkNotificationReadHandler(s, now),
-			ChangePassword:       command.NewChangePasswordHandler(s, d.Credentials, d.PasswordCost, now),
-			ResetPassword:        command.NewResetPasswordHandler(s, d.Credentials, d.PasswordCost, now),
-			DefineLeaveType:      command.NewDefineLeaveTypeHandler(s, d.LeavePolicy, now),
-			ChangeLeaveType:      command.NewChangeLeaveTypeHandler(s, d.LeavePolicy, zone, now),
-			RequestCorrection:    command.NewRequestCorrectionHandler(s, d.Attendance, now),
-			DecideCorrection:     command.NewDecideCorrectionHandler(s, s, now),
-			AddLeaveBlock:        command.NewAddLeaveBlockHandler(s, d.LeavePolicy, now),
-			RemoveLeaveBlock:     command.NewRemoveLeaveBlockHandler(s, now),
-			EraseEmployee:        command.NewEraseEmployeeHandler(s, d.Keys, d.Credentials, d.ErasableReadModels, now),
-			SetApprovalPolicy:    command.NewSetApprovalPolicyHandler(s, d.LeavePolicy, now),
-			DelegateApprovals:    command.NewDelegateApprovalsHandler(s, now),
-			RevokeDelegation:     command.NewRevokeDelegationHandler(s, s, now),
-			ChaseApproval:        command.NewChaseApprovalHandler(s, d.LeavePolicy, d.Approvals, now),
+			RecordAttendance:      command.NewRecordAttendanceHandler(s, holidays, d.Attendance, now),
+			RequestLeave:          command.NewRequestLeaveHandler(s, d.LeavePolicy, now),
+			DecideLeave:           command.NewDecideLeaveHandler(s, s, d.LeavePolicy, now),
+			CancelLeave:           command.NewCancelLeaveHandler(s, s, d.LeavePolicy, now),
+			SetEntitlement:        command.NewSetEntitlementHandler(s, d.LeavePolicy, now),
+			AdjustLeave:           command.NewAdjustLeaveHandler(s, d.LeavePolicy, now),
+			RegisterEmployee:      register,
+			CreateAdmin:           command.NewCreateAdminHandler(s, d.Credentials, d.PasswordCost, d.LeavePolicy, d.DefaultSchedule, now),
+			ChangeEmployee:        command.NewChangeEmployeeHandler(s, now),
+			DeclareHoliday:        command.NewDeclareHolidayHandler(s, holidays, now),
+			WithdrawHoliday:       command.NewWithdrawHolidayHandler(s, holidays, now),
+			MarkNotificationRead:  command.NewMarkNotificationReadHandler(s, now),
+			ChangePassword:        command.NewChangePasswordHandler(s, d.Credentials, d.PasswordCost, now),
+			ResetPassword:         command.NewResetPasswordHandler(s, d.Credentials, d.PasswordCost, now),
+			DefineLeaveType:       command.NewDefineLeaveTypeHandler(s, d.LeavePolicy, now),
+			ChangeLeaveType:       command.NewChangeLeaveTypeHandler(s, d.LeavePolicy, zone, now),
+			RequestCorrection:     command.NewRequestCorrectionHandler(s, d.Attendance, now),
+			DecideCorrection:      command.NewDecideCorrectionHandler(s, s, now),
+			AddLeaveBlock:         command.NewAddLeaveBlockHandler(s, d.LeavePolicy, now),
+			RemoveLeaveBlock:      command.NewRemoveLeaveBlockHandler(s, now),
+			EraseEmployee:         command.NewEraseEmployeeHandler(s, d.Keys, d.Credentials, d.ErasableReadModels, now),
+			SetApprovalPolicy:     command.NewSetApprovalPolicyHandler(s, d.LeavePolicy, now),
+			DelegateApprovals:     command.NewDelegateApprovalsHandler(s, now),
+			RevokeDelegation:      command.NewRevokeDelegationHandler(s, s, now),
+			ChaseApproval:         command.NewChaseApprovalHandler(s, d.LeavePolicy, d.Approvals, now),
+			DefineHolidayCalendar: command.NewDefineHolidayCalendarHandler(s, now),
+			ImportEmployees:       command.NewImportEmployeesHandler(register, d.Credentials),
 		},
 		Queries: Queries{
 			Employee:        query.NewEmployeeHandler(s),

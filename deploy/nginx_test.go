@@ -67,3 +67,22 @@ func TestProxyKeepsTokensAndMetricsInside(t *testing.T) {
 		t.Error("location /ws/ logs errors at level error, whose lines quote the query string")
 	}
 }
+
+// TestProxyLetsImportsThrough: a file of employees passes the proxy at the
+// size the server takes (8 MiB) and for as long as the server works on it
+// (15 minutes), where other requests stop at 1 MiB and 75 s.
+func TestProxyLetsImportsThrough(t *testing.T) {
+	b, err := os.ReadFile("nginx.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	imports := block(string(b), "location ~ ^/api/employees/import/?$")
+	if imports == "" {
+		t.Fatal("no location for /api/employees/import")
+	}
+	for _, want := range []string{`client_max_body_size\s+8m\s*;`, `proxy_read_timeout\s+1[6-9]m\s*;`, `proxy_pass\s+http://api\s*;`} {
+		if !regexp.MustCompile(want).MatchString(imports) {
+			t.Errorf("the import location lacks %s", want)
+		}
+	}
+}

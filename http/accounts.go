@@ -78,6 +78,10 @@ func (a *Accounts) checkCredentials(ctx context.Context, email, password string)
 		_ = bcrypt.CompareHashAndPassword(a.dummyHash(), []byte(password))
 		return employee.Employee{}, errBadCredentials
 	}
+	if len(hash) == 0 { // registered without a password: none matches, in the time of one
+		_ = bcrypt.CompareHashAndPassword(a.dummyHash(), []byte(password))
+		return employee.Employee{}, errBadCredentials
+	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil {
 		return employee.Employee{}, errBadCredentials
 	}

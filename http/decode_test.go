@@ -53,6 +53,7 @@ var decoders = []decoderCase{
 	decoderOf[eraseRequest](),
 	decoderOf[approvalPolicyRequest](),
 	decoderOf[delegationRequest](),
+	decoderOf[holidayCalendarRequest](),
 }
 
 // FuzzDecoders feeds arbitrary bodies to every request decoder: each must
@@ -65,6 +66,7 @@ func FuzzDecoders(f *testing.F) {
 		`{"year":0,"entitlement_days":-1}`, `{"status":"maybe"}`, `{"a":1}{"b":2}`, `{"date":"2024-13-01","name":""}`, "{\"email\":\"\x00\"}",
 		`{"entitlement_days":1e400}`, `{"code":"Study","accrual":"weekly","days_per_year":1e300}`, `{"code":null,"name":"\u0000"}`, `{"manager_id":"not-a-uuid","role":"root"}`,
 		`{"start_date":"2024-12-31","end_date":"2024-12-23","reason":"x","leave_types":["annual",null,1]}`,
+		`{"code":"Berlin-Mitte","name":"Berlin","calendar":"x","holiday_calendar":"Bad!"}`,
 		// What Postgres refuses as text: a NUL escape, bytes that are not UTF-8.
 		`{"email":"nul\u0000@example.com","password":"x"}`, `{"date":"2024-10-29","name":"\u0000"}`,
 		`{"full_name":"\u0000","position":"\u0000","schedule":{"timezone":"Europe/\u0000"}}`,
@@ -122,7 +124,8 @@ func eachString(v reflect.Value, fn func(string)) {
 }
 
 // TestDecodersCoverEveryRequestBody: every request body of the OpenAPI
-// document has its decoder in decoders, so FuzzDecoders reaches it.
+// document has its decoder in decoders, so FuzzDecoders reaches it; a file
+// of employees is read by parseImport, which FuzzParseImport reaches.
 func TestDecodersCoverEveryRequestBody(t *testing.T) {
 	t.Parallel()
 	b, err := os.ReadFile("../docs/swagger/swagger.json")
@@ -154,6 +157,9 @@ func TestDecodersCoverEveryRequestBody(t *testing.T) {
 					continue
 				}
 				bodies++
+				if path == importPath && p.Schema.Ref == "" {
+					continue
+				}
 				if name := strings.TrimPrefix(p.Schema.Ref, "#/definitions/http."); !fuzzed[name] {
 					t.Errorf("%s %s reads a %s, which decoders lacks", method, path, name)
 				}

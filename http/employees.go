@@ -39,14 +39,17 @@ type EmployeeJSON struct {
 	Position  *string      `json:"position"`
 	HireDate  string       `json:"hire_date" example:"2024-01-15"`
 	Schedule  ScheduleJSON `json:"schedule"`
-	Active    bool         `json:"active"`
-	Erased    bool         `json:"erased,omitempty"`
+	// HolidayCalendar is the code of the calendar whose holidays the
+	// employee keeps.
+	HolidayCalendar string `json:"holiday_calendar" example:"default"`
+	Active          bool   `json:"active"`
+	Erased          bool   `json:"erased,omitempty"`
 }
 
 func employeeJSON(e employee.Employee) EmployeeJSON {
 	out := EmployeeJSON{
 		ID: e.EmployeeID, Email: personal(e.Email, e.Erased), FullName: personal(e.FullName, e.Erased), Role: string(e.Role),
-		Position: personal(e.Position, e.Erased), HireDate: e.HireDate.String(), Schedule: scheduleJSON(e.Schedule), Active: e.Active,
+		Position: personal(e.Position, e.Erased), HireDate: e.HireDate.String(), Schedule: scheduleJSON(e.Schedule), HolidayCalendar: e.HolidayCalendar, Active: e.Active,
 		Erased: e.Erased,
 	}
 	if e.ManagerID != "" {
@@ -59,7 +62,7 @@ func employeeJSON(e employee.Employee) EmployeeJSON {
 func employeeViewJSON(v query.EmployeeView) EmployeeJSON {
 	return EmployeeJSON{
 		ID: v.ID, Email: personal(v.Email, v.Erased), FullName: personal(v.FullName, v.Erased), Role: v.Role, ManagerID: v.ManagerID,
-		Position: personal(v.Position, v.Erased), HireDate: v.HireDate.String(), Schedule: scheduleJSON(v.Schedule), Active: v.Active,
+		Position: personal(v.Position, v.Erased), HireDate: v.HireDate.String(), Schedule: scheduleJSON(v.Schedule), HolidayCalendar: v.HolidayCalendar, Active: v.Active,
 		Erased: v.Erased,
 	}
 }
@@ -119,6 +122,9 @@ type registerRequest struct {
 	Position  string         `json:"position" example:"Engineer"`
 	HireDate  string         `json:"hire_date" example:"2024-01-15"`
 	Schedule  *schedulePatch `json:"schedule"`
+	// HolidayCalendar is the code of a holiday calendar; default when left
+	// out.
+	HolidayCalendar string `json:"holiday_calendar" example:"default"`
 
 	hireDate  calendar.Date
 	managerID string
@@ -147,13 +153,14 @@ func (r *registerRequest) Valid(context.Context) map[string]string {
 	}
 	r.hireDate = checkDate(fields, "hire_date", r.HireDate, false)
 	r.Schedule.check(fields)
+	r.HolidayCalendar = checkCalendarCode(fields, "holiday_calendar", r.HolidayCalendar)
 	return fields
 }
 
 // handleRegisterEmployee godoc
 //
 //	@Summary		Register an employee
-//	@Description	Admins register anyone; a manager registers employees who report to them. The new employee is granted the year's annual leave.
+//	@Description	Admins register anyone; a manager registers employees who report to them. The new employee is granted the year's annual leave. A holiday_calendar no one made is 422.
 //	@Tags			employees
 //	@Accept			json
 //	@Produce		json
@@ -165,6 +172,7 @@ func (r *registerRequest) Valid(context.Context) map[string]string {
 //	@Failure		401				{object}	UnauthorizedProblem
 //	@Failure		403				{object}	ForbiddenProblem
 //	@Failure		409				{object}	EmailTakenProblem
+//	@Failure		422				{object}	EmployeeHolidayCalendarProblem
 //	@Router			/api/employees/ [post]
 func handleRegisterEmployee(register command.RegisterEmployeeHandler) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -176,6 +184,7 @@ func handleRegisterEmployee(register command.RegisterEmployeeHandler) echo.Handl
 			Actor: mustPrincipal(c).Employee, Origin: originOf(c),
 			Email: req.Email, Password: req.Password, FullName: req.FullName, Role: employee.Role(req.Role),
 			ManagerID: req.managerID, Position: req.Position, HireDate: req.hireDate, Schedule: req.Schedule.patch(),
+			HolidayCalendar: req.HolidayCalendar,
 		})
 		if err != nil {
 			return err
@@ -323,6 +332,8 @@ type patchEmployeeRequest struct {
 	Position  *string        `json:"position"`
 	Active    *bool          `json:"active"`
 	Reason    string         `json:"reason"`
+	// HolidayCalendar is the code of a holiday calendar.
+	HolidayCalendar *string `json:"holiday_calendar" example:"berlin"`
 
 	managerID string
 }
@@ -338,13 +349,16 @@ func (r *patchEmployeeRequest) Valid(context.Context) map[string]string {
 			fields["role"] = employee.ErrInvalidRole.Error()
 		}
 	}
+	if r.HolidayCalendar != nil {
+		*r.HolidayCalendar = checkCalendarCode(fields, "holiday_calendar", *r.HolidayCalendar)
+	}
 	return fields
 }
 
 // handlePatchEmployee godoc
 //
 //	@Summary		Change an employee
-//	@Description	Admins change the schedule, manager, role, position, or deactivate (active=false: every session of the employee ends) and reactivate. Nobody changes their own role or deactivates themselves.
+//	@Description	Admins change the schedule, manager, role, position, holiday calendar (one no one made is 422), or deactivate (active=false: every session of the employee ends) and reactivate. Nobody changes their own role or deactivates themselves.
 //	@Tags			employees
 //	@Accept			json
 //	@Produce		json
@@ -357,6 +371,7 @@ func (r *patchEmployeeRequest) Valid(context.Context) map[string]string {
 //	@Failure		403		{object}	ForbiddenProblem
 //	@Failure		404		{object}	NotFoundProblem
 //	@Failure		409		{object}	InactiveEmployeeProblem
+//	@Failure		422		{object}	EmployeeHolidayCalendarProblem
 //	@Router			/api/employees/{id}/ [patch]
 func handlePatchEmployee(change command.ChangeEmployeeHandler, people *recent.Cache[employee.Employee], sessions *Sessions) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -371,6 +386,7 @@ func handlePatchEmployee(change command.ChangeEmployeeHandler, people *recent.Ca
 		cmd := command.ChangeEmployee{
 			Actor: mustPrincipal(c).Employee, Origin: originOf(c), EmployeeID: id,
 			Schedule: req.Schedule.patch(), Position: req.Position, Active: req.Active, Reason: req.Reason,
+			HolidayCalendar: req.HolidayCalendar,
 		}
 		if req.ManagerID != nil {
 			cmd.ManagerID = &req.managerID

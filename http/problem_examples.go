@@ -227,6 +227,26 @@ type InsufficientBalanceProblem struct {
 	Detail string `json:"detail" example:"insufficient leave balance: requested 5 days, available 2 days"`
 }
 
+// HolidayCalendarQueryProblem answers a holiday calendar code no calendar
+// could have.
+type HolidayCalendarQueryProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid query parameters"`
+	Errors map[string]string `json:"errors" example:"calendar:must be 2 to 32 of a-z 0-9 _ starting with a letter"`
+}
+
+// HolidayCalendarInputProblem answers a holiday calendar with a malformed
+// code.
+type HolidayCalendarInputProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Bad Request"`
+	Status int               `json:"status" example:"400"`
+	Detail string            `json:"detail" example:"invalid input"`
+	Errors map[string]string `json:"errors" example:"code:must be 2 to 32 of a-z 0-9 _ starting with a letter"`
+}
+
 // CorrectionInputProblem answers a correction without its reason.
 type CorrectionInputProblem struct {
 	Type   string            `json:"type" example:"about:blank"`
@@ -287,4 +307,60 @@ type DelegationInputProblem struct {
 	Status int               `json:"status" example:"400"`
 	Detail string            `json:"detail" example:"invalid input"`
 	Errors map[string]string `json:"errors" example:"end_date:must not be before start_date"`
+}
+
+// HolidayCalendarExistsProblem answers a second holiday calendar with one
+// code.
+type HolidayCalendarExistsProblem struct {
+	Type   string `json:"type" example:"about:blank"`
+	Title  string `json:"title" example:"Conflict"`
+	Status int    `json:"status" example:"409"`
+	Detail string `json:"detail" example:"a holiday calendar with that code exists"`
+}
+
+// UnknownHolidayCalendarProblem answers a holiday declared in a calendar no
+// one made.
+type UnknownHolidayCalendarProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Unprocessable Entity"`
+	Status int               `json:"status" example:"422"`
+	Detail string            `json:"detail" example:"no holiday calendar has that code"`
+	Errors map[string]string `json:"errors" example:"calendar:must name a holiday calendar"`
+}
+
+// EmployeeHolidayCalendarProblem answers an employee given a holiday
+// calendar no one made.
+type EmployeeHolidayCalendarProblem struct {
+	Type   string            `json:"type" example:"about:blank"`
+	Title  string            `json:"title" example:"Unprocessable Entity"`
+	Status int               `json:"status" example:"422"`
+	Detail string            `json:"detail" example:"no holiday calendar has that code"`
+	Errors map[string]string `json:"errors" example:"holiday_calendar:must name a holiday calendar"`
+}
+
+// ImportHeaderProblem answers a file of employees that does not start with
+// the header.
+type ImportHeaderProblem struct {
+	Type   string `json:"type" example:"about:blank"`
+	Title  string `json:"title" example:"Bad Request"`
+	Status int    `json:"status" example:"400"`
+	Detail string `json:"detail" example:"the first line must be the header email,full_name,role,manager_email,position,hire_date,timezone,work_start,work_end,workdays,password"`
+}
+
+// ImportTooLargeProblem answers a file of more than 10,000 employees or 8
+// MiB.
+type ImportTooLargeProblem struct {
+	Type   string `json:"type" example:"about:blank"`
+	Title  string `json:"title" example:"Request Entity Too Large"`
+	Status int    `json:"status" example:"413"`
+	Detail string `json:"detail" example:"Request Entity Too Large"`
+}
+
+// ImportMediaTypeProblem answers a file of employees that is not CSV in
+// UTF-8.
+type ImportMediaTypeProblem struct {
+	Type   string `json:"type" example:"about:blank"`
+	Title  string `json:"title" example:"Unsupported Media Type"`
+	Status int    `json:"status" example:"415"`
+	Detail string `json:"detail" example:"Unsupported Media Type"`
 }

@@ -2,8 +2,10 @@ package http
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 	echoSwagger "github.com/swaggo/echo-swagger"
 
 	_ "github.com/acme/employee-tracking/docs/swagger" // registers the OpenAPI document served below
@@ -80,6 +82,11 @@ func (s *Server) routes(d Deps) {
 		{http.MethodPost, "/auth/password", access.PasswordChange, atRoute, handleChangePassword(accounts, cmds.ChangePassword)},
 		{http.MethodPost, "/employees/:id/password", access.PasswordReset, inHandler, handleResetPassword(cmds.ResetPassword)},
 	})
+	// A file of employees is larger and slower than any other request, and
+	// carries passwords; it is idempotent by its emails.
+	s.add(e.Group("/api"), auth, []route{
+		{http.MethodPost, "/employees/import", access.EmployeeImport, atRoute, handleImportEmployees(cmds.ImportEmployees)},
+	}, timeout(importTimeout), middleware.BodyLimit(strconv.Itoa(maxImportBytes)))
 	s.add(api, auth, []route{
 		{http.MethodGet, "/auth/me", access.EmployeeRead, atRoute, handleMe()},
 
@@ -126,6 +133,8 @@ func (s *Server) routes(d Deps) {
 		{http.MethodGet, "/holidays", access.HolidayRead, atRoute, handleListHolidays(qs.Holidays, d.Now)},
 		{http.MethodPost, "/holidays", access.HolidayDeclare, atRoute, handleDeclareHoliday(cmds.DeclareHoliday)},
 		{http.MethodDelete, "/holidays/:date", access.HolidayWithdraw, atRoute, handleWithdrawHoliday(cmds.WithdrawHoliday)},
+		{http.MethodGet, "/holiday-calendars", access.HolidayCalendarRead, atRoute, handleListHolidayCalendars(qs.Holidays)},
+		{http.MethodPost, "/holiday-calendars", access.HolidayCalendarDefine, atRoute, handleDefineHolidayCalendar(cmds.DefineHolidayCalendar)},
 
 		{http.MethodGet, "/reports/monthly-work", access.EmployeeRead, atRoute, handleMonthlyWork(employees, qs.ReadModels, d.Now)},
 

@@ -28,11 +28,13 @@ import (
 	"github.com/acme/employee-tracking/projections"
 )
 
-// Limits of a request.
+// Limits of a request; an import of employees (importPath) has its own.
 const (
 	maxBodyBytes   = 1 << 20 // 1 MiB
 	requestTimeout = 15 * time.Second
 )
+
+const importPath = "/api/employees/import"
 
 // Header names the API reads.
 const (
@@ -127,7 +129,10 @@ func New(d Deps) *Server {
 				return err
 			},
 		}),
-		middleware.BodyLimit(strconv.Itoa(maxBodyBytes)),
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+			Limit:   strconv.Itoa(maxBodyBytes),
+			Skipper: func(c echo.Context) bool { return c.Path() == importPath }, // its own, larger
+		}),
 		checkQueryText,
 	)
 	if len(d.Settings.CORSOrigins) > 0 {

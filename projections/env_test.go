@@ -154,9 +154,16 @@ func (e *env) leave(emp string, cmd leave.Command) {
 
 func (e *env) declareHoliday(d, name string) {
 	e.t.Helper()
+	e.declareHolidayIn(holiday.Default, d, name)
+}
+
+// declareHolidayIn declares a holiday in the calendar code, which the store
+// need not know: the application checks that, not the domain.
+func (e *env) declareHolidayIn(code, d, name string) {
+	e.t.Helper()
 	day := date(d)
-	e.update(holiday.Stream(day.Year), func(h []any) ([]any, error) {
-		return holiday.Decide(holiday.Replay(h), holiday.Declare{Date: day, Name: name}, time.Now())
+	e.update(holiday.Stream(code, day.Year), func(h []any) ([]any, error) {
+		return holiday.Decide(holiday.Replay(h), holiday.Declare{Calendar: code, Date: day, Name: name}, time.Now())
 	})
 }
 

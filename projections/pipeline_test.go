@@ -85,7 +85,7 @@ func TestEventReachesEveryReadModel(t *testing.T) {
 			}
 			manager := c.manager
 			wantEmp := query.EmployeeView{ID: c.emp, Email: c.emp[:8] + "@example.com", FullName: "Ayşe Yılmaz", Role: "employee",
-				ManagerID: &manager, Position: "engineer", HireDate: date("2024-01-01"), Schedule: c.sched, Active: true}
+				ManagerID: &manager, Position: "engineer", HireDate: date("2024-01-01"), Schedule: c.sched, HolidayCalendar: "default", Active: true}
 			if diff := cmp.Diff(wantEmp, gotEmp); diff != "" {
 				t.Errorf("employee (-want +got):\n%s", diff)
 			}
@@ -120,7 +120,7 @@ func TestEventReachesEveryReadModel(t *testing.T) {
 				t.Errorf("balance: got entitlement %d, used %d, pending %d; want %d, %d, 0", entitlement, used, pending, leave.Days(15), leave.Days(2))
 			}
 
-			hols, err := q.Holidays(ctx, 2024)
+			hols, err := q.Holidays(ctx, "", 2024)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -34,8 +34,15 @@ func (e *env) randomWorkload(rng *rand.Rand, c company, emps []string) {
 	for _, d := range []string{"2024-12-25", "2024-12-26"} {
 		e.declareHoliday(d, "Holiday "+d)
 	}
-	e.update(holiday.Stream(2024), func(h []any) ([]any, error) {
+	e.update(holiday.Stream(holiday.Default, 2024), func(h []any) ([]any, error) {
 		return holiday.Decide(holiday.Replay(h), holiday.Withdraw{Date: date("2024-12-26")}, time.Now())
+	})
+	// Another place's calendar, one of its dates also the default's.
+	for _, d := range []string{"2024-12-24", "2024-12-25", "2024-12-26"} {
+		e.declareHolidayIn("berlin", d, "Feiertag "+d)
+	}
+	e.update(holiday.Stream("berlin", 2024), func(h []any) ([]any, error) {
+		return holiday.Decide(holiday.Replay(h), holiday.Withdraw{Calendar: "berlin", Date: date("2024-12-24")}, time.Now())
 	})
 	for n, emp := range emps {
 		e.leave(emp, leave.Grant{EmployeeID: emp, Year: 2024})

@@ -7,8 +7,8 @@ import (
 	"github.com/acme/employee-tracking/domain/employee"
 )
 
-// ChangeEmployee changes an employee's schedule, manager, role or position,
-// deactivates or reactivates them. A nil field is left as it is.
+// ChangeEmployee changes an employee's schedule, manager, role, position or
+// holiday calendar, deactivates or reactivates them. A nil field is left as it is.
 type ChangeEmployee struct {
 	Actor      employee.Employee
 	Origin     Origin
@@ -20,6 +20,8 @@ type ChangeEmployee struct {
 	Position  *string
 	Active    *bool
 	Reason    string // of a deactivation
+	// HolidayCalendar is the code of an existing calendar.
+	HolidayCalendar *string
 }
 
 // ChangeEmployeeHandler changes employees.
@@ -62,13 +64,18 @@ func (h ChangeEmployeeHandler) Handle(ctx context.Context, cmd ChangeEmployee) (
 			return employee.Employee{}, err
 		}
 	}
+	if cmd.HolidayCalendar != nil {
+		if err := checkHolidayCalendar(ctx, h.store, *cmd.HolidayCalendar, "holiday_calendar"); err != nil {
+			return employee.Employee{}, err
+		}
+	}
 	d, err := update(ctx, h.store, cmd.Origin, cmd.Actor.EmployeeID, employee.Stream(e.EmployeeID), func(history []any) ([]any, error) {
 		state := employee.Replay(history)
 		var cmds []employee.Command
 		if cmd.Active != nil && *cmd.Active {
 			cmds = append(cmds, employee.Reactivate{})
 		}
-		change := employee.Change{Position: cmd.Position, ManagerID: cmd.ManagerID, Role: cmd.Role}
+		change := employee.Change{Position: cmd.Position, ManagerID: cmd.ManagerID, Role: cmd.Role, HolidayCalendar: cmd.HolidayCalendar}
 		if cmd.Schedule != nil {
 			s := cmd.Schedule.Apply(state.Schedule)
 			change.Schedule = &s

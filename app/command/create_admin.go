@@ -35,7 +35,7 @@ var createAdminOrigin = Origin{CausationID: "create-admin", CorrelationID: "crea
 func (h CreateAdminHandler) Handle(ctx context.Context, cmd CreateAdmin) (employee.Employee, error) {
 	return h.registrar.register(ctx, createAdminOrigin, SystemActor, employee.Register{
 		Email: cmd.Email, FullName: cmd.FullName, Role: employee.RoleAdmin, Schedule: h.defaults,
-	}, cmd.Password)
+	}, cmd.Password, false)
 }
 
 // Ensure creates the admin unless the email is taken or an admin already

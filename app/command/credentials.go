@@ -26,6 +26,9 @@ type Credentials interface {
 	// Claim stores the hash of a new user's password; ErrEmailTaken when
 	// the email is in use.
 	Claim(ctx context.Context, userID, email string, hash []byte) error
+	// ClaimAll claims many at once, in one statement, and says which it
+	// claimed: the others' emails (or ids) are in use.
+	ClaimAll(ctx context.Context, claims []Claim) ([]bool, error)
 	// Release forgets the claim of a registration that failed.
 	Release(ctx context.Context, userID string) error
 	// Replace sets a user's hash and ends all their sessions at once, and
@@ -38,6 +41,15 @@ type Credentials interface {
 	Forget(ctx context.Context, userID string) error
 	// AdminExists reports whether the email is taken or an admin exists.
 	AdminExists(ctx context.Context, email string) (bool, error)
+	// Taken returns which of emails are in use, lower-cased: emails compare
+	// without case.
+	Taken(ctx context.Context, emails []string) (map[string]bool, error)
+}
+
+// Claim is the credentials of a new user.
+type Claim struct {
+	UserID, Email string
+	Hash          []byte
 }
 
 // CheckPassword says what is wrong with a new password, or "".
@@ -57,6 +69,8 @@ type passwords struct {
 	cost        int // bcrypt's
 }
 
+// hash returns the hash of a new password, refusing a malformed one as
+// field.
 func (p passwords) hash(password, field string) ([]byte, error) {
 	if msg := CheckPassword(password); msg != "" {
 		return nil, errkind.InvalidField("invalid input", field, msg)

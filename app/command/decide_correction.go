@@ -55,7 +55,7 @@ func (h DecideCorrectionHandler) Handle(ctx context.Context, cmd DecideCorrectio
 	by := cmd.Actor.EmployeeID
 	var decision attendance.CorrectionCommand = attendance.RejectCorrection{CorrectionID: c.ID, By: by, Note: cmd.Note}
 	if cmd.Approve {
-		holidays, err := LoadHolidays(ctx, h.store, c.Date.Year)
+		holidays, err := LoadHolidays(ctx, h.store, owner.HolidayCalendar, c.Date.Year)
 		if err != nil {
 			return attendance.Correction{}, err
 		}

@@ -65,7 +65,7 @@ func (h DecideLeaveHandler) Handle(ctx context.Context, cmd DecideLeave) (leave.
 	by := cmd.Actor.EmployeeID
 	decision := leave.DecideStep{RequestID: cr.ID, Step: cr.awaited.Step, Approve: cmd.Approve, By: by, Note: cmd.Note}
 	if cmd.Approve {
-		if decision.Holidays, err = LoadHolidays(ctx, h.store, cr.Year); err != nil {
+		if decision.Holidays, err = LoadHolidays(ctx, h.store, cr.owner.HolidayCalendar, cr.Year); err != nil {
 			return leave.RequestState{}, err
 		}
 		decision.Employment = EmploymentOf(cr.owner, now)

@@ -9,12 +9,14 @@ import (
 	"github.com/acme/employee-tracking/domain/holiday"
 )
 
-// DeclareHoliday declares a company holiday.
+// DeclareHoliday declares a holiday in a calendar (the default one when
+// empty).
 type DeclareHoliday struct {
-	Actor  employee.Employee
-	Origin Origin
-	Date   calendar.Date
-	Name   string
+	Actor    employee.Employee
+	Origin   Origin
+	Calendar string
+	Date     calendar.Date
+	Name     string
 }
 
 // DeclareHolidayHandler declares holidays.
@@ -36,13 +38,17 @@ func (h DeclareHolidayHandler) Handle(ctx context.Context, cmd DeclareHoliday) (
 	if access.Scope(cmd.Actor, access.HolidayDeclare) == 0 {
 		return "", ErrForbidden
 	}
+	code := holiday.CalendarCode(cmd.Calendar)
+	if err := checkHolidayCalendar(ctx, h.store, code, "calendar"); err != nil {
+		return "", err
+	}
 	at := h.now()
-	d, err := update(ctx, h.store, cmd.Origin, cmd.Actor.EmployeeID, holiday.Stream(cmd.Date.Year), func(history []any) ([]any, error) {
-		return holiday.Decide(holiday.Replay(history), holiday.Declare{Date: cmd.Date, Name: cmd.Name}, at)
+	d, err := update(ctx, h.store, cmd.Origin, cmd.Actor.EmployeeID, holiday.Stream(code, cmd.Date.Year), func(history []any) ([]any, error) {
+		return holiday.Decide(holiday.Replay(history), holiday.Declare{Calendar: code, Date: cmd.Date, Name: cmd.Name}, at)
 	})
 	if err != nil {
 		return "", err
 	}
-	h.holidays.forget(cmd.Date.Year)
+	h.holidays.forget(code, cmd.Date.Year)
 	return holiday.Replay(d.after()).Holidays()[cmd.Date], nil
 }

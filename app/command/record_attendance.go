@@ -58,7 +58,7 @@ func (h *RecordAttendanceHandler) Handle(ctx context.Context, cmd RecordAttendan
 	id := cmd.Actor.EmployeeID
 	var decision attendance.Command = attendance.CheckOut{EmployeeID: id, Rules: h.rules}
 	if cmd.CheckIn {
-		days, err := h.holidays.around(ctx, h.store, cmd.Actor.Schedule, at)
+		days, err := h.holidays.around(ctx, h.store, cmd.Actor, at)
 		if err != nil {
 			return Recorded{}, err
 		}
@@ -75,9 +75,9 @@ func (h *RecordAttendanceHandler) Handle(ctx context.Context, cmd RecordAttendan
 	return Recorded{Event: d.events[last], ID: d.ids[last].String()}, nil
 }
 
-// RecentHolidays are the holidays of recent years as read at most
-// recent.TTL ago: every check-in needs them. Declaring or withdrawing a
-// holiday forgets its year.
+// RecentHolidays are the holidays of each calendar's recent years as read at
+// most recent.TTL ago: every check-in needs those of its employee's
+// calendar. Declaring or withdrawing a holiday forgets its calendar's year.
 type RecentHolidays struct {
 	cache *recent.Cache[calendar.Holidays]
 }
@@ -87,25 +87,27 @@ func NewRecentHolidays() *RecentHolidays {
 	return &RecentHolidays{cache: recent.New[calendar.Holidays](recent.TTL)}
 }
 
-// around returns the holidays of the year of the local date at t.
-func (r *RecentHolidays) around(ctx context.Context, store EventStore, s employee.Schedule, t time.Time) (calendar.Holidays, error) {
-	loc, err := s.Location()
+// around returns the holidays of e's calendar in the year of e's local date
+// at t.
+func (r *RecentHolidays) around(ctx context.Context, store EventStore, e employee.Employee, t time.Time) (calendar.Holidays, error) {
+	loc, err := e.Schedule.Location()
 	if err != nil {
 		return nil, err
 	}
 	year := calendar.DateOf(t, loc).Year
-	if h, ok := r.cache.Get(holiday.Stream(year)); ok {
+	stream := holiday.Stream(e.HolidayCalendar, year)
+	if h, ok := r.cache.Get(stream); ok {
 		return h, nil
 	}
-	h, err := LoadHolidays(ctx, store, year)
+	h, err := LoadHolidays(ctx, store, e.HolidayCalendar, year)
 	if err != nil {
 		return nil, err
 	}
-	r.cache.Put(holiday.Stream(year), h)
+	r.cache.Put(stream, h)
 	return h, nil
 }
 
-func (r *RecentHolidays) forget(year int) { r.cache.Forget(holiday.Stream(year)) }
+func (r *RecentHolidays) forget(code string, year int) { r.cache.Forget(holiday.Stream(code, year)) }
 
 // attendanceStates caches the decision state of attendance streams with the
 // version it was folded to. An attendance stream grows by every check-in and

@@ -9,6 +9,7 @@ import (
 	"github.com/acme/employee-tracking/domain/access"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/holiday"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/eventstore"
 )
@@ -19,8 +20,11 @@ type RegisterEmployee struct {
 	Origin   Origin
 	Email    string
 	Password string
-	FullName string
-	Role     employee.Role
+	// WithoutPassword registers, instead, someone who cannot log in until
+	// an admin sets their password.
+	WithoutPassword bool
+	FullName        string
+	Role            employee.Role
 	// ManagerID is empty for no manager; who may not register people
 	// outside their team registers into it.
 	ManagerID string
@@ -28,6 +32,9 @@ type RegisterEmployee struct {
 	HireDate  calendar.Date // today when zero
 	// Schedule applies to the company's default schedule.
 	Schedule *SchedulePatch
+	// HolidayCalendar is the code of an existing calendar; empty is the
+	// default one.
+	HolidayCalendar string
 }
 
 // RegisterEmployeeHandler registers employees: claims the email, appends
@@ -61,10 +68,14 @@ func (h RegisterEmployeeHandler) Handle(ctx context.Context, cmd RegisterEmploye
 	if err := checkManager(ctx, h.registrar.store, cmd.ManagerID); err != nil {
 		return employee.Employee{}, err
 	}
+	if err := checkHolidayCalendar(ctx, h.registrar.store, holiday.CalendarCode(cmd.HolidayCalendar), "holiday_calendar"); err != nil {
+		return employee.Employee{}, err
+	}
 	return h.registrar.register(ctx, cmd.Origin, actor.EmployeeID, employee.Register{
 		Email: cmd.Email, FullName: cmd.FullName, Role: cmd.Role, ManagerID: cmd.ManagerID,
 		Position: cmd.Position, HireDate: cmd.HireDate, Schedule: cmd.Schedule.Apply(h.defaults),
-	}, cmd.Password)
+		HolidayCalendar: cmd.HolidayCalendar,
+	}, cmd.Password, cmd.WithoutPassword)
 }
 
 // EmployeeID is the id of the employee with this email. It is derived from
@@ -86,36 +97,60 @@ func newRegistrar(store EventStore, credentials Credentials, cost int, policy le
 	return registrar{store: store, passwords: passwords{credentials: credentials, cost: cost}, policy: policy, now: now}
 }
 
-// register creates an employee who logs in with password, as actor's. It
-// fails with a validation error, ErrEmailTaken, or the store's error, in
-// which case the email is free again.
-func (r registrar) register(ctx context.Context, o Origin, actor string, reg employee.Register, password string) (employee.Employee, error) {
-	reg.EmployeeID = EmployeeID(reg.Email)
+// register creates an employee who logs in with password (or, without
+// one, cannot log in until an admin sets it), as actor's. It fails with a
+// validation error, ErrEmailTaken, or the store's error, in which case the
+// email is free again.
+func (r registrar) register(ctx context.Context, o Origin, actor string, reg employee.Register, password string, withoutPassword bool) (employee.Employee, error) {
 	now := r.now()
+	d, err := r.decide(reg, now)
+	if err != nil {
+		return employee.Employee{}, err
+	}
+	if !withoutPassword {
+		if d.hash, err = r.passwords.hash(password, "password"); err != nil {
+			return employee.Employee{}, err
+		}
+	}
+	if err := r.passwords.credentials.Claim(ctx, d.id, reg.Email, d.hash); err != nil {
+		return employee.Employee{}, err
+	}
+	return r.record(ctx, o, actor, d, now)
+}
+
+// registration is a registration decided, to be claimed and recorded.
+type registration struct {
+	id, email string
+	events    []any
+	hash      []byte // of the password; empty: no password matches it
+}
+
+// decide decides reg at now, its employee's id derived from the email.
+func (r registrar) decide(reg employee.Register, now time.Time) (registration, error) {
+	reg.EmployeeID = EmployeeID(reg.Email)
 	events, err := employee.Decide(employee.Employee{}, reg, now)
 	if err != nil {
-		return employee.Employee{}, err
+		return registration{}, err
 	}
-	hash, err := r.passwords.hash(password, "password")
-	if err != nil {
-		return employee.Employee{}, err
-	}
-	if err := r.passwords.credentials.Claim(ctx, reg.EmployeeID, reg.Email, hash); err != nil {
-		return employee.Employee{}, err
-	}
-	stream := employee.Stream(reg.EmployeeID)
-	data, err := o.withSeed("register").eventData(actor, stream, events)
+	return registration{id: reg.EmployeeID, email: reg.Email, events: events}, nil
+}
+
+// record appends a registration whose email is claimed, and grants the
+// leave; an append that fails frees the email again.
+func (r registrar) record(ctx context.Context, o Origin, actor string, d registration, now time.Time) (employee.Employee, error) {
+	stream := employee.Stream(d.id)
+	data, err := o.withSeed("register").eventData(actor, stream, d.events)
 	if err == nil {
 		_, err = r.store.Append(ctx, stream, eventstore.NoStream, data...)
 	}
 	if err != nil {
 		// Without the registration the claim guards nothing: free the email.
-		if relErr := r.passwords.credentials.Release(context.WithoutCancel(ctx), reg.EmployeeID); relErr != nil {
+		if relErr := r.passwords.credentials.Release(context.WithoutCancel(ctx), d.id); relErr != nil {
 			err = errors.Join(err, relErr)
 		}
 		return employee.Employee{}, storeError(err)
 	}
-	e := employee.Replay(events)
+	e := employee.Replay(d.events)
 	if err := r.grant(ctx, o, actor, e, now); err != nil {
 		return employee.Employee{}, err
 	}

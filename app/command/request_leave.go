@@ -42,7 +42,7 @@ func (h RequestLeaveHandler) Handle(ctx context.Context, cmd RequestLeave) (leav
 	if err != nil {
 		return leave.RequestState{}, err
 	}
-	holidays, err := LoadHolidays(ctx, h.store, cmd.Start.Year)
+	holidays, err := LoadHolidays(ctx, h.store, owner.HolidayCalendar, cmd.Start.Year)
 	if err != nil {
 		return leave.RequestState{}, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/acme/employee-tracking/domain/errkind"
 	"github.com/acme/employee-tracking/domain/holiday"
 	"github.com/acme/employee-tracking/domain/leave"
+	"github.com/acme/employee-tracking/domain/validation"
 	"github.com/acme/employee-tracking/eventstore"
 )
 
@@ -237,11 +238,11 @@ func LoadEmployee(ctx context.Context, store EventStore, id string) (employee.Em
 	return e, nil
 }
 
-// LoadHolidays returns the company holidays of the given years.
-func LoadHolidays(ctx context.Context, store EventStore, years ...int) (calendar.Holidays, error) {
+// LoadHolidays returns the holidays of the calendar code in the given years.
+func LoadHolidays(ctx context.Context, store EventStore, code string, years ...int) (calendar.Holidays, error) {
 	out := calendar.Holidays{}
 	for _, y := range years {
-		history, err := loadPayloads(ctx, store, holiday.Stream(y))
+		history, err := loadPayloads(ctx, store, holiday.Stream(code, y))
 		if err != nil {
 			return nil, err
 		}
@@ -250,6 +251,47 @@ func LoadHolidays(ctx context.Context, store EventStore, years ...int) (calendar
 		}
 	}
 	return out, nil
+}
+
+// LoadHolidayCalendars returns the company's holiday calendars.
+func LoadHolidayCalendars(ctx context.Context, store EventStore) (holiday.Calendars, error) {
+	history, err := loadPayloads(ctx, store, holiday.CalendarsStream())
+	if err != nil {
+		return holiday.Calendars{}, err
+	}
+	return holiday.ReplayCalendars(history), nil
+}
+
+// RequireHolidayCalendar returns holiday.ErrUnknownCalendar unless a holiday
+// calendar has code, and a validation error naming field for a code no
+// calendar could have. The default calendar needs no read.
+func RequireHolidayCalendar(ctx context.Context, store EventStore, code, field string) error {
+	if code == holiday.Default {
+		return nil
+	}
+	if msg := validation.CheckCode(code); msg != "" {
+		return errkind.InvalidField("invalid input", field, msg)
+	}
+	cals, err := LoadHolidayCalendars(ctx, store)
+	if err != nil {
+		return err
+	}
+	if !cals.Has(code) {
+		return holiday.ErrUnknownCalendar
+	}
+	return nil
+}
+
+// checkHolidayCalendar refuses a code in a request body that names no
+// holiday calendar: well-formed, but a business rule refuses it (422), the
+// field named.
+func checkHolidayCalendar(ctx context.Context, store EventStore, code, field string) error {
+	err := RequireHolidayCalendar(ctx, store, code, field)
+	if errors.Is(err, holiday.ErrUnknownCalendar) {
+		return &errkind.Error{Kind: errkind.Unprocessable, Message: "no holiday calendar has that code",
+			Fields: map[string]string{field: "must name a holiday calendar"}, Err: err}
+	}
+	return err
 }
 
 // LoadLeaveTypes returns the company's leave policy: the built-in types of

@@ -9,11 +9,13 @@ import (
 	"github.com/acme/employee-tracking/domain/holiday"
 )
 
-// WithdrawHoliday withdraws a declared holiday.
+// WithdrawHoliday withdraws a holiday declared in a calendar (the default
+// one when empty).
 type WithdrawHoliday struct {
-	Actor  employee.Employee
-	Origin Origin
-	Date   calendar.Date
+	Actor    employee.Employee
+	Origin   Origin
+	Calendar string
+	Date     calendar.Date
 }
 
 // WithdrawHolidayHandler withdraws holidays.
@@ -34,13 +36,17 @@ func (h WithdrawHolidayHandler) Handle(ctx context.Context, cmd WithdrawHoliday)
 	if access.Scope(cmd.Actor, access.HolidayWithdraw) == 0 {
 		return ErrForbidden
 	}
+	code := holiday.CalendarCode(cmd.Calendar)
+	if err := RequireHolidayCalendar(ctx, h.store, code, "calendar"); err != nil {
+		return err
+	}
 	at := h.now()
-	_, err := update(ctx, h.store, cmd.Origin, cmd.Actor.EmployeeID, holiday.Stream(cmd.Date.Year), func(history []any) ([]any, error) {
-		return holiday.Decide(holiday.Replay(history), holiday.Withdraw{Date: cmd.Date}, at)
+	_, err := update(ctx, h.store, cmd.Origin, cmd.Actor.EmployeeID, holiday.Stream(code, cmd.Date.Year), func(history []any) ([]any, error) {
+		return holiday.Decide(holiday.Replay(history), holiday.Withdraw{Calendar: code, Date: cmd.Date}, at)
 	})
 	if err != nil {
 		return err
 	}
-	h.holidays.forget(cmd.Date.Year)
+	h.holidays.forget(code, cmd.Date.Year)
 	return nil
 }

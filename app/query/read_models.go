@@ -52,7 +52,10 @@ type EmployeeView struct {
 	Position  string            `json:"position"`
 	HireDate  calendar.Date     `json:"hire_date"`
 	Schedule  employee.Schedule `json:"schedule"`
-	Active    bool              `json:"active"`
+	// HolidayCalendar is the code of the calendar whose holidays the
+	// employee keeps.
+	HolidayCalendar string `json:"holiday_calendar"`
+	Active          bool   `json:"active"`
 	// Erased: the personal fields (Email, FullName, Position) were erased.
 	Erased bool `json:"erased,omitempty"`
 }

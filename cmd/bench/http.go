@@ -272,7 +272,9 @@ type server struct {
 	base string
 }
 
-func startServer(ctx context.Context, dbURL string, bus serverBus, serverLog *os.File, log io.Writer) (*server, error) {
+// startServer builds and starts the server binary on dbURL, configured by
+// serverEnv and then env (KEY=value), which overrides it.
+func startServer(ctx context.Context, dbURL string, bus serverBus, serverLog *os.File, log io.Writer, env ...string) (*server, error) {
 	dir, err := os.MkdirTemp("", "et-bench-")
 	if err != nil {
 		return nil, err
@@ -293,7 +295,7 @@ func startServer(ctx context.Context, dbURL string, bus serverBus, serverLog *os
 	addr := ln.Addr().String()
 	ln.Close()
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), serverEnv(dbURL, bus, addr)...)
+	cmd.Env = append(append(os.Environ(), serverEnv(dbURL, bus, addr)...), env...)
 	cmd.Stdout, cmd.Stderr = serverLog, serverLog
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)

@@ -6,6 +6,7 @@
 //	go run ./cmd/bench append -sealer   # the same with the audit sealer running
 //	go run ./cmd/bench seal     # the sealer on a backlog
 //	go run ./cmd/bench leave    # a balance and a ledger of ten years of leave
+//	go run ./cmd/bench import   # (h): files of 10,000 employees through the API
 //	go run ./cmd/bench all
 //
 // It uses BENCH_DATABASE_URL, which must name a scratch database (events can
@@ -57,7 +58,7 @@ type config struct {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: bench append|feed|http|core (the three) [-duration 10s] [-events 1000000] [-keep], bench lag|push|relay|rebuild|catchup|seal|leave [-h for flags], or bench all")
+		return errors.New("usage: bench append|feed|http|core (the three) [-duration 10s] [-events 1000000] [-keep], bench lag|push|relay|rebuild|catchup|seal|leave|import [-h for flags], or bench all")
 	}
 	sub := args[0]
 	if _, ok := pipelineBenches[sub]; ok {
@@ -69,8 +70,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if sub == "leave" {
 		return runLeaveBench(ctx, args[1:], getenv, stdout)
 	}
+	if sub == "import" {
+		return runImportBench(ctx, args[1:], getenv, stdout)
+	}
 	if sub != "append" && sub != "feed" && sub != "http" && sub != "core" {
-		return fmt.Errorf("unknown benchmark %q, want append, feed, http, core, lag, push, relay, rebuild, catchup, seal, leave or all", sub)
+		return fmt.Errorf("unknown benchmark %q, want append, feed, http, core, lag, push, relay, rebuild, catchup, seal, leave, import or all", sub)
 	}
 	fs := flag.NewFlagSet("bench "+sub, flag.ContinueOnError)
 	var cfg config
@@ -191,7 +195,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // allOrder is the order in which "all" runs the benchmarks ("core" is
 // append, feed and http): the latency ones first, on a quiet machine, since
 // the others leave millions of rows for autovacuum behind them.
-var allOrder = []string{"lag", "push", "leave", "core", "relay", "catchup", "rebuild", "seal"}
+var allOrder = []string{"lag", "push", "leave", "core", "relay", "catchup", "rebuild", "seal", "import"}
 
 // runAll runs every benchmark with its defaults, one after another, each on a
 // database of its own: what docs/benchmarks.md reports.
@@ -207,8 +211,8 @@ func runAll(ctx context.Context, args []string, getenv func(string) string, stdo
 		section(name)
 		var err error
 		switch name {
-		case "core":
-			err = run(ctx, []string{"core"}, getenv, stdout)
+		case "core", "import":
+			err = run(ctx, []string{name}, getenv, stdout)
 		case "leave":
 			err = runLeaveBench(ctx, nil, getenv, stdout)
 		default:

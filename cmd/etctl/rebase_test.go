@@ -35,7 +35,7 @@ func TestRebaseXIDs(t *testing.T) {
 	declare := func(day int) {
 		t.Helper()
 		d := calendar.Date{Year: 2026, Month: 1, Day: day}
-		_, err := store.Update(ctx, holiday.Stream(2026), func([]eventstore.Event) ([]eventstore.EventData, error) {
+		_, err := store.Update(ctx, holiday.Stream(holiday.Default, 2026), func([]eventstore.Event) ([]eventstore.EventData, error) {
 			return []eventstore.EventData{{ID: uuid.New(), Payload: holiday.Declared{Date: d, Name: "day"}}}, nil
 		})
 		if err != nil {

@@ -63,8 +63,8 @@ func TestListCursors(t *testing.T) {
 	}
 	slices.Sort(lists)
 	want := []string{"/api/attendance/", "/api/attendance/corrections/", "/api/audit/seals/", "/api/delegations/", "/api/employees/", "/api/employees/{id}/history/",
-		"/api/events/", "/api/holidays/", "/api/leave-balances/{employee_id}/all/", "/api/leave-balances/{employee_id}/ledger/", "/api/leave-blocks/",
-		"/api/leave-calendar/", "/api/leave-management/", "/api/leave-types/", "/api/notifications/"}
+		"/api/events/", "/api/holiday-calendars/", "/api/holidays/", "/api/leave-balances/{employee_id}/all/", "/api/leave-balances/{employee_id}/ledger/",
+		"/api/leave-blocks/", "/api/leave-calendar/", "/api/leave-management/", "/api/leave-types/", "/api/notifications/"}
 	if !slices.Equal(lists, want) {
 		t.Errorf("lists in the OpenAPI document = %v, want %v", lists, want)
 	}

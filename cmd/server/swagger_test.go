@@ -133,6 +133,20 @@ func TestProblemExamples(t *testing.T) {
 		{"/api/holidays/", "post", "409", "/api/holidays/", admin.token, map[string]string{"date": "2024-05-01", "name": "Again"}},
 		{"/api/holidays/{date}/", "delete", "403", "/api/holidays/2024-05-01/", emp.token, nil},
 		{"/api/holidays/{date}/", "delete", "404", "/api/holidays/2024-05-02/", admin.token, nil},
+		{"/api/holidays/{date}/", "delete", "400", "/api/holidays/2024-05-01/?calendar=Paris", admin.token, nil},
+		{"/api/holidays/", "get", "404", "/api/holidays/?calendar=paris", emp.token, nil},
+		{"/api/holidays/", "post", "422", "/api/holidays/", admin.token, map[string]string{"calendar": "paris", "date": "2024-05-02", "name": "Fête"}},
+		{"/api/holiday-calendars/", "get", "400", "/api/holiday-calendars/?after=1", emp.token, nil},
+		{"/api/holiday-calendars/", "post", "400", "/api/holiday-calendars/", admin.token, map[string]string{"code": "Berlin", "name": "Berlin"}},
+		{"/api/holiday-calendars/", "post", "403", "/api/holiday-calendars/", emp.token, map[string]string{"code": "berlin", "name": "Berlin"}},
+		{"/api/holiday-calendars/", "post", "409", "/api/holiday-calendars/", admin.token, map[string]string{"code": "default", "name": "Default"}},
+		{"/api/employees/", "post", "422", "/api/employees/", admin.token,
+			map[string]string{"email": "new@example.com", "password": password, "full_name": "New", "holiday_calendar": "paris"}},
+		{"/api/employees/{id}/", "patch", "422", "/api/employees/" + emp.ID + "/", admin.token, map[string]any{"holiday_calendar": "paris"}},
+		{"/api/employees/import", "post", "400", "/api/employees/import", admin.token, csvBody("email,name\n")},
+		{"/api/employees/import", "post", "403", "/api/employees/import", mgr.token, csvBody(importHeader)},
+		{"/api/employees/import", "post", "413", "/api/employees/import", admin.token, csvBody(importHeader + strings.Repeat("x@example.com,X,,,,,,,,,\n", 10_001))},
+		{"/api/employees/import", "post", "415", "/api/employees/import", admin.token, map[string]string{"email": "x@example.com"}},
 		{"/api/leave-types/", "get", "400", "/api/leave-types/?after=1", emp.token, nil},
 		{"/api/leave-types/", "post", "400", "/api/leave-types/", admin.token, map[string]any{"name": "Study", "accrual": "none"}},
 		{"/api/leave-types/", "post", "403", "/api/leave-types/", emp.token, map[string]any{"code": "study", "name": "Study", "accrual": "none"}},
@@ -226,7 +240,11 @@ func TestProblemExamples(t *testing.T) {
 			t.Errorf("%s: the document shows no example status (%q)", op, ref)
 			continue
 		}
-		r := a.call(strings.ToUpper(f.method), f.url, f.token, f.body)
+		var headers []string
+		if b, ok := f.body.(csvBody); ok {
+			f.body, headers = string(b), []string{"Content-Type", "text/csv"}
+		}
+		r := a.call(strings.ToUpper(f.method), f.url, f.token, f.body, headers...)
 		var got shown
 		if err := json.Unmarshal(r.body, &got); err != nil {
 			t.Errorf("%s: %s %s = %s, not a problem document", op, f.method, f.url, r)
@@ -257,3 +275,6 @@ func TestProblemExamples(t *testing.T) {
 		}
 	}
 }
+
+// csvBody is a failure's body sent as text/csv.
+type csvBody string

@@ -1060,7 +1060,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Admins register anyone; a manager registers employees who report to them. The new employee is granted the year's annual leave.",
+                "description": "Admins register anyone; a manager registers employees who report to them. The new employee is granted the year's annual leave. A holiday_calendar no one made is 422.",
                 "consumes": [
                     "application/json"
                 ],
@@ -1118,6 +1118,81 @@ const docTemplate = `{
                         "schema": {
                             "$ref": "#/definitions/http.EmailTakenProblem"
                         }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/http.EmployeeHolidayCalendarProblem"
+                        }
+                    }
+                }
+            }
+        },
+        "/api/employees/import": {
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "The body is a CSV file (Content-Type text/csv, UTF-8) whose first line is the header email,full_name,role,manager_email,position,hire_date,timezone,work_start,work_end,workdays,password, then up to 10,000 lines of employees (more: 413). Empty cells take the defaults: role employee, no manager, today's hire date, the company's schedule; workdays are ISO weekdays like 1-5 or \"1,2,3\" (quoted). manager_email names an employee of the company or of an earlier line. Each line is registered or reported in errors; a line whose email is registered already counts as existing and changes nothing, so the same file imported twice registers nobody twice. A line without a password registers someone who cannot log in until an admin sets their password (POST /api/employees/{id}/password). With passwords bcrypt sets the pace (see docs/benchmarks.md), and a request may run up to 15 minutes.",
+                "consumes": [
+                    "text/csv"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "employees"
+                ],
+                "summary": "Import employees from CSV",
+                "parameters": [
+                    {
+                        "description": "the CSV file",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "type": "string"
+                        }
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/http.ImportResultJSON"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.ImportHeaderProblem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    },
+                    "413": {
+                        "description": "Request Entity Too Large",
+                        "schema": {
+                            "$ref": "#/definitions/http.ImportTooLargeProblem"
+                        }
+                    },
+                    "415": {
+                        "description": "Unsupported Media Type",
+                        "schema": {
+                            "$ref": "#/definitions/http.ImportMediaTypeProblem"
+                        }
                     }
                 }
             }
@@ -1172,7 +1247,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Admins change the schedule, manager, role, position, or deactivate (active=false: every session of the employee ends) and reactivate. Nobody changes their own role or deactivates themselves.",
+                "description": "Admins change the schedule, manager, role, position, holiday calendar (one no one made is 422), or deactivate (active=false: every session of the employee ends) and reactivate. Nobody changes their own role or deactivates themselves.",
                 "consumes": [
                     "application/json"
                 ],
@@ -1236,6 +1311,12 @@ const docTemplate = `{
                         "description": "Conflict",
                         "schema": {
                             "$ref": "#/definitions/http.InactiveEmployeeProblem"
+                        }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/http.EmployeeHolidayCalendarProblem"
                         }
                     }
                 }
@@ -1619,6 +1700,110 @@ const docTemplate = `{
                 }
             }
         },
+        "/api/holiday-calendars/": {
+            "get": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "Every holiday calendar: the default one, which always exists, first, then the others in the order they were made.",
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "holidays"
+                ],
+                "summary": "List holiday calendars",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "schema": {
+                            "$ref": "#/definitions/http.HolidayCalendarPage"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnpagedListQueryProblem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    }
+                }
+            },
+            "post": {
+                "security": [
+                    {
+                        "BearerAuth": []
+                    }
+                ],
+                "description": "A place's calendar, empty until holidays are declared in it (POST /api/holidays/ with calendar); employees keep one with holiday_calendar. The code matches ^[a-z][a-z0-9_]{1,31}$.",
+                "consumes": [
+                    "application/json"
+                ],
+                "produces": [
+                    "application/json"
+                ],
+                "tags": [
+                    "holidays"
+                ],
+                "summary": "Create a holiday calendar",
+                "parameters": [
+                    {
+                        "type": "string",
+                        "description": "makes a retry safe",
+                        "name": "Idempotency-Key",
+                        "in": "header"
+                    },
+                    {
+                        "description": "the calendar",
+                        "name": "body",
+                        "in": "body",
+                        "required": true,
+                        "schema": {
+                            "$ref": "#/definitions/http.holidayCalendarRequest"
+                        }
+                    }
+                ],
+                "responses": {
+                    "201": {
+                        "description": "Created",
+                        "schema": {
+                            "$ref": "#/definitions/http.HolidayCalendarJSON"
+                        }
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.HolidayCalendarInputProblem"
+                        }
+                    },
+                    "401": {
+                        "description": "Unauthorized",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnauthorizedProblem"
+                        }
+                    },
+                    "403": {
+                        "description": "Forbidden",
+                        "schema": {
+                            "$ref": "#/definitions/http.ForbiddenProblem"
+                        }
+                    },
+                    "409": {
+                        "description": "Conflict",
+                        "schema": {
+                            "$ref": "#/definitions/http.HolidayCalendarExistsProblem"
+                        }
+                    }
+                }
+            }
+        },
         "/api/holidays/": {
             "get": {
                 "security": [
@@ -1626,6 +1811,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
+                "description": "The holidays of one calendar: the default one unless calendar names another. A calendar no one made is 404.",
                 "produces": [
                     "application/json"
                 ],
@@ -1638,6 +1824,13 @@ const docTemplate = `{
                         "type": "integer",
                         "description": "year (the caller's current year by default)",
                         "name": "year",
+                        "in": "query"
+                    },
+                    {
+                        "type": "string",
+                        "default": "default",
+                        "description": "holiday calendar code",
+                        "name": "calendar",
                         "in": "query"
                     }
                 ],
@@ -1659,6 +1852,12 @@ const docTemplate = `{
                         "schema": {
                             "$ref": "#/definitions/http.UnauthorizedProblem"
                         }
+                    },
+                    "404": {
+                        "description": "Not Found",
+                        "schema": {
+                            "$ref": "#/definitions/http.NotFoundProblem"
+                        }
                     }
                 }
             },
@@ -1668,7 +1867,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Leave requests still pending are approved without the day; leave already approved over it stays as approved, and the monthly report counts the day once, as leave.",
+                "description": "In the calendar given, the default one unless told (a calendar no one made is 422, naming calendar). Leave requests still pending are approved without the day; leave already approved over it stays as approved, and the monthly report counts the day once, as leave.",
                 "consumes": [
                     "application/json"
                 ],
@@ -1720,6 +1919,12 @@ const docTemplate = `{
                         "schema": {
                             "$ref": "#/definitions/http.HolidayDeclaredProblem"
                         }
+                    },
+                    "422": {
+                        "description": "Unprocessable Entity",
+                        "schema": {
+                            "$ref": "#/definitions/http.UnknownHolidayCalendarProblem"
+                        }
                     }
                 }
             }
@@ -1731,6 +1936,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
+                "description": "From the calendar given, the default one unless told. A calendar no one made is 404, like a date without a holiday.",
                 "tags": [
                     "holidays"
                 ],
@@ -1742,11 +1948,24 @@ const docTemplate = `{
                         "name": "date",
                         "in": "path",
                         "required": true
+                    },
+                    {
+                        "type": "string",
+                        "default": "default",
+                        "description": "holiday calendar code",
+                        "name": "calendar",
+                        "in": "query"
                     }
                 ],
                 "responses": {
                     "204": {
                         "description": "No Content"
+                    },
+                    "400": {
+                        "description": "Bad Request",
+                        "schema": {
+                            "$ref": "#/definitions/http.HolidayCalendarQueryProblem"
+                        }
                     },
                     "401": {
                         "description": "Unauthorized",
@@ -3879,6 +4098,36 @@ const docTemplate = `{
                 }
             }
         },
+        "http.EmployeeHolidayCalendarProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "no holiday calendar has that code"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "holiday_calendar": "must name a holiday calendar"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 422
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Unprocessable Entity"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
         "http.EmployeeJSON": {
             "type": "object",
             "properties": {
@@ -3897,6 +4146,11 @@ const docTemplate = `{
                 "hire_date": {
                     "type": "string",
                     "example": "2024-01-15"
+                },
+                "holiday_calendar": {
+                    "description": "HolidayCalendar is the code of the calendar whose holidays the\nemployee keeps.",
+                    "type": "string",
+                    "example": "default"
                 },
                 "id": {
                     "type": "string"
@@ -4122,6 +4376,114 @@ const docTemplate = `{
                 }
             }
         },
+        "http.HolidayCalendarExistsProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "a holiday calendar with that code exists"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 409
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Conflict"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.HolidayCalendarInputProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid input"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "code": "must be 2 to 32 of a-z 0-9 _ starting with a letter"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.HolidayCalendarJSON": {
+            "type": "object",
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "example": "berlin"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "Berlin office"
+                }
+            }
+        },
+        "http.HolidayCalendarPage": {
+            "type": "object",
+            "properties": {
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.HolidayCalendarJSON"
+                    }
+                },
+                "next_after": {
+                    "type": "string"
+                }
+            }
+        },
+        "http.HolidayCalendarQueryProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "invalid query parameters"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "calendar": "must be 2 to 32 of a-z 0-9 _ starting with a letter"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
         "http.HolidayDeclaredProblem": {
             "type": "object",
             "properties": {
@@ -4176,6 +4538,10 @@ const docTemplate = `{
         "http.HolidayJSON": {
             "type": "object",
             "properties": {
+                "calendar": {
+                    "type": "string",
+                    "example": "default"
+                },
                 "date": {
                     "type": "string",
                     "example": "2024-10-29"
@@ -4197,6 +4563,101 @@ const docTemplate = `{
                 },
                 "next_after": {
                     "type": "string"
+                }
+            }
+        },
+        "http.ImportErrorJSON": {
+            "type": "object",
+            "properties": {
+                "error": {
+                    "type": "string",
+                    "example": "email: must be a valid email address"
+                },
+                "line": {
+                    "type": "integer",
+                    "example": 7
+                }
+            }
+        },
+        "http.ImportHeaderProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "the first line must be the header email,full_name,role,manager_email,position,hire_date,timezone,work_start,work_end,workdays,password"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 400
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Bad Request"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.ImportMediaTypeProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "Unsupported Media Type"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 415
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Unsupported Media Type"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
+        "http.ImportResultJSON": {
+            "type": "object",
+            "properties": {
+                "created": {
+                    "type": "integer",
+                    "example": 98
+                },
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.ImportErrorJSON"
+                    }
+                },
+                "existing": {
+                    "type": "integer",
+                    "example": 1
+                }
+            }
+        },
+        "http.ImportTooLargeProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "Request Entity Too Large"
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 413
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Request Entity Too Large"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
                 }
             }
         },
@@ -5316,6 +5777,36 @@ const docTemplate = `{
                 }
             }
         },
+        "http.UnknownHolidayCalendarProblem": {
+            "type": "object",
+            "properties": {
+                "detail": {
+                    "type": "string",
+                    "example": "no holiday calendar has that code"
+                },
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "string"
+                    },
+                    "example": {
+                        "calendar": "must name a holiday calendar"
+                    }
+                },
+                "status": {
+                    "type": "integer",
+                    "example": 422
+                },
+                "title": {
+                    "type": "string",
+                    "example": "Unprocessable Entity"
+                },
+                "type": {
+                    "type": "string",
+                    "example": "about:blank"
+                }
+            }
+        },
         "http.UnpagedListQueryProblem": {
             "type": "object",
             "properties": {
@@ -5649,9 +6140,26 @@ const docTemplate = `{
                 }
             }
         },
+        "http.holidayCalendarRequest": {
+            "type": "object",
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "example": "berlin"
+                },
+                "name": {
+                    "type": "string",
+                    "example": "Berlin office"
+                }
+            }
+        },
         "http.holidayRequest": {
             "type": "object",
             "properties": {
+                "calendar": {
+                    "type": "string",
+                    "example": "default"
+                },
                 "date": {
                     "type": "string",
                     "example": "2024-10-29"
@@ -5805,6 +6313,11 @@ const docTemplate = `{
                 "active": {
                     "type": "boolean"
                 },
+                "holiday_calendar": {
+                    "description": "HolidayCalendar is the code of a holiday calendar.",
+                    "type": "string",
+                    "example": "berlin"
+                },
                 "manager_id": {
                     "type": "string"
                 },
@@ -5850,6 +6363,11 @@ const docTemplate = `{
                 "hire_date": {
                     "type": "string",
                     "example": "2024-01-15"
+                },
+                "holiday_calendar": {
+                    "description": "HolidayCalendar is the code of a holiday calendar; default when left\nout.",
+                    "type": "string",
+                    "example": "default"
                 },
                 "manager_id": {
                     "type": "string"

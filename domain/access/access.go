@@ -28,6 +28,8 @@ const (
 	EmployeeErase Action = "employee.erase"
 	// EmployeeExport is the access export: everything held about someone.
 	EmployeeExport Action = "employee.export"
+	// EmployeeImport is registering everyone of a file, in any role.
+	EmployeeImport Action = "employee.import"
 
 	AttendanceRecord Action = "attendance.record" // a check-in or check-out, always the actor's own
 	// AttendanceCorrect is filing a correction of someone's day;
@@ -68,6 +70,10 @@ const (
 	HolidayRead     Action = "holiday.read"
 	HolidayDeclare  Action = "holiday.declare"
 	HolidayWithdraw Action = "holiday.withdraw"
+	// HolidayCalendarRead is seeing the holiday calendars of the company's
+	// places; HolidayCalendarDefine is making one.
+	HolidayCalendarRead   Action = "holiday_calendar.read"
+	HolidayCalendarDefine Action = "holiday_calendar.define"
 
 	NotificationRead     Action = "notification.read" // the actor's own, listed or pushed
 	NotificationMarkRead Action = "notification.mark_read"
@@ -140,6 +146,7 @@ var policy = map[Action]Grants{
 	// Nobody changes their own role or deactivates themselves.
 	EmployeeAssignRole: {employee.RoleAdmin: Report | Other},
 	EmployeeChange:     admins,
+	EmployeeImport:     admins,
 	EmployeeDeactivate: {employee.RoleAdmin: Report | Other},
 	// Erasing ends the login, so nobody erases themselves.
 	EmployeeErase: {employee.RoleAdmin: Report | Other},
@@ -173,6 +180,9 @@ var policy = map[Action]Grants{
 	HolidayRead:     everyone,
 	HolidayDeclare:  admins,
 	HolidayWithdraw: admins,
+
+	HolidayCalendarRead:   everyone,
+	HolidayCalendarDefine: admins,
 
 	NotificationRead:     {employee.RoleEmployee: Self, employee.RoleManager: Self, employee.RoleAdmin: Self, employee.RoleAuditor: Self},
 	NotificationMarkRead: ownRecords,

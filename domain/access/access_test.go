@@ -89,6 +89,9 @@ func TestAllowed(t *testing.T) {
 		{mgr, access.EmployeeRead, access.Other, false},
 		{mgr, access.EmployeeChange, access.Report, false},
 		{mgr, access.HolidayDeclare, access.Other, false},
+		{mgr, access.HolidayCalendarDefine, access.Other, false},
+		{mgr, access.HolidayCalendarRead, access.Other, true},
+		{mgr, access.EmployeeImport, access.Report, false},
 		{mgr, access.AuditRead, access.Other, false},
 		{admin, access.LeaveDecide, access.Self, true},
 		{admin, access.EmployeeChange, access.Self, true},
@@ -96,6 +99,8 @@ func TestAllowed(t *testing.T) {
 		{admin, access.EmployeeDeactivate, access.Self, false},
 		{admin, access.EmployeeDeactivate, access.Other, true},
 		{admin, access.HolidayWithdraw, access.Other, true},
+		{admin, access.HolidayCalendarDefine, access.Other, true},
+		{admin, access.EmployeeImport, access.Other, true},
 		{auditor, access.EmployeeRead, access.Other, true},
 		{auditor, access.AuditRead, access.Other, true},
 		{auditor, access.AttendanceRecord, access.Self, false},
@@ -157,9 +162,10 @@ func TestAuditorOnlyReads(t *testing.T) {
 		access.HolidayRead: access.Anyone, access.LeaveTypeRead: access.Anyone, access.AuditRead: access.Anyone,
 		access.LeaveBlockRead: access.Anyone, access.LeaveCalendar: access.Anyone,
 		access.ApprovalPolicyRead: access.Anyone, access.DelegationList: access.Anyone,
-		access.NotificationRead: access.Self, // notifications are addressed to one user
-		access.PasswordChange:   access.Self, // their own credential, not a record
-		access.EmployeeExport:   access.Self, // what is held about them
+		access.HolidayCalendarRead: access.Anyone,
+		access.NotificationRead:    access.Self, // notifications are addressed to one user
+		access.PasswordChange:      access.Self, // their own credential, not a record
+		access.EmployeeExport:      access.Self, // what is held about them
 	}
 	auditor := employee.Employee{Role: employee.RoleAuditor}
 	for _, action := range access.Actions() {

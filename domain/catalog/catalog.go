@@ -24,7 +24,7 @@ type Event interface {
 func Events() []any {
 	var all []any
 	for _, list := range [][]any{employee.Events(), holiday.Events(), attendance.Events(), leave.Events(), leave.TypeEvents(), leave.BlockEvents(),
-		notification.Events(), leave.ApprovalEvents(), approval.Events()} {
+		notification.Events(), leave.ApprovalEvents(), approval.Events(), holiday.CalendarEvents()} {
 		all = append(all, list...)
 	}
 	return all

@@ -18,6 +18,7 @@ var wireNames = []string{
 	"employee.registered", "employee.schedule_changed", "employee.manager_changed", "employee.role_changed",
 	"employee.position_changed", "employee.deactivated", "employee.reactivated", "employee.password_changed",
 	"employee.erased",
+	"employee.holiday_calendar_changed",
 	"holiday.declared", "holiday.withdrawn",
 	"attendance.checked_in", "attendance.checked_out", "attendance.auto_checked_out",
 	"attendance.correction_requested", "attendance.correction_approved", "attendance.correction_rejected",
@@ -28,6 +29,7 @@ var wireNames = []string{
 	"notification.raised", "notification.read",
 	"leave.approvals_planned", "leave.approval_step_opened", "leave.approval_step_approved", "leave.approval_reminded",
 	"leave.approval_escalated", "approval.policy_set", "delegation.granted", "delegation.revoked",
+	"holiday_calendar.defined",
 }
 
 func TestEventNames(t *testing.T) {

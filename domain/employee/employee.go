@@ -12,6 +12,7 @@ import (
 
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/errkind"
+	"github.com/acme/employee-tracking/domain/holiday"
 	"github.com/acme/employee-tracking/domain/streamid"
 	"github.com/acme/employee-tracking/domain/validation"
 )
@@ -74,6 +75,9 @@ type Registered struct {
 	Position   string        `json:"position" personal:"yes"`
 	HireDate   calendar.Date `json:"hire_date"`
 	Schedule   Schedule      `json:"schedule" personal:"no"`
+	// HolidayCalendar is empty in registrations recorded before calendars
+	// per place: the default calendar.
+	HolidayCalendar string `json:"holiday_calendar,omitempty" personal:"no"`
 }
 
 type ScheduleChanged struct {
@@ -107,6 +111,13 @@ type Reactivated struct {
 	EmployeeID string `json:"employee_id" personal:"no"`
 }
 
+// HolidayCalendarChanged moves the employee to the holidays of another
+// place.
+type HolidayCalendarChanged struct {
+	EmployeeID      string `json:"employee_id" personal:"no"`
+	HolidayCalendar string `json:"holiday_calendar" personal:"no"`
+}
+
 // PasswordChanged records that the employee's password was replaced, by
 // themselves or, with Reset, by an admin. The password and its hash are kept
 // outside the events.
@@ -124,19 +135,20 @@ type Erased struct {
 	ErasedBy   string `json:"erased_by" personal:"no"`
 }
 
-func (Registered) EventName() string      { return "employee.registered" }
-func (ScheduleChanged) EventName() string { return "employee.schedule_changed" }
-func (ManagerChanged) EventName() string  { return "employee.manager_changed" }
-func (RoleChanged) EventName() string     { return "employee.role_changed" }
-func (PositionChanged) EventName() string { return "employee.position_changed" }
-func (Deactivated) EventName() string     { return "employee.deactivated" }
-func (Reactivated) EventName() string     { return "employee.reactivated" }
-func (PasswordChanged) EventName() string { return "employee.password_changed" }
-func (Erased) EventName() string          { return "employee.erased" }
+func (Registered) EventName() string             { return "employee.registered" }
+func (ScheduleChanged) EventName() string        { return "employee.schedule_changed" }
+func (ManagerChanged) EventName() string         { return "employee.manager_changed" }
+func (RoleChanged) EventName() string            { return "employee.role_changed" }
+func (PositionChanged) EventName() string        { return "employee.position_changed" }
+func (Deactivated) EventName() string            { return "employee.deactivated" }
+func (Reactivated) EventName() string            { return "employee.reactivated" }
+func (PasswordChanged) EventName() string        { return "employee.password_changed" }
+func (Erased) EventName() string                 { return "employee.erased" }
+func (HolidayCalendarChanged) EventName() string { return "employee.holiday_calendar_changed" }
 
 // Events lists a zero value of each event type, for the codec registry.
 func Events() []any {
-	return []any{Registered{}, ScheduleChanged{}, ManagerChanged{}, RoleChanged{}, PositionChanged{}, Deactivated{}, Reactivated{}, PasswordChanged{}, Erased{}}
+	return []any{Registered{}, ScheduleChanged{}, ManagerChanged{}, RoleChanged{}, PositionChanged{}, Deactivated{}, Reactivated{}, PasswordChanged{}, Erased{}, HolidayCalendarChanged{}}
 }
 
 // Employee is the state of one employee stream.
@@ -149,8 +161,11 @@ type Employee struct {
 	Position   string
 	HireDate   calendar.Date
 	Schedule   Schedule
-	Exists     bool
-	Active     bool
+	// HolidayCalendar is the code of the calendar whose holidays the
+	// employee keeps.
+	HolidayCalendar string
+	Exists          bool
+	Active          bool
 	// Erased: the personal data is gone (FullName, Email and Position are
 	// empty), and so is the login.
 	Erased bool
@@ -163,7 +178,7 @@ func (e *Employee) Apply(event any) {
 		*e = Employee{
 			EmployeeID: ev.EmployeeID, Email: ev.Email, FullName: ev.FullName, Role: ev.Role,
 			ManagerID: ev.ManagerID, Position: ev.Position, HireDate: ev.HireDate, Schedule: ev.Schedule,
-			Exists: true, Active: true,
+			HolidayCalendar: holiday.CalendarCode(ev.HolidayCalendar), Exists: true, Active: true,
 		}
 	case ScheduleChanged:
 		e.Schedule = ev.Schedule
@@ -173,6 +188,8 @@ func (e *Employee) Apply(event any) {
 		e.Role = ev.Role
 	case PositionChanged:
 		e.Position = ev.Position
+	case HolidayCalendarChanged:
+		e.HolidayCalendar = ev.HolidayCalendar
 	case Deactivated:
 		e.Active = false
 	case Reactivated:
@@ -199,25 +216,28 @@ func Replay(history []any) Employee {
 type Command interface{ command() }
 
 // Register creates the employee. A zero HireDate means the day of the
-// decision in the schedule's time zone.
+// decision in the schedule's time zone; an empty HolidayCalendar the
+// default calendar. The calendar must exist: the application checks it.
 type Register struct {
-	EmployeeID string
-	Email      string
-	FullName   string
-	Role       Role
-	ManagerID  string
-	Position   string
-	HireDate   calendar.Date
-	Schedule   Schedule
+	EmployeeID      string
+	Email           string
+	FullName        string
+	Role            Role
+	ManagerID       string
+	Position        string
+	HireDate        calendar.Date
+	Schedule        Schedule
+	HolidayCalendar string
 }
 
 // Change sets each non-nil field; fields that already hold the value are
 // left alone so a repeated change appends nothing.
 type Change struct {
-	Schedule  *Schedule
-	ManagerID *string
-	Role      *Role
-	Position  *string
+	Schedule        *Schedule
+	ManagerID       *string
+	Role            *Role
+	Position        *string
+	HolidayCalendar *string // of a calendar that exists
 }
 
 type Deactivate struct{ Reason string }
@@ -357,11 +377,20 @@ func register(e Employee, c Register, now time.Time) ([]any, error) {
 		fields["hire_date"] = "must be a valid date"
 	}
 	addSchedule(fields, c.Schedule)
+	if c.HolidayCalendar != "" {
+		checkCalendar(fields, c.HolidayCalendar)
+	}
 	if err := validation.Check(fields); err != nil {
 		return nil, err
 	}
 	if c.ManagerID == c.EmployeeID {
 		return nil, ErrSelfManaged
+	}
+	// The default calendar is recorded as none, as before calendars per
+	// place, so that a default registration reads as it always did.
+	cal := c.HolidayCalendar
+	if cal == holiday.Default {
+		cal = ""
 	}
 	hired := c.HireDate
 	if hired.IsZero() {
@@ -371,6 +400,7 @@ func register(e Employee, c Register, now time.Time) ([]any, error) {
 	return []any{Registered{
 		EmployeeID: c.EmployeeID, Email: c.Email, FullName: strings.TrimSpace(c.FullName), Role: c.Role,
 		ManagerID: c.ManagerID, Position: strings.TrimSpace(c.Position), HireDate: hired, Schedule: c.Schedule.normalized(),
+		HolidayCalendar: cal,
 	}}, nil
 }
 
@@ -392,6 +422,9 @@ func change(e Employee, c Change) ([]any, error) {
 		if msg := checkText(*c.Position, false); msg != "" {
 			fields["position"] = msg
 		}
+	}
+	if c.HolidayCalendar != nil {
+		checkCalendar(fields, *c.HolidayCalendar)
 	}
 	if err := validation.Check(fields); err != nil {
 		return nil, err
@@ -415,6 +448,9 @@ func change(e Employee, c Change) ([]any, error) {
 			events = append(events, PositionChanged{EmployeeID: e.EmployeeID, Position: p})
 		}
 	}
+	if c.HolidayCalendar != nil && *c.HolidayCalendar != e.HolidayCalendar {
+		events = append(events, HolidayCalendarChanged{EmployeeID: e.EmployeeID, HolidayCalendar: *c.HolidayCalendar})
+	}
 	return events, nil
 }
 
@@ -423,6 +459,12 @@ func change(e Employee, c Change) ([]any, error) {
 func addSchedule(fields map[string]string, s Schedule) {
 	for k, v := range s.Validate() {
 		fields["schedule."+k] = v
+	}
+}
+
+func checkCalendar(fields map[string]string, code string) {
+	if msg := validation.CheckCode(code); msg != "" {
+		fields["holiday_calendar"] = msg
 	}
 }
 

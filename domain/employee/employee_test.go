@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/holiday"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -49,8 +50,62 @@ func TestRegister(t *testing.T) {
 		t.Fatalf("events (-want +got):\n%s", diff)
 	}
 	got := Replay(events)
-	if !got.Exists || !got.Active || got.Email != "ayse@example.com" || got.ManagerID != "m1" {
+	if !got.Exists || !got.Active || got.Email != "ayse@example.com" || got.ManagerID != "m1" || got.HolidayCalendar != holiday.Default {
 		t.Errorf("state after registration = %+v", got)
+	}
+}
+
+func TestHolidayCalendar(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name      string
+		calendar  string
+		recorded  string
+		wantField bool
+	}{
+		{name: "none is the default", calendar: "", recorded: ""},
+		{name: "the default is recorded as none", calendar: holiday.Default, recorded: ""},
+		{name: "a place's", calendar: "berlin", recorded: "berlin"},
+		{name: "a code no calendar could have", calendar: "Berlin-Mitte", wantField: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cmd := validRegister()
+			cmd.HolidayCalendar = tt.calendar
+			events, err := Decide(Employee{}, cmd, now)
+			var ve *ValidationError
+			if tt.wantField {
+				if !errors.As(err, &ve) || ve.Fields["holiday_calendar"] == "" {
+					t.Fatalf("got error %v, want a validation error on holiday_calendar", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := events[0].(Registered).HolidayCalendar; got != tt.recorded {
+				t.Errorf("recorded calendar %q, want %q", got, tt.recorded)
+			}
+			if got, want := Replay(events).HolidayCalendar, holiday.CalendarCode(tt.recorded); got != want {
+				t.Errorf("state's calendar %q, want %q", got, want)
+			}
+		})
+	}
+
+	e := registered(t)
+	events, err := Decide(e, Change{HolidayCalendar: ptr("berlin")}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]any{HolidayCalendarChanged{EmployeeID: "e1", HolidayCalendar: "berlin"}}, events); diff != "" {
+		t.Errorf("change (-want +got):\n%s", diff)
+	}
+	e.Apply(events[0])
+	if events, err := Decide(e, Change{HolidayCalendar: ptr("berlin")}, now); err != nil || len(events) != 0 {
+		t.Errorf("the same calendar again = %v, %v; want nothing", events, err)
+	}
+	if _, err := Decide(e, Change{HolidayCalendar: ptr("Bad!")}, now); err == nil {
+		t.Error("a change to a malformed calendar code is accepted")
 	}
 }
 
@@ -319,7 +374,7 @@ func TestErase(t *testing.T) {
 		t.Fatalf("events (-want +got):\n%s", diff)
 	}
 	e.Apply(events[0])
-	want := Employee{EmployeeID: "e1", Role: RoleEmployee, ManagerID: "m1", HireDate: e.HireDate, Schedule: e.Schedule, Exists: true, Erased: true}
+	want := Employee{EmployeeID: "e1", Role: RoleEmployee, ManagerID: "m1", HireDate: e.HireDate, Schedule: e.Schedule, HolidayCalendar: e.HolidayCalendar, Exists: true, Erased: true}
 	if diff := cmp.Diff(want, e); diff != "" {
 		t.Errorf("state after Erased (-want +got):\n%s", diff)
 	}

@@ -2,7 +2,6 @@ package leave
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -224,8 +223,6 @@ type TypeCommand interface{ typeCommand() }
 func (DefineType) typeCommand() {}
 func (ChangeType) typeCommand() {}
 
-var typeCode = regexp.MustCompile(`^[a-z][a-z0-9_]{1,31}$`)
-
 const (
 	maxTypeNameLen = 100
 	maxPerYearDays = 366
@@ -240,8 +237,8 @@ func DecideType(t Types, cmd TypeCommand, _ time.Time) ([]any, error) {
 		typ := cmd.New
 		typ.Name = strings.TrimSpace(typ.Name)
 		fields := map[string]string{}
-		if !typeCode.MatchString(typ.Code) {
-			fields["code"] = "must match ^[a-z][a-z0-9_]{1,31}$"
+		if msg := validation.CheckCode(typ.Code); msg != "" {
+			fields["code"] = msg
 		}
 		checkType(fields, typ)
 		if err := validation.Check(fields); err != nil {

@@ -4,6 +4,7 @@
 package validation
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 
@@ -41,4 +42,17 @@ func Check(fields map[string]string) error {
 		return nil
 	}
 	return &Error{Fields: fields}
+}
+
+// codePattern is the form of the codes the company gives what it defines (a
+// leave type, a holiday calendar): short, lower-case, and safe in a URL and
+// a stream name.
+var codePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{1,31}$`)
+
+// CheckCode says what is wrong with code as such a code, or "".
+func CheckCode(code string) string {
+	if !codePattern.MatchString(code) {
+		return "must match ^[a-z][a-z0-9_]{1,31}$"
+	}
+	return ""
 }

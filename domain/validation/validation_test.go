@@ -27,3 +27,15 @@ func TestCheck(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+func TestCheckCode(t *testing.T) {
+	t.Parallel()
+	for code, ok := range map[string]bool{
+		"berlin": true, "de_by": true, "a1": true, "abcdefghijklmnopqrstuvwxyz012345": true,
+		"": false, "a": false, "Berlin": false, "1st": false, "de-by": false, "abcdefghijklmnopqrstuvwxyz0123456": false, "tr\x00": false,
+	} {
+		if got := CheckCode(code) == ""; got != ok {
+			t.Errorf("CheckCode(%q) accepts = %v, want %v", code, got, ok)
+		}
+	}
+}

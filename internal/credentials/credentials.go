@@ -6,6 +6,7 @@ package credentials
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -49,6 +50,32 @@ func (s *Store) Claim(ctx context.Context, userID, email string, hash []byte) er
 		return command.ErrEmailTaken
 	}
 	return err
+}
+
+// ClaimAll implements command.Credentials.
+func (s *Store) ClaimAll(ctx context.Context, claims []command.Claim) ([]bool, error) {
+	ids, emails, hashes := make([]string, len(claims)), make([]string, len(claims)), make([]string, len(claims))
+	for i, c := range claims {
+		ids[i], emails[i], hashes[i] = c.UserID, c.Email, string(c.Hash)
+	}
+	rows, err := s.pool.Query(ctx, `INSERT INTO credentials (user_id, email, password_hash)
+		SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING RETURNING user_id::text`, ids, emails, hashes)
+	if err != nil {
+		return nil, err
+	}
+	claimed, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	got := make(map[string]bool, len(claimed))
+	for _, id := range claimed {
+		got[id] = true
+	}
+	out := make([]bool, len(claims))
+	for i, id := range ids {
+		out[i] = got[id]
+	}
+	return out, nil
 }
 
 // Release implements command.Credentials.
@@ -138,6 +165,28 @@ func (s *Store) AdminExists(ctx context.Context, email string) (bool, error) {
 		OR EXISTS (SELECT 1 FROM events WHERE type IN ('employee.registered', 'employee.role_changed') AND data->>'role' = 'admin')`,
 		email).Scan(&exists)
 	return exists, err
+}
+
+// Taken implements command.Credentials, in one read of the index of
+// lower-cased emails.
+func (s *Store) Taken(ctx context.Context, emails []string) (map[string]bool, error) {
+	lower := make([]string, len(emails))
+	for i, e := range emails {
+		lower[i] = strings.ToLower(e)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT lower(email) FROM credentials WHERE lower(email) = ANY($1)`, lower)
+	if err != nil {
+		return nil, err
+	}
+	taken, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(taken))
+	for _, e := range taken {
+		out[e] = true
+	}
+	return out, nil
 }
 
 // Lookup returns the user and password hash of an email, compared without

@@ -26,6 +26,18 @@ func TestCredentials(t *testing.T) {
 	if err := creds.Claim(ctx, "1b7f6c1e-8f0a-5d8e-9a51-3c1f2e4d5a6b", "AYSE@example.com", []byte("h2")); !errors.Is(err, command.ErrEmailTaken) {
 		t.Errorf("claim of a taken email in other case = %v, want ErrEmailTaken", err)
 	}
+	claimed, err := creds.ClaimAll(ctx, []command.Claim{
+		{UserID: "4b7f6c1e-8f0a-5d8e-9a51-3c1f2e4d5a6b", Email: "Ayse@example.com", Hash: []byte("h4")},
+		{UserID: "5b7f6c1e-8f0a-5d8e-9a51-3c1f2e4d5a6b", Email: "mehmet@example.com"},
+		{UserID: "6b7f6c1e-8f0a-5d8e-9a51-3c1f2e4d5a6b", Email: "MEHMET@example.com"},
+	})
+	if err != nil || !slices.Equal(claimed, []bool{false, true, false}) {
+		t.Errorf("ClaimAll = %v, %v; want only the first mehmet@example.com claimed", claimed, err)
+	}
+	taken, err := creds.Taken(ctx, []string{"AYSE@example.com", "nobody@example.com"})
+	if err != nil || len(taken) != 1 || !taken["ayse@example.com"] {
+		t.Errorf("Taken = %v, %v; want ayse@example.com alone, lower-cased", taken, err)
+	}
 	id, hash, ok, err := creds.Lookup(ctx, "Ayse@Example.com")
 	if err != nil || !ok || id != user || string(hash) != "h1" {
 		t.Errorf("Lookup = %q, %q, %v, %v; want the claim", id, hash, ok, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/domain/holiday"
 	"github.com/acme/employee-tracking/domain/streamid"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/projections/poison"
@@ -27,22 +28,23 @@ type employeeRow struct {
 	Active                    bool
 	RegisteredAt              time.Time
 	// Erased: the personal fields were erased and are empty.
-	Erased bool
+	Erased          bool
+	HolidayCalendar string
 }
 
 var employeesTable = newTable(table[string, employeeRow]{
 	name:    "employees",
-	columns: []string{"id", "email", "full_name", "role", "manager_id", "position", "hire_date", "schedule", "active", "registered_at", "erased"},
+	columns: []string{"id", "email", "full_name", "role", "manager_id", "position", "hire_date", "schedule", "active", "registered_at", "erased", "holiday_calendar"},
 	keys:    1,
 	key:     func(r employeeRow) string { return r.ID },
 	keyArgs: func(k string) []any { return []any{k} },
 	values: func(r employeeRow) []any {
-		return []any{r.ID, r.Email, r.FullName, r.Role, r.ManagerID, r.Position, PGDate(r.HireDate), r.Schedule, r.Active, r.RegisteredAt, r.Erased}
+		return []any{r.ID, r.Email, r.FullName, r.Role, r.ManagerID, r.Position, PGDate(r.HireDate), r.Schedule, r.Active, r.RegisteredAt, r.Erased, r.HolidayCalendar}
 	},
 	scan: func(row pgx.Row) (employeeRow, error) {
 		var r employeeRow
 		var hire pgtype.Date
-		err := row.Scan(&r.ID, &r.Email, &r.FullName, &r.Role, &r.ManagerID, &r.Position, &hire, &r.Schedule, &r.Active, &r.RegisteredAt, &r.Erased)
+		err := row.Scan(&r.ID, &r.Email, &r.FullName, &r.Role, &r.ManagerID, &r.Position, &hire, &r.Schedule, &r.Active, &r.RegisteredAt, &r.Erased, &r.HolidayCalendar)
 		r.HireDate = DateOf(hire)
 		return r, err
 	},
@@ -56,6 +58,7 @@ func directoryModel() *Model {
 					ID: ev.EmployeeID, Email: ev.Email, FullName: ev.FullName, Role: string(ev.Role),
 					ManagerID: optional(ev.ManagerID), Position: ev.Position, HireDate: ev.HireDate,
 					Schedule: ev.Schedule, Active: true, RegisteredAt: e.RecordedAt.UTC(), Erased: e.Erased,
+					HolidayCalendar: holiday.CalendarCode(ev.HolidayCalendar),
 				})
 			}
 			category, id, ok := streamid.Split(e.StreamID)
@@ -78,6 +81,8 @@ func directoryModel() *Model {
 				r.Role = string(ev.Role)
 			case employee.PositionChanged:
 				r.Position = ev.Position
+			case employee.HolidayCalendarChanged:
+				r.HolidayCalendar = ev.HolidayCalendar
 			case employee.Deactivated:
 				r.Active = false
 			case employee.Reactivated:
@@ -109,7 +114,8 @@ func erasedEmployee(r employeeRow) employeeRow {
 
 func viewOf(r employeeRow) query.EmployeeView {
 	return query.EmployeeView{ID: r.ID, Email: r.Email, FullName: r.FullName, Role: r.Role, ManagerID: r.ManagerID,
-		Position: r.Position, HireDate: r.HireDate, Schedule: r.Schedule, Active: r.Active, Erased: r.Erased}
+		Position: r.Position, HireDate: r.HireDate, Schedule: r.Schedule, HolidayCalendar: r.HolidayCalendar, Active: r.Active,
+		Erased: r.Erased}
 }
 
 // Employee returns one employee.

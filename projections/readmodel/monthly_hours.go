@@ -164,17 +164,16 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 	defer tx.Rollback(ctx)
 
 	var (
-		holidays report.Days
-		txID     *uint64
-		pos      *int64
-		asOf     eventstore.Cursor
+		txID *uint64
+		pos  *int64
+		asOf eventstore.Cursor
 	)
-	if err := tx.QueryRow(ctx, `SELECT h.days, c.tx_id, c.position
-		FROM (SELECT coalesce(bit_or(1::bigint << (date - $1)), 0) AS days
-			FROM holidays WHERE date BETWEEN $1 AND $2) h
-		LEFT JOIN LATERAL (SELECT tx_id, position FROM projection_checkpoints WHERE projection = $3
-			ORDER BY tx_id, position LIMIT 1) c ON true`,
-		PGDate(first), PGDate(last), MonthlyHours).Scan(&holidays, &txID, &pos); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT tx_id, position FROM projection_checkpoints WHERE projection = $1
+			ORDER BY tx_id, position LIMIT 1`, MonthlyHours).Scan(&txID, &pos); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+	}
+	holidays, err := monthHolidays(ctx, tx, first, last)
+	if err != nil {
 		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
 	if txID != nil {
@@ -183,11 +182,12 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 	monthly.AsOfPosition = asOf.String()
 
 	type emp struct {
-		row   query.MonthlyRow
-		hire  calendar.Date
-		sched employee.Schedule
+		row      query.MonthlyRow
+		hire     calendar.Date
+		sched    employee.Schedule
+		calendar string // of holidays
 	}
-	rows, err := tx.Query(ctx, `SELECT e.id::text, e.full_name, e.erased, e.hire_date, e.schedule,
+	rows, err := tx.Query(ctx, `SELECT e.id::text, e.full_name, e.erased, e.hire_date, e.schedule, e.holiday_calendar,
 			coalesce(m.days_worked, 0), coalesce(m.worked_minutes, 0), coalesce(m.late_days, 0), coalesce(m.late_minutes, 0)
 		FROM employees e LEFT JOIN monthly_hours m ON m.employee_id = e.id AND m.year = $1 AND m.month = $2
 		WHERE ((e.active AND e.role = ANY($5)) OR m.employee_id IS NOT NULL)
@@ -204,7 +204,7 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 			hire  pgtype.Date
 			sched []byte
 		)
-		err := row.Scan(&e.row.EmployeeID, &e.row.FullName, &e.row.Erased, &hire, &sched,
+		err := row.Scan(&e.row.EmployeeID, &e.row.FullName, &e.row.Erased, &hire, &sched, &e.calendar,
 			&e.row.DaysWorked, &e.row.WorkedMinutes, &e.row.LateDays, &e.row.LateMinutes)
 		if err != nil {
 			return e, err
@@ -243,7 +243,7 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 		r := e.row
 		f := report.Month{
 			First: first, Last: last, Today: today, Hired: e.hire, Schedule: e.sched, WorkedMinutes: r.WorkedMinutes,
-			Holidays: holidays, Attended: attended[r.EmployeeID], OnLeave: onLeave[r.EmployeeID], Review: review[r.EmployeeID],
+			Holidays: holidays[e.calendar], Attended: attended[r.EmployeeID], OnLeave: onLeave[r.EmployeeID], Review: review[r.EmployeeID],
 			Corrected: corrected[r.EmployeeID],
 		}.Figures()
 		r.ExpectedMinutes, r.LeaveDays, r.AbsentDays, r.OvertimeMinutes, r.WorkedHours, r.ReviewDays, r.CorrectedDays =
@@ -251,6 +251,29 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 		monthly.Employees[i] = r
 	}
 	return monthly, nil
+}
+
+// monthHolidays returns the holidays of each calendar from first to last, as
+// day sets.
+func monthHolidays(ctx context.Context, tx pgx.Tx, first, last calendar.Date) (map[string]report.Days, error) {
+	rows, err := tx.Query(ctx, `SELECT calendar, bit_or(1::bigint << (date - $1)) FROM holidays
+		WHERE date BETWEEN $1 AND $2 GROUP BY calendar`, PGDate(first), PGDate(last))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]report.Days{}
+	for rows.Next() {
+		var (
+			code string
+			days report.Days
+		)
+		if err := rows.Scan(&code, &days); err != nil {
+			return nil, err
+		}
+		out[code] = days
+	}
+	return out, rows.Err()
 }
 
 // The days of a month per employee, as day sets, of the employees in $3 (all

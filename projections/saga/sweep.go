@@ -66,7 +66,7 @@ func (s *Sweep) Run(ctx context.Context) error {
 // and whose local today is not swept yet, or yesterday if it is not swept and
 // today's checkAt has not come; but not those whose read models lag.
 func (s *Sweep) Once(ctx context.Context) error {
-	rows, err := s.pool.Query(ctx, `SELECT id, full_name, manager_id, hire_date, schedule, role = ANY($1),
+	rows, err := s.pool.Query(ctx, `SELECT id, full_name, manager_id, hire_date, schedule, holiday_calendar, role = ANY($1),
 		(SELECT max(local_date) FROM sweeps WHERE employee_id = employees.id)
 		FROM employees WHERE active`, readmodel.WorkingRoles)
 	if err != nil {
@@ -76,14 +76,15 @@ func (s *Sweep) Once(ctx context.Context) error {
 		person
 		hire      pgtype.Date
 		schedule  employee.Schedule
-		works     bool // expected at work, so absent without a check-in
+		calendar  string // of holidays
+		works     bool   // expected at work, so absent without a check-in
 		lastSwept pgtype.Date
 	}
 	var all []due
 	for rows.Next() {
 		var d due
 		var manager *string
-		if err := rows.Scan(&d.ID, &d.Name, &manager, &d.hire, &d.schedule, &d.works, &d.lastSwept); err != nil {
+		if err := rows.Scan(&d.ID, &d.Name, &manager, &d.hire, &d.schedule, &d.calendar, &d.works, &d.lastSwept); err != nil {
 			rows.Close()
 			return fmt.Errorf("sweep: list employees: %w", err)
 		}
@@ -126,7 +127,7 @@ func (s *Sweep) Once(ctx context.Context) error {
 		if hire := readmodel.DateOf(d.hire); !hire.IsZero() && day.Before(hire) {
 			continue
 		}
-		behind, err := s.employee(ctx, d.person, d.schedule, d.works, day)
+		behind, err := s.employee(ctx, d.person, d.schedule, d.calendar, d.works, day)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("sweep: employee %s on %s: %w", d.ID, day, err))
 		}
@@ -147,7 +148,7 @@ func (s *Sweep) Once(ctx context.Context) error {
 
 // employee sweeps p's day, unless it is swept already or a read model it
 // reads has not yet applied every event of p's streams (and of the year's
-// holidays) that the store holds: then p is held, and swept at a later tick.
+// holidays of p's calendar, cal) that the store holds: then p is held, and swept at a later tick.
 // Lagging read models, Redis down or a backlog, would otherwise report absent
 // someone who came in.
 // sweepCorrelationID correlates what the sweep of an employee's day
@@ -156,7 +157,7 @@ func sweepCorrelationID(employeeID string, day calendar.Date) uuid.UUID {
 	return command.ReactionIDs.ID("sweep", employeeID, day.String())
 }
 
-func (s *Sweep) employee(ctx context.Context, p person, sched employee.Schedule, works bool, day calendar.Date) (behind []string, err error) {
+func (s *Sweep) employee(ctx context.Context, p person, sched employee.Schedule, cal string, works bool, day calendar.Date) (behind []string, err error) {
 	var swept bool
 	// The read models that lag: a projection of $3 for each stream of $4
 	// whose last version in the store it has not applied.
@@ -166,7 +167,7 @@ func (s *Sweep) employee(ctx context.Context, p person, sched employee.Schedule,
 			> coalesce((SELECT version FROM projection_versions v WHERE v.projection = w.projection AND v.stream_id = w.stream_id), 0))`,
 		p.ID, readmodel.PGDate(day),
 		[]string{readmodel.Directory, readmodel.Attendance, readmodel.Leave, readmodel.Holidays},
-		[]string{employee.Stream(p.ID), attendance.Stream(p.ID), leave.Stream(p.ID), holiday.Stream(day.Year)},
+		[]string{employee.Stream(p.ID), attendance.Stream(p.ID), leave.Stream(p.ID), holiday.Stream(cal, day.Year)},
 	).Scan(&swept, &behind)
 	if err != nil || swept || len(behind) > 0 {
 		return behind, err
@@ -188,7 +189,7 @@ func (s *Sweep) employee(ctx context.Context, p person, sched employee.Schedule,
 	err = s.pool.QueryRow(ctx, `SELECT
 			EXISTS (SELECT 1 FROM attendance_days WHERE employee_id = $1 AND date = $2),
 			EXISTS (SELECT 1 FROM leave_days WHERE employee_id = $1 AND date = $2),
-			EXISTS (SELECT 1 FROM holidays WHERE date = $2)`, p.ID, readmodel.PGDate(day)).Scan(&checkedIn, &onLeave, &isHoliday)
+			EXISTS (SELECT 1 FROM holidays WHERE calendar = $3 AND date = $2)`, p.ID, readmodel.PGDate(day), cal).Scan(&checkedIn, &onLeave, &isHoliday)
 	if err != nil {
 		return nil, err
 	}
