@@ -163,25 +163,9 @@ var correctionStatuses = []string{string(attendance.Pending), string(attendance.
 //	@Router			/api/attendance/corrections/ [get]
 func handleListCorrections(employees query.EmployeeHandler, q query.ReadModels) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		fields := map[string]string{}
-		f := query.CorrectionFilter{
-			Status:     c.QueryParam("status"),
-			EmployeeID: checkUUID(fields, "employee_id", c.QueryParam("employee_id")),
-			Limit:      checkLimit(fields, c.QueryParam("limit")),
-			After:      checkIDCursor(fields, c.QueryParam("after")),
-		}
-		if f.Status != "" && !contains(correctionStatuses, f.Status) {
-			fields["status"] = "must be one of " + strings.Join(correctionStatuses, ", ")
-		}
-		if err := queryError(fields); err != nil {
+		f, err := requestFilter(c, employees, correctionStatuses)
+		if err != nil {
 			return err
-		}
-		if f.EmployeeID != "" {
-			if _, err := visibleEmployeeID(c, employees, f.EmployeeID); err != nil {
-				return err
-			}
-		} else {
-			f.EmployeeID, f.ManagerID = readableScope(mustPrincipal(c))
 		}
 		views, next, err := q.ListCorrections(c.Request().Context(), f)
 		if err != nil {

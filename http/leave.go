@@ -189,25 +189,9 @@ var leaveStatuses = []string{string(leave.StatusPending), string(leave.StatusApp
 //	@Router			/api/leave-management/ [get]
 func handleListLeave(employees query.EmployeeHandler, q query.ReadModels) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		fields := map[string]string{}
-		f := query.LeaveFilter{
-			Status:     c.QueryParam("status"),
-			EmployeeID: checkUUID(fields, "employee_id", c.QueryParam("employee_id")),
-			Limit:      checkLimit(fields, c.QueryParam("limit")),
-			After:      checkIDCursor(fields, c.QueryParam("after")),
-		}
-		if f.Status != "" && !contains(leaveStatuses, f.Status) {
-			fields["status"] = "must be one of " + strings.Join(leaveStatuses, ", ")
-		}
-		if err := queryError(fields); err != nil {
+		f, err := requestFilter(c, employees, leaveStatuses)
+		if err != nil {
 			return err
-		}
-		if f.EmployeeID != "" {
-			if _, err := visibleEmployeeID(c, employees, f.EmployeeID); err != nil {
-				return err
-			}
-		} else {
-			f.EmployeeID, f.ManagerID = readableScope(mustPrincipal(c))
 		}
 		views, next, err := q.ListLeaveRequests(c.Request().Context(), f)
 		if err != nil {
@@ -219,6 +203,32 @@ func handleListLeave(employees query.EmployeeHandler, q query.ReadModels) echo.H
 		}
 		return c.JSON(http.StatusOK, page)
 	}
+}
+
+// requestFilter reads the query of a list of requests (leave requests,
+// attendance corrections): status among statuses, employee_id of someone the
+// caller may see (or, without one, everyone the caller may read), limit and
+// after.
+func requestFilter(c echo.Context, employees query.EmployeeHandler, statuses []string) (query.RequestFilter, error) {
+	fields := map[string]string{}
+	f := query.RequestFilter{
+		Status:     c.QueryParam("status"),
+		EmployeeID: checkUUID(fields, "employee_id", c.QueryParam("employee_id")),
+		Limit:      checkLimit(fields, c.QueryParam("limit")),
+		After:      checkIDCursor(fields, c.QueryParam("after")),
+	}
+	if f.Status != "" && !contains(statuses, f.Status) {
+		fields["status"] = "must be one of " + strings.Join(statuses, ", ")
+	}
+	if err := queryError(fields); err != nil {
+		return query.RequestFilter{}, err
+	}
+	if f.EmployeeID == "" {
+		f.EmployeeID, f.ManagerID = readableScope(mustPrincipal(c))
+	} else if _, err := visibleEmployeeID(c, employees, f.EmployeeID); err != nil {
+		return query.RequestFilter{}, err
+	}
+	return f, nil
 }
 
 func contains(list []string, s string) bool {

@@ -78,15 +78,15 @@ func TestQueries(t *testing.T) {
 
 	t.Run("leave requests by status and manager", func(t *testing.T) {
 		tests := []struct {
-			f    query.LeaveFilter
+			f    query.RequestFilter
 			want int
 		}{
-			{query.LeaveFilter{}, 2},
-			{query.LeaveFilter{Status: "pending"}, 1},
-			{query.LeaveFilter{Status: "approved", ManagerID: c.manager}, 1},
-			{query.LeaveFilter{ManagerID: c.admin}, 0},
-			{query.LeaveFilter{EmployeeID: c.emp, Limit: 1}, 1},
-			{query.LeaveFilter{EmployeeID: "not-a-uuid"}, 0},
+			{query.RequestFilter{}, 2},
+			{query.RequestFilter{Status: "pending"}, 1},
+			{query.RequestFilter{Status: "approved", ManagerID: c.manager}, 1},
+			{query.RequestFilter{ManagerID: c.admin}, 0},
+			{query.RequestFilter{EmployeeID: c.emp, Limit: 1}, 1},
+			{query.RequestFilter{EmployeeID: "not-a-uuid"}, 0},
 		}
 		for _, tt := range tests {
 			got, _, err := q.ListLeaveRequests(ctx, tt.f)

@@ -23,9 +23,9 @@ type ReadModels interface {
 	// LeaveRequest returns one leave request, or ErrNotFound.
 	LeaveRequest(ctx context.Context, id string) (LeaveRequestView, error)
 	// ListLeaveRequests returns leave requests by id, a page at a time.
-	ListLeaveRequests(ctx context.Context, f LeaveFilter) (list []LeaveRequestView, next string, err error)
+	ListLeaveRequests(ctx context.Context, f RequestFilter) (list []LeaveRequestView, next string, err error)
 	// ListCorrections returns attendance corrections by id, a page at a time.
-	ListCorrections(ctx context.Context, f CorrectionFilter) (list []CorrectionView, next string, err error)
+	ListCorrections(ctx context.Context, f RequestFilter) (list []CorrectionView, next string, err error)
 	// MonthlyWork reports a month of the employees f selects, as of today.
 	MonthlyWork(ctx context.Context, year, month int, f ReportFilter, today calendar.Date) (MonthlyReport, error)
 	// ListDelegations returns delegations by id, a page at a time.
@@ -101,15 +101,6 @@ type CorrectionView struct {
 	Erased bool `json:"erased,omitempty"`
 }
 
-// CorrectionFilter narrows ListCorrections; empty fields do not filter.
-type CorrectionFilter struct {
-	Status     string
-	EmployeeID string
-	ManagerID  string // only corrections of this manager's reports
-	After      string
-	Limit      int
-}
-
 // LeaveRequestView is a leave request.
 type LeaveRequestView struct {
 	ID         string        `json:"id"`
@@ -133,8 +124,9 @@ type LeaveRequestView struct {
 	Approvals approval.Chain `json:"approvals"`
 }
 
-// LeaveFilter narrows ListLeaveRequests; empty fields do not filter.
-type LeaveFilter struct {
+// RequestFilter narrows a list of requests (leave requests, attendance
+// corrections); empty fields do not filter.
+type RequestFilter struct {
 	Status     string
 	EmployeeID string
 	ManagerID  string // only requests of this manager's reports

@@ -120,7 +120,7 @@ func correctionViewOf(r correctionRow) query.CorrectionView {
 }
 
 // ListCorrections returns attendance corrections by id, a page at a time.
-func (q *Queries) ListCorrections(ctx context.Context, f query.CorrectionFilter) ([]query.CorrectionView, string, error) {
+func (q *Queries) ListCorrections(ctx context.Context, f query.RequestFilter) ([]query.CorrectionView, string, error) {
 	for _, id := range []string{f.EmployeeID, f.ManagerID, f.After} {
 		if id != "" && !isUUID(id) {
 			return []query.CorrectionView{}, "", nil

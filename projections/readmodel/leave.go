@@ -269,7 +269,7 @@ func (q *Queries) LeaveRequest(ctx context.Context, id string) (query.LeaveReque
 }
 
 // ListLeaveRequests returns leave requests by id, a page at a time.
-func (q *Queries) ListLeaveRequests(ctx context.Context, f query.LeaveFilter) ([]query.LeaveRequestView, string, error) {
+func (q *Queries) ListLeaveRequests(ctx context.Context, f query.RequestFilter) ([]query.LeaveRequestView, string, error) {
 	for _, id := range []string{f.EmployeeID, f.ManagerID, f.After} {
 		if id != "" && !isUUID(id) {
 			return []query.LeaveRequestView{}, "", nil
