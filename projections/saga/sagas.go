@@ -104,6 +104,15 @@ func (n *notifier) person(ctx context.Context, id string) (person, error) {
 	return person{ID: id, Name: emp.FullName, ManagerID: emp.ManagerID}, nil
 }
 
+// deciders are who decide p's requests: their manager; with none, the
+// admins.
+func (n *notifier) deciders(ctx context.Context, p person) ([]string, error) {
+	if p.ManagerID != "" {
+		return []string{p.ManagerID}, nil
+	}
+	return n.supervisors(ctx, p)
+}
+
 // supervisors are who is told about an employee: their manager and every
 // admin, never the employee themself.
 func (n *notifier) supervisors(ctx context.Context, p person) ([]string, error) {
@@ -234,11 +243,9 @@ func (n *notifier) onCorrectionRequested(ctx context.Context, e eventstore.Event
 	if err != nil {
 		return err
 	}
-	to := []string{emp.ManagerID}
-	if emp.ManagerID == "" {
-		if to, err = n.supervisors(ctx, emp); err != nil {
-			return err
-		}
+	to, err := n.deciders(ctx, emp)
+	if err != nil {
+		return err
 	}
 	to = slices.DeleteFunc(to, func(id string) bool { return id == ev.RequestedBy })
 	msg, data := notification.CorrectionRequested(emp.Name, emp.ID, ev.CorrectionID, ev.Date, ev.CheckIn, ev.CheckOut)
@@ -286,12 +293,9 @@ func (n *notifier) onLeaveRequested(ctx context.Context, e eventstore.Event) err
 	if err != nil {
 		return err
 	}
-	// The manager decides; with none, the admins do.
-	to := []string{emp.ManagerID}
-	if emp.ManagerID == "" {
-		if to, err = n.supervisors(ctx, emp); err != nil {
-			return err
-		}
+	to, err := n.deciders(ctx, emp)
+	if err != nil {
+		return err
 	}
 	msg, data := notification.LeaveRequested(emp.Name, emp.ID, ev.RequestID, ev.StartDate, ev.EndDate, ev.Days)
 	return n.notifyAll(ctx, e, NotifyManagerOnLeaveRequested, to, notification.TypeLeaveRequested, msg, data)
