@@ -15,6 +15,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -28,10 +29,20 @@ import (
 const KeySize = 32
 
 // cacheFor is how long a key read from the table is used without reading it
-// again. Another process that erases a person destroys the key in the table:
-// this process stops opening their data at most cacheFor later (at once when
-// it erased them itself).
+// again. Another process that erases a person destroys the key in the table,
+// which announces it on erasedChannel: a keyring that follows the channel
+// (Follow) forgets the key as soon as the announcement arrives, and any
+// keyring stops opening their data at most cacheFor later, announcement or
+// not (at once when it erased them itself).
 const cacheFor = 2 * time.Second
+
+// erasedChannel is where the key table announces an erasure, the subject as
+// payload (migrations/00018_erasure_everywhere.sql).
+const erasedChannel = "personal_keys_erased"
+
+// followRetry is the wait before listening again after the connection that
+// listens was lost; the keys cached meanwhile expire after cacheFor.
+const followRetry = time.Second
 
 // queryTimeout bounds a read or write of the key table; the codec calls the
 // keyring without a context.
@@ -50,6 +61,10 @@ type Keyring struct {
 
 	mu   sync.Mutex
 	keys map[string]cached
+	// evictions counts the keys forgotten on an announcement: a key read
+	// from the table while one was forgotten may predate its erasure, and
+	// is not cached.
+	evictions uint64
 }
 
 type cached struct {
@@ -171,6 +186,7 @@ func (k *Keyring) Erased(subject string) (bool, error) {
 func (k *Keyring) key(subject string, sealing bool) (cipher.AEAD, error) {
 	k.mu.Lock()
 	c, ok := k.keys[subject]
+	evictions := k.evictions
 	k.mu.Unlock()
 	if ok && (c.aead == nil || sealing || k.now().Sub(c.readAt) < cacheFor) {
 		if c.aead == nil {
@@ -205,12 +221,82 @@ func (k *Keyring) key(subject string, sealing bool) (cipher.AEAD, error) {
 		}
 	}
 	k.mu.Lock()
-	k.keys[subject] = c
+	if k.evictions == evictions {
+		k.keys[subject] = c
+	}
 	k.mu.Unlock()
 	if c.aead == nil {
 		return nil, eventstore.ErrErased
 	}
 	return c.aead, nil
+}
+
+// Follow makes k forget a person's key as soon as any process erases them:
+// it listens on erasedChannel on a connection of its own, and returns once
+// it listens (or with the error of the first attempt). Until ctx ends it
+// goes on in the background, listening again when the connection is lost
+// (every cached key is forgotten then, since announcements may have been
+// missed); meanwhile cacheFor bounds how long an erased key still opens.
+func (k *Keyring) Follow(ctx context.Context, log *slog.Logger) error {
+	conn, err := k.listen(ctx)
+	if err != nil {
+		return err
+	}
+	go func() {
+		for {
+			err := k.forget(ctx, conn)
+			conn.Close(context.WithoutCancel(ctx))
+			if ctx.Err() != nil {
+				return
+			}
+			log.Warn("keyring: erasures are not announced to this process until it listens again; cached keys expire meanwhile", "err", err)
+			for conn == nil || conn.IsClosed() {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(followRetry):
+				}
+				if conn, err = k.listen(ctx); err != nil {
+					conn = nil
+				}
+			}
+			log.Info("keyring: listening for erasures again")
+		}
+	}()
+	return nil
+}
+
+// listen connects apart from the pool, listens on erasedChannel, and forgets
+// every cached key: an erasure before the listening began was not heard.
+func (k *Keyring) listen(ctx context.Context) (*pgx.Conn, error) {
+	conn, err := pgx.ConnectConfig(ctx, k.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return nil, fmt.Errorf("keyring: listen for erasures: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "LISTEN "+erasedChannel); err != nil {
+		conn.Close(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("keyring: listen for erasures: %w", err)
+	}
+	k.mu.Lock()
+	clear(k.keys)
+	k.evictions++
+	k.mu.Unlock()
+	return conn, nil
+}
+
+// forget drops the cached key of each subject announced on conn, until conn
+// fails or ctx ends.
+func (k *Keyring) forget(ctx context.Context, conn *pgx.Conn) error {
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		k.mu.Lock()
+		delete(k.keys, n.Payload)
+		k.evictions++
+		k.mu.Unlock()
+	}
 }
 
 // read returns subject's wrapped key (nil when erased) and whether a row exists.

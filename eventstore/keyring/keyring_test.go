@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -208,4 +209,73 @@ func TestStoredDataKey(t *testing.T) {
 	if got, err := k3.Open("e1", nil, sealed); err != nil || string(got) != "x" {
 		t.Errorf("after rotation: %q, %v", got, err)
 	}
+}
+
+// TestErasureReachesEveryProcess: a keyring that follows the announcements
+// forgets an erased person's key as soon as another process erases them,
+// long before its cache would expire (its clock is stopped here, so only the
+// announcement can do it); after its listening connection is lost, it
+// listens again and forgets what it may have missed.
+func TestErasureReachesEveryProcess(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	pool := testdb.New(t)
+	t.Cleanup(cancel)
+	dataKey := newKey()
+	eraser, err := Open(ctx, pool, dataKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := Open(ctx, pool, dataKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	other.now = func() time.Time { return stopped }
+	if err := other.Follow(ctx, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	sealed := map[string][]byte{}
+	for _, subject := range []string{"e1", "e2"} {
+		if sealed[subject], err = eraser.Seal(subject, nil, []byte("name of "+subject)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.Open(subject, nil, sealed[subject]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// erasedWithin erases subject in the eraser and says how long the other
+	// keyring still opened their data.
+	erasedWithin := func(subject string, bound time.Duration) time.Duration {
+		t.Helper()
+		start := time.Now()
+		if err := eraser.Erase(ctx, subject); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			_, err := other.Open(subject, nil, sealed[subject])
+			if errors.Is(err, eventstore.ErrErased) {
+				return time.Since(start)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if time.Since(start) > bound {
+				t.Fatalf("%s still opens in the other keyring %v after the erasure", subject, bound)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	took := erasedWithin("e1", time.Second)
+	t.Logf("the other keyring stopped opening e1 %v after the erasure", took)
+
+	// The listening connection is lost: the keyring listens again within
+	// followRetry, forgetting the keys it cached meanwhile.
+	var ended bool
+	if err := pool.QueryRow(ctx, `SELECT bool_and(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND query = 'LISTEN `+erasedChannel+`'`).Scan(&ended); err != nil || !ended {
+		t.Fatalf("end the listening connection: %v, %v", ended, err)
+	}
+	took = erasedWithin("e2", followRetry+time.Second)
+	t.Logf("with the listening connection lost, the other keyring stopped opening e2 %v after the erasure", took)
 }

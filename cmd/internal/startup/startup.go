@@ -40,6 +40,8 @@ type App struct {
 	Keys  *keyring.Keyring
 	Store *eventstore.Store
 	Bus   *bus.Bus
+	// stopFollowing ends the keyring's listening for erasures.
+	stopFollowing context.CancelFunc
 }
 
 // The sizes of each process's connection pools: two servers and a worker
@@ -89,13 +91,22 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if storedKey {
 		log.Warn("DATA_KEY is not set: the keys of personal data are wrapped by a data key kept in the database itself; set DATA_KEY and run etctl rotate-data-key")
 	}
+	// An erasure by another process reaches this one's keyring at once.
+	followCtx, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
+	if err := keys.Follow(followCtx, log); err != nil {
+		stopFollowing()
+		closePools()
+		return nil, err
+	}
 	b, err := bus.New(bus.Settings{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix, GroupMembers: cfg.GroupMembers}, log)
 	if err != nil {
+		stopFollowing()
 		closePools()
 		return nil, err
 	}
 	return &App{
 		Config: cfg, Logger: log, Pool: pool, PipelinePool: pipelinePool, Codec: codec, Keys: keys, Store: eventstore.New(pool, codec), Bus: b,
+		stopFollowing: stopFollowing,
 	}, nil
 }
 
@@ -133,8 +144,9 @@ func (a *App) Sealer() *seal.Sealer {
 	return seal.NewSealer(a.PipelinePool, a.Config.SealInterval, a.Logger)
 }
 
-// Close closes the bus, then the pools.
+// Close stops listening for erasures, closes the bus, then the pools.
 func (a *App) Close() error {
+	a.stopFollowing()
 	err := a.Bus.Close()
 	a.PipelinePool.Close()
 	a.Pool.Close()
