@@ -136,7 +136,7 @@ func (c *Codec) Encode(p Payload) (name string, schemaVersion int, data []byte, 
 	if err != nil {
 		return "", 0, nil, fmt.Errorf("eventstore: encode %q: %w", name, err)
 	}
-	if len(t.personal.fields) > 0 {
+	if t.personal.sealed() {
 		if data, err = c.sealPersonal(name, t.personal, data); err != nil {
 			return "", 0, nil, err
 		}
@@ -170,7 +170,7 @@ func (c *Codec) decode(name string, schemaVersion int, data []byte) (p Payload, 
 	if schemaVersion < 1 || schemaVersion > t.version {
 		return nil, nil, false, fmt.Errorf("eventstore: decode %q: schema version %d, current is %d", name, schemaVersion, t.version)
 	}
-	raw, erased, err := c.openPersonal(name, data)
+	raw, erased, erasedOthers, err := c.openPersonal(name, data)
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("eventstore: decode %q: %w", name, err)
 	}
@@ -179,8 +179,8 @@ func (c *Codec) decode(name string, schemaVersion int, data []byte) (p Payload, 
 			return nil, nil, false, err
 		}
 	}
-	if erased {
-		if raw, err = nullPersonal(t.personal, raw); err != nil {
+	if nulled := erasedFields(t.personal, erased, erasedOthers); len(nulled) > 0 {
+		if raw, err = nullPersonal(nulled, raw); err != nil {
 			return nil, nil, false, fmt.Errorf("eventstore: decode %q: %w", name, err)
 		}
 	}
@@ -189,6 +189,15 @@ func (c *Codec) decode(name string, schemaVersion int, data []byte) (p Payload, 
 		return nil, nil, false, fmt.Errorf("eventstore: decode %q: %w", name, err)
 	}
 	return ptr.Elem().Interface().(Payload), raw, erased, nil
+}
+
+// erasedFields are the fields to read as null: the subject's when erased,
+// and the other persons' whose keys were destroyed.
+func erasedFields(pf personalFields, erased bool, others []string) []string {
+	if !erased {
+		return others
+	}
+	return append(slices.Clip(pf.fields), others...)
 }
 
 // upcast brings raw from schema version from up to version to.

@@ -15,15 +15,23 @@ import (
 //
 //	personal:"subject"  the id of the person the event is about, whose key seals its personal fields
 //	personal:"yes"      personal data (a name, an email, free text written about the person): stored sealed
+//	personal:"of:<f>"   personal data of another person, whose id is the field named <f> (json name):
+//	                    stored sealed under that person's key
 //	personal:"no"       declared not personal: stored as it is
 //
 // An event with personal fields has exactly one subject. Its stored data holds
 // every field but the personal ones, and under personalKey the personal ones
 // as one JSON object sealed with the subject's key (AES-GCM, bound to the
 // subject and the event's name), or null when the subject's key was already
-// destroyed. Destroying the key erases them from every event at once, while
-// the stored bytes, and so the audit seals, stay as they were.
+// destroyed. The fields of another person are kept likewise under
+// personalKey+":"+<f>, sealed with their key (and left out when <f> is
+// empty). Destroying a key erases what it sealed from every event at once,
+// while the stored bytes, and so the audit seals, stay as they were.
 const personalKey = "personal"
+
+// PersonalOf is the prefix of the tag of another person's personal data:
+// personal:"of:<json name of the field holding their id>".
+const PersonalOf = "of:"
 
 // Personal tag values.
 const (
@@ -47,11 +55,26 @@ type Keys interface {
 }
 
 // personalFields are the json names of an event type's subject and personal
-// fields, read from its personal tags.
+// fields, read from its personal tags, and those of the other persons whose
+// data it holds.
 type personalFields struct {
 	subject string
 	fields  []string
+	others  []otherPerson
 }
+
+// otherPerson is the personal data an event holds of someone other than its
+// subject: the field holding their id, and the fields sealed under their key.
+type otherPerson struct {
+	subject string
+	fields  []string
+}
+
+// key is where the other person's sealed fields are stored.
+func (o otherPerson) key() string { return personalKey + ":" + o.subject }
+
+// sealed says whether the type has personal fields of anyone.
+func (pf personalFields) sealed() bool { return len(pf.fields) > 0 || len(pf.others) > 0 }
 
 // personalFieldsOf reads the personal tags of typ.
 func personalFieldsOf(typ reflect.Type) (personalFields, error) {
@@ -65,7 +88,20 @@ func personalFieldsOf(typ reflect.Type) (personalFields, error) {
 		if name == personalKey {
 			return pf, fmt.Errorf("%v.%s: the json name %q is the codec's", typ, f.Name, personalKey)
 		}
-		switch tag := f.Tag.Get("personal"); tag {
+		if strings.HasPrefix(name, personalKey+":") {
+			return pf, fmt.Errorf("%v.%s: json names starting %q are the codec's", typ, f.Name, personalKey+":")
+		}
+		tag := f.Tag.Get("personal")
+		if of, ok := strings.CutPrefix(tag, PersonalOf); ok {
+			i := slices.IndexFunc(pf.others, func(o otherPerson) bool { return o.subject == of })
+			if i < 0 {
+				pf.others = append(pf.others, otherPerson{subject: of})
+				i = len(pf.others) - 1
+			}
+			pf.others[i].fields = append(pf.others[i].fields, name)
+			continue
+		}
+		switch tag {
 		case PersonalSubject:
 			if pf.subject != "" || f.Type.Kind() != reflect.String {
 				return pf, fmt.Errorf("%v.%s: an event has one subject, a string", typ, f.Name)
@@ -81,7 +117,23 @@ func personalFieldsOf(typ reflect.Type) (personalFields, error) {
 	if len(pf.fields) > 0 && pf.subject == "" {
 		return pf, fmt.Errorf("%v has personal fields and no subject", typ)
 	}
+	for _, o := range pf.others {
+		f, ok := fieldByJSONName(typ, o.subject)
+		if !ok || f.Type.Kind() != reflect.String || f.Tag.Get("personal") != PersonalNo {
+			return pf, fmt.Errorf("%v: personal:%q names no string field %q tagged personal:%q (the other person's id)",
+				typ, PersonalOf+o.subject, o.subject, PersonalNo)
+		}
+	}
 	return pf, nil
+}
+
+func fieldByJSONName(typ reflect.Type, name string) (reflect.StructField, bool) {
+	for i := range typ.NumField() {
+		if n, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ","); n == name {
+			return typ.Field(i), true
+		}
+	}
+	return reflect.StructField{}, false
 }
 
 // UseKeys makes c seal and open personal fields with keys. Call it at start,
@@ -90,7 +142,8 @@ func personalFieldsOf(typ reflect.Type) (personalFields, error) {
 func (c *Codec) UseKeys(keys Keys) { c.keys = keys }
 
 // sealPersonal moves the personal fields of data, the JSON of an event named
-// name, under personalKey, sealed with the subject's key.
+// name, under personalKey, sealed with the subject's key, and those of each
+// other person under theirs.
 func (c *Codec) sealPersonal(name string, pf personalFields, data []byte) ([]byte, error) {
 	if c.keys == nil {
 		return nil, fmt.Errorf("eventstore: encode %q: personal fields and no keys to seal them", name)
@@ -99,104 +152,168 @@ func (c *Codec) sealPersonal(name string, pf personalFields, data []byte) ([]byt
 	if err := json.Unmarshal(data, &fields); err != nil {
 		return nil, fmt.Errorf("eventstore: encode %q: %w", name, err)
 	}
-	var subject string
-	if err := json.Unmarshal(fields[pf.subject], &subject); err != nil || subject == "" {
-		return nil, fmt.Errorf("eventstore: encode %q: no subject in %q", name, pf.subject)
+	if len(pf.fields) > 0 {
+		subject := stringField(fields, pf.subject)
+		if subject == "" {
+			return nil, fmt.Errorf("eventstore: encode %q: no subject in %q", name, pf.subject)
+		}
+		if err := c.sealGroup(fields, personalKey, subject, personalAAD(subject, name), pf.fields); err != nil {
+			return nil, fmt.Errorf("eventstore: encode %q: %w", name, err)
+		}
 	}
-	personal := make(map[string]json.RawMessage, len(pf.fields))
-	for _, f := range pf.fields {
+	for _, o := range pf.others {
+		subject := stringField(fields, o.subject)
+		if subject != "" {
+			if err := c.sealGroup(fields, o.key(), subject, personalAAD(subject, name+"\x00"+o.subject), o.fields); err != nil {
+				return nil, fmt.Errorf("eventstore: encode %q: %w", name, err)
+			}
+			continue
+		}
+		for _, f := range o.fields {
+			if v, ok := fields[f]; ok && !isEmptyJSON(v) {
+				return nil, fmt.Errorf("eventstore: encode %q: %q holds personal data of nobody: %q is empty", name, f, o.subject)
+			}
+			delete(fields, f)
+		}
+	}
+	return json.Marshal(fields)
+}
+
+// sealGroup moves fields out of the event's fields into one JSON object sealed
+// with subject's key, stored under key (null when the key was destroyed).
+func (c *Codec) sealGroup(fields map[string]json.RawMessage, key, subject string, aad []byte, names []string) error {
+	personal := make(map[string]json.RawMessage, len(names))
+	for _, f := range names {
 		personal[f] = fields[f]
 		delete(fields, f)
 	}
 	plain, err := json.Marshal(personal)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	sealed, err := c.keys.Seal(subject, personalAAD(subject, name), plain)
+	sealed, err := c.keys.Seal(subject, aad, plain)
 	switch {
 	case errors.Is(err, ErrErased):
-		fields[personalKey] = json.RawMessage("null")
+		fields[key] = json.RawMessage("null")
 	case err != nil:
-		return nil, fmt.Errorf("eventstore: encode %q: seal: %w", name, err)
+		return fmt.Errorf("seal: %w", err)
 	default:
-		fields[personalKey], _ = json.Marshal(base64.StdEncoding.EncodeToString(sealed))
+		fields[key], _ = json.Marshal(base64.StdEncoding.EncodeToString(sealed))
 	}
-	return json.Marshal(fields)
+	return nil
 }
 
-// openPersonal returns data with its sealed personal fields opened, and
-// whether they are erased (then left out). Data with nothing sealed is
+// stringField is the string in fields[name], or "".
+func stringField(fields map[string]json.RawMessage, name string) string {
+	var s string
+	if json.Unmarshal(fields[name], &s) != nil {
+		return ""
+	}
+	return s
+}
+
+func isEmptyJSON(v json.RawMessage) bool {
+	switch string(v) {
+	case "null", `""`, "{}", "[]":
+		return true
+	}
+	return false
+}
+
+// openPersonal returns data with its sealed personal fields opened, whether
+// the subject's are erased (then left out), and the fields of other persons
+// whose key was destroyed (left out too). Data with nothing sealed is
 // returned as it is.
-func (c *Codec) openPersonal(name string, data []byte) (plain []byte, erased bool, err error) {
-	if !bytes.Contains(data, []byte(`"`+personalKey+`"`)) {
-		return data, false, nil
+func (c *Codec) openPersonal(name string, data []byte) (plain []byte, erased bool, erasedOthers []string, err error) {
+	if !bytes.Contains(data, []byte(`"`+personalKey)) {
+		return data, false, nil, nil
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(data, &fields); err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
-	box, ok := fields[personalKey]
-	if !ok {
-		return data, false, nil
-	}
-	delete(fields, personalKey)
-	var sealed []byte // nil: sealed after the key was destroyed
-	if err := json.Unmarshal(box, &sealed); err != nil {
-		return nil, false, fmt.Errorf("sealed personal data: %w", err)
-	}
-	if sealed != nil {
-		personal, err := c.open(name, fields, sealed)
-		if err != nil && !errors.Is(err, ErrErased) {
-			return nil, false, err
+	t := c.types[name]
+	box, sealedMain := fields[personalKey]
+	if sealedMain {
+		delete(fields, personalKey)
+		if erased, err = c.openGroup(name, fields, box, t.personal.subject, personalAAD); err != nil {
+			return nil, false, nil, err
 		}
-		for k, v := range personal {
-			fields[k] = v
+	}
+	opened := sealedMain
+	for _, o := range t.personal.others {
+		box, ok := fields[o.key()]
+		if !ok {
+			continue
 		}
-		erased = err != nil
-	} else {
-		erased = true
+		opened = true
+		delete(fields, o.key())
+		aad := func(subject, name string) []byte { return personalAAD(subject, name+"\x00"+o.subject) }
+		gone, err := c.openGroup(name, fields, box, o.subject, aad)
+		if err != nil {
+			return nil, false, nil, err
+		}
+		if gone {
+			erasedOthers = append(erasedOthers, o.fields...)
+		}
+	}
+	if !opened {
+		return data, false, nil, nil
 	}
 	plain, err = json.Marshal(fields)
-	return plain, erased, err
+	return plain, erased, erasedOthers, err
 }
 
-// open decrypts the personal fields sealed in an event named name, whose
-// other fields name the subject.
-func (c *Codec) open(name string, fields map[string]json.RawMessage, sealed []byte) (map[string]json.RawMessage, error) {
+// openGroup opens box, the personal fields sealed under the key of the
+// person whose id is in fields[subjectField], into fields, and says whether
+// that key was destroyed.
+func (c *Codec) openGroup(name string, fields map[string]json.RawMessage, box json.RawMessage, subjectField string,
+	aad func(subject, name string) []byte) (erased bool, err error) {
+	var sealed []byte // nil: sealed after the key was destroyed
+	if err := json.Unmarshal(box, &sealed); err != nil {
+		return false, fmt.Errorf("sealed personal data: %w", err)
+	}
+	if sealed == nil {
+		return true, nil
+	}
 	if c.keys == nil {
-		return nil, errors.New("personal data sealed, and no keys to open it")
+		return false, errors.New("personal data sealed, and no keys to open it")
 	}
-	t, ok := c.types[name]
-	if !ok || t.personal.subject == "" {
-		return nil, fmt.Errorf("personal data sealed in an event without a subject")
+	if subjectField == "" {
+		return false, fmt.Errorf("personal data sealed in an event without a subject")
 	}
-	var subject string
-	if err := json.Unmarshal(fields[t.personal.subject], &subject); err != nil {
-		return nil, fmt.Errorf("subject %q: %w", t.personal.subject, err)
+	subject := stringField(fields, subjectField)
+	if subject == "" {
+		return false, fmt.Errorf("no subject in %q", subjectField)
 	}
-	plain, err := c.keys.Open(subject, personalAAD(subject, name), sealed)
+	plain, err := c.keys.Open(subject, aad(subject, name), sealed)
+	if errors.Is(err, ErrErased) {
+		return true, nil
+	}
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	var personal map[string]json.RawMessage
 	if err := json.Unmarshal(plain, &personal); err != nil {
-		return nil, fmt.Errorf("opened personal data: %w", err)
+		return false, fmt.Errorf("opened personal data: %w", err)
 	}
-	return personal, nil
+	for k, v := range personal {
+		fields[k] = v
+	}
+	return false, nil
 }
 
 // personalAAD binds sealed data to its subject and event, so that it cannot
 // be moved to another.
 func personalAAD(subject, name string) []byte { return []byte(subject + "\x00" + name) }
 
-// nullPersonal sets the personal fields of an erased event to null in its
-// plain JSON.
-func nullPersonal(pf personalFields, data []byte) ([]byte, error) {
+// nullPersonal sets the erased fields named to null in an event's plain JSON.
+func nullPersonal(names []string, data []byte) ([]byte, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(data, &fields); err != nil {
 		return nil, err
 	}
-	for _, f := range pf.fields {
+	for _, f := range names {
 		fields[f] = json.RawMessage("null")
 	}
 	return json.Marshal(fields)
@@ -207,7 +324,7 @@ func nullPersonal(pf personalFields, data []byte) ([]byte, error) {
 func (c *Codec) PersonalEvents() []string {
 	var names []string
 	for name, t := range c.types {
-		if len(t.personal.fields) > 0 {
+		if t.personal.sealed() {
 			names = append(names, name)
 		}
 	}
@@ -224,7 +341,7 @@ func (c *Codec) SealStored(name string, data []byte) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownEvent, name)
 	}
-	if len(t.personal.fields) == 0 {
+	if !t.personal.sealed() {
 		return data, nil
 	}
 	var fields map[string]json.RawMessage

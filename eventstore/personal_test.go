@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -233,4 +234,119 @@ func checkPlain(t *testing.T, got json.RawMessage, want string) {
 	if diff := cmp.Diff(w, g); diff != "" {
 		t.Errorf("plain (-want +got):\n%s", diff)
 	}
+}
+
+// decided holds personal data of two persons: the note written about its
+// subject, and the name of whoever decided, sealed under the decider's key.
+type decided struct {
+	EmployeeID    string `json:"employee_id" personal:"subject"`
+	Note          string `json:"note" personal:"yes"`
+	DecidedBy     string `json:"decided_by,omitempty" personal:"no"`
+	DecidedByName string `json:"decided_by_name,omitempty" personal:"of:decided_by"`
+}
+
+func (decided) EventName() string { return "test.decided" }
+
+// TestAnotherPersonsFieldsAreSealedUnderTheirKey: a field tagged
+// personal:"of:<id field>" is sealed under that person's key, so erasing
+// them erases it and nothing else, and erasing the subject leaves it.
+func TestAnotherPersonsFieldsAreSealedUnderTheirKey(t *testing.T) {
+	t.Parallel()
+	c, err := eventstore.NewCodec(decided{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := &xorKeys{erased: map[string]bool{}}
+	c.UseKeys(keys)
+	if got := c.PersonalEvents(); !slices.Equal(got, []string{"test.decided"}) {
+		t.Errorf("PersonalEvents = %v", got)
+	}
+	ev := decided{EmployeeID: "e1", Note: "enjoy", DecidedBy: "manager2", DecidedByName: "Mehmet Demir"}
+	name, version, data, err := c.Encode(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"Mehmet", "enjoy"} {
+		if strings.Contains(string(data), text) {
+			t.Errorf("stored data %s holds %q", data, text)
+		}
+	}
+	var stored map[string]json.RawMessage
+	if err := json.Unmarshal(data, &stored); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(mustBase64(t, stored["personal:decided_by"]), []byte("manager2\x00test.decided\x00decided_by")) {
+		t.Errorf("the decider's name is not sealed under their key: %s", data)
+	}
+	decode := func() eventstore.Event {
+		t.Helper()
+		e := eventstore.Event{Type: name, SchemaVersion: version, Data: data}
+		if err := c.DecodeEvent(&e); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	if e := decode(); !cmp.Equal(eventstore.Payload(ev), e.Payload) || e.Erased {
+		t.Errorf("decoded %+v erased %v, want %+v", e.Payload, e.Erased, ev)
+	}
+
+	keys.erase("manager2")
+	e := decode()
+	if want := (decided{EmployeeID: "e1", Note: "enjoy", DecidedBy: "manager2"}); !cmp.Equal(eventstore.Payload(want), e.Payload) || e.Erased {
+		t.Errorf("decider erased: decoded %+v erased %v, want %+v, not erased (the subject is not)", e.Payload, e.Erased, want)
+	}
+	checkPlain(t, e.Plain, `{"decided_by":"manager2","decided_by_name":null,"employee_id":"e1","note":"enjoy"}`)
+	keys.erase("e1")
+	if e := decode(); !e.Erased || e.Payload.(decided).Note != "" {
+		t.Errorf("subject erased too: %+v erased %v", e.Payload, e.Erased)
+	}
+	// Appended after the decider's erasure: their name is not kept at all.
+	if _, _, data, err := c.Encode(decided{EmployeeID: "e3", DecidedBy: "manager2", DecidedByName: "Mehmet Demir"}); err != nil ||
+		strings.Contains(string(data), "Mehmet") || !strings.Contains(string(data), `"personal:decided_by":null`) {
+		t.Errorf("encoded after the decider's erasure: %s, %v", data, err)
+	}
+
+	// Nobody decided: nothing is sealed for anyone, and a name without an id
+	// is refused.
+	if _, _, data, err := c.Encode(decided{EmployeeID: "e4", Note: "n"}); err != nil || strings.Contains(string(data), "personal:") {
+		t.Errorf("without a decider: %s, %v", data, err)
+	}
+	if _, _, _, err := c.Encode(decided{EmployeeID: "e4", DecidedByName: "Mehmet Demir"}); err == nil {
+		t.Error("a decider's name without their id was stored")
+	}
+}
+
+// TestAnotherPersonsTagIsChecked: personal:"of:<f>" must name a string field
+// declared not personal, the other person's id.
+func TestAnotherPersonsTagIsChecked(t *testing.T) {
+	t.Parallel()
+	for _, v := range []any{ofNoSuchField{}, ofPersonalID{}} {
+		if _, err := eventstore.NewCodec(v); err == nil {
+			t.Errorf("%T registered", v)
+		}
+	}
+}
+
+type ofNoSuchField struct {
+	EmployeeID string `json:"employee_id" personal:"subject"`
+	Name       string `json:"name" personal:"of:by"`
+}
+
+func (ofNoSuchField) EventName() string { return "test.of_no_such_field" }
+
+type ofPersonalID struct {
+	EmployeeID string `json:"employee_id" personal:"subject"`
+	By         string `json:"by" personal:"yes"`
+	Name       string `json:"name" personal:"of:by"`
+}
+
+func (ofPersonalID) EventName() string { return "test.of_personal_id" }
+
+func mustBase64(t *testing.T, raw json.RawMessage) []byte {
+	t.Helper()
+	var b []byte
+	if err := json.Unmarshal(raw, &b); err != nil {
+		t.Fatalf("%s: %v", raw, err)
+	}
+	return b
 }

@@ -22,12 +22,12 @@ func SubscribeNotifications(ctx context.Context, b *bus.Bus, codec *eventstore.C
 }
 
 func raisedView(r notification.Raised, seq int64) query.NotificationView {
-	data := r.Data
+	msg, data := r.View()
 	if data == nil {
 		data = map[string]any{}
 	}
-	// A notification is never raised without a message (notification.Decide):
+	// A notification is never read without a message (notification.Decide):
 	// an empty one was erased.
-	return query.NotificationView{ID: r.NotificationID, Seq: seq, Type: string(r.Type), Message: r.Message, Data: data, CreatedAt: r.RaisedAt.UTC(),
-		Erased: r.Message == ""}
+	return query.NotificationView{ID: r.NotificationID, Seq: seq, Type: string(r.Type), Message: msg, Data: data, CreatedAt: r.RaisedAt.UTC(),
+		Erased: msg == ""}
 }

@@ -22,6 +22,8 @@ type RaiseNotification struct {
 	Type        notification.Type
 	Message     string
 	Data        map[string]any
+	// Decider is who decided what a decision's notification tells.
+	Decider notification.Decider
 }
 
 // NotificationID is the id (and event id) of the notification of typ to
@@ -46,7 +48,7 @@ func NewRaiseNotificationHandler(store EventStore, now Now) RaiseNotificationHan
 func (h RaiseNotificationHandler) Handle(ctx context.Context, cmd RaiseNotification) error {
 	id := NotificationID(cmd.Cause, cmd.RecipientID, cmd.Type)
 	events, err := notification.Decide(notification.Inbox{}, notification.Raise{
-		NotificationID: id.String(), RecipientID: cmd.RecipientID, Type: cmd.Type, Message: cmd.Message, Data: cmd.Data,
+		NotificationID: id.String(), RecipientID: cmd.RecipientID, Type: cmd.Type, Message: cmd.Message, Data: cmd.Data, Decider: cmd.Decider,
 		CauseEventID: cmd.Cause,
 	}, h.now())
 	if err != nil {

@@ -64,13 +64,19 @@ func nextWorkweek(now time.Time) (monday, wednesday time.Time) {
 // report), a rebuild of the read models agrees with the live ones, the login
 // is gone, the counts stay, the seals verify, and a pg_dump of the database
 // holds none of the erased text: not in events, read models, idempotency
-// records nor credentials.
+// records nor credentials. Their manager, erased next, leaves no name in the
+// notification of a decision they made for a colleague, which reads with
+// decided_by_name null, nor anywhere else.
 func TestErasure(t *testing.T) {
 	t.Parallel()
 	a := startApp(t, map[string]string{"SEAL_INTERVAL": "20ms"})
 	admin := a.admin()
 	auditor := a.register(admin, "auditor", nil)
-	mgr := a.register(admin, "manager", nil)
+	// The manager decides a colleague's leave, and is erased in turn: their
+	// name, in the colleague's notification of the decision, goes with them.
+	managerName := "Mehmet Karaoğlan" + testenv.RandomHex(6)
+	mgr := a.register(admin, "manager", map[string]any{"full_name": managerName})
+	colleague := a.register(admin, "employee", map[string]any{"manager_id": mgr.ID})
 	p := newPersonalTexts()
 
 	// The registration goes through the idempotency store, whose record
@@ -106,15 +112,28 @@ func TestErasure(t *testing.T) {
 	}, &fix)
 	a.must(http.StatusOK, "POST", "/api/attendance/corrections/"+fix.ID+"/change-status/", mgr.token,
 		map[string]string{"status": "approved", "note": p.correctionNote}, nil)
+	var theirs leaveJSON
+	a.must(http.StatusCreated, "POST", "/api/leave-management/", colleague.token, map[string]string{
+		"start_date": monday.Format(time.DateOnly), "end_date": monday.Format(time.DateOnly), "reason": "a day off",
+	}, &theirs)
+	a.must(http.StatusOK, "POST", "/api/leave-management/"+theirs.ID+"/change-status/", mgr.token,
+		map[string]string{"status": "approved"}, nil)
+	var decision struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	eventually(t, "the colleague told of the manager's decision, by name", func() bool {
+		a.must(http.StatusOK, "GET", "/api/notifications/", colleague.token, nil, &decision)
+		return len(decision.Items) == 1 && bytes.Contains(decision.Items[0], []byte("approved by "+managerName))
+	})
 	var notes notificationPage
 	eventually(t, "the manager told of the request and the employee of the decision", func() bool {
 		a.must(http.StatusOK, "GET", "/api/notifications/", mgr.token, nil, &notes)
 		var mine notificationPage
 		a.must(http.StatusOK, "GET", "/api/notifications/", emp.token, nil, &mine)
-		return len(notes.Items) > 0 && len(mine.Items) > 0
+		return len(notes.Items) > 1 && len(mine.Items) > 0
 	})
-	if !strings.Contains(*notes.Items[0].Message, p.name) {
-		t.Fatalf("the manager's notification %q does not name her: the test would prove nothing", *notes.Items[0].Message)
+	if !slices.ContainsFunc(notes.Items, func(n notificationItem) bool { return strings.Contains(*n.Message, p.name) }) {
+		t.Fatalf("no notification of the manager's names her: the test would prove nothing")
 	}
 
 	// Who may erase, and what a reason may say.
@@ -202,7 +221,9 @@ func TestErasure(t *testing.T) {
 	var raw struct{ Items []json.RawMessage }
 	a.must(http.StatusOK, "GET", "/api/notifications/", mgr.token, nil, &raw)
 	for _, n := range raw.Items {
-		checkErased("the manager's notification", n, "message", "data")
+		if !bytes.Contains(n, []byte(colleague.ID)) { // not the colleague's request
+			checkErased("the manager's notification", n, "message", "data")
+		}
 	}
 	monthly := a.must(http.StatusOK, "GET", fmt.Sprintf("/api/reports/monthly-work/?year=%d&month=%d&employee_id=%s",
 		time.Now().UTC().Year(), time.Now().UTC().Month(), emp.ID), admin.token, nil, nil).body
@@ -249,6 +270,23 @@ func TestErasure(t *testing.T) {
 		t.Errorf("balance after erasure = %+v, want 20 days with 3 used", balance)
 	}
 
+	// The manager is erased: the colleague's notification of their decision
+	// keeps the decision and loses the name.
+	a.must(http.StatusOK, "POST", "/api/employees/"+mgr.ID+"/erase/", admin.token, reason, nil)
+	a.must(http.StatusOK, "GET", "/api/notifications/", colleague.token, nil, &decision)
+	var decided struct {
+		Message string
+		Data    map[string]any
+		Erased  bool
+	}
+	if len(decision.Items) != 1 || json.Unmarshal(decision.Items[0], &decided) != nil {
+		t.Fatalf("the colleague's notifications: %s", decision.Items)
+	}
+	if name, ok := decided.Data["decided_by_name"]; !ok || name != nil || decided.Erased || bytes.Contains(decision.Items[0], []byte(managerName)) ||
+		!strings.Contains(decided.Message, "approved by a person whose data was erased") {
+		t.Errorf("the colleague's notification after the manager's erasure: %s; want it with decided_by_name null, and not erased", decision.Items[0])
+	}
+
 	pool, err := pgxpool.New(context.Background(), a.dbURL)
 	if err != nil {
 		t.Fatal(err)
@@ -287,7 +325,7 @@ func TestErasure(t *testing.T) {
 	if !bytes.Contains(dump, []byte(mgr.ID)) || !bytes.Contains(dump, []byte("idempotency_keys")) {
 		t.Fatal("the dump holds neither the manager's id nor the idempotency table: the grep below would prove nothing")
 	}
-	for _, text := range append(p.all(), strings.ToLower(p.email), password) {
+	for _, text := range append(p.all(), strings.ToLower(p.email), password, managerName, mgr.Email) {
 		if bytes.Contains(dump, []byte(text)) {
 			t.Errorf("pg_dump holds %q", text)
 		}
@@ -306,10 +344,12 @@ func TestErasure(t *testing.T) {
 }
 
 type notificationPage struct {
-	Items []struct {
-		Message *string        `json:"message"`
-		Data    map[string]any `json:"data"`
-	} `json:"items"`
+	Items []notificationItem `json:"items"`
+}
+
+type notificationItem struct {
+	Message *string        `json:"message"`
+	Data    map[string]any `json:"data"`
 }
 
 // TestExportEmployee: an employee, and an admin, get everything held about

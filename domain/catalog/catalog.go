@@ -42,5 +42,9 @@ type Upcaster struct {
 
 // Upcasters returns every upcaster of every event. An event whose
 // SchemaVersion rises gets here the upcaster of the version it leaves, and
-// the codec refuses to start without it. None has risen yet.
-func Upcasters() []Upcaster { return nil }
+// the codec refuses to start without it.
+func Upcasters() []Upcaster {
+	return []Upcaster{
+		{Event: notification.Raised{}.EventName(), From: 1, Up: notification.UpcastRaisedV1},
+	}
+}

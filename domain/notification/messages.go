@@ -2,6 +2,7 @@ package notification
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"strconv"
 	"strings"
@@ -97,25 +98,17 @@ func approvalData(employeeName, employeeID, requestID string, step int, start, e
 	}
 }
 
-// LeaveDecided, to the employee: "Your leave from 2024-12-01 to 2024-12-05
-// was approved by Mehmet Demir. Note: enjoy". status is approved, rejected
-// or cancelled; an empty name or note is left out.
-func LeaveDecided(requestID, status string, start, end calendar.Date, decidedByName, note string) (string, map[string]any) {
-	msg := fmt.Sprintf("Your leave from %s to %s was %s", start, end, status)
-	if decidedByName != "" {
-		msg += " by " + decidedByName
-	}
-	msg += "."
-	if note != "" {
-		msg += " Note: " + note
-	}
-	return msg, map[string]any{
-		"request_id":      requestID,
-		"status":          status,
-		"start_date":      start.String(),
-		"end_date":        end.String(),
-		"decided_by_name": decidedByName,
-		"note":            note,
+// LeaveDecided, to the employee, is the data of "Your leave from 2024-12-01
+// to 2024-12-05 was approved by Mehmet Demir. Note: enjoy", which View
+// renders with the decider's name. status is approved, rejected or
+// cancelled; an empty note is left out.
+func LeaveDecided(requestID, status string, start, end calendar.Date, note string) map[string]any {
+	return map[string]any{
+		"request_id": requestID,
+		"status":     status,
+		"start_date": start.String(),
+		"end_date":   end.String(),
+		"note":       note,
 	}
 }
 
@@ -159,27 +152,73 @@ func CorrectionRequested(employeeName, employeeID, correctionID string, date cal
 	return msg, data
 }
 
-// CorrectionDecided, to the employee: "Your correction of 2024-12-02
-// (check-out 14:00 UTC) was approved by Mehmet Demir. Note: ok". status is
-// approved or rejected; an empty name or note is left out.
-func CorrectionDecided(correctionID, status string, date calendar.Date, checkIn, checkOut time.Time, decidedByName, note string) (string, map[string]any) {
-	msg := fmt.Sprintf("Your correction of %s (%s) was %s", date, strings.TrimPrefix(correctedTimes(checkIn, checkOut), " "), status)
-	if decidedByName != "" {
-		msg += " by " + decidedByName
-	}
-	msg += "."
-	if note != "" {
-		msg += " Note: " + note
-	}
+// CorrectionDecided, to the employee, is the data of "Your correction of
+// 2024-12-02 (check-out 14:00 UTC) was approved by Mehmet Demir. Note: ok",
+// which View renders with the decider's name. status is approved or
+// rejected; an empty note is left out.
+func CorrectionDecided(correctionID, status string, date calendar.Date, checkIn, checkOut time.Time, note string) map[string]any {
 	data := map[string]any{
-		"correction_id":   correctionID,
-		"status":          status,
-		"date":            date.String(),
-		"decided_by_name": decidedByName,
-		"note":            note,
+		"correction_id": correctionID,
+		"status":        status,
+		"date":          date.String(),
+		"note":          note,
 	}
 	addTimes(data, checkIn, checkOut)
-	return msg, data
+	return data
+}
+
+// Decider is who decided what a notification tells: their id, and their name,
+// kept under their own key (empty once they are erased).
+type Decider struct{ ID, Name string }
+
+// ErasedDecider stands in a message for the name of an erased decider.
+const ErasedDecider = "a person whose data was erased"
+
+// View is a notification's message and data as read: as raised, or for a
+// decision, its message rendered from its data and the decider, whose name
+// the data gives as decided_by_name (null once they are erased). Data of an
+// erased subject (nil) gives no message. data is not modified.
+func View(t Type, message string, data map[string]any, d Decider) (string, map[string]any) {
+	if !t.rendered() || data == nil {
+		return message, data
+	}
+	by := d.Name
+	if d.ID != "" && by == "" {
+		by = ErasedDecider
+	}
+	status, _ := data["status"].(string)
+	var msg string
+	if t == TypeLeaveDecided {
+		start, _ := data["start_date"].(string)
+		end, _ := data["end_date"].(string)
+		msg = fmt.Sprintf("Your leave from %s to %s was %s", start, end, status)
+	} else {
+		date, _ := data["date"].(string)
+		in, _ := time.Parse(time.RFC3339, str(data["check_in"]))
+		out, _ := time.Parse(time.RFC3339, str(data["check_out"]))
+		msg = fmt.Sprintf("Your correction of %s (%s) was %s", date, strings.TrimPrefix(correctedTimes(in, out), " "), status)
+	}
+	if by != "" {
+		msg += " by " + by
+	}
+	msg += "."
+	if note, _ := data["note"].(string); note != "" {
+		msg += " Note: " + note
+	}
+	if d.ID == "" {
+		return msg, data
+	}
+	view := maps.Clone(data)
+	view["decided_by_name"] = nil
+	if d.Name != "" {
+		view["decided_by_name"] = d.Name
+	}
+	return msg, view
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
 }
 
 // correctedTimes lists the times a correction gives, each after a space.

@@ -3,6 +3,8 @@
 package notification
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -48,6 +50,10 @@ func (t Type) Valid() bool {
 	return false
 }
 
+// rendered says whether notifications of t have their message rendered when
+// read rather than kept as raised: those that name a decider.
+func (t Type) rendered() bool { return t == TypeLeaveDecided || t == TypeCorrectionDecided }
+
 // ErrNotFound is returned for a notification the inbox does not hold.
 var ErrNotFound error = errkind.New(errkind.NotFound, "notification not found")
 
@@ -59,16 +65,35 @@ type ValidationError = validation.Error
 // SubjectID is the person the message and data are about, under whose key
 // they are sealed: the employee a manager is told about, or the recipient.
 // Notifications raised before it was recorded have none.
+//
+// A notification never holds another person's data under the subject's key:
+// a decision's notification names its decider by DecidedBy, with their name
+// in DecidedByName sealed under the decider's own key, and its message is
+// rendered from the data and that name when read (Text), so that erasing the
+// decider erases their name from it. Schema version 2; version 1 kept the
+// decider's name in its message and data (UpcastRaisedV1).
 type Raised struct {
-	NotificationID string         `json:"notification_id" personal:"no"`
-	RecipientID    string         `json:"recipient_id" personal:"no"`
-	Type           Type           `json:"type" personal:"no"`
-	Message        string         `json:"message" personal:"yes"`
-	Data           map[string]any `json:"data" personal:"yes"`
-	CauseEventID   string         `json:"cause_event_id" personal:"no"`
-	RaisedAt       time.Time      `json:"raised_at"`
-	SubjectID      string         `json:"subject_id,omitempty" personal:"subject"`
+	NotificationID string `json:"notification_id" personal:"no"`
+	RecipientID    string `json:"recipient_id" personal:"no"`
+	Type           Type   `json:"type" personal:"no"`
+	// Message is the text as raised; empty for the types rendered on read.
+	Message       string         `json:"message,omitempty" personal:"yes"`
+	Data          map[string]any `json:"data" personal:"yes"`
+	CauseEventID  string         `json:"cause_event_id" personal:"no"`
+	RaisedAt      time.Time      `json:"raised_at"`
+	SubjectID     string         `json:"subject_id,omitempty" personal:"subject"`
+	DecidedBy     string         `json:"decided_by,omitempty" personal:"no"`
+	DecidedByName string         `json:"decided_by_name,omitempty" personal:"of:decided_by"`
 }
+
+// SchemaVersion: 2 since the decider's name is sealed under their own key.
+func (Raised) SchemaVersion() int { return 2 }
+
+// Decider is who decided what a notification tells.
+func (r Raised) Decider() Decider { return Decider{ID: r.DecidedBy, Name: r.DecidedByName} }
+
+// View is the notification's message and data as read (View of the package).
+func (r Raised) View() (string, map[string]any) { return View(r.Type, r.Message, r.Data, r.Decider()) }
 
 type Read struct {
 	NotificationID string    `json:"notification_id" personal:"no"`
@@ -78,6 +103,38 @@ type Read struct {
 
 func (Raised) EventName() string { return "notification.raised" }
 func (Read) EventName() string   { return "notification.read" }
+
+// UpcastRaisedV1 reads a notification of schema version 1, which kept the
+// name of a decision's decider in its message and data, sealed under the
+// recipient's key where erasing the decider could not reach it: the message
+// of a decision is rendered from the data since, and the name, recorded
+// without the decider's id, is left out.
+func UpcastRaisedV1(data json.RawMessage) (json.RawMessage, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return nil, err
+	}
+	var typ Type
+	if err := json.Unmarshal(fields["type"], &typ); err != nil || !typ.Valid() {
+		return nil, fmt.Errorf("notification.raised v1: type %s", fields["type"])
+	}
+	if _, ok := fields["decided_by"]; ok {
+		return nil, errors.New("notification.raised v1: decided_by, which version 1 never stored")
+	}
+	if !typ.rendered() {
+		return data, nil
+	}
+	delete(fields, "message")
+	if raw, ok := fields["data"]; ok && string(raw) != "null" {
+		var d map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return nil, fmt.Errorf("notification.raised v1: data: %w", err)
+		}
+		delete(d, "decided_by_name")
+		fields["data"], _ = json.Marshal(d)
+	}
+	return json.Marshal(fields)
+}
 
 // Events lists a zero value of each event type, for the codec registry.
 func Events() []any { return []any{Raised{}, Read{}} }
@@ -136,8 +193,9 @@ func (in *Inbox) Apply(event any) {
 		}
 		in.RecipientID = ev.RecipientID
 		in.index[ev.NotificationID] = len(in.items)
+		msg, data := ev.View()
 		in.items = append(in.items, Notification{
-			ID: ev.NotificationID, Type: ev.Type, Message: ev.Message, Data: ev.Data,
+			ID: ev.NotificationID, Type: ev.Type, Message: msg, Data: data,
 			CauseEventID: ev.CauseEventID, RaisedAt: ev.RaisedAt,
 		})
 	case Read:
@@ -159,13 +217,16 @@ func Replay(history []any) Inbox {
 // Command is Raise or MarkRead.
 type Command interface{ command() }
 
-// Raise delivers a notification unless one with the same id exists.
+// Raise delivers a notification unless one with the same id exists. A
+// decision's notification (leave_decided, correction_decided) has no
+// Message: it is rendered from Data and Decider when read.
 type Raise struct {
 	NotificationID string
 	RecipientID    string
 	Type           Type
 	Message        string
 	Data           map[string]any
+	Decider        Decider
 	CauseEventID   string
 }
 
@@ -200,8 +261,14 @@ func Decide(in Inbox, cmd Command, now time.Time) ([]any, error) {
 		if !c.Type.Valid() {
 			fields["type"] = fmt.Sprintf("unknown notification type %q", c.Type)
 		}
-		if c.Message == "" {
+		switch {
+		case c.Message == "" && !c.Type.rendered():
 			fields["message"] = "required"
+		case c.Message != "" && c.Type.rendered():
+			fields["message"] = "rendered from the data: leave it empty"
+		}
+		if c.Decider.Name != "" && c.Decider.ID == "" {
+			fields["decider"] = "a name needs the decider's id"
 		}
 		if err := validation.Check(fields); err != nil {
 			return nil, err
@@ -212,6 +279,7 @@ func Decide(in Inbox, cmd Command, now time.Time) ([]any, error) {
 		return []any{Raised{
 			NotificationID: c.NotificationID, RecipientID: c.RecipientID, Type: c.Type, Message: c.Message,
 			Data: c.Data, CauseEventID: c.CauseEventID, RaisedAt: now.UTC(), SubjectID: SubjectOf(c.RecipientID, c.Data),
+			DecidedBy: c.Decider.ID, DecidedByName: c.Decider.Name,
 		}}, nil
 	case MarkRead:
 		n, ok := in.Notification(c.NotificationID)

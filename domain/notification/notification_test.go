@@ -3,6 +3,7 @@ package notification
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -179,14 +180,19 @@ func TestMessages(t *testing.T) {
 			wantData: map[string]any{"employee_id": "e1", "employee_name": "Ayşe Yılmaz", "request_id": "r1", "start_date": "2024-12-01", "end_date": "2024-12-05", "days": float64(4)},
 		},
 		{
-			name: "leave approved with note", got: b(LeaveDecided("r1", "approved", start, end, "Mehmet Demir", "enjoy")),
+			name: "leave approved with note", got: b(View(TypeLeaveDecided, "", LeaveDecided("r1", "approved", start, end, "enjoy"), Decider{"m2", "Mehmet Demir"})),
 			wantMsg:  "Your leave from 2024-12-01 to 2024-12-05 was approved by Mehmet Demir. Note: enjoy",
 			wantData: map[string]any{"request_id": "r1", "status": "approved", "start_date": "2024-12-01", "end_date": "2024-12-05", "decided_by_name": "Mehmet Demir", "note": "enjoy"},
 		},
 		{
-			name: "leave rejected without name or note", got: b(LeaveDecided("r1", "rejected", start, end, "", "")),
+			name: "leave approved by an erased decider", got: b(View(TypeLeaveDecided, "", LeaveDecided("r1", "approved", start, end, "enjoy"), Decider{ID: "m2"})),
+			wantMsg:  "Your leave from 2024-12-01 to 2024-12-05 was approved by a person whose data was erased. Note: enjoy",
+			wantData: map[string]any{"request_id": "r1", "status": "approved", "start_date": "2024-12-01", "end_date": "2024-12-05", "decided_by_name": nil, "note": "enjoy"},
+		},
+		{
+			name: "leave rejected without decider or note", got: b(View(TypeLeaveDecided, "", LeaveDecided("r1", "rejected", start, end, ""), Decider{})),
 			wantMsg:  "Your leave from 2024-12-01 to 2024-12-05 was rejected.",
-			wantData: map[string]any{"request_id": "r1", "status": "rejected", "start_date": "2024-12-01", "end_date": "2024-12-05", "decided_by_name": "", "note": ""},
+			wantData: map[string]any{"request_id": "r1", "status": "rejected", "start_date": "2024-12-01", "end_date": "2024-12-05", "note": ""},
 		},
 		{
 			name: "open check-in", got: b(OpenCheckIn("Ayşe Yılmaz", "e1", dec2, checkedIn.In(time.FixedZone("+03", 3*3600)))),
@@ -200,14 +206,19 @@ func TestMessages(t *testing.T) {
 				"check_in": "2024-12-02T05:17:00Z", "check_out": "2024-12-02T14:17:00Z"},
 		},
 		{
-			name: "correction of a check-out approved", got: b(CorrectionDecided("c1", "approved", dec2, time.Time{}, checkedIn.Add(9*time.Hour), "Mehmet Demir", "ok")),
+			name: "correction of a check-out approved", got: b(View(TypeCorrectionDecided, "", CorrectionDecided("c1", "approved", dec2, time.Time{}, checkedIn.Add(9*time.Hour), "ok"), Decider{"m2", "Mehmet Demir"})),
 			wantMsg:  "Your correction of 2024-12-02 (check-out 14:17 UTC) was approved by Mehmet Demir. Note: ok",
 			wantData: map[string]any{"correction_id": "c1", "status": "approved", "date": "2024-12-02", "decided_by_name": "Mehmet Demir", "note": "ok", "check_out": "2024-12-02T14:17:00Z"},
 		},
 		{
-			name: "correction of a check-in rejected without name or note", got: b(CorrectionDecided("c1", "rejected", dec2, checkedIn, time.Time{}, "", "")),
+			name: "correction of a check-in rejected without decider or note", got: b(View(TypeCorrectionDecided, "", CorrectionDecided("c1", "rejected", dec2, checkedIn, time.Time{}, ""), Decider{})),
 			wantMsg:  "Your correction of 2024-12-02 (check-in 05:17 UTC) was rejected.",
-			wantData: map[string]any{"correction_id": "c1", "status": "rejected", "date": "2024-12-02", "decided_by_name": "", "note": "", "check_in": "2024-12-02T05:17:00Z"},
+			wantData: map[string]any{"correction_id": "c1", "status": "rejected", "date": "2024-12-02", "note": "", "check_in": "2024-12-02T05:17:00Z"},
+		},
+		{
+			name: "correction decided by an erased decider", got: b(View(TypeCorrectionDecided, "", CorrectionDecided("c1", "rejected", dec2, checkedIn, time.Time{}, ""), Decider{ID: "m2"})),
+			wantMsg:  "Your correction of 2024-12-02 (check-in 05:17 UTC) was rejected by a person whose data was erased.",
+			wantData: map[string]any{"correction_id": "c1", "status": "rejected", "date": "2024-12-02", "decided_by_name": nil, "note": "", "check_in": "2024-12-02T05:17:00Z"},
 		},
 	}
 	for _, tt := range tests {
@@ -232,5 +243,75 @@ func TestMessages(t *testing.T) {
 				t.Errorf("JSON round trip (-built +decoded):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestDecisionNamesItsDeciderApart: a decision's notification keeps its
+// decider's name out of its data and message, in its own field, and is
+// rendered when read; its subject's erasure (nil data) leaves no message.
+func TestDecisionNamesItsDeciderApart(t *testing.T) {
+	t.Parallel()
+	start, end := calendar.Date{Year: 2024, Month: time.December, Day: 1}, calendar.Date{Year: 2024, Month: time.December, Day: 5}
+	cmd := Raise{NotificationID: "n1", RecipientID: "e1", Type: TypeLeaveDecided, Data: LeaveDecided("r1", "approved", start, end, "enjoy"),
+		Decider: Decider{ID: "m2", Name: "Mehmet Demir"}, CauseEventID: "ev"}
+	events, err := Decide(Inbox{}, cmd, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := events[0].(Raised)
+	stored, _ := json.Marshal(r.Data)
+	if r.Message != "" || r.DecidedBy != "m2" || r.DecidedByName != "Mehmet Demir" || r.SubjectID != "e1" || strings.Contains(string(stored), "Mehmet") {
+		t.Errorf("raised %+v", r)
+	}
+	n, _ := Replay(events).Notification("n1")
+	if want := "Your leave from 2024-12-01 to 2024-12-05 was approved by Mehmet Demir. Note: enjoy"; n.Message != want || n.Data["decided_by_name"] != "Mehmet Demir" {
+		t.Errorf("read as %q, %v", n.Message, n.Data)
+	}
+	r.Data = nil
+	if msg, data := r.View(); msg != "" || data != nil {
+		t.Errorf("erased subject reads %q, %v", msg, data)
+	}
+	for _, bad := range []func(*Raise){
+		func(c *Raise) { c.Message = "Your leave was approved by Mehmet Demir." },
+		func(c *Raise) { c.Decider.ID = "" },
+	} {
+		c := cmd
+		bad(&c)
+		if _, err := Decide(Inbox{}, c, now); err == nil {
+			t.Errorf("raised %+v", c)
+		}
+	}
+}
+
+// TestUpcastRaisedV1: version 1 of a decision's notification is read without
+// its message and the decider's name in its data (rendered from the data,
+// without the name); other notifications are read as they were stored.
+func TestUpcastRaisedV1(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ v1, v2 string }{
+		{`{"type":"leave_decided","message":"Your leave from 2024-12-01 to 2024-12-05 was approved by Mehmet Demir.","data":{"status":"approved","decided_by_name":"Mehmet Demir","note":""},"recipient_id":"e1"}`,
+			`{"data":{"note":"","status":"approved"},"recipient_id":"e1","type":"leave_decided"}`},
+		{`{"type":"correction_decided","recipient_id":"e1"}`, `{"recipient_id":"e1","type":"correction_decided"}`},
+		{`{"type":"correction_decided","data":null,"recipient_id":"e1"}`, `{"data":null,"recipient_id":"e1","type":"correction_decided"}`},
+		{`{"type":"lateness","message":"Ayşe Yılmaz checked in late.","data":{"employee_name":"Ayşe Yılmaz"}}`,
+			`{"type":"lateness","message":"Ayşe Yılmaz checked in late.","data":{"employee_name":"Ayşe Yılmaz"}}`},
+	} {
+		got, err := UpcastRaisedV1(json.RawMessage(c.v1))
+		if err != nil || string(got) != c.v2 {
+			t.Errorf("upcast %s = %s, %v; want %s", c.v1, got, err, c.v2)
+		}
+	}
+	for _, bad := range []string{`{"type":"nonsense"}`, `{"type":"leave_decided","decided_by":"m2"}`, `[`, `{"type":"leave_decided","data":[1]}`} {
+		if got, err := UpcastRaisedV1(json.RawMessage(bad)); err == nil {
+			t.Errorf("upcast %s = %s, want refused", bad, got)
+		}
+	}
+	var r Raised
+	v2, _ := UpcastRaisedV1(json.RawMessage(`{"type":"leave_decided","message":"x by Mehmet Demir","data":{"status":"approved","start_date":"2024-12-01","end_date":"2024-12-05","decided_by_name":"Mehmet Demir","note":""}}`))
+	if err := json.Unmarshal(v2, &r); err != nil {
+		t.Fatal(err)
+	}
+	if msg, _ := r.View(); msg != "Your leave from 2024-12-01 to 2024-12-05 was approved." {
+		t.Errorf("a v1 decision reads %q", msg)
 	}
 }

@@ -27,20 +27,23 @@ type notificationRow struct {
 	// their personal data was erased, and Message and Data are empty.
 	SubjectID string
 	Erased    bool
+	// DecidedBy is the decider a decision's notification names (their name
+	// is in Data's decided_by_name), whose erasure clears it.
+	DecidedBy string
 }
 
 var notificationsTable = newTable(table[string, notificationRow]{
 	name:    "notifications",
-	columns: []string{"id", "recipient_id", "seq", "type", "message", "data", "created_at", "read", "read_at", "subject_id", "erased"},
+	columns: []string{"id", "recipient_id", "seq", "type", "message", "data", "created_at", "read", "read_at", "subject_id", "erased", "decided_by"},
 	keys:    1,
 	key:     func(r notificationRow) string { return r.ID },
 	keyArgs: func(k string) []any { return []any{k} },
 	values: func(r notificationRow) []any {
-		return []any{r.ID, r.RecipientID, r.Seq, r.Type, r.Message, r.Data, r.CreatedAt, r.Read, r.ReadAt, r.SubjectID, r.Erased}
+		return []any{r.ID, r.RecipientID, r.Seq, r.Type, r.Message, r.Data, r.CreatedAt, r.Read, r.ReadAt, r.SubjectID, r.Erased, r.DecidedBy}
 	},
 	scan: func(row pgx.Row) (notificationRow, error) {
 		var r notificationRow
-		err := row.Scan(&r.ID, &r.RecipientID, &r.Seq, &r.Type, &r.Message, &r.Data, &r.CreatedAt, &r.Read, &r.ReadAt, &r.SubjectID, &r.Erased)
+		err := row.Scan(&r.ID, &r.RecipientID, &r.Seq, &r.Type, &r.Message, &r.Data, &r.CreatedAt, &r.Read, &r.ReadAt, &r.SubjectID, &r.Erased, &r.DecidedBy)
 		return r, err
 	},
 })
@@ -50,13 +53,14 @@ func notificationsModel() *Model {
 		return func(ctx context.Context, e eventstore.Event) error {
 			switch ev := e.Payload.(type) {
 			case notification.Raised:
-				data := ev.Data
+				msg, data := ev.View()
 				if data == nil {
 					data = map[string]any{}
 				}
 				return inbox.put(ctx, notificationRow{
 					ID: ev.NotificationID, RecipientID: ev.RecipientID, Seq: e.Version, Type: string(ev.Type),
-					Message: ev.Message, Data: data, CreatedAt: ev.RaisedAt.UTC(), SubjectID: ev.SubjectID, Erased: e.Erased,
+					Message: msg, Data: data, CreatedAt: ev.RaisedAt.UTC(), SubjectID: ev.SubjectID, Erased: e.Erased,
+					DecidedBy: ev.DecidedBy,
 				})
 			case notification.Read:
 				r, ok, err := inbox.get(ctx, ev.NotificationID)

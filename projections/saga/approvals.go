@@ -59,7 +59,7 @@ func (n *notifier) onStepOpened(ctx context.Context, e eventstore.Event) error {
 		return err
 	}
 	msg, data := notification.LeaveRequested(emp.Name, emp.ID, ev.RequestID, req.Start, req.End, req.Days)
-	return n.notifyAll(ctx, e, NotifyManagerOnLeaveRequested, to, notification.TypeLeaveRequested, msg, data)
+	return n.notifyAll(ctx, e, NotifyManagerOnLeaveRequested, to, notification.TypeLeaveRequested, msg, data, notification.Decider{})
 }
 
 // holders are who hold a step of emp's request at the moment at: whom it
@@ -147,7 +147,7 @@ func (n *notifier) onApprovalChased(ctx context.Context, e eventstore.Event) err
 		since = req.Approvals.Steps[step-1].OpenedAt
 	}
 	msg, data := build(emp.Name, emp.ID, requestID, step, req.Start, req.End, since)
-	return n.notifyAll(ctx, e, NotifyApproverOnApprovalChased, recipients, typ, msg, data)
+	return n.notifyAll(ctx, e, NotifyApproverOnApprovalChased, recipients, typ, msg, data, notification.Decider{})
 }
 
 // ChaseApprovals reminds and escalates approval steps that wait too long.

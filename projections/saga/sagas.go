@@ -104,6 +104,19 @@ func (n *notifier) person(ctx context.Context, id string) (person, error) {
 	return person{ID: id, Name: emp.FullName, ManagerID: emp.ManagerID}, nil
 }
 
+// decider is who decided, named in the notification of a decision under
+// their own key; nobody for a decision without one.
+func (n *notifier) decider(ctx context.Context, id string) (notification.Decider, error) {
+	if id == "" {
+		return notification.Decider{}, nil
+	}
+	p, err := n.person(ctx, id)
+	if err != nil {
+		return notification.Decider{}, err
+	}
+	return notification.Decider{ID: p.ID, Name: p.Name}, nil
+}
+
 // deciders are who decide p's requests: their manager; with none, the
 // admins.
 func (n *notifier) deciders(ctx context.Context, p person) ([]string, error) {
@@ -136,10 +149,12 @@ func (n *notifier) supervisors(ctx context.Context, p person) ([]string, error) 
 // a key such as "absence/<employee>/<date>" for the sweep). The notification
 // and event id derive from the cause, the recipient and the type, so a second
 // call appends nothing.
-func (n *notifier) notify(ctx context.Context, cause string, meta eventstore.Metadata, recipient string, typ notification.Type, msg string, data map[string]any) error {
+// A decision's notification has no msg, and names its decider.
+func (n *notifier) notify(ctx context.Context, cause string, meta eventstore.Metadata, recipient string, typ notification.Type, msg string,
+	data map[string]any, decider notification.Decider) error {
 	return refused(n.raise.Handle(ctx, command.RaiseNotification{
 		Origin: command.Origin{CausationID: meta.CausationID, CorrelationID: meta.CorrelationID}, Actor: meta.Actor,
-		Cause: cause, RecipientID: recipient, Type: typ, Message: msg, Data: data,
+		Cause: cause, RecipientID: recipient, Type: typ, Message: msg, Data: data, Decider: decider,
 	}))
 }
 
@@ -177,9 +192,9 @@ func All(d Deps) []Saga {
 
 // notifyAll raises one notification of saga, caused by e, to each recipient.
 func (n *notifier) notifyAll(ctx context.Context, e eventstore.Event, saga string, recipients []string,
-	typ notification.Type, msg string, data map[string]any) error {
+	typ notification.Type, msg string, data map[string]any, decider notification.Decider) error {
 	for _, r := range recipients {
-		if err := n.notify(ctx, e.ID.String(), causedBy(e, saga), r, typ, msg, data); err != nil {
+		if err := n.notify(ctx, e.ID.String(), causedBy(e, saga), r, typ, msg, data, decider); err != nil {
 			return err
 		}
 	}
@@ -199,7 +214,7 @@ func (n *notifier) notifySupervisors(ctx context.Context, e eventstore.Event, sa
 		return err
 	}
 	msg, data := message(emp)
-	return n.notifyAll(ctx, e, saga, to, typ, msg, data)
+	return n.notifyAll(ctx, e, saga, to, typ, msg, data, notification.Decider{})
 }
 
 func (n *notifier) onCheckedInLate(ctx context.Context, e eventstore.Event) error {
@@ -229,7 +244,7 @@ func (n *notifier) onAutoCheckedOut(ctx context.Context, e eventstore.Event) err
 		to = append(to, emp.ManagerID)
 	}
 	msg, data := notification.MissingCheckout(emp.Name, emp.ID, ev.LocalDate, ev.CheckedInAt, ev.At)
-	return n.notifyAll(ctx, e, NotifyMissingCheckoutOnAutoCheckedOut, to, notification.TypeMissingCheckout, msg, data)
+	return n.notifyAll(ctx, e, NotifyMissingCheckoutOnAutoCheckedOut, to, notification.TypeMissingCheckout, msg, data, notification.Decider{})
 }
 
 // onCorrectionRequested tells the manager (the admins, when there is none)
@@ -249,7 +264,7 @@ func (n *notifier) onCorrectionRequested(ctx context.Context, e eventstore.Event
 	}
 	to = slices.DeleteFunc(to, func(id string) bool { return id == ev.RequestedBy })
 	msg, data := notification.CorrectionRequested(emp.Name, emp.ID, ev.CorrectionID, ev.Date, ev.CheckIn, ev.CheckOut)
-	return n.notifyAll(ctx, e, NotifyManagerOnCorrectionRequested, to, notification.TypeCorrectionRequested, msg, data)
+	return n.notifyAll(ctx, e, NotifyManagerOnCorrectionRequested, to, notification.TypeCorrectionRequested, msg, data, notification.Decider{})
 }
 
 // onCorrectionDecided tells the employee how their correction was decided.
@@ -265,12 +280,12 @@ func (n *notifier) onCorrectionDecided(ctx context.Context, e eventstore.Event) 
 	default:
 		return nil
 	}
-	decider, err := n.person(ctx, by)
+	decider, err := n.decider(ctx, by)
 	if err != nil {
 		return err
 	}
-	msg, data := notification.CorrectionDecided(id, status, date, in, out, decider.Name, note)
-	return n.notifyAll(ctx, e, NotifyEmployeeOnCorrectionDecided, []string{emp}, notification.TypeCorrectionDecided, msg, data)
+	data := notification.CorrectionDecided(id, status, date, in, out, note)
+	return n.notifyAll(ctx, e, NotifyEmployeeOnCorrectionDecided, []string{emp}, notification.TypeCorrectionDecided, "", data, decider)
 }
 
 func (n *notifier) onLowBalance(ctx context.Context, e eventstore.Event) error {
@@ -298,7 +313,7 @@ func (n *notifier) onLeaveRequested(ctx context.Context, e eventstore.Event) err
 		return err
 	}
 	msg, data := notification.LeaveRequested(emp.Name, emp.ID, ev.RequestID, ev.StartDate, ev.EndDate, ev.Days)
-	return n.notifyAll(ctx, e, NotifyManagerOnLeaveRequested, to, notification.TypeLeaveRequested, msg, data)
+	return n.notifyAll(ctx, e, NotifyManagerOnLeaveRequested, to, notification.TypeLeaveRequested, msg, data, notification.Decider{})
 }
 
 func (n *notifier) onLeaveDecided(ctx context.Context, e eventstore.Event) error {
@@ -315,16 +330,12 @@ func (n *notifier) onLeaveDecided(ctx context.Context, e eventstore.Event) error
 	if err != nil {
 		return err
 	}
-	var byName string
-	if by != "" {
-		decider, err := n.person(ctx, by)
-		if err != nil {
-			return err
-		}
-		byName = decider.Name
+	decider, err := n.decider(ctx, by)
+	if err != nil {
+		return err
 	}
-	msg, data := notification.LeaveDecided(requestID, status, req.Start, req.End, byName, note)
-	return n.notifyAll(ctx, e, NotifyEmployeeOnLeaveDecided, []string{emp}, notification.TypeLeaveDecided, msg, data)
+	data := notification.LeaveDecided(requestID, status, req.Start, req.End, note)
+	return n.notifyAll(ctx, e, NotifyEmployeeOnLeaveDecided, []string{emp}, notification.TypeLeaveDecided, "", data, decider)
 }
 
 // requestAt returns the request as e, an event of its stream, left it.

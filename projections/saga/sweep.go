@@ -208,14 +208,14 @@ func (s *Sweep) employee(ctx context.Context, p person, sched employee.Schedule,
 		for _, r := range to {
 			if absent {
 				msg, data := notification.Absence(p.Name, p.ID, day)
-				if err := s.n.notify(ctx, "absence/"+p.ID+"/"+day.String(), meta, r, notification.TypeAbsence, msg, data); err != nil {
+				if err := s.n.notify(ctx, "absence/"+p.ID+"/"+day.String(), meta, r, notification.TypeAbsence, msg, data, notification.Decider{}); err != nil {
 					return nil, err
 				}
 			}
 			if openAt != nil {
 				d := readmodel.DateOf(openDate)
 				msg, data := notification.OpenCheckIn(p.Name, p.ID, d, *openAt)
-				if err := s.n.notify(ctx, "open_check_in/"+p.ID+"/"+d.String(), meta, r, notification.TypeOpenCheckIn, msg, data); err != nil {
+				if err := s.n.notify(ctx, "open_check_in/"+p.ID+"/"+d.String(), meta, r, notification.TypeOpenCheckIn, msg, data, notification.Decider{}); err != nil {
 					return nil, err
 				}
 			}
