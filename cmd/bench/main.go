@@ -7,6 +7,7 @@
 //	go run ./cmd/bench seal     # the sealer on a backlog
 //	go run ./cmd/bench leave    # a balance and a ledger of ten years of leave
 //	go run ./cmd/bench import   # (h): files of 10,000 employees through the API
+//	go run ./cmd/bench overhead # append, feed and rebuild with and without sealing and encryption, in rounds
 //	go run ./cmd/bench all
 //
 // It uses BENCH_DATABASE_URL, which must name a scratch database (events can
@@ -58,7 +59,7 @@ type config struct {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: bench append|feed|http|core (the three) [-duration 10s] [-events 1000000] [-keep], bench lag|push|relay|rebuild|catchup|seal|leave|import [-h for flags], or bench all")
+		return errors.New("usage: bench append|feed|http|core (the three) [-duration 10s] [-events 1000000] [-keep], bench lag|push|relay|rebuild|catchup|seal|leave|import|overhead [-h for flags], or bench all")
 	}
 	sub := args[0]
 	if _, ok := pipelineBenches[sub]; ok {
@@ -73,8 +74,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if sub == "import" {
 		return runImportBench(ctx, args[1:], getenv, stdout)
 	}
+	if sub == "overhead" {
+		return runOverheadBench(ctx, args[1:], getenv, stdout)
+	}
 	if sub != "append" && sub != "feed" && sub != "http" && sub != "core" {
-		return fmt.Errorf("unknown benchmark %q, want append, feed, http, core, lag, push, relay, rebuild, catchup, seal, leave, import or all", sub)
+		return fmt.Errorf("unknown benchmark %q, want append, feed, http, core, lag, push, relay, rebuild, catchup, seal, leave, import, overhead or all", sub)
 	}
 	fs := flag.NewFlagSet("bench "+sub, flag.ContinueOnError)
 	var cfg config
@@ -195,7 +199,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // allOrder is the order in which "all" runs the benchmarks ("core" is
 // append, feed and http): the latency ones first, on a quiet machine, since
 // the others leave millions of rows for autovacuum behind them.
-var allOrder = []string{"lag", "push", "leave", "core", "relay", "catchup", "rebuild", "seal", "import"}
+var allOrder = []string{"lag", "push", "leave", "core", "overhead", "relay", "catchup", "rebuild", "seal", "import"}
 
 // runAll runs every benchmark with its defaults, one after another, each on a
 // database of its own: what docs/benchmarks.md reports.
@@ -215,6 +219,8 @@ func runAll(ctx context.Context, args []string, getenv func(string) string, stdo
 			err = run(ctx, []string{name}, getenv, stdout)
 		case "leave":
 			err = runLeaveBench(ctx, nil, getenv, stdout)
+		case "overhead":
+			err = runOverheadBench(ctx, nil, getenv, stdout)
 		default:
 			err = runPipelineBench(ctx, name, nil, getenv, stdout)
 		}
@@ -228,6 +234,12 @@ func runAll(ctx context.Context, args []string, getenv func(string) string, stdo
 
 // openDatabase returns the URL to benchmark and a function that cleans up.
 func openDatabase(ctx context.Context, benchURL string, keep bool) (string, func(), error) {
+	return openNamedDatabase(ctx, benchURL, "et_bench", keep)
+}
+
+// openNamedDatabase is openDatabase of a database named name on the local
+// server when benchURL is empty.
+func openNamedDatabase(ctx context.Context, benchURL, name string, keep bool) (string, func(), error) {
 	if benchURL != "" {
 		return benchURL, func() {}, migrations.EnsureDatabase(ctx, benchURL)
 	}
@@ -236,7 +248,7 @@ func openDatabase(ctx context.Context, benchURL string, keep bool) (string, func
 		return "", nil, fmt.Errorf("connect to %s: %w", defaultServerURL, err)
 	}
 	dropDB := func() error {
-		_, err := admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS et_bench WITH (FORCE)")
+		_, err := admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 		return err
 	}
 	if err := dropDB(); err != nil {
@@ -248,18 +260,18 @@ func openDatabase(ctx context.Context, benchURL string, keep bool) (string, func
 	if _, err := admin.Exec(ctx, "CHECKPOINT"); err != nil {
 		fmt.Fprintln(os.Stderr, "bench: CHECKPOINT before the run:", err)
 	}
-	if _, err := admin.Exec(ctx, "CREATE DATABASE et_bench"); err != nil {
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		return "", nil, err
 	}
 	u, _ := url.Parse(defaultServerURL)
-	u.Path = "/et_bench"
+	u.Path = "/" + name
 	return u.String(), func() {
 		defer admin.Close(context.WithoutCancel(ctx))
 		if keep {
 			return
 		}
 		if err := dropDB(); err != nil {
-			fmt.Fprintln(os.Stderr, "bench: drop et_bench:", err)
+			fmt.Fprintln(os.Stderr, "bench: drop "+name+":", err)
 		}
 	}, nil
 }
