@@ -100,10 +100,10 @@ type overheadBench struct {
 	// notifyEvery makes every n-th event of the workload a notification,
 	// with personal fields; 0 none, and the sides differ by the sealer only.
 	notifyEvery int
-	stdout   io.Writer
-	log      *slog.Logger
-	without  *overheadSide
-	with     *overheadSide
+	stdout      io.Writer
+	log         *slog.Logger
+	without     *overheadSide
+	with        *overheadSide
 }
 
 func runOverheadBench(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -227,10 +227,11 @@ func (b *overheadBench) side(ctx context.Context, pool *pgxpool.Pool, sealed boo
 	return s, nil
 }
 
-// person is employee i of the workload; the ids are those internal/backlog
+// overheadPerson is employee i of the workload; the ids are those internal/backlog
 // gives its check-ins (md5 of the number).
 func overheadPerson(i int) string { return uuid.UUID(md5.Sum([]byte(strconv.Itoa(i)))).String() }
 
+// overheadManager is the manager of employee i, told of their lateness.
 func overheadManager(i int) string { return overheadPerson(1_000_000 + i%overheadManagers) }
 
 // fill writes the same workload to a side: the registrations and
