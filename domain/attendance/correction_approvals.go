@@ -64,11 +64,13 @@ type CorrectionEscalated struct {
 	EscalatedAt  time.Time `json:"escalated_at"`
 }
 
-func (CorrectionApprovalsPlanned) EventName() string { return "attendance.correction_approvals_planned" }
-func (CorrectionStepOpened) EventName() string       { return "attendance.correction_step_opened" }
-func (CorrectionStepApproved) EventName() string     { return "attendance.correction_step_approved" }
-func (CorrectionReminded) EventName() string         { return "attendance.correction_reminded" }
-func (CorrectionEscalated) EventName() string        { return "attendance.correction_escalated" }
+func (CorrectionApprovalsPlanned) EventName() string {
+	return "attendance.correction_approvals_planned"
+}
+func (CorrectionStepOpened) EventName() string   { return "attendance.correction_step_opened" }
+func (CorrectionStepApproved) EventName() string { return "attendance.correction_step_approved" }
+func (CorrectionReminded) EventName() string     { return "attendance.correction_reminded" }
+func (CorrectionEscalated) EventName() string    { return "attendance.correction_escalated" }
 
 // CorrectionChainEvent returns the correction an event of a chain concerns:
 // the approval events, and the decisions that end a chain.

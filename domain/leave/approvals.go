@@ -148,19 +148,13 @@ func (a Account) Approvals(id string) approval.Chain {
 		return c
 	}
 	r := a.requests[id]
-	return LegacyChain(r.Status, r.DecidedBy, r.DecidedAt)
+	return approval.OneStep(approval.Status(r.Status), r.DecidedBy, r.DecidedAt)
 }
 
 // Chained reports whether request id was filed with an approval chain.
 func (a Account) Chained(id string) bool {
 	_, ok := a.chains[id]
 	return ok
-}
-
-// LegacyChain is the chain of a request filed before chains: one manager
-// step, pending, or ended as the request.
-func LegacyChain(status Status, decidedBy string, decidedAt time.Time) approval.Chain {
-	return approval.OneStep(approval.Status(status), decidedBy, decidedAt)
 }
 
 // OnLeave reports whether the employee has approved leave on day.

@@ -22,6 +22,8 @@ const (
 	LeaveCalendar = "leave_calendar"
 	Approvals     = "approvals"
 	Delegations   = "delegations"
+	// CorrectionApprovals are the chains of attendance corrections.
+	CorrectionApprovals = "correction_approvals"
 )
 
 type Apply func(ctx context.Context, e eventstore.Event) error
@@ -77,7 +79,7 @@ func (m *Model) Memory() (Apply, []MemTable) {
 // All returns every projection, in the order rebuild runs them.
 func All() []*Model {
 	return []*Model{directoryModel(), attendanceModel(), leaveModel(), monthlyModel(), holidaysModel(), notificationsModel(),
-		leaveCalendarModel(), approvalsModel(), delegationsModel()}
+		leaveCalendarModel(), approvalsModel(), delegationsModel(), correctionApprovalsModel()}
 }
 
 // PGDate is d as a Postgres date, NULL for the zero date.
