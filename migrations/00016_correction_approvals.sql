@@ -17,8 +17,9 @@ CREATE INDEX leave_approvals_approver_idx ON leave_approvals (approver_id) WHERE
 CREATE INDEX leave_approvals_routed_to_idx ON leave_approvals (routed_to) WHERE awaited_step IS NOT NULL;
 CREATE INDEX leave_approvals_escalated_to_idx ON leave_approvals (escalated_to) WHERE awaited_step IS NOT NULL AND escalated;
 
--- The chain of each attendance correction filed with one (projection
--- "correction_approvals"), kept as leave_approvals keeps a request's.
+-- The chain of each attendance correction filed with one, which the
+-- projection "attendance" keeps beside the corrections, as leave_approvals
+-- keeps a request's.
 CREATE TABLE correction_approvals (
     correction_id  uuid PRIMARY KEY,
     employee_id    uuid NOT NULL,

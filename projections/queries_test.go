@@ -161,7 +161,7 @@ func TestQueries(t *testing.T) {
 
 func ExampleReadModelNames() {
 	fmt.Println(ReadModelNames())
-	// Output: [directory attendance leave monthly_hours holidays notifications leave_calendar approvals delegations correction_approvals]
+	// Output: [directory attendance leave monthly_hours holidays notifications leave_calendar approvals delegations]
 }
 
 // TestMonthlyWorkByHand checks the report of February 2024 (Thursday the 1st

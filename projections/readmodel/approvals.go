@@ -120,19 +120,14 @@ func approvalsModel() *Model {
 	}
 }
 
-func correctionApprovalsModel() *Model {
-	return &Model{
-		Name:     CorrectionApprovals,
-		Category: attendance.Category,
-		Tables:   []Table{correctionApprovalsTable},
-		fold: func(at tablesAt) Apply {
-			return chainsFold{chains: open(at, correctionApprovalsTable), of: attendance.CorrectionChainEvent, apply: attendance.ApplyToCorrectionChain,
-				planned: func(event any) (string, bool) {
-					ev, ok := event.(attendance.CorrectionApprovalsPlanned)
-					return ev.EmployeeID, ok
-				}}.fold
-		},
-	}
+// foldCorrectionChains folds the chains of corrections into chains; the
+// attendance model, which keeps the corrections, runs it beside them.
+func foldCorrectionChains(chains rows[string, approvalsRow]) Apply {
+	return chainsFold{chains: chains, of: attendance.CorrectionChainEvent, apply: attendance.ApplyToCorrectionChain,
+		planned: func(event any) (string, bool) {
+			ev, ok := event.(attendance.CorrectionApprovalsPlanned)
+			return ev.EmployeeID, ok
+		}}.fold
 }
 
 // Queries.

@@ -22,8 +22,6 @@ const (
 	LeaveCalendar = "leave_calendar"
 	Approvals     = "approvals"
 	Delegations   = "delegations"
-	// CorrectionApprovals are the chains of attendance corrections.
-	CorrectionApprovals = "correction_approvals"
 )
 
 type Apply func(ctx context.Context, e eventstore.Event) error
@@ -79,7 +77,7 @@ func (m *Model) Memory() (Apply, []MemTable) {
 // All returns every projection, in the order rebuild runs them.
 func All() []*Model {
 	return []*Model{directoryModel(), attendanceModel(), leaveModel(), monthlyModel(), holidaysModel(), notificationsModel(),
-		leaveCalendarModel(), approvalsModel(), delegationsModel(), correctionApprovalsModel()}
+		leaveCalendarModel(), approvalsModel(), delegationsModel()}
 }
 
 // PGDate is d as a Postgres date, NULL for the zero date.

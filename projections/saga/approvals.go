@@ -144,9 +144,12 @@ func (n *notifier) onApprovalChased(ctx context.Context, e eventstore.Event) err
 
 // onCorrectionAwaited tells whom a correction waits on that it does: the
 // holders of each step opened (correction_requested), or, for a correction
-// filed without a chain, the manager.
+// filed without a chain, the manager; and whom a step that waits too long
+// chases (onCorrectionChased).
 func (n *notifier) onCorrectionAwaited(ctx context.Context, e eventstore.Event) error {
 	switch ev := e.Payload.(type) {
+	case attendance.CorrectionReminded, attendance.CorrectionEscalated:
+		return n.onCorrectionChased(ctx, e)
 	case attendance.CorrectionStepOpened:
 		c, err := n.correctionAt(ctx, e, ev.CorrectionID)
 		if err != nil {
@@ -218,7 +221,7 @@ func (n *notifier) onCorrectionChased(ctx context.Context, e eventstore.Event) e
 		return err
 	}
 	msg, data := build(emp.Name, emp.ID, id, step, c.Date, openedAt(c.Approvals, step, c.RequestedAt))
-	return n.notifyAll(ctx, e, NotifyApproverOnCorrectionChased, recipients, typ, msg, data)
+	return n.notifyAll(ctx, e, NotifyManagerOnCorrectionRequested, recipients, typ, msg, data)
 }
 
 // chased are the employee of a chased step and whom it is told to: to, the

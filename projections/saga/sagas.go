@@ -37,9 +37,9 @@ const (
 	DeductLeaveOnLateCheckIn              = "saga.deduct_leave_on_late_check_in"
 	// NotifyManagerOnCorrectionRequested tells whom a correction waits on:
 	// the holders of each step opened, or the manager of a correction filed
-	// without a chain.
+	// without a chain; and the approver of a step that waits too long, or
+	// whom it was escalated to.
 	NotifyManagerOnCorrectionRequested = "saga.notify_manager_on_correction_requested"
-	NotifyApproverOnCorrectionChased   = "saga.notify_approver_on_correction_chased"
 	NotifyEmployeeOnCorrectionDecided  = "saga.notify_employee_on_correction_decided"
 )
 
@@ -168,7 +168,6 @@ func All(d Deps) []Saga {
 		{Name: NotifyEmployeeOnLeaveDecided, Category: leave.Category, React: n.onLeaveDecided},
 		{Name: NotifyMissingCheckoutOnAutoCheckedOut, Category: attendance.Category, React: n.onAutoCheckedOut},
 		{Name: NotifyManagerOnCorrectionRequested, Category: attendance.Category, React: n.onCorrectionAwaited},
-		{Name: NotifyApproverOnCorrectionChased, Category: attendance.Category, React: n.onCorrectionChased},
 		{Name: NotifyEmployeeOnCorrectionDecided, Category: attendance.Category, React: n.onCorrectionDecided},
 	}
 	if d.LeavePolicy.LatenessDeductsLeave {
