@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/approval"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/employee"
@@ -16,6 +17,7 @@ import (
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/projections/bus"
 	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
+	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
 // TestChaseApprovalsOnce: hundreds of steps left pending, more than one page
@@ -189,5 +191,29 @@ func TestChaseCorrectionApprovalsOnce(t *testing.T) {
 		if n.Type == notification.TypeApprovalEscalated && n.Data["correction_id"] != nil && n.Data["waiting_since"] != "2024-11-01T09:00:00Z" {
 			t.Fatalf("escalation's data = %v", n.Data)
 		}
+	}
+
+	// Whom each step was escalated to finds it in the lists, beside the
+	// approver; nobody else does.
+	q := readmodel.NewQueries(e.pool)
+	awaiting := func(holder string) (corrections, requests int) {
+		f := query.RequestFilter{Holder: &query.StepHolder{EmployeeID: holder, Today: date("2024-11-05")}, AwaitingOnly: true, Limit: 500}
+		cs, _, err := q.ListCorrections(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, _, err := q.ListLeaveRequests(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(cs), len(rs)
+	}
+	for _, holder := range []string{head, mgr} {
+		if cs, rs := awaiting(holder); cs != waiting || rs != waiting {
+			t.Errorf("awaiting %s: %d corrections and %d requests, want %d each", holder, cs, rs, waiting)
+		}
+	}
+	if cs, rs := awaiting(uuid.NewString()); cs != 0 || rs != 0 {
+		t.Errorf("awaiting someone else: %d corrections and %d requests, want none", cs, rs)
 	}
 }
