@@ -40,9 +40,12 @@ func approvalsJSON(c approval.Chain) []ApprovalJSON {
 	return out
 }
 
-// ApprovalRuleJSON gives the steps of the requests it matches: of
-// leave_type (any when left out) and at least min_days long.
+// ApprovalRuleJSON gives the steps of the requests it matches: what it
+// applies to (leave requests when left out, or attendance corrections), and
+// of leave requests of leave_type (any when left out) and at least min_days
+// long; a rule for corrections names neither.
 type ApprovalRuleJSON struct {
+	AppliesTo string   `json:"applies_to,omitempty" enums:"leave,correction" example:"leave"`
 	LeaveType string   `json:"leave_type,omitempty" example:"annual"`
 	MinDays   *float64 `json:"min_days,omitempty" example:"5"`
 	Steps     []string `json:"steps" example:"manager,second_manager"`
@@ -57,7 +60,7 @@ type ApprovalPolicyJSON struct {
 func approvalPolicyJSON(p approval.Policy) ApprovalPolicyJSON {
 	out := ApprovalPolicyJSON{Rules: make([]ApprovalRuleJSON, len(p.Rules))}
 	for i, r := range p.Rules {
-		out.Rules[i] = ApprovalRuleJSON{LeaveType: r.LeaveType, Steps: make([]string, len(r.Steps))}
+		out.Rules[i] = ApprovalRuleJSON{AppliesTo: string(r.AppliesTo), LeaveType: r.LeaveType, Steps: make([]string, len(r.Steps))}
 		if r.MinDays != 0 {
 			d := r.MinDays
 			out.Rules[i].MinDays = &d
@@ -82,7 +85,7 @@ func (r *approvalPolicyRequest) Valid(context.Context) map[string]string {
 	}
 	r.policy = approval.Policy{Rules: make([]approval.Rule, len(*r.Rules))}
 	for i, rule := range *r.Rules {
-		out := approval.Rule{LeaveType: rule.LeaveType, Steps: make([]approval.Role, len(rule.Steps))}
+		out := approval.Rule{AppliesTo: approval.Subject(rule.AppliesTo), LeaveType: rule.LeaveType, Steps: make([]approval.Role, len(rule.Steps))}
 		if rule.MinDays != nil {
 			out.MinDays = *rule.MinDays
 		}
@@ -101,7 +104,7 @@ func (r *approvalPolicyRequest) Valid(context.Context) map[string]string {
 // handleGetApprovalPolicy godoc
 //
 //	@Summary		Approval policy
-//	@Description	The rules that give a request its approval steps: the first rule whose leave type and minimum length match decides; without a match, one manager step.
+//	@Description	The rules that give a request its approval steps: of a leave request, the first rule for leave (applies_to leave or left out) whose leave type and minimum length match decides, and without a match, one manager step; of an attendance correction, the first rule for corrections (applies_to correction), and without one the correction is decided in one step by the employee's manager or an admin.
 //	@Tags			approvals
 //	@Produce		json
 //	@Security		BearerAuth
@@ -122,7 +125,7 @@ func handleGetApprovalPolicy(policy query.ApprovalPolicyHandler) echo.HandlerFun
 // handleSetApprovalPolicy godoc
 //
 //	@Summary		Replace the approval policy
-//	@Description	Steps are manager (the employee's manager), second_manager (that manager's manager) and admin. Requests filed after the change follow it; those filed before keep their steps.
+//	@Description	Steps are manager (the employee's manager), second_manager (that manager's manager) and admin. A rule applies to leave requests unless applies_to is correction; a rule for corrections names no leave_type and no min_days. Requests and corrections filed after the change follow it; those filed before keep their steps.
 //	@Tags			approvals
 //	@Accept			json
 //	@Produce		json

@@ -29,12 +29,16 @@ type CorrectionJSON struct {
 	DecidedAt   *time.Time `json:"decided_at"`
 	Note        *string    `json:"note"` // null when erased
 	Erased      bool       `json:"erased,omitempty"`
+	// Approvals are the correction's steps in order: those of the chain a
+	// rule for corrections gave it, or one manager step (approvals.go).
+	Approvals []ApprovalJSON `json:"approvals"`
 }
 
 func correctionJSON(c attendance.Correction) CorrectionJSON {
 	out := CorrectionJSON{
 		ID: c.ID, EmployeeID: c.EmployeeID, Date: c.Date.String(), CheckIn: optionalTime(c.CheckIn), CheckOut: optionalTime(c.CheckOut),
 		Reason: &c.Reason, Status: string(c.Status), RequestedBy: c.RequestedBy, CreatedAt: c.RequestedAt, Note: &c.Note,
+		Approvals: approvalsJSON(c.Approvals),
 	}
 	if c.DecidedBy != "" {
 		by, at := c.DecidedBy, c.DecidedAt
@@ -48,6 +52,7 @@ func correctionViewJSON(v query.CorrectionView) CorrectionJSON {
 		ID: v.ID, EmployeeID: v.EmployeeID, Date: v.Date.String(), CheckIn: v.CheckIn, CheckOut: v.CheckOut,
 		Reason: personal(v.Reason, v.Erased), Status: v.Status, RequestedBy: v.RequestedBy, CreatedAt: v.CreatedAt,
 		DecidedBy: v.DecidedBy, DecidedAt: v.DecidedAt, Note: personal(v.Note, v.Erased), Erased: v.Erased,
+		Approvals: approvalsJSON(v.Approvals),
 	}
 }
 
@@ -106,7 +111,7 @@ func checkTime(fields map[string]string, name, s string) time.Time {
 // handleRequestCorrection godoc
 //
 //	@Summary		Request an attendance correction
-//	@Description	Files a correction of a day's first check-in and/or last check-out: the caller's own, or with employee_id a report's (a manager) or anyone's (an admin). Times are RFC 3339 instants; check_in must count for date as a check-in at that time would (on an overnight shift, 01:00 of the next calendar day corrects the night that began on date), and check_out may fall on the next calendar day, after the check-in it closes and at most 24 hours after it. A date without a check-in needs both times. The employee's manager (the admins, when there is none) gets correction_requested.
+//	@Description	Files a correction of a day's first check-in and/or last check-out: the caller's own, or with employee_id a report's (a manager) or anyone's (an admin). Times are RFC 3339 instants; check_in must count for date as a check-in at that time would (on an overnight shift, 01:00 of the next calendar day corrects the night that began on date), and check_out may fall on the next calendar day, after the check-in it closes and at most 24 hours after it. A date without a check-in needs both times. While the approval policy has a rule for corrections (applies_to correction), the correction gets that rule's steps (approvals) and whom its first step waits on gets correction_requested (their delegates of the day too; routed one level up while they are on leave); without one, the employee's manager (the admins, when there is none) gets it.
 //	@Tags			attendance
 //	@Accept			json
 //	@Produce		json
@@ -148,12 +153,13 @@ var correctionStatuses = []string{string(attendance.Pending), string(attendance.
 // handleListCorrections godoc
 //
 //	@Summary		List attendance corrections
-//	@Description	Employees see their own, managers their reports' (or one report's with employee_id), admins and auditors everyone's.
+//	@Description	Employees see their own, managers their reports' (or one report's with employee_id), admins and auditors everyone's; without employee_id, the list also holds the corrections whose current step waits on the caller (as its approver, whom it was routed or escalated to, a delegate of its approver today, or, without a chain, as the employee's manager; an admin also the admins' steps). awaiting=me lists those alone.
 //	@Tags			attendance
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Param			status		query		string	false	"status"	Enums(pending, approved, rejected)
 //	@Param			employee_id	query		string	false	"employee id"
+//	@Param			awaiting	query		string	false	"only what waits on the caller"	Enums(me)
 //	@Param			limit		query		int		false	"page size (1-500)"	default(50)
 //	@Param			after		query		string	false	"cursor from next_after"
 //	@Success		200			{object}	CorrectionPage
@@ -161,9 +167,9 @@ var correctionStatuses = []string{string(attendance.Pending), string(attendance.
 //	@Failure		401			{object}	UnauthorizedProblem
 //	@Failure		404			{object}	NotFoundProblem
 //	@Router			/api/attendance/corrections/ [get]
-func handleListCorrections(employees query.EmployeeHandler, q query.ReadModels) echo.HandlerFunc {
+func handleListCorrections(employees query.EmployeeHandler, q query.ReadModels, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		f, err := requestFilter(c, employees, correctionStatuses)
+		f, err := requestFilter(c, employees, correctionStatuses, now)
 		if err != nil {
 			return err
 		}
@@ -182,7 +188,7 @@ func handleListCorrections(employees query.EmployeeHandler, q query.ReadModels) 
 // handleDecideCorrection godoc
 //
 //	@Summary		Approve or reject an attendance correction
-//	@Description	The employee's manager or an admin decides a pending correction. Approval replaces the day's first check-in and/or last check-out with the correction's times (closing a check-in still open), counts the day's worked and late minutes again and clears needs_review; the punches stay in the history. A day whose check-in is still open is approved only with a check_out (422). The employee gets correction_decided.
+//	@Description	The employee's manager or an admin decides a pending correction; one filed with a chain is decided at the step it waits on, by whoever holds it (its approver, their delegate while the delegation runs, the one it was routed or escalated to) or an admin: it is applied when its last step approves, rejected at the first rejection, and stays pending in between, the next step's approver getting correction_requested. Approval replaces the day's first check-in and/or last check-out with the correction's times (closing a check-in still open), counts the day's worked and late minutes again and clears needs_review; the punches stay in the history. A day whose check-in is still open is approved only with a check_out (422). The employee gets correction_decided.
 //	@Tags			attendance
 //	@Accept			json
 //	@Produce		json
@@ -193,9 +199,9 @@ func handleListCorrections(employees query.EmployeeHandler, q query.ReadModels) 
 //	@Success		200				{object}	CorrectionJSON
 //	@Failure		400				{object}	DecisionInputProblem
 //	@Failure		401				{object}	UnauthorizedProblem
-//	@Failure		403				{object}	ForbiddenProblem				"the employee, or a manager of someone else"
+//	@Failure		403				{object}	ForbiddenProblem				"the employee, a manager of someone else, or along a chain anyone but the holder of its step"
 //	@Failure		404				{object}	NotFoundProblem
-//	@Failure		409				{object}	CorrectionNotPendingProblem		"not pending"
+//	@Failure		409				{object}	CorrectionNotPendingProblem		"not pending, or the step was decided meanwhile"
 //	@Failure		422				{object}	CorrectionRuleProblem			"the day changed since the filing and the times no longer fit it"
 //	@Router			/api/attendance/corrections/{id}/change-status/ [post]
 func handleDecideCorrection(decide command.DecideCorrectionHandler) echo.HandlerFunc {

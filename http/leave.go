@@ -174,12 +174,13 @@ var leaveStatuses = []string{string(leave.StatusPending), string(leave.StatusApp
 // handleListLeave godoc
 //
 //	@Summary		List leave requests
-//	@Description	Employees see their own, managers their reports' (or one report's with employee_id), admins and auditors everyone's.
+//	@Description	Employees see their own, managers their reports' (or one report's with employee_id), admins and auditors everyone's; without employee_id, the list also holds the requests whose current step waits on the caller (as its approver, whom it was routed or escalated to, a delegate of its approver today, or, for a request filed before chains, as the employee's manager; an admin also the admins' steps). awaiting=me lists those alone.
 //	@Tags			leave
 //	@Produce		json
 //	@Security		BearerAuth
 //	@Param			status		query		string	false	"status"	Enums(pending, approved, rejected, cancelled)
 //	@Param			employee_id	query		string	false	"employee id"
+//	@Param			awaiting	query		string	false	"only what waits on the caller"	Enums(me)
 //	@Param			limit		query		int		false	"page size (1-500)"	default(50)
 //	@Param			after		query		string	false	"cursor from next_after"
 //	@Success		200			{object}	LeavePage
@@ -187,9 +188,9 @@ var leaveStatuses = []string{string(leave.StatusPending), string(leave.StatusApp
 //	@Failure		401			{object}	UnauthorizedProblem
 //	@Failure		404			{object}	NotFoundProblem
 //	@Router			/api/leave-management/ [get]
-func handleListLeave(employees query.EmployeeHandler, q query.ReadModels) echo.HandlerFunc {
+func handleListLeave(employees query.EmployeeHandler, q query.ReadModels, now func() time.Time) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		f, err := requestFilter(c, employees, leaveStatuses)
+		f, err := requestFilter(c, employees, leaveStatuses, now)
 		if err != nil {
 			return err
 		}
@@ -207,9 +208,9 @@ func handleListLeave(employees query.EmployeeHandler, q query.ReadModels) echo.H
 
 // requestFilter reads the query of a list of requests (leave requests,
 // attendance corrections): status among statuses, employee_id of someone the
-// caller may see (or, without one, everyone the caller may read), limit and
-// after.
-func requestFilter(c echo.Context, employees query.EmployeeHandler, statuses []string) (query.RequestFilter, error) {
+// caller may see (or, without one, everyone the caller may read and what
+// waits on the caller, only the latter with awaiting=me), limit and after.
+func requestFilter(c echo.Context, employees query.EmployeeHandler, statuses []string, now func() time.Time) (query.RequestFilter, error) {
 	fields := map[string]string{}
 	f := query.RequestFilter{
 		Status:     c.QueryParam("status"),
@@ -220,11 +221,21 @@ func requestFilter(c echo.Context, employees query.EmployeeHandler, statuses []s
 	if f.Status != "" && !contains(statuses, f.Status) {
 		fields["status"] = "must be one of " + strings.Join(statuses, ", ")
 	}
+	switch awaiting := c.QueryParam("awaiting"); {
+	case awaiting != "" && awaiting != "me":
+		fields["awaiting"] = `must be "me"`
+	case awaiting != "" && f.EmployeeID != "":
+		fields["awaiting"] = "must be left out with employee_id"
+	default:
+		f.AwaitingOnly = awaiting != ""
+	}
 	if err := queryError(fields); err != nil {
 		return query.RequestFilter{}, err
 	}
 	if f.EmployeeID == "" {
-		f.EmployeeID, f.ManagerID = readableScope(mustPrincipal(c))
+		p := mustPrincipal(c)
+		f.Holder = &query.StepHolder{EmployeeID: p.EmployeeID, Admin: p.Role == employee.RoleAdmin, Today: p.Schedule.Today(now())}
+		f.EmployeeID, f.ManagerID = readableScope(p)
 	} else if _, err := visibleEmployeeID(c, employees, f.EmployeeID); err != nil {
 		return query.RequestFilter{}, err
 	}

@@ -102,11 +102,11 @@ func (s *Server) routes(d Deps) {
 		{http.MethodGet, "/attendance", access.EmployeeRead, inHandler, handleListAttendance(employees, qs.ReadModels, d.Now)},
 		{http.MethodGet, "/attendance/today", access.EmployeeRead, atRoute, handleAttendanceToday(qs.ReadModels, cmds.RecordAttendance, d.Now)},
 		{http.MethodPost, "/attendance/corrections", access.AttendanceCorrect, atRoute, handleRequestCorrection(cmds.RequestCorrection)},
-		{http.MethodGet, "/attendance/corrections", access.EmployeeRead, atRoute, handleListCorrections(employees, qs.ReadModels)},
+		{http.MethodGet, "/attendance/corrections", access.EmployeeRead, atRoute, handleListCorrections(employees, qs.ReadModels, d.Now)},
 		{http.MethodPost, "/attendance/corrections/:id/change-status", access.AttendanceDecideCorrection, inHandler, handleDecideCorrection(cmds.DecideCorrection)},
 
 		{http.MethodPost, "/leave-management", access.LeaveRequest, atRoute, handleRequestLeave(cmds.RequestLeave, qs.TeamOverlap)},
-		{http.MethodGet, "/leave-management", access.EmployeeRead, atRoute, handleListLeave(employees, qs.ReadModels)},
+		{http.MethodGet, "/leave-management", access.EmployeeRead, atRoute, handleListLeave(employees, qs.ReadModels, d.Now)},
 		{http.MethodGet, "/leave-management/:id", access.EmployeeRead, inHandler, handleGetLeave(employees, qs.LeaveRequest)},
 		{http.MethodPost, "/leave-management/:id/change-status", access.LeaveDecide, inHandler, handleDecideLeave(cmds.DecideLeave)},
 		{http.MethodPost, "/leave-management/:id/cancel", access.LeaveCancel, inHandler, handleCancelLeave(cmds.CancelLeave)},

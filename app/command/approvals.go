@@ -94,16 +94,41 @@ func firstApprovers(ctx context.Context, store EventStore, owner employee.Employ
 	return out, nil
 }
 
-// chainedRequest is a leave request with its employee and the step it waits
-// on, as an actor meets it.
+// stepsMet is a request's chain (a leave request's or a correction's) as an
+// actor meets it: the step it waits on, whether the actor holds that step,
+// and whether the chain names them (as approver, routed or escalated to, or
+// decider).
+type stepsMet struct {
+	owner        employee.Employee
+	awaited      approval.Step
+	awaiting     bool
+	holds, named bool
+}
+
+// meetSteps is owner's request of chain as actor meets it at now.
+func meetSteps(ctx context.Context, store EventStore, actor, owner employee.Employee, chain approval.Chain, now time.Time) (stepsMet, error) {
+	m := stepsMet{owner: owner}
+	m.awaited, m.awaiting = chain.Awaiting()
+	var err error
+	if m.holds, err = holds(ctx, store, actor, owner, m.awaited, now); err != nil {
+		return stepsMet{}, err
+	}
+	m.named = slices.ContainsFunc(chain.Steps, func(s approval.Step) bool {
+		return slices.Contains([]string{s.ApproverID, s.RoutedTo, s.EscalatedTo, s.DecidedBy}, actor.EmployeeID)
+	})
+	return m, nil
+}
+
+// visibleTo reports whether actor sees the request: they may read its
+// employee, hold its awaited step or are named in its chain.
+func (m stepsMet) visibleTo(actor employee.Employee) bool {
+	return m.holds || m.named || access.Allowed(actor, access.EmployeeRead, access.RelationOf(actor, m.owner))
+}
+
+// chainedRequest is a leave request with the chain as an actor meets it.
 type chainedRequest struct {
 	leave.RequestState
-	owner    employee.Employee
-	awaited  approval.Step
-	awaiting bool
-	// holds is true when the actor holds the awaited step, named when the
-	// chain names them (as approver, routed or escalated to, or decider).
-	holds, named bool
+	stepsMet
 }
 
 // loadChained loads request id for actor. A request of someone the actor may
@@ -128,23 +153,19 @@ func loadChained(ctx context.Context, store EventStore, requests LeaveRequests, 
 	if !ok {
 		return chainedRequest{}, leave.ErrRequestNotFound
 	}
-	cr := chainedRequest{RequestState: r, owner: owner}
 	steps := slices.Clone(r.Approvals.Steps)
 	if len(steps) == 1 && steps[0].OpenedAt.IsZero() {
 		// Filed before chains: its one step is the manager's, as it was.
 		steps[0].ApproverID = owner.ManagerID
 	}
-	cr.awaited, cr.awaiting = approval.Chain{Steps: steps}.Awaiting()
-	if cr.holds, err = holds(ctx, store, actor, owner, cr.awaited, now); err != nil {
+	met, err := meetSteps(ctx, store, actor, owner, approval.Chain{Steps: steps}, now)
+	if err != nil {
 		return chainedRequest{}, err
 	}
-	cr.named = slices.ContainsFunc(steps, func(s approval.Step) bool {
-		return slices.Contains([]string{s.ApproverID, s.RoutedTo, s.EscalatedTo, s.DecidedBy}, actor.EmployeeID)
-	})
-	if !cr.holds && !cr.named && !access.Allowed(actor, access.EmployeeRead, access.RelationOf(actor, owner)) {
+	if !met.visibleTo(actor) {
 		return chainedRequest{}, leave.ErrRequestNotFound
 	}
-	return cr, nil
+	return chainedRequest{RequestState: r, stepsMet: met}, nil
 }
 
 // holds reports whether actor holds step, a step of owner's request, at now.
@@ -170,12 +191,16 @@ func holds(ctx context.Context, store EventStore, actor, owner employee.Employee
 // relationToStep is actor's relationship to the request for deciding it:
 // Approver when they hold its awaited step (or, once it was decided, when its
 // chain named them, who then hear that it is not pending), else their
-// relationship to its employee.
-func (cr chainedRequest) relationToStep(actor employee.Employee) access.Relationship {
-	if cr.holds || (!cr.awaiting && cr.named && actor.EmployeeID != cr.owner.EmployeeID) {
+// relationship to its employee, in which being the employee's manager counts
+// for nothing: along a chain, only holding the step decides it.
+func (m stepsMet) relationToStep(actor employee.Employee) access.Relationship {
+	if m.holds || (!m.awaiting && m.named && actor.EmployeeID != m.owner.EmployeeID) {
 		return access.Approver
 	}
-	return access.RelationOf(actor, cr.owner)
+	if rel := access.RelationOf(actor, m.owner); rel != access.Report {
+		return rel
+	}
+	return access.Other
 }
 
 // LeaveRequestFor returns request id as actor may see it: unknown when they

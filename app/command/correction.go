@@ -3,7 +3,9 @@ package command
 import (
 	"context"
 	"fmt"
+	"time"
 
+	"github.com/acme/employee-tracking/domain/access"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/streamid"
@@ -34,26 +36,55 @@ func CorrectionOwner(ctx context.Context, corrections Corrections, correctionID 
 	return employeeID, nil
 }
 
-// visibleCorrection returns the correction with id and its employee, loaded
-// for actor: a correction of someone the actor may not see is unknown.
-func visibleCorrection(ctx context.Context, store EventStore, corrections Corrections, actor employee.Employee, id string) (attendance.Correction, employee.Employee, error) {
+// metCorrection is a correction with the chain it was filed with, if any,
+// as an actor meets it.
+type metCorrection struct {
+	attendance.Correction
+	stepsMet
+}
+
+// loadCorrection returns the correction with id and its employee, loaded for
+// actor at now: a correction of someone the actor may not see is unknown,
+// unless its chain waits on the actor or names them.
+func loadCorrection(ctx context.Context, store EventStore, corrections Corrections, actor employee.Employee, id string, now time.Time) (metCorrection, error) {
 	ownerID, err := CorrectionOwner(ctx, corrections, id)
 	if err != nil {
-		return attendance.Correction{}, employee.Employee{}, err
+		return metCorrection{}, err
 	}
-	owner, err := visible(ctx, store, actor, ownerID)
-	if err != nil {
-		return attendance.Correction{}, employee.Employee{}, err
+	owner := actor
+	if ownerID != actor.EmployeeID {
+		if owner, err = LoadEmployee(ctx, store, ownerID); err != nil {
+			return metCorrection{}, err
+		}
 	}
 	history, err := loadPayloads(ctx, store, attendance.Stream(ownerID))
 	if err != nil {
-		return attendance.Correction{}, employee.Employee{}, err
+		return metCorrection{}, err
 	}
 	c, ok := attendance.ReplayRecord(history).Correction(id)
 	if !ok {
-		return attendance.Correction{}, employee.Employee{}, attendance.ErrCorrectionNotFound
+		return metCorrection{}, attendance.ErrCorrectionNotFound
 	}
-	return c, owner, nil
+	m := metCorrection{Correction: c, stepsMet: stepsMet{owner: owner}}
+	if c.Chained {
+		if m.stepsMet, err = meetSteps(ctx, store, actor, owner, c.Approvals, now); err != nil {
+			return metCorrection{}, err
+		}
+	}
+	if !m.visibleTo(actor) {
+		return metCorrection{}, employee.ErrNotFound
+	}
+	return m, nil
+}
+
+// relation is actor's relationship to the correction for deciding it: along
+// its chain, as the chain says; without one, their relationship to its
+// employee (their manager or an admin decides it).
+func (m metCorrection) relation(actor employee.Employee) access.Relationship {
+	if m.Chained {
+		return m.relationToStep(actor)
+	}
+	return access.RelationOf(actor, m.owner)
 }
 
 // decideCorrection decides cmd on the employee's attendance stream as

@@ -30,36 +30,52 @@ func NewDecideCorrectionHandler(store EventStore, corrections Corrections, now N
 }
 
 // Authorize is nil when actor may decide the correction: it is unknown when
-// they may not see it, refused when they may see it but not decide it.
+// they may not see it, refused when they may see it but not decide it (or,
+// along a chain, not the step it waits on).
 func (h DecideCorrectionHandler) Authorize(ctx context.Context, actor employee.Employee, correctionID string) error {
-	_, _, err := h.authorized(ctx, actor, correctionID)
+	_, err := h.authorized(ctx, actor, correctionID)
 	return err
 }
 
-func (h DecideCorrectionHandler) authorized(ctx context.Context, actor employee.Employee, id string) (attendance.Correction, employee.Employee, error) {
-	c, owner, err := visibleCorrection(ctx, h.store, h.corrections, actor, id)
+func (h DecideCorrectionHandler) authorized(ctx context.Context, actor employee.Employee, id string) (metCorrection, error) {
+	m, err := loadCorrection(ctx, h.store, h.corrections, actor, id, h.now())
 	if err != nil {
-		return attendance.Correction{}, employee.Employee{}, err
+		return metCorrection{}, err
 	}
-	return c, owner, authorize(actor, access.AttendanceDecideCorrection, owner)
+	if !access.Allowed(actor, access.AttendanceDecideCorrection, m.relation(actor)) {
+		return metCorrection{}, ErrForbidden
+	}
+	return m, nil
 }
 
 // Handle decides the correction and returns it as decided. An approval
 // prices a day that had no check-in by the employee's schedule and the
-// holidays of its year.
+// holidays of its year. A correction filed with a chain is decided at the
+// step it waits on: applied when its last step approves, rejected at any,
+// pending in between with the next step opened.
 func (h DecideCorrectionHandler) Handle(ctx context.Context, cmd DecideCorrection) (attendance.Correction, error) {
-	c, owner, err := h.authorized(ctx, cmd.Actor, cmd.CorrectionID)
+	c, err := h.authorized(ctx, cmd.Actor, cmd.CorrectionID)
 	if err != nil {
 		return attendance.Correction{}, err
 	}
+	if c.Chained && !c.awaiting {
+		return attendance.Correction{}, attendance.ErrCorrectionNotPending
+	}
 	by := cmd.Actor.EmployeeID
-	var decision attendance.CorrectionCommand = attendance.RejectCorrection{CorrectionID: c.ID, By: by, Note: cmd.Note}
+	var decision attendance.CorrectionCommand = attendance.RejectCorrection{CorrectionID: c.ID, By: by, Note: cmd.Note, Step: c.awaited.Step}
 	if cmd.Approve {
-		holidays, err := LoadHolidays(ctx, h.store, owner.HolidayCalendar, c.Date.Year)
+		holidays, err := LoadHolidays(ctx, h.store, c.owner.HolidayCalendar, c.Date.Year)
 		if err != nil {
 			return attendance.Correction{}, err
 		}
-		decision = attendance.ApproveCorrection{CorrectionID: c.ID, By: by, Note: cmd.Note, Schedule: owner.Schedule, Holidays: holidays}
+		approve := attendance.ApproveCorrection{CorrectionID: c.ID, By: by, Note: cmd.Note, Schedule: c.owner.Schedule, Holidays: holidays,
+			Step: c.awaited.Step}
+		if next, ok := c.Approvals.Next(c.awaited.Step); ok && c.Chained {
+			if approve.Next, err = assign(ctx, h.store, c.owner, next.Role, h.now()); err != nil {
+				return attendance.Correction{}, err
+			}
+		}
+		decision = approve
 	}
-	return decideCorrection(ctx, h.store, cmd.Origin, by, owner.EmployeeID, c.ID, decision, h.now)
+	return decideCorrection(ctx, h.store, cmd.Origin, by, c.owner.EmployeeID, c.ID, decision, h.now)
 }

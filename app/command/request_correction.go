@@ -14,7 +14,8 @@ import (
 
 // RequestCorrection files a correction of a day's first check-in and/or
 // last check-out: the actor's own, or, by their manager or an admin, an
-// employee's.
+// employee's. While the approval policy has a rule for corrections, the
+// correction is filed with the chain of steps it gives.
 type RequestCorrection struct {
 	Actor  employee.Employee
 	Origin Origin
@@ -56,6 +57,18 @@ func (h RequestCorrectionHandler) Handle(ctx context.Context, cmd RequestCorrect
 	request := attendance.RequestCorrection{
 		CorrectionID: id.String(), EmployeeID: target.EmployeeID, Date: cmd.Date, CheckIn: cmd.CheckIn, CheckOut: cmd.CheckOut,
 		Reason: cmd.Reason, By: actor.EmployeeID, Schedule: target.Schedule, Rules: h.rules,
+	}
+	// A rule for corrections in the approval policy gives the correction its
+	// chain, whose first step waits on whom it names now.
+	policy, err := LoadApprovalPolicy(ctx, h.store)
+	if err != nil {
+		return attendance.Correction{}, err
+	}
+	if steps, ok := policy.CorrectionSteps(); ok {
+		if request.First, err = assign(ctx, h.store, target, steps[0], h.now()); err != nil {
+			return attendance.Correction{}, err
+		}
+		request.Steps = steps
 	}
 	return decideCorrection(ctx, h.store, cmd.Origin, actor.EmployeeID, target.EmployeeID, request.CorrectionID, request, h.now)
 }

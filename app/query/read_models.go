@@ -99,6 +99,9 @@ type CorrectionView struct {
 	Note        string        `json:"note"`
 	// Erased: the employee's personal data was erased, Reason and Note with it.
 	Erased bool `json:"erased,omitempty"`
+	// Approvals are its steps: those of its chain, or for a correction filed
+	// without one, its one manager step.
+	Approvals approval.Chain `json:"approvals"`
 }
 
 // LeaveRequestView is a leave request.
@@ -130,8 +133,24 @@ type RequestFilter struct {
 	Status     string
 	EmployeeID string
 	ManagerID  string // only requests of this manager's reports
-	After      string
-	Limit      int
+	// Holder, when set, adds the requests whose awaited step they hold to
+	// those EmployeeID and ManagerID select; with AwaitingOnly, the list is
+	// those alone.
+	Holder       *StepHolder
+	AwaitingOnly bool
+	After        string
+	Limit        int
+}
+
+// StepHolder is whom a list finds the requests waiting on: the steps an
+// employee approves, was routed or escalated to, and those of the managers
+// whose delegation to them runs on Today (their date); a request filed
+// without a chain waits on its employee's manager. Of an admin, also the
+// admins' steps, and those of employees without a manager.
+type StepHolder struct {
+	EmployeeID string
+	Admin      bool
+	Today      calendar.Date
 }
 
 // DelegationView is a delegation of a manager's approval steps.

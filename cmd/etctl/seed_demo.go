@@ -172,6 +172,7 @@ func seedDemo(ctx context.Context, getenv func(string) string, stdout io.Writer,
 		*staff, len(d.managers), len(plan), first.Format(time.DateOnly), today.AddDate(0, 0, -1).Format(time.DateOnly), d.counts)
 	fmt.Fprintf(stdout, "log in with password %q as:\n", *password)
 	fmt.Fprintf(stdout, "  %-36s admin: everyone, holidays, reports\n", adminEmail)
+	fmt.Fprintf(stdout, "  %-36s director, the second step of long annual leave and of corrections: GET /api/leave-management/?awaiting=me\n", d.director.email)
 	for _, m := range d.managers[:min(2, len(d.managers))] {
 		fmt.Fprintf(stdout, "  %-36s manager in %s\n", m.email, m.office)
 	}
@@ -193,6 +194,7 @@ type demo struct {
 	rng      *rand.Rand
 	hired    time.Time // everyone's hire date: the company's history starts there
 	managers []*person
+	director *person // every manager's manager, the second step of a chain
 	staff    []*person
 	veteran  *person // hired before the history
 	counts   counts
@@ -204,11 +206,15 @@ type counts struct {
 	forgotten                       int // check-outs never made, closed by the next check-in
 	corrected                       int // days corrected on request
 	leaveByStatus                   map[string]int
+	// chained are the requests and corrections that travelled both steps of
+	// their chain, waiting the requests left at its second step.
+	chained, waiting int
 }
 
 func (c counts) String() string {
-	return fmt.Sprintf("%d check-ins, %d late, %d absences, %d forgotten check-outs, %d corrected, %d leave requests %v",
-		c.checkIns, c.late, c.absences, c.forgotten, c.corrected, c.leave, c.leaveByStatus)
+	return fmt.Sprintf("%d check-ins, %d late, %d absences, %d forgotten check-outs, %d corrected, %d leave requests %v, "+
+		"%d requests and corrections approved along a chain of two steps, %d waiting at its second step",
+		c.checkIns, c.late, c.absences, c.forgotten, c.corrected, c.leave, c.leaveByStatus, c.chained, c.waiting)
 }
 
 // person is a demo login; id and token are known once its registration ran.
@@ -262,16 +268,30 @@ func (d *demo) plan(admin *person, staff int, first, today time.Time) []step {
 		}, nil)
 	})
 
+	// The approval policy: annual leave of three days or more, and every
+	// correction, need the manager and then the manager's manager, the
+	// director, who manages the team leads.
+	at(setup, func() error {
+		return d.call(admin, http.StatusOK, "PUT", "/api/approval-policy/", map[string]any{"rules": []map[string]any{
+			{"leave_type": "annual", "min_days": 3, "steps": []string{"manager", "second_manager"}},
+			{"applies_to": "correction", "steps": []string{"manager", "second_manager"}},
+		}}, nil)
+	})
+	hq := offices[0]
+	d.director = &person{email: "director@" + demoDomain, office: hq.name, tz: hq.tz, start: hq.start, end: hq.end, name: "Zeynep Arslan"}
+	at(setup, func() error { return d.register(admin, d.director, "manager", "Director") })
+
 	nManagers := max(len(offices), staff/25)
 	byOffice := make([][]*person, len(offices))
 	for i := range nManagers {
 		o := offices[i%len(offices)]
 		m := &person{email: fmt.Sprintf("manager%02d@%s", i+1, demoDomain), office: o.name, tz: o.tz, start: o.start, end: o.end,
-			name: o.first[(i*5+3)%len(o.first)] + " " + o.last[(i*7+1)%len(o.last)]}
+			name: o.first[(i*5+3)%len(o.first)] + " " + o.last[(i*7+1)%len(o.last)], manager: d.director}
 		d.managers = append(d.managers, m)
 		byOffice[i%len(offices)] = append(byOffice[i%len(offices)], m)
 		at(setup, func() error { return d.register(admin, m, "manager", "Team Lead") })
 	}
+	d.managers = append(d.managers, d.director)
 	positions := []string{"Engineer", "Analyst", "Designer", "Accountant", "Sales Representative", "Support Specialist"}
 	for i := range staff {
 		o := offices[i%len(offices)]
@@ -292,6 +312,15 @@ func (d *demo) plan(admin *person, staff int, first, today time.Time) []step {
 	d.counts.leaveByStatus = map[string]int{}
 	fates := []string{"approved", "approved", "rejected", "cancelled", "pending"}
 	onLeave := map[*person]map[string]bool{}
+	leaveDays := func(e *person, start, end time.Time) {
+		if onLeave[e] == nil {
+			onLeave[e] = map[string]bool{}
+		}
+		for day := start; !day.After(end); day = day.AddDate(0, 0, 1) {
+			onLeave[e][day.Format(time.DateOnly)] = true
+		}
+	}
+	requested := map[*person][2]time.Time{} // the days of each employee's request
 	days := int(today.Sub(first).Hours() / 24)
 	for i, e := range d.staff {
 		loc, _ := time.LoadLocation(e.tz) // the offices' zones are embedded
@@ -301,6 +330,7 @@ func (d *demo) plan(admin *person, staff int, first, today time.Time) []step {
 			start = start.AddDate(0, 0, 1)
 		}
 		end := start.AddDate(0, 0, d.rng.IntN(3))
+		requested[e] = [2]time.Time{start, end}
 		fate := fates[i%len(fates)]
 		body := map[string]any{"reason": "personal"}
 		switch i % 6 {
@@ -347,13 +377,10 @@ func (d *demo) plan(admin *person, staff int, first, today time.Time) []step {
 				if id == "" {
 					return nil
 				}
-				return d.call(e.manager, http.StatusOK, "POST", "/api/leave-management/"+id+"/change-status/", map[string]string{"status": fate}, nil)
+				return d.decideLeave(e, id, fate)
 			})
 			if fate == "approved" {
-				onLeave[e] = map[string]bool{}
-				for day := start; !day.After(end); day = day.AddDate(0, 0, 1) {
-					onLeave[e][day.Format(time.DateOnly)] = true
-				}
+				leaveDays(e, start, end)
 			}
 		case "cancelled":
 			at(decided, func() error {
@@ -362,6 +389,64 @@ func (d *demo) plan(admin *person, staff int, first, today time.Time) []step {
 				}
 				return d.call(e, http.StatusOK, "POST", "/api/leave-management/"+id+"/cancel/", nil, nil)
 			})
+		}
+	}
+
+	// Two more requests of three days of annual leave travel the chain the
+	// policy gives them: one approved by the manager and then the director,
+	// one approved by the manager and waiting on the director. Their days are
+	// workdays clear of holidays and of their employee's other request.
+	for i, e := range d.staff[min(2, len(d.staff)):min(4, len(d.staff))] {
+		loc, _ := time.LoadLocation(e.tz)
+		start := first.AddDate(0, 0, 14)
+		for start.Weekday() != time.Monday {
+			start = start.AddDate(0, 0, 1)
+		}
+		clear := func(start time.Time) bool {
+			end := start.AddDate(0, 0, 2)
+			if !end.Before(requested[e][0]) && !requested[e][1].Before(start) {
+				return false
+			}
+			for day := start; !day.After(end); day = day.AddDate(0, 0, 1) {
+				if holidays[day.Format(time.DateOnly)] {
+					return false
+				}
+			}
+			return true
+		}
+		for !clear(start) {
+			start = start.AddDate(0, 0, 7)
+		}
+		end := start.AddDate(0, 0, 2)
+		travelled := i == 0
+		var id string
+		filed := localTime(first, "11:00", loc)
+		at(filed, func() error {
+			var out struct {
+				ID        string     `json:"id"`
+				Approvals []struct{} `json:"approvals"`
+			}
+			body := map[string]any{"start_date": start.Format(time.DateOnly), "end_date": end.Format(time.DateOnly), "reason": "family visit"}
+			if err := d.call(e, http.StatusCreated, "POST", "/api/leave-management/", body, &out); err != nil {
+				return err
+			}
+			if len(out.Approvals) != 2 {
+				return fmt.Errorf("a request of three days of annual leave has %d approval steps, want 2", len(out.Approvals))
+			}
+			id = out.ID
+			d.counts.leave++
+			d.counts.leaveByStatus[map[bool]string{true: "approved", false: "pending"}[travelled]]++
+			return nil
+		})
+		at(filed.AddDate(0, 0, 1), func() error {
+			if travelled {
+				return d.decideLeave(e, id, "approved")
+			}
+			d.counts.waiting++
+			return d.call(e.manager, http.StatusOK, "POST", "/api/leave-management/"+id+"/change-status/", map[string]string{"status": "approved"}, nil)
+		})
+		if travelled {
+			leaveDays(e, start, end)
 		}
 	}
 
@@ -430,8 +515,32 @@ func (d *demo) correct(at func(time.Time, func() error), e *person, date string,
 	})
 	at(filed.Add(time.Hour), func() error {
 		d.counts.corrected++
-		return d.call(e.manager, http.StatusOK, "POST", "/api/attendance/corrections/"+id+"/change-status/", map[string]string{"status": "approved"}, nil)
+		return d.approveAlongChain(e, "/api/attendance/corrections/"+id+"/change-status/", "approved")
 	})
+}
+
+// decideLeave decides e's request id as fate says: their manager rejects it,
+// or approves it, and then, when it waits on a second step, the director.
+func (d *demo) decideLeave(e *person, id, fate string) error {
+	path := "/api/leave-management/" + id + "/change-status/"
+	if fate == "approved" {
+		return d.approveAlongChain(e, path, fate)
+	}
+	return d.call(e.manager, http.StatusOK, "POST", path, map[string]string{"status": fate}, nil)
+}
+
+// approveAlongChain approves what path decides, of e, as their manager, and
+// then as the director when it still waits on a second step.
+func (d *demo) approveAlongChain(e *person, path, status string) error {
+	var out struct {
+		Status string `json:"status"`
+	}
+	body := map[string]string{"status": status}
+	if err := d.call(e.manager, http.StatusOK, "POST", path, body, &out); err != nil || out.Status != "pending" {
+		return err
+	}
+	d.counts.chained++
+	return d.call(d.director, http.StatusOK, "POST", path, body, nil)
 }
 
 // localTime is the instant of clock ("HH:MM") on day's date in loc.

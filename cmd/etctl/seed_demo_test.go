@@ -54,6 +54,8 @@ func TestSeedDemo(t *testing.T) {
 		cancelled, leaveTypes, leaveBlocks  int
 		corrections, corrected              int
 		requestedTypes, adjustments         int
+		policies, stepsApproved             int
+		correctionSteps                     int
 	}
 	err = db.QueryRow(ctx, `SELECT
 		count(*) FILTER (WHERE type = 'employee.registered' AND data->>'role' = 'admin'),
@@ -76,10 +78,13 @@ func TestSeedDemo(t *testing.T) {
 		count(*) FILTER (WHERE type = 'attendance.correction_requested'),
 		count(*) FILTER (WHERE type = 'attendance.correction_approved' AND data->>'check_out' IS NOT NULL),
 		count(DISTINCT coalesce(data->>'leave_type', 'annual')) FILTER (WHERE type = 'leave.requested'),
-		count(*) FILTER (WHERE type = 'leave.adjusted')
+		count(*) FILTER (WHERE type = 'leave.adjusted'),
+		count(*) FILTER (WHERE type = 'approval.policy_set'),
+		count(*) FILTER (WHERE type = 'leave.approval_step_approved'),
+		count(*) FILTER (WHERE type = 'attendance.correction_step_approved')
 		FROM events`).Scan(&c.admins, &c.managers, &c.employees, &c.zones, &c.checkIns, &c.checkOuts, &c.late, &c.absentee,
 		&c.requested, &c.approved, &c.rejected, &c.cancelled, &c.autoCheckOuts, &c.nightShifts, &c.leaveTypes, &c.leaveBlocks,
-		&c.corrections, &c.corrected, &c.requestedTypes, &c.adjustments)
+		&c.corrections, &c.corrected, &c.requestedTypes, &c.adjustments, &c.policies, &c.stepsApproved, &c.correctionSteps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +96,13 @@ func TestSeedDemo(t *testing.T) {
 		{"admins", c.admins, 1, false},
 		{"leave types of its own", c.leaveTypes, 2, false},
 		{"blocked weeks", c.leaveBlocks, 1, false},
-		{"managers", c.managers, 3, false},
+		{"managers, the director included", c.managers, 4, false},
+		{"approval policies", c.policies, 1, false},
+		// The request that travelled its chain and the one waiting at its
+		// second step; a random one of three days of annual leave approved
+		// travels it too.
+		{"first steps approved", c.stepsApproved, 2, true},
+		{"the correction's first step approved", c.correctionSteps, 1, false},
 		{"employees", c.employees, staff, false},
 		{"employees' timezones", c.zones, 3, false},
 		{"night-shift team, manager included", c.nightShifts, 3, false},
@@ -102,10 +113,10 @@ func TestSeedDemo(t *testing.T) {
 		{"the forgotten check-out corrected", c.corrected, 1, false},
 		{"late check-ins", c.late, 1, true},
 		{"employees with fewer check-ins than others (absence or leave)", c.absentee, 1, true},
-		{"leave requests", c.requested, staff, false},
+		{"leave requests, two of them along a chain", c.requested, staff + 2, false},
 		{"leave types requested", c.requestedTypes, 5, false}, // annual, sick, study, unpaid, compensatory
 		{"adjustments", c.adjustments, 1, false},
-		{"approvals", c.approved, 3, false}, // fates cycle approved, approved, rejected, cancelled, pending
+		{"approvals", c.approved, 4, false}, // fates cycle approved, approved, rejected, cancelled, pending; one more of a chain
 		{"rejections", c.rejected, 1, false},
 		{"cancellations", c.cancelled, 1, false},
 	}
@@ -179,6 +190,15 @@ func TestSeedDemo(t *testing.T) {
 	}
 	if err := run(ctx, getenv, io.Discard, []string{"rebuild"}); err != nil {
 		t.Fatalf("rebuild = %v, want nil", err)
+	}
+	var waiting, travelled int
+	if err := db.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM leave_approvals WHERE awaited_step = 2),
+		(SELECT count(*) FROM correction_approvals WHERE awaited_step IS NULL AND steps->1->>'status' = 'approved')`).Scan(&waiting, &travelled); err != nil {
+		t.Fatal(err)
+	}
+	if waiting != 1 || travelled != 1 {
+		t.Errorf("rebuilt chains: %d requests waiting at step 2 and %d corrections approved at both steps, want 1 and 1", waiting, travelled)
 	}
 	q := readmodel.NewQueries(db)
 	absent := 0

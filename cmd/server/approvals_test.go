@@ -328,6 +328,27 @@ func TestRoutingAroundAnAbsentApprover(t *testing.T) {
 	covered := a.file(emp, "2024-12-03", "2024-12-03")
 	wantSteps(t, "approver away, covered", covered, "pending", step{"manager", mgr.ID, "pending", "", ""})
 	a.decide(deputy, covered.ID, "approved")
+
+	// A correction along a chain is routed alike: revoked, the delegation
+	// covers nothing, and its step goes to the manager's manager.
+	var delegations struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	eventuallyWithin(t, pipelinePatience, "the delegation listed", func() bool {
+		a.must(http.StatusOK, "GET", "/api/delegations/", mgr.token, nil, &delegations)
+		return len(delegations.Items) == 1
+	})
+	a.must(http.StatusNoContent, "DELETE", "/api/delegations/"+delegations.Items[0].ID+"/", mgr.token, nil, nil)
+	a.must(http.StatusOK, "PUT", "/api/approval-policy/", admin.token, map[string]any{"rules": []map[string]any{
+		{"applies_to": "correction", "steps": []string{"manager"}}}}, nil)
+	clocked := a.register(admin, "employee", map[string]any{"manager_id": mgr.ID, "schedule": utcDays})
+	c := a.fileCorrection(clocked, "2024-12-02")
+	wantSteps(t, "a correction, approver away", c, "pending", step{"manager", mgr.ID, "pending", "", head.ID})
+	a.notified(head, "correction_requested", "correction_id", c.ID)
+	c = a.decideCorrection(head, c.ID, "approved")
+	wantSteps(t, "a correction decided by whom it was routed to", c, "approved", step{"manager", mgr.ID, "approved", head.ID, head.ID})
 }
 
 // TestApprovalRemindersAndEscalation: with short waits, a step left pending

@@ -22,7 +22,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "The rules that give a request its approval steps: the first rule whose leave type and minimum length match decides; without a match, one manager step.",
+                "description": "The rules that give a request its approval steps: of a leave request, the first rule for leave (applies_to leave or left out) whose leave type and minimum length match decides, and without a match, one manager step; of an attendance correction, the first rule for corrections (applies_to correction), and without one the correction is decided in one step by the employee's manager or an admin.",
                 "produces": [
                     "application/json"
                 ],
@@ -57,7 +57,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Steps are manager (the employee's manager), second_manager (that manager's manager) and admin. Requests filed after the change follow it; those filed before keep their steps.",
+                "description": "Steps are manager (the employee's manager), second_manager (that manager's manager) and admin. A rule applies to leave requests unless applies_to is correction; a rule for corrections names no leave_type and no min_days. Requests and corrections filed after the change follow it; those filed before keep their steps.",
                 "consumes": [
                     "application/json"
                 ],
@@ -244,7 +244,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Employees see their own, managers their reports' (or one report's with employee_id), admins and auditors everyone's.",
+                "description": "Employees see their own, managers their reports' (or one report's with employee_id), admins and auditors everyone's; without employee_id, the list also holds the corrections whose current step waits on the caller (as its approver, whom it was routed or escalated to, a delegate of its approver today, or, without a chain, as the employee's manager; an admin also the admins' steps). awaiting=me lists those alone.",
                 "produces": [
                     "application/json"
                 ],
@@ -268,6 +268,15 @@ const docTemplate = `{
                         "type": "string",
                         "description": "employee id",
                         "name": "employee_id",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "me"
+                        ],
+                        "type": "string",
+                        "description": "only what waits on the caller",
+                        "name": "awaiting",
                         "in": "query"
                     },
                     {
@@ -317,7 +326,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Files a correction of a day's first check-in and/or last check-out: the caller's own, or with employee_id a report's (a manager) or anyone's (an admin). Times are RFC 3339 instants; check_in must count for date as a check-in at that time would (on an overnight shift, 01:00 of the next calendar day corrects the night that began on date), and check_out may fall on the next calendar day, after the check-in it closes and at most 24 hours after it. A date without a check-in needs both times. The employee's manager (the admins, when there is none) gets correction_requested.",
+                "description": "Files a correction of a day's first check-in and/or last check-out: the caller's own, or with employee_id a report's (a manager) or anyone's (an admin). Times are RFC 3339 instants; check_in must count for date as a check-in at that time would (on an overnight shift, 01:00 of the next calendar day corrects the night that began on date), and check_out may fall on the next calendar day, after the check-in it closes and at most 24 hours after it. A date without a check-in needs both times. While the approval policy has a rule for corrections (applies_to correction), the correction gets that rule's steps (approvals) and whom its first step waits on gets correction_requested (their delegates of the day too; routed one level up while they are on leave); without one, the employee's manager (the admins, when there is none) gets it.",
                 "consumes": [
                     "application/json"
                 ],
@@ -392,7 +401,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "The employee's manager or an admin decides a pending correction. Approval replaces the day's first check-in and/or last check-out with the correction's times (closing a check-in still open), counts the day's worked and late minutes again and clears needs_review; the punches stay in the history. A day whose check-in is still open is approved only with a check_out (422). The employee gets correction_decided.",
+                "description": "The employee's manager or an admin decides a pending correction; one filed with a chain is decided at the step it waits on, by whoever holds it (its approver, their delegate while the delegation runs, the one it was routed or escalated to) or an admin: it is applied when its last step approves, rejected at the first rejection, and stays pending in between, the next step's approver getting correction_requested. Approval replaces the day's first check-in and/or last check-out with the correction's times (closing a check-in still open), counts the day's worked and late minutes again and clears needs_review; the punches stay in the history. A day whose check-in is still open is approved only with a check_out (422). The employee gets correction_decided.",
                 "consumes": [
                     "application/json"
                 ],
@@ -447,7 +456,7 @@ const docTemplate = `{
                         }
                     },
                     "403": {
-                        "description": "the employee, or a manager of someone else",
+                        "description": "the employee, a manager of someone else, or along a chain anyone but the holder of its step",
                         "schema": {
                             "$ref": "#/definitions/http.ForbiddenProblem"
                         }
@@ -459,7 +468,7 @@ const docTemplate = `{
                         }
                     },
                     "409": {
-                        "description": "not pending",
+                        "description": "not pending, or the step was decided meanwhile",
                         "schema": {
                             "$ref": "#/definitions/http.CorrectionNotPendingProblem"
                         }
@@ -2586,7 +2595,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Employees see their own, managers their reports' (or one report's with employee_id), admins and auditors everyone's.",
+                "description": "Employees see their own, managers their reports' (or one report's with employee_id), admins and auditors everyone's; without employee_id, the list also holds the requests whose current step waits on the caller (as its approver, whom it was routed or escalated to, a delegate of its approver today, or, for a request filed before chains, as the employee's manager; an admin also the admins' steps). awaiting=me lists those alone.",
                 "produces": [
                     "application/json"
                 ],
@@ -2611,6 +2620,15 @@ const docTemplate = `{
                         "type": "string",
                         "description": "employee id",
                         "name": "employee_id",
+                        "in": "query"
+                    },
+                    {
+                        "enum": [
+                            "me"
+                        ],
+                        "type": "string",
+                        "description": "only what waits on the caller",
+                        "name": "awaiting",
                         "in": "query"
                     },
                     {
@@ -3513,6 +3531,14 @@ const docTemplate = `{
         "http.ApprovalRuleJSON": {
             "type": "object",
             "properties": {
+                "applies_to": {
+                    "type": "string",
+                    "enum": [
+                        "leave",
+                        "correction"
+                    ],
+                    "example": "leave"
+                },
                 "leave_type": {
                     "type": "string",
                     "example": "annual"
@@ -3837,6 +3863,13 @@ const docTemplate = `{
         "http.CorrectionJSON": {
             "type": "object",
             "properties": {
+                "approvals": {
+                    "description": "Approvals are the correction's steps in order: those of the chain a\nrule for corrections gave it, or one manager step (approvals.go).",
+                    "type": "array",
+                    "items": {
+                        "$ref": "#/definitions/http.ApprovalJSON"
+                    }
+                },
                 "check_in": {
                     "type": "string"
                 },

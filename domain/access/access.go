@@ -155,8 +155,9 @@ var policy = map[Action]Grants{
 
 	AttendanceRecord: ownRecords,
 	// Nobody approves their own correction but an admin, as with leave.
-	AttendanceCorrect:          {employee.RoleEmployee: Self, employee.RoleManager: Self | Report, employee.RoleAdmin: Anyone},
-	AttendanceDecideCorrection: {employee.RoleManager: Report, employee.RoleAdmin: Anyone},
+	AttendanceCorrect: {employee.RoleEmployee: Self, employee.RoleManager: Self | Report, employee.RoleAdmin: Anyone},
+	// Along a chain, as leave: whoever holds the step; without one, the manager.
+	AttendanceDecideCorrection: {employee.RoleEmployee: Approver, employee.RoleManager: Report | Approver, employee.RoleAdmin: Anyone | Approver},
 
 	LeaveRequest: ownRecords,
 	// A step is decided by whoever holds it; an admin decides any step.

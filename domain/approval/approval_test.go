@@ -50,6 +50,32 @@ func TestPolicySteps(t *testing.T) {
 	if diff := cmp.Diff([]Role{RoleManager, RoleAdmin}, p.FirstRoles()); diff != "" {
 		t.Errorf("first roles (-want +got):\n%s", diff)
 	}
+	if steps, ok := p.CorrectionSteps(); ok {
+		t.Errorf("no rule for corrections: got %v, want none", steps)
+	}
+}
+
+func TestPolicyCorrectionSteps(t *testing.T) {
+	t.Parallel()
+	p := Policy{Rules: []Rule{
+		{AppliesTo: SubjectCorrection, Steps: []Role{RoleSecondManager, RoleAdmin}},
+		{AppliesTo: SubjectLeave, MinDays: 3, Steps: []Role{RoleAdmin}},
+		{AppliesTo: SubjectCorrection, Steps: []Role{RoleManager}}, // shadowed by the first
+	}}
+	steps, ok := p.CorrectionSteps()
+	if diff := cmp.Diff([]Role{RoleSecondManager, RoleAdmin}, steps); !ok || diff != "" {
+		t.Errorf("correction steps (-want +got):\n%s", diff)
+	}
+	// A rule for corrections gives leave requests nothing.
+	if diff := cmp.Diff([]Role{RoleManager}, p.Steps("annual", 1)); diff != "" {
+		t.Errorf("a short leave request (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]Role{RoleAdmin}, p.Steps("annual", 3)); diff != "" {
+		t.Errorf("a long leave request (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]Role{RoleManager, RoleAdmin}, p.FirstRoles()); diff != "" {
+		t.Errorf("first roles of leave requests (-want +got):\n%s", diff)
+	}
 }
 
 func TestPolicyValidate(t *testing.T) {
@@ -72,6 +98,11 @@ func TestPolicyValidate(t *testing.T) {
 		{"a bad type code", Policy{Rules: []Rule{{LeaveType: "Sick Leave", Steps: []Role{RoleManager}}}}, "rules[0].leave_type"},
 		{"negative days", Policy{Rules: []Rule{{MinDays: -1, Steps: []Role{RoleManager}}}}, "rules[0].min_days"},
 		{"too many rules", Policy{Rules: many}, "rules"},
+		{"a rule for corrections", Policy{Rules: []Rule{{AppliesTo: SubjectCorrection, Steps: []Role{RoleManager, RoleAdmin}}}}, ""},
+		{"a rule for leave named", Policy{Rules: []Rule{{AppliesTo: SubjectLeave, LeaveType: "sick", Steps: []Role{RoleAdmin}}}}, ""},
+		{"an unknown subject", Policy{Rules: []Rule{{AppliesTo: "overtime", Steps: []Role{RoleManager}}}}, "rules[0].applies_to"},
+		{"a correction rule with a type", Policy{Rules: []Rule{{AppliesTo: SubjectCorrection, LeaveType: "annual", Steps: []Role{RoleManager}}}}, "rules[0].leave_type"},
+		{"a correction rule with days", Policy{Rules: []Rule{{AppliesTo: SubjectCorrection, MinDays: 2, Steps: []Role{RoleManager}}}}, "rules[0].min_days"},
 	}
 	for _, tt := range tests {
 		err := tt.p.Validate()

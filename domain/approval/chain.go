@@ -5,7 +5,11 @@ import (
 	"time"
 
 	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/errkind"
 )
+
+// ErrStepDecided refuses a decision on a step the request no longer waits on.
+var ErrStepDecided error = errkind.New(errkind.Conflict, "the approval step was decided meanwhile")
 
 // Status is where one step of a chain stands.
 type Status string
@@ -73,6 +77,20 @@ func Plan(roles []Role) Chain {
 	return c
 }
 
+// OneStep is the chain of a request decided without one: one manager step,
+// pending, or ended with status (approved, rejected or cancelled) by by at at.
+func OneStep(status Status, by string, at time.Time) Chain {
+	c := Plan(DefaultSteps)
+	c.Open(1, Assignment{}, time.Time{})
+	switch status {
+	case StatusApproved, StatusRejected:
+		c.End(status, by, at)
+	case StatusCancelled:
+		c.End(StatusCancelled, "", time.Time{})
+	}
+	return c
+}
+
 // Awaiting returns the step the request waits on.
 func (c Chain) Awaiting() (Step, bool) {
 	for _, s := range c.Steps {
@@ -89,6 +107,18 @@ func (c Chain) Next(n int) (Step, bool) {
 		return Step{}, false
 	}
 	return c.Steps[n], true
+}
+
+// Decide checks that a decision of step n, the step the decider was allowed
+// to decide, still meets the step the request waits on (ErrStepDecided when
+// it moved on), and returns the step an approval opens next, if any: without
+// one, the approval is the request's.
+func (c Chain) Decide(n int) (next Step, more bool, err error) {
+	if s, ok := c.Awaiting(); !ok || s.Step != n {
+		return Step{}, false, ErrStepDecided
+	}
+	next, more = c.Next(n)
+	return next, more, nil
 }
 
 func (c *Chain) step(n int) *Step {
@@ -184,6 +214,17 @@ type Timing struct {
 // defaults.
 func DefaultTiming() Timing {
 	return Timing{RemindAfter: 48 * time.Hour, EscalateAfter: 96 * time.Hour}
+}
+
+// Chase returns step n of c when c still waits on it, and what it is owed
+// at now (Owed); nothing once the request moved on.
+func (t Timing) Chase(c Chain, n int, now time.Time) (s Step, remind, escalate bool) {
+	s, ok := c.Awaiting()
+	if !ok || s.Step != n {
+		return Step{}, false, false
+	}
+	remind, escalate = t.Owed(s, now)
+	return s, remind, escalate
 }
 
 // Owed says what pending step s is owed at now: its one reminder, and its

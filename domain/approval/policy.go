@@ -29,17 +29,31 @@ const (
 // Roles are the roles a step may name.
 var Roles = []Role{RoleManager, RoleSecondManager, RoleAdmin}
 
-// Rule gives the steps of the requests it matches: of LeaveType (any type
-// when empty) and at least MinDays long.
+// Subject is what a rule applies to.
+type Subject string
+
+const (
+	SubjectLeave      Subject = "leave"      // leave requests: a rule's default
+	SubjectCorrection Subject = "correction" // attendance corrections
+)
+
+// Rule gives the steps of the requests it matches: of AppliesTo (leave
+// requests when empty), and for leave requests of LeaveType (any type when
+// empty) and at least MinDays long. A rule for corrections names neither.
 type Rule struct {
+	AppliesTo Subject `json:"applies_to,omitempty"`
 	LeaveType string  `json:"leave_type,omitempty"`
 	MinDays   float64 `json:"min_days,omitempty"`
 	Steps     []Role  `json:"steps"`
 }
 
-// Matches reports whether the rule applies to a request of leaveType and days.
+// ForCorrections reports whether the rule applies to attendance corrections.
+func (r Rule) ForCorrections() bool { return r.AppliesTo == SubjectCorrection }
+
+// Matches reports whether the rule applies to a leave request of leaveType
+// and days.
 func (r Rule) Matches(leaveType string, days float64) bool {
-	return (r.LeaveType == "" || r.LeaveType == leaveType) && days >= r.MinDays
+	return !r.ForCorrections() && (r.LeaveType == "" || r.LeaveType == leaveType) && days >= r.MinDays
 }
 
 // Policy is the company's rules, tried in order.
@@ -50,8 +64,8 @@ type Policy struct {
 // DefaultSteps are the steps of a request no rule matches.
 var DefaultSteps = []Role{RoleManager}
 
-// Steps are the steps of a request of leaveType and days: the first matching
-// rule's, else one manager step.
+// Steps are the steps of a leave request of leaveType and days: the first
+// matching rule's, else one manager step.
 func (p Policy) Steps(leaveType string, days float64) []Role {
 	for _, r := range p.Rules {
 		if r.Matches(leaveType, days) {
@@ -61,12 +75,24 @@ func (p Policy) Steps(leaveType string, days float64) []Role {
 	return slices.Clone(DefaultSteps)
 }
 
-// FirstRoles are the roles the first step of a request may have under the
-// policy, so that a filing resolves only the approvers it may need.
+// CorrectionSteps are the steps of an attendance correction: the first rule
+// for corrections gives them; without one (ok false) a correction has no
+// chain and is decided in one step by the employee's manager or an admin.
+func (p Policy) CorrectionSteps() (steps []Role, ok bool) {
+	for _, r := range p.Rules {
+		if r.ForCorrections() {
+			return slices.Clone(r.Steps), true
+		}
+	}
+	return nil, false
+}
+
+// FirstRoles are the roles the first step of a leave request may have under
+// the policy, so that a filing resolves only the approvers it may need.
 func (p Policy) FirstRoles() []Role {
 	out := []Role{DefaultSteps[0]}
 	for _, r := range p.Rules {
-		if len(r.Steps) > 0 && !slices.Contains(out, r.Steps[0]) {
+		if len(r.Steps) > 0 && !r.ForCorrections() && !slices.Contains(out, r.Steps[0]) {
 			out = append(out, r.Steps[0])
 		}
 	}
@@ -95,6 +121,18 @@ func (p Policy) Validate() error {
 		}
 		if math.IsNaN(r.MinDays) || r.MinDays < 0 || r.MinDays > maxMinDays {
 			fields[at+"min_days"] = fmt.Sprintf("must be between 0 and %d", maxMinDays)
+		}
+		switch r.AppliesTo {
+		case "", SubjectLeave:
+		case SubjectCorrection:
+			if r.LeaveType != "" {
+				fields[at+"leave_type"] = "must be left out of a rule for corrections"
+			}
+			if r.MinDays != 0 {
+				fields[at+"min_days"] = "must be left out of a rule for corrections"
+			}
+		default:
+			fields[at+"applies_to"] = "must be leave or correction"
 		}
 		switch {
 		case len(r.Steps) == 0:

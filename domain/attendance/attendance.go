@@ -108,7 +108,8 @@ func (AutoCheckedOut) EventName() string { return "attendance.auto_checked_out" 
 
 // Events lists a zero value of each event type, for the codec registry.
 func Events() []any {
-	return []any{CheckedIn{}, CheckedOut{}, AutoCheckedOut{}, CorrectionRequested{}, CorrectionApproved{}, CorrectionRejected{}}
+	return []any{CheckedIn{}, CheckedOut{}, AutoCheckedOut{}, CorrectionRequested{}, CorrectionApproved{}, CorrectionRejected{},
+		CorrectionApprovalsPlanned{}, CorrectionStepOpened{}, CorrectionStepApproved{}, CorrectionReminded{}, CorrectionEscalated{}}
 }
 
 // State is what an employee's attendance stream decides with.

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/acme/employee-tracking/domain/approval"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/errkind"
@@ -159,6 +160,11 @@ type Correction struct {
 	DecidedBy         string
 	DecidedAt         time.Time
 	Note              string
+	// Approvals are its steps: those of its chain, or for a correction filed
+	// without one (Chained false), one manager step pending or decided as
+	// the correction.
+	Approvals approval.Chain
+	Chained   bool
 }
 
 // Record is an employee's attendance stream folded whole: the State a
@@ -168,11 +174,12 @@ type Record struct {
 	State
 	days        map[calendar.Date]Day
 	corrections map[string]Correction
+	chains      map[string]approval.Chain // by correction id, for those filed with one
 }
 
 // ReplayRecord folds a stream's history into its record.
 func ReplayRecord(history []any) Record {
-	r := Record{days: map[calendar.Date]Day{}, corrections: map[string]Correction{}}
+	r := Record{days: map[calendar.Date]Day{}, corrections: map[string]Correction{}, chains: map[string]approval.Chain{}}
 	for _, ev := range history {
 		r.Apply(ev)
 	}
@@ -188,15 +195,22 @@ func (r Record) Day(d calendar.Date) Day {
 	return day
 }
 
-// Correction returns the correction with id.
+// Correction returns the correction with id, with its approvals.
 func (r Record) Correction(id string) (Correction, bool) {
 	c, ok := r.corrections[id]
-	return c, ok
+	if !ok {
+		return c, false
+	}
+	if c.Approvals, c.Chained = r.chains[id]; !c.Chained {
+		c.Approvals = approval.OneStep(approval.Status(c.Status), c.DecidedBy, c.DecidedAt)
+	}
+	return c, true
 }
 
 // Apply evolves the record by one event.
 func (r *Record) Apply(event any) {
 	r.State.Apply(event)
+	r.applyChain(event)
 	switch ev := event.(type) {
 	case CheckedIn:
 		d := r.Day(ev.LocalDate)
@@ -275,20 +289,31 @@ type RequestCorrection struct {
 	By                       string
 	Schedule                 employee.Schedule
 	Rules                    Rules
+	// Steps are the chain the approval policy gives the correction, none
+	// without a rule for corrections; its first step waits as First says.
+	Steps []approval.Role
+	First approval.Assignment
 }
 
 // ApproveCorrection applies a pending correction. Schedule and Holidays
 // (of the correction's year) price a day that had no check-in, and the
-// schedule's grace the corrected first check-in.
+// schedule's grace the corrected first check-in. Of a correction with a
+// chain it approves Step, the step the decider was allowed to decide: a step
+// before the last applies nothing but checks that the correction still fits
+// its day, and opens the next step, held as Next says.
 type ApproveCorrection struct {
 	CorrectionID, By, Note string
 	Schedule               employee.Schedule
 	Holidays               calendar.Holidays
+	Step                   int
+	Next                   approval.Assignment
 }
 
-// RejectCorrection refuses a pending correction.
+// RejectCorrection refuses a pending correction; of one with a chain, at
+// Step.
 type RejectCorrection struct {
 	CorrectionID, By, Note string
+	Step                   int
 }
 
 func (RequestCorrection) correctionCommand() {}
@@ -303,10 +328,19 @@ func DecideCorrection(r Record, cmd CorrectionCommand, now time.Time) ([]any, er
 		return requestCorrection(r, c, now)
 	case ApproveCorrection:
 		return approveCorrection(r, c, now)
+	case RemindCorrection:
+		return remindCorrection(r, c, now)
+	case EscalateCorrection:
+		return escalateCorrection(r, c, now)
 	case RejectCorrection:
 		corr, err := pendingCorrection(r, c.CorrectionID, c.By, c.Note)
 		if err != nil {
 			return nil, err
+		}
+		if corr.Chained {
+			if _, _, err := corr.Approvals.Decide(c.Step); err != nil {
+				return nil, err
+			}
 		}
 		return []any{CorrectionRejected{
 			CorrectionID: corr.ID, EmployeeID: corr.EmployeeID, Date: corr.Date, CheckIn: corr.CheckIn, CheckOut: corr.CheckOut,
@@ -357,10 +391,11 @@ func requestCorrection(r Record, c RequestCorrection, now time.Time) ([]any, err
 	if _, err := r.corrected(c.Date, c.CheckIn, c.CheckOut); err != nil {
 		return nil, err
 	}
-	return []any{CorrectionRequested{
+	req := CorrectionRequested{
 		CorrectionID: c.CorrectionID, EmployeeID: c.EmployeeID, Date: c.Date, CheckIn: c.CheckIn.UTC(), CheckOut: c.CheckOut.UTC(),
 		Reason: c.Reason, RequestedBy: c.By, RequestedAt: now.UTC(),
-	}}, nil
+	}
+	return append([]any{req}, planned(req, c.Steps, c.First)...), nil
 }
 
 func approveCorrection(r Record, c ApproveCorrection, now time.Time) ([]any, error) {
@@ -368,6 +403,16 @@ func approveCorrection(r Record, c ApproveCorrection, now time.Time) ([]any, err
 	if err != nil {
 		return nil, err
 	}
+	final := func() ([]any, error) { return applyCorrection(r, corr, c, now) }
+	if corr.Chained {
+		return decideChainedApproval(corr, c.Step, c.By, c.Note, c.Next, final, now)
+	}
+	return final()
+}
+
+// applyCorrection returns the approval that applies corr to its day, or why
+// the day no longer takes it.
+func applyCorrection(r Record, corr Correction, c ApproveCorrection, now time.Time) ([]any, error) {
 	day := r.Day(corr.Date)
 	if day.Open() && corr.CheckOut.IsZero() {
 		return nil, ErrDayStillOpen

@@ -22,6 +22,8 @@ var wireNames = []string{
 	"holiday.declared", "holiday.withdrawn",
 	"attendance.checked_in", "attendance.checked_out", "attendance.auto_checked_out",
 	"attendance.correction_requested", "attendance.correction_approved", "attendance.correction_rejected",
+	"attendance.correction_approvals_planned", "attendance.correction_step_opened", "attendance.correction_step_approved",
+	"attendance.correction_reminded", "attendance.correction_escalated",
 	"leave.granted", "leave.entitlement_set", "leave.requested", "leave.approved", "leave.rejected",
 	"leave.cancelled", "leave.lateness_deducted", "leave.low_balance_reached", "leave.adjusted",
 	"leave_type.defined", "leave_type.changed",

@@ -6,7 +6,6 @@ import (
 
 	"github.com/acme/employee-tracking/domain/approval"
 	"github.com/acme/employee-tracking/domain/calendar"
-	"github.com/acme/employee-tracking/domain/errkind"
 )
 
 // A request is decided step by step along the approval chain the policy gave
@@ -17,7 +16,7 @@ import (
 // one manager step.
 
 // ErrStepDecided refuses a decision on a step the request no longer waits on.
-var ErrStepDecided error = errkind.New(errkind.Conflict, "the approval step was decided meanwhile")
+var ErrStepDecided = approval.ErrStepDecided
 
 // ApprovalsPlanned names the steps a request must pass, in order.
 type ApprovalsPlanned struct {
@@ -149,29 +148,13 @@ func (a Account) Approvals(id string) approval.Chain {
 		return c
 	}
 	r := a.requests[id]
-	return LegacyChain(r.Status, r.DecidedBy, r.DecidedAt)
+	return approval.OneStep(approval.Status(r.Status), r.DecidedBy, r.DecidedAt)
 }
 
 // Chained reports whether request id was filed with an approval chain.
 func (a Account) Chained(id string) bool {
 	_, ok := a.chains[id]
 	return ok
-}
-
-// LegacyChain is the chain of a request filed before chains: one manager
-// step, pending, or ended as the request.
-func LegacyChain(status Status, decidedBy string, decidedAt time.Time) approval.Chain {
-	c := approval.Plan(approval.DefaultSteps)
-	c.Open(1, approval.Assignment{}, time.Time{})
-	switch status {
-	case StatusApproved:
-		c.End(approval.StatusApproved, decidedBy, decidedAt)
-	case StatusRejected:
-		c.End(approval.StatusRejected, decidedBy, decidedAt)
-	case StatusCancelled:
-		c.End(approval.StatusCancelled, "", time.Time{})
-	}
-	return c
 }
 
 // OnLeave reports whether the employee has approved leave on day.
@@ -257,15 +240,14 @@ func decideStep(a Account, c DecideStep, p Policy, now time.Time) ([]any, error)
 	if err != nil {
 		return nil, err
 	}
-	chain := a.Approvals(r.ID)
-	if s, ok := chain.Awaiting(); !ok || s.Step != c.Step {
-		return nil, ErrStepDecided
+	next, more, err := a.Approvals(r.ID).Decide(c.Step)
+	if err != nil {
+		return nil, err
 	}
 	if !c.Approve {
 		return reject(a, Reject{RequestID: r.ID, By: c.By, Note: c.Note, At: c.At}, now)
 	}
 	final := Approve{RequestID: r.ID, By: c.By, Note: c.Note, At: c.At, Holidays: c.Holidays, Employment: c.Employment}
-	next, more := chain.Next(c.Step)
 	if !more {
 		return approve(a, final, p, now)
 	}
@@ -281,28 +263,28 @@ func decideStep(a Account, c DecideStep, p Policy, now time.Time) ([]any, error)
 	}, nil
 }
 
-// owedStep returns the awaited step Step of a pending request, or false when
-// the request moved on.
-func owedStep(a Account, id string, step int) (RequestState, approval.Step, bool) {
+// owed returns the pending request id, its step and what the step is owed
+// at now, nothing once the request moved on.
+func owed(a Account, id string, step int, t approval.Timing, now time.Time) (r RequestState, s approval.Step, remind, escalate bool) {
 	r, ok := a.requests[id]
 	if !ok || r.Status != StatusPending {
-		return RequestState{}, approval.Step{}, false
+		return RequestState{}, approval.Step{}, false, false
 	}
-	s, ok := a.Approvals(id).Awaiting()
-	return r, s, ok && s.Step == step
+	s, remind, escalate = t.Chase(a.Approvals(id), step, now)
+	return r, s, remind, escalate
 }
 
 func remind(a Account, c Remind, now time.Time) ([]any, error) {
-	r, s, ok := owedStep(a, c.RequestID, c.Step)
-	if remind, _ := c.Timing.Owed(s, now); !ok || !remind {
+	r, s, remind, _ := owed(a, c.RequestID, c.Step, c.Timing, now)
+	if !remind {
 		return nil, nil
 	}
 	return []any{ApprovalReminded{RequestID: r.ID, EmployeeID: r.EmployeeID, Step: s.Step, ApproverID: s.Approver(), RemindedAt: now.UTC()}}, nil
 }
 
 func escalate(a Account, c Escalate, now time.Time) ([]any, error) {
-	r, s, ok := owedStep(a, c.RequestID, c.Step)
-	if _, escalate := c.Timing.Owed(s, now); !ok || !escalate {
+	r, s, _, escalate := owed(a, c.RequestID, c.Step, c.Timing, now)
+	if !escalate {
 		return nil, nil
 	}
 	return []any{ApprovalEscalated{RequestID: r.ID, EmployeeID: r.EmployeeID, Step: s.Step, ApproverID: s.Approver(),

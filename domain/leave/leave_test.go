@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/acme/employee-tracking/domain/approval"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -561,10 +562,10 @@ func TestRequests(t *testing.T) {
 	got := a.Requests()
 	want := []RequestState{
 		{ID: "b", EmployeeID: "e1", LeaveType: TypeAnnual, Start: date("2024-12-09"), End: date("2024-12-09"), Days: 1, Dates: []calendar.Date{date("2024-12-09")},
-			Amount: Days(1), Year: 2024, Status: StatusPending, RequestedAt: now, Approvals: LegacyChain(StatusPending, "", time.Time{})},
+			Amount: Days(1), Year: 2024, Status: StatusPending, RequestedAt: now, Approvals: approval.OneStep(approval.StatusPending, "", time.Time{})},
 		{ID: "a", EmployeeID: "e1", LeaveType: TypeAnnual, Start: date("2024-12-02"), End: date("2024-12-02"), Days: 1, Dates: []calendar.Date{date("2024-12-02")},
 			Amount: Days(1), Year: 2024, Status: StatusApproved, RequestedAt: now, DecidedBy: "m1", DecidedAt: now,
-			Approvals: LegacyChain(StatusApproved, "m1", now)},
+			Approvals: approval.OneStep(approval.StatusApproved, "m1", now)},
 	}
 	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)

@@ -98,6 +98,34 @@ func approvalData(employeeName, employeeID, requestID string, step int, start, e
 	}
 }
 
+// CorrectionReminder, to the approver: "Ayşe Yılmaz's correction of
+// 2024-12-02 has waited for your approval (step 1) since
+// 2024-12-03T09:00:00Z."
+func CorrectionReminder(employeeName, employeeID, correctionID string, step int, date calendar.Date, since time.Time) (string, map[string]any) {
+	msg := fmt.Sprintf("%s's correction of %s has waited for your approval (step %d) since %s.", employeeName, date, step, rfc3339(since))
+	return msg, correctionApprovalData(employeeName, employeeID, correctionID, step, date, since)
+}
+
+// CorrectionEscalated, to whom a step went up to: "Ayşe Yılmaz's correction
+// of 2024-12-02 has waited for approval (step 1) since 2024-12-03T09:00:00Z
+// and is now yours to decide."
+func CorrectionEscalated(employeeName, employeeID, correctionID string, step int, date calendar.Date, since time.Time) (string, map[string]any) {
+	msg := fmt.Sprintf("%s's correction of %s has waited for approval (step %d) since %s and is now yours to decide.",
+		employeeName, date, step, rfc3339(since))
+	return msg, correctionApprovalData(employeeName, employeeID, correctionID, step, date, since)
+}
+
+func correctionApprovalData(employeeName, employeeID, correctionID string, step int, date calendar.Date, since time.Time) map[string]any {
+	return map[string]any{
+		"employee_id":   employeeID,
+		"employee_name": employeeName,
+		"correction_id": correctionID,
+		"step":          float64(step),
+		"date":          date.String(),
+		"waiting_since": rfc3339(since),
+	}
+}
+
 // LeaveDecided, to the employee, is the data of "Your leave from 2024-12-01
 // to 2024-12-05 was approved by Mehmet Demir. Note: enjoy", which View
 // renders with the decider's name. status is approved, rejected or

@@ -66,9 +66,12 @@ var attendanceTable = newTable(table[dayKey, attendanceRow]{
 })
 
 func attendanceModel() *Model {
-	apply := func(days rows[dayKey, attendanceRow], corrections rows[string, correctionRow]) Apply {
+	apply := func(days rows[dayKey, attendanceRow], corrections rows[string, correctionRow], chains Apply) Apply {
 		return func(ctx context.Context, e eventstore.Event) error {
 			if err := applyCorrection(ctx, corrections, e); err != nil {
+				return err
+			}
+			if err := chains(ctx, e); err != nil {
 				return err
 			}
 			switch ev := e.Payload.(type) {
@@ -102,8 +105,10 @@ func attendanceModel() *Model {
 	return &Model{
 		Name:     Attendance,
 		Category: attendance.Category,
-		Tables:   []Table{attendanceTable, correctionsTable},
-		fold:     func(at tablesAt) Apply { return apply(open(at, attendanceTable), open(at, correctionsTable)) },
+		Tables:   []Table{attendanceTable, correctionsTable, correctionApprovalsTable},
+		fold: func(at tablesAt) Apply {
+			return apply(open(at, attendanceTable), open(at, correctionsTable), foldCorrectionChains(open(at, correctionApprovalsTable)))
+		},
 	}
 }
 

@@ -121,17 +121,12 @@ func correctionViewOf(r correctionRow) query.CorrectionView {
 
 // ListCorrections returns attendance corrections by id, a page at a time.
 func (q *Queries) ListCorrections(ctx context.Context, f query.RequestFilter) ([]query.CorrectionView, string, error) {
-	for _, id := range []string{f.EmployeeID, f.ManagerID, f.After} {
-		if id != "" && !isUUID(id) {
-			return []query.CorrectionView{}, "", nil
-		}
+	if !validRequestFilter(f) {
+		return []query.CorrectionView{}, "", nil
 	}
 	limit := clampLimit(f.Limit)
-	rows, err := q.pool.Query(ctx, `SELECT `+columnList(prefixed("c.", correctionsTable.columns))+` FROM attendance_corrections c
-		WHERE ($1 = '' OR c.status = $1) AND ($2 = '' OR c.employee_id = $2::uuid)
-		  AND ($3 = '' OR c.employee_id IN (SELECT id FROM employees WHERE manager_id = $3::uuid))
-		  AND ($4 = '' OR c.id > $4::uuid)
-		ORDER BY c.id LIMIT $5`, f.Status, f.EmployeeID, f.ManagerID, f.After, limit+1)
+	rows, err := q.pool.Query(ctx, `SELECT `+columnList(prefixed("r.", correctionsTable.columns))+` FROM attendance_corrections r
+		WHERE `+requestsWhere(correctionApprovalsTable)+` ORDER BY r.id LIMIT $5`, requestArgs(f, limit)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("projections: list corrections: %w", err)
 	}
@@ -142,6 +137,9 @@ func (q *Queries) ListCorrections(ctx context.Context, f query.RequestFilter) ([
 	out := make([]query.CorrectionView, 0, len(list))
 	for _, r := range list {
 		out = append(out, correctionViewOf(r))
+	}
+	if out, err = q.withCorrectionChains(ctx, out); err != nil {
+		return nil, "", err
 	}
 	return page(out, limit, func(v query.CorrectionView) string { return v.ID })
 }

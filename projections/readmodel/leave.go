@@ -261,7 +261,7 @@ func (q *Queries) LeaveRequest(ctx context.Context, id string) (query.LeaveReque
 	if err != nil {
 		return query.LeaveRequestView{}, err
 	}
-	views, err := q.withChains(ctx, []query.LeaveRequestView{leaveViewOf(r)})
+	views, err := q.withLeaveChains(ctx, []query.LeaveRequestView{leaveViewOf(r)})
 	if err != nil {
 		return query.LeaveRequestView{}, err
 	}
@@ -270,17 +270,12 @@ func (q *Queries) LeaveRequest(ctx context.Context, id string) (query.LeaveReque
 
 // ListLeaveRequests returns leave requests by id, a page at a time.
 func (q *Queries) ListLeaveRequests(ctx context.Context, f query.RequestFilter) ([]query.LeaveRequestView, string, error) {
-	for _, id := range []string{f.EmployeeID, f.ManagerID, f.After} {
-		if id != "" && !isUUID(id) {
-			return []query.LeaveRequestView{}, "", nil
-		}
+	if !validRequestFilter(f) {
+		return []query.LeaveRequestView{}, "", nil
 	}
 	limit := clampLimit(f.Limit)
 	rows, err := q.pool.Query(ctx, `SELECT `+columnList(prefixed("r.", leaveRequestsTable.columns))+` FROM leave_requests r
-		WHERE ($1 = '' OR r.status = $1) AND ($2 = '' OR r.employee_id = $2::uuid)
-		  AND ($3 = '' OR r.employee_id IN (SELECT id FROM employees WHERE manager_id = $3::uuid))
-		  AND ($4 = '' OR r.id > $4::uuid)
-		ORDER BY r.id LIMIT $5`, f.Status, f.EmployeeID, f.ManagerID, f.After, limit+1)
+		WHERE `+requestsWhere(approvalsTable)+` ORDER BY r.id LIMIT $5`, requestArgs(f, limit)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("projections: list leave requests: %w", err)
 	}
@@ -292,7 +287,7 @@ func (q *Queries) ListLeaveRequests(ctx context.Context, f query.RequestFilter) 
 	for _, r := range list {
 		out = append(out, leaveViewOf(r))
 	}
-	if out, err = q.withChains(ctx, out); err != nil {
+	if out, err = q.withLeaveChains(ctx, out); err != nil {
 		return nil, "", err
 	}
 	return page(out, limit, func(v query.LeaveRequestView) string { return v.ID })

@@ -9,11 +9,13 @@ import (
 
 	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/domain/approval"
+	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/poison"
 	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
@@ -132,22 +134,116 @@ func (n *notifier) onApprovalChased(ctx context.Context, e eventstore.Event) err
 	if err != nil {
 		return err
 	}
-	emp, err := n.person(ctx, employeeID)
+	emp, recipients, err := n.chased(ctx, e, employeeID, to)
 	if err != nil {
 		return err
 	}
-	recipients := []string{to} // the one chased, not their delegates
-	if to == "" {
-		if recipients, err = n.holders(ctx, emp, approval.Step{}, e.RecordedAt); err != nil { // the admins
+	msg, data := build(emp.Name, emp.ID, requestID, step, req.Start, req.End, openedAt(req.Approvals, step, req.RequestedAt))
+	return n.notifyAll(ctx, e, NotifyApproverOnApprovalChased, recipients, typ, msg, data, notification.Decider{})
+}
+
+// onCorrectionAwaited tells whom a correction waits on that it does: the
+// holders of each step opened (correction_requested), or, for a correction
+// filed without a chain, the manager; and whom a step that waits too long
+// chases (onCorrectionChased).
+func (n *notifier) onCorrectionAwaited(ctx context.Context, e eventstore.Event) error {
+	switch ev := e.Payload.(type) {
+	case attendance.CorrectionReminded, attendance.CorrectionEscalated:
+		return n.onCorrectionChased(ctx, e)
+	case attendance.CorrectionStepOpened:
+		c, err := n.correctionAt(ctx, e, ev.CorrectionID)
+		if err != nil {
 			return err
 		}
+		emp, err := n.person(ctx, ev.EmployeeID)
+		if err != nil {
+			return err
+		}
+		to, err := n.holders(ctx, emp, approval.Step{ApproverID: ev.ApproverID, RoutedTo: ev.RoutedTo}, ev.OpenedAt)
+		if err != nil {
+			return err
+		}
+		msg, data := notification.CorrectionRequested(emp.Name, emp.ID, c.ID, c.Date, c.CheckIn, c.CheckOut)
+		return n.notifyAll(ctx, e, NotifyManagerOnCorrectionRequested, to, notification.TypeCorrectionRequested, msg, data, notification.Decider{})
+	case attendance.CorrectionRequested:
+		// The chain, if any, is planned in the same append, after the filing.
+		history, err := n.store.Load(ctx, e.StreamID)
+		if err != nil {
+			return err
+		}
+		if c, _ := attendance.ReplayRecord(command.Payloads(history)).Correction(ev.CorrectionID); c.Chained {
+			return nil // its first step's opening tells
+		}
+		return n.onCorrectionRequested(ctx, e, ev)
 	}
-	since := req.RequestedAt
-	if step >= 1 && step <= len(req.Approvals.Steps) {
-		since = req.Approvals.Steps[step-1].OpenedAt
+	return nil
+}
+
+// correctionAt returns the correction as e, an event of its stream, left it.
+func (n *notifier) correctionAt(ctx context.Context, e eventstore.Event, id string) (attendance.Correction, error) {
+	upTo, err := n.historyAt(ctx, e)
+	if err != nil {
+		return attendance.Correction{}, err
 	}
-	msg, data := build(emp.Name, emp.ID, requestID, step, req.Start, req.End, since)
-	return n.notifyAll(ctx, e, NotifyApproverOnApprovalChased, recipients, typ, msg, data, notification.Decider{})
+	c, ok := attendance.ReplayRecord(upTo).Correction(id)
+	if !ok {
+		return attendance.Correction{}, poison.Mark(fmt.Errorf("%s %s: unknown correction %s", e.Type, e.ID, id))
+	}
+	return c, nil
+}
+
+// onCorrectionChased tells the approver of a correction's step that waited
+// too long (approval_reminder), and whom it was escalated to
+// (approval_escalated; the admins when the approver has no manager).
+func (n *notifier) onCorrectionChased(ctx context.Context, e eventstore.Event) error {
+	var (
+		id, employeeID, to string
+		step               int
+		typ                notification.Type
+		build              func(name, id, correction string, step int, date calendar.Date, since time.Time) (string, map[string]any)
+	)
+	switch ev := e.Payload.(type) {
+	case attendance.CorrectionReminded:
+		id, employeeID, to, step = ev.CorrectionID, ev.EmployeeID, ev.ApproverID, ev.Step
+		typ, build = notification.TypeApprovalReminder, notification.CorrectionReminder
+	case attendance.CorrectionEscalated:
+		id, employeeID, to, step = ev.CorrectionID, ev.EmployeeID, ev.EscalatedTo, ev.Step
+		typ, build = notification.TypeApprovalEscalated, notification.CorrectionEscalated
+	default:
+		return nil
+	}
+	c, err := n.correctionAt(ctx, e, id)
+	if err != nil {
+		return err
+	}
+	emp, recipients, err := n.chased(ctx, e, employeeID, to)
+	if err != nil {
+		return err
+	}
+	msg, data := build(emp.Name, emp.ID, id, step, c.Date, openedAt(c.Approvals, step, c.RequestedAt))
+	return n.notifyAll(ctx, e, NotifyManagerOnCorrectionRequested, recipients, typ, msg, data, notification.Decider{})
+}
+
+// chased are the employee of a chased step and whom it is told to: to, the
+// one chased (not their delegates), or the admins for none.
+func (n *notifier) chased(ctx context.Context, e eventstore.Event, employeeID, to string) (person, []string, error) {
+	emp, err := n.person(ctx, employeeID)
+	if err != nil {
+		return person{}, nil, err
+	}
+	if to != "" {
+		return emp, []string{to}, nil
+	}
+	admins, err := n.holders(ctx, emp, approval.Step{}, e.RecordedAt)
+	return emp, admins, err
+}
+
+// openedAt is when step of c opened, or since for a step it does not have.
+func openedAt(c approval.Chain, step int, since time.Time) time.Time {
+	if step >= 1 && step <= len(c.Steps) {
+		return c.Steps[step-1].OpenedAt
+	}
+	return since
 }
 
 // ChaseApprovals reminds and escalates approval steps that wait too long.
@@ -187,7 +283,7 @@ func (c *ChaseApprovals) Once(ctx context.Context) (int, error) {
 			return c.queries.StepsOwedBy(ctx, remindBy, escalateBy, after, limit)
 		},
 		func(s readmodel.AwaitedStep) (bool, error) {
-			chased, err := c.chase.Handle(ctx, command.ChaseApproval{EmployeeID: s.EmployeeID, RequestID: s.RequestID, Step: s.Step})
+			chased, err := c.chase.Handle(ctx, command.ChaseApproval{Subject: s.Subject, EmployeeID: s.EmployeeID, RequestID: s.RequestID, Step: s.Step})
 			if err != nil {
 				return false, fmt.Errorf("of %s: %w", s.RequestID, err)
 			}

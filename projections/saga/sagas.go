@@ -35,8 +35,12 @@ const (
 	NotifyEmployeeOnLeaveDecided          = "saga.notify_employee_on_leave_decided"
 	NotifyMissingCheckoutOnAutoCheckedOut = "saga.notify_missing_checkout_on_auto_checked_out"
 	DeductLeaveOnLateCheckIn              = "saga.deduct_leave_on_late_check_in"
-	NotifyManagerOnCorrectionRequested    = "saga.notify_manager_on_correction_requested"
-	NotifyEmployeeOnCorrectionDecided     = "saga.notify_employee_on_correction_decided"
+	// NotifyManagerOnCorrectionRequested tells whom a correction waits on:
+	// the holders of each step opened, or the manager of a correction filed
+	// without a chain; and the approver of a step that waits too long, or
+	// whom it was escalated to.
+	NotifyManagerOnCorrectionRequested = "saga.notify_manager_on_correction_requested"
+	NotifyEmployeeOnCorrectionDecided  = "saga.notify_employee_on_correction_decided"
 )
 
 // Saga reacts to the events of one stream category by appending events.
@@ -178,7 +182,7 @@ func All(d Deps) []Saga {
 		{Name: NotifyApproverOnApprovalChased, Category: leave.Category, React: n.onApprovalChased},
 		{Name: NotifyEmployeeOnLeaveDecided, Category: leave.Category, React: n.onLeaveDecided},
 		{Name: NotifyMissingCheckoutOnAutoCheckedOut, Category: attendance.Category, React: n.onAutoCheckedOut},
-		{Name: NotifyManagerOnCorrectionRequested, Category: attendance.Category, React: n.onCorrectionRequested},
+		{Name: NotifyManagerOnCorrectionRequested, Category: attendance.Category, React: n.onCorrectionAwaited},
 		{Name: NotifyEmployeeOnCorrectionDecided, Category: attendance.Category, React: n.onCorrectionDecided},
 	}
 	if d.LeavePolicy.LatenessDeductsLeave {
@@ -248,12 +252,9 @@ func (n *notifier) onAutoCheckedOut(ctx context.Context, e eventstore.Event) err
 }
 
 // onCorrectionRequested tells the manager (the admins, when there is none)
-// of a correction to decide; whoever filed it is not told of their own.
-func (n *notifier) onCorrectionRequested(ctx context.Context, e eventstore.Event) error {
-	ev, ok := e.Payload.(attendance.CorrectionRequested)
-	if !ok {
-		return nil
-	}
+// of a correction filed without a chain to decide; whoever filed it is not
+// told of their own.
+func (n *notifier) onCorrectionRequested(ctx context.Context, e eventstore.Event, ev attendance.CorrectionRequested) error {
 	emp, err := n.person(ctx, ev.EmployeeID)
 	if err != nil {
 		return err
@@ -338,17 +339,26 @@ func (n *notifier) onLeaveDecided(ctx context.Context, e eventstore.Event) error
 	return n.notifyAll(ctx, e, NotifyEmployeeOnLeaveDecided, []string{emp}, notification.TypeLeaveDecided, "", data, decider)
 }
 
-// requestAt returns the request as e, an event of its stream, left it.
-func (n *notifier) requestAt(ctx context.Context, e eventstore.Event, requestID string) (leave.RequestState, error) {
+// historyAt returns the payloads of e's stream up to e.
+func (n *notifier) historyAt(ctx context.Context, e eventstore.Event) ([]any, error) {
 	history, err := n.store.Load(ctx, e.StreamID)
 	if err != nil {
-		return leave.RequestState{}, err
+		return nil, err
 	}
 	var upTo []any
 	for _, h := range history {
 		if h.Version <= e.Version {
 			upTo = append(upTo, h.Payload)
 		}
+	}
+	return upTo, nil
+}
+
+// requestAt returns the request as e, an event of its stream, left it.
+func (n *notifier) requestAt(ctx context.Context, e eventstore.Event, requestID string) (leave.RequestState, error) {
+	upTo, err := n.historyAt(ctx, e)
+	if err != nil {
+		return leave.RequestState{}, err
 	}
 	req, ok := leave.Replay(upTo).Request(requestID)
 	if !ok {
