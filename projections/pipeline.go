@@ -75,8 +75,9 @@ type Pipeline struct {
 	monitor *Monitor
 	metrics *metrics
 	relay   *relay.Relay
-	// consumers are the read models then the sagas.
+	// consumers are the read models then the saga groups.
 	consumers []consumer
+	sagas     []*sagaGroup
 
 	// afterApply, when set by tests, runs after a consumer handled an event
 	// and before its message is acknowledged; an error fails the handling.
@@ -117,8 +118,9 @@ func New(d Deps) (*Pipeline, error) {
 	for _, m := range readmodel.All() {
 		p.consumers = append(p.consumers, &liveModel{Model: m, pool: d.Pool})
 	}
-	for _, s := range saga.All(p.sagaDeps()) {
-		p.consumers = append(p.consumers, &sagaConsumer{Saga: s, pool: d.Pool})
+	p.sagas = sagaGroups(saga.All(p.sagaDeps()), d.Pool)
+	for _, g := range p.sagas {
+		p.consumers = append(p.consumers, g)
 	}
 	readers := make([]relay.Reader, len(p.consumers))
 	for i, c := range p.consumers {
@@ -175,6 +177,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			health.Failed(err)
 		}
 	}
+	if err := p.bus.DestroyGroups(ctx, p.topics(), saga.Retired); err != nil {
+		return err
+	}
 	for _, c := range p.consumers {
 		for member := range p.bus.GroupMembers() {
 			sub, err := p.bus.GroupSubscriber(c.name(), bus.Member{Name: peers.ConsumerName(member), Peers: peers, Health: health})
@@ -228,7 +233,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	g.Go(func() error {
 		p.every(gctx, checkpointFlushEvery, "save checkpoints", func(ctx context.Context) error {
-			return marks.flush(ctx, p.pool)
+			return p.save(ctx, marks)
 		})
 		return nil
 	})
@@ -246,10 +251,20 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}
 	})
 	err = g.Wait()
-	if ferr := marks.flush(context.WithoutCancel(ctx), p.pool); ferr != nil {
+	if ferr := p.save(context.WithoutCancel(ctx), marks); ferr != nil {
 		p.logger.Warn("projections: save checkpoints at shutdown", "err", ferr)
 	}
 	return err
+}
+
+// save writes the versions the saga groups reacted to, then the consumers'
+// checkpoints.
+func (p *Pipeline) save(ctx context.Context, marks *checkpointMarks) error {
+	var errs []error
+	for _, g := range p.sagas {
+		errs = append(errs, g.saveVersions(ctx))
+	}
+	return errors.Join(append(errs, marks.flush(ctx, p.pool))...)
 }
 
 // every runs fn every d until ctx ends; a failure is logged as what fn does,
@@ -304,9 +319,11 @@ func (m *liveModel) reads() string { return m.Category }
 // events' streams, so that two consumers of one group never apply a stream's
 // events side by side.
 //
-// Round trips are what an apply costs: BEGIN goes out with the locks and the
-// version check, and the folds' writes with the version records and COMMIT,
-// so a batch costs two round trips and one more for each row a fold reads.
+// Round trips are what an apply costs: BEGIN goes out with the locks, the
+// version check and the reads of every row the batch's fold will read (found
+// by folding the batch once into empty tables), and the last state of each
+// row written with the version records and COMMIT: a batch costs two round
+// trips, whatever its size.
 func (m *liveModel) handleBatch(ctx context.Context, events []eventstore.Event) (err error) {
 	conn, err := m.pool.Acquire(ctx)
 	if err != nil {
@@ -321,6 +338,8 @@ func (m *liveModel) handleBatch(ctx context.Context, events []eventstore.Event) 
 	}()
 	streams := streamsOf(events)
 	last := make(map[string]int64, len(streams))
+	w := writebehind.New(conn.Conn())
+	fold := m.Batch(w)
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	b.Queue(writebehind.AsyncCommit)
@@ -329,13 +348,12 @@ func (m *liveModel) handleBatch(ctx context.Context, events []eventstore.Event) 
 	b.Queue(selectVersionsSQL, m.Name, streams).Query(func(rows pgx.Rows) error {
 		return scanVersions(rows, last)
 	})
+	fold.QueueReads(ctx, b, events)
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("%s: lock streams: %w", m.Name, err)
 	}
-	w := writebehind.New(conn.Conn())
-	apply := m.Live(w)
 	applied, err := nextVersions(events, last, func(e eventstore.Event) error {
-		if err := apply(ctx, e); err != nil {
+		if err := fold.Apply(ctx, e); err != nil {
 			return fmt.Errorf("%s: apply %s %s v%d: %w", m.Name, e.Type, e.StreamID, e.Version, err)
 		}
 		return nil
@@ -343,46 +361,11 @@ func (m *liveModel) handleBatch(ctx context.Context, events []eventstore.Event) 
 	if err != nil || len(applied) == 0 {
 		return err // the deferred ROLLBACK undoes any write
 	}
+	fold.QueueWrites(w.Batch)
 	queueSaveVersions(w.Batch, m.Name, applied)
 	w.Batch.Queue("COMMIT")
 	if err := w.Flush(ctx); err != nil {
 		return fmt.Errorf("%s: commit: %w", m.Name, err)
-	}
-	return nil
-}
-
-// sagaConsumer runs a saga: one read of its streams' versions, a reaction
-// to each next version in order, one write of the new versions.
-type sagaConsumer struct {
-	saga.Saga
-	pool *pgxpool.Pool
-}
-
-func (s *sagaConsumer) name() string { return s.Name }
-
-func (s *sagaConsumer) reads() string { return s.Category }
-
-func (s *sagaConsumer) handleBatch(ctx context.Context, events []eventstore.Event) error {
-	last := map[string]int64{}
-	rows, err := s.pool.Query(ctx, selectVersionsSQL, s.Name, streamsOf(events))
-	if err == nil {
-		err = scanVersions(rows, last)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: load versions: %w", s.Name, err)
-	}
-	reacted, err := nextVersions(events, last, func(e eventstore.Event) error { return s.React(ctx, e) })
-	if err != nil || len(reacted) == 0 {
-		return err
-	}
-	// One implicit transaction (a batch), committed without waiting for the
-	// disk: a lost version only makes the saga react again, which appends
-	// nothing.
-	b := &pgx.Batch{}
-	b.Queue(writebehind.AsyncCommit)
-	queueSaveVersions(b, s.Name, reacted)
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("%s: save versions: %w", s.Name, err)
 	}
 	return nil
 }

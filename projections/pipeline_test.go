@@ -212,18 +212,27 @@ func TestLateCheckInDeductsLeaveOnce(t *testing.T) {
 		t.Errorf("deducted %d late minutes, want 17", ev.LateMinutes)
 	}
 
-	var deduct *sagaConsumer
-	for _, cons := range p.consumers {
-		if s, ok := cons.(*sagaConsumer); ok && s.Name == saga.DeductLeaveOnLateCheckIn {
-			deduct = s
-		}
-	}
+	deduct := sagaNamed(t, p, saga.DeductLeaveOnLateCheckIn)
 	if err := deduct.React(context.Background(), checkIns[0]); err != nil && !poison.Is(err) {
 		t.Fatalf("reacting again: %v", err)
 	}
 	if n := len(deductions()); n != 1 {
 		t.Errorf("%d deductions after the check-in came again, want 1", n)
 	}
+}
+
+// sagaNamed is the saga called name among p's saga groups.
+func sagaNamed(t *testing.T, p *Pipeline, name string) saga.Saga {
+	t.Helper()
+	for _, g := range p.sagas {
+		for _, s := range g.sagas {
+			if s.Name == name {
+				return s
+			}
+		}
+	}
+	t.Fatalf("no saga %s", name)
+	return saga.Saga{}
 }
 
 // Each consumer group reads the topics of its stream category only, and each

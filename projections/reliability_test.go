@@ -90,7 +90,7 @@ func TestDuplicateDeliveryChangesNothing(t *testing.T) {
 			pipelinetest.Publish(t, e.redis, topic, msg)
 		}
 	}
-	for _, consumer := range []string{readmodel.MonthlyHours, readmodel.Attendance, saga.NotifyLatenessOnCheckedIn} {
+	for _, consumer := range []string{readmodel.MonthlyHours, readmodel.Attendance, saga.Group(attendance.Category)} {
 		pipelinetest.Eventually(t, consumer+" got the duplicates", func() (bool, error) {
 			n, ok := handled.Load(consumer + history[len(history)-1].ID.String())
 			return ok && n.(*atomic.Int32).Load() == 3, nil
@@ -327,25 +327,34 @@ func TestSagasNotifyOnceUnderRedelivery(t *testing.T) {
 	e.workday(c)
 	pipelinetest.Eventually(t, "lateness notifications", func() (bool, error) { return len(e.inbox(c.admin)) == 1, nil })
 
-	// Forget what the saga handled and hand it the check-in again, twice and
-	// at once, as a redelivery after lost bookkeeping would.
-	if _, err := e.pool.Exec(context.Background(), `DELETE FROM projection_versions WHERE projection = $1`, saga.NotifyLatenessOnCheckedIn); err != nil {
+	// Forget what the sagas handled, saved and in memory, and hand them the
+	// check-in again, twice and at once, as a redelivery after lost
+	// bookkeeping (a crash before the versions were saved) would.
+	var sagas *sagaGroup
+	for _, g := range p.sagas {
+		if g.name() == saga.Group(attendance.Category) {
+			sagas = g
+		}
+	}
+	pipelinetest.Eventually(t, "the versions saved", func() (bool, error) {
+		var n int
+		err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM projection_versions WHERE projection = $1`, sagas.name()).Scan(&n)
+		return n > 0, err
+	})
+	if _, err := e.pool.Exec(context.Background(), `DELETE FROM projection_versions WHERE projection = $1`, sagas.name()); err != nil {
 		t.Fatal(err)
 	}
+	sagas.mu.Lock()
+	clear(sagas.handled)
+	sagas.mu.Unlock()
 	history, err := e.store.Load(context.Background(), attendance.Stream(c.emp))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var lateness *sagaConsumer
-	for _, cons := range p.consumers {
-		if s, ok := cons.(*sagaConsumer); ok && s.Name == saga.NotifyLatenessOnCheckedIn {
-			lateness = s
-		}
-	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
 	for range 2 {
-		wg.Go(func() { errs <- lateness.handleBatch(context.Background(), history[:1]) })
+		wg.Go(func() { errs <- sagas.handleBatch(context.Background(), history[:1]) })
 	}
 	wg.Wait()
 	close(errs)

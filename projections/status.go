@@ -159,7 +159,7 @@ func newMetrics() *metrics {
 			Name: "et_consumer_handled_events_total", Help: "Events applied by a projection or handled by a saga.",
 		}, []string{"consumer"}),
 		handleSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "et_consumer_handle_seconds", Help: "Time to handle one batch of events (up to 100, one transaction).",
+			Name: "et_consumer_handle_seconds", Help: "Time to handle one batch of events (up to 1,000, one transaction).",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 12),
 		}, []string{"consumer"}),
 		parked: prometheus.NewCounterVec(prometheus.CounterOpts{

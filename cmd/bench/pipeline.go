@@ -147,6 +147,21 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 	return nil
 }
 
+// cpuMeter measures the CPU the pipeline costs: this process, the
+// benchmark database's backends and, on Redis, the Redis server.
+func (b *pipelineBench) cpuMeter() (cpuMeter, func(), error) {
+	m := cpuMeter{pool: b.pool}
+	if b.redisURL == bus.MemoryURL {
+		return m, func() {}, nil
+	}
+	opts, err := redis.ParseURL(b.redisURL)
+	if err != nil {
+		return m, nil, err
+	}
+	m.redis = redis.NewClient(opts)
+	return m, func() { m.redis.Close() }, nil
+}
+
 func (b *pipelineBench) bus() (*bus.Bus, error) {
 	return bus.New(bus.Settings{URL: b.redisURL, Prefix: b.prefix, GroupMembers: b.members},
 		slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
@@ -236,6 +251,15 @@ func (b *pipelineBench) catchUp(ctx context.Context) error {
 	defer app.Close()
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
+	meter, closeMeter, err := b.cpuMeter()
+	if err != nil {
+		return err
+	}
+	defer closeMeter()
+	before, err := meter.sample(ctx)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	done := b.runPipeline(pctx, app)
 	monitor := projections.NewMonitor(b.pool)
@@ -258,13 +282,20 @@ func (b *pipelineBench) catchUp(ctx context.Context) error {
 		}
 	}
 	elapsed := time.Since(start)
+	after, err := meter.sample(ctx)
+	if err != nil {
+		return err
+	}
 	stop()
 	if err := <-done; err != nil {
 		return err
 	}
 	rate := float64(b.events) / elapsed.Seconds()
-	b.table([][3]string{{"catch-up: backlog -> every read model and saga", fmt.Sprintf("%.0f events/s", rate),
-		fmt.Sprintf("%d events in %s", b.events, elapsed.Round(time.Millisecond))}})
+	b.table([][3]string{
+		{"catch-up: backlog -> every read model and saga", fmt.Sprintf("%.0f events/s", rate),
+			fmt.Sprintf("%d events in %s", b.events, elapsed.Round(time.Millisecond))},
+		{"CPU per event", costBetween(before, after).perEvent(b.events), ""},
+	})
 	return nil
 }
 
@@ -360,6 +391,15 @@ func (b *pipelineBench) lag(ctx context.Context) error {
 	sem := make(chan struct{}, 32)
 	var wg sync.WaitGroup
 	var appendErr error
+	meter, closeMeter, err := b.cpuMeter()
+	if err != nil {
+		return err
+	}
+	defer closeMeter()
+	before, err := meter.sample(ctx)
+	if err != nil {
+		return err
+	}
 	end := time.Now().Add(b.duration)
 	for n := 0; time.Now().Before(end); n++ {
 		<-tick.C
@@ -403,6 +443,10 @@ func (b *pipelineBench) lag(ctx context.Context) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	after, err := meter.sample(ctx)
+	if err != nil {
+		return err
+	}
 	stop()
 	if err := <-done; err != nil {
 		return err
@@ -442,6 +486,7 @@ func (b *pipelineBench) lag(ctx context.Context) error {
 		{fmt.Sprintf("lag p50 (%d events, %s)", len(lags), b.achieved(len(lags))), round(lag.percentile(50)).String(), ""},
 		{fmt.Sprintf("lag p99 (%d events, %s)", len(lags), b.achieved(len(lags))), round(lag.percentile(99)).String(), verdict("p99 <= 50ms", lag.percentile(99) <= 50*time.Millisecond)},
 		{"of which commit -> relay publish p50/p99", round(relayLag.percentile(50)).String() + " / " + round(relayLag.percentile(99)).String(), "(Redis stream ids: 1 ms resolution)"},
+		{"CPU per event, the appends included", costBetween(before, after).perEvent(len(lags)), ""},
 	})
 	return nil
 }
@@ -630,6 +675,15 @@ func (b *pipelineBench) push(ctx context.Context) error {
 	sem := make(chan struct{}, 32)
 	var wg sync.WaitGroup
 	var appendErr error
+	meter, closeMeter, err := b.cpuMeter()
+	if err != nil {
+		return err
+	}
+	defer closeMeter()
+	before, err := meter.sample(ctx)
+	if err != nil {
+		return err
+	}
 	end := time.Now().Add(b.duration)
 	for n := 0; time.Now().Before(end); n++ {
 		<-tick.C
@@ -666,6 +720,10 @@ func (b *pipelineBench) push(ctx context.Context) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	after, err := meter.sample(ctx)
+	if err != nil {
+		return err
+	}
 	stop()
 	if err := <-done; err != nil {
 		return err
@@ -686,6 +744,7 @@ func (b *pipelineBench) push(ctx context.Context) error {
 	b.table([][3]string{
 		{fmt.Sprintf("push p50 (%d check-ins, %s)", len(lats), b.achieved(len(lats))), round(push.percentile(50)).String(), ""},
 		{fmt.Sprintf("push p99 (%d check-ins, %s)", len(lats), b.achieved(len(lats))), round(push.percentile(99)).String(), verdict("p99 <= 25ms", push.percentile(99) <= 25*time.Millisecond)},
+		{"CPU per check-in, its notification and the appends included", costBetween(before, after).perEvent(len(lats)), ""},
 	})
 	return nil
 }

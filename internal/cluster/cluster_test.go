@@ -179,7 +179,7 @@ func TestSeveralInstances(t *testing.T) {
 			             ('notify-', $4), ('employee-', $5)) AS c(prefix, projection) ON starts_with(s.stream_id, c.prefix)
 			LEFT JOIN projection_versions p ON p.projection = c.projection AND p.stream_id = s.stream_id
 			WHERE coalesce(p.version, 0) < s.v ORDER BY 1`,
-			readmodel.Attendance, readmodel.MonthlyHours, saga.NotifyLatenessOnCheckedIn,
+			readmodel.Attendance, readmodel.MonthlyHours, saga.Group("attendance"),
 			readmodel.Notifications, readmodel.Directory)
 		if err != nil {
 			t.Fatal(err)

@@ -85,6 +85,25 @@ func (b *Bus) acknowledgedFloor(ctx context.Context, topic string) (floor string
 	return floor, ok, nil
 }
 
+// DestroyGroups deletes the consumer groups groups from topics, where they
+// would hold back the trimming once nobody reads for them: the groups of a
+// former version.
+func (b *Bus) DestroyGroups(ctx context.Context, topics, groups []string) error {
+	if b.client == nil {
+		return nil
+	}
+	for _, topic := range topics {
+		for _, g := range groups {
+			// A stream that does not exist has no group to destroy.
+			err := b.client.XGroupDestroy(ctx, topic, g).Err()
+			if err != nil && !strings.Contains(err.Error(), "requires the key to exist") {
+				return fmt.Errorf("bus: destroy group %s of %s: %w", g, topic, err)
+			}
+		}
+	}
+	return nil
+}
+
 // streamIDLess orders Redis stream entry ids ("<ms>-<seq>").
 func streamIDLess(a, b string) bool {
 	aMS, aSeq := splitStreamID(a)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/acme/employee-tracking/domain/calendar"
@@ -50,22 +51,88 @@ type Model struct {
 // rebuild, in memory, new and empty.
 type tablesAt struct {
 	tx Querier
+	// batch collects the tables opened in tx whose writes are held back.
+	batch *[]batchRows
+	// probe collects the empty tables a batch is first folded into.
+	probe *[]probedRows
 	// inMemory collects the tables opened in memory.
 	inMemory *[]MemTable
 }
 
+// batchRows are a table's rows in a batch's transaction.
+type batchRows interface {
+	queueReads(b *pgx.Batch, keys []any)
+	queueWrites(b *pgx.Batch)
+}
+
+// probedRows tell the keys read of them before they were written.
+type probedRows interface{ missedKeys() []any }
+
+func (r *probeRows[K, R]) missedKeys() []any { return r.missed }
+
 // open returns the rows of t where at says.
 func open[K comparable, R any](at tablesAt, t *table[K, R]) rows[K, R] {
-	if at.inMemory == nil {
-		return t.inTx(at.tx)
+	switch {
+	case at.probe != nil:
+		p := t.probe()
+		*at.probe = append(*at.probe, p)
+		return p
+	case at.batch != nil:
+		r := t.inBatch(at.tx)
+		*at.batch = append(*at.batch, r)
+		return r
+	case at.inMemory != nil:
+		m := t.inMemory()
+		*at.inMemory = append(*at.inMemory, m)
+		return m
 	}
-	m := t.inMemory()
-	*at.inMemory = append(*at.inMemory, m)
-	return m
+	return t.inTx(at.tx)
 }
 
 // Live folds into the tables as tx sees them.
 func (m *Model) Live(tx Querier) Apply { return m.fold(tablesAt{tx: tx}) }
+
+// Batch is a fold of a batch of events into the tables as tx sees them, in
+// few round trips: QueueReads queues the reads of every row the batch will
+// read, Apply folds each event, and QueueWrites queues the last state of
+// each row written.
+type Batch struct {
+	model  *Model
+	apply  Apply
+	tables []batchRows
+}
+
+// Batch returns a batch fold in tx.
+func (m *Model) Batch(tx Querier) *Batch {
+	b := &Batch{model: m}
+	b.apply = m.fold(tablesAt{tx: tx, batch: &b.tables})
+	return b
+}
+
+// QueueReads folds events once into empty tables to learn which rows they
+// read, and queues the reads of those rows on q. A row the fold reads only
+// after what it found in another (none here) is read when asked for, as Live
+// reads every row. The fold's errors are the real fold's to report.
+func (b *Batch) QueueReads(ctx context.Context, q *pgx.Batch, events []eventstore.Event) {
+	var probes []probedRows
+	probe := b.model.fold(tablesAt{probe: &probes})
+	for _, e := range events {
+		_ = probe(ctx, e)
+	}
+	for i, p := range probes {
+		b.tables[i].queueReads(q, p.missedKeys())
+	}
+}
+
+// Apply folds e.
+func (b *Batch) Apply(ctx context.Context, e eventstore.Event) error { return b.apply(ctx, e) }
+
+// QueueWrites queues on q what the events folded since the last call wrote.
+func (b *Batch) QueueWrites(q *pgx.Batch) {
+	for _, t := range b.tables {
+		t.queueWrites(q)
+	}
+}
 
 // Memory folds into new tables held in memory, which it returns.
 func (m *Model) Memory() (Apply, []MemTable) {

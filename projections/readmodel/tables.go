@@ -74,6 +74,17 @@ func (t *table[K, R]) inTx(tx Querier) rows[K, R] {
 	return &txRows[K, R]{t: t, tx: tx, seen: map[K]seenRow[R]{}}
 }
 
+// inBatch returns the rows of the table as seen by tx, holding their
+// writes back for queueWrites.
+func (t *table[K, R]) inBatch(tx Querier) *txRows[K, R] {
+	return &txRows[K, R]{t: t, tx: tx, seen: map[K]seenRow[R]{}, hold: true, written: map[K]bool{}}
+}
+
+// probe returns empty rows that note what is read of them.
+func (t *table[K, R]) probe() *probeRows[K, R] {
+	return &probeRows[K, R]{memRows: memRows[K, R]{t: t, m: map[K]R{}}, noted: map[K]bool{}}
+}
+
 // inMemory returns empty rows held in memory.
 func (t *table[K, R]) inMemory() *memRows[K, R] { return &memRows[K, R]{t: t, m: map[K]R{}} }
 
@@ -88,6 +99,13 @@ type txRows[K comparable, R any] struct {
 	t    *table[K, R]
 	tx   Querier
 	seen map[K]seenRow[R]
+	// held, when not nil, are the keys written and not sent yet, in the
+	// order first written: a batch sends each row's last state once
+	// (queueWrites), however many of its events wrote it.
+	held []K
+	hold bool
+	// written marks the keys in held.
+	written map[K]bool
 }
 
 // seenRow is a row as the transaction last read or wrote it.
@@ -113,19 +131,90 @@ func (r *txRows[K, R]) get(ctx context.Context, k K) (R, bool, error) {
 }
 
 func (r *txRows[K, R]) put(ctx context.Context, row R) error {
+	k := r.t.key(row)
+	r.seen[k] = seenRow[R]{row, true}
+	if r.hold {
+		r.holdBack(k)
+		return nil
+	}
 	if _, err := r.tx.Exec(ctx, r.t.upsertSQL, r.t.values(row)...); err != nil {
 		return fmt.Errorf("%s: put: %w", r.t.name, err)
 	}
-	r.seen[r.t.key(row)] = seenRow[R]{row, true}
 	return nil
 }
 
 func (r *txRows[K, R]) del(ctx context.Context, k K) error {
+	r.seen[k] = seenRow[R]{}
+	if r.hold {
+		r.holdBack(k)
+		return nil
+	}
 	if _, err := r.tx.Exec(ctx, r.t.deleteSQL, r.t.keyArgs(k)...); err != nil {
 		return fmt.Errorf("%s: delete: %w", r.t.name, err)
 	}
-	r.seen[k] = seenRow[R]{}
 	return nil
+}
+
+func (r *txRows[K, R]) holdBack(k K) {
+	if !r.written[k] {
+		r.written[k] = true
+		r.held = append(r.held, k)
+	}
+}
+
+// queueReads queues on b the reads of the rows of keys not read yet, whose
+// answers go where get looks first.
+func (r *txRows[K, R]) queueReads(b *pgx.Batch, keys []any) {
+	for _, key := range keys {
+		k := key.(K)
+		if _, ok := r.seen[k]; ok {
+			continue
+		}
+		r.seen[k] = seenRow[R]{} // read once, however often keys name it
+		b.Queue(r.t.selectSQL, r.t.keyArgs(k)...).QueryRow(func(row pgx.Row) error {
+			got, err := r.t.scan(row)
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				return nil
+			case err != nil:
+				return fmt.Errorf("%s: get: %w", r.t.name, err)
+			}
+			r.seen[k] = seenRow[R]{got, true}
+			return nil
+		})
+	}
+}
+
+// queueWrites queues on b the last state of each row written since the last
+// call: an upsert, or a delete of a row that no longer exists.
+func (r *txRows[K, R]) queueWrites(b *pgx.Batch) {
+	for _, k := range r.held {
+		if s := r.seen[k]; s.exists {
+			b.Queue(r.t.upsertSQL, r.t.values(s.row)...)
+		} else {
+			b.Queue(r.t.deleteSQL, r.t.keyArgs(k)...)
+		}
+	}
+	r.held = r.held[:0]
+	clear(r.written)
+}
+
+// probeRows are empty rows in memory that note each key read before it was
+// written: what a batch's fold will ask the tables for, found by folding it
+// once without them.
+type probeRows[K comparable, R any] struct {
+	memRows[K, R]
+	noted  map[K]bool
+	missed []any
+}
+
+func (r *probeRows[K, R]) get(ctx context.Context, k K) (R, bool, error) {
+	row, ok, err := r.memRows.get(ctx, k)
+	if !ok && !r.noted[k] {
+		r.noted[k] = true
+		r.missed = append(r.missed, k)
+	}
+	return row, ok, err
 }
 
 type memRows[K comparable, R any] struct {

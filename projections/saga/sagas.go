@@ -23,7 +23,7 @@ import (
 	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
-// Names of the sagas: consumer groups, like the projections' names.
+// Names of the sagas: the actors of what they append.
 const (
 	NotifyLatenessOnCheckedIn           = "saga.notify_lateness_on_checked_in"
 	NotifyLowBalanceOnLowBalanceReached = "saga.notify_low_balance_on_low_balance_reached"
@@ -43,13 +43,26 @@ const (
 	NotifyEmployeeOnCorrectionDecided  = "saga.notify_employee_on_correction_decided"
 )
 
+// Group is the consumer group of the sagas of category: the pipeline runs
+// the sagas of a category together, each event read and decoded once for
+// all of them.
+func Group(category string) string { return "sagas." + category }
+
+// Retired are the consumer groups of one saga each that the groups per
+// category replaced (migration 00020 moved their versions and checkpoints):
+// a pipeline deletes them from the bus, where they would hold back the
+// trimming.
+var Retired = []string{NotifyLatenessOnCheckedIn, NotifyLowBalanceOnLowBalanceReached, NotifyManagerOnLeaveRequested,
+	NotifyApproverOnApprovalChased, NotifyEmployeeOnLeaveDecided, NotifyMissingCheckoutOnAutoCheckedOut, DeductLeaveOnLateCheckIn,
+	NotifyManagerOnCorrectionRequested, NotifyEmployeeOnCorrectionDecided}
+
 // Saga reacts to the events of one stream category by appending events.
-// The pipeline runs it as a consumer group and tracks the versions it
-// handled, like a projection's, but it reacts outside any transaction: its
-// appends are idempotent by their derived ids, so reacting twice to one
-// event changes nothing.
+// The pipeline runs the sagas of a category as one consumer group (Group)
+// and tracks the versions it handled, like a projection's, but it reacts
+// outside any transaction: its appends are idempotent by their derived ids,
+// so reacting twice to one event changes nothing.
 type Saga struct {
-	// Name is the consumer group; renaming it replays everything.
+	// Name is the saga's actor in what it appends.
 	Name     string
 	Category string
 	React    func(ctx context.Context, e eventstore.Event) error

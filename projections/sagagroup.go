@@ -1,0 +1,137 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/internal/writebehind"
+	"github.com/acme/employee-tracking/projections/saga"
+)
+
+// sagaGroup runs the sagas of one stream category as one consumer group:
+// each event is read and decoded once, and every saga reacts to it in turn.
+//
+// The group tracks the last version it reacted to of each stream, as a
+// projection does, so that a lost message is found and fetched from the
+// store. Unlike a projection's, these versions need not be written with
+// what the reactions did, since reacting again to an event appends nothing:
+// the group keeps them in memory and saves them every second (saveVersions).
+// A batch that only passes events by costs no database work at all; after a
+// crash, the events since the last save are reacted to again, for nothing.
+type sagaGroup struct {
+	group    string
+	category string
+	sagas    []saga.Saga
+	pool     *pgxpool.Pool
+
+	mu sync.Mutex
+	// handled is the last version reacted to of each stream this process
+	// has seen, and unsaved those not saved yet.
+	handled map[string]int64
+	unsaved map[string]int64
+}
+
+// sagaGroups groups sagas by category, in the order of their first saga.
+func sagaGroups(sagas []saga.Saga, pool *pgxpool.Pool) []*sagaGroup {
+	var groups []*sagaGroup
+	byCategory := map[string]*sagaGroup{}
+	for _, s := range sagas {
+		g, ok := byCategory[s.Category]
+		if !ok {
+			g = &sagaGroup{group: saga.Group(s.Category), category: s.Category, pool: pool,
+				handled: map[string]int64{}, unsaved: map[string]int64{}}
+			byCategory[s.Category] = g
+			groups = append(groups, g)
+		}
+		g.sagas = append(g.sagas, s)
+	}
+	return groups
+}
+
+func (g *sagaGroup) name() string { return g.group }
+
+func (g *sagaGroup) reads() string { return g.category }
+
+func (g *sagaGroup) handleBatch(ctx context.Context, events []eventstore.Event) error {
+	last := map[string]int64{}
+	var unknown []string
+	g.mu.Lock()
+	for _, s := range streamsOf(events) {
+		if v, ok := g.handled[s]; ok {
+			last[s] = v
+		} else {
+			unknown = append(unknown, s)
+		}
+	}
+	g.mu.Unlock()
+	if len(unknown) > 0 {
+		rows, err := g.pool.Query(ctx, selectVersionsSQL, g.group, unknown)
+		if err == nil {
+			err = scanVersions(rows, last)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: load versions: %w", g.group, err)
+		}
+	}
+	reacted, err := nextVersions(events, last, func(e eventstore.Event) error { return g.react(ctx, e) })
+	if err != nil {
+		return err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for s, v := range last {
+		g.handled[s] = max(g.handled[s], v)
+	}
+	for s, v := range reacted {
+		g.unsaved[s] = max(g.unsaved[s], v)
+	}
+	return nil
+}
+
+// react runs every saga of the group on e. A passing failure of any is
+// returned first, so that the event is retried rather than parked; a saga
+// that cannot ever handle e does not keep the others from reacting.
+func (g *sagaGroup) react(ctx context.Context, e eventstore.Event) error {
+	var permanent error
+	for _, s := range g.sagas {
+		err := s.React(ctx, e)
+		switch {
+		case err == nil:
+		case !isPermanent(err):
+			return fmt.Errorf("%s: %w", s.Name, err)
+		case permanent == nil:
+			permanent = fmt.Errorf("%s: %w", s.Name, err)
+		}
+	}
+	return permanent
+}
+
+// saveVersions writes the versions reacted to since the last save, in one
+// implicit transaction committed without waiting for the disk: a lost
+// version only makes the group react again, which appends nothing.
+func (g *sagaGroup) saveVersions(ctx context.Context) error {
+	g.mu.Lock()
+	unsaved := g.unsaved
+	g.unsaved = map[string]int64{}
+	g.mu.Unlock()
+	if len(unsaved) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	b.Queue(writebehind.AsyncCommit)
+	queueSaveVersions(b, g.group, unsaved)
+	if err := g.pool.SendBatch(ctx, b).Close(); err != nil {
+		g.mu.Lock()
+		for s, v := range unsaved {
+			g.unsaved[s] = max(g.unsaved[s], v)
+		}
+		g.mu.Unlock()
+		return fmt.Errorf("%s: save versions: %w", g.group, err)
+	}
+	return nil
+}
