@@ -82,7 +82,7 @@ var (
 type ValidationError = validation.Error
 
 // OverlapError refuses a request whose dates meet those of a pending or
-// approved request.
+// approved request; a morning and an afternoon of one date do not meet.
 type OverlapError struct {
 	With string // id of the request overlapped
 }
@@ -370,8 +370,7 @@ func request(a Account, c Request, p Policy, now time.Time) ([]any, error) {
 		return nil, ErrNoWorkdays
 	}
 	for _, id := range a.order {
-		r := a.requests[id]
-		if (r.Status == StatusPending || r.Status == StatusApproved) && !r.End.Before(c.Start) && !c.End.Before(r.Start) {
+		if r := a.requests[id]; (r.Status == StatusPending || r.Status == StatusApproved) && overlaps(r, c) {
 			return nil, &OverlapError{With: id}
 		}
 	}
@@ -407,6 +406,16 @@ func request(a Account, c Request, p Policy, now time.Time) ([]any, error) {
 		Dates: dates, Amount: amount, Year: yr, Reason: c.Reason,
 		RequestedAt: now.UTC(), LeaveType: c.LeaveType, HalfDay: c.HalfDay, Hours: c.Hours,
 	}), nil
+}
+
+// overlaps says whether the request c files meets r: their dates meet,
+// unless both are half days of one date, one the morning and the other the
+// afternoon.
+func overlaps(r RequestState, c Request) bool {
+	if r.End.Before(c.Start) || c.End.Before(r.Start) {
+		return false
+	}
+	return r.HalfDay == "" || c.HalfDay == "" || r.HalfDay == c.HalfDay
 }
 
 // withGrant is a with the annual grant of yr recorded, in maps of its own.
