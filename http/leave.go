@@ -355,7 +355,9 @@ func handleCancelLeave(cancel command.CancelLeaveHandler) echo.HandlerFunc {
 
 // BalanceJSON is a leave year's balance of one type in days:
 // entitlement = accrued + adjusted, remaining = entitlement + carried_over -
-// expired - used, available = remaining - pending.
+// expired - used, available = remaining - pending. An untracked type (sick,
+// unpaid) only counts days: nothing limits a request of it, and its
+// available is null.
 type BalanceJSON struct {
 	EmployeeID  string  `json:"employee_id"`
 	LeaveType   string  `json:"leave_type" example:"annual"`
@@ -364,11 +366,12 @@ type BalanceJSON struct {
 	Used        float64 `json:"used" example:"4"`
 	Pending     float64 `json:"pending" example:"0"`
 	Remaining   float64 `json:"remaining" example:"13"`
-	Available   float64 `json:"available" example:"13"`
-	Accrued     float64 `json:"accrued" example:"15"`
-	Adjusted    float64 `json:"adjusted" example:"0"`
-	CarriedOver float64 `json:"carried_over" example:"5"`
-	Expired     float64 `json:"expired" example:"3"`
+	// Available is null for an untracked type.
+	Available   *float64 `json:"available" example:"13"`
+	Accrued     float64  `json:"accrued" example:"15"`
+	Adjusted    float64  `json:"adjusted" example:"0"`
+	CarriedOver float64  `json:"carried_over" example:"5"`
+	Expired     float64  `json:"expired" example:"3"`
 	// On is the calendar date asked about, null when none.
 	On   *string   `json:"on" example:"2024-06-30"`
 	AsOf time.Time `json:"as_of"`
@@ -377,8 +380,12 @@ type BalanceJSON struct {
 func balanceJSON(employeeID, leaveType string, year int, b leave.Balance, on calendar.Date, asOf time.Time) BalanceJSON {
 	out := BalanceJSON{
 		EmployeeID: employeeID, LeaveType: leaveType, Year: year, Entitlement: days(b.Entitlement), Used: days(b.Used),
-		Pending: days(b.Pending), Remaining: days(b.Remaining), Available: days(b.Available), Accrued: days(b.Accrued),
+		Pending: days(b.Pending), Remaining: days(b.Remaining), Accrued: days(b.Accrued),
 		Adjusted: days(b.Adjusted), CarriedOver: days(b.CarriedOver), Expired: days(b.Expired), AsOf: asOf.UTC(),
+	}
+	if !b.Untracked {
+		available := days(b.Available)
+		out.Available = &available
 	}
 	if !on.IsZero() {
 		s := on.String()

@@ -131,6 +131,28 @@ func TestLeaveRequestsByType(t *testing.T) {
 	if diff := cmp.Diff(map[string]float64{"annual": 0.5, "sick": 21, "compensatory": 0.31, "unpaid": 1}, types); diff != "" {
 		t.Errorf("listed days by type (-want +got):\n%s", diff)
 	}
+
+	// An untracked type only counts days: its available is null, where a
+	// tracked type's is what a request may take.
+	var all struct {
+		Items []struct {
+			LeaveType string   `json:"leave_type"`
+			Pending   float64  `json:"pending"`
+			Available *float64 `json:"available"`
+		}
+	}
+	a.must(http.StatusOK, "GET", "/api/leave-balances/"+emp.ID+"/all/?year=2024", mgr.token, nil, &all)
+	available := map[string]*float64{}
+	for _, b := range all.Items {
+		available[b.LeaveType] = b.Available
+		if b.LeaveType == "sick" && b.Pending != 21 {
+			t.Errorf("sick leave pending = %v, want 21", b.Pending)
+		}
+	}
+	annual := 14.5 // 15, less the pending half day
+	if diff := cmp.Diff(map[string]*float64{"annual": &annual, "sick": nil, "unpaid": nil, "compensatory": new(float64)}, available); diff != "" {
+		t.Errorf("available by type in 2024 (-want +got):\n%s", diff)
+	}
 }
 
 // ledgerJSON is a ledger on the wire.

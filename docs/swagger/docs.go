@@ -3694,6 +3694,7 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "available": {
+                    "description": "Available is null for an untracked type.",
                     "type": "number",
                     "example": 13
                 },

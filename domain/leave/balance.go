@@ -14,6 +14,9 @@ import (
 // Expired - Used, and Available = Remaining - Pending is what a new request
 // may take. Used counts approved leave and lateness deductions.
 type Balance struct {
+	// Untracked is a balance of a type that only counts days: nothing
+	// limits a request of it, and its Available limits nothing.
+	Untracked   bool
 	Entitlement Amount
 	Used        Amount
 	Pending     Amount
@@ -234,6 +237,9 @@ func (a Account) year(t Types, code string, yr int, requests []RequestState, cut
 	b.Entitlement = b.Accrued + b.Adjusted
 	b.Remaining = remaining
 	b.Available = remaining - b.Pending
+	// Whether the type keeps a balance is its policy on the last day folded.
+	typ, _ := t.On(code, through)
+	b.Untracked = !typ.Tracked
 	return lines, b
 }
 

@@ -448,3 +448,20 @@ func BenchmarkLedgerOfTenYears(b *testing.B) {
 		a.Ledger(types, BalanceOf{Year: 2025, Employment: e})
 	}
 }
+
+// A balance says whether its type keeps one: an untracked type only counts
+// days, and no request is measured against its Available.
+func TestUntrackedBalances(t *testing.T) {
+	t.Parallel()
+	types := ReplayTypes(policy, nil)
+	a := Replay([]any{granted(2024, 15)})
+	decide(t, &a, func() Request { r := req("sick", "2024-12-02", "2024-12-06"); r.LeaveType = TypeSick; return r }(), policy)
+	for code, untracked := range map[string]bool{TypeAnnual: false, TypeCompensatory: false, TypeSick: true, TypeUnpaid: true} {
+		if b := a.Balance(types, BalanceOf{Type: code, Year: 2024, Employment: employment}); b.Untracked != untracked {
+			t.Errorf("%s: untracked = %v, want %v", code, b.Untracked, untracked)
+		}
+	}
+	if b := a.Balance(types, BalanceOf{Type: TypeSick, Year: 2024, Employment: employment}); b.Pending != Days(5) {
+		t.Errorf("sick pending = %v, want 5 days", b.Pending)
+	}
+}
