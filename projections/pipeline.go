@@ -140,6 +140,7 @@ func (p *Pipeline) sagaDeps() saga.Deps {
 		RaiseNotification:      command.NewRaiseNotificationHandler(p.store, p.now),
 		DeductLateness:         command.NewDeductLatenessHandler(p.store, p.policy),
 		GrantLeaveYear:         command.NewGrantLeaveYearHandler(p.store, p.policy, p.now),
+		NoteLeaveLapses:        command.NewNoteLeaveLapsesHandler(p.store, p.policy, p.now),
 		CloseForgottenCheckOut: command.NewCloseForgottenCheckOutHandler(p.store, p.rules, p.now),
 		ChaseApproval:          command.NewChaseApprovalHandler(p.store, p.policy, p.timing, p.now),
 		Attendance:             p.rules,

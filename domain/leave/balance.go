@@ -207,8 +207,7 @@ func (a Account) year(t Types, code string, yr int, requests []RequestState, cut
 			}
 		}
 	}
-	if typ, ok := t.On(code, jan1); ok && carried > 0 && typ.CarryOverExpiresMonths > 0 {
-		lapse := calendar.Date{Year: yr, Month: time.Month(typ.CarryOverExpiresMonths) + 1, Day: 1}.AddDays(-1)
+	if lapse, ok := t.Lapse(code, yr); ok && carried > 0 {
 		if expired := carried - min(carried, drawnBy(lapse)); expired > 0 && due(lapse) {
 			lines = append(lines, Line{Date: lapse, Kind: LineExpiry, Amount: -expired, Note: "carried-over days unused by " + lapse.String()})
 		}
@@ -241,6 +240,16 @@ func (a Account) year(t Types, code string, yr int, requests []RequestState, cut
 	typ, _ := t.On(code, through)
 	b.Untracked = !typ.Tracked
 	return lines, b
+}
+
+// Lapse is the day at whose end the days of code carried into yr lapse, by
+// the policy in force on yr's first day; none when they never do.
+func (t Types) Lapse(code string, yr int) (calendar.Date, bool) {
+	typ, ok := t.On(code, calendar.Date{Year: yr, Month: time.January, Day: 1})
+	if !ok || !typ.Tracked || typ.CarryOverExpiresMonths <= 0 {
+		return calendar.Date{}, false
+	}
+	return calendar.Date{Year: yr, Month: time.Month(typ.CarryOverExpiresMonths) + 1, Day: 1}.AddDays(-1), true
 }
 
 // credits are the lines of what code's policy credits in yr: an annual

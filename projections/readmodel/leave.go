@@ -70,7 +70,7 @@ var leaveDaysTable = newTable(table[requestDayKey, leaveDayRow]{
 	name:    "leave_days",
 	columns: []string{"employee_id", "date", "request_id"},
 	keys:    3,
-	key:     func(r leaveDayRow) requestDayKey { return requestDayKey{r.EmployeeID, r.Date, r.RequestID} },
+	key:     func(r leaveDayRow) requestDayKey { return requestDayKey(r) },
 	keyArgs: func(k requestDayKey) []any { return []any{k.EmployeeID, PGDate(k.Date), k.RequestID} },
 	values:  func(r leaveDayRow) []any { return []any{r.EmployeeID, PGDate(r.Date), r.RequestID} },
 	scan: func(row pgx.Row) (leaveDayRow, error) {
