@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -42,16 +43,21 @@ func TestDailySweepReportsLowBalanceOfLapse(t *testing.T) {
 	p := e.pipeline(cfg, clock.now)
 	e.start(p)
 
+	// The lapse follows what was recorded before its day, and events are
+	// recorded now: the years are this one and the next.
+	this, next := time.Now().Year(), time.Now().Year()+1
+	on := func(yr int, monthDay string) string { return fmt.Sprintf("%d-%s", yr, monthDay) }
 	istanbul := schedule("Europe/Istanbul")
-	manager := e.register("Mehmet Demir", employee.RoleManager, "", istanbul, "2023-01-02")
-	emp := e.register("Ayşe Kaya", employee.RoleEmployee, manager, istanbul, "2023-01-02")
-	// 2023: 15 days, 8 taken, 5 of the 7 left carried into 2024. 2024: 15
-	// days and the 5, 13 taken in May: 7 left until the lapse, 2 after it.
+	manager := e.register("Mehmet Demir", employee.RoleManager, "", istanbul, on(this, "01-02"))
+	emp := e.register("Ayşe Kaya", employee.RoleEmployee, manager, istanbul, on(this, "01-02"))
+	// This year: 15 days, 8 taken, 5 of the 7 left carried into the next.
+	// The next: 15 days and the 5, 13 taken in May: 7 left until the lapse
+	// at the end of March, 2 after it.
 	e.update(leave.Stream(emp), func([]any) ([]any, error) {
-		events := []any{leave.Granted{EmployeeID: emp, Year: 2023, Amount: leave.Days(15), Reason: "annual leave"}}
-		events = append(events, takenLeave(emp, 8, "00000000-0000-4000-8000-000000000023", "2023-06-05")...)
-		events = append(events, leave.Granted{EmployeeID: emp, Year: 2024, Amount: leave.Days(15), Reason: "annual leave"})
-		return append(events, takenLeave(emp, 13, "00000000-0000-4000-8000-000000000024", "2024-05-06")...), nil
+		events := []any{leave.Granted{EmployeeID: emp, Year: this, Amount: leave.Days(15), Reason: "annual leave"}}
+		events = append(events, takenLeave(emp, 8, "00000000-0000-4000-8000-000000000023", on(this, "06-05"))...)
+		events = append(events, leave.Granted{EmployeeID: emp, Year: next, Amount: leave.Days(15), Reason: "annual leave"})
+		return append(events, takenLeave(emp, 13, "00000000-0000-4000-8000-000000000024", on(next, "05-03"))...), nil
 	})
 
 	reports := func() int {
@@ -77,13 +83,13 @@ func TestDailySweepReportsLowBalanceOfLapse(t *testing.T) {
 		wg.Wait()
 	}
 
-	sweepAt("2024-03-29", p.sweep())
+	sweepAt(on(next, "03-29"), p.sweep())
 	if n := reports(); n != 0 {
 		t.Fatalf("low balances reported before the lapse: %d, want 0", n)
 	}
-	// The clock moves past the lapse on the 31st (a Sunday) to Monday; two
+	// The clock moves past the lapse on the 31st to April 2nd; two
 	// instances sweep at once.
-	sweepAt("2024-04-01", p.sweep(), e.pipeline(cfg, clock.now).sweep())
+	sweepAt(on(next, "04-02"), p.sweep(), e.pipeline(cfg, clock.now).sweep())
 	if n := reports(); n != 1 {
 		t.Fatalf("low balances reported after the lapse: %d, want 1", n)
 	}
@@ -92,8 +98,8 @@ func TestDailySweepReportsLowBalanceOfLapse(t *testing.T) {
 		t.Fatal(err)
 	}
 	low := history[len(history)-1].Payload.(leave.LowBalanceReached)
-	if want := (leave.LowBalanceReached{EmployeeID: emp, Year: 2024, Remaining: leave.Days(2), Threshold: leave.Days(3),
-		LeaveType: leave.TypeAnnual, Lapse: date("2024-03-31")}); low != want {
+	if want := (leave.LowBalanceReached{EmployeeID: emp, Year: next, Remaining: leave.Days(2), Threshold: leave.Days(3),
+		LeaveType: leave.TypeAnnual, Lapse: date(on(next, "03-31"))}); low != want {
 		t.Errorf("reported %+v, want %+v", low, want)
 	}
 	told := func() (bool, error) {
@@ -109,7 +115,7 @@ func TestDailySweepReportsLowBalanceOfLapse(t *testing.T) {
 
 	// Restarted, the next days' sweeps report nothing again.
 	restarted := e.pipeline(cfg, clock.now)
-	for _, day := range []string{"2024-04-02", "2024-06-03"} {
+	for _, day := range []string{on(next, "04-03"), on(next, "06-01")} {
 		sweepAt(day, restarted.sweep(), p.sweep())
 	}
 	if n := reports(); n != 1 {

@@ -4,16 +4,19 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/leave"
+	"github.com/acme/employee-tracking/eventstore"
 )
 
 // NoteLeaveLapses reports the low balances that lapses of carried-over days
 // caused: for each leave type whose carried days lapsed by the employee's
 // Today, the leave account decides whether the lapse took the remaining
-// balance below the threshold (leave.NoteLapse). The daily sweep runs it for
+// balance, as it stood when the lapse's day began, below the threshold
+// (leave.NoteLapse). The daily sweep runs it for
 // each employee's day; any instance may run it at any time, for each event's
 // id derives from the employee, the type, the year and the lapse, so a
 // lapse is reported once however many instances run it, however often.
@@ -49,25 +52,45 @@ func (h NoteLeaveLapsesHandler) Handle(ctx context.Context, cmd NoteLeaveLapses)
 	if err != nil {
 		return 0, err
 	}
+	var due []string
+	for _, typ := range types.Current() {
+		if lapse, ok := types.Lapse(typ.Code, cmd.Today.Year); ok && !cmd.Today.Before(lapse) {
+			due = append(due, typ.Code)
+		}
+	}
+	if len(due) == 0 {
+		return 0, nil
+	}
 	policy := h.policy
 	policy.Types = types
-	employment := leave.Employment{Today: cmd.Today}
+	employment, loc := leave.Employment{Today: cmd.Today}, time.UTC
 	switch e, err := LoadEmployee(ctx, h.store, cmd.EmployeeID); {
 	case err == nil:
 		employment.HireDate = e.HireDate
+		if l, err := e.Schedule.Location(); err == nil {
+			loc = l
+		}
 	case !errors.Is(err, employee.ErrNotFound):
 		return 0, err
 	}
 	now := h.now()
 	noted := 0
-	for _, typ := range types.Current() {
-		lapse, ok := types.Lapse(typ.Code, cmd.Today.Year)
-		if !ok || cmd.Today.Before(lapse) {
-			continue
-		}
-		origin := Reaction("leave", LapseCause(cmd.EmployeeID, typ.Code, lapse), cmd.Origin.CausationID, cmd.Origin.CorrelationID)
-		d, err := update(ctx, h.store, origin, cmd.Actor, leave.Stream(cmd.EmployeeID), func(history []any) ([]any, error) {
-			return leave.Decide(leave.Replay(history), leave.NoteLapse{EmployeeID: cmd.EmployeeID, LeaveType: typ.Code, Employment: employment}, policy, now)
+	for _, code := range due {
+		lapse, _ := types.Lapse(code, cmd.Today.Year)
+		// The lapse counts from the start of its day where the employee
+		// works: what was recorded before is what it followed.
+		at := time.Date(lapse.Year, lapse.Month, lapse.Day, 0, 0, 0, 0, loc)
+		origin := Reaction("leave", LapseCause(cmd.EmployeeID, code, lapse), cmd.Origin.CausationID, cmd.Origin.CorrelationID)
+		d, err := updateStored(ctx, h.store, origin, cmd.Actor, leave.Stream(cmd.EmployeeID), func(stored []eventstore.Event) ([]any, error) {
+			var then []any
+			for _, e := range stored {
+				if e.RecordedAt.Before(at) {
+					then = append(then, e.Payload)
+				}
+			}
+			return leave.Decide(leave.Replay(Payloads(stored)), leave.NoteLapse{
+				EmployeeID: cmd.EmployeeID, LeaveType: code, Employment: employment, Then: leave.Replay(then),
+			}, policy, now)
 		})
 		if err != nil {
 			return noted, err

@@ -497,9 +497,13 @@ func TestNoteLapse(t *testing.T) {
 	// 13 days in May: 7 left before the lapse, 2 after it.
 	crossing := with(approvedLeave("may", TypeAnnual, workdays("2024-05-06", 13)...))
 	noted := LowBalanceReached{EmployeeID: "e1", Year: 2024, Remaining: Days(2), Threshold: Days(3), LeaveType: TypeAnnual, Lapse: date("2024-03-31")}
+	// 10 days in May: 10 left after the lapse, and 3 more recorded since
+	// take it to 2: the approval crossed, not the lapse.
+	above := with(approvedLeave("may", TypeAnnual, workdays("2024-05-06", 10)...))
 	tests := []struct {
 		name     string
 		history  []any
+		then     []any // recorded before the lapse; history when nil
 		code     string
 		today    string
 		wantNote bool
@@ -514,12 +518,19 @@ func TestNoteLapse(t *testing.T) {
 		{name: "below the threshold before it", history: with(approvedLeave("may", TypeAnnual, workdays("2024-05-06", 18)...)), today: "2024-04-01"},
 		{name: "above the threshold after it", history: with(approvedLeave("may", TypeAnnual, workdays("2024-05-06", 5)...)), today: "2024-04-01"},
 		{name: "nothing carried", today: "2024-04-01"},
+		{name: "a decision since went below", history: append(slices.Clone(above), approvedLeave("june", TypeAnnual, workdays("2024-06-03", 3)...)...),
+			then: above, today: "2024-04-02"},
+		{name: "recorded since the lapse", history: crossing, then: lastYear, today: "2024-04-02"},
 		{name: "an untracked type", history: crossing, code: TypeSick, today: "2024-04-01"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			cmd := NoteLapse{EmployeeID: "e1", LeaveType: tt.code, Employment: Employment{HireDate: hire, Today: date(tt.today)}}
+			then := tt.then
+			if then == nil {
+				then = tt.history
+			}
+			cmd := NoteLapse{EmployeeID: "e1", LeaveType: tt.code, Employment: Employment{HireDate: hire, Today: date(tt.today)}, Then: Replay(then)}
 			events, err := Decide(Replay(tt.history), cmd, p, now)
 			if err != nil {
 				t.Fatal(err)

@@ -207,12 +207,17 @@ type DeductLateness struct {
 // NoteLapse reports the low balance the lapse of LeaveType's carried-over
 // days caused: no event records a lapse, so none reports its crossing of
 // the threshold. Once the lapse of the year of Employment.Today is due by
-// Today, if it took the remaining balance from at or above the threshold to
-// below it, one LowBalanceReached names it; a lapse is reported once.
+// Today, if it took the remaining balance, as it stood then, from at or
+// above the threshold to below it, one LowBalanceReached names it; a lapse
+// is reported once.
 type NoteLapse struct {
 	EmployeeID string
 	LeaveType  string
 	Employment Employment
+	// Then is the account as it stood when the lapse came due: what was
+	// recorded before its day. A decision recorded since counted the lapse
+	// in its own crossing.
+	Then Account
 }
 
 func (Grant) command()          {}
@@ -597,8 +602,9 @@ func noteLapse(a Account, c NoteLapse, p Policy) ([]any, error) {
 	if !ok || today.Before(lapse) || a.lapsesNoted[lapseOf{code, lapse}] {
 		return nil, nil
 	}
-	// The balance as it stands, and as it would without the lapse.
-	b := a.Balance(t, BalanceOf{Type: code, Year: today.Year, Employment: c.Employment})
+	// The balance on the lapse's day as it stood then, with the lapse and
+	// without it.
+	b := c.Then.Balance(t, BalanceOf{Type: code, Year: today.Year, Employment: Employment{HireDate: c.Employment.HireDate, Today: lapse}})
 	events := lowBalance(p, c.EmployeeID, code, today.Year, b.Remaining+b.Expired, b.Remaining)
 	for i, ev := range events {
 		low := ev.(LowBalanceReached)
