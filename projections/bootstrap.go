@@ -27,11 +27,12 @@ func (p *Pipeline) buildNewReadModels(ctx context.Context) error {
 }
 
 // newReadModelSQL tells whether read model $1, of stream category $2, has
-// applied nothing while the store holds events of $2 (the events' stream
-// ids, of the C collation, are indexed).
+// applied nothing while the store holds events of $2: stream ids from
+// "$2-" to "$2." ('.' follows '-'), a range of the index of the C-collated
+// stream ids, whatever plan the statement gets.
 const newReadModelSQL = `SELECT NOT EXISTS (SELECT 1 FROM projection_versions WHERE projection = $1)
 	AND NOT EXISTS (SELECT 1 FROM projection_checkpoints WHERE projection = $1)
-	AND EXISTS (SELECT 1 FROM events WHERE stream_id LIKE $2 || '-%')`
+	AND EXISTS (SELECT 1 FROM events WHERE stream_id > $2 || '-' AND stream_id < $2 || '.')`
 
 // buildIfNew rebuilds m if it is new to the store. Instances starting at
 // once take turns on a lock of m's: the first builds it, the others then
