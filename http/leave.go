@@ -119,7 +119,7 @@ func (r *leaveRequest) Valid(context.Context) map[string]string {
 // handleRequestLeave godoc
 //
 //	@Summary		Request leave
-//	@Description	Files a leave request for the caller, or with employee_id for a report (manager) or anyone (admin). days counts the employee's workdays in the range, both ends included, less company holidays; a half day (half_day, of a one-day request of a type with half days) counts 0.5, hours (of a one-day request of a type with hours, at most the day's scheduled hours) count hours/8. leave_type defaults to annual; a tracked type is refused past available, an untracked one only counts days. Past dates: for a type with past_requests, or filed for someone else. A request that takes leave on a day of a blocked period covering its type is refused, naming the block. team_overlap counts the others who share the employee's manager with pending or approved leave on any of its days, as the team calendar shows them.
+//	@Description	Files a leave request for the caller, or with employee_id for a report (manager) or anyone (admin). days counts the employee's workdays in the range, both ends included, less company holidays; a half day (half_day, of a one-day request of a type with half days) counts 0.5, hours (of a one-day request of a type with hours, at most the day's scheduled hours) count hours/8. A request overlapping a pending or approved one of any type is refused, except that a morning and an afternoon half day of one date are two requests. leave_type defaults to annual; a tracked type is refused past available, an untracked one only counts days. Past dates: for a type with past_requests, or filed for someone else. A request that takes leave on a day of a blocked period covering its type is refused, naming the block. team_overlap counts the others who share the employee's manager with pending or approved leave on any of its days, as the team calendar shows them.
 //	@Tags			leave
 //	@Accept			json
 //	@Produce		json
@@ -366,7 +366,9 @@ func handleCancelLeave(cancel command.CancelLeaveHandler) echo.HandlerFunc {
 
 // BalanceJSON is a leave year's balance of one type in days:
 // entitlement = accrued + adjusted, remaining = entitlement + carried_over -
-// expired - used, available = remaining - pending.
+// expired - used, available = remaining - pending. An untracked type (sick,
+// unpaid) only counts days: nothing limits a request of it, and its
+// available is null.
 type BalanceJSON struct {
 	EmployeeID  string  `json:"employee_id"`
 	LeaveType   string  `json:"leave_type" example:"annual"`
@@ -375,11 +377,12 @@ type BalanceJSON struct {
 	Used        float64 `json:"used" example:"4"`
 	Pending     float64 `json:"pending" example:"0"`
 	Remaining   float64 `json:"remaining" example:"13"`
-	Available   float64 `json:"available" example:"13"`
-	Accrued     float64 `json:"accrued" example:"15"`
-	Adjusted    float64 `json:"adjusted" example:"0"`
-	CarriedOver float64 `json:"carried_over" example:"5"`
-	Expired     float64 `json:"expired" example:"3"`
+	// Available is null for an untracked type.
+	Available   *float64 `json:"available" example:"13"`
+	Accrued     float64  `json:"accrued" example:"15"`
+	Adjusted    float64  `json:"adjusted" example:"0"`
+	CarriedOver float64  `json:"carried_over" example:"5"`
+	Expired     float64  `json:"expired" example:"3"`
 	// On is the calendar date asked about, null when none.
 	On   *string   `json:"on" example:"2024-06-30"`
 	AsOf time.Time `json:"as_of"`
@@ -388,8 +391,12 @@ type BalanceJSON struct {
 func balanceJSON(employeeID, leaveType string, year int, b leave.Balance, on calendar.Date, asOf time.Time) BalanceJSON {
 	out := BalanceJSON{
 		EmployeeID: employeeID, LeaveType: leaveType, Year: year, Entitlement: days(b.Entitlement), Used: days(b.Used),
-		Pending: days(b.Pending), Remaining: days(b.Remaining), Available: days(b.Available), Accrued: days(b.Accrued),
+		Pending: days(b.Pending), Remaining: days(b.Remaining), Accrued: days(b.Accrued),
 		Adjusted: days(b.Adjusted), CarriedOver: days(b.CarriedOver), Expired: days(b.Expired), AsOf: asOf.UTC(),
+	}
+	if !b.Untracked {
+		available := days(b.Available)
+		out.Available = &available
 	}
 	if !on.IsZero() {
 		s := on.String()

@@ -3,8 +3,8 @@
 -- The team calendar (projection "leave_calendar"): one row per employee, day
 -- and pending or approved request, with the requests it places so that a
 -- decision or a cancellation finds their days. Rebuilt from the leave-<id>
--- streams like every read model; after an upgrade, `etctl rebuild
--- leave_calendar` places the leave filed before it.
+-- streams like every read model; after an upgrade, the pipeline builds it
+-- from the store at its first start, placing the leave filed before it.
 CREATE TABLE leave_calendar_requests (
     id          uuid PRIMARY KEY,
     employee_id uuid NOT NULL,

@@ -353,17 +353,20 @@ func (m *checkpointMarks) mark(name string, p int, c eventstore.Cursor) {
 	}
 }
 
+// saveCheckpointSQL moves the checkpoint of consumer $1 on partition $2
+// forward to the cursor ($3, $4), never back.
+const saveCheckpointSQL = `INSERT INTO projection_checkpoints (projection, partition, tx_id, position, updated_at)
+	VALUES ($1, $2, $3, $4, now())
+	ON CONFLICT (projection, partition) DO UPDATE SET tx_id = excluded.tx_id, position = excluded.position, updated_at = now()
+	WHERE (projection_checkpoints.tx_id, projection_checkpoints.position) < (excluded.tx_id, excluded.position)`
+
 // flush saves the marks set since the last flush.
 func (m *checkpointMarks) flush(ctx context.Context, pool *pgxpool.Pool) error {
 	m.mu.Lock()
 	batch := &pgx.Batch{}
 	for k := range m.dirty {
 		c := m.marks[k]
-		batch.Queue(`INSERT INTO projection_checkpoints (projection, partition, tx_id, position, updated_at)
-			VALUES ($1, $2, $3, $4, now())
-			ON CONFLICT (projection, partition) DO UPDATE SET tx_id = excluded.tx_id, position = excluded.position, updated_at = now()
-			WHERE (projection_checkpoints.tx_id, projection_checkpoints.position) < (excluded.tx_id, excluded.position)`,
-			k.name, k.partition, c.TxID, c.Position)
+		batch.Queue(saveCheckpointSQL, k.name, k.partition, c.TxID, c.Position)
 	}
 	dirty := m.dirty
 	m.dirty = map[markKey]bool{}

@@ -142,6 +142,7 @@ func (p *Pipeline) sagaDeps() saga.Deps {
 		RaiseNotification:      command.NewRaiseNotificationHandler(p.store, p.now),
 		DeductLateness:         command.NewDeductLatenessHandler(p.store, p.policy),
 		GrantLeaveYear:         command.NewGrantLeaveYearHandler(p.store, p.policy, p.now),
+		NoteLeaveLapses:        command.NewNoteLeaveLapsesHandler(p.store, p.policy, p.now),
 		CloseForgottenCheckOut: command.NewCloseForgottenCheckOutHandler(p.store, p.rules, p.now),
 		ChaseApproval:          command.NewChaseApprovalHandler(p.store, p.policy, p.timing, p.now),
 		Attendance:             p.rules,
@@ -155,9 +156,17 @@ func (p *Pipeline) Status(ctx context.Context) (ProjectionStatus, error) {
 	return p.monitor.Status(ctx)
 }
 
-// Run runs everything until ctx ends. The consumers subscribe before the
-// relay starts, so the in-process bus loses nothing at start.
+// Run runs everything until ctx ends. A read model new to a store with
+// history is built from the store first (bootstrap.go). The consumers
+// subscribe before the relay starts, so the in-process bus loses nothing at
+// start.
 func (p *Pipeline) Run(ctx context.Context) error {
+	if err := p.buildNewReadModels(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 	marks := newCheckpointMarks()
 	rt := &runtime{pool: p.pool, store: p.store, logger: p.logger, metrics: p.metrics, marks: marks, afterApply: p.afterApply}
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, p.bus.WatermillLogger())
@@ -371,8 +380,11 @@ func (m *liveModel) handleBatch(ctx context.Context, events []eventstore.Event) 
 }
 
 // projectionLockKey is the advisory lock of a projection's tables.
-func projectionLockKey(name string) int64 {
+func projectionLockKey(name string) int64 { return lockKey("projection", name) }
+
+// lockKey is the advisory lock of what kind names name.
+func lockKey(kind, name string) int64 {
 	h := fnv.New64a()
-	h.Write([]byte("projection:" + name))
+	h.Write([]byte(kind + ":" + name))
 	return int64(h.Sum64())
 }

@@ -38,12 +38,20 @@ const rebuildBatch = 5000
 // tables whatever the live ones got after the fold had read the feed.
 // progress receives a progress bar (events/s, ETA); nil discards it.
 func Rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, names []string, progress io.Writer) error {
+	_, err := rebuild(ctx, pool, store, names, progress, nil)
+	return err
+}
+
+// rebuild is Rebuild; swapped, when set, runs last in the transaction of the
+// swap, with what the fold read. It returns the fold.
+func rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, names []string, progress io.Writer,
+	swapped func(ctx context.Context, tx pgx.Tx, r *rebuilt) error) (*rebuilt, error) {
 	r, err := fold(ctx, pool, store, names, progress)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer r.drop(context.WithoutCancel(ctx))
-	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+	return r, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if err := r.catchUp(ctx, tx, store); err != nil {
 			return err
 		}
@@ -62,6 +70,9 @@ func Rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, n
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO public.projection_versions SELECT * FROM `+r.schema+`.projection_versions`); err != nil {
 			return fmt.Errorf("projections: rebuild: versions: %w", err)
+		}
+		if swapped != nil {
+			return swapped(ctx, tx, r)
 		}
 		return nil
 	})
@@ -112,6 +123,10 @@ var errVerified = errors.New("verified")
 type rebuilt struct {
 	schema string
 	models []*readmodel.Model
+	// end is the feed cursor the fold read to, and folded the number of
+	// events of its category each model folded.
+	end    eventstore.Cursor
+	folded map[string]int
 	pool   *pgxpool.Pool
 	// progress receives the progress bar and the events that could not be
 	// applied.
@@ -178,7 +193,9 @@ func fold(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, name
 		fs[i] = &folding{m: m, apply: apply, tables: tables, versions: map[string]int64{}}
 	}
 	var skipped int
-	for cursor := (eventstore.Cursor{}); ; {
+	folded := map[string]int{}
+	var cursor eventstore.Cursor
+	for {
 		events, next, err := store.ReadFeed(ctx, cursor, rebuildBatch)
 		if err != nil {
 			return nil, fmt.Errorf("projections: rebuild: %w", err)
@@ -191,6 +208,7 @@ func fold(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, name
 				if category, _, ok := streamid.Split(e.StreamID); !ok || category != f.m.Category {
 					continue
 				}
+				folded[f.m.Name]++
 				if err := f.apply(ctx, e); err != nil {
 					// The live projector parks such an event; so does the fold.
 					fmt.Fprintf(progress, "\nskipped %s %s v%d in %s: %v\n", e.Type, e.StreamID, e.Version, f.m.Name, err)
@@ -205,7 +223,7 @@ func fold(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, name
 	_ = bar.Finish()
 
 	schema := "rebuild_" + randomHex(6)
-	r := &rebuilt{schema: schema, models: models, pool: pool, progress: progress}
+	r := &rebuilt{schema: schema, models: models, end: cursor, folded: folded, pool: pool, progress: progress}
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
 			return err

@@ -186,6 +186,14 @@ func storeError(err error) error {
 // actor's, with optimistic concurrency; the store retries a conflict a few
 // times.
 func update(ctx context.Context, store EventStore, o Origin, actor, stream string, decide func(history []any) ([]any, error)) (decision, error) {
+	return updateStored(ctx, store, o, actor, stream, func(stored []eventstore.Event) ([]any, error) {
+		return decide(Payloads(stored))
+	})
+}
+
+// updateStored is update for a decision that reads the stored events, their
+// recording times for one.
+func updateStored(ctx context.Context, store EventStore, o Origin, actor, stream string, decide func(stored []eventstore.Event) ([]any, error)) (decision, error) {
 	var (
 		stored       []eventstore.Event
 		history, evs []any
@@ -193,7 +201,7 @@ func update(ctx context.Context, store EventStore, o Origin, actor, stream strin
 	)
 	_, err := store.Update(ctx, stream, func(s []eventstore.Event) ([]eventstore.EventData, error) {
 		stored, history = s, Payloads(s)
-		events, err := decide(history)
+		events, err := decide(s)
 		if err != nil {
 			return nil, err
 		}

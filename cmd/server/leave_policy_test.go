@@ -131,6 +131,28 @@ func TestLeaveRequestsByType(t *testing.T) {
 	if diff := cmp.Diff(map[string]float64{"annual": 0.5, "sick": 21, "compensatory": 0.31, "unpaid": 1}, types); diff != "" {
 		t.Errorf("listed days by type (-want +got):\n%s", diff)
 	}
+
+	// An untracked type only counts days: its available is null, where a
+	// tracked type's is what a request may take.
+	var all struct {
+		Items []struct {
+			LeaveType string   `json:"leave_type"`
+			Pending   float64  `json:"pending"`
+			Available *float64 `json:"available"`
+		}
+	}
+	a.must(http.StatusOK, "GET", "/api/leave-balances/"+emp.ID+"/all/?year=2024", mgr.token, nil, &all)
+	available := map[string]*float64{}
+	for _, b := range all.Items {
+		available[b.LeaveType] = b.Available
+		if b.LeaveType == "sick" && b.Pending != 21 {
+			t.Errorf("sick leave pending = %v, want 21", b.Pending)
+		}
+	}
+	annual := 14.5 // 15, less the pending half day
+	if diff := cmp.Diff(map[string]*float64{"annual": &annual, "sick": nil, "unpaid": nil, "compensatory": new(float64)}, available); diff != "" {
+		t.Errorf("available by type in 2024 (-want +got):\n%s", diff)
+	}
 }
 
 // ledgerJSON is a ledger on the wire.
@@ -380,5 +402,65 @@ func TestLeaveTypeChangeKeepsPastBalances(t *testing.T) {
 	a.must(http.StatusOK, "GET", "/api/leave-balances/"+emp.ID+"/?leave_type=training&as_of="+changedAt, emp.token, nil, &then)
 	if now.Accrued != want || then.Accrued != float64(today.Month()) {
 		t.Errorf("this year's training accrued %v now and %v as of before the change; want %v and %d", now.Accrued, then.Accrued, want, today.Month())
+	}
+}
+
+// TestTwoHalfDaysOfOneDate: a morning and an afternoon of one date, of two
+// types, are two requests; the same half again or a full day is an overlap.
+// Both approved, the date counts one day of leave, and it stays one when
+// either is cancelled.
+func TestTwoHalfDaysOfOneDate(t *testing.T) {
+	t.Parallel()
+	a := startApp(t, nil)
+	admin := a.admin()
+	mgr := a.register(admin, "manager", nil)
+	emp := a.register(admin, "employee", map[string]any{"manager_id": mgr.ID})
+	leaveURL := "/api/leave-management/"
+	day := map[string]any{"start_date": "2024-12-09", "end_date": "2024-12-09"}
+	with := func(fields map[string]any) map[string]any {
+		body := map[string]any{}
+		for _, m := range []map[string]any{day, fields} {
+			for k, v := range m {
+				body[k] = v
+			}
+		}
+		return body
+	}
+	var morning, afternoon typedLeaveJSON
+	a.must(http.StatusCreated, "POST", leaveURL, emp.token, with(map[string]any{"half_day": "am"}), &morning)
+	a.must(http.StatusCreated, "POST", leaveURL, emp.token, with(map[string]any{"half_day": "pm", "leave_type": "sick"}), &afternoon)
+	for name, body := range map[string]map[string]any{
+		"the morning again": with(map[string]any{"half_day": "am", "leave_type": "sick"}),
+		"a full day":        day,
+	} {
+		if p := decodeProblem(t, a.call("POST", leaveURL, emp.token, body)); p.Status != http.StatusUnprocessableEntity {
+			t.Errorf("%s = %+v, want 422 overlap", name, p)
+		}
+	}
+	for _, r := range []typedLeaveJSON{morning, afternoon} {
+		a.must(http.StatusOK, "POST", leaveURL+r.ID+"/change-status/", mgr.token, map[string]string{"status": "approved"}, nil)
+	}
+	leaveDays := func() int {
+		var r struct {
+			Employees []struct {
+				LeaveDays int `json:"leave_days"`
+			}
+		}
+		a.must(http.StatusOK, "GET", "/api/reports/monthly-work/?year=2024&month=12&employee_id="+emp.ID, admin.token, nil, &r)
+		if len(r.Employees) == 0 {
+			return 0
+		}
+		return r.Employees[0].LeaveDays
+	}
+	eventually(t, "the approvals reach the report", func() bool { return leaveDays() == 1 })
+	a.must(http.StatusOK, "POST", leaveURL+morning.ID+"/cancel/", mgr.token, nil, nil)
+	// The request list and leave_days are one read model.
+	eventually(t, "the cancellation reaches the read models", func() bool {
+		var r typedLeaveJSON
+		a.must(http.StatusOK, "GET", leaveURL+morning.ID+"/", mgr.token, nil, &r)
+		return r.Status == "cancelled"
+	})
+	if n := leaveDays(); n != 1 {
+		t.Errorf("leave days after cancelling the morning = %d, want the afternoon's 1", n)
 	}
 }

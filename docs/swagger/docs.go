@@ -2678,7 +2678,7 @@ const docTemplate = `{
                         "BearerAuth": []
                     }
                 ],
-                "description": "Files a leave request for the caller, or with employee_id for a report (manager) or anyone (admin). days counts the employee's workdays in the range, both ends included, less company holidays; a half day (half_day, of a one-day request of a type with half days) counts 0.5, hours (of a one-day request of a type with hours, at most the day's scheduled hours) count hours/8. leave_type defaults to annual; a tracked type is refused past available, an untracked one only counts days. Past dates: for a type with past_requests, or filed for someone else. A request that takes leave on a day of a blocked period covering its type is refused, naming the block. team_overlap counts the others who share the employee's manager with pending or approved leave on any of its days, as the team calendar shows them.",
+                "description": "Files a leave request for the caller, or with employee_id for a report (manager) or anyone (admin). days counts the employee's workdays in the range, both ends included, less company holidays; a half day (half_day, of a one-day request of a type with half days) counts 0.5, hours (of a one-day request of a type with hours, at most the day's scheduled hours) count hours/8. A request overlapping a pending or approved one of any type is refused, except that a morning and an afternoon half day of one date are two requests. leave_type defaults to annual; a tracked type is refused past available, an untracked one only counts days. Past dates: for a type with past_requests, or filed for someone else. A request that takes leave on a day of a blocked period covering its type is refused, naming the block. team_overlap counts the others who share the employee's manager with pending or approved leave on any of its days, as the team calendar shows them.",
                 "consumes": [
                     "application/json"
                 ],
@@ -3720,6 +3720,7 @@ const docTemplate = `{
                     "type": "string"
                 },
                 "available": {
+                    "description": "Available is null for an untracked type.",
                     "type": "number",
                     "example": 13
                 },

@@ -130,6 +130,14 @@ type Account struct {
 	adjustments  []adjustment
 	deductions   []deduction
 	chains       map[string]approval.Chain // by request id, for requests filed with one
+	// lapsesNoted are the lapses whose low balance was reported.
+	lapsesNoted map[lapseOf]bool
+}
+
+// lapseOf names the lapse of a type's carried-over days on a date.
+type lapseOf struct {
+	leaveType string
+	on        calendar.Date
 }
 
 // Request returns the request with the given id.
@@ -167,6 +175,7 @@ func (a *Account) ApplyAt(position int64, event any) {
 		a.grants = map[int]recorded{}
 		a.sets = map[int]recorded{}
 		a.chains = map[string]approval.Chain{}
+		a.lapsesNoted = map[lapseOf]bool{}
 	}
 	a.applyApprovals(event)
 	switch ev := event.(type) {
@@ -207,6 +216,10 @@ func (a *Account) ApplyAt(position int64, event any) {
 		a.EmployeeID = ev.EmployeeID
 		a.deductions = append(a.deductions, deduction{recorded: recorded{amount: ev.Amount, position: position}, year: ev.Year, date: ev.Date})
 		a.deducted[ev.Date] = true
+	case LowBalanceReached:
+		if !ev.Lapse.IsZero() {
+			a.lapsesNoted[lapseOf{ev.Type(), ev.Lapse}] = true
+		}
 	case Adjusted:
 		a.EmployeeID = ev.EmployeeID
 		a.adjustments = append(a.adjustments, adjustment{

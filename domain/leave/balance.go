@@ -14,6 +14,9 @@ import (
 // Expired - Used, and Available = Remaining - Pending is what a new request
 // may take. Used counts approved leave and lateness deductions.
 type Balance struct {
+	// Untracked is a balance of a type that only counts days: nothing
+	// limits a request of it, and its Available limits nothing.
+	Untracked   bool
 	Entitlement Amount
 	Used        Amount
 	Pending     Amount
@@ -204,8 +207,7 @@ func (a Account) year(t Types, code string, yr int, requests []RequestState, cut
 			}
 		}
 	}
-	if typ, ok := t.On(code, jan1); ok && carried > 0 && typ.CarryOverExpiresMonths > 0 {
-		lapse := calendar.Date{Year: yr, Month: time.Month(typ.CarryOverExpiresMonths) + 1, Day: 1}.AddDays(-1)
+	if lapse, ok := t.Lapse(code, yr); ok && carried > 0 {
 		if expired := carried - min(carried, drawnBy(lapse)); expired > 0 && due(lapse) {
 			lines = append(lines, Line{Date: lapse, Kind: LineExpiry, Amount: -expired, Note: "carried-over days unused by " + lapse.String()})
 		}
@@ -234,7 +236,20 @@ func (a Account) year(t Types, code string, yr int, requests []RequestState, cut
 	b.Entitlement = b.Accrued + b.Adjusted
 	b.Remaining = remaining
 	b.Available = remaining - b.Pending
+	// Whether the type keeps a balance is its policy on the last day folded.
+	typ, _ := t.On(code, through)
+	b.Untracked = !typ.Tracked
 	return lines, b
+}
+
+// Lapse is the day at whose end the days of code carried into yr lapse, by
+// the policy in force on yr's first day; none when they never do.
+func (t Types) Lapse(code string, yr int) (calendar.Date, bool) {
+	typ, ok := t.On(code, calendar.Date{Year: yr, Month: time.January, Day: 1})
+	if !ok || !typ.Tracked || typ.CarryOverExpiresMonths <= 0 {
+		return calendar.Date{}, false
+	}
+	return calendar.Date{Year: yr, Month: time.Month(typ.CarryOverExpiresMonths) + 1, Day: 1}.AddDays(-1), true
 }
 
 // credits are the lines of what code's policy credits in yr: an annual

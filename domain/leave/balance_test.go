@@ -3,6 +3,7 @@ package leave
 import (
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -446,5 +447,101 @@ func BenchmarkLedgerOfTenYears(b *testing.B) {
 	a, _ := randomHistory(rand.New(rand.NewPCG(1, 7)), p, e)
 	for b.Loop() {
 		a.Ledger(types, BalanceOf{Year: 2025, Employment: e})
+	}
+}
+
+// A balance says whether its type keeps one: an untracked type only counts
+// days, and no request is measured against its Available.
+func TestUntrackedBalances(t *testing.T) {
+	t.Parallel()
+	types := ReplayTypes(policy, nil)
+	a := Replay([]any{granted(2024, 15)})
+	decide(t, &a, func() Request { r := req("sick", "2024-12-02", "2024-12-06"); r.LeaveType = TypeSick; return r }(), policy)
+	for code, untracked := range map[string]bool{TypeAnnual: false, TypeCompensatory: false, TypeSick: true, TypeUnpaid: true} {
+		if b := a.Balance(types, BalanceOf{Type: code, Year: 2024, Employment: employment}); b.Untracked != untracked {
+			t.Errorf("%s: untracked = %v, want %v", code, b.Untracked, untracked)
+		}
+	}
+	if b := a.Balance(types, BalanceOf{Type: TypeSick, Year: 2024, Employment: employment}); b.Pending != Days(5) {
+		t.Errorf("sick pending = %v, want 5 days", b.Pending)
+	}
+}
+
+// workdays lists n weekdays from start on.
+func workdays(start string, n int) []string {
+	var out []string
+	for d := date(start); len(out) < n; d = d.AddDays(1) {
+		if d.ISOWeekday() <= 5 {
+			out = append(out, d.String())
+		}
+	}
+	return out
+}
+
+// The lapse of carried-over days at the end of March reports the low
+// balance it causes, once it is due, once.
+func TestNoteLapse(t *testing.T) {
+	t.Parallel()
+	p := DefaultPolicy()
+	p.Types = carrying() // 5 days carried over, lapsing at the end of March
+	hire := date("2023-01-02")
+	// 2023: 15 granted, 8 taken, 7 left: 5 carry into 2024, 20 in all.
+	lastYear := approvedLeave("old", TypeAnnual, workdays("2023-06-05", 8)...)
+	with := func(events ...[]any) []any {
+		history := slices.Clone(lastYear)
+		for _, e := range events {
+			history = append(history, e...)
+		}
+		return history
+	}
+	// 13 days in May: 7 left before the lapse, 2 after it.
+	crossing := with(approvedLeave("may", TypeAnnual, workdays("2024-05-06", 13)...))
+	noted := LowBalanceReached{EmployeeID: "e1", Year: 2024, Remaining: Days(2), Threshold: Days(3), LeaveType: TypeAnnual, Lapse: date("2024-03-31")}
+	// 10 days in May: 10 left after the lapse, and 3 more recorded since
+	// take it to 2: the approval crossed, not the lapse.
+	above := with(approvedLeave("may", TypeAnnual, workdays("2024-05-06", 10)...))
+	tests := []struct {
+		name     string
+		history  []any
+		then     []any // recorded before the lapse; history when nil
+		code     string
+		today    string
+		wantNote bool
+	}{
+		{name: "before the lapse", history: crossing, today: "2024-03-30"},
+		{name: "on the lapse's day", history: crossing, today: "2024-03-31", wantNote: true},
+		{name: "due since, not yet reported", history: crossing, today: "2024-06-03", wantNote: true},
+		{name: "reported already", history: append(slices.Clone(crossing), noted), today: "2024-06-03"},
+		{name: "carried days spent before it",
+			history: with(approvedLeave("feb", TypeAnnual, workdays("2024-02-05", 5)...), approvedLeave("may", TypeAnnual, workdays("2024-05-06", 8)...)),
+			today:   "2024-04-01"},
+		{name: "below the threshold before it", history: with(approvedLeave("may", TypeAnnual, workdays("2024-05-06", 18)...)), today: "2024-04-01"},
+		{name: "above the threshold after it", history: with(approvedLeave("may", TypeAnnual, workdays("2024-05-06", 5)...)), today: "2024-04-01"},
+		{name: "nothing carried", today: "2024-04-01"},
+		{name: "a decision since went below", history: append(slices.Clone(above), approvedLeave("june", TypeAnnual, workdays("2024-06-03", 3)...)...),
+			then: above, today: "2024-04-02"},
+		{name: "recorded since the lapse", history: crossing, then: lastYear, today: "2024-04-02"},
+		{name: "an untracked type", history: crossing, code: TypeSick, today: "2024-04-01"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			then := tt.then
+			if then == nil {
+				then = tt.history
+			}
+			cmd := NoteLapse{EmployeeID: "e1", LeaveType: tt.code, Employment: Employment{HireDate: hire, Today: date(tt.today)}, Then: Replay(then)}
+			events, err := Decide(Replay(tt.history), cmd, p, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []any
+			if tt.wantNote {
+				want = []any{noted}
+			}
+			if diff := cmp.Diff(want, events); diff != "" {
+				t.Errorf("events (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -128,14 +128,17 @@ type Adjusted struct {
 }
 
 // LowBalanceReached follows, in the same append, the event that took the
-// remaining balance of a type from at or above Threshold to below it.
+// remaining balance of a type from at or above Threshold to below it; or,
+// with Lapse, reports the lapse of carried-over days on that date, which no
+// event records, that did.
 type LowBalanceReached struct {
 	EmployeeID string `json:"employee_id" personal:"no"`
 	Year       int    `json:"year"`
 	Remaining  Amount `json:"remaining"`
 	Threshold  Amount `json:"threshold"`
 	// LeaveType is empty in events from before leave types: annual.
-	LeaveType string `json:"leave_type,omitempty" personal:"no"`
+	LeaveType string        `json:"leave_type,omitempty" personal:"no"`
+	Lapse     calendar.Date `json:"lapse,omitzero"`
 }
 
 // Type is the code of the leave type whose balance ran low.

@@ -82,7 +82,7 @@ var (
 type ValidationError = validation.Error
 
 // OverlapError refuses a request whose dates meet those of a pending or
-// approved request.
+// approved request; a morning and an afternoon of one date do not meet.
 type OverlapError struct {
 	With string // id of the request overlapped
 }
@@ -112,7 +112,8 @@ func days(a Amount) string {
 }
 
 // Command is one of Grant, SetEntitlement, Adjust, Request, Approve,
-// Reject, Cancel or DeductLateness.
+// Reject, Cancel, DeductLateness or NoteLapse, or of the approval chain's
+// (approvals.go).
 type Command interface{ command() }
 
 // Grant makes the annual grant for Year; a repeated grant is a no-op.
@@ -203,6 +204,22 @@ type DeductLateness struct {
 	Employment  Employment
 }
 
+// NoteLapse reports the low balance the lapse of LeaveType's carried-over
+// days caused: no event records a lapse, so none reports its crossing of
+// the threshold. Once the lapse of the year of Employment.Today is due by
+// Today, if it took the remaining balance, as it stood then, from at or
+// above the threshold to below it, one LowBalanceReached names it; a lapse
+// is reported once.
+type NoteLapse struct {
+	EmployeeID string
+	LeaveType  string
+	Employment Employment
+	// Then is the account as it stood when the lapse came due: what was
+	// recorded before its day. A decision recorded since counted the lapse
+	// in its own crossing.
+	Then Account
+}
+
 func (Grant) command()          {}
 func (SetEntitlement) command() {}
 func (Adjust) command()         {}
@@ -211,6 +228,7 @@ func (Approve) command()        {}
 func (Reject) command()         {}
 func (Cancel) command()         {}
 func (DeductLateness) command() {}
+func (NoteLapse) command()      {}
 
 const (
 	maxTextLen     = 500
@@ -238,6 +256,8 @@ func Decide(a Account, cmd Command, p Policy, now time.Time) ([]any, error) {
 		return cancel(a, c, now)
 	case DeductLateness:
 		return deductLateness(a, c, p)
+	case NoteLapse:
+		return noteLapse(a, c, p)
 	case FileRequest:
 		return fileRequest(a, c, p, now)
 	case DecideStep:
@@ -370,8 +390,7 @@ func request(a Account, c Request, p Policy, now time.Time) ([]any, error) {
 		return nil, ErrNoWorkdays
 	}
 	for _, id := range a.order {
-		r := a.requests[id]
-		if (r.Status == StatusPending || r.Status == StatusApproved) && !r.End.Before(c.Start) && !c.End.Before(r.Start) {
+		if r := a.requests[id]; (r.Status == StatusPending || r.Status == StatusApproved) && overlaps(r, c) {
 			return nil, &OverlapError{With: id}
 		}
 	}
@@ -407,6 +426,16 @@ func request(a Account, c Request, p Policy, now time.Time) ([]any, error) {
 		Dates: dates, Amount: amount, Year: yr, Reason: c.Reason,
 		RequestedAt: now.UTC(), LeaveType: c.LeaveType, HalfDay: c.HalfDay, Hours: c.Hours,
 	}), nil
+}
+
+// overlaps says whether the request c files meets r: their dates meet,
+// unless both are half days of one date, one the morning and the other the
+// afternoon.
+func overlaps(r RequestState, c Request) bool {
+	if r.End.Before(c.Start) || c.End.Before(r.Start) {
+		return false
+	}
+	return r.HalfDay == "" || c.HalfDay == "" || r.HalfDay == c.HalfDay
 }
 
 // withGrant is a with the annual grant of yr recorded, in maps of its own.
@@ -556,6 +585,33 @@ func deductLateness(a Account, c DeductLateness, p Policy) ([]any, error) {
 	// The balance may go negative: lateness is a fact, not a request.
 	events := []any{LatenessDeducted{EmployeeID: c.EmployeeID, Year: c.Date.Year, Date: c.Date, LateMinutes: c.LateMinutes, Amount: amount}}
 	return append(events, lowBalance(p, c.EmployeeID, TypeAnnual, c.Date.Year, remaining, remaining-amount)...), nil
+}
+
+func noteLapse(a Account, c NoteLapse, p Policy) ([]any, error) {
+	fields := map[string]string{}
+	requireID(fields, "employee_id", c.EmployeeID)
+	today := c.Employment.Today
+	if !today.Valid() {
+		fields["date"] = "must be a valid date"
+	}
+	if err := validation.Check(fields); err != nil {
+		return nil, err
+	}
+	code, t := typeOrAnnual(c.LeaveType), p.types()
+	lapse, ok := t.Lapse(code, today.Year)
+	if !ok || today.Before(lapse) || a.lapsesNoted[lapseOf{code, lapse}] {
+		return nil, nil
+	}
+	// The balance on the lapse's day as it stood then, with the lapse and
+	// without it.
+	b := c.Then.Balance(t, BalanceOf{Type: code, Year: today.Year, Employment: Employment{HireDate: c.Employment.HireDate, Today: lapse}})
+	events := lowBalance(p, c.EmployeeID, code, today.Year, b.Remaining+b.Expired, b.Remaining)
+	for i, ev := range events {
+		low := ev.(LowBalanceReached)
+		low.Lapse = lapse
+		events[i] = low
+	}
+	return events, nil
 }
 
 // lowBalance reports a crossing of the threshold from at-or-above to below;

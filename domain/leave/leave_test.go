@@ -3,6 +3,7 @@ package leave
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -737,5 +738,53 @@ func TestApprovedBeforeRecount(t *testing.T) {
 	}
 	if !strings.Contains(string(b), `"days":1,"dates":["2024-12-02"]`) {
 		t.Errorf("a recounted approval on the wire = %s, want its days and dates", b)
+	}
+}
+
+// A morning and an afternoon of one date are two requests; a second request
+// for the same half, a full day, or hours meet a half day of that date.
+func TestHalfDaysOfOneDate(t *testing.T) {
+	t.Parallel()
+	half := func(id, halfDay, leaveType string) Request {
+		r := req(id, "2024-12-09", "2024-12-09")
+		r.HalfDay, r.LeaveType = halfDay, leaveType
+		return r
+	}
+	hours := req("x", "2024-12-09", "2024-12-09")
+	hours.LeaveType, hours.Hours = TypeCompensatory, 2
+	tests := []struct {
+		name  string
+		filed Request // pending, then approved
+		cmd   Request
+		meets bool
+	}{
+		{"afternoon after a morning", half("am", HalfDayMorning, ""), half("x", HalfDayAfternoon, ""), false},
+		{"morning after an afternoon", half("pm", HalfDayAfternoon, ""), half("x", HalfDayMorning, ""), false},
+		{"afternoon of another type", half("am", HalfDayMorning, ""), half("x", HalfDayAfternoon, TypeSick), false},
+		{"the same half again", half("am", HalfDayMorning, ""), half("x", HalfDayMorning, TypeSick), true},
+		{"a full day over a half day", half("am", HalfDayMorning, ""), req("x", "2024-12-09", "2024-12-09"), true},
+		{"a range over a half day", half("pm", HalfDayAfternoon, ""), req("x", "2024-12-06", "2024-12-10"), true},
+		{"a half day on a full day", req("full", "2024-12-09", "2024-12-09"), half("x", HalfDayAfternoon, ""), true},
+		{"hours on a half day", half("am", HalfDayMorning, ""), hours, true},
+	}
+	for _, tt := range tests {
+		for _, approved := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/approved=%v", tt.name, approved), func(t *testing.T) {
+				t.Parallel()
+				a := Replay([]any{granted(2024, 15), Adjusted{EmployeeID: "e1", LeaveType: TypeCompensatory, Year: 2024, Date: date("2024-11-01"), Amount: Days(1), Reason: "on call"}})
+				decide(t, &a, tt.filed, policy)
+				if approved {
+					decide(t, &a, Approve{RequestID: tt.filed.RequestID, By: "m1", Employment: employment}, policy)
+				}
+				events, err := Decide(a, tt.cmd, policy, now)
+				if !tt.meets {
+					if err != nil || len(events) == 0 {
+						t.Fatalf("got %v, %v; want the request filed", names(events), err)
+					}
+					return
+				}
+				checkTypedError(t, err, &OverlapError{With: tt.filed.RequestID})
+			})
+		}
 	}
 }

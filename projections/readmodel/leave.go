@@ -64,12 +64,14 @@ type leaveDayRow struct {
 	RequestID  string
 }
 
-var leaveDaysTable = newTable(table[dayKey, leaveDayRow]{
+// leaveDaysTable holds a row per approved request of each day: a morning and
+// an afternoon of one date are two.
+var leaveDaysTable = newTable(table[requestDayKey, leaveDayRow]{
 	name:    "leave_days",
 	columns: []string{"employee_id", "date", "request_id"},
-	keys:    2,
-	key:     func(r leaveDayRow) dayKey { return dayKey{r.EmployeeID, r.Date} },
-	keyArgs: func(k dayKey) []any { return []any{k.EmployeeID, PGDate(k.Date)} },
+	keys:    3,
+	key:     func(r leaveDayRow) requestDayKey { return requestDayKey(r) },
+	keyArgs: func(k requestDayKey) []any { return []any{k.EmployeeID, PGDate(k.Date), k.RequestID} },
 	values:  func(r leaveDayRow) []any { return []any{r.EmployeeID, PGDate(r.Date), r.RequestID} },
 	scan: func(row pgx.Row) (leaveDayRow, error) {
 		var r leaveDayRow
@@ -115,7 +117,7 @@ var leaveBalancesTable = newTable(table[yearKey, leaveBalanceRow]{
 // (app/query), for accruals and lapses are due by the calendar.
 type leaveFold struct {
 	requests rows[string, leaveRequestRow]
-	days     rows[dayKey, leaveDayRow]
+	days     rows[requestDayKey, leaveDayRow]
 	balances rows[yearKey, leaveBalanceRow]
 }
 
@@ -212,7 +214,7 @@ func (f leaveFold) apply(ctx context.Context, e eventstore.Event) error {
 				return nil
 			}
 			for _, d := range r.Dates {
-				if err := f.days.del(ctx, dayKey{r.EmployeeID, d}); err != nil {
+				if err := f.days.del(ctx, requestDayKey{r.EmployeeID, d, r.ID}); err != nil {
 					return err
 				}
 			}

@@ -44,7 +44,8 @@ var calendarRequestsTable = newTable(table[string, calendarRequestRow]{
 	},
 })
 
-type calendarDayKey struct {
+// requestDayKey is a row of a request's day: leave_calendar's, leave_days'.
+type requestDayKey struct {
 	EmployeeID string
 	Date       calendar.Date
 	RequestID  string
@@ -58,12 +59,12 @@ type calendarDayRow struct {
 	Status             string
 }
 
-var calendarDaysTable = newTable(table[calendarDayKey, calendarDayRow]{
+var calendarDaysTable = newTable(table[requestDayKey, calendarDayRow]{
 	name:    "leave_calendar",
 	columns: []string{"employee_id", "date", "request_id", "leave_type", "half_day", "status"},
 	keys:    3,
-	key:     func(r calendarDayRow) calendarDayKey { return calendarDayKey{r.EmployeeID, r.Date, r.RequestID} },
-	keyArgs: func(k calendarDayKey) []any { return []any{k.EmployeeID, PGDate(k.Date), k.RequestID} },
+	key:     func(r calendarDayRow) requestDayKey { return requestDayKey{r.EmployeeID, r.Date, r.RequestID} },
+	keyArgs: func(k requestDayKey) []any { return []any{k.EmployeeID, PGDate(k.Date), k.RequestID} },
 	values: func(r calendarDayRow) []any {
 		return []any{r.EmployeeID, PGDate(r.Date), r.RequestID, r.LeaveType, r.HalfDay, r.Status}
 	},
@@ -78,7 +79,7 @@ var calendarDaysTable = newTable(table[calendarDayKey, calendarDayRow]{
 
 type calendarFold struct {
 	requests rows[string, calendarRequestRow]
-	days     rows[calendarDayKey, calendarDayRow]
+	days     rows[requestDayKey, calendarDayRow]
 }
 
 // place writes r's days as they stand, and takes off the calendar those of
@@ -86,7 +87,7 @@ type calendarFold struct {
 func (f calendarFold) place(ctx context.Context, r calendarRequestRow, was []calendar.Date) error {
 	for _, d := range was {
 		if !slices.Contains(r.Dates, d) {
-			if err := f.days.del(ctx, calendarDayKey{r.EmployeeID, d, r.ID}); err != nil {
+			if err := f.days.del(ctx, requestDayKey{r.EmployeeID, d, r.ID}); err != nil {
 				return err
 			}
 		}
@@ -104,7 +105,7 @@ func (f calendarFold) place(ctx context.Context, r calendarRequestRow, was []cal
 // calendar.
 func (f calendarFold) remove(ctx context.Context, r calendarRequestRow) error {
 	for _, d := range r.Dates {
-		if err := f.days.del(ctx, calendarDayKey{r.EmployeeID, d, r.ID}); err != nil {
+		if err := f.days.del(ctx, requestDayKey{r.EmployeeID, d, r.ID}); err != nil {
 			return err
 		}
 	}

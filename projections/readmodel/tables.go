@@ -47,13 +47,18 @@ func newTable[K comparable, R any](t table[K, R]) *table[K, R] {
 	for i := range params {
 		params[i] = "$" + strconv.Itoa(i+1)
 	}
+	// A table whose columns are all its key has nothing to update.
+	conflict := "DO NOTHING"
 	var sets []string
 	for _, c := range t.columns[t.keys:] {
 		sets = append(sets, c+" = excluded."+c)
 	}
+	if len(sets) > 0 {
+		conflict = "DO UPDATE SET " + strings.Join(sets, ", ")
+	}
 	t.selectSQL = "SELECT " + strings.Join(t.columns, ", ") + " FROM " + t.name + " WHERE " + strings.Join(where, " AND ")
 	t.upsertSQL = "INSERT INTO " + t.name + " (" + strings.Join(t.columns, ", ") + ") VALUES (" + strings.Join(params, ", ") +
-		") ON CONFLICT (" + strings.Join(t.columns[:t.keys], ", ") + ") DO UPDATE SET " + strings.Join(sets, ", ")
+		") ON CONFLICT (" + strings.Join(t.columns[:t.keys], ", ") + ") " + conflict
 	t.deleteSQL = "DELETE FROM " + t.name + " WHERE " + strings.Join(where, " AND ")
 	return &t
 }

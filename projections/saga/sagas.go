@@ -75,11 +75,13 @@ type Deps struct {
 	Store *eventstore.Store
 	// Queries reads the admins to notify.
 	Queries *readmodel.Queries
-	// RaiseNotification, DeductLateness and GrantLeaveYear are the
-	// application's commands the sagas and the sweep decide through.
+	// RaiseNotification, DeductLateness, GrantLeaveYear and
+	// NoteLeaveLapses are the application's commands the sagas and the
+	// sweep decide through.
 	RaiseNotification command.RaiseNotificationHandler
 	DeductLateness    command.DeductLatenessHandler
 	GrantLeaveYear    command.GrantLeaveYearHandler
+	NoteLeaveLapses   command.NoteLeaveLapsesHandler
 	// CloseForgottenCheckOut closes the check-ins AutoCheckout finds due.
 	CloseForgottenCheckOut *command.CloseForgottenCheckOutHandler
 	// ChaseApproval reminds and escalates the steps ChaseApprovals finds owed.

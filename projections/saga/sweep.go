@@ -30,20 +30,22 @@ const sweepEvery = time.Minute
 // Sweep is the daily check at checkAt in each employee's own time zone (the
 // day after, for the date of an overnight shift): an
 // absence on a workday without leave or holiday, a check-in left open from an
-// earlier day, and the yearly leave grant. Each (employee, local date) is swept
+// earlier day, the yearly leave grant, and the low balance a lapse of
+// carried-over days due by the day caused. Each (employee, local date) is swept
 // once; the events it appends have ids derived from the employee, the date and
 // the recipient, so two processes sweeping at once notify nobody twice.
 type Sweep struct {
 	pool    *pgxpool.Pool
 	n       *notifier
 	grant   command.GrantLeaveYearHandler
+	lapses  command.NoteLeaveLapsesHandler
 	checkAt calendar.Clock
 	now     func() time.Time
 }
 
 // NewSweep returns the daily sweep; Run runs it.
 func NewSweep(d Deps) *Sweep {
-	return &Sweep{pool: d.Pool, n: newNotifier(d), grant: d.GrantLeaveYear, checkAt: d.DailyCheckAt, now: d.Now}
+	return &Sweep{pool: d.Pool, n: newNotifier(d), grant: d.GrantLeaveYear, lapses: d.NoteLeaveLapses, checkAt: d.DailyCheckAt, now: d.Now}
 }
 
 // Run sweeps every minute until ctx ends.
@@ -181,6 +183,13 @@ func (s *Sweep) employee(ctx context.Context, p person, sched employee.Schedule,
 	}))
 	if err != nil {
 		return nil, err
+	}
+	// A lapse of carried-over days due by the day, which no event records:
+	// the low balance it caused, reported once (command.LapseCause).
+	if _, err := s.lapses.Handle(ctx, command.NoteLeaveLapses{
+		Origin: command.Origin{CorrelationID: meta.CorrelationID}, Actor: meta.Actor, EmployeeID: p.ID, Today: day,
+	}); err != nil {
+		return nil, refused(err)
 	}
 
 	var checkedIn, onLeave, isHoliday bool
