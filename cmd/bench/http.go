@@ -109,7 +109,7 @@ func (b *bench) httpScenarios(ctx context.Context, dbURL string) ([]row, []strin
 	// The report first: the read models catch up with the month before the
 	// HTTP load starts, so the two do not compete for the CPU.
 	logf("waiting for the read models, then the monthly report")
-	report, err := c.measureReport(ctx, admin, month, days*httpEmployees, logf)
+	report, err := c.measureReport(ctx, admin, month, days*httpEmployees, reportRequests, logf)
 	if err != nil {
 		return nil, nil, fmt.Errorf("monthly report: %w", err)
 	}
@@ -696,8 +696,8 @@ func (d *attendanceDriver) steady(ctx context.Context, rate int, dur time.Durati
 }
 
 // measureReport waits until the report counts every recorded check-in, then
-// times reportRequests requests of it.
-func (c *client) measureReport(ctx context.Context, admin string, month calendar.Date, wantDays int, logf func(string, ...any)) (stats, error) {
+// times calls requests of it, one at a time.
+func (c *client) measureReport(ctx context.Context, admin string, month calendar.Date, wantDays, calls int, logf func(string, ...any)) (stats, error) {
 	path := fmt.Sprintf("/api/reports/monthly-work/?year=%d&month=%d", month.Year, int(month.Month))
 	const patience = 20 * time.Minute
 	deadline := time.Now().Add(patience)
@@ -725,7 +725,7 @@ func (c *client) measureReport(ctx context.Context, admin string, month calendar
 	}
 	var st stats
 	start := time.Now()
-	for range reportRequests {
+	for range calls {
 		t0 := time.Now()
 		if err := c.do(ctx, "GET", path, admin, nil, http.StatusOK, nil); err != nil {
 			return stats{}, err

@@ -7,11 +7,13 @@
 //	go run ./cmd/bench seal     # the sealer on a backlog
 //	go run ./cmd/bench leave    # a balance and a ledger of ten years of leave
 //	go run ./cmd/bench import   # (h): files of 10,000 employees through the API
+//	go run ./cmd/bench scale    # how the cost of the report, a balance, a rebuild and seed-demo grows
 //	go run ./cmd/bench all
 //
 // It uses BENCH_DATABASE_URL, which must name a scratch database (events can
-// not be deleted), or else creates a fresh database et_bench on the local
-// server and drops it afterwards unless -keep is given.
+// not be deleted), or else creates a fresh database on the local server,
+// BENCH_DATABASE_NAME or et_bench, and drops it afterwards unless -keep is
+// given.
 package main
 
 import (
@@ -58,7 +60,7 @@ type config struct {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: bench append|feed|http|core (the three) [-duration 10s] [-events 1000000] [-keep], bench lag|push|relay|rebuild|catchup|seal|leave|import [-h for flags], or bench all")
+		return errors.New("usage: bench append|feed|http|core (the three) [-duration 10s] [-events 1000000] [-keep], bench lag|push|relay|rebuild|catchup|seal|leave|import|scale [-h for flags], or bench all")
 	}
 	sub := args[0]
 	if _, ok := pipelineBenches[sub]; ok {
@@ -70,17 +72,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if sub == "leave" {
 		return runLeaveBench(ctx, args[1:], getenv, stdout)
 	}
+	if sub == "scale" {
+		return runScaleBench(ctx, args[1:], getenv, stdout)
+	}
 	if sub == "import" {
 		return runImportBench(ctx, args[1:], getenv, stdout)
 	}
 	if sub != "append" && sub != "feed" && sub != "http" && sub != "core" {
-		return fmt.Errorf("unknown benchmark %q, want append, feed, http, core, lag, push, relay, rebuild, catchup, seal, leave, import or all", sub)
+		return fmt.Errorf("unknown benchmark %q, want append, feed, http, core, lag, push, relay, rebuild, catchup, seal, leave, import, scale or all", sub)
 	}
 	fs := flag.NewFlagSet("bench "+sub, flag.ContinueOnError)
 	var cfg config
 	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "measured time of each append scenario, per path")
 	fs.IntVar(&cfg.events, "events", 1_000_000, "number of events in the feed scenario")
-	fs.BoolVar(&cfg.keep, "keep", false, "keep the et_bench database")
+	fs.BoolVar(&cfg.keep, "keep", false, "keep the benchmark's database")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the benchmark client to this file")
 	fs.BoolVar(&cfg.sealer, "sealer", false, "run the audit sealer beside the appends, as every server does (SEAL_INTERVAL=1s)")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -90,7 +95,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return errors.New("-duration and -events must be positive")
 	}
 
-	dbURL, drop, err := openDatabase(ctx, getenv("BENCH_DATABASE_URL"), cfg.keep)
+	dbURL, drop, err := openDatabase(ctx, getenv, cfg.keep)
 	if err != nil {
 		return err
 	}
@@ -226,17 +231,25 @@ func runAll(ctx context.Context, args []string, getenv func(string) string, stdo
 	return nil
 }
 
-// openDatabase returns the URL to benchmark and a function that cleans up.
-func openDatabase(ctx context.Context, benchURL string, keep bool) (string, func(), error) {
-	if benchURL != "" {
+// openDatabase returns the URL to benchmark and a function that cleans up:
+// BENCH_DATABASE_URL when set, or else a fresh database on the local server
+// named BENCH_DATABASE_NAME (default et_bench), so that benchmarks run at the
+// same time on one server each use their own.
+func openDatabase(ctx context.Context, getenv func(string) string, keep bool) (string, func(), error) {
+	if benchURL := getenv("BENCH_DATABASE_URL"); benchURL != "" {
 		return benchURL, func() {}, migrations.EnsureDatabase(ctx, benchURL)
+	}
+	name := getenv("BENCH_DATABASE_NAME")
+	if name == "" {
+		name = "et_bench"
 	}
 	admin, err := pgx.Connect(ctx, defaultServerURL)
 	if err != nil {
 		return "", nil, fmt.Errorf("connect to %s: %w", defaultServerURL, err)
 	}
+	ident := pgx.Identifier{name}.Sanitize()
 	dropDB := func() error {
-		_, err := admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS et_bench WITH (FORCE)")
+		_, err := admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)")
 		return err
 	}
 	if err := dropDB(); err != nil {
@@ -248,18 +261,18 @@ func openDatabase(ctx context.Context, benchURL string, keep bool) (string, func
 	if _, err := admin.Exec(ctx, "CHECKPOINT"); err != nil {
 		fmt.Fprintln(os.Stderr, "bench: CHECKPOINT before the run:", err)
 	}
-	if _, err := admin.Exec(ctx, "CREATE DATABASE et_bench"); err != nil {
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+ident); err != nil {
 		return "", nil, err
 	}
 	u, _ := url.Parse(defaultServerURL)
-	u.Path = "/et_bench"
+	u.Path = "/" + name
 	return u.String(), func() {
 		defer admin.Close(context.WithoutCancel(ctx))
 		if keep {
 			return
 		}
 		if err := dropDB(); err != nil {
-			fmt.Fprintln(os.Stderr, "bench: drop et_bench:", err)
+			fmt.Fprintln(os.Stderr, "bench: drop", name+":", err)
 		}
 	}, nil
 }
