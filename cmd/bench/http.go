@@ -270,6 +270,7 @@ type server struct {
 	cmd  *exec.Cmd
 	dir  string
 	base string
+	log  *os.File
 }
 
 // startServer builds and starts the server binary on dbURL, configured by
@@ -296,28 +297,52 @@ func startServer(ctx context.Context, dbURL string, bus serverBus, serverLog *os
 	ln.Close()
 	cmd := exec.Command(bin)
 	cmd.Env = append(append(os.Environ(), serverEnv(dbURL, bus, addr)...), env...)
-	cmd.Stdout, cmd.Stderr = serverLog, serverLog
-	if err := cmd.Start(); err != nil {
+	s := &server{cmd: cmd, dir: dir, base: "http://" + addr, log: serverLog}
+	if err := s.start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	s := &server{cmd: cmd, dir: dir, base: "http://" + addr}
-	deadline := time.Now().Add(60 * time.Second)
+	if err := s.waitReady(60 * time.Second); err != nil {
+		s.stop()
+		return nil, err
+	}
+	time.Sleep(time.Second) // settle before the idle measurement
+	return s, nil
+}
+
+func (s *server) start() error {
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	return s.cmd.Start()
+}
+
+// waitReady waits until /readyz answers 200.
+func (s *server) waitReady(patience time.Duration) error {
+	deadline := time.Now().Add(patience)
 	for {
 		res, err := http.Get(s.base + "/readyz")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
-				time.Sleep(time.Second) // settle before the idle measurement
-				return s, nil
+				return nil
 			}
 		}
 		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("server not ready after 60s: %v", err)
+			return fmt.Errorf("server not ready after %s: %v", patience, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// kill ends the server with SIGKILL, as a crash would, and returns the same
+// binary with the same settings, not yet started.
+func (s *server) kill() (*server, error) {
+	if err := s.cmd.Process.Kill(); err != nil {
+		return nil, err
+	}
+	_ = s.cmd.Wait() // killed: the error says so
+	next := exec.Command(s.cmd.Path)
+	next.Env = s.cmd.Env
+	return &server{cmd: next, dir: s.dir, base: s.base, log: s.log}, nil
 }
 
 // serverBus is the Redis the benchmarked server's bus runs on, under a
@@ -823,6 +848,21 @@ JOIN readers r ON r.category = split_part(h.stream_id, '-', 1)
 LEFT JOIN projection_versions v ON v.projection = r.projection AND v.stream_id = h.stream_id
 GROUP BY r.projection ORDER BY behind DESC LIMIT 1`
 
+// behind is how many events the consumer furthest behind has not handled on
+// the streams appended to after position from, and its name.
+func behind(ctx context.Context, pool *pgxpool.Pool, from int64) (int64, string, error) {
+	var name string
+	var n int64
+	err := pool.QueryRow(ctx, backlogSQL, from).Scan(&name, &n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, "", nil
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("read models' backlog: %w", err)
+	}
+	return n, name, nil
+}
+
 // drain waits until every consumer has handled the events appended after
 // position from, and reports how far behind the slowest one was at the call.
 func drain(ctx context.Context, pool *pgxpool.Pool, from int64) (caughtUp, error) {
@@ -830,24 +870,19 @@ func drain(ctx context.Context, pool *pgxpool.Pool, from int64) (caughtUp, error
 	start := time.Now()
 	var c caughtUp
 	for first := true; ; first = false {
-		var name string
-		var behind int64
-		err := pool.QueryRow(ctx, backlogSQL, from).Scan(&name, &behind)
-		if errors.Is(err, pgx.ErrNoRows) {
-			behind, err = 0, nil
-		}
+		n, name, err := behind(ctx, pool, from)
 		if err != nil {
-			return c, fmt.Errorf("read models' backlog: %w", err)
+			return c, err
 		}
 		if first {
-			c.behind, c.slowest = behind, name
+			c.behind, c.slowest = n, name
 		}
-		if behind == 0 {
+		if n == 0 {
 			c.took = time.Since(start)
 			return c, nil
 		}
 		if time.Since(start) > patience {
-			return c, fmt.Errorf("read models still %d events behind (%s) after %s", behind, name, patience)
+			return c, fmt.Errorf("read models still %d events behind (%s) after %s", n, name, patience)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

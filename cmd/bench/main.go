@@ -7,6 +7,7 @@
 //	go run ./cmd/bench seal     # the sealer on a backlog
 //	go run ./cmd/bench leave    # a balance and a ledger of ten years of leave
 //	go run ./cmd/bench import   # (h): files of 10,000 employees through the API
+//	go run ./cmd/bench recover  # read models caught up after kill -9 of the server and a restart
 //	go run ./cmd/bench scale    # how the cost of the report, a balance, a rebuild and seed-demo grows
 //	go run ./cmd/bench all
 //
@@ -60,7 +61,7 @@ type config struct {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: bench append|feed|http|core (the three) [-duration 10s] [-events 1000000] [-keep], bench lag|push|relay|rebuild|catchup|seal|leave|import|scale [-h for flags], or bench all")
+		return errors.New("usage: bench append|feed|http|core (the three) [-duration 10s] [-events 1000000] [-keep], bench lag|push|relay|rebuild|catchup|seal|leave|import|scale|recover [-h for flags], or bench all")
 	}
 	sub := args[0]
 	if _, ok := pipelineBenches[sub]; ok {
@@ -72,6 +73,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if sub == "leave" {
 		return runLeaveBench(ctx, args[1:], getenv, stdout)
 	}
+	if sub == "recover" {
+		return runRecoverBench(ctx, args[1:], getenv, stdout)
+	}
 	if sub == "scale" {
 		return runScaleBench(ctx, args[1:], getenv, stdout)
 	}
@@ -79,7 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return runImportBench(ctx, args[1:], getenv, stdout)
 	}
 	if sub != "append" && sub != "feed" && sub != "http" && sub != "core" {
-		return fmt.Errorf("unknown benchmark %q, want append, feed, http, core, lag, push, relay, rebuild, catchup, seal, leave, import, scale or all", sub)
+		return fmt.Errorf("unknown benchmark %q, want append, feed, http, core, lag, push, relay, rebuild, catchup, seal, leave, import, scale, recover or all", sub)
 	}
 	fs := flag.NewFlagSet("bench "+sub, flag.ContinueOnError)
 	var cfg config
