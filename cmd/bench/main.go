@@ -204,7 +204,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // allOrder is the order in which "all" runs the benchmarks ("core" is
 // append, feed and http): the latency ones first, on a quiet machine, since
 // the others leave millions of rows for autovacuum behind them.
-var allOrder = []string{"lag", "push", "leave", "core", "relay", "catchup", "rebuild", "seal", "import"}
+var allOrder = []string{"lag", "push", "leave", "core", "relay", "catchup", "rebuild", "seal", "import", "recover"}
 
 // runAll runs every benchmark with its defaults, one after another, each on a
 // database of its own: what docs/benchmarks.md reports.
@@ -224,6 +224,8 @@ func runAll(ctx context.Context, args []string, getenv func(string) string, stdo
 			err = run(ctx, []string{name}, getenv, stdout)
 		case "leave":
 			err = runLeaveBench(ctx, nil, getenv, stdout)
+		case "recover":
+			err = runRecoverBench(ctx, nil, getenv, stdout)
 		default:
 			err = runPipelineBench(ctx, name, nil, getenv, stdout)
 		}
