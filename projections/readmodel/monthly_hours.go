@@ -151,9 +151,10 @@ var ErrInvalidMonth = errors.New("projections: invalid year or month")
 //
 // The days of the month each employee checked in come as bit sets (bit d-1
 // for day d) in the employee's monthly_hours row, the days on leave
-// aggregated the same way from leave_days by date: the report costs a few
-// round trips, one row per employee and a pass over at most 31 days each,
-// whatever the length of the history.
+// aggregated the same way from leave_days by date: the report costs three
+// round trips (the transaction's start, one batch of statements, its end),
+// one row per employee and a pass over at most 31 days each, whatever the
+// length of the history.
 func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.ReportFilter, today calendar.Date) (query.MonthlyReport, error) {
 	first := calendar.Date{Year: year, Month: time.Month(month), Day: 1}
 	if !first.Valid() {
@@ -169,30 +170,52 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 	}
 	last := next.AddDays(-1)
 
-	// One snapshot for the rows, the holidays and the position they reflect.
+	// One snapshot for the rows, the holidays and the position they reflect,
+	// read with one round trip: the statements go in one batch.
 	tx, err := q.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
 	defer tx.Rollback(ctx)
+	batch := &pgx.Batch{}
+	batch.Queue(`SELECT tx_id, position FROM projection_checkpoints WHERE projection = $1
+		ORDER BY tx_id, position LIMIT 1`, MonthlyHours)
+	batch.Queue(`SELECT calendar, bit_or(1::bigint << (date - $1)) FROM holidays
+		WHERE date BETWEEN $1 AND $2 GROUP BY calendar`, PGDate(first), PGDate(last))
+	batch.Queue(`SELECT e.id::text, e.full_name, e.erased, e.hire_date, e.schedule, e.holiday_calendar,
+			coalesce(m.days_worked, 0), coalesce(m.worked_minutes, 0), coalesce(m.late_days, 0), coalesce(m.late_minutes, 0),
+			coalesce(m.attended, 0), coalesce(m.review, 0), coalesce(m.corrected, 0)
+		FROM employees e LEFT JOIN monthly_hours m ON m.employee_id = e.id AND m.year = $1 AND m.month = $2
+		WHERE ((e.active AND e.role = ANY($5)) OR m.employee_id IS NOT NULL)
+		  AND ($3 = '' OR e.id = $3::uuid) AND ($4 = '' OR e.manager_id = $4::uuid)
+		ORDER BY e.full_name, e.id`, year, month, f.EmployeeID, f.ManagerID, WorkingRoles)
+	// The days of approved leave, read by date: no join for the planner to
+	// get wrong while the table grows faster than its statistics. A
+	// manager's report reads those of their reports; an employee left out
+	// of the report by the first query is not looked up.
+	batch.Queue(`SELECT employee_id::text, bit_or(1::bigint << (date - $1)) FROM leave_days
+		WHERE date BETWEEN $1 AND $2 AND ($3 = '' OR employee_id = $3::uuid)
+		  AND ($4 = '' OR employee_id IN (SELECT id FROM employees WHERE manager_id = $4::uuid))
+		GROUP BY employee_id`, PGDate(first), PGDate(last), f.EmployeeID, f.ManagerID)
+	results := tx.SendBatch(ctx, batch)
+	defer results.Close()
 
 	var (
 		txID *uint64
 		pos  *int64
 		asOf eventstore.Cursor
 	)
-	if err := tx.QueryRow(ctx, `SELECT tx_id, position FROM projection_checkpoints WHERE projection = $1
-			ORDER BY tx_id, position LIMIT 1`, MonthlyHours).Scan(&txID, &pos); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
-	}
-	holidays, err := monthHolidays(ctx, tx, first, last)
-	if err != nil {
+	if err := results.QueryRow().Scan(&txID, &pos); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
 	if txID != nil {
 		asOf = eventstore.Cursor{TxID: *txID, Position: *pos}
 	}
 	monthly.AsOfPosition = asOf.String()
+	holidays, err := daySetsByKey(results) // of each calendar
+	if err != nil {
+		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+	}
 
 	type emp struct {
 		row                         query.MonthlyRow
@@ -201,13 +224,7 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 		calendar                    string // of holidays
 		attended, review, corrected report.Days
 	}
-	rows, err := tx.Query(ctx, `SELECT e.id::text, e.full_name, e.erased, e.hire_date, e.schedule, e.holiday_calendar,
-			coalesce(m.days_worked, 0), coalesce(m.worked_minutes, 0), coalesce(m.late_days, 0), coalesce(m.late_minutes, 0),
-			coalesce(m.attended, 0), coalesce(m.review, 0), coalesce(m.corrected, 0)
-		FROM employees e LEFT JOIN monthly_hours m ON m.employee_id = e.id AND m.year = $1 AND m.month = $2
-		WHERE ((e.active AND e.role = ANY($5)) OR m.employee_id IS NOT NULL)
-		  AND ($3 = '' OR e.id = $3::uuid) AND ($4 = '' OR e.manager_id = $4::uuid)
-		ORDER BY e.full_name, e.id`, year, month, f.EmployeeID, f.ManagerID, WorkingRoles)
+	rows, err := results.Query()
 	if err != nil {
 		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
@@ -237,15 +254,11 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 	if err != nil {
 		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
-	var ids []string // nil, for all, unless the report is narrowed
-	if f != (query.ReportFilter{}) {
-		ids = make([]string, len(emps))
-		for i, e := range emps {
-			ids[i] = e.row.EmployeeID
-		}
-	}
-	onLeave, err := leaveDaySets(ctx, tx, first, last, ids)
+	onLeave, err := daySetsByKey(results) // of each employee
 	if err != nil {
+		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+	}
+	if err := results.Close(); err != nil {
 		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
 	monthly.Employees = make([]query.MonthlyRow, len(emps))
@@ -262,11 +275,10 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 	return monthly, nil
 }
 
-// monthHolidays returns the holidays of each calendar from first to last, as
-// day sets.
-func monthHolidays(ctx context.Context, tx pgx.Tx, first, last calendar.Date) (map[string]report.Days, error) {
-	rows, err := tx.Query(ctx, `SELECT calendar, bit_or(1::bigint << (date - $1)) FROM holidays
-		WHERE date BETWEEN $1 AND $2 GROUP BY calendar`, PGDate(first), PGDate(last))
+// daySetsByKey reads the next result of a batch whose rows are a key and a
+// day set.
+func daySetsByKey(results pgx.BatchResults) (map[string]report.Days, error) {
+	rows, err := results.Query()
 	if err != nil {
 		return nil, err
 	}
@@ -274,39 +286,13 @@ func monthHolidays(ctx context.Context, tx pgx.Tx, first, last calendar.Date) (m
 	out := map[string]report.Days{}
 	for rows.Next() {
 		var (
-			code string
+			key  string
 			days report.Days
 		)
-		if err := rows.Scan(&code, &days); err != nil {
+		if err := rows.Scan(&key, &days); err != nil {
 			return nil, err
 		}
-		out[code] = days
-	}
-	return out, rows.Err()
-}
-
-// leaveDaySets reads the days of approved leave from first to last of the
-// employees in ids (all when nil), as a day set per employee. It reads
-// leave_days by date: no join for the planner to get wrong while the table
-// grows faster than its statistics.
-func leaveDaySets(ctx context.Context, tx pgx.Tx, first, last calendar.Date, ids []string) (map[string]report.Days, error) {
-	rows, err := tx.Query(ctx, `SELECT employee_id::text, bit_or(1::bigint << (date - $1)) FROM leave_days
-		WHERE date BETWEEN $1 AND $2 AND ($3::uuid[] IS NULL OR employee_id = ANY($3)) GROUP BY employee_id`,
-		PGDate(first), PGDate(last), ids)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]report.Days{}
-	for rows.Next() {
-		var (
-			id   string
-			days report.Days
-		)
-		if err := rows.Scan(&id, &days); err != nil {
-			return nil, err
-		}
-		out[id] = days
+		out[key] = days
 	}
 	return out, rows.Err()
 }
