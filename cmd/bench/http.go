@@ -106,10 +106,21 @@ func (b *bench) httpScenarios(ctx context.Context, dbURL string) ([]row, []strin
 		return nil, nil, err
 	}
 
-	// The report first: the read models catch up with the month before the
-	// HTTP load starts, so the two do not compete for the CPU.
-	logf("waiting for the read models, then the monthly report")
-	report, err := c.measureReport(ctx, admin, month, days*httpEmployees, reportRequests, logf)
+	// The report first: every read model and saga catches up with the month
+	// before the report is timed and before the HTTP load starts, so that
+	// none of them competes for the CPU.
+	logf("waiting for the read models and sagas, then the monthly report")
+	path, err := c.waitForReport(ctx, admin, month, days*httpEmployees, logf)
+	if err != nil {
+		return nil, nil, fmt.Errorf("monthly report: %w", err)
+	}
+	// Every consumer has read some of the month now: drain sees them all.
+	caught, err := drain(ctx, pool, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	logf("read models and sagas: %s", caught)
+	report, err := c.timeGets(ctx, admin, path, reportRequests)
 	if err != nil {
 		return nil, nil, fmt.Errorf("monthly report: %w", err)
 	}
@@ -720,9 +731,9 @@ func (d *attendanceDriver) steady(ctx context.Context, rate int, dur time.Durati
 	return st
 }
 
-// measureReport waits until the report counts every recorded check-in, then
-// times calls requests of it, one at a time.
-func (c *client) measureReport(ctx context.Context, admin string, month calendar.Date, wantDays, calls int, logf func(string, ...any)) (stats, error) {
+// waitForReport waits until the monthly report of month counts every
+// recorded check-in, wantDays, and returns its path.
+func (c *client) waitForReport(ctx context.Context, admin string, month calendar.Date, wantDays int, logf func(string, ...any)) (string, error) {
 	path := fmt.Sprintf("/api/reports/monthly-work/?year=%d&month=%d", month.Year, int(month.Month))
 	const patience = 20 * time.Minute
 	deadline := time.Now().Add(patience)
@@ -730,17 +741,17 @@ func (c *client) measureReport(ctx context.Context, admin string, month calendar
 	for {
 		var r apihttp.MonthlyReportJSON
 		if err := c.do(ctx, "GET", path, admin, nil, http.StatusOK, &r); err != nil {
-			return stats{}, err
+			return "", err
 		}
 		got := 0
 		for _, e := range r.Employees {
 			got += e.DaysWorked
 		}
 		if got >= wantDays {
-			break
+			return path, nil
 		}
 		if time.Now().After(deadline) {
-			return stats{}, fmt.Errorf("the report counts %d of %d days after %s", got, wantDays, patience)
+			return "", fmt.Errorf("the report counts %d of %d days after %s", got, wantDays, patience)
 		}
 		if time.Since(lastLog) > 30*time.Second {
 			logf("the report counts %d of %d days", got, wantDays)
@@ -748,11 +759,15 @@ func (c *client) measureReport(ctx context.Context, admin string, month calendar
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+}
+
+// timeGets times calls GETs of path, one at a time.
+func (c *client) timeGets(ctx context.Context, token, path string, calls int) (stats, error) {
 	var st stats
 	start := time.Now()
 	for range calls {
 		t0 := time.Now()
-		if err := c.do(ctx, "GET", path, admin, nil, http.StatusOK, nil); err != nil {
+		if err := c.do(ctx, "GET", path, token, nil, http.StatusOK, nil); err != nil {
 			return stats{}, err
 		}
 		st.latencies = append(st.latencies, time.Since(t0))
