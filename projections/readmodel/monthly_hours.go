@@ -190,9 +190,8 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 		  AND ($3 = '' OR e.id = $3::uuid) AND ($4 = '' OR e.manager_id = $4::uuid)
 		ORDER BY e.full_name, e.id`, year, month, f.EmployeeID, f.ManagerID, WorkingRoles)
 	// The days of approved leave, read by date: no join for the planner to
-	// get wrong while the table grows faster than its statistics. A
-	// manager's report reads those of their reports; an employee left out
-	// of the report by the first query is not looked up.
+	// get wrong while the table grows faster than its statistics. A report
+	// narrowed to an employee or to a manager's reports reads only theirs.
 	batch.Queue(`SELECT employee_id::text, bit_or(1::bigint << (date - $1)) FROM leave_days
 		WHERE date BETWEEN $1 AND $2 AND ($3 = '' OR employee_id = $3::uuid)
 		  AND ($4 = '' OR employee_id IN (SELECT id FROM employees WHERE manager_id = $4::uuid))
