@@ -198,6 +198,7 @@ func TestMonthlyWorkByHand(t *testing.T) {
 	exec(employeeRow, cem, "Cem", nil, "2024-01-01", weekdays, false)
 	exec(employeeRow, deniz, "Deniz", nil, nil, long, false)
 	hours := `INSERT INTO monthly_hours (employee_id, year, month, days_worked, worked_minutes, late_days, late_minutes) VALUES ($1, 2024, $2, $3, $4, $5, $6)`
+	exec(hours, ada, 1, 1, 480, 0, 0)
 	exec(hours, ada, 2, 3, 1500, 1, 10)
 	exec(hours, bora, 2, 1, 300, 0, 0)
 	exec(hours, deniz, 2, 11, 12000, 0, 0)
@@ -209,8 +210,8 @@ func TestMonthlyWorkByHand(t *testing.T) {
 	}
 	for id, days := range attended {
 		for _, d := range days {
-			exec(`INSERT INTO attendance_days (employee_id, date, check_in, worked_minutes, late_minutes, workday, status)
-				VALUES ($1, $2, $2::date + time '09:00', 480, 0, true, 'present')`, id, d)
+			exec(`UPDATE monthly_hours SET attended = attended | (1::bigint << (extract(day FROM $2::date)::int - 1))
+				WHERE employee_id = $1 AND year = extract(year FROM $2::date) AND month = extract(month FROM $2::date)`, id, d)
 		}
 	}
 	for _, d := range []string{"2024-02-05", "2024-02-06", "2024-03-01"} { // two days of leave this month, one next month

@@ -106,10 +106,21 @@ func (b *bench) httpScenarios(ctx context.Context, dbURL string) ([]row, []strin
 		return nil, nil, err
 	}
 
-	// The report first: the read models catch up with the month before the
-	// HTTP load starts, so the two do not compete for the CPU.
-	logf("waiting for the read models, then the monthly report")
-	report, err := c.measureReport(ctx, admin, month, days*httpEmployees, logf)
+	// The report first: every read model and saga catches up with the month
+	// before the report is timed and before the HTTP load starts, so that
+	// none of them competes for the CPU.
+	logf("waiting for the read models and sagas, then the monthly report")
+	path, err := c.waitForReport(ctx, admin, month, days*httpEmployees, logf)
+	if err != nil {
+		return nil, nil, fmt.Errorf("monthly report: %w", err)
+	}
+	// Every consumer has read some of the month now: drain sees them all.
+	caught, err := drain(ctx, pool, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	logf("read models and sagas: %s", caught)
+	report, err := c.timeGets(ctx, admin, path, reportRequests)
 	if err != nil {
 		return nil, nil, fmt.Errorf("monthly report: %w", err)
 	}
@@ -270,6 +281,7 @@ type server struct {
 	cmd  *exec.Cmd
 	dir  string
 	base string
+	log  *os.File
 }
 
 // startServer builds and starts the server binary on dbURL, configured by
@@ -296,28 +308,52 @@ func startServer(ctx context.Context, dbURL string, bus serverBus, serverLog *os
 	ln.Close()
 	cmd := exec.Command(bin)
 	cmd.Env = append(append(os.Environ(), serverEnv(dbURL, bus, addr)...), env...)
-	cmd.Stdout, cmd.Stderr = serverLog, serverLog
-	if err := cmd.Start(); err != nil {
+	s := &server{cmd: cmd, dir: dir, base: "http://" + addr, log: serverLog}
+	if err := s.start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	s := &server{cmd: cmd, dir: dir, base: "http://" + addr}
-	deadline := time.Now().Add(60 * time.Second)
+	if err := s.waitReady(60 * time.Second); err != nil {
+		s.stop()
+		return nil, err
+	}
+	time.Sleep(time.Second) // settle before the idle measurement
+	return s, nil
+}
+
+func (s *server) start() error {
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	return s.cmd.Start()
+}
+
+// waitReady waits until /readyz answers 200.
+func (s *server) waitReady(patience time.Duration) error {
+	deadline := time.Now().Add(patience)
 	for {
 		res, err := http.Get(s.base + "/readyz")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
-				time.Sleep(time.Second) // settle before the idle measurement
-				return s, nil
+				return nil
 			}
 		}
 		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("server not ready after 60s: %v", err)
+			return fmt.Errorf("server not ready after %s: %v", patience, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// kill ends the server with SIGKILL, as a crash would, and returns the same
+// binary with the same settings, not yet started.
+func (s *server) kill() (*server, error) {
+	if err := s.cmd.Process.Kill(); err != nil {
+		return nil, err
+	}
+	_ = s.cmd.Wait() // killed: the error says so
+	next := exec.Command(s.cmd.Path)
+	next.Env = s.cmd.Env
+	return &server{cmd: next, dir: s.dir, base: s.base, log: s.log}, nil
 }
 
 // serverBus is the Redis the benchmarked server's bus runs on, under a
@@ -695,9 +731,9 @@ func (d *attendanceDriver) steady(ctx context.Context, rate int, dur time.Durati
 	return st
 }
 
-// measureReport waits until the report counts every recorded check-in, then
-// times reportRequests requests of it.
-func (c *client) measureReport(ctx context.Context, admin string, month calendar.Date, wantDays int, logf func(string, ...any)) (stats, error) {
+// waitForReport waits until the monthly report of month counts every
+// recorded check-in, wantDays, and returns its path.
+func (c *client) waitForReport(ctx context.Context, admin string, month calendar.Date, wantDays int, logf func(string, ...any)) (string, error) {
 	path := fmt.Sprintf("/api/reports/monthly-work/?year=%d&month=%d", month.Year, int(month.Month))
 	const patience = 20 * time.Minute
 	deadline := time.Now().Add(patience)
@@ -705,17 +741,17 @@ func (c *client) measureReport(ctx context.Context, admin string, month calendar
 	for {
 		var r apihttp.MonthlyReportJSON
 		if err := c.do(ctx, "GET", path, admin, nil, http.StatusOK, &r); err != nil {
-			return stats{}, err
+			return "", err
 		}
 		got := 0
 		for _, e := range r.Employees {
 			got += e.DaysWorked
 		}
 		if got >= wantDays {
-			break
+			return path, nil
 		}
 		if time.Now().After(deadline) {
-			return stats{}, fmt.Errorf("the report counts %d of %d days after %s", got, wantDays, patience)
+			return "", fmt.Errorf("the report counts %d of %d days after %s", got, wantDays, patience)
 		}
 		if time.Since(lastLog) > 30*time.Second {
 			logf("the report counts %d of %d days", got, wantDays)
@@ -723,11 +759,15 @@ func (c *client) measureReport(ctx context.Context, admin string, month calendar
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+}
+
+// timeGets times calls GETs of path, one at a time.
+func (c *client) timeGets(ctx context.Context, token, path string, calls int) (stats, error) {
 	var st stats
 	start := time.Now()
-	for range reportRequests {
+	for range calls {
 		t0 := time.Now()
-		if err := c.do(ctx, "GET", path, admin, nil, http.StatusOK, nil); err != nil {
+		if err := c.do(ctx, "GET", path, token, nil, http.StatusOK, nil); err != nil {
 			return stats{}, err
 		}
 		st.latencies = append(st.latencies, time.Since(t0))
@@ -823,6 +863,21 @@ JOIN readers r ON r.category = split_part(h.stream_id, '-', 1)
 LEFT JOIN projection_versions v ON v.projection = r.projection AND v.stream_id = h.stream_id
 GROUP BY r.projection ORDER BY behind DESC LIMIT 1`
 
+// behind is how many events the consumer furthest behind has not handled on
+// the streams appended to after position from, and its name.
+func behind(ctx context.Context, pool *pgxpool.Pool, from int64) (int64, string, error) {
+	var name string
+	var n int64
+	err := pool.QueryRow(ctx, backlogSQL, from).Scan(&name, &n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, "", nil
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("read models' backlog: %w", err)
+	}
+	return n, name, nil
+}
+
 // drain waits until every consumer has handled the events appended after
 // position from, and reports how far behind the slowest one was at the call.
 func drain(ctx context.Context, pool *pgxpool.Pool, from int64) (caughtUp, error) {
@@ -830,24 +885,19 @@ func drain(ctx context.Context, pool *pgxpool.Pool, from int64) (caughtUp, error
 	start := time.Now()
 	var c caughtUp
 	for first := true; ; first = false {
-		var name string
-		var behind int64
-		err := pool.QueryRow(ctx, backlogSQL, from).Scan(&name, &behind)
-		if errors.Is(err, pgx.ErrNoRows) {
-			behind, err = 0, nil
-		}
+		n, name, err := behind(ctx, pool, from)
 		if err != nil {
-			return c, fmt.Errorf("read models' backlog: %w", err)
+			return c, err
 		}
 		if first {
-			c.behind, c.slowest = behind, name
+			c.behind, c.slowest = n, name
 		}
-		if behind == 0 {
+		if n == 0 {
 			c.took = time.Since(start)
 			return c, nil
 		}
 		if time.Since(start) > patience {
-			return c, fmt.Errorf("read models still %d events behind (%s) after %s", behind, name, patience)
+			return c, fmt.Errorf("read models still %d events behind (%s) after %s", n, name, patience)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

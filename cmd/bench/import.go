@@ -34,14 +34,14 @@ const (
 func runImportBench(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench import", flag.ContinueOnError)
 	withPasswords := fs.Int("password-lines", defaultPasswordRows, "lines of the file with passwords (bcrypt sets their pace)")
-	keep := fs.Bool("keep", false, "keep the et_bench database")
+	keep := fs.Bool("keep", false, "keep the benchmark's database")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *withPasswords <= 0 {
 		return errors.New("-password-lines must be positive")
 	}
-	dbURL, drop, err := openDatabase(ctx, getenv("BENCH_DATABASE_URL"), *keep)
+	dbURL, drop, err := openDatabase(ctx, getenv, *keep)
 	if err != nil {
 		return err
 	}

@@ -34,14 +34,14 @@ const (
 func runLeaveBench(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench leave", flag.ContinueOnError)
 	duration := fs.Duration("duration", 10*time.Second, "measured time of each request")
-	keep := fs.Bool("keep", false, "keep the et_bench database")
+	keep := fs.Bool("keep", false, "keep the benchmark's database")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *duration <= 0 {
 		return errors.New("-duration must be positive")
 	}
-	dbURL, drop, err := openDatabase(ctx, getenv("BENCH_DATABASE_URL"), *keep)
+	dbURL, drop, err := openDatabase(ctx, getenv, *keep)
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func runLeaveBench(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	logf("recording %d years of leave", leaveYears)
-	id, events, err := c.leaveHistory(ctx, admin)
+	id, events, err := c.leaveHistory(ctx, admin, "long-serving@example.com", leaveYears)
 	if err != nil {
 		return err
 	}
@@ -112,16 +112,16 @@ func runLeaveBench(ctx context.Context, args []string, getenv func(string) strin
 	return nil
 }
 
-// leaveHistory registers an employee hired leaveYears ago and files, as the
-// admin, each year's leave: annual leave in pairs of days, a half day, sick
+// leaveHistory registers an employee with email hired years ago and files, as
+// the admin, each year's leave: annual leave in pairs of days, a half day, sick
 // leave, one approval cancelled and one request rejected. It returns the
 // employee's id and how many events their leave stream holds.
-func (c *client) leaveHistory(ctx context.Context, admin string) (string, int, error) {
+func (c *client) leaveHistory(ctx context.Context, admin, email string, years int) (string, int, error) {
 	now := time.Now()
-	first := now.Year() - leaveYears
+	first := now.Year() - years
 	var e apihttp.EmployeeJSON
 	if err := c.do(ctx, "POST", "/api/employees/", admin, map[string]any{
-		"email": "long-serving@example.com", "password": benchPassword, "full_name": "Long Serving", "role": "employee",
+		"email": email, "password": benchPassword, "full_name": "Long Serving", "role": "employee",
 		"hire_date": fmt.Sprintf("%d-01-05", first),
 	}, http.StatusCreated, &e); err != nil {
 		return "", 0, err

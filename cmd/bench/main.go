@@ -8,11 +8,14 @@
 //	go run ./cmd/bench leave    # a balance and a ledger of ten years of leave
 //	go run ./cmd/bench import   # (h): files of 10,000 employees through the API
 //	go run ./cmd/bench overhead # append, feed and rebuild with and without sealing and encryption, in rounds
+//	go run ./cmd/bench recover  # read models caught up after kill -9 of the server and a restart
+//	go run ./cmd/bench scale    # how the cost of the report, a balance, a rebuild and seed-demo grows
 //	go run ./cmd/bench all
 //
 // It uses BENCH_DATABASE_URL, which must name a scratch database (events can
-// not be deleted), or else creates a fresh database et_bench on the local
-// server and drops it afterwards unless -keep is given.
+// not be deleted), or else creates a fresh database on the local server,
+// BENCH_DATABASE_NAME or et_bench, and drops it afterwards unless -keep is
+// given.
 package main
 
 import (
@@ -59,7 +62,7 @@ type config struct {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: bench append|feed|http|core (the three) [-duration 10s] [-events 1000000] [-keep], bench lag|push|relay|rebuild|catchup|seal|leave|import|overhead [-h for flags], or bench all")
+		return errors.New("usage: bench append|feed|http|core (the three) [-duration 10s] [-events 1000000] [-keep], bench lag|push|relay|rebuild|catchup|seal|leave|import|overhead|scale|recover [-h for flags], or bench all")
 	}
 	sub := args[0]
 	if _, ok := pipelineBenches[sub]; ok {
@@ -71,6 +74,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if sub == "leave" {
 		return runLeaveBench(ctx, args[1:], getenv, stdout)
 	}
+	if sub == "recover" {
+		return runRecoverBench(ctx, args[1:], getenv, stdout)
+	}
+	if sub == "scale" {
+		return runScaleBench(ctx, args[1:], getenv, stdout)
+	}
 	if sub == "import" {
 		return runImportBench(ctx, args[1:], getenv, stdout)
 	}
@@ -78,13 +87,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return runOverheadBench(ctx, args[1:], getenv, stdout)
 	}
 	if sub != "append" && sub != "feed" && sub != "http" && sub != "core" {
-		return fmt.Errorf("unknown benchmark %q, want append, feed, http, core, lag, push, relay, rebuild, catchup, seal, leave, import, overhead or all", sub)
+		return fmt.Errorf("unknown benchmark %q, want append, feed, http, core, lag, push, relay, rebuild, catchup, seal, leave, import, overhead, scale, recover or all", sub)
 	}
 	fs := flag.NewFlagSet("bench "+sub, flag.ContinueOnError)
 	var cfg config
 	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "measured time of each append scenario, per path")
 	fs.IntVar(&cfg.events, "events", 1_000_000, "number of events in the feed scenario")
-	fs.BoolVar(&cfg.keep, "keep", false, "keep the et_bench database")
+	fs.BoolVar(&cfg.keep, "keep", false, "keep the benchmark's database")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the benchmark client to this file")
 	fs.BoolVar(&cfg.sealer, "sealer", false, "run the audit sealer beside the appends, as every server does (SEAL_INTERVAL=1s)")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -94,7 +103,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return errors.New("-duration and -events must be positive")
 	}
 
-	dbURL, drop, err := openDatabase(ctx, getenv("BENCH_DATABASE_URL"), cfg.keep)
+	dbURL, drop, err := openDatabase(ctx, getenv, cfg.keep)
 	if err != nil {
 		return err
 	}
@@ -199,7 +208,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 // allOrder is the order in which "all" runs the benchmarks ("core" is
 // append, feed and http): the latency ones first, on a quiet machine, since
 // the others leave millions of rows for autovacuum behind them.
-var allOrder = []string{"lag", "push", "leave", "core", "overhead", "relay", "catchup", "rebuild", "seal", "import"}
+var allOrder = []string{"lag", "push", "leave", "core", "overhead", "relay", "catchup", "rebuild", "seal", "import", "recover"}
 
 // runAll runs every benchmark with its defaults, one after another, each on a
 // database of its own: what docs/benchmarks.md reports.
@@ -221,6 +230,8 @@ func runAll(ctx context.Context, args []string, getenv func(string) string, stdo
 			err = runLeaveBench(ctx, nil, getenv, stdout)
 		case "overhead":
 			err = runOverheadBench(ctx, nil, getenv, stdout)
+		case "recover":
+			err = runRecoverBench(ctx, nil, getenv, stdout)
 		default:
 			err = runPipelineBench(ctx, name, nil, getenv, stdout)
 		}
@@ -232,9 +243,16 @@ func runAll(ctx context.Context, args []string, getenv func(string) string, stdo
 	return nil
 }
 
-// openDatabase returns the URL to benchmark and a function that cleans up.
-func openDatabase(ctx context.Context, benchURL string, keep bool) (string, func(), error) {
-	return openNamedDatabase(ctx, benchURL, "et_bench", keep)
+// openDatabase returns the URL to benchmark and a function that cleans up:
+// BENCH_DATABASE_URL when set, or else a fresh database on the local server
+// named BENCH_DATABASE_NAME (default et_bench), so that benchmarks run at the
+// same time on one server each use their own.
+func openDatabase(ctx context.Context, getenv func(string) string, keep bool) (string, func(), error) {
+	name := getenv("BENCH_DATABASE_NAME")
+	if name == "" {
+		name = "et_bench"
+	}
+	return openNamedDatabase(ctx, getenv("BENCH_DATABASE_URL"), name, keep)
 }
 
 // openNamedDatabase is openDatabase of a database named name on the local
@@ -247,8 +265,9 @@ func openNamedDatabase(ctx context.Context, benchURL, name string, keep bool) (s
 	if err != nil {
 		return "", nil, fmt.Errorf("connect to %s: %w", defaultServerURL, err)
 	}
+	ident := pgx.Identifier{name}.Sanitize()
 	dropDB := func() error {
-		_, err := admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		_, err := admin.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)")
 		return err
 	}
 	if err := dropDB(); err != nil {
@@ -260,7 +279,7 @@ func openNamedDatabase(ctx context.Context, benchURL, name string, keep bool) (s
 	if _, err := admin.Exec(ctx, "CHECKPOINT"); err != nil {
 		fmt.Fprintln(os.Stderr, "bench: CHECKPOINT before the run:", err)
 	}
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+ident); err != nil {
 		return "", nil, err
 	}
 	u, _ := url.Parse(defaultServerURL)
@@ -272,6 +291,7 @@ func openNamedDatabase(ctx context.Context, benchURL, name string, keep bool) (s
 		}
 		if err := dropDB(); err != nil {
 			fmt.Fprintln(os.Stderr, "bench: drop "+name+":", err)
+			fmt.Fprintln(os.Stderr, "bench: drop", name+":", err)
 		}
 	}, nil
 }

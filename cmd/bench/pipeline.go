@@ -74,7 +74,7 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 	fs.IntVar(&b.events, "events", map[string]int{"relay": 200_000, "rebuild": 1_000_000, "catchup": 100_000, "seal": 1_000_000}[name], "relay, rebuild, catchup, seal: events in the store")
 	fs.IntVar(&b.members, "members", bus.DefaultGroupMembers, "lag, push, catchup: members of each consumer group per partition")
 	memory := fs.Bool("memory", false, "catchup: on the in-process bus (REDIS_URL=memory) instead of Redis")
-	keep := fs.Bool("keep", false, "keep the et_bench database")
+	keep := fs.Bool("keep", false, "keep the benchmark's database")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (relay, projectors, sagas) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -82,7 +82,7 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 	if *memory && name != "catchup" {
 		return errors.New("-memory: catchup only")
 	}
-	dbURL, drop, err := openDatabase(ctx, getenv("BENCH_DATABASE_URL"), *keep)
+	dbURL, drop, err := openDatabase(ctx, getenv, *keep)
 	if err != nil {
 		return err
 	}

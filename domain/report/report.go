@@ -17,6 +17,12 @@ type Days int64
 // Has says whether day d of the month is in s.
 func (s Days) Has(d calendar.Date) bool { return s&(1<<(d.Day-1)) != 0 }
 
+// With returns s and day d of the month.
+func (s Days) With(d calendar.Date) Days { return s | 1<<(d.Day-1) }
+
+// Without returns s less day d of the month.
+func (s Days) Without(d calendar.Date) Days { return s &^ (1 << (d.Day - 1)) }
+
 // Month is what is known of one employee's month, First to Last.
 type Month struct {
 	First, Last calendar.Date

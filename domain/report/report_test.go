@@ -107,3 +107,20 @@ func TestFiguresOfEveryDayOfAYear(t *testing.T) {
 		}
 	}
 }
+
+// A month's day set gains and loses days one at a time, the first and the
+// 31st included, and keeps the others.
+func TestDaysWithAndWithout(t *testing.T) {
+	day := func(d int) calendar.Date { return calendar.Date{Year: 2024, Month: time.January, Day: d} }
+	var s Days
+	s = s.With(day(1)).With(day(31)).With(day(15)).With(day(15))
+	for d := 1; d <= 31; d++ {
+		if want := d == 1 || d == 15 || d == 31; s.Has(day(d)) != want {
+			t.Errorf("after With: day %d in the set = %v, want %v", d, s.Has(day(d)), want)
+		}
+	}
+	s = s.Without(day(15)).Without(day(2))
+	if s.Has(day(15)) || !s.Has(day(1)) || !s.Has(day(31)) || s.Has(day(2)) {
+		t.Errorf("after Without(15) and Without(2): %b, want days 1 and 31 only", s)
+	}
+}

@@ -18,7 +18,11 @@ import (
 	"github.com/acme/employee-tracking/eventstore"
 )
 
-// Monthly_hours: the days worked, minutes worked and lateness of each employee's month.
+// Monthly_hours: the days worked, minutes worked and lateness of each
+// employee's month, and its days as sets (report.Days) for the monthly report:
+// the days with a check-in, of those the days whose forgotten check-out the
+// system closed (until a correction), and the days a correction changed, as
+// the attendance projection marks them.
 
 type monthKey struct {
 	EmployeeID  string
@@ -30,21 +34,22 @@ type monthlyRow struct {
 	Year, Month                                      int
 	DaysWorked, WorkedMinutes, LateDays, LateMinutes int
 	LastDate                                         calendar.Date
+	Attended, Review, Corrected                      report.Days
 }
 
 var monthlyTable = newTable(table[monthKey, monthlyRow]{
 	name:    "monthly_hours",
-	columns: []string{"employee_id", "year", "month", "days_worked", "worked_minutes", "late_days", "late_minutes", "last_date"},
+	columns: []string{"employee_id", "year", "month", "days_worked", "worked_minutes", "late_days", "late_minutes", "last_date", "attended", "review", "corrected"},
 	keys:    3,
 	key:     func(r monthlyRow) monthKey { return monthKey{r.EmployeeID, r.Year, r.Month} },
 	keyArgs: func(k monthKey) []any { return []any{k.EmployeeID, k.Year, k.Month} },
 	values: func(r monthlyRow) []any {
-		return []any{r.EmployeeID, r.Year, r.Month, r.DaysWorked, r.WorkedMinutes, r.LateDays, r.LateMinutes, PGDate(r.LastDate)}
+		return []any{r.EmployeeID, r.Year, r.Month, r.DaysWorked, r.WorkedMinutes, r.LateDays, r.LateMinutes, PGDate(r.LastDate), r.Attended, r.Review, r.Corrected}
 	},
 	scan: func(row pgx.Row) (monthlyRow, error) {
 		var r monthlyRow
 		var d pgtype.Date
-		err := row.Scan(&r.EmployeeID, &r.Year, &r.Month, &r.DaysWorked, &r.WorkedMinutes, &r.LateDays, &r.LateMinutes, &d)
+		err := row.Scan(&r.EmployeeID, &r.Year, &r.Month, &r.DaysWorked, &r.WorkedMinutes, &r.LateDays, &r.LateMinutes, &d, &r.Attended, &r.Review, &r.Corrected)
 		r.LastDate = DateOf(d)
 		return r, err
 	},
@@ -60,12 +65,15 @@ func monthlyModel() *Model {
 			}
 			return r, err
 		}
-		addWorked := func(ctx context.Context, emp string, d calendar.Date, minutes int) error {
+		addWorked := func(ctx context.Context, emp string, d calendar.Date, minutes int, bySystem bool) error {
 			r, err := month(ctx, emp, d)
 			if err != nil {
 				return err
 			}
 			r.WorkedMinutes += minutes
+			if bySystem {
+				r.Review = r.Review.With(d)
+			}
 			return months.put(ctx, r)
 		}
 		return func(ctx context.Context, e eventstore.Event) error {
@@ -75,6 +83,7 @@ func monthlyModel() *Model {
 				if err != nil {
 					return err
 				}
+				r.Attended = r.Attended.With(ev.LocalDate)
 				// Events of a stream arrive in order, so dates only grow.
 				if r.LastDate.Before(ev.LocalDate) {
 					r.DaysWorked++
@@ -86,9 +95,9 @@ func monthlyModel() *Model {
 				}
 				return months.put(ctx, r)
 			case attendance.CheckedOut:
-				return addWorked(ctx, ev.EmployeeID, ev.LocalDate, ev.WorkedMinutes)
+				return addWorked(ctx, ev.EmployeeID, ev.LocalDate, ev.WorkedMinutes, false)
 			case attendance.AutoCheckedOut:
-				return addWorked(ctx, ev.EmployeeID, ev.LocalDate, ev.WorkedMinutes)
+				return addWorked(ctx, ev.EmployeeID, ev.LocalDate, ev.WorkedMinutes, true)
 			case attendance.CorrectionApproved:
 				r, err := month(ctx, ev.EmployeeID, ev.Date)
 				if err != nil {
@@ -100,6 +109,9 @@ func monthlyModel() *Model {
 						r.LastDate = ev.Date
 					}
 				}
+				// As the attendance projection: the day is attended,
+				// corrected, and no longer to review.
+				r.Attended, r.Corrected, r.Review = r.Attended.With(ev.Date), r.Corrected.With(ev.Date), r.Review.Without(ev.Date)
 				r.WorkedMinutes += ev.WorkedMinutes - ev.PreviousWorkedMinutes
 				r.LateMinutes += ev.LateMinutes - ev.PreviousLateMinutes
 				// A day is late when its first check-in is (late minutes above none).
@@ -137,10 +149,12 @@ var ErrInvalidMonth = errors.New("projections: invalid year or month")
 // (and of anyone else with recorded work that month), with the figures
 // report.Month computes from the days read here.
 //
-// The days of the month each employee checked in and was on leave come
-// aggregated as bit sets (bit d-1 for day d), one row per employee, read by
-// date: the report costs a few round trips and a pass over at most 31 days
-// per employee, whatever the length of the history.
+// The days of the month each employee checked in come as bit sets (bit d-1
+// for day d) in the employee's monthly_hours row, the days on leave
+// aggregated the same way from leave_days by date: the report costs three
+// round trips (the transaction's start, one batch of statements, its end),
+// one row per employee and a pass over at most 31 days each, whatever the
+// length of the history.
 func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.ReportFilter, today calendar.Date) (query.MonthlyReport, error) {
 	first := calendar.Date{Year: year, Month: time.Month(month), Day: 1}
 	if !first.Valid() {
@@ -156,43 +170,60 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 	}
 	last := next.AddDays(-1)
 
-	// One snapshot for the rows, the holidays and the position they reflect.
+	// One snapshot for the rows, the holidays and the position they reflect,
+	// read with one round trip: the statements go in one batch.
 	tx, err := q.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
 	defer tx.Rollback(ctx)
+	batch := &pgx.Batch{}
+	batch.Queue(`SELECT tx_id, position FROM projection_checkpoints WHERE projection = $1
+		ORDER BY tx_id, position LIMIT 1`, MonthlyHours)
+	batch.Queue(`SELECT calendar, bit_or(1::bigint << (date - $1)) FROM holidays
+		WHERE date BETWEEN $1 AND $2 GROUP BY calendar`, PGDate(first), PGDate(last))
+	batch.Queue(`SELECT e.id::text, e.full_name, e.erased, e.hire_date, e.schedule, e.holiday_calendar,
+			coalesce(m.days_worked, 0), coalesce(m.worked_minutes, 0), coalesce(m.late_days, 0), coalesce(m.late_minutes, 0),
+			coalesce(m.attended, 0), coalesce(m.review, 0), coalesce(m.corrected, 0)
+		FROM employees e LEFT JOIN monthly_hours m ON m.employee_id = e.id AND m.year = $1 AND m.month = $2
+		WHERE ((e.active AND e.role = ANY($5)) OR m.employee_id IS NOT NULL)
+		  AND ($3 = '' OR e.id = $3::uuid) AND ($4 = '' OR e.manager_id = $4::uuid)
+		ORDER BY e.full_name, e.id`, year, month, f.EmployeeID, f.ManagerID, WorkingRoles)
+	// The days of approved leave, read by date: no join for the planner to
+	// get wrong while the table grows faster than its statistics. A report
+	// narrowed to an employee or to a manager's reports reads only theirs.
+	batch.Queue(`SELECT employee_id::text, bit_or(1::bigint << (date - $1)) FROM leave_days
+		WHERE date BETWEEN $1 AND $2 AND ($3 = '' OR employee_id = $3::uuid)
+		  AND ($4 = '' OR employee_id IN (SELECT id FROM employees WHERE manager_id = $4::uuid))
+		GROUP BY employee_id`, PGDate(first), PGDate(last), f.EmployeeID, f.ManagerID)
+	results := tx.SendBatch(ctx, batch)
+	defer results.Close()
 
 	var (
 		txID *uint64
 		pos  *int64
 		asOf eventstore.Cursor
 	)
-	if err := tx.QueryRow(ctx, `SELECT tx_id, position FROM projection_checkpoints WHERE projection = $1
-			ORDER BY tx_id, position LIMIT 1`, MonthlyHours).Scan(&txID, &pos); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
-	}
-	holidays, err := monthHolidays(ctx, tx, first, last)
-	if err != nil {
+	if err := results.QueryRow().Scan(&txID, &pos); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
 	if txID != nil {
 		asOf = eventstore.Cursor{TxID: *txID, Position: *pos}
 	}
 	monthly.AsOfPosition = asOf.String()
+	holidays, err := daySetsByKey(results) // of each calendar
+	if err != nil {
+		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
+	}
 
 	type emp struct {
-		row      query.MonthlyRow
-		hire     calendar.Date
-		sched    employee.Schedule
-		calendar string // of holidays
+		row                         query.MonthlyRow
+		hire                        calendar.Date
+		sched                       employee.Schedule
+		calendar                    string // of holidays
+		attended, review, corrected report.Days
 	}
-	rows, err := tx.Query(ctx, `SELECT e.id::text, e.full_name, e.erased, e.hire_date, e.schedule, e.holiday_calendar,
-			coalesce(m.days_worked, 0), coalesce(m.worked_minutes, 0), coalesce(m.late_days, 0), coalesce(m.late_minutes, 0)
-		FROM employees e LEFT JOIN monthly_hours m ON m.employee_id = e.id AND m.year = $1 AND m.month = $2
-		WHERE ((e.active AND e.role = ANY($5)) OR m.employee_id IS NOT NULL)
-		  AND ($3 = '' OR e.id = $3::uuid) AND ($4 = '' OR e.manager_id = $4::uuid)
-		ORDER BY e.full_name, e.id`, year, month, f.EmployeeID, f.ManagerID, WorkingRoles)
+	rows, err := results.Query()
 	if err != nil {
 		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
@@ -205,7 +236,7 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 			sched []byte
 		)
 		err := row.Scan(&e.row.EmployeeID, &e.row.FullName, &e.row.Erased, &hire, &sched, &e.calendar,
-			&e.row.DaysWorked, &e.row.WorkedMinutes, &e.row.LateDays, &e.row.LateMinutes)
+			&e.row.DaysWorked, &e.row.WorkedMinutes, &e.row.LateDays, &e.row.LateMinutes, &e.attended, &e.review, &e.corrected)
 		if err != nil {
 			return e, err
 		}
@@ -222,29 +253,19 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 	if err != nil {
 		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
-	var ids []string // nil, for all, unless the report is narrowed
-	if f != (query.ReportFilter{}) {
-		ids = make([]string, len(emps))
-		for i, e := range emps {
-			ids[i] = e.row.EmployeeID
-		}
-	}
-	attendance, err := daySets(ctx, tx, attendanceDaySets, first, last, ids)
+	onLeave, err := daySetsByKey(results) // of each employee
 	if err != nil {
 		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
-	leave, err := daySets(ctx, tx, leaveDaySets, first, last, ids)
-	if err != nil {
+	if err := results.Close(); err != nil {
 		return query.MonthlyReport{}, fmt.Errorf("projections: monthly work: %w", err)
 	}
-	attended, review, corrected, onLeave := attendance[0], attendance[1], attendance[2], leave[0]
 	monthly.Employees = make([]query.MonthlyRow, len(emps))
 	for i, e := range emps {
 		r := e.row
 		f := report.Month{
 			First: first, Last: last, Today: today, Hired: e.hire, Schedule: e.sched, WorkedMinutes: r.WorkedMinutes,
-			Holidays: holidays[e.calendar], Attended: attended[r.EmployeeID], OnLeave: onLeave[r.EmployeeID], Review: review[r.EmployeeID],
-			Corrected: corrected[r.EmployeeID],
+			Holidays: holidays[e.calendar], Attended: e.attended, OnLeave: onLeave[r.EmployeeID], Review: e.review, Corrected: e.corrected,
 		}.Figures()
 		r.ExpectedMinutes, r.LeaveDays, r.AbsentDays, r.OvertimeMinutes, r.WorkedHours, r.ReviewDays, r.CorrectedDays =
 			f.ExpectedMinutes, f.LeaveDays, f.AbsentDays, f.OvertimeMinutes, f.WorkedHours, f.ReviewDays, f.CorrectedDays
@@ -253,11 +274,10 @@ func (q *Queries) MonthlyWork(ctx context.Context, year, month int, f query.Repo
 	return monthly, nil
 }
 
-// monthHolidays returns the holidays of each calendar from first to last, as
-// day sets.
-func monthHolidays(ctx context.Context, tx pgx.Tx, first, last calendar.Date) (map[string]report.Days, error) {
-	rows, err := tx.Query(ctx, `SELECT calendar, bit_or(1::bigint << (date - $1)) FROM holidays
-		WHERE date BETWEEN $1 AND $2 GROUP BY calendar`, PGDate(first), PGDate(last))
+// daySetsByKey reads the next result of a batch whose rows are a key and a
+// day set.
+func daySetsByKey(results pgx.BatchResults) (map[string]report.Days, error) {
+	rows, err := results.Query()
 	if err != nil {
 		return nil, err
 	}
@@ -265,56 +285,13 @@ func monthHolidays(ctx context.Context, tx pgx.Tx, first, last calendar.Date) (m
 	out := map[string]report.Days{}
 	for rows.Next() {
 		var (
-			code string
+			key  string
 			days report.Days
 		)
-		if err := rows.Scan(&code, &days); err != nil {
+		if err := rows.Scan(&key, &days); err != nil {
 			return nil, err
 		}
-		out[code] = days
-	}
-	return out, rows.Err()
-}
-
-// The days of a month per employee, as day sets, of the employees in $3 (all
-// when null). Each reads one table by date: no join for the planner to get
-// wrong while the tables grow faster than their statistics.
-const (
-	// The days attended and, of those, the days that need review and the
-	// days corrected: one scan.
-	attendanceDaySets = `SELECT employee_id::text, bit_or(1::bigint << (date - $1)),
-		coalesce(bit_or(1::bigint << (date - $1)) FILTER (WHERE needs_review), 0),
-		coalesce(bit_or(1::bigint << (date - $1)) FILTER (WHERE corrected), 0) FROM attendance_days
-		WHERE date BETWEEN $1 AND $2 AND ($3::uuid[] IS NULL OR employee_id = ANY($3)) GROUP BY employee_id`
-	leaveDaySets = `SELECT employee_id::text, bit_or(1::bigint << (date - $1)) FROM leave_days
-		WHERE date BETWEEN $1 AND $2 AND ($3::uuid[] IS NULL OR employee_id = ANY($3)) GROUP BY employee_id`
-)
-
-// daySets reads, per employee, the sets of days that sql selects: one set for
-// each column after the employee's id.
-func daySets(ctx context.Context, tx pgx.Tx, sql string, first, last calendar.Date, ids []string) ([]map[string]report.Days, error) {
-	rows, err := tx.Query(ctx, sql, PGDate(first), PGDate(last), ids)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := make([]map[string]report.Days, len(rows.FieldDescriptions())-1)
-	for k := range out {
-		out[k] = map[string]report.Days{}
-	}
-	for rows.Next() {
-		var id string
-		days := make([]report.Days, len(out))
-		dest := []any{&id}
-		for k := range days {
-			dest = append(dest, &days[k])
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, err
-		}
-		for k, d := range days {
-			out[k][id] = d
-		}
+		out[key] = days
 	}
 	return out, rows.Err()
 }
