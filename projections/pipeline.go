@@ -189,6 +189,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if err := p.bus.DestroyGroups(ctx, p.topics(), saga.Retired); err != nil {
 		return err
 	}
+	if err := p.bus.DropUnusedPartitions(ctx, p.categories()); err != nil {
+		return err
+	}
 	for _, c := range p.consumers {
 		for member := range p.bus.GroupMembers() {
 			sub, err := p.bus.GroupSubscriber(c.name(), bus.Member{Name: peers.ConsumerName(member), Peers: peers, Health: health})
@@ -291,6 +294,17 @@ func (p *Pipeline) every(ctx context.Context, d time.Duration, what string, fn f
 			}
 		}
 	}
+}
+
+// categories lists the stream categories that the consumers read.
+func (p *Pipeline) categories() []string {
+	var categories []string
+	for _, c := range p.consumers {
+		if !slices.Contains(categories, c.reads()) {
+			categories = append(categories, c.reads())
+		}
+	}
+	return categories
 }
 
 // topics lists the event topics that the consumers read.
