@@ -256,6 +256,18 @@ func (s *Store) LoadUntil(ctx context.Context, stream string, until time.Time) (
 // collect scans and decodes the rows of a selectEvents query; want is the
 // number of rows expected, if known.
 func (s *Store) collect(rows pgx.Rows, want int) ([]Event, error) {
+	events, err := scanEvents(rows, want)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.decode(events); err != nil {
+		return nil, err
+	}
+	return events, nil
+}
+
+// scanEvents reads the events of rows as stored, their payloads not decoded.
+func scanEvents(rows pgx.Rows, want int) ([]Event, error) {
 	defer rows.Close()
 	events := make([]Event, 0, min(want, 1024))
 	for rows.Next() {
@@ -273,9 +285,6 @@ func (s *Store) collect(rows pgx.Rows, want int) ([]Event, error) {
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("eventstore: read events: %w", err)
-	}
-	if err := s.decode(events); err != nil {
-		return nil, err
 	}
 	return events, nil
 }

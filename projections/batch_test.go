@@ -16,6 +16,7 @@ import (
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/internal/backlog"
 	"github.com/acme/employee-tracking/projections/bus"
+	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
 	"github.com/acme/employee-tracking/projections/readmodel"
 	"github.com/acme/employee-tracking/projections/saga"
 )
@@ -61,13 +62,13 @@ func (e *env) attendanceFeed(n, employees int) []eventstore.Event {
 	if err := backlog.Attendance(ctx, e.pool, n, employees, calendar.Date{Year: 2024, Month: time.March, Day: 1}, "test"); err != nil {
 		e.t.Fatal(err)
 	}
-	events, _, err := e.store.ReadFeed(ctx, eventstore.Cursor{}, n+1)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if len(events) != n {
-		e.t.Fatalf("read %d events of the backlog, want %d", len(events), n)
-	}
+	// The feed shows them once no older transaction of the cluster is open.
+	var events []eventstore.Event
+	pipelinetest.Eventually(e.t, "the backlog in the feed", func() (bool, error) {
+		var err error
+		events, _, err = e.store.ReadFeed(ctx, eventstore.Cursor{}, n+1)
+		return len(events) == n, err
+	})
 	return events
 }
 

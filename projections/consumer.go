@@ -29,6 +29,9 @@ type consumer interface {
 	name() string
 	// reads is the stream category whose events the consumer handles.
 	reads() string
+	// linger is how long its members wait after a read that found less
+	// than a full batch (bus.Member.Linger).
+	linger() time.Duration
 	// handleBatch handles events, in their partition's order, all or none:
 	// versions already handled are skipped, and a *gapError reports a
 	// version that does not follow the last one handled of its stream.

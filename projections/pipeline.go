@@ -32,6 +32,13 @@ import (
 // checkpointFlushEvery is how often the consumers' checkpoints are saved.
 const checkpointFlushEvery = time.Second
 
+// readModelLinger is how long a read model's members wait after a read that
+// found less than a full batch: a transaction costs about as much for one
+// event as for ten, and a read model may trail the store by a few
+// milliseconds (the API answers a command from what it decided). The sagas
+// do not wait: a notification is pushed as soon as it can be.
+const readModelLinger = 10 * time.Millisecond
+
 // Deps are what the pipeline runs on.
 type Deps struct {
 	// LeavePolicy is the policy the sagas and the sweep decide by.
@@ -189,9 +196,12 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if err := p.bus.DestroyGroups(ctx, p.topics(), saga.Retired); err != nil {
 		return err
 	}
+	if err := p.bus.DropUnusedPartitions(ctx, p.categories()); err != nil {
+		return err
+	}
 	for _, c := range p.consumers {
 		for member := range p.bus.GroupMembers() {
-			sub, err := p.bus.GroupSubscriber(c.name(), bus.Member{Name: peers.ConsumerName(member), Peers: peers, Health: health})
+			sub, err := p.bus.GroupSubscriber(c.name(), bus.Member{Name: peers.ConsumerName(member), Peers: peers, Health: health, Linger: c.linger()})
 			if err != nil {
 				return err
 			}
@@ -293,6 +303,17 @@ func (p *Pipeline) every(ctx context.Context, d time.Duration, what string, fn f
 	}
 }
 
+// categories lists the stream categories that the consumers read.
+func (p *Pipeline) categories() []string {
+	var categories []string
+	for _, c := range p.consumers {
+		if !slices.Contains(categories, c.reads()) {
+			categories = append(categories, c.reads())
+		}
+	}
+	return categories
+}
+
 // topics lists the event topics that the consumers read.
 func (p *Pipeline) topics() []string {
 	var topics []string
@@ -321,6 +342,8 @@ type liveModel struct {
 func (m *liveModel) name() string { return m.Name }
 
 func (m *liveModel) reads() string { return m.Category }
+
+func (m *liveModel) linger() time.Duration { return readModelLinger }
 
 // handleBatch applies events in one transaction with the record of their
 // streams' versions. The transaction first takes the projection's lock shared

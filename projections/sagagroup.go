@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -56,6 +57,8 @@ func sagaGroups(sagas []saga.Saga, pool *pgxpool.Pool) []*sagaGroup {
 func (g *sagaGroup) name() string { return g.group }
 
 func (g *sagaGroup) reads() string { return g.category }
+
+func (g *sagaGroup) linger() time.Duration { return 0 }
 
 func (g *sagaGroup) handleBatch(ctx context.Context, events []eventstore.Event) error {
 	last := map[string]int64{}

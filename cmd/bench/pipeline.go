@@ -49,17 +49,19 @@ var pipelineBenches = map[string]func(p *pipelineBench, ctx context.Context) err
 }
 
 type pipelineBench struct {
-	name     string
-	dbURL    string
-	members  int
-	duration time.Duration
-	rate     int
-	events   int
-	pool     *pgxpool.Pool
-	store    *eventstore.Store
-	redisURL string
-	prefix   string
-	stdout   io.Writer
+	name    string
+	dbURL   string
+	members int
+	// partitions is BUS_PARTITIONS of the pipeline's bus.
+	partitions int
+	duration   time.Duration
+	rate       int
+	events     int
+	pool       *pgxpool.Pool
+	store      *eventstore.Store
+	redisURL   string
+	prefix     string
+	stdout     io.Writer
 }
 
 func runPipelineBench(ctx context.Context, name string, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -73,6 +75,7 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 	fs.IntVar(&b.rate, "rate", map[string]int{"lag": 1000, "push": 200}[name], "lag, push: appended events per second")
 	fs.IntVar(&b.events, "events", map[string]int{"relay": 200_000, "rebuild": 1_000_000, "catchup": 100_000, "seal": 1_000_000}[name], "relay, rebuild, catchup, seal: events in the store")
 	fs.IntVar(&b.members, "members", bus.DefaultGroupMembers, "lag, push, catchup: members of each consumer group per partition")
+	fs.IntVar(&b.partitions, "partitions", bus.DefaultPartitions, "lag, push, catchup: partitions of each category's topic (BUS_PARTITIONS)")
 	memory := fs.Bool("memory", false, "catchup: on the in-process bus (REDIS_URL=memory) instead of Redis")
 	keep := fs.Bool("keep", false, "keep the benchmark's database")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (relay, projectors, sagas) to this file")
@@ -112,12 +115,12 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 		return err
 	}
 	fmt.Fprintf(stdout, "command:  go run ./cmd/bench %s %s\n", name, map[string]string{
-		"lag":     fmt.Sprintf("-duration %s -rate %d -members %d", b.duration, b.rate, b.members),
-		"push":    fmt.Sprintf("-duration %s -rate %d -members %d", b.duration, b.rate, b.members),
+		"lag":     fmt.Sprintf("-duration %s -rate %d -members %d -partitions %d", b.duration, b.rate, b.members, b.partitions),
+		"push":    fmt.Sprintf("-duration %s -rate %d -members %d -partitions %d", b.duration, b.rate, b.members, b.partitions),
 		"relay":   fmt.Sprintf("-events %d", b.events),
 		"rebuild": fmt.Sprintf("-events %d", b.events),
 		"seal":    fmt.Sprintf("-events %d", b.events),
-		"catchup": fmt.Sprintf("-events %d -members %d", b.events, b.members) + map[bool]string{true: " -memory"}[*memory],
+		"catchup": fmt.Sprintf("-events %d -members %d -partitions %d", b.events, b.members, b.partitions) + map[bool]string{true: " -memory"}[*memory],
 	}[name])
 	fmt.Fprintf(stdout, "machine:  %d cores (%s), %s, PostgreSQL %s, Redis at %s, same host\n",
 		runtime.NumCPU(), cpuModel(), runtime.Version(), pgVersion, redact(b.redisURL))
@@ -125,8 +128,8 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 		b.redisURL = bus.MemoryURL
 	}
 	if name == "lag" || name == "push" || name == "catchup" {
-		fmt.Fprintf(stdout, "pipeline: as the server runs it (cmd/internal/startup: its pools, store and bus), REDIS_URL=%s, GROUP_MEMBERS=%d, "+
-			"defaults otherwise but DAILY_CHECK_AT=23:59 (no sweep in the run)\n", redact(b.redisURL), b.members)
+		fmt.Fprintf(stdout, "pipeline: as the server runs it (cmd/internal/startup: its pools, store and bus), REDIS_URL=%s, GROUP_MEMBERS=%d, BUS_PARTITIONS=%d, "+
+			"defaults otherwise but DAILY_CHECK_AT=23:59 (no sweep in the run)\n", redact(b.redisURL), b.members, b.partitions)
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -174,7 +177,7 @@ func (b *pipelineBench) bus() (*bus.Bus, error) {
 func (b *pipelineBench) open(ctx context.Context) (*startup.App, error) {
 	env := map[string]string{
 		"DATABASE_URL": b.dbURL, "REDIS_URL": b.redisURL, "REDIS_PREFIX": b.prefix,
-		"GROUP_MEMBERS": strconv.Itoa(b.members), "DAILY_CHECK_AT": "23:59",
+		"GROUP_MEMBERS": strconv.Itoa(b.members), "DAILY_CHECK_AT": "23:59", "BUS_PARTITIONS": strconv.Itoa(b.partitions),
 	}
 	cfg, err := appconfig.Load(func(k string) string { return env[k] })
 	if err != nil {
@@ -241,6 +244,17 @@ func (b *pipelineBench) relay(ctx context.Context) error {
 // catchUp measures the live pipeline working off a backlog: the relay, every
 // projector and saga, from an empty bus to every checkpoint at the head.
 func (b *pipelineBench) catchUp(ctx context.Context) error {
+	// The read models ran before the backlog came (after an outage, say):
+	// the pipeline works the backlog off, rather than building them anew
+	// at start as it builds a read model new to a store.
+	for _, name := range projections.ReadModelNames() {
+		for part := range b.partitions {
+			if _, err := b.pool.Exec(ctx, `INSERT INTO projection_checkpoints (projection, partition, tx_id, position)
+				VALUES ($1, $2, '0', 0)`, name, part); err != nil {
+				return err
+			}
+		}
+	}
 	if err := b.fill(ctx); err != nil {
 		return err
 	}

@@ -49,6 +49,7 @@ type Config struct {
 	RefreshTokenTTL        time.Duration
 	IdempotencyKeyTTL      time.Duration // how long a POST's Idempotency-Key is remembered
 	GroupMembers           int           // members of each consumer group per partition and process
+	BusPartitions          int           // partitions of each stream category's topic on the bus
 	SealInterval           time.Duration // how often the sealer seals what the feed committed since the last seal
 	PasswordCost           int           // bcrypt cost of stored password hashes
 	// DataKey wraps the keys of personal data (DATA_KEY, base64 of 32
@@ -106,6 +107,7 @@ func Load(getenv func(string) string) (Config, error) {
 		RefreshTokenTTL:        p.duration("REFRESH_TOKEN_TTL", 7*24*time.Hour),
 		IdempotencyKeyTTL:      p.duration("IDEMPOTENCY_KEY_TTL", 24*time.Hour),
 		GroupMembers:           p.int("GROUP_MEMBERS", 1, 1, 32),
+		BusPartitions:          p.int("BUS_PARTITIONS", 4, 1, 64),
 		SealInterval:           p.duration("SEAL_INTERVAL", time.Second),
 		PasswordCost:           p.int("BCRYPT_COST", 10, 4, 15),
 	}

@@ -27,6 +27,8 @@ const MemoryURL = "memory"
 const (
 	DefaultTopicPrefix = "et."
 	DefaultPartitions  = 4
+	// MaxPartitions bounds Settings.Partitions.
+	MaxPartitions = 64
 	// DefaultGroupMembers is how many members each consumer group has in a
 	// process, per partition, on Redis. One: a member applies what it reads
 	// in one transaction, and more members only split the batches (on two
@@ -71,9 +73,11 @@ type Settings struct {
 	// Prefix names every topic and key of the bus, so that several systems
 	// (or tests) share one Redis. Default DefaultTopicPrefix.
 	Prefix string
-	// Partitions is the number of event partitions. Changing it moves
-	// streams to other partitions: stop every process first. Default
-	// DefaultPartitions.
+	// Partitions is the number of event partitions, at most MaxPartitions.
+	// Changing it moves streams to other partitions: stop every process
+	// first; the relay then publishes again what the consumers had not read
+	// (the layout is in its key), and the topics of partitions no longer
+	// used are deleted (DropUnusedPartitions). Default DefaultPartitions.
 	Partitions int
 	// GroupMembers is how many members each consumer group has in this
 	// process on every partition. A member handles one batch at a time,
@@ -116,6 +120,9 @@ func (s Settings) Validate() error {
 	}
 	if s.Partitions < 1 {
 		errs = append(errs, fmt.Errorf("%d partitions, want at least 1", s.Partitions))
+	}
+	if s.Partitions > MaxPartitions {
+		errs = append(errs, fmt.Errorf("%d partitions, want at most %d", s.Partitions, MaxPartitions))
 	}
 	if s.GroupMembers < 1 {
 		errs = append(errs, fmt.Errorf("%d group members, want at least 1", s.GroupMembers))
@@ -277,15 +284,36 @@ func (b *Bus) TopicOf(stream string) (string, bool) {
 // NotificationTopic is the fan-out topic of notification.raised events.
 func (b *Bus) NotificationTopic() string { return b.prefix + "notifications" }
 
-// busLayout names the topics' layout in the relay's key: a process of
-// another layout finds no key of its own, and publishes again, as after a
-// loss of Redis's data, what the consumers had not yet read from the old
-// topics.
+// busLayout names the topics' layout in the relay's key, with the number of
+// partitions: a process of another layout finds no key of its own, and
+// publishes again, as after a loss of Redis's data, what the consumers had
+// not yet read from the old topics.
 const busLayout = "by-category"
 
 // aliveKey is written by the relay; its absence means Redis lost its data
 // (or the topics' layout changed).
-func (b *Bus) aliveKey() string { return b.prefix + "relay.alive." + busLayout }
+func (b *Bus) aliveKey() string {
+	return b.prefix + "relay.alive." + busLayout + "." + strconv.Itoa(b.partitions)
+}
+
+// DropUnusedPartitions deletes the topics of categories' partitions beyond
+// those in use, which a bus of more partitions left: nothing reads them any
+// more, and their entries were published again to the partitions in use.
+func (b *Bus) DropUnusedPartitions(ctx context.Context, categories []string) error {
+	if b.client == nil {
+		return nil
+	}
+	var unused []string
+	for _, c := range categories {
+		for p := b.partitions; p < MaxPartitions; p++ {
+			unused = append(unused, b.EventTopic(c, p))
+		}
+	}
+	if err := b.client.Del(ctx, unused...).Err(); err != nil {
+		return fmt.Errorf("bus: drop unused partitions: %w", err)
+	}
+	return nil
+}
 
 // Alive reports whether Redis still holds the relay's key: when it does not,
 // Redis lost its data (or the topics' layout changed) and PublishWhileAlive

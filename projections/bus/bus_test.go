@@ -78,12 +78,51 @@ func TestBusSettings(t *testing.T) {
 		{},
 		{URL: "not a url"},
 		{URL: MemoryURL, Partitions: -1},
+		{URL: MemoryURL, Partitions: MaxPartitions + 1},
 		{URL: MemoryURL, GroupMembers: -2},
 		{URL: MemoryURL, ClaimAfter: -time.Second},
 	} {
 		if b, err := New(bad, nil); err == nil {
 			b.Close()
 			t.Errorf("New(%+v) succeeded, want an error", bad)
+		}
+	}
+}
+
+// A bus of another number of partitions finds the relay's key gone, so that
+// its relay publishes again what was not read, and deletes the topics of the
+// partitions it no longer uses.
+func TestFewerPartitionsRepublishAndDropTheUnusedTopics(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, pipelinetest.RedisURL())
+	ctx := context.Background()
+	if err := e.bus.MarkAlive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for p := range e.bus.Partitions() {
+		pipelinetest.Publish(t, e.redis, e.bus.EventTopic("attendance", p), message.NewMessage(fmt.Sprint(p), nil))
+	}
+	fewer, err := New(Settings{URL: pipelinetest.RedisURL(), Prefix: e.prefix, Partitions: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fewer.Close()
+	if alive, err := fewer.Alive(ctx); err != nil || alive {
+		t.Errorf("a bus of 1 partition after one of 3: alive = %v (%v), want false", alive, err)
+	}
+	if alive, err := e.bus.Alive(ctx); err != nil || !alive {
+		t.Errorf("the bus of 3 partitions: alive = %v (%v), want true", alive, err)
+	}
+	if err := fewer.DropUnusedPartitions(ctx, []string{"attendance"}); err != nil {
+		t.Fatal(err)
+	}
+	for p := range e.bus.Partitions() {
+		n, err := e.redis.Exists(ctx, e.bus.EventTopic("attendance", p)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := int64(map[bool]int{true: 1}[p == 0]); n != want {
+			t.Errorf("topic of partition %d: exists = %d, want %d", p, n, want)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -102,9 +103,11 @@ func WatermarkMessage(c eventstore.Cursor) *message.Message {
 // DecodeEvent turns an event message back into a stored event, decoding its
 // payload with codec.
 func DecodeEvent(codec *eventstore.Codec, payload []byte) (eventstore.Event, error) {
-	var env envelope
-	if err := json.Unmarshal(payload, &env); err != nil {
-		return eventstore.Event{}, fmt.Errorf("decode envelope: %w", err)
+	env, ok := readEnvelope(payload)
+	if !ok {
+		if err := json.Unmarshal(payload, &env); err != nil {
+			return eventstore.Event{}, fmt.Errorf("decode envelope: %w", err)
+		}
 	}
 	if env.Stream == "" || env.Version < 1 || env.Type == "" {
 		return eventstore.Event{}, fmt.Errorf("decode envelope: stream %q, version %d, type %q", env.Stream, env.Version, env.Type)
@@ -118,6 +121,127 @@ func DecodeEvent(codec *eventstore.Codec, payload []byte) (eventstore.Event, err
 		return eventstore.Event{}, fmt.Errorf("decode %s: %w", env.Type, err)
 	}
 	return e, nil
+}
+
+// readEnvelope reads an envelope as EventPayload writes it, without
+// scanning the event's data as json.Unmarshal does twice (to check it, then
+// to find its end): every consumer reads every event of its category, and
+// the data is most of an envelope. Its fields come in EventPayload's order.
+// The data ends at the last `,"metadata":` of the payload: metadata holds no
+// such key, and the sequence cannot occur inside a JSON string, whose quotes
+// are escaped. ok is false for anything else, which json.Unmarshal reads.
+func readEnvelope(b []byte) (env envelope, ok bool) {
+	r := envelopeReader{rest: b}
+	id := r.field(`{"event_id":"`, '"')
+	env.Position, ok = r.int(`,"position":`)
+	txID, ok2 := r.int(`,"tx_id":`)
+	env.TxID = uint64(txID)
+	stream := r.str(`,"stream":`)
+	version, ok3 := r.int(`,"version":`)
+	env.Version = version
+	typ := r.str(`,"type":`)
+	schema, ok4 := r.int(`,"schema_version":`)
+	env.SchemaVersion = int(schema)
+	if r.failed || !ok || !ok2 || !ok3 || !ok4 || !bytes.HasPrefix(r.rest, []byte(`,"data":`)) {
+		return env, false
+	}
+	rest := r.rest[len(`,"data":`):]
+	meta := bytes.LastIndex(rest, []byte(`,"metadata":`))
+	at := bytes.LastIndex(rest, []byte(`,"recorded_at":"`))
+	if meta < 0 || at < meta || !bytes.HasSuffix(rest, []byte(`"}`)) {
+		return env, false
+	}
+	var err error
+	if env.EventID, err = uuid.ParseBytes(id); err != nil {
+		return env, false
+	}
+	if env.Stream, err = unquote(stream); err != nil {
+		return env, false
+	}
+	if env.Type, err = unquote(typ); err != nil {
+		return env, false
+	}
+	if err := json.Unmarshal(rest[meta+len(`,"metadata":`):at], &env.Metadata); err != nil {
+		return env, false
+	}
+	recorded := rest[at+len(`,"recorded_at":"`) : len(rest)-len(`"}`)]
+	if env.RecordedAt, err = time.Parse(time.RFC3339Nano, string(recorded)); err != nil {
+		return env, false
+	}
+	env.Data = rest[:meta]
+	return env, true
+}
+
+// envelopeReader reads the fields of an envelope in order; the first that
+// is not where it should be fails the read.
+type envelopeReader struct {
+	rest   []byte
+	failed bool
+}
+
+// field reads after prefix up to the byte end, which it skips.
+func (r *envelopeReader) field(prefix string, end byte) []byte {
+	if r.failed || !bytes.HasPrefix(r.rest, []byte(prefix)) {
+		r.failed = true
+		return nil
+	}
+	r.rest = r.rest[len(prefix):]
+	i := bytes.IndexByte(r.rest, end)
+	if i < 0 {
+		r.failed = true
+		return nil
+	}
+	v := r.rest[:i]
+	r.rest = r.rest[i+1:]
+	return v
+}
+
+// int reads a number after prefix.
+func (r *envelopeReader) int(prefix string) (int64, bool) {
+	if r.failed || !bytes.HasPrefix(r.rest, []byte(prefix)) {
+		r.failed = true
+		return 0, false
+	}
+	r.rest = r.rest[len(prefix):]
+	i := 0
+	for i < len(r.rest) && (r.rest[i] >= '0' && r.rest[i] <= '9' || i == 0 && r.rest[i] == '-') {
+		i++
+	}
+	n, err := strconv.ParseInt(string(r.rest[:i]), 10, 64)
+	r.rest = r.rest[i:]
+	return n, err == nil
+}
+
+// str reads a JSON string after prefix, its quotes included.
+func (r *envelopeReader) str(prefix string) []byte {
+	if r.failed || !bytes.HasPrefix(r.rest, []byte(prefix)) || len(r.rest) <= len(prefix) || r.rest[len(prefix)] != '"' {
+		r.failed = true
+		return nil
+	}
+	r.rest = r.rest[len(prefix):]
+	for i := 1; i < len(r.rest); i++ {
+		switch r.rest[i] {
+		case '\\':
+			i++ // the escaped byte
+		case '"':
+			v := r.rest[:i+1]
+			r.rest = r.rest[i+1:]
+			return v
+		}
+	}
+	r.failed = true
+	return nil
+}
+
+// unquote decodes a JSON string; one without escapes is its bytes.
+func unquote(quoted []byte) (string, error) {
+	inner := quoted[1 : len(quoted)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return string(inner), nil
+	}
+	var s string
+	err := json.Unmarshal(quoted, &s)
+	return s, err
 }
 
 // partitionOf spreads streams over n partitions; every event of a stream goes

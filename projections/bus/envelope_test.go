@@ -50,3 +50,61 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 		t.Error("decoding an unknown event type: got no error")
 	}
 }
+
+// readEnvelope reads what EventPayload writes as json.Unmarshal does, data
+// holding the keys and escapes that could mislead it included.
+func TestReadEnvelopeAgreesWithJSON(t *testing.T) {
+	t.Parallel()
+	for _, data := range []string{
+		`{}`,
+		`null`,
+		`{"x":1,"metadata":{"actor":"not this"},"recorded_at":"2020-01-01T00:00:00Z"}`,
+		`{"s":"a \",\"metadata\":{} \\ \u00e7 \"}","n":[1,2,{"metadata":null}]}`,
+		`[{"data":{"data":1}}]`,
+	} {
+		agreeOnEnvelope(t, "attendance-e\"1\\é", "leave.type\"x", data, "ayşe \",\"metadata\":")
+	}
+}
+
+func FuzzReadEnvelope(f *testing.F) {
+	f.Add("attendance-1", "attendance.checked_in", `{"a":"b"}`, "actor")
+	f.Add("x-\"", "t\\", `{"metadata":{}}`, `,"metadata":{"actor":"x"}`)
+	f.Fuzz(func(t *testing.T, stream, typ, text, actor string) {
+		data, _ := json.Marshal(map[string]any{"text": text, "metadata": map[string]string{"actor": text}})
+		agreeOnEnvelope(t, stream, typ, string(data), actor)
+	})
+}
+
+// agreeOnEnvelope checks that readEnvelope reads the payload of an event of
+// these fields as json.Unmarshal does.
+func agreeOnEnvelope(t *testing.T, stream, typ, data, actor string) {
+	t.Helper()
+	e := eventstore.Event{Position: 9, TxID: 8, ID: uuid.New(), StreamID: stream, Version: 2, Type: typ, SchemaVersion: 3,
+		Data: []byte(data), Metadata: eventstore.Metadata{Actor: actor, CausationID: "c"},
+		RecordedAt: time.Date(2024, 2, 29, 23, 59, 59, 999999999, time.UTC)}
+	payload, err := EventPayload(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want envelope
+	if err := json.Unmarshal(payload, &want); err != nil {
+		return // a payload json.Unmarshal refuses (invalid UTF-8, say) is no envelope to agree on
+	}
+	got, ok := readEnvelope(payload)
+	if !ok {
+		t.Fatalf("readEnvelope refused %s", payload)
+	}
+	if !json.Valid(got.Data) {
+		t.Fatalf("data %q is no JSON", got.Data)
+	}
+	var wantData, gotData any
+	_ = json.Unmarshal(want.Data, &wantData)
+	_ = json.Unmarshal(got.Data, &gotData)
+	want.Data, got.Data = nil, nil
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("envelope of %s (-json +readEnvelope):\n%s", payload, diff)
+	}
+	if diff := cmp.Diff(wantData, gotData); diff != "" {
+		t.Errorf("data of %s (-json +readEnvelope):\n%s", payload, diff)
+	}
+}

@@ -54,6 +54,7 @@ type groupReader struct {
 	group      string
 	consumer   string
 	claimAfter time.Duration
+	linger     time.Duration
 	// peers tells the dead instances apart; nil takes nothing over early.
 	peers  *Instances
 	health *Health
@@ -78,6 +79,11 @@ type Member struct {
 	Peers *Instances
 	// Health reports an outage of Redis once for all the members.
 	Health *Health
+	// Linger is how long after a read that found less than a full batch
+	// the member reads again: what arrives meanwhile makes one batch, so a
+	// steady flow is handled a few events at a time rather than one by one,
+	// for at most Linger of latency. Zero reads again at once.
+	Linger time.Duration
 }
 
 // newGroupReader returns member m of consumer group group, with a Redis
@@ -90,7 +96,7 @@ func (b *Bus) newGroupReader(group string, m Member) (*groupReader, error) {
 		return nil, errors.New("projections: bus closed")
 	}
 	r := &groupReader{client: redis.NewClient(b.redisOpts), group: group, consumer: m.Name, claimAfter: b.claimAfter,
-		peers: m.Peers, health: m.Health, logger: b.slog, closing: make(chan struct{})}
+		linger: m.Linger, peers: m.Peers, health: m.Health, logger: b.slog, closing: make(chan struct{})}
 	b.closers = append(b.closers, r.Close)
 	return r, nil
 }
@@ -145,6 +151,9 @@ func (r *groupReader) run(ctx context.Context, topic string, out chan<- *message
 	takenOver := map[deadInstance]bool{}
 	nextTakeOver := time.Now()
 	retry := retryFirst
+	// lingerUntil is when a read after one that found less than a full
+	// batch may go.
+	var lingerUntil time.Time
 	for ctx.Err() == nil {
 		var msgs []redis.XMessage
 		var err error
@@ -174,8 +183,15 @@ func (r *groupReader) run(ctx context.Context, topic string, out chan<- *message
 				nextClaim = time.Now().Add(claimEvery)
 			}
 		default:
+			if wait := time.Until(lingerUntil); wait > 0 {
+				sleep(ctx, wait)
+				began = time.Now()
+			}
 			var ackErr error
 			msgs, ackErr, err = r.read(ctx, topic, ">", acked)
+			if n := len(msgs); n > 0 && n < groupReadBatch {
+				lingerUntil = began.Add(r.linger)
+			}
 			if ackErr == nil {
 				acked = acked[:0]
 			} else if err == nil {

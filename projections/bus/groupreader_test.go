@@ -452,3 +452,47 @@ func (p *proxy) cut() {
 	}
 	p.conns = nil
 }
+
+// A member that lingers hands a steady flow over a few messages at a time:
+// what arrives while it waits makes one batch.
+func TestGroupReaderLingersToBatchASteadyFlow(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, pipelinetest.RedisURL())
+	topic := e.bus.EventTopic("attendance", 0)
+	m := e.member("test/0", nil)
+	m.Linger = 50 * time.Millisecond
+	sub, err := e.bus.GroupSubscriber("test-group", m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	in, err := sub.Subscribe(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 100
+	go func() {
+		for i := range n {
+			pipelinetest.Publish(e.t, e.redis, topic, message.NewMessage(strconv.Itoa(i), nil))
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	got, batches := 0, 0
+	for got < n {
+		select {
+		case msg := <-in:
+			got += len(MessagesOf(msg))
+			batches++
+			msg.Ack()
+		case <-ctx.Done():
+			t.Fatalf("handed over %d of %d messages", got, n)
+		}
+	}
+	// 100 messages over at least 200 ms: about one batch per 50 ms, and one
+	// more for the first message, which finds the member waiting.
+	if batches > 10 {
+		t.Errorf("%d messages a 2 ms apart came in %d batches, want at most 10", n, batches)
+	}
+}

@@ -41,6 +41,10 @@ const (
 	relayRetryMax    = 100 * time.Millisecond
 	watermarkEvery   = time.Second
 	relayLeaderRetry = time.Second
+	// checkpointEvery is how often at most the relay saves its checkpoint:
+	// one lost publishes again what followed it, which the consumers skip,
+	// so a steady flow need not cost a write per read of the feed.
+	checkpointEvery = 100 * time.Millisecond
 )
 
 // Relay tails the event store's gap-free feed from its checkpoint and
@@ -245,11 +249,17 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 		err    error
 	}
 	var ahead chan read
+	// Publishes do nothing once Redis has lost its data (publishWhileAlive),
+	// and say so: the relay then looks at the bus, and rewinds.
+	checkBus := true
+	// What a stop leaves unsaved is published again by the next relay.
+	ckpt := checkpointer{saveTo: r.saveCheckpoint}
 	for {
-		// Publishes do nothing once Redis has lost its data (publishWhileAlive);
-		// this is where the relay notices and rewinds.
-		if err := r.checkBus(ctx, st); err != nil {
-			return err
+		if checkBus {
+			if err := r.checkBus(ctx, st); err != nil {
+				return err
+			}
+			checkBus = false
 		}
 		var res read
 		if ahead != nil {
@@ -257,7 +267,7 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 			ahead = nil
 		}
 		if res.from != st.cursor || res.events == nil {
-			res.events, res.next, res.err = r.store.ReadFeed(ctx, st.cursor, relayBatch)
+			res.events, res.next, res.err = r.store.ReadFeedStored(ctx, st.cursor, relayBatch)
 		}
 		events, next, err := res.events, res.next, res.err
 		if err != nil {
@@ -266,7 +276,7 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 		if len(events) == relayBatch {
 			ahead = make(chan read, 1)
 			go func(from eventstore.Cursor) {
-				evs, nx, err := r.store.ReadFeed(ctx, from, relayBatch)
+				evs, nx, err := r.store.ReadFeedStored(ctx, from, relayBatch)
 				ahead <- read{from: from, events: evs, next: nx, err: err}
 			}(next)
 		}
@@ -276,7 +286,8 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 			}
 			err := r.publish(ctx, st, events)
 			if errors.Is(err, errBusLost) {
-				continue // checkBus rewinds
+				checkBus = true // and rewind
+				continue
 			}
 			if err != nil {
 				return err
@@ -284,13 +295,15 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 			if r.Hooks.AfterPublish != nil {
 				r.Hooks.AfterPublish()
 			}
-			if err := r.saveCheckpoint(ctx, next); err != nil {
+			st.cursor = next
+			ckpt.published(next)
+			if err := ckpt.save(ctx, false); err != nil {
 				return err
 			}
-			st.cursor = next
 			r.metrics.Position.Set(float64(next.Position))
 		}
 		if err := r.publishWatermarks(ctx, st); errors.Is(err, errBusLost) {
+			checkBus = true
 			continue
 		} else if err != nil {
 			return err
@@ -316,6 +329,10 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 		case <-ctx.Done():
 			return nil
 		case <-again:
+		case <-ckpt.due():
+			if err := ckpt.save(ctx, true); err != nil {
+				return err
+			}
 		case <-r.wake:
 		case <-poll.C:
 		case err := <-lost:
@@ -344,6 +361,40 @@ func (r *Relay) saveCheckpoint(ctx context.Context, c eventstore.Cursor) error {
 		return err
 	}
 	return w.Flush(ctx)
+}
+
+// checkpointer saves the relay's checkpoint at most every checkpointEvery.
+type checkpointer struct {
+	saveTo  func(context.Context, eventstore.Cursor) error
+	unsaved eventstore.Cursor
+	pending bool
+	savedAt time.Time
+}
+
+// published notes that everything up to c is published.
+func (c *checkpointer) published(to eventstore.Cursor) {
+	c.unsaved, c.pending = to, true
+}
+
+// save saves what was published when the last save is checkpointEvery old,
+// or at once with now.
+func (c *checkpointer) save(ctx context.Context, now bool) error {
+	if !c.pending || !now && time.Since(c.savedAt) < checkpointEvery {
+		return nil
+	}
+	if err := c.saveTo(ctx, c.unsaved); err != nil {
+		return err
+	}
+	c.pending, c.savedAt = false, time.Now()
+	return nil
+}
+
+// due fires when a checkpoint waiting to be saved is due; never when none is.
+func (c *checkpointer) due() <-chan time.Time {
+	if !c.pending {
+		return nil
+	}
+	return time.After(max(0, checkpointEvery-time.Since(c.savedAt)))
 }
 
 // hiddenEvents reports whether events past after have committed that the

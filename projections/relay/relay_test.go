@@ -214,3 +214,40 @@ func TestOneRelayIsActive(t *testing.T) {
 		return !cursor.Less(saved, events[2].Cursor()) && published(r2) >= 1, err
 	})
 }
+
+// A steady flow of publishes saves the checkpoint at most every
+// checkpointEvery, and what waits is saved when due.
+func TestCheckpointIsSavedAtMostEveryInterval(t *testing.T) {
+	var saved []eventstore.Cursor
+	c := checkpointer{saveTo: func(_ context.Context, at eventstore.Cursor) error {
+		saved = append(saved, at)
+		return nil
+	}}
+	ctx := context.Background()
+	if c.due() != nil {
+		t.Fatal("a checkpoint is due with nothing published")
+	}
+	for i := range 50 {
+		c.published(eventstore.Cursor{TxID: 1, Position: int64(i + 1)})
+		if err := c.save(ctx, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(saved) != 1 || saved[0].Position != 1 {
+		t.Fatalf("50 publishes at once saved %v, want only the first", saved)
+	}
+	select {
+	case <-c.due():
+	case <-time.After(time.Second):
+		t.Fatal("the checkpoint waiting was never due")
+	}
+	if err := c.save(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if len(saved) != 2 || saved[1].Position != 50 {
+		t.Fatalf("saved %v, want the last cursor saved when due", saved)
+	}
+	if c.due() != nil {
+		t.Error("a checkpoint is due after everything was saved")
+	}
+}

@@ -98,7 +98,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		closePools()
 		return nil, err
 	}
-	b, err := bus.New(bus.Settings{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix, GroupMembers: cfg.GroupMembers}, log)
+	b, err := bus.New(bus.Settings{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix, GroupMembers: cfg.GroupMembers, Partitions: cfg.BusPartitions}, log)
 	if err != nil {
 		stopFollowing()
 		closePools()
