@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/schollz/progressbar/v3"
 
@@ -53,6 +54,9 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, n
 	defer r.drop(context.WithoutCancel(ctx))
 	return r, pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if err := r.catchUp(ctx, tx, store); err != nil {
+			return err
+		}
+		if err := r.lockLiveTables(ctx, tx); err != nil {
 			return err
 		}
 		for _, m := range r.models {
@@ -259,6 +263,49 @@ func fold(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, name
 		fmt.Fprintf(progress, "%d events could not be applied (see above)\n", skipped)
 	}
 	return r, nil
+}
+
+// lockNotAvailable is the SQLSTATE of a lock taken with NOWAIT that another
+// transaction holds.
+const lockNotAvailable = "55P03"
+
+// lockLiveTables takes the live tables of the rebuilt read models, all at
+// once or none: a swap that dropped one table and then waited for another,
+// which a query reading both holds while it waits for the first, would be a
+// deadlock that Postgres ends by failing one of them (the query, as often as
+// not). While a query holds one, the locks are let go and taken again a moment
+// later; the queries are short.
+func (r *rebuilt) lockLiveTables(ctx context.Context, tx pgx.Tx) error {
+	var tables []string
+	for _, m := range r.models {
+		for _, t := range m.Tables {
+			tables = append(tables, "public."+t.TableName())
+		}
+	}
+	lock := `LOCK TABLE ` + strings.Join(tables, ", ") + ` IN ACCESS EXCLUSIVE MODE NOWAIT`
+	wait := time.Millisecond
+	for {
+		if _, err := tx.Exec(ctx, `SAVEPOINT live_tables`); err != nil {
+			return fmt.Errorf("projections: rebuild: lock the live tables: %w", err)
+		}
+		_, err := tx.Exec(ctx, lock)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != lockNotAvailable {
+			if err != nil {
+				return fmt.Errorf("projections: rebuild: lock the live tables: %w", err)
+			}
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT live_tables`); err != nil {
+			return fmt.Errorf("projections: rebuild: lock the live tables: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 50*time.Millisecond)
+	}
 }
 
 // catchUp locks the live projectors of the rebuilt read models out and
