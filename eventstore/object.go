@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 )
 
 // Reading a sealed event merges the members of its stored JSON object with
@@ -44,12 +45,12 @@ func splitObject(into []member, data []byte) ([]member, error) {
 		if i == len(data) || data[i] != '"' {
 			return nil, errNotObject
 		}
-		end, simple, _ := skipString(data, i)
+		end, _, _ := skipString(data, i)
 		if end < 0 {
 			return nil, errNotObject
 		}
 		m := member{key: data[i:end], name: data[i+1 : end-1]}
-		if !simple {
+		if _, simple := simpleString(m.key); !simple {
 			var name string
 			if err := json.Unmarshal(m.key, &name); err != nil {
 				return nil, err
@@ -172,40 +173,65 @@ func trailing(data []byte, i int) error {
 }
 
 // skipString returns the index after the string that starts at data[i], or
-// -1, and how json.Marshal writes it: simple, as it is when it quotes its text
-// (no escape, no character it escapes; non-ASCII text counts as one, for
-// U+2028, U+2029 and invalid UTF-8); compact, as it is in raw JSON (none of
-// <, >, & and U+2028, U+2029, that is E2 80 A8 and E2 80 A9).
-func skipString(data []byte, i int) (end int, simple, compact bool) {
-	simple, compact = true, true
-	for j := i + 1; j < len(data); j++ {
-		switch c := data[j]; {
-		case c == '"':
-			return j + 1, simple, compact
-		case c == '\\':
-			simple = false
-			j++
-		case c == '<' || c == '>' || c == '&':
-			simple, compact = false, false
-		case c == 0xE2 && j+2 < len(data) && data[j+1] == 0x80 && data[j+2]&^1 == 0xA8:
-			simple, compact = false, false
-		case c < 0x20 || c >= 0x80:
-			simple = false
+// -1; whether it holds escapes; and whether it is compact, written by
+// json.Marshal as it is in raw JSON: none of <, >, & and U+2028, U+2029.
+func skipString(data []byte, i int) (end int, escapes, compact bool) {
+	j := i + 1
+	for {
+		if j > len(data) {
+			return -1, false, false
 		}
+		k := bytes.IndexByte(data[j:], '"')
+		if k < 0 {
+			return -1, false, false
+		}
+		b := bytes.IndexByte(data[j:j+k], '\\')
+		if b < 0 {
+			j += k
+			break
+		}
+		escapes = true
+		j += b + 2
 	}
-	return -1, false, false
+	return j + 1, escapes, compactText(data[i+1 : j])
+}
+
+// compactText says whether text holds none of the characters json.Marshal
+// escapes in raw JSON: <, >, & and U+2028, U+2029 (E2 80 A8 and E2 80 A9).
+func compactText(text []byte) bool {
+	if bytes.IndexByte(text, '<') >= 0 || bytes.IndexByte(text, '>') >= 0 || bytes.IndexByte(text, '&') >= 0 {
+		return false
+	}
+	for {
+		k := bytes.IndexByte(text, 0xE2)
+		if k < 0 {
+			return true
+		}
+		if k+2 < len(text) && text[k+1] == 0x80 && text[k+2]&^1 == 0xA8 {
+			return false
+		}
+		text = text[k+1:]
+	}
 }
 
 // simpleString returns the text of v when it is a string that json.Marshal
-// writes as it is, without escapes.
+// writes as it is when it quotes the text: printable ASCII, without escapes
+// or the characters it escapes.
 func simpleString(v []byte) ([]byte, bool) {
 	if len(v) < 2 || v[0] != '"' {
 		return nil, false
 	}
-	if end, simple, _ := skipString(v, 0); end == len(v) && simple {
-		return v[1 : end-1], true
+	end, escapes, compact := skipString(v, 0)
+	if end != len(v) || escapes || !compact {
+		return nil, false
 	}
-	return nil, false
+	text := v[1 : end-1]
+	for _, c := range text {
+		if c < 0x20 || c >= 0x80 {
+			return nil, false
+		}
+	}
+	return text, true
 }
 
 // skipValue returns the index after the value that starts at data[i], or
@@ -223,6 +249,9 @@ func skipValue(data []byte, i int) (end int, compact bool) {
 		compact = true
 		depth := 0
 		for j := i; j < len(data); j++ {
+			if plainInStructure[data[j]] {
+				continue
+			}
 			switch c := data[j]; {
 			case c == '"':
 				end, _, ok := skipString(data, j)
@@ -252,3 +281,12 @@ func skipValue(data []byte, i int) (end int, compact bool) {
 	}
 	return j, true
 }
+
+// plainInStructure are the bytes of an object or array, outside its strings,
+// that skipValue passes over.
+var plainInStructure = func() (plain [256]bool) {
+	for c := range plain {
+		plain[c] = !isSpace(byte(c)) && !strings.ContainsRune(`"{}[]`, rune(c))
+	}
+	return plain
+}()

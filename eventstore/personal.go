@@ -303,10 +303,13 @@ func (c *Codec) openGroup(name string, fields []member, box []byte, subjectField
 // sealedData decodes box, the base64 text of sealed data, or null (nil: sealed
 // after the key was destroyed).
 func sealedData(box []byte) ([]byte, error) {
-	if text, ok := simpleString(box); ok {
-		sealed := make([]byte, base64.StdEncoding.DecodedLen(len(text)))
-		n, err := base64.StdEncoding.Decode(sealed, text)
-		return sealed[:n], err
+	if len(box) > 1 && box[0] == '"' {
+		if end, escapes, _ := skipString(box, 0); end == len(box) && !escapes {
+			text := box[1 : end-1]
+			sealed := make([]byte, base64.StdEncoding.DecodedLen(len(text)))
+			n, err := base64.StdEncoding.Decode(sealed, text)
+			return sealed[:n], err
+		}
 	}
 	var sealed []byte
 	err := json.Unmarshal(box, &sealed)
