@@ -223,34 +223,35 @@ func isEmptyJSON(v json.RawMessage) bool {
 // openPersonal returns data with its sealed personal fields opened, whether
 // the subject's are erased (then left out), and the fields of other persons
 // whose key was destroyed (left out too). Data with nothing sealed is
-// returned as it is.
+// returned as it is; opened data is written as json.Marshal writes a map of
+// its fields (object.go).
 func (c *Codec) openPersonal(name string, data []byte) (plain []byte, erased bool, erasedOthers []string, err error) {
 	if !bytes.Contains(data, []byte(`"`+personalKey)) {
 		return data, false, nil, nil
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(data, &fields); err != nil {
+	var buf [16]member
+	fields, err := splitObject(buf[:0], data)
+	if err != nil {
 		return nil, false, nil, err
 	}
 	t := c.types[name]
-	box, sealedMain := fields[personalKey]
+	fields, box, sealedMain := deleteMember(fields, personalKey)
 	if sealedMain {
-		delete(fields, personalKey)
-		if erased, err = c.openGroup(name, fields, box, t.personal.subject, personalAAD); err != nil {
+		if fields, erased, err = c.openGroup(name, fields, box, t.personal.subject, personalAAD); err != nil {
 			return nil, false, nil, err
 		}
 	}
 	opened := sealedMain
 	for _, o := range t.personal.others {
-		box, ok := fields[o.key()]
-		if !ok {
+		var box []byte
+		var ok bool
+		if fields, box, ok = deleteMember(fields, o.key()); !ok {
 			continue
 		}
 		opened = true
-		delete(fields, o.key())
 		aad := func(subject, name string) []byte { return personalAAD(subject, name+"\x00"+o.subject) }
-		gone, err := c.openGroup(name, fields, box, o.subject, aad)
-		if err != nil {
+		var gone bool
+		if fields, gone, err = c.openGroup(name, fields, box, o.subject, aad); err != nil {
 			return nil, false, nil, err
 		}
 		if gone {
@@ -260,47 +261,72 @@ func (c *Codec) openPersonal(name string, data []byte) (plain []byte, erased boo
 	if !opened {
 		return data, false, nil, nil
 	}
-	plain, err = json.Marshal(fields)
+	plain, err = appendObject(make([]byte, 0, objectSize(fields)), fields)
 	return plain, erased, erasedOthers, err
 }
 
 // openGroup opens box, the personal fields sealed under the key of the
-// person whose id is in fields[subjectField], into fields, and says whether
-// that key was destroyed.
-func (c *Codec) openGroup(name string, fields map[string]json.RawMessage, box json.RawMessage, subjectField string,
-	aad func(subject, name string) []byte) (erased bool, err error) {
-	var sealed []byte // nil: sealed after the key was destroyed
-	if err := json.Unmarshal(box, &sealed); err != nil {
-		return false, fmt.Errorf("sealed personal data: %w", err)
+// person whose id is in the field subjectField, into fields, and says
+// whether that key was destroyed.
+func (c *Codec) openGroup(name string, fields []member, box []byte, subjectField string,
+	aad func(subject, name string) []byte) (opened []member, erased bool, err error) {
+	sealed, err := sealedData(box)
+	if err != nil {
+		return nil, false, fmt.Errorf("sealed personal data: %w", err)
 	}
 	if sealed == nil {
-		return true, nil
+		return fields, true, nil
 	}
 	if c.keys == nil {
-		return false, errors.New("personal data sealed, and no keys to open it")
+		return nil, false, errors.New("personal data sealed, and no keys to open it")
 	}
 	if subjectField == "" {
-		return false, fmt.Errorf("personal data sealed in an event without a subject")
+		return nil, false, fmt.Errorf("personal data sealed in an event without a subject")
 	}
-	subject := stringField(fields, subjectField)
+	subject := stringMember(fields, subjectField)
 	if subject == "" {
-		return false, fmt.Errorf("no subject in %q", subjectField)
+		return nil, false, fmt.Errorf("no subject in %q", subjectField)
 	}
 	plain, err := c.keys.Open(subject, aad(subject, name), sealed)
 	if errors.Is(err, ErrErased) {
-		return true, nil
+		return fields, true, nil
 	}
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
-	var personal map[string]json.RawMessage
-	if err := json.Unmarshal(plain, &personal); err != nil {
-		return false, fmt.Errorf("opened personal data: %w", err)
+	if fields, err = splitObject(fields, plain); err != nil {
+		return nil, false, fmt.Errorf("opened personal data: %w", err)
 	}
-	for k, v := range personal {
-		fields[k] = v
+	return fields, false, nil
+}
+
+// sealedData decodes box, the base64 text of sealed data, or null (nil: sealed
+// after the key was destroyed).
+func sealedData(box []byte) ([]byte, error) {
+	if len(box) > 1 && box[0] == '"' {
+		if end, escapes, _ := skipString(box, 0); end == len(box) && !escapes {
+			text := box[1 : end-1]
+			sealed := make([]byte, base64.StdEncoding.DecodedLen(len(text)))
+			n, err := base64.StdEncoding.Decode(sealed, text)
+			return sealed[:n], err
+		}
 	}
-	return false, nil
+	var sealed []byte
+	err := json.Unmarshal(box, &sealed)
+	return sealed, err
+}
+
+// stringMember is the string of the field name, or "".
+func stringMember(fields []member, name string) string {
+	v := memberOf(fields, name)
+	if text, ok := simpleString(v); ok {
+		return string(text)
+	}
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		return ""
+	}
+	return s
 }
 
 // personalAAD binds sealed data to its subject and event, so that it cannot
@@ -309,14 +335,15 @@ func personalAAD(subject, name string) []byte { return []byte(subject + "\x00" +
 
 // nullPersonal sets the erased fields named to null in an event's plain JSON.
 func nullPersonal(names []string, data []byte) ([]byte, error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(data, &fields); err != nil {
+	var buf [16]member
+	fields, err := splitObject(buf[:0], data)
+	if err != nil {
 		return nil, err
 	}
 	for _, f := range names {
-		fields[f] = json.RawMessage("null")
+		fields = setMember(fields, nullMember(f))
 	}
-	return json.Marshal(fields)
+	return appendObject(make([]byte, 0, objectSize(fields)), fields)
 }
 
 // PersonalEvents returns the wire names of the registered events that have

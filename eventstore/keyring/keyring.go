@@ -16,6 +16,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -68,8 +70,12 @@ type Keyring struct {
 }
 
 type cached struct {
-	aead   cipher.AEAD // nil: erased
-	readAt time.Time
+	aead    cipher.AEAD // nil: erased
+	wrapped []byte      // as read from the table
+	readAt  time.Time
+	// used says that the key was taken since it was read: refresh reads
+	// the keys in use again and forgets the others.
+	used bool
 }
 
 // Open returns the keyring of pool's database under dataKey, which must be the
@@ -182,12 +188,16 @@ func (k *Keyring) Erased(subject string) (bool, error) {
 // when the subject has none yet. Erased subjects stay erased in the cache.
 // Sealing takes a cached key however old: data sealed with a key another
 // process has just destroyed reads as erased, which it is. Opening reads the
-// table again after cacheFor, to learn of such an erasure.
+// table again after cacheFor, to learn of such an erasure, with every other
+// key in use (refresh).
 func (k *Keyring) key(subject string, sealing bool) (cipher.AEAD, error) {
-	k.mu.Lock()
-	c, ok := k.keys[subject]
-	evictions := k.evictions
-	k.mu.Unlock()
+	c, ok, evictions := k.cachedKey(subject)
+	if ok && c.aead != nil && !sealing && k.now().Sub(c.readAt) >= cacheFor {
+		if err := k.refresh(); err != nil {
+			return nil, err
+		}
+		c, ok, evictions = k.cachedKey(subject)
+	}
 	if ok && (c.aead == nil || sealing || k.now().Sub(c.readAt) < cacheFor) {
 		if c.aead == nil {
 			return nil, eventstore.ErrErased
@@ -210,7 +220,7 @@ func (k *Keyring) key(subject string, sealing bool) (cipher.AEAD, error) {
 			return nil, err
 		}
 	}
-	c = cached{readAt: k.now()}
+	c = cached{wrapped: wrapped, readAt: k.now(), used: true}
 	if wrapped != nil {
 		raw, err := unwrapWith(k.wrap, wrapped, []byte(subject))
 		if err != nil {
@@ -229,6 +239,86 @@ func (k *Keyring) key(subject string, sealing bool) (cipher.AEAD, error) {
 		return nil, eventstore.ErrErased
 	}
 	return c.aead, nil
+}
+
+// cachedKey returns subject's cached key, marked used, and the evictions so far.
+func (k *Keyring) cachedKey(subject string) (cached, bool, uint64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	c, ok := k.keys[subject]
+	if ok && !c.used {
+		c.used = true
+		k.keys[subject] = c
+	}
+	return c, ok, k.evictions
+}
+
+// refresh reads again, in one query, every cached key read at least
+// cacheFor/2 ago and taken since, and forgets those not taken since: keys in
+// use together are then read again together, one query every cacheFor for a
+// read of many persons' data instead of one query per person.
+func (k *Keyring) refresh() error {
+	k.mu.Lock()
+	readAt := k.now()
+	old := map[string]cached{}
+	for subject, c := range k.keys {
+		switch {
+		case c.aead == nil || readAt.Sub(c.readAt) < cacheFor/2:
+		case c.used:
+			old[subject] = c
+		default:
+			delete(k.keys, subject)
+		}
+	}
+	evictions := k.evictions
+	k.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+	defer cancel()
+	rows, err := k.pool.Query(ctx, `SELECT subject, wrapped FROM personal_keys WHERE subject = ANY($1)`, slices.Collect(maps.Keys(old)))
+	if err != nil {
+		return fmt.Errorf("keyring: read the keys again: %w", err)
+	}
+	fresh := map[string]cached{}
+	var subject string
+	var wrapped []byte
+	if _, err := pgx.ForEachRow(rows, []any{&subject, &wrapped}, func() error {
+		c := cached{wrapped: bytes.Clone(wrapped), readAt: readAt}
+		switch {
+		case wrapped == nil: // erased
+		case bytes.Equal(wrapped, old[subject].wrapped):
+			c.aead = old[subject].aead
+		default: // wrapped again under a new data key
+			raw, err := unwrapWith(k.wrap, wrapped, []byte(subject))
+			if err != nil {
+				return nil // forgotten: reading it alone reports the error
+			}
+			if c.aead, err = newAEAD(raw); err != nil {
+				return nil
+			}
+		}
+		fresh[subject] = c
+		return nil
+	}); err != nil {
+		return fmt.Errorf("keyring: read the keys again: %w", err)
+	}
+
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.evictions != evictions {
+		return nil // keys were forgotten meanwhile: those read may predate an erasure
+	}
+	for subject := range old {
+		if k.keys[subject].aead == nil {
+			continue // erased meanwhile, or forgotten
+		}
+		if c, ok := fresh[subject]; ok {
+			k.keys[subject] = c
+		} else {
+			delete(k.keys, subject)
+		}
+	}
+	return nil
 }
 
 // Follow makes k forget a person's key as soon as any process erases them:

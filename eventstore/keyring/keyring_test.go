@@ -8,8 +8,12 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/internal/testdb"
@@ -278,4 +282,87 @@ func TestErasureReachesEveryProcess(t *testing.T) {
 	}
 	took = erasedWithin("e2", followRetry+time.Second)
 	t.Logf("with the listening connection lost, the other keyring stopped opening e2 %v after the erasure", took)
+}
+
+// queries counts the queries a pool sends.
+type queries struct{ n atomic.Int64 }
+
+func (q *queries) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	q.n.Add(1)
+	return ctx
+}
+func (q *queries) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// TestExpiredKeysAreReadAgainTogether: once the cached keys expire, reading
+// the data of many persons reads their keys again in one query, which learns
+// of an erasure made meanwhile by another process; a key not taken since it
+// was last read is forgotten rather than read again.
+func TestExpiredKeysAreReadAgainTogether(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(testdb.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := &queries{}
+	cfg.ConnConfig.Tracer = sent
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	dataKey := newKey()
+	eraser, err := Open(ctx, pool, dataKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader, err := Open(ctx, pool, dataKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Now()
+	reader.now = func() time.Time { return clock }
+	sealed := map[string][]byte{}
+	for i := range 20 {
+		subject := fmt.Sprintf("e%d", i)
+		if sealed[subject], err = eraser.Seal(subject, nil, []byte("name of "+subject)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reader.Open(subject, nil, sealed[subject]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := eraser.Erase(ctx, "e0"); err != nil {
+		t.Fatal(err)
+	}
+	// readAll opens the data of e0 up to e<n-1>, once their keys expired,
+	// and says how many queries it took.
+	readAll := func(n int) int64 {
+		t.Helper()
+		clock = clock.Add(cacheFor)
+		before := sent.n.Load()
+		for i := range n {
+			subject := fmt.Sprintf("e%d", i)
+			got, err := reader.Open(subject, nil, sealed[subject])
+			switch {
+			case subject == "e0" && !errors.Is(err, eventstore.ErrErased):
+				t.Errorf("e0 erased by another process: %q, %v; want ErrErased", got, err)
+			case subject != "e0" && (err != nil || string(got) != "name of "+subject):
+				t.Errorf("%s = %q, %v", subject, got, err)
+			}
+		}
+		return sent.n.Load() - before
+	}
+	if n := readAll(19); n != 1 {
+		t.Errorf("19 expired keys read again in %d queries, want 1", n)
+	}
+	if n := readAll(18); n != 1 {
+		t.Errorf("18 expired keys read again in %d queries, want 1", n)
+	}
+	reader.mu.Lock()
+	_, kept := reader.keys["e19"]
+	reader.mu.Unlock()
+	if kept {
+		t.Error("the key of e19, not taken since it was last read, was read again")
+	}
 }

@@ -1,0 +1,292 @@
+package eventstore
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+)
+
+// Reading a sealed event merges the members of its stored JSON object with
+// those of the objects it opens, and writes the result as json.Marshal writes
+// a map[string]json.RawMessage: members sorted by name, compact, the
+// characters <, >, & and U+2028, U+2029 escaped. Doing so on the bytes, with
+// json.Marshal called only for the rare member that is not already written
+// that way, costs a fraction of decoding the objects into maps and encoding
+// them again, which is what dominated the reading of sealed events.
+
+// member is a member of a JSON object.
+type member struct {
+	name  []byte // unquoted
+	key   []byte // as found, quoted; nil when name must be quoted by json.Marshal
+	value []byte // as found; written by json.Marshal unless compact
+	// compact says that value is written as it is: no space outside its
+	// strings, no character that json.Marshal escapes.
+	compact bool
+}
+
+var errNotObject = errors.New("not a JSON object")
+
+// splitObject appends the members of the JSON object data to into, a later
+// member replacing an earlier one of the same name, as decoding into a map
+// does. It checks the object's structure, not every value's syntax: the
+// result is decoded by encoding/json, which does.
+func splitObject(into []member, data []byte) ([]member, error) {
+	i := skipSpace(data, 0)
+	if i == len(data) || data[i] != '{' {
+		return nil, errNotObject
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return into, trailing(data, i+1)
+	}
+	for {
+		if i == len(data) || data[i] != '"' {
+			return nil, errNotObject
+		}
+		end, _, _ := skipString(data, i)
+		if end < 0 {
+			return nil, errNotObject
+		}
+		m := member{key: data[i:end], name: data[i+1 : end-1]}
+		if _, simple := simpleString(m.key); !simple {
+			var name string
+			if err := json.Unmarshal(m.key, &name); err != nil {
+				return nil, err
+			}
+			m.name, m.key = []byte(name), nil
+		}
+		if i = skipSpace(data, end); i == len(data) || data[i] != ':' {
+			return nil, errNotObject
+		}
+		i = skipSpace(data, i+1)
+		if end, m.compact = skipValue(data, i); end < 0 {
+			return nil, errNotObject
+		}
+		m.value = data[i:end]
+		into = setMember(into, m)
+		if i = skipSpace(data, end); i == len(data) {
+			return nil, errNotObject
+		}
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case '}':
+			return into, trailing(data, i+1)
+		default:
+			return nil, errNotObject
+		}
+	}
+}
+
+// setMember sets m in members, replacing the member of the same name.
+func setMember(members []member, m member) []member {
+	for i := range members {
+		if bytes.Equal(members[i].name, m.name) {
+			members[i] = m
+			return members
+		}
+	}
+	return append(members, m)
+}
+
+// deleteMember removes the member named name, and says whether there was one.
+func deleteMember(members []member, name string) ([]member, []byte, bool) {
+	for i := range members {
+		if string(members[i].name) == name {
+			value := members[i].value
+			return slices.Delete(members, i, i+1), value, true
+		}
+	}
+	return members, nil, false
+}
+
+// memberOf returns the value of the member named name, or nil.
+func memberOf(members []member, name string) []byte {
+	for i := range members {
+		if string(members[i].name) == name {
+			return members[i].value
+		}
+	}
+	return nil
+}
+
+// nullMember is a member named name whose value is null.
+func nullMember(name string) member {
+	return member{name: []byte(name), value: []byte("null"), compact: true}
+}
+
+// appendObject appends the object of members as json.Marshal writes a
+// map[string]json.RawMessage of them; it sorts members.
+func appendObject(dst []byte, members []member) ([]byte, error) {
+	slices.SortFunc(members, func(a, b member) int { return bytes.Compare(a.name, b.name) })
+	dst = append(dst, '{')
+	for i, m := range members {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		key := m.key
+		if key == nil {
+			var err error
+			if key, err = json.Marshal(string(m.name)); err != nil {
+				return nil, err
+			}
+		}
+		dst = append(append(dst, key...), ':')
+		if m.compact {
+			dst = append(dst, m.value...)
+			continue
+		}
+		value, err := json.Marshal(json.RawMessage(m.value))
+		if err != nil {
+			return nil, err
+		}
+		dst = append(dst, value...)
+	}
+	return append(dst, '}'), nil
+}
+
+// objectSize is about the size of the object appendObject writes.
+func objectSize(members []member) int {
+	n := 2
+	for _, m := range members {
+		n += len(m.name) + len(m.value) + 4
+	}
+	return n
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && isSpace(data[i]) {
+		i++
+	}
+	return i
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func trailing(data []byte, i int) error {
+	if skipSpace(data, i) != len(data) {
+		return errNotObject
+	}
+	return nil
+}
+
+// skipString returns the index after the string that starts at data[i], or
+// -1; whether it holds escapes; and whether it is compact, written by
+// json.Marshal as it is in raw JSON: none of <, >, & and U+2028, U+2029.
+func skipString(data []byte, i int) (end int, escapes, compact bool) {
+	j := i + 1
+	for {
+		if j > len(data) {
+			return -1, false, false
+		}
+		k := bytes.IndexByte(data[j:], '"')
+		if k < 0 {
+			return -1, false, false
+		}
+		b := bytes.IndexByte(data[j:j+k], '\\')
+		if b < 0 {
+			j += k
+			break
+		}
+		escapes = true
+		j += b + 2
+	}
+	return j + 1, escapes, compactText(data[i+1 : j])
+}
+
+// compactText says whether text holds none of the characters json.Marshal
+// escapes in raw JSON: <, >, & and U+2028, U+2029 (E2 80 A8 and E2 80 A9).
+func compactText(text []byte) bool {
+	if bytes.IndexByte(text, '<') >= 0 || bytes.IndexByte(text, '>') >= 0 || bytes.IndexByte(text, '&') >= 0 {
+		return false
+	}
+	for {
+		k := bytes.IndexByte(text, 0xE2)
+		if k < 0 {
+			return true
+		}
+		if k+2 < len(text) && text[k+1] == 0x80 && text[k+2]&^1 == 0xA8 {
+			return false
+		}
+		text = text[k+1:]
+	}
+}
+
+// simpleString returns the text of v when it is a string that json.Marshal
+// writes as it is when it quotes the text: printable ASCII, without escapes
+// or the characters it escapes.
+func simpleString(v []byte) ([]byte, bool) {
+	if len(v) < 2 || v[0] != '"' {
+		return nil, false
+	}
+	end, escapes, compact := skipString(v, 0)
+	if end != len(v) || escapes || !compact {
+		return nil, false
+	}
+	text := v[1 : end-1]
+	for _, c := range text {
+		if c < 0x20 || c >= 0x80 {
+			return nil, false
+		}
+	}
+	return text, true
+}
+
+// skipValue returns the index after the value that starts at data[i], or
+// -1, and whether the value is compact: no space outside its strings, and no
+// character in them that json.Marshal escapes in raw JSON.
+func skipValue(data []byte, i int) (end int, compact bool) {
+	if i == len(data) {
+		return -1, false
+	}
+	switch data[i] {
+	case '"':
+		end, _, compact := skipString(data, i)
+		return end, compact
+	case '{', '[':
+		compact = true
+		depth := 0
+		for j := i; j < len(data); j++ {
+			if plainInStructure[data[j]] {
+				continue
+			}
+			switch c := data[j]; {
+			case c == '"':
+				end, _, ok := skipString(data, j)
+				if end < 0 {
+					return -1, false
+				}
+				compact = compact && ok
+				j = end - 1
+			case c == '{' || c == '[':
+				depth++
+			case c == '}' || c == ']':
+				if depth--; depth == 0 {
+					return j + 1, compact
+				}
+			case isSpace(c):
+				compact = false
+			}
+		}
+		return -1, false
+	}
+	j := i
+	for j < len(data) && !isSpace(data[j]) && data[j] != ',' && data[j] != '}' && data[j] != ']' {
+		j++
+	}
+	if j == i {
+		return -1, false
+	}
+	return j, true
+}
+
+// plainInStructure are the bytes of an object or array, outside its strings,
+// that skipValue passes over.
+var plainInStructure = func() (plain [256]bool) {
+	for c := range plain {
+		plain[c] = !isSpace(byte(c)) && !strings.ContainsRune(`"{}[]`, rune(c))
+	}
+	return plain
+}()
