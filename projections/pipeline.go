@@ -29,8 +29,14 @@ import (
 	"github.com/acme/employee-tracking/projections/saga"
 )
 
-// checkpointFlushEvery is how often the consumers' checkpoints are saved.
-const checkpointFlushEvery = time.Second
+// checkpointFlushEvery is how often the consumers' checkpoints are saved: a
+// row per consumer and partition that moved, what /readyz and the lag
+// metrics read.
+const checkpointFlushEvery = 100 * time.Millisecond
+
+// sagaVersionsSaveEvery is how often the saga groups save the versions they
+// reacted to: a row per stream that moved, so less often.
+const sagaVersionsSaveEvery = time.Second
 
 // readModelLinger is how long a read model's members wait after a read that
 // found less than a full batch: a transaction costs about as much for one
@@ -252,8 +258,12 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	g.Go(func() error {
 		p.every(gctx, checkpointFlushEvery, "save checkpoints", func(ctx context.Context) error {
-			return p.save(ctx, marks)
+			return marks.flush(ctx, p.pool)
 		})
+		return nil
+	})
+	g.Go(func() error {
+		p.every(gctx, sagaVersionsSaveEvery, "save the sagas' versions", p.saveSagaVersions)
 		return nil
 	})
 	g.Go(func() error {
@@ -270,20 +280,20 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}
 	})
 	err = g.Wait()
-	if ferr := p.save(context.WithoutCancel(ctx), marks); ferr != nil {
+	saveCtx := context.WithoutCancel(ctx)
+	if ferr := errors.Join(p.saveSagaVersions(saveCtx), marks.flush(saveCtx, p.pool)); ferr != nil {
 		p.logger.Warn("projections: save checkpoints at shutdown", "err", ferr)
 	}
 	return err
 }
 
-// save writes the versions the saga groups reacted to, then the consumers'
-// checkpoints.
-func (p *Pipeline) save(ctx context.Context, marks *checkpointMarks) error {
+// saveSagaVersions writes the versions the saga groups reacted to.
+func (p *Pipeline) saveSagaVersions(ctx context.Context) error {
 	var errs []error
 	for _, g := range p.sagas {
 		errs = append(errs, g.saveVersions(ctx))
 	}
-	return errors.Join(append(errs, marks.flush(ctx, p.pool))...)
+	return errors.Join(errs...)
 }
 
 // every runs fn every d until ctx ends; a failure is logged as what fn does,
