@@ -29,14 +29,10 @@ import (
 	"github.com/acme/employee-tracking/projections/saga"
 )
 
-// checkpointFlushEvery is how often the consumers' checkpoints are saved: a
-// row per consumer and partition that moved, what /readyz and the lag
-// metrics read.
+// checkpointFlushEvery is how often the consumers' checkpoints and the
+// versions the saga groups reacted to are saved: what /readyz and the lag
+// read, a row per consumer and partition, and per stream, that moved.
 const checkpointFlushEvery = 100 * time.Millisecond
-
-// sagaVersionsSaveEvery is how often the saga groups save the versions they
-// reacted to: a row per stream that moved, so less often.
-const sagaVersionsSaveEvery = time.Second
 
 // readModelLinger is how long a read model's members wait after a read that
 // found less than a full batch: a transaction costs about as much for one
@@ -258,12 +254,8 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	g.Go(func() error {
 		p.every(gctx, checkpointFlushEvery, "save checkpoints", func(ctx context.Context) error {
-			return marks.flush(ctx, p.pool)
+			return errors.Join(p.saveSagaVersions(ctx), marks.flush(ctx, p.pool))
 		})
-		return nil
-	})
-	g.Go(func() error {
-		p.every(gctx, sagaVersionsSaveEvery, "save the sagas' versions", p.saveSagaVersions)
 		return nil
 	})
 	g.Go(func() error {

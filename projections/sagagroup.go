@@ -21,7 +21,8 @@ import (
 // projection does, so that a lost message is found and fetched from the
 // store. Unlike a projection's, these versions need not be written with
 // what the reactions did, since reacting again to an event appends nothing:
-// the group keeps them in memory and saves them every second (saveVersions).
+// the group keeps them in memory and saves them with the checkpoints
+// (saveVersions).
 // A batch that only passes events by costs no database work at all; after a
 // crash, the events since the last save are reacted to again, for nothing.
 type sagaGroup struct {
