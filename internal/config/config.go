@@ -107,7 +107,7 @@ func Load(getenv func(string) string) (Config, error) {
 		RefreshTokenTTL:        p.duration("REFRESH_TOKEN_TTL", 7*24*time.Hour),
 		IdempotencyKeyTTL:      p.duration("IDEMPOTENCY_KEY_TTL", 24*time.Hour),
 		GroupMembers:           p.int("GROUP_MEMBERS", 1, 1, 32),
-		BusPartitions:          p.int("BUS_PARTITIONS", 4, 1, 64),
+		BusPartitions:          p.int("BUS_PARTITIONS", 1, 1, 64),
 		SealInterval:           p.duration("SEAL_INTERVAL", time.Second),
 		PasswordCost:           p.int("BCRYPT_COST", 10, 4, 15),
 	}

@@ -46,7 +46,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"AccessTokenTTL", c.AccessTokenTTL, 15 * time.Minute},
 		{"IdempotencyKeyTTL", c.IdempotencyKeyTTL, 24 * time.Hour},
 		{"GroupMembers", c.GroupMembers, 1},
-		{"BusPartitions", c.BusPartitions, 4},
+		{"BusPartitions", c.BusPartitions, 1},
 		{"SealInterval", c.SealInterval, time.Second},
 		{"JWTSecretIsRandom", c.JWTSecretIsRandom, true},
 	}
