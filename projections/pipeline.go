@@ -29,9 +29,8 @@ import (
 	"github.com/acme/employee-tracking/projections/saga"
 )
 
-// checkpointFlushEvery is how often the consumers' checkpoints and the
-// versions the saga groups reacted to are saved: what /readyz and the lag
-// read, a row per consumer and partition, and per stream, that moved.
+// checkpointFlushEvery is how often the consumers' checkpoints are saved:
+// what /readyz and the lag read, a row per consumer and partition that moved.
 const checkpointFlushEvery = 100 * time.Millisecond
 
 // readModelLinger is how long a read model's members wait after a read that
@@ -254,7 +253,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	g.Go(func() error {
 		p.every(gctx, checkpointFlushEvery, "save checkpoints", func(ctx context.Context) error {
-			return errors.Join(p.saveSagaVersions(ctx), marks.flush(ctx, p.pool))
+			return marks.flush(ctx, p.pool)
 		})
 		return nil
 	})
@@ -272,20 +271,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}
 	})
 	err = g.Wait()
-	saveCtx := context.WithoutCancel(ctx)
-	if ferr := errors.Join(p.saveSagaVersions(saveCtx), marks.flush(saveCtx, p.pool)); ferr != nil {
+	if ferr := marks.flush(context.WithoutCancel(ctx), p.pool); ferr != nil {
 		p.logger.Warn("projections: save checkpoints at shutdown", "err", ferr)
 	}
 	return err
-}
-
-// saveSagaVersions writes the versions the saga groups reacted to.
-func (p *Pipeline) saveSagaVersions(ctx context.Context) error {
-	var errs []error
-	for _, g := range p.sagas {
-		errs = append(errs, g.saveVersions(ctx))
-	}
-	return errors.Join(errs...)
 }
 
 // every runs fn every d until ctx ends; a failure is logged as what fn does,

@@ -19,12 +19,10 @@ import (
 //
 // The group tracks the last version it reacted to of each stream, as a
 // projection does, so that a lost message is found and fetched from the
-// store. Unlike a projection's, these versions need not be written with
-// what the reactions did, since reacting again to an event appends nothing:
-// the group keeps them in memory and saves them with the checkpoints
-// (saveVersions).
-// A batch that only passes events by costs no database work at all; after a
-// crash, the events since the last save are reacted to again, for nothing.
+// store, and records the versions a batch moved before the batch is
+// acknowledged. It keeps them in memory too, and reads from the database only
+// the versions of streams it has not met yet: a batch that only passes events
+// by costs one write.
 type sagaGroup struct {
 	group    string
 	category string
@@ -33,9 +31,8 @@ type sagaGroup struct {
 
 	mu sync.Mutex
 	// handled is the last version reacted to of each stream this process
-	// has seen, and unsaved those not saved yet.
+	// has met.
 	handled map[string]int64
-	unsaved map[string]int64
 }
 
 // sagaGroups groups sagas by category, in the order of their first saga.
@@ -45,8 +42,7 @@ func sagaGroups(sagas []saga.Saga, pool *pgxpool.Pool) []*sagaGroup {
 	for _, s := range sagas {
 		g, ok := byCategory[s.Category]
 		if !ok {
-			g = &sagaGroup{group: saga.Group(s.Category), category: s.Category, pool: pool,
-				handled: map[string]int64{}, unsaved: map[string]int64{}}
+			g = &sagaGroup{group: saga.Group(s.Category), category: s.Category, pool: pool, handled: map[string]int64{}}
 			byCategory[s.Category] = g
 			groups = append(groups, g)
 		}
@@ -86,13 +82,21 @@ func (g *sagaGroup) handleBatch(ctx context.Context, events []eventstore.Event) 
 	if err != nil {
 		return err
 	}
+	if len(reacted) > 0 {
+		// One implicit transaction, committed without waiting for the disk:
+		// a lost version only makes the group react again, which appends
+		// nothing.
+		b := &pgx.Batch{}
+		b.Queue(writebehind.AsyncCommit)
+		queueSaveVersions(b, g.group, reacted)
+		if err := g.pool.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("%s: save versions: %w", g.group, err)
+		}
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for s, v := range last {
 		g.handled[s] = max(g.handled[s], v)
-	}
-	for s, v := range reacted {
-		g.unsaved[s] = max(g.unsaved[s], v)
 	}
 	return nil
 }
@@ -113,29 +117,4 @@ func (g *sagaGroup) react(ctx context.Context, e eventstore.Event) error {
 		}
 	}
 	return permanent
-}
-
-// saveVersions writes the versions reacted to since the last save, in one
-// implicit transaction committed without waiting for the disk: a lost
-// version only makes the group react again, which appends nothing.
-func (g *sagaGroup) saveVersions(ctx context.Context) error {
-	g.mu.Lock()
-	unsaved := g.unsaved
-	g.unsaved = map[string]int64{}
-	g.mu.Unlock()
-	if len(unsaved) == 0 {
-		return nil
-	}
-	b := &pgx.Batch{}
-	b.Queue(writebehind.AsyncCommit)
-	queueSaveVersions(b, g.group, unsaved)
-	if err := g.pool.SendBatch(ctx, b).Close(); err != nil {
-		g.mu.Lock()
-		for s, v := range unsaved {
-			g.unsaved[s] = max(g.unsaved[s], v)
-		}
-		g.mu.Unlock()
-		return fmt.Errorf("%s: save versions: %w", g.group, err)
-	}
-	return nil
 }
