@@ -78,3 +78,27 @@ func TestTrimKeepsWhatAGroupStillNeeds(t *testing.T) {
 		t.Errorf("notifications left: got %d, want the recent one", n)
 	}
 }
+
+// DestroyGroups deletes the groups named, and only those, and passes over a
+// topic that does not exist.
+func TestDestroyGroupsDeletesOnlyThoseNamed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, pipelinetest.RedisURL())
+	ctx := context.Background()
+	topic := e.bus.EventTopic("attendance", 0)
+	for _, g := range []string{"retired", "kept"} {
+		if err := e.redis.XGroupCreateMkStream(ctx, topic, g, "0").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.bus.DestroyGroups(ctx, []string{topic, e.bus.EventTopic("leave", 0)}, []string{"retired"}); err != nil {
+		t.Fatal(err)
+	}
+	groups, err := e.redis.XInfoGroups(ctx, topic).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 1 || groups[0].Name != "kept" {
+		t.Errorf("groups left: %+v, want only kept", groups)
+	}
+}
