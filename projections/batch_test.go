@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
+	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/internal/backlog"
 	"github.com/acme/employee-tracking/projections/bus"
@@ -22,11 +24,12 @@ import (
 )
 
 // roundTrips counts what a pool sends to Postgres: each query and each
-// batch of queries is one round trip.
-type roundTrips struct{ n atomic.Int64 }
+// batch of queries is one round trip (n), each query one statement (stmts).
+type roundTrips struct{ n, stmts atomic.Int64 }
 
 func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
 	r.n.Add(1)
+	r.stmts.Add(1)
 	return ctx
 }
 func (r *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
@@ -34,8 +37,10 @@ func (r *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.Tra
 	r.n.Add(1)
 	return ctx
 }
-func (r *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
-func (r *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
+func (r *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {
+	r.stmts.Add(1)
+}
+func (r *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
 
 // tracedPool is a second pool on the database of e whose round trips count.
 func (e *env) tracedPool() (*pgxpool.Pool, *roundTrips) {
@@ -77,30 +82,55 @@ func (e *env) attendanceFeed(n, employees int) []eventstore.Event {
 func TestReadModelAppliesABatchInTwoRoundTrips(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, bus.MemoryURL)
-	events := e.attendanceFeed(600, 150)
+	e.applyInBatches(e.attendanceFeed(600, 150), 300)
+}
+
+// A batch that writes 10,000 rows of a table sends the same few statements.
+func TestBatchOfTenThousandRows(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, bus.MemoryURL)
+	e.applyInBatches(e.attendanceFeed(20_000, 10_000), 20_000)
+	if n := e.count(`SELECT count(*) FROM attendance_days`); n != 10_000 {
+		t.Errorf("%d days, want 10,000", n)
+	}
+}
+
+// applyInBatches applies the attendance events, batches of size at a time,
+// to the attendance read models; each batch must take two round trips and a
+// few statements per table whatever the rows it reads and writes, and the
+// read models must end where a rebuild does.
+func (e *env) applyInBatches(events []eventstore.Event, size int) {
+	e.t.Helper()
 	pool, trips := e.tracedPool()
 	for _, m := range readmodel.All() {
 		if m.Category != attendance.Category {
 			continue
 		}
 		live := &liveModel{Model: m, pool: pool}
-		for from := 0; from < len(events); from += 300 {
-			before := trips.n.Load()
-			if err := live.handleBatch(context.Background(), events[from:from+300]); err != nil {
-				t.Fatal(err)
+		// BEGIN, synchronous_commit, the two locks and the versions; a
+		// read, a delete and an upsert per table; the versions and COMMIT.
+		most := int64(5 + 3*len(m.Tables) + 2)
+		for from := 0; from < len(events); from += size {
+			batch := events[from:min(from+size, len(events))]
+			before, stmts := trips.n.Load(), trips.stmts.Load()
+			if err := live.handleBatch(context.Background(), batch); err != nil {
+				e.t.Fatal(err)
 			}
 			if n := trips.n.Load() - before; n != 2 {
-				t.Errorf("%s: a batch of 300 events over 150 employees took %d round trips, want 2", m.Name, n)
+				e.t.Errorf("%s: a batch of %d events took %d round trips, want 2", m.Name, len(batch), n)
+			}
+			if n := trips.stmts.Load() - stmts; n > most {
+				e.t.Errorf("%s: a batch of %d events sent %d statements, want at most %d", m.Name, len(batch), n, most)
 			}
 		}
 	}
 	var out strings.Builder
 	diffs, err := Verify(context.Background(), e.pool, e.store, []string{readmodel.Attendance, readmodel.MonthlyHours}, &out, io.Discard)
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
 	if diffs != 0 {
-		t.Errorf("%d rows differ from a rebuild:\n%s", diffs, out.String())
+		e.t.Errorf("%d rows differ from a rebuild:\n%s", diffs, out.String())
 	}
 }
 
@@ -134,5 +164,98 @@ func TestSagaGroupPassesEventsByWithOneWrite(t *testing.T) {
 	}
 	if n := e.count(`SELECT count(*) FROM projection_versions WHERE projection = $1 AND version = 4`, group.name()); n != 100 {
 		t.Errorf("%d streams saved at their last version, want 100", n)
+	}
+}
+
+// Every table declares the types its columns have in the database.
+func TestTablesDeclareTheirColumnTypes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, bus.MemoryURL)
+	for _, m := range readmodel.All() {
+		for _, table := range m.Tables {
+			for i, c := range table.ColumnNames() {
+				var got string
+				if err := e.pool.QueryRow(context.Background(), `SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+					WHERE attrelid = $1::regclass AND attname = $2 AND NOT attisdropped`, table.TableName(), c).Scan(&got); err != nil {
+					t.Fatalf("%s.%s: %v", table.TableName(), c, err)
+				}
+				if want := table.ColumnTypes()[i]; got != want {
+					t.Errorf("%s.%s is %s, declared %s", table.TableName(), c, got, want)
+				}
+			}
+		}
+	}
+}
+
+// Batches of up to 1,000 events, applied to emptied tables, end where a
+// rebuild does on a varied history: rows read and written in one batch,
+// deleted in the batch that put them or in a later one, deleted and put back
+// (a holiday withdrawn and declared again), NULLs, dates, timestamps, arrays
+// of dates and JSON.
+func TestBatchesEqualARebuild(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, bus.MemoryURL)
+	stop := e.start(e.pipeline(testSettings(), quietClock))
+	c := e.company()
+	emps := []string{c.emp}
+	for range 3 {
+		emps = append(emps, e.register("Worker", employee.RoleEmployee, c.manager, c.sched, "2024-01-01"))
+	}
+	e.randomWorkload(rand.New(rand.NewPCG(1, 2)), c, emps)
+	e.declareHoliday("2024-12-26", "Holiday again")
+	pipelinetest.Eventually(t, "caught up", e.caughtUp)
+	stop()
+
+	ctx := context.Background()
+	var events []eventstore.Event
+	pipelinetest.Eventually(t, "every event in the feed", func() (bool, error) {
+		var err error
+		events, _, err = e.store.ReadFeed(ctx, eventstore.Cursor{}, 100_000)
+		return len(events) == e.count(`SELECT count(*) FROM events`), err
+	})
+	for _, m := range readmodel.All() {
+		for _, table := range m.Tables {
+			if _, err := e.pool.Exec(ctx, `TRUNCATE `+table.TableName()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := e.pool.Exec(ctx, `DELETE FROM projection_versions WHERE projection = $1`, m.Name); err != nil {
+			t.Fatal(err)
+		}
+		live := &liveModel{Model: m, pool: e.pool}
+		var mine []eventstore.Event
+		for _, ev := range events {
+			if reads(live, ev.StreamID) {
+				mine = append(mine, ev)
+			}
+		}
+		// Two batches, so that the second changes and deletes rows the
+		// first wrote.
+		half := len(mine) / 2
+		for _, batch := range [][]eventstore.Event{mine[:half], mine[half:]} {
+			for from := 0; from < len(batch); from += 1000 {
+				if err := live.handleBatch(ctx, batch[from:min(from+1000, len(batch))]); err != nil {
+					t.Fatalf("%s: %v", m.Name, err)
+				}
+			}
+		}
+	}
+	for _, sql := range []string{
+		`SELECT count(*) FROM holidays WHERE name = 'Holiday again'`,
+		`SELECT count(*) FROM attendance_corrections WHERE decided_by IS NULL`,
+		`SELECT count(*) FROM leave_calendar_requests WHERE cardinality(dates) > 1`,
+		`SELECT count(*) FROM notifications WHERE read`,
+	} {
+		if e.count(sql) == 0 {
+			t.Errorf("%s: got 0, want the history to hold some", sql)
+		}
+	}
+	var out strings.Builder
+	diffs, err := Verify(ctx, e.pool, e.store, nil, &out, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diffs != 0 {
+		t.Errorf("%d rows differ from a rebuild:\n%s", diffs, out.String())
 	}
 }

@@ -384,7 +384,9 @@ func (m *liveModel) handleBatch(ctx context.Context, events []eventstore.Event) 
 	if err != nil || len(applied) == 0 {
 		return err // the deferred ROLLBACK undoes any write
 	}
-	fold.QueueWrites(w.Batch)
+	if err := fold.QueueWrites(w.Batch); err != nil {
+		return fmt.Errorf("%s: %w", m.Name, err)
+	}
 	queueSaveVersions(w.Batch, m.Name, applied)
 	w.Batch.Queue("COMMIT")
 	if err := w.Flush(ctx); err != nil {

@@ -47,6 +47,7 @@ func chainsTable(name, key string) *table[string, approvalsRow] {
 		name: name,
 		columns: []string{key, "employee_id", "steps", "awaited_step", "opened_at", "reminded", "escalated",
 			"approver_id", "routed_to", "escalated_to"},
+		types:   []string{"uuid", "uuid", "jsonb", "integer", timestamptz, "boolean", "boolean", "uuid", "uuid", "uuid"},
 		keys:    1,
 		key:     func(r approvalsRow) string { return r.RequestID },
 		keyArgs: func(k string) []any { return []any{k} },

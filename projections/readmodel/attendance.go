@@ -50,6 +50,7 @@ const (
 var attendanceTable = newTable(table[dayKey, attendanceRow]{
 	name:    "attendance_days",
 	columns: []string{"employee_id", "date", "check_in", "check_out", "worked_minutes", "late_minutes", "workday", "status", "needs_review", "close_at", "corrected"},
+	types:   []string{"uuid", "date", timestamptz, timestamptz, "integer", "integer", "boolean", "text", "boolean", timestamptz, "boolean"},
 	keys:    2,
 	key:     func(r attendanceRow) dayKey { return dayKey{r.EmployeeID, r.Date} },
 	keyArgs: func(k dayKey) []any { return []any{k.EmployeeID, PGDate(k.Date)} },

@@ -36,6 +36,7 @@ var correctionsTable = newTable(table[string, correctionRow]{
 	name: "attendance_corrections",
 	columns: []string{"id", "employee_id", "date", "check_in", "check_out", "reason", "status", "requested_by", "created_at",
 		"decided_by", "decided_at", "note", "erased"},
+	types:   []string{"uuid", "uuid", "date", timestamptz, timestamptz, "text", "text", "uuid", timestamptz, "uuid", timestamptz, "text", "boolean"},
 	keys:    1,
 	key:     func(r correctionRow) string { return r.ID },
 	keyArgs: func(k string) []any { return []any{k} },

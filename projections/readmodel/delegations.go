@@ -28,6 +28,7 @@ type delegationRow struct {
 var delegationsTable = newTable(table[string, delegationRow]{
 	name:    "delegations",
 	columns: []string{"id", "manager_id", "delegate_id", "start_date", "end_date", "delegated_by", "delegated_at", "revoked"},
+	types:   []string{"uuid", "uuid", "uuid", "date", "date", "uuid", timestamptz, "boolean"},
 	keys:    1,
 	key:     func(r delegationRow) string { return r.ID },
 	keyArgs: func(k string) []any { return []any{k} },

@@ -35,6 +35,7 @@ type employeeRow struct {
 var employeesTable = newTable(table[string, employeeRow]{
 	name:    "employees",
 	columns: []string{"id", "email", "full_name", "role", "manager_id", "position", "hire_date", "schedule", "active", "registered_at", "erased", "holiday_calendar"},
+	types:   []string{"uuid", "text", "text", "text", "uuid", "text", "date", "jsonb", "boolean", timestamptz, "boolean", "text"},
 	keys:    1,
 	key:     func(r employeeRow) string { return r.ID },
 	keyArgs: func(k string) []any { return []any{k} },

@@ -29,6 +29,7 @@ type holidayRow struct {
 var holidaysTable = newTable(table[holidayKey, holidayRow]{
 	name:    "holidays",
 	columns: []string{"calendar", "date", "name"},
+	types:   []string{"text", "date", "text"},
 	keys:    2,
 	key:     func(r holidayRow) holidayKey { return r.holidayKey },
 	keyArgs: func(k holidayKey) []any { return []any{k.Calendar, PGDate(k.Date)} },

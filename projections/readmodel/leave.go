@@ -40,6 +40,7 @@ var leaveRequestsTable = newTable(table[string, leaveRequestRow]{
 	name: "leave_requests",
 	columns: []string{"id", "employee_id", "start_date", "end_date", "days", "dates", "amount", "year", "reason", "status",
 		"created_at", "decided_by", "decided_at", "note", "leave_type", "half_day", "hours", "erased"},
+	types:   []string{"uuid", "uuid", "date", "date", "integer", "date[]", "bigint", "integer", "text", "text", timestamptz, "uuid", timestamptz, "text", "text", "text", "double precision", "boolean"},
 	keys:    1,
 	key:     func(r leaveRequestRow) string { return r.ID },
 	keyArgs: func(k string) []any { return []any{k} },
@@ -69,6 +70,7 @@ type leaveDayRow struct {
 var leaveDaysTable = newTable(table[requestDayKey, leaveDayRow]{
 	name:    "leave_days",
 	columns: []string{"employee_id", "date", "request_id"},
+	types:   []string{"uuid", "date", "uuid"},
 	keys:    3,
 	key:     func(r leaveDayRow) requestDayKey { return requestDayKey(r) },
 	keyArgs: func(k requestDayKey) []any { return []any{k.EmployeeID, PGDate(k.Date), k.RequestID} },
@@ -98,6 +100,7 @@ type leaveBalanceRow struct {
 var leaveBalancesTable = newTable(table[yearKey, leaveBalanceRow]{
 	name:    "leave_balances",
 	columns: []string{"employee_id", "year", "entitlement", "entitlement_defined", "used", "pending"},
+	types:   []string{"uuid", "integer", "bigint", "boolean", "bigint", "bigint"},
 	keys:    2,
 	key:     func(r leaveBalanceRow) yearKey { return yearKey{r.EmployeeID, r.Year} },
 	keyArgs: func(k yearKey) []any { return []any{k.EmployeeID, k.Year} },

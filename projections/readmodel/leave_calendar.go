@@ -29,6 +29,7 @@ type calendarRequestRow struct {
 var calendarRequestsTable = newTable(table[string, calendarRequestRow]{
 	name:    "leave_calendar_requests",
 	columns: []string{"id", "employee_id", "dates", "leave_type", "half_day", "status"},
+	types:   []string{"uuid", "uuid", "date[]", "text", "text", "text"},
 	keys:    1,
 	key:     func(r calendarRequestRow) string { return r.ID },
 	keyArgs: func(k string) []any { return []any{k} },
@@ -62,6 +63,7 @@ type calendarDayRow struct {
 var calendarDaysTable = newTable(table[requestDayKey, calendarDayRow]{
 	name:    "leave_calendar",
 	columns: []string{"employee_id", "date", "request_id", "leave_type", "half_day", "status"},
+	types:   []string{"uuid", "date", "uuid", "text", "text", "text"},
 	keys:    3,
 	key:     func(r calendarDayRow) requestDayKey { return requestDayKey{r.EmployeeID, r.Date, r.RequestID} },
 	keyArgs: func(k requestDayKey) []any { return []any{k.EmployeeID, PGDate(k.Date), k.RequestID} },

@@ -40,6 +40,7 @@ type monthlyRow struct {
 var monthlyTable = newTable(table[monthKey, monthlyRow]{
 	name:    "monthly_hours",
 	columns: []string{"employee_id", "year", "month", "days_worked", "worked_minutes", "late_days", "late_minutes", "last_date", "attended", "review", "corrected"},
+	types:   []string{"uuid", "integer", "integer", "integer", "integer", "integer", "integer", "date", "bigint", "bigint", "bigint"},
 	keys:    3,
 	key:     func(r monthlyRow) monthKey { return monthKey{r.EmployeeID, r.Year, r.Month} },
 	keyArgs: func(k monthKey) []any { return []any{k.EmployeeID, k.Year, k.Month} },

@@ -35,6 +35,7 @@ type notificationRow struct {
 var notificationsTable = newTable(table[string, notificationRow]{
 	name:    "notifications",
 	columns: []string{"id", "recipient_id", "seq", "type", "message", "data", "created_at", "read", "read_at", "subject_id", "erased", "decided_by"},
+	types:   []string{"uuid", "uuid", "bigint", "text", "text", "jsonb", timestamptz, "boolean", timestamptz, "text", "boolean", "text"},
 	keys:    1,
 	key:     func(r notificationRow) string { return r.ID },
 	keyArgs: func(k string) []any { return []any{k} },

@@ -32,6 +32,9 @@ type Table interface {
 	TableName() string
 	ColumnNames() []string
 	KeyColumns() []string
+	// ColumnTypes are the SQL types of the columns, as format_type names
+	// them, which the statements of a batch cast their arrays to.
+	ColumnTypes() []string
 }
 
 // Model is a projection: the fold of the streams of one category into
@@ -62,7 +65,7 @@ type tablesAt struct {
 // batchRows are a table's rows in a batch's transaction.
 type batchRows interface {
 	queueReads(b *pgx.Batch, keys []any)
-	queueWrites(b *pgx.Batch)
+	queueWrites(b *pgx.Batch) error
 }
 
 // probedRows tell the keys read of them before they were written.
@@ -127,11 +130,15 @@ func (b *Batch) QueueReads(ctx context.Context, q *pgx.Batch, events []eventstor
 // Apply folds e.
 func (b *Batch) Apply(ctx context.Context, e eventstore.Event) error { return b.apply(ctx, e) }
 
-// QueueWrites queues on q what the events folded since the last call wrote.
-func (b *Batch) QueueWrites(q *pgx.Batch) {
+// QueueWrites queues on q what the events folded since the last call wrote:
+// for each table, at most a delete and an upsert.
+func (b *Batch) QueueWrites(q *pgx.Batch) error {
 	for _, t := range b.tables {
-		t.queueWrites(q)
+		if err := t.queueWrites(q); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // Memory folds into new tables held in memory, which it returns.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/acme/employee-tracking/app/query"
@@ -24,11 +25,13 @@ type rows[K comparable, R any] interface {
 	del(ctx context.Context, k K) error
 }
 
-// table describes a read-model table: its columns (the key columns first),
-// how a row maps to them, and its key.
+// table describes a read-model table: its columns (the key columns first)
+// and their SQL types, as format_type names them, how a row maps to them,
+// and its key.
 type table[K comparable, R any] struct {
 	name    string
 	columns []string
+	types   []string
 	keys    int
 	key     func(R) K
 	keyArgs func(K) []any
@@ -36,7 +39,18 @@ type table[K comparable, R any] struct {
 	scan    func(pgx.Row) (R, error)
 
 	selectSQL, upsertSQL, deleteSQL string
+	// The same for many rows at once, each column's values in one array
+	// parameter: the reads and writes of a batch cost a statement per table
+	// rather than one per row.
+	selectKeysSQL, upsertRowsSQL, deleteKeysSQL string
+	// arrayOIDs has, for each column that is itself an array, the OID of its
+	// type (0 for the others): unnest of an array of arrays would flatten
+	// them, so their values go as text and are cast back.
+	arrayOIDs []uint32
 }
+
+// timestamptz is how format_type names timestamp with time zone.
+const timestamptz = "timestamp with time zone"
 
 func newTable[K comparable, R any](t table[K, R]) *table[K, R] {
 	where := make([]string, t.keys)
@@ -60,12 +74,101 @@ func newTable[K comparable, R any](t table[K, R]) *table[K, R] {
 	t.upsertSQL = "INSERT INTO " + t.name + " (" + strings.Join(t.columns, ", ") + ") VALUES (" + strings.Join(params, ", ") +
 		") ON CONFLICT (" + strings.Join(t.columns[:t.keys], ", ") + ") " + conflict
 	t.deleteSQL = "DELETE FROM " + t.name + " WHERE " + strings.Join(where, " AND ")
+
+	if len(t.types) != len(t.columns) {
+		panic("readmodel: " + t.name + ": a type for each column")
+	}
+	types := pgtype.NewMap()
+	t.arrayOIDs = make([]uint32, len(t.columns))
+	arrays := make([]string, len(t.columns)) // unnest's arguments
+	aliases := make([]string, len(t.columns))
+	selected := make([]string, len(t.columns))
+	for i, typ := range t.types {
+		aliases[i] = "c" + strconv.Itoa(i+1)
+		arrays[i] = "$" + strconv.Itoa(i+1) + "::" + typ + "[]"
+		selected[i] = aliases[i]
+		if elem, ok := strings.CutSuffix(typ, "[]"); ok {
+			dt, ok := types.TypeForName("_" + elem)
+			if !ok {
+				panic("readmodel: " + t.name + ": unknown type " + typ)
+			}
+			t.arrayOIDs[i] = dt.OID
+			arrays[i] = "$" + strconv.Itoa(i+1) + "::text[]"
+			selected[i] = aliases[i] + "::" + typ
+		}
+	}
+	keys := "unnest(" + strings.Join(arrays[:t.keys], ", ") + ")"
+	on := make([]string, t.keys)
+	for i, c := range t.columns[:t.keys] {
+		on[i] = "r." + c + " = k." + aliases[i]
+	}
+	// WITH ORDINALITY tells which key each row answers, whatever the
+	// spelling the key was asked with (an upper-case uuid, say).
+	t.selectKeysSQL = "SELECT k.ord, " + strings.Join(prefixed("r.", t.columns), ", ") + " FROM " + keys +
+		" WITH ORDINALITY AS k(" + strings.Join(aliases[:t.keys], ", ") + ", ord) JOIN " + t.name + " AS r ON " + strings.Join(on, " AND ")
+	t.upsertRowsSQL = "INSERT INTO " + t.name + " (" + strings.Join(t.columns, ", ") + ") SELECT " + strings.Join(selected, ", ") +
+		" FROM unnest(" + strings.Join(arrays, ", ") + ") AS v(" + strings.Join(aliases, ", ") + ")" +
+		" ON CONFLICT (" + strings.Join(t.columns[:t.keys], ", ") + ") " + conflict
+	t.deleteKeysSQL = "DELETE FROM " + t.name + " AS r USING " + keys + " AS k(" + strings.Join(aliases[:t.keys], ", ") + ") WHERE " +
+		strings.Join(on, " AND ")
 	return &t
+}
+
+// keyColumns are the arguments of selectKeysSQL and deleteKeysSQL for keys:
+// the values of each key column.
+func (t *table[K, R]) keyColumns(keys []K) []any {
+	cols := make([][]any, t.keys)
+	for i := range cols {
+		cols[i] = make([]any, len(keys))
+	}
+	for j, k := range keys {
+		for i, v := range t.keyArgs(k) {
+			cols[i][j] = v
+		}
+	}
+	return columnArgs(cols)
+}
+
+// valueColumns are the arguments of upsertRowsSQL for rows.
+func (t *table[K, R]) valueColumns(rows []R) ([]any, error) {
+	cols := make([][]any, len(t.columns))
+	for i := range cols {
+		cols[i] = make([]any, len(rows))
+	}
+	var types *pgtype.Map
+	for j, r := range rows {
+		for i, v := range t.values(r) {
+			if oid := t.arrayOIDs[i]; oid != 0 {
+				if types == nil {
+					types = pgtype.NewMap()
+				}
+				text, err := types.Encode(oid, pgtype.TextFormatCode, v, nil)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %s: %w", t.name, t.columns[i], err)
+				}
+				v = nil
+				if text != nil {
+					v = string(text)
+				}
+			}
+			cols[i][j] = v
+		}
+	}
+	return columnArgs(cols), nil
+}
+
+func columnArgs(cols [][]any) []any {
+	args := make([]any, len(cols))
+	for i, c := range cols {
+		args[i] = c
+	}
+	return args
 }
 
 func (t *table[K, R]) TableName() string     { return t.name }
 func (t *table[K, R]) ColumnNames() []string { return t.columns }
 func (t *table[K, R]) KeyColumns() []string  { return t.columns[:t.keys] }
+func (t *table[K, R]) ColumnTypes() []string { return t.types }
 
 // inTx returns the rows of the table as seen by tx. Unqualified, the table
 // name resolves through the search path, which is how a rebuild catches up
@@ -167,41 +270,72 @@ func (r *txRows[K, R]) holdBack(k K) {
 	}
 }
 
-// queueReads queues on b the reads of the rows of keys not read yet, whose
-// answers go where get looks first.
+// queueReads queues on b the read of the rows of keys not read yet, in one
+// statement, whose answers go where get looks first.
 func (r *txRows[K, R]) queueReads(b *pgx.Batch, keys []any) {
+	var want []K
 	for _, key := range keys {
 		k := key.(K)
 		if _, ok := r.seen[k]; ok {
 			continue
 		}
 		r.seen[k] = seenRow[R]{} // read once, however often keys name it
-		b.Queue(r.t.selectSQL, r.t.keyArgs(k)...).QueryRow(func(row pgx.Row) error {
+		want = append(want, k)
+	}
+	if len(want) == 0 {
+		return
+	}
+	b.Queue(r.t.selectKeysSQL, r.t.keyColumns(want)...).Query(func(rows pgx.Rows) error {
+		var ord int64
+		row := numberedRow{rows: rows, ord: &ord}
+		for rows.Next() {
 			got, err := r.t.scan(row)
-			switch {
-			case errors.Is(err, pgx.ErrNoRows):
-				return nil
-			case err != nil:
+			if err != nil {
 				return fmt.Errorf("%s: get: %w", r.t.name, err)
 			}
-			r.seen[k] = seenRow[R]{got, true}
-			return nil
-		})
-	}
+			r.seen[want[ord-1]] = seenRow[R]{got, true}
+		}
+		return rows.Err()
+	})
+}
+
+// numberedRow is a row of selectKeysSQL scanned as a row of its table: its
+// first column, the key's number, goes to ord.
+type numberedRow struct {
+	rows pgx.Rows
+	ord  *int64
+}
+
+func (n numberedRow) Scan(dest ...any) error {
+	return n.rows.Scan(append([]any{n.ord}, dest...)...)
 }
 
 // queueWrites queues on b the last state of each row written since the last
-// call: an upsert, or a delete of a row that no longer exists.
-func (r *txRows[K, R]) queueWrites(b *pgx.Batch) {
+// call: one delete of the rows that no longer exist, then one upsert of the
+// others. A key is in held once, so no statement touches a row twice.
+func (r *txRows[K, R]) queueWrites(b *pgx.Batch) error {
+	var gone []K
+	var rows []R
 	for _, k := range r.held {
 		if s := r.seen[k]; s.exists {
-			b.Queue(r.t.upsertSQL, r.t.values(s.row)...)
+			rows = append(rows, s.row)
 		} else {
-			b.Queue(r.t.deleteSQL, r.t.keyArgs(k)...)
+			gone = append(gone, k)
 		}
 	}
 	r.held = r.held[:0]
 	clear(r.written)
+	if len(gone) > 0 {
+		b.Queue(r.t.deleteKeysSQL, r.t.keyColumns(gone)...)
+	}
+	if len(rows) > 0 {
+		args, err := r.t.valueColumns(rows)
+		if err != nil {
+			return err
+		}
+		b.Queue(r.t.upsertRowsSQL, args...)
+	}
+	return nil
 }
 
 // probeRows are empty rows in memory that note each key read before it was
