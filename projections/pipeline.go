@@ -346,7 +346,8 @@ func (m *liveModel) linger() time.Duration { return readModelLinger }
 // version check and the reads of every row the batch's fold will read (found
 // by folding the batch once into empty tables), and the last state of each
 // row written with the version records and COMMIT: a batch costs two round
-// trips, whatever its size.
+// trips, whatever its size, and one or two more when it reads rows found by
+// what other rows hold.
 func (m *liveModel) handleBatch(ctx context.Context, events []eventstore.Event) (err error) {
 	conn, err := m.pool.Acquire(ctx)
 	if err != nil {
@@ -374,6 +375,16 @@ func (m *liveModel) handleBatch(ctx context.Context, events []eventstore.Event) 
 	fold.QueueReads(ctx, b, events)
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("%s: lock streams: %w", m.Name, err)
+	}
+	// Rows found by what other rows hold: a round trip for all of them.
+	for range 2 {
+		more := &pgx.Batch{}
+		if !fold.QueueMoreReads(ctx, more, events) {
+			break
+		}
+		if err := conn.SendBatch(ctx, more).Close(); err != nil {
+			return fmt.Errorf("%s: read: %w", m.Name, err)
+		}
 	}
 	applied, err := nextVersions(events, last, func(e eventstore.Event) error {
 		if err := fold.Apply(ctx, e); err != nil {

@@ -56,8 +56,10 @@ type tablesAt struct {
 	tx Querier
 	// batch collects the tables opened in tx whose writes are held back.
 	batch *[]batchRows
-	// probe collects the empty tables a batch is first folded into.
-	probe *[]probedRows
+	// probe collects the tables a batch is folded into to learn what it
+	// reads, holding what the tables of probeFrom read.
+	probe     *[]probedRows
+	probeFrom []batchRows
 	// inMemory collects the tables opened in memory.
 	inMemory *[]MemTable
 }
@@ -66,7 +68,10 @@ type tablesAt struct {
 type batchRows interface {
 	queueReads(b *pgx.Batch, keys []any)
 	queueWrites(b *pgx.Batch) error
+	foundRows() bool
 }
+
+func (r *txRows[K, R]) foundRows() bool { return r.found }
 
 // probedRows tell the keys read of them before they were written.
 type probedRows interface{ missedKeys() []any }
@@ -77,7 +82,9 @@ func (r *probeRows[K, R]) missedKeys() []any { return r.missed }
 func open[K comparable, R any](at tablesAt, t *table[K, R]) rows[K, R] {
 	switch {
 	case at.probe != nil:
-		p := t.probe()
+		// A fold opens its tables in the same order each time.
+		from, _ := at.probeFrom[len(*at.probe)].(*txRows[K, R])
+		p := t.probe(from)
 		*at.probe = append(*at.probe, p)
 		return p
 	case at.batch != nil:
@@ -113,18 +120,37 @@ func (m *Model) Batch(tx Querier) *Batch {
 }
 
 // QueueReads folds events once into empty tables to learn which rows they
-// read, and queues the reads of those rows on q. A row the fold reads only
-// after what it found in another (none here) is read when asked for, as Live
-// reads every row. The fold's errors are the real fold's to report.
+// read, and queues the reads of those rows on q. The fold's errors are the
+// real fold's to report.
 func (b *Batch) QueueReads(ctx context.Context, q *pgx.Batch, events []eventstore.Event) {
+	b.queueReads(ctx, q, events)
+}
+
+// QueueMoreReads queues on q the reads of the rows the batch will read that
+// the reads so far left out, and reports whether there are any. When those
+// reads found rows that the last fold into the tables took for absent, the
+// real fold may go another way with them and read other rows (a request
+// found, then the balance of its year): the batch is folded again into the
+// rows read to learn them. A row still left out is read when asked for.
+func (b *Batch) QueueMoreReads(ctx context.Context, q *pgx.Batch, events []eventstore.Event) bool {
+	found := false
+	for _, t := range b.tables {
+		found = found || t.foundRows()
+	}
+	return found && b.queueReads(ctx, q, events)
+}
+
+func (b *Batch) queueReads(ctx context.Context, q *pgx.Batch, events []eventstore.Event) bool {
 	var probes []probedRows
-	probe := b.model.fold(tablesAt{probe: &probes})
+	probe := b.model.fold(tablesAt{probe: &probes, probeFrom: b.tables})
 	for _, e := range events {
 		_ = probe(ctx, e)
 	}
+	n := q.Len()
 	for i, p := range probes {
 		b.tables[i].queueReads(q, p.missedKeys())
 	}
+	return q.Len() > n
 }
 
 // Apply folds e.

@@ -188,9 +188,20 @@ func (t *table[K, R]) inBatch(tx Querier) *txRows[K, R] {
 	return &txRows[K, R]{t: t, tx: tx, seen: map[K]seenRow[R]{}, hold: true, written: map[K]bool{}}
 }
 
-// probe returns empty rows that note what is read of them.
-func (t *table[K, R]) probe() *probeRows[K, R] {
-	return &probeRows[K, R]{memRows: memRows[K, R]{t: t, m: map[K]R{}}, noted: map[K]bool{}}
+// probe returns rows in memory that note what is read of them: empty, or
+// when from is not nil, holding what from read, whose keys are not noted
+// again.
+func (t *table[K, R]) probe(from *txRows[K, R]) *probeRows[K, R] {
+	p := &probeRows[K, R]{memRows: memRows[K, R]{t: t, m: map[K]R{}}, noted: map[K]bool{}}
+	if from != nil {
+		for k, s := range from.seen {
+			p.noted[k] = true
+			if s.exists {
+				p.m[k] = s.row
+			}
+		}
+	}
+	return p
 }
 
 // inMemory returns empty rows held in memory.
@@ -214,6 +225,8 @@ type txRows[K comparable, R any] struct {
 	hold bool
 	// written marks the keys in held.
 	written map[K]bool
+	// found tells that the reads queued last found a row.
+	found bool
 }
 
 // seenRow is a row as the transaction last read or wrote it.
@@ -282,6 +295,7 @@ func (r *txRows[K, R]) queueReads(b *pgx.Batch, keys []any) {
 		r.seen[k] = seenRow[R]{} // read once, however often keys name it
 		want = append(want, k)
 	}
+	r.found = false
 	if len(want) == 0 {
 		return
 	}
@@ -294,6 +308,7 @@ func (r *txRows[K, R]) queueReads(b *pgx.Batch, keys []any) {
 				return fmt.Errorf("%s: get: %w", r.t.name, err)
 			}
 			r.seen[want[ord-1]] = seenRow[R]{got, true}
+			r.found = true
 		}
 		return rows.Err()
 	})
