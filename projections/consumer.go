@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -293,11 +292,16 @@ func scanVersions(rows pgx.Rows, last map[string]int64) error {
 const lockStreamsSQL = `SELECT pg_advisory_xact_lock(hashtext($1), k)
 	FROM (SELECT DISTINCT hashtext(s) AS k FROM unnest($2::text[]) AS s ORDER BY k) AS keys`
 
-// streamsOf lists the distinct streams of events.
+// streamsOf lists the distinct streams of events, in the order they first
+// occur. A batch of 1,000 events holds hundreds of streams: a set keeps this
+// linear, where searching the list for each event cost a tenth of the
+// pipeline's CPU in a catch-up.
 func streamsOf(events []eventstore.Event) []string {
 	var streams []string
+	seen := make(map[string]struct{}, len(events))
 	for _, e := range events {
-		if !slices.Contains(streams, e.StreamID) {
+		if _, ok := seen[e.StreamID]; !ok {
+			seen[e.StreamID] = struct{}{}
 			streams = append(streams, e.StreamID)
 		}
 	}
