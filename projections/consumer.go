@@ -37,6 +37,13 @@ type consumer interface {
 	handleBatch(ctx context.Context, events []eventstore.Event) error
 }
 
+// selective is a consumer that looks into events of some types only: it is
+// handed the others with their data undecoded (no Payload), and still
+// records their versions.
+type selective interface {
+	decodes(eventType string) bool
+}
+
 // reads reports whether c handles the events of stream: those of its
 // category; a stream id without one belongs to no consumer.
 func reads(c consumer, stream string) bool {
@@ -109,7 +116,7 @@ func (rt *runtime) handler(c consumer, p int) message.NoPublishHandlerFunc {
 				}
 				continue
 			}
-			e, err := bus.DecodeEvent(rt.store.Codec(), m.Payload)
+			e, err := rt.eventOf(c, m.Payload)
 			if err != nil {
 				poison = append(poison, undecodable{m, err})
 				continue
@@ -130,6 +137,22 @@ func (rt *runtime) handler(c consumer, p int) message.NoPublishHandlerFunc {
 		rt.marks.mark(c.name(), p, handledTo)
 		return nil
 	}
+}
+
+// eventOf is the event of a message's payload, its data decoded unless c
+// passes events of its type by.
+func (rt *runtime) eventOf(c consumer, payload []byte) (eventstore.Event, error) {
+	if s, ok := c.(selective); ok {
+		e, err := bus.StoredEvent(payload)
+		if err != nil || !s.decodes(e.Type) {
+			return e, err
+		}
+		if err := rt.store.Codec().DecodeEvent(&e); err != nil {
+			return eventstore.Event{}, fmt.Errorf("decode %s: %w", e.Type, err)
+		}
+		return e, nil
+	}
+	return bus.DecodeEvent(rt.store.Codec(), payload)
 }
 
 // handleAll handles events in one batch, the fast way. When the batch fails

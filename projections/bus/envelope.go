@@ -103,6 +103,20 @@ func WatermarkMessage(c eventstore.Cursor) *message.Message {
 // DecodeEvent turns an event message back into a stored event, decoding its
 // payload with codec.
 func DecodeEvent(codec *eventstore.Codec, payload []byte) (eventstore.Event, error) {
+	e, err := StoredEvent(payload)
+	if err != nil {
+		return e, err
+	}
+	if err := codec.DecodeEvent(&e); err != nil {
+		return eventstore.Event{}, fmt.Errorf("decode %s: %w", e.Type, err)
+	}
+	return e, nil
+}
+
+// StoredEvent turns an event message back into a stored event as the store
+// keeps it: its data undecoded (no Payload), for a consumer that passes
+// events of its type by without looking into them.
+func StoredEvent(payload []byte) (eventstore.Event, error) {
 	env, ok := readEnvelope(payload)
 	if !ok {
 		if err := json.Unmarshal(payload, &env); err != nil {
@@ -112,15 +126,11 @@ func DecodeEvent(codec *eventstore.Codec, payload []byte) (eventstore.Event, err
 	if env.Stream == "" || env.Version < 1 || env.Type == "" {
 		return eventstore.Event{}, fmt.Errorf("decode envelope: stream %q, version %d, type %q", env.Stream, env.Version, env.Type)
 	}
-	e := eventstore.Event{
+	return eventstore.Event{
 		Position: env.Position, TxID: env.TxID, ID: env.EventID, StreamID: env.Stream, Version: env.Version,
 		Type: env.Type, SchemaVersion: env.SchemaVersion, Data: env.Data, Metadata: env.Metadata,
 		RecordedAt: env.RecordedAt,
-	}
-	if err := codec.DecodeEvent(&e); err != nil {
-		return eventstore.Event{}, fmt.Errorf("decode %s: %w", env.Type, err)
-	}
-	return e, nil
+	}, nil
 }
 
 // readEnvelope reads an envelope as EventPayload writes it, without
