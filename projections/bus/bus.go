@@ -198,7 +198,6 @@ func (b *Bus) PublishWhileAlive(ctx context.Context, batches map[string][]*messa
 	if b.client == nil {
 		return true, b.publishInMemory(ctx, batches)
 	}
-	var marshaler redisstream.DefaultMarshallerUnmarshaller
 	keys := []string{b.aliveKey()}
 	var args []any
 	for topic, msgs := range batches {
@@ -207,13 +206,9 @@ func (b *Bus) PublishWhileAlive(ctx context.Context, batches map[string][]*messa
 		}
 		keys = append(keys, topic)
 		for _, msg := range msgs {
-			values, err := marshaler.Marshal(topic, msg)
-			if err != nil {
+			var err error
+			if args, err = appendEntry(append(args, len(keys), entryFields), msg); err != nil {
 				return false, fmt.Errorf("bus: marshal %s: %w", msg.UUID, err)
-			}
-			args = append(args, len(keys), len(values))
-			for k, v := range values {
-				args = append(args, k, v)
 			}
 		}
 	}
