@@ -171,7 +171,7 @@ func readEnvelope(b []byte) (env envelope, ok bool) {
 	if env.Type, err = unquote(typ); err != nil {
 		return env, false
 	}
-	if err := json.Unmarshal(rest[meta+len(`,"metadata":`):at], &env.Metadata); err != nil {
+	if env.Metadata, ok = readMetadata(rest[meta+len(`,"metadata":`) : at]); !ok {
 		return env, false
 	}
 	recorded := rest[at+len(`,"recorded_at":"`) : len(rest)-len(`"}`)]
@@ -180,6 +180,42 @@ func readEnvelope(b []byte) (env envelope, ok bool) {
 	}
 	env.Data = rest[:meta]
 	return env, true
+}
+
+// readMetadata reads metadata as json.Marshal writes it, an object of some
+// of Metadata's fields, without json.Unmarshal's reflection, a tenth of what
+// reading an envelope cost; ok is false for anything else.
+func readMetadata(b []byte) (md eventstore.Metadata, ok bool) {
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return md, false
+	}
+	r := envelopeReader{rest: b[1 : len(b)-1]}
+	for sep := ""; len(r.rest) > 0; sep = "," {
+		key := r.str(sep)
+		value := r.str(":")
+		if r.failed {
+			return md, false
+		}
+		v, err := unquote(value)
+		if err != nil {
+			return md, false
+		}
+		switch string(key) {
+		case `"actor"`:
+			md.Actor = v
+		case `"request_id"`:
+			md.RequestID = v
+		case `"idempotency_key"`:
+			md.IdempotencyKey = v
+		case `"causation_id"`:
+			md.CausationID = v
+		case `"correlation_id"`:
+			md.CorrelationID = v
+		default:
+			return md, false
+		}
+	}
+	return md, true
 }
 
 // envelopeReader reads the fields of an envelope in order; the first that
