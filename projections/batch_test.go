@@ -324,3 +324,50 @@ func TestBatchReadsRowsFoundThroughOthersTogether(t *testing.T) {
 		t.Errorf("%d rows differ from a rebuild:\n%s", diffs, out.String())
 	}
 }
+
+// A saga group looks only into the events some saga of it reacts to: a
+// check-out's data is never decoded (here it could not be), yet its version
+// is recorded and the checkpoint passes it; a check-in's data still is, and
+// one that cannot be decoded is parked.
+func TestSagaGroupRecordsWithoutDecodingWhatNoSagaReactsTo(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, bus.MemoryURL)
+	events := e.attendanceFeed(8, 2)
+	p := e.pipeline(testSettings(), quietClock)
+	var group *sagaGroup
+	for _, g := range p.sagas {
+		if g.name() == saga.Group(attendance.Category) {
+			group = g
+		}
+	}
+	rt := &runtime{pool: e.pool, store: e.store, logger: pipelinetest.Logger(t), metrics: newMetrics(), marks: newCheckpointMarks()}
+	handle := rt.handler(group, 0)
+	var undecodable eventstore.Event
+	for i, ev := range events {
+		if ev.Type != "attendance.checked_in" || undecodable.StreamID == "" {
+			ev.Data = []byte(`{"at": "not a time"}`)
+			if ev.Type == "attendance.checked_in" {
+				undecodable = ev
+			}
+		}
+		msg, err := bus.EventMessage(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := handle(msg); err != nil {
+			t.Fatalf("event %d (%s): %v", i, ev.Type, err)
+		}
+	}
+	if n := e.count(`SELECT count(*) FROM parked_messages WHERE projection = $1`, group.name()); n != 1 {
+		t.Errorf("%d events parked, want 1 (the check-in)", n)
+	}
+	if n := e.count(`SELECT count(*) FROM parked_messages WHERE projection = $1 AND message_id = $2`, group.name(), undecodable.ID.String()); n != 1 {
+		t.Errorf("the undecodable check-in %s v%d is not parked", undecodable.StreamID, undecodable.Version)
+	}
+	if n := e.count(`SELECT count(*) FROM projection_versions WHERE projection = $1 AND version = 4`, group.name()); n != 2 {
+		t.Errorf("%d streams recorded at their last version (a check-out), want 2", n)
+	}
+	if got, want := rt.marks.marks[markKey{group.name(), 0}], events[len(events)-1].Cursor(); got != want {
+		t.Errorf("checkpoint mark = %v, want the last event's %v", got, want)
+	}
+}

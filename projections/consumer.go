@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -36,6 +35,13 @@ type consumer interface {
 	// versions already handled are skipped, and a *gapError reports a
 	// version that does not follow the last one handled of its stream.
 	handleBatch(ctx context.Context, events []eventstore.Event) error
+}
+
+// selective is a consumer that looks into events of some types only: it is
+// handed the others with their data undecoded (no Payload), and still
+// records their versions.
+type selective interface {
+	decodes(eventType string) bool
 }
 
 // reads reports whether c handles the events of stream: those of its
@@ -110,7 +116,7 @@ func (rt *runtime) handler(c consumer, p int) message.NoPublishHandlerFunc {
 				}
 				continue
 			}
-			e, err := bus.DecodeEvent(rt.store.Codec(), m.Payload)
+			e, err := rt.eventOf(c, m.Payload)
 			if err != nil {
 				poison = append(poison, undecodable{m, err})
 				continue
@@ -131,6 +137,22 @@ func (rt *runtime) handler(c consumer, p int) message.NoPublishHandlerFunc {
 		rt.marks.mark(c.name(), p, handledTo)
 		return nil
 	}
+}
+
+// eventOf is the event of a message's payload, its data decoded unless c
+// passes events of its type by.
+func (rt *runtime) eventOf(c consumer, payload []byte) (eventstore.Event, error) {
+	if s, ok := c.(selective); ok {
+		e, err := bus.StoredEvent(payload)
+		if err != nil || !s.decodes(e.Type) {
+			return e, err
+		}
+		if err := rt.store.Codec().DecodeEvent(&e); err != nil {
+			return eventstore.Event{}, fmt.Errorf("decode %s: %w", e.Type, err)
+		}
+		return e, nil
+	}
+	return bus.DecodeEvent(rt.store.Codec(), payload)
 }
 
 // handleAll handles events in one batch, the fast way. When the batch fails
@@ -293,11 +315,16 @@ func scanVersions(rows pgx.Rows, last map[string]int64) error {
 const lockStreamsSQL = `SELECT pg_advisory_xact_lock(hashtext($1), k)
 	FROM (SELECT DISTINCT hashtext(s) AS k FROM unnest($2::text[]) AS s ORDER BY k) AS keys`
 
-// streamsOf lists the distinct streams of events.
+// streamsOf lists the distinct streams of events, in the order they first
+// occur. A batch of 1,000 events holds hundreds of streams: a set keeps this
+// linear, where searching the list for each event cost a tenth of the
+// pipeline's CPU in a catch-up.
 func streamsOf(events []eventstore.Event) []string {
 	var streams []string
+	seen := make(map[string]struct{}, len(events))
 	for _, e := range events {
-		if !slices.Contains(streams, e.StreamID) {
+		if _, ok := seen[e.StreamID]; !ok {
+			seen[e.StreamID] = struct{}{}
 			streams = append(streams, e.StreamID)
 		}
 	}

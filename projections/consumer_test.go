@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -94,5 +95,29 @@ func TestBatchSkipsDuplicatesFillsGapsAndParks(t *testing.T) {
 		if got := version(stream); got != v {
 			t.Errorf("version of %s: got %d, want %d", stream, got, v)
 		}
+	}
+}
+
+func TestStreamsOfListsEachStreamOnceInTheOrderMet(t *testing.T) {
+	events := []eventstore.Event{{StreamID: "attendance-b"}, {StreamID: "attendance-a"}, {StreamID: "attendance-b"}, {StreamID: "attendance-c"}, {StreamID: "attendance-a"}}
+	got := streamsOf(events)
+	want := []string{"attendance-b", "attendance-a", "attendance-c"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("streamsOf = %v, want %v", got, want)
+	}
+}
+
+// A full batch of a catch-up: 1,000 events of 500 streams.
+func BenchmarkStreamsOf(b *testing.B) {
+	streams := make([]string, 500)
+	for i := range streams {
+		streams[i] = attendance.Stream(uuid.NewString())
+	}
+	events := make([]eventstore.Event, 1000)
+	for i := range events {
+		events[i].StreamID = streams[i%len(streams)]
+	}
+	for b.Loop() {
+		streamsOf(events)
 	}
 }

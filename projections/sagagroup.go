@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,6 +29,8 @@ type sagaGroup struct {
 	category string
 	sagas    []saga.Saga
 	pool     *pgxpool.Pool
+	// reactsTo holds the event types some saga of the group reacts to.
+	reactsTo map[string]bool
 
 	mu sync.Mutex
 	// handled is the last version reacted to of each stream this process
@@ -42,11 +45,15 @@ func sagaGroups(sagas []saga.Saga, pool *pgxpool.Pool) []*sagaGroup {
 	for _, s := range sagas {
 		g, ok := byCategory[s.Category]
 		if !ok {
-			g = &sagaGroup{group: saga.Group(s.Category), category: s.Category, pool: pool, handled: map[string]int64{}}
+			g = &sagaGroup{group: saga.Group(s.Category), category: s.Category, pool: pool,
+				reactsTo: map[string]bool{}, handled: map[string]int64{}}
 			byCategory[s.Category] = g
 			groups = append(groups, g)
 		}
 		g.sagas = append(g.sagas, s)
+		for _, typ := range s.On {
+			g.reactsTo[typ] = true
+		}
 	}
 	return groups
 }
@@ -56,6 +63,11 @@ func (g *sagaGroup) name() string { return g.group }
 func (g *sagaGroup) reads() string { return g.category }
 
 func (g *sagaGroup) linger() time.Duration { return 0 }
+
+// decodes tells which events the group looks into: most of a category's
+// (check-outs, leave days) no saga reacts to, and decoding them cost the
+// group as much as the rest of its work.
+func (g *sagaGroup) decodes(eventType string) bool { return g.reactsTo[eventType] }
 
 func (g *sagaGroup) handleBatch(ctx context.Context, events []eventstore.Event) error {
 	last := map[string]int64{}
@@ -106,7 +118,13 @@ func (g *sagaGroup) handleBatch(ctx context.Context, events []eventstore.Event) 
 // that cannot ever handle e does not keep the others from reacting.
 func (g *sagaGroup) react(ctx context.Context, e eventstore.Event) error {
 	var permanent error
+	if !g.reactsTo[e.Type] {
+		return nil
+	}
 	for _, s := range g.sagas {
+		if !slices.Contains(s.On, e.Type) {
+			continue
+		}
 		err := s.React(ctx, e)
 		switch {
 		case err == nil:

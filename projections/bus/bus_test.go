@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,5 +125,50 @@ func TestFewerPartitionsRepublishAndDropTheUnusedTopics(t *testing.T) {
 		if want := int64(map[bool]int{true: 1}[p == 0]); n != want {
 			t.Errorf("topic of partition %d: exists = %d, want %d", p, n, want)
 		}
+	}
+}
+
+// A publish adds nothing once the relay's key is gone: gone before the
+// publish, or lost between the publish's check of it and its EXEC. A key
+// written again meanwhile (MarkAlive) only makes it try again.
+func TestPublishWhileAliveAddsNothingOnceTheKeyIsGone(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, pipelinetest.RedisURL())
+	ctx := context.Background()
+	topic := e.bus.EventTopic("attendance", 0)
+	batch := map[string][]*message.Message{topic: {message.NewMessage("1", []byte("a")), message.NewMessage("2", []byte("b"))}}
+	publish := func(during func()) (bool, int64) {
+		t.Helper()
+		var once sync.Once
+		e.bus.beforeExec = func() { once.Do(during) }
+		published, err := e.bus.PublishWhileAlive(ctx, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := e.redis.XLen(ctx, topic).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return published, n
+	}
+	nothing := func() {}
+	if published, n := publish(nothing); published || n != 0 {
+		t.Errorf("without the key: published = %v, %d entries, want false and 0", published, n)
+	}
+	if err := e.bus.MarkAlive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if published, n := publish(nothing); !published || n != 2 {
+		t.Errorf("with the key: published = %v, %d entries, want true and 2", published, n)
+	}
+	if published, n := publish(func() {
+		if err := e.bus.MarkAlive(ctx); err != nil {
+			t.Error(err)
+		}
+	}); !published || n != 4 {
+		t.Errorf("with the key written again before EXEC: published = %v, %d entries, want true and 4", published, n)
+	}
+	if published, n := publish(func() { e.redis.Del(ctx, e.bus.aliveKey()) }); published || n != 4 {
+		t.Errorf("with the key lost before EXEC: published = %v, %d entries, want false and still 4", published, n)
 	}
 }

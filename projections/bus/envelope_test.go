@@ -108,3 +108,31 @@ func agreeOnEnvelope(t *testing.T, stream, typ, data, actor string) {
 		t.Errorf("data of %s (-json +readEnvelope):\n%s", payload, diff)
 	}
 }
+
+// readMetadata reads every field of Metadata as json.Unmarshal does, and
+// refuses what json.Marshal of a Metadata never writes.
+func TestReadMetadataAgreesWithJSON(t *testing.T) {
+	t.Parallel()
+	for _, md := range []eventstore.Metadata{
+		{},
+		{Actor: "ayşe", RequestID: "r", IdempotencyKey: "k", CausationID: "c", CorrelationID: "o"},
+		{Actor: `a "quoted", \ escaped` + "\n\u2028 actor", CorrelationID: `{"actor":"x"}`},
+	} {
+		b, err := json.Marshal(md)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := readMetadata(b)
+		if !ok {
+			t.Fatalf("readMetadata refused %s", b)
+		}
+		if diff := cmp.Diff(md, got); diff != "" {
+			t.Errorf("metadata of %s (-want +got):\n%s", b, diff)
+		}
+	}
+	for _, b := range []string{``, `{`, `null`, `{"actor":1}`, `{"other":"x"}`, `{"actor":"x",}`, `{"actor" : "x"}`, `{"actor":"x""request_id":"y"}`} {
+		if md, ok := readMetadata([]byte(b)); ok {
+			t.Errorf("readMetadata(%s) = %+v, want it refused", b, md)
+		}
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill-redisstream/pkg/redisstream"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/redis/go-redis/v9"
 )
@@ -59,7 +58,6 @@ type groupReader struct {
 	peers  *Instances
 	health *Health
 	logger *slog.Logger
-	codec  redisstream.DefaultMarshallerUnmarshaller
 
 	mu        sync.Mutex
 	topics    []string
@@ -325,7 +323,7 @@ func (r *groupReader) claim(ctx context.Context, topic string) ([]redis.XMessage
 func (r *groupReader) deliver(ctx context.Context, xms []redis.XMessage, out chan<- *message.Message) bool {
 	batch := make([]*message.Message, 0, len(xms))
 	for _, xm := range xms {
-		msg, err := r.codec.Unmarshal(xm.Values)
+		msg, err := unmarshalEntry(xm.Values)
 		if err != nil {
 			// Not a message of ours: nothing could ever handle it.
 			r.logger.Error("bus: undecodable message, dropped", "group", r.group, "id", xm.ID, "err", err)

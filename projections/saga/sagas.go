@@ -65,7 +65,11 @@ type Saga struct {
 	// Name is the saga's actor in what it appends.
 	Name     string
 	Category string
-	React    func(ctx context.Context, e eventstore.Event) error
+	// On names the event types it reacts to: React is called for no
+	// other, and the group leaves the payloads of events no saga of it
+	// reacts to undecoded.
+	On    []string
+	React func(ctx context.Context, e eventstore.Event) error
 }
 
 // Deps are what the sagas and the daily sweep work with.
@@ -191,22 +195,33 @@ func causedBy(e eventstore.Event, actor string) eventstore.Metadata {
 func All(d Deps) []Saga {
 	n := newNotifier(d)
 	all := []Saga{
-		{Name: NotifyLatenessOnCheckedIn, Category: attendance.Category, React: n.onCheckedInLate},
-		{Name: NotifyLowBalanceOnLowBalanceReached, Category: leave.Category, React: n.onLowBalance},
-		{Name: NotifyManagerOnLeaveRequested, Category: leave.Category, React: n.onAwaited},
-		{Name: NotifyApproverOnApprovalChased, Category: leave.Category, React: n.onApprovalChased},
-		{Name: NotifyEmployeeOnLeaveDecided, Category: leave.Category, React: n.onLeaveDecided},
-		{Name: NotifyMissingCheckoutOnAutoCheckedOut, Category: attendance.Category, React: n.onAutoCheckedOut},
-		{Name: NotifyManagerOnCorrectionRequested, Category: attendance.Category, React: n.onCorrectionAwaited},
-		{Name: NotifyEmployeeOnCorrectionDecided, Category: attendance.Category, React: n.onCorrectionDecided},
+		{Name: NotifyLatenessOnCheckedIn, Category: attendance.Category, On: on(attendance.CheckedIn{}), React: n.onCheckedInLate},
+		{Name: NotifyLowBalanceOnLowBalanceReached, Category: leave.Category, On: on(leave.LowBalanceReached{}), React: n.onLowBalance},
+		{Name: NotifyManagerOnLeaveRequested, Category: leave.Category, On: on(leave.ApprovalStepOpened{}, leave.Requested{}), React: n.onAwaited},
+		{Name: NotifyApproverOnApprovalChased, Category: leave.Category, On: on(leave.ApprovalReminded{}, leave.ApprovalEscalated{}), React: n.onApprovalChased},
+		{Name: NotifyEmployeeOnLeaveDecided, Category: leave.Category, On: on(leave.Approved{}, leave.Rejected{}), React: n.onLeaveDecided},
+		{Name: NotifyMissingCheckoutOnAutoCheckedOut, Category: attendance.Category, On: on(attendance.AutoCheckedOut{}), React: n.onAutoCheckedOut},
+		{Name: NotifyManagerOnCorrectionRequested, Category: attendance.Category,
+			On:    on(attendance.CorrectionStepOpened{}, attendance.CorrectionRequested{}, attendance.CorrectionReminded{}, attendance.CorrectionEscalated{}),
+			React: n.onCorrectionAwaited},
+		{Name: NotifyEmployeeOnCorrectionDecided, Category: attendance.Category, On: on(attendance.CorrectionApproved{}, attendance.CorrectionRejected{}), React: n.onCorrectionDecided},
 	}
 	if d.LeavePolicy.LatenessDeductsLeave {
-		all = append(all, Saga{Name: DeductLeaveOnLateCheckIn, Category: attendance.Category,
+		all = append(all, Saga{Name: DeductLeaveOnLateCheckIn, Category: attendance.Category, On: on(attendance.CheckedIn{}),
 			React: func(ctx context.Context, e eventstore.Event) error {
 				return deductLateness(ctx, d.DeductLateness, e)
 			}})
 	}
 	return all
+}
+
+// on names the event types of payloads.
+func on(payloads ...eventstore.Payload) []string {
+	names := make([]string, len(payloads))
+	for i, p := range payloads {
+		names[i] = p.EventName()
+	}
+	return names
 }
 
 // notifyAll raises one notification of saga, caused by e, to each recipient.
