@@ -327,6 +327,9 @@ func sealedData(box []byte) ([]byte, error) {
 // stringMember is the string of the field name, or "".
 func stringMember(fields []member, name string) string {
 	v := memberOf(fields, name)
+	if v == nil {
+		return "" // absent (no other person): spares json.Unmarshal its error
+	}
 	if text, ok := simpleString(v); ok {
 		return string(text)
 	}
