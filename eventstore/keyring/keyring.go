@@ -413,16 +413,21 @@ func (k *Keyring) read(ctx context.Context, subject string) ([]byte, bool, error
 }
 
 // create stores a new key for subject unless another process just did, and
-// returns the one stored.
+// returns the one stored: one query, two when another process came first.
 func (k *Keyring) create(ctx context.Context, subject string) ([]byte, error) {
 	raw := make([]byte, KeySize)
 	rand.Read(raw)
-	if _, err := k.pool.Exec(ctx, `INSERT INTO personal_keys (subject, wrapped) VALUES ($1, $2) ON CONFLICT (subject) DO NOTHING`,
-		subject, wrapWith(k.wrap, raw, []byte(subject))); err != nil {
+	var wrapped []byte
+	err := k.pool.QueryRow(ctx, `INSERT INTO personal_keys (subject, wrapped) VALUES ($1, $2) ON CONFLICT (subject) DO NOTHING RETURNING wrapped`,
+		subject, wrapWith(k.wrap, raw, []byte(subject))).Scan(&wrapped)
+	if errors.Is(err, pgx.ErrNoRows) {
+		wrapped, _, err = k.read(ctx, subject)
+		return wrapped, err
+	}
+	if err != nil {
 		return nil, fmt.Errorf("keyring: store a key for %s: %w", subject, err)
 	}
-	wrapped, _, err := k.read(ctx, subject)
-	return wrapped, err
+	return wrapped, nil
 }
 
 // Rotate wraps every stored key under newKey instead of oldKey, in one

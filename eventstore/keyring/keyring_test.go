@@ -109,6 +109,42 @@ func TestConcurrentFirstSeals(t *testing.T) {
 	}
 }
 
+// TestFirstSealStoresTheKeyInOneQuery: a person's first seal looks for their
+// key and stores a new one, one query each; a seal under a cached key sends
+// none.
+func TestFirstSealStoresTheKeyInOneQuery(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(testdb.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := &queries{}
+	cfg.ConnConfig.Tracer = sent
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	k, err := Open(ctx, pool, newKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int64{2, 0} {
+		before := sent.n.Load()
+		sealed, err := k.Seal("e1", nil, []byte("name"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := sent.n.Load() - before; n != want {
+			t.Errorf("seal %d sent %d queries, want %d", i+1, n, want)
+		}
+		if got, err := k.Open("e1", nil, sealed); err != nil || string(got) != "name" {
+			t.Errorf("opened %q, %v", got, err)
+		}
+	}
+}
+
 func TestWrongDataKeyIsRefused(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
