@@ -365,6 +365,8 @@ func (b *overheadBench) compare(ctx context.Context, title string, measure func(
 	tw := tabwriter.NewWriter(b.stdout, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
 	fmt.Fprintf(tw, "round\tfirst\twithout, events/s\twith, events/s\twith/without\twithout, µs CPU/event\twith, µs CPU/event\twithout/with\t\n")
 	var without, with, ratios, cpuRatios []float64
+	// CPU per event of each side's process and Postgres backends, a round each.
+	process, postgres := map[*overheadSide][]float64{}, map[*overheadSide][]float64{}
 	for i := range b.rounds {
 		sides := []*overheadSide{b.without, b.with}
 		if i%2 == 1 {
@@ -394,7 +396,9 @@ func (b *overheadBench) compare(ctx context.Context, title string, measure func(
 				return fmt.Errorf("%s, %s: %w", title, s.name, err)
 			}
 			rate[s] = float64(n) / took.Seconds()
-			cpu[s] = float64(cost.total().Microseconds()) / float64(max(n, 1))
+			perEvent := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(max(n, 1)) }
+			cpu[s] = perEvent(cost.total())
+			process[s], postgres[s] = append(process[s], perEvent(cost.process)), append(postgres[s], perEvent(cost.postgres))
 		}
 		without, with = append(without, rate[b.without]), append(with, rate[b.with])
 		ratios = append(ratios, rate[b.with]/rate[b.without])
@@ -412,8 +416,10 @@ func (b *overheadBench) compare(ctx context.Context, title string, measure func(
 		"spread of the rounds: without %s, with %s, ratios %.3f..%.3f)\n",
 		overheadTarget, verdict(fmt.Sprintf("%.3f", mr), mr >= overheadTarget), mw/mo, spread(without), spread(with), slices.Min(ratios), slices.Max(ratios))
 	mc := median(cpuRatios)
-	fmt.Fprintf(b.stdout, "cpu:      CPU per event without/with >= %.2f, the median of the rounds' ratios: %s (rounds %.3f..%.3f)\n",
-		overheadTarget, verdict(fmt.Sprintf("%.3f", mc), mc >= overheadTarget), slices.Min(cpuRatios), slices.Max(cpuRatios))
+	fmt.Fprintf(b.stdout, "cpu:      CPU per event without/with >= %.2f, the median of the rounds' ratios: %s (rounds %.3f..%.3f; "+
+		"medians of the rounds, µs an event: without process %.1f, Postgres %.1f; with process %.1f, Postgres %.1f)\n",
+		overheadTarget, verdict(fmt.Sprintf("%.3f", mc), mc >= overheadTarget), slices.Min(cpuRatios), slices.Max(cpuRatios),
+		median(process[b.without]), median(postgres[b.without]), median(process[b.with]), median(postgres[b.with]))
 	return nil
 }
 
