@@ -131,3 +131,52 @@ func BenchmarkDecodeEvent(b *testing.B) {
 		})
 	}
 }
+
+// plainNotice is notice with no field tagged personal, as events were
+// encoded before their personal fields were sealed.
+type plainNotice struct {
+	NotificationID string         `json:"notification_id"`
+	RecipientID    string         `json:"recipient_id"`
+	Type           string         `json:"type"`
+	Message        string         `json:"message,omitempty"`
+	Data           map[string]any `json:"data"`
+	CauseEventID   string         `json:"cause_event_id"`
+	RaisedAt       time.Time      `json:"raised_at"`
+	SubjectID      string         `json:"subject_id,omitempty"`
+	DecidedBy      string         `json:"decided_by,omitempty"`
+	DecidedByName  string         `json:"decided_by_name,omitempty"`
+}
+
+func (plainNotice) EventName() string { return "test.notice" }
+
+// BenchmarkEncodeEvent encodes a notification with its personal fields
+// sealed, and the same one untagged, stored in plain text: what sealing adds
+// to each append of such an event.
+func BenchmarkEncodeEvent(b *testing.B) {
+	sealing, err := eventstore.NewCodec(notice{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sealing.UseKeys(newAESKeys(b, "employee-042"))
+	plain, err := eventstore.NewCodec(plainNotice{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name    string
+		codec   *eventstore.Codec
+		payload eventstore.Payload
+	}{
+		{"plain", plain, plainNotice(lateNotice())},
+		{"sealed", sealing, lateNotice()},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, _, err := bc.codec.Encode(bc.payload); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -91,15 +91,16 @@ func setMember(members []member, m member) []member {
 	return append(members, m)
 }
 
-// deleteMember removes the member named name, and says whether there was one.
-func deleteMember(members []member, name string) ([]member, []byte, bool) {
+// deleteMember removes the member named name and returns it, and says
+// whether there was one.
+func deleteMember(members []member, name string) ([]member, member, bool) {
 	for i := range members {
 		if string(members[i].name) == name {
-			value := members[i].value
-			return slices.Delete(members, i, i+1), value, true
+			m := members[i]
+			return slices.Delete(members, i, i+1), m, true
 		}
 	}
-	return members, nil, false
+	return members, member{}, false
 }
 
 // memberOf returns the value of the member named name, or nil.

@@ -143,73 +143,81 @@ func (c *Codec) UseKeys(keys Keys) { c.keys = keys }
 
 // sealPersonal moves the personal fields of data, the JSON of an event named
 // name, under personalKey, sealed with the subject's key, and those of each
-// other person under theirs.
+// other person under theirs. It works on the members of the object
+// (object.go) and writes the result, and each sealed object, as json.Marshal
+// writes a map of the members, which is what it did when it went through one.
 func (c *Codec) sealPersonal(name string, pf personalFields, data []byte) ([]byte, error) {
 	if c.keys == nil {
 		return nil, fmt.Errorf("eventstore: encode %q: personal fields and no keys to seal them", name)
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(data, &fields); err != nil {
+	var buf, personal [16]member
+	fields, err := splitObject(buf[:0], data)
+	if err != nil {
 		return nil, fmt.Errorf("eventstore: encode %q: %w", name, err)
 	}
 	if len(pf.fields) > 0 {
-		subject := stringField(fields, pf.subject)
+		subject := stringMember(fields, pf.subject)
 		if subject == "" {
 			return nil, fmt.Errorf("eventstore: encode %q: no subject in %q", name, pf.subject)
 		}
-		if err := c.sealGroup(fields, personalKey, subject, personalAAD(subject, name), pf.fields); err != nil {
+		fields, err = c.sealGroup(fields, personal[:0], personalMember, subject, personalAAD(subject, name), pf.fields)
+		if err != nil {
 			return nil, fmt.Errorf("eventstore: encode %q: %w", name, err)
 		}
 	}
 	for _, o := range pf.others {
-		subject := stringField(fields, o.subject)
+		subject := stringMember(fields, o.subject)
 		if subject != "" {
-			if err := c.sealGroup(fields, o.key(), subject, personalAAD(subject, name+"\x00"+o.subject), o.fields); err != nil {
+			at := member{name: []byte(o.key())}
+			fields, err = c.sealGroup(fields, personal[:0], at, subject, personalAAD(subject, name+"\x00"+o.subject), o.fields)
+			if err != nil {
 				return nil, fmt.Errorf("eventstore: encode %q: %w", name, err)
 			}
 			continue
 		}
 		for _, f := range o.fields {
-			if v, ok := fields[f]; ok && !isEmptyJSON(v) {
+			var m member
+			var ok bool
+			if fields, m, ok = deleteMember(fields, f); ok && !isEmptyJSON(m.value) {
 				return nil, fmt.Errorf("eventstore: encode %q: %q holds personal data of nobody: %q is empty", name, f, o.subject)
 			}
-			delete(fields, f)
 		}
 	}
-	return json.Marshal(fields)
+	return appendObject(make([]byte, 0, objectSize(fields)), fields)
 }
 
-// sealGroup moves fields out of the event's fields into one JSON object sealed
-// with subject's key, stored under key (null when the key was destroyed).
-func (c *Codec) sealGroup(fields map[string]json.RawMessage, key, subject string, aad []byte, names []string) error {
-	personal := make(map[string]json.RawMessage, len(names))
+// personalMember is the member that holds the subject's sealed fields.
+var personalMember = member{name: []byte(personalKey), key: []byte(`"` + personalKey + `"`)}
+
+// sealGroup moves the fields names out of fields into one JSON object (an
+// absent field as null) sealed with subject's key, stored as the member at
+// (null when the key was destroyed). personal is scratch space.
+func (c *Codec) sealGroup(fields, personal []member, at member, subject string, aad []byte, names []string) ([]member, error) {
 	for _, f := range names {
-		personal[f] = fields[f]
-		delete(fields, f)
+		var m member
+		var ok bool
+		if fields, m, ok = deleteMember(fields, f); !ok {
+			m = nullMember(f)
+		}
+		personal = setMember(personal, m)
 	}
-	plain, err := json.Marshal(personal)
+	plain, err := appendObject(make([]byte, 0, objectSize(personal)), personal)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sealed, err := c.keys.Seal(subject, aad, plain)
+	at.compact = true
 	switch {
 	case errors.Is(err, ErrErased):
-		fields[key] = json.RawMessage("null")
+		at.value = []byte("null")
 	case err != nil:
-		return fmt.Errorf("seal: %w", err)
+		return nil, fmt.Errorf("seal: %w", err)
 	default:
-		fields[key], _ = json.Marshal(base64.StdEncoding.EncodeToString(sealed))
+		// The base64 alphabet needs no escape in JSON.
+		at.value = make([]byte, 0, base64.StdEncoding.EncodedLen(len(sealed))+2)
+		at.value = append(base64.StdEncoding.AppendEncode(append(at.value, '"'), sealed), '"')
 	}
-	return nil
-}
-
-// stringField is the string in fields[name], or "".
-func stringField(fields map[string]json.RawMessage, name string) string {
-	var s string
-	if json.Unmarshal(fields[name], &s) != nil {
-		return ""
-	}
-	return s
+	return setMember(fields, at), nil
 }
 
 func isEmptyJSON(v json.RawMessage) bool {
@@ -237,13 +245,13 @@ func (c *Codec) openPersonal(name string, data []byte) (plain []byte, erased boo
 	t := c.types[name]
 	fields, box, sealedMain := deleteMember(fields, personalKey)
 	if sealedMain {
-		if fields, erased, err = c.openGroup(name, fields, box, t.personal.subject, personalAAD); err != nil {
+		if fields, erased, err = c.openGroup(name, fields, box.value, t.personal.subject, personalAAD); err != nil {
 			return nil, false, nil, err
 		}
 	}
 	opened := sealedMain
 	for _, o := range t.personal.others {
-		var box []byte
+		var box member
 		var ok bool
 		if fields, box, ok = deleteMember(fields, o.key()); !ok {
 			continue
@@ -251,7 +259,7 @@ func (c *Codec) openPersonal(name string, data []byte) (plain []byte, erased boo
 		opened = true
 		aad := func(subject, name string) []byte { return personalAAD(subject, name+"\x00"+o.subject) }
 		var gone bool
-		if fields, gone, err = c.openGroup(name, fields, box, o.subject, aad); err != nil {
+		if fields, gone, err = c.openGroup(name, fields, box.value, o.subject, aad); err != nil {
 			return nil, false, nil, err
 		}
 		if gone {
@@ -319,6 +327,9 @@ func sealedData(box []byte) ([]byte, error) {
 // stringMember is the string of the field name, or "".
 func stringMember(fields []member, name string) string {
 	v := memberOf(fields, name)
+	if v == nil {
+		return "" // absent (no other person): spares json.Unmarshal its error
+	}
 	if text, ok := simpleString(v); ok {
 		return string(text)
 	}

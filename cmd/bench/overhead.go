@@ -355,36 +355,59 @@ func (b *overheadBench) withSealer(ctx context.Context, s *overheadSide, fn func
 }
 
 // compare measures each side once a round, the first side alternating, and
-// prints each round, the medians and the verdict. measure returns a rate.
-func (b *overheadBench) compare(ctx context.Context, title, unit string, measure func(s *overheadSide) (float64, error)) error {
+// prints each round, the medians and the verdict. measure returns how many
+// events it did in how long. Each side's CPU per event is shown beside its
+// rate: what this process (the sealer included) and the side's Postgres
+// backends spent during the measurement, divided by its events. Other work on
+// the host moves it much less than it moves the rates.
+func (b *overheadBench) compare(ctx context.Context, title string, measure func(s *overheadSide) (int, time.Duration, error)) error {
 	fmt.Fprintf(b.stdout, "\n%s\n", title)
 	tw := tabwriter.NewWriter(b.stdout, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
-	fmt.Fprintf(tw, "round\tfirst\twithout, %s\twith, %s\twith/without\t\n", unit, unit)
-	var without, with, ratios []float64
+	fmt.Fprintf(tw, "round\tfirst\twithout, events/s\twith, events/s\twith/without\twithout, µs CPU/event\twith, µs CPU/event\twithout/with\t\n")
+	var without, with, ratios, cpuRatios []float64
+	// CPU per event of each side's process and Postgres backends, a round each.
+	process, postgres := map[*overheadSide][]float64{}, map[*overheadSide][]float64{}
 	for i := range b.rounds {
 		sides := []*overheadSide{b.without, b.with}
 		if i%2 == 1 {
 			sides = []*overheadSide{b.with, b.without}
 		}
-		got := map[*overheadSide]float64{}
+		rate, cpu := map[*overheadSide]float64{}, map[*overheadSide]float64{}
 		for _, s := range sides {
-			var rate float64
+			var n int
+			var took time.Duration
+			var cost cpuCost
 			err := b.withSealer(ctx, s, func() error {
-				var err error
-				rate, err = measure(s)
+				// Sampled while the sealer runs, so that its backend,
+				// a connection of its own, is counted.
+				meter := cpuMeter{pool: s.pool}
+				before, err := meter.sample(ctx)
+				if err != nil {
+					return err
+				}
+				if n, took, err = measure(s); err != nil {
+					return err
+				}
+				after, err := meter.sample(ctx)
+				cost = costBetween(before, after)
 				return err
 			})
 			if err != nil {
 				return fmt.Errorf("%s, %s: %w", title, s.name, err)
 			}
-			got[s] = rate
+			rate[s] = float64(n) / took.Seconds()
+			perEvent := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(max(n, 1)) }
+			cpu[s] = perEvent(cost.total())
+			process[s], postgres[s] = append(process[s], perEvent(cost.process)), append(postgres[s], perEvent(cost.postgres))
 		}
-		without, with = append(without, got[b.without]), append(with, got[b.with])
-		ratios = append(ratios, got[b.with]/got[b.without])
-		fmt.Fprintf(tw, "%d\t%s\t%.0f\t%.0f\t%.3f\t\n", i+1, sides[0].name, got[b.without], got[b.with], ratios[i])
+		without, with = append(without, rate[b.without]), append(with, rate[b.with])
+		ratios = append(ratios, rate[b.with]/rate[b.without])
+		cpuRatios = append(cpuRatios, cpu[b.without]/cpu[b.with])
+		fmt.Fprintf(tw, "%d\t%s\t%.0f\t%.0f\t%.3f\t%.1f\t%.1f\t%.3f\t\n", i+1, sides[0].name, rate[b.without], rate[b.with], ratios[i],
+			cpu[b.without], cpu[b.with], cpuRatios[i])
 	}
 	mw, mo, mr := median(with), median(without), median(ratios)
-	fmt.Fprintf(tw, "median\t\t%.0f\t%.0f\t%.3f\t\n", mo, mw, mr)
+	fmt.Fprintf(tw, "median\t\t%.0f\t%.0f\t%.3f\t\t\t%.3f\t\n", mo, mw, mr, median(cpuRatios))
 	tw.Flush()
 	// A round's two sides ran within seconds of each other: the median of
 	// the rounds' ratios leaves out more of the machine's changing load than
@@ -392,6 +415,11 @@ func (b *overheadBench) compare(ctx context.Context, title, unit string, measure
 	fmt.Fprintf(b.stdout, "target:   with/without >= %.2f (within 5 %%), the median of the rounds' ratios: %s (ratio of the medians %.3f; "+
 		"spread of the rounds: without %s, with %s, ratios %.3f..%.3f)\n",
 		overheadTarget, verdict(fmt.Sprintf("%.3f", mr), mr >= overheadTarget), mw/mo, spread(without), spread(with), slices.Min(ratios), slices.Max(ratios))
+	mc := median(cpuRatios)
+	fmt.Fprintf(b.stdout, "cpu:      CPU per event without/with >= %.2f, the median of the rounds' ratios: %s (rounds %.3f..%.3f; "+
+		"medians of the rounds, µs an event: without process %.1f, Postgres %.1f; with process %.1f, Postgres %.1f)\n",
+		overheadTarget, verdict(fmt.Sprintf("%.3f", mc), mc >= overheadTarget), slices.Min(cpuRatios), slices.Max(cpuRatios),
+		median(process[b.without]), median(postgres[b.without]), median(process[b.with]), median(postgres[b.with]))
 	return nil
 }
 
@@ -400,38 +428,38 @@ func (b *overheadBench) compare(ctx context.Context, title, unit string, measure
 // time, again and again for b.duration.
 func (b *overheadBench) feed(ctx context.Context) error {
 	title := fmt.Sprintf("feed: read and decode the %d events from the start, repeatedly for %s a side a round", b.events, b.duration)
-	return b.compare(ctx, title, "events/s", func(s *overheadSide) (float64, error) {
+	return b.compare(ctx, title, func(s *overheadSide) (int, time.Duration, error) {
 		start, read, inPass, cursor := time.Now(), 0, 0, eventstore.Cursor{}
 		for time.Since(start) < b.duration {
 			events, next, err := s.store.ReadFeed(ctx, cursor, feedPage)
 			if err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 			if len(events) == 0 {
 				if inPass < b.events {
-					return 0, fmt.Errorf("the feed ended after %d of %d events", inPass, b.events)
+					return 0, 0, fmt.Errorf("the feed ended after %d of %d events", inPass, b.events)
 				}
 				inPass, cursor = 0, eventstore.Cursor{}
 				continue
 			}
 			read, inPass, cursor = read+len(events), inPass+len(events), next
 		}
-		return float64(read) / time.Since(start).Seconds(), nil
+		return read, time.Since(start), nil
 	})
 }
 
 // rebuild rebuilds every read model of each side, as etctl rebuild does.
 func (b *overheadBench) rebuild(ctx context.Context) error {
-	return b.compare(ctx, fmt.Sprintf("rebuild: every read model from %d events", b.events), "events/s", func(s *overheadSide) (float64, error) {
+	return b.compare(ctx, fmt.Sprintf("rebuild: every read model from %d events", b.events), func(s *overheadSide) (int, time.Duration, error) {
 		var n int
 		if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM events").Scan(&n); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		start := time.Now()
 		if err := projections.Rebuild(ctx, s.pool, s.store, nil, io.Discard); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		return float64(n) / time.Since(start).Seconds(), nil
+		return n, time.Since(start), nil
 	})
 }
 
@@ -440,7 +468,7 @@ func (b *overheadBench) rebuild(ctx context.Context) error {
 // event, a lateness notification to their manager.
 func (b *overheadBench) append(ctx context.Context) error {
 	title := fmt.Sprintf("append: %d writers, 1 event/commit, the workload's mix, %s a side a round", writers, b.duration)
-	return b.compare(ctx, title, "events/s", func(s *overheadSide) (float64, error) {
+	return b.compare(ctx, title, func(s *overheadSide) (int, time.Duration, error) {
 		ops := make([]int, writers)
 		st, err := runFor(ctx, writers, b.duration, func(ctx context.Context, w int) (int, error) {
 			emp := w % overheadEmployees
@@ -463,9 +491,9 @@ func (b *overheadBench) append(ctx context.Context) error {
 			return 1, nil
 		})
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		return st.rate(), nil
+		return st.events, st.elapsed, nil
 	})
 }
 

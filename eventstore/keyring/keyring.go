@@ -38,6 +38,11 @@ const KeySize = 32
 // not (at once when it erased them itself).
 const cacheFor = 2 * time.Second
 
+// idleFor is how long a key not taken stays cached. Sealing takes a cached key
+// however old, so a key kept past cacheFor spares each append of its person's
+// data a query; opening reads it again first, as any expired key.
+const idleFor = 10 * time.Minute
+
 // erasedChannel is where the key table announces an erasure, the subject as
 // payload (migrations/00018_erasure_everywhere.sql).
 const erasedChannel = "personal_keys_erased"
@@ -73,9 +78,9 @@ type cached struct {
 	aead    cipher.AEAD // nil: erased
 	wrapped []byte      // as read from the table
 	readAt  time.Time
-	// used says that the key was taken since it was read: refresh reads
-	// the keys in use again and forgets the others.
-	used bool
+	// takenAt is when the key was last taken: refresh reads again the
+	// keys taken since they were read, and forgets those idle for idleFor.
+	takenAt time.Time
 }
 
 // Open returns the keyring of pool's database under dataKey, which must be the
@@ -220,7 +225,8 @@ func (k *Keyring) key(subject string, sealing bool) (cipher.AEAD, error) {
 			return nil, err
 		}
 	}
-	c = cached{wrapped: wrapped, readAt: k.now(), used: true}
+	now := k.now()
+	c = cached{wrapped: wrapped, readAt: now, takenAt: now}
 	if wrapped != nil {
 		raw, err := unwrapWith(k.wrap, wrapped, []byte(subject))
 		if err != nil {
@@ -241,22 +247,25 @@ func (k *Keyring) key(subject string, sealing bool) (cipher.AEAD, error) {
 	return c.aead, nil
 }
 
-// cachedKey returns subject's cached key, marked used, and the evictions so far.
+// cachedKey returns subject's cached key, marked taken now, and the evictions
+// so far.
 func (k *Keyring) cachedKey(subject string) (cached, bool, uint64) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	c, ok := k.keys[subject]
-	if ok && !c.used {
-		c.used = true
+	if ok {
+		c.takenAt = k.now()
 		k.keys[subject] = c
 	}
 	return c, ok, k.evictions
 }
 
 // refresh reads again, in one query, every cached key read at least
-// cacheFor/2 ago and taken since, and forgets those not taken since: keys in
-// use together are then read again together, one query every cacheFor for a
-// read of many persons' data instead of one query per person.
+// cacheFor/2 ago and taken since, keeps those not taken since as they are
+// (for sealing; opening reads them again first), and forgets those not taken
+// for idleFor: keys in use together are then read again together, one query
+// every cacheFor for a read of many persons' data instead of one query per
+// person.
 func (k *Keyring) refresh() error {
 	k.mu.Lock()
 	readAt := k.now()
@@ -264,9 +273,9 @@ func (k *Keyring) refresh() error {
 	for subject, c := range k.keys {
 		switch {
 		case c.aead == nil || readAt.Sub(c.readAt) < cacheFor/2:
-		case c.used:
+		case !c.takenAt.Before(c.readAt):
 			old[subject] = c
-		default:
+		case readAt.Sub(c.takenAt) >= idleFor:
 			delete(k.keys, subject)
 		}
 	}
@@ -313,6 +322,7 @@ func (k *Keyring) refresh() error {
 			continue // erased meanwhile, or forgotten
 		}
 		if c, ok := fresh[subject]; ok {
+			c.takenAt = k.keys[subject].takenAt
 			k.keys[subject] = c
 		} else {
 			delete(k.keys, subject)
@@ -403,16 +413,21 @@ func (k *Keyring) read(ctx context.Context, subject string) ([]byte, bool, error
 }
 
 // create stores a new key for subject unless another process just did, and
-// returns the one stored.
+// returns the one stored: one query, two when another process came first.
 func (k *Keyring) create(ctx context.Context, subject string) ([]byte, error) {
 	raw := make([]byte, KeySize)
 	rand.Read(raw)
-	if _, err := k.pool.Exec(ctx, `INSERT INTO personal_keys (subject, wrapped) VALUES ($1, $2) ON CONFLICT (subject) DO NOTHING`,
-		subject, wrapWith(k.wrap, raw, []byte(subject))); err != nil {
+	var wrapped []byte
+	err := k.pool.QueryRow(ctx, `INSERT INTO personal_keys (subject, wrapped) VALUES ($1, $2) ON CONFLICT (subject) DO NOTHING RETURNING wrapped`,
+		subject, wrapWith(k.wrap, raw, []byte(subject))).Scan(&wrapped)
+	if errors.Is(err, pgx.ErrNoRows) {
+		wrapped, _, err = k.read(ctx, subject)
+		return wrapped, err
+	}
+	if err != nil {
 		return nil, fmt.Errorf("keyring: store a key for %s: %w", subject, err)
 	}
-	wrapped, _, err := k.read(ctx, subject)
-	return wrapped, err
+	return wrapped, nil
 }
 
 // Rotate wraps every stored key under newKey instead of oldKey, in one

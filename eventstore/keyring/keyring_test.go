@@ -109,6 +109,42 @@ func TestConcurrentFirstSeals(t *testing.T) {
 	}
 }
 
+// TestFirstSealStoresTheKeyInOneQuery: a person's first seal looks for their
+// key and stores a new one, one query each; a seal under a cached key sends
+// none.
+func TestFirstSealStoresTheKeyInOneQuery(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(testdb.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := &queries{}
+	cfg.ConnConfig.Tracer = sent
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	k, err := Open(ctx, pool, newKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int64{2, 0} {
+		before := sent.n.Load()
+		sealed, err := k.Seal("e1", nil, []byte("name"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := sent.n.Load() - before; n != want {
+			t.Errorf("seal %d sent %d queries, want %d", i+1, n, want)
+		}
+		if got, err := k.Open("e1", nil, sealed); err != nil || string(got) != "name" {
+			t.Errorf("opened %q, %v", got, err)
+		}
+	}
+}
+
 func TestWrongDataKeyIsRefused(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -296,7 +332,8 @@ func (q *queries) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndDat
 // TestExpiredKeysAreReadAgainTogether: once the cached keys expire, reading
 // the data of many persons reads their keys again in one query, which learns
 // of an erasure made meanwhile by another process; a key not taken since it
-// was last read is forgotten rather than read again.
+// was last read is not read again, and seals without a query until it has
+// not been taken for idleFor.
 func TestExpiredKeysAreReadAgainTogether(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -359,10 +396,27 @@ func TestExpiredKeysAreReadAgainTogether(t *testing.T) {
 	if n := readAll(18); n != 1 {
 		t.Errorf("18 expired keys read again in %d queries, want 1", n)
 	}
-	reader.mu.Lock()
-	_, kept := reader.keys["e19"]
-	reader.mu.Unlock()
-	if kept {
-		t.Error("the key of e19, not taken since it was last read, was read again")
+	readAt := func(subject string) (time.Time, bool) {
+		reader.mu.Lock()
+		defer reader.mu.Unlock()
+		c, ok := reader.keys[subject]
+		return c.readAt, ok
+	}
+	if at, kept := readAt("e19"); !kept || !at.Before(clock) {
+		t.Errorf("the key of e19, not taken since it was last read: kept %v, read %s ago; want kept, not read again", kept, clock.Sub(at))
+	}
+	before := sent.n.Load()
+	if _, err := reader.Seal("e19", nil, []byte("new name of e19")); err != nil {
+		t.Fatal(err)
+	}
+	if n := sent.n.Load() - before; n != 0 {
+		t.Errorf("sealing under the expired key of e19 sent %d queries, want 0", n)
+	}
+	// e18 was last taken a cacheFor ago: idle for idleFor, it is forgotten
+	// (e1's expired key has the keys read again).
+	clock = clock.Add(idleFor - cacheFor)
+	readAll(2)
+	if _, kept := readAt("e18"); kept {
+		t.Errorf("the key of e18, idle for %s, is still cached", idleFor)
 	}
 }
