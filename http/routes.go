@@ -53,7 +53,7 @@ func (s *Server) routes(d Deps) {
 	cmds, qs := d.App.Commands, d.App.Queries
 	employees := qs.Employee
 	accounts := NewAccounts(d.Pool, d.Credentials, employees, set.PasswordCost, d.Now)
-	people := recent.New[employee.Employee](recent.TTL)
+	people := recent.New[knownEmployee](recent.TTL)
 
 	s.add(e.Group(""), nil, []route{
 		{http.MethodGet, "/healthz", public, atRoute, handleHealthz()},

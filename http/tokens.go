@@ -40,9 +40,11 @@ type tokens struct {
 	sessions   sessionChecker
 }
 
-// sessionChecker says whether a session still lives; *Sessions is one.
+// sessionChecker says whether a session still lives, and when it read that
+// from the database the version of the user's employee stream (0 otherwise);
+// *Sessions is one.
 type sessionChecker interface {
-	check(ctx context.Context, sessionID, userID string) error
+	check(ctx context.Context, sessionID, userID string) (int64, error)
 }
 
 // token is what a valid token says.
