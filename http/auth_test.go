@@ -228,3 +228,49 @@ func TestPrincipalKeptWhileItsStreamStays(t *testing.T) {
 		t.Errorf("the stream moved: %d loads, want 2", loads)
 	}
 }
+
+func TestVerifiedTokensKeepTheirKindAndExpiry(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2024, 12, 2, 9, 0, 0, 0, time.UTC)
+	tok := tokens{secret: []byte("k"), accessTTL: 15 * time.Minute, refreshTTL: time.Hour, now: func() time.Time { return now },
+		verified: recent.New[verifiedToken](time.Hour)}
+	user := employee.Employee{EmployeeID: "0b7f6c1e-8f0a-5d8e-9a51-3c1f2e4d5a6b", Role: employee.RoleEmployee}
+	session := uuid.NewString()
+	pair, err := tok.issue(user, session, uuid.NewString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // verified, then kept
+		if got, err := tok.parse(pair.AccessToken, tokenAccess); err != nil || got.userID != user.EmployeeID || got.sessionID != session {
+			t.Errorf("parse(access) = %+v, %v, want user %q of session %q", got, err, user.EmployeeID, session)
+		}
+	}
+	if _, err := tok.parse(pair.AccessToken, tokenRefresh); !errors.Is(err, errUnauthorized) {
+		t.Errorf("a kept access token used as refresh token: parse = %v, want errUnauthorized", err)
+	}
+	now = now.Add(15 * time.Minute)
+	if _, err := tok.parse(pair.AccessToken, tokenAccess); !errors.Is(err, errUnauthorized) {
+		t.Errorf("a kept access token at its expiry: parse = %v, want errUnauthorized", err)
+	}
+}
+
+func BenchmarkParseAccessToken(b *testing.B) {
+	for _, kept := range []bool{false, true} {
+		b.Run(fmt.Sprintf("kept=%t", kept), func(b *testing.B) {
+			tok := tokens{secret: []byte("k"), accessTTL: 15 * time.Minute, refreshTTL: time.Hour, now: time.Now}
+			if kept {
+				tok.verified = recent.New[verifiedToken](recent.TTL)
+			}
+			pair, err := tok.issue(employee.Employee{EmployeeID: uuid.NewString(), Role: employee.RoleEmployee}, uuid.NewString(), uuid.NewString())
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := tok.parse(pair.AccessToken, tokenAccess); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -49,7 +49,8 @@ func (s *Server) routes(d Deps) {
 	e := s.echo
 	sessions := s.sessions
 	set := d.Settings
-	tok := tokens{secret: set.JWTSecret, accessTTL: set.AccessTokenTTL, refreshTTL: set.RefreshTokenTTL, now: d.Now, sessions: sessions}
+	tok := tokens{secret: set.JWTSecret, accessTTL: set.AccessTokenTTL, refreshTTL: set.RefreshTokenTTL, now: d.Now, sessions: sessions,
+		verified: recent.New[verifiedToken](recent.TTL)}
 	cmds, qs := d.App.Commands, d.App.Queries
 	employees := qs.Employee
 	accounts := NewAccounts(d.Pool, d.Credentials, employees, set.PasswordCost, d.Now)
