@@ -16,7 +16,7 @@ import (
 
 // authenticate admits requests with a valid access token of an active user
 // and stores the user, as of at most recent.TTL ago, for the handlers.
-func authenticate(employees query.EmployeeHandler, tok tokens, people *recent.Cache[employee.Employee]) echo.MiddlewareFunc {
+func authenticate(employees query.EmployeeHandler, tok tokens, people *recent.Cache[knownEmployee]) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			raw, err := bearer(c)
@@ -33,34 +33,51 @@ func authenticate(employees query.EmployeeHandler, tok tokens, people *recent.Ca
 	}
 }
 
+// knownEmployee is a user as loaded, with the version of their employee
+// stream that it was folded to.
+type knownEmployee struct {
+	employee.Employee
+	version int64
+}
+
 // loadPrincipal checks an access token and its session and loads its user,
 // who must still exist and be active: deactivating a user ends their tokens
 // at once on this instance (the patch forgets the cached user) and within
-// recent.TTL on others.
-func loadPrincipal(ctx context.Context, employees query.EmployeeHandler, tok tokens, people *recent.Cache[employee.Employee], raw string) (principal, error) {
+// recent.TTL on others. A user cached longer ago is kept while their stream
+// has not moved, which the session's check reads in its own round trip: a
+// user's every request within recent.TTL would otherwise load and decode
+// their whole stream again.
+func loadPrincipal(ctx context.Context, employees query.EmployeeHandler, tok tokens, people *recent.Cache[knownEmployee], raw string) (principal, error) {
 	t, err := tok.parse(raw, tokenAccess)
 	if err != nil {
 		return principal{}, err
 	}
-	if err := tok.sessions.check(ctx, t.sessionID, t.userID); err != nil {
+	version, err := tok.sessions.check(ctx, t.sessionID, t.userID)
+	if err != nil {
 		return principal{}, err
 	}
 	id := t.userID
 	e, ok := people.Get(id)
+	if version != 0 {
+		e, ok = people.Last(id)
+		ok = ok && e.version == version
+	}
 	if !ok {
-		e, err = employees.Handle(ctx, id)
+		e.Employee, e.version, err = employees.HandleAt(ctx, id)
 		if errors.Is(err, employee.ErrNotFound) {
 			return principal{}, errUnauthorized
 		}
 		if err != nil {
 			return principal{}, err
 		}
+	}
+	if !ok || version != 0 {
 		people.Put(id, e)
 	}
 	if !e.Active {
 		return principal{}, errUnauthorized
 	}
-	return principal{Employee: e, sessionID: t.sessionID}, nil
+	return principal{Employee: e.Employee, sessionID: t.sessionID}, nil
 }
 
 type loginRequest struct {

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,12 +13,14 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/acme/employee-tracking/app/command"
+	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/domain/errkind"
 	"github.com/acme/employee-tracking/domain/leave"
 	"github.com/acme/employee-tracking/domain/validation"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/internal/recent"
 )
 
 func TestLoginLimitWait(t *testing.T) {
@@ -171,6 +174,102 @@ func TestCheckOrigin(t *testing.T) {
 			}
 			if got := checkOrigin(tt.allowed)(r); got != tt.want {
 				t.Errorf("checkOrigin(%v)(Origin %q) = %v, want %v", tt.allowed, tt.origin, got, tt.want)
+			}
+		})
+	}
+}
+
+// versionedSessions says every session lives and that the user's stream is
+// at version.
+type versionedSessions struct{ version *int64 }
+
+func (s versionedSessions) check(context.Context, string, string) (int64, error) {
+	return *s.version, nil
+}
+
+// countingStore is oneUserStore with a count of the loads.
+type countingStore struct {
+	oneUserStore
+	loads *int
+}
+
+func (s countingStore) Load(ctx context.Context, stream string) ([]eventstore.Event, error) {
+	*s.loads++
+	return s.oneUserStore.Load(ctx, stream)
+}
+
+func TestPrincipalKeptWhileItsStreamStays(t *testing.T) {
+	t.Parallel()
+	version, loads := int64(1), 0
+	tok := tokens{secret: []byte("k"), accessTTL: time.Hour, refreshTTL: time.Hour, now: time.Now, sessions: versionedSessions{&version}}
+	user := employee.Registered{EmployeeID: "0b7f6c1e-8f0a-5d8e-9a51-3c1f2e4d5a6b", Role: employee.RoleEmployee}
+	employees := query.NewEmployeeHandler(countingStore{oneUserStore{e: user}, &loads})
+	people := recent.New[knownEmployee](time.Millisecond)
+	pair, err := tok.issue(employee.Replay([]any{user}), uuid.NewString(), uuid.NewString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := func() {
+		t.Helper()
+		p, err := loadPrincipal(t.Context(), employees, tok, people, pair.AccessToken)
+		if err != nil || p.EmployeeID != user.EmployeeID {
+			t.Fatalf("loadPrincipal = %q, %v; want %q", p.EmployeeID, err, user.EmployeeID)
+		}
+	}
+	load()
+	time.Sleep(2 * time.Millisecond) // past the cache's time
+	load()
+	if loads != 1 {
+		t.Errorf("the stream at the same version: %d loads, want 1", loads)
+	}
+	version = 2
+	load()
+	if loads != 2 {
+		t.Errorf("the stream moved: %d loads, want 2", loads)
+	}
+}
+
+func TestVerifiedTokensKeepTheirKindAndExpiry(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2024, 12, 2, 9, 0, 0, 0, time.UTC)
+	tok := tokens{secret: []byte("k"), accessTTL: 15 * time.Minute, refreshTTL: time.Hour, now: func() time.Time { return now },
+		verified: recent.New[verifiedToken](time.Hour)}
+	user := employee.Employee{EmployeeID: "0b7f6c1e-8f0a-5d8e-9a51-3c1f2e4d5a6b", Role: employee.RoleEmployee}
+	session := uuid.NewString()
+	pair, err := tok.issue(user, session, uuid.NewString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // verified, then kept
+		if got, err := tok.parse(pair.AccessToken, tokenAccess); err != nil || got.userID != user.EmployeeID || got.sessionID != session {
+			t.Errorf("parse(access) = %+v, %v, want user %q of session %q", got, err, user.EmployeeID, session)
+		}
+	}
+	if _, err := tok.parse(pair.AccessToken, tokenRefresh); !errors.Is(err, errUnauthorized) {
+		t.Errorf("a kept access token used as refresh token: parse = %v, want errUnauthorized", err)
+	}
+	now = now.Add(15 * time.Minute)
+	if _, err := tok.parse(pair.AccessToken, tokenAccess); !errors.Is(err, errUnauthorized) {
+		t.Errorf("a kept access token at its expiry: parse = %v, want errUnauthorized", err)
+	}
+}
+
+func BenchmarkParseAccessToken(b *testing.B) {
+	for _, kept := range []bool{false, true} {
+		b.Run(fmt.Sprintf("kept=%t", kept), func(b *testing.B) {
+			tok := tokens{secret: []byte("k"), accessTTL: 15 * time.Minute, refreshTTL: time.Hour, now: time.Now}
+			if kept {
+				tok.verified = recent.New[verifiedToken](recent.TTL)
+			}
+			pair, err := tok.issue(employee.Employee{EmployeeID: uuid.NewString(), Role: employee.RoleEmployee}, uuid.NewString(), uuid.NewString())
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := tok.parse(pair.AccessToken, tokenAccess); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

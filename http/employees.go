@@ -373,7 +373,7 @@ func (r *patchEmployeeRequest) Valid(context.Context) map[string]string {
 //	@Failure		409		{object}	InactiveEmployeeProblem
 //	@Failure		422		{object}	EmployeeHolidayCalendarProblem
 //	@Router			/api/employees/{id}/ [patch]
-func handlePatchEmployee(change command.ChangeEmployeeHandler, people *recent.Cache[employee.Employee], sessions *Sessions) echo.HandlerFunc {
+func handlePatchEmployee(change command.ChangeEmployeeHandler, people *recent.Cache[knownEmployee], sessions *Sessions) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c, "id")
 		if err != nil {

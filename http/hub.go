@@ -22,7 +22,6 @@ import (
 
 	"github.com/acme/employee-tracking/app/query"
 	"github.com/acme/employee-tracking/domain/access"
-	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/internal/recent"
 )
 
@@ -174,7 +173,7 @@ func newSession(user, session string) *wsSession {
 //	@Failure		401		{object}	Problem
 //	@Failure		403		{object}	Problem	"origin not allowed"
 //	@Router			/ws/notifications [get]
-func (h *Hub) handleConnect(employees query.EmployeeHandler, tok tokens, people *recent.Cache[employee.Employee]) echo.HandlerFunc {
+func (h *Hub) handleConnect(employees query.EmployeeHandler, tok tokens, people *recent.Cache[knownEmployee]) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		raw := c.QueryParam("token")
 		if raw == "" {

@@ -40,7 +40,7 @@ func (s oneUserStore) Load(_ context.Context, stream string) ([]eventstore.Event
 // liveSessions says every session lives.
 type liveSessions struct{}
 
-func (liveSessions) check(context.Context, string, string) error { return nil }
+func (liveSessions) check(context.Context, string, string) (int64, error) { return 0, nil }
 
 // inbox is the notifications read model of one user, in memory. Like the
 // real one, it may receive a notification after the hub was told of it.
@@ -96,7 +96,7 @@ func startHub(t *testing.T, q query.ReadModels) *hubUnderTest {
 	hub := newHub(q, nil, slog.New(slog.DiscardHandler), newMetrics(reg))
 	e := echo.New()
 	e.HTTPErrorHandler = errorHandler(slog.New(slog.DiscardHandler))
-	e.GET("/ws", hub.handleConnect(query.NewEmployeeHandler(oneUserStore{e: user}), tok, recent.New[employee.Employee](recent.TTL)))
+	e.GET("/ws", hub.handleConnect(query.NewEmployeeHandler(oneUserStore{e: user}), tok, recent.New[knownEmployee](recent.TTL)))
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { _ = hub.close() })

@@ -49,11 +49,12 @@ func (s *Server) routes(d Deps) {
 	e := s.echo
 	sessions := s.sessions
 	set := d.Settings
-	tok := tokens{secret: set.JWTSecret, accessTTL: set.AccessTokenTTL, refreshTTL: set.RefreshTokenTTL, now: d.Now, sessions: sessions}
+	tok := tokens{secret: set.JWTSecret, accessTTL: set.AccessTokenTTL, refreshTTL: set.RefreshTokenTTL, now: d.Now, sessions: sessions,
+		verified: recent.New[verifiedToken](recent.TTL)}
 	cmds, qs := d.App.Commands, d.App.Queries
 	employees := qs.Employee
 	accounts := NewAccounts(d.Pool, d.Credentials, employees, set.PasswordCost, d.Now)
-	people := recent.New[employee.Employee](recent.TTL)
+	people := recent.New[knownEmployee](recent.TTL)
 
 	s.add(e.Group(""), nil, []route{
 		{http.MethodGet, "/healthz", public, atRoute, handleHealthz()},

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/internal/recent"
 )
 
@@ -119,21 +120,28 @@ func (s *Sessions) ended(ids []string) {
 	s.hub.closeSessions(ids)
 }
 
-// check is nil while the session lives and belongs to the user.
-func (s *Sessions) check(ctx context.Context, sessionID, userID string) error {
+// check is nil while the session lives and belongs to the user. When it
+// reads the session from the database, it reads in the same round trip the
+// version of the user's employee stream, and returns it; 0 when it answers
+// from the sessions found live within recent.TTL.
+func (s *Sessions) check(ctx context.Context, sessionID, userID string) (int64, error) {
 	if user, ok := s.live.Get(sessionID); ok && user == userID {
-		return nil
+		return 0, nil
 	}
-	var user string
-	err := s.pool.QueryRow(ctx, `SELECT user_id::text FROM sessions WHERE session_id = $1 AND ended_at IS NULL`, sessionID).Scan(&user)
+	var (
+		user    string
+		version int64
+	)
+	err := s.pool.QueryRow(ctx, `SELECT s.user_id::text, coalesce((SELECT max(version) FROM events WHERE stream_id = $2), 0)
+		FROM sessions s WHERE s.session_id = $1 AND s.ended_at IS NULL`, sessionID, employee.Stream(userID)).Scan(&user, &version)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && user != userID) {
-		return errUnauthorized
+		return 0, errUnauthorized
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	s.live.Put(sessionID, user)
-	return nil
+	return version, nil
 }
 
 // maintain closes, every endedSessionsEvery, the WebSockets of sessions that

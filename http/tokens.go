@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/acme/employee-tracking/domain/employee"
+	"github.com/acme/employee-tracking/internal/recent"
 )
 
 // Token kinds: an access token authenticates requests, a refresh token only
@@ -38,11 +39,25 @@ type tokens struct {
 	refreshTTL time.Duration
 	now        func() time.Time
 	sessions   sessionChecker
+	// verified keeps the tokens parse accepted within recent.TTL, by their
+	// text: a client sends the same token with every request, and checking
+	// its signature and claims again cost more than the rest of
+	// authenticating it. nil keeps none.
+	verified *recent.Cache[verifiedToken]
 }
 
-// sessionChecker says whether a session still lives; *Sessions is one.
+// verifiedToken is a token as parse accepted it, of kind, valid until expires.
+type verifiedToken struct {
+	token
+	kind    string
+	expires time.Time
+}
+
+// sessionChecker says whether a session still lives, and when it read that
+// from the database the version of the user's employee stream (0 otherwise);
+// *Sessions is one.
 type sessionChecker interface {
-	check(ctx context.Context, sessionID, userID string) error
+	check(ctx context.Context, sessionID, userID string) (int64, error)
 }
 
 // token is what a valid token says.
@@ -111,6 +126,14 @@ func (t tokens) sign(e employee.Employee, kind string, ttl time.Duration, sessio
 
 // parse checks the signature, expiry and kind of a token, not its session.
 func (t tokens) parse(raw, kind string) (token, error) {
+	if t.verified != nil {
+		if v, ok := t.verified.Get(raw); ok {
+			if v.kind != kind || !t.now().Before(v.expires) {
+				return token{}, errUnauthorized
+			}
+			return v.token, nil
+		}
+	}
 	var claims tokenClaims
 	_, err := jwt.ParseWithClaims(raw, &claims, func(*jwt.Token) (any, error) { return t.secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -126,7 +149,11 @@ func (t tokens) parse(raw, kind string) (token, error) {
 			return token{}, errUnauthorized
 		}
 	}
-	return token{userID: ids[0].String(), sessionID: ids[1].String(), id: ids[2].String()}, nil
+	tok := token{userID: ids[0].String(), sessionID: ids[1].String(), id: ids[2].String()}
+	if t.verified != nil {
+		t.verified.Put(raw, verifiedToken{token: tok, kind: kind, expires: claims.ExpiresAt.Time})
+	}
+	return tok, nil
 }
 
 // bearer extracts the token of an "Authorization: Bearer <token>" header.

@@ -235,15 +235,22 @@ func loadPayloads(ctx context.Context, store EventStore, stream string) ([]any, 
 // LoadEmployee returns the current state of an employee, or
 // employee.ErrNotFound.
 func LoadEmployee(ctx context.Context, store EventStore, id string) (employee.Employee, error) {
-	history, err := loadPayloads(ctx, store, employee.Stream(id))
+	e, _, err := LoadEmployeeAt(ctx, store, id)
+	return e, err
+}
+
+// LoadEmployeeAt is LoadEmployee, and the version of the employee's stream
+// that the state was folded to.
+func LoadEmployeeAt(ctx context.Context, store EventStore, id string) (employee.Employee, int64, error) {
+	events, err := store.Load(ctx, employee.Stream(id))
 	if err != nil {
-		return employee.Employee{}, err
+		return employee.Employee{}, 0, err
 	}
-	e := employee.Replay(history)
+	e := employee.Replay(Payloads(events))
 	if !e.Exists {
-		return employee.Employee{}, employee.ErrNotFound
+		return employee.Employee{}, 0, employee.ErrNotFound
 	}
-	return e, nil
+	return e, events[len(events)-1].Version, nil
 }
 
 // LoadHolidays returns the holidays of the calendar code in the given years.

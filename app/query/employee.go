@@ -19,3 +19,9 @@ func NewEmployeeHandler(store command.EventStore) EmployeeHandler {
 func (h EmployeeHandler) Handle(ctx context.Context, id string) (employee.Employee, error) {
 	return command.LoadEmployee(ctx, h.store, id)
 }
+
+// HandleAt is Handle, and the version of the employee's stream the answer
+// was folded to.
+func (h EmployeeHandler) HandleAt(ctx context.Context, id string) (employee.Employee, int64, error) {
+	return command.LoadEmployeeAt(ctx, h.store, id)
+}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os/signal"
 	"sync"
 	"syscall"
@@ -103,6 +104,14 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 	wg.Go(func() { expireIdempotencyKeys(pipeCtx, pool, cfg.IdempotencyKeyTTL, now, log) })
 	wg.Go(func() { api.MaintainSessions(pipeCtx) })
 
+	if cfg.PprofAddr != "" {
+		stopProfiles, err := serveProfiles(cfg.PprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopProfiles()
+	}
+
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return err
@@ -143,6 +152,26 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 	stopPipeline()
 	wg.Wait()
 	return runErr
+}
+
+// serveProfiles serves Go's profiles (/debug/pprof/) on addr, apart from the
+// API so that they never reach its clients, until the returned function is
+// called.
+func serveProfiles(addr string, log *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("PPROF_ADDR: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("serving profiles", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
 }
 
 // idempotencyExpiryEvery is how often a server forgets expired idempotency keys.

@@ -376,3 +376,25 @@ func TestHealthcheckFlag(t *testing.T) {
 		t.Error("healthcheck against no server = nil, want an error")
 	}
 }
+
+func TestProfilesOnlyWhenAsked(t *testing.T) {
+	t.Parallel()
+	addr := "127.0.0.1:" + testenv.FreePort(t)
+	a := startApp(t, map[string]string{"PPROF_ADDR": addr})
+	res, err := http.Get("http://" + addr + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		t.Fatalf("GET profiles on PPROF_ADDR: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("GET profiles on PPROF_ADDR = %d, want 200", res.StatusCode)
+	}
+	res, err = http.Get(a.base + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode == http.StatusOK {
+		t.Error("the API serves profiles, want them only on PPROF_ADDR")
+	}
+}

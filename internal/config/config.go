@@ -21,6 +21,7 @@ type Config struct {
 	RedisPrefix           string // names every Redis stream and key of the bus
 	HTTPAddr              string
 	WorkerHTTPAddr        string // where the worker serves its health and metrics endpoints
+	PprofAddr             string // where the server serves net/http/pprof; empty: nowhere
 	JWTSecret             []byte
 	JWTSecretIsRandom     bool
 	AdminEmail            string
@@ -84,6 +85,7 @@ func Load(getenv func(string) string) (Config, error) {
 		RedisPrefix:            p.str("REDIS_PREFIX", "et."),
 		HTTPAddr:               p.str("HTTP_ADDR", ":8000"),
 		WorkerHTTPAddr:         p.str("WORKER_HTTP_ADDR", ":8001"),
+		PprofAddr:              p.str("PPROF_ADDR", ""),
 		AdminEmail:             p.str("ADMIN_EMAIL", ""),
 		AdminPassword:          p.str("ADMIN_PASSWORD", ""),
 		CompanyTimezone:        p.timezone("COMPANY_TIMEZONE", "Europe/Istanbul"),

@@ -28,6 +28,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"RedisURL", c.RedisURL, "redis://127.0.0.1:6379/0"},
 		{"HTTPAddr", c.HTTPAddr, ":8000"},
 		{"WorkerHTTPAddr", c.WorkerHTTPAddr, ":8001"},
+		{"PprofAddr", c.PprofAddr, ""},
 		{"CompanyTimezone", c.CompanyTimezone, "Europe/Istanbul"},
 		{"DefaultWorkStart", c.DefaultWorkStart, "08:00"},
 		{"DefaultWorkEnd", c.DefaultWorkEnd, "17:00"},

@@ -68,6 +68,16 @@ func (c *Cache[V]) Put(key string, v V) {
 	c.m[key] = entry[V]{v: v, expires: now.Add(c.ttl)}
 }
 
+// Last returns the value put last under key, expired or not, until it is
+// forgotten or evicted: a caller that can tell cheaply whether it is still
+// true keeps it without building it again.
+func (c *Cache[V]) Last(key string) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	return e.v, ok
+}
+
 // Forget drops key, after a change to its value.
 func (c *Cache[V]) Forget(key string) {
 	c.mu.Lock()

@@ -24,6 +24,12 @@ func TestRecent(t *testing.T) {
 		if _, ok := c.Get("a"); ok {
 			t.Error("get a after its time: got a value, want none")
 		}
+		if got, ok := c.Last("a"); !ok || got != 1 {
+			t.Errorf("last a after its time: got %d, %v; want 1, true", got, ok)
+		}
+		if _, ok := c.Last("b"); ok {
+			t.Error("last b after forget: got a value, want none")
+		}
 	})
 	t.Run("the cache holds at most maxEntries values", func(t *testing.T) {
 		t.Parallel()
