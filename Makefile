@@ -67,3 +67,4 @@ fuzz:
 	$(GO) test ./http -run '^$$' -fuzz '^FuzzRequestText$$' -fuzztime 20s
 	$(GO) test ./http -run '^$$' -fuzz '^FuzzParseImport$$' -fuzztime 20s
 	$(GO) test ./projections/bus -run '^$$' -fuzz FuzzReadEnvelope -fuzztime 20s
+	$(GO) test ./projections/bus -run '^$$' -fuzz FuzzUnmarshalEntry -fuzztime 20s

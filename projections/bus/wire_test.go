@@ -170,3 +170,38 @@ func metadataCases() map[string]message.Metadata {
 		"unicode": {"ключ": "значение"},
 	}
 }
+
+// Whatever bytes an entry's metadata holds, unmarshalEntry reads what
+// watermill-redisstream's unmarshaller reads, and never panics: metadata it
+// reads by hand must be what msgpack reads too.
+func FuzzUnmarshalEntry(f *testing.F) {
+	for _, md := range metadataCases() {
+		msg := message.NewMessage("5e0c7c1a-8f5e-4a77-b0a5-3f4d0e1c2b3a", nil)
+		msg.Metadata = md
+		args, err := appendEntry(nil, msg)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(args[3].([]byte))
+	}
+	for _, s := range []string{"\x91\xa1a", "\x81\xa1a\x01", "\x82\xa1a\xa1b\xa1c", "\x81\xa1a\xa5ab", "\x81\xa1a\xa1b\xc0",
+		"\xdf\xff\xff\xff\xff", "\x81\xa2\xff\xfe\xa1\x00", "\x82\xa1k\xa1a\xa1k\xa1b", "\x81\xdb\xff\xff\xff\xff"} {
+		f.Add([]byte(s))
+	}
+	var codec redisstream.DefaultMarshallerUnmarshaller
+	f.Fuzz(func(t *testing.T, metadata []byte) {
+		values := map[string]any{redisstream.UUIDHeaderKey: "5e0c7c1a-8f5e-4a77-b0a5-3f4d0e1c2b3a",
+			"metadata": string(metadata), "payload": "{}"}
+		got, err := unmarshalEntry(values)
+		want, wantErr := codec.Unmarshal(values)
+		if (err != nil) != (wantErr != nil) {
+			t.Fatalf("metadata %x: error %v, redisstream's %v", metadata, err, wantErr)
+		}
+		if err != nil {
+			return
+		}
+		if diff := cmp.Diff(map[string]string(want.Metadata), map[string]string(got.Metadata), cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("metadata %x (-redisstream +got):\n%s", metadata, diff)
+		}
+	})
+}
