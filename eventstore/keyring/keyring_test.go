@@ -115,17 +115,7 @@ func TestConcurrentFirstSeals(t *testing.T) {
 func TestFirstSealStoresTheKeyInOneQuery(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cfg, err := pgxpool.ParseConfig(testdb.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sent := &queries{}
-	cfg.ConnConfig.Tracer = sent
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool, sent := countingPool(t)
 	k, err := Open(ctx, pool, newKey())
 	if err != nil {
 		t.Fatal(err)
@@ -323,6 +313,24 @@ func TestErasureReachesEveryProcess(t *testing.T) {
 // queries counts the queries a pool sends.
 type queries struct{ n atomic.Int64 }
 
+// countingPool is a pool on a fresh database, with the count of the queries
+// it sends.
+func countingPool(t *testing.T) (*pgxpool.Pool, *queries) {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(testdb.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := &queries{}
+	cfg.ConnConfig.Tracer = sent
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool, sent
+}
+
 func (q *queries) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
 	q.n.Add(1)
 	return ctx
@@ -337,17 +345,7 @@ func (q *queries) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndDat
 func TestExpiredKeysAreReadAgainTogether(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cfg, err := pgxpool.ParseConfig(testdb.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sent := &queries{}
-	cfg.ConnConfig.Tracer = sent
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool, sent := countingPool(t)
 	dataKey := newKey()
 	eraser, err := Open(ctx, pool, dataKey)
 	if err != nil {
