@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -394,19 +395,11 @@ func (b *pipelineBench) lag(ctx context.Context) error {
 	const employees = 500
 	var mu sync.Mutex
 	committed := map[streamVersion]time.Time{}
-	ids := make([]string, employees)
+	ids, streams := make([]string, employees), make([]string, employees)
 	for i := range ids {
 		ids[i] = uuid.NewString()
+		streams[i] = attendance.Stream(ids[i])
 	}
-	// Call n appends version n/employees+1 of employee n%employees: an
-	// employee's appends come employees/rate apart. appended[n] is closed
-	// when call n returned: its employee's next one waits for it, however
-	// slow an append gets.
-	appended := make([]chan struct{}, b.pacer().total())
-	for n := range appended {
-		appended[n] = make(chan struct{})
-	}
-	var appendErr error
 	meter, closeMeter, err := b.cpuMeter()
 	if err != nil {
 		return err
@@ -416,23 +409,15 @@ func (b *pipelineBench) lag(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	took := b.pacer().run(ctx, func(n int) {
-		defer close(appended[n])
-		if n >= employees {
-			<-appended[n-employees]
-		}
-		id, v := ids[n%employees], int64(n/employees+1)
-		_, err := app.Store.Append(ctx, attendance.Stream(id), v-1, eventstore.EventData{ID: uuid.New(), Payload: lagEvent(id, v)})
-		at := time.Now()
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil && appendErr == nil {
-			appendErr = err
-		}
-		committed[streamVersion{attendance.Stream(id), v}] = at
-	})
-	if appendErr != nil {
-		return appendErr
+	took, err := b.appendPaced(ctx, app.Store, streams,
+		func(i int, v int64) eventstore.Payload { return lagEvent(ids[i], v) },
+		func(i int, v int64, at time.Time) {
+			mu.Lock()
+			defer mu.Unlock()
+			committed[streamVersion{streams[i], v}] = at
+		})
+	if err != nil {
+		return err
 	}
 	// Let the pipeline drain, then read when each event became visible.
 	deadline := time.Now().Add(30 * time.Second)
@@ -594,6 +579,39 @@ func (b *pipelineBench) pacer() pacer {
 	return pacer{rate: b.rate, duration: b.duration, inFlight: 4096}
 }
 
+// appendPaced appends, on b's pacer, one event a call: call n appends version
+// n/len(streams)+1 of streams[n%len(streams)], the payload event returns,
+// once that stream's previous append returned, however slow it got; each
+// stream's appends thus come len(streams)/rate apart. committed is told when
+// each append committed. It returns how long the run took.
+func (b *pipelineBench) appendPaced(ctx context.Context, store *eventstore.Store, streams []string,
+	event func(i int, v int64) eventstore.Payload, committed func(i int, v int64, at time.Time)) (time.Duration, error) {
+	p := b.pacer()
+	// appended[n] is closed when call n returned.
+	appended := make([]chan struct{}, p.total())
+	for n := range appended {
+		appended[n] = make(chan struct{})
+	}
+	var mu sync.Mutex
+	var appendErr error
+	took := p.run(ctx, func(n int) {
+		defer close(appended[n])
+		if n >= len(streams) {
+			<-appended[n-len(streams)]
+		}
+		i, v := n%len(streams), int64(n/len(streams)+1)
+		_, err := store.Append(ctx, streams[i], v-1, eventstore.EventData{ID: uuid.New(), Payload: event(i, v)})
+		if err != nil {
+			mu.Lock()
+			defer mu.Unlock()
+			appendErr = cmp.Or(appendErr, err)
+			return
+		}
+		committed(i, v, time.Now())
+	})
+	return took, appendErr
+}
+
 func (b *pipelineBench) table(rows [][3]string) {
 	for _, r := range rows {
 		fmt.Fprintf(b.stdout, "%-56s %-20s %s\n", r[0], r[1], r[2])
@@ -679,7 +697,10 @@ func (b *pipelineBench) push(ctx context.Context) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	var appendErr error
+	streams := make([]string, employees)
+	for i, id := range ids {
+		streams[i] = attendance.Stream(id)
+	}
 	meter, closeMeter, err := b.cpuMeter()
 	if err != nil {
 		return err
@@ -689,23 +710,21 @@ func (b *pipelineBench) push(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	took := b.pacer().run(ctx, func(n int) {
-		i, v := n%employees, int64(n/employees+1)
-		d := day.AddDays(int(v - 1))
-		in := d.In(time.UTC).Add(9 * time.Hour)
-		ev := attendance.CheckedIn{EmployeeID: ids[i], At: in, LocalDate: d, Timezone: "UTC", Workday: true, Late: true, LateMinutes: 60}
-		// Each employee's check-ins are a second apart: appended in order.
-		_, err := app.Store.Append(ctx, attendance.Stream(ids[i]), v-1, eventstore.EventData{ID: uuid.New(), Payload: ev})
-		at := time.Now()
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil && appendErr == nil {
-			appendErr = err
-		}
-		committed[key{ids[i], d.String()}] = at
-	})
-	if appendErr != nil {
-		return appendErr
+	// An employee's check-ins come a second apart, each on the day after the last.
+	dayOf := func(v int64) calendar.Date { return day.AddDays(int(v - 1)) }
+	took, err := b.appendPaced(ctx, app.Store, streams,
+		func(i int, v int64) eventstore.Payload {
+			d := dayOf(v)
+			return attendance.CheckedIn{EmployeeID: ids[i], At: d.In(time.UTC).Add(9 * time.Hour), LocalDate: d, Timezone: "UTC",
+				Workday: true, Late: true, LateMinutes: 60}
+		},
+		func(i int, v int64, at time.Time) {
+			mu.Lock()
+			defer mu.Unlock()
+			committed[key{ids[i], dayOf(v).String()}] = at
+		})
+	if err != nil {
+		return err
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
