@@ -50,7 +50,8 @@ func Chain(seals []Seal, eventsOf func(Seal) ([]Record, error)) (Result, error) 
 }
 
 // CheckPack reads a pack and checks it. A pack that is not one (bad JSON, an
-// unknown format, events out of feed order) is an error naming where.
+// unknown format, events out of feed order, anything after it but spaces) is
+// an error naming where.
 func CheckPack(b []byte) (Result, error) {
 	var p Pack
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -60,6 +61,10 @@ func CheckPack(b []byte) (Result, error) {
 			return Result{}, fmt.Errorf("pack: byte %d: %w", se.Offset, err)
 		}
 		return Result{}, fmt.Errorf("pack: %w", err)
+	}
+	// JSON's whitespace may end the file; anything else is not the pack's.
+	if rest := bytes.TrimLeft(b[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
+		return Result{}, fmt.Errorf("pack: byte %d: something follows the pack", len(b)-len(rest))
 	}
 	if p.Format != PackFormat {
 		return Result{}, fmt.Errorf("pack: format %q, want %q", p.Format, PackFormat)

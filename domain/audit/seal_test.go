@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -178,4 +179,26 @@ func FuzzCheckPack(f *testing.F) {
 			t.Fatalf("ok %v with failure %v", r.OK, r.Failure)
 		}
 	})
+}
+
+// A pack is one JSON document: bytes after it (a second pack appended, a
+// stray edit, a NUL) make it no pack, while the whitespace an editor leaves
+// at the end does not.
+func TestAPackWithBytesAfterItIsRefused(t *testing.T) {
+	t.Parallel()
+	seals, events := chain(2, 1, 4)
+	pack, err := json.Marshal(Pack{Format: PackFormat, Seals: seals, Events: events})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tail := range []string{"\n", " \r\n\t"} {
+		if r, err := CheckPack(append(slices.Clip(pack), tail...)); err != nil || !r.OK {
+			t.Errorf("pack followed by %q: got %+v, %v; want ok", tail, r, err)
+		}
+	}
+	for _, tail := range []string{"x", "\n{}", "\x00", string(pack), "\xff"} {
+		if r, err := CheckPack(append(slices.Clip(pack), tail...)); err == nil {
+			t.Errorf("pack followed by %.20q: got %+v, want an error", tail, r)
+		}
+	}
 }
