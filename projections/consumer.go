@@ -156,8 +156,10 @@ func (rt *runtime) eventOf(c consumer, payload []byte) (eventstore.Event, error)
 }
 
 // handleAll handles events in one batch, the fast way. When the batch fails
-// (a gap, an event to park, a passing failure), nothing of it took effect, and
-// the events are handled one by one.
+// (a gap, an event to park, a passing failure), nothing of it took effect:
+// each half is handled the same way, in order, and a batch of a few events
+// one event at a time. A batch of thousands with one event to park or one gap
+// thus costs a few dozen transactions, not one per event.
 func (rt *runtime) handleAll(ctx context.Context, c consumer, events []eventstore.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -168,6 +170,14 @@ func (rt *runtime) handleAll(ctx context.Context, c consumer, events []eventstor
 		rt.metrics.handled.WithLabelValues(c.name()).Add(float64(len(events)))
 		rt.metrics.handleSeconds.WithLabelValues(c.name()).Observe(time.Since(start).Seconds())
 		return rt.applied(c, events...)
+	}
+	if len(events) > oneByOneBelow {
+		rt.logger.Debug("projections: batch failed, handling each half", "consumer", c.name(), "events", len(events), "err", err)
+		half := len(events) / 2
+		if err := rt.handleAll(ctx, c, events[:half]); err != nil {
+			return err
+		}
+		return rt.handleAll(ctx, c, events[half:])
 	}
 	if len(events) > 1 {
 		rt.logger.Debug("projections: batch failed, handling its events one by one", "consumer", c.name(), "err", err)
@@ -182,6 +192,10 @@ func (rt *runtime) handleAll(ctx context.Context, c consumer, events []eventstor
 	}
 	return nil
 }
+
+// oneByOneBelow is the size below which a failed batch is handled one event
+// at a time rather than halved.
+const oneByOneBelow = 8
 
 // applied runs the test hook for each event handled.
 func (rt *runtime) applied(c consumer, events ...eventstore.Event) error {

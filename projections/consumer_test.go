@@ -10,7 +10,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/acme/employee-tracking/domain/attendance"
+	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/internal/backlog"
 	"github.com/acme/employee-tracking/projections/bus"
 	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
 	"github.com/acme/employee-tracking/projections/readmodel"
@@ -119,5 +121,67 @@ func BenchmarkStreamsOf(b *testing.B) {
 	}
 	for b.Loop() {
 		streamsOf(events)
+	}
+}
+
+// countingConsumer counts the batches handed to the consumer it wraps.
+type countingConsumer struct {
+	consumer
+	batches int
+}
+
+func (c *countingConsumer) handleBatch(ctx context.Context, events []eventstore.Event) error {
+	c.batches++
+	return c.consumer.handleBatch(ctx, events)
+}
+
+// A batch of thousands with one event the fold refuses is halved until the
+// refused event is alone: a few dozen transactions, not one per event, and
+// the others applied all the same.
+func TestFailedBatchIsHalvedNotHandledOneByOne(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, bus.MemoryURL)
+	ctx := context.Background()
+	const n = 4000
+	if err := backlog.Attendance(ctx, e.pool, n, n, calendar.Date{Year: 2024, Month: time.December, Day: 2}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	var events []eventstore.Event
+	for i := range n {
+		var stream string // backlog's id of employee i
+		if err := e.pool.QueryRow(ctx, `SELECT 'attendance-' || md5($1::int::text)::uuid::text`, i).Scan(&stream); err != nil {
+			t.Fatal(err)
+		}
+		history, err := e.store.Load(ctx, stream)
+		if err != nil || len(history) != 1 {
+			t.Fatalf("%s: %d events, %v", stream, len(history), err)
+		}
+		events = append(events, history...)
+	}
+	poisoned := uuid.NewString()
+	at := time.Date(2024, 12, 2, 9, 0, 0, 0, time.UTC)
+	poison := eventstore.Event{ID: uuid.New(), StreamID: attendance.Stream(poisoned), Version: 1, Type: "attendance.checked_out",
+		Payload: attendance.CheckedOut{EmployeeID: poisoned, At: at, LocalDate: date("2024-12-02"), CheckedInAt: at, WorkedMinutes: 60}}
+	batch := slices.Insert(events, 2345, poison)
+
+	models, err := selectModels([]string{readmodel.Attendance})
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := &countingConsumer{consumer: &liveModel{Model: models[0], pool: e.pool}}
+	rt := &runtime{pool: e.pool, store: e.store, logger: pipelinetest.Logger(t), metrics: newMetrics(), marks: newCheckpointMarks()}
+	if err := rt.handleAll(ctx, model, batch); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.count(`SELECT count(*) FROM attendance_days`); got != n {
+		t.Errorf("days: got %d, want %d", got, n)
+	}
+	if got := e.count(`SELECT count(*) FROM parked_messages WHERE stream_id = $1`, poison.StreamID); got != 1 {
+		t.Errorf("parked: got %d, want 1", got)
+	}
+	// 1 + 2 a level for the 10 halvings to a part of under 8, and that part
+	// one event at a time.
+	if model.batches > 30 {
+		t.Errorf("batches handled: %d, want at most 30 for %d events", model.batches, len(batch))
 	}
 }
