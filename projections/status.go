@@ -159,8 +159,8 @@ func newMetrics() *metrics {
 			Name: "et_consumer_handled_events_total", Help: "Events applied by a projection or handled by a saga.",
 		}, []string{"consumer"}),
 		handleSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "et_consumer_handle_seconds", Help: "Time to handle one batch of events (up to 1,000, one transaction).",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 12),
+			Name: "et_consumer_handle_seconds", Help: "Time to handle one batch of events (up to 10,000, one transaction).",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}, []string{"consumer"}),
 		parked: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "et_consumer_parked_messages_total", Help: "Messages parked as impossible to handle.",

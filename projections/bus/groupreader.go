@@ -17,7 +17,7 @@ import (
 
 const (
 	// groupReadBatch is the most messages one read takes.
-	groupReadBatch = 1000
+	groupReadBatch = 10_000
 	// groupReadBlock is how long a read waits when nothing is ready; a
 	// message ends the wait at once.
 	groupReadBlock = time.Second
