@@ -73,7 +73,7 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 		duration = 30 * time.Second
 	}
 	fs.DurationVar(&b.duration, "duration", duration, "lag, push: how long to sustain the rate")
-	fs.IntVar(&b.rate, "rate", map[string]int{"lag": 1000, "push": 200}[name], "lag, push: appended events per second")
+	fs.IntVar(&b.rate, "rate", map[string]int{"lag": 5000, "push": 200}[name], "lag, push: appended events per second")
 	fs.IntVar(&b.events, "events", map[string]int{"relay": 200_000, "rebuild": 1_000_000, "catchup": 100_000, "seal": 1_000_000}[name], "relay, rebuild, catchup, seal: events in the store")
 	fs.IntVar(&b.members, "members", bus.DefaultGroupMembers, "lag, push, catchup: members of each consumer group per partition")
 	fs.IntVar(&b.partitions, "partitions", bus.DefaultPartitions, "lag, push, catchup: partitions of each category's topic (BUS_PARTITIONS)")
