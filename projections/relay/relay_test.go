@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/internal/backlog"
 	"github.com/acme/employee-tracking/projections/bus"
 	"github.com/acme/employee-tracking/projections/internal/cursor"
 	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
@@ -249,5 +251,52 @@ func TestCheckpointIsSavedAtMostEveryInterval(t *testing.T) {
 	}
 	if c.due() != nil {
 		t.Error("a checkpoint is due after everything was saved")
+	}
+}
+
+// The relay looks past the fence after every read of the feed that left it
+// caught up: that look must cost a few pages, not a read of the whole store,
+// whether Postgres plans it for the cursor or, as it does for a statement
+// run often, once for any cursor.
+func TestLookingPastTheFenceReadsAFewPagesWhateverTheStore(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	const events = 20_000 // about 800 pages of the events table
+	if err := backlog.Attendance(ctx, e.pool, events, 100, calendar.Date{Year: 2024, Month: 1, Day: 1}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	var head eventstore.Cursor
+	if err := e.pool.QueryRow(ctx, `SELECT tx_id, position FROM events ORDER BY tx_id DESC, position DESC LIMIT 1`).
+		Scan(&head.TxID, &head.Position); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+		err := pgx.BeginFunc(ctx, e.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SELECT set_config('plan_cache_mode', $1, true)`, mode); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `PREPARE hidden_events AS `+hiddenEventsSQL); err != nil {
+				return err
+			}
+			defer tx.Exec(ctx, `DEALLOCATE hidden_events`)
+			var plan []struct {
+				Plan struct {
+					SharedHit  int `json:"Shared Hit Blocks"`
+					SharedRead int `json:"Shared Read Blocks"`
+				}
+			}
+			explain := fmt.Sprintf(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE hidden_events('%d', %d)`, head.TxID, head.Position)
+			if err := tx.QueryRow(ctx, explain).Scan(&plan); err != nil {
+				return err
+			}
+			if pages := plan[0].Plan.SharedHit + plan[0].Plan.SharedRead; pages > 10 {
+				t.Errorf("%s: looking past the head of %d events read %d pages, want a few", mode, events, pages)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
