@@ -315,15 +315,20 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 		// that caused it (an older transaction is still open, here or in
 		// another process). Events committed past the cursor mean the fence
 		// will lift soon: read again shortly rather than at the next poll.
-		hidden, err := r.hiddenEvents(ctx, st.cursor)
-		if err != nil {
-			return err
-		}
+		// A wake already waiting reads again at once: under a steady flow,
+		// appends that committed during the read and publish always left
+		// one, and the look would be a query for nothing.
 		var again <-chan time.Time
-		if hidden {
-			again = time.After(retry.next())
-		} else {
-			retry.reset()
+		if len(r.wake) == 0 {
+			hidden, err := r.hiddenEvents(ctx, st.cursor)
+			if err != nil {
+				return err
+			}
+			if hidden {
+				again = time.After(retry.next())
+			} else {
+				retry.reset()
+			}
 		}
 		select {
 		case <-ctx.Done():

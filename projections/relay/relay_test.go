@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,6 +49,19 @@ func (e *env) register(name string) {
 	})
 }
 
+// runRelay runs r until the test ends.
+func runRelay(t *testing.T, r *Relay) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+}
+
 // published is how many events r has published.
 func published(r *Relay) float64 { return pipelinetest.CounterValue(r.metrics.Published) }
 
@@ -58,15 +73,7 @@ func TestRelayRereadsQuicklyWhenTheFenceHidesAnEvent(t *testing.T) {
 	e := newEnv(t)
 	r := New(e.pool, e.store, e.bus, pipelinetest.Logger(t), nil)
 	r.poll = time.Hour // only the wake and the quick re-reads can publish
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
+	runRelay(t, r)
 	e.register("First")
 	pipelinetest.Eventually(t, "first event published", func() (bool, error) { return published(r) == 1, nil })
 
@@ -298,5 +305,56 @@ func TestLookingPastTheFenceReadsAFewPagesWhateverTheStore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// looksAfterPublish counts the relay's looks past the fence that came
+// between a publish and the next read of the feed.
+type looksAfterPublish struct {
+	published atomic.Bool
+	n         atomic.Int64
+}
+
+func (l *looksAfterPublish) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	switch {
+	case data.SQL == hiddenEventsSQL && l.published.Load():
+		l.n.Add(1)
+	case strings.Contains(data.SQL, "pg_snapshot_xmin"): // a read of the feed
+		l.published.Store(false)
+	}
+	return ctx
+}
+func (l *looksAfterPublish) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// A wake that came during a read and its publish (appends committed
+// meanwhile, as under any steady flow) has the relay read again at once,
+// without looking past the fence first.
+func TestWakeDuringAPublishReadsAgainWithoutLookingPastTheFence(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	cfg := e.pool.Config()
+	looks := &looksAfterPublish{}
+	cfg.ConnConfig.Tracer = looks
+	traced, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(traced.Close)
+	e.pool, e.store = traced, eventstore.New(traced, e.store.Codec())
+	r := New(e.pool, e.store, e.bus, pipelinetest.Logger(t), nil)
+	r.poll = time.Hour // only wakes and the quick re-reads read the feed
+	r.Hooks.AfterPublish = func() {
+		looks.published.Store(true)
+		r.Wake()
+	}
+	runRelay(t, r)
+	const events = 10
+	for i := range events {
+		e.register(fmt.Sprintf("Employee %d", i))
+		pipelinetest.Eventually(t, "event published", func() (bool, error) { return published(r) == float64(i+1), nil })
+	}
+	time.Sleep(100 * time.Millisecond) // the read after the last publish
+	if n := looks.n.Load(); n != 0 {
+		t.Errorf("the relay looked past the fence %d times between a publish and the read its wake asked for, want 0", n)
 	}
 }
