@@ -103,9 +103,15 @@ func newTable[K comparable, R any](t table[K, R]) *table[K, R] {
 		on[i] = "r." + c + " = k." + aliases[i]
 	}
 	// WITH ORDINALITY tells which key each row answers, whatever the
-	// spelling the key was asked with (an upper-case uuid, say).
+	// spelling the key was asked with (an upper-case uuid, say). Each key is
+	// looked up by itself, through the primary key: a join let the planner
+	// scan the whole table, which it did for a few hundred keys, or for a
+	// few dozen while the table had no statistics yet, and a batch took the
+	// longer the more the table held. The LIMIT keeps the lookup a subquery
+	// of its own, run for each key.
 	t.selectKeysSQL = "SELECT k.ord, " + strings.Join(prefixed("r.", t.columns), ", ") + " FROM " + keys +
-		" WITH ORDINALITY AS k(" + strings.Join(aliases[:t.keys], ", ") + ", ord) JOIN " + t.name + " AS r ON " + strings.Join(on, " AND ")
+		" WITH ORDINALITY AS k(" + strings.Join(aliases[:t.keys], ", ") + ", ord) CROSS JOIN LATERAL (SELECT " +
+		strings.Join(t.columns, ", ") + " FROM " + t.name + " AS r WHERE " + strings.Join(on, " AND ") + " LIMIT 1) AS r"
 	t.upsertRowsSQL = "INSERT INTO " + t.name + " (" + strings.Join(t.columns, ", ") + ") SELECT " + strings.Join(selected, ", ") +
 		" FROM unnest(" + strings.Join(arrays, ", ") + ") AS v(" + strings.Join(aliases, ", ") + ")" +
 		" ON CONFLICT (" + strings.Join(t.columns[:t.keys], ", ") + ") " + conflict

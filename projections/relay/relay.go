@@ -315,15 +315,20 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 		// that caused it (an older transaction is still open, here or in
 		// another process). Events committed past the cursor mean the fence
 		// will lift soon: read again shortly rather than at the next poll.
-		hidden, err := r.hiddenEvents(ctx, st.cursor)
-		if err != nil {
-			return err
-		}
+		// A wake already waiting reads again at once: under a steady flow,
+		// appends that committed during the read and publish always left
+		// one, and the look would be a query for nothing.
 		var again <-chan time.Time
-		if hidden {
-			again = time.After(retry.next())
-		} else {
-			retry.reset()
+		if len(r.wake) == 0 {
+			hidden, err := r.hiddenEvents(ctx, st.cursor)
+			if err != nil {
+				return err
+			}
+			if hidden {
+				again = time.After(retry.next())
+			} else {
+				retry.reset()
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -397,13 +402,20 @@ func (c *checkpointer) due() <-chan time.Time {
 	return time.After(max(0, checkpointEvery-time.Since(c.savedAt)))
 }
 
+// hiddenEventsSQL finds the first event past the cursor ($1, $2) in feed
+// order: an index scan of events_feed_idx from the cursor, a page or two
+// whatever the size of the store. Written as EXISTS, it was planned as a
+// sequential scan stopping at the first match, which read the whole table
+// when the relay was caught up: after every read of the feed, longer as the
+// store grew (75 ms at 300,000 events).
+const hiddenEventsSQL = `SELECT true FROM events WHERE (tx_id, position) > ($1, $2) ORDER BY tx_id, position LIMIT 1`
+
 // hiddenEvents reports whether events past after have committed that the
 // feed does not return yet.
 func (r *Relay) hiddenEvents(ctx context.Context, after eventstore.Cursor) (bool, error) {
 	var hidden bool
-	err := r.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE (tx_id, position) > ($1, $2))`,
-		after.TxID, after.Position).Scan(&hidden)
-	if err != nil {
+	err := r.pool.QueryRow(ctx, hiddenEventsSQL, after.TxID, after.Position).Scan(&hidden)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return false, fmt.Errorf("relay: look past the fence: %w", err)
 	}
 	return hidden, nil

@@ -2,7 +2,10 @@ package relay
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/internal/backlog"
 	"github.com/acme/employee-tracking/projections/bus"
 	"github.com/acme/employee-tracking/projections/internal/cursor"
 	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
@@ -45,6 +49,19 @@ func (e *env) register(name string) {
 	})
 }
 
+// runRelay runs r until the test ends.
+func runRelay(t *testing.T, r *Relay) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+}
+
 // published is how many events r has published.
 func published(r *Relay) float64 { return pipelinetest.CounterValue(r.metrics.Published) }
 
@@ -56,15 +73,7 @@ func TestRelayRereadsQuicklyWhenTheFenceHidesAnEvent(t *testing.T) {
 	e := newEnv(t)
 	r := New(e.pool, e.store, e.bus, pipelinetest.Logger(t), nil)
 	r.poll = time.Hour // only the wake and the quick re-reads can publish
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
+	runRelay(t, r)
 	e.register("First")
 	pipelinetest.Eventually(t, "first event published", func() (bool, error) { return published(r) == 1, nil })
 
@@ -249,5 +258,103 @@ func TestCheckpointIsSavedAtMostEveryInterval(t *testing.T) {
 	}
 	if c.due() != nil {
 		t.Error("a checkpoint is due after everything was saved")
+	}
+}
+
+// The relay looks past the fence after every read of the feed that left it
+// caught up: that look must cost a few pages, not a read of the whole store,
+// whether Postgres plans it for the cursor or, as it does for a statement
+// run often, once for any cursor.
+func TestLookingPastTheFenceReadsAFewPagesWhateverTheStore(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	const events = 20_000 // about 800 pages of the events table
+	if err := backlog.Attendance(ctx, e.pool, events, 100, calendar.Date{Year: 2024, Month: 1, Day: 1}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	var head eventstore.Cursor
+	if err := e.pool.QueryRow(ctx, `SELECT tx_id, position FROM events ORDER BY tx_id DESC, position DESC LIMIT 1`).
+		Scan(&head.TxID, &head.Position); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+		err := pgx.BeginFunc(ctx, e.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SELECT set_config('plan_cache_mode', $1, true)`, mode); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `PREPARE hidden_events AS `+hiddenEventsSQL); err != nil {
+				return err
+			}
+			defer tx.Exec(ctx, `DEALLOCATE hidden_events`)
+			var plan []struct {
+				Plan struct {
+					SharedHit  int `json:"Shared Hit Blocks"`
+					SharedRead int `json:"Shared Read Blocks"`
+				}
+			}
+			explain := fmt.Sprintf(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE hidden_events('%d', %d)`, head.TxID, head.Position)
+			if err := tx.QueryRow(ctx, explain).Scan(&plan); err != nil {
+				return err
+			}
+			if pages := plan[0].Plan.SharedHit + plan[0].Plan.SharedRead; pages > 10 {
+				t.Errorf("%s: looking past the head of %d events read %d pages, want a few", mode, events, pages)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// looksAfterPublish counts the relay's looks past the fence that came
+// between a publish and the next read of the feed.
+type looksAfterPublish struct {
+	published atomic.Bool
+	n         atomic.Int64
+}
+
+func (l *looksAfterPublish) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	switch {
+	case data.SQL == hiddenEventsSQL && l.published.Load():
+		l.n.Add(1)
+	case strings.Contains(data.SQL, "pg_snapshot_xmin"): // a read of the feed
+		l.published.Store(false)
+	}
+	return ctx
+}
+func (l *looksAfterPublish) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// A wake that came during a read and its publish (appends committed
+// meanwhile, as under any steady flow) has the relay read again at once,
+// without looking past the fence first.
+func TestWakeDuringAPublishReadsAgainWithoutLookingPastTheFence(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	cfg := e.pool.Config()
+	looks := &looksAfterPublish{}
+	cfg.ConnConfig.Tracer = looks
+	traced, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(traced.Close)
+	e.pool, e.store = traced, eventstore.New(traced, e.store.Codec())
+	r := New(e.pool, e.store, e.bus, pipelinetest.Logger(t), nil)
+	r.poll = time.Hour // only wakes and the quick re-reads read the feed
+	r.Hooks.AfterPublish = func() {
+		looks.published.Store(true)
+		r.Wake()
+	}
+	runRelay(t, r)
+	const events = 10
+	for i := range events {
+		e.register(fmt.Sprintf("Employee %d", i))
+		pipelinetest.Eventually(t, "event published", func() (bool, error) { return published(r) == float64(i+1), nil })
+	}
+	time.Sleep(100 * time.Millisecond) // the read after the last publish
+	if n := looks.n.Load(); n != 0 {
+		t.Errorf("the relay looked past the fence %d times between a publish and the read its wake asked for, want 0", n)
 	}
 }

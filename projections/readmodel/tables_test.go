@@ -1,0 +1,55 @@
+package readmodel
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/acme/employee-tracking/internal/testdb"
+)
+
+// A batch reads its rows one key at a time through the primary key, however
+// many keys it asks for and however large the table, whether or not the
+// table has statistics yet: a scan of the table grew with it, for every
+// batch.
+func TestBatchReadsItsRowsThroughTheKey(t *testing.T) {
+	t.Parallel()
+	pool := testdb.New(t)
+	ctx := context.Background()
+	// 100 employees' 200 days, never analyzed, as a table filling up.
+	if _, err := pool.Exec(ctx, `INSERT INTO attendance_days (employee_id, date, check_in, worked_minutes, late_minutes, workday, status)
+		SELECT md5(e::text)::uuid, date '2024-01-01' + d, now(), 0, 0, true, 'present'
+		FROM generate_series(1, 100) AS e, generate_series(1, 200) AS d`); err != nil {
+		t.Fatal(err)
+	}
+	var keys []dayKey
+	rows, err := pool.Query(ctx, `SELECT employee_id, date FROM attendance_days ORDER BY date, employee_id LIMIT 1000`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k dayKey
+		var id uuid.UUID
+		var d pgtype.Date
+		if err := rows.Scan(&id, &d); err != nil {
+			t.Fatal(err)
+		}
+		k.EmployeeID, k.Date = id.String(), DateOf(d)
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{50, 1000} {
+		var plan string
+		if err := pool.QueryRow(ctx, `EXPLAIN (FORMAT JSON) `+attendanceTable.selectKeysSQL, attendanceTable.keyColumns(keys[:n])...).Scan(&plan); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(plan, `"Seq Scan"`) {
+			t.Errorf("reading %d keys of a table of 20,000 rows scans it:\n%s", n, plan)
+		}
+	}
+}
