@@ -51,8 +51,9 @@ const (
 	handOverBatch = 20_000
 	// backpressureAt is how far (in feed positions) the slowest consumer
 	// group may trail what the relay published before the relay stops
-	// publishing until the groups handled it all.
-	backpressureAt = 20_000
+	// publishing until the groups handled it all: a page of the feed, five
+	// seconds of a steady 1,000 events/s, at which the groups trail by tens.
+	backpressureAt = relayBatch
 	// backpressureCheck is how often a held relay looks at the groups.
 	backpressureCheck = 50 * time.Millisecond
 	// checkpointsFresh is how long the groups' saved checkpoints, read to
@@ -283,8 +284,10 @@ type relayState struct {
 	// former relay published may still wait in the bus.
 	published map[string]eventstore.Cursor
 	// handingOver is set while the relay hands the backlog to its
-	// process's consumers rather than publishing it.
+	// process's consumers rather than publishing it; switchLevel is the
+	// level at which it logged the switch.
 	handingOver bool
+	switchLevel slog.Level
 	// waitAgainAt is when backpressure may hold the publishing back again
 	// after a wait that the slowest group did not end.
 	waitAgainAt time.Time
@@ -343,8 +346,19 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 			}
 			checkBus = false
 		}
+		// Backpressure: what piles up in the feed meanwhile is handed over.
+		var waited bool
+		if r.consumers != nil {
+			var err error
+			if waited, err = r.waitForConsumers(ctx, st); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+		}
 		limit := relayBatch
-		if st.handingOver {
+		if st.handingOver || waited {
 			limit = handOverBatch
 		}
 		var res read
@@ -369,12 +383,11 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 			}(next)
 		}
 		if len(events) > 0 {
-			handOver, err := r.handOver(ctx, st, len(events) >= relayBatch)
-			if err != nil {
-				if ctx.Err() != nil {
-					return nil
+			var handOver bool
+			if r.consumers != nil {
+				if handOver, err = r.handOver(ctx, st, len(events) >= relayBatch, waited); err != nil {
+					return err
 				}
-				return err
 			}
 			if r.Hooks.BeforePublish != nil {
 				r.Hooks.BeforePublish()
@@ -444,33 +457,31 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 }
 
 // handOver decides whether the events read go to this process's consumers
-// directly: only with a backlog (a full page read) and once every group has
-// handled all the relay published, so that no stream's later version is
-// applied while an earlier one waits in the bus. Otherwise they are
-// published, once the groups trail the relay by no more than backpressureAt.
-func (r *Relay) handOver(ctx context.Context, st *relayState, backlog bool) (bool, error) {
-	if r.consumers == nil {
-		return false, nil
-	}
-	if !backlog {
-		if st.handingOver {
-			st.handingOver = false
-			r.logger.Info("relay: near the feed's head, publishing to the bus again", "at", st.cursor.String())
-		}
-		return false, r.waitForConsumers(ctx, st)
-	}
-	if st.handingOver {
+// directly: only with a backlog (a full page read, or what piled up while
+// the relay waited for the groups) and once every group has handled all the
+// relay published, so that no stream's later version is applied while an
+// earlier one waits in the bus. A switch is logged, at debug level when it
+// comes of a wait, which may happen every second under load.
+func (r *Relay) handOver(ctx context.Context, st *relayState, full, waited bool) (bool, error) {
+	if st.handingOver && full {
 		return true, nil // nothing was published since the groups drained
 	}
-	if err := r.waitForConsumers(ctx, st); err != nil {
-		return false, err
+	if st.handingOver {
+		st.handingOver = false
+		r.logger.Log(ctx, st.switchLevel, "relay: near the feed's head, publishing to the bus again", "at", st.cursor.String())
+	}
+	if !full && !waited {
+		return false, nil
 	}
 	trailing, err := r.trailing(ctx, st, 0)
 	if err != nil || trailing > 0 {
 		return false, err
 	}
-	st.handingOver = true
-	r.logger.Info("relay: far behind the feed's head, handing the backlog to this process's consumers directly", "at", st.cursor.String())
+	st.handingOver, st.switchLevel = true, slog.LevelDebug
+	if full {
+		st.switchLevel = slog.LevelInfo
+	}
+	r.logger.Log(ctx, st.switchLevel, "relay: behind the feed's head, handing the backlog to this process's consumers directly", "at", st.cursor.String())
 	return true, nil
 }
 
@@ -478,28 +489,28 @@ func (r *Relay) handOver(ctx context.Context, st *relayState, backlog bool) (boo
 // what the relay published by more than backpressureAt, until every group
 // has handled it all: the feed piles up meanwhile, and goes to the
 // consumers directly. At a steady rate the groups never trail that far.
-func (r *Relay) waitForConsumers(ctx context.Context, st *relayState) error {
-	if time.Now().Before(st.waitAgainAt) {
-		return nil
+func (r *Relay) waitForConsumers(ctx context.Context, st *relayState) (waited bool, err error) {
+	if st.handingOver || time.Now().Before(st.waitAgainAt) {
+		return false, nil
 	}
 	trailing, err := r.trailing(ctx, st, backpressureAt)
 	if err != nil || trailing <= backpressureAt {
-		return err
+		return false, err
 	}
 	r.metrics.Waits.Inc()
-	r.logger.Info("relay: the consumer groups trail what it published; waiting for them", "positions", trailing)
+	r.logger.Debug("relay: the consumer groups trail what it published; waiting for them", "positions", trailing)
 	check := time.NewTicker(backpressureCheck)
 	defer check.Stop()
 	movedAt := time.Now()
 	for trailing > 0 {
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return true, ctx.Err()
 		case <-check.C:
 		}
 		now, err := r.trailing(ctx, st, 0)
 		if err != nil {
-			return err
+			return true, err
 		}
 		if now < trailing {
 			movedAt = time.Now()
@@ -507,11 +518,11 @@ func (r *Relay) waitForConsumers(ctx context.Context, st *relayState) error {
 			r.logger.Warn("relay: a consumer group handled nothing while the relay waited; publishing without waiting",
 				"positions", now, "for", backpressureRest)
 			st.waitAgainAt = time.Now().Add(backpressureRest)
-			return nil
+			return true, nil
 		}
 		trailing = now
 	}
-	return nil
+	return true, nil
 }
 
 // trailing returns how far the slowest group trails what the relay
