@@ -129,6 +129,29 @@ func TestRelayHandsOverOnlyOnceTheBusIsDrained(t *testing.T) {
 	e.wantRebuilt()
 }
 
+// A group that handles nothing while the relay waits for it does not hold the
+// others back: after the stall the relay publishes the rest without waiting.
+func TestRelayStopsWaitingForAStuckGroup(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, pipelinetest.RedisURL())
+	p, hold, _, _ := e.startHeld()
+	defer hold.let()
+	before := published(p)
+	if err := backlog.Attendance(context.Background(), e.pool, backlogEvents, 1_000, date("2024-01-01"), "test"); err != nil {
+		t.Fatal(err)
+	}
+	pipelinetest.Eventually(t, "the backlog published past the held group", func() (bool, error) {
+		at, err := e.store.LoadCheckpoint(context.Background(), relay.Checkpoint)
+		return at.Position >= int64(e.count(`SELECT max(position) FROM events`)), err
+	})
+	if waits, got := backpressureWaits(p), handedOver(p); waits != 1 || got != 0 || published(p)-before < backlogEvents {
+		t.Errorf("the relay waited %d times, handed %d events over and published %d, want one wait, nothing handed over and the backlog published",
+			waits, got, published(p)-before)
+	}
+	hold.let()
+	pipelinetest.Eventually(t, "caught up", e.caughtUp)
+}
+
 // A group failing on a handed-over batch fails the hand-over, which the relay
 // does again: what the other groups applied is not applied twice, and nobody
 // is notified twice.
