@@ -397,6 +397,13 @@ func (m *checkpointMarks) mark(name string, p int, c eventstore.Cursor) {
 	}
 }
 
+// get is the mark of consumer name on partition p.
+func (m *checkpointMarks) get(name string, p int) eventstore.Cursor {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.marks[markKey{name, p}]
+}
+
 // saveCheckpointSQL moves the checkpoint of consumer $1 on partition $2
 // forward to the cursor ($3, $4), never back.
 const saveCheckpointSQL = `INSERT INTO projection_checkpoints (projection, partition, tx_id, position, updated_at)

@@ -177,6 +177,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	marks := newCheckpointMarks()
 	rt := &runtime{pool: p.pool, store: p.store, logger: p.logger, metrics: p.metrics, marks: marks, afterApply: p.afterApply}
+	if !p.bus.Memory() {
+		// The in-process bus hands batches over as it is.
+		p.relay.HandBacklogTo(&handOver{rt: rt, consumers: p.consumers, partitions: p.bus.Partitions()})
+	}
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, p.bus.WatermillLogger())
 	if err != nil {
 		return fmt.Errorf("projections: router: %w", err)

@@ -203,6 +203,17 @@ func (h *monthlyHold) let() {
 	}
 }
 
+// startHeld starts a pipeline with company c, and has six employees of c
+// check in while its monthly projector is held (checkInsWaiting).
+func (e *env) startHeld() (*Pipeline, *monthlyHold, company, []string) {
+	e.t.Helper()
+	p := e.pipeline(testSettings(), quietClock)
+	hold := holdMonthly(p)
+	e.start(p)
+	c := e.company()
+	return p, hold, c, e.checkInsWaiting(c, hold)
+}
+
 // checkInsWaiting has six employees of c check in while the monthly
 // projector is held, and returns them once the relay has published their
 // check-ins.
@@ -236,14 +247,9 @@ func (e *env) wantConvergedAfterLoss(p *Pipeline, emps []string) {
 func TestRedisLosingItsStreamsLosesNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, pipelinetest.RedisURL())
-	p := e.pipeline(testSettings(), quietClock)
-	hold := holdMonthly(p)
-	e.start(p)
-	c := e.company()
-
 	// Redis loses everything while check-ins wait there for the monthly
 	// projector; the relay notices at its next read (a poll at the latest).
-	emps := e.checkInsWaiting(c, hold)
+	p, hold, c, emps := e.startHeld()
 	pipelinetest.DropKeys(e.t, e.redis, e.prefix)
 	hold.let()
 	e.wantConvergedAfterLoss(p, emps)

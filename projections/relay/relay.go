@@ -45,6 +45,26 @@ const (
 	// one lost publishes again what followed it, which the consumers skip,
 	// so a steady flow need not cost a write per read of the feed.
 	checkpointEvery = 100 * time.Millisecond
+	// handOverBatch is how many events at most the relay hands this
+	// process's consumers at once: each group's batch costs Postgres about
+	// as much in stream locks and version reads whatever its size.
+	handOverBatch = 20_000
+	// backpressureAt is how far (in feed positions) the slowest consumer
+	// group may trail what the relay published before the relay stops
+	// publishing until the groups handled it all: a page of the feed, five
+	// seconds of a steady 1,000 events/s, at which the groups trail by tens.
+	backpressureAt = relayBatch
+	// backpressureCheck is how often a held relay looks at the groups.
+	backpressureCheck = 50 * time.Millisecond
+	// checkpointsFresh is how long the groups' saved checkpoints, read to
+	// learn what other processes' members handled, serve: they are saved
+	// about as often.
+	checkpointsFresh = 100 * time.Millisecond
+	// backpressureStall ends a wait in which the slowest group handled
+	// nothing; the relay then publishes without waiting for
+	// backpressureRest: a stuck group must not hold back the others.
+	backpressureStall = 5 * time.Second
+	backpressureRest  = time.Minute
 )
 
 // Relay tails the event store's gap-free feed from its checkpoint and
@@ -69,6 +89,9 @@ type Relay struct {
 	// appends here wake the active relay through nudge.
 	leading atomic.Bool
 	nudge   chan struct{}
+	// consumers, when set, are this process's consumers, to which the
+	// relay hands a backlog directly.
+	consumers Consumers
 
 	// Hooks, set before Run, stop the relay at the points where a crash
 	// must lose nothing.
@@ -76,8 +99,8 @@ type Relay struct {
 }
 
 // Hooks run at the two points of a publish where a crash must lose nothing:
-// BeforePublish before a publish of events, AfterPublish between it and the
-// checkpoint that records it. Nil hooks are skipped.
+// BeforePublish before a publish (or hand-over) of events, AfterPublish
+// between it and the checkpoint that records it. Nil hooks are skipped.
 type Hooks struct {
 	BeforePublish, AfterPublish func()
 }
@@ -91,6 +114,12 @@ type Metrics struct {
 	Rewinds prometheus.Counter
 	// Position is the feed position of the relay's checkpoint.
 	Position prometheus.Gauge
+	// HandedOver counts the events handed to this process's consumers
+	// directly rather than published.
+	HandedOver prometheus.Counter
+	// Waits counts the times the relay held its publishing back until the
+	// consumer groups caught up.
+	Waits prometheus.Counter
 }
 
 func newMetrics() *Metrics {
@@ -104,13 +133,19 @@ func newMetrics() *Metrics {
 		Position: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "et_relay_checkpoint_position", Help: "Feed position of the relay's checkpoint.",
 		}),
+		HandedOver: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "et_relay_handed_over_events_total", Help: "Events of a backlog the relay handed to its process's consumers directly, not published to the bus.",
+		}),
+		Waits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "et_relay_backpressure_waits_total", Help: "Times the relay held its publishing back until the consumer groups caught up.",
+		}),
 	}
 }
 
 // Collectors are the metrics, for the registry of the process that runs the
 // relay.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.Published, m.Rewinds, m.Position}
+	return []prometheus.Collector{m.Published, m.Rewinds, m.Position, m.HandedOver, m.Waits}
 }
 
 // Reader is a consumer group and the stream category whose topics it reads.
@@ -118,6 +153,25 @@ type Reader struct {
 	Group    string
 	Category string
 }
+
+// Consumers are the consumer groups of the relay's own process, to which it
+// hands a backlog directly, decoded once and every group side by side, rather
+// than through the bus, where each group reads and decodes every event.
+type Consumers interface {
+	// HandledTo is the cursor up to which group has handled partition p in
+	// this process.
+	HandledTo(group string, p int) eventstore.Cursor
+	// Deliver has every group handle events, as the feed stores them, and
+	// once all have, marks each group handled up to `to` on every partition.
+	// A failure leaves what was handled to the versions: delivered again,
+	// nothing is applied twice.
+	Deliver(ctx context.Context, events []eventstore.Event, to eventstore.Cursor) error
+}
+
+// HandBacklogTo makes the relay hand a backlog to consumers directly, when
+// it is far behind the feed's head and the groups handled all it published;
+// set before Run.
+func (r *Relay) HandBacklogTo(consumers Consumers) { r.consumers = consumers }
 
 // New returns a relay for the consumer groups readers: it publishes the
 // events of the categories they read, sends watermarks to those topics, and
@@ -225,6 +279,34 @@ type relayState struct {
 	// it last got a message and the cursor of its last watermark.
 	lastWatermark map[string]time.Time
 	watermarkAt   map[string]eventstore.Cursor
+	// published is, per topic that consumers read, the cursor of the last
+	// event published there; at start the relay's checkpoint, since what a
+	// former relay published may still wait in the bus.
+	published map[string]eventstore.Cursor
+	// handingOver is set while the relay hands the backlog to its
+	// process's consumers rather than publishing it; switchLevel is the
+	// level at which it logged the switch.
+	handingOver bool
+	switchLevel slog.Level
+	// waitAgainAt is when backpressure may hold the publishing back again
+	// after a wait that the slowest group did not end.
+	waitAgainAt time.Time
+	// saved are the groups' saved checkpoints as last read, at savedAt.
+	saved   map[groupPartition]eventstore.Cursor
+	savedAt time.Time
+}
+
+// passed notes that the relay delivered everything up to last.
+func (st *relayState) passed(last eventstore.Cursor) {
+	if st.floors != nil && !cursor.Less(last, st.resumeAt) {
+		st.floors = nil // caught up with where the rewind started
+	}
+}
+
+// fansOut reports whether e goes to the notification hubs: a notification
+// they have not been sent yet.
+func (st *relayState) fansOut(e eventstore.Event) bool {
+	return e.Type == notificationRaised && cursor.Less(st.resumeAt, e.Cursor())
 }
 
 func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
@@ -232,10 +314,12 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 	if err != nil {
 		return err
 	}
-	st := &relayState{cursor: saved, lastWatermark: map[string]time.Time{}, watermarkAt: map[string]eventstore.Cursor{}}
+	st := &relayState{cursor: saved, lastWatermark: map[string]time.Time{}, watermarkAt: map[string]eventstore.Cursor{},
+		published: map[string]eventstore.Cursor{}}
 	for _, rd := range r.readers {
 		for p := range r.bus.Partitions() {
-			st.lastWatermark[r.bus.EventTopic(rd.Category, p)] = time.Time{}
+			topic := r.bus.EventTopic(rd.Category, p)
+			st.lastWatermark[topic], st.published[topic] = time.Time{}, saved
 		}
 	}
 	poll := time.NewTicker(r.poll)
@@ -244,6 +328,7 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 	// With a backlog, the next batch is read while this one is published.
 	type read struct {
 		from   eventstore.Cursor
+		limit  int
 		events []eventstore.Event
 		next   eventstore.Cursor
 		err    error
@@ -261,30 +346,57 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 			}
 			checkBus = false
 		}
+		// Backpressure: what piles up in the feed meanwhile is handed over.
+		var waited bool
+		if r.consumers != nil {
+			var err error
+			if waited, err = r.waitForConsumers(ctx, st); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+		}
+		limit := relayBatch
+		if st.handingOver || waited {
+			limit = handOverBatch
+		}
 		var res read
 		if ahead != nil {
 			res = <-ahead
 			ahead = nil
 		}
 		if res.from != st.cursor || res.events == nil {
-			res.events, res.next, res.err = r.store.ReadFeedStored(ctx, st.cursor, relayBatch)
+			res.limit = limit
+			res.events, res.next, res.err = r.store.ReadFeedStored(ctx, st.cursor, limit)
 		}
 		events, next, err := res.events, res.next, res.err
 		if err != nil {
 			return err
 		}
-		if len(events) == relayBatch {
+		full := len(events) == res.limit
+		if full {
 			ahead = make(chan read, 1)
 			go func(from eventstore.Cursor) {
-				evs, nx, err := r.store.ReadFeedStored(ctx, from, relayBatch)
-				ahead <- read{from: from, events: evs, next: nx, err: err}
+				evs, nx, err := r.store.ReadFeedStored(ctx, from, limit)
+				ahead <- read{from: from, limit: limit, events: evs, next: nx, err: err}
 			}(next)
 		}
 		if len(events) > 0 {
+			var handOver bool
+			if r.consumers != nil {
+				if handOver, err = r.handOver(ctx, st, len(events) >= relayBatch, waited); err != nil {
+					return err
+				}
+			}
 			if r.Hooks.BeforePublish != nil {
 				r.Hooks.BeforePublish()
 			}
-			err := r.publish(ctx, st, events)
+			if handOver {
+				err = r.deliver(ctx, st, events, next)
+			} else {
+				err = r.publish(ctx, st, events)
+			}
 			if errors.Is(err, errBusLost) {
 				checkBus = true // and rewind
 				continue
@@ -308,7 +420,7 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 		} else if err != nil {
 			return err
 		}
-		if len(events) == relayBatch {
+		if full {
 			continue
 		}
 		// A wake often comes while the feed's fence still hides the event
@@ -347,6 +459,147 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 			return fmt.Errorf("relay lock session: %w", err)
 		}
 	}
+}
+
+// handOver decides whether the events read go to this process's consumers
+// directly: only with a backlog (a full page read, or what piled up while
+// the relay waited for the groups) and once every group has handled all the
+// relay published, so that no stream's later version is applied while an
+// earlier one waits in the bus. A switch is logged, at debug level when it
+// comes of a wait, which may happen every second under load.
+func (r *Relay) handOver(ctx context.Context, st *relayState, full, waited bool) (bool, error) {
+	if st.handingOver && full {
+		return true, nil // nothing was published since the groups drained
+	}
+	if st.handingOver {
+		st.handingOver = false
+		r.logger.Log(ctx, st.switchLevel, "relay: near the feed's head, publishing to the bus again", "at", st.cursor.String())
+	}
+	if !full && !waited {
+		return false, nil
+	}
+	trailing, err := r.trailing(ctx, st, 0)
+	if err != nil || trailing > 0 {
+		return false, err
+	}
+	st.handingOver, st.switchLevel = true, slog.LevelDebug
+	if full {
+		st.switchLevel = slog.LevelInfo
+	}
+	r.logger.Log(ctx, st.switchLevel, "relay: behind the feed's head, handing the backlog to this process's consumers directly", "at", st.cursor.String())
+	return true, nil
+}
+
+// waitForConsumers holds the publishing back while the slowest group trails
+// what the relay published by more than backpressureAt, until every group
+// has handled it all: the feed piles up meanwhile, and goes to the
+// consumers directly. At a steady rate the groups never trail that far.
+func (r *Relay) waitForConsumers(ctx context.Context, st *relayState) (waited bool, err error) {
+	if st.handingOver || time.Now().Before(st.waitAgainAt) {
+		return false, nil
+	}
+	trailing, err := r.trailing(ctx, st, backpressureAt)
+	if err != nil || trailing <= backpressureAt {
+		return false, err
+	}
+	r.metrics.Waits.Inc()
+	r.logger.Debug("relay: the consumer groups trail what it published; waiting for them", "positions", trailing)
+	check := time.NewTicker(backpressureCheck)
+	defer check.Stop()
+	movedAt := time.Now()
+	for trailing > 0 {
+		select {
+		case <-ctx.Done():
+			return true, ctx.Err()
+		case <-check.C:
+		}
+		now, err := r.trailing(ctx, st, 0)
+		if err != nil {
+			return true, err
+		}
+		if now < trailing {
+			movedAt = time.Now()
+		} else if time.Since(movedAt) > backpressureStall {
+			r.logger.Warn("relay: a consumer group handled nothing while the relay waited; publishing without waiting",
+				"positions", now, "for", backpressureRest)
+			st.waitAgainAt = time.Now().Add(backpressureRest)
+			return true, nil
+		}
+		trailing = now
+	}
+	return true, nil
+}
+
+// trailing returns how far the slowest group trails what the relay
+// published to its topics, in feed positions (at least 1 when it trails at
+// all): 0 once every group handled everything published. It looks at the
+// checkpoints saved, which other processes' members move, only when this
+// process's marks put it past tolerate.
+func (r *Relay) trailing(ctx context.Context, st *relayState, tolerate int64) (int64, error) {
+	var saved map[groupPartition]eventstore.Cursor
+	for {
+		var worst int64
+		for _, rd := range r.readers {
+			for p := range r.bus.Partitions() {
+				published := st.published[r.bus.EventTopic(rd.Category, p)]
+				handled := cursor.Max(r.consumers.HandledTo(rd.Group, p), saved[groupPartition{rd.Group, p}])
+				if cursor.Less(handled, published) {
+					worst = max(worst, published.Position-handled.Position, 1)
+				}
+			}
+		}
+		if worst <= tolerate || saved != nil {
+			return worst, nil
+		}
+		if time.Since(st.savedAt) >= checkpointsFresh {
+			var err error
+			if st.saved, err = r.checkpoints(ctx); err != nil {
+				return 0, err
+			}
+			st.savedAt = time.Now()
+		}
+		saved = st.saved
+	}
+}
+
+// deliver hands events to this process's consumers, and their notifications
+// to the hubs.
+func (r *Relay) deliver(ctx context.Context, st *relayState, events []eventstore.Event, to eventstore.Cursor) error {
+	if err := r.consumers.Deliver(ctx, events, to); err != nil {
+		return fmt.Errorf("relay: hand over: %w", err)
+	}
+	var fanOut []*message.Message
+	for _, e := range events {
+		if _, ok := r.bus.TopicOf(e.StreamID); !ok {
+			r.logger.Warn("relay: an event of a stream without a category goes to no consumer", "stream", e.StreamID, "event", e.ID)
+		}
+		if !st.fansOut(e) {
+			continue
+		}
+		msg, err := bus.EventMessage(e)
+		if err != nil {
+			return err
+		}
+		msg.SetContext(ctx)
+		fanOut = append(fanOut, msg)
+	}
+	if len(fanOut) > 0 {
+		published, err := r.bus.PublishWhileAlive(ctx, map[string][]*message.Message{r.bus.NotificationTopic(): fanOut})
+		if err != nil {
+			return fmt.Errorf("relay: %w", err)
+		}
+		if !published {
+			return errBusLost
+		}
+	}
+	// The groups' checkpoints are marked up to here: no watermark is due.
+	now := time.Now()
+	for topic := range st.lastWatermark {
+		st.lastWatermark[topic], st.watermarkAt[topic] = now, to
+	}
+	st.passed(events[len(events)-1].Cursor())
+	r.metrics.HandedOver.Add(float64(len(events)))
+	return nil
 }
 
 // saveCheckpoint records that the relay published everything up to c,
@@ -476,6 +729,8 @@ var errBusLost = errors.New("relay: the bus lost its streams")
 // notifications to the hubs.
 func (r *Relay) publish(ctx context.Context, st *relayState, events []eventstore.Event) error {
 	batches := map[string][]*message.Message{}
+	// lastOf is the cursor of the last event going to each topic.
+	lastOf := map[string]eventstore.Cursor{}
 	for _, e := range events {
 		topic, ok := r.bus.TopicOf(e.StreamID)
 		if !ok {
@@ -487,7 +742,7 @@ func (r *Relay) publish(ctx context.Context, st *relayState, events []eventstore
 		if floor, ok := st.floors[topic]; ok && !cursor.Less(floor, e.Cursor()) {
 			read = false // every consumer already has it
 		}
-		fanOut := e.Type == notificationRaised && cursor.Less(st.resumeAt, e.Cursor())
+		fanOut := st.fansOut(e)
 		if !read && !fanOut {
 			continue
 		}
@@ -498,6 +753,7 @@ func (r *Relay) publish(ctx context.Context, st *relayState, events []eventstore
 		msg.SetContext(ctx)
 		if read {
 			batches[topic] = append(batches[topic], msg)
+			lastOf[topic] = e.Cursor()
 		}
 		if fanOut {
 			batches[r.bus.NotificationTopic()] = append(batches[r.bus.NotificationTopic()], msg.Copy())
@@ -516,10 +772,10 @@ func (r *Relay) publish(ctx context.Context, st *relayState, events []eventstore
 	if !published {
 		return errBusLost
 	}
-	last := events[len(events)-1].Cursor()
-	if st.floors != nil && !cursor.Less(last, st.resumeAt) {
-		st.floors = nil // caught up with where the rewind started
+	for topic, c := range lastOf {
+		st.published[topic] = c
 	}
+	st.passed(events[len(events)-1].Cursor())
 	r.metrics.Published.Add(float64(len(events)))
 	return nil
 }
@@ -556,26 +812,45 @@ func (r *Relay) publishWatermarks(ctx context.Context, st *relayState) error {
 
 // lowWaterMarks returns, for each topic that readers read, the lowest
 // checkpoint among them (the start of the feed for one that has none).
-// Checkpoints are kept per consumer group and partition: a group reads one
-// category, so its checkpoint of partition p is that of its topic there.
 func (r *Relay) lowWaterMarks(ctx context.Context) (map[string]eventstore.Cursor, error) {
-	type key struct {
-		group string
-		p     int
+	saved, err := r.checkpoints(ctx)
+	if err != nil {
+		return nil, err
 	}
+	floors := map[string]eventstore.Cursor{}
+	for _, rd := range r.readers {
+		for p := range r.bus.Partitions() {
+			topic, c := r.bus.EventTopic(rd.Category, p), saved[groupPartition{rd.Group, p}]
+			if f, ok := floors[topic]; !ok || cursor.Less(c, f) {
+				floors[topic] = c
+			}
+		}
+	}
+	return floors, nil
+}
+
+// groupPartition is a consumer group's partition: a group reads one
+// category, so its checkpoint of partition p is that of its topic there.
+type groupPartition struct {
+	group     string
+	partition int
+}
+
+// checkpoints returns the saved checkpoints of the readers' groups.
+func (r *Relay) checkpoints(ctx context.Context) (map[groupPartition]eventstore.Cursor, error) {
 	groups := make([]string, len(r.readers))
 	for i, rd := range r.readers {
 		groups[i] = rd.Group
 	}
-	saved := map[key]eventstore.Cursor{}
+	saved := map[groupPartition]eventstore.Cursor{}
 	rows, err := r.pool.Query(ctx, `SELECT projection, partition, tx_id, position FROM projection_checkpoints WHERE projection = ANY($1)`, groups)
 	if err != nil {
 		return nil, fmt.Errorf("projections: load checkpoints: %w", err)
 	}
 	for rows.Next() {
-		var k key
+		var k groupPartition
 		var c eventstore.Cursor
-		if err := rows.Scan(&k.group, &k.p, &c.TxID, &c.Position); err != nil {
+		if err := rows.Scan(&k.group, &k.partition, &c.TxID, &c.Position); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("projections: load checkpoints: %w", err)
 		}
@@ -584,14 +859,5 @@ func (r *Relay) lowWaterMarks(ctx context.Context) (map[string]eventstore.Cursor
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("projections: load checkpoints: %w", err)
 	}
-	floors := map[string]eventstore.Cursor{}
-	for _, rd := range r.readers {
-		for p := range r.bus.Partitions() {
-			topic, c := r.bus.EventTopic(rd.Category, p), saved[key{rd.Group, p}]
-			if f, ok := floors[topic]; !ok || cursor.Less(c, f) {
-				floors[topic] = c
-			}
-		}
-	}
-	return floors, nil
+	return saved, nil
 }

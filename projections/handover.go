@@ -1,0 +1,75 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/acme/employee-tracking/domain/streamid"
+	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/projections/bus"
+)
+
+// handOver is this process's consumers as the relay hands them a backlog
+// (relay.Consumers): each event decoded once, every group's batch side by
+// side, rather than each group reading and decoding every event from Redis.
+type handOver struct {
+	rt         *runtime
+	consumers  []consumer
+	partitions int
+}
+
+func (h *handOver) HandledTo(group string, p int) eventstore.Cursor { return h.rt.marks.get(group, p) }
+
+// Deliver hands each group the events of its category, shared read-only,
+// in one batch as a batch read from Redis, which falls back to one event at a
+// time when it fails. A group still failing fails the delivery; the relay
+// delivers it again, and the versions skip what was applied.
+func (h *handOver) Deliver(ctx context.Context, stored []eventstore.Event, to eventstore.Cursor) error {
+	byCategory := map[string][]eventstore.Event{}
+	var undecodable []eventstore.Event
+	var decodeErrs []error
+	for _, e := range stored {
+		category, _, ok := streamid.Split(e.StreamID)
+		if !ok {
+			continue
+		}
+		if err := h.rt.store.Codec().DecodeEvent(&e); err != nil {
+			undecodable = append(undecodable, e)
+			decodeErrs = append(decodeErrs, fmt.Errorf("decode %s: %w", e.Type, err))
+			continue
+		}
+		byCategory[category] = append(byCategory[category], e)
+	}
+	// Each group keeps going when another fails: what it handled is done.
+	var g errgroup.Group
+	for _, c := range h.consumers {
+		g.Go(func() error {
+			if err := h.rt.handleAll(ctx, c, byCategory[c.reads()]); err != nil {
+				h.rt.logger.Warn("projections: handing over a backlog failed, the relay will retry", "consumer", c.name(), "err", err)
+				return err
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for i, e := range undecodable {
+		payload, _ := bus.EventPayload(e)
+		for _, c := range h.consumers {
+			if reads(c, e.StreamID) {
+				if err := h.rt.park(ctx, c.name(), e.ID.String(), payload, nil, decodeErrs[i]); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, c := range h.consumers {
+		for p := range h.partitions {
+			h.rt.marks.mark(c.name(), p, to)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,225 @@
+package projections
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/acme/employee-tracking/eventstore"
+	"github.com/acme/employee-tracking/internal/backlog"
+	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
+	"github.com/acme/employee-tracking/projections/readmodel"
+	"github.com/acme/employee-tracking/projections/relay"
+)
+
+// backlogEvents is the backlog the tests hand over: more than the relay's
+// backpressure threshold, and several pages of the feed.
+const backlogEvents = 30_000
+
+// newBacklogEnv is an env on Redis whose store holds a backlog: a pipeline
+// ran until company c was projected and every group's checkpoint had reached
+// the relay's, then c's late workday and a backlog of attendance were
+// appended behind it, as an outage leaves. It returns the number of events
+// in the store before the workday.
+func newBacklogEnv(t *testing.T) (*env, company, int) {
+	t.Helper()
+	e := newEnv(t, pipelinetest.RedisURL())
+	p := e.pipeline(testSettings(), quietClock)
+	stop := e.start(p)
+	c := e.company()
+	groups := len(p.consumers) * e.bus.Partitions()
+	pipelinetest.Eventually(e.t, "every checkpoint at the relay's, at the head", func() (bool, error) {
+		head := e.count(`SELECT count(*) FROM checkpoints r WHERE r.name = $1 AND r.position >= (SELECT max(position) FROM events)`, relay.Checkpoint)
+		at := e.count(`SELECT count(*) FROM projection_checkpoints k JOIN checkpoints r ON r.name = $1
+			WHERE (k.tx_id, k.position) >= (r.tx_id, r.position)`, relay.Checkpoint)
+		return head == 1 && at == groups, nil
+	})
+	stop()
+	before := e.count(`SELECT count(*) FROM events`)
+	e.workday(c)
+	if err := backlog.Attendance(context.Background(), e.pool, backlogEvents, 1_000, date("2024-01-01"), "test"); err != nil {
+		e.t.Fatal(err)
+	}
+	return e, c, before
+}
+
+// wantWorkedOff waits for the pipeline to work the backlog behind c off,
+// and checks that c's lateness was notified once and that every read model
+// equals a rebuild of the store.
+func (e *env) wantWorkedOff(c company) {
+	e.t.Helper()
+	pipelinetest.Eventually(e.t, "caught up", e.caughtUp)
+	e.wantOnce(c)
+	pipelinetest.Eventually(e.t, "notifications caught up", e.caughtUp)
+	e.wantRebuilt()
+}
+
+// wantRebuilt checks that every read model equals a rebuild of the store.
+func (e *env) wantRebuilt() {
+	e.t.Helper()
+	var out bytes.Buffer
+	if diffs, err := Verify(context.Background(), e.pool, e.store, nil, &out, io.Discard); err != nil || diffs != 0 {
+		e.t.Errorf("read models differ from a rebuild (%d rows, err %v):\n%s", diffs, err, out.String())
+	}
+}
+
+func handedOver(p *Pipeline) int { return int(pipelinetest.CounterValue(p.relay.Metrics().HandedOver)) }
+
+func published(p *Pipeline) int { return int(pipelinetest.CounterValue(p.relay.Metrics().Published)) }
+
+func backpressureWaits(p *Pipeline) int {
+	return int(pipelinetest.CounterValue(p.relay.Metrics().Waits))
+}
+
+// A backlog goes from the feed to the consumers of the relay's process
+// without the bus: nothing of it is published, the read models equal a
+// rebuild, the sagas notify once, and the notifications still reach the hubs.
+func TestRelayHandsABacklogToItsConsumers(t *testing.T) {
+	t.Parallel()
+	e, c, before := newBacklogEnv(t)
+	p := e.pipeline(testSettings(), quietClock)
+	e.start(p)
+	e.wantWorkedOff(c)
+
+	// The feed's last page, short of a full one, goes to the bus.
+	if got := handedOver(p); got < backlogEvents {
+		t.Errorf("%d events handed over, want the backlog, %d", got, backlogEvents)
+	}
+	if got := published(p); got >= 5_000 {
+		t.Errorf("%d events published, want less than a page of the feed", got)
+	}
+	// Each event went one way.
+	if got, want := handedOver(p)+published(p), e.count(`SELECT count(*) FROM events`)-before; got != want {
+		t.Errorf("%d events handed over and %d published, want %d in all", handedOver(p), published(p), want)
+	}
+	raised := e.count(`SELECT count(*) FROM events WHERE type = 'notification.raised'`)
+	if got, err := e.redis.XLen(context.Background(), e.bus.NotificationTopic()).Result(); err != nil || got != int64(raised) {
+		t.Errorf("%d notifications fanned out to the hubs (err %v), want %d", got, err, raised)
+	}
+}
+
+// While the bus holds events a group has not handled, the relay publishes:
+// a stream's later versions handed over would otherwise wait for the earlier
+// ones. Once the group trails it by more than the threshold the relay stops
+// publishing, and hands what piled up over once the groups drained.
+func TestRelayHandsOverOnlyOnceTheBusIsDrained(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, pipelinetest.RedisURL())
+	p, hold, _, _ := e.startHeld()
+	if err := backlog.Attendance(context.Background(), e.pool, backlogEvents, 1_000, date("2024-01-01"), "test"); err != nil {
+		t.Fatal(err)
+	}
+	pipelinetest.Eventually(t, "the relay waits for the held group", func() (bool, error) { return backpressureWaits(p) == 1, nil })
+	time.Sleep(100 * time.Millisecond)
+	if got := handedOver(p); got != 0 {
+		t.Errorf("%d events handed over while the bus held unhandled ones, want 0", got)
+	}
+	if got := published(p); got < 5_000 || got > backlogEvents {
+		t.Errorf("%d events published before the relay waited, want the threshold's 5,000 and at most the backlog", got)
+	}
+	hold.let()
+	pipelinetest.Eventually(t, "caught up", e.caughtUp)
+	if got := handedOver(p); got < backlogEvents/2 {
+		t.Errorf("%d events handed over once the groups drained, want what piled up, %d or more", got, backlogEvents/2)
+	}
+	e.wantRebuilt()
+}
+
+// A group that handles nothing while the relay waits for it does not hold the
+// others back: after the stall the relay publishes the rest without waiting.
+func TestRelayStopsWaitingForAStuckGroup(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, pipelinetest.RedisURL())
+	p, hold, _, _ := e.startHeld()
+	defer hold.let()
+	before := published(p)
+	if err := backlog.Attendance(context.Background(), e.pool, backlogEvents, 1_000, date("2024-01-01"), "test"); err != nil {
+		t.Fatal(err)
+	}
+	pipelinetest.Eventually(t, "the backlog published past the held group", func() (bool, error) {
+		at, err := e.store.LoadCheckpoint(context.Background(), relay.Checkpoint)
+		return at.Position >= int64(e.count(`SELECT max(position) FROM events`)), err
+	})
+	if waits, got := backpressureWaits(p), handedOver(p); waits != 1 || got != 0 || published(p)-before < backlogEvents {
+		t.Errorf("the relay waited %d times, handed %d events over and published %d, want one wait, nothing handed over and the backlog published",
+			waits, got, published(p)-before)
+	}
+	hold.let()
+	pipelinetest.Eventually(t, "caught up", e.caughtUp)
+}
+
+// A group failing on a handed-over batch fails the hand-over, which the relay
+// does again: what the other groups applied is not applied twice, and nobody
+// is notified twice.
+func TestFailedHandOverLosesNothing(t *testing.T) {
+	t.Parallel()
+	e, c, _ := newBacklogEnv(t)
+	p := e.pipeline(testSettings(), quietClock)
+	var failed atomic.Int32
+	p.afterApply = func(consumer string, _ eventstore.Event) error {
+		if consumer == readmodel.MonthlyHours && handedOver(p) == 0 && failed.CompareAndSwap(0, 1) {
+			return errors.New("monthly hours failed")
+		}
+		return nil
+	}
+	e.start(p)
+	e.wantWorkedOff(c)
+	if failed.Load() != 1 {
+		t.Error("the hand-over never failed")
+	}
+	if got := handedOver(p); got < backlogEvents {
+		t.Errorf("%d events handed over, want the backlog, %d", got, backlogEvents)
+	}
+}
+
+// A relay stopped after a hand-over and before its checkpoint hands the
+// batch over again at the next start: applied once.
+func TestRelayStoppedMidHandOverResumes(t *testing.T) {
+	t.Parallel()
+	e, c, _ := newBacklogEnv(t)
+	p := e.pipeline(testSettings(), quietClock)
+	var stopped atomic.Bool
+	stop := func() {}
+	p.relay.Hooks.AfterPublish = func() {
+		if handedOver(p) > 0 && stopped.CompareAndSwap(false, true) {
+			go stop()
+			time.Sleep(200 * time.Millisecond) // the checkpoint must not be saved
+		}
+	}
+	stop = e.start(p)
+	pipelinetest.Eventually(t, "stopped mid-backlog", func() (bool, error) { return stopped.Load(), nil })
+	stop()
+	if ok, err := e.caughtUp(); err != nil || ok {
+		t.Fatalf("caught up %v (err %v) after the first hand-over: no backlog was left", ok, err)
+	}
+	e.start(e.pipeline(testSettings(), quietClock))
+	e.wantWorkedOff(c)
+}
+
+// At a steady rate the groups keep up: the relay neither waits for them nor
+// hands anything over, and every event goes through the bus.
+func TestSteadyRateNeverHoldsTheRelayBack(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, pipelinetest.RedisURL())
+	p := e.pipeline(testSettings(), quietClock)
+	e.start(p)
+	var emps []string
+	sched := schedule("UTC")
+	for range 10 {
+		emps = append(emps, e.register("Worker", "employee", "", sched, "2024-01-01"))
+	}
+	for day := range 20 {
+		for _, emp := range emps {
+			e.checkIn(emp, sched, time.Date(2024, 12, 2+day, 6, 0, 0, 0, time.UTC))
+			e.checkOut(emp, time.Date(2024, 12, 2+day, 14, 0, 0, 0, time.UTC))
+		}
+	}
+	pipelinetest.Eventually(t, "caught up", e.caughtUp)
+	if waits, got := backpressureWaits(p), handedOver(p); waits != 0 || got != 0 {
+		t.Errorf("the relay waited %d times and handed %d events over at a steady rate, want neither", waits, got)
+	}
+}
