@@ -194,9 +194,32 @@ func appendMembers(dst []byte, members []member) []byte {
 // struct field (bytes.EqualFold, which also reads invalid UTF-8 as U+FFFD,
 // as decoding does): then no member is lost or decoded over another,
 // whatever their order.
+//
+// Names whose first characters are ASCII and differ even in case differ, so
+// only a name whose first character another one has (0x20 is the bit of
+// case in ASCII letters; setting it in anything else leaves fewer characters
+// apart, never more), or any name once one starts otherwise, is compared in
+// full.
 func namesApart(members []member, from, to int) bool {
+	var taken [utf8.RuneSelf]bool
+	compareAll := false
+	mark := func(name []byte) (shared bool) {
+		if len(name) == 0 || name[0] >= utf8.RuneSelf {
+			compareAll = true
+			return true
+		}
+		shared, taken[name[0]|0x20] = taken[name[0]|0x20], true
+		return shared
+	}
+	for _, m := range members[:from] {
+		mark(m.name)
+	}
+	for _, m := range members[to:] {
+		mark(m.name)
+	}
 	for j := from; j < to; j++ {
-		if nameAmong(members[:j], members[j].name) || nameAmong(members[to:], members[j].name) {
+		name := members[j].name
+		if shared := mark(name); (shared || compareAll) && (nameAmong(members[:j], name) || nameAmong(members[to:], name)) {
 			return false
 		}
 	}
@@ -204,17 +227,10 @@ func namesApart(members []member, from, to int) bool {
 }
 
 // nameAmong says whether name is one of the names of members, compared as
-// namesApart does. Most names differ in their first character, which it
-// compares before calling bytes.EqualFold: when both are ASCII, names that
-// differ there even in case differ (0x20 is the bit of case in ASCII letters;
-// setting it in anything else leaves fewer characters apart, never more).
+// namesApart does.
 func nameAmong(members []member, name []byte) bool {
 	for i := range members {
-		other := members[i].name
-		if len(other) > 0 && len(name) > 0 && other[0]|name[0] < utf8.RuneSelf && other[0]|0x20 != name[0]|0x20 {
-			continue
-		}
-		if bytes.EqualFold(other, name) {
+		if bytes.EqualFold(members[i].name, name) {
 			return true
 		}
 	}

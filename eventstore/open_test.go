@@ -22,6 +22,7 @@ type openedEvent struct {
 	ByName     string         `json:"by_name" personal:"of:by"`
 	Days       int            `json:"days"`
 	Tags       []string       `json:"tags"`
+	Kind       string         `json:"kind" personal:"no"`
 }
 
 func (openedEvent) EventName() string { return "test.opened" }
@@ -42,6 +43,8 @@ var openedObjects = []string{
 	`{"employee_id":"e\u0031","personal":"ZTEAdGVzdC5vcGVuZWQ6e30=","Employee_ID":"e1"}`,
 	"{\"employee_id\":\"e1\",\"\xff\":1,\"\xfe\":2,\"name\":\"\xffx\"}",
 	`{"ID":"x","Days":4,"EMPLOYEE_ID":"e2"}`,
+	"{\"employee_id\":\"e1\",\"\u212aind\":\"a\",\"kind\":\"b\",\"\u017fTAGS\":[]}",
+	"{\"\u212aind\":\"a\",\"kind\":\"b\",\"\u017fTAGS\":[\"c\"],\"tags\":[]}",
 	`{}`,
 	`[]`,
 	`{"employee_id":"e1","personal":"x"`,
