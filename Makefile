@@ -63,6 +63,7 @@ bench:
 fuzz:
 	$(GO) test ./domain/calendar -run '^$$' -fuzz FuzzCountWorkdays -fuzztime 20s
 	$(GO) test ./eventstore -run '^$$' -fuzz FuzzCodecDecode -fuzztime 20s
+	$(GO) test ./eventstore -run '^$$' -fuzz FuzzOpenInPlace -fuzztime 20s
 	$(GO) test ./http -run '^$$' -fuzz '^FuzzDecoders$$' -fuzztime 20s
 	$(GO) test ./http -run '^$$' -fuzz '^FuzzRequestText$$' -fuzztime 20s
 	$(GO) test ./http -run '^$$' -fuzz '^FuzzParseImport$$' -fuzztime 20s

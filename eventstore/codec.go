@@ -170,7 +170,7 @@ func (c *Codec) decode(name string, schemaVersion int, data []byte) (p Payload, 
 	if schemaVersion < 1 || schemaVersion > t.version {
 		return nil, nil, false, fmt.Errorf("eventstore: decode %q: schema version %d, current is %d", name, schemaVersion, t.version)
 	}
-	raw, erased, erasedOthers, err := c.openPersonal(name, data)
+	raw, erased, erasedOthers, err := c.openPersonal(name, t.personal, data)
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("eventstore: decode %q: %w", name, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // The personal struct tag says what a field of an event holds about a person:
@@ -50,7 +51,8 @@ type Keys interface {
 	// Seal encrypts plaintext under subject's key, creating the key on first
 	// use; ErrErased when it was destroyed.
 	Seal(subject string, aad, plaintext []byte) ([]byte, error)
-	// Open decrypts what Seal returned; ErrErased when the key was destroyed.
+	// Open decrypts what Seal returned; ErrErased when the key was
+	// destroyed. It must not keep aad or sealed, which the codec reuses.
 	Open(subject string, aad, sealed []byte) ([]byte, error)
 }
 
@@ -160,7 +162,7 @@ func (c *Codec) sealPersonal(name string, pf personalFields, data []byte) ([]byt
 		if subject == "" {
 			return nil, fmt.Errorf("eventstore: encode %q: no subject in %q", name, pf.subject)
 		}
-		fields, err = c.sealGroup(fields, personal[:0], personalMember, subject, personalAAD(subject, name), pf.fields)
+		fields, err = c.sealGroup(fields, personal[:0], personalMember, subject, appendPersonalAAD(nil, subject, name, ""), pf.fields)
 		if err != nil {
 			return nil, fmt.Errorf("eventstore: encode %q: %w", name, err)
 		}
@@ -169,7 +171,7 @@ func (c *Codec) sealPersonal(name string, pf personalFields, data []byte) ([]byt
 		subject := stringMember(fields, o.subject)
 		if subject != "" {
 			at := member{name: []byte(o.key())}
-			fields, err = c.sealGroup(fields, personal[:0], at, subject, personalAAD(subject, name+"\x00"+o.subject), o.fields)
+			fields, err = c.sealGroup(fields, personal[:0], at, subject, appendPersonalAAD(nil, subject, name, o.subject), o.fields)
 			if err != nil {
 				return nil, fmt.Errorf("eventstore: encode %q: %w", name, err)
 			}
@@ -231,59 +233,126 @@ func isEmptyJSON(v json.RawMessage) bool {
 // openPersonal returns data with its sealed personal fields opened, whether
 // the subject's are erased (then left out), and the fields of other persons
 // whose key was destroyed (left out too). Data with nothing sealed is
-// returned as it is; opened data is written as json.Marshal writes a map of
-// its fields (object.go).
-func (c *Codec) openPersonal(name string, data []byte) (plain []byte, erased bool, erasedOthers []string, err error) {
+// returned as it is. Opened data keeps the stored members as they are and
+// in their order, each sealed one replaced by the members it held, as they
+// were sealed. Data whose names hold escapes, repeat or differ only in case
+// (which encoding/json decodes into one field, the later winning) is written
+// instead as json.Marshal writes a map of its members, sorted (object.go),
+// so that it decodes as it always did.
+func (c *Codec) openPersonal(name string, pf personalFields, data []byte) (plain []byte, erased bool, erasedOthers []string, err error) {
 	if !bytes.Contains(data, []byte(`"`+personalKey)) {
 		return data, false, nil, nil
 	}
-	var buf [16]member
-	fields, err := splitObject(buf[:0], data)
-	if err != nil {
+	plain, erased, erasedOthers, err = c.openMembers(name, pf, data, true)
+	if errors.Is(err, errNotInPlace) {
+		return c.openMembers(name, pf, data, false)
+	}
+	return plain, erased, erasedOthers, err
+}
+
+// errNotInPlace is openMembers' answer for data that it cannot open in
+// place.
+var errNotInPlace = errors.New("eventstore: the members cannot be kept in place")
+
+// openScratch holds the sealed bytes and the AADs of the groups an event's
+// data opens: Keys.Open keeps neither.
+var openScratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// openMembers is openPersonal keeping the members in place, or writing them
+// as json.Marshal writes a map.
+func (c *Codec) openMembers(name string, pf personalFields, data []byte, inPlace bool) (plain []byte, erased bool, erasedOthers []string, err error) {
+	var buf [24]member
+	var fields []member
+	if inPlace {
+		if fields, err = listMembers(buf[:0], data); err != nil || !namesApart(fields, 0, len(fields)) {
+			return nil, false, nil, errNotInPlace
+		}
+	} else if fields, err = splitObject(buf[:0], data); err != nil {
 		return nil, false, nil, err
 	}
-	t := c.types[name]
-	fields, box, sealedMain := deleteMember(fields, personalKey)
-	if sealedMain {
-		if fields, erased, err = c.openGroup(name, fields, box.value, t.personal.subject, personalAAD); err != nil {
-			return nil, false, nil, err
+	// What a group opens may share the scratch space: it is released once
+	// the opened data is written.
+	scratch := openScratch.Get().(*[]byte)
+	defer func() {
+		*scratch = (*scratch)[:0]
+		openScratch.Put(scratch)
+	}()
+	opened := false
+	// The subject's group (g = -1), then each other person's.
+	for g := -1; g < len(pf.others); g++ {
+		box, subjectField, other := personalKey, pf.subject, ""
+		if g >= 0 {
+			box, subjectField, other = pf.others[g].key(), pf.others[g].subject, pf.others[g].subject
 		}
-	}
-	opened := sealedMain
-	for _, o := range t.personal.others {
-		var box member
-		var ok bool
-		if fields, box, ok = deleteMember(fields, o.key()); !ok {
+		at := memberIndex(fields, box)
+		if at < 0 {
 			continue
 		}
 		opened = true
-		aad := func(subject, name string) []byte { return personalAAD(subject, name+"\x00"+o.subject) }
-		var gone bool
-		if fields, gone, err = c.openGroup(name, fields, box.value, o.subject, aad); err != nil {
+		// The box's name is no subject's (personalFieldsOf): openGroup
+		// finds the subject with the box still among fields.
+		group, gone, err := c.openGroup(name, fields, fields[at].value, subjectField, other, scratch)
+		switch {
+		case err != nil:
 			return nil, false, nil, err
+		case gone && g < 0:
+			erased, group = true, emptyObject
+		case gone:
+			erasedOthers, group = append(erasedOthers, pf.others[g].fields...), emptyObject
 		}
-		if gone {
-			erasedOthers = append(erasedOthers, o.fields...)
+		if fields, err = mergeOpened(fields, at, group, inPlace); err != nil {
+			return nil, false, nil, err
 		}
 	}
 	if !opened {
 		return data, false, nil, nil
 	}
-	plain, err = appendObject(make([]byte, 0, objectSize(fields)), fields)
+	plain = make([]byte, 0, objectSize(fields))
+	if inPlace {
+		return appendMembers(plain, fields), erased, erasedOthers, nil
+	}
+	plain, err = appendObject(plain, fields)
 	return plain, erased, erasedOthers, err
 }
 
+// emptyObject is what an erased group opens to: no member.
+var emptyObject = []byte("{}")
+
+// mergeOpened replaces the group's member fields[at] with the members of
+// opened, the JSON object of its personal fields: in place, or as decoding
+// into a map does.
+func mergeOpened(fields []member, at int, opened []byte, inPlace bool) ([]member, error) {
+	if !inPlace {
+		fields, err := splitObject(slices.Delete(fields, at, at+1), opened)
+		if err != nil {
+			return nil, fmt.Errorf("opened personal data: %w", err)
+		}
+		return fields, nil
+	}
+	var buf [16]member
+	more, err := listMembers(buf[:0], opened)
+	if err != nil {
+		return nil, errNotInPlace
+	}
+	if fields = slices.Replace(fields, at, at+1, more...); !namesApart(fields, at, at+len(more)) {
+		return nil, errNotInPlace
+	}
+	return fields, nil
+}
+
 // openGroup opens box, the personal fields sealed under the key of the
-// person whose id is in the field subjectField, into fields, and says
-// whether that key was destroyed.
-func (c *Codec) openGroup(name string, fields []member, box []byte, subjectField string,
-	aad func(subject, name string) []byte) (opened []member, erased bool, err error) {
-	sealed, err := sealedData(box)
+// person whose id is in the field subjectField (other, when they are not
+// the subject), and says whether that key was destroyed. It appends what it
+// decodes to scratch, which what it returns may share.
+func (c *Codec) openGroup(name string, fields []member, box []byte, subjectField, other string,
+	scratch *[]byte) (plain []byte, erased bool, err error) {
+	start := len(*scratch)
+	buf, null, err := appendSealed(*scratch, box)
 	if err != nil {
 		return nil, false, fmt.Errorf("sealed personal data: %w", err)
 	}
-	if sealed == nil {
-		return fields, true, nil
+	if null {
+		return nil, true, nil
 	}
 	if c.keys == nil {
 		return nil, false, errors.New("personal data sealed, and no keys to open it")
@@ -295,33 +364,33 @@ func (c *Codec) openGroup(name string, fields []member, box []byte, subjectField
 	if subject == "" {
 		return nil, false, fmt.Errorf("no subject in %q", subjectField)
 	}
-	plain, err := c.keys.Open(subject, aad(subject, name), sealed)
+	end := len(buf)
+	buf = appendPersonalAAD(buf, subject, name, other)
+	*scratch = buf
+	plain, err = c.keys.Open(subject, buf[end:], buf[start:end:end])
 	if errors.Is(err, ErrErased) {
-		return fields, true, nil
+		return nil, true, nil
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	if fields, err = splitObject(fields, plain); err != nil {
-		return nil, false, fmt.Errorf("opened personal data: %w", err)
-	}
-	return fields, false, nil
+	return plain, false, nil
 }
 
-// sealedData decodes box, the base64 text of sealed data, or null (nil: sealed
-// after the key was destroyed).
-func sealedData(box []byte) ([]byte, error) {
+// appendSealed appends to dst the sealed data that box holds as base64
+// text, or says that box is null: sealed after the key was destroyed.
+func appendSealed(dst, box []byte) (sealed []byte, null bool, err error) {
 	if len(box) > 1 && box[0] == '"' {
-		if end, escapes, _ := skipString(box, 0); end == len(box) && !escapes {
-			text := box[1 : end-1]
-			sealed := make([]byte, base64.StdEncoding.DecodedLen(len(text)))
-			n, err := base64.StdEncoding.Decode(sealed, text)
-			return sealed[:n], err
+		if end, escapes := skipString(box, 0); end == len(box) && !escapes {
+			sealed, err = base64.StdEncoding.AppendDecode(dst, box[1:end-1])
+			return sealed, false, err
 		}
 	}
-	var sealed []byte
-	err := json.Unmarshal(box, &sealed)
-	return sealed, err
+	var decoded []byte
+	if err := json.Unmarshal(box, &decoded); err != nil {
+		return nil, false, err
+	}
+	return append(dst, decoded...), decoded == nil, nil
 }
 
 // stringMember is the string of the field name, or "".
@@ -340,9 +409,16 @@ func stringMember(fields []member, name string) string {
 	return s
 }
 
-// personalAAD binds sealed data to its subject and event, so that it cannot
-// be moved to another.
-func personalAAD(subject, name string) []byte { return []byte(subject + "\x00" + name) }
+// appendPersonalAAD appends the AAD that binds sealed data to its subject
+// and event, and to the field holding the id of the other person whose data
+// it is (when other is not empty), so that it cannot be moved to another.
+func appendPersonalAAD(dst []byte, subject, event, other string) []byte {
+	dst = append(append(append(dst, subject...), 0), event...)
+	if other != "" {
+		dst = append(append(dst, 0), other...)
+	}
+	return dst
+}
 
 // nullPersonal sets the erased fields named to null in an event's plain JSON.
 func nullPersonal(names []string, data []byte) ([]byte, error) {

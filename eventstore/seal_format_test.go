@@ -48,13 +48,13 @@ func sealByMaps(keys Keys, name string, pf personalFields, data []byte) ([]byte,
 		if subject == "" {
 			return nil, errors.New("no subject")
 		}
-		if err := group(personalKey, subject, personalAAD(subject, name), pf.fields); err != nil {
+		if err := group(personalKey, subject, appendPersonalAAD(nil, subject, name, ""), pf.fields); err != nil {
 			return nil, err
 		}
 	}
 	for _, o := range pf.others {
 		if subject := str(o.subject); subject != "" {
-			if err := group(o.key(), subject, personalAAD(subject, name+"\x00"+o.subject), o.fields); err != nil {
+			if err := group(o.key(), subject, appendPersonalAAD(nil, subject, name, o.subject), o.fields); err != nil {
 				return nil, err
 			}
 			continue

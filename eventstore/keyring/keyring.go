@@ -196,14 +196,18 @@ func (k *Keyring) Erased(subject string) (bool, error) {
 // table again after cacheFor, to learn of such an erasure, with every other
 // key in use (refresh).
 func (k *Keyring) key(subject string, sealing bool) (cipher.AEAD, error) {
-	c, ok, evictions := k.cachedKey(subject)
-	if ok && c.aead != nil && !sealing && k.now().Sub(c.readAt) >= cacheFor {
+	// The clock is read once: every read of an event's personal data asks
+	// for a key, and reading the time costs more than the rest of a cached
+	// key's lookup.
+	now := k.now()
+	c, ok, evictions := k.cachedKey(subject, now)
+	if ok && c.aead != nil && !sealing && now.Sub(c.readAt) >= cacheFor {
 		if err := k.refresh(); err != nil {
 			return nil, err
 		}
-		c, ok, evictions = k.cachedKey(subject)
+		c, ok, evictions = k.cachedKey(subject, now)
 	}
-	if ok && (c.aead == nil || sealing || k.now().Sub(c.readAt) < cacheFor) {
+	if ok && (c.aead == nil || sealing || now.Sub(c.readAt) < cacheFor) {
 		if c.aead == nil {
 			return nil, eventstore.ErrErased
 		}
@@ -225,8 +229,8 @@ func (k *Keyring) key(subject string, sealing bool) (cipher.AEAD, error) {
 			return nil, err
 		}
 	}
-	now := k.now()
-	c = cached{wrapped: wrapped, readAt: now, takenAt: now}
+	readAt := k.now()
+	c = cached{wrapped: wrapped, readAt: readAt, takenAt: readAt}
 	if wrapped != nil {
 		raw, err := unwrapWith(k.wrap, wrapped, []byte(subject))
 		if err != nil {
@@ -247,14 +251,20 @@ func (k *Keyring) key(subject string, sealing bool) (cipher.AEAD, error) {
 	return c.aead, nil
 }
 
+// takenEvery is how often a cached key taken again and again is marked
+// taken: refresh needs to know whether it was taken since it was read, and
+// whether it has been idle for idleFor, not the last time to the instant;
+// marking it rewrites its entry.
+const takenEvery = time.Second
+
 // cachedKey returns subject's cached key, marked taken now, and the evictions
 // so far.
-func (k *Keyring) cachedKey(subject string) (cached, bool, uint64) {
+func (k *Keyring) cachedKey(subject string, now time.Time) (cached, bool, uint64) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	c, ok := k.keys[subject]
-	if ok {
-		c.takenAt = k.now()
+	if ok && (c.takenAt.Before(c.readAt) || now.Sub(c.takenAt) >= takenEvery) {
+		c.takenAt = now
 		k.keys[subject] = c
 	}
 	return c, ok, k.evictions

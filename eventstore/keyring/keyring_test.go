@@ -418,3 +418,48 @@ func TestExpiredKeysAreReadAgainTogether(t *testing.T) {
 		t.Errorf("the key of e18, idle for %s, is still cached", idleFor)
 	}
 }
+
+// TestOpeningReadsTheClockOnce: opening under a cached key reads the clock
+// once, and marks the key taken (rewriting its entry) once a takenEvery, not
+// at every opening.
+func TestOpeningReadsTheClockOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, _ := countingPool(t)
+	k, err := Open(ctx, pool, newKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock, reads := time.Now(), 0
+	k.now = func() time.Time { reads++; return clock }
+	sealed, err := k.Seal("e1", nil, []byte("name of e1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	takenAt := func() time.Time {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		return k.keys["e1"].takenAt
+	}
+	first := takenAt()
+	reads = 0
+	for i := range 10 {
+		clock = first.Add(time.Duration(i) * takenEvery / 10)
+		if got, err := k.Open("e1", nil, sealed); err != nil || string(got) != "name of e1" {
+			t.Fatalf("open = %q, %v", got, err)
+		}
+	}
+	if reads != 10 {
+		t.Errorf("10 openings read the clock %d times, want 10", reads)
+	}
+	if got := takenAt(); !got.Equal(first) {
+		t.Errorf("taken again within %s: marked taken %s later", takenEvery, got.Sub(first))
+	}
+	clock = first.Add(takenEvery)
+	if _, err := k.Open("e1", nil, sealed); err != nil {
+		t.Fatal(err)
+	}
+	if got := takenAt(); !got.Equal(clock) {
+		t.Errorf("taken %s after it was marked taken: marked %s, want %s", takenEvery, got, clock)
+	}
+}
