@@ -248,11 +248,15 @@ func runAll(ctx context.Context, args []string, getenv func(string) string, stdo
 // named BENCH_DATABASE_NAME (default et_bench), so that benchmarks run at the
 // same time on one server each use their own.
 func openDatabase(ctx context.Context, getenv func(string) string, keep bool) (string, func(), error) {
-	name := getenv("BENCH_DATABASE_NAME")
-	if name == "" {
-		name = "et_bench"
+	return openNamedDatabase(ctx, getenv("BENCH_DATABASE_URL"), benchDatabaseName(getenv), keep)
+}
+
+// benchDatabaseName is BENCH_DATABASE_NAME, or et_bench.
+func benchDatabaseName(getenv func(string) string) string {
+	if name := getenv("BENCH_DATABASE_NAME"); name != "" {
+		return name
 	}
-	return openNamedDatabase(ctx, getenv("BENCH_DATABASE_URL"), name, keep)
+	return "et_bench"
 }
 
 // openNamedDatabase is openDatabase of a database named name on the local

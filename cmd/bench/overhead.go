@@ -113,7 +113,7 @@ func runOverheadBench(ctx context.Context, args []string, getenv func(string) st
 	fs.DurationVar(&b.duration, "duration", 2*time.Second, "append, feed, rebuild: measured time of each side in a round")
 	fs.IntVar(&b.events, "events", 20_000, "feed, rebuild: events in each database")
 	fs.IntVar(&b.notifyEvery, "notify-every", 4, "every n-th event is a lateness notification, whose message and data are personal; 0: none, the sides then differ by the sealer only")
-	keep := fs.Bool("keep", false, "keep the et_bench and et_bench_plain databases")
+	keep := fs.Bool("keep", false, "keep the two databases (BENCH_DATABASE_NAME, default et_bench, and that name with _plain)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func runOverheadBench(ctx context.Context, args []string, getenv func(string) st
 	}
 	var err error
 	var drop func()
-	if b.with, drop, err = b.open(ctx, getenv("BENCH_DATABASE_URL"), "et_bench", *keep, true); err != nil {
+	if b.with, drop, err = b.open(ctx, getenv("BENCH_DATABASE_URL"), benchDatabaseName(getenv), *keep, true); err != nil {
 		return err
 	}
 	defer drop()
@@ -135,7 +135,7 @@ func runOverheadBench(ctx context.Context, args []string, getenv func(string) st
 		parsed.Path += "_plain"
 		plainURL = parsed.String()
 	}
-	if b.without, drop, err = b.open(ctx, plainURL, "et_bench_plain", *keep, false); err != nil {
+	if b.without, drop, err = b.open(ctx, plainURL, benchDatabaseName(getenv)+"_plain", *keep, false); err != nil {
 		return err
 	}
 	defer drop()
