@@ -71,6 +71,15 @@ type encodedEvents struct {
 	metadata [][]byte
 }
 
+// add appends the events of o to e.
+func (e *encodedEvents) add(o encodedEvents) {
+	e.ids = append(e.ids, o.ids...)
+	e.types = append(e.types, o.types...)
+	e.versions = append(e.versions, o.versions...)
+	e.data = append(e.data, o.data...)
+	e.metadata = append(e.metadata, o.metadata...)
+}
+
 // pendingAppend is an append at a known version waiting for its batch.
 type pendingAppend struct {
 	stream   string
@@ -229,11 +238,7 @@ func (s *Store) flush(ctx context.Context, batch []*pendingAppend) {
 			expected = append(expected, p.expected)
 			ord = append(ord, int32(i+1))
 		}
-		all.ids = append(all.ids, p.events.ids...)
-		all.types = append(all.types, p.events.types...)
-		all.versions = append(all.versions, p.events.versions...)
-		all.data = append(all.data, p.events.data...)
-		all.metadata = append(all.metadata, p.events.metadata...)
+		all.add(p.events)
 	}
 	// One implicit transaction: the statements of a batch go out together
 	// and commit at its end, or not at all.

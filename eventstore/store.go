@@ -107,26 +107,9 @@ func (s *Store) append(ctx context.Context, stream string, expected int64, event
 	if expected < AnyVersion {
 		return AppendResult{}, fmt.Errorf("eventstore: append to %q: invalid expected version %d", stream, expected)
 	}
-	enc := encodedEvents{
-		ids:      make([][16]byte, len(events)),
-		types:    make([]string, len(events)),
-		versions: make([]int32, len(events)),
-		data:     make([][]byte, len(events)),
-		metadata: make([][]byte, len(events)),
-	}
-	for i, e := range events {
-		if e.ID == uuid.Nil {
-			return AppendResult{}, fmt.Errorf("eventstore: append to %q: event %d has no id", stream, i)
-		}
-		name, version, b, err := s.codec.Encode(e.Payload)
-		if err != nil {
-			return AppendResult{}, err
-		}
-		md, err := json.Marshal(e.Metadata)
-		if err != nil {
-			return AppendResult{}, fmt.Errorf("eventstore: encode metadata: %w", err)
-		}
-		enc.ids[i], enc.types[i], enc.versions[i], enc.data[i], enc.metadata[i] = e.ID, name, int32(version), b, md
+	enc, err := s.encode(stream, events)
+	if err != nil {
+		return AppendResult{}, err
 	}
 
 	res := AppendResult{StreamID: stream}
@@ -141,12 +124,39 @@ func (s *Store) append(ctx context.Context, stream string, expected int64, event
 		}
 		// Behind, past, or a repeat: append_events tells which.
 	}
-	err := s.pool.QueryRow(ctx, appendSQL, stream, expected, enc.ids, enc.types, enc.versions, enc.data, enc.metadata).
+	err = s.pool.QueryRow(ctx, appendSQL, stream, expected, enc.ids, enc.types, enc.versions, enc.data, enc.metadata).
 		Scan(&res.FirstVersion, &res.LastVersion, &res.Duplicate)
 	if err != nil {
 		return AppendResult{}, appendError(stream, expected, err)
 	}
 	return res, nil
+}
+
+// encode encodes the events of an append to stream as the statements take
+// them.
+func (s *Store) encode(stream string, events []EventData) (encodedEvents, error) {
+	enc := encodedEvents{
+		ids:      make([][16]byte, len(events)),
+		types:    make([]string, len(events)),
+		versions: make([]int32, len(events)),
+		data:     make([][]byte, len(events)),
+		metadata: make([][]byte, len(events)),
+	}
+	for i, e := range events {
+		if e.ID == uuid.Nil {
+			return encodedEvents{}, fmt.Errorf("eventstore: append to %q: event %d has no id", stream, i)
+		}
+		name, version, b, err := s.codec.Encode(e.Payload)
+		if err != nil {
+			return encodedEvents{}, err
+		}
+		md, err := json.Marshal(e.Metadata)
+		if err != nil {
+			return encodedEvents{}, fmt.Errorf("eventstore: encode metadata: %w", err)
+		}
+		enc.ids[i], enc.types[i], enc.versions[i], enc.data[i], enc.metadata[i] = e.ID, name, int32(version), b, md
+	}
+	return enc, nil
 }
 
 // appendError turns the errors raised by append_events into the package's.

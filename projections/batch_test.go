@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -145,7 +146,8 @@ func TestSagaGroupPassesEventsByWithOneWrite(t *testing.T) {
 	pool, trips := e.tracedPool()
 	p := e.pipeline(testSettings(), quietClock)
 	var group *sagaGroup
-	for _, g := range sagaGroups(saga.All(p.sagaDeps()), pool) {
+	deps := p.sagaDeps()
+	for _, g := range sagaGroups(saga.All(deps), pool, deps.RaiseNotification) {
 		if g.name() == saga.Group(attendance.Category) {
 			group = g
 		}
@@ -166,6 +168,81 @@ func TestSagaGroupPassesEventsByWithOneWrite(t *testing.T) {
 	}
 	if n := e.count(`SELECT count(*) FROM projection_versions WHERE projection = $1 AND version = 4`, group.name()); n != 100 {
 		t.Errorf("%d streams saved at their last version, want 100", n)
+	}
+}
+
+// A saga group appends the notifications of a batch together, in one
+// transaction, in the order of the events that caused them; handled again
+// (its versions lost), the batch notifies nobody twice.
+func TestSagaGroupAppendsABatchsNotificationsTogether(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, bus.MemoryURL)
+	p := e.pipeline(testSettings(), quietClock)
+	stop := e.start(p)
+	c := e.company()
+	stop()
+	other := e.register("Can Kaya", employee.RoleEmployee, c.manager, c.sched, "2024-01-01")
+	for day := 2; day <= 4; day++ {
+		for _, emp := range []string{c.emp, other} {
+			e.checkIn(emp, c.sched, time.Date(2024, 12, day, 5, 17, 0, 0, time.UTC)) // 17 minutes late
+			e.checkOut(emp, time.Date(2024, 12, day, 14, 0, 0, 0, time.UTC))
+		}
+	}
+	ctx := context.Background()
+	var batch []eventstore.Event
+	var lateCheckIns []string
+	pipelinetest.Eventually(t, "the check-ins in the feed", func() (bool, error) {
+		events, _, err := e.store.ReadFeed(ctx, eventstore.Cursor{}, 1000)
+		batch, lateCheckIns = nil, nil
+		for _, ev := range events {
+			if strings.HasPrefix(ev.StreamID, attendance.Category+"-") {
+				batch = append(batch, ev)
+				if in, ok := ev.Payload.(attendance.CheckedIn); ok && in.Late {
+					lateCheckIns = append(lateCheckIns, ev.ID.String())
+				}
+			}
+		}
+		return len(lateCheckIns) == 6, err
+	})
+	deps := p.sagaDeps()
+	attendanceSagas := func() *sagaGroup {
+		for _, g := range sagaGroups(saga.All(deps), e.pool, deps.RaiseNotification) {
+			if g.name() == saga.Group(attendance.Category) {
+				return g
+			}
+		}
+		t.Fatal("no saga group of attendance")
+		return nil
+	}
+	if err := attendanceSagas().handleBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	causes := func(user string) []string {
+		var out []string
+		for _, r := range e.inbox(user) {
+			out = append(out, r.CauseEventID)
+		}
+		return out
+	}
+	for _, user := range []string{c.manager, c.admin} {
+		if got := causes(user); !slices.Equal(got, lateCheckIns) {
+			t.Errorf("%s was notified of %v, want the late check-ins %v in their order", user, got, lateCheckIns)
+		}
+	}
+	if n := e.count(`SELECT count(DISTINCT tx_id) FROM events WHERE stream_id LIKE 'notify-%'`); n != 1 {
+		t.Errorf("the batch's notifications went out in %d transactions, want 1", n)
+	}
+
+	if _, err := e.pool.Exec(ctx, `DELETE FROM projection_versions WHERE projection = $1`, saga.Group(attendance.Category)); err != nil {
+		t.Fatal(err)
+	}
+	if err := attendanceSagas().handleBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	for _, user := range []string{c.manager, c.admin} {
+		if got := causes(user); len(got) != len(lateCheckIns) {
+			t.Errorf("handled again, the batch left %s %d notifications, want the %d it had", user, len(got), len(lateCheckIns))
+		}
 	}
 }
 

@@ -126,7 +126,8 @@ func New(d Deps) (*Pipeline, error) {
 	for _, m := range readmodel.All() {
 		p.consumers = append(p.consumers, &liveModel{Model: m, pool: d.Pool})
 	}
-	p.sagas = sagaGroups(saga.All(p.sagaDeps()), d.Pool)
+	deps := p.sagaDeps()
+	p.sagas = sagaGroups(saga.All(deps), d.Pool, deps.RaiseNotification)
 	for _, g := range p.sagas {
 		p.consumers = append(p.consumers, g)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/acme/employee-tracking/app/command"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/projections/internal/writebehind"
 	"github.com/acme/employee-tracking/projections/saga"
@@ -29,6 +30,8 @@ type sagaGroup struct {
 	category string
 	sagas    []saga.Saga
 	pool     *pgxpool.Pool
+	// raise appends the notifications the sagas raise in a batch.
+	raise command.RaiseNotificationHandler
 	// reactsTo holds the event types some saga of the group reacts to.
 	reactsTo map[string]bool
 
@@ -39,13 +42,13 @@ type sagaGroup struct {
 }
 
 // sagaGroups groups sagas by category, in the order of their first saga.
-func sagaGroups(sagas []saga.Saga, pool *pgxpool.Pool) []*sagaGroup {
+func sagaGroups(sagas []saga.Saga, pool *pgxpool.Pool, raise command.RaiseNotificationHandler) []*sagaGroup {
 	var groups []*sagaGroup
 	byCategory := map[string]*sagaGroup{}
 	for _, s := range sagas {
 		g, ok := byCategory[s.Category]
 		if !ok {
-			g = &sagaGroup{group: saga.Group(s.Category), category: s.Category, pool: pool,
+			g = &sagaGroup{group: saga.Group(s.Category), category: s.Category, pool: pool, raise: raise,
 				reactsTo: map[string]bool{}, handled: map[string]int64{}}
 			byCategory[s.Category] = g
 			groups = append(groups, g)
@@ -90,9 +93,17 @@ func (g *sagaGroup) handleBatch(ctx context.Context, events []eventstore.Event) 
 			return fmt.Errorf("%s: load versions: %w", g.group, err)
 		}
 	}
-	reacted, err := nextVersions(events, last, func(e eventstore.Event) error { return g.react(ctx, e) })
+	// The notifications of the batch are appended together, after its
+	// reactions and before its versions are saved: one commit, rather than
+	// one each, and a batch that fails has its reactions made again, which
+	// append only what is not stored.
+	reacting, gathered := command.GatherNotifications(ctx)
+	reacted, err := nextVersions(events, last, func(e eventstore.Event) error { return g.react(reacting, e) })
 	if err != nil {
 		return err
+	}
+	if err := g.raise.AppendGathered(ctx, gathered); err != nil {
+		return fmt.Errorf("%s: append notifications: %w", g.group, err)
 	}
 	if len(reacted) > 0 {
 		// One implicit transaction, committed without waiting for the disk:

@@ -55,7 +55,39 @@ func (h RaiseNotificationHandler) Handle(ctx context.Context, cmd RaiseNotificat
 		return err
 	}
 	// The id makes the append idempotent; the stream's order is the seq.
-	_, err = h.store.Append(ctx, notification.Stream(cmd.RecipientID), eventstore.AnyVersion,
-		eventstore.EventData{ID: id, Payload: events[0].(eventstore.Payload), Metadata: cmd.Origin.metadata(cmd.Actor)})
+	raised := eventstore.StreamAppend{Stream: notification.Stream(cmd.RecipientID), Events: []eventstore.EventData{
+		{ID: id, Payload: events[0].(eventstore.Payload), Metadata: cmd.Origin.metadata(cmd.Actor)}}}
+	if gathered, ok := ctx.Value(gatheredKey{}).(*GatheredNotifications); ok {
+		gathered.appends = append(gathered.appends, raised)
+		return nil
+	}
+	_, err = h.store.Append(ctx, raised.Stream, eventstore.AnyVersion, raised.Events...)
+	return err
+}
+
+// GatheredNotifications holds the notifications raised with a context of
+// GatherNotifications until AppendGathered appends them, together: a saga
+// group appends those of a batch in one transaction, where one each cost a
+// commit apiece.
+type GatheredNotifications struct {
+	appends []eventstore.StreamAppend
+}
+
+type gatheredKey struct{}
+
+// GatherNotifications returns ctx, with which Handle gathers the
+// notifications it raises rather than appending them.
+func GatherNotifications(ctx context.Context) (context.Context, *GatheredNotifications) {
+	gathered := &GatheredNotifications{}
+	return context.WithValue(ctx, gatheredKey{}, gathered), gathered
+}
+
+// AppendGathered appends the notifications gathered, in the order they were
+// raised, in one transaction; each raised before appends nothing.
+func (h RaiseNotificationHandler) AppendGathered(ctx context.Context, gathered *GatheredNotifications) error {
+	if len(gathered.appends) == 0 {
+		return nil
+	}
+	_, err := h.store.AppendAll(ctx, gathered.appends)
 	return err
 }

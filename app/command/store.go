@@ -25,6 +25,7 @@ type EventStore interface {
 	LoadFrom(ctx context.Context, stream string, afterVersion int64) ([]eventstore.Event, error)
 	Append(ctx context.Context, stream string, expected int64, events ...eventstore.EventData) (eventstore.AppendResult, error)
 	Update(ctx context.Context, stream string, decide func(history []eventstore.Event) ([]eventstore.EventData, error)) (eventstore.AppendResult, error)
+	AppendAll(ctx context.Context, appends []eventstore.StreamAppend) ([]eventstore.AppendResult, error)
 }
 
 // Now is the clock of the commands.
