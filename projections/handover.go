@@ -3,6 +3,9 @@ package projections
 import (
 	"context"
 	"fmt"
+	goruntime "runtime"
+	"slices"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -27,17 +30,18 @@ func (h *handOver) HandledTo(group string, p int) eventstore.Cursor { return h.r
 // time when it fails. A group still failing fails the delivery; the relay
 // delivers it again, and the versions skip what was applied.
 func (h *handOver) Deliver(ctx context.Context, stored []eventstore.Event, to eventstore.Cursor) error {
+	decoded, errs := h.decode(stored)
 	byCategory := map[string][]eventstore.Event{}
 	var undecodable []eventstore.Event
 	var decodeErrs []error
-	for _, e := range stored {
+	for i, e := range decoded {
 		category, _, ok := streamid.Split(e.StreamID)
 		if !ok {
 			continue
 		}
-		if err := h.rt.store.Codec().DecodeEvent(&e); err != nil {
+		if errs[i] != nil {
 			undecodable = append(undecodable, e)
-			decodeErrs = append(decodeErrs, fmt.Errorf("decode %s: %w", e.Type, err))
+			decodeErrs = append(decodeErrs, errs[i])
 			continue
 		}
 		byCategory[category] = append(byCategory[category], e)
@@ -72,4 +76,26 @@ func (h *handOver) Deliver(ctx context.Context, stored []eventstore.Event, to ev
 		}
 	}
 	return nil
+}
+
+// decode decodes the events on every core, a part of the batch each: the
+// groups wait for all of it, and it is most of the process's work in a
+// hand-over. errs[i] is why decoded[i] could not be.
+func (h *handOver) decode(stored []eventstore.Event) (decoded []eventstore.Event, errs []error) {
+	decoded, errs = slices.Clone(stored), make([]error, len(stored))
+	codec := h.rt.store.Codec()
+	workers := goruntime.GOMAXPROCS(0)
+	size := (len(decoded) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for from := 0; from < len(decoded); from += size {
+		wg.Go(func() {
+			for i := from; i < min(from+size, len(decoded)); i++ {
+				if err := codec.DecodeEvent(&decoded[i]); err != nil {
+					errs[i] = fmt.Errorf("decode %s: %w", decoded[i].Type, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return decoded, errs
 }

@@ -5,12 +5,15 @@ import (
 	"context"
 	"errors"
 	"io"
+	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/acme/employee-tracking/domain/calendar"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/internal/backlog"
+	"github.com/acme/employee-tracking/projections/bus"
 	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
 	"github.com/acme/employee-tracking/projections/readmodel"
 	"github.com/acme/employee-tracking/projections/relay"
@@ -221,5 +224,55 @@ func TestSteadyRateNeverHoldsTheRelayBack(t *testing.T) {
 	pipelinetest.Eventually(t, "caught up", e.caughtUp)
 	if waits, got := backpressureWaits(p), handedOver(p); waits != 0 || got != 0 {
 		t.Errorf("the relay waited %d times and handed %d events over at a steady rate, want neither", waits, got)
+	}
+}
+
+// A hand-over decodes its events on every core, and each keeps its place:
+// one that cannot be decoded is reported at its own index and the others are
+// decoded as one by one.
+func TestHandOverDecodesEachEventInItsPlace(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, bus.MemoryURL)
+	ctx := context.Background()
+	const n = 1001 // not a multiple of the cores
+	if err := backlog.Attendance(ctx, e.pool, n, n, calendar.Date{Year: 2024, Month: time.December, Day: 2}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := e.pool.Query(ctx, `SELECT event_id, stream_id, version, type, schema_version, data FROM events ORDER BY position`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored []eventstore.Event
+	for rows.Next() {
+		var ev eventstore.Event
+		if err := rows.Scan(&ev.ID, &ev.StreamID, &ev.Version, &ev.Type, &ev.SchemaVersion, &ev.Data); err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, ev)
+	}
+	if err := rows.Err(); err != nil || len(stored) != n {
+		t.Fatalf("stored: %d events, %v", len(stored), err)
+	}
+	const bad = 700
+	stored[bad].Type = "attendance.teleported"
+	h := &handOver{rt: &runtime{store: e.store}}
+	decoded, errs := h.decode(stored)
+	for i := range stored {
+		if (errs[i] != nil) != (i == bad) {
+			t.Fatalf("event %d: error %v", i, errs[i])
+		}
+		if i == bad {
+			continue
+		}
+		want := stored[i]
+		if err := e.store.Codec().DecodeEvent(&want); err != nil {
+			t.Fatal(err)
+		}
+		if decoded[i].ID != stored[i].ID || !reflect.DeepEqual(decoded[i].Payload, want.Payload) {
+			t.Fatalf("event %d: decoded %+v, want %+v", i, decoded[i].Payload, want.Payload)
+		}
+	}
+	if stored[0].Payload != nil {
+		t.Error("the stored events were decoded in place: the relay's own copy changed")
 	}
 }
