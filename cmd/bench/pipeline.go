@@ -293,7 +293,7 @@ func (b *pipelineBench) catchUp(ctx context.Context) error {
 		select {
 		case err := <-done:
 			return fmt.Errorf("pipeline stopped: %w", err)
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(20 * time.Millisecond): // a catch-up takes a second or two
 		}
 	}
 	elapsed := time.Since(start)

@@ -47,8 +47,13 @@ const (
 	checkpointEvery = 100 * time.Millisecond
 	// handOverBatch is how many events at most the relay hands this
 	// process's consumers at once: each group's batch costs Postgres about
-	// as much in stream locks and version reads whatever its size.
-	handOverBatch = 20_000
+	// as much in stream locks and version reads whatever its size, so the
+	// more events of a stream a batch holds the less each costs (bench
+	// catchup, 100,000 events of 2,000 streams: 73,000-75,000 events/s and
+	// 17-18 µs of CPU an event at 50,000, 55,000-58,000 and 22-23 µs at
+	// 20,000), for about 120 MB more memory at the peak (the process's
+	// resident set 265 MB against 148 MB).
+	handOverBatch = 50_000
 	// backpressureAt is how far (in feed positions) the slowest consumer
 	// group may trail what the relay published before the relay stops
 	// publishing until the groups handled it all: a page of the feed, five
