@@ -18,7 +18,9 @@ import (
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/projections/bus"
+	"github.com/acme/employee-tracking/projections/internal/cursor"
 	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
+	"github.com/acme/employee-tracking/projections/relay"
 )
 
 // env is one test's database, store and bus.
@@ -209,6 +211,23 @@ func (e *env) caughtUp() (bool, error) {
 		LEFT JOIN projection_versions v ON v.projection = w.name AND v.stream_id = w.stream_id
 		WHERE coalesce(v.version, 0) < w.version`).Scan(&behind)
 	return behind == 0, err
+}
+
+// relayPassed reports whether the relay's checkpoint is at or past the last
+// event in feed order (by transaction, then position) among those whose
+// stream id starts with prefix. Positions alone do not tell: an append that
+// took its position while a larger transaction was inserting commits after
+// it, with a smaller position.
+func (e *env) relayPassed(prefix string) (bool, error) {
+	ctx := context.Background()
+	at, err := e.store.LoadCheckpoint(ctx, relay.Checkpoint)
+	if err != nil {
+		return false, err
+	}
+	var last eventstore.Cursor
+	err = e.pool.QueryRow(ctx, `SELECT tx_id, position FROM events WHERE starts_with(stream_id, $1)
+		ORDER BY tx_id DESC, position DESC LIMIT 1`, prefix).Scan(&last.TxID, &last.Position)
+	return !cursor.Less(at, last), err
 }
 
 // dueRunner is a runner of a due-time query (saga.AutoCheckout,
