@@ -1,7 +1,9 @@
 package projections
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -211,6 +213,16 @@ func (e *env) caughtUp() (bool, error) {
 		LEFT JOIN projection_versions v ON v.projection = w.name AND v.stream_id = w.stream_id
 		WHERE coalesce(v.version, 0) < w.version`).Scan(&behind)
 	return behind == 0, err
+}
+
+// wantRebuilt checks that the read models named (every one when none is)
+// equal a rebuild of the store.
+func (e *env) wantRebuilt(models ...string) {
+	e.t.Helper()
+	var out bytes.Buffer
+	if diffs, err := Verify(context.Background(), e.pool, e.store, models, &out, io.Discard); err != nil || diffs != 0 {
+		e.t.Errorf("read models differ from a rebuild (%d rows, err %v):\n%s", diffs, err, out.String())
+	}
 }
 
 // relayPassed reports whether the relay's checkpoint is at or past the last

@@ -1,10 +1,8 @@
 package projections
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"reflect"
 	"sync/atomic"
 	"testing"
@@ -62,15 +60,6 @@ func (e *env) wantWorkedOff(c company) {
 	e.wantOnce(c)
 	pipelinetest.Eventually(e.t, "notifications caught up", e.caughtUp)
 	e.wantRebuilt()
-}
-
-// wantRebuilt checks that every read model equals a rebuild of the store.
-func (e *env) wantRebuilt() {
-	e.t.Helper()
-	var out bytes.Buffer
-	if diffs, err := Verify(context.Background(), e.pool, e.store, nil, &out, io.Discard); err != nil || diffs != 0 {
-		e.t.Errorf("read models differ from a rebuild (%d rows, err %v):\n%s", diffs, err, out.String())
-	}
 }
 
 func handedOver(p *Pipeline) int { return int(pipelinetest.CounterValue(p.relay.Metrics().HandedOver)) }
