@@ -3,6 +3,7 @@ package eventstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -93,5 +94,57 @@ func TestAppendAllRefusedWholeMakesEachAppendAlone(t *testing.T) {
 	}
 	if events, err := s.Load(ctx, "inbox"); err != nil || len(events) != 1 {
 		t.Errorf("inbox: %d events (%v), want the 1 appended before the refused one", len(events), err)
+	}
+}
+
+// A saga group's batch raises thousands of notifications to a few inboxes:
+// one call appends them all, each inbox's in the order given and without a
+// hole, and the same call again stores nothing more.
+func TestAppendAllOfThousandsKeepsEachStreamsOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newStore(t)
+	const inboxes, appends = 40, 5000
+	mustAppend(t, s, "inbox-0", eventstore.NoStream, event(checkedIn{Minute: -1}))
+	all := make([]eventstore.StreamAppend, appends)
+	for i := range all {
+		all[i] = eventstore.StreamAppend{Stream: fmt.Sprintf("inbox-%d", i%inboxes), Events: []eventstore.EventData{event(checkedIn{Minute: i})}}
+	}
+	results, err := s.AppendAll(ctx, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, res := range results {
+		want := int64(i/inboxes + 1)
+		if i%inboxes == 0 {
+			want++ // inbox-0 held one event before
+		}
+		if res.Duplicate || res.FirstVersion != want || res.LastVersion != want {
+			t.Fatalf("append %d: %+v, want version %d", i, res, want)
+		}
+	}
+	for n := range inboxes {
+		events, err := s.Load(ctx, fmt.Sprintf("inbox-%d", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			events = events[1:]
+		}
+		if len(events) != appends/inboxes {
+			t.Fatalf("inbox-%d holds %d events, want %d", n, len(events), appends/inboxes)
+		}
+		for k, e := range events {
+			if got, want := e.Payload.(checkedIn).Minute, n+k*inboxes; got != want {
+				t.Fatalf("inbox-%d, event %d: minute %d, want %d", n, k, got, want)
+			}
+		}
+	}
+	again, err := s.AppendAll(ctx, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(again, func(r eventstore.AppendResult) bool { return !r.Duplicate }); i >= 0 {
+		t.Errorf("made again, append %d stored %+v", i, again[i])
 	}
 }
