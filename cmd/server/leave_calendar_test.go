@@ -360,17 +360,21 @@ func TestLeaveCalendar(t *testing.T) {
 		if *r.TeamOverlap != o.want {
 			t.Errorf("team_overlap of %s on %s = %d, want %d", o.u.Email, o.start, *r.TeamOverlap, o.want)
 		}
-		a.must(http.StatusOK, "POST", "/api/leave-management/"+r.ID+"/cancel/", o.u.token, nil, nil)
 		// team_overlap reads the calendar, which follows the store a moment
-		// later: the next request must not meet this cancelled one there.
-		eventually(t, "the cancelled request leaves the calendar", func() bool {
-			for _, d := range a.calendar(mgr, o.start, o.end, 50) {
+		// later: the next request must not meet this cancelled one there. So
+		// the request must reach the calendar before its cancellation is
+		// awaited, or the wait could end before the calendar ever held it.
+		inCalendar := func() bool {
+			for _, d := range a.calendar(admin, o.start, o.end, 50) {
 				if d.EmployeeID == o.u.ID {
-					return false
+					return true
 				}
 			}
-			return true
-		})
+			return false
+		}
+		eventually(t, "the request reaches the calendar", inCalendar)
+		a.must(http.StatusOK, "POST", "/api/leave-management/"+r.ID+"/cancel/", o.u.token, nil, nil)
+		eventually(t, "the cancelled request leaves the calendar", func() bool { return !inCalendar() })
 	}
 	a.must(http.StatusOK, "POST", "/api/leave-management/"+adaFriday.ID+"/cancel/", ada.token, nil, nil)
 	eventually(t, "a cancelled request leaves the calendar", func() bool {
