@@ -3,11 +3,14 @@ package projections
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/acme/employee-tracking/domain/attendance"
 	"github.com/acme/employee-tracking/domain/calendar"
@@ -183,5 +186,66 @@ func TestFailedBatchIsHalvedNotHandledOneByOne(t *testing.T) {
 	// one event at a time.
 	if model.batches > 30 {
 		t.Errorf("batches handled: %d, want at most 30 for %d events", model.batches, len(batch))
+	}
+}
+
+// A batch reads its streams' version records one stream at a time through
+// the primary key, however many records its projection holds and whether
+// Postgres plans the statement for the streams asked or, as it does for a
+// statement run often, once for any: a read of the projection's every record
+// grew with the streams, for every batch.
+func TestVersionsAreReadThroughTheKey(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, bus.MemoryURL)
+	ctx := context.Background()
+	const records, asked = 100_000, 50
+	// Statistics taken while the table was small, as a store's first days
+	// leave them until autovacuum comes.
+	if _, err := e.pool.Exec(ctx, `INSERT INTO projection_versions (projection, stream_id, version)
+		SELECT 'other', 'attendance-' || n, 1 FROM generate_series(1, 10) AS n`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.pool.Exec(ctx, `ANALYZE projection_versions`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.pool.Exec(ctx, `INSERT INTO projection_versions (projection, stream_id, version)
+		SELECT $1, 'attendance-' || n, n FROM generate_series(1, $2::int) AS n`, readmodel.Attendance, records); err != nil {
+		t.Fatal(err)
+	}
+	streams := make([]string, asked)
+	for i := range streams {
+		streams[i] = fmt.Sprintf("attendance-%d", (i+1)*records/asked)
+	}
+	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+		err := pgx.BeginFunc(ctx, e.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SELECT set_config('plan_cache_mode', $1, true)`, mode); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `PREPARE select_versions AS `+selectVersionsSQL); err != nil {
+				return err
+			}
+			var plan []struct {
+				Plan struct {
+					Rows       int `json:"Actual Rows"`
+					SharedHit  int `json:"Shared Hit Blocks"`
+					SharedRead int `json:"Shared Read Blocks"`
+				}
+			}
+			explain := fmt.Sprintf(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE select_versions('%s', '{%s}')`, readmodel.Attendance, strings.Join(streams, ","))
+			if err := tx.QueryRow(ctx, explain).Scan(&plan); err != nil {
+				return err
+			}
+			if plan[0].Plan.Rows != asked {
+				t.Errorf("%s: read %d version records, want %d", mode, plan[0].Plan.Rows, asked)
+			}
+			if pages := plan[0].Plan.SharedHit + plan[0].Plan.SharedRead; pages > 5*asked {
+				t.Errorf("%s: reading %d streams' versions among %d records read %d pages, want a few a stream", mode, asked, records, pages)
+			}
+			_, err := tx.Exec(ctx, `DEALLOCATE select_versions`)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
