@@ -488,3 +488,28 @@ func TestVerifyNamesASealRemovedOrChanged(t *testing.T) {
 		})
 	}
 }
+
+// Under a steady flow of appends the sealer seals once an interval, whatever
+// committed meanwhile: sealing on until nothing new was below the fence made a
+// seal every few milliseconds, each read and stored for itself.
+func TestASteadyFlowIsSealedOnceAnInterval(t *testing.T) {
+	t.Parallel()
+	pool := testdb.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	const interval, flow = 100 * time.Millisecond, 1500 * time.Millisecond
+	var sealer sync.WaitGroup
+	sealer.Go(func() { seal.NewSealer(pool, interval, quiet).Run(ctx) })
+	for start := time.Now(); time.Since(start) < flow; {
+		fill(t, pool, 4, 1, 5)
+	}
+	cancel()
+	sealer.Wait()
+	seals, sealed := count(t, pool, `SELECT count(*) FROM seals`), count(t, pool, `SELECT coalesce(sum(count), 0) FROM seals`)
+	if sealed == 0 {
+		t.Fatal("nothing sealed during the flow")
+	}
+	// One at the start, one a tick, and a tick's slack for a slow host.
+	if most := int(flow/interval) + 3; seals > most {
+		t.Errorf("%d seals of %d events in %s of steady appends, a tick every %s: want at most %d", seals, sealed, flow, interval, most)
+	}
+}
