@@ -202,3 +202,15 @@ func TestAPackWithBytesAfterItIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRecordHash hashes an event of the size a notification has: the
+// sealer hashes every event of the store once.
+func BenchmarkRecordHash(b *testing.B) {
+	r := Record{Position: 1234567, StreamID: "attendance-0b8f5d1e-7c1a-4a53-9a8e-3f1f0c2d9e41", Version: 12, Type: "attendance.checked_in",
+		Data:     `{"at": "2026-12-07T09:17:00Z", "late": true, "workday": true, "timezone": "Europe/Istanbul", "local_date": "2026-12-07", "employee_id": "0b8f5d1e-7c1a-4a53-9a8e-3f1f0c2d9e41", "late_minutes": 17}`,
+		Metadata: `{"actor": "0b8f5d1e-7c1a-4a53-9a8e-3f1f0c2d9e41", "request_id": "5a0c9f1e-2b7d-4e8a-8c6f-1d2e3f4a5b6c"}`, RecordedAt: "2026-12-07T09:17:00.123456Z"}
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Hash()
+	}
+}
