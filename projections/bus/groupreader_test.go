@@ -473,6 +473,7 @@ func TestGroupReaderLingersToBatchASteadyFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 100
+	began := time.Now()
 	go func() {
 		for i := range n {
 			pipelinetest.Publish(e.t, e.redis, topic, message.NewMessage(strconv.Itoa(i), nil))
@@ -490,9 +491,12 @@ func TestGroupReaderLingersToBatchASteadyFlow(t *testing.T) {
 			t.Fatalf("handed over %d of %d messages", got, n)
 		}
 	}
-	// 100 messages over at least 200 ms: about one batch per 50 ms, and one
-	// more for the first message, which finds the member waiting.
-	if batches > 10 {
-		t.Errorf("%d messages a 2 ms apart came in %d batches, want at most 10", n, batches)
+	// 100 messages over at least 200 ms, longer on a loaded host: about one
+	// batch per 50 ms of the flow, one more for the first message, which
+	// finds the member waiting, and one for a read cut short at the end.
+	// Without lingering each message would come nearly alone.
+	flow := time.Since(began)
+	if most := min(int(flow/m.Linger)+2, n/4); batches > most {
+		t.Errorf("%d messages a 2 ms apart over %s came in %d batches, want at most %d", n, flow.Round(time.Millisecond), batches, most)
 	}
 }
