@@ -74,8 +74,9 @@ func (s *Sealer) lead(ctx context.Context, conn *pgx.Conn) error {
 var ErrSealerActive = errors.New("seal: another sealer is active")
 
 // CatchUp seals everything below the feed's fence as it reads it and reports
-// the events it sealed: what Run does at each tick, for etctl and the benchmark. It fails
-// with ErrSealerActive while another sealer holds the lock.
+// the events it sealed: what Run does at each tick, for etctl and the
+// benchmark. It fails with ErrSealerActive while another sealer holds the
+// lock.
 func (s *Sealer) CatchUp(ctx context.Context) (int, error) {
 	// A connection of its own: the lock is the session's.
 	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
