@@ -82,15 +82,23 @@ func (s *Store) Append(ctx context.Context, stream string, expected int64, event
 	if err != nil {
 		return AppendResult{}, err
 	}
-	if !res.Duplicate {
-		s.mu.RLock()
-		hooks := s.hooks
-		s.mu.RUnlock()
+	s.announce(res)
+	return res, nil
+}
+
+// announce calls the OnAppend hooks for each of results that stored events.
+func (s *Store) announce(results ...AppendResult) {
+	s.mu.RLock()
+	hooks := s.hooks
+	s.mu.RUnlock()
+	for _, res := range results {
+		if res.Duplicate {
+			continue
+		}
 		for _, fn := range hooks {
 			fn(res)
 		}
 	}
-	return res, nil
 }
 
 // append runs as a transaction of its own: the stream lock it takes must

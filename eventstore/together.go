@@ -101,22 +101,14 @@ func (s *Store) AppendAll(ctx context.Context, appends []StreamAppend) ([]Append
 	}
 
 	results := make([]AppendResult, len(appends))
-	s.mu.RLock()
-	hooks := s.hooks
-	s.mu.RUnlock()
 	for i, a := range appends {
-		res := AppendResult{StreamID: a.Stream}
-		first, stored := inserted[a.Events[0].ID]
-		if stored {
-			res.FirstVersion, res.LastVersion = first, first+int64(len(a.Events))-1
-			for _, fn := range hooks {
-				fn(res)
-			}
-		} else {
-			res.Duplicate = true
+		res := AppendResult{StreamID: a.Stream, Duplicate: true}
+		if first, stored := inserted[a.Events[0].ID]; stored {
+			res.FirstVersion, res.LastVersion, res.Duplicate = first, first+int64(len(a.Events))-1, false
 		}
 		results[i] = res
 	}
+	s.announce(results...)
 	return results, nil
 }
 

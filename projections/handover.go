@@ -26,8 +26,9 @@ type handOver struct {
 func (h *handOver) HandledTo(group string, p int) eventstore.Cursor { return h.rt.marks.get(group, p) }
 
 // Deliver hands each group the events of its category, shared read-only,
-// in one batch as a batch read from Redis, which is halved when it fails. A group still failing fails the delivery; the relay
-// delivers it again, and the versions skip what was applied.
+// in one batch as a batch read from Redis, which is halved when it fails. A
+// group still failing fails the delivery; the relay delivers it again, and
+// the versions skip what was applied.
 func (h *handOver) Deliver(ctx context.Context, stored []eventstore.Event, to eventstore.Cursor) error {
 	decoded, errs := h.decode(stored)
 	byCategory := map[string][]eventstore.Event{}
