@@ -285,6 +285,19 @@ func TestLeaveCalendar(t *testing.T) {
 		t.Helper()
 		a.must(http.StatusOK, "POST", "/api/leave-management/"+r.ID+"/change-status/", admin.token, map[string]string{"status": status}, nil)
 	}
+	// onCalendar says whether u's request on date is in the calendar, as the
+	// admin sees it (pending requests too). The calendar follows the store a
+	// moment later: a request must be seen there before its rejection or
+	// cancellation is awaited, or the wait could end before the calendar
+	// ever held it, and the request then show up later.
+	onCalendar := func(u user, date string) bool {
+		for _, d := range a.calendar(admin, date, date, 50) {
+			if d.EmployeeID == u.ID {
+				return true
+			}
+		}
+		return false
+	}
 	// Monday 2025-06-02 to Wednesday the 4th, and Friday the 6th.
 	adaWeek := file(ada, "2025-06-02", "2025-06-04")
 	decide(adaWeek, "approved")
@@ -292,8 +305,10 @@ func TestLeaveCalendar(t *testing.T) {
 	decide(file(cem, "2025-06-03", "2025-06-03"), "approved")
 	decide(file(dan, "2025-06-05", "2025-06-05"), "approved")
 	rejected := file(bob, "2025-06-09", "2025-06-09")
+	eventually(t, "the request to reject reaches the calendar", func() bool { return onCalendar(bob, "2025-06-09") })
 	decide(rejected, "rejected")
 	cancelled := file(bob, "2025-06-10", "2025-06-10")
+	eventually(t, "the request to cancel reaches the calendar", func() bool { return onCalendar(bob, "2025-06-10") })
 	a.must(http.StatusOK, "POST", "/api/leave-management/"+cancelled.ID+"/cancel/", bob.token, nil, nil)
 
 	everyone := []string{"Ada 2025-06-02 approved", "Ada 2025-06-03 approved", "Cem 2025-06-03 approved", "Ada 2025-06-04 approved",
@@ -360,21 +375,11 @@ func TestLeaveCalendar(t *testing.T) {
 		if *r.TeamOverlap != o.want {
 			t.Errorf("team_overlap of %s on %s = %d, want %d", o.u.Email, o.start, *r.TeamOverlap, o.want)
 		}
-		// team_overlap reads the calendar, which follows the store a moment
-		// later: the next request must not meet this cancelled one there. So
-		// the request must reach the calendar before its cancellation is
-		// awaited, or the wait could end before the calendar ever held it.
-		inCalendar := func() bool {
-			for _, d := range a.calendar(admin, o.start, o.end, 50) {
-				if d.EmployeeID == o.u.ID {
-					return true
-				}
-			}
-			return false
-		}
-		eventually(t, "the request reaches the calendar", inCalendar)
+		// team_overlap reads the calendar: the next request must not meet
+		// this cancelled one there.
+		eventually(t, "the request reaches the calendar", func() bool { return onCalendar(o.u, o.start) })
 		a.must(http.StatusOK, "POST", "/api/leave-management/"+r.ID+"/cancel/", o.u.token, nil, nil)
-		eventually(t, "the cancelled request leaves the calendar", func() bool { return !inCalendar() })
+		eventually(t, "the cancelled request leaves the calendar", func() bool { return !onCalendar(o.u, o.start) })
 	}
 	a.must(http.StatusOK, "POST", "/api/leave-management/"+adaFriday.ID+"/cancel/", ada.token, nil, nil)
 	eventually(t, "a cancelled request leaves the calendar", func() bool {
