@@ -59,7 +59,13 @@ func TestNewReadModelIsBuiltAtStart(t *testing.T) {
 			e.leave(c.emp, leave.Cancel{RequestID: id, By: c.manager})
 		}
 	}
-	pipelinetest.Eventually(t, "caught up", e.caughtUp)
+	// The sagas tell the manager of each request and the employee of each
+	// decision. Stopped before the notifications reach their read model, the
+	// next start would build that model too, as new to the store.
+	pipelinetest.Eventually(t, "caught up, the notifications applied", func() (bool, error) {
+		ok, err := e.caughtUp()
+		return ok && e.count(`SELECT count(*) FROM notifications`) == 6, err
+	})
 	want := e.count(`SELECT count(*) FROM leave_calendar`)
 	if want != 9 {
 		t.Fatalf("calendar days before the upgrade: %d, want 9 (two pending requests and an approved one, of 3 days each)", want)
