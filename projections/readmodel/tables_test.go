@@ -2,6 +2,7 @@ package readmodel
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -50,6 +51,37 @@ func TestBatchReadsItsRowsThroughTheKey(t *testing.T) {
 		}
 		if strings.Contains(plan, `"Seq Scan"`) {
 			t.Errorf("reading %d keys of a table of 20,000 rows scans it:\n%s", n, plan)
+		}
+	}
+}
+
+// A column's values go as a slice of their own type where pgx encodes it
+// directly, uuids as 16 bytes; anything else as they were, for pgx to
+// encode one by one (and Postgres to parse, for a uuid only it accepts).
+func TestColumnArrayTypesWhatPgxEncodesDirectly(t *testing.T) {
+	id := uuid.MustParse("0b8f5d1e-7c1a-4a53-9a8e-3f1f0c2d9e41")
+	for _, c := range []struct {
+		name string
+		typ  string
+		vals []any
+		want any
+	}{
+		{"uuids, any case", "uuid", []any{id.String(), strings.ToUpper(id.String())}, [][16]byte{id, id}},
+		{"a uuid only Postgres reads", "uuid", []any{id.String(), "0b8f-5d1e-7c1a-4a53-9a8e-3f1f-0c2d-9e41"}, nil},
+		{"a NULL uuid", "uuid", []any{id.String(), nil}, nil},
+		{"texts", "text", []any{"a", "b"}, []string{"a", "b"}},
+		{"integers", "integer", []any{int32(1), int32(2)}, []int32{1, 2}},
+		{"a NULL integer", "integer", []any{int32(1), nil}, nil},
+		{"mixed", "text", []any{"a", 1}, nil},
+		{"none", "text", []any{}, nil},
+	} {
+		got := columnArray(c.typ, c.vals)
+		want := c.want
+		if want == nil { // left as it was
+			want = c.vals
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: columnArray(%s, %#v) = %#v, want %#v", c.name, c.typ, c.vals, got, want)
 		}
 	}
 }
