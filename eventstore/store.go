@@ -257,7 +257,7 @@ func (s *Store) LoadFrom(ctx context.Context, stream string, afterVersion int64)
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: load %q: %w", stream, err)
 	}
-	return s.collect(rows, 0)
+	return s.collect(rows)
 }
 
 // LoadUntil returns the events of stream recorded at or before until, ordered
@@ -268,13 +268,12 @@ func (s *Store) LoadUntil(ctx context.Context, stream string, until time.Time) (
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: load %q until %v: %w", stream, until, err)
 	}
-	return s.collect(rows, 0)
+	return s.collect(rows)
 }
 
-// collect scans and decodes the rows of a selectEvents query; want is the
-// number of rows expected, if known.
-func (s *Store) collect(rows pgx.Rows, want int) ([]Event, error) {
-	events, err := scanEvents(rows, want)
+// collect scans and decodes the rows of a selectEvents query.
+func (s *Store) collect(rows pgx.Rows) ([]Event, error) {
+	events, err := scanEvents(rows, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -284,10 +283,15 @@ func (s *Store) collect(rows pgx.Rows, want int) ([]Event, error) {
 	return events, nil
 }
 
-// scanEvents reads the events of rows as stored, their payloads not decoded.
-func scanEvents(rows pgx.Rows, want int) ([]Event, error) {
+// scanEvents reads the events of rows as stored, their payloads not decoded;
+// limit is the most the query returns (0: no limit).
+func scanEvents(rows pgx.Rows, limit int) ([]Event, error) {
 	defer rows.Close()
-	events := make([]Event, 0, min(want, 1024))
+	// Room for a few events at first, growing as rows come: a feed read asks
+	// for thousands and, following a steady flow, gets a few dozen. Made for
+	// 1,024 at once, each read of the relay allocated and cleared a quarter
+	// of a megabyte for the garbage collector to scan.
+	events := make([]Event, 0, min(limit, 64))
 	for rows.Next() {
 		var e Event
 		m := &e.Metadata
