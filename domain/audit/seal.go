@@ -55,17 +55,19 @@ func (s Seal) ChainHash() Hash {
 
 // Next is the seal of events (in feed order, at least one) after prev (nil
 // for the first seal), sealed at now.
-func Next(prev *Seal, events []Record, now time.Time) Seal {
-	s := Seal{Seq: 1, Count: len(events), SealedAt: now, FromPosition: events[0].Position, ToPosition: events[0].Position}
+func Next(prev *Seal, events []Hashed, now time.Time) Seal {
+	first := events[0].Cursor.Position
+	s := Seal{Seq: 1, Count: len(events), SealedAt: now, FromPosition: first, ToPosition: first}
 	if prev != nil {
 		s.Seq, s.After, s.PrevHash = prev.Seq+1, prev.Through, prev.Hash
 	}
-	s.Through = events[len(events)-1].Cursor()
+	s.Through = events[len(events)-1].Cursor
 	s.Positions = make([]int64, len(events))
 	s.Leaves = make([]Hash, len(events))
 	for i, e := range events {
-		s.Positions[i], s.Leaves[i] = e.Position, e.Hash()
-		s.FromPosition, s.ToPosition = min(s.FromPosition, e.Position), max(s.ToPosition, e.Position)
+		p := e.Cursor.Position
+		s.Positions[i], s.Leaves[i] = p, e.Hash
+		s.FromPosition, s.ToPosition = min(s.FromPosition, p), max(s.ToPosition, p)
 	}
 	s.Root = Root(s.Leaves)
 	s.Hash = s.ChainHash()

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -34,6 +35,45 @@ func TestRecordHashIsSHA256OfTheLengthPrefixedFields(t *testing.T) {
 	}
 }
 
+// recorded_at is written digit by digit; it must read as time.Format writes
+// RecordedAtLayout, in any zone, at any microsecond, and at the years the
+// layout cannot show.
+func TestFormatRecordedAtIsTheLayout(t *testing.T) {
+	t.Parallel()
+	times := []time.Time{
+		time.Date(2026, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
+		time.Date(2027, 1, 1, 0, 30, 0, 1_000, time.FixedZone("+01", 3600)),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 123_456_000, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 6, 1, 0, 0, 0, 0, time.UTC),
+		{},
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 10_000 {
+		times = append(times, time.Unix(r.Int64N(1<<35), r.Int64N(1e9)).In(time.FixedZone("z", r.IntN(50_000)-25_000)))
+	}
+	for _, at := range times {
+		if got, want := FormatRecordedAt(at), at.UTC().Format(RecordedAtLayout); got != want {
+			t.Fatalf("FormatRecordedAt(%v) = %s, want %s", at, got, want)
+		}
+	}
+}
+
+// An event read as Postgres sends it hashes as its record does.
+func TestHashStoredIsTheRecordsHash(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 1, 2, 4, 4, 5, 123_456_789, time.FixedZone("+01", 3600))
+	r := Record{Position: 42, TxID: 7, StreamID: "leave-x", Version: 3, Type: "leave.approved", Data: `{"days": 2}`, Metadata: `{}`,
+		RecordedAt: FormatRecordedAt(at)}
+	if got := HashStored(42, []byte("leave-x"), 3, []byte("leave.approved"), []byte(`{"days": 2}`), []byte(`{}`), at); got != r.Hash() {
+		t.Errorf("HashStored = %s, want the record's hash %s", got, r.Hash())
+	}
+	if got := r.Hashed(); got != (Hashed{Cursor: Cursor{TxID: 7, Position: 42}, Hash: r.Hash()}) {
+		t.Errorf("Hashed = %+v", got)
+	}
+}
+
 // chain makes seals of sizes events each, positions interleaved across
 // transactions as the feed has them.
 func chain(sizes ...int) ([]Seal, []Record) {
@@ -59,7 +99,11 @@ func chain(sizes ...int) ([]Seal, []Record) {
 		if len(seals) > 0 {
 			prev = &seals[len(seals)-1]
 		}
-		seals = append(seals, Next(prev, events, at))
+		hashed := make([]Hashed, len(events))
+		for i, e := range events {
+			hashed[i] = e.Hashed()
+		}
+		seals = append(seals, Next(prev, hashed, at))
 		all = append(all, events...)
 	}
 	return seals, all

@@ -133,7 +133,7 @@ func (s *Sealer) sealNext(ctx context.Context, conn *pgx.Conn, prev *audit.Seal)
 	if prev != nil {
 		after = prev.Through
 	}
-	events, err := records(ctx, conn, after, nil, s.MaxEvents)
+	events, err := hashed(ctx, conn, after, s.MaxEvents)
 	if err != nil || len(events) == 0 {
 		return nil, err
 	}

@@ -37,6 +37,35 @@ const feedFence = `tx_id < pg_snapshot_xmin(pg_current_snapshot())`
 // records reads up to limit events after cursor after, through through when
 // it is given, in feed order.
 func records(ctx context.Context, q querier, after audit.Cursor, through *audit.Cursor, limit int) ([]audit.Record, error) {
+	return readRecords(ctx, q, after, through, limit, func(rows pgx.Rows) (audit.Record, error) { return scanRecord(rows) })
+}
+
+// hashed is records as the sealer needs them: each event's place and hash,
+// hashed from the bytes Postgres sent (audit.HashStored).
+func hashed(ctx context.Context, q querier, after audit.Cursor, limit int) ([]audit.Hashed, error) {
+	// One set of destinations for every row: each row's own escaped to the
+	// heap, four allocations an event. nil skips the texts, which are hashed
+	// from the raw values.
+	var (
+		cur     audit.Cursor
+		version int64
+		at      time.Time
+	)
+	dest := []any{&cur.Position, &cur.TxID, nil, &version, nil, nil, nil, &at}
+	return readRecords(ctx, q, after, nil, limit, func(rows pgx.Rows) (audit.Hashed, error) {
+		if err := rows.Scan(dest...); err != nil {
+			return audit.Hashed{}, fmt.Errorf("seal: read event: %w", err)
+		}
+		v := rows.RawValues()
+		return audit.Hashed{Cursor: cur, Hash: audit.HashStored(cur.Position, v[2], version, v[4], v[5], v[6], at)}, nil
+	})
+}
+
+// readRecords runs the query of records and makes each row a T with scan.
+// The texts are read as Postgres sends them, text or binary alike: a text's
+// binary form is its text.
+func readRecords[T any](ctx context.Context, q querier, after audit.Cursor, through *audit.Cursor, limit int,
+	scan func(pgx.Rows) (T, error)) ([]T, error) {
 	sql, args := selectRecords+`WHERE (tx_id, position) > ($1, $2) AND `+feedFence, []any{after.TxID, after.Position}
 	if through != nil {
 		sql, args = sql+` AND (tx_id, position) <= ($3, $4)`, append(args, through.TxID, through.Position)
@@ -46,9 +75,10 @@ func records(ctx context.Context, q querier, after audit.Cursor, through *audit.
 	if err != nil {
 		return nil, fmt.Errorf("seal: read events: %w", err)
 	}
-	var out []audit.Record
+	defer rows.Close()
+	var out []T
 	for rows.Next() {
-		r, err := scanRecord(rows)
+		r, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}
