@@ -395,7 +395,8 @@ func TestSagaGroupRecordsWithoutDecodingWhatNoSagaReactsTo(t *testing.T) {
 			group = g
 		}
 	}
-	rt := &runtime{pool: e.pool, store: e.store, logger: pipelinetest.Logger(t), metrics: newMetrics(), marks: newCheckpointMarks()}
+	rt := &runtime{pool: e.pool, store: e.store, logger: pipelinetest.Logger(t), metrics: newMetrics(), marks: newCheckpointMarks(),
+		decoded: newDecodedEvents(e.store.Codec())}
 	handle := rt.handler(group, 0)
 	var undecodable eventstore.Event
 	for i, ev := range events {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -84,6 +85,7 @@ type runtime struct {
 	logger  *slog.Logger
 	metrics *metrics
 	marks   *checkpointMarks
+	decoded *decodedEvents
 	// afterApply, when set by tests, runs for each event after its consumer
 	// handled it and before its message is acknowledged; an error fails the
 	// handling.
@@ -116,7 +118,7 @@ func (rt *runtime) handler(c consumer, p int) message.NoPublishHandlerFunc {
 				}
 				continue
 			}
-			e, err := rt.eventOf(c, m.Payload)
+			e, err := rt.eventOf(c, m)
 			if err != nil {
 				poison = append(poison, undecodable{m, err})
 				continue
@@ -141,18 +143,28 @@ func (rt *runtime) handler(c consumer, p int) message.NoPublishHandlerFunc {
 
 // eventOf is the event of a message's payload, its data decoded unless c
 // passes events of its type by.
-func (rt *runtime) eventOf(c consumer, payload []byte) (eventstore.Event, error) {
-	if s, ok := c.(selective); ok {
-		e, err := bus.StoredEvent(payload)
-		if err != nil || !s.decodes(e.Type) {
-			return e, err
+func (rt *runtime) eventOf(c consumer, m *message.Message) (eventstore.Event, error) {
+	// The message's id is the event's: one another group decoded is found
+	// without reading the envelope either.
+	if s, ok := c.(selective); !ok || s.decodes(m.Metadata.Get(bus.MetaType)) {
+		if id, err := uuid.Parse(m.UUID); err == nil {
+			if decoded, ok := rt.decoded.get(id); ok {
+				return decoded, nil
+			}
 		}
-		if err := rt.store.Codec().DecodeEvent(&e); err != nil {
-			return eventstore.Event{}, fmt.Errorf("decode %s: %w", e.Type, err)
-		}
+	}
+	e, err := bus.StoredEvent(m.Payload)
+	if err != nil {
+		return e, err
+	}
+	if s, ok := c.(selective); ok && !s.decodes(e.Type) {
 		return e, nil
 	}
-	return bus.DecodeEvent(rt.store.Codec(), payload)
+	if err := rt.store.Codec().DecodeEvent(&e); err != nil {
+		return eventstore.Event{}, fmt.Errorf("decode %s: %w", e.Type, err)
+	}
+	rt.decoded.keep(e)
+	return e, nil
 }
 
 // handleAll handles events in one batch, the fast way. When the batch fails

@@ -42,7 +42,8 @@ func TestBatchSkipsDuplicatesFillsGapsAndParks(t *testing.T) {
 		}
 		emps, histories = append(emps, emp), append(histories, history)
 	}
-	rt := &runtime{pool: e.pool, store: e.store, logger: pipelinetest.Logger(t), metrics: newMetrics(), marks: newCheckpointMarks()}
+	rt := &runtime{pool: e.pool, store: e.store, logger: pipelinetest.Logger(t), metrics: newMetrics(), marks: newCheckpointMarks(),
+		decoded: newDecodedEvents(e.store.Codec())}
 	models, err := selectModels([]string{readmodel.Attendance})
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +173,8 @@ func TestFailedBatchIsHalvedNotHandledOneByOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	model := &countingConsumer{consumer: &liveModel{Model: models[0], pool: e.pool}}
-	rt := &runtime{pool: e.pool, store: e.store, logger: pipelinetest.Logger(t), metrics: newMetrics(), marks: newCheckpointMarks()}
+	rt := &runtime{pool: e.pool, store: e.store, logger: pipelinetest.Logger(t), metrics: newMetrics(), marks: newCheckpointMarks(),
+		decoded: newDecodedEvents(e.store.Codec())}
 	if err := rt.handleAll(ctx, model, batch); err != nil {
 		t.Fatal(err)
 	}

@@ -177,7 +177,8 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		return err
 	}
 	marks := newCheckpointMarks()
-	rt := &runtime{pool: p.pool, store: p.store, logger: p.logger, metrics: p.metrics, marks: marks, afterApply: p.afterApply}
+	rt := &runtime{pool: p.pool, store: p.store, logger: p.logger, metrics: p.metrics, marks: marks, afterApply: p.afterApply,
+		decoded: newDecodedEvents(p.store.Codec())}
 	if !p.bus.Memory() {
 		// The in-process bus hands batches over as it is.
 		p.relay.HandBacklogTo(&handOver{rt: rt, consumers: p.consumers, partitions: p.bus.Partitions()})
