@@ -97,7 +97,7 @@ func (g *sagaGroup) handleBatch(ctx context.Context, events []eventstore.Event) 
 	// reactions and before its versions are saved: one commit, rather than
 	// one each, and a batch that fails has its reactions made again, which
 	// append only what is not stored.
-	reacting, gathered := command.GatherNotifications(ctx)
+	reacting, gathered := command.GatherNotifications(saga.RememberLookups(ctx))
 	reacted, err := nextVersions(events, last, func(e eventstore.Event) error { return g.react(reacting, e) })
 	if err != nil {
 		return err

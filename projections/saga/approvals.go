@@ -71,7 +71,7 @@ func (n *notifier) holders(ctx context.Context, emp person, step approval.Step, 
 	var to []string
 	switch holder := step.Approver(); holder {
 	case "":
-		admins, err := n.queries.Admins(ctx)
+		admins, err := n.admins(ctx)
 		if err != nil {
 			return nil, err
 		}

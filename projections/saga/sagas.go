@@ -115,7 +115,8 @@ type person struct {
 	ID, Name, ManagerID string
 }
 
-func (n *notifier) person(ctx context.Context, id string) (person, error) {
+// readPerson reads employee id's stream.
+func (n *notifier) readPerson(ctx context.Context, id string) (person, error) {
 	history, err := n.store.Load(ctx, employee.Stream(id))
 	if err != nil {
 		return person{}, err
@@ -152,7 +153,7 @@ func (n *notifier) deciders(ctx context.Context, p person) ([]string, error) {
 // supervisors are who is told about an employee: their manager and every
 // admin, never the employee themself.
 func (n *notifier) supervisors(ctx context.Context, p person) ([]string, error) {
-	admins, err := n.queries.Admins(ctx)
+	admins, err := n.admins(ctx)
 	if err != nil {
 		return nil, err
 	}
