@@ -35,7 +35,7 @@ func (s *Store) ReadFeed(ctx context.Context, after Cursor, limit int) ([]Event,
 
 // ReadFeedFiltered is ReadFeed restricted to the events that match f.
 func (s *Store) ReadFeedFiltered(ctx context.Context, after Cursor, limit int, f FeedFilter) ([]Event, Cursor, error) {
-	events, next, err := s.readFeed(ctx, after, limit, f)
+	events, next, err := s.readFeed(ctx, after, limit, f, min(limit, 1024))
 	if err != nil {
 		return nil, after, err
 	}
@@ -48,11 +48,19 @@ func (s *Store) ReadFeedFiltered(ctx context.Context, after Cursor, limit int, f
 // ReadFeedStored is ReadFeed without decoding the events' payloads: what
 // passes the events on as stored (the relay) has no use for them, and
 // decoding is most of the cost of a read.
+//
+// The result starts with room for 64 events and grows as rows come: the
+// relay asks for thousands and, following a steady flow, gets a few dozen.
+// Made for 1,024 at once, each of its reads allocated and cleared a quarter
+// of a megabyte for the collector to scan (4 % of the pipeline's CPU in bench
+// lag). A reader of pages, which are mostly full, gets its page's room at
+// once: grown from 64, a page of 1,000 cost the feed a fifth of its rate.
 func (s *Store) ReadFeedStored(ctx context.Context, after Cursor, limit int) ([]Event, Cursor, error) {
-	return s.readFeed(ctx, after, limit, FeedFilter{})
+	return s.readFeed(ctx, after, limit, FeedFilter{}, min(limit, 64))
 }
 
-func (s *Store) readFeed(ctx context.Context, after Cursor, limit int, f FeedFilter) ([]Event, Cursor, error) {
+// readFeed reads the feed into a slice made with room for room events.
+func (s *Store) readFeed(ctx context.Context, after Cursor, limit int, f FeedFilter, room int) ([]Event, Cursor, error) {
 	if limit <= 0 {
 		return nil, after, fmt.Errorf("eventstore: read feed: limit %d, want > 0", limit)
 	}
@@ -61,7 +69,7 @@ func (s *Store) readFeed(ctx context.Context, after Cursor, limit int, f FeedFil
 	if err != nil {
 		return nil, after, fmt.Errorf("eventstore: read feed: %w", err)
 	}
-	events, err := scanEvents(rows, limit)
+	events, err := scanEvents(rows, room)
 	if err != nil {
 		return nil, after, err
 	}

@@ -283,15 +283,11 @@ func (s *Store) collect(rows pgx.Rows) ([]Event, error) {
 	return events, nil
 }
 
-// scanEvents reads the events of rows as stored, their payloads not decoded;
-// limit is the most the query returns (0: no limit).
-func scanEvents(rows pgx.Rows, limit int) ([]Event, error) {
+// scanEvents reads the events of rows as stored, their payloads not decoded,
+// into a slice made with room for room events.
+func scanEvents(rows pgx.Rows, room int) ([]Event, error) {
 	defer rows.Close()
-	// Room for a few events at first, growing as rows come: a feed read asks
-	// for thousands and, following a steady flow, gets a few dozen. Made for
-	// 1,024 at once, each read of the relay allocated and cleared a quarter
-	// of a megabyte for the garbage collector to scan.
-	events := make([]Event, 0, min(limit, 64))
+	events := make([]Event, 0, room)
 	for rows.Next() {
 		var e Event
 		m := &e.Metadata
