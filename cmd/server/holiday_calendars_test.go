@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/acme/employee-tracking/internal/testenv"
 )
 
 type holidayCalendarJSON struct {
@@ -137,7 +139,10 @@ func TestEmployeesHolidayCalendar(t *testing.T) {
 	mgr := a.register(admin, "manager", nil)
 	// Work all day every day, so that a check-in is late unless its day is
 	// a holiday.
-	allDay := map[string]any{"timezone": "UTC", "work_start": "00:00", "work_end": "23:59", "workdays": []int{1, 2, 3, 4, 5, 6, 7}}
+	// In a zone where it is about noon now: a check-in is hours late, and
+	// its day is the zone's today.
+	zone, loc := testenv.NoonZone()
+	allDay := map[string]any{"timezone": zone, "work_start": "00:00", "work_end": "23:59", "workdays": []int{1, 2, 3, 4, 5, 6, 7}}
 	home := a.register(admin, "employee", map[string]any{"manager_id": mgr.ID, "schedule": allDay})
 	there := a.register(admin, "employee", map[string]any{"manager_id": mgr.ID, "schedule": allDay, "holiday_calendar": "berlin"})
 
@@ -201,11 +206,7 @@ func TestEmployeesHolidayCalendar(t *testing.T) {
 	}
 
 	// Today is a holiday in Berlin only: the check-in there is not late.
-	// Not across midnight, and a minute past the shift's start at 00:00.
-	for now := time.Now().UTC(); (now.Hour() == 23 && now.Minute() == 59) || (now.Hour() == 0 && now.Minute() < 2); now = time.Now().UTC() {
-		time.Sleep(time.Second)
-	}
-	today := time.Now().UTC().Format(time.DateOnly)
+	today := time.Now().In(loc).Format(time.DateOnly)
 	a.must(http.StatusCreated, "POST", "/api/holidays/", admin.token, map[string]string{"calendar": "berlin", "date": today, "name": "Heute"}, nil)
 	type checkIn struct {
 		Late bool `json:"late"`

@@ -18,6 +18,7 @@ import (
 	"github.com/acme/employee-tracking/domain/notification"
 	"github.com/acme/employee-tracking/eventstore"
 	"github.com/acme/employee-tracking/internal/eventcodec"
+	"github.com/acme/employee-tracking/internal/testenv"
 )
 
 type frame struct {
@@ -79,14 +80,11 @@ func lateness(frames []frame) []frame {
 	return slices.DeleteFunc(slices.Clone(frames), func(f frame) bool { return f.Type != "lateness" })
 }
 
-// lateSchedule starts work at midnight in a zone where it is now at least two
-// hours past midnight, so a check-in now is late.
+// lateSchedule starts work at midnight in a zone where it is now about noon,
+// so a check-in now is late by about twelve hours.
 func lateSchedule() map[string]any {
-	tz := "UTC"
-	if h := time.Now().UTC().Hour(); h < 2 {
-		tz = "Etc/GMT-3" // three hours ahead of UTC
-	}
-	return map[string]any{"timezone": tz, "work_start": "00:00", "work_end": "23:59", "grace_minutes": 0, "workdays": []int{1, 2, 3, 4, 5, 6, 7}}
+	zone, _ := testenv.NoonZone()
+	return map[string]any{"timezone": zone, "work_start": "00:00", "work_end": "23:59", "grace_minutes": 0, "workdays": []int{1, 2, 3, 4, 5, 6, 7}}
 }
 
 // TestLatenessReachesManagerOverWebSocket goes through the whole path on

@@ -481,14 +481,11 @@ func (c *client) register(t *testing.T, adminToken, role, managerID string) user
 	return u
 }
 
-// lateSchedule starts work at midnight in a zone where it is now at least two
-// hours past midnight, so the first check-in of the day is late.
+// lateSchedule starts work at midnight in a zone where it is now about noon,
+// so the first check-in of the day is late.
 func lateSchedule() map[string]any {
-	tz := "UTC"
-	if h := time.Now().UTC().Hour(); h < 2 {
-		tz = "Etc/GMT-3" // three hours ahead of UTC
-	}
-	return map[string]any{"timezone": tz, "work_start": "00:00", "work_end": "23:59", "grace_minutes": 0, "workdays": []int{1, 2, 3, 4, 5, 6, 7}}
+	zone, _ := testenv.NoonZone()
+	return map[string]any{"timezone": zone, "work_start": "00:00", "work_end": "23:59", "grace_minutes": 0, "workdays": []int{1, 2, 3, 4, 5, 6, 7}}
 }
 
 // eventually retries check until it reports true or within passes; explain,

@@ -1,15 +1,17 @@
 // Package testenv holds what the tests that start real programs share: free
-// ports, random names, and a log buffer safe to write from the program while
-// the test reads it.
+// ports, random names, a time zone where it is noon, and a log buffer safe to
+// write from the program while the test reads it.
 package testenv
 
 import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"sync"
 	"testing"
+	"time"
 )
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
@@ -22,6 +24,23 @@ func FreePort(t *testing.T) string {
 	defer ln.Close()
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	return port
+}
+
+// NoonZone returns a time zone (Etc/GMT-12 to Etc/GMT+11) where it is now
+// between 12:00 and 13:00: a check-in now is then hours past a shift that
+// starts at midnight, and far from the next one, whatever the hour of the
+// test's run. At 00:00 UTC, such a shift checked in at 22:00 UTC is
+// tomorrow's, two hours early (EARLY_CHECKIN_MINUTES), not today's, 22 hours
+// late.
+func NoonZone() (string, *time.Location) {
+	ahead := 12 - time.Now().UTC().Hour()
+	// Etc/GMT-h is h hours ahead of UTC: the sign is POSIX's.
+	name := fmt.Sprintf("Etc/GMT%+d", -ahead)
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic("testenv: " + name + ": " + err.Error())
+	}
+	return name, loc
 }
 
 // RandomHex returns 2n random hex digits, for names that must not collide.
