@@ -144,9 +144,11 @@ func (rt *runtime) handler(c consumer, p int) message.NoPublishHandlerFunc {
 // eventOf is the event of a message's payload, its data decoded unless c
 // passes events of its type by.
 func (rt *runtime) eventOf(c consumer, m *message.Message) (eventstore.Event, error) {
+	s, isSelective := c.(selective)
+	decodes := func(eventType string) bool { return !isSelective || s.decodes(eventType) }
 	// The message's id is the event's: one another group decoded is found
 	// without reading the envelope either.
-	if s, ok := c.(selective); !ok || s.decodes(m.Metadata.Get(bus.MetaType)) {
+	if decodes(m.Metadata.Get(bus.MetaType)) {
 		if id, err := uuid.Parse(m.UUID); err == nil {
 			if decoded, ok := rt.decoded.get(id); ok {
 				return decoded, nil
@@ -154,11 +156,8 @@ func (rt *runtime) eventOf(c consumer, m *message.Message) (eventstore.Event, er
 		}
 	}
 	e, err := bus.StoredEvent(m.Payload)
-	if err != nil {
+	if err != nil || !decodes(e.Type) {
 		return e, err
-	}
-	if s, ok := c.(selective); ok && !s.decodes(e.Type) {
-		return e, nil
 	}
 	if err := rt.store.Codec().DecodeEvent(&e); err != nil {
 		return eventstore.Event{}, fmt.Errorf("decode %s: %w", e.Type, err)

@@ -80,13 +80,6 @@ func lateness(frames []frame) []frame {
 	return slices.DeleteFunc(slices.Clone(frames), func(f frame) bool { return f.Type != "lateness" })
 }
 
-// lateSchedule starts work at midnight in a zone where it is now about noon,
-// so a check-in now is late by about twelve hours.
-func lateSchedule() map[string]any {
-	zone, _ := testenv.NoonZone()
-	return map[string]any{"timezone": zone, "work_start": "00:00", "work_end": "23:59", "grace_minutes": 0, "workdays": []int{1, 2, 3, 4, 5, 6, 7}}
-}
-
 // TestLatenessReachesManagerOverWebSocket goes through the whole path on
 // Redis: a late check-in, the saga, the bus, the hub, the manager's socket;
 // then a reconnect with after receives what was missed meanwhile.
@@ -95,8 +88,8 @@ func TestLatenessReachesManagerOverWebSocket(t *testing.T) {
 	a := startApp(t, map[string]string{"REDIS_URL": "redis://127.0.0.1:6379/0"})
 	admin := a.admin()
 	mgr := a.register(admin, "manager", nil)
-	late := a.register(admin, "employee", map[string]any{"manager_id": mgr.ID, "full_name": "Ayşe Yılmaz", "schedule": lateSchedule()})
-	other := a.register(admin, "employee", map[string]any{"manager_id": mgr.ID, "full_name": "Mehmet Demir", "schedule": lateSchedule()})
+	late := a.register(admin, "employee", map[string]any{"manager_id": mgr.ID, "full_name": "Ayşe Yılmaz", "schedule": testenv.LateSchedule()})
+	other := a.register(admin, "employee", map[string]any{"manager_id": mgr.ID, "full_name": "Mehmet Demir", "schedule": testenv.LateSchedule()})
 
 	conn := a.dial(t, "token="+mgr.token, nil)
 	eventually(t, "the session is counted", func() bool {

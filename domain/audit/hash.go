@@ -95,10 +95,8 @@ func (r Record) Hash() Hash {
 	return hashOf(r.Position, r.StreamID, r.Version, r.Type, r.Data, r.Metadata, r.RecordedAt)
 }
 
-// Hashed is r's place in the feed and its hash: what a seal holds of it.
-func (r Record) Hashed() Hashed { return Hashed{Cursor: r.Cursor(), Hash: r.Hash()} }
-
-// Hashed is an event's place in the feed and its hash.
+// Hashed is an event's place in the feed and its hash: what a seal holds of
+// it.
 type Hashed struct {
 	Cursor Cursor
 	Hash   Hash

@@ -467,7 +467,7 @@ func (c *client) register(t *testing.T, adminToken, role, managerID string) user
 	t.Helper()
 	body := map[string]any{
 		"email": role + "-" + testenv.RandomHex(4) + "@example.com", "password": password, "full_name": "Test " + role,
-		"role": role, "hire_date": "2024-01-01", "schedule": lateSchedule(),
+		"role": role, "hire_date": "2024-01-01", "schedule": testenv.LateSchedule(),
 	}
 	if managerID != "" {
 		body["manager_id"] = managerID
@@ -479,13 +479,6 @@ func (c *client) register(t *testing.T, adminToken, role, managerID string) user
 	}
 	u.token = c.login(t, u.Email, password)
 	return u
-}
-
-// lateSchedule starts work at midnight in a zone where it is now about noon,
-// so the first check-in of the day is late.
-func lateSchedule() map[string]any {
-	zone, _ := testenv.NoonZone()
-	return map[string]any{"timezone": zone, "work_start": "00:00", "work_end": "23:59", "grace_minutes": 0, "workdays": []int{1, 2, 3, 4, 5, 6, 7}}
 }
 
 // eventually retries check until it reports true or within passes; explain,

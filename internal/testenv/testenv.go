@@ -1,6 +1,6 @@
 // Package testenv holds what the tests that start real programs share: free
-// ports, random names, a time zone where it is noon, and a log buffer safe to
-// write from the program while the test reads it.
+// ports, random names, a time zone where it is noon and a schedule late in
+// it, and a log buffer safe to write from the program while the test reads it.
 package testenv
 
 import (
@@ -41,6 +41,14 @@ func NoonZone() (string, *time.Location) {
 		panic("testenv: " + name + ": " + err.Error())
 	}
 	return name, loc
+}
+
+// LateSchedule is an employee's schedule, as the API takes it, that starts
+// work at midnight in NoonZone, every day: a first check-in now is about
+// twelve hours late.
+func LateSchedule() map[string]any {
+	zone, _ := NoonZone()
+	return map[string]any{"timezone": zone, "work_start": "00:00", "work_end": "23:59", "grace_minutes": 0, "workdays": []int{1, 2, 3, 4, 5, 6, 7}}
 }
 
 // RandomHex returns 2n random hex digits, for names that must not collide.
