@@ -25,6 +25,9 @@ import (
 	"github.com/acme/employee-tracking/internal/recent"
 )
 
+// wsPath is the route of the notifications' WebSocket.
+const wsPath = "/ws/notifications"
+
 // Hub writes each user's notifications to their WebSocket sessions, every
 // seq once and in order. A session opened with after=<seq> first gets what it
 // missed from the read model, then the live ones. Live notifications come

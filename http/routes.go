@@ -66,7 +66,7 @@ func (s *Server) routes(d Deps) {
 		{http.MethodGet, "/swagger/*", public, atRoute, echoSwagger.WrapHandler},
 		// Authenticates itself: browsers cannot set headers on a WebSocket
 		// handshake, so the token may come in the query.
-		{http.MethodGet, "/ws/notifications", access.NotificationRead, inHandler, s.hub.handleConnect(employees, tok, people)},
+		{http.MethodGet, wsPath, access.NotificationRead, inHandler, s.hub.handleConnect(employees, tok, people)},
 	})
 
 	api := e.Group("/api", timeout(requestTimeout))

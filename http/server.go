@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -86,6 +87,8 @@ type Server struct {
 	sessions *Sessions
 	metrics  *metrics
 	declared map[string]access.Action // by method and path, from the routes table
+	// serving counts the requests being served, WebSocket sessions aside.
+	serving atomic.Int64
 }
 
 // New builds the server and registers every route.
@@ -113,6 +116,7 @@ func New(d Deps) *Server {
 
 	e.Pre(middleware.RemoveTrailingSlash())
 	e.Use(
+		s.countServing,
 		middleware.SecureWithConfig(middleware.SecureConfig{
 			ContentTypeNosniff: "nosniff",
 			// Both spellings: the CSP for browsers that know it, X-Frame-Options for older ones.
@@ -144,6 +148,28 @@ func New(d Deps) *Server {
 	}
 	s.routes(d)
 	return s
+}
+
+// saturatedAt is how many requests served at once make the API saturated:
+// a closed loop of 64 clients keeps about that many in the server, a steady
+// 1,000 requests/s a few.
+const saturatedAt = 16
+
+// Saturated reports whether the server serves more requests at once than
+// its cores keep up with, so that background work may wait.
+func (s *Server) Saturated() bool { return s.serving.Load() >= saturatedAt }
+
+// countServing counts the requests being served. A WebSocket session's
+// request lasts as long as the session: it is not counted.
+func (s *Server) countServing(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Path() == wsPath {
+			return next(c)
+		}
+		s.serving.Add(1)
+		defer s.serving.Add(-1)
+		return next(c)
+	}
 }
 
 // ServeHTTP makes the server an http.Handler.

@@ -66,6 +66,8 @@ func handedOver(p *Pipeline) int { return int(pipelinetest.CounterValue(p.relay.
 
 func published(p *Pipeline) int { return int(pipelinetest.CounterValue(p.relay.Metrics().Published)) }
 
+func yields(p *Pipeline) int { return int(pipelinetest.CounterValue(p.relay.Metrics().Yields)) }
+
 func backpressureWaits(p *Pipeline) int {
 	return int(pipelinetest.CounterValue(p.relay.Metrics().Waits))
 }
@@ -263,5 +265,65 @@ func TestHandOverDecodesEachEventInItsPlace(t *testing.T) {
 	}
 	if stored[0].Payload != nil {
 		t.Error("the stored events were decoded in place: the relay's own copy changed")
+	}
+}
+
+// While the process's API is saturated the relay reads nothing of the feed,
+// and once the API is calm again what piled up goes to the consumers as a
+// hand-over: every event one way, the read models equal to a rebuild, the
+// lateness notified once.
+func TestRelayYieldsToASaturatedAPI(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, pipelinetest.RedisURL())
+	p := e.pipeline(testSettings(), quietClock)
+	var saturated atomic.Bool
+	p.relay.YieldTo(saturated.Load, time.Minute)
+	e.start(p)
+	c := e.company()
+	before := e.count(`SELECT count(*) FROM events`)
+	saturated.Store(true)
+	p.relay.Wake()
+	pipelinetest.Eventually(t, "the relay yields", func() (bool, error) { return yields(p) == 1, nil })
+	moved := handedOver(p) + published(p)
+	e.workday(c)
+	if err := backlog.Attendance(context.Background(), e.pool, backlogEvents, 1_000, date("2024-01-01"), "test"); err != nil {
+		t.Fatal(err)
+	}
+	p.relay.Wake()
+	time.Sleep(300 * time.Millisecond)
+	if got := handedOver(p) + published(p); got != moved {
+		t.Fatalf("%d events moved while the API was saturated, want none", got-moved)
+	}
+
+	saturated.Store(false)
+	e.wantWorkedOff(c)
+	if got := handedOver(p); got < backlogEvents {
+		t.Errorf("%d events handed over, want the backlog, %d", got, backlogEvents)
+	}
+	if got, want := handedOver(p)+published(p), e.count(`SELECT count(*) FROM events`)-before; got < want {
+		t.Errorf("%d events handed over or published since the company was projected, want %d", got, want)
+	}
+	if got := yields(p); got != 1 {
+		t.Errorf("the relay yielded %d times, want once", got)
+	}
+}
+
+// A saturated API holds the read models back for at most the yield's bound
+// at a time: under a load that never ends they still catch up.
+func TestRelayYieldsForAtMostItsBound(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, pipelinetest.RedisURL())
+	p := e.pipeline(testSettings(), quietClock)
+	p.relay.YieldTo(func() bool { return true }, 200*time.Millisecond)
+	e.start(p)
+	c := e.company()
+	e.workday(c)
+	if err := backlog.Attendance(context.Background(), e.pool, backlogEvents, 1_000, date("2024-01-01"), "test"); err != nil {
+		t.Fatal(err)
+	}
+	p.relay.Wake()
+	e.wantWorkedOff(c)
+	if got := yields(p); got < 2 {
+		t.Errorf("the relay yielded %d times, want again after each bound", got)
 	}
 }

@@ -66,6 +66,12 @@ type Deps struct {
 	Now func() time.Time
 	// Registry receives the pipeline's metrics; nil registers none.
 	Registry prometheus.Registerer
+	// APISaturated, when set, tells that the process's API serves more
+	// requests than its cores keep up with: the relay then holds its reads
+	// of the feed, for at most MaxYield at a time, and hands what piled up
+	// to the consumers as one batch.
+	APISaturated func() bool
+	MaxYield     time.Duration
 }
 
 // Pipeline runs the relay, the projectors, the sagas and the daily sweep.
@@ -136,6 +142,9 @@ func New(d Deps) (*Pipeline, error) {
 		readers[i] = relay.Reader{Group: c.name(), Category: c.reads()}
 	}
 	p.relay = relay.New(d.Pool, d.Store, d.Bus, p.logger, readers)
+	if d.APISaturated != nil {
+		p.relay.YieldTo(d.APISaturated, d.MaxYield)
+	}
 	if d.Registry != nil {
 		if err := p.metrics.register(d.Registry, p.relay.Metrics(), p.monitor); err != nil {
 			return nil, fmt.Errorf("projections: register metrics: %w", err)

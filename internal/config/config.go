@@ -52,6 +52,7 @@ type Config struct {
 	GroupMembers           int           // members of each consumer group per partition and process
 	BusPartitions          int           // partitions of each stream category's topic on the bus
 	SealInterval           time.Duration // how often the sealer seals what the feed committed since the last seal
+	PipelineYield          time.Duration // how long at most the pipeline holds back while the API is saturated; 0 never
 	PasswordCost           int           // bcrypt cost of stored password hashes
 	// DataKey wraps the keys of personal data (DATA_KEY, base64 of 32
 	// bytes); nil when unset, and the data key kept in the database is used.
@@ -111,6 +112,7 @@ func Load(getenv func(string) string) (Config, error) {
 		GroupMembers:           p.int("GROUP_MEMBERS", 1, 1, 32),
 		BusPartitions:          p.int("BUS_PARTITIONS", 1, 1, 64),
 		SealInterval:           p.duration("SEAL_INTERVAL", time.Second),
+		PipelineYield:          p.durationUpTo("PIPELINE_YIELD", time.Second, time.Minute),
 		PasswordCost:           p.int("BCRYPT_COST", 10, 4, 15),
 	}
 	if secret := getenv("JWT_SECRET"); secret != "" {
@@ -209,6 +211,20 @@ func (p *parser) duration(name string, def time.Duration) time.Duration {
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
 		p.errs = append(p.errs, fmt.Sprintf("%s=%q: want a positive duration such as 15m", name, v))
+		return def
+	}
+	return d
+}
+
+// durationUpTo is a duration from 0 to max.
+func (p *parser) durationUpTo(name string, def, max time.Duration) time.Duration {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 || d > max {
+		p.errs = append(p.errs, fmt.Sprintf("%s=%q: want a duration from 0 to %s, such as 1s", name, v, max))
 		return def
 	}
 	return d

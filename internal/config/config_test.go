@@ -49,6 +49,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"GroupMembers", c.GroupMembers, 1},
 		{"BusPartitions", c.BusPartitions, 1},
 		{"SealInterval", c.SealInterval, time.Second},
+		{"PipelineYield", c.PipelineYield, time.Second},
 		{"JWTSecretIsRandom", c.JWTSecretIsRandom, true},
 	}
 	for _, ch := range checks {
@@ -104,6 +105,23 @@ func TestLoadRejectsBadValues(t *testing.T) {
 	for _, name := range []string{"COMPANY_TIMEZONE", "LATE_GRACE_MINUTES", "ANNUAL_LEAVE_DAYS", "DAILY_CHECK_AT", "ADMIN_PASSWORD", "DATA_KEY"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error %q does not name %s", err, name)
+		}
+	}
+}
+
+// PIPELINE_YIELD may be 0 (the pipeline never yields) and at most a
+// minute: the read models wait that long under a saturated API.
+func TestPipelineYieldIsFromZeroToAMinute(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]time.Duration{"0": 0, "250ms": 250 * time.Millisecond, "1m": time.Minute} {
+		c, err := Load(env(map[string]string{"PIPELINE_YIELD": v}))
+		if err != nil || c.PipelineYield != want {
+			t.Errorf("PIPELINE_YIELD=%s: %v, %v, want %v", v, c.PipelineYield, err, want)
+		}
+	}
+	for _, v := range []string{"-1s", "61s", "soon", "1"} {
+		if _, err := Load(env(map[string]string{"PIPELINE_YIELD": v})); err == nil || !strings.Contains(err.Error(), "PIPELINE_YIELD") {
+			t.Errorf("PIPELINE_YIELD=%s: error %v, want one naming it", v, err)
 		}
 	}
 }

@@ -70,6 +70,12 @@ const (
 	// backpressureRest: a stuck group must not hold back the others.
 	backpressureStall = 5 * time.Second
 	backpressureRest  = time.Minute
+	// yieldCheck is how often a relay yielding to the API looks whether it
+	// still must.
+	yieldCheck = 10 * time.Millisecond
+	// yieldCalm is how long the API must not be saturated for a yield to
+	// end before its time.
+	yieldCalm = 100 * time.Millisecond
 )
 
 // Relay tails the event store's gap-free feed from its checkpoint and
@@ -97,6 +103,10 @@ type Relay struct {
 	// consumers, when set, are this process's consumers, to which the
 	// relay hands a backlog directly.
 	consumers Consumers
+	// busy, when set, tells that the process's API is saturated: the relay
+	// then holds its reads of the feed for at most maxYield (YieldTo).
+	busy     func() bool
+	maxYield time.Duration
 
 	// Hooks, set before Run, stop the relay at the points where a crash
 	// must lose nothing.
@@ -125,6 +135,9 @@ type Metrics struct {
 	// Waits counts the times the relay held its publishing back until the
 	// consumer groups caught up.
 	Waits prometheus.Counter
+	// Yields counts the times the relay held its reads of the feed while
+	// the process's API was saturated.
+	Yields prometheus.Counter
 }
 
 func newMetrics() *Metrics {
@@ -144,13 +157,16 @@ func newMetrics() *Metrics {
 		Waits: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "et_relay_backpressure_waits_total", Help: "Times the relay held its publishing back until the consumer groups caught up.",
 		}),
+		Yields: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "et_relay_yields_total", Help: "Times the relay held its reads of the feed while the process's API was saturated.",
+		}),
 	}
 }
 
 // Collectors are the metrics, for the registry of the process that runs the
 // relay.
 func (m *Metrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.Published, m.Rewinds, m.Position, m.HandedOver, m.Waits}
+	return []prometheus.Collector{m.Published, m.Rewinds, m.Position, m.HandedOver, m.Waits, m.Yields}
 }
 
 // Reader is a consumer group and the stream category whose topics it reads.
@@ -177,6 +193,11 @@ type Consumers interface {
 // it is far behind the feed's head and the groups handled all it published;
 // set before Run.
 func (r *Relay) HandBacklogTo(consumers Consumers) { r.consumers = consumers }
+
+// YieldTo makes the relay hold its reads of the feed while busy reports
+// that the process's API is saturated, for at most max at a time; set before
+// Run. What piles up meanwhile goes to the consumers as one batch.
+func (r *Relay) YieldTo(busy func() bool, max time.Duration) { r.busy, r.maxYield = busy, max }
 
 // New returns a relay for the consumer groups readers: it publishes the
 // events of the categories they read, sends watermarks to those topics, and
@@ -362,6 +383,14 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 				return err
 			}
 		}
+		if !waited && r.busy != nil {
+			if waited, err = r.yield(ctx, lost); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+		}
 		limit := relayBatch
 		if st.handingOver || waited {
 			limit = handOverBatch
@@ -533,6 +562,38 @@ func (r *Relay) waitForConsumers(ctx context.Context, st *relayState) (waited bo
 		trailing = now
 	}
 	return true, nil
+}
+
+// yield holds the relay while the process's API is saturated, until it has
+// not been for yieldCalm or maxYield passed, and reports whether it did. A
+// saturated API's requests come and go: the count of those served dips
+// below saturation between them, which must not end the yield.
+func (r *Relay) yield(ctx context.Context, lost <-chan error) (bool, error) {
+	if r.maxYield <= 0 || !r.busy() {
+		return false, nil
+	}
+	r.metrics.Yields.Inc()
+	until := time.NewTimer(r.maxYield)
+	defer until.Stop()
+	check := time.NewTicker(yieldCheck)
+	defer check.Stop()
+	busyAt := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return true, ctx.Err()
+		case err := <-lost:
+			return true, fmt.Errorf("relay lock session: %w", err)
+		case <-until.C:
+			return true, nil
+		case now := <-check.C:
+			if r.busy() {
+				busyAt = now
+			} else if now.Sub(busyAt) >= yieldCalm {
+				return true, nil
+			}
+		}
+	}
 }
 
 // trailing returns how far the slowest group trails what the relay
