@@ -151,7 +151,7 @@ func New(d Deps) *Server {
 }
 
 // saturatedAt is how many requests served at once make the API saturated:
-// a closed loop of 64 clients keeps about that many in the server, a steady
+// a closed loop of 64 clients keeps dozens in the server at once, a steady
 // 1,000 requests/s a few.
 const saturatedAt = 16
 
