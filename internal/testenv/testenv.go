@@ -29,9 +29,9 @@ func FreePort(t *testing.T) string {
 // NoonZone returns a time zone (Etc/GMT-12 to Etc/GMT+11) where it is now
 // between 12:00 and 13:00: a check-in now is then hours past a shift that
 // starts at midnight, and far from the next one, whatever the hour of the
-// test's run. At 00:00 UTC, such a shift checked in at 22:00 UTC is
-// tomorrow's, two hours early (EARLY_CHECKIN_MINUTES), not today's, 22 hours
-// late.
+// test's run. A shift starting at 00:00 UTC would not do: a check-in at
+// 22:00 UTC belongs to tomorrow's, two hours early (EARLY_CHECKIN_MINUTES),
+// not to today's, 22 hours late.
 func NoonZone() (string, *time.Location) {
 	ahead := 12 - time.Now().UTC().Hour()
 	// Etc/GMT-h is h hours ahead of UTC: the sign is POSIX's.

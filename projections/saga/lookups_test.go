@@ -9,8 +9,8 @@ import (
 
 	"github.com/acme/employee-tracking/domain/employee"
 	"github.com/acme/employee-tracking/eventstore"
-	"github.com/acme/employee-tracking/internal/eventcodec"
 	"github.com/acme/employee-tracking/internal/testdb"
+	"github.com/acme/employee-tracking/projections/internal/pipelinetest"
 	"github.com/acme/employee-tracking/projections/readmodel"
 )
 
@@ -20,11 +20,7 @@ func TestABatchReadsEachPersonAndTheAdminsOnce(t *testing.T) {
 	t.Parallel()
 	pool := testdb.New(t)
 	ctx := context.Background()
-	codec, _, _, err := eventcodec.Open(ctx, pool, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := eventstore.New(pool, codec)
+	store := pipelinetest.Store(t, pool)
 	n := &notifier{store: store, queries: readmodel.NewQueries(pool)}
 	id, manager, next := uuid.NewString(), uuid.NewString(), uuid.NewString()
 	appendTo := func(p eventstore.Payload) {
