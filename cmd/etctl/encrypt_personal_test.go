@@ -37,6 +37,15 @@ func plainStore(t *testing.T, pool *pgxpool.Pool, employees int) (map[string][]e
 	t.Helper()
 	ctx := context.Background()
 	streams := map[string][]eventstore.Payload{}
+	// The events go in each employee's turn, as a company's history has
+	// them: a run stopped midway has rewritten whole employees, whose texts
+	// are gone from the store. (In the order of a map's streams, the
+	// manager's notifications, which name every employee, could come first.)
+	type stored struct {
+		stream string
+		index  int // in streams[stream]: version index+1
+	}
+	var order []stored
 	var texts []string
 	at := time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
 	mgr := uuid.NewString()
@@ -62,17 +71,22 @@ func plainStore(t *testing.T, pool *pgxpool.Pool, employees int) (map[string][]e
 			NotificationID: uuid.NewString(), RecipientID: mgr, Type: notification.TypeLeaveRequested, Message: msg, Data: data,
 			CauseEventID: uuid.NewString(), RaisedAt: at,
 		})
+		for _, s := range []string{employee.Stream(id), leave.Stream(id), attendance.Stream(id)} {
+			for v := range streams[s] {
+				order = append(order, stored{s, v})
+			}
+		}
+		order = append(order, stored{notification.Stream(mgr), i})
 	}
 	var batch pgx.Batch
-	for stream, events := range streams {
-		for v, p := range events {
-			data, err := json.Marshal(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			batch.Queue(`INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata)
-				VALUES ($1, $2, $3, $4, 1, $5, '{"actor":"test"}')`, uuid.New(), stream, v+1, p.EventName(), data)
+	for _, o := range order {
+		p := streams[o.stream][o.index]
+		data, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
 		}
+		batch.Queue(`INSERT INTO events (event_id, stream_id, version, type, schema_version, data, metadata)
+			VALUES ($1, $2, $3, $4, 1, $5, '{"actor":"test"}')`, uuid.New(), o.stream, o.index+1, p.EventName(), data)
 	}
 	if err := pool.SendBatch(ctx, &batch).Close(); err != nil {
 		t.Fatal(err)
