@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -235,7 +236,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	select {
 	case <-router.Running():
 	case err := <-routerDone:
-		return fmt.Errorf("projections: router: %w", err)
+		if ctx.Err() != nil {
+			return nil // stopped while it started
+		}
+		return fmt.Errorf("projections: router: %w", cmp.Or(err, errors.New("stopped before it ran")))
 	case <-ctx.Done():
 		<-routerDone
 		return nil
