@@ -114,6 +114,7 @@ func runOverheadBench(ctx context.Context, args []string, getenv func(string) st
 	fs.IntVar(&b.events, "events", 20_000, "feed, rebuild: events in each database")
 	fs.IntVar(&b.notifyEvery, "notify-every", 4, "every n-th event is a lateness notification, whose message and data are personal; 0: none, the sides then differ by the sealer only")
 	keep := fs.Bool("keep", false, "keep the two databases (BENCH_DATABASE_NAME, default et_bench, and that name with _plain)")
+	control := fs.Bool("control", false, "make both sides without (plain text, no sealer): how far the ratios stray from 1 when nothing differs")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -122,10 +123,11 @@ func runOverheadBench(ctx context.Context, args []string, getenv func(string) st
 	}
 	var err error
 	var drop func()
-	if b.with, drop, err = b.open(ctx, getenv("BENCH_DATABASE_URL"), benchDatabaseName(getenv), *keep, true); err != nil {
+	if b.with, drop, err = b.open(ctx, getenv("BENCH_DATABASE_URL"), benchDatabaseName(getenv), *keep, !*control); err != nil {
 		return err
 	}
 	defer drop()
+	b.with.name = "with"
 	plainURL := ""
 	if u := getenv("BENCH_DATABASE_URL"); u != "" {
 		parsed, err := url.Parse(u)
@@ -145,13 +147,21 @@ func runOverheadBench(ctx context.Context, args []string, getenv func(string) st
 		return err
 	}
 	command := fmt.Sprintf("go run ./cmd/bench overhead -rounds %d -duration %s -events %d -notify-every %d", b.rounds, b.duration, b.events, b.notifyEvery)
+	if *control {
+		command += " -control"
+	}
 	if u := getenv("BENCH_DATABASE_URL"); u != "" {
 		command = "BENCH_DATABASE_URL=" + redact(u) + " " + command
 	}
 	fmt.Fprintf(stdout, "command:  %s\n", command)
 	fmt.Fprintf(stdout, "machine:  %d cores (%s), %s, PostgreSQL %s, same host\n", runtime.NumCPU(), cpuModel(), runtime.Version(), pgVersion)
-	fmt.Fprintln(stdout, "compares: without = personal fields in plain text, no sealer (the store before the feature); "+
-		"with = personal fields sealed (AES-GCM, a key per person, eventstore/keyring), the audit sealer running (SEAL_INTERVAL=1s)")
+	if *control {
+		fmt.Fprintln(stdout, "compares: CONTROL: both sides are without (personal fields in plain text, no sealer), in two databases filled alike: "+
+			"how far a ratio strays from 1 is the instrument's noise, not a cost")
+	} else {
+		fmt.Fprintln(stdout, "compares: without = personal fields in plain text, no sealer (the store before the feature); "+
+			"with = personal fields sealed (AES-GCM, a key per person, eventstore/keyring), the audit sealer running (SEAL_INTERVAL=1s)")
+	}
 	mix := "no notification"
 	if b.notifyEvery > 0 {
 		mix = fmt.Sprintf("a lateness notification (personal message and data) every %d events", b.notifyEvery)
