@@ -61,6 +61,9 @@ type pipelineSettings struct {
 	checkAt calendar.Clock
 	// attendance are the forgotten check-outs' rules; the default when zero.
 	attendance attendance.Rules
+	// handOverAlone is Deps.HandOverAlone: off, the pipeline of every other
+	// test goes through the bus however long it runs alone.
+	handOverAlone bool
 }
 
 func testSettings() pipelineSettings {
@@ -74,7 +77,8 @@ func quietClock() time.Time { return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 // pipeline returns a pipeline on the test's env; start runs it.
 func (e *env) pipeline(cfg pipelineSettings, now func() time.Time) *Pipeline {
 	e.t.Helper()
-	p, err := New(Deps{LeavePolicy: cfg.policy, DailyCheckAt: cfg.checkAt, Attendance: cfg.attendance, Pool: e.pool, Store: e.store, Bus: e.bus, Now: now, Logger: pipelinetest.Logger(e.t)})
+	p, err := New(Deps{LeavePolicy: cfg.policy, DailyCheckAt: cfg.checkAt, Attendance: cfg.attendance, Pool: e.pool, Store: e.store, Bus: e.bus, Now: now, Logger: pipelinetest.Logger(e.t),
+		HandOverAlone: cfg.handOverAlone})
 	if err != nil {
 		e.t.Fatal(err)
 	}

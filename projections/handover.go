@@ -14,16 +14,23 @@ import (
 	"github.com/acme/employee-tracking/projections/bus"
 )
 
-// handOver is this process's consumers as the relay hands them a backlog
+// handOver is this process's consumers as the relay hands them events
 // (relay.Consumers): each event decoded once, every group's batch side by
 // side, rather than each group reading and decoding every event from Redis.
 type handOver struct {
 	rt         *runtime
 	consumers  []consumer
 	partitions int
+	// peers, when set, tell whether this instance is alone on the bus;
+	// without them the relay hands over a backlog only.
+	peers *bus.Instances
 }
 
 func (h *handOver) HandledTo(group string, p int) eventstore.Cursor { return h.rt.marks.get(group, p) }
+
+// Alone: no other instance is alive on the bus, and so no other process's
+// members read it.
+func (h *handOver) Alone() bool { return h.peers.Alone() }
 
 // Deliver hands each group the events of its category, shared read-only,
 // in one batch as a batch read from Redis, which is halved when it fails. A

@@ -218,6 +218,78 @@ func TestSteadyRateNeverHoldsTheRelayBack(t *testing.T) {
 	}
 }
 
+// A pipeline alone on the bus is handed every event, at a steady rate too:
+// nothing more goes through the event topics, the notifications still reach
+// the hubs, the read models equal a rebuild and the sagas notify once. Once
+// another instance runs a pipeline on the bus, the relay publishes again,
+// and its members get their share.
+func TestRelayAloneHandsEveryEventOver(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, pipelinetest.RedisURL())
+	cfg := testSettings()
+	cfg.handOverAlone = true
+	p := e.pipeline(cfg, quietClock)
+	e.start(p)
+	c := e.company()
+	sched := schedule("UTC")
+	day := 0
+	steadyDay := func(emps []string) {
+		for _, emp := range emps {
+			e.checkIn(emp, sched, time.Date(2024, 12, 2+day, 6, 0, 0, 0, time.UTC))
+			e.checkOut(emp, time.Date(2024, 12, 2+day, 14, 0, 0, 0, time.UTC))
+			time.Sleep(5 * time.Millisecond) // a steady flow, not a backlog
+		}
+		day++
+	}
+	var emps []string
+	for range 10 {
+		emps = append(emps, e.register("Worker", "employee", "", sched, "2024-01-01"))
+	}
+	// Two heartbeats a second apart make the instance alone.
+	pipelinetest.Eventually(t, "the relay hands events over alone", func() (bool, error) {
+		steadyDay(emps)
+		return handedOver(p) > 0, nil
+	})
+	pipelinetest.Eventually(t, "caught up", e.caughtUp)
+	publishedBefore, handedBefore := published(p), handedOver(p)
+	topicBefore, err := e.redis.XLen(t.Context(), e.bus.EventTopic("attendance", 0)).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := e.count(`SELECT count(*) FROM events`)
+	e.workday(c)
+	for range 10 {
+		steadyDay(emps)
+	}
+	pipelinetest.Eventually(t, "caught up", e.caughtUp)
+	events = e.count(`SELECT count(*) FROM events`) - events
+	if got := published(p) - publishedBefore; got != 0 {
+		t.Errorf("%d events published to the bus while alone, want none", got)
+	}
+	if got := handedOver(p) - handedBefore; got != events {
+		t.Errorf("%d events handed over while alone, want every one appended, %d", got, events)
+	}
+	if got, err := e.redis.XLen(t.Context(), e.bus.EventTopic("attendance", 0)).Result(); err != nil || got > topicBefore {
+		t.Errorf("the attendance topic grew from %d entries to %d (err %v) while alone", topicBefore, got, err)
+	}
+	e.wantOnce(c)
+	raised := e.count(`SELECT count(*) FROM events WHERE type = 'notification.raised'`)
+	if got, err := e.redis.XLen(t.Context(), e.bus.NotificationTopic()).Result(); err != nil || got != int64(raised) {
+		t.Errorf("%d notifications fanned out to the hubs (err %v), want %d", got, err, raised)
+	}
+	e.wantRebuilt()
+
+	other := e.pipeline(cfg, quietClock)
+	e.start(other)
+	publishedBefore = published(p)
+	pipelinetest.Eventually(t, "the relay publishes again beside another instance", func() (bool, error) {
+		steadyDay(emps)
+		return published(p) > publishedBefore, nil
+	})
+	pipelinetest.Eventually(t, "caught up", e.caughtUp)
+	e.wantRebuilt()
+}
+
 // A hand-over decodes its events on every core, and each keeps its place:
 // one that cannot be decoded is reported at its own index and the others are
 // decoded as one by one.

@@ -73,6 +73,11 @@ type Deps struct {
 	// to the consumers as one batch.
 	APISaturated func() bool
 	MaxYield     time.Duration
+	// HandOverAlone makes the relay hand every event to this process's
+	// consumers directly while no other process runs a pipeline on the bus,
+	// rather than through Redis Streams, which then carry the notifications
+	// for the hubs only; with it unset, only a backlog is handed over.
+	HandOverAlone bool
 }
 
 // Pipeline runs the relay, the projectors, the sagas and the daily sweep.
@@ -93,6 +98,8 @@ type Pipeline struct {
 	// consumers are the read models then the saga groups.
 	consumers []consumer
 	sagas     []*sagaGroup
+	// handOverAlone is Deps.HandOverAlone.
+	handOverAlone bool
 
 	// afterApply, when set by tests, runs after a consumer handled an event
 	// and before its message is acknowledged; an error fails the handling.
@@ -114,6 +121,7 @@ func New(d Deps) (*Pipeline, error) {
 		pool: d.Pool, store: d.Store, bus: d.Bus, logger: d.Logger, now: d.Now, queries: d.Queries,
 		monitor: NewMonitor(d.Pool),
 		checkAt: d.DailyCheckAt, rules: d.Attendance, timing: d.Approvals, policy: d.LeavePolicy, metrics: newMetrics(),
+		handOverAlone: d.HandOverAlone,
 	}
 	if p.timing == (approval.Timing{}) {
 		p.timing = approval.DefaultTiming()
@@ -189,10 +197,6 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	marks := newCheckpointMarks()
 	rt := &runtime{pool: p.pool, store: p.store, logger: p.logger, metrics: p.metrics, marks: marks, afterApply: p.afterApply,
 		decoded: newDecodedEvents(p.store.Codec())}
-	if !p.bus.Memory() {
-		// The in-process bus hands batches over as it is.
-		p.relay.HandBacklogTo(&handOver{rt: rt, consumers: p.consumers, partitions: p.bus.Partitions()})
-	}
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, p.bus.WatermillLogger())
 	if err != nil {
 		return fmt.Errorf("projections: router: %w", err)
@@ -209,6 +213,12 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		if err := peers.Heartbeat(ctx); err != nil && ctx.Err() == nil {
 			health.Failed(err)
 		}
+		// The in-process bus hands batches over as it is.
+		h := &handOver{rt: rt, consumers: p.consumers, partitions: p.bus.Partitions()}
+		if p.handOverAlone {
+			h.peers = peers
+		}
+		p.relay.HandOverTo(h)
 	}
 	if err := p.bus.DestroyGroups(ctx, p.topics(), saga.Retired); err != nil {
 		return err

@@ -372,9 +372,10 @@ var setupSettings = []string{
 // describe says what the server ran with, for the report.
 func (b serverBus) describe() string {
 	yield := cmp.Or(os.Getenv("PIPELINE_YIELD"), "1s, the default")
-	return fmt.Sprintf("the server binary as `make run` starts it: Redis bus at %s (REDIS_PREFIX=%s), LOG_LEVEL=info, PIPELINE_YIELD=%s, default pools and settings; "+
+	alone := cmp.Or(os.Getenv("PIPELINE_HANDOVER_ALONE"), "true, the default")
+	return fmt.Sprintf("the server binary as `make run` starts it: Redis bus at %s (REDIS_PREFIX=%s), LOG_LEVEL=info, PIPELINE_YIELD=%s, PIPELINE_HANDOVER_ALONE=%s, default pools and settings; "+
 		"for the setup only: %s (registrations and logins; no measured request hashes a password)",
-		redact(b.redisURL), b.prefix, yield, strings.Join(setupSettings, " "))
+		redact(b.redisURL), b.prefix, yield, alone, strings.Join(setupSettings, " "))
 }
 
 // serverEnv is the server's configuration, as KEY=value pairs: the defaults

@@ -91,7 +91,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 	wg.Go(func() {
 		if err := projections.Run(pipeCtx, projections.Deps{
 			LeavePolicy: cfg.LeavePolicy(), DailyCheckAt: cfg.DailyCheck(), Attendance: cfg.AttendanceRules(), Approvals: cfg.ApprovalTiming(), Pool: sys.PipelinePool, Store: store, Bus: bus, Queries: queries, Logger: log, Now: now, Registry: registry,
-			APISaturated: api.Saturated, MaxYield: cfg.PipelineYield,
+			APISaturated: api.Saturated, MaxYield: cfg.PipelineYield, HandOverAlone: cfg.PipelineHandOverAlone,
 		}); err != nil && !errors.Is(err, context.Canceled) {
 			errc <- fmt.Errorf("pipeline: %w", err)
 		}

@@ -59,6 +59,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, args
 	queries := readmodel.NewQueries(sys.Pool)
 	pipeline, err := projections.New(projections.Deps{
 		LeavePolicy: cfg.LeavePolicy(), DailyCheckAt: cfg.DailyCheck(), Attendance: cfg.AttendanceRules(), Approvals: cfg.ApprovalTiming(), Pool: sys.PipelinePool, Store: sys.Store, Bus: sys.Bus, Queries: queries, Logger: log, Now: time.Now, Registry: registry,
+		HandOverAlone: cfg.PipelineHandOverAlone,
 	})
 	if err != nil {
 		return err

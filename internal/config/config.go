@@ -53,6 +53,7 @@ type Config struct {
 	BusPartitions          int           // partitions of each stream category's topic on the bus
 	SealInterval           time.Duration // how often the sealer seals what the feed committed since the last seal
 	PipelineYield          time.Duration // how long at most the pipeline holds back while the API is saturated; 0 never
+	PipelineHandOverAlone  bool          // the relay hands events to its process's consumers directly while no other process runs a pipeline
 	PasswordCost           int           // bcrypt cost of stored password hashes
 	// DataKey wraps the keys of personal data (DATA_KEY, base64 of 32
 	// bytes); nil when unset, and the data key kept in the database is used.
@@ -113,6 +114,7 @@ func Load(getenv func(string) string) (Config, error) {
 		BusPartitions:          p.int("BUS_PARTITIONS", 1, 1, 64),
 		SealInterval:           p.duration("SEAL_INTERVAL", time.Second),
 		PipelineYield:          p.durationUpTo("PIPELINE_YIELD", time.Second, time.Minute),
+		PipelineHandOverAlone:  p.bool("PIPELINE_HANDOVER_ALONE", true),
 		PasswordCost:           p.int("BCRYPT_COST", 10, 4, 15),
 	}
 	if secret := getenv("JWT_SECRET"); secret != "" {

@@ -50,6 +50,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"BusPartitions", c.BusPartitions, 1},
 		{"SealInterval", c.SealInterval, time.Second},
 		{"PipelineYield", c.PipelineYield, time.Second},
+		{"PipelineHandOverAlone", c.PipelineHandOverAlone, true},
 		{"JWTSecretIsRandom", c.JWTSecretIsRandom, true},
 	}
 	for _, ch := range checks {

@@ -296,6 +296,90 @@ func TestInstanceNamesAreUniqueAndReused(t *testing.T) {
 	}
 }
 
+// An instance is alone once two heartbeats in a row found no other alive:
+// another's heartbeat ends it at once, one dead for instanceDeadAfter does
+// not count, and neither does a heartbeat after a failed one.
+func TestAnInstanceIsAloneAfterTwoHeartbeatsWithNoOther(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, pipelinetest.RedisURL())
+	beat := func(in *Instances) {
+		t.Helper()
+		if err := in.Heartbeat(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a reaches Redis through a proxy, to fail a heartbeat.
+	proxy := startProxy(t, e.redis.Options().Addr)
+	viaProxy, err := New(Settings{URL: "redis://" + proxy.addr + "/" + strconv.Itoa(e.redis.Options().DB), Prefix: e.prefix}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer viaProxy.Close()
+	a, err := JoinInstances(viaProxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Leave()
+	diedAt := time.Now().Add(-instanceDeadAfter - time.Second)
+	if err := e.redis.ZAdd(t.Context(), e.prefix+"instances", redis.Z{Score: float64(diedAt.UnixMilli()), Member: "gone-0"}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if a.Alone() {
+		t.Fatal("alone before any heartbeat")
+	}
+	beat(a)
+	if a.Alone() {
+		t.Fatal("alone after one heartbeat: another may not have beaten since Redis came back")
+	}
+	beat(a)
+	if !a.Alone() {
+		t.Fatal("not alone after two heartbeats with only a dead instance beside it")
+	}
+
+	// Through the proxy too: the slots are per Redis address.
+	b, err := JoinInstances(viaProxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	beat(b)
+	beat(a)
+	if a.Alone() {
+		t.Fatal("alone while another instance beats")
+	}
+	if err := b.Leave(); err != nil {
+		t.Fatal(err)
+	}
+	// b's last heartbeat ages out after instanceDeadAfter.
+	if err := e.redis.ZAdd(t.Context(), e.prefix+"instances", redis.Z{Score: float64(diedAt.UnixMilli()), Member: b.name}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	beat(a)
+	beat(a)
+	if !a.Alone() {
+		t.Fatal("not alone once the other instance died")
+	}
+
+	proxy.cut()
+	if err := a.Heartbeat(t.Context()); err == nil {
+		t.Fatal("a heartbeat through a cut proxy succeeded")
+	}
+	if a.Alone() {
+		t.Error("alone after a failed heartbeat")
+	}
+	proxy.restore(t)
+	pipelinetest.Eventually(t, "a heartbeat through the proxy again", func() (bool, error) { return a.Heartbeat(t.Context()) == nil, nil })
+	if a.Alone() {
+		t.Error("alone at the first heartbeat after a failed one")
+	}
+	beat(a)
+	if !a.Alone() {
+		t.Error("not alone at the second heartbeat after a failed one")
+	}
+	if (*Instances)(nil).Alone() {
+		t.Error("no instances (the in-process bus) alone")
+	}
+}
+
 // A Redis outage is one warning for all the members of a pipeline, and one
 // line when Redis answers again; the members then read on.
 func TestGroupReadersLogAnOutageOnce(t *testing.T) {

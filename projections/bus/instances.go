@@ -47,7 +47,11 @@ type Instances struct {
 	// beating is whether the last heartbeat went through; only the
 	// heartbeat's goroutine uses it.
 	beating bool
-	dead    atomic.Pointer[[]deadInstance]
+	// aloneFor counts the heartbeats in a row that found no other instance
+	// alive; only the heartbeat's goroutine uses it.
+	aloneFor int
+	alone    atomic.Bool
+	dead     atomic.Pointer[[]deadInstance]
 }
 
 // deadInstance is an instance at its last heartbeat (Unix milliseconds): a
@@ -134,10 +138,20 @@ func (in *Instances) Heartbeat(ctx context.Context) error {
 	stale := pipe.ZRangeByScoreWithScores(ctx, in.key, &redis.ZRangeBy{
 		Min: "-inf", Max: strconv.FormatInt(now-instanceDeadAfter.Milliseconds(), 10),
 	})
+	alive := pipe.ZCount(ctx, in.key, "("+strconv.FormatInt(now-instanceDeadAfter.Milliseconds(), 10), "+inf")
 	if _, err := pipe.Exec(ctx); err != nil {
-		in.beating = false
+		in.beating, in.aloneFor = false, 0
+		in.alone.Store(false)
 		return fmt.Errorf("projections: heartbeat: %w", err)
 	}
+	// Alone once two heartbeats in a row, a beat apart, found no other:
+	// after Redis lost its data, the others have beaten again by then.
+	if alive.Val() > 1 {
+		in.aloneFor = 0
+	} else {
+		in.aloneFor++
+	}
+	in.alone.Store(in.aloneFor >= 2)
 	if !in.beating {
 		in.beating = true
 		return nil
@@ -151,6 +165,10 @@ func (in *Instances) Heartbeat(ctx context.Context) error {
 	in.dead.Store(&dead)
 	return nil
 }
+
+// Alone says whether the last two heartbeats found no other instance alive:
+// no other process's members read the bus. False while Redis fails.
+func (in *Instances) Alone() bool { return in != nil && in.alone.Load() }
 
 // deadOnes lists the dead instances as the last heartbeat saw them.
 func (in *Instances) deadOnes() []deadInstance { return *in.dead.Load() }

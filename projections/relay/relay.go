@@ -130,7 +130,8 @@ type Metrics struct {
 	// Position is the feed position of the relay's checkpoint.
 	Position prometheus.Gauge
 	// HandedOver counts the events handed to this process's consumers
-	// directly rather than published.
+	// directly rather than published: a backlog, or every event while
+	// they are alone.
 	HandedOver prometheus.Counter
 	// Waits counts the times the relay held its publishing back until the
 	// consumer groups caught up.
@@ -152,7 +153,7 @@ func newMetrics() *Metrics {
 			Name: "et_relay_checkpoint_position", Help: "Feed position of the relay's checkpoint.",
 		}),
 		HandedOver: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "et_relay_handed_over_events_total", Help: "Events of a backlog the relay handed to its process's consumers directly, not published to the bus.",
+			Name: "et_relay_handed_over_events_total", Help: "Events the relay handed to its process's consumers directly (a backlog, or every event while the process runs the only pipeline), not published to the bus.",
 		}),
 		Waits: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "et_relay_backpressure_waits_total", Help: "Times the relay held its publishing back until the consumer groups caught up.",
@@ -187,12 +188,16 @@ type Consumers interface {
 	// A failure leaves what was handled to the versions: delivered again,
 	// nothing is applied twice.
 	Deliver(ctx context.Context, events []eventstore.Event, to eventstore.Cursor) error
+	// Alone says whether these consumers are the only ones: no other
+	// process's members read the bus.
+	Alone() bool
 }
 
-// HandBacklogTo makes the relay hand a backlog to consumers directly, when
-// it is far behind the feed's head and the groups handled all it published;
-// set before Run.
-func (r *Relay) HandBacklogTo(consumers Consumers) { r.consumers = consumers }
+// HandOverTo makes the relay hand events to consumers directly, once the
+// groups handled all it published: a backlog (the relay far behind the
+// feed's head, or what piled up while it waited), and everything while the
+// consumers are alone; set before Run.
+func (r *Relay) HandOverTo(consumers Consumers) { r.consumers = consumers }
 
 // YieldTo makes the relay hold its reads of the feed while busy reports
 // that the process's API is saturated, for at most max at a time; set before
@@ -309,11 +314,13 @@ type relayState struct {
 	// event published there; at start the relay's checkpoint, since what a
 	// former relay published may still wait in the bus.
 	published map[string]eventstore.Cursor
-	// handingOver is set while the relay hands the backlog to its
-	// process's consumers rather than publishing it; switchLevel is the
-	// level at which it logged the switch.
-	handingOver bool
-	switchLevel slog.Level
+	// handingOver is set while the relay hands what it reads to its
+	// process's consumers rather than publishing it, handingOverAlone when
+	// it began because they were alone; switchLevel is the level at which
+	// it logged the switch.
+	handingOver      bool
+	handingOverAlone bool
+	switchLevel      slog.Level
 	// waitAgainAt is when backpressure may hold the publishing back again
 	// after a wait that the slowest group did not end.
 	waitAgainAt time.Time
@@ -496,31 +503,41 @@ func (r *Relay) relay(ctx context.Context, lost <-chan error) error {
 }
 
 // handOver decides whether the events read go to this process's consumers
-// directly: only with a backlog (a full page read, or what piled up while
-// the relay waited for the groups) and once every group has handled all the
-// relay published, so that no stream's later version is applied while an
-// earlier one waits in the bus. A switch is logged, at debug level when it
-// comes of a wait, which may happen every second under load.
+// directly: with a backlog (a full page read, or what piled up while the
+// relay waited), or whatever was read while they are the only consumers
+// (Consumers.Alone), and only once every group has handled all the relay
+// published, so that no stream's later version is applied while an earlier
+// one waits in the bus. A switch is logged, at debug level when it comes of
+// a wait, which may happen every second under load.
 func (r *Relay) handOver(ctx context.Context, st *relayState, full, waited bool) (bool, error) {
-	if st.handingOver && full {
+	alone := r.consumers.Alone()
+	if st.handingOver && (full || alone) {
 		return true, nil // nothing was published since the groups drained
 	}
 	if st.handingOver {
 		st.handingOver = false
-		r.logger.Log(ctx, st.switchLevel, "relay: near the feed's head, publishing to the bus again", "at", st.cursor.String())
+		msg := "relay: near the feed's head, publishing to the bus again"
+		if st.handingOverAlone {
+			msg = "relay: another process's consumers read the bus: publishing to it again"
+		}
+		r.logger.Log(ctx, st.switchLevel, msg, "at", st.cursor.String())
 	}
-	if !full && !waited {
+	if !full && !waited && !alone {
 		return false, nil
 	}
 	trailing, err := r.trailing(ctx, st, 0)
 	if err != nil || trailing > 0 {
 		return false, err
 	}
-	st.handingOver, st.switchLevel = true, slog.LevelDebug
-	if full {
+	st.handingOver, st.handingOverAlone, st.switchLevel = true, alone, slog.LevelDebug
+	msg := "relay: behind the feed's head, handing the backlog to this process's consumers directly"
+	switch {
+	case alone:
+		st.switchLevel, msg = slog.LevelInfo, "relay: this process's consumers are the only ones: handing them the events directly"
+	case full:
 		st.switchLevel = slog.LevelInfo
 	}
-	r.logger.Log(ctx, st.switchLevel, "relay: behind the feed's head, handing the backlog to this process's consumers directly", "at", st.cursor.String())
+	r.logger.Log(ctx, st.switchLevel, msg, "at", st.cursor.String())
 	return true, nil
 }
 
@@ -528,17 +545,30 @@ func (r *Relay) handOver(ctx context.Context, st *relayState, full, waited bool)
 // what the relay published by more than backpressureAt, until every group
 // has handled it all: the feed piles up meanwhile, and goes to the
 // consumers directly. At a steady rate the groups never trail that far.
+// Consumers alone are waited for however little they trail: under a steady
+// flow they always have something in hand, and the relay would otherwise
+// publish on for seconds before it found them drained.
 func (r *Relay) waitForConsumers(ctx context.Context, st *relayState) (waited bool, err error) {
 	if st.handingOver || time.Now().Before(st.waitAgainAt) {
 		return false, nil
 	}
-	trailing, err := r.trailing(ctx, st, backpressureAt)
-	if err != nil || trailing <= backpressureAt {
+	tolerate := int64(backpressureAt)
+	if r.consumers.Alone() {
+		tolerate = 0
+	}
+	trailing, err := r.trailing(ctx, st, tolerate)
+	if err != nil || trailing <= tolerate {
 		return false, err
 	}
-	r.metrics.Waits.Inc()
+	if tolerate > 0 {
+		r.metrics.Waits.Inc()
+	}
 	r.logger.Debug("relay: the consumer groups trail what it published; waiting for them", "positions", trailing)
-	check := time.NewTicker(backpressureCheck)
+	every := backpressureCheck
+	if tolerate == 0 {
+		every = yieldCheck // the switch to handing over holds the flow
+	}
+	check := time.NewTicker(every)
 	defer check.Stop()
 	movedAt := time.Now()
 	for trailing > 0 {
@@ -629,11 +659,10 @@ func (r *Relay) trailing(ctx context.Context, st *relayState, tolerate int64) (i
 }
 
 // deliver hands events to this process's consumers, and their notifications
-// to the hubs.
+// to the hubs, first: a hub pushes a notification as it reads it from the
+// bus, whatever the notifications model did with it yet, and the consumers'
+// batch would hold it back by as long as their slowest group takes.
 func (r *Relay) deliver(ctx context.Context, st *relayState, events []eventstore.Event, to eventstore.Cursor) error {
-	if err := r.consumers.Deliver(ctx, events, to); err != nil {
-		return fmt.Errorf("relay: hand over: %w", err)
-	}
 	var fanOut []*message.Message
 	for _, e := range events {
 		if _, ok := r.bus.TopicOf(e.StreamID); !ok {
@@ -657,6 +686,9 @@ func (r *Relay) deliver(ctx context.Context, st *relayState, events []eventstore
 		if !published {
 			return errBusLost
 		}
+	}
+	if err := r.consumers.Deliver(ctx, events, to); err != nil {
+		return fmt.Errorf("relay: hand over: %w", err)
 	}
 	// The groups' checkpoints are marked up to here: no watermark is due.
 	now := time.Now()
