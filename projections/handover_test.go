@@ -220,9 +220,9 @@ func TestSteadyRateNeverHoldsTheRelayBack(t *testing.T) {
 
 // A pipeline alone on the bus is handed every event, at a steady rate too:
 // nothing more goes through the event topics, the notifications still reach
-// the hubs, the read models equal a rebuild and the sagas notify once. Once
-// another instance runs a pipeline on the bus, the relay publishes again,
-// and its members get their share.
+// the hubs, the read models equal a rebuild and the sagas notify once, after
+// Redis lost its data too. Once another instance runs a pipeline on the bus,
+// the relay publishes again, and its members get their share.
 func TestRelayAloneHandsEveryEventOver(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, pipelinetest.RedisURL())
@@ -276,6 +276,29 @@ func TestRelayAloneHandsEveryEventOver(t *testing.T) {
 	raised := e.count(`SELECT count(*) FROM events WHERE type = 'notification.raised'`)
 	if got, err := e.redis.XLen(t.Context(), e.bus.NotificationTopic()).Result(); err != nil || got != int64(raised) {
 		t.Errorf("%d notifications fanned out to the hubs (err %v), want %d", got, err, raised)
+	}
+	e.wantRebuilt()
+
+	// Redis loses its data: the relay learns it at the next notification
+	// it fans out, rewinds, and the consumers skip what they applied.
+	pipelinetest.DropKeys(t, e.redis, e.prefix)
+	late := e.register("Late", "employee", c.manager, c.sched, "2024-01-01")
+	e.checkIn(late, c.sched, time.Date(2024, 12, 3, 5, 17, 0, 0, time.UTC))
+	steadyDay(emps)
+	pipelinetest.Eventually(t, "caught up after Redis lost its data", e.caughtUp)
+	pipelinetest.Eventually(t, "the late check-in's notification fanned out again", func() (bool, error) {
+		n, err := e.redis.XLen(t.Context(), e.bus.NotificationTopic()).Result()
+		return n > 0, err
+	})
+	// Its manager and the admin are told, each once.
+	for _, to := range []string{c.manager, c.admin} {
+		if got := e.count(`SELECT count(*) FROM events WHERE type = 'notification.raised' AND data->>'subject_id' = $1
+			AND data->>'recipient_id' = $2`, late, to); got != 1 {
+			t.Errorf("%s was told of the late check-in %d times, want once", to, got)
+		}
+	}
+	if got := pipelinetest.CounterValue(p.relay.Metrics().Rewinds); got != 1 {
+		t.Errorf("the relay rewound %v times after Redis lost its data, want once", got)
 	}
 	e.wantRebuilt()
 
