@@ -280,7 +280,7 @@ func TestRelayAloneHandsEveryEventOver(t *testing.T) {
 	e.wantRebuilt()
 
 	// Redis loses its data: the relay learns it at the next notification
-	// it fans out, rewinds, and the consumers skip what they applied.
+	// it fans out and rewinds, and the consumers skip what they applied.
 	pipelinetest.DropKeys(t, e.redis, e.prefix)
 	late := e.register("Late", "employee", c.manager, c.sched, "2024-01-01")
 	e.checkIn(late, c.sched, time.Date(2024, 12, 3, 5, 17, 0, 0, time.UTC))
@@ -297,8 +297,10 @@ func TestRelayAloneHandsEveryEventOver(t *testing.T) {
 			t.Errorf("%s was told of the late check-in %d times, want once", to, got)
 		}
 	}
-	if got := pipelinetest.CounterValue(p.relay.Metrics().Rewinds); got != 1 {
-		t.Errorf("the relay rewound %v times after Redis lost its data, want once", got)
+	// It rewinds only to a group's saved checkpoint behind its own, which
+	// the groups save every so often: not at all when they had saved all.
+	if got := pipelinetest.CounterValue(p.relay.Metrics().Rewinds); got > 1 {
+		t.Errorf("the relay rewound %v times after Redis lost its data, want once at most", got)
 	}
 	e.wantRebuilt()
 

@@ -336,10 +336,13 @@ func TestAnInstanceIsAloneAfterTwoHeartbeatsWithNoOther(t *testing.T) {
 		t.Fatal("not alone after two heartbeats with only a dead instance beside it")
 	}
 
-	// Through the proxy too: the slots are per Redis address.
-	b, err := JoinInstances(viaProxy)
+	// Straight to Redis: another address for the same one.
+	b, err := JoinInstances(e.bus)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if b.name == a.name {
+		t.Fatalf("an instance reaching Redis by another address took the name %s too", a.name)
 	}
 	beat(b)
 	beat(a)

@@ -67,8 +67,12 @@ func JoinInstances(b *Bus) (*Instances, error) {
 	if err != nil || host == "" {
 		host = "instance"
 	}
-	// The slots are per system: the Redis and the prefix its streams have.
-	scope := sha256.Sum256([]byte(b.redisOpts.Addr + "/" + strconv.Itoa(b.redisOpts.DB) + "/" + b.prefix))
+	// The slots are per system: the database of Redis and the prefix its
+	// streams have. Not the address, which two processes may write apart
+	// for one Redis (localhost, 127.0.0.1): they would take one name, and
+	// each would count itself alone. Two systems on two Redis with one
+	// prefix only number their slots together.
+	scope := sha256.Sum256([]byte(strconv.Itoa(b.redisOpts.DB) + "/" + b.prefix))
 	lock, slot, err := lockSlot(hex.EncodeToString(scope[:8]))
 	if err != nil {
 		return nil, err
