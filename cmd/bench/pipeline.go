@@ -62,8 +62,8 @@ type pipelineBench struct {
 	store      *eventstore.Store
 	redisURL   string
 	prefix     string
-	// handOverAlone is PIPELINE_HANDOVER_ALONE of the pipeline, from the
-	// environment: true, as the server has it, by default.
+	// handOverAlone is PIPELINE_HANDOVER_ALONE from the environment; unset,
+	// the pipeline has the server's default.
 	handOverAlone string
 	stdout        io.Writer
 }
@@ -71,7 +71,7 @@ type pipelineBench struct {
 func runPipelineBench(ctx context.Context, name string, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench "+name, flag.ContinueOnError)
 	b := &pipelineBench{name: name, stdout: stdout, redisURL: redisURL(getenv), prefix: "etbench." + uuid.NewString()[:8] + ".",
-		handOverAlone: cmp.Or(getenv("PIPELINE_HANDOVER_ALONE"), "true")}
+		handOverAlone: getenv("PIPELINE_HANDOVER_ALONE")}
 	duration := 60 * time.Second
 	if name == "push" {
 		duration = 30 * time.Second
@@ -134,7 +134,8 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 	}
 	if name == "lag" || name == "push" || name == "catchup" {
 		fmt.Fprintf(stdout, "pipeline: as the server runs it (cmd/internal/startup: its pools, store and bus), REDIS_URL=%s, GROUP_MEMBERS=%d, BUS_PARTITIONS=%d, "+
-			"PIPELINE_HANDOVER_ALONE=%s, defaults otherwise but DAILY_CHECK_AT=23:59 (no sweep in the run)\n", redact(b.redisURL), b.members, b.partitions, b.handOverAlone)
+			"PIPELINE_HANDOVER_ALONE=%s, defaults otherwise but DAILY_CHECK_AT=23:59 (no sweep in the run)\n", redact(b.redisURL), b.members, b.partitions,
+			cmp.Or(b.handOverAlone, "true, the default"))
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -183,7 +184,9 @@ func (b *pipelineBench) open(ctx context.Context) (*startup.App, error) {
 	env := map[string]string{
 		"DATABASE_URL": b.dbURL, "REDIS_URL": b.redisURL, "REDIS_PREFIX": b.prefix,
 		"GROUP_MEMBERS": strconv.Itoa(b.members), "DAILY_CHECK_AT": "23:59", "BUS_PARTITIONS": strconv.Itoa(b.partitions),
-		"PIPELINE_HANDOVER_ALONE": b.handOverAlone,
+	}
+	if b.handOverAlone != "" {
+		env["PIPELINE_HANDOVER_ALONE"] = b.handOverAlone
 	}
 	cfg, err := appconfig.Load(func(k string) string { return env[k] })
 	if err != nil {

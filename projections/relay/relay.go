@@ -59,8 +59,11 @@ const (
 	// publishing until the groups handled it all: a page of the feed, five
 	// seconds of a steady 1,000 events/s, at which the groups trail by tens.
 	backpressureAt = relayBatch
-	// backpressureCheck is how often a held relay looks at the groups.
+	// backpressureCheck is how often a held relay looks at the groups;
+	// aloneCheck how often, when they are alone, it looks whether they
+	// drained, which holds the flow until it hands over.
 	backpressureCheck = 50 * time.Millisecond
+	aloneCheck        = 10 * time.Millisecond
 	// checkpointsFresh is how long the groups' saved checkpoints, read to
 	// learn what other processes' members handled, serve: they are saved
 	// about as often.
@@ -566,7 +569,7 @@ func (r *Relay) waitForConsumers(ctx context.Context, st *relayState) (waited bo
 	r.logger.Debug("relay: the consumer groups trail what it published; waiting for them", "positions", trailing)
 	every := backpressureCheck
 	if tolerate == 0 {
-		every = yieldCheck // the switch to handing over holds the flow
+		every = aloneCheck
 	}
 	check := time.NewTicker(every)
 	defer check.Stop()
