@@ -129,17 +129,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	b := &bench{cfg: cfg, pool: pool, store: eventstore.New(pool, codec), redisURL: redisURL(getenv), log: os.Stderr}
-	if cfg.cpuProfile != "" {
-		f, err := os.Create(cfg.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(cfg.cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 
 	if cfg.sealer {
 		sctx, stopSealer := context.WithCancel(ctx)
@@ -337,4 +331,24 @@ func cpuModel() string {
 		}
 	}
 	return "cpu unknown"
+}
+
+// startCPUProfile writes a CPU profile of this process to path, when given,
+// until the returned function is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

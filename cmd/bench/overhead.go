@@ -115,6 +115,7 @@ func runOverheadBench(ctx context.Context, args []string, getenv func(string) st
 	fs.IntVar(&b.notifyEvery, "notify-every", 4, "every n-th event is a lateness notification, whose message and data are personal; 0: none, the sides then differ by the sealer only")
 	keep := fs.Bool("keep", false, "keep the two databases (BENCH_DATABASE_NAME, default et_bench, and that name with _plain)")
 	control := fs.Bool("control", false, "make both sides without (plain text, no sealer): how far the ratios stray from 1 when nothing differs")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (both sides, the sealer included) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -173,6 +174,11 @@ func runOverheadBench(ctx context.Context, args []string, getenv func(string) st
 			return fmt.Errorf("fill %s: %w", s.name, err)
 		}
 	}
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	if err := b.feed(ctx); err != nil {
 		return err
 	}

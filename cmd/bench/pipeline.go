@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -137,17 +136,11 @@ func runPipelineBench(ctx context.Context, name string, args []string, getenv fu
 			"PIPELINE_HANDOVER_ALONE=%s, defaults otherwise but DAILY_CHECK_AT=23:59 (no sweep in the run)\n", redact(b.redisURL), b.members, b.partitions,
 			cmp.Or(b.handOverAlone, "true, the default"))
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	if err := pipelineBenches[name](b, ctx); err != nil {
 		return err
 	}

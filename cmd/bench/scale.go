@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -102,17 +101,11 @@ func runScaleBench(ctx context.Context, args []string, getenv func(string) strin
 	b.log = func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "scale [%5.1fs]: %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	var rows []scaleRow
 	for _, p := range scaleParts {
 		if !slices.Contains(parts, p) {
