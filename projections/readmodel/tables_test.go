@@ -85,3 +85,26 @@ func TestColumnArrayTypesWhatPgxEncodesDirectly(t *testing.T) {
 		}
 	}
 }
+
+// A rebuild's COPY gets a uuid column's value as 16 bytes, a missing one as
+// NULL; anything uuid.Parse refuses as it was, for pgx to encode or refuse.
+func TestCopyUUIDGivesCopyBytes(t *testing.T) {
+	id := uuid.MustParse("0b8f5d1e-7c1a-4a53-9a8e-3f1f0c2d9e41")
+	upper, none := strings.ToUpper(id.String()), (*string)(nil)
+	for _, c := range []struct {
+		name string
+		v    any
+		want any
+	}{
+		{"a string", id.String(), [16]byte(id)},
+		{"upper case", upper, [16]byte(id)},
+		{"a pointer", &upper, [16]byte(id)},
+		{"a nil pointer", none, nil},
+		{"a uuid only Postgres reads", "0b8f-5d1e-7c1a-4a53-9a8e-3f1f-0c2d-9e41", "0b8f-5d1e-7c1a-4a53-9a8e-3f1f-0c2d-9e41"},
+		{"nil", nil, nil},
+	} {
+		if got := copyUUID(c.v); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: copyUUID(%#v) = %#v, want %#v", c.name, c.v, got, c.want)
+		}
+	}
+}
