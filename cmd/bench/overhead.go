@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"text/tabwriter"
@@ -393,20 +394,24 @@ func (b *overheadBench) compare(ctx context.Context, title string, measure func(
 			var n int
 			var took time.Duration
 			var cost cpuCost
-			err := b.withSealer(ctx, s, func() error {
-				// Sampled while the sealer runs, so that its backend,
-				// a connection of its own, is counted.
-				meter := cpuMeter{pool: s.pool}
-				before, err := meter.sample(ctx)
-				if err != nil {
+			// A profile's samples carry the side, for pprof -tagfocus.
+			var err error
+			pprof.Do(ctx, pprof.Labels("side", s.name), func(ctx context.Context) {
+				err = b.withSealer(ctx, s, func() error {
+					// Sampled while the sealer runs, so that its backend,
+					// a connection of its own, is counted.
+					meter := cpuMeter{pool: s.pool}
+					before, err := meter.sample(ctx)
+					if err != nil {
+						return err
+					}
+					if n, took, err = measure(s); err != nil {
+						return err
+					}
+					after, err := meter.sample(ctx)
+					cost = costBetween(before, after)
 					return err
-				}
-				if n, took, err = measure(s); err != nil {
-					return err
-				}
-				after, err := meter.sample(ctx)
-				cost = costBetween(before, after)
-				return err
+				})
 			})
 			if err != nil {
 				return fmt.Errorf("%s, %s: %w", title, s.name, err)
