@@ -209,6 +209,25 @@ func (a *app) register(creator user, role string, fields map[string]any) user {
 	return u
 }
 
+// holidayToday declares today, in the zone of u's schedule, a company
+// holiday: a check-in of u today is then never late and tells no one, so
+// that what a test counts does not depend on the hour it runs at.
+func (a *app) holidayToday(admin, u user) {
+	a.t.Helper()
+	var e struct {
+		Schedule struct {
+			Timezone string `json:"timezone"`
+		} `json:"schedule"`
+	}
+	a.must(http.StatusOK, "GET", "/api/employees/"+u.ID, admin.token, nil, &e)
+	zone, err := time.LoadLocation(e.Schedule.Timezone)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	today := time.Now().In(zone).Format(time.DateOnly)
+	a.must(http.StatusCreated, "POST", "/api/holidays/", admin.token, map[string]string{"date": today, "name": "Test day"}, nil)
+}
+
 // eventually retries check until it reports true or 10 seconds pass: read
 // models follow the event store a moment later.
 func eventually(t *testing.T, what string, check func() bool) {
