@@ -222,7 +222,7 @@ func TestSteadyRateNeverHoldsTheRelayBack(t *testing.T) {
 // nothing more goes through the event topics, the notifications still reach
 // the hubs, the read models equal a rebuild and the sagas notify once, after
 // Redis lost its data too. Once another instance runs a pipeline on the bus,
-// the relay publishes again, and its members get their share.
+// the relay publishes again.
 func TestRelayAloneHandsEveryEventOver(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, pipelinetest.RedisURL())
