@@ -64,3 +64,19 @@ func TestGrowth(t *testing.T) {
 		}
 	}
 }
+
+// bench overhead -only runs the comparisons named, and refuses a name it does
+// not know before it creates any database.
+func TestOverheadComparisons(t *testing.T) {
+	b := &overheadBench{}
+	got, err := b.comparisons("append, feed")
+	if err != nil || len(got) != 2 {
+		t.Fatalf(`comparisons("append, feed") = %d comparisons, %v; want 2`, len(got), err)
+	}
+	if _, err := b.comparisons("append,sealing"); err == nil {
+		t.Error(`comparisons("append,sealing") gave no error`)
+	}
+	if _, err := b.comparisons(""); err == nil {
+		t.Error(`comparisons("") gave no error`)
+	}
+}

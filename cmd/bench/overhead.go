@@ -13,6 +13,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -117,13 +118,17 @@ func runOverheadBench(ctx context.Context, args []string, getenv func(string) st
 	keep := fs.Bool("keep", false, "keep the two databases (BENCH_DATABASE_NAME, default et_bench, and that name with _plain)")
 	control := fs.Bool("control", false, "make both sides without (plain text, no sealer): how far the ratios stray from 1 when nothing differs")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (both sides, the sealer included) to this file")
+	only := fs.String("only", "feed,rebuild,append", "the comparisons to run, comma-separated")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if b.rounds < 1 || b.duration <= 0 || b.events < 4*overheadEmployees || b.notifyEvery < 0 {
 		return fmt.Errorf("-rounds and -duration must be positive, -notify-every not negative, -events at least %d", 4*overheadEmployees)
 	}
-	var err error
+	comparisons, err := b.comparisons(*only)
+	if err != nil {
+		return err
+	}
 	var drop func()
 	if b.with, drop, err = b.open(ctx, getenv("BENCH_DATABASE_URL"), benchDatabaseName(getenv), *keep, !*control); err != nil {
 		return err
@@ -149,6 +154,9 @@ func runOverheadBench(ctx context.Context, args []string, getenv func(string) st
 		return err
 	}
 	command := fmt.Sprintf("go run ./cmd/bench overhead -rounds %d -duration %s -events %d -notify-every %d", b.rounds, b.duration, b.events, b.notifyEvery)
+	if *only != fs.Lookup("only").DefValue {
+		command += " -only " + *only
+	}
 	if *control {
 		command += " -control"
 	}
@@ -180,17 +188,27 @@ func runOverheadBench(ctx context.Context, args []string, getenv func(string) st
 		return err
 	}
 	defer stopProfile()
-	if err := b.feed(ctx); err != nil {
-		return err
-	}
-	if err := b.rebuild(ctx); err != nil {
-		return err
-	}
-	if err := b.append(ctx); err != nil {
-		return err
+	for _, compare := range comparisons {
+		if err := compare(ctx); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(stdout, "load:     %s (1, 5, 15 min averages at the end)\n", loadAverage())
 	return nil
+}
+
+// comparisons returns the comparisons named in only, in the order given.
+func (b *overheadBench) comparisons(only string) ([]func(context.Context) error, error) {
+	known := map[string]func(context.Context) error{"feed": b.feed, "rebuild": b.rebuild, "append": b.append}
+	var out []func(context.Context) error
+	for _, name := range strings.Split(only, ",") {
+		compare, ok := known[strings.TrimSpace(name)]
+		if !ok {
+			return nil, fmt.Errorf("-only: %q is none of feed, rebuild, append", name)
+		}
+		out = append(out, compare)
+	}
+	return out, nil
 }
 
 // open creates (or, with benchURL, uses) a scratch database, migrated; drop
@@ -377,7 +395,7 @@ func (b *overheadBench) withSealer(ctx context.Context, s *overheadSide, fn func
 // rate: what this process (the sealer included) and the side's Postgres
 // backends spent during the measurement, divided by its events. Other work on
 // the host moves it much less than it moves the rates.
-func (b *overheadBench) compare(ctx context.Context, title string, measure func(s *overheadSide) (int, time.Duration, error)) error {
+func (b *overheadBench) compare(ctx context.Context, name, title string, measure func(s *overheadSide) (int, time.Duration, error)) error {
 	fmt.Fprintf(b.stdout, "\n%s\n", title)
 	tw := tabwriter.NewWriter(b.stdout, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
 	fmt.Fprintf(tw, "round\tfirst\twithout, events/s\twith, events/s\twith/without\twithout, µs CPU/event\twith, µs CPU/event\twithout/with\t\n")
@@ -394,9 +412,10 @@ func (b *overheadBench) compare(ctx context.Context, title string, measure func(
 			var n int
 			var took time.Duration
 			var cost cpuCost
-			// A profile's samples carry the side, for pprof -tagfocus.
+			// A profile's samples carry the comparison and the side, for
+			// pprof -tagfocus.
 			var err error
-			pprof.Do(ctx, pprof.Labels("side", s.name), func(ctx context.Context) {
+			pprof.Do(ctx, pprof.Labels("measure", name, "side", s.name), func(ctx context.Context) {
 				err = b.withSealer(ctx, s, func() error {
 					// Sampled while the sealer runs, so that its backend,
 					// a connection of its own, is counted.
@@ -449,7 +468,7 @@ func (b *overheadBench) compare(ctx context.Context, title string, measure func(
 // time, again and again for b.duration.
 func (b *overheadBench) feed(ctx context.Context) error {
 	title := fmt.Sprintf("feed: read and decode the %d events from the start, repeatedly for %s a side a round", b.events, b.duration)
-	return b.compare(ctx, title, func(s *overheadSide) (int, time.Duration, error) {
+	return b.compare(ctx, "feed", title, func(s *overheadSide) (int, time.Duration, error) {
 		start, read, inPass, cursor := time.Now(), 0, 0, eventstore.Cursor{}
 		for time.Since(start) < b.duration {
 			events, next, err := s.store.ReadFeed(ctx, cursor, feedPage)
@@ -475,7 +494,7 @@ func (b *overheadBench) feed(ctx context.Context) error {
 // machine's other load.
 func (b *overheadBench) rebuild(ctx context.Context) error {
 	title := fmt.Sprintf("rebuild: every read model from %d events, repeatedly for %s a side a round", b.events, b.duration)
-	return b.compare(ctx, title, func(s *overheadSide) (int, time.Duration, error) {
+	return b.compare(ctx, "rebuild", title, func(s *overheadSide) (int, time.Duration, error) {
 		var n int
 		if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM events").Scan(&n); err != nil {
 			return 0, 0, err
@@ -496,7 +515,7 @@ func (b *overheadBench) rebuild(ctx context.Context) error {
 // event, a lateness notification to their manager.
 func (b *overheadBench) append(ctx context.Context) error {
 	title := fmt.Sprintf("append: %d writers, 1 event/commit, the workload's mix, %s a side a round", writers, b.duration)
-	return b.compare(ctx, title, func(s *overheadSide) (int, time.Duration, error) {
+	return b.compare(ctx, "append", title, func(s *overheadSide) (int, time.Duration, error) {
 		ops := make([]int, writers)
 		st, err := runFor(ctx, writers, b.duration, func(ctx context.Context, w int) (int, error) {
 			emp := w % overheadEmployees
