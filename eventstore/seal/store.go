@@ -168,9 +168,12 @@ func from(ctx context.Context, q querier, seq int64) (*audit.Seal, error) {
 	return &seal, nil
 }
 
-// last returns the latest seal, or nil before the first.
+// last returns the latest seal without its events' list, which the next seal
+// does not need (audit.Next), or nil before the first. The list is MaxEvents
+// hashes and positions, 400 KB: read at each lead, it was a sealer's largest
+// read after the events.
 func last(ctx context.Context, q querier) (*audit.Seal, error) {
-	seal, err := scanSeal(q.QueryRow(ctx, `SELECT `+withEvents+` FROM seals ORDER BY seq DESC LIMIT 1`), true)
+	seal, err := scanSeal(q.QueryRow(ctx, `SELECT `+sealColumns+` FROM seals ORDER BY seq DESC LIMIT 1`), false)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
