@@ -240,7 +240,9 @@ func isEmptyJSON(v json.RawMessage) bool {
 // instead as json.Marshal writes a map of its members, sorted (object.go),
 // so that it decodes as it always did.
 func (c *Codec) openPersonal(name string, pf personalFields, data []byte) (plain []byte, erased bool, erasedOthers []string, err error) {
-	if !bytes.Contains(data, []byte(`"`+personalKey)) {
+	// A type without personal fields was never sealed: its data, most of
+	// the feed's (check-ins and outs), is not searched.
+	if !pf.sealed() || !bytes.Contains(data, []byte(`"`+personalKey)) {
 		return data, false, nil, nil
 	}
 	plain, erased, erasedOthers, err = c.openMembers(name, pf, data, true)
