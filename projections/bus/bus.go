@@ -257,7 +257,13 @@ func (b *Bus) publishWatched(ctx context.Context, adds []*redis.XAddArgs) (bool,
 // side by side. A GoChannel publish returns once every subscriber has handled
 // the message: one message per event would cost every consumer a transaction
 // per event while the relay waits, about 1,000 events/s in all.
+//
+// A batch's context, which its consumers handle it under, does not end with
+// the relay's: a consumer handed a batch under a context that had ended would
+// fail it, and GoChannel would hand it again at once, for as long as that
+// consumer's subscription lasts, while the relay waited for its ack.
 func (b *Bus) publishInMemory(ctx context.Context, batches map[string][]*message.Message) error {
+	ctx = context.WithoutCancel(ctx)
 	var wg sync.WaitGroup
 	errs := make(chan error, len(batches))
 	for topic, msgs := range batches {

@@ -172,3 +172,55 @@ func TestPublishWhileAliveAddsNothingOnceTheKeyIsGone(t *testing.T) {
 		t.Errorf("with the key lost before EXEC: published = %v, %d entries, want false and still 4", published, n)
 	}
 }
+
+// A batch published on the in-process bus is handed to its consumers under a
+// context that lives on when the relay's ends: a consumer handling it under
+// an ended one failed it, and GoChannel handed it again at once, forever,
+// while the relay's publish waited for the ack (a pipeline's stop hung so).
+func TestInMemoryBatchOutlivesThePublisher(t *testing.T) {
+	t.Parallel()
+	b, err := New(Settings{URL: MemoryURL}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	sub, err := b.GroupSubscriber("consumer", Member{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	subCtx, stopSub := context.WithCancel(context.Background())
+	defer stopSub()
+	topic := b.EventTopic("attendance", 0)
+	msgs, err := sub.Subscribe(subCtx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	relayCtx, stopRelay := context.WithCancel(context.Background())
+	stopRelay() // the relay stopped while it published
+	published := make(chan error, 1)
+	go func() {
+		_, err := b.PublishWhileAlive(relayCtx, map[string][]*message.Message{
+			topic: {message.NewMessage("a", []byte("1")), message.NewMessage("b", []byte("2"))}})
+		published <- err
+	}()
+	select {
+	case msg := <-msgs:
+		if err := msg.Context().Err(); err != nil {
+			t.Errorf("the batch's context: %v, want it alive", err)
+		}
+		if got := len(MessagesOf(msg)); got != 2 {
+			t.Errorf("the batch holds %d messages, want 2", got)
+		}
+		msg.Ack()
+	case <-time.After(5 * time.Second):
+		t.Fatal("the batch never arrived")
+	}
+	select {
+	case err := <-published:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the publish did not return after its batch was acknowledged")
+	}
+}
