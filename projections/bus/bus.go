@@ -392,9 +392,60 @@ func (b *Bus) GroupSubscriber(group string, m Member) (message.Subscriber, error
 	if b.memory != nil {
 		// Every GoChannel subscription receives every message: one
 		// subscription per group is a consumer group of one.
-		return noClose{b.memory}, nil
+		return memoryGroup{b.memory}, nil
 	}
 	return b.newGroupReader(group, m)
+}
+
+// memoryGroup is a consumer group's subscription to the in-process bus. A
+// message its handler failed is handed over again after nackRetryAfter, as a
+// Redis group member's is: GoChannel hands it again at once, and a failure
+// that lasts (Postgres down) made a loop that logged a warning each turn.
+type memoryGroup struct{ message.Subscriber }
+
+func (memoryGroup) Close() error { return nil }
+
+func (g memoryGroup) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	in, err := g.Subscriber.Subscribe(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan *message.Message)
+	go func() {
+		defer close(out)
+		for msg := range in {
+			if !handOverUntilAcked(ctx, out, msg) {
+				return
+			}
+			msg.Ack()
+		}
+	}()
+	return out, nil
+}
+
+// handOverUntilAcked hands a copy of msg to out until one is acknowledged,
+// waiting nackRetryAfter after each that is not; it reports false when ctx
+// ended first.
+func handOverUntilAcked(ctx context.Context, out chan<- *message.Message, msg *message.Message) bool {
+	for {
+		m := msg.Copy()
+		m.SetContext(msg.Context())
+		select {
+		case out <- m:
+		case <-ctx.Done():
+			return false
+		}
+		select {
+		case <-m.Acked():
+			return true
+		case <-m.Nacked():
+			if !sleep(ctx, nackRetryAfter) {
+				return false
+			}
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
 // FanOutSubscriber returns a subscriber to topic that receives every message

@@ -224,3 +224,64 @@ func TestInMemoryBatchOutlivesThePublisher(t *testing.T) {
 		t.Fatal("the publish did not return after its batch was acknowledged")
 	}
 }
+
+// A consumer's failed message is handed over again after nackRetryAfter on
+// the in-process bus, as on Redis, not at once: a failure that lasted made a
+// loop that turned as fast as the handler failed.
+func TestInMemoryNackWaitsBeforeTheRetry(t *testing.T) {
+	t.Parallel()
+	b, err := New(Settings{URL: MemoryURL}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	sub, err := b.GroupSubscriber("consumer", Member{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	topic := b.EventTopic("attendance", 0)
+	msgs, err := sub.Subscribe(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	published := make(chan error, 1)
+	go func() {
+		_, err := b.PublishWhileAlive(ctx, map[string][]*message.Message{topic: {message.NewMessage("a", []byte("1"))}})
+		published <- err
+	}()
+	receive := func() *message.Message {
+		t.Helper()
+		select {
+		case msg := <-msgs:
+			if got := len(MessagesOf(msg)); got != 1 {
+				t.Fatalf("the batch holds %d messages, want 1", got)
+			}
+			return msg
+		case <-time.After(5 * time.Second):
+			t.Fatal("no message")
+			return nil
+		}
+	}
+	first := receive()
+	nacked := time.Now()
+	first.Nack()
+	receive().Ack()
+	if waited := time.Since(nacked); waited < nackRetryAfter {
+		t.Errorf("handed over again %s after the nack, want at least %s", waited, nackRetryAfter)
+	}
+	select {
+	case err := <-published:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the publish did not return after the message was acknowledged")
+	}
+	select {
+	case msg := <-msgs:
+		t.Errorf("message %s handed over after it was acknowledged", msg.UUID)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
