@@ -173,48 +173,61 @@ func TestPublishWhileAliveAddsNothingOnceTheKeyIsGone(t *testing.T) {
 	}
 }
 
-// A batch published on the in-process bus is handed to its consumers under a
-// context that lives on when the relay's ends: a consumer handling it under
-// an ended one failed it, and GoChannel handed it again at once, forever,
-// while the relay's publish waited for the ack (a pipeline's stop hung so).
-func TestInMemoryBatchOutlivesThePublisher(t *testing.T) {
-	t.Parallel()
+// memoryGroupTopic is an in-process bus with one consumer group's
+// subscription to an event topic: its messages, and publish, which publishes
+// msgs to the topic under ctx and reports the error when the publish returns
+// (once every subscriber acknowledged).
+type memoryGroupTopic struct {
+	msgs    <-chan *message.Message
+	publish func(ctx context.Context, msgs ...*message.Message) <-chan error
+}
+
+func newMemoryGroupTopic(t *testing.T) memoryGroupTopic {
+	t.Helper()
 	b, err := New(Settings{URL: MemoryURL}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
+	t.Cleanup(func() { b.Close() })
 	sub, err := b.GroupSubscriber("consumer", Member{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	subCtx, stopSub := context.WithCancel(context.Background())
-	defer stopSub()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	topic := b.EventTopic("attendance", 0)
-	msgs, err := sub.Subscribe(subCtx, topic)
+	msgs, err := sub.Subscribe(ctx, topic)
 	if err != nil {
 		t.Fatal(err)
 	}
-	relayCtx, stopRelay := context.WithCancel(context.Background())
-	stopRelay() // the relay stopped while it published
-	published := make(chan error, 1)
-	go func() {
-		_, err := b.PublishWhileAlive(relayCtx, map[string][]*message.Message{
-			topic: {message.NewMessage("a", []byte("1")), message.NewMessage("b", []byte("2"))}})
-		published <- err
-	}()
+	return memoryGroupTopic{msgs: msgs, publish: func(ctx context.Context, msgs ...*message.Message) <-chan error {
+		published := make(chan error, 1)
+		go func() {
+			_, err := b.PublishWhileAlive(ctx, map[string][]*message.Message{topic: msgs})
+			published <- err
+		}()
+		return published
+	}}
+}
+
+// receive returns the next message, a batch of want.
+func (g memoryGroupTopic) receive(t *testing.T, want int) *message.Message {
+	t.Helper()
 	select {
-	case msg := <-msgs:
-		if err := msg.Context().Err(); err != nil {
-			t.Errorf("the batch's context: %v, want it alive", err)
+	case msg := <-g.msgs:
+		if got := len(MessagesOf(msg)); got != want {
+			t.Fatalf("the batch holds %d messages, want %d", got, want)
 		}
-		if got := len(MessagesOf(msg)); got != 2 {
-			t.Errorf("the batch holds %d messages, want 2", got)
-		}
-		msg.Ack()
+		return msg
 	case <-time.After(5 * time.Second):
-		t.Fatal("the batch never arrived")
+		t.Fatal("no message")
+		return nil
 	}
+}
+
+// returned waits for a publish to return.
+func returned(t *testing.T, published <-chan error) {
+	t.Helper()
 	select {
 	case err := <-published:
 		if err != nil {
@@ -225,62 +238,40 @@ func TestInMemoryBatchOutlivesThePublisher(t *testing.T) {
 	}
 }
 
+// A batch published on the in-process bus is handed to its consumers under a
+// context that lives on when the relay's ends: a consumer handling it under
+// an ended one failed it, and GoChannel handed it again at once, forever,
+// while the relay's publish waited for the ack (a pipeline's stop hung so).
+func TestInMemoryBatchOutlivesThePublisher(t *testing.T) {
+	t.Parallel()
+	g := newMemoryGroupTopic(t)
+	relayCtx, stopRelay := context.WithCancel(context.Background())
+	stopRelay() // the relay stopped while it published
+	published := g.publish(relayCtx, message.NewMessage("a", []byte("1")), message.NewMessage("b", []byte("2")))
+	msg := g.receive(t, 2)
+	if err := msg.Context().Err(); err != nil {
+		t.Errorf("the batch's context: %v, want it alive", err)
+	}
+	msg.Ack()
+	returned(t, published)
+}
+
 // A consumer's failed message is handed over again after nackRetryAfter on
 // the in-process bus, as on Redis, not at once: a failure that lasted made a
 // loop that turned as fast as the handler failed.
 func TestInMemoryNackWaitsBeforeTheRetry(t *testing.T) {
 	t.Parallel()
-	b, err := New(Settings{URL: MemoryURL}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	sub, err := b.GroupSubscriber("consumer", Member{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	topic := b.EventTopic("attendance", 0)
-	msgs, err := sub.Subscribe(ctx, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	published := make(chan error, 1)
-	go func() {
-		_, err := b.PublishWhileAlive(ctx, map[string][]*message.Message{topic: {message.NewMessage("a", []byte("1"))}})
-		published <- err
-	}()
-	receive := func() *message.Message {
-		t.Helper()
-		select {
-		case msg := <-msgs:
-			if got := len(MessagesOf(msg)); got != 1 {
-				t.Fatalf("the batch holds %d messages, want 1", got)
-			}
-			return msg
-		case <-time.After(5 * time.Second):
-			t.Fatal("no message")
-			return nil
-		}
-	}
-	first := receive()
+	g := newMemoryGroupTopic(t)
+	published := g.publish(context.Background(), message.NewMessage("a", []byte("1")))
+	g.receive(t, 1).Nack()
 	nacked := time.Now()
-	first.Nack()
-	receive().Ack()
+	g.receive(t, 1).Ack()
 	if waited := time.Since(nacked); waited < nackRetryAfter {
 		t.Errorf("handed over again %s after the nack, want at least %s", waited, nackRetryAfter)
 	}
+	returned(t, published)
 	select {
-	case err := <-published:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the publish did not return after the message was acknowledged")
-	}
-	select {
-	case msg := <-msgs:
+	case msg := <-g.msgs:
 		t.Errorf("message %s handed over after it was acknowledged", msg.UUID)
 	case <-time.After(100 * time.Millisecond):
 	}
