@@ -392,7 +392,7 @@ func (b *Bus) GroupSubscriber(group string, m Member) (message.Subscriber, error
 	if b.memory != nil {
 		// Every GoChannel subscription receives every message: one
 		// subscription per group is a consumer group of one.
-		return memoryGroup{b.memory}, nil
+		return memoryGroup{noClose{b.memory}}, nil
 	}
 	return b.newGroupReader(group, m)
 }
@@ -401,12 +401,10 @@ func (b *Bus) GroupSubscriber(group string, m Member) (message.Subscriber, error
 // message its handler failed is handed over again after nackRetryAfter, as a
 // Redis group member's is: GoChannel hands it again at once, and a failure
 // that lasts (Postgres down) made a loop that logged a warning each turn.
-type memoryGroup struct{ message.Subscriber }
-
-func (memoryGroup) Close() error { return nil }
+type memoryGroup struct{ noClose }
 
 func (g memoryGroup) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
-	in, err := g.Subscriber.Subscribe(ctx, topic)
+	in, err := g.noClose.Subscribe(ctx, topic)
 	if err != nil {
 		return nil, err
 	}
@@ -414,38 +412,18 @@ func (g memoryGroup) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	go func() {
 		defer close(out)
 		for msg := range in {
-			if !handOverUntilAcked(ctx, out, msg) {
+			// Each try a copy under the batch's own context (publishInMemory).
+			if !handOverUntilAcked(ctx, out, func(context.Context) *message.Message {
+				m := msg.Copy()
+				m.SetContext(msg.Context())
+				return m
+			}) {
 				return
 			}
 			msg.Ack()
 		}
 	}()
 	return out, nil
-}
-
-// handOverUntilAcked hands a copy of msg to out until one is acknowledged,
-// waiting nackRetryAfter after each that is not; it reports false when ctx
-// ended first.
-func handOverUntilAcked(ctx context.Context, out chan<- *message.Message, msg *message.Message) bool {
-	for {
-		m := msg.Copy()
-		m.SetContext(msg.Context())
-		select {
-		case out <- m:
-		case <-ctx.Done():
-			return false
-		}
-		select {
-		case <-m.Acked():
-			return true
-		case <-m.Nacked():
-			if !sleep(ctx, nackRetryAfter) {
-				return false
-			}
-		case <-ctx.Done():
-			return false
-		}
-	}
 }
 
 // FanOutSubscriber returns a subscriber to topic that receives every message

@@ -334,9 +334,16 @@ func (r *groupReader) deliver(ctx context.Context, xms []redis.XMessage, out cha
 	if len(batch) == 0 {
 		return true
 	}
+	return handOverUntilAcked(ctx, out, func(msgCtx context.Context) *message.Message { return batchMessage(msgCtx, batch) })
+}
+
+// handOverUntilAcked hands out a message that try makes, under a context that
+// ends once it is answered, until one is acknowledged, waiting nackRetryAfter
+// after each that is not; it reports false when ctx ended first.
+func handOverUntilAcked(ctx context.Context, out chan<- *message.Message, try func(context.Context) *message.Message) bool {
 	for {
 		msgCtx, cancel := context.WithCancel(ctx)
-		msg := batchMessage(msgCtx, batch)
+		msg := try(msgCtx)
 		select {
 		case out <- msg:
 		case <-ctx.Done():
