@@ -332,7 +332,9 @@ func TestLeaveAdjustments(t *testing.T) {
 		}
 	}
 	// From 5 to 2.5: below the threshold of 3, the manager hears of it,
-	// once, with the type named.
+	// once, with the type named; and of nothing else (an absence, after
+	// DAILY_CHECK_AT on a workday).
+	a.holidayToday(admin, emp)
 	a.must(http.StatusCreated, "POST", url, admin.token, map[string]any{"leave_type": "compensatory", "days": -2.5, "reason": "paid out"}, nil)
 	a.must(http.StatusCreated, "POST", url, admin.token, map[string]any{"leave_type": "compensatory", "days": -1, "reason": "paid out"}, nil)
 	var page struct {
